@@ -1,0 +1,147 @@
+"""The app factory: builds Bot, Dispatcher, services and scheduler from Settings.
+
+`python -m bot`, the tests and the benchmarks all go through `create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import time
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.clock import Clock
+from bot.commands import publish_commands
+from bot.i18n import CatalogI18n, create_i18n
+from bot.middlewares import UpdateContextMiddleware, setup_middlewares
+from bot.middlewares.throttle import ThrottleMiddleware
+from bot.scheduler import Scheduler
+from bot.services.staff import StaffService
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers import build_router
+from storage.db import Database
+from storage.fsm_storage import SqliteStorage
+
+log = logging.getLogger(__name__)
+
+# How long a stop waits for updates already being handled.
+SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dp: Dispatcher
+    db: Database
+    i18n: CatalogI18n
+    clock: Clock
+    users: UserService
+    staff: StaffService
+    scheduler: Scheduler
+    tracker: UpdateContextMiddleware
+    throttle: ThrottleMiddleware
+    storage: SqliteStorage
+    _closed: bool = field(default=False, repr=False)
+
+    async def on_startup(self) -> None:
+        await publish_commands(
+            self.bot,
+            self.i18n,
+            self.settings.default_locale,
+            [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
+            self.settings.staff_chat_id,
+        )
+        self.scheduler.start()
+        log.info("bot started")
+
+    async def on_shutdown(self) -> None:
+        if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            log.warning("stopping with %d updates still in flight", self.tracker.in_flight)
+        self.scheduler.shutdown()
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self.db.close()
+        log.info("database closed")
+
+    async def run_polling(self) -> None:
+        await self.dp.start_polling(
+            self.bot,
+            allowed_updates=self.dp.resolve_used_update_types(),
+            handle_signals=True,
+            close_bot_session=True,
+        )
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    session: BaseSession | None = None,
+    clock: Clock | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> App:
+    clock = clock or Clock()
+    db = Database(settings.database_path)
+    await db.open()
+    storage = SqliteStorage(db, clock)
+    users = UserService(db, clock, on_erased=storage.forget_user)
+    staff = StaffService(db, clock, settings.admin_ids)
+    await staff.load()
+    i18n = create_i18n(settings.default_locale)
+    scheduler = Scheduler(settings.timezone)
+    tracker = UpdateContextMiddleware()
+    throttle = ThrottleMiddleware()
+
+    dp = Dispatcher(
+        storage=storage,
+        # One user's updates are handled one at a time, so a form never races itself.
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        settings=settings,
+        users=users,
+        staff=staff,
+        clock=clock,
+    )
+    setup_middlewares(dp, i18n, tracker, throttle)
+    dp.include_router(build_router())
+
+    app = App(
+        settings=settings,
+        bot=build_bot(settings, session),
+        dp=dp,
+        db=db,
+        i18n=i18n,
+        clock=clock,
+        users=users,
+        staff=staff,
+        scheduler=scheduler,
+        tracker=tracker,
+        throttle=throttle,
+        storage=storage,
+    )
+    dp.startup.register(app.on_startup)
+    dp.shutdown.register(app.on_shutdown)
+    scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
+    return app

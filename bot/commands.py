@@ -1,0 +1,99 @@
+"""The bot's commands: one list for the Telegram menu (setMyCommands) and for /help."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.i18n import CatalogI18n
+from bot.services.errors import N_
+from bot.services.staff import Role
+
+log = logging.getLogger(__name__)
+
+
+class Audience(enum.IntEnum):
+    EVERYONE = 0
+    STAFF = 1
+    ADMIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    description: str  # msgid, translated per language
+    audience: Audience = Audience.EVERYONE
+    in_menu: bool = True  # shown in Telegram's command menu (else only in /help)
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", N_("Main menu")),
+    CommandSpec("help", N_("What the bot can do")),
+    CommandSpec("lang", N_("Language: Russian or English")),
+    CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),
+    CommandSpec("cancel", N_("Leave the current form")),
+    CommandSpec("staff", N_("Staff list: add and remove staff"), Audience.ADMIN),
+)
+
+
+def commands_for(role: Role) -> list[CommandSpec]:
+    return [c for c in COMMANDS if c.audience <= int(role)]
+
+
+def _menu(i18n: CatalogI18n, role: Role, locale: str) -> list[BotCommand]:
+    return [
+        BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale))
+        for c in commands_for(role)
+        if c.in_menu
+    ]
+
+
+async def _set(bot: Bot, commands: list[BotCommand], scope: object, language: str | None) -> None:
+    try:
+        await bot.set_my_commands(commands, scope=scope, language_code=language)  # type: ignore[arg-type]
+    except TelegramAPIError as exc:
+        # A staff member who never opened the bot has no chat yet; that is not fatal.
+        log.warning("setMyCommands failed for %s: %s", scope, exc)
+
+
+async def publish_commands(
+    bot: Bot,
+    i18n: CatalogI18n,
+    default_locale: str,
+    staff_roles: Iterable[tuple[int, Role]],
+    staff_chat_id: int | None,
+) -> None:
+    """Residents see their commands; each staff member and the staff chat also see staff ones."""
+    for language in (*i18n.available_locales, None):
+        locale = language or default_locale
+        await _set(bot, _menu(i18n, Role.RESIDENT, locale), BotCommandScopeDefault(), language)
+        if staff_chat_id is not None:
+            await _set(
+                bot,
+                _menu(i18n, Role.STAFF, locale),
+                BotCommandScopeChat(chat_id=staff_chat_id),
+                language,
+            )
+    for user_id, role in staff_roles:
+        await publish_for_user(bot, i18n, default_locale, user_id, role)
+
+
+async def publish_for_user(
+    bot: Bot, i18n: CatalogI18n, default_locale: str, user_id: int, role: Role
+) -> None:
+    """Show one user the commands of their role (after being added to or removed from staff)."""
+    scope = BotCommandScopeChat(chat_id=user_id)
+    for language in (*i18n.available_locales, None):
+        if role.is_staff:
+            await _set(bot, _menu(i18n, role, language or default_locale), scope, language)
+        else:
+            try:
+                await bot.delete_my_commands(scope=scope, language_code=language)
+            except TelegramAPIError as exc:
+                log.warning("deleteMyCommands failed for %s: %s", user_id, exc)

@@ -1,0 +1,36 @@
+"""Translations: gettext catalogs compiled in memory from locales/*/LC_MESSAGES/*.po at start."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from pathlib import Path
+
+from aiogram.utils.i18n import I18n
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+class CatalogI18n(I18n):
+    """aiogram's I18n that reads the .po sources, so no compiled file is ever committed."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for folder in sorted(self.path.iterdir()):
+            po_path = folder / "LC_MESSAGES" / f"{self.domain}.po"
+            if not po_path.is_file():
+                continue
+            with po_path.open("rb") as source:
+                catalog = read_po(source, locale=folder.name, domain=self.domain)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog, use_fuzzy=False)
+            compiled.seek(0)
+            translations[folder.name] = gettext.GNUTranslations(compiled)
+        return translations
+
+
+def create_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
+    return CatalogI18n(path=path, default_locale=default_locale, domain=DOMAIN)

@@ -1,0 +1,34 @@
+"""Chooses the reply language: the user's choice, else Telegram's if we speak it, else default."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18nMiddleware
+
+from bot.services.users import UserService
+
+
+class LocaleMiddleware(I18nMiddleware):
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        users: UserService = data["users"]
+        tg_user: User | None = data.get("event_from_user")
+        return users.resolve_locale(
+            data.get("user"), tg_user.language_code if tg_user else None, self.i18n.default_locale
+        )
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        locale = await self.get_locale(event, data)
+        data["locale"] = locale
+        data[self.middleware_key] = self
+        if self.i18n_key:
+            data[self.i18n_key] = self.i18n
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return await handler(event, data)

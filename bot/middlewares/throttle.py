@@ -1,0 +1,91 @@
+"""Flood control: a token bucket per user; a flood is answered once, politely, then dropped."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.utils.i18n import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    stamp: float
+    warned: bool = False
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Up to `burst` updates at once, refilled at `rate` per second (an album fits)."""
+
+    def __init__(
+        self,
+        rate: float = 2.0,
+        burst: int = 20,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_tracked: int = 50_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._now = monotonic
+        self._buckets: dict[int, _Bucket] = {}
+        self._max_tracked = max_tracked
+
+    def _allow(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, should_warn)."""
+        now = self._now()
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= self._max_tracked:
+                self._forget_idle(now)
+            bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            if bucket.tokens >= self.burst / 2:
+                bucket.warned = False
+            return True, False
+        warn = not bucket.warned
+        bucket.warned = True
+        return False, warn
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self.burst / self.rate
+        for user_id in [u for u, b in self._buckets.items() if now - b.stamp > full_after]:
+            del self._buckets[user_id]
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        allowed, warn = self._allow(user.id)
+        if allowed:
+            return await handler(event, data)
+        log.info("flood: update dropped")
+        if warn:
+            await self._warn(data["bot"], event, data.get("event_chat"))
+        return None
+
+    async def _warn(self, bot: Bot, event: TelegramObject, chat: Chat | None) -> None:
+        text = _("You are sending too much at once. Please wait a few seconds and try again.")
+        try:
+            if isinstance(event, Update) and event.callback_query is not None:
+                await bot.answer_callback_query(event.callback_query.id, text=text)
+            elif chat is not None and chat.type == "private":
+                await bot.send_message(chat.id, text)
+        except TelegramAPIError:
+            log.warning("could not warn a flooding user", exc_info=True)

@@ -1,0 +1,1 @@
+"""Business rules. Nothing here knows aiogram; SQL stays in storage/."""

@@ -1,0 +1,158 @@
+"""Users: who they are, which language they speak, and their consent (152-FZ)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from storage.db import Database
+from storage.repositories.users import UserRecord
+
+# Bump whenever the text of the privacy notice in locales/ changes: consent is given to a
+# version, and tests/test_locales.py fails if the text changes while this stays the same.
+NOTICE_VERSION = "2026-11-27"
+
+# last_seen is coarse on purpose: an update that changes nothing writes nothing.
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    """What Telegram tells us about a user on every update."""
+
+    id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    """What withdrawing consent did, so the user can be told exactly."""
+
+    profile_erased: bool
+    forms_dropped: int
+
+
+class UserService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        on_erased: Callable[[int], None] | None = None,
+        cache_size: int = 50_000,
+    ) -> None:
+        self._db = db
+        self._on_erased = on_erased
+        self._clock = clock
+        self._cache: OrderedDict[int, UserRecord] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, record: UserRecord) -> UserRecord:
+        self._cache[record.id] = record
+        self._cache.move_to_end(record.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return record
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        cached = self._cache.get(user_id)
+        if cached is not None:
+            return cached
+        record = await self._db.read.users.get(user_id)
+        return None if record is None else self._remember(record)
+
+    async def _reload(self, user_id: int) -> UserRecord:
+        self._cache.pop(user_id, None)
+        async with self._db.transaction() as uow:
+            record = await uow.users.get(user_id)
+        assert record is not None
+        return self._remember(record)
+
+    async def touch(self, profile: TelegramProfile) -> UserRecord:
+        """Record that a user was seen; writes only when something changed."""
+        now = self._clock.now()
+        record = await self.get(profile.id)
+        if record is not None:
+            names = (
+                (profile.first_name, profile.last_name, profile.username)
+                if record.has_consent
+                else (None, None, None)
+            )
+            unchanged = (
+                (record.first_name, record.last_name, record.username) == names
+                and record.language_code == profile.language_code
+                and now - record.last_seen_at < SEEN_RESOLUTION
+            )
+            if unchanged:
+                return record
+        else:
+            names = (None, None, None)  # no consent yet: keep only the id and language
+        async with self._db.transaction() as uow:
+            await uow.users.save_seen(
+                profile.id,
+                first_name=names[0],
+                last_name=names[1],
+                username=names[2],
+                language_code=profile.language_code,
+                now=now,
+            )
+            fresh = await uow.users.get(profile.id)
+        assert fresh is not None
+        return self._remember(fresh)
+
+    async def set_locale(self, user_id: int, locale: str) -> UserRecord:
+        async with self._db.transaction() as uow:
+            await uow.users.set_locale(user_id, locale)
+        return await self._reload(user_id)
+
+    async def keep_payload(self, user_id: int, payload: str) -> None:
+        async with self._db.transaction() as uow:
+            await uow.users.set_pending_payload(user_id, payload)
+        await self._reload(user_id)
+
+    async def give_consent(self, profile: TelegramProfile) -> tuple[UserRecord, str | None]:
+        """Record consent to the current notice; returns the user and any kept payload."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            before = await uow.users.get(profile.id)
+            payload = before.pending_payload if before else None
+            await uow.users.give_consent(profile.id, NOTICE_VERSION, now)
+            await uow.users.set_pending_payload(profile.id, None)
+            await uow.users.save_seen(
+                profile.id,
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                username=profile.username,
+                language_code=profile.language_code,
+                now=now,
+            )
+        return await self._reload(profile.id), payload
+
+    async def withdraw_consent(self, user_id: int) -> ErasureReport:
+        """Erase what we keep about the person; the consent log itself stays as legal proof."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await uow.users.get(user_id)
+            if record is None or not record.has_consent:
+                return ErasureReport(False, 0)
+            await uow.users.withdraw_consent(user_id, NOTICE_VERSION, now)
+            forms = await uow.fsm.delete_for_user(user_id)
+        if self._on_erased is not None:
+            self._on_erased(user_id)
+        await self._reload(user_id)
+        return ErasureReport(True, forms)
+
+    def resolve_locale(
+        self, record: UserRecord | None, telegram_language: str | None, default: str
+    ) -> str:
+        """The user's choice, else Telegram's language if we speak it, else the default."""
+        if record is not None and record.locale:
+            return record.locale
+        lang = (telegram_language or "").split("-")[0].lower()
+        return lang if lang in ("ru", "en") else default

@@ -1,0 +1,164 @@
+"""Settings from the environment or `.env`; a bad value stops the start with one clear line."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org"
+SUPPORTED_LOCALES = ("ru", "en")
+
+_OFFSET_RE = re.compile(r"^(\d+)([smhd])$")
+_OFFSET_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+# What each setting expects, in the words the one-line error uses.
+EXPECTED = {
+    "BOT_TOKEN": "a token from @BotFather (open https://t.me/BotFather, send /newbot, "
+    "and put the token it gives into BOT_TOKEN in the environment or in .env)",
+    "BOT_API_BASE_URL": "an http(s) address such as https://api.telegram.org",
+    "DATABASE_PATH": "a path to the SQLite file, e.g. data/tos-bot.sqlite3",
+    "ADMIN_IDS": "comma-separated Telegram user ids (numbers), e.g. 12345,67890",
+    "STAFF_CHAT_ID": "a Telegram chat id (a number; group ids start with -100)",
+    "TIMEZONE": "an IANA time zone name, e.g. Asia/Novosibirsk",
+    "DEFAULT_LOCALE": "one of: ru, en",
+    "MUNICIPALITY_NAME": "the town's name",
+    "MUNICIPALITY_POPULATION": "a whole number of residents greater than 0",
+    "DIGEST_TIME": "a time of day as HH:MM, e.g. 09:00",
+    "COMPETITION_REMINDERS": "comma-separated offsets with units s, m, h, d, e.g. 14d,7d,3d,1d",
+    "EVENT_REMINDERS": "comma-separated offsets with units s, m, h, d, e.g. 1d,2h",
+    "BROADCAST_RATE": "messages per second, a number above 0 and at most 30",
+    "STAFF_SEES_PERSONAL_DATA": "true or false",
+    "LOG_LEVEL": "one of: DEBUG, INFO, WARNING, ERROR",
+    "LOG_FORMAT": "one of: text, json",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line meant for a human."""
+
+
+def parse_offsets(raw: str) -> tuple[timedelta, ...]:
+    """Parse `14d,7d,2h` into timedeltas, longest first."""
+    items = [part.strip() for part in raw.split(",") if part.strip()]
+    if not items:
+        raise ValueError("empty")
+    offsets = []
+    for item in items:
+        match = _OFFSET_RE.match(item)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(item)
+        offsets.append(timedelta(**{_OFFSET_UNITS[match.group(2)]: int(match.group(1))}))
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr
+    bot_api_base_url: str = DEFAULT_API_BASE_URL
+    database_path: Path = Path("data/tos-bot.sqlite3")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    staff_chat_id: int | None = None
+    timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Asia/Novosibirsk")
+    default_locale: Literal["ru", "en"] = "ru"
+    municipality_name: str = ""
+    municipality_population: int | None = Field(default=None, gt=0)
+    digest_time: time = time(9, 0)
+    competition_reminders: Annotated[tuple[timedelta, ...], NoDecode] = parse_offsets(
+        "14d,7d,3d,1d"
+    )
+    event_reminders: Annotated[tuple[timedelta, ...], NoDecode] = parse_offsets("1d,2h")
+    broadcast_rate: float = Field(default=25.0, gt=0, le=30)
+    staff_sees_personal_data: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value().strip()):
+            raise ValueError("malformed")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("bot_api_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+            raise ValueError("malformed")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> frozenset[int]:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not all(re.fullmatch(r"\d+", p) for p in parts):
+                raise ValueError("malformed")
+            return frozenset(int(p) for p in parts)
+        return frozenset(value)
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> ZoneInfo:
+        if isinstance(value, ZoneInfo):
+            return value
+        try:
+            return ZoneInfo(str(value).strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown zone") from exc
+
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _locale(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("competition_reminders", "event_reminders", mode="before")
+    @classmethod
+    def _offsets(cls, value: Any) -> tuple[timedelta, ...]:
+        if isinstance(value, str):
+            return parse_offsets(value)
+        return tuple(value)
+
+    @property
+    def staff_chat_configured(self) -> bool:
+        return self.staff_chat_id is not None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings; turn pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "SETTINGS"
+            given = error.get("input")
+            if error["type"] == "missing":
+                lines.append(f"{name} is not set: expected {EXPECTED.get(name, 'a value')}.")
+            else:
+                shown = "" if name == "BOT_TOKEN" else f", got {given!r}"
+                lines.append(f"{name} is invalid{shown}: expected {EXPECTED.get(name, 'a value')}.")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,131 @@
+"""/help, /cancel and /lang: what works for everyone, in any state."""
+
+from __future__ import annotations
+
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.commands import commands_for
+from bot.services.staff import Role
+from bot.services.users import UserService
+from handlers.filters import PrivateChat, TextIs
+from handlers.menu import MENU_HELP, MENU_LANG, main_menu
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__)
+
+LANGUAGES = {"ru": "Русский", "en": "English"}
+# What people type instead of pressing a language button.
+TYPED_LANGUAGES = {
+    "ru": "ru",
+    "русский": "ru",
+    "russian": "ru",
+    "рус": "ru",
+    "en": "en",
+    "english": "en",
+    "английский": "en",
+    "eng": "en",
+}
+
+
+class LangCD(CallbackData, prefix="l1"):
+    code: str
+
+
+class LangForm(StatesGroup):
+    choosing = State()
+
+
+@router.message(Command("cancel"), StateFilter("*"))
+async def cancel(message: Message, state: FSMContext, role: Role) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."))
+        return
+    await state.clear()
+    markup = main_menu(role) if message.chat.type == "private" else None
+    await message.answer(_("Cancelled. Nothing was saved."), reply_markup=markup)
+
+
+@router.message(Command("help"))
+@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_HELP))
+async def help_(message: Message, role: Role) -> None:
+    lines = [_("<b>What I can do</b>"), ""]
+    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(role)]
+    if role.is_staff:
+        lines += ["", _("You are on the town hall's staff list.")]
+    lines += [
+        "",
+        _("In any form, /cancel leaves it; your answers are kept if the bot restarts."),
+    ]
+    await message.answer("\n".join(lines))
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=label, callback_data=LangCD(code=code).pack())
+                for code, label in LANGUAGES.items()
+            ]
+        ]
+    )
+
+
+@router.message(Command("lang"), PrivateChat())
+@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LANG))
+async def lang(message: Message, state: FSMContext) -> None:
+    await state.set_state(LangForm.choosing)
+    await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
+
+
+async def _switch(
+    message: Message, user: UserRecord, code: str, users: UserService, i18n: I18n, role: Role
+) -> None:
+    await users.set_locale(user.id, code)
+    with i18n.use_locale(code):
+        await message.answer(_("Done: I will speak English now."), reply_markup=main_menu(role))
+
+
+@router.callback_query(LangCD.filter())
+async def lang_pressed(
+    query: CallbackQuery,
+    callback_data: LangCD,
+    user: UserRecord,
+    users: UserService,
+    i18n: I18n,
+    role: Role,
+    state: FSMContext,
+) -> None:
+    if callback_data.code not in LANGUAGES or not isinstance(query.message, Message):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer()
+    await state.clear()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _switch(query.message, user, callback_data.code, users, i18n, role)
+
+
+@router.message(LangForm.choosing)
+async def lang_typed(
+    message: Message,
+    user: UserRecord,
+    users: UserService,
+    i18n: I18n,
+    role: Role,
+    state: FSMContext,
+) -> None:
+    code = TYPED_LANGUAGES.get((message.text or "").strip().casefold())
+    if code is None:
+        await message.answer(
+            _("Please choose one of: {choices}.").format(choices=", ".join(LANGUAGES.values())),
+            reply_markup=language_keyboard(),
+        )
+        return
+    await state.clear()
+    await _switch(message, user, code, users, i18n, role)

@@ -1,0 +1,294 @@
+"""/start, the 152-FZ consent step, /privacy and withdrawing consent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.errors import N_
+from bot.services.staff import Role, StaffService
+from bot.services.users import TelegramProfile, UserService
+from bot.settings import Settings
+from handlers.deeplinks import act_on_payload
+from handlers.filters import PrivateChat, TextIs
+from handlers.menu import MENU_PRIVACY, main_menu
+from handlers.render import escape
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__)
+router.filter("message", PrivateChat())
+router.filter("callback_query", PrivateChat())
+
+# Telegram allows only these characters in a /start payload; anything else was typed by hand.
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+AGREE = N_("✅ I agree")
+DISAGREE = N_("I do not agree")
+
+
+class ConsentCD(CallbackData, prefix="c1"):
+    action: str  # yes | no | withdraw | confirm | keep
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDeps:
+    staff: StaffService
+    i18n: I18n
+    settings: Settings
+
+
+class ConsentForm(StatesGroup):
+    deciding = State()
+
+
+def notice_text(settings: Settings) -> str:
+    if settings.municipality_name:
+        operator = _("The bot is run by the town hall of {name}.").format(
+            name=escape(settings.municipality_name)
+        )
+    else:
+        operator = _("The bot is run by the town hall.")
+    return _(
+        "<b>Consent to the processing of personal data</b>\n\n"
+        "{operator} Under Federal Law No. 152-FZ "
+        "we ask for your consent before we keep anything about you.\n\n"
+        "<b>What we keep:</b> your Telegram account (id, name, username, language) and what "
+        "you send us yourself: initiatives, requests, photos, addresses or locations, the "
+        "phone number you choose to share, your TOS and event sign-ups.\n\n"
+        "<b>Why:</b> to consider your initiatives and requests, answer you, tell you about "
+        "events and competitions, and count anonymous figures for the town hall's report.\n\n"
+        "<b>For how long:</b> until you withdraw your consent. Then we delete your name and "
+        "contacts; your initiatives and requests stay only without your personal data.\n\n"
+        "<b>How to withdraw:</b> at any time with /privacy, button «Withdraw consent»."
+    ).format(operator=operator)
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_(AGREE), callback_data=ConsentCD(action="yes").pack())],
+            [InlineKeyboardButton(text=_(DISAGREE), callback_data=ConsentCD(action="no").pack())],
+        ]
+    )
+
+
+async def ask_consent(message: Message, settings: Settings, state: FSMContext) -> None:
+    await state.set_state(ConsentForm.deciding)
+    await message.answer(notice_text(settings), reply_markup=consent_keyboard())
+
+
+async def greet(message: Message, role: Role) -> None:
+    await message.answer(
+        _(
+            "Hello! Here you can propose an initiative for your yard or street, ask the town "
+            "hall for help and follow the answer, and hear about events and competitions.\n\n"
+            "Choose an action below or send /help."
+        ),
+        reply_markup=main_menu(role),
+    )
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    user: UserRecord,
+    users: UserService,
+    role: Role,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+    staff: StaffService,
+    i18n: I18n,
+) -> None:
+    payload = command.args.strip() if command.args else None
+    if payload and not PAYLOAD_RE.fullmatch(payload):
+        await message.answer(_("This link is not valid. Please ask for a new one."))
+        payload = None
+    if not user.has_consent:
+        if payload:
+            # Kept in the database until consent, so a restart in between loses nothing.
+            await users.keep_payload(user.id, payload)
+        await ask_consent(message, settings, state)
+        return
+    await state.clear()
+    if payload:
+        await act_on_payload(message, bot, user, payload, staff, users, i18n, settings)
+        return
+    await greet(message, role)
+
+
+async def _agree(
+    message: Message,
+    profile: TelegramProfile,
+    users: UserService,
+    state: FSMContext,
+    bot: Bot,
+    deps: ConsentDeps,
+) -> None:
+    user, payload = await users.give_consent(profile)
+    await state.clear()
+    await message.answer(_("Thank you! Your consent is recorded."))
+    if payload:
+        await act_on_payload(
+            message, bot, user, payload, deps.staff, users, deps.i18n, deps.settings
+        )
+    # The payload may have changed the role (a staff invite): show the menu that fits now.
+    await greet(message, deps.staff.role_of(user.id))
+
+
+async def _declined(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        _(
+            "Understood: without consent we keep nothing about you, so the bot cannot take "
+            "your initiatives or requests. If you change your mind, send /start."
+        ),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+@router.callback_query(ConsentCD.filter())
+async def consent_button(
+    query: CallbackQuery,
+    callback_data: ConsentCD,
+    profile: TelegramProfile,
+    user: UserRecord,
+    users: UserService,
+    role: Role,
+    state: FSMContext,
+    bot: Bot,
+    settings: Settings,
+    staff: StaffService,
+    i18n: I18n,
+) -> None:
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    action = callback_data.action
+    if action == "yes":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=None)
+        if user.has_consent:
+            await greet(message, role)
+            return
+        await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
+    elif action == "no":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=None)
+        await _declined(message, state)
+    elif action == "withdraw":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=None)
+        await message.answer(
+            _(
+                "Withdraw your consent? We will delete your name and username and drop any "
+                "unfinished form. You can give consent again later with /start."
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("Yes, withdraw and delete"),
+                            callback_data=ConsentCD(action="confirm").pack(),
+                        )
+                    ],
+                    [
+                        InlineKeyboardButton(
+                            text=_("No, keep it"), callback_data=ConsentCD(action="keep").pack()
+                        )
+                    ],
+                ]
+            ),
+        )
+    elif action == "confirm":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=None)
+        report = await users.withdraw_consent(user.id)
+        await state.clear()
+        if not report.profile_erased:
+            await message.answer(_("Your consent was already withdrawn; we keep nothing more."))
+            return
+        await message.answer(
+            _(
+                "Done. Your consent is withdrawn and your name and username are deleted. "
+                "We keep only the date and version of the notice you had agreed to, as the law "
+                "requires. To use the bot again, send /start."
+            ),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+    elif action == "keep":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=None)
+        await message.answer(_("Nothing changed: your consent stays in force."))
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+@router.message(ConsentForm.deciding, TextIs(AGREE, extra=("да", "yes", "согласен", "согласна")))
+async def consent_typed_yes(
+    message: Message,
+    profile: TelegramProfile,
+    users: UserService,
+    state: FSMContext,
+    bot: Bot,
+    staff: StaffService,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
+
+
+@router.message(ConsentForm.deciding, TextIs(DISAGREE, extra=("нет", "no")))
+async def consent_typed_no(message: Message, state: FSMContext) -> None:
+    await _declined(message, state)
+
+
+@router.message(Command("privacy"))
+@router.message(StateFilter(None), TextIs(MENU_PRIVACY))
+async def privacy(message: Message, user: UserRecord, settings: Settings) -> None:
+    if user.has_consent:
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("Withdraw consent"),
+                        callback_data=ConsentCD(action="withdraw").pack(),
+                    )
+                ]
+            ]
+        )
+        given = _("You gave your consent on {date}.").format(
+            date=user.consent_at.astimezone(settings.timezone).strftime("%d.%m.%Y")
+            if user.consent_at
+            else "—"
+        )
+        await message.answer(f"{notice_text(settings)}\n\n{given}", reply_markup=markup)
+    else:
+        await message.answer(notice_text(settings), reply_markup=consent_keyboard())
+
+
+@router.message(ConsentForm.deciding)
+async def consent_unclear(message: Message) -> None:
+    await message.answer(
+        _("Please press «{agree}» or «{disagree}» under the notice above.").format(
+            agree=_(AGREE), disagree=_(DISAGREE)
+        )
+    )

@@ -1,0 +1,69 @@
+"""One place for failures: a rule's refusal becomes a polite message; a crash is logged, and
+the user hears that something went wrong, never the internals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Update
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration
+
+from bot.services.errors import DomainError
+from handlers.spec import RouterSpec
+
+log = logging.getLogger(__name__)
+router = RouterSpec(__name__)
+
+
+def render_error(error: DomainError) -> str:
+    params = {k: html_decoration.quote(str(v)) for k, v in error.params.items()}
+    return _(error.message).format(**params)
+
+
+async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
+    try:
+        if update.callback_query is not None:
+            await bot.answer_callback_query(
+                update.callback_query.id, text=text[:200], show_alert=alert
+            )
+        elif update.message is not None:
+            await bot.send_message(update.message.chat.id, text)
+    except TelegramAPIError:
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
+@router.errors(ExceptionTypeFilter(DomainError))
+async def domain_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
+    with i18n.use_locale(data.get("locale", i18n.default_locale)):
+        await _tell(bot, event.update, render_error(event.exception), alert=True)  # type: ignore[arg-type]
+
+
+@router.errors(ExceptionTypeFilter(TelegramBadRequest))
+async def bad_request(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
+    if "message is not modified" in str(event.exception):
+        return  # a double press on the same button: nothing to do
+    await crash(event, bot, i18n, **data)
+
+
+@router.errors()
+async def crash(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
+    log.error(
+        "update %s failed: %r",
+        event.update.update_id,
+        event.exception,
+        exc_info=event.exception,
+        extra={"update_type": event.update.event_type},
+    )
+    with i18n.use_locale(data.get("locale", i18n.default_locale)):
+        await _tell(
+            bot,
+            event.update,
+            _("Sorry, something went wrong on our side. Please try again in a minute."),
+            alert=False,
+        )

@@ -1,0 +1,78 @@
+"""Async filters (aiogram runs plain sync callables in a thread: these stay on the loop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
+from aiogram.utils.i18n import I18n
+
+from bot.services.staff import Role
+from bot.settings import Settings
+
+
+def _chat(event: TelegramObject) -> Chat | None:
+    if isinstance(event, Message):
+        return event.chat
+    if isinstance(event, CallbackQuery) and event.message is not None:
+        return event.message.chat
+    return None
+
+
+class PrivateChat(Filter):
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat(event)
+        return chat is not None and chat.type == "private"
+
+
+class StaffPlace(Filter):
+    """Staff actions work in a private chat or in the configured staff chat, nowhere else."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+        chat = _chat(event)
+        if chat is None:
+            return False
+        return chat.type == "private" or chat.id == settings.staff_chat_id
+
+
+class IsStaff(Filter):
+    async def __call__(self, event: TelegramObject, role: Role) -> bool:
+        return role.is_staff
+
+
+class HasText(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text)
+
+
+class IsCommand(Filter):
+    """Any slash command (used by the fallback for commands nobody handled)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text and message.text.startswith("/"))
+
+
+def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
+    """A label as it reads in every language, for matching typed text to a button."""
+    variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
+    return frozenset(v.casefold().strip() for v in variants)
+
+
+class TextIs(Filter):
+    """Typed text equal to one of the given labels in any language (case-insensitive)."""
+
+    def __init__(self, *msgids: str, extra: tuple[str, ...] = ()) -> None:
+        self.msgids = msgids
+        self.extra = frozenset(e.casefold() for e in extra)
+        self._variants: frozenset[str] | None = None
+
+    async def __call__(self, message: Message, i18n: I18n, **_: Any) -> bool:
+        if not message.text:
+            return False
+        if self._variants is None:
+            found: set[str] = set(self.extra)
+            for msgid in self.msgids:
+                found |= label_variants(i18n, msgid)
+            self._variants = frozenset(found)
+        return message.text.casefold().strip() in self._variants

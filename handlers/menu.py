@@ -1,0 +1,29 @@
+"""The main menu: a persistent keyboard whose buttons mirror the commands of the user's role."""
+
+from __future__ import annotations
+
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.errors import N_
+from bot.services.staff import Role
+
+MENU_HELP = N_("❓ Help")
+MENU_LANG = N_("🌐 Language")
+MENU_PRIVACY = N_("🔒 Personal data")
+MENU_STAFF = N_("👥 Staff")
+
+
+def main_menu(role: Role) -> ReplyKeyboardMarkup:
+    rows = [
+        [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_LANG))],
+        [KeyboardButton(text=_(MENU_PRIVACY))],
+    ]
+    if role.is_admin:
+        rows[1].append(KeyboardButton(text=_(MENU_STAFF)))
+    return ReplyKeyboardMarkup(
+        keyboard=rows,
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=_("Choose an action or type a command"),
+    )

@@ -1,0 +1,22 @@
+"""Small rendering helpers shared by handlers: people's names, escaped for HTML."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration
+
+from storage.repositories.users import UserRecord
+
+
+def escape(text: str) -> str:
+    return html_decoration.quote(text)
+
+
+def person(user: UserRecord | None) -> str:
+    """A person as staff see them: name and @username, never a raw id."""
+    if user is None or user.display_name is None:
+        return _("a person who has not opened the bot yet")
+    name = escape(user.display_name)
+    if user.username and user.first_name:
+        name += f" (@{escape(user.username)})"
+    return name

@@ -1,0 +1,230 @@
+"""/staff: an admin lists, adds (by id, forwarded message or invite link) and removes staff."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.commands import publish_for_user
+from bot.services.staff import Role, StaffMember, StaffService
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers.filters import StaffPlace, TextIs
+from handlers.menu import MENU_STAFF
+from handlers.render import person
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+log = logging.getLogger(__name__)
+router = RouterSpec(__name__)
+router.filter("message", StaffPlace())
+router.filter("callback_query", StaffPlace())
+
+USER_ID_RE = re.compile(r"^\d{1,15}$")
+
+
+class StaffCD(CallbackData, prefix="s1"):
+    action: str  # add | invite | rm | rm_yes | rm_no
+    user_id: int = 0
+
+
+class StaffForm(StatesGroup):
+    waiting_user = State()
+
+
+def _button_name(member: StaffMember) -> str:
+    if member.user is not None and member.user.display_name:
+        return member.user.display_name[:40]
+    return _("not opened the bot yet")
+
+
+def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Staff</b>: {count}").format(count=len(members))]
+    for member in members:
+        line = f"• {person(member.user)}"
+        if member.is_admin:
+            line += " — " + _("administrator")
+        lines.append(line)
+    rows = [
+        [
+            InlineKeyboardButton(text=_("➕ Add"), callback_data=StaffCD(action="add").pack()),
+            InlineKeyboardButton(
+                text=_("🔗 Invite link"), callback_data=StaffCD(action="invite").pack()
+            ),
+        ]
+    ]
+    rows += [
+        [
+            InlineKeyboardButton(
+                text=_("✖ Remove {name}").format(name=_button_name(m)),
+                callback_data=StaffCD(action="rm", user_id=m.user_id).pack(),
+            )
+        ]
+        for m in members
+        if not m.is_admin
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.message(Command("staff"))
+@router.message(StateFilter(None), TextIs(MENU_STAFF))
+async def staff_list(message: Message, user: UserRecord, staff: StaffService) -> None:
+    text, markup = staff_view(await staff.list_staff(user.id))
+    await message.answer(text, reply_markup=markup)
+
+
+async def _added(
+    message: Message,
+    added: UserRecord | None,
+    user_id: int,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+    users: UserService,
+) -> None:
+    await message.answer(_("Added to the staff: {name}.").format(name=person(added)))
+    await publish_for_user(bot, i18n, settings.default_locale, user_id, Role.STAFF)
+    # TODO(issue 3): through the durable outbox.
+    with i18n.use_locale(users.resolve_locale(added, None, settings.default_locale)):
+        text = _("You are now on the town hall's staff list. Send /help to see the staff commands.")
+    try:
+        await bot.send_message(user_id, text)
+    except TelegramAPIError:
+        log.info("new staff member has not opened the bot yet")
+
+
+@router.callback_query(StaffCD.filter())
+async def staff_button(
+    query: CallbackQuery,
+    callback_data: StaffCD,
+    user: UserRecord,
+    staff: StaffService,
+    users: UserService,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    action = callback_data.action
+    if action == "add":
+        await staff.list_staff(user.id)  # the role is checked now, not when the list was drawn
+        await query.answer()
+        await state.set_state(StaffForm.waiting_user)
+        await message.answer(
+            _(
+                "Send the person's Telegram user id (digits only) or forward me any message "
+                "they wrote. /cancel to stop."
+            )
+        )
+    elif action == "invite":
+        invite = await staff.create_invite(user.id)
+        await query.answer()
+        link = await create_start_link(bot, invite.payload)
+        await message.answer(
+            _(
+                "Send this link to the new staff member. It works once, until {date}:\n{link}"
+            ).format(
+                date=invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M"),
+                link=link,
+            )
+        )
+    elif action == "rm":
+        members = {m.user_id: m for m in await staff.list_staff(user.id)}
+        member = members.get(callback_data.user_id)
+        if member is None or member.is_admin:
+            await query.answer(_("This person is no longer on the staff list."), show_alert=True)
+            return
+        await query.answer()
+        await message.answer(
+            _("Remove {name} from the staff?").format(name=person(member.user)),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("Yes, remove"),
+                            callback_data=StaffCD(
+                                action="rm_yes", user_id=callback_data.user_id
+                            ).pack(),
+                        ),
+                        InlineKeyboardButton(
+                            text=_("No"), callback_data=StaffCD(action="rm_no").pack()
+                        ),
+                    ]
+                ]
+            ),
+        )
+    elif action == "rm_yes":
+        removed = await users.get(callback_data.user_id)
+        await staff.remove(user.id, callback_data.user_id)
+        await query.answer()
+        await message.edit_text(
+            _("{name} is no longer on the staff list.").format(name=person(removed))
+        )
+        await publish_for_user(
+            bot, i18n, settings.default_locale, callback_data.user_id, Role.RESIDENT
+        )
+    elif action == "rm_no":
+        await query.answer()
+        await message.edit_text(_("Nothing changed."))
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+@router.message(StaffForm.waiting_user)
+async def staff_add_input(
+    message: Message,
+    user: UserRecord,
+    staff: StaffService,
+    users: UserService,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    origin = message.forward_origin
+    target: int | None = None
+    if isinstance(origin, MessageOriginUser):
+        target = origin.sender_user.id
+    elif isinstance(origin, MessageOriginHiddenUser):
+        await message.answer(
+            _(
+                "This person hides their account in forwarded messages. Send their numeric "
+                "user id instead, or create an invite link with /staff."
+            )
+        )
+        return
+    elif message.text and USER_ID_RE.fullmatch(message.text.strip()):
+        target = int(message.text.strip())
+    if target is None:
+        await message.answer(
+            _(
+                "That is not a user id. Send digits only (the person can learn their id from "
+                "@userinfobot), or forward a message from them. /cancel to stop."
+            )
+        )
+        return
+    added = await staff.add(user.id, target)
+    await state.clear()
+    await _added(message, added, target, bot, i18n, settings, users)

@@ -1,0 +1,32 @@
+"""Typed repositories; each takes an Executor bound to a connection or a unit of work."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from storage.executor import Executor
+from storage.repositories.fsm import FsmRepository
+from storage.repositories.invites import InviteRepository
+from storage.repositories.staff import StaffRepository
+from storage.repositories.users import UserRepository
+
+
+class Repositories:
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.executor)
+
+    @cached_property
+    def staff(self) -> StaffRepository:
+        return StaffRepository(self.executor)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.executor)
+
+    @cached_property
+    def fsm(self) -> FsmRepository:
+        return FsmRepository(self.executor)

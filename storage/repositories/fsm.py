@@ -1,0 +1,37 @@
+"""Rows of aiogram's finite-state machine: one per chat/user key."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from storage.executor import Executor, to_db
+
+
+class FsmRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def load(self, key: str) -> tuple[str | None, dict[str, Any]] | None:
+        row = await self._db.fetch_one("SELECT state, data FROM fsm WHERE key = ?", (key,))
+        if row is None:
+            return None
+        return row["state"], json.loads(row["data"])
+
+    async def save(
+        self, key: str, user_id: int, state: str | None, data: dict[str, Any], now: datetime
+    ) -> None:
+        if state is None and not data:
+            await self._db.execute("DELETE FROM fsm WHERE key = ?", (key,))
+            return
+        await self._db.execute(
+            "INSERT INTO fsm (key, user_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (key, user_id, state, json.dumps(data, ensure_ascii=False), to_db(now)),
+        )
+
+    async def delete_for_user(self, user_id: int) -> int:
+        """Forget every unfinished form of a user."""
+        return await self._db.execute("DELETE FROM fsm WHERE user_id = ?", (user_id,))

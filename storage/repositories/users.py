@@ -1,0 +1,132 @@
+"""Users, their language and their consent to personal data processing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.executor import Executor, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    locale: str | None
+    consent_version: str | None
+    consent_at: datetime | None
+    pending_payload: str | None
+    last_seen_at: datetime
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_version is not None
+
+    @property
+    def display_name(self) -> str | None:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or (f"@{self.username}" if self.username else None)
+
+
+def _record(row: sqlite3.Row) -> UserRecord:
+    return UserRecord(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language_code=row["language_code"],
+        locale=row["locale"],
+        consent_version=row["consent_version"],
+        consent_at=from_db(row["consent_at"]),
+        pending_payload=row["pending_payload"],
+        last_seen_at=from_db(row["last_seen_at"]),  # type: ignore[arg-type]
+    )
+
+
+class UserRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _record(row)
+
+    async def get_many(self, user_ids: list[int]) -> dict[int, UserRecord]:
+        if not user_ids:
+            return {}
+        rows = await self._db.fetch_all(
+            "SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(user_ids),),
+        )
+        return {row["id"]: _record(row) for row in rows}
+
+    async def save_seen(
+        self,
+        user_id: int,
+        *,
+        first_name: str | None,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+        now: datetime,
+    ) -> None:
+        """Create or refresh a user; names are passed as None when there is no consent."""
+        await self._db.execute(
+            "INSERT INTO users (id, first_name, last_name, username, language_code, "
+            "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name, "
+            "last_name = excluded.last_name, username = excluded.username, "
+            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
+            (user_id, first_name, last_name, username, language_code, to_db(now), to_db(now)),
+        )
+
+    async def ensure(self, user_id: int, now: datetime) -> None:
+        """Make sure a row exists (e.g. staff added by id before they open the bot)."""
+        await self._db.execute(
+            "INSERT INTO users (id, created_at, last_seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO NOTHING",
+            (user_id, to_db(now), to_db(now)),
+        )
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        await self._db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+    async def set_pending_payload(self, user_id: int, payload: str | None) -> None:
+        await self._db.execute(
+            "UPDATE users SET pending_payload = ? WHERE id = ?", (payload, user_id)
+        )
+
+    async def give_consent(self, user_id: int, version: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE users SET consent_version = ?, consent_at = ?, erased_at = NULL WHERE id = ?",
+            (version, to_db(now), user_id),
+        )
+        await self._log_consent(user_id, "given", version, now)
+
+    async def withdraw_consent(self, user_id: int, version: str, now: datetime) -> None:
+        """Withdraw consent and erase the personal data kept on the user themself."""
+        await self._db.execute(
+            "UPDATE users SET first_name = NULL, last_name = NULL, username = NULL, "
+            "consent_version = NULL, consent_at = NULL, pending_payload = NULL, erased_at = ? "
+            "WHERE id = ?",
+            (to_db(now), user_id),
+        )
+        await self._log_consent(user_id, "withdrawn", version, now)
+
+    async def _log_consent(self, user_id: int, action: str, version: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO consent_log (user_id, action, notice_version, at) VALUES (?, ?, ?, ?)",
+            (user_id, action, version, to_db(now)),
+        )
+
+    async def consent_history(self, user_id: int) -> list[tuple[str, str, datetime]]:
+        rows = await self._db.fetch_all(
+            "SELECT action, notice_version, at FROM consent_log WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [(r["action"], r["notice_version"], from_db(r["at"])) for r in rows]  # type: ignore[misc]
