@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -43,10 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))
-        except KeyboardInterrupt:
-            pass
         return 0
     return 2
 

@@ -106,6 +106,20 @@ async def create_app(
     clock = clock or Clock()
     db = Database(settings.database_path)
     await db.open()
+    try:
+        return await _assemble(settings, db, session, clock, events_isolation)
+    except BaseException:
+        await db.close()  # aiosqlite threads would otherwise keep the process alive
+        raise
+
+
+async def _assemble(
+    settings: Settings,
+    db: Database,
+    session: BaseSession | None,
+    clock: Clock,
+    events_isolation: BaseEventIsolation | None,
+) -> App:
     storage = SqliteStorage(db, clock)
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids)

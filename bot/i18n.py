@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -30,6 +32,16 @@ class CatalogI18n(I18n):
             compiled.seek(0)
             translations[folder.name] = gettext.GNUTranslations(compiled)
         return translations
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's context mixin keeps one slot per subclass, while gettext() looks in
+        # I18n's own slot: register there so `_()` finds us.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def create_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:

@@ -15,6 +15,7 @@ from bot.services.staff import Role
 from bot.services.users import UserService
 from handlers.filters import PrivateChat, TextIs
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
+from handlers.render import drop_buttons
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -107,7 +108,7 @@ async def lang_pressed(
         return
     await query.answer()
     await state.clear()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(query.message)
     await _switch(query.message, user, callback_data.code, users, i18n, role)
 
 

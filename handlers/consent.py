@@ -27,7 +27,7 @@ from bot.settings import Settings
 from handlers.deeplinks import act_on_payload
 from handlers.filters import PrivateChat, TextIs
 from handlers.menu import MENU_PRIVACY, main_menu
-from handlers.render import escape
+from handlers.render import drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -185,18 +185,18 @@ async def consent_button(
     action = callback_data.action
     if action == "yes":
         await query.answer()
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         if user.has_consent:
             await greet(message, role)
             return
         await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
     elif action == "no":
         await query.answer()
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         await _declined(message, state)
     elif action == "withdraw":
         await query.answer()
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         await message.answer(
             _(
                 "Withdraw your consent? We will delete your name and username and drop any "
@@ -220,7 +220,7 @@ async def consent_button(
         )
     elif action == "confirm":
         await query.answer()
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         report = await users.withdraw_consent(user.id)
         await state.clear()
         if not report.profile_erased:
@@ -236,7 +236,7 @@ async def consent_button(
         )
     elif action == "keep":
         await query.answer()
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         await message.answer(_("Nothing changed: your consent stays in force."))
     else:
         await query.answer(_("This button is out of date."), show_alert=True)

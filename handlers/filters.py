@@ -53,10 +53,16 @@ class IsCommand(Filter):
         return bool(message.text and message.text.startswith("/"))
 
 
+def normalize_label(text: str) -> str:
+    """Letters and digits only, lower case: «✅ Согласен(на)» and «согласен(на)» match."""
+    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.casefold())
+    return " ".join(kept.split())
+
+
 def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
     """A label as it reads in every language, for matching typed text to a button."""
     variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
-    return frozenset(v.casefold().strip() for v in variants)
+    return frozenset(normalize_label(v) for v in variants)
 
 
 class TextIs(Filter):
@@ -64,7 +70,7 @@ class TextIs(Filter):
 
     def __init__(self, *msgids: str, extra: tuple[str, ...] = ()) -> None:
         self.msgids = msgids
-        self.extra = frozenset(e.casefold() for e in extra)
+        self.extra = frozenset(normalize_label(e) for e in extra)
         self._variants: frozenset[str] | None = None
 
     async def __call__(self, message: Message, i18n: I18n, **_: Any) -> bool:
@@ -75,4 +81,4 @@ class TextIs(Filter):
             for msgid in self.msgids:
                 found |= label_variants(i18n, msgid)
             self._variants = frozenset(found)
-        return message.text.casefold().strip() in self._variants
+        return normalize_label(message.text) in self._variants

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
 
@@ -20,3 +22,14 @@ def person(user: UserRecord | None) -> str:
     if user.username and user.first_name:
         name += f" (@{escape(user.username)})"
     return name
+
+
+async def drop_buttons(message: Message) -> None:
+    """Remove the inline buttons of a message once they are used; a second press is fine."""
+    if message.reply_markup is None:
+        return
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in str(error):
+            raise

@@ -39,7 +39,7 @@ class RouterSpec:
         return self._on("callback_query", filters, kwargs)
 
     def errors(self, *filters: Any, **kwargs: Any) -> Any:
-        return self._on("errors", filters, kwargs)
+        return self._on("error", filters, kwargs)
 
     def build(self) -> Router:
         router = Router(name=self.name)

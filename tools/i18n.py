@@ -1,7 +1,7 @@
 """Keep the catalogs in step with the code: extract messages, merge them into ru and en.
 
-    python tools/i18n.py          # extract + update; new English entries get msgstr = msgid
-    python tools/i18n.py --check  # exit 1 if any message lacks its Russian or English text
+python tools/i18n.py          # extract + update; new English entries get msgstr = msgid
+python tools/i18n.py --check  # exit 1 if any message lacks its Russian or English text
 """
 
 from __future__ import annotations
@@ -24,9 +24,23 @@ def po_path(locale: str) -> Path:
 
 def extract() -> Catalog:
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "--no-location", "--sort-output", "--omit-header", "-o", str(POT), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(POT),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with POT.open("rb") as fh:
         return read_po(fh)

@@ -1,0 +1,457 @@
+"""Test kit: a recording fake Telegram session and helpers that read like a conversation.
+
+    alice = harness.user("Alice")
+    await alice.send("/start")
+    await alice.press("✅ Согласен(на)")
+    assert "Спасибо" in alice.last.text
+
+The fake session answers every Bot API call locally (no network), remembers what the bot
+sent to each chat, and rejects what Telegram rejects (empty or over-long text, callback_data
+over 64 bytes, malformed HTML), so a test fails where production would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import Default
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Contact,
+    InlineKeyboardMarkup,
+    Location,
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    PhotoSize,
+    ReplyKeyboardMarkup,
+    Update,
+    User,
+)
+
+from bot.app import App, create_app
+from bot.clock import FrozenClock
+from bot.settings import Settings
+
+BOT_ID = 7000000001
+BOT_USERNAME = "tos_test_bot"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "code", "pre", "blockquote", "tg-emoji",
+}  # fmt: skip
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
+_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_html(text: str) -> str | None:
+    """What Telegram would say about this HTML, or None if it would accept it."""
+    stack: list[str] = []
+    for match in _TAG_RE.finditer(text):
+        closing, tag = match.group(1), match.group(2).lower()
+        if tag not in ALLOWED_TAGS:
+            return f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
+        if closing:
+            if not stack or stack[-1] != tag:
+                return f'Bad Request: can\'t parse entities: Unexpected end tag "{tag}"'
+            stack.pop()
+        else:
+            stack.append(tag)
+    if stack:
+        return f"Bad Request: can't parse entities: Can't find end tag corresponding to \"{stack[-1]}\""
+    bare = _TAG_RE.sub("", text)
+    if "<" in bare or ">" in bare:
+        return "Bad Request: can't parse entities: Unexpected < or > outside a tag"
+    if any(not _ENTITY_RE.match(bare, m.start()) for m in re.finditer("&", bare)):
+        return "Bad Request: can't parse entities: Unescaped &"
+    return None
+
+
+def visible_text(text: str, html: bool) -> str:
+    return unescape(_TAG_RE.sub("", text)) if html else text
+
+
+@dataclass
+class Sent:
+    """One message the bot sent or edited, as the user would see it."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: list[list[str]] = field(default_factory=list)
+    callback_data: dict[str, str] = field(default_factory=dict)
+    reply_keyboard: list[list[str]] | None = None
+    removes_keyboard: bool = False
+
+    def __contains__(self, fragment: str) -> bool:
+        return fragment in self.text
+
+    @property
+    def flat_buttons(self) -> list[str]:
+        return [b for row in self.buttons for b in row]
+
+
+@dataclass
+class Call:
+    name: str
+    method: TelegramMethod[Any]
+
+
+class FakeSession(BaseSession):
+    """Answers Bot API calls locally and records them."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        self.sent: list[Sent] = []
+        self.messages: dict[tuple[int, int], Message] = {}
+        self.callback_answers: list[dict[str, Any]] = []
+        self.blocked: set[int] = set()
+        self.fail_next: list[Exception] = []
+        self._ids = itertools.count(1000)
+        self._clock = clock
+
+    async def close(self) -> None:
+        return None
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
+        raise NotImplementedError
+        yield b""  # pragma: no cover
+
+    def _resolve(self, bot: Bot, method: TelegramMethod[Any], name: str) -> Any:
+        value = getattr(method, name, None)
+        return bot.default[value.name] if isinstance(value, Default) else value
+
+    def _check_markup(self, method: TelegramMethod[Any], markup: Any) -> None:
+        if isinstance(markup, InlineKeyboardMarkup):
+            for row in markup.inline_keyboard:
+                for button in row:
+                    data = button.callback_data
+                    if data is not None and not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT:
+                        raise TelegramBadRequest(method, "Bad Request: BUTTON_DATA_INVALID")
+                    if not button.text:
+                        raise TelegramBadRequest(method, "Bad Request: button text is empty")
+
+    def _check_text(
+        self, method: TelegramMethod[Any], text: str | None, html: bool, limit: int
+    ) -> None:
+        if text is None or not text.strip():
+            raise TelegramBadRequest(method, "Bad Request: message text is empty")
+        if html and (problem := check_html(text)):
+            raise TelegramBadRequest(method, problem)
+        if utf16_len(visible_text(text, html)) > limit:
+            raise TelegramBadRequest(method, "Bad Request: message is too long")
+
+    def _chat(self, chat_id: int) -> Chat:
+        return Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup")
+
+    def _record(self, name: str, message: Message, markup: Any) -> None:
+        sent = Sent(
+            name, message.chat.id, message.message_id, message.text or message.caption or ""
+        )
+        if isinstance(markup, InlineKeyboardMarkup):
+            sent.buttons = [[b.text for b in row] for row in markup.inline_keyboard]
+            sent.callback_data = {
+                b.text: b.callback_data
+                for row in markup.inline_keyboard
+                for b in row
+                if b.callback_data
+            }
+        elif isinstance(markup, ReplyKeyboardMarkup):
+            sent.reply_keyboard = [[b.text for b in row] for row in markup.keyboard]
+        elif markup is not None and getattr(markup, "remove_keyboard", False):
+            sent.removes_keyboard = True
+        self.sent.append(sent)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        name = type(method).__name__
+        self.calls.append(Call(name, method))
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        chat_id = getattr(method, "chat_id", None)
+        if isinstance(chat_id, int) and chat_id in self.blocked:
+            raise TelegramForbiddenError(method, "Forbidden: bot was blocked by the user")
+        parse_mode = self._resolve(bot, method, "parse_mode")
+        html = parse_mode == "HTML"
+        markup = getattr(method, "reply_markup", None)
+        self._check_markup(method, markup)
+        now = self._clock()
+        result: Any = True
+        if name == "GetMe":
+            result = User(id=BOT_ID, is_bot=True, first_name="ТОС", username=BOT_USERNAME)
+        elif name == "SendMessage":
+            self._check_text(method, method.text, html, TEXT_LIMIT)  # type: ignore[attr-defined]
+            assert isinstance(chat_id, int)
+            result = Message(
+                message_id=next(self._ids),
+                date=now,
+                chat=self._chat(chat_id),
+                from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
+                text=method.text,  # type: ignore[attr-defined]
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+            self.messages[(chat_id, result.message_id)] = result
+            self._record(name, result, markup)
+        elif name in ("EditMessageText", "EditMessageReplyMarkup"):
+            key = (method.chat_id, method.message_id)  # type: ignore[attr-defined]
+            old = self.messages.get(key)
+            if old is None:
+                raise TelegramBadRequest(method, "Bad Request: message to edit not found")
+            text = method.text if name == "EditMessageText" else old.text  # type: ignore[attr-defined]
+            if name == "EditMessageText":
+                self._check_text(method, text, html, TEXT_LIMIT)
+            new_markup = markup if isinstance(markup, InlineKeyboardMarkup) else None
+            if text == old.text and new_markup == old.reply_markup:
+                raise TelegramBadRequest(
+                    method,
+                    "Bad Request: message is not modified: specified new message content "
+                    "and reply markup are exactly the same",
+                )
+            result = old.model_copy(
+                update={"text": text, "reply_markup": new_markup, "edit_date": int(now.timestamp())}
+            )
+            self.messages[key] = result
+            self._record(name, result, new_markup)
+        elif name == "AnswerCallbackQuery":
+            text = method.text  # type: ignore[attr-defined]
+            if text is not None and len(text) > 200:
+                raise TelegramBadRequest(method, "Bad Request: MESSAGE_TOO_LONG")
+            self.callback_answers.append(
+                {"text": text, "show_alert": bool(method.show_alert)}  # type: ignore[attr-defined]
+            )
+        return result  # type: ignore[no-any-return]
+
+    def calls_of(self, name: str) -> list[TelegramMethod[Any]]:
+        return [c.method for c in self.calls if c.name == name]
+
+
+@dataclass
+class Person:
+    """A Telegram user (or a user inside a group chat) talking to the bot."""
+
+    harness: Harness
+    user: User
+    chat: Chat
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    def _message(self, **fields: Any) -> Message:
+        return Message(
+            message_id=next(self.harness.message_ids),
+            date=self.harness.clock.now(),
+            chat=self.chat,
+            from_user=self.user,
+            **fields,
+        )
+
+    async def _feed(self, **update: Any) -> list[Sent]:
+        """Feed one update; returns the new messages the bot sent to this chat (not edits)."""
+        before = len(self.harness.session.sent)
+        await self.harness.feed(Update(update_id=next(self.harness.update_ids), **update))
+        return [
+            s
+            for s in self.harness.session.sent[before:]
+            if s.chat_id == self.chat.id and not s.method.startswith("Edit")
+        ]
+
+    async def send(self, text: str, **fields: Any) -> list[Sent]:
+        """Send text (a command too); returns what the bot sent to this chat in response."""
+        entities = None
+        if text.startswith("/"):
+            from aiogram.types import MessageEntity
+
+            command = text.split()[0]
+            entities = [MessageEntity(type="bot_command", offset=0, length=len(command))]
+        return await self._feed(message=self._message(text=text, entities=entities, **fields))
+
+    async def send_photo(self, caption: str | None = None) -> list[Sent]:
+        photo = [PhotoSize(file_id="photo-1", file_unique_id="p1", width=800, height=600)]
+        return await self._feed(message=self._message(photo=photo, caption=caption))
+
+    async def send_location(self, latitude: float, longitude: float) -> list[Sent]:
+        location = Location(latitude=latitude, longitude=longitude)
+        return await self._feed(message=self._message(location=location))
+
+    async def send_contact(self, phone: str) -> list[Sent]:
+        contact = Contact(phone_number=phone, first_name=self.user.first_name, user_id=self.id)
+        return await self._feed(message=self._message(contact=contact))
+
+    async def forward_from(self, other: Person | None, text: str = "hello") -> list[Sent]:
+        now = self.harness.clock.now()
+        origin = (
+            MessageOriginUser(date=now, sender_user=other.user)
+            if other is not None
+            else MessageOriginHiddenUser(date=now, sender_user_name="Hidden")
+        )
+        return await self._feed(message=self._message(text=text, forward_origin=origin))
+
+    @property
+    def inbox(self) -> list[Sent]:
+        return [s for s in self.harness.session.sent if s.chat_id == self.chat.id]
+
+    @property
+    def last(self) -> Sent:
+        return self.inbox[-1]
+
+    @property
+    def edits(self) -> list[Sent]:
+        return [s for s in self.inbox if s.method.startswith("Edit")]
+
+    def last_with_button(self, label: str) -> Sent:
+        for sent in reversed(self.inbox):
+            if label in sent.callback_data:
+                return sent
+        raise AssertionError(f"no message in chat {self.chat.id} has a button {label!r}")
+
+    async def press(
+        self, label: str, *, data: str | None = None, on: Sent | None = None
+    ) -> list[Sent]:
+        """Press an inline button by its label (or send forged callback data)."""
+        sent = on or (self.last_with_button(label) if data is None else self.last)
+        payload = data if data is not None else sent.callback_data[label]
+        message = self.harness.session.messages.get((sent.chat_id, sent.message_id))
+        query = CallbackQuery(
+            id=str(next(self.harness.update_ids)),
+            from_user=self.user,
+            chat_instance="ci",
+            message=message,
+            data=payload,
+        )
+        return await self._feed(callback_query=query)
+
+    @property
+    def last_answer(self) -> dict[str, Any]:
+        return self.harness.session.callback_answers[-1]
+
+
+class Harness:
+    """One bot app over a real SQLite file, fed with updates through the real Dispatcher."""
+
+    def __init__(self, tmp: Path, **settings: Any) -> None:
+        self.tmp = tmp
+        self.clock = FrozenClock(datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
+        self.session = FakeSession(self.clock.now)
+        self.settings = make_settings(tmp, **settings)
+        self.update_ids = itertools.count(1)
+        self.message_ids = itertools.count(1)
+        self._app: App | None = None
+        self._names = itertools.count(1)
+
+    @property
+    def app(self) -> App:
+        assert self._app is not None, "call await harness.start() first"
+        return self._app
+
+    async def start(self) -> Harness:
+        self._app = await create_app(self.settings, session=self.session, clock=self.clock)
+        await self.app.dp.emit_startup(bot=self.app.bot)
+        return self
+
+    async def restart(self) -> None:
+        """Stop the bot as a deploy would and start it again on the same database."""
+        await self.app.dp.emit_shutdown(bot=self.app.bot)
+        self._app = None
+        await self.start()
+
+    async def close(self) -> None:
+        if self._app is not None:
+            await self._app.close()
+
+    async def feed(self, update: Update) -> None:
+        await self.app.dp.feed_update(self.app.bot, update)
+
+    def user(
+        self,
+        first_name: str = "Анна",
+        *,
+        user_id: int | None = None,
+        language_code: str | None = "ru",
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> Person:
+        uid = user_id or 100_000 + next(self._names)
+        user = User(
+            id=uid,
+            is_bot=False,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        return Person(self, user, Chat(id=uid, type="private", first_name=first_name))
+
+    def in_group(self, person: Person, chat_id: int) -> Person:
+        return Person(self, person.user, Chat(id=chat_id, type="supergroup", title="Staff"))
+
+    async def consented(self, person: Person) -> Person:
+        """Take a person through /start and consent (Russian or English labels)."""
+        await person.send("/start")
+        label = next(lbl for lbl in person.last.callback_data if lbl.startswith("✅"))
+        await person.press(label)
+        return person
+
+
+def make_settings(tmp: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": "123456:TEST-token-for-the-fake-session-000",
+        "database_path": tmp / "db" / "bot.sqlite3",
+        "admin_ids": frozenset({1}),
+        "staff_chat_id": None,
+        "municipality_name": "Тестовск",
+        "municipality_population": 50_000,
+        "default_locale": "ru",
+        "log_format": "text",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def running(tmp: Path, **settings: Any) -> AsyncIterator[Harness]:
+    harness = await Harness(tmp, **settings).start()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+__all__ = [
+    "BOT_ID",
+    "FakeSession",
+    "Harness",
+    "Person",
+    "Sent",
+    "TelegramServerError",
+    "check_html",
+    "make_settings",
+    "running",
+]

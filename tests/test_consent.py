@@ -1,0 +1,165 @@
+"""Start, consent (152-FZ), language, help, privacy notice and withdrawal — in both languages."""
+
+from __future__ import annotations
+
+from storage.repositories.users import UserRecord
+from tests.kit import Harness
+
+
+async def stored(harness: Harness, user_id: int) -> UserRecord:
+    record = await harness.app.db.read.users.get(user_id)
+    assert record is not None
+    return record
+
+
+async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
+    anna = harness.user("Анна", last_name="Иванова", username="anna_iv", language_code="ru")
+
+    [notice] = await anna.send("/start")
+    assert "152-ФЗ" in notice.text and "Как отозвать" in notice.text
+    assert "«Тестовск»" in notice.text
+    assert notice.flat_buttons == ["✅ Согласен(на)", "Не согласен(на)"]
+    # Before consent only the id and language are kept: no name.
+    before = await stored(harness, anna.id)
+    assert before.first_name is None and not before.has_consent
+
+    replies = await anna.press("✅ Согласен(на)")
+    assert any("Спасибо! Ваше согласие сохранено." in r.text for r in replies)
+    menu = replies[-1]
+    assert "Здравствуйте!" in menu.text
+    assert menu.reply_keyboard == [["❓ Помощь", "🌐 Язык"], ["🔒 Персональные данные"]]
+    after = await stored(harness, anna.id)
+    assert after.has_consent and after.first_name == "Анна" and after.username == "anna_iv"
+    history = await harness.app.db.read.users.consent_history(anna.id)
+    assert [(a, v) for a, v, _ in history] == [("given", after.consent_version)]
+
+    [choose] = await anna.send("/lang")
+    assert choose.flat_buttons == ["Русский", "English"]
+    [done] = await anna.press("English")
+    assert done.text == "Done: I will speak English now."
+    assert done.reply_keyboard == [["❓ Help", "🌐 Language"], ["🔒 Personal data"]]
+    assert (await stored(harness, anna.id)).locale == "en"
+
+    [help_] = await anna.send("/help")
+    assert "<b>What I can do</b>" in help_.text
+    assert "/privacy — Personal data" in help_.text
+    assert "/staff" not in help_.text  # residents do not see staff commands
+
+    [privacy] = await anna.send("/privacy")
+    assert "Consent to the processing of personal data" in privacy.text
+    assert "You gave your consent on 27.11.2026." in privacy.text
+    [confirm] = await anna.press("Withdraw consent")
+    assert "Withdraw your consent?" in confirm.text
+    [bye] = await anna.press("Yes, withdraw and delete")
+    assert "your name and username are deleted" in bye.text
+    assert bye.removes_keyboard
+
+    erased = await stored(harness, anna.id)
+    assert erased.first_name is None and erased.last_name is None and erased.username is None
+    assert not erased.has_consent
+    history = await harness.app.db.read.users.consent_history(anna.id)
+    assert [a for a, _, _ in history] == ["given", "withdrawn"]
+
+    # A later update does not bring the name back without consent.
+    await anna.send("hello")
+    assert (await stored(harness, anna.id)).first_name is None
+
+
+async def test_english_speaker_gets_english_without_choosing(harness: Harness) -> None:
+    john = harness.user("John", language_code="en-GB")
+    [notice] = await john.send("/start")
+    assert notice.text.startswith("<b>Consent to the processing of personal data</b>")
+    await john.press("✅ I agree")
+    assert "Hello!" in john.last.text
+    [help_] = await john.send("/help")
+    assert "What I can do" in help_.text
+
+
+async def test_unsupported_telegram_language_falls_back_to_default(harness: Harness) -> None:
+    hans = harness.user("Hans", language_code="de")
+    [notice] = await hans.send("/start")
+    assert "Согласие на обработку" in notice.text
+
+
+async def test_declining_keeps_nothing_and_features_stay_closed(harness: Harness) -> None:
+    ivan = harness.user("Иван")
+    await ivan.send("/start")
+    [reply] = await ivan.press("Не согласен(на)")
+    assert "Без согласия мы ничего о вас не храним" in reply.text
+    record = await stored(harness, ivan.id)
+    assert not record.has_consent and record.first_name is None
+    [hint] = await ivan.send("Хочу скамейку во двор")
+    assert "/start" in hint.text
+
+
+async def test_consent_can_be_typed(harness: Harness) -> None:
+    olga = harness.user("Ольга")
+    await olga.send("/start")
+    [unclear] = await olga.send("может быть")
+    assert "«✅ Согласен(на)»" in unclear.text and "«Не согласен(на)»" in unclear.text
+    replies = await olga.send("Согласен(на)")
+    assert "Спасибо!" in replies[0].text
+    assert (await stored(harness, olga.id)).has_consent
+
+
+async def test_pressing_agree_twice_does_not_record_twice(harness: Harness) -> None:
+    petr = await harness.consented(harness.user("Пётр"))
+    notice = petr.last_with_button("✅ Согласен(на)")
+    await petr.press("✅ Согласен(на)", on=notice)
+    history = await harness.app.db.read.users.consent_history(petr.id)
+    assert len(history) == 1
+
+
+async def test_withdraw_can_be_called_off(harness: Harness) -> None:
+    vera = await harness.consented(harness.user("Вера"))
+    await vera.send("/privacy")
+    await vera.press("Отозвать согласие")
+    [kept] = await vera.press("Нет, оставить")
+    assert "согласие действует" in kept.text
+    assert (await stored(harness, vera.id)).has_consent
+
+
+async def test_replayed_withdraw_confirmation_is_harmless(harness: Harness) -> None:
+    vera = await harness.consented(harness.user("Вера"))
+    await vera.send("/privacy")
+    await vera.press("Отозвать согласие")
+    confirm = vera.last
+    await vera.press("Да, отозвать и удалить", on=confirm)
+    [again] = await vera.press("Да, отозвать и удалить", on=confirm)
+    assert "уже отозвано" in again.text
+    history = await harness.app.db.read.users.consent_history(vera.id)
+    assert [a for a, _, _ in history] == ["given", "withdrawn"]
+
+
+async def test_consent_again_after_withdrawal(harness: Harness) -> None:
+    vera = await harness.consented(harness.user("Вера", username="vera"))
+    await vera.send("/privacy")
+    await vera.press("Отозвать согласие")
+    await vera.press("Да, отозвать и удалить")
+    await harness.consented(vera)
+    record = await stored(harness, vera.id)
+    assert record.has_consent and record.username == "vera"
+
+
+async def test_restart_during_consent_step_keeps_the_step(harness: Harness) -> None:
+    nina = harness.user("Нина")
+    await nina.send("/start")
+    await harness.restart()
+    replies = await nina.send("да")
+    assert "Спасибо!" in replies[0].text
+
+
+async def test_privacy_notice_before_consent_offers_consent(harness: Harness) -> None:
+    zoya = harness.user("Зоя")
+    [notice] = await zoya.send("/privacy")
+    assert "Согласие на обработку" in notice.text
+    assert "✅ Согласен(на)" in notice.flat_buttons
+
+
+async def test_html_in_names_is_escaped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.kit import running
+
+    async with running(tmp_path, municipality_name="<Город & Ко>") as h:
+        user = h.user("<b>")
+        [notice] = await user.send("/start")  # the fake session rejects broken HTML
+        assert "«&lt;Город &amp; Ко&gt;»" in notice.text
