@@ -4,6 +4,8 @@ the user hears that something went wrong, never the internals."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiogram import Bot
@@ -26,6 +28,13 @@ def render_error(error: DomainError) -> str:
     return _(error.message).format(**params)
 
 
+@contextmanager
+def _localized(i18n: I18n, data: dict[str, Any]) -> Iterator[None]:
+    # Errors surface outside the locale middleware: set the language again here.
+    with i18n.context(), i18n.use_locale(data.get("locale", i18n.default_locale)):
+        yield
+
+
 async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
     try:
         if update.callback_query is not None:
@@ -40,7 +49,7 @@ async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
 
 @router.errors(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
-    with i18n.use_locale(data.get("locale", i18n.default_locale)):
+    with _localized(i18n, data):
         await _tell(bot, event.update, render_error(event.exception), alert=True)  # type: ignore[arg-type]
 
 
@@ -60,7 +69,7 @@ async def crash(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
         exc_info=event.exception,
         extra={"update_type": event.update.event_type},
     )
-    with i18n.use_locale(data.get("locale", i18n.default_locale)):
+    with _localized(i18n, data):
         await _tell(
             bot,
             event.update,
