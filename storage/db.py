@@ -98,11 +98,15 @@ class Database:
     async def open(self, *, migrate_to: int | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._writer.execute("PRAGMA synchronous = NORMAL")
-        self.schema_version = await _apply_migrations(self._writer, migrate_to)
-        self._reader_conn = await self._connect()
-        await self._reader_conn.execute("PRAGMA query_only = ON")
+        try:
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._writer.execute("PRAGMA synchronous = NORMAL")
+            self.schema_version = await _apply_migrations(self._writer, migrate_to)
+            self._reader_conn = await self._connect()
+            await self._reader_conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await self.close()  # an open aiosqlite thread would keep the process alive
+            raise
         self.read = Reader(Executor(self._reader_conn))
 
     async def _connect(self) -> aiosqlite.Connection:

@@ -82,7 +82,7 @@ def check_html(text: str) -> str | None:
         else:
             stack.append(tag)
     if stack:
-        return f"Bad Request: can't parse entities: no end tag for \"{stack[-1]}\""
+        return f'Bad Request: can\'t parse entities: no end tag for "{stack[-1]}"'
     bare = _TAG_RE.sub("", text)
     if "<" in bare or ">" in bare:
         return "Bad Request: can't parse entities: Unexpected < or > outside a tag"

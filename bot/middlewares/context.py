@@ -43,10 +43,13 @@ class UpdateContextMiddleware(BaseMiddleware):
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
-            update_id_var.reset(update_token)
-            user_id_var.reset(user_token)
+        # On failure the ids stay set: aiogram's errors middleware, outside this one, logs
+        # the failure next, and each polled update runs in its own task anyway.
+        update_id_var.reset(update_token)
+        user_id_var.reset(user_token)
+        return result

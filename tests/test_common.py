@@ -1,0 +1,138 @@
+"""Fallbacks, /cancel, /lang by typing, floods, stale buttons and Telegram failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from aiogram.exceptions import TelegramForbiddenError, TelegramServerError
+from aiogram.methods import SendMessage
+
+from bot.logs import ContextFilter, JsonFormatter
+from tests.kit import Harness
+
+
+async def test_unknown_command_gets_a_hint(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    [reply] = await anna.send("/frobnicate")
+    assert reply.text == "Такой команды я не знаю. Отправьте /help — там всё, что я умею."
+
+
+async def test_stray_text_and_photo_outside_a_form(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    [reply] = await anna.send("привет")
+    assert "Не понял вас" in reply.text
+    assert reply.reply_keyboard is not None
+    [reply] = await anna.send_photo(caption="вот фото")
+    assert "Не понял вас" in reply.text
+
+
+async def test_menu_buttons_work_as_typed_text(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    [help_] = await anna.send("❓ Помощь")
+    assert "<b>Что я умею</b>" in help_.text
+    [choose] = await anna.send("🌐 Язык")
+    assert choose.text == "Выберите язык:"
+
+
+async def test_language_can_be_typed(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    await anna.send("/lang")
+    [again] = await anna.send("клингонский")
+    assert again.text == "Пожалуйста, выберите: Русский, English."
+    [sticker] = await anna.send_photo()
+    assert sticker.text == "Пожалуйста, выберите: Русский, English."
+    [done] = await anna.send("english")
+    assert done.text == "Done: I will speak English now."
+    await anna.send("/lang")
+    [back] = await anna.send("Русский")
+    assert back.text == "Готово: теперь я говорю по-русски."
+
+
+async def test_cancel_with_and_without_a_form(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    [nothing] = await anna.send("/cancel")
+    assert nothing.text == "Отменять нечего."
+    await anna.send("/lang")
+    [cancelled] = await anna.send("/cancel")
+    assert cancelled.text == "Отменено. Ничего не сохранено."
+    [stray] = await anna.send("english")
+    assert "Не понял вас" in stray.text  # the form is really gone
+
+
+async def test_button_from_an_old_message(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    await anna.press("x", data="zz:unknown:1")
+    assert anna.last_answer == {
+        "text": "Эта кнопка устарела. Откройте меню ещё раз.",
+        "show_alert": True,
+    }
+    await anna.press("x", data="l1:xx")  # a language we do not have
+    assert anna.last_answer["text"] == "Эта кнопка устарела."
+
+
+async def test_flood_is_answered_once(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.app.throttle._buckets.clear()
+    replies = []
+    for _ in range(50):
+        replies += await anna.send("привет")
+    warnings = [r for r in replies if "Слишком много сообщений" in r.text]
+    handled = [r for r in replies if "Не понял вас" in r.text]
+    assert len(warnings) == 1
+    assert len(handled) == harness.app.throttle.burst
+
+
+async def test_telegram_5xx_in_a_handler_is_survived(harness: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
+    anna = await harness.consented(harness.user())
+    harness.session.fail_next.append(
+        TelegramServerError(SendMessage(chat_id=anna.id, text="x"), "Internal Server Error")
+    )
+    caplog.set_level(logging.ERROR)
+    replies = await anna.send("/help")
+    assert [r.text for r in replies] == [
+        "Извините, у нас что-то пошло не так. Попробуйте ещё раз через минуту."
+    ]
+    failure = next(r for r in caplog.records if r.name == "handlers.errors")
+    assert "Traceback" not in replies[0].text
+    assert failure.exc_info is not None
+
+
+async def test_user_who_blocked_the_bot_does_not_break_anything(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.session.blocked.add(anna.id)
+    assert await anna.send("/help") == []
+    harness.session.blocked.discard(anna.id)
+    [reply] = await anna.send("/help")
+    assert "Что я умею" in reply.text
+
+
+async def test_too_long_text_is_rejected_by_the_fake_like_telegram(harness: Harness) -> None:
+    with pytest.raises(Exception, match="too long"):
+        await harness.app.bot.send_message(1, "а" * 4097)
+    with pytest.raises(Exception, match="parse entities"):
+        await harness.app.bot.send_message(1, "<b>unclosed")
+    with pytest.raises(Exception, match="BUTTON_DATA_INVALID"):
+        from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="x" * 65)]]
+        )
+        await harness.app.bot.send_message(1, "ok", reply_markup=markup)
+
+
+async def test_log_lines_carry_update_and_user(harness: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
+    anna = await harness.consented(harness.user())
+    harness.session.fail_next.append(
+        TelegramForbiddenError(SendMessage(chat_id=anna.id, text="x"), "Forbidden")
+    )
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(ContextFilter())
+    await anna.send("/help")
+    record = next(r for r in caplog.records if r.name == "handlers.errors")
+    assert record.user_id == anna.id  # type: ignore[attr-defined]
+    assert isinstance(record.update_id, int)  # type: ignore[attr-defined]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["user_id"] == anna.id and line["level"] == "ERROR"
+    assert "exception" in line

@@ -1,0 +1,215 @@
+"""SQLite: migrations from every earlier version, atomic units of work, FSM persistence."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+import storage.db as dbmod
+from bot.clock import FrozenClock
+from storage.db import Database, latest_version
+from storage.fsm_storage import SqliteStorage
+
+# Rows that each schema version can hold, inserted before upgrading, checked after.
+SEED = {
+    1: [
+        "INSERT INTO users (id, first_name, created_at, last_seen_at) "
+        "VALUES (42, 'Анна', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+        "INSERT INTO staff (user_id, added_at) VALUES (42, '2026-01-01T00:00:00+00:00')",
+    ],
+    2: [
+        "INSERT INTO fsm (key, user_id, state, data, updated_at) "
+        "VALUES ('1:42:42:::default', 42, 'Form:step', '{\"a\": 1}', '2026-01-01')",
+    ],
+    3: [
+        "INSERT INTO invites (token, kind, created_by, created_at, expires_at, uses_left) "
+        "VALUES ('tok', 'staff', 1, '2026-01-01', '2027-01-01', 1)",
+    ],
+}
+
+
+@pytest.mark.parametrize("start_version", range(latest_version()))
+async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version: int) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = Database(path)
+    await old.open(migrate_to=start_version)
+    assert old.schema_version == start_version
+    async with old.transaction() as uow:
+        for version in range(1, start_version + 1):
+            for sql in SEED.get(version, []):
+                await uow.executor.execute(sql)
+    await old.close()
+
+    db = Database(path)
+    await db.open()
+    try:
+        assert db.schema_version == latest_version()
+        async with aiosqlite.connect(path) as raw:
+            version = (await (await raw.execute("PRAGMA user_version")).fetchone())[0]  # type: ignore[index]
+        assert version == latest_version()
+        if start_version >= 1:
+            user = await db.read.users.get(42)
+            assert user is not None and user.first_name == "Анна"
+            assert 42 in await db.read.staff.all_ids()
+        if start_version >= 2:
+            assert await db.read.fsm.load("1:42:42:::default") == ("Form:step", {"a": 1})
+        # The upgraded schema takes new rows of every kind.
+        async with db.transaction() as uow:
+            await uow.users.ensure(7, FrozenClock().now())
+            await uow.fsm.save("k", 7, "S:s", {}, FrozenClock().now())
+            await uow.staff.add(7, None, FrozenClock().now())
+    finally:
+        await db.close()
+
+
+async def test_failed_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = Database(path)
+    await db.open()
+    await db.close()
+    good = dbmod.migration_files()
+    broken = (
+        len(good) + 1,
+        "9999_broken.sql",
+        "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+    )
+    monkeypatch.setattr(dbmod, "migration_files", lambda: [*good, broken])
+    with pytest.raises(Exception, match="no_such_table"):
+        await Database(path).open()
+    monkeypatch.undo()
+    async with aiosqlite.connect(path) as raw:
+        version = (await (await raw.execute("PRAGMA user_version")).fetchone())[0]  # type: ignore[index]
+        tables = await raw.execute_fetchall("SELECT name FROM sqlite_master WHERE name='half_done'")
+    assert version == len(good)
+    assert list(tables) == []
+
+
+async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with aiosqlite.connect(path) as raw:
+        await raw.execute("PRAGMA user_version = 999")
+    with pytest.raises(RuntimeError, match="newer than this code"):
+        await Database(path).open()
+
+
+async def test_folder_is_created_and_pragmas_set(tmp_path: Path) -> None:
+    db = Database(tmp_path / "a" / "b" / "bot.sqlite3")
+    await db.open()
+    try:
+        assert (tmp_path / "a" / "b" / "bot.sqlite3").exists()
+        async with db.transaction() as uow:
+            assert await uow.executor.fetch_value("PRAGMA journal_mode") == "wal"
+            assert await uow.executor.fetch_value("PRAGMA foreign_keys") == 1
+            assert await uow.executor.fetch_value("PRAGMA busy_timeout") == 5000
+    finally:
+        await db.close()
+
+
+async def test_units_of_work_do_not_mix_under_concurrency(tmp_path: Path) -> None:
+    """One update's rollback must not take another's committed row with it, nor vice versa."""
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    now = FrozenClock().now()
+
+    async def failing(i: int) -> None:
+        async with db.transaction() as uow:
+            await uow.users.ensure(10_000 + i, now)
+            await asyncio.sleep(0)  # let the others run in between
+            raise RuntimeError("rolled back")
+
+    async def succeeding(i: int) -> None:
+        async with db.transaction() as uow:
+            await uow.users.ensure(20_000 + i, now)
+            await asyncio.sleep(0)
+            await uow.staff.add(20_000 + i, None, now)
+
+    try:
+        jobs = [failing(i) for i in range(50)] + [succeeding(i) for i in range(50)]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        assert sum(isinstance(r, RuntimeError) for r in results) == 50
+        users = await db.read.executor.fetch_all("SELECT id FROM users ORDER BY id")
+        assert [r[0] for r in users] == [20_000 + i for i in range(50)]
+        assert len(await db.read.staff.all_ids()) == 50
+    finally:
+        await db.close()
+
+
+async def test_reader_sees_only_committed_data(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    now = FrozenClock().now()
+    try:
+        async with db.transaction() as uow:
+            await uow.users.ensure(5, now)
+            assert await uow.users.get(5) is not None  # own writes are visible inside
+            assert await db.read.users.get(5) is None  # others do not see them yet
+        assert await db.read.users.get(5) is not None
+    finally:
+        await db.close()
+
+
+async def test_nested_unit_of_work_joins_the_outer_one(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    now = FrozenClock().now()
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as outer:
+                await outer.users.ensure(1, now)
+                async with db.transaction() as inner:
+                    assert inner is outer
+                    await inner.users.ensure(2, now)
+                raise RuntimeError
+        assert await db.read.users.get(1) is None and await db.read.users.get(2) is None
+    finally:
+        await db.close()
+
+
+async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    db = Database(path)
+    await db.open()
+    fsm = SqliteStorage(db, FrozenClock())
+    await fsm.set_state(key, "Form:title")
+    await fsm.set_data(key, {"title": "Скамейка", "photos": ["a", "b"]})
+    data = await fsm.get_data(key)
+    data["title"] = "changed by the caller"  # must not leak into storage
+    await db.close()
+
+    db = Database(path)
+    await db.open()
+    try:
+        fsm = SqliteStorage(db, FrozenClock())
+        assert await fsm.get_state(key) == "Form:title"
+        assert await fsm.get_data(key) == {"title": "Скамейка", "photos": ["a", "b"]}
+        await fsm.set_state(key, None)
+        await fsm.set_data(key, {})
+        assert await db.read.fsm.load("1:42:42:::default") is None
+        assert await fsm.get_state(key) is None
+    finally:
+        await db.close()
+
+
+async def test_unchanged_fsm_writes_nothing(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        fsm = SqliteStorage(db, FrozenClock())
+        await fsm.set_state(key, "Form:title")
+        async with db.transaction() as uow:
+            before = await uow.executor.fetch_value("SELECT total_changes()")
+        await fsm.set_state(key, "Form:title")
+        await fsm.set_data(key, {})
+        async with db.transaction() as uow:
+            after = await uow.executor.fetch_value("SELECT total_changes()")
+        assert after == before
+    finally:
+        await db.close()
