@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
 
-from bot.i18n import CatalogI18n
 from bot.services.errors import N_
 from bot.services.staff import Role
 
@@ -46,7 +46,7 @@ def commands_for(role: Role) -> list[CommandSpec]:
     return [c for c in COMMANDS if c.audience <= int(role)]
 
 
-def _menu(i18n: CatalogI18n, role: Role, locale: str) -> list[BotCommand]:
+def _menu(i18n: I18n, role: Role, locale: str) -> list[BotCommand]:
     return [
         BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale))
         for c in commands_for(role)
@@ -64,7 +64,7 @@ async def _set(bot: Bot, commands: list[BotCommand], scope: object, language: st
 
 async def publish_commands(
     bot: Bot,
-    i18n: CatalogI18n,
+    i18n: I18n,
     default_locale: str,
     staff_roles: Iterable[tuple[int, Role]],
     staff_chat_id: int | None,
@@ -85,7 +85,7 @@ async def publish_commands(
 
 
 async def publish_for_user(
-    bot: Bot, i18n: CatalogI18n, default_locale: str, user_id: int, role: Role
+    bot: Bot, i18n: I18n, default_locale: str, user_id: int, role: Role
 ) -> None:
     """Show one user the commands of their role (after being added to or removed from staff)."""
     scope = BotCommandScopeChat(chat_id=user_id)

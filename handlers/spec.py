@@ -8,11 +8,12 @@ decorators and the app calls `spec.build()` once per Dispatcher.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Router
 
 Handler = Callable[..., Any]
+H = TypeVar("H", bound=Handler)
 
 
 class RouterSpec:
@@ -25,20 +26,22 @@ class RouterSpec:
         """A filter on every handler of one kind of event in this router."""
         self._filters.append((observer, filters))
 
-    def _on(self, observer: str, filters: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        def register(handler: Handler) -> Handler:
+    def _on(
+        self, observer: str, filters: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             self._handlers.append((observer, handler, filters, kwargs))
             return handler
 
         return register
 
-    def message(self, *filters: Any, **kwargs: Any) -> Any:
+    def message(self, *filters: Any, **kwargs: Any) -> Callable[[H], H]:
         return self._on("message", filters, kwargs)
 
-    def callback_query(self, *filters: Any, **kwargs: Any) -> Any:
+    def callback_query(self, *filters: Any, **kwargs: Any) -> Callable[[H], H]:
         return self._on("callback_query", filters, kwargs)
 
-    def errors(self, *filters: Any, **kwargs: Any) -> Any:
+    def errors(self, *filters: Any, **kwargs: Any) -> Callable[[H], H]:
         return self._on("error", filters, kwargs)
 
     def build(self) -> Router:

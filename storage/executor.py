@@ -32,7 +32,7 @@ class Executor:
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
         for row in rows:
-            return row  # type: ignore[no-any-return]
+            return row
         return None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
@@ -43,10 +43,18 @@ class Executor:
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run a write; returns lastrowid (for inserts) or the number of changed rows."""
+        """Run a write; returns the number of rows it changed."""
         cursor = await self._conn.execute(sql, params)
         try:
-            return cursor.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cursor.rowcount
+            return cursor.rowcount
+        finally:
+            await cursor.close()
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; returns the new row's id."""
+        cursor = await self._conn.execute(sql, params)
+        try:
+            return cursor.lastrowid or 0
         finally:
             await cursor.close()
 

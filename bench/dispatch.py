@@ -1,0 +1,664 @@
+"""Dispatch benchmark: the full app pipeline against a bare aiogram echo bot.
+
+    python -m bench.dispatch                       # default: 1000 users, concurrency 100
+    python -m bench.dispatch --users 200 --concurrency 50
+    python -m bench.dispatch --profile             # also: where the full pipeline spends time
+
+Every scenario runs in its own subprocess, so each peak RSS (ru_maxrss) is its own:
+
+* full   - the Dispatcher from `create_app` (all middlewares, SQLite FSM storage, a real
+           SQLite file in a temp dir, FakeSession from tests/kit.py). Each user has consented
+           beforehand (seeded through UserService, or through /start + the consent button with
+           --onboard) and then fills a bench-only four-step form: /benchform -> title ->
+           description -> place -> confirm; the confirm step inserts a row into `bench_rows`
+           inside `db.transaction()`. 5 updates per user.
+* echo   - a bare `Dispatcher()` with one async handler echoing `message.text`, same Bot
+           defaults, same FakeSession, the same 5 texts per user.
+* import - a subprocess that only does `import aiogram` (the RSS baseline).
+
+Each scenario runs one update at a time (sequential) and with N users in flight
+(asyncio.gather + semaphore; one user's updates stay in order). Throughput is updates over
+wall time minus the time spent building the Update objects (built just before each feed, so
+5,000 parsed updates are never held at once); latency is the `feed_update` call alone.
+
+FakeSession keeps every request and every reply Message it produced (~15-20 KB each); that
+is test-kit memory, not the bot's, so by default the bench checks and then drops those
+recordings after each user finishes. Pass --keep-recordings to keep them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456:TEST-token-for-the-fake-session-000"
+MARK = "[bench]"
+FIRST_USER_ID = 500_000
+WARMUP_USER_ID = 900_000
+OUR_CODE = tuple(str(ROOT / d) + os.sep for d in ("bot", "storage", "handlers"))
+
+
+def peak_rss_mib() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def script(n: int) -> list[str]:
+    """What one user sends: the command and the four answers."""
+    return ["/benchform", f"Bench title {n}", f"A longer description of item {n}", f"Place {n}", "yes"]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(q * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+# ---------------------------------------------------------------------------------------------
+# The bench-only form (full scenario)
+# ---------------------------------------------------------------------------------------------
+
+
+def build_bench_router(db: Any, clock: Any) -> Any:
+    from aiogram.filters import Command, StateFilter
+    from aiogram.fsm.context import FSMContext
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.types import Message
+
+    from handlers.filters import HasText
+    from handlers.render import escape
+    from handlers.spec import RouterSpec
+    from storage.executor import to_db
+
+    class BenchForm(StatesGroup):
+        title = State()
+        description = State()
+        place = State()
+        confirm = State()
+
+    spec = RouterSpec("bench")
+
+    @spec.message(Command("benchform"))
+    async def begin(message: Message, state: FSMContext) -> None:
+        await state.set_state(BenchForm.title)
+        await message.answer(f"{MARK} Title?")
+
+    @spec.message(StateFilter(BenchForm.title), HasText())
+    async def got_title(message: Message, state: FSMContext) -> None:
+        await state.update_data(title=message.text)
+        await state.set_state(BenchForm.description)
+        await message.answer(f"{MARK} Description?")
+
+    @spec.message(StateFilter(BenchForm.description), HasText())
+    async def got_description(message: Message, state: FSMContext) -> None:
+        await state.update_data(description=message.text)
+        await state.set_state(BenchForm.place)
+        await message.answer(f"{MARK} Place?")
+
+    @spec.message(StateFilter(BenchForm.place), HasText())
+    async def got_place(message: Message, state: FSMContext) -> None:
+        data = await state.update_data(place=message.text)
+        await state.set_state(BenchForm.confirm)
+        await message.answer(
+            f"{MARK} <b>{escape(data['title'])}</b>\n{escape(data['description'])}\n"
+            f"{escape(data['place'])}\n\nSave? yes/no"
+        )
+
+    @spec.message(StateFilter(BenchForm.confirm), HasText())
+    async def got_confirm(message: Message, state: FSMContext) -> None:
+        if (message.text or "").strip().casefold() not in ("yes", "да"):
+            await state.clear()
+            await message.answer(f"{MARK} Dropped.")
+            return
+        data = await state.get_data()
+        assert message.from_user is not None
+        async with db.transaction() as uow:
+            row_id = await uow.executor.execute(
+                "INSERT INTO bench_rows (user_id, title, description, place, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    message.from_user.id,
+                    data["title"],
+                    data["description"],
+                    data["place"],
+                    to_db(clock.now()),
+                ),
+            )
+            await state.clear()  # joins the unit of work: the row and the cleared form commit together
+        await message.answer(f"{MARK} Saved #{row_id}.")
+
+    return spec.build()
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker: one scenario in this process
+# ---------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Checks what the FakeSession recorded, then (unless kept) drops it to bound memory."""
+
+    def __init__(self, session: Any, keep: bool, marked: bool) -> None:
+        self.session = session
+        self.keep = keep
+        self.marked = marked  # full scenario: every reply must carry MARK
+        self.replies = 0
+        self.unexpected: list[str] = []
+        self._seen = 0
+
+    def reset(self) -> None:
+        self.drain()
+        self.replies = 0
+        self.unexpected.clear()
+
+    def drain(self) -> None:
+        sent = self.session.sent
+        for s in sent[self._seen :]:
+            if s.method != "SendMessage":
+                continue
+            self.replies += 1
+            if self.marked and not s.text.startswith(MARK) and len(self.unexpected) < 5:
+                self.unexpected.append(s.text[:120])
+        if self.keep:
+            self._seen = len(sent)
+            return
+        sent.clear()
+        self.session.calls.clear()
+        self.session.messages.clear()
+        self._seen = 0
+
+
+class Scenario:
+    def __init__(self, kind: str, tmp: Path, keep: bool) -> None:
+        self.kind = kind
+        self.tmp = tmp
+        self.keep = keep
+        self.app: Any = None
+
+    async def setup(self) -> None:
+        from datetime import UTC, datetime
+
+        from aiogram.types import Chat, Message, MessageEntity, Update, User
+
+        from bot.clock import FrozenClock
+        from tests.kit import FakeSession
+
+        self._types = (Chat, Message, MessageEntity, Update, User)
+        self.clock = FrozenClock(datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
+        self.session = FakeSession(self.clock.now)
+        if self.kind == "full":
+            await self._setup_full()
+        else:
+            self._setup_echo()
+        self.recorder = Recorder(self.session, self.keep, marked=self.kind == "full")
+        self._update_ids = iter(range(1, 1 << 62))
+        self._message_ids = iter(range(1, 1 << 62))
+        self._users: dict[int, tuple[Any, Any]] = {}
+
+    def _setup_echo(self) -> None:
+        from aiogram import Bot, Dispatcher, Router
+        from aiogram.client.default import DefaultBotProperties
+        from aiogram.enums import ParseMode
+        from aiogram.types import Message
+
+        router = Router(name="echo")
+
+        @router.message()
+        async def echo(message: Message) -> None:
+            await message.answer(message.text or "?")
+
+        self.dp = Dispatcher()
+        self.dp.include_router(router)
+        # The same defaults as bot.app.build_bot, so FakeSession does the same checks.
+        self.bot = Bot(
+            token=TOKEN,
+            session=self.session,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        )
+
+    async def _setup_full(self) -> None:
+        from bot.app import create_app
+        from tests.kit import make_settings
+
+        settings = make_settings(self.tmp)
+        self.app = await create_app(settings, session=self.session, clock=self.clock)
+        await self.app.dp.emit_startup(bot=self.app.bot)
+        self.dp, self.bot = self.app.dp, self.app.bot
+        async with self.app.db.transaction() as uow:
+            await uow.executor.execute(
+                "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, "
+                "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
+                "place TEXT NOT NULL, created_at TEXT NOT NULL)"
+            )
+        # Put the form where a real consent-only feature goes: inside the "consented" router,
+        # behind ConsentGate and before the fallback that answers any private message.
+        root = next(r for r in self.dp.sub_routers if r.name == "root")
+        consented = next(r for r in root.sub_routers if r.name == "consented")
+        consented.include_router(build_bench_router(self.app.db, self.clock))
+        names = [r.name for r in root.sub_routers]
+        assert names.index("consented") < len(names) - 1, names  # the fallback stays last
+
+    async def close(self) -> None:
+        if self.app is not None:
+            await self.app.dp.emit_shutdown(bot=self.app.bot)
+        else:
+            await self.bot.session.close()
+
+    # -- users and updates ------------------------------------------------------------------
+
+    def user(self, uid: int) -> tuple[Any, Any]:
+        found = self._users.get(uid)
+        if found is None:
+            Chat, _, _, _, User = self._types
+            first_name = f"User{uid}"
+            found = (
+                User(id=uid, is_bot=False, first_name=first_name, language_code="ru"),
+                Chat(id=uid, type="private", first_name=first_name),
+            )
+            self._users[uid] = found
+        return found
+
+    def make_update(self, uid: int, text: str) -> Any:
+        Chat, Message, MessageEntity, Update, User = self._types
+        user, chat = self.user(uid)
+        entities = None
+        if text.startswith("/"):
+            entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+        # Mounted on the bot up front, as polling does, so feed_update skips its JSON round trip.
+        message = Message(
+            message_id=next(self._message_ids),
+            date=self.clock.now(),
+            chat=chat,
+            from_user=user,
+            text=text,
+            entities=entities,
+        ).as_(self.bot)
+        return Update(update_id=next(self._update_ids), message=message).as_(self.bot)
+
+    async def consent(self, uids: list[int], onboard: bool) -> None:
+        """Give every user consent before timing: via services (default) or via the bot."""
+        if self.kind != "full":
+            return
+        if not onboard:
+            from bot.services.users import TelegramProfile
+
+            for uid in uids:
+                user, _ = self.user(uid)
+                profile = TelegramProfile(uid, user.first_name, None, None, user.language_code)
+                await self.app.users.touch(profile)
+                await self.app.users.give_consent(profile)
+            return
+        from aiogram.types import CallbackQuery, Update
+
+        from handlers.consent import ConsentCD
+
+        for uid in uids:
+            user, chat = self.user(uid)
+            await self.dp.feed_update(self.bot, self.make_update(uid, "/start"))
+            notice = next(s for s in reversed(self.session.sent) if s.chat_id == chat.id)
+            query = CallbackQuery(
+                id=f"cq{uid}",
+                from_user=user,
+                chat_instance="ci",
+                message=self.session.messages[(chat.id, notice.message_id)],
+                data=ConsentCD(action="yes").pack(),
+            )
+            await self.dp.feed_update(
+                self.bot, Update(update_id=next(self._update_ids), callback_query=query)
+            )
+            self.recorder.drain()
+        record = await self.app.users.get(uids[-1])
+        assert record is not None and record.has_consent, "onboarding did not record consent"
+
+    async def run(self, uids: list[int], concurrency: int) -> dict[str, Any]:
+        """Feed every user's script; returns timings. One user's updates stay in order."""
+        latencies: list[float] = []
+        build = 0.0
+        feed = self.dp.feed_update
+        bot = self.bot
+        perf = time.perf_counter
+
+        async def one_user(uid: int) -> None:
+            nonlocal build
+            for text in script(uid):
+                t0 = perf()
+                update = self.make_update(uid, text)
+                t1 = perf()
+                await feed(bot, update)
+                t2 = perf()
+                build += t1 - t0
+                latencies.append(t2 - t1)
+            self.recorder.drain()
+
+        self.recorder.reset()
+        cpu0, wall0 = time.process_time(), perf()
+        if concurrency <= 1:
+            for uid in uids:
+                await one_user(uid)
+        else:
+            sem = asyncio.Semaphore(concurrency)
+
+            async def gated(uid: int) -> None:
+                async with sem:
+                    await one_user(uid)
+
+            await asyncio.gather(*(gated(uid) for uid in uids))
+        wall = perf() - wall0
+        cpu = time.process_time() - cpu0
+        self.recorder.drain()
+        latencies.sort()
+        n = len(latencies)
+        return {
+            "updates": n,
+            "wall_s": wall,
+            "build_s": build,
+            "cpu_s": cpu,
+            "ups": n / (wall - build),
+            "p50_ms": percentile(latencies, 0.50) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
+            "max_ms": latencies[-1] * 1000,
+            "replies": self.recorder.replies,
+            "unexpected": list(self.recorder.unexpected),
+        }
+
+    async def rows(self) -> int | None:
+        if self.app is None:
+            return None
+        return int(await self.app.db.read.executor.fetch_value("SELECT count(*) FROM bench_rows"))
+
+
+async def worker(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
+        scenario = Scenario(args.worker, Path(tmp), args.keep_recordings)
+        await scenario.setup()
+        try:
+            users = [FIRST_USER_ID + i for i in range(args.users)]
+            warm = [WARMUP_USER_ID + i for i in range(args.warmup)]
+            await scenario.consent(warm + users, args.onboard)
+            if warm:
+                await scenario.run(warm, min(args.concurrency, len(warm)))
+            rss_before = peak_rss_mib()
+            result = await scenario.run(users, args.concurrency)
+            rows = await scenario.rows()
+            result.update(
+                kind=args.worker,
+                concurrency=args.concurrency,
+                rss_before_mib=rss_before,
+                peak_rss_mib=peak_rss_mib(),
+                rows=rows,
+                expected_rows=None if rows is None else len(users) + len(warm),
+            )
+            if args.profile:
+                result["profile"] = await profile_passes(scenario, users, args.profile_users)
+        finally:
+            await scenario.close()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiling (full scenario, sequential): counted awaits, then cProfile
+# ---------------------------------------------------------------------------------------------
+
+
+async def profile_passes(scenario: Scenario, users: list[int], limit: int) -> dict[str, Any]:
+    """Two more passes over the same (now idle) users: one with counters, one under cProfile."""
+    import cProfile
+    import pstats
+
+    import aiosqlite
+
+    uids = users[: max(1, limit)]
+    n_updates = len(uids) * len(script(0))
+    writer = scenario.app.db._writer if scenario.app is not None else None
+    counts: dict[str, list[float]] = {}
+
+    def add(key: str, seconds: float) -> None:
+        slot = counts.setdefault(key, [0, 0.0])
+        slot[0] += 1
+        slot[1] += seconds
+
+    original_execute = aiosqlite.Connection._execute
+    original_to_thread = asyncio.to_thread
+
+    async def timed_execute(self: Any, fn: Any, *a: Any, **kw: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await original_execute(self, fn, *a, **kw)
+        finally:
+            add("sqlite hop (writer)" if self is writer else "sqlite hop (reader)",
+                time.perf_counter() - t0)
+
+    async def timed_to_thread(func: Any, /, *a: Any, **kw: Any) -> Any:
+        inner = getattr(func, "func", func)
+        name = getattr(inner, "__qualname__", None) or type(inner).__qualname__
+        label = f"to_thread: {name}"
+        if type(inner).__name__ == "State":
+            label = f"to_thread: State filter {inner.state}"
+        t0 = time.perf_counter()
+        try:
+            return await original_to_thread(func, *a, **kw)
+        finally:
+            add(label, time.perf_counter() - t0)
+
+    aiosqlite.Connection._execute = timed_execute  # type: ignore[method-assign]
+    asyncio.to_thread = timed_to_thread  # type: ignore[assignment]
+    try:
+        counted = await scenario.run(uids, 1)
+    finally:
+        aiosqlite.Connection._execute = original_execute  # type: ignore[method-assign]
+        asyncio.to_thread = original_to_thread
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    profiled = await scenario.run(uids, 1)
+    profiler.disable()
+
+    stats = pstats.Stats(profiler)
+    entries = []
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        entries.append((filename, line, name, nc, tt, ct))
+    ours = sorted((e for e in entries if e[0].startswith(OUR_CODE)), key=lambda e: -e[5])
+    everything = sorted(entries, key=lambda e: -e[4])
+
+    def row(e: tuple[Any, ...]) -> dict[str, Any]:
+        filename, line, name, nc, tt, ct = e
+        short = os.path.relpath(filename, ROOT) if filename.startswith(str(ROOT)) else filename
+        for marker in ("site-packages" + os.sep, "lib" + os.sep + "python3"):
+            if marker in short:
+                short = short.split(marker, 1)[1]
+        return {"where": f"{short}:{line}({name})", "calls": nc, "tottime": tt, "cumtime": ct}
+
+    return {
+        "updates": n_updates,
+        "counted_wall_s": counted["wall_s"] - counted["build_s"],
+        "awaits": {k: v for k, v in sorted(counts.items(), key=lambda kv: -kv[1][1])},
+        "profiled_wall_s": profiled["wall_s"],
+        "ours_by_cumtime": [row(e) for e in ours[:10]],
+        "all_by_tottime": [row(e) for e in everything[:15]],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestrator
+# ---------------------------------------------------------------------------------------------
+
+IMPORT_BASELINES = {
+    "import aiogram": "import aiogram",
+    "import bot.app + tests.kit": "import aiogram, bot.app, tests.kit",
+}
+
+
+def run_import_baseline(code: str) -> float:
+    probe = f"import resource; {code}; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def run_worker(args: argparse.Namespace, kind: str, concurrency: int, profile: bool) -> dict[str, Any]:
+    cmd = [
+        sys.executable, "-m", "bench.dispatch", "--worker", kind,
+        "--users", str(args.users), "--concurrency", str(concurrency),
+        "--warmup", str(args.warmup), "--profile-users", str(args.profile_users),
+    ]  # fmt: skip
+    if args.keep_recordings:
+        cmd.append("--keep-recordings")
+    if args.onboard:
+        cmd.append("--onboard")
+    if profile:
+        cmd.append("--profile")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"worker {kind} x{concurrency} failed with code {out.returncode}")
+    if out.stderr.strip():
+        sys.stderr.write(out.stderr)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def label(kind: str, concurrency: int) -> str:
+    mode = "sequential" if concurrency <= 1 else f"concurrent x{concurrency}"
+    return f"{kind} {mode}"
+
+
+def check(result: dict[str, Any], users: int, warmup: int) -> list[str]:
+    problems = []
+    expected = users * len(script(0))
+    if result["updates"] != expected:
+        problems.append(f"fed {result['updates']} updates, expected {expected}")
+    if result["replies"] != expected:
+        problems.append(f"{result['replies']} replies, expected {expected}")
+    if result["unexpected"]:
+        problems.append(f"unexpected replies: {result['unexpected']}")
+    if result["rows"] is not None and result["rows"] != result["expected_rows"]:
+        problems.append(f"{result['rows']} rows written, expected {result['expected_rows']}")
+    return problems
+
+
+def print_profile(p: dict[str, Any]) -> None:
+    n = p["updates"]
+    wall = p["counted_wall_s"]
+    print(f"\nWhere the time goes: full pipeline, sequential, {n} updates "
+          f"({wall / n * 1e6:.0f} us/update wall with counters on)")
+    print(f"  {'awaited on another thread':44} {'per update':>10} {'us/update':>10} {'% wall':>7}")
+    for key, (count, seconds) in p["awaits"].items():
+        print(f"  {key[:44]:44} {count / n:10.2f} {seconds / n * 1e6:10.0f} {seconds / wall * 100:6.1f}%")
+    total = sum(s for _, s in p["awaits"].values())
+    print(f"  {'(all of the above)':44} {'':10} {total / n * 1e6:10.0f} {total / wall * 100:6.1f}%")
+
+    print(f"\n  cProfile (event-loop thread only; a coroutine's cumtime excludes the time it is "
+          f"suspended), wall {p['profiled_wall_s']:.2f}s")
+    print("  top 10 cumulative in bot/, storage/, handlers/:")
+    print(f"  {'calls/upd':>9} {'cum us/upd':>10}  where")
+    for r in p["ours_by_cumtime"]:
+        print(f"  {r['calls'] / n:9.2f} {r['cumtime'] / n * 1e6:10.1f}  {r['where']}")
+    print("  top 15 by own time, any code:")
+    print(f"  {'calls/upd':>9} {'own us/upd':>10}  where")
+    for r in p["all_by_tottime"]:
+        print(f"  {r['calls'] / n:9.2f} {r['tottime'] / n * 1e6:10.1f}  {r['where']}")
+
+
+def orchestrate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    conc = args.concurrency
+    print(f"dispatch bench: {args.users} users x {len(script(0))} updates, concurrency {conc}, "
+          f"warmup {args.warmup} users, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"FakeSession recordings {'kept' if args.keep_recordings else 'dropped after each user'}, "
+          f"consent {'via /start + button' if args.onboard else 'seeded via UserService'}")
+    baselines = {name: run_import_baseline(code) for name, code in IMPORT_BASELINES.items()}
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    for kind in ("echo", "full"):
+        for c in (1, conc):
+            results[(kind, c)] = run_worker(args, kind, c, profile=False)
+
+    header = (f"{'scenario':28} {'updates':>7} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'CPU/wall':>8} {'RSS pre-run':>11} {'peak RSS MiB':>12}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for name, rss in baselines.items():
+        print(f"{name:28} {'':>7} {'':>8} {'':>8} {'':>8} {'':>8} {'':>11} {rss:12.1f}")
+    problems: list[str] = []
+    for (kind, c), r in results.items():
+        print(f"{label(kind, c):28} {r['updates']:7d} {r['ups']:8.0f} {r['p50_ms']:8.3f} "
+              f"{r['p99_ms']:8.3f} {r['cpu_s'] / r['wall_s']:8.2f} {r['rss_before_mib']:11.1f} "
+              f"{r['peak_rss_mib']:12.1f}")
+        problems += [f"{label(kind, c)}: {p}" for p in check(r, args.users, args.warmup)]
+
+    base = baselines["import aiogram"]
+    print("\nratios")
+    for c in (1, conc):
+        ratio = results[("full", c)]["ups"] / results[("echo", c)]["ups"]
+        mode = "sequential" if c <= 1 else f"concurrent x{c}"
+        verdict = "ok" if ratio >= 0.5 else "BELOW TARGET"
+        print(f"  full/echo throughput, {mode:16} {ratio:6.3f}   (target >= 0.5: {verdict})")
+    for c in (1, conc):
+        ratio = results[("full", c)]["peak_rss_mib"] / base
+        mode = "sequential" if c <= 1 else f"concurrent x{c}"
+        verdict = "ok" if ratio <= 1.3 else "ABOVE TARGET"
+        print(f"  full peak RSS / import aiogram, {mode:16} {ratio:6.3f}   (target <= 1.3: {verdict})")
+    echo_peak = max(results[("echo", c)]["peak_rss_mib"] for c in (1, conc))
+    print(f"  echo peak RSS / import aiogram                  {echo_peak / base:6.3f}   (for reference)")
+    if any(r["rows"] is not None for r in results.values()):
+        print("  rows written: " + ", ".join(
+            f"{label(k, c)} {r['rows']}/{r['expected_rows']}"
+            for (k, c), r in results.items() if r["rows"] is not None
+        ))
+
+    if args.profile:
+        prof = run_worker(args, "full", 1, profile=True)
+        print_profile(prof["profile"])
+
+    print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")
+    if problems:
+        print("\nPROBLEMS:")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=1000, help="distinct users (5 updates each)")
+    parser.add_argument("--concurrency", type=int, default=100, help="users in flight at once")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed users run first")
+    parser.add_argument("--onboard", action="store_true",
+                        help="consent via /start + the consent button instead of UserService")
+    parser.add_argument("--keep-recordings", action="store_true",
+                        help="keep every FakeSession request/reply in memory (as tests do)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the full pipeline (sequential) and print top costs")
+    parser.add_argument("--profile-users", type=int, default=300,
+                        help="users in each profiling pass")
+    parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--users and --concurrency must be >= 1, --warmup >= 0")
+    if args.worker:
+        result = asyncio.run(worker(args))
+        print(json.dumps(result))
+        return 0
+    return orchestrate(args)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(main())
