@@ -1,0 +1,25 @@
+# tos-bot: python -m bot with the SQLite database on a volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATABASE_PATH=/data/tos-bot.sqlite3 \
+    LOG_FORMAT=json
+
+RUN useradd --create-home --uid 10001 bot \
+    && mkdir -p /data \
+    && chown bot:bot /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY locales ./locales
+# Editable install: the locales/ folder next to the code is read at start.
+RUN pip install -e .
+
+USER bot
+VOLUME ["/data"]
+CMD ["python", "-m", "bot"]
