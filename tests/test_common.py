@@ -136,3 +136,36 @@ async def test_log_lines_carry_update_and_user(harness: Harness, caplog) -> None
     line = json.loads(JsonFormatter().format(record))
     assert line["user_id"] == anna.id and line["level"] == "ERROR"
     assert "exception" in line
+
+
+async def test_shutdown_waits_for_updates_in_flight(harness: Harness) -> None:
+    import asyncio
+
+    from aiogram.types import Update
+
+    release = asyncio.Event()
+
+    async def slow(event: object, data: dict[str, object]) -> None:
+        await release.wait()
+        assert harness.app.db.is_open  # the database is still there for the handler
+
+    task = asyncio.create_task(harness.app.tracker(slow, Update(update_id=1), {}))
+    await asyncio.sleep(0)
+    stopping = asyncio.create_task(harness.app.on_shutdown())
+    await asyncio.sleep(0.05)
+    assert not stopping.done() and harness.app.db.is_open
+    release.set()
+    await task
+    await stopping
+    assert not harness.app.db.is_open
+
+
+async def test_housekeeping_job_purges_old_invites(harness: Harness) -> None:
+    from datetime import timedelta
+
+    assert "purge-expired-invites" in harness.app.scheduler.job_ids
+    invite = await harness.app.staff.create_invite(1)
+    harness.clock.advance(timedelta(days=60))
+    await harness.app.scheduler.run_now("purge-expired-invites")
+    token = invite.payload.removeprefix("inv_")
+    assert await harness.app.db.read.invites.get(token) is None

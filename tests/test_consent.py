@@ -163,3 +163,22 @@ async def test_html_in_names_is_escaped(tmp_path) -> None:  # type: ignore[no-un
         user = h.user("<b>")
         [notice] = await user.send("/start")  # the fake session rejects broken HTML
         assert "«&lt;Город &amp; Ко&gt;»" in notice.text
+
+
+async def test_full_journey_in_english_then_russian(harness: Harness) -> None:
+    kate = harness.user("Kate", language_code="en")
+    [notice] = await kate.send("/start")
+    assert "<b>What we keep:</b>" in notice.text and "town hall of Тестовск" in notice.text
+    replies = await kate.press("✅ I agree")
+    assert replies[0].text == "Thank you! Your consent is recorded."
+    await kate.send("/lang")
+    [done] = await kate.press("Русский")
+    assert done.text == "Готово: теперь я говорю по-русски."
+    [help_] = await kate.send("/help")
+    assert "/privacy — Персональные данные" in help_.text
+    [privacy] = await kate.send("/privacy")
+    assert "Вы дали согласие 27.11.2026." in privacy.text
+    await kate.press("Отозвать согласие")
+    [bye] = await kate.press("Да, отозвать и удалить")
+    assert "Согласие отозвано" in bye.text
+    assert not (await stored(harness, kate.id)).has_consent
