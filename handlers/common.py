@@ -11,9 +11,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import commands_for
+from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
-from handlers.filters import PrivateChat, TextIs
+from handlers.filters import PrivateChat, TextIs, label_variants, normalize_label
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import drop_buttons
 from handlers.spec import RouterSpec
@@ -21,18 +22,26 @@ from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__)
 
-LANGUAGES = {"ru": "Русский", "en": "English"}
-# What people type instead of pressing a language button.
-TYPED_LANGUAGES = {
-    "ru": "ru",
-    "русский": "ru",
-    "russian": "ru",
-    "рус": "ru",
-    "en": "en",
-    "english": "en",
-    "английский": "en",
-    "eng": "en",
-}
+# Each language's name; a catalog names every language in its own words, and a button
+# shows each language in itself (Русский, English).
+LANGUAGES = {"ru": N_("Russian"), "en": N_("English")}
+
+
+def language_label(i18n: I18n, code: str) -> str:
+    return i18n.gettext(LANGUAGES[code], locale=code)
+
+
+def language_choices(i18n: I18n) -> str:
+    return ", ".join(language_label(i18n, code) for code in LANGUAGES)
+
+
+def typed_language(i18n: I18n, text: str | None) -> str | None:
+    """The language someone typed: its code, or its name in any of our languages."""
+    typed = normalize_label(text or "")
+    for code, msgid in LANGUAGES.items():
+        if typed == code or typed in label_variants(i18n, msgid):
+            return code
+    return None
 
 
 class LangCD(CallbackData, prefix="l1"):
@@ -67,12 +76,14 @@ async def help_(message: Message, role: Role) -> None:
     await message.answer("\n".join(lines))
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=label, callback_data=LangCD(code=code).pack())
-                for code, label in LANGUAGES.items()
+                InlineKeyboardButton(
+                    text=language_label(i18n, code), callback_data=LangCD(code=code).pack()
+                )
+                for code in LANGUAGES
             ]
         ]
     )
@@ -80,9 +91,9 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 @router.message(Command("lang"), PrivateChat())
 @router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LANG))
-async def lang(message: Message, state: FSMContext) -> None:
+async def lang(message: Message, state: FSMContext, i18n: I18n) -> None:
     await state.set_state(LangForm.choosing)
-    await message.answer(_("Choose the language:"), reply_markup=language_keyboard())
+    await message.answer(_("Choose the language:"), reply_markup=language_keyboard(i18n))
 
 
 async def _switch(
@@ -121,11 +132,11 @@ async def lang_typed(
     role: Role,
     state: FSMContext,
 ) -> None:
-    code = TYPED_LANGUAGES.get((message.text or "").strip().casefold())
+    code = typed_language(i18n, message.text)
     if code is None:
         await message.answer(
-            _("Please choose one of: {choices}.").format(choices=", ".join(LANGUAGES.values())),
-            reply_markup=language_keyboard(),
+            _("Please choose one of: {choices}.").format(choices=language_choices(i18n)),
+            reply_markup=language_keyboard(i18n),
         )
         return
     await state.clear()

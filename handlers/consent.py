@@ -40,6 +40,9 @@ PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 AGREE = N_("✅ I agree")
 DISAGREE = N_("I do not agree")
+# What people type instead of pressing the buttons; comma-separated, per language.
+AGREE_WORDS = N_("yes, agree, I agree, ok")
+DISAGREE_WORDS = N_("no, disagree")
 
 
 class ConsentCD(CallbackData, prefix="c1"):
@@ -242,7 +245,7 @@ async def consent_button(
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
-@router.message(ConsentForm.deciding, TextIs(AGREE, extra=("да", "yes", "согласен", "согласна")))
+@router.message(ConsentForm.deciding, TextIs(AGREE, AGREE_WORDS))
 async def consent_typed_yes(
     message: Message,
     profile: TelegramProfile,
@@ -256,7 +259,7 @@ async def consent_typed_yes(
     await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
 
 
-@router.message(ConsentForm.deciding, TextIs(DISAGREE, extra=("нет", "no")))
+@router.message(ConsentForm.deciding, TextIs(DISAGREE, DISAGREE_WORDS))
 async def consent_typed_no(message: Message, state: FSMContext) -> None:
     await _declined(message, state)
 

@@ -54,30 +54,34 @@ class IsCommand(Filter):
 
 
 def normalize_label(text: str) -> str:
-    """Letters and digits only, lower case: «✅ Согласен(на)» and «согласен(на)» match."""
+    """Letters and digits only, lower case, so a typed label matches its button."""
     kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.casefold())
     return " ".join(kept.split())
 
 
 def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
-    """A label as it reads in every language, for matching typed text to a button."""
+    """A label as it reads in every language, for matching typed text to a button.
+
+    A catalog entry may hold several comma-separated words (a list of synonyms such as
+    "yes, agree"), so that what people type is vocabulary in locales/, not in code.
+    """
     variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
-    return frozenset(normalize_label(v) for v in variants)
+    words = {part for v in variants for part in (v, *v.split(","))}
+    return frozenset(w for w in map(normalize_label, words) if w)
 
 
 class TextIs(Filter):
     """Typed text equal to one of the given labels in any language (case-insensitive)."""
 
-    def __init__(self, *msgids: str, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, *msgids: str) -> None:
         self.msgids = msgids
-        self.extra = frozenset(normalize_label(e) for e in extra)
         self._variants: frozenset[str] | None = None
 
     async def __call__(self, message: Message, i18n: I18n, **_: Any) -> bool:
         if not message.text:
             return False
         if self._variants is None:
-            found: set[str] = set(self.extra)
+            found: set[str] = set()
             for msgid in self.msgids:
                 found |= label_variants(i18n, msgid)
             self._variants = frozenset(found)
