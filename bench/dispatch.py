@@ -11,7 +11,8 @@ Every scenario runs in its own subprocess, so each peak RSS (ru_maxrss) is its o
            beforehand (seeded through UserService, or through /start + the consent button with
            --onboard) and then fills a bench-only four-step form: /benchform -> title ->
            description -> place -> confirm; the confirm step inserts a row into `bench_rows`
-           inside `db.transaction()`. 5 updates per user.
+           inside `db.transaction()` (Executor.insert: one statement, like execute, but it
+           returns the new id). 5 updates per user.
 * echo   - a bare `Dispatcher()` with one async handler echoing `message.text`, same Bot
            defaults, same FakeSession, the same 5 texts per user.
 * import - a subprocess that only does `import aiogram` (the RSS baseline).
@@ -59,7 +60,13 @@ def peak_rss_mib() -> float:
 
 def script(n: int) -> list[str]:
     """What one user sends: the command and the four answers."""
-    return ["/benchform", f"Bench title {n}", f"A longer description of item {n}", f"Place {n}", "yes"]
+    return [
+        "/benchform",
+        f"Bench title {n}",
+        f"A longer description of item {n}",
+        f"Place {n}",
+        "yes",
+    ]
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -128,7 +135,7 @@ def build_bench_router(db: Any, clock: Any) -> Any:
         data = await state.get_data()
         assert message.from_user is not None
         async with db.transaction() as uow:
-            row_id = await uow.executor.execute(
+            row_id = await uow.executor.insert(  # execute() returns rowcount; insert() the id
                 "INSERT INTO bench_rows (user_id, title, description, place, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (
@@ -139,7 +146,8 @@ def build_bench_router(db: Any, clock: Any) -> Any:
                     to_db(clock.now()),
                 ),
             )
-            await state.clear()  # joins the unit of work: the row and the cleared form commit together
+            # Joins the unit of work: the row and the cleared form commit together.
+            await state.clear()
         await message.answer(f"{MARK} Saved #{row_id}.")
 
     return spec.build()
@@ -274,7 +282,7 @@ class Scenario:
         return found
 
     def make_update(self, uid: int, text: str) -> Any:
-        Chat, Message, MessageEntity, Update, User = self._types
+        _, Message, MessageEntity, Update, _ = self._types
         user, chat = self.user(uid)
         entities = None
         if text.startswith("/"):
@@ -432,7 +440,7 @@ async def profile_passes(scenario: Scenario, users: list[int], limit: int) -> di
         slot[0] += 1
         slot[1] += seconds
 
-    original_execute = aiosqlite.Connection._execute
+    original_execute: Any = aiosqlite.Connection._execute
     original_to_thread = asyncio.to_thread
 
     async def timed_execute(self: Any, fn: Any, *a: Any, **kw: Any) -> Any:
@@ -440,8 +448,10 @@ async def profile_passes(scenario: Scenario, users: list[int], limit: int) -> di
         try:
             return await original_execute(self, fn, *a, **kw)
         finally:
-            add("sqlite hop (writer)" if self is writer else "sqlite hop (reader)",
-                time.perf_counter() - t0)
+            add(
+                "sqlite hop (writer)" if self is writer else "sqlite hop (reader)",
+                time.perf_counter() - t0,
+            )
 
     async def timed_to_thread(func: Any, /, *a: Any, **kw: Any) -> Any:
         inner = getattr(func, "func", func)
@@ -456,7 +466,7 @@ async def profile_passes(scenario: Scenario, users: list[int], limit: int) -> di
             add(label, time.perf_counter() - t0)
 
     aiosqlite.Connection._execute = timed_execute  # type: ignore[method-assign]
-    asyncio.to_thread = timed_to_thread  # type: ignore[assignment]
+    asyncio.to_thread = timed_to_thread
     try:
         counted = await scenario.run(uids, 1)
     finally:
@@ -511,7 +521,9 @@ def run_import_baseline(code: str) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
-def run_worker(args: argparse.Namespace, kind: str, concurrency: int, profile: bool) -> dict[str, Any]:
+def run_worker(
+    args: argparse.Namespace, kind: str, concurrency: int, profile: bool
+) -> dict[str, Any]:
     cmd = [
         sys.executable, "-m", "bench.dispatch", "--worker", kind,
         "--users", str(args.users), "--concurrency", str(concurrency),
@@ -523,7 +535,10 @@ def run_worker(args: argparse.Namespace, kind: str, concurrency: int, profile: b
         cmd.append("--onboard")
     if profile:
         cmd.append("--profile")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
@@ -555,41 +570,56 @@ def check(result: dict[str, Any], users: int, warmup: int) -> list[str]:
 def print_profile(p: dict[str, Any]) -> None:
     n = p["updates"]
     wall = p["counted_wall_s"]
-    print(f"\nWhere the time goes: full pipeline, sequential, {n} updates "
-          f"({wall / n * 1e6:.0f} us/update wall with counters on)")
+    print(
+        f"\nWhere the time goes: full pipeline, sequential, {n} updates "
+        f"({wall / n * 1e6:.0f} us/update wall with counters on)"
+    )
     print(f"  {'awaited on another thread':44} {'per update':>10} {'us/update':>10} {'% wall':>7}")
     for key, (count, seconds) in p["awaits"].items():
-        print(f"  {key[:44]:44} {count / n:10.2f} {seconds / n * 1e6:10.0f} {seconds / wall * 100:6.1f}%")
+        share = seconds / wall * 100
+        print(f"  {key[:44]:44} {count / n:10.2f} {seconds / n * 1e6:10.0f} {share:6.1f}%")
     total = sum(s for _, s in p["awaits"].values())
     print(f"  {'(all of the above)':44} {'':10} {total / n * 1e6:10.0f} {total / wall * 100:6.1f}%")
 
-    print(f"\n  cProfile (event-loop thread only; a coroutine's cumtime excludes the time it is "
-          f"suspended), wall {p['profiled_wall_s']:.2f}s")
+    pwall = p["profiled_wall_s"]
+    print(f"\n  cProfile, same users again: {pwall / n * 1e6:.0f} us/update wall when profiled.")
+    print("  Event-loop thread only; a coroutine's cumtime excludes the time it is suspended, and")
+    print("  its 'calls' count every resumption, not just every call.")
     print("  top 10 cumulative in bot/, storage/, handlers/:")
-    print(f"  {'calls/upd':>9} {'cum us/upd':>10}  where")
+    print(f"  {'calls/upd':>9} {'cum us/upd':>10} {'% wall':>7}  where")
     for r in p["ours_by_cumtime"]:
-        print(f"  {r['calls'] / n:9.2f} {r['cumtime'] / n * 1e6:10.1f}  {r['where']}")
+        print(
+            f"  {r['calls'] / n:9.2f} {r['cumtime'] / n * 1e6:10.1f} "
+            f"{r['cumtime'] / pwall * 100:6.1f}%  {r['where']}"
+        )
     print("  top 15 by own time, any code:")
-    print(f"  {'calls/upd':>9} {'own us/upd':>10}  where")
+    print(f"  {'calls/upd':>9} {'own us/upd':>10} {'% wall':>7}  where")
     for r in p["all_by_tottime"]:
-        print(f"  {r['calls'] / n:9.2f} {r['tottime'] / n * 1e6:10.1f}  {r['where']}")
+        print(
+            f"  {r['calls'] / n:9.2f} {r['tottime'] / n * 1e6:10.1f} "
+            f"{r['tottime'] / pwall * 100:6.1f}%  {r['where']}"
+        )
 
 
 def orchestrate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     conc = args.concurrency
-    print(f"dispatch bench: {args.users} users x {len(script(0))} updates, concurrency {conc}, "
-          f"warmup {args.warmup} users, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"FakeSession recordings {'kept' if args.keep_recordings else 'dropped after each user'}, "
-          f"consent {'via /start + button' if args.onboard else 'seeded via UserService'}")
+    print(
+        f"dispatch bench: {args.users} users x {len(script(0))} updates, concurrency {conc}, "
+        f"warmup {args.warmup} users, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"FakeSession recordings {'kept' if args.keep_recordings else 'dropped per user'}, "
+        f"consent {'via /start + button' if args.onboard else 'seeded via UserService'}"
+    )
     baselines = {name: run_import_baseline(code) for name, code in IMPORT_BASELINES.items()}
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for kind in ("echo", "full"):
         for c in (1, conc):
             results[(kind, c)] = run_worker(args, kind, c, profile=False)
 
-    header = (f"{'scenario':28} {'updates':>7} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'CPU/wall':>8} {'RSS pre-run':>11} {'peak RSS MiB':>12}")
+    header = (
+        f"{'scenario':28} {'updates':>7} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'CPU/wall':>8} {'RSS pre-run':>11} {'peak RSS MiB':>12}"
+    )
     print()
     print(header)
     print("-" * len(header))
@@ -597,9 +627,11 @@ def orchestrate(args: argparse.Namespace) -> int:
         print(f"{name:28} {'':>7} {'':>8} {'':>8} {'':>8} {'':>8} {'':>11} {rss:12.1f}")
     problems: list[str] = []
     for (kind, c), r in results.items():
-        print(f"{label(kind, c):28} {r['updates']:7d} {r['ups']:8.0f} {r['p50_ms']:8.3f} "
-              f"{r['p99_ms']:8.3f} {r['cpu_s'] / r['wall_s']:8.2f} {r['rss_before_mib']:11.1f} "
-              f"{r['peak_rss_mib']:12.1f}")
+        print(
+            f"{label(kind, c):28} {r['updates']:7d} {r['ups']:8.0f} {r['p50_ms']:8.3f} "
+            f"{r['p99_ms']:8.3f} {r['cpu_s'] / r['wall_s']:8.2f} {r['rss_before_mib']:11.1f} "
+            f"{r['peak_rss_mib']:12.1f}"
+        )
         problems += [f"{label(kind, c)}: {p}" for p in check(r, args.users, args.warmup)]
 
     base = baselines["import aiogram"]
@@ -608,19 +640,25 @@ def orchestrate(args: argparse.Namespace) -> int:
         ratio = results[("full", c)]["ups"] / results[("echo", c)]["ups"]
         mode = "sequential" if c <= 1 else f"concurrent x{c}"
         verdict = "ok" if ratio >= 0.5 else "BELOW TARGET"
-        print(f"  full/echo throughput, {mode:16} {ratio:6.3f}   (target >= 0.5: {verdict})")
+        print(f"  full/echo throughput, {mode:16}           {ratio:6.3f}   (>= 0.5: {verdict})")
     for c in (1, conc):
         ratio = results[("full", c)]["peak_rss_mib"] / base
         mode = "sequential" if c <= 1 else f"concurrent x{c}"
         verdict = "ok" if ratio <= 1.3 else "ABOVE TARGET"
-        print(f"  full peak RSS / import aiogram, {mode:16} {ratio:6.3f}   (target <= 1.3: {verdict})")
+        print(f"  full peak RSS / import aiogram, {mode:16} {ratio:6.3f}   (<= 1.3: {verdict})")
     echo_peak = max(results[("echo", c)]["peak_rss_mib"] for c in (1, conc))
-    print(f"  echo peak RSS / import aiogram                  {echo_peak / base:6.3f}   (for reference)")
+    print(
+        f"  echo peak RSS / import aiogram (max)             {echo_peak / base:6.3f}   (reference)"
+    )
     if any(r["rows"] is not None for r in results.values()):
-        print("  rows written: " + ", ".join(
-            f"{label(k, c)} {r['rows']}/{r['expected_rows']}"
-            for (k, c), r in results.items() if r["rows"] is not None
-        ))
+        print(
+            "  rows written: "
+            + ", ".join(
+                f"{label(k, c)} {r['rows']}/{r['expected_rows']}"
+                for (k, c), r in results.items()
+                if r["rows"] is not None
+            )
+        )
 
     if args.profile:
         prof = run_worker(args, "full", 1, profile=True)
@@ -636,18 +674,29 @@ def orchestrate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__.split("\n")[0])
+    summary = (__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=summary)
     parser.add_argument("--users", type=int, default=1000, help="distinct users (5 updates each)")
     parser.add_argument("--concurrency", type=int, default=100, help="users in flight at once")
     parser.add_argument("--warmup", type=int, default=20, help="untimed users run first")
-    parser.add_argument("--onboard", action="store_true",
-                        help="consent via /start + the consent button instead of UserService")
-    parser.add_argument("--keep-recordings", action="store_true",
-                        help="keep every FakeSession request/reply in memory (as tests do)")
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile the full pipeline (sequential) and print top costs")
-    parser.add_argument("--profile-users", type=int, default=300,
-                        help="users in each profiling pass")
+    parser.add_argument(
+        "--onboard",
+        action="store_true",
+        help="consent via /start + the consent button instead of UserService",
+    )
+    parser.add_argument(
+        "--keep-recordings",
+        action="store_true",
+        help="keep every FakeSession request/reply in memory (as tests do)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile the full pipeline (sequential) and print top costs",
+    )
+    parser.add_argument(
+        "--profile-users", type=int, default=300, help="users in each profiling pass"
+    )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.users < 1 or args.concurrency < 1 or args.warmup < 0:
