@@ -98,7 +98,8 @@ def build_bench_router(db: Any, clock: Any) -> Any:
         place = State()
         confirm = State()
 
-    spec = RouterSpec("bench")
+    spec = RouterSpec("bench", needs_consent=True)
+    spec.reachable(forms=(BenchForm,))
 
     @spec.message(Command("benchform"))
     async def begin(message: Message, state: FSMContext) -> None:
@@ -253,13 +254,16 @@ class Scenario:
                 "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
                 "place TEXT NOT NULL, created_at TEXT NOT NULL)"
             )
-        # Put the form where a real consent-only feature goes: inside the "consented" router,
-        # behind ConsentGate and before the fallback that answers any private message.
-        root = next(r for r in self.dp.sub_routers if r.name == "root")
-        consented = next(r for r in root.sub_routers if r.name == "consented")
-        consented.include_router(build_bench_router(self.app.db, self.clock))
-        names = [r.name for r in root.sub_routers]
-        assert names.index("consented") < len(names) - 1, names  # the fallback stays last
+        # Put the form where a real consent-only feature goes: last among the features,
+        # behind ConsentGate (needs_consent) and before the fallback that answers anything.
+        bench = self.dp.include_router(build_bench_router(self.app.db, self.clock))
+        routers = self.dp.sub_routers
+        routers.remove(bench)
+        routers.insert(
+            next(i for i, r in enumerate(routers) if r.name == "handlers.fallback"), bench
+        )
+        names = [r.name for r in routers]
+        assert names.index("bench") == names.index("handlers.fallback") - 1, names
 
     async def close(self) -> None:
         if self.app is not None:

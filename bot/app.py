@@ -27,7 +27,7 @@ from bot.scheduler import Scheduler
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
-from handlers import build_router
+from handlers import build_routers
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
 
@@ -139,7 +139,7 @@ async def _assemble(
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
-    dp.include_router(build_router())
+    dp.include_routers(*build_routers())
 
     app = App(
         settings=settings,
@@ -157,5 +157,6 @@ async def _assemble(
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
+    scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

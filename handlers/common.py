@@ -52,6 +52,9 @@ class LangForm(StatesGroup):
     choosing = State()
 
 
+router.reachable(forms=(LangForm,), callbacks=(LangCD,))
+
+
 @router.message(Command("cancel"), StateFilter("*"))
 async def cancel(message: Message, state: FSMContext, role: Role) -> None:
     if await state.get_state() is None:
@@ -123,7 +126,7 @@ async def lang_pressed(
     await _switch(query.message, user, callback_data.code, users, i18n, role)
 
 
-@router.message(LangForm.choosing)
+@router.message(StateFilter(LangForm.choosing))
 async def lang_typed(
     message: Message,
     user: UserRecord,

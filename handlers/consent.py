@@ -60,6 +60,9 @@ class ConsentForm(StatesGroup):
     deciding = State()
 
 
+router.reachable(forms=(ConsentForm,), callbacks=(ConsentCD,))
+
+
 def notice_text(settings: Settings) -> str:
     if settings.municipality_name:
         operator = _("The bot is run by the town hall of {name}.").format(
@@ -245,7 +248,7 @@ async def consent_button(
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
-@router.message(ConsentForm.deciding, TextIs(AGREE, AGREE_WORDS))
+@router.message(StateFilter(ConsentForm.deciding), TextIs(AGREE, AGREE_WORDS))
 async def consent_typed_yes(
     message: Message,
     profile: TelegramProfile,
@@ -259,7 +262,7 @@ async def consent_typed_yes(
     await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
 
 
-@router.message(ConsentForm.deciding, TextIs(DISAGREE, DISAGREE_WORDS))
+@router.message(StateFilter(ConsentForm.deciding), TextIs(DISAGREE, DISAGREE_WORDS))
 async def consent_typed_no(message: Message, state: FSMContext) -> None:
     await _declined(message, state)
 
@@ -288,7 +291,7 @@ async def privacy(message: Message, user: UserRecord, settings: Settings) -> Non
         await message.answer(notice_text(settings), reply_markup=consent_keyboard())
 
 
-@router.message(ConsentForm.deciding)
+@router.message(StateFilter(ConsentForm.deciding))
 async def consent_unclear(message: Message) -> None:
     await message.answer(
         _("Please press «{agree}» or «{disagree}» under the notice above.").format(

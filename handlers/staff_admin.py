@@ -34,7 +34,7 @@ from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
 log = logging.getLogger(__name__)
-router = RouterSpec(__name__)
+router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
@@ -48,6 +48,9 @@ class StaffCD(CallbackData, prefix="s1"):
 
 class StaffForm(StatesGroup):
     waiting_user = State()
+
+
+router.reachable(forms=(StaffForm,), callbacks=(StaffCD,))
 
 
 def _button_name(member: StaffMember) -> str:
@@ -192,7 +195,7 @@ async def staff_button(
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
-@router.message(StaffForm.waiting_user)
+@router.message(StateFilter(StaffForm.waiting_user))
 async def staff_add_input(
     message: Message,
     user: UserRecord,

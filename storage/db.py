@@ -1,9 +1,10 @@
 """The SQLite database: connections, units of work and schema migrations.
 
-One writer connection serialised by a lock, so a unit of work is atomic even while many
-updates are handled at once: no statement of one update can land inside another's
-transaction. Reads outside a unit of work go to a separate connection and, thanks to
-WAL, see only committed data and never wait for the writer.
+One writer connection, serialised by an asyncio lock, so a unit of work is atomic even
+while many updates are handled at once: no statement of one update can land inside
+another's transaction. The writer runs its short statements on the event loop's thread
+(see WriterExecutor for why). Reads outside a unit of work go to a separate aiosqlite
+connection and, thanks to WAL, see only committed data and never wait for the writer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.executor import Executor
+from storage.executor import ReaderExecutor, WriterExecutor
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,9 @@ def latest_version() -> int:
     return len(migration_files())
 
 
-async def _apply_migrations(conn: aiosqlite.Connection, target: int | None = None) -> int:
-    current = (await (await conn.execute("PRAGMA user_version")).fetchone() or (0,))[0]
+def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Bring the schema up to `target` (default: the newest), one transaction a migration."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     files = migration_files()
     target = len(files) if target is None else target
     if current > len(files):
@@ -76,53 +78,72 @@ async def _apply_migrations(conn: aiosqlite.Connection, target: int | None = Non
         # executescript commits anything pending first, then runs the script as given:
         # the explicit BEGIN/COMMIT make the migration and its version bump one transaction.
         try:
-            await conn.executescript(
+            conn.executescript(
                 f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {number};\nCOMMIT;"
             )
         except Exception:
             if conn.in_transaction:
-                await conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
             raise
         current = number
-    return int(current)
+    return current
 
 
 class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         self._reader_conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.schema_version = 0
         self.read: Reader
 
     async def open(self, *, migrate_to: int | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
+        # check_same_thread=False only so that checkpoints can run in a worker thread while
+        # the write lock is held; every other use is on the event loop's thread.
+        writer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._writer = writer
         try:
-            await self._writer.execute("PRAGMA journal_mode = WAL")
-            await self._writer.execute("PRAGMA synchronous = NORMAL")
-            self.schema_version = await _apply_migrations(self._writer, migrate_to)
-            self._reader_conn = await self._connect()
+            writer.row_factory = sqlite3.Row
+            writer.execute("PRAGMA journal_mode = WAL")
+            writer.execute("PRAGMA synchronous = NORMAL")
+            writer.execute("PRAGMA foreign_keys = ON")
+            writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Checkpoints copy the log into the database file with fsync: never on the
+            # event loop as a side effect of a commit, only in checkpoint() on a thread.
+            writer.execute("PRAGMA wal_autocheckpoint = 0")
+            self.schema_version = apply_migrations(writer, migrate_to)
+            self._reader_conn = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            self._reader_conn.row_factory = sqlite3.Row
             await self._reader_conn.execute("PRAGMA query_only = ON")
         except BaseException:
             await self.close()  # an open aiosqlite thread would keep the process alive
             raise
-        self.read = Reader(Executor(self._reader_conn))
+        self.read = Reader(ReaderExecutor(self._reader_conn))
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(
-            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return conn
+    async def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, off the event loop."""
+        if self._writer is None:
+            return
+        writer = self._writer
+        async with self._write_lock:
+            await asyncio.to_thread(writer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
 
     async def close(self) -> None:
-        for conn in (self._reader_conn, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader_conn = self._writer = None
+        if self._reader_conn is not None:
+            await self._reader_conn.close()
+            self._reader_conn = None
+        if self._writer is not None:
+            async with self._write_lock:
+                try:
+                    self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    log.warning("final checkpoint failed", exc_info=True)
+                self._writer.close()
+                self._writer = None
 
     @property
     def is_open(self) -> bool:
@@ -133,6 +154,7 @@ class Database:
         """One unit of work: everything inside commits together or not at all.
 
         Nested use from the same task joins the outer unit of work instead of deadlocking.
+        Do not await Telegram or anything slow inside: the writer is held until the end.
         """
         task = asyncio.current_task()
         active = _current_uow.get()
@@ -143,15 +165,15 @@ class Database:
             raise RuntimeError("database is not open")
         writer = self._writer
         async with self._write_lock:
-            uow = UnitOfWork(Executor(writer))
+            uow = UnitOfWork(WriterExecutor(writer))
             token = _current_uow.set((task, uow))
-            await writer.execute("BEGIN IMMEDIATE")
+            writer.execute("BEGIN IMMEDIATE")
             try:
                 yield uow
             except BaseException:
-                await writer.execute("ROLLBACK")
+                writer.execute("ROLLBACK")
                 raise
             else:
-                await writer.execute("COMMIT")
+                writer.execute("COMMIT")
             finally:
                 _current_uow.reset(token)
