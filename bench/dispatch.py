@@ -81,7 +81,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def build_bench_router(db: Any, clock: Any) -> Any:
+def build_bench_router(database: dict[str, Any], clock: Any) -> Any:
     from aiogram.filters import Command, StateFilter
     from aiogram.fsm.context import FSMContext
     from aiogram.fsm.state import State, StatesGroup
@@ -99,7 +99,7 @@ def build_bench_router(db: Any, clock: Any) -> Any:
         confirm = State()
 
     spec = RouterSpec("bench", needs_consent=True)
-    spec.reachable(forms=(BenchForm,))
+    spec.owns(forms=(BenchForm,))
 
     @spec.message(Command("benchform"))
     async def begin(message: Message, state: FSMContext) -> None:
@@ -135,7 +135,7 @@ def build_bench_router(db: Any, clock: Any) -> Any:
             return
         data = await state.get_data()
         assert message.from_user is not None
-        async with db.transaction() as uow:
+        async with database["db"].transaction() as uow:
             row_id = await uow.executor.insert(  # execute() returns rowcount; insert() the id
                 "INSERT INTO bench_rows (user_id, title, description, place, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -151,7 +151,7 @@ def build_bench_router(db: Any, clock: Any) -> Any:
             await state.clear()
         await message.answer(f"{MARK} Saved #{row_id}.")
 
-    return spec.build()
+    return spec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +245,16 @@ class Scenario:
         from tests.kit import make_settings
 
         settings = make_settings(self.tmp)
-        self.app = await create_app(settings, session=self.session, clock=self.clock)
+        # The form is passed like any feature, so it sits behind ConsentGate, its steps are
+        # reached through the Switch, and its entry point comes before the fallback.
+        database: dict[str, Any] = {}
+        self.app = await create_app(
+            settings,
+            session=self.session,
+            clock=self.clock,
+            extra_features=[build_bench_router(database, self.clock)],
+        )
+        database["db"] = self.app.db
         await self.app.dp.emit_startup(bot=self.app.bot)
         self.dp, self.bot = self.app.dp, self.app.bot
         async with self.app.db.transaction() as uow:
@@ -254,16 +263,6 @@ class Scenario:
                 "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
                 "place TEXT NOT NULL, created_at TEXT NOT NULL)"
             )
-        # Put the form where a real consent-only feature goes: last among the features,
-        # behind ConsentGate (needs_consent) and before the fallback that answers anything.
-        bench = self.dp.include_router(build_bench_router(self.app.db, self.clock))
-        routers = self.dp.sub_routers
-        routers.remove(bench)
-        routers.insert(
-            next(i for i, r in enumerate(routers) if r.name == "handlers.fallback"), bench
-        )
-        names = [r.name for r in routers]
-        assert names.index("bench") == names.index("handlers.fallback") - 1, names
 
     async def close(self) -> None:
         if self.app is not None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import time
 
@@ -28,6 +29,7 @@ from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
+from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
 
@@ -102,12 +104,13 @@ async def create_app(
     session: BaseSession | None = None,
     clock: Clock | None = None,
     events_isolation: BaseEventIsolation | None = None,
+    extra_features: Sequence[RouterSpec] = (),
 ) -> App:
     clock = clock or Clock()
     db = Database(settings.database_path)
     await db.open()
     try:
-        return await _assemble(settings, db, session, clock, events_isolation)
+        return await _assemble(settings, db, session, clock, events_isolation, extra_features)
     except BaseException:
         await db.close()  # aiosqlite threads would otherwise keep the process alive
         raise
@@ -119,6 +122,7 @@ async def _assemble(
     session: BaseSession | None,
     clock: Clock,
     events_isolation: BaseEventIsolation | None,
+    extra_features: Sequence[RouterSpec],
 ) -> App:
     storage = SqliteStorage(db, clock)
     users = UserService(db, clock, on_erased=storage.forget_user)
@@ -139,7 +143,7 @@ async def _assemble(
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
-    dp.include_routers(*build_routers())
+    dp.include_routers(*build_routers(extra_features))
 
     app = App(
         settings=settings,

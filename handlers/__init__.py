@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Router
 
 from handlers import common, consent, errors, fallback, staff_admin
+from handlers.spec import RouterSpec, Switch
+
+# Features in the order their entry points (commands, menu texts) are tried. The first
+# two work before consent (/start and the consent step, /privacy, /help, /lang, /cancel);
+# the others declare RouterSpec(needs_consent=True).
+FEATURES: tuple[RouterSpec, ...] = (common.router, consent.router, staff_admin.router)
 
 
-def build_routers() -> list[Router]:
-    """Feature routers in order; each declares what it answers (RouterSpec.reachable), so an
-    update skips the routers that cannot take it, and the fallback sees what nobody took."""
-    return [
-        # Work before consent: /start and the consent step, /privacy, /help, /lang, /cancel.
-        common.router.build(),
-        consent.router.build(),
-        # Need consent (RouterSpec(needs_consent=True)).
-        staff_admin.router.build(),
-        fallback.router.build(),
-        errors.router.build(),  # errors are propagated separately; last costs nothing
-    ]
+def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
+    """The Dispatcher's routers: the Switch (form steps and buttons, straight to their
+    feature), the features' entry points, the fallback for what nobody took, the errors."""
+    switch = Switch()
+    entries = []
+    for spec in (*FEATURES, *extra):
+        steps, entry = spec.build_parts()
+        switch.add(spec, steps)
+        entries.append(entry)
+    return [switch, *entries, fallback.router.build(), errors.router.build()]

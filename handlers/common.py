@@ -52,7 +52,7 @@ class LangForm(StatesGroup):
     choosing = State()
 
 
-router.reachable(forms=(LangForm,), callbacks=(LangCD,))
+router.owns(forms=(LangForm,), callbacks=(LangCD,))
 
 
 @router.message(Command("cancel"), StateFilter("*"))

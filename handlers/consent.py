@@ -60,7 +60,7 @@ class ConsentForm(StatesGroup):
     deciding = State()
 
 
-router.reachable(forms=(ConsentForm,), callbacks=(ConsentCD,))
+router.owns(forms=(ConsentForm,), callbacks=(ConsentCD,))
 
 
 def notice_text(settings: Settings) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
@@ -52,7 +50,7 @@ class IsCommand(Filter):
     """Any slash command (used by the fallback for commands nobody handled)."""
 
     async def __call__(self, message: Message) -> bool:
-        return bool(message.text and message.text.startswith("/"))
+        return is_command(message)
 
 
 def normalize_label(text: str) -> str:
@@ -90,28 +88,13 @@ class TextIs(Filter):
         return normalize_label(message.text) in self._variants
 
 
-class Reachable(Filter):
-    """Router gate for messages: lets through what this feature can answer at all.
+def is_command(message: Message) -> bool:
+    return message.text is not None and message.text.startswith("/")
 
-    A feature answers commands (in any state), menu texts (outside forms) and the steps of
-    its own forms; every other message skips the whole router in one cheap check instead
-    of being tried against each handler.
-    """
 
-    def __init__(self, forms: tuple[type[StatesGroup], ...]) -> None:
-        self.prefixes = tuple(f"{group.__full_group_name__}:" for group in forms)
+class OutsideForms(Filter):
+    """Gate of a feature's entry points: commands in any state, anything else only outside
+    forms (form steps reach their feature through the Switch)."""
 
     async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
-        if raw_state is None or (message.text is not None and message.text.startswith("/")):
-            return True
-        return bool(self.prefixes) and raw_state.startswith(self.prefixes)
-
-
-class CallbackPrefix(Filter):
-    """Router gate for buttons: only callback data of this feature's own classes."""
-
-    def __init__(self, classes: tuple[type[CallbackData], ...]) -> None:
-        self.prefixes = tuple(f"{cls.__prefix__}:" for cls in classes)
-
-    async def __call__(self, query: CallbackQuery) -> bool:
-        return bool(query.data) and query.data.startswith(self.prefixes)  # type: ignore[union-attr]
+        return raw_state is None or is_command(message)

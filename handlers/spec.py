@@ -12,15 +12,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiogram import Router
-from aiogram.filters import Filter
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.filters import Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.state import StatesGroup
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.middlewares.consent import ConsentGate
-from handlers.filters import CallbackPrefix, Reachable
+from handlers.filters import OutsideForms, is_command
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
+Registration = tuple[str, Handler, tuple[Any, ...], dict[str, Any]]
 
 
 def _require_async(item: Any) -> None:
@@ -35,9 +38,10 @@ class RouterSpec:
     def __init__(self, name: str, *, needs_consent: bool = False) -> None:
         self.name = name
         self.needs_consent = needs_consent
-        self._gates: list[tuple[str, Filter]] = []
+        self.forms: tuple[type[StatesGroup], ...] = ()
+        self.callbacks: tuple[type[CallbackData], ...] = ()
         self._filters: list[tuple[str, tuple[Any, ...]]] = []
-        self._handlers: list[tuple[str, Handler, tuple[Any, ...], dict[str, Any]]] = []
+        self._handlers: list[Registration] = []
 
     def filter(self, observer: str, *filters: Any) -> None:
         """A filter on every handler of one kind of event in this router."""
@@ -45,16 +49,21 @@ class RouterSpec:
             _require_async(item)
         self._filters.append((observer, filters))
 
-    def reachable(
+    def owns(
         self,
         *,
         forms: tuple[type[StatesGroup], ...] = (),
         callbacks: tuple[type[CallbackData], ...] = (),
     ) -> None:
-        """Declare what the router answers, so other updates skip it in one check:
-        commands, menu texts outside forms, the steps of `forms`, and buttons of `callbacks`.
+        """Declare the feature's forms and button classes.
+
+        The feature is then built in two parts (see `build_parts`): its form steps and
+        buttons, which the Switch reaches directly by state or callback prefix, and its
+        entry points (commands, menu texts), which see only commands and messages outside
+        any form.
         """
-        self._gates = [("message", Reachable(forms)), ("callback_query", CallbackPrefix(callbacks))]
+        self.forms = forms
+        self.callbacks = callbacks
 
     def _on(
         self, observer: str, filters: tuple[Any, ...], kwargs: dict[str, Any]
@@ -78,16 +87,67 @@ class RouterSpec:
     def errors(self, *filters: Any, **kwargs: Any) -> Callable[[H], H]:
         return self._on("error", filters, kwargs)
 
-    def build(self) -> Router:
-        router = Router(name=self.name)
-        for observer, gate in self._gates:  # cheapest first
-            router.observers[observer].filter(gate)
+    def _router(self, name: str, handlers: list[Registration]) -> Router:
+        router = Router(name=name)
         if self.needs_consent:
             router.message.middleware(ConsentGate())
             router.callback_query.middleware(ConsentGate())
         for observer, filters in self._filters:
             router.observers[observer].filter(*filters)
         # Decorators stacked on one function run bottom-up; keep the order they were written in.
-        for observer, handler, filters, kwargs in self._handlers:
+        for observer, handler, filters, kwargs in handlers:
             router.observers[observer].register(handler, *filters, **kwargs)
         return router
+
+    def _is_step(self, observer: str, filters: tuple[Any, ...]) -> bool:
+        if observer == "callback_query":
+            return True
+        own = {state.state for group in self.forms for state in group.__all_states__}
+        for item in filters:
+            if isinstance(item, StateFilter):
+                names = {s.state if isinstance(s, State) else s for s in item.states}
+                if names and names <= own:
+                    return True
+        return False
+
+    def build(self) -> Router:
+        """One router with every handler (for features that declare no forms or buttons)."""
+        return self._router(self.name, self._handlers)
+
+    def build_parts(self) -> tuple[Router, Router]:
+        """(steps, entry): form steps and buttons, reached through the Switch; and the rest."""
+        steps = [h for h in self._handlers if self._is_step(h[0], h[2])]
+        entry = [h for h in self._handlers if not self._is_step(h[0], h[2])]
+        entry_router = self._router(self.name, entry)
+        entry_router.message.filter(OutsideForms())
+        return self._router(f"{self.name}:steps", steps), entry_router
+
+
+class Switch(Router):
+    """Sends a form step straight to the feature that owns the form (by FSM state), and a
+    button straight to the feature that owns its callback data (by prefix), instead of
+    trying every feature's handlers in turn: the cost stays flat as features are added."""
+
+    def __init__(self) -> None:
+        super().__init__(name="switch")
+        self._by_group: dict[str, Router] = {}
+        self._by_prefix: dict[str, Router] = {}
+
+    def add(self, spec: RouterSpec, steps: Router) -> None:
+        self.include_router(steps)
+        for group in spec.forms:
+            self._by_group[group.__full_group_name__] = steps
+        for cls in spec.callbacks:
+            self._by_prefix[cls.__prefix__] = steps
+
+    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        target: Router | None = None
+        if isinstance(event, Message):
+            raw_state = kwargs.get("raw_state")
+            if raw_state is not None and not is_command(event):
+                target = self._by_group.get(raw_state.partition(":")[0])
+        elif isinstance(event, CallbackQuery) and event.data:
+            target = self._by_prefix.get(event.data.partition(":")[0])
+        if target is None:
+            return UNHANDLED
+        return await target.propagate_event(update_type, event, **kwargs)

@@ -50,7 +50,7 @@ class StaffForm(StatesGroup):
     waiting_user = State()
 
 
-router.reachable(forms=(StaffForm,), callbacks=(StaffCD,))
+router.owns(forms=(StaffForm,), callbacks=(StaffCD,))
 
 
 def _button_name(member: StaffMember) -> str:
