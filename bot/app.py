@@ -22,7 +22,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.i18n import CatalogI18n, create_i18n
-from bot.middlewares import UpdateContextMiddleware, setup_middlewares
+from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.staff import StaffService
@@ -142,12 +142,14 @@ async def _assemble(
         staff=staff,
         clock=clock,
     )
-    setup_middlewares(dp, i18n, tracker, throttle)
+    setup_middlewares(dp, i18n, tracker, throttle, storage)
     dp.include_routers(*build_routers(extra_features))
 
+    bot = build_bot(settings, session)
+    bot.session.middleware(FlushBeforeSend(storage))
     app = App(
         settings=settings,
-        bot=build_bot(settings, session),
+        bot=bot,
         dp=dp,
         db=db,
         i18n=i18n,

@@ -22,6 +22,6 @@ def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
     entries = []
     for spec in (*FEATURES, *extra):
         steps, entry = spec.build_parts()
-        switch.add(spec, steps)
+        switch.add(spec, steps, entry)
         entries.append(entry)
     return [switch, *entries, fallback.router.build(), errors.router.build()]

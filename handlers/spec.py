@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.filters import Filter, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -110,6 +110,15 @@ class RouterSpec:
                     return True
         return False
 
+    def command_names(self) -> set[str]:
+        """Commands this feature answers (from its Command filters)."""
+        names: set[str] = set()
+        for observer, _, filters, _ in self._handlers:
+            for item in filters:
+                if observer == "message" and isinstance(item, Command):
+                    names |= {c for c in item.commands if isinstance(c, str)}
+        return names
+
     def build(self) -> Router:
         """One router with every handler (for features that declare no forms or buttons)."""
         return self._router(self.name, self._handlers)
@@ -124,17 +133,21 @@ class RouterSpec:
 
 
 class Switch(Router):
-    """Sends a form step straight to the feature that owns the form (by FSM state), and a
-    button straight to the feature that owns its callback data (by prefix), instead of
-    trying every feature's handlers in turn: the cost stays flat as features are added."""
+    """Sends an update straight to the feature that owns it, instead of trying every
+    feature's handlers in turn, so the cost stays flat as features are added: a command
+    by its name, a form step by the FSM state's group, a button by its callback prefix.
+    What it cannot place falls through to the entry routers and the fallback."""
 
     def __init__(self) -> None:
         super().__init__(name="switch")
         self._by_group: dict[str, Router] = {}
         self._by_prefix: dict[str, Router] = {}
+        self._by_command: dict[str, Router] = {}
 
-    def add(self, spec: RouterSpec, steps: Router) -> None:
+    def add(self, spec: RouterSpec, steps: Router, entry: Router) -> None:
         self.include_router(steps)
+        for command in spec.command_names():
+            self._by_command.setdefault(command, entry)
         for group in spec.forms:
             self._by_group[group.__full_group_name__] = steps
         for cls in spec.callbacks:
@@ -144,7 +157,11 @@ class Switch(Router):
         target: Router | None = None
         if isinstance(event, Message):
             raw_state = kwargs.get("raw_state")
-            if raw_state is not None and not is_command(event):
+            if is_command(event):
+                # "/start@tos_bot payload" -> "start"; the entry router checks the rest.
+                name = (event.text or "")[1:].partition(" ")[0].partition("@")[0].lower()
+                target = self._by_command.get(name)
+            elif raw_state is not None:
                 target = self._by_group.get(raw_state.partition(":")[0])
         elif isinstance(event, CallbackQuery) and event.data:
             target = self._by_prefix.get(event.data.partition(":")[0])

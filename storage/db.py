@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
@@ -95,6 +95,8 @@ class Database:
         self._writer: sqlite3.Connection | None = None
         self._reader_conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         self.schema_version = 0
         self.read: Reader
 
@@ -145,6 +147,20 @@ class Database:
                 self._writer.close()
                 self._writer = None
 
+    def on_begin(self, hook: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Run `hook` first inside every unit of work: writes someone deferred in this task
+        (the FSM's, see SqliteStorage) commit together with the work."""
+        self._on_begin.append(hook)
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Call `hook` after any unit of work rolls back (caches drop what it wrote)."""
+        self._on_rollback.append(hook)
+
+    def current_unit_of_work(self) -> UnitOfWork | None:
+        """The unit of work this task is inside, if any."""
+        active = _current_uow.get()
+        return active[1] if active is not None and active[0] is asyncio.current_task() else None
+
     @property
     def is_open(self) -> bool:
         return self._writer is not None
@@ -169,9 +185,13 @@ class Database:
             token = _current_uow.set((task, uow))
             writer.execute("BEGIN IMMEDIATE")
             try:
+                for hook in self._on_begin:
+                    await hook(uow)
                 yield uow
             except BaseException:
                 writer.execute("ROLLBACK")
+                for rolled_back in self._on_rollback:
+                    rolled_back()
                 raise
             else:
                 writer.execute("COMMIT")

@@ -1,23 +1,35 @@
 """aiogram FSM storage in the bot's SQLite database, so an unfinished form survives a restart.
 
-Writes go straight to the database (inside the caller's unit of work when there is one);
-reads are served from a bounded in-memory copy, which is safe because this process is the
-only writer. Absent keys are cached too, so a user outside any form costs no query.
+Reads are served from a bounded in-memory copy, which is safe because this process is the
+only writer; absent keys are cached too, so a user outside any form costs no query.
+
+Writes made while handling one update are gathered (`batch`) and committed together, and
+always before the user hears anything: the bot's session flushes them before every
+request it sends (bot/app.py), any unit of work opened meanwhile takes them in, and the
+end of the update flushes the rest. A handler that sets data and then the next step
+therefore costs one commit, and a reply never acknowledges an answer that is not saved.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.db import Database
+from storage.db import Database, UnitOfWork
 
 _EMPTY = "{}"
+
+# key -> (user id, state, data as JSON): FSM writes of the update being handled.
+_pending: ContextVar[dict[str, tuple[int, str | None, str]] | None] = ContextVar(
+    "fsm_pending", default=None
+)
 
 
 def _key(key: StorageKey) -> str:
@@ -33,6 +45,41 @@ class SqliteStorage(BaseStorage):
         self._clock = clock
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
         self._cache_size = cache_size
+        db.on_begin(self._write_pending)
+        db.on_rollback(self._cache.clear)  # it may hold writes that were just undone
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Gather this task's FSM writes until flushed (see the module's docstring)."""
+        token = _pending.set({})
+        try:
+            yield
+        finally:
+            try:
+                await self.flush()
+            finally:
+                _pending.reset(token)
+
+    async def flush(self) -> None:
+        """Commit the gathered writes now (the session calls this before each request)."""
+        if _pending.get():
+            async with self._db.transaction():
+                pass  # _write_pending runs first in every unit of work
+
+    async def _write_pending(self, uow: UnitOfWork) -> None:
+        pending = _pending.get()
+        if not pending:
+            return
+        items = list(pending.items())
+        pending.clear()
+        now = self._clock.now()
+        try:
+            for skey, (user_id, state, data_json) in items:
+                await uow.fsm.save(skey, user_id, state, data_json, now)
+        except BaseException:
+            for skey, _ in items:  # the cache must not claim what the database lacks
+                self._cache.pop(skey, None)
+            raise
 
     async def _load(self, key: str) -> tuple[str | None, str]:
         cached = self._cache.get(key)
@@ -55,9 +102,24 @@ class SqliteStorage(BaseStorage):
         current = await self._load(skey)
         if current == (state, data_json):
             return  # nothing changed: no write
-        async with self._db.transaction() as uow:
-            await uow.fsm.save(skey, key.user_id, state, json.loads(data_json), self._clock.now())
         self._remember(skey, (state, data_json))
+        pending = _pending.get()
+        uow = self._db.current_unit_of_work()
+        if uow is not None:
+            # Inside a unit of work: write now, so it commits (or not) with the work.
+            await uow.fsm.save(skey, key.user_id, state, data_json, self._clock.now())
+            if pending:
+                pending.pop(skey, None)
+            return
+        if pending is not None:
+            pending[skey] = (key.user_id, state, data_json)
+            return
+        try:
+            async with self._db.transaction() as uow:
+                await uow.fsm.save(skey, key.user_id, state, data_json, self._clock.now())
+        except BaseException:
+            self._cache.pop(skey, None)
+            raise
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -133,11 +133,28 @@ class FakeSession(BaseSession):
         self.callback_answers: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
         self.fail_next: list[Exception] = []
+        self.on_request: list[Callable[[TelegramMethod[Any]], Any]] = []
         self._ids = itertools.count(1000)
         self._clock = clock
 
     async def close(self) -> None:
         return None
+
+    def reopened(self) -> FakeSession:
+        """A new session, as after a restart, that keeps recording into the same history."""
+        fresh = FakeSession(self._clock)
+        for name in (
+            "calls",
+            "sent",
+            "messages",
+            "callback_answers",
+            "blocked",
+            "fail_next",
+            "on_request",
+        ):
+            setattr(fresh, name, getattr(self, name))
+        fresh._ids = self._ids
+        return fresh
 
     async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
         raise NotImplementedError
@@ -193,6 +210,8 @@ class FakeSession(BaseSession):
     ) -> TelegramType:
         name = type(method).__name__
         self.calls.append(Call(name, method))
+        for hook in self.on_request:
+            await hook(method)
         if self.fail_next:
             raise self.fail_next.pop(0)
         chat_id = getattr(method, "chat_id", None)
@@ -380,6 +399,7 @@ class Harness:
         """Stop the bot as a deploy would and start it again on the same database."""
         await self.app.dp.emit_shutdown(bot=self.app.bot)
         self._app = None
+        self.session = self.session.reopened()
         await self.start()
 
     async def close(self) -> None:

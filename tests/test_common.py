@@ -169,3 +169,19 @@ async def test_housekeeping_job_purges_old_invites(harness: Harness) -> None:
     await harness.app.scheduler.run_now("purge-expired-invites")
     token = invite.payload.removeprefix("inv_")
     assert await harness.app.db.read.invites.get(token) is None
+
+
+async def test_form_state_is_saved_before_the_bot_replies(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    seen: list[object] = []
+
+    async def inspect(method: object) -> None:
+        if isinstance(method, SendMessage):
+            rows = await harness.app.db.read.executor.fetch_all(
+                "SELECT state FROM fsm WHERE user_id = ?", (anna.id,)
+            )
+            seen.append([r[0] for r in rows])
+
+    harness.session.on_request.append(inspect)
+    await anna.send("/lang")
+    assert seen == [["LangForm:choosing"]]

@@ -60,7 +60,7 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version:
         # The upgraded schema takes new rows of every kind.
         async with db.transaction() as uow:
             await uow.users.ensure(7, FrozenClock().now())
-            await uow.fsm.save("k", 7, "S:s", {}, FrozenClock().now())
+            await uow.fsm.save("k", 7, "S:s", "{}", FrozenClock().now())
             await uow.staff.add(7, None, FrozenClock().now())
     finally:
         await db.close()
@@ -211,5 +211,52 @@ async def test_unchanged_fsm_writes_nothing(tmp_path: Path) -> None:
         async with db.transaction() as uow:
             after = await uow.executor.fetch_value("SELECT total_changes()")
         assert after == before
+    finally:
+        await db.close()
+
+
+async def test_fsm_write_in_a_rolled_back_unit_of_work_is_undone(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        fsm = SqliteStorage(db, FrozenClock())
+        await fsm.set_state(key, "Form:one")
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await fsm.set_state(key, "Form:two")
+                assert await fsm.get_state(key) == "Form:two"
+                raise RuntimeError
+        assert await fsm.get_state(key) == "Form:one"
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", {})
+    finally:
+        await db.close()
+
+
+async def test_batched_fsm_writes_commit_together_and_join_work(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    other = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    try:
+        fsm = SqliteStorage(db, FrozenClock())
+        async with fsm.batch():
+            await fsm.set_data(key, {"title": "Скамейка"})
+            await fsm.set_state(key, "Form:place")
+            assert await db.read.fsm.load("1:42:42:::default") is None  # gathered, not yet
+            assert await fsm.get_state(key) == "Form:place"  # but visible to the update
+            await fsm.flush()  # what the session does before sending anything
+            assert await db.read.fsm.load("1:42:42:::default") == (
+                "Form:place",
+                {"title": "Скамейка"},
+            )
+            await fsm.set_state(other, "Form:title")
+            async with db.transaction() as uow:  # a unit of work takes gathered writes in
+                await uow.users.ensure(43, FrozenClock().now())
+            assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", {})
+            await fsm.set_state(key, None)
+            await fsm.set_data(key, {})
+        # the end of the batch flushes the rest
+        assert await db.read.fsm.load("1:42:42:::default") is None
     finally:
         await db.close()

@@ -20,16 +20,17 @@ class FsmRepository:
         return row["state"], json.loads(row["data"])
 
     async def save(
-        self, key: str, user_id: int, state: str | None, data: dict[str, Any], now: datetime
+        self, key: str, user_id: int, state: str | None, data_json: str, now: datetime
     ) -> None:
-        if state is None and not data:
+        """Store a key's state and data (already JSON); an empty key is deleted."""
+        if state is None and data_json == "{}":
             await self._db.execute("DELETE FROM fsm WHERE key = ?", (key,))
             return
         await self._db.execute(
             "INSERT INTO fsm (key, user_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data, "
             "updated_at = excluded.updated_at",
-            (key, user_id, state, json.dumps(data, ensure_ascii=False), to_db(now)),
+            (key, user_id, state, data_json, to_db(now)),
         )
 
     async def delete_for_user(self, user_id: int) -> int:
