@@ -4,7 +4,9 @@ One writer connection, serialised by an asyncio lock, so a unit of work is atomi
 while many updates are handled at once: no statement of one update can land inside
 another's transaction. The writer runs its short statements on the event loop's thread
 (see WriterExecutor for why). Reads outside a unit of work go to a separate aiosqlite
-connection and, thanks to WAL, see only committed data and never wait for the writer.
+connection and, thanks to WAL, see only committed data and never wait for the writer:
+`db.read` (aiosqlite, off the loop) for anything that scans, `db.lookup` (on the loop)
+for the point reads by key that every update may need when a cache misses.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -94,11 +95,13 @@ class Database:
         self.path = Path(path)
         self._writer: sqlite3.Connection | None = None
         self._reader_conn: aiosqlite.Connection | None = None
+        self._lookup_conn: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
         self._on_rollback: list[Callable[[], None]] = []
         self.schema_version = 0
         self.read: Reader
+        self.lookup: Reader
 
     async def open(self, *, migrate_to: int | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,10 +124,14 @@ class Database:
             )
             self._reader_conn.row_factory = sqlite3.Row
             await self._reader_conn.execute("PRAGMA query_only = ON")
+            self._lookup_conn = sqlite3.connect(self.path, isolation_level=None)
+            self._lookup_conn.row_factory = sqlite3.Row
+            self._lookup_conn.execute("PRAGMA query_only = ON")
         except BaseException:
             await self.close()  # an open aiosqlite thread would keep the process alive
             raise
         self.read = Reader(ReaderExecutor(self._reader_conn))
+        self.lookup = Reader(WriterExecutor(self._lookup_conn))
 
     async def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file, off the event loop."""
@@ -135,6 +142,9 @@ class Database:
             await asyncio.to_thread(writer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
 
     async def close(self) -> None:
+        if self._lookup_conn is not None:
+            self._lookup_conn.close()
+            self._lookup_conn = None
         if self._reader_conn is not None:
             await self._reader_conn.close()
             self._reader_conn = None
@@ -165,35 +175,71 @@ class Database:
     def is_open(self) -> bool:
         return self._writer is not None
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    def transaction(self) -> Transaction:
         """One unit of work: everything inside commits together or not at all.
+
+            async with db.transaction() as uow:
+                await uow.users.set_locale(user_id, "en")
 
         Nested use from the same task joins the outer unit of work instead of deadlocking.
         Do not await Telegram or anything slow inside: the writer is held until the end.
         """
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return Transaction(self, self._writer)
+
+
+class Transaction:
+    """The async context manager behind Database.transaction (a class: it runs on every
+    update, and a generator-based one costs several times more)."""
+
+    __slots__ = ("_db", "_joined", "_token", "_uow", "_writer")
+
+    def __init__(self, db: Database, writer: sqlite3.Connection) -> None:
+        self._db = db
+        self._writer = writer
+        self._joined = False
+
+    async def __aenter__(self) -> UnitOfWork:
         task = asyncio.current_task()
         active = _current_uow.get()
         if active is not None and active[0] is task:
-            yield active[1]
+            self._joined = True
+            return active[1]
+        await self._db._write_lock.acquire()
+        try:
+            self._uow = UnitOfWork(WriterExecutor(self._writer))
+            self._token = _current_uow.set((task, self._uow))
+            self._writer.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._db._write_lock.release()
+            raise
+        try:
+            for hook in self._db._on_begin:
+                await hook(self._uow)
+        except BaseException as error:
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return self._uow
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._joined:
             return
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        writer = self._writer
-        async with self._write_lock:
-            uow = UnitOfWork(WriterExecutor(writer))
-            token = _current_uow.set((task, uow))
-            writer.execute("BEGIN IMMEDIATE")
-            try:
-                for hook in self._on_begin:
-                    await hook(uow)
-                yield uow
-            except BaseException:
-                writer.execute("ROLLBACK")
-                for rolled_back in self._on_rollback:
-                    rolled_back()
-                raise
+        try:
+            if exc_type is None:
+                try:
+                    self._writer.execute("COMMIT")
+                except BaseException:
+                    self._rollback()  # e.g. disk full: the transaction is still open
+                    raise
             else:
-                writer.execute("COMMIT")
-            finally:
-                _current_uow.reset(token)
+                self._rollback()
+        finally:
+            _current_uow.reset(self._token)
+            self._db._write_lock.release()
+
+    def _rollback(self) -> None:
+        if self._writer.in_transaction:
+            self._writer.execute("ROLLBACK")
+        for rolled_back in self._db._on_rollback:
+            rolled_back()

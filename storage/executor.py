@@ -42,7 +42,7 @@ class Executor(Protocol):
 
 
 class WriterExecutor:
-    """Statements of a unit of work, run on the event loop's thread.
+    """Statements of a unit of work (or point lookups), run on the event loop's thread.
 
     Our writes are single-row, indexed and committed without fsync (WAL, synchronous=NORMAL):
     about 9 us each here, where handing one to a thread and back costs about 60 us. The

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -48,17 +47,9 @@ class SqliteStorage(BaseStorage):
         db.on_begin(self._write_pending)
         db.on_rollback(self._cache.clear)  # it may hold writes that were just undone
 
-    @asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
+    def batch(self) -> FsmBatch:
         """Gather this task's FSM writes until flushed (see the module's docstring)."""
-        token = _pending.set({})
-        try:
-            yield
-        finally:
-            try:
-                await self.flush()
-            finally:
-                _pending.reset(token)
+        return FsmBatch(self)
 
     async def flush(self) -> None:
         """Commit the gathered writes now (the session calls this before each request)."""
@@ -86,8 +77,8 @@ class SqliteStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        row = await self._db.read.fsm.load(key)
-        entry = (None, _EMPTY) if row is None else (row[0], json.dumps(row[1], ensure_ascii=False))
+        row = await self._db.lookup.fsm.load(key)
+        entry = (None, _EMPTY) if row is None else row
         self._remember(key, entry)
         return entry
 
@@ -144,3 +135,21 @@ class SqliteStorage(BaseStorage):
     async def close(self) -> None:
         # The database belongs to the app, which closes it after in-flight updates finish.
         return None
+
+
+class FsmBatch:
+    """`async with storage.batch():` around the handling of one update."""
+
+    __slots__ = ("_storage", "_token")
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+
+    async def __aenter__(self) -> None:
+        self._token = _pending.set({})
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self._storage.flush()
+        finally:
+            _pending.reset(self._token)

@@ -56,7 +56,7 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version:
             assert user is not None and user.first_name == "Анна"
             assert 42 in await db.read.staff.all_ids()
         if start_version >= 2:
-            assert await db.read.fsm.load("1:42:42:::default") == ("Form:step", {"a": 1})
+            assert await db.read.fsm.load("1:42:42:::default") == ("Form:step", '{"a": 1}')
         # The upgraded schema takes new rows of every kind.
         async with db.transaction() as uow:
             await uow.users.ensure(7, FrozenClock().now())
@@ -228,7 +228,7 @@ async def test_fsm_write_in_a_rolled_back_unit_of_work_is_undone(tmp_path: Path)
                 assert await fsm.get_state(key) == "Form:two"
                 raise RuntimeError
         assert await fsm.get_state(key) == "Form:one"
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", {})
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
     finally:
         await db.close()
 
@@ -248,12 +248,12 @@ async def test_batched_fsm_writes_commit_together_and_join_work(tmp_path: Path) 
             await fsm.flush()  # what the session does before sending anything
             assert await db.read.fsm.load("1:42:42:::default") == (
                 "Form:place",
-                {"title": "Скамейка"},
+                '{"title": "Скамейка"}',
             )
             await fsm.set_state(other, "Form:title")
             async with db.transaction() as uow:  # a unit of work takes gathered writes in
                 await uow.users.ensure(43, FrozenClock().now())
-            assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", {})
+            assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", "{}")
             await fsm.set_state(key, None)
             await fsm.set_data(key, {})
         # the end of the batch flushes the rest

@@ -64,7 +64,7 @@ class UserService:
         cached = self._cache.get(user_id)
         if cached is not None:
             return cached
-        record = await self._db.read.users.get(user_id)
+        record = await self._db.lookup.users.get(user_id)
         return None if record is None else self._remember(record)
 
     async def _reload(self, user_id: int) -> UserRecord:

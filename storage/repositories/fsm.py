@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from storage.executor import Executor, to_db
 
@@ -13,11 +11,10 @@ class FsmRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
 
-    async def load(self, key: str) -> tuple[str | None, dict[str, Any]] | None:
+    async def load(self, key: str) -> tuple[str | None, str] | None:
+        """A key's state and its data as JSON text, or None."""
         row = await self._db.fetch_one("SELECT state, data FROM fsm WHERE key = ?", (key,))
-        if row is None:
-            return None
-        return row["state"], json.loads(row["data"])
+        return None if row is None else (row["state"], row["data"])
 
     async def save(
         self, key: str, user_id: int, state: str | None, data_json: str, now: datetime
