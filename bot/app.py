@@ -130,7 +130,7 @@ async def _assemble(
     await staff.load()
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
-    tracker = UpdateContextMiddleware()
+    tracker = UpdateContextMiddleware(storage)
     throttle = ThrottleMiddleware()
 
     dp = Dispatcher(
@@ -142,7 +142,7 @@ async def _assemble(
         staff=staff,
         clock=clock,
     )
-    setup_middlewares(dp, i18n, tracker, throttle, storage)
+    setup_middlewares(dp, i18n, tracker, throttle)
     dp.include_routers(*build_routers(extra_features))
 
     bot = build_bot(settings, session)

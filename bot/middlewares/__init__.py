@@ -7,11 +7,10 @@ from aiogram import Dispatcher
 from bot.i18n import CatalogI18n
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.context import UpdateContextMiddleware
-from bot.middlewares.fsm_batch import FlushBeforeSend, FsmBatchMiddleware
+from bot.middlewares.flush import FlushBeforeSend
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.users import UserMiddleware
-from storage.fsm_storage import SqliteStorage
 
 __all__ = ["ConsentGate", "FlushBeforeSend", "UpdateContextMiddleware", "setup_middlewares"]
 
@@ -21,12 +20,10 @@ def setup_middlewares(
     i18n: CatalogI18n,
     tracker: UpdateContextMiddleware,
     throttle: ThrottleMiddleware,
-    storage: SqliteStorage,
 ) -> None:
     # Order matters: context for logs first, then who the user is, their language, and only
     # then flood control, which must answer in that language.
     dp.update.outer_middleware(tracker)
-    dp.update.outer_middleware(FsmBatchMiddleware(storage))
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n))
     dp.update.outer_middleware(throttle)

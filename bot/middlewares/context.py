@@ -1,4 +1,5 @@
-"""Puts the update id and user id into every log line and counts updates in flight."""
+"""Per update: the ids for every log line, the count of updates in flight (for a clean
+stop) and the batch that commits the update's FSM writes together."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot.logs import update_id_var, user_id_var
+from storage.fsm_storage import SqliteStorage
 
 
 class UpdateContextMiddleware(BaseMiddleware):
-    def __init__(self) -> None:
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -43,7 +46,8 @@ class UpdateContextMiddleware(BaseMiddleware):
         self._in_flight += 1
         self._idle.clear()
         try:
-            result = await handler(event, data)
+            async with self._storage.batch():
+                result = await handler(event, data)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.types import TelegramObject, User
-from aiogram.utils.i18n import I18nMiddleware
+from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.services.users import UserService
 
@@ -30,5 +30,12 @@ class LocaleMiddleware(I18nMiddleware):
         data[self.middleware_key] = self
         if self.i18n_key:
             data[self.i18n_key] = self.i18n
-        with self.i18n.context(), self.i18n.use_locale(locale):
+        # Plain context variables rather than i18n.context()/use_locale(): this runs on
+        # every update, and two generator-based context managers cost more than the rest.
+        i18n_token = I18n.set_current(self.i18n)
+        locale_token = self.i18n.ctx_locale.set(locale)
+        try:
             return await handler(event, data)
+        finally:
+            self.i18n.ctx_locale.reset(locale_token)
+            I18n.reset_current(i18n_token)
