@@ -17,11 +17,11 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.i18n import CatalogI18n, create_i18n
+from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
@@ -135,8 +135,7 @@ async def _assemble(
 
     dp = Dispatcher(
         storage=storage,
-        # One user's updates are handled one at a time, so a form never races itself.
-        events_isolation=events_isolation or SimpleEventIsolation(),
+        events_isolation=events_isolation or UserIsolation(),
         settings=settings,
         users=users,
         staff=staff,

@@ -87,10 +87,13 @@ class RouterSpec:
     def errors(self, *filters: Any, **kwargs: Any) -> Callable[[H], H]:
         return self._on("error", filters, kwargs)
 
-    def _router(self, name: str, handlers: list[Registration]) -> Router:
+    def _router(
+        self, name: str, handlers: list[Registration], gate_messages: bool = True
+    ) -> Router:
         router = Router(name=name)
         if self.needs_consent:
-            router.message.middleware(ConsentGate())
+            if gate_messages:
+                router.message.middleware(ConsentGate())
             router.callback_query.middleware(ConsentGate())
         for observer, filters in self._filters:
             router.observers[observer].filter(*filters)
@@ -129,7 +132,9 @@ class RouterSpec:
         entry = [h for h in self._handlers if not self._is_step(h[0], h[2])]
         entry_router = self._router(self.name, entry)
         entry_router.message.filter(OutsideForms())
-        return self._router(f"{self.name}:steps", steps), entry_router
+        # A form is entered through an entry point, which checked consent, and withdrawing
+        # consent drops every form: steps need no gate, only buttons (old messages) do.
+        return self._router(f"{self.name}:steps", steps, gate_messages=False), entry_router
 
 
 class Switch(Router):

@@ -1,0 +1,66 @@
+"""One update at a time per chat and user, so a form never races itself (a double tap, an
+album); locks live only while someone waits, so memory does not grow with every user
+ever seen (aiogram's SimpleEventIsolation keeps one lock per key forever)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+
+
+class _Held:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class KeyLock:
+    """`async with isolation.lock(key):` (a class: it runs on every update)."""
+
+    __slots__ = ("_held", "_isolation", "_key")
+
+    def __init__(self, isolation: UserIsolation, key: StorageKey) -> None:
+        self._isolation = isolation
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        locks = self._isolation.locks
+        held = locks.get(self._key)
+        if held is None:
+            held = locks[self._key] = _Held()
+        held.users += 1
+        self._held = held
+        try:
+            await held.lock.acquire()
+        except BaseException:
+            self._release_slot()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._held.lock.release()
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        self._held.users -= 1
+        if self._held.users == 0:
+            del self._isolation.locks[self._key]
+
+
+class UserIsolation(BaseEventIsolation):
+    def __init__(self) -> None:
+        self.locks: dict[StorageKey, _Held] = {}
+
+    def lock(self, key: StorageKey) -> KeyLock:  # type: ignore[override]
+        return KeyLock(self, key)
+
+    async def close(self) -> None:
+        self.locks.clear()
