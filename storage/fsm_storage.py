@@ -124,6 +124,14 @@ class SqliteStorage(BaseStorage):
         state, _ = await self._load(_key(key))
         await self._store(key, state, json.dumps(dict(data), ensure_ascii=False))
 
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        # One cache lookup and one JSON round trip (the base class does two of each).
+        state, data_json = await self._load(_key(key))
+        merged = json.loads(data_json)
+        merged.update(data)
+        await self._store(key, state, json.dumps(merged, ensure_ascii=False))
+        return merged
+
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return dict(json.loads((await self._load(_key(key)))[1]))
 
