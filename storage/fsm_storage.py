@@ -127,7 +127,7 @@ class SqliteStorage(BaseStorage):
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         # One cache lookup and one JSON round trip (the base class does two of each).
         state, data_json = await self._load(_key(key))
-        merged = json.loads(data_json)
+        merged: dict[str, Any] = json.loads(data_json)
         merged.update(data)
         await self._store(key, state, json.dumps(merged, ensure_ascii=False))
         return merged
