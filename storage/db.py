@@ -35,6 +35,11 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 class UnitOfWork(Repositories):
     """Repositories bound to the writer inside one transaction."""
 
+    def __init__(self, executor: WriterExecutor) -> None:
+        super().__init__(executor)
+        # What hooks wrote into this unit of work, to put back if it rolls back.
+        self.notes: dict[str, Any] = {}
+
 
 class Reader(Repositories):
     """Repositories bound to the read connection: committed data only."""
@@ -98,7 +103,7 @@ class Database:
         self._lookup_conn: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
-        self._on_rollback: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[UnitOfWork], None]] = []
         self.schema_version = 0
         self.read: Reader
         self.lookup: Reader
@@ -162,8 +167,8 @@ class Database:
         (the FSM's, see SqliteStorage) commit together with the work."""
         self._on_begin.append(hook)
 
-    def on_rollback(self, hook: Callable[[], None]) -> None:
-        """Call `hook` after any unit of work rolls back (caches drop what it wrote)."""
+    def on_rollback(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Call `hook(uow)` after a unit of work rolls back (caches undo what it wrote)."""
         self._on_rollback.append(hook)
 
     def current_unit_of_work(self) -> UnitOfWork | None:
@@ -242,4 +247,4 @@ class Transaction:
         if self._writer.in_transaction:
             self._writer.execute("ROLLBACK")
         for rolled_back in self._db._on_rollback:
-            rolled_back()
+            rolled_back(self._uow)

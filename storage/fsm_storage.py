@@ -45,7 +45,7 @@ class SqliteStorage(BaseStorage):
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
         self._cache_size = cache_size
         db.on_begin(self._write_pending)
-        db.on_rollback(self._cache.clear)  # it may hold writes that were just undone
+        db.on_rollback(self._undo)
 
     def batch(self) -> FsmBatch:
         """Gather this task's FSM writes until flushed (see the module's docstring)."""
@@ -63,16 +63,38 @@ class SqliteStorage(BaseStorage):
             return
         items = list(pending.items())
         pending.clear()
+        # If this unit of work rolls back, these go back to the batch (see _undo).
+        uow.notes["fsm_requeue"] = items
         now = self._clock.now()
-        try:
-            for skey, (user_id, state, data_json) in items:
-                await uow.fsm.save(skey, user_id, state, data_json, now)
-        except BaseException:
-            for skey, _ in items:  # the cache must not claim what the database lacks
+        for skey, (user_id, state, data_json) in items:
+            await uow.fsm.save(skey, user_id, state, data_json, now)
+
+    def _undo(self, uow: UnitOfWork) -> None:
+        """A unit of work rolled back: what it wrote for the FSM did not happen."""
+        for skey in uow.notes.get("fsm_written", ()):
+            self._cache.pop(skey, None)  # the database has the older value again
+        requeue = uow.notes.get("fsm_requeue", ())
+        pending = _pending.get()
+        for skey, item in requeue:
+            if pending is not None:
+                pending.setdefault(skey, item)  # the batch's writes were not the failure
+            else:
                 self._cache.pop(skey, None)
-            raise
+
+    def discard_batch(self) -> None:
+        """The update failed: forget its unsaved FSM writes, as if it never started."""
+        pending = _pending.get()
+        if pending:
+            for skey in pending:
+                self._cache.pop(skey, None)
+            pending.clear()
 
     async def _load(self, key: str) -> tuple[str | None, str]:
+        pending = _pending.get()
+        if pending:
+            mine = pending.get(key)
+            if mine is not None:
+                return mine[1], mine[2]
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -99,6 +121,7 @@ class SqliteStorage(BaseStorage):
         if uow is not None:
             # Inside a unit of work: write now, so it commits (or not) with the work.
             await uow.fsm.save(skey, key.user_id, state, data_json, self._clock.now())
+            uow.notes.setdefault("fsm_written", []).append(skey)
             if pending:
                 pending.pop(skey, None)
             return
@@ -156,8 +179,13 @@ class FsmBatch:
     async def __aenter__(self) -> None:
         self._token = _pending.set({})
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
         try:
-            await self._storage.flush()
+            if exc_type is None:
+                await self._storage.flush()
+            else:
+                # A failed update leaves the form where it was: the user's retry answers
+                # the same step (what was sent before the failure was flushed already).
+                self._storage.discard_batch()
         finally:
             _pending.reset(self._token)

@@ -14,6 +14,14 @@ from bot.clock import FrozenClock
 from storage.db import Database, latest_version
 from storage.fsm_storage import SqliteStorage
 
+
+async def consenting_user(db: Database, user_id: int) -> None:
+    """Form data is kept only for users who consented (storage/repositories/fsm.py)."""
+    async with db.transaction() as uow:
+        await uow.users.ensure(user_id, FrozenClock().now())
+        await uow.users.give_consent(user_id, "test", FrozenClock().now())
+
+
 # Rows that each schema version can hold, inserted before upgrading, checked after.
 SEED = {
     1: [
@@ -176,6 +184,7 @@ async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     db = Database(path)
     await db.open()
+    await consenting_user(db, 42)
     fsm = SqliteStorage(db, FrozenClock())
     await fsm.set_state(key, "Form:title")
     await fsm.set_data(key, {"title": "Скамейка", "photos": ["a", "b"]})
@@ -239,6 +248,8 @@ async def test_batched_fsm_writes_commit_together_and_join_work(tmp_path: Path) 
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     other = StorageKey(bot_id=1, chat_id=43, user_id=43)
     try:
+        await consenting_user(db, 42)
+        await consenting_user(db, 43)
         fsm = SqliteStorage(db, FrozenClock())
         async with fsm.batch():
             await fsm.set_data(key, {"title": "Скамейка"})
@@ -252,11 +263,97 @@ async def test_batched_fsm_writes_commit_together_and_join_work(tmp_path: Path) 
             )
             await fsm.set_state(other, "Form:title")
             async with db.transaction() as uow:  # a unit of work takes gathered writes in
-                await uow.users.ensure(43, FrozenClock().now())
+                await uow.users.set_locale(43, "en")
             assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", "{}")
             await fsm.set_state(key, None)
             await fsm.set_data(key, {})
         # the end of the batch flushes the rest
         assert await db.read.fsm.load("1:42:42:::default") is None
+    finally:
+        await db.close()
+
+
+async def test_form_data_of_a_user_without_consent_is_not_kept(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        fsm = SqliteStorage(db, FrozenClock())
+        await fsm.set_state(key, "Form:title")
+        await fsm.set_data(key, {"phone": "+7 900 000-00-00"})
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:title", "{}")
+    finally:
+        await db.close()
+
+
+async def test_a_rolled_back_unit_of_work_gives_the_batch_back(tmp_path: Path) -> None:
+    """A failure in a service must not undo the form writes gathered before it."""
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        await consenting_user(db, 42)
+        fsm = SqliteStorage(db, FrozenClock())
+        async with fsm.batch():
+            await fsm.set_state(key, "Form:two")
+            with pytest.raises(RuntimeError):
+                async with db.transaction():
+                    raise RuntimeError
+            assert await fsm.get_state(key) == "Form:two"
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", "{}")
+    finally:
+        await db.close()
+
+
+async def test_another_updates_rollback_does_not_touch_my_form(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    mine = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    theirs = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    try:
+        await consenting_user(db, 42)
+        await consenting_user(db, 43)
+        fsm = SqliteStorage(db, FrozenClock())
+        stepped = asyncio.Event()
+        rolled = asyncio.Event()
+
+        async def me() -> None:
+            async with fsm.batch():
+                await fsm.set_state(mine, "Form:two")
+                stepped.set()
+                await rolled.wait()
+                await fsm.update_data(mine, {"x": 1})
+                assert await fsm.get_state(mine) == "Form:two"
+
+        async def them() -> None:
+            await stepped.wait()
+            async with fsm.batch():
+                await fsm.set_state(theirs, "Other:one")
+                with pytest.raises(RuntimeError):
+                    async with db.transaction():
+                        raise RuntimeError
+            rolled.set()
+
+        await asyncio.gather(me(), them())
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", '{"x": 1}')
+        assert await db.read.fsm.load("1:43:43:::default") == ("Other:one", "{}")
+    finally:
+        await db.close()
+
+
+async def test_a_failed_update_leaves_the_form_where_it_was(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3")
+    await db.open()
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        await consenting_user(db, 42)
+        fsm = SqliteStorage(db, FrozenClock())
+        await fsm.set_state(key, "Form:one")
+        with pytest.raises(RuntimeError):
+            async with fsm.batch():
+                await fsm.set_state(key, "Form:two")
+                raise RuntimeError("the service failed after the step moved on")
+        assert await fsm.get_state(key) == "Form:one"
+        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
     finally:
         await db.close()

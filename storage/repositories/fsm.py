@@ -23,11 +23,15 @@ class FsmRepository:
         if state is None and data_json == "{}":
             await self._db.execute("DELETE FROM fsm WHERE key = ?", (key,))
             return
+        # Form answers are personal data: kept only while the user's consent is (a form
+        # of another chat may still be saving while the user withdraws consent).
         await self._db.execute(
-            "INSERT INTO fsm (key, user_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO fsm (key, user_id, state, data, updated_at) VALUES (?, ?, ?, "
+            "CASE WHEN EXISTS (SELECT 1 FROM users WHERE id = ? AND consent_version IS NOT NULL)"
+            " THEN ? ELSE '{}' END, ?) "
             "ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data, "
             "updated_at = excluded.updated_at",
-            (key, user_id, state, data_json, to_db(now)),
+            (key, user_id, state, user_id, data_json, to_db(now)),
         )
 
     async def delete_for_user(self, user_id: int) -> int:

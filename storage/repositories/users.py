@@ -75,14 +75,16 @@ class UserRepository:
         language_code: str | None,
         now: datetime,
     ) -> None:
-        """Create or refresh a user; names are passed as None when there is no consent."""
+        """Create or refresh a user. Names are stored only while the stored row has consent,
+        checked here in SQL: a withdrawal committed a moment ago wins over a stale read."""
         await self._db.execute(
-            "INSERT INTO users (id, first_name, last_name, username, language_code, "
-            "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name, "
-            "last_name = excluded.last_name, username = excluded.username, "
+            "INSERT INTO users (id, language_code, created_at, last_seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
+            "first_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
+            "last_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
+            "username = CASE WHEN consent_version IS NOT NULL THEN ? END, "
             "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
-            (user_id, first_name, last_name, username, language_code, to_db(now), to_db(now)),
+            (user_id, language_code, to_db(now), to_db(now), first_name, last_name, username),
         )
 
     async def ensure(self, user_id: int, now: datetime) -> None:
