@@ -121,7 +121,8 @@ async def lang_pressed(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
-    await state.clear()
+    if await state.get_state() == LangForm.choosing.state:
+        await state.clear()  # and only this step: a form opened since stays open
     await drop_buttons(query.message)
     await _switch(query.message, user, callback_data.code, users, i18n, role)
 

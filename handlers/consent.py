@@ -116,7 +116,6 @@ async def start(
     command: CommandObject,
     user: UserRecord,
     users: UserService,
-    role: Role,
     settings: Settings,
     state: FSMContext,
     bot: Bot,
@@ -136,8 +135,7 @@ async def start(
     await state.clear()
     if payload:
         await act_on_payload(message, bot, user, payload, staff, users, i18n, settings)
-        return
-    await greet(message, role)
+    await greet(message, staff.role_of(user.id))
 
 
 async def _agree(
@@ -163,8 +161,8 @@ async def _declined(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(
         _(
-            "Understood: without consent we keep nothing about you, so the bot cannot take "
-            "your initiatives or requests. If you change your mind, send /start."
+            "Understood. Without consent we keep only your Telegram id and language, so the "
+            "bot cannot take your initiatives or requests. If you change your mind, send /start."
         ),
         reply_markup=ReplyKeyboardRemove(),
     )
@@ -199,6 +197,9 @@ async def consent_button(
     elif action == "no":
         await query.answer()
         await drop_buttons(message)
+        if user.has_consent:  # a button from an old notice: say what is really in force
+            await message.answer(_("Your consent is in force. To withdraw it, use /privacy."))
+            return
         await _declined(message, state)
     elif action == "withdraw":
         await query.answer()
@@ -230,13 +231,15 @@ async def consent_button(
         report = await users.withdraw_consent(user.id)
         await state.clear()
         if not report.profile_erased:
-            await message.answer(_("Your consent was already withdrawn; we keep nothing more."))
+            await message.answer(
+                _("Your consent is already withdrawn; your name and username are deleted.")
+            )
             return
         await message.answer(
             _(
-                "Done. Your consent is withdrawn and your name and username are deleted. "
-                "We keep only the date and version of the notice you had agreed to, as the law "
-                "requires. To use the bot again, send /start."
+                "Done. Your consent is withdrawn and your name and username are deleted. We keep "
+                "only the record of when you gave and withdrew consent (the law requires it), "
+                "your Telegram id and your language. To use the bot again, send /start."
             ),
             reply_markup=ReplyKeyboardRemove(),
         )

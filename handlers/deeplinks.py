@@ -32,6 +32,7 @@ async def act_on_payload(
     i18n: I18n,
     settings: Settings,
 ) -> None:
+    """Act on the payload; the caller shows the main menu afterwards."""
     try:
         redemption = await staff.redeem(user.id, payload)
     except DomainError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
@@ -34,6 +35,17 @@ class StaffPlace(Filter):
         if chat is None:
             return False
         return chat.type == "private" or chat.id == settings.staff_chat_id
+
+
+class AddressedToBot(Filter):
+    """In a private chat, every message; in a group, only replies to the bot's own messages
+    (a form step in the staff chat must not swallow the staff's conversation)."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        if message.chat.type == "private":
+            return True
+        reply = message.reply_to_message
+        return reply is not None and reply.from_user is not None and reply.from_user.id == bot.id
 
 
 class IsStaff(Filter):

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -27,7 +28,7 @@ from bot.commands import publish_for_user
 from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
-from handlers.filters import StaffPlace, TextIs
+from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.menu import MENU_STAFF
 from handlers.render import person
 from handlers.spec import RouterSpec
@@ -88,7 +89,7 @@ def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
 
 
 @router.message(Command("staff"))
-@router.message(StateFilter(None), TextIs(MENU_STAFF))
+@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_STAFF))
 async def staff_list(message: Message, user: UserRecord, staff: StaffService) -> None:
     text, markup = staff_view(await staff.list_staff(user.id))
     await message.answer(text, reply_markup=markup)
@@ -135,12 +136,13 @@ async def staff_button(
         await staff.list_staff(user.id)  # the role is checked now, not when the list was drawn
         await query.answer()
         await state.set_state(StaffForm.waiting_user)
-        await message.answer(
-            _(
-                "Send the person's Telegram user id (digits only) or forward me any message "
-                "they wrote. /cancel to stop."
-            )
+        prompt = _(
+            "Send the person's Telegram user id (digits only) or forward me any message "
+            "they wrote. /cancel to stop."
         )
+        if message.chat.type != "private":
+            prompt += "\n" + _("In this group, answer with a reply to this message.")
+        await message.answer(prompt, reply_markup=ForceReply(selective=True))
     elif action == "invite":
         invite = await staff.create_invite(user.id)
         await query.answer()
@@ -195,7 +197,7 @@ async def staff_button(
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
-@router.message(StateFilter(StaffForm.waiting_user))
+@router.message(StateFilter(StaffForm.waiting_user), AddressedToBot())
 async def staff_add_input(
     message: Message,
     user: UserRecord,

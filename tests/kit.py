@@ -2,7 +2,7 @@
 
     alice = harness.user("Alice")
     await alice.send("/start")
-    await alice.press("✅ Согласен(на)")
+    await alice.press("✅ Даю согласие")
     assert "Спасибо" in alice.last.text
 
 The fake session answers every Bot API call locally (no network), remembers what the bot

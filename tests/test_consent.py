@@ -18,12 +18,12 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     [notice] = await anna.send("/start")
     assert "152-ФЗ" in notice.text and "Как отозвать" in notice.text
     assert "«Тестовск»" in notice.text
-    assert notice.flat_buttons == ["✅ Согласен(на)", "Не согласен(на)"]
+    assert notice.flat_buttons == ["✅ Даю согласие", "Не даю согласия"]
     # Before consent only the id and language are kept: no name.
     before = await stored(harness, anna.id)
     assert before.first_name is None and not before.has_consent
 
-    replies = await anna.press("✅ Согласен(на)")
+    replies = await anna.press("✅ Даю согласие")
     assert any("Спасибо! Ваше согласие сохранено." in r.text for r in replies)
     menu = replies[-1]
     assert "Здравствуйте!" in menu.text
@@ -84,8 +84,8 @@ async def test_unsupported_telegram_language_falls_back_to_default(harness: Harn
 async def test_declining_keeps_nothing_and_features_stay_closed(harness: Harness) -> None:
     ivan = harness.user("Иван")
     await ivan.send("/start")
-    [reply] = await ivan.press("Не согласен(на)")
-    assert "Без согласия мы ничего о вас не храним" in reply.text
+    [reply] = await ivan.press("Не даю согласия")
+    assert "Без согласия мы храним только ваш идентификатор Telegram и язык" in reply.text
     record = await stored(harness, ivan.id)
     assert not record.has_consent and record.first_name is None
     [hint] = await ivan.send("Хочу скамейку во двор")
@@ -96,16 +96,16 @@ async def test_consent_can_be_typed(harness: Harness) -> None:
     olga = harness.user("Ольга")
     await olga.send("/start")
     [unclear] = await olga.send("может быть")
-    assert "«✅ Согласен(на)»" in unclear.text and "«Не согласен(на)»" in unclear.text
-    replies = await olga.send("Согласен(на)")
+    assert "«✅ Даю согласие»" in unclear.text and "«Не даю согласия»" in unclear.text
+    replies = await olga.send("Согласна")
     assert "Спасибо!" in replies[0].text
     assert (await stored(harness, olga.id)).has_consent
 
 
 async def test_pressing_agree_twice_does_not_record_twice(harness: Harness) -> None:
     petr = await harness.consented(harness.user("Пётр"))
-    notice = petr.last_with_button("✅ Согласен(на)")
-    await petr.press("✅ Согласен(на)", on=notice)
+    notice = petr.last_with_button("✅ Даю согласие")
+    await petr.press("✅ Даю согласие", on=notice)
     history = await harness.app.db.read.users.consent_history(petr.id)
     assert len(history) == 1
 
@@ -126,7 +126,7 @@ async def test_replayed_withdraw_confirmation_is_harmless(harness: Harness) -> N
     confirm = vera.last
     await vera.press("Да, отозвать и удалить", on=confirm)
     [again] = await vera.press("Да, отозвать и удалить", on=confirm)
-    assert "уже отозвано" in again.text
+    assert "Согласие уже отозвано" in again.text
     history = await harness.app.db.read.users.consent_history(vera.id)
     assert [a for a, _, _ in history] == ["given", "withdrawn"]
 
@@ -153,7 +153,7 @@ async def test_privacy_notice_before_consent_offers_consent(harness: Harness) ->
     zoya = harness.user("Зоя")
     [notice] = await zoya.send("/privacy")
     assert "Согласие на обработку" in notice.text
-    assert "✅ Согласен(на)" in notice.flat_buttons
+    assert "✅ Даю согласие" in notice.flat_buttons
 
 
 async def test_html_in_names_is_escaped(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ NOTICE_MSGID_START = "<b>Consent to the processing of personal data</b>"
 # sha256 of the Russian and English notice texts for NOTICE_VERSION. When the notice
 # changes, bump NOTICE_VERSION in bot/services/users.py and update this fingerprint.
 NOTICE_FINGERPRINT = {
-    "2026-11-27": "9e8bec6da4cc6bac4828147295a11d6a783471aaf1e476e4ee66154bbbb0a058",
+    "2026-11-27.2": "64dd6bbd8885f18274ebd9e92d1526516e367d4958360001b530d939248a9fec",
 }
 
 

@@ -6,4 +6,4 @@ async def test_start_shows_consent(harness: Harness) -> None:
     replies = await anna.send("/start")
     assert len(replies) == 1
     assert "Согласие на обработку персональных данных" in replies[0].text
-    assert "✅ Согласен(на)" in replies[0].flat_buttons
+    assert "✅ Даю согласие" in replies[0].flat_buttons

@@ -71,7 +71,7 @@ async def test_admin_adds_by_id_and_by_forward(harness: Harness) -> None:
     await maria.send("/staff")
     await maria.press("➕ Добавить")
     [done] = await maria.send("555000")
-    assert "ещё не открывал бота" in done.text
+    assert "ещё не заходил в бот" in done.text
     assert 555000 in await harness.app.db.read.staff.all_ids()
 
     await maria.send("/staff")
@@ -123,7 +123,7 @@ async def test_invite_link_opened_before_consent(harness: Harness) -> None:
     assert harness.app.staff.role_of(gleb.id) is Role.RESIDENT  # nothing before consent
 
     await harness.restart()  # the kept payload survives a restart
-    replies = await gleb.press("✅ Согласен(на)")
+    replies = await gleb.press("✅ Даю согласие")
     texts = [r.text for r in replies]
     assert any("Вы добавлены в список специалистов" in t for t in texts)
     assert harness.app.staff.role_of(gleb.id) is Role.STAFF
@@ -131,8 +131,9 @@ async def test_invite_link_opened_before_consent(harness: Harness) -> None:
 
     # Single use: a second person gets a clear refusal.
     fedor = await harness.consented(harness.user("Фёдор"))
-    [used] = await fedor.send(f"/start {payload}")
-    assert used.text == "По этой ссылке уже перешли. Попросите новую."
+    used, menu = await fedor.send(f"/start {payload}")
+    assert used.text == "Ссылка уже использована. Попросите новую."
+    assert "Здравствуйте" in menu.text  # and the menu, so the person is not left stranded
     assert harness.app.staff.role_of(fedor.id) is Role.RESIDENT
 
 
@@ -143,10 +144,10 @@ async def test_expired_and_forged_invites(harness: Harness) -> None:
     payload = link_msg.text.split("?start=")[1].split()[0]
     harness.clock.advance(timedelta(days=8))
     late = await harness.consented(harness.user("Лев"))
-    [expired] = await late.send(f"/start {payload}")
+    expired, _ = await late.send(f"/start {payload}")
     assert expired.text == "Срок действия ссылки истёк. Попросите новую."
 
-    [forged] = await late.send("/start inv_AAAAAAAAAAAAAAAAAAAAAAAA")
+    forged, _ = await late.send("/start inv_AAAAAAAAAAAAAAAAAAAAAAAA")
     assert forged.text == "Ссылка недействительна. Попросите новую."
     junk, menu = await late.send("/start <script>")
     assert junk.text == "Ссылка недействительна. Попросите новую."

@@ -30,6 +30,6 @@ class ConsentGate(BaseMiddleware):
         )
         if isinstance(event, CallbackQuery):
             await event.answer(text, show_alert=True)
-        elif isinstance(event, Message):
-            await event.answer(text)
+        elif isinstance(event, Message) and event.chat.type == "private":
+            await event.answer(text)  # in a group the hint would only be noise
         return None

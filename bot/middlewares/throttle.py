@@ -76,16 +76,18 @@ class ThrottleMiddleware(BaseMiddleware):
         if allowed:
             return await handler(event, data)
         log.info("flood: update dropped")
-        if warn:
-            await self._warn(data["bot"], event, data.get("event_chat"))
+        await self._refuse(data["bot"], event, data.get("event_chat"), warn)
         return None
 
-    async def _warn(self, bot: Bot, event: TelegramObject, chat: Chat | None) -> None:
+    async def _refuse(self, bot: Bot, event: TelegramObject, chat: Chat | None, warn: bool) -> None:
+        """Say it once; but every dropped button press is answered, or its spinner stays."""
         text = _("You are sending too much at once. Please wait a few seconds and try again.")
         try:
             if isinstance(event, Update) and event.callback_query is not None:
-                await bot.answer_callback_query(event.callback_query.id, text=text)
-            elif chat is not None and chat.type == "private":
+                await bot.answer_callback_query(
+                    event.callback_query.id, text=text if warn else None
+                )
+            elif warn and chat is not None and chat.type == "private":
                 await bot.send_message(chat.id, text)
         except TelegramAPIError:
-            log.warning("could not warn a flooding user", exc_info=True)
+            log.warning("could not tell a flooding user", exc_info=True)

@@ -133,7 +133,9 @@ class StaffService:
                 raise DomainError(N_("This link is not valid. Please ask for a new one."))
             if self.role_of(user_id).is_staff:
                 raise DomainError(N_("You are already on the staff list."))
-            if invite.revoked_at is not None or invite.expires_at <= now:
+            # An invite speaks for the admin who made it only while they are still an admin.
+            expired = invite.revoked_at is not None or invite.expires_at <= now
+            if expired or not self.role_of(invite.created_by).is_admin:
                 raise DomainError(N_("This link has expired. Please ask for a new one."))
             if not await uow.invites.use(token, user_id, now):
                 raise DomainError(N_("This link has already been used. Please ask for a new one."))

@@ -59,14 +59,6 @@ class InviteRepository:
         row = await self._db.fetch_one("SELECT * FROM invites WHERE token = ?", (token,))
         return None if row is None else _record(row)
 
-    async def was_used_by(self, token: str, user_id: int) -> bool:
-        return (
-            await self._db.fetch_one(
-                "SELECT 1 FROM invite_uses WHERE token = ? AND user_id = ?", (token, user_id)
-            )
-            is not None
-        )
-
     async def use(self, token: str, user_id: int, now: datetime) -> bool:
         """Spend one use, atomically; False if none is left."""
         changed = await self._db.execute(
@@ -85,14 +77,6 @@ class InviteRepository:
             (token, user_id, to_db(now)),
         )
         return True
-
-    async def revoke(self, token: str, now: datetime) -> bool:
-        return bool(
-            await self._db.execute(
-                "UPDATE invites SET revoked_at = ? WHERE token = ? AND revoked_at IS NULL",
-                (to_db(now), token),
-            )
-        )
 
     async def delete_expired(self, before: datetime) -> int:
         return await self._db.execute("DELETE FROM invites WHERE expires_at < ?", (to_db(before),))
