@@ -51,7 +51,7 @@ from bot.app import App, create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
 
-BOT_ID = 7000000001
+BOT_ID = 123456  # the id part of the test token, as Telegram does it
 BOT_USERNAME = "tos_test_bot"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -84,6 +84,30 @@ async def test_flood_is_answered_once(harness: Harness) -> None:
     assert len(handled) == harness.app.throttle.burst
 
 
+async def test_every_dropped_button_press_is_answered(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.app.throttle._buckets.clear()
+    before = len(harness.session.callback_answers)
+    for _ in range(30):
+        await anna.press("x", data="zz:1")
+    answers = harness.session.callback_answers[before:]
+    assert len(answers) == 30  # no spinner left hanging
+    assert sum(1 for a in answers if a["text"] and "Слишком много" in a["text"]) == 1
+
+
+async def test_old_language_button_does_not_close_another_form(harness: Harness) -> None:
+    from tests.conftest import ADMIN_ID
+
+    maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    await maria.send("/lang")
+    choose = maria.last_with_button("English")
+    await maria.send("/staff")
+    await maria.press("➕ Добавить")
+    await maria.press("English", on=choose)
+    [done] = await maria.send("555000")  # still in the add form
+    assert done.text.startswith("Added to the staff")
+
+
 async def test_telegram_5xx_in_a_handler_is_survived(harness: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
     anna = await harness.consented(harness.user())
     harness.session.fail_next.append(

@@ -182,3 +182,42 @@ async def test_full_journey_in_english_then_russian(harness: Harness) -> None:
     [bye] = await kate.press("Да, отозвать и удалить")
     assert "Согласие отозвано" in bye.text
     assert not (await stored(harness, kate.id)).has_consent
+
+
+async def test_old_disagree_button_after_consent_tells_the_truth(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    notice = anna.last_with_button("Не даю согласия")
+    [reply] = await anna.press("Не даю согласия", on=notice)
+    assert reply.text == "Ваше согласие действует. Отозвать его можно через /privacy."
+    assert (await stored(harness, anna.id)).has_consent
+
+
+async def test_withdrawal_drops_unfinished_forms(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    await anna.send("/lang")
+    rows = await harness.app.db.read.executor.fetch_all(
+        "SELECT state FROM fsm WHERE user_id = ?", (anna.id,)
+    )
+    assert [r[0] for r in rows] == ["LangForm:choosing"]
+    await anna.send("/privacy")
+    await anna.press("Отозвать согласие")
+    await anna.press("Да, отозвать и удалить")
+    rows = await harness.app.db.read.executor.fetch_all(
+        "SELECT state FROM fsm WHERE user_id = ?", (anna.id,)
+    )
+    assert rows == []
+
+
+async def test_a_stale_read_cannot_bring_names_back_after_withdrawal(harness: Harness) -> None:
+    """Another chat of the same user was handled with the old (consented) record."""
+    from bot.services.users import TelegramProfile
+
+    anna = await harness.consented(harness.user("Анна", username="anna"))
+    stale = await harness.app.users.get(anna.id)
+    assert stale is not None and stale.has_consent
+    async with harness.app.db.transaction() as uow:  # withdrawal commits meanwhile
+        await uow.users.withdraw_consent(anna.id, "v", harness.clock.now())
+    profile = TelegramProfile(anna.id, "Анна-новая", None, "anna2", "ru")
+    await harness.app.users.touch(profile)  # the cache still says "consented"
+    record = await stored(harness, anna.id)
+    assert record.first_name is None and record.username is None

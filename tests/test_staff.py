@@ -168,7 +168,8 @@ async def test_forged_staff_callbacks_are_refused(harness: Harness) -> None:
         assert answer["text"] == "Управлять списком специалистов могут только администраторы."
         assert answer["show_alert"]
     assert 555000 in await harness.app.db.read.staff.all_ids()
-    assert await mallory.send("12345") != []  # no add form was opened for them
+    [reply] = await mallory.send("12345")  # no add form was opened for them
+    assert "Не понял вас" in reply.text
     assert harness.app.staff.role_of(12345) is Role.RESIDENT
 
 
@@ -229,3 +230,65 @@ async def test_staff_menu_published_at_start(harness: Harness) -> None:
     ru = next(m for m in default if m.language_code == "ru")
     assert [c.command for c in ru.commands] == ["start", "help", "lang", "privacy", "cancel"]
     assert ru.commands[0].description == "Главное меню"
+
+
+async def test_invite_of_an_admin_who_is_no_longer_admin_is_dead(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.kit import running
+
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await maria.send("/staff")
+        [link_msg] = await maria.press("🔗 Ссылка-приглашение")
+        payload = link_msg.text.split("?start=")[1].split()[0]
+    # The bot restarts with another admin list: Maria's invite no longer speaks for anyone.
+    async with running(tmp_path, admin_ids=frozenset({2})) as h:
+        gleb = await h.consented(h.user("Глеб"))
+        refused, _ = await gleb.send(f"/start {payload}")
+        assert refused.text == "Срок действия ссылки истёк. Попросите новую."
+        assert h.app.staff.role_of(gleb.id) is Role.RESIDENT
+
+
+async def test_hostile_names_are_escaped_everywhere_staff_sees_them(harness: Harness) -> None:
+    maria = await admin(harness)
+    evil = await harness.consented(harness.user("<b>Эве</b> & Ко", username="evil_1"))
+    await maria.send("/staff")
+    await maria.press("➕ Добавить")
+    [added] = await maria.forward_from(evil)  # the fake session rejects broken HTML
+    assert "&lt;b&gt;Эве&lt;/b&gt; &amp; Ко" in added.text
+    [listing] = await maria.send("/staff")
+    assert "&lt;b&gt;Эве&lt;/b&gt; &amp; Ко (@evil_1)" in listing.text
+    label = next(b for b in listing.flat_buttons if b.startswith("✖"))
+    assert label == "✖ Убрать: <b>Эве</b> & Ко"  # buttons are plain text, shown as typed
+    [confirm] = await maria.press(label)
+    assert "&lt;b&gt;Эве&lt;/b&gt;" in confirm.text
+
+    await maria.send("/staff")
+    [link_msg] = await maria.press("🔗 Ссылка-приглашение")
+    payload = link_msg.text.split("?start=")[1].split()[0]
+    other = harness.user("<i>Новичок", username="new_1")
+    await other.send(f"/start {payload}")
+    await other.press("✅ Даю согласие")
+    assert "Приглашение принято: &lt;i&gt;Новичок (@new_1)" in maria.last.text
+
+
+async def test_staff_chat_is_not_spammed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.kit import running
+
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        resident = await h.consented(h.user("Семён"))
+        stranger = h.user("Без согласия")
+        in_chat = h.in_group(maria, STAFF_CHAT)
+        assert await h.in_group(resident, STAFF_CHAT).send("Специалисты") == []
+        assert await h.in_group(stranger, STAFF_CHAT).send("/staff") == []
+        assert await h.in_group(stranger, STAFF_CHAT).send("привет всем") == []
+
+        await in_chat.send("/staff")
+        [prompt] = await in_chat.press("➕ Добавить")
+        assert "ответьте на это сообщение" in prompt.text
+        # Ordinary talk in the group is not taken as the answer...
+        assert await in_chat.send("коллеги, добрый день") == []
+        # ...a reply to the bot's prompt is.
+        question = h.session.messages[(STAFF_CHAT, prompt.message_id)]
+        [done] = await in_chat.send("555000", reply_to_message=question)
+        assert done.text.startswith("Добавлен(а) в список специалистов")
