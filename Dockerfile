@@ -17,8 +17,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
-# Editable install: the locales/ folder next to the code is read at start.
-RUN pip install -e .
+RUN pip install . && rm -rf /app/*
 
 USER bot
 VOLUME ["/data"]

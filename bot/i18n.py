@@ -6,13 +6,14 @@ import gettext
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(str(resources.files("locales")))
 DOMAIN = "messages"
 
 

@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 router = RouterSpec(__name__)
 
 
-def render_error(error: DomainError) -> str:
-    params = {k: html_decoration.quote(str(v)) for k, v in error.params.items()}
+def render_error(error: DomainError, *, html: bool = True) -> str:
+    """The refusal in the user's language; parameters escaped for HTML messages only
+    (a button's alert is plain text and would show the entities)."""
+    params = {
+        k: html_decoration.quote(str(v)) if html else str(v) for k, v in error.params.items()
+    }
     return _(error.message).format(**params)
 
 
@@ -50,7 +54,9 @@ async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
 @router.errors(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> None:
     with _localized(i18n, data):
-        await _tell(bot, event.update, render_error(event.exception), alert=True)  # type: ignore[arg-type]
+        error: DomainError = event.exception  # type: ignore[assignment]
+        plain = event.update.callback_query is not None
+        await _tell(bot, event.update, render_error(error, html=not plain), alert=True)
 
 
 @router.errors(ExceptionTypeFilter(TelegramBadRequest))
