@@ -26,9 +26,7 @@ router = RouterSpec(__name__)
 def render_error(error: DomainError, *, html: bool = True) -> str:
     """The refusal in the user's language; parameters escaped for HTML messages only
     (a button's alert is plain text and would show the entities)."""
-    params = {
-        k: html_decoration.quote(str(v)) if html else str(v) for k, v in error.params.items()
-    }
+    params = {k: html_decoration.quote(str(v)) if html else str(v) for k, v in error.params.items()}
     return _(error.message).format(**params)
 
 
