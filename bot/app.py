@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
+from time import monotonic as monotonic_clock
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -20,6 +22,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 
 from bot.clock import Clock
 from bot.commands import publish_commands
+from bot.delivery import Sender
 from bot.i18n import CatalogI18n, create_i18n
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
@@ -34,6 +37,8 @@ from storage.db import Database
 from storage.fsm_storage import SqliteStorage
 
 log = logging.getLogger(__name__)
+
+Timing = tuple[Callable[[], float], Callable[[float], Awaitable[None]]]
 
 # How long a stop waits for updates already being handled.
 SHUTDOWN_GRACE_SECONDS = 15.0
@@ -53,6 +58,8 @@ class App:
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
     storage: SqliteStorage
+    sender: Sender
+    background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
 
     async def on_startup(self) -> None:
@@ -63,13 +70,16 @@ class App:
             [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
             self.settings.staff_chat_id,
         )
-        self.scheduler.start()
+        if self.background:
+            self.scheduler.start()
+            await self.sender.start()
         log.info("bot started")
 
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d updates still in flight", self.tracker.in_flight)
         self.scheduler.shutdown()
+        await self.sender.stop()
         await self.close()
 
     async def close(self) -> None:
@@ -105,12 +115,20 @@ async def create_app(
     clock: Clock | None = None,
     events_isolation: BaseEventIsolation | None = None,
     extra_features: Sequence[RouterSpec] = (),
+    background: bool = True,
+    timing: Timing | None = None,
 ) -> App:
+    """`background=False` leaves the scheduler and the sender to the caller (tests);
+    `timing` replaces the sender's monotonic clock and sleep (virtual time in tests)."""
     clock = clock or Clock()
     db = Database(settings.database_path)
     await db.open()
     try:
-        return await _assemble(settings, db, session, clock, events_isolation, extra_features)
+        app = await _assemble(
+            settings, db, session, clock, events_isolation, extra_features, timing
+        )
+        app.background = background
+        return app
     except BaseException:
         await db.close()  # aiosqlite threads would otherwise keep the process alive
         raise
@@ -123,6 +141,7 @@ async def _assemble(
     clock: Clock,
     events_isolation: BaseEventIsolation | None,
     extra_features: Sequence[RouterSpec],
+    timing: Timing | None,
 ) -> App:
     storage = SqliteStorage(db, clock)
     users = UserService(db, clock, on_erased=storage.forget_user)
@@ -146,6 +165,14 @@ async def _assemble(
 
     bot = build_bot(settings, session)
     bot.session.middleware(FlushBeforeSend(storage))
+    monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
+    sender = Sender(
+        db, bot, i18n, users, clock,
+        rate=settings.broadcast_rate,
+        default_locale=settings.default_locale,
+        monotonic=monotonic,
+        sleep=sleep,
+    )  # fmt: skip
     app = App(
         settings=settings,
         bot=bot,
@@ -159,6 +186,7 @@ async def _assemble(
         tracker=tracker,
         throttle=throttle,
         storage=storage,
+        sender=sender,
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)

@@ -104,6 +104,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
         self._on_rollback: list[Callable[[UnitOfWork], None]] = []
+        self._on_commit: list[Callable[[UnitOfWork], None]] = []
         self.schema_version = 0
         self.read: Reader
         self.lookup: Reader
@@ -171,6 +172,10 @@ class Database:
         """Call `hook(uow)` after a unit of work rolls back (caches undo what it wrote)."""
         self._on_rollback.append(hook)
 
+    def on_commit(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Call `hook(uow)` after a unit of work commits (e.g. wake the outbox sender)."""
+        self._on_commit.append(hook)
+
     def current_unit_of_work(self) -> UnitOfWork | None:
         """The unit of work this task is inside, if any."""
         active = _current_uow.get()
@@ -237,6 +242,8 @@ class Transaction:
                 except BaseException:
                     self._rollback()  # e.g. disk full: the transaction is still open
                     raise
+                for committed in self._db._on_commit:
+                    committed(self._uow)
             else:
                 self._rollback()
         finally:

@@ -88,6 +88,7 @@ class UserService:
                 (record.first_name, record.last_name, record.username) == names
                 and record.language_code == profile.language_code
                 and now - record.last_seen_at < SEEN_RESOLUTION
+                and record.unreachable_at is None  # writing to us: reachable again
             )
             if unchanged:
                 return record
@@ -147,6 +148,14 @@ class UserService:
             self._on_erased(user_id)
         await self._reload(user_id)
         return ErasureReport(True, forms)
+
+    async def locale_of(self, user_id: int, default: str) -> str:
+        record = await self.get(user_id)
+        return self.resolve_locale(record, record.language_code if record else None, default)
+
+    def forget(self, user_id: int) -> None:
+        """Drop a cached record changed elsewhere (e.g. marked unreachable by the sender)."""
+        self._cache.pop(user_id, None)
 
     def resolve_locale(
         self, record: UserRecord | None, telegram_language: str | None, default: str

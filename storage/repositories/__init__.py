@@ -7,6 +7,7 @@ from functools import cached_property
 from storage.executor import Executor
 from storage.repositories.fsm import FsmRepository
 from storage.repositories.invites import InviteRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.users import UserRepository
 
@@ -30,3 +31,8 @@ class Repositories:
     @cached_property
     def fsm(self) -> FsmRepository:
         return FsmRepository(self.executor)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        # A unit of work carries notes for its commit hooks (the sender wakes on new mail).
+        return OutboxRepository(self.executor, getattr(self, "notes", None))

@@ -22,6 +22,7 @@ class UserRecord:
     consent_at: datetime | None
     pending_payload: str | None
     last_seen_at: datetime
+    unreachable_at: datetime | None = None
 
     @property
     def has_consent(self) -> bool:
@@ -45,6 +46,7 @@ def _record(row: sqlite3.Row) -> UserRecord:
         consent_at=from_db(row["consent_at"]),
         pending_payload=row["pending_payload"],
         last_seen_at=from_db(row["last_seen_at"]),  # type: ignore[arg-type]
+        unreachable_at=from_db(row["unreachable_at"]),
     )
 
 
@@ -75,15 +77,17 @@ class UserRepository:
         language_code: str | None,
         now: datetime,
     ) -> None:
-        """Create or refresh a user. Names are stored only while the stored row has consent,
-        checked here in SQL: a withdrawal committed a moment ago wins over a stale read."""
+        """Create or refresh a user, who is evidently reachable again. Names are stored only
+        while the stored row has consent, checked here in SQL: a withdrawal committed a moment
+        ago wins over a stale read."""
         await self._db.execute(
             "INSERT INTO users (id, language_code, created_at, last_seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
             "first_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
             "last_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
             "username = CASE WHEN consent_version IS NOT NULL THEN ? END, "
-            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
+            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at, "
+            "unreachable_at = NULL",
             (user_id, language_code, to_db(now), to_db(now), first_name, last_name, username),
         )
 
@@ -94,6 +98,26 @@ class UserRepository:
             "ON CONFLICT(id) DO NOTHING",
             (user_id, to_db(now), to_db(now)),
         )
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE users SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
+            (to_db(now), user_id),
+        )
+
+    async def is_unreachable(self, user_id: int) -> bool:
+        value = await self._db.fetch_value(
+            "SELECT unreachable_at IS NOT NULL FROM users WHERE id = ?", (user_id,)
+        )
+        return bool(value)
+
+    async def reachable_with_consent(self) -> list[int]:
+        """Everyone the bot may write to on its own: consent given, chat not blocked."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM users WHERE consent_version IS NOT NULL AND unreachable_at IS NULL "
+            "ORDER BY id"
+        )
+        return [row[0] for row in rows]
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self._db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))

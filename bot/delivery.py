@@ -1,0 +1,322 @@
+"""The sender: drains the outbox into Telegram within its limits, and never loses a message.
+
+A row is marked `sending` before its request and `sent` only after Telegram confirmed it;
+after a crash, `sending` rows go back to the queue (and a long text resumes at its first
+unsent part). Pacing: at most BROADCAST_RATE messages a second overall, about one a second
+to a private chat and twenty a minute to a group. Failures:
+
+- 429: wait the `retry_after` Telegram gives, for that chat; when several chats are told
+  to wait at once, the limit is global and everyone waits;
+- 5xx, timeouts, network errors: retry with exponential backoff and jitter, up to
+  `max_attempts`, then the row is failed with the reason;
+- 403, "chat not found", a deactivated user: the user is marked unreachable and nothing
+  more is sent to them until they write to the bot again;
+- any other 400: failed at once with Telegram's reason (retrying would not help).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.text_decorations import html_decoration
+
+from bot.clock import Clock
+from bot.services.users import UserService
+from bot.textsplit import split_html
+from storage.db import Database, UnitOfWork
+from storage.repositories.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PRIVATE_GAP = 1.0  # seconds between messages to one private chat
+GROUP_GAP = 3.0  # 20 a minute to one group
+UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
+
+
+class Pacer:
+    """A token bucket for the overall rate and a minimum gap per chat."""
+
+    def __init__(
+        self,
+        rate: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self._now = monotonic
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._chat_ready: dict[int, float] = {}
+        self._global_until = 0.0
+        self._recent_429: list[tuple[float, int]] = []
+
+    def chat_ready_at(self, chat_id: int) -> float:
+        return max(self._chat_ready.get(chat_id, 0.0), self._global_until)
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait until one more message to `chat_id` is within every limit, and take it."""
+        while True:
+            now = self._now()
+            wait = max(self._next_slot - now, self.chat_ready_at(chat_id) - now)
+            if wait <= 0:
+                break
+            await self._sleep(wait)
+        now = self._now()
+        self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+        self._chat_ready[chat_id] = now + (PRIVATE_GAP if chat_id > 0 else GROUP_GAP)
+        if len(self._chat_ready) > 50_000:
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+
+    def flood_wait(self, chat_id: int, seconds: float) -> None:
+        """Telegram said 429: hold that chat; if several chats hear it at once, hold all."""
+        now = self._now()
+        self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + seconds)
+        self._recent_429 = [(t, c) for t, c in self._recent_429 if now - t < 1.0]
+        self._recent_429.append((now, chat_id))
+        if len({c for _, c in self._recent_429}) >= 3:
+            self._global_until = max(self._global_until, now + seconds)
+            log.warning("global flood wait of %.1f s", seconds)
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        i18n: I18n,
+        users: UserService,
+        clock: Clock,
+        *,
+        rate: float,
+        default_locale: str,
+        max_attempts: int = 6,
+        backoff: float = 2.0,
+        idle_poll: float = 1.0,
+        concurrency: int = 64,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._db = db
+        self._bot = bot
+        self._i18n = i18n
+        self._users = users
+        self._clock = clock
+        self._default_locale = default_locale
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._idle_poll = idle_poll
+        self._sleep = sleep
+        self.pacer = Pacer(rate, monotonic, sleep)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        db.on_commit(self._on_commit)
+
+    def _on_commit(self, uow: UnitOfWork) -> None:
+        if uow.notes.get("outbox"):
+            self._wake.set()
+
+    # -- running ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._db.transaction() as uow:
+            recovered = await uow.outbox.recover()
+        if recovered:
+            log.warning(
+                "%d messages were being sent when the bot stopped; sending again", recovered
+            )
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking new messages and let those in flight finish (or fail back to the queue)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=grace)
+        for task in list(self._in_flight):
+            task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                started = await self.step()
+            except Exception:
+                log.exception("outbox step failed")
+                started = 0
+            if started == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._idle_poll):
+                        await self._wake.wait()
+
+    async def run_until_idle(self, horizon: timedelta = timedelta(hours=2)) -> None:
+        """Deliver everything due now or becoming due within `horizon` (tests, CLI).
+        Waiting goes through the injected sleep, so tests move virtual time."""
+        deadline = self._clock.now() + horizon
+        while True:
+            started = await self.step()
+            if self._in_flight:
+                await asyncio.gather(*list(self._in_flight))
+                continue
+            if started:
+                continue
+            async with self._db.transaction() as uow:
+                due_at = await uow.outbox.next_due_at()
+            if due_at is None or due_at > deadline:
+                return
+            await self._sleep(max(0.0, (due_at - self._clock.now()).total_seconds()) + 0.001)
+
+    async def step(self) -> int:
+        """Start sending what is due now; returns how many messages were started."""
+        async with self._db.transaction() as uow:
+            batch = await uow.outbox.due(self._clock.now(), limit=max(8, int(self.pacer.rate * 2)))
+            for message in batch:
+                await uow.outbox.mark_sending(message.id)
+        # Chats that may go first: those whose own gap has passed.
+        batch.sort(key=lambda m: self.pacer.chat_ready_at(m.chat_id))
+        for message in batch:
+            await self.pacer.acquire(message.chat_id)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(message))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return len(batch)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slots.release()
+
+    # -- one message ----------------------------------------------------------------------
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            await self._send_parts(message)
+        except TelegramRetryAfter as error:
+            self.pacer.flood_wait(message.chat_id, error.retry_after)
+            await self._retry(message, float(error.retry_after), str(error), counts=False)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+            await self._transient(message, error)
+        except TelegramForbiddenError as error:
+            await self._unreachable(message, str(error))
+        except (TelegramBadRequest, TelegramNotFound) as error:
+            if any(reason in str(error).lower() for reason in UNREACHABLE):
+                await self._unreachable(message, str(error))
+            else:
+                await self._fail(message, str(error))
+        except TelegramAPIError as error:
+            await self._transient(message, error)
+        except asyncio.CancelledError:
+            async with self._db.transaction() as uow:  # back to the queue, as after a crash
+                await uow.outbox.retry_later(
+                    message.id, self._clock.now(), "stopped while sending", counts=False
+                )
+            raise
+        except Exception as error:  # a bug in rendering: do not retry it forever
+            log.exception("could not send outbox message %s", message.id)
+            await self._fail(message, f"{type(error).__name__}: {error}")
+
+    async def _send_parts(self, message: OutboxMessage) -> None:
+        if await self._is_unreachable(message.chat_id):
+            await self._unreachable(message, "the user had blocked the bot")
+            return
+        locale = message.locale or await self._users.locale_of(
+            message.chat_id, self._default_locale
+        )
+        text, markup = self._render(message, locale)
+        parts = split_html(text)
+        for index in range(message.parts_sent, len(parts)):
+            if index > message.parts_sent:
+                await self.pacer.acquire(message.chat_id)  # parts are messages too
+            last = index == len(parts) - 1
+            await self._bot.send_message(
+                message.chat_id, parts[index], reply_markup=markup if last else None
+            )
+            if not last:
+                async with self._db.transaction() as uow:
+                    await uow.outbox.part_sent(message.id, index + 1)
+        async with self._db.transaction() as uow:
+            await uow.outbox.mark_sent(message.id, self._clock.now())
+
+    async def _is_unreachable(self, chat_id: int) -> bool:
+        if chat_id < 0:
+            return False
+        record = await self._users.get(chat_id)
+        return record is not None and record.unreachable_at is not None
+
+    def _render(
+        self, message: OutboxMessage, locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        if message.template is not None:
+            args = {k: html_decoration.quote(str(v)) for k, v in message.args.items()}
+            text = self._i18n.gettext(message.template, locale=locale).format(**args)
+        else:
+            text = message.text or ""
+        markup = None
+        if message.buttons:
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=self._i18n.gettext(b["text"], locale=locale),
+                            callback_data=b.get("callback_data"),
+                            url=b.get("url"),
+                        )
+                        for b in row
+                    ]
+                    for row in message.buttons
+                ]
+            )
+        return text, markup
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    async def _retry(self, message: OutboxMessage, delay: float, error: str, counts: bool) -> None:
+        retry_at = self._clock.now() + timedelta(seconds=delay)
+        async with self._db.transaction() as uow:
+            await uow.outbox.retry_later(message.id, retry_at, error, counts=counts)
+
+    async def _transient(self, message: OutboxMessage, error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        attempt = message.attempts + 1  # this one
+        if attempt >= self.max_attempts:
+            log.warning(
+                "outbox message %s failed after %d attempts: %s", message.id, attempt, reason
+            )
+            await self._fail(message, reason)
+            return
+        delay = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+        await self._retry(message, delay, reason, counts=True)
+
+    async def _fail(self, message: OutboxMessage, reason: str) -> None:
+        async with self._db.transaction() as uow:
+            await uow.outbox.mark_failed(message.id, reason)
+
+    async def _unreachable(self, message: OutboxMessage, reason: str) -> None:
+        async with self._db.transaction() as uow:
+            if message.chat_id > 0:
+                await uow.users.mark_unreachable(message.chat_id, self._clock.now())
+            await uow.outbox.skip_chat(message.chat_id, reason)
+        self._users.forget(message.chat_id)
+        log.info("chat unreachable, its messages skipped: %s", reason)

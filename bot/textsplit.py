@@ -1,0 +1,121 @@
+"""Split an HTML message that is over Telegram's limit into parts that each fit.
+
+Cuts go at paragraph breaks if possible, then at line breaks, then between words; never
+inside a word (unless one "word" is longer than a whole message), never inside a tag or an
+entity. Tags open at a cut are closed at the end of the part and opened again at the start
+of the next, so every part is valid HTML on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+_TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|&[#a-zA-Z0-9]+;|[^<&]+|[<&]")
+
+
+def visible_length(html: str) -> int:
+    """Length as Telegram counts it: text without tags, entities as one character, UTF-16."""
+    plain = unescape(re.sub(r"<[^<>]*>", "", html))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Part:
+    def __init__(self, reopen: list[tuple[str, str]]) -> None:
+        self.chunks = [f"<{name}{attrs}>" for name, attrs in reopen]
+        self.length = 0
+        self.has_text = False
+
+
+def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
+    if visible_length(html) <= limit:
+        return [html]
+    budget = limit  # closing tags add no visible characters
+    parts: list[str] = []
+    stack: list[tuple[str, str]] = []  # open tags: (name, attributes)
+    current = _Part([])
+
+    def close_part() -> None:
+        nonlocal current
+        closing = "".join(f"</{name}>" for name, _ in reversed(stack))
+        body = "".join(current.chunks).rstrip() + closing
+        if current.has_text:
+            parts.append(body)
+        current = _Part(list(stack))
+
+    def add_entity(token: str) -> None:
+        if current.length + 1 > budget:
+            close_part()
+        current.chunks.append(token)
+        current.length += 1
+        current.has_text = True
+
+    def add_text(text: str) -> None:
+        """Add a run of plain text (no tags, no entities), cutting it where it must be cut."""
+        while text:
+            room = budget - current.length
+            if _units(text) <= room:
+                current.chunks.append(text)
+                current.length += _units(text)
+                current.has_text = current.has_text or bool(text.strip())
+                return
+            cut = _cut_point(text, room)
+            if cut == 0:
+                if current.has_text:
+                    close_part()
+                    text = text.lstrip()
+                    continue
+                cut = _fitting_prefix(text, room)  # one word longer than a whole message
+            head, text = text[:cut], text[cut:].lstrip()
+            current.chunks.append(head)
+            current.length += _units(head)
+            current.has_text = True
+            close_part()
+
+    for match in _TOKEN_RE.finditer(html):
+        token = match.group(0)
+        if match.group(2):  # a tag
+            name = match.group(2).lower()
+            if match.group(1):
+                if stack and stack[-1][0] == name:
+                    stack.pop()
+            else:
+                stack.append((name, match.group(3)))
+            current.chunks.append(token)
+        elif token.startswith("&") and token.endswith(";"):
+            add_entity(token)
+        else:
+            add_text(token)
+    close_part()
+    return parts
+
+
+def _fitting_prefix(text: str, room: int) -> int:
+    """How many characters of `text` fit in `room` UTF-16 units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > room:
+            return index
+    return len(text)
+
+
+def _cut_point(text: str, room: int) -> int:
+    """Where to cut `text` so that the head fits in `room`: after the last paragraph break,
+    else the last line break, else the last space; 0 if there is no such place."""
+    fitting = _fitting_prefix(text, room)
+    if fitting == 0:
+        return 0
+    head = text[:fitting]
+    for separator in ("\n\n", "\n", " "):
+        position = head.rfind(separator)
+        if position > 0:
+            return position + len(separator)
+    return 0

@@ -1,0 +1,214 @@
+"""The outbox: notifications waiting for delivery, and broadcasts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.executor import Executor, from_db, to_db
+
+OPEN = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    chat_id: int
+    text: str | None
+    template: str | None
+    args: dict[str, Any]
+    locale: str | None
+    buttons: list[list[dict[str, str]]] | None
+    broadcast_id: int | None
+    not_before: datetime
+    attempts: int
+    parts_sent: int
+    status: str
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def _message(row: sqlite3.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        text=row["text"],
+        template=row["template"],
+        args=json.loads(row["args"]) if row["args"] else {},
+        locale=row["locale"],
+        buttons=json.loads(row["buttons"]) if row["buttons"] else None,
+        broadcast_id=row["broadcast_id"],
+        not_before=from_db(row["not_before"]),  # type: ignore[arg-type]
+        attempts=row["attempts"],
+        parts_sent=row["parts_sent"],
+        status=row["status"],
+        last_error=row["last_error"],
+        sent_at=from_db(row["sent_at"]),
+    )
+
+
+class OutboxRepository:
+    def __init__(self, db: Executor, notes: dict[str, Any] | None = None) -> None:
+        self._db = db
+        self._notes = notes
+
+    async def enqueue(
+        self,
+        chat_id: int,
+        *,
+        now: datetime,
+        text: str | None = None,
+        template: str | None = None,
+        args: dict[str, Any] | None = None,
+        locale: str | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+        key: str | None = None,
+        not_before: datetime | None = None,
+        broadcast_id: int | None = None,
+    ) -> bool:
+        """Queue a message; False when one with the same idempotency key exists already."""
+        changed = await self._db.execute(
+            "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
+            "idempotency_key, broadcast_id, not_before, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+            (
+                chat_id,
+                text,
+                template,
+                json.dumps(args or {}, ensure_ascii=False),
+                locale,
+                json.dumps(buttons, ensure_ascii=False) if buttons else None,
+                key,
+                broadcast_id,
+                to_db(not_before or now),
+                to_db(now),
+            ),
+        )
+        if changed and self._notes is not None:
+            self._notes["outbox"] = True
+        return bool(changed)
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Messages to send now: per chat only the first open one, so a chat's messages go
+        out in order even when an earlier one waits for a retry."""
+        rows = await self._db.fetch_all(
+            "SELECT o.* FROM outbox o "
+            "WHERE o.status = 'pending' AND o.not_before <= :now "
+            "AND (o.retry_at IS NULL OR o.retry_at <= :now) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id "
+            "  AND p.status IN ('pending', 'sending') "
+            "  AND (p.not_before < o.not_before OR (p.not_before = o.not_before AND p.id < o.id))) "
+            "ORDER BY o.not_before, o.id LIMIT :limit",
+            {"now": to_db(now), "limit": limit},
+        )
+        return [_message(row) for row in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest open message becomes due (for an idle sender's sleep)."""
+        value = await self._db.fetch_value(
+            "SELECT MIN(MAX(not_before, COALESCE(retry_at, not_before))) FROM outbox "
+            "WHERE status = 'pending'"
+        )
+        return from_db(value)
+
+    async def mark_sending(self, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
+            (message_id,),
+        )
+
+    async def part_sent(self, message_id: int, parts_sent: int) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts_sent, message_id)
+        )
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+            (to_db(now), message_id),
+        )
+
+    async def retry_later(
+        self, message_id: int, retry_at: datetime, error: str, *, counts: bool = True
+    ) -> None:
+        """Back to the queue until `retry_at`; a flood wait (counts=False) is no attempt."""
+        await self._db.execute(
+            "UPDATE outbox SET status = 'pending', retry_at = ?, last_error = ?, "
+            "attempts = attempts - ? WHERE id = ?",
+            (to_db(retry_at), error[:500], 0 if counts else 1, message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+            (error[:500], message_id),
+        )
+
+    async def skip_chat(self, chat_id: int, reason: str) -> int:
+        """Stop everything queued for a chat that cannot be reached."""
+        return await self._db.execute(
+            "UPDATE outbox SET status = 'skipped', last_error = ? "
+            "WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            (reason[:500], chat_id),
+        )
+
+    async def recover(self) -> int:
+        """After a crash: what was being sent is sent again (from the first unsent part)."""
+        return await self._db.execute(
+            "UPDATE outbox SET status = 'pending' WHERE status = 'sending'"
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
+    async def recent_failures(self, limit: int) -> list[OutboxMessage]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE status IN ('failed', 'skipped') ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_message(row) for row in rows]
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        row = await self._db.fetch_one("SELECT * FROM outbox WHERE id = ?", (message_id,))
+        return None if row is None else _message(row)
+
+    # -- broadcasts ---------------------------------------------------------------------
+
+    async def create_broadcast(
+        self, audience: str, template: str, args: dict[str, Any], created_by: int, now: datetime
+    ) -> int:
+        return await self._db.insert(
+            "INSERT INTO broadcasts (audience, template, args, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (audience, template, json.dumps(args, ensure_ascii=False), created_by, to_db(now)),
+        )
+
+    async def broadcast_progress(self, broadcast_id: int) -> dict[str, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def recent_broadcasts(self, limit: int) -> list[tuple[int, str, datetime, bool]]:
+        rows = await self._db.fetch_all(
+            "SELECT id, audience, created_at, cancelled_at IS NOT NULL FROM broadcasts "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], r[1], from_db(r[2]), bool(r[3])) for r in rows]  # type: ignore[misc]
+
+    async def cancel_broadcast(self, broadcast_id: int, now: datetime) -> int:
+        """Cancel what has not gone out yet; returns how many messages were cancelled."""
+        await self._db.execute(
+            "UPDATE broadcasts SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ?",
+            (to_db(now), broadcast_id),
+        )
+        return await self._db.execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE broadcast_id = ? AND status = 'pending'",
+            (broadcast_id,),
+        )
