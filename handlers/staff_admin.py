@@ -6,7 +6,6 @@ import logging
 import re
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -102,17 +101,10 @@ async def _added(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
-    users: UserService,
 ) -> None:
+    # The new staff member is told through the outbox (StaffService.add).
     await message.answer(_("Added to the staff: {name}.").format(name=person(added)))
     await publish_for_user(bot, i18n, settings.default_locale, user_id, Role.STAFF)
-    # TODO(issue 3): through the durable outbox.
-    with i18n.use_locale(users.resolve_locale(added, None, settings.default_locale)):
-        text = _("You are now on the town hall's staff list. Send /help to see the staff commands.")
-    try:
-        await bot.send_message(user_id, text)
-    except TelegramAPIError:
-        log.info("new staff member has not opened the bot yet")
 
 
 @router.callback_query(StaffCD.filter())
@@ -232,4 +224,4 @@ async def staff_add_input(
         return
     added = await staff.add(user.id, target)
     await state.clear()
-    await _added(message, added, target, bot, i18n, settings, users)
+    await _added(message, added, target, bot, i18n, settings)

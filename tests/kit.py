@@ -12,12 +12,13 @@ over 64 bytes, malformed HTML), so a test fails where production would.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -372,8 +373,26 @@ class Person:
         return self.harness.session.callback_answers[-1]
 
 
+class VirtualTime:
+    """Time for the sender in tests: sleeping moves the frozen clock instead of waiting."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self.clock = clock
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.clock.advance(timedelta(seconds=seconds))
+            self.slept += seconds
+        await asyncio.sleep(0)
+
+
 class Harness:
-    """One bot app over a real SQLite file, fed with updates through the real Dispatcher."""
+    """One bot app over a real SQLite file, fed with updates through the real Dispatcher.
+    The scheduler and the outbox sender do not run by themselves: `await deliver()`."""
 
     def __init__(self, tmp: Path, **settings: Any) -> None:
         self.tmp = tmp
@@ -384,6 +403,7 @@ class Harness:
         self.message_ids = itertools.count(1)
         self._app: App | None = None
         self._names = itertools.count(1)
+        self.time = VirtualTime(self.clock)
 
     @property
     def app(self) -> App:
@@ -391,7 +411,13 @@ class Harness:
         return self._app
 
     async def start(self) -> Harness:
-        self._app = await create_app(self.settings, session=self.session, clock=self.clock)
+        self._app = await create_app(
+            self.settings,
+            session=self.session,
+            clock=self.clock,
+            background=False,
+            timing=(self.time.monotonic, self.time.sleep),
+        )
         await self.app.dp.emit_startup(bot=self.app.bot)
         return self
 
@@ -405,6 +431,10 @@ class Harness:
     async def close(self) -> None:
         if self._app is not None:
             await self._app.close()
+
+    async def deliver(self) -> None:
+        """Let the outbox sender deliver everything that is or becomes due (virtual time)."""
+        await self.app.sender.run_until_idle()
 
     async def feed(self, update: Update) -> None:
         await self.app.dp.feed_update(self.app.bot, update)

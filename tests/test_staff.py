@@ -65,6 +65,7 @@ async def test_admin_adds_by_id_and_by_forward(harness: Harness) -> None:
     [done] = await maria.forward_from(boris)
     assert done.text == "Добавлен(а) в список специалистов: Борис (@boris)."
     assert harness.app.staff.role_of(boris.id) is Role.STAFF
+    await harness.deliver()  # the new member is told through the outbox
     assert "Вы добавлены в список специалистов" in boris.last.text
     assert scoped_commands(harness, boris.id), "staff commands published for the new member"
 
@@ -127,6 +128,7 @@ async def test_invite_link_opened_before_consent(harness: Harness) -> None:
     texts = [r.text for r in replies]
     assert any("Вы добавлены в список специалистов" in t for t in texts)
     assert harness.app.staff.role_of(gleb.id) is Role.STAFF
+    await harness.deliver()
     assert "Приглашение принято: Глеб" in maria.last.text
 
     # Single use: a second person gets a clear refusal.
@@ -268,6 +270,7 @@ async def test_hostile_names_are_escaped_everywhere_staff_sees_them(harness: Har
     other = harness.user("<i>Новичок", username="new_1")
     await other.send(f"/start {payload}")
     await other.press("✅ Даю согласие")
+    await harness.deliver()
     assert "Приглашение принято: &lt;i&gt;Новичок (@new_1)" in maria.last.text
 
 

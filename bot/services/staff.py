@@ -13,6 +13,10 @@ from storage.db import Database
 from storage.repositories.users import UserRecord
 
 STAFF_INVITE_TTL = timedelta(days=7)
+WELCOME_STAFF = N_(
+    "You are now on the town hall's staff list. Send /help to see the staff commands."
+)
+INVITE_ACCEPTED = N_("{name} opened your invite and joined the staff.")
 INVITE_PREFIX = "inv_"
 ADMIN_FIXED = N_("Administrators are set in the settings (ADMIN_IDS) and cannot be removed here.")
 
@@ -90,6 +94,9 @@ class StaffService:
         async with self._db.transaction() as uow:
             await uow.staff.add(user_id, actor_id, now)
             user = await uow.users.get(user_id)
+            await uow.outbox.enqueue(
+                user_id, now=now, template=WELCOME_STAFF, key=f"staff-welcome:{user_id}:{now}"
+            )
         self._staff_ids.add(user_id)
         return user
 
@@ -140,6 +147,14 @@ class StaffService:
             if not await uow.invites.use(token, user_id, now):
                 raise DomainError(N_("This link has already been used. Please ask for a new one."))
             await uow.staff.add(user_id, invite.created_by, now)
+            joined = await uow.users.get(user_id)
+            await uow.outbox.enqueue(
+                invite.created_by,
+                now=now,
+                template=INVITE_ACCEPTED,
+                args={"name": (joined.label if joined else None) or "—"},
+                key=f"invite-accepted:{token}:{user_id}",
+            )
         self._staff_ids.add(user_id)
         return Redemption(invite.kind, invite.created_by)
 

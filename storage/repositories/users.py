@@ -33,6 +33,14 @@ class UserRecord:
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
         return name or (f"@{self.username}" if self.username else None)
 
+    @property
+    def label(self) -> str | None:
+        """How staff see a person: name and @username (plain text, escape for HTML)."""
+        name = self.display_name
+        if name and self.username and self.first_name:
+            return f"{name} (@{self.username})"
+        return name
+
 
 def _record(row: sqlite3.Row) -> UserRecord:
     return UserRecord(
