@@ -28,6 +28,7 @@ from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
+from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -54,6 +55,7 @@ class App:
     clock: Clock
     users: UserService
     staff: StaffService
+    broadcasts: BroadcastService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -147,6 +149,8 @@ async def _assemble(
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids)
     await staff.load()
+    broadcasts = BroadcastService(db, clock, staff)
+    outbox = OutboxService(db, staff)
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
@@ -158,6 +162,8 @@ async def _assemble(
         settings=settings,
         users=users,
         staff=staff,
+        broadcasts=broadcasts,
+        outbox=outbox,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -182,6 +188,7 @@ async def _assemble(
         clock=clock,
         users=users,
         staff=staff,
+        broadcasts=broadcasts,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,

@@ -38,6 +38,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("lang", N_("Language: Russian or English")),
     CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),
     CommandSpec("cancel", N_("Leave the current form")),
+    CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Audience.STAFF),
     CommandSpec("staff", N_("Staff list: add and remove staff"), Audience.ADMIN),
 )
 

@@ -6,13 +6,18 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
-from handlers import common, consent, errors, fallback, staff_admin
+from handlers import common, consent, errors, fallback, outbox, staff_admin
 from handlers.spec import RouterSpec, Switch
 
 # Features in the order their entry points (commands, menu texts) are tried. The first
 # two work before consent (/start and the consent step, /privacy, /help, /lang, /cancel);
 # the others declare RouterSpec(needs_consent=True).
-FEATURES: tuple[RouterSpec, ...] = (common.router, consent.router, staff_admin.router)
+FEATURES: tuple[RouterSpec, ...] = (
+    common.router,
+    consent.router,
+    staff_admin.router,
+    outbox.router,
+)
 
 
 def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:

@@ -57,7 +57,10 @@ def update(template: Catalog) -> None:
         catalog.update(template, no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
-                if message.id and not message.string:
+                empty = not message.string or (
+                    isinstance(message.string, tuple) and not any(message.string)
+                )
+                if message.id and empty:
                     message.string = message.id
         catalog.obsolete.clear()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,10 @@ class StaffService:
     def staff_ids(self) -> frozenset[int]:
         return frozenset(self._staff_ids | self.admin_ids)
 
+    def require_staff(self, actor_id: int) -> None:
+        if not self.role_of(actor_id).is_staff:
+            raise NotAllowed(N_("This is for the town hall's staff only."))
+
     def _require_admin(self, actor_id: int) -> None:
         # Checked at the moment the action runs, whatever the button said.
         if not self.role_of(actor_id).is_admin:

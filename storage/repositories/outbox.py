@@ -187,6 +187,10 @@ class OutboxRepository:
             (audience, template, json.dumps(args, ensure_ascii=False), created_by, to_db(now)),
         )
 
+    async def broadcast_exists(self, broadcast_id: int) -> bool:
+        found = await self._db.fetch_value("SELECT 1 FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return found is not None
+
     async def broadcast_progress(self, broadcast_id: int) -> dict[str, int]:
         rows = await self._db.fetch_all(
             "SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",

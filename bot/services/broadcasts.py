@@ -1,0 +1,143 @@
+"""Broadcasts: one localized message to an audience, queued in batches, with progress."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.services.errors import N_, DomainError
+from bot.services.staff import StaffService
+from storage.db import Database
+from storage.repositories.users import UserRecord
+
+# Queued this many recipients per transaction, so the writer is never held for long.
+BATCH = 500
+
+
+class Audience(enum.StrEnum):
+    # Members of one TOS and all TOS chairs come with the registry (issue 6).
+    RESIDENTS = "residents"  # everyone reachable who has consented
+    STAFF = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    broadcast_id: int
+    audience: str
+    created_at: datetime
+    cancelled: bool
+    sent: int
+    pending: int
+    failed: int  # failed or skipped (blocked the bot)
+    cancelled_count: int
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.pending + self.failed + self.cancelled_count
+
+
+class BroadcastService:
+    def __init__(self, db: Database, clock: Clock, staff: StaffService) -> None:
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+
+    async def _recipients(self, audience: Audience) -> list[int]:
+        if audience is Audience.STAFF:
+            return sorted(self._staff.staff_ids())
+        return await self._db.read.users.reachable_with_consent()
+
+    async def start(
+        self, actor_id: int, audience: Audience, template: str, args: dict[str, Any] | None = None
+    ) -> int:
+        """Queue `template` (a msgid, rendered in each recipient's language) for everyone
+        in the audience; returns the broadcast's id for progress and cancelling."""
+        self._staff.require_staff(actor_id)
+        recipients = await self._recipients(audience)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            broadcast_id = await uow.outbox.create_broadcast(
+                audience.value, template, args or {}, actor_id, now
+            )
+        for first in range(0, len(recipients), BATCH):
+            async with self._db.transaction() as uow:
+                for user_id in recipients[first : first + BATCH]:
+                    await uow.outbox.enqueue(
+                        user_id,
+                        now=now,
+                        template=template,
+                        args=args,
+                        broadcast_id=broadcast_id,
+                        key=f"broadcast:{broadcast_id}:{user_id}",
+                    )
+        return broadcast_id
+
+    async def progress(self, actor_id: int, limit: int = 3) -> list[Progress]:
+        self._staff.require_staff(actor_id)
+        result = []
+        for (
+            broadcast_id,
+            audience,
+            created_at,
+            cancelled,
+        ) in await self._db.read.outbox.recent_broadcasts(limit):
+            counts = await self._db.read.outbox.broadcast_progress(broadcast_id)
+            result.append(
+                Progress(
+                    broadcast_id,
+                    audience,
+                    created_at,
+                    cancelled,
+                    sent=counts.get("sent", 0),
+                    pending=counts.get("pending", 0) + counts.get("sending", 0),
+                    failed=counts.get("failed", 0) + counts.get("skipped", 0),
+                    cancelled_count=counts.get("cancelled", 0),
+                )
+            )
+        return result
+
+    async def cancel(self, actor_id: int, broadcast_id: int) -> int:
+        """Cancel what has not gone out yet; returns how many messages will not be sent."""
+        self._staff.require_staff(actor_id)
+        async with self._db.transaction() as uow:
+            if not await uow.outbox.broadcast_exists(broadcast_id):
+                raise DomainError(N_("There is no such broadcast."))
+            return await uow.outbox.cancel_broadcast(broadcast_id, self._clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    recipient: UserRecord | None
+    chat_id: int
+    status: str  # failed | skipped
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxOverview:
+    counts: dict[str, int]
+    failures: list[Failure]
+
+
+class OutboxService:
+    """What staff see of delivery: the queue by status and the latest failures."""
+
+    def __init__(self, db: Database, staff: StaffService) -> None:
+        self._db = db
+        self._staff = staff
+
+    async def overview(self, actor_id: int, failures: int = 5) -> OutboxOverview:
+        self._staff.require_staff(actor_id)
+        counts = await self._db.read.outbox.counts()
+        recent = await self._db.read.outbox.recent_failures(failures)
+        people = await self._db.read.users.get_many([m.chat_id for m in recent if m.chat_id > 0])
+        return OutboxOverview(
+            counts,
+            [
+                Failure(people.get(m.chat_id), m.chat_id, m.status, m.last_error or "")
+                for m in recent
+            ],
+        )

@@ -1,0 +1,151 @@
+"""/outbox for staff: the delivery queue by status, the latest failures, broadcasts."""
+
+from __future__ import annotations
+
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from bot.services.broadcasts import BroadcastService, OutboxService, Progress
+from bot.settings import Settings
+from handlers.filters import StaffPlace
+from handlers.render import escape, person
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", StaffPlace())
+router.filter("callback_query", StaffPlace())
+
+
+class OutboxCD(CallbackData, prefix="o1"):
+    action: str  # cancel | refresh
+    broadcast_id: int = 0
+
+
+router.owns(callbacks=(OutboxCD,))
+
+BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "kicked")
+
+
+def _reason(status: str, reason: str) -> str:
+    if status == "skipped" or any(hint in reason.lower() for hint in BLOCKED_HINTS):
+        return _("the person blocked the bot or deleted the account")
+    return escape(reason[:120])
+
+
+def _audience(code: str) -> str:
+    return {"residents": _("all residents"), "staff": _("staff")}.get(code, escape(code))
+
+
+async def render(
+    user: UserRecord, outbox: OutboxService, broadcasts: BroadcastService, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    overview = await outbox.overview(user.id)
+    c = overview.counts
+    lines = [
+        _("<b>Outgoing messages</b>"),
+        _(
+            "Waiting: {pending} · sending now: {sending} · delivered: {sent} · "
+            "failed: {failed} · not reachable: {skipped} · cancelled: {cancelled}"
+        ).format(
+            pending=c.get("pending", 0),
+            sending=c.get("sending", 0),
+            sent=c.get("sent", 0),
+            failed=c.get("failed", 0),
+            skipped=c.get("skipped", 0),
+            cancelled=c.get("cancelled", 0),
+        ),
+    ]
+    if overview.failures:
+        lines += ["", _("<b>Latest failures</b>")]
+        for failure in overview.failures:
+            who = person(failure.recipient) if failure.chat_id > 0 else _("a group chat")
+            lines.append(f"• {who} — {_reason(failure.status, failure.reason)}")
+    rows = []
+    progress = await broadcasts.progress(user.id)
+    if progress:
+        lines += ["", _("<b>Broadcasts</b>")]
+        for item in progress:
+            lines.append(_line(item, settings))
+            if item.pending and not item.cancelled:
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            text=_("Cancel the rest of No. {number}").format(
+                                number=item.broadcast_id
+                            ),
+                            callback_data=OutboxCD(
+                                action="cancel", broadcast_id=item.broadcast_id
+                            ).pack(),
+                        )
+                    ]
+                )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=_("🔄 Refresh"), callback_data=OutboxCD(action="refresh").pack()
+            )
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _line(item: Progress, settings: Settings) -> str:
+    line = _(
+        "No. {number}, {audience}, {date}: delivered {sent} of {total}, waiting {pending}, "
+        "failed {failed}"
+    ).format(
+        number=item.broadcast_id,
+        audience=_audience(item.audience),
+        date=item.created_at.astimezone(settings.timezone).strftime("%d.%m %H:%M"),
+        sent=item.sent,
+        total=item.total,
+        pending=item.pending,
+        failed=item.failed,
+    )
+    if item.cancelled:
+        line += " — " + _("the rest cancelled")
+    return line
+
+
+@router.message(Command("outbox"))
+async def outbox_view(
+    message: Message,
+    user: UserRecord,
+    outbox: OutboxService,
+    broadcasts: BroadcastService,
+    settings: Settings,
+) -> None:
+    text, markup = await render(user, outbox, broadcasts, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OutboxCD.filter())
+async def outbox_button(
+    query: CallbackQuery,
+    callback_data: OutboxCD,
+    user: UserRecord,
+    outbox: OutboxService,
+    broadcasts: BroadcastService,
+    settings: Settings,
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    if callback_data.action == "cancel":
+        cancelled = await broadcasts.cancel(user.id, callback_data.broadcast_id)
+        await query.answer(
+            ngettext(
+                "Cancelled: {count} message will not be sent.",
+                "Cancelled: {count} messages will not be sent.",
+                cancelled,
+            ).format(count=cancelled)
+        )
+    else:
+        await query.answer()
+    text, markup = await render(user, outbox, broadcasts, settings)
+    if text != query.message.html_text or markup != query.message.reply_markup:
+        await query.message.edit_text(text, reply_markup=markup)
