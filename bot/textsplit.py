@@ -35,8 +35,52 @@ class _Part:
 
 
 def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` visible characters; whole paragraphs where they fit."""
     if visible_length(html) <= limit:
         return [html]
+    parts: list[str] = []
+    current, current_length = "", 0
+    for paragraph in _paragraphs(html):
+        length = visible_length(paragraph)
+        if current and current_length + 2 + length <= limit:
+            current, current_length = f"{current}\n\n{paragraph}", current_length + 2 + length
+            continue
+        if current:
+            parts.append(current)
+        if length <= limit:
+            current, current_length = paragraph, length
+        else:  # one paragraph longer than a message: cut at lines, then between words
+            *whole, current = _split_tokens(paragraph, limit)
+            parts.extend(whole)
+            current_length = visible_length(current)
+    if current.strip():
+        parts.append(current)
+    return parts
+
+
+def _paragraphs(html: str) -> list[str]:
+    """Split at blank lines that are outside every tag (a <pre> block stays whole)."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for match in _TOKEN_RE.finditer(html):
+        token = match.group(0)
+        if match.group(2):
+            depth += -1 if match.group(1) else 1
+            current.append(token)
+        elif depth == 0 and "\n\n" in token:
+            pieces = token.split("\n\n")
+            current.append(pieces[0])
+            for piece in pieces[1:]:
+                paragraphs.append("".join(current).strip())
+                current = [piece]
+        else:
+            current.append(token)
+    paragraphs.append("".join(current).strip())
+    return [p for p in paragraphs if p]
+
+
+def _split_tokens(html: str, limit: int) -> list[str]:
     budget = limit  # closing tags add no visible characters
     parts: list[str] = []
     stack: list[tuple[str, str]] = []  # open tags: (name, attributes)

@@ -108,6 +108,7 @@ class Sent:
     callback_data: dict[str, str] = field(default_factory=dict)
     reply_keyboard: list[list[str]] | None = None
     removes_keyboard: bool = False
+    at: datetime | None = None  # when the bot sent it (the test clock)
 
     def __contains__(self, fragment: str) -> bool:
         return fragment in self.text
@@ -135,6 +136,7 @@ class FakeSession(BaseSession):
         self.blocked: set[int] = set()
         self.fail_next: list[Exception] = []
         self.on_request: list[Callable[[TelegramMethod[Any]], Any]] = []
+        self.faults: dict[int, list[Exception]] = {}  # chat id -> errors for its next sends
         self._ids = itertools.count(1000)
         self._clock = clock
 
@@ -190,7 +192,11 @@ class FakeSession(BaseSession):
 
     def _record(self, name: str, message: Message, markup: Any) -> None:
         sent = Sent(
-            name, message.chat.id, message.message_id, message.text or message.caption or ""
+            name,
+            message.chat.id,
+            message.message_id,
+            message.text or message.caption or "",
+            at=self._clock(),
         )
         if isinstance(markup, InlineKeyboardMarkup):
             sent.buttons = [[b.text for b in row] for row in markup.inline_keyboard]
@@ -216,6 +222,8 @@ class FakeSession(BaseSession):
         if self.fail_next:
             raise self.fail_next.pop(0)
         chat_id = getattr(method, "chat_id", None)
+        if isinstance(chat_id, int) and self.faults.get(chat_id):
+            raise self.faults[chat_id].pop(0)
         if isinstance(chat_id, int) and chat_id in self.blocked:
             raise TelegramForbiddenError(method, "Forbidden: bot was blocked by the user")
         parse_mode = self._resolve(bot, method, "parse_mode")

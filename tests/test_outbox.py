@@ -1,0 +1,284 @@
+"""The outbox: durable, exactly-once, ordered delivery within Telegram's limits."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import SendMessage
+
+from bot.services.broadcasts import Audience
+from bot.textsplit import visible_length
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, Person
+
+ANY = SendMessage(chat_id=1, text="x")
+
+
+async def enqueue(harness: Harness, chat_id: int, text: str, **kwargs: object) -> bool:
+    async with harness.app.db.transaction() as uow:
+        return await uow.outbox.enqueue(chat_id, now=harness.clock.now(), text=text, **kwargs)  # type: ignore[arg-type]
+
+
+def texts(person: Person) -> list[str]:
+    return [s.text for s in person.inbox if s.method == "SendMessage"]
+
+
+async def status_of(harness: Harness, chat_id: int) -> list[str]:
+    rows = await harness.app.db.read.executor.fetch_all(
+        "SELECT status FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+    )
+    return [r[0] for r in rows]
+
+
+async def test_same_key_twice_is_one_message(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    assert await enqueue(harness, anna.id, "Ваша заявка принята", key="decision:1")
+    assert not await enqueue(harness, anna.id, "Ваша заявка принята", key="decision:1")
+    await harness.deliver()
+    await harness.deliver()
+    assert texts(anna).count("Ваша заявка принята") == 1
+
+
+async def test_rolled_back_decision_sends_nothing(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    with pytest.raises(RuntimeError):
+        async with harness.app.db.transaction() as uow:
+            await uow.outbox.enqueue(anna.id, now=harness.clock.now(), text="Принято!")
+            raise RuntimeError("the decision failed")
+    await harness.deliver()
+    assert "Принято!" not in texts(anna)
+    assert await status_of(harness, anna.id) == []
+
+
+async def test_flood_wait_is_respected_and_order_kept(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.session.faults[anna.id] = [TelegramRetryAfter(ANY, "Too Many Requests", 7)]
+    for n in range(1, 4):
+        await enqueue(harness, anna.id, f"сообщение {n}")
+    start = harness.clock.now()
+    await harness.deliver()
+    mine = [s for s in anna.inbox if s.text.startswith("сообщение")]
+    assert [s.text for s in mine] == ["сообщение 1", "сообщение 2", "сообщение 3"]
+    assert mine[0].at is not None and mine[0].at - start >= timedelta(seconds=7)
+    # about one a second to one private chat
+    gaps = [b.at - a.at for a, b in itertools.pairwise(mine)]  # type: ignore[operator]
+    assert all(gap >= timedelta(seconds=1) for gap in gaps)
+    row = await harness.app.db.read.outbox.get(1)
+    assert row is not None and row.attempts == 1  # a flood wait is not a failed attempt
+
+
+async def test_server_errors_and_timeouts_are_retried_then_given_up(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    boris = await harness.consented(harness.user("Борис"))
+    harness.session.faults[anna.id] = [
+        TelegramServerError(ANY, "Internal Server Error"),
+        TelegramNetworkError(ANY, "Request timeout error"),
+    ]
+    harness.session.faults[boris.id] = [
+        TelegramServerError(ANY, "Bad Gateway") for _ in range(harness.app.sender.max_attempts)
+    ]
+    await enqueue(harness, anna.id, "дойдёт с третьей попытки")
+    await enqueue(harness, boris.id, "не дойдёт")
+    await harness.deliver()
+    assert texts(anna).count("дойдёт с третьей попытки") == 1
+    assert "не дойдёт" not in texts(boris)
+    assert await status_of(harness, anna.id) == ["sent"]
+    assert await status_of(harness, boris.id) == ["failed"]
+    failed = await harness.app.db.read.outbox.recent_failures(5)
+    assert "Bad Gateway" in (failed[0].last_error or "")
+    assert failed[0].attempts == harness.app.sender.max_attempts
+
+
+async def test_blocked_user_is_marked_skipped_and_comes_back(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.session.faults[anna.id] = [
+        TelegramForbiddenError(ANY, "Forbidden: bot was blocked by the user")
+    ]
+    await enqueue(harness, anna.id, "первое")
+    await enqueue(harness, anna.id, "второе")
+    await harness.deliver()
+    assert await status_of(harness, anna.id) == ["skipped", "skipped"]
+    assert await harness.app.db.read.users.is_unreachable(anna.id)
+    await enqueue(harness, anna.id, "третье")
+    await harness.deliver()
+    assert await status_of(harness, anna.id) == ["skipped"] * 3
+    calls_to_anna = [
+        m for m in harness.session.calls_of("SendMessage") if getattr(m, "chat_id", 0) == anna.id
+    ]
+    assert len([m for m in calls_to_anna if m.text in ("второе", "третье")]) == 0  # type: ignore[attr-defined]
+
+    await anna.send("/start")  # she unblocked the bot and wrote to it
+    assert not await harness.app.db.read.users.is_unreachable(anna.id)
+    await enqueue(harness, anna.id, "четвёртое")
+    await harness.deliver()
+    assert "четвёртое" in texts(anna)
+
+
+async def test_chat_not_found_is_unreachable_other_400_fails_at_once(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.session.faults[-100500] = [TelegramBadRequest(ANY, "Bad Request: chat not found")]
+    harness.session.faults[anna.id] = [TelegramBadRequest(ANY, "Bad Request: wrong something")]
+    await enqueue(harness, -100500, "в группу")
+    await enqueue(harness, anna.id, "сломанное")
+    await harness.deliver()
+    assert await status_of(harness, -100500) == ["skipped"]
+    assert await status_of(harness, anna.id) == ["failed"]
+    row = (await harness.app.db.read.outbox.recent_failures(5))[0]
+    assert row.attempts == 1
+
+
+async def test_long_text_is_split_at_paragraphs_with_buttons_on_the_last(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    paragraphs = [f"<b>Пункт {n}.</b> " + "слово " * 150 for n in range(12)]
+    text = "\n\n".join(paragraphs)
+    assert visible_length(text) > 9000
+    buttons = [[{"text": "Подробнее", "url": "https://example.org"}]]
+    await enqueue(harness, anna.id, text, buttons=buttons)
+    await harness.deliver()
+    parts = [s for s in anna.inbox if "Пункт" in s.text]
+    assert len(parts) == 3
+    assert all(visible_length(p.text) <= 4096 for p in parts)
+    assert all(p.text.startswith("<b>Пункт") for p in parts)  # cut between paragraphs
+    assert "".join(p.text.replace("\n", "") for p in parts).count("Пункт") == 12
+    calls = [m for m in harness.session.calls_of("SendMessage") if "Пункт" in m.text]  # type: ignore[attr-defined]
+    assert [m.reply_markup is not None for m in calls] == [False, False, True]  # type: ignore[attr-defined]
+
+
+async def test_restart_between_dequeue_and_confirmation(harness: Harness) -> None:
+    """A crash after a row was taken (status `sending`) but before Telegram confirmed."""
+    anna = await harness.consented(harness.user())
+    await enqueue(harness, anna.id, "важное")
+    async with harness.app.db.transaction() as uow:  # what step() does before sending
+        [row] = await uow.outbox.due(harness.clock.now(), 10)
+        await uow.outbox.mark_sending(row.id)
+    await harness.restart()  # no confirmation ever came
+    await harness.app.sender.start()  # recovers `sending` rows, then runs in the background
+    await harness.app.sender.stop()
+    await harness.deliver()
+    assert texts(anna).count("важное") == 1
+    assert await status_of(harness, anna.id) == ["sent"]
+
+
+async def test_crash_after_first_part_resumes_with_the_second(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    text = "\n\n".join(f"Абзац {n} " + "текст " * 400 for n in range(3))
+    await enqueue(harness, anna.id, text)
+    # The second part fails with a network error: the first is recorded as sent.
+    original = harness.session.make_request
+    count = {"n": 0}
+
+    async def flaky(bot, method, timeout=None):  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+        if isinstance(method, SendMessage) and method.chat_id == anna.id:
+            count["n"] += 1
+            if count["n"] == 2:
+                raise TelegramNetworkError(method, "connection reset")
+        return await original(bot, method, timeout)
+
+    harness.session.make_request = flaky  # type: ignore[method-assign]
+    await harness.deliver()
+    starts = [s.text.split()[0] + s.text.split()[1] for s in anna.inbox if "Абзац" in s.text]
+    assert starts == ["Абзац0", "Абзац1", "Абзац2"]  # each part exactly once, in order
+
+
+async def test_pacing_overall_rate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.kit import running
+
+    async with running(tmp_path, broadcast_rate=10) as h:
+        people = [await h.consented(h.user(f"Житель {n}")) for n in range(30)]
+        for person in people:
+            await enqueue(h, person.id, "новости")
+        started = h.clock.now()
+        await h.deliver()
+        sent = [s for s in h.session.sent if s.text == "новости"]
+        assert len(sent) == 30
+        elapsed = (sent[-1].at - started).total_seconds()  # type: ignore[operator]
+        assert elapsed >= 29 / 10 * 0.95  # never faster than BROADCAST_RATE
+
+
+async def test_template_is_rendered_in_the_recipients_language(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    john = await harness.consented(harness.user("John", language_code="en"))
+    for person in (anna, john):
+        async with harness.app.db.transaction() as uow:
+            await uow.outbox.enqueue(
+                person.id,
+                now=harness.clock.now(),
+                template="{name} opened your invite and joined the staff.",
+                args={"name": "<Ева & Ко>"},
+            )
+    await harness.deliver()
+    assert (
+        anna.last.text == "Приглашение принято: &lt;Ева &amp; Ко&gt; теперь в списке специалистов."
+    )
+    assert john.last.text == "&lt;Ева &amp; Ко&gt; opened your invite and joined the staff."
+
+
+async def test_scheduled_message_waits_for_its_time(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    later = harness.clock.now() + timedelta(hours=1)
+    await enqueue(harness, anna.id, "через час", not_before=later)
+    await harness.app.sender.step()
+    assert "через час" not in texts(anna)
+    await harness.deliver()
+    [sent] = [s for s in anna.inbox if s.text == "через час"]
+    assert sent.at is not None and sent.at >= later
+
+
+async def test_broadcast_progress_cancel_and_staff_view(harness: Harness) -> None:
+    maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    residents = [await harness.consented(harness.user(f"Житель {n}")) for n in range(6)]
+    harness.user("Без согласия")  # never consented: not in the audience
+    await residents[0].send("/start")
+    async with harness.app.db.transaction() as uow:
+        await uow.users.mark_unreachable(residents[0].id, harness.clock.now())
+
+    broadcast_id = await harness.app.broadcasts.start(
+        ADMIN_ID, Audience.RESIDENTS, "Thank you! Your consent is recorded."
+    )
+    [listing] = await maria.send("/outbox")
+    assert "<b>Исходящие сообщения</b>" in listing.text
+    assert "<b>Рассылки</b>" in listing.text and "всем жителям" in listing.text
+    assert "доставлено 0 из 6, в очереди 6" in listing.text  # Maria consented too; not [0]
+    label = f"Отменить остаток рассылки № {broadcast_id}"
+    assert label in listing.flat_buttons
+
+    # Two go out, then the rest is cancelled.
+    async with harness.app.db.transaction() as uow:
+        first_two = await uow.outbox.due(harness.clock.now(), 2)
+    for row in first_two:
+        async with harness.app.db.transaction() as uow:
+            await uow.outbox.mark_sent(row.id, harness.clock.now())
+    await maria.press(label)
+    assert maria.last_answer["text"] == "Отменено: 4 сообщения не будут отправлены."
+    assert "остаток отменён" in maria.edits[-1].text
+    await harness.deliver()
+    progress = (await harness.app.broadcasts.progress(ADMIN_ID))[0]
+    assert (progress.sent, progress.pending, progress.cancelled_count) == (2, 0, 4)
+    assert progress.cancelled
+    assert not any(
+        "Спасибо! Ваше согласие сохранено." in s.text and s.at and s.at > listing.at  # type: ignore[operator]
+        for s in harness.session.sent
+    )
+
+
+async def test_residents_cannot_see_or_cancel_deliveries(harness: Harness) -> None:
+    await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    broadcast_id = await harness.app.broadcasts.start(
+        ADMIN_ID, Audience.STAFF, "Thank you! Your consent is recorded."
+    )
+    mallory = await harness.consented(harness.user("Злоумышленник"))
+    [reply] = await mallory.send("/outbox")
+    assert reply.text == "Это доступно только специалистам администрации."
+    await mallory.press("x", data=f"o1:cancel:{broadcast_id}")
+    assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
+    progress = (await harness.app.broadcasts.progress(ADMIN_ID))[0]
+    assert progress.pending == 1 and not progress.cancelled
