@@ -14,7 +14,8 @@ from html import unescape
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-_TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|&[#a-zA-Z0-9]+;|[^<&]+|[<&]")
+_TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|[^<]+|<")
+_ENTITY_RE = re.compile(r"&[#a-zA-Z0-9]+;")
 
 
 def visible_length(html: str) -> int:
@@ -24,7 +25,8 @@ def visible_length(html: str) -> int:
 
 
 def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    """Visible length of a run of escaped text (an entity is one character)."""
+    return len(unescape(text).encode("utf-16-le")) // 2
 
 
 class _Part:
@@ -94,15 +96,8 @@ def _split_tokens(html: str, limit: int) -> list[str]:
             parts.append(body)
         current = _Part(list(stack))
 
-    def add_entity(token: str) -> None:
-        if current.length + 1 > budget:
-            close_part()
-        current.chunks.append(token)
-        current.length += 1
-        current.has_text = True
-
     def add_text(text: str) -> None:
-        """Add a run of plain text (no tags, no entities), cutting it where it must be cut."""
+        """Add a run of escaped text (no tags), cutting it where it must be cut."""
         while text:
             room = budget - current.length
             if _units(text) <= room:
@@ -133,8 +128,6 @@ def _split_tokens(html: str, limit: int) -> list[str]:
             else:
                 stack.append((name, match.group(3)))
             current.chunks.append(token)
-        elif token.startswith("&") and token.endswith(";"):
-            add_entity(token)
         else:
             add_text(token)
     close_part()
@@ -142,12 +135,17 @@ def _split_tokens(html: str, limit: int) -> list[str]:
 
 
 def _fitting_prefix(text: str, room: int) -> int:
-    """How many characters of `text` fit in `room` UTF-16 units."""
+    """How many characters of `text` fit in `room` visible UTF-16 units; never ends inside
+    an entity such as &amp;."""
     used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
+    index = 0
+    while index < len(text):
+        entity = _ENTITY_RE.match(text, index) if text[index] == "&" else None
+        step = entity.end() - index if entity else 1
+        used += 1 if entity else (2 if ord(text[index]) > 0xFFFF else 1)
         if used > room:
             return index
+        index += step
     return len(text)
 
 
