@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 
@@ -282,3 +283,37 @@ async def test_residents_cannot_see_or_cancel_deliveries(harness: Harness) -> No
     assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
     progress = (await harness.app.broadcasts.progress(ADMIN_ID))[0]
     assert progress.pending == 1 and not progress.cancelled
+
+
+async def test_group_chat_gets_at_most_twenty_a_minute(harness: Harness) -> None:
+    group = -1001234
+    for n in range(4):
+        await enqueue(harness, group, f"в группу {n}")
+    await harness.deliver()
+    sent = [s for s in harness.session.sent if s.chat_id == group]
+    assert len(sent) == 4
+    gaps = [b.at - a.at for a, b in itertools.pairwise(sent)]  # type: ignore[operator]
+    assert all(gap >= timedelta(seconds=3) for gap in gaps)
+
+
+async def test_a_commit_with_mail_wakes_the_sender(harness: Harness) -> None:
+    sender = harness.app.sender
+    sender._wake.clear()
+    async with harness.app.db.transaction() as uow:
+        await uow.users.ensure(5, harness.clock.now())  # no mail: no wake-up
+    assert not sender._wake.is_set()
+    await enqueue(harness, 5, "письмо")
+    assert sender._wake.is_set()
+
+
+async def test_background_sender_delivers_and_stops_cleanly(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    await harness.app.sender.start()
+    await enqueue(harness, anna.id, "в фоне")
+    for _ in range(200):
+        if "в фоне" in texts(anna):
+            break
+        await asyncio.sleep(0.01)
+    await harness.app.sender.stop()
+    assert "в фоне" in texts(anna)
+    assert await status_of(harness, anna.id) == ["sent"]
