@@ -28,9 +28,11 @@ async def _run(settings: Settings) -> None:
 
     app = await create_app(settings)
     try:
+        await app.bot.me()  # fail fast, with a clear line, on a wrong token or base URL
         await app.run_polling()
     finally:
         await app.close()
+        await app.bot.session.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,8 +46,25 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(settings))
+        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_run(settings))
+        except TelegramUnauthorizedError:
+            print(
+                "tos-bot cannot start: Telegram rejected BOT_TOKEN (Unauthorized). "
+                "Check the token with @BotFather (/mybots -> API Token).",
+                file=sys.stderr,
+            )
+            return 2
+        except TelegramNetworkError as error:
+            print(
+                f"tos-bot cannot start: cannot reach the Bot API at "
+                f"{settings.bot_api_base_url} ({error.message}).",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     return 2
 

@@ -89,3 +89,33 @@ async def test_runs_against_base_url_and_stops_cleanly_on_sigterm(tmp_path: Path
     assert {"ru", "en"} <= languages
     assert any("staff" in str(c.get("commands")) for c in api.commands)
     assert (tmp_path / "data" / "bot.sqlite3").exists()
+
+
+async def test_a_token_telegram_rejects_stops_with_one_clear_line(tmp_path: Path) -> None:
+    api = TinyBotApi()
+    app = web.Application()
+    app.router.add_route("POST", "/{token}/{method}", api.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "999999:WRONG-token-that-the-server-rejects-00",
+        "BOT_API_BASE_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        await runner.cleanup()
+    text = stderr.decode()
+    assert proc.returncode == 2
+    assert "Telegram rejected BOT_TOKEN" in text
+    assert "Traceback" not in text
