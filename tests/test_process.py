@@ -29,7 +29,7 @@ class TinyBotApi:
         self.methods.append(method)
         if request.match_info["token"] != f"bot{TOKEN}":
             return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         form = dict(await request.post())
         result: Any = True
