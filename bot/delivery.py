@@ -34,7 +34,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.text_decorations import html_decoration
 
@@ -241,23 +241,68 @@ class Sender:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
             return
+        if message.kind == "album":
+            await self._send_album(message)
+            return
         locale = message.locale or await self._users.locale_of(
             message.chat_id, self._default_locale
         )
         text, markup = self._render(message, locale)
+        if message.kind == "edit":
+            await self._edit(message, text, markup)
+            return
         parts = split_html(text)
+        sent_id = None
         for index in range(message.parts_sent, len(parts)):
             if index > message.parts_sent:
                 await self.pacer.acquire(message.chat_id)  # parts are messages too
             last = index == len(parts) - 1
-            await self._bot.send_message(
+            sent = await self._bot.send_message(
                 message.chat_id, parts[index], reply_markup=markup if last else None
             )
+            sent_id = sent.message_id
             if not last:
                 async with self._db.transaction() as uow:
                     await uow.outbox.part_sent(message.id, index + 1)
         async with self._db.transaction() as uow:
-            await uow.outbox.mark_sent(message.id, self._clock.now())
+            await uow.outbox.mark_sent(message.id, self._clock.now(), sent_id)
+
+    async def _send_album(self, message: OutboxMessage) -> None:
+        photos = (message.media or [])[:10]  # Telegram's album limit
+        if len(photos) == 1:
+            sent = [await self._bot.send_photo(message.chat_id, photos[0])]
+        else:
+            sent = await self._bot.send_media_group(
+                message.chat_id, media=[InputMediaPhoto(media=file_id) for file_id in photos]
+            )
+        async with self._db.transaction() as uow:
+            await uow.outbox.mark_sent(message.id, self._clock.now(), sent[0].message_id)
+
+    async def _edit(
+        self, message: OutboxMessage, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Edit a message this outbox sent before (a staff card, in place)."""
+        async with self._db.transaction() as uow:
+            target = await uow.outbox.get(message.edit_of or 0)
+        if target is None or target.status in ("failed", "skipped", "cancelled"):
+            async with self._db.transaction() as uow:
+                await uow.outbox.mark_failed(message.id, "the message to edit was never sent")
+            return
+        if target.status != "sent" or target.message_id is None:
+            await self._retry(message, 1.0, "the message to edit is not sent yet", counts=False)
+            return
+        try:
+            await self._bot.edit_message_text(
+                text=split_html(text)[0],
+                chat_id=message.chat_id,
+                message_id=target.message_id,
+                reply_markup=markup,
+            )
+        except TelegramBadRequest as error:
+            if "message is not modified" not in str(error):
+                raise
+        async with self._db.transaction() as uow:
+            await uow.outbox.mark_sent(message.id, self._clock.now(), target.message_id)
 
     async def _is_unreachable(self, chat_id: int) -> bool:
         if chat_id < 0:

@@ -109,6 +109,7 @@ class Sent:
     reply_keyboard: list[list[str]] | None = None
     removes_keyboard: bool = False
     at: datetime | None = None  # when the bot sent it (the test clock)
+    photo: str | None = None  # file id, for a photo
 
     def __contains__(self, fragment: str) -> bool:
         return fragment in self.text
@@ -247,6 +248,31 @@ class FakeSession(BaseSession):
             )
             self.messages[(chat_id, result.message_id)] = result
             self._record(name, result, markup)
+        elif name in ("SendPhoto", "SendMediaGroup"):
+            assert isinstance(chat_id, int)
+            photos = (
+                [method.photo]  # type: ignore[attr-defined]
+                if name == "SendPhoto"
+                else [m.media for m in method.media]  # type: ignore[attr-defined]
+            )
+            if name == "SendMediaGroup" and not 2 <= len(photos) <= 10:
+                raise TelegramBadRequest(method, "Bad Request: wrong number of media in album")
+            caption = getattr(method, "caption", None)
+            if caption is not None:
+                self._check_text(method, caption, html, CAPTION_LIMIT)
+            results = []
+            for photo in photos:
+                size = PhotoSize(file_id=str(photo), file_unique_id=str(photo), width=1, height=1)
+                msg = Message(
+                    message_id=next(self._ids), date=now, chat=self._chat(chat_id),
+                    from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
+                    photo=[size], caption=caption,
+                )  # fmt: skip
+                self.messages[(chat_id, msg.message_id)] = msg
+                self._record(name, msg, markup)
+                self.sent[-1].photo = str(photo)
+                results.append(msg)
+            result = results[0] if name == "SendPhoto" else results
         elif name in ("EditMessageText", "EditMessageReplyMarkup"):
             key = (method.chat_id, method.message_id)  # type: ignore[attr-defined]
             old = self.messages.get(key)

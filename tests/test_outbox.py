@@ -24,7 +24,7 @@ from tests.kit import Harness, Person
 ANY = SendMessage(chat_id=1, text="x")
 
 
-async def enqueue(harness: Harness, chat_id: int, text: str, **kwargs: object) -> bool:
+async def enqueue(harness: Harness, chat_id: int, text: str, **kwargs: object) -> int | None:
     async with harness.app.db.transaction() as uow:
         return await uow.outbox.enqueue(chat_id, now=harness.clock.now(), text=text, **kwargs)  # type: ignore[arg-type]
 

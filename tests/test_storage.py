@@ -37,6 +37,10 @@ SEED = {
         "INSERT INTO invites (token, kind, created_by, created_at, expires_at, uses_left) "
         "VALUES ('tok', 'staff', 1, '2026-01-01', '2027-01-01', 1)",
     ],
+    4: [
+        "INSERT INTO outbox (chat_id, text, not_before, created_at) "
+        "VALUES (42, 'hello', '2026-01-01', '2026-01-01')",
+    ],
 }
 
 
@@ -65,6 +69,9 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version:
             assert 42 in await db.read.staff.all_ids()
         if start_version >= 2:
             assert await db.read.fsm.load("1:42:42:::default") == ("Form:step", '{"a": 1}')
+        if start_version >= 4:
+            [row] = await db.read.outbox.due(FrozenClock().now(), 10)
+            assert (row.text, row.kind, row.message_id) == ("hello", "text", None)
         # The upgraded schema takes new rows of every kind.
         async with db.transaction() as uow:
             await uow.users.ensure(7, FrozenClock().now())

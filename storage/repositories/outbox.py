@@ -29,6 +29,10 @@ class OutboxMessage:
     status: str
     last_error: str | None
     sent_at: datetime | None
+    kind: str = "text"  # text | album | edit
+    media: list[str] | None = None  # photo file ids of an album
+    edit_of: int | None = None  # the outbox row whose sent message this one edits
+    message_id: int | None = None  # Telegram's id of what was sent
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -47,6 +51,10 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         status=row["status"],
         last_error=row["last_error"],
         sent_at=from_db(row["sent_at"]),
+        kind=row["kind"],
+        media=json.loads(row["media"]) if row["media"] else None,
+        edit_of=row["edit_of"],
+        message_id=row["message_id"],
     )
 
 
@@ -68,12 +76,18 @@ class OutboxRepository:
         key: str | None = None,
         not_before: datetime | None = None,
         broadcast_id: int | None = None,
-    ) -> bool:
-        """Queue a message; False when one with the same idempotency key exists already."""
-        changed = await self._db.execute(
+        media: list[str] | None = None,
+        edit_of: int | None = None,
+    ) -> int | None:
+        """Queue a message: text (or a template), an album (`media`), or an edit of a message
+        sent before (`edit_of`). Returns the row's id; None when a message with the same
+        idempotency key exists already."""
+        kind = "album" if media else "edit" if edit_of is not None else "text"
+        row_id = await self._db.insert(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
-            "idempotency_key, broadcast_id, not_before, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+            "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(idempotency_key) DO NOTHING",
             (
                 chat_id,
                 text,
@@ -85,11 +99,16 @@ class OutboxRepository:
                 broadcast_id,
                 to_db(not_before or now),
                 to_db(now),
+                kind,
+                json.dumps(media) if media else None,
+                edit_of,
             ),
         )
-        if changed and self._notes is not None:
+        if not row_id or await self._db.fetch_value("SELECT changes()") == 0:
+            return None
+        if self._notes is not None:
             self._notes["outbox"] = True
-        return bool(changed)
+        return row_id
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Messages to send now: per chat only the first open one, so a chat's messages go
@@ -125,10 +144,13 @@ class OutboxRepository:
             "UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts_sent, message_id)
         )
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
+    async def mark_sent(
+        self, row_id: int, now: datetime, telegram_message_id: int | None = None
+    ) -> None:
         await self._db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-            (to_db(now), message_id),
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL, "
+            "message_id = COALESCE(?, message_id) WHERE id = ?",
+            (to_db(now), telegram_message_id, row_id),
         )
 
     async def retry_later(
