@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -36,15 +37,17 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from aiogram.utils.i18n import I18n
-from aiogram.utils.text_decorations import html_decoration
 
 from bot.clock import Clock
+from bot.i18n import render_args
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
 from storage.repositories.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+Renderer = Callable[[dict[str, Any], str], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
 
 PRIVATE_GAP = 1.0  # seconds between messages to one private chat
 GROUP_GAP = 3.0  # 20 a minute to one group
@@ -129,6 +132,8 @@ class Sender:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Templates drawn from current data at send time (a staff card shows the latest).
+        self.renderers: dict[str, Renderer] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -247,7 +252,11 @@ class Sender:
         locale = message.locale or await self._users.locale_of(
             message.chat_id, self._default_locale
         )
-        text, markup = self._render(message, locale)
+        renderer = self.renderers.get(message.template or "")
+        if renderer is not None:
+            text, markup = await renderer(message.args, locale)
+        else:
+            text, markup = self._render(message, locale)
         if message.kind == "edit":
             await self._edit(message, text, markup)
             return
@@ -314,8 +323,11 @@ class Sender:
         self, message: OutboxMessage, locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         if message.template is not None:
-            args = {k: html_decoration.quote(str(v)) for k, v in message.args.items()}
-            text = self._i18n.gettext(message.template, locale=locale).format(**args)
+
+            def translate(msgid: str) -> str:
+                return self._i18n.gettext(msgid, locale=locale)
+
+            text = translate(message.template).format(**render_args(message.args, translate))
         else:
             text = message.text or ""
         markup = None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from aiogram.utils.i18n import I18n
+from aiogram.utils.text_decorations import html_decoration
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -47,3 +49,19 @@ class CatalogI18n(I18n):
 
 def create_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
     return CatalogI18n(path=path, default_locale=default_locale, domain=DOMAIN)
+
+
+def render_args(
+    args: dict[str, Any], translate: Callable[[str], str], *, html: bool = True
+) -> dict[str, str]:
+    """Template arguments as text: plain values escaped for HTML; a value {"t": msgid, ...}
+    is a label to translate first (its other keys fill the label's own placeholders)."""
+
+    def one(value: Any) -> str:
+        if isinstance(value, dict) and "t" in value:
+            inner = {k: one(v) for k, v in value.items() if k != "t"}
+            return translate(str(value["t"])).format(**inner)
+        text = str(value)
+        return html_decoration.quote(text) if html else text
+
+    return {key: one(value) for key, value in args.items()}

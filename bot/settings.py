@@ -36,6 +36,7 @@ EXPECTED = {
     "STAFF_SEES_PERSONAL_DATA": "true or false",
     "LOG_LEVEL": "one of: DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "one of: text, json",
+    "TOWN_BOUNDS": "four numbers lat_min,lon_min,lat_max,lon_max, e.g. 54.55,83.20,54.70,83.40",
 }
 
 
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     staff_sees_personal_data: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Where a shared location may be (a box around the town); unset: anywhere.
+    town_bounds: Annotated[tuple[float, float, float, float] | None, NoDecode] = None
 
     @field_validator("bot_token")
     @classmethod
@@ -141,6 +144,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return parse_offsets(value)
         return tuple(value)
+
+    @field_validator("town_bounds", mode="before")
+    @classmethod
+    def _bounds(cls, value: Any) -> tuple[float, float, float, float] | None:
+        if value is None or isinstance(value, tuple):
+            return value
+        try:
+            parts = tuple(float(p) for p in str(value).split(","))
+        except ValueError as exc:
+            raise ValueError("malformed") from exc
+        if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
+            raise ValueError("malformed")
+        return parts
+
+    def in_town(self, latitude: float, longitude: float) -> bool:
+        if self.town_bounds is None:
+            return True
+        lat_min, lon_min, lat_max, lon_max = self.town_bounds
+        return lat_min <= latitude <= lat_max and lon_min <= longitude <= lon_max
 
     @property
     def staff_chat_configured(self) -> bool:

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from storage.executor import Executor
 from storage.repositories.fsm import FsmRepository
+from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.staff import StaffRepository
@@ -23,6 +24,10 @@ class Repositories:
     @cached_property
     def staff(self) -> StaffRepository:
         return StaffRepository(self.executor)
+
+    @cached_property
+    def initiatives(self) -> InitiativeRepository:
+        return InitiativeRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:

@@ -1,0 +1,409 @@
+"""Citizen initiatives: submission, the staff decision machine, public support, duplicates."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.staff import StaffService
+from storage.db import Database, UnitOfWork
+from storage.repositories.initiatives import InitiativeRecord
+
+DIRECTIONS: dict[str, str] = {
+    "improvement": N_("Improvement and greening"),
+    "sport": N_("Healthy lifestyle and sport"),
+    "festivals": N_("Festivals and actions"),
+    "memorials": N_("Memorials and history"),
+    "other": N_("Other"),
+}
+STATUSES: dict[str, str] = {
+    "new": N_("new"),
+    "review": N_("under review"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "merged": N_("merged into another"),
+}
+# The one place that says which decision may follow which.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"review", "accepted", "rejected"}),
+    "review": frozenset({"accepted", "rejected"}),
+    "accepted": frozenset({"in_progress", "done"}),
+    "in_progress": frozenset({"done"}),
+    "rejected": frozenset(),
+    "done": frozenset(),
+    "merged": frozenset(),
+}
+TITLE_LIMITS = (3, 120)
+DESCRIPTION_LIMITS = (10, 2000)
+MAX_PHOTOS = 5
+MILESTONES = (1, 10, 50, 100)
+NUMBER = N_("I-{year}-{seq}")  # И-2026-0042 in Russian
+NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
+
+# What the author hears, by the status an initiative moves to (the card shows the rest).
+TOLD_AUTHOR = {
+    "review": N_("Your initiative {number} «{title}» is under review by the town hall."),
+    "accepted": N_(
+        "Good news: your initiative {number} «{title}» is accepted. Others can now see and "
+        "support it."
+    ),
+    "rejected": N_(
+        "Your initiative {number} «{title}» was not accepted. The town hall's reason: {comment}"
+    ),
+    "in_progress": N_("Work on your initiative {number} «{title}» has started."),
+    "done": N_("Your initiative {number} «{title}» is done. Thank you for the idea!"),
+}
+COMMENT_FOR_AUTHOR = N_("The town hall about your initiative {number}: {comment}")
+MILESTONE = N_("Your initiative {number} now has {count} supporters.")
+MERGED = N_(
+    "Your initiative {number} turned out to be the same as {other}; they are now one, "
+    "and its supporters are counted there."
+)
+MERGED_TARGET = N_("Initiative {other} was merged into yours, {number}, with its supporters.")
+STAFF_CARD = "initiative_card"  # the outbox renderer that draws a staff card
+
+
+@dataclass
+class Draft:
+    """An initiative being written (it lives in the form's FSM data as a dict)."""
+
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    direction: str | None = None
+    title: str | None = None
+    description: str | None = None
+    photos: list[str] = field(default_factory=list)
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    tos_id: int | None = None
+    show_author: bool = False
+
+    def to_data(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Draft:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    initiative: InitiativeRecord
+    duplicates: list[InitiativeRecord]
+    already: bool  # the same form was sent before (a double press)
+
+
+def number_args(record: InitiativeRecord) -> dict[str, Any]:
+    return {"number": _Number(record)}
+
+
+def check_title(text: str) -> str:
+    text = " ".join(text.split())
+    if not TITLE_LIMITS[0] <= len(text) <= TITLE_LIMITS[1]:
+        raise DomainError(
+            N_("The title should be {low} to {high} characters long; yours has {length}."),
+            low=TITLE_LIMITS[0],
+            high=TITLE_LIMITS[1],
+            length=len(text),
+        )
+    return text
+
+
+def check_description(text: str) -> str:
+    text = text.strip()
+    if not DESCRIPTION_LIMITS[0] <= len(text) <= DESCRIPTION_LIMITS[1]:
+        raise DomainError(
+            N_("The description should be {low} to {high} characters long; yours has {length}."),
+            low=DESCRIPTION_LIMITS[0],
+            high=DESCRIPTION_LIMITS[1],
+            length=len(text),
+        )
+    return text
+
+
+def _stems(title: str) -> set[str]:
+    # Russian endings vary (скамейка, скамейки, скамеек): compare the first letters of words.
+    return {w[:5] for w in re.findall(r"\w+", title.casefold()) if len(w) >= 4}
+
+
+def similar(title: str, others: list[InitiativeRecord], limit: int = 3) -> list[InitiativeRecord]:
+    mine = _stems(title)
+    if not mine:
+        return []
+    scored = []
+    for other in others:
+        theirs = _stems(other.title)
+        if theirs:
+            score = len(mine & theirs) / len(mine | theirs)
+            if score >= 0.5:
+                scored.append((score, other.id, other))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    return [other for _, _, other in scored[:limit]]
+
+
+class InitiativeService:
+    def __init__(
+        self, db: Database, clock: Clock, staff: StaffService, staff_chat_id: int | None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+        self._staff_chat_id = staff_chat_id
+
+    def _card_targets(self) -> list[int]:
+        if self._staff_chat_id is not None:
+            return [self._staff_chat_id]
+        return sorted(self._staff.staff_ids())
+
+    async def submit(self, author_id: int, draft: Draft) -> Submitted:
+        """Store the initiative, queue a card for staff; the same draft twice is one."""
+        if draft.direction not in DIRECTIONS or draft.title is None or draft.description is None:
+            raise DomainError(N_("The form is not complete. Please start again: /initiative"))
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            existing = await uow.initiatives.by_draft(draft.token)
+            if existing is not None:
+                return Submitted(existing, [], already=True)
+            initiative_id = await uow.initiatives.create(
+                draft_token=draft.token,
+                author_id=author_id,
+                direction=draft.direction,
+                title=draft.title,
+                description=draft.description,
+                address=draft.address,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                tos_id=draft.tos_id,
+                show_author=draft.show_author,
+                now=now,
+                year=now.year,
+            )
+            await uow.initiatives.add_photos(initiative_id, "before", draft.photos)
+            await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
+            for chat_id in self._card_targets():
+                if draft.photos:
+                    await uow.outbox.enqueue(
+                        chat_id, now=now, text="", media=draft.photos,
+                        key=f"initiative:{initiative_id}:photos:{chat_id}",
+                    )  # fmt: skip
+                card = await uow.outbox.enqueue(
+                    chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                    key=f"initiative:{initiative_id}:card:{chat_id}",
+                )  # fmt: skip
+                if card is not None:
+                    await uow.initiatives.add_card(initiative_id, chat_id, card)
+            record = await uow.initiatives.get(initiative_id)
+            others = await uow.initiatives.candidates_for_duplicates(
+                draft.direction, draft.tos_id, initiative_id
+            )
+        assert record is not None
+        return Submitted(record, similar(record.title, others), already=False)
+
+    async def find(self, initiative_id: int) -> InitiativeRecord:
+        record = await self._db.read.initiatives.get(initiative_id)
+        if record is None:
+            raise DomainError(N_("There is no such initiative."))
+        return record
+
+    async def find_by_number(self, text: str) -> InitiativeRecord:
+        match = NUMBER_RE.match(text)
+        record = None
+        if match:
+            record = await self._db.read.initiatives.by_number(
+                int(match.group(1)), int(match.group(2))
+            )
+        if record is None:
+            raise DomainError(N_("There is no initiative with this number."))
+        return record
+
+    async def _refresh_cards(self, uow: UnitOfWork, initiative_id: int) -> None:
+        """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
+        now = self._clock.now()
+        for chat_id, outbox_id in await uow.initiatives.cards(initiative_id):
+            await uow.outbox.enqueue(
+                chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                edit_of=outbox_id,
+            )  # fmt: skip
+
+    async def decide(
+        self,
+        actor_id: int,
+        initiative_id: int,
+        to_status: str,
+        comment: str | None = None,
+        after_photos: list[str] | None = None,
+    ) -> InitiativeRecord:
+        """A staff decision: checked, logged, the author told, the cards updated — at once."""
+        self._staff.require_staff(actor_id)
+        comment = comment.strip() if comment else None
+        if to_status == "rejected" and not comment:
+            raise DomainError(N_("A rejection needs a reason for the author."))
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await uow.initiatives.get(initiative_id)
+            if record is None:
+                raise DomainError(N_("There is no such initiative."))
+            if to_status not in TRANSITIONS.get(record.status, frozenset()):
+                raise DomainError(
+                    N_("An initiative that is «{current}» cannot become «{wanted}»."),
+                    current=_Label(STATUSES[record.status]),
+                    wanted=_Label(STATUSES.get(to_status, to_status)),
+                )
+            await uow.initiatives.set_status(initiative_id, to_status, now)
+            await uow.initiatives.log(
+                initiative_id, actor_id, record.status, to_status, comment, now
+            )
+            if after_photos:
+                await uow.initiatives.add_photos(initiative_id, "after", after_photos)
+            args = {**number_args(record), "title": record.title, "comment": comment or ""}
+            await uow.outbox.enqueue(
+                record.author_id, now=now, template=TOLD_AUTHOR[to_status], args=args,
+                key=f"initiative:{initiative_id}:status:{to_status}",
+            )  # fmt: skip
+            if to_status == "done" and after_photos:
+                await uow.outbox.enqueue(
+                    record.author_id, now=now, text="", media=after_photos,
+                    key=f"initiative:{initiative_id}:after-photos",
+                )  # fmt: skip
+            if comment and to_status != "rejected":
+                await uow.outbox.enqueue(
+                    record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                    args={**number_args(record), "comment": comment},
+                )  # fmt: skip
+            await self._refresh_cards(uow, initiative_id)
+            updated = await uow.initiatives.get(initiative_id)
+        assert updated is not None
+        return updated
+
+    async def comment(self, actor_id: int, initiative_id: int, text: str) -> None:
+        self._staff.require_staff(actor_id)
+        text = text.strip()
+        if not 1 <= len(text) <= 2000:
+            raise DomainError(N_("The comment should be 1 to 2000 characters long."))
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await uow.initiatives.get(initiative_id)
+            if record is None:
+                raise DomainError(N_("There is no such initiative."))
+            await uow.initiatives.log(
+                initiative_id, actor_id, record.status, record.status, text, now
+            )
+            await uow.outbox.enqueue(
+                record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                args={**number_args(record), "comment": text},
+            )  # fmt: skip
+
+    async def support(self, user_id: int, initiative_id: int) -> InitiativeRecord:
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await uow.initiatives.get(initiative_id)
+            if record is None or record.status not in ("accepted", "in_progress", "done"):
+                raise DomainError(N_("This initiative cannot be supported now."))
+            if record.author_id == user_id:
+                raise DomainError(N_("This is your own initiative: it has your support already."))
+            if not await uow.initiatives.support(initiative_id, user_id, now):
+                raise DomainError(N_("You already support this initiative."))
+            count = await uow.initiatives.supports_count(initiative_id)
+            if count in MILESTONES:
+                await uow.outbox.enqueue(
+                    record.author_id, now=now, template=MILESTONE,
+                    args={**number_args(record), "count": count},
+                    key=f"initiative:{initiative_id}:milestone:{count}",
+                )  # fmt: skip
+            updated = await uow.initiatives.get(initiative_id)
+        assert updated is not None
+        return updated
+
+    async def unsupport(self, user_id: int, initiative_id: int) -> InitiativeRecord:
+        async with self._db.transaction() as uow:
+            if not await uow.initiatives.unsupport(initiative_id, user_id):
+                raise DomainError(N_("You do not support this initiative."))
+            updated = await uow.initiatives.get(initiative_id)
+        if updated is None:
+            raise DomainError(N_("There is no such initiative."))
+        return updated
+
+    async def merge(self, actor_id: int, duplicate_id: int, into_id: int) -> None:
+        """A duplicate joins another initiative: supports move, both authors are told."""
+        self._staff.require_staff(actor_id)
+        if duplicate_id == into_id:
+            raise DomainError(N_("An initiative cannot be merged into itself."))
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            duplicate = await uow.initiatives.get(duplicate_id)
+            target = await uow.initiatives.get(into_id)
+            if duplicate is None or target is None:
+                raise DomainError(N_("There is no such initiative."))
+            if duplicate.status in ("merged", "done") or target.status in ("merged", "rejected"):
+                raise DomainError(N_("These two initiatives cannot be merged."))
+            await uow.initiatives.move_supports(duplicate_id, into_id, target.author_id)
+            if duplicate.author_id != target.author_id:
+                await uow.initiatives.support(into_id, duplicate.author_id, now)
+            await uow.initiatives.set_status(duplicate_id, "merged", now, merged_into=into_id)
+            await uow.initiatives.log(
+                duplicate_id, actor_id, duplicate.status, "merged", f"-> {into_id}", now
+            )
+            other = {"other": _Number(target), **number_args(duplicate)}
+            await uow.outbox.enqueue(
+                duplicate.author_id, now=now, template=MERGED, args=other,
+                key=f"initiative:{duplicate_id}:merged",
+            )  # fmt: skip
+            await uow.outbox.enqueue(
+                target.author_id, now=now, template=MERGED_TARGET,
+                args={"other": _Number(duplicate), **number_args(target)},
+                key=f"initiative:{duplicate_id}:merged-into",
+            )  # fmt: skip
+            await self._refresh_cards(uow, duplicate_id)
+            await self._refresh_cards(uow, into_id)
+
+    async def public_page(
+        self, direction: str | None, page: int, per_page: int = 5
+    ) -> tuple[list[InitiativeRecord], int]:
+        if direction is not None and direction not in DIRECTIONS:
+            direction = None
+        return await self._db.read.initiatives.public_page(
+            direction, max(0, page) * per_page, per_page
+        )
+
+    async def of_author(self, author_id: int, limit: int = 10) -> list[InitiativeRecord]:
+        return await self._db.read.initiatives.by_author(author_id, limit)
+
+    async def rejection_reason(self, initiative_id: int) -> str | None:
+        return await self._db.read.initiatives.last_rejection_reason(initiative_id)
+
+    async def has_supported(self, user_id: int, initiative_id: int) -> bool:
+        return await self._db.read.initiatives.has_supported(initiative_id, user_id)
+
+    async def photos(self, initiative_id: int, stage: str = "before") -> list[str]:
+        return await self._db.read.initiatives.photos(initiative_id, stage)
+
+    def require_access(self, actor_id: int, record: InitiativeRecord) -> None:
+        """A non-public initiative is visible to its author and to staff only."""
+        public = record.status in ("accepted", "in_progress", "done")
+        if (
+            not public
+            and record.author_id != actor_id
+            and not self._staff.role_of(actor_id).is_staff
+        ):
+            raise NotAllowed()
+
+
+class _Label(dict[str, str]):
+    """A template argument that the renderer translates (see bot/delivery.py)."""
+
+    def __init__(self, msgid: str) -> None:
+        super().__init__(t=msgid)
+
+
+class _Number(dict[str, Any]):
+    """A template argument rendered as an initiative's public number."""
+
+    def __init__(self, record: InitiativeRecord) -> None:
+        super().__init__(t=NUMBER, year=record.year, seq=f"{record.seq:04d}")

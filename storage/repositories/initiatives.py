@@ -1,0 +1,278 @@
+"""Citizen initiatives, their photos, decisions log, supports and staff cards."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.executor import Executor, from_db, to_db
+
+PUBLIC = ("accepted", "in_progress", "done")
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeRecord:
+    id: int
+    year: int
+    seq: int
+    author_id: int
+    direction: str
+    title: str
+    description: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    tos_id: int | None
+    show_author: bool
+    status: str
+    merged_into: int | None
+    created_at: datetime
+    supports: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    actor_id: int | None
+    at: datetime
+    from_status: str | None
+    to_status: str
+    comment: str | None
+
+
+def _record(row: sqlite3.Row) -> InitiativeRecord:
+    keys = row.keys()
+    return InitiativeRecord(
+        id=row["id"],
+        year=row["year"],
+        seq=row["seq"],
+        author_id=row["author_id"],
+        direction=row["direction"],
+        title=row["title"],
+        description=row["description"],
+        address=row["address"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        tos_id=row["tos_id"],
+        show_author=bool(row["show_author"]),
+        status=row["status"],
+        merged_into=row["merged_into"],
+        created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+        supports=row["supports"] if "supports" in keys else 0,
+    )
+
+
+_WITH_SUPPORTS = (
+    "SELECT i.*, (SELECT COUNT(*) FROM initiative_supports s WHERE s.initiative_id = i.id) "
+    "AS supports FROM initiatives i "
+)
+
+
+class InitiativeRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        draft_token: str,
+        author_id: int,
+        direction: str,
+        title: str,
+        description: str,
+        address: str | None,
+        latitude: float | None,
+        longitude: float | None,
+        tos_id: int | None,
+        show_author: bool,
+        now: datetime,
+        year: int,
+    ) -> int:
+        seq = await self._db.fetch_value(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM initiatives WHERE year = ?", (year,)
+        )
+        return await self._db.insert(
+            "INSERT INTO initiatives (year, seq, draft_token, author_id, direction, title, "
+            "description, address, latitude, longitude, tos_id, show_author, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                year, seq, draft_token, author_id, direction, title, description, address,
+                latitude, longitude, tos_id, int(show_author), to_db(now), to_db(now),
+            ),
+        )  # fmt: skip
+
+    async def by_draft(self, draft_token: str) -> InitiativeRecord | None:
+        row = await self._db.fetch_one(_WITH_SUPPORTS + "WHERE i.draft_token = ?", (draft_token,))
+        return None if row is None else _record(row)
+
+    async def get(self, initiative_id: int) -> InitiativeRecord | None:
+        row = await self._db.fetch_one(_WITH_SUPPORTS + "WHERE i.id = ?", (initiative_id,))
+        return None if row is None else _record(row)
+
+    async def by_number(self, year: int, seq: int) -> InitiativeRecord | None:
+        row = await self._db.fetch_one(
+            _WITH_SUPPORTS + "WHERE i.year = ? AND i.seq = ?", (year, seq)
+        )
+        return None if row is None else _record(row)
+
+    async def set_status(
+        self, initiative_id: int, status: str, now: datetime, merged_into: int | None = None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE initiatives SET status = ?, updated_at = ?, "
+            "merged_into = COALESCE(?, merged_into) WHERE id = ?",
+            (status, to_db(now), merged_into, initiative_id),
+        )
+
+    async def log(
+        self,
+        initiative_id: int,
+        actor_id: int | None,
+        from_status: str | None,
+        to_status: str,
+        comment: str | None,
+        now: datetime,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO initiative_log (initiative_id, actor_id, at, from_status, to_status, "
+            "comment) VALUES (?, ?, ?, ?, ?, ?)",
+            (initiative_id, actor_id, to_db(now), from_status, to_status, comment),
+        )
+
+    async def history(self, initiative_id: int) -> list[LogEntry]:
+        rows = await self._db.fetch_all(
+            "SELECT actor_id, at, from_status, to_status, comment FROM initiative_log "
+            "WHERE initiative_id = ? ORDER BY id",
+            (initiative_id,),
+        )
+        return [
+            LogEntry(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def add_photos(self, initiative_id: int, stage: str, file_ids: list[str]) -> None:
+        start = await self._db.fetch_value(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM initiative_photos "
+            "WHERE initiative_id = ? AND stage = ?",
+            (initiative_id, stage),
+        )
+        for offset, file_id in enumerate(file_ids):
+            await self._db.execute(
+                "INSERT INTO initiative_photos (initiative_id, stage, position, file_id) "
+                "VALUES (?, ?, ?, ?)",
+                (initiative_id, stage, start + offset, file_id),
+            )
+
+    async def photos(self, initiative_id: int, stage: str) -> list[str]:
+        rows = await self._db.fetch_all(
+            "SELECT file_id FROM initiative_photos WHERE initiative_id = ? AND stage = ? "
+            "ORDER BY position",
+            (initiative_id, stage),
+        )
+        return [r[0] for r in rows]
+
+    async def add_card(self, initiative_id: int, chat_id: int, outbox_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO initiative_cards (initiative_id, chat_id, outbox_id) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (initiative_id, chat_id, outbox_id),
+        )
+
+    async def cards(self, initiative_id: int) -> list[tuple[int, int]]:
+        """(chat id, outbox id of the card) for every staff card of the initiative."""
+        rows = await self._db.fetch_all(
+            "SELECT chat_id, outbox_id FROM initiative_cards WHERE initiative_id = ?",
+            (initiative_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def support(self, initiative_id: int, user_id: int, now: datetime) -> bool:
+        return bool(
+            await self._db.execute(
+                "INSERT INTO initiative_supports (initiative_id, user_id, at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (initiative_id, user_id, to_db(now)),
+            )
+        )
+
+    async def unsupport(self, initiative_id: int, user_id: int) -> bool:
+        return bool(
+            await self._db.execute(
+                "DELETE FROM initiative_supports WHERE initiative_id = ? AND user_id = ?",
+                (initiative_id, user_id),
+            )
+        )
+
+    async def supports_count(self, initiative_id: int) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM initiative_supports WHERE initiative_id = ?",
+                (initiative_id,),
+            )
+        )
+
+    async def has_supported(self, initiative_id: int, user_id: int) -> bool:
+        found = await self._db.fetch_value(
+            "SELECT 1 FROM initiative_supports WHERE initiative_id = ? AND user_id = ?",
+            (initiative_id, user_id),
+        )
+        return found is not None
+
+    async def move_supports(self, from_id: int, to_id: int, except_user: int) -> int:
+        moved = await self._db.execute(
+            "INSERT INTO initiative_supports (initiative_id, user_id, at) "
+            "SELECT ?, user_id, at FROM initiative_supports "
+            "WHERE initiative_id = ? AND user_id != ? ON CONFLICT DO NOTHING",
+            (to_id, from_id, except_user),
+        )
+        await self._db.execute(
+            "DELETE FROM initiative_supports WHERE initiative_id = ?", (from_id,)
+        )
+        return moved
+
+    async def public_page(
+        self, direction: str | None, offset: int, limit: int
+    ) -> tuple[list[InitiativeRecord], int]:
+        """Accepted, in-progress and done initiatives, newest first; and their total."""
+        where = "WHERE i.status IN ('accepted', 'in_progress', 'done') "
+        params: tuple[object, ...] = ()
+        if direction is not None:
+            where += "AND i.direction = ? "
+            params = (direction,)
+        rows = await self._db.fetch_all(
+            _WITH_SUPPORTS + where + "ORDER BY i.id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM initiatives i " + where,  # noqa: S608 - constant fragments
+            params,
+        )
+        return [_record(r) for r in rows], int(total)
+
+    async def by_author(self, author_id: int, limit: int) -> list[InitiativeRecord]:
+        rows = await self._db.fetch_all(
+            _WITH_SUPPORTS + "WHERE i.author_id = ? ORDER BY i.id DESC LIMIT ?",
+            (author_id, limit),
+        )
+        return [_record(r) for r in rows]
+
+    async def candidates_for_duplicates(
+        self, direction: str, tos_id: int | None, exclude_id: int, limit: int = 200
+    ) -> list[InitiativeRecord]:
+        """Recent open or public initiatives in the same direction or the same TOS."""
+        rows = await self._db.fetch_all(
+            _WITH_SUPPORTS + "WHERE i.id != ? AND i.status IN "
+            "('new', 'review', 'accepted', 'in_progress') "
+            "AND (i.direction = ? OR (? IS NOT NULL AND i.tos_id = ?)) "
+            "ORDER BY i.id DESC LIMIT ?",
+            (exclude_id, direction, tos_id, tos_id, limit),
+        )
+        return [_record(r) for r in rows]
+
+    async def last_rejection_reason(self, initiative_id: int) -> str | None:
+        value = await self._db.fetch_value(
+            "SELECT comment FROM initiative_log WHERE initiative_id = ? AND to_status = "
+            "'rejected' ORDER BY id DESC LIMIT 1",
+            (initiative_id,),
+        )
+        return None if value is None else str(value)
