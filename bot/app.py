@@ -29,10 +29,12 @@ from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_midd
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
+from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
+from handlers.initiative_cards import StaffCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
@@ -150,6 +152,7 @@ async def _assemble(
     staff = StaffService(db, clock, settings.admin_ids)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
+    initiatives = InitiativeService(db, clock, staff, settings.staff_chat_id)
     outbox = OutboxService(db, staff)
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
@@ -164,6 +167,7 @@ async def _assemble(
         staff=staff,
         broadcasts=broadcasts,
         outbox=outbox,
+        initiatives=initiatives,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -179,6 +183,7 @@ async def _assemble(
         monotonic=monotonic,
         sleep=sleep,
     )  # fmt: skip
+    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     app = App(
         settings=settings,
         bot=bot,

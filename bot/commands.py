@@ -34,6 +34,9 @@ class CommandSpec:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("Main menu")),
+    CommandSpec("initiative", N_("Propose a citizen initiative")),
+    CommandSpec("initiatives", N_("Initiatives of the town: see and support")),
+    CommandSpec("my", N_("My initiatives and their status")),
     CommandSpec("help", N_("What the bot can do")),
     CommandSpec("lang", N_("Language: Russian or English")),
     CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),

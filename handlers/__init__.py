@@ -6,7 +6,17 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
-from handlers import common, consent, errors, fallback, outbox, staff_admin
+from handlers import (
+    common,
+    consent,
+    errors,
+    fallback,
+    initiative_staff,
+    initiatives,
+    initiatives_public,
+    outbox,
+    staff_admin,
+)
 from handlers.spec import RouterSpec, Switch
 
 # Features in the order their entry points (commands, menu texts) are tried. The first
@@ -15,6 +25,9 @@ from handlers.spec import RouterSpec, Switch
 FEATURES: tuple[RouterSpec, ...] = (
     common.router,
     consent.router,
+    initiatives.router,
+    initiatives_public.router,
+    initiative_staff.router,
     staff_admin.router,
     outbox.router,
 )

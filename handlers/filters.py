@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot
-from aiogram.filters import Filter
+from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
@@ -110,3 +110,13 @@ class OutsideForms(Filter):
 
     async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
         return raw_state is None or is_command(message)
+
+
+class HasArgs(Filter):
+    """A command with (or without) words after it: `/initiative` vs `/initiative И-2026-1`."""
+
+    def __init__(self, wanted: bool = True) -> None:
+        self.wanted = wanted
+
+    async def __call__(self, message: Message, command: CommandObject | None = None) -> bool:
+        return bool(command is not None and command.args) == self.wanted

@@ -14,13 +14,20 @@ MENU_PRIVACY = N_("🔒 Personal data")
 MENU_STAFF = N_("👥 Staff")
 
 
+MENU_PROPOSE = N_("💡 Propose an initiative")
+MENU_LIST = N_("📋 Initiatives")
+MENU_MY = N_("🗂 My initiatives")
+
+
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     rows = [
+        [KeyboardButton(text=_(MENU_PROPOSE))],
+        [KeyboardButton(text=_(MENU_LIST)), KeyboardButton(text=_(MENU_MY))],
         [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_LANG))],
         [KeyboardButton(text=_(MENU_PRIVACY))],
     ]
     if role.is_admin:
-        rows[1].append(KeyboardButton(text=_(MENU_STAFF)))
+        rows[3].append(KeyboardButton(text=_(MENU_STAFF)))
     return ReplyKeyboardMarkup(
         keyboard=rows,
         resize_keyboard=True,

@@ -27,7 +27,12 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert any("Спасибо! Ваше согласие сохранено." in r.text for r in replies)
     menu = replies[-1]
     assert "Здравствуйте!" in menu.text
-    assert menu.reply_keyboard == [["❓ Помощь", "🌐 Язык"], ["🔒 Персональные данные"]]
+    assert menu.reply_keyboard == [
+        ["💡 Предложить инициативу"],
+        ["📋 Инициативы", "🗂 Мои инициативы"],
+        ["❓ Помощь", "🌐 Язык"],
+        ["🔒 Персональные данные"],
+    ]
     after = await stored(harness, anna.id)
     assert after.has_consent and after.first_name == "Анна" and after.username == "anna_iv"
     history = await harness.app.db.read.users.consent_history(anna.id)
@@ -37,7 +42,12 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert choose.flat_buttons == ["Русский", "English"]
     [done] = await anna.press("English")
     assert done.text == "Done: I will speak English now."
-    assert done.reply_keyboard == [["❓ Help", "🌐 Language"], ["🔒 Personal data"]]
+    assert done.reply_keyboard == [
+        ["💡 Propose an initiative"],
+        ["📋 Initiatives", "🗂 My initiatives"],
+        ["❓ Help", "🌐 Language"],
+        ["🔒 Personal data"],
+    ]
     assert (await stored(harness, anna.id)).locale == "en"
 
     [help_] = await anna.send("/help")

@@ -1,0 +1,446 @@
+"""/initiative: a resident proposes an initiative, step by step, and sends it to the town hall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.errors import N_, DomainError
+from bot.services.initiatives import (
+    DIRECTIONS,
+    MAX_PHOTOS,
+    Draft,
+    InitiativeService,
+    check_description,
+    check_title,
+)
+from bot.services.staff import Role
+from bot.settings import Settings
+from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from handlers.errors import render_error
+from handlers.filters import HasArgs, PrivateChat, TextIs, label_variants, normalize_label
+from handlers.initiative_cards import (
+    card_text,
+    number_of,
+    staff_author_line,
+    view_of_draft,
+)
+from handlers.initiatives_public import SupportCD
+from handlers.menu import MENU_PROPOSE, main_menu
+from handlers.render import drop_buttons, escape
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", PrivateChat())
+router.filter("callback_query", PrivateChat())
+
+DONE_WORDS = N_("done, next, no photos, skip")
+SKIP_WORDS = N_("skip, no")
+STEP_NAMES = {
+    "direction": N_("Direction"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "photos": N_("Photos"),
+    "place": N_("Place"),
+    "show_author": N_("Name in public"),
+}
+
+
+class InitiativeForm(StatesGroup):
+    direction = State()
+    title = State()
+    description = State()
+    photos = State()
+    place = State()
+    show_author = State()
+    preview = State()
+    choose_step = State()
+
+
+class FormCD(CallbackData, prefix="f1"):
+    action: str  # dir | photos_done | place_skip | show | send | edit | step | cancel
+    value: str = ""
+
+
+router.owns(forms=(InitiativeForm,), callbacks=(FormCD,))
+
+
+def _button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=FormCD(action=action, value=value).pack())
+
+
+async def _draft(state: FSMContext) -> Draft:
+    return Draft.from_data((await state.get_data()).get("draft", {}))
+
+
+async def _save(state: FSMContext, draft: Draft, next_state: State | None) -> None:
+    data: dict[str, Any] = {"draft": draft.to_data()}
+    await state.update_data(data)
+    if next_state is not None:
+        await state.set_state(next_state)
+
+
+async def _after_step(
+    message: Message,
+    state: FSMContext,
+    draft: Draft,
+    natural_next: State,
+    settings: Settings,
+    user: UserRecord,
+) -> None:
+    """Go on to the next step, or back to the preview when a step was being corrected."""
+    editing = (await state.get_data()).get("editing", False)
+    if editing:
+        await _save(state, draft, InitiativeForm.preview)
+        await show_preview(message, draft, settings, user)
+    else:
+        await _save(state, draft, natural_next)
+        await ASK[natural_next.state](message, draft)
+
+
+# -- the questions ----------------------------------------------------------------------
+
+
+async def ask_direction(message: Message, draft: Draft) -> None:
+    rows = [[_button(_(label), "dir", code)] for code, label in DIRECTIONS.items()]
+    await message.answer(
+        _("What is your initiative about? Choose a direction:"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+    )
+
+
+async def ask_title(message: Message, draft: Draft) -> None:
+    await message.answer(_("A short title, 3 to 120 characters (e.g. «Benches in the yard»):"))
+
+
+async def ask_description(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _("Describe the idea: what to do, where and why it matters (10 to 2000 characters).")
+    )
+
+
+async def ask_photos(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _("Add up to {max} photos if you have them, then press «Done».").format(max=MAX_PHOTOS),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_button(_("Done"), "photos_done")]]),
+    )
+
+
+async def ask_place(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _("Where is it? Share a location (📎 → Location) or type the address."),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), "place_skip")]]),
+    )
+
+
+async def ask_show_author(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _(
+            "When the initiative is accepted, others will see it in the public list. "
+            "Show your name there? Without your permission we never show it."
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(_("Yes, show my name"), "show", "1")],
+                [_button(_("No, stay anonymous"), "show", "0")],
+            ]
+        ),
+    )
+
+
+ASK = {
+    InitiativeForm.direction.state: ask_direction,
+    InitiativeForm.title.state: ask_title,
+    InitiativeForm.description.state: ask_description,
+    InitiativeForm.photos.state: ask_photos,
+    InitiativeForm.place.state: ask_place,
+    InitiativeForm.show_author.state: ask_show_author,
+}
+
+
+async def show_preview(
+    message: Message, draft: Draft, settings: Settings, user: UserRecord
+) -> None:
+    text = card_text(view_of_draft(draft), staff_author_line(user, settings))
+    await message.answer(
+        _("This is how the town hall will see it:") + "\n\n" + text,
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(_("✅ Send"), "send")],
+                [_button(_("✏️ Change a step"), "edit"), _button(_("✖ Cancel"), "cancel")],
+            ]
+        ),
+    )
+
+
+# -- entry ------------------------------------------------------------------------------
+
+
+@router.message(Command("initiative"), HasArgs(False))  # with a number: initiatives_public
+@router.message(StateFilter(None), TextIs(MENU_PROPOSE))
+async def start_form(message: Message, state: FSMContext) -> None:
+    draft = Draft()
+    await state.set_state(InitiativeForm.direction)
+    await state.set_data({"draft": draft.to_data()})
+    await message.answer(
+        _("Let's write your initiative: six short steps, /cancel leaves at any time.")
+    )
+    await ask_direction(message, draft)
+
+
+# -- steps ------------------------------------------------------------------------------
+
+
+@router.callback_query(FormCD.filter())
+async def form_button(
+    query: CallbackQuery,
+    callback_data: FormCD,
+    state: FSMContext,
+    user: UserRecord,
+    role: Role,
+    settings: Settings,
+    initiatives: InitiativeService,
+) -> None:
+    message = query.message
+    current = await state.get_state()
+    if (
+        not isinstance(message, Message)
+        or current is None
+        or not current.startswith("InitiativeForm:")
+    ):
+        await query.answer(_("This form is already sent or closed."), show_alert=True)
+        return
+    draft = await _draft(state)
+    action, value = callback_data.action, callback_data.value
+    if action == "dir" and current == InitiativeForm.direction.state and value in DIRECTIONS:
+        await query.answer()
+        await drop_buttons(message)
+        draft.direction = value
+        await _after_step(message, state, draft, InitiativeForm.title, settings, user)
+    elif action == "photos_done" and current == InitiativeForm.photos.state:
+        await query.answer()
+        await drop_buttons(message)
+        await _after_step(message, state, draft, InitiativeForm.place, settings, user)
+    elif action == "place_skip" and current == InitiativeForm.place.state:
+        await query.answer()
+        await drop_buttons(message)
+        draft.address = draft.latitude = draft.longitude = None
+        await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+    elif action == "show" and current == InitiativeForm.show_author.state:
+        await query.answer()
+        await drop_buttons(message)
+        draft.show_author = value == "1"
+        await _save(state, draft, InitiativeForm.preview)
+        await show_preview(message, draft, settings, user)
+    elif action == "send" and current == InitiativeForm.preview.state:
+        await query.answer()
+        await drop_buttons(message)
+        await _send(message, state, draft, user, role, initiatives)
+    elif action == "edit" and current == InitiativeForm.preview.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.set_state(InitiativeForm.choose_step)
+        rows = [[_button(_(label), "step", name)] for name, label in STEP_NAMES.items()]
+        await message.answer(
+            _("Which step to change?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        )
+    elif action == "step" and current == InitiativeForm.choose_step.state and value in STEP_NAMES:
+        await query.answer()
+        await drop_buttons(message)
+        target: State = getattr(InitiativeForm, value)
+        if value == "photos":
+            draft.photos = []
+        await state.update_data(editing=True)
+        await _save(state, draft, target)
+        await ASK[target.state](message, draft)
+    elif action == "cancel":
+        await query.answer()
+        await drop_buttons(message)
+        await state.clear()
+        await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu(role))
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+async def _send(
+    message: Message,
+    state: FSMContext,
+    draft: Draft,
+    user: UserRecord,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    result = await initiatives.submit(user.id, draft)
+    await state.clear()
+    number = number_of(result.initiative)
+    if result.already:
+        await message.answer(
+            _("This initiative is already sent as {number}.").format(number=number)
+        )
+        return
+    await message.answer(
+        _(
+            "Thank you! Your initiative is registered as <b>{number}</b>. The town hall will "
+            "consider it, and you will hear about every decision here. /my shows its status."
+        ).format(number=escape(number)),
+        reply_markup=main_menu(role),
+    )
+    if result.duplicates:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=_("👍 Support {number}").format(number=number_of(other)),
+                    callback_data=SupportCD(action="support", id=other.id).pack(),
+                )
+            ]
+            for other in result.duplicates
+            if other.status in ("accepted", "in_progress", "done")
+        ]
+        lines = [_("Similar initiatives already exist. Is yours one of these?")]
+        lines += [f"• {escape(number_of(o))} — {escape(o.title)}" for o in result.duplicates]
+        if rows:
+            lines.append(_("You can support one of them instead."))
+        await message.answer(
+            "\n".join(lines),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+        )
+
+
+@router.message(StateFilter(InitiativeForm.direction))
+async def direction_typed(
+    message: Message, state: FSMContext, i18n: I18n, settings: Settings, user: UserRecord
+) -> None:
+    typed = normalize_label(message.text or "")
+    for code, label in DIRECTIONS.items():
+        if typed and typed in label_variants(i18n, label):
+            draft = await _draft(state)
+            draft.direction = code
+            await _after_step(message, state, draft, InitiativeForm.title, settings, user)
+            return
+    await message.answer(_("Please choose one of the directions with the buttons above."))
+
+
+@router.message(StateFilter(InitiativeForm.title))
+async def title_typed(
+    message: Message, state: FSMContext, settings: Settings, user: UserRecord
+) -> None:
+    if not message.text:
+        await message.answer(_("Please write the title as text."))
+        return
+    try:
+        title = check_title(message.text)
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    draft = await _draft(state)
+    draft.title = title
+    await _after_step(message, state, draft, InitiativeForm.description, settings, user)
+
+
+@router.message(StateFilter(InitiativeForm.description))
+async def description_typed(
+    message: Message, state: FSMContext, settings: Settings, user: UserRecord
+) -> None:
+    if not message.text:
+        await message.answer(_("Please describe the idea in text."))
+        return
+    try:
+        description = check_description(message.text)
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    draft = await _draft(state)
+    draft.description = description
+    await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+
+
+@router.message(StateFilter(InitiativeForm.photos))
+async def photos_step(
+    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+) -> None:
+    draft = await _draft(state)
+    if message.photo:
+        if len(draft.photos) >= MAX_PHOTOS:
+            await message.answer(
+                _("That is more than {max} photos: this one is not added. Press «Done».").format(
+                    max=MAX_PHOTOS
+                )
+            )
+            return
+        draft.photos.append(message.photo[-1].file_id)
+        await _save(state, draft, None)
+        await message.answer(
+            _("Photo added ({count} of {max}). Send more or press «Done».").format(
+                count=len(draft.photos), max=MAX_PHOTOS
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[_button(_("Done"), "photos_done")]]
+            ),
+        )
+        return
+    if normalize_label(message.text or "") in label_variants(i18n, DONE_WORDS):
+        await _after_step(message, state, draft, InitiativeForm.place, settings, user)
+        return
+    await message.answer(_("Send a photo, or press «Done» to go on without more photos."))
+
+
+@router.message(StateFilter(InitiativeForm.place))
+async def place_step(
+    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+) -> None:
+    draft = await _draft(state)
+    if message.location:
+        latitude, longitude = message.location.latitude, message.location.longitude
+        if not settings.in_town(latitude, longitude):
+            await message.answer(
+                _(
+                    "This place seems to be far from the town. Share a location in the town "
+                    "or type the address."
+                )
+            )
+            return
+        draft.latitude, draft.longitude, draft.address = latitude, longitude, None
+    elif normalize_label(message.text or "") in label_variants(i18n, SKIP_WORDS):
+        draft.address = draft.latitude = draft.longitude = None
+    elif message.text and 3 <= len(message.text.strip()) <= 300:
+        draft.address, draft.latitude, draft.longitude = message.text.strip(), None, None
+    else:
+        await message.answer(
+            _("Share a location or type the address (3 to 300 characters), or press «Skip».")
+        )
+        return
+    await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+
+
+@router.message(StateFilter(InitiativeForm.show_author))
+async def show_author_typed(
+    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+) -> None:
+    answer = normalize_label(message.text or "")
+    yes = label_variants(i18n, AGREE_WORDS)
+    no = label_variants(i18n, DISAGREE_WORDS)
+    if answer not in yes | no:
+        await message.answer(_("Please press one of the buttons: show your name or not."))
+        return
+    draft = await _draft(state)
+    draft.show_author = answer in yes
+    await _save(state, draft, InitiativeForm.preview)
+    await show_preview(message, draft, settings, user)
+
+
+@router.message(StateFilter(InitiativeForm.preview, InitiativeForm.choose_step))
+async def preview_typed(message: Message) -> None:
+    await message.answer(_("Please use the buttons under the preview: send, change or cancel."))

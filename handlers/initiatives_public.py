@@ -1,0 +1,204 @@
+"""/initiatives (the public list), one initiative's card, support, and /my for authors."""
+
+from __future__ import annotations
+
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
+from bot.services.staff import Role
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers.filters import HasArgs, PrivateChat, TextIs
+from handlers.initiative_cards import card_text, number_of, staff_card, view_of
+from handlers.menu import MENU_LIST, MENU_MY
+from handlers.render import escape
+from handlers.spec import RouterSpec
+from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+PER_PAGE = 5
+
+
+class ListCD(CallbackData, prefix="p2"):
+    page: int = 0
+    direction: str = ""
+
+
+class SupportCD(CallbackData, prefix="p1"):
+    action: str  # open | support | unsupport
+    id: int
+
+
+router.owns(callbacks=(ListCD, SupportCD))
+
+
+async def list_view(
+    initiatives: InitiativeService, page: int, direction: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    items, total = await initiatives.public_page(direction or None, page, PER_PAGE)
+    title = _("<b>Citizen initiatives</b>")
+    if direction in DIRECTIONS:
+        title += " · " + _(DIRECTIONS[direction])
+    lines = [title]
+    if not items:
+        lines.append(_("Nothing here yet. Be the first: /initiative"))
+    for item in items:
+        lines.append(
+            f"\n<b>{escape(number_of(item))}</b> · {_(STATUSES[item.status])} · 👍 {item.supports}"
+            f"\n{escape(item.title)}"
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=_("Open {number}").format(number=number_of(item)),
+                callback_data=SupportCD(action="open", id=item.id).pack(),
+            )
+        ]
+        for item in items
+    ]
+    paging = []
+    if page > 0:
+        paging.append(
+            InlineKeyboardButton(
+                text="◀", callback_data=ListCD(page=page - 1, direction=direction).pack()
+            )
+        )
+    if (page + 1) * PER_PAGE < total:
+        paging.append(
+            InlineKeyboardButton(
+                text="▶", callback_data=ListCD(page=page + 1, direction=direction).pack()
+            )
+        )
+    if paging:
+        rows.append(paging)
+    filters = [
+        InlineKeyboardButton(
+            text=("• " if code == direction else "") + _(label),
+            callback_data=ListCD(page=0, direction=code).pack(),
+        )
+        for code, label in DIRECTIONS.items()
+    ]
+    rows += [filters[i : i + 2] for i in range(0, len(filters), 2)]
+    if direction:
+        rows.append([InlineKeyboardButton(text=_("All directions"), callback_data=ListCD().pack())])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.message(Command("initiatives"), PrivateChat())
+@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LIST))
+async def list_initiatives(message: Message, initiatives: InitiativeService) -> None:
+    text, markup = await list_view(initiatives, 0, "")
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(ListCD.filter())
+async def list_page(
+    query: CallbackQuery, callback_data: ListCD, initiatives: InitiativeService
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        text, markup = await list_view(
+            initiatives, max(0, callback_data.page), callback_data.direction
+        )
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def public_card(
+    record: InitiativeRecord, viewer: UserRecord, initiatives: InitiativeService,
+    users: UserService,
+) -> tuple[str, InlineKeyboardMarkup | None]:  # fmt: skip
+    author_line = None
+    if record.show_author:  # the author's own choice (152-FZ art. 10.1)
+        author = await users.get(record.author_id)
+        if author is not None and author.display_name:
+            author_line = _("Author: {name}").format(name=escape(author.display_name))
+    photos = len(await initiatives.photos(record.id))
+    text = card_text(view_of(record, photos), author_line)
+    if record.status not in ("accepted", "in_progress", "done") or record.author_id == viewer.id:
+        return text, None
+    supported = await initiatives.has_supported(viewer.id, record.id)
+    action, label = (
+        ("unsupport", _("Withdraw my support")) if supported else ("support", _("👍 Support"))
+    )
+    button = InlineKeyboardButton(
+        text=label, callback_data=SupportCD(action=action, id=record.id).pack()
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+@router.message(Command("initiative"), HasArgs())
+async def by_number(
+    message: Message,
+    command: CommandObject,
+    user: UserRecord,
+    role: Role,
+    initiatives: InitiativeService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    """`/initiative И-2026-0001`: staff get the card with decisions, others the public card."""
+    record = await initiatives.find_by_number(command.args or "")
+    initiatives.require_access(user.id, record)
+    if role.is_staff:
+        text, markup = await staff_card(record, initiatives, users, settings)
+    else:
+        text, markup = await public_card(record, user, initiatives, users)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(SupportCD.filter())
+async def support_button(
+    query: CallbackQuery,
+    callback_data: SupportCD,
+    user: UserRecord,
+    initiatives: InitiativeService,
+    users: UserService,
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    if callback_data.action == "support":
+        record = await initiatives.support(user.id, callback_data.id)
+        await query.answer(_("Thank you for your support!"))
+    elif callback_data.action == "unsupport":
+        record = await initiatives.unsupport(user.id, callback_data.id)
+        await query.answer(_("Your support is withdrawn."))
+    else:
+        record = await initiatives.find(callback_data.id)
+        initiatives.require_access(user.id, record)
+        await query.answer()
+        text, markup = await public_card(record, user, initiatives, users)
+        await query.message.answer(text, reply_markup=markup)
+        return
+    text, markup = await public_card(record, user, initiatives, users)
+    if query.message.text and query.message.html_text.startswith(text[:20]):
+        await query.message.edit_text(text, reply_markup=markup)
+    else:
+        await query.message.answer(text, reply_markup=markup)
+
+
+@router.message(Command("my"), PrivateChat())
+@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_MY))
+async def my_initiatives(
+    message: Message, user: UserRecord, initiatives: InitiativeService
+) -> None:
+    mine = await initiatives.of_author(user.id)
+    if not mine:
+        await message.answer(_("You have no initiatives yet. Propose one: /initiative"))
+        return
+    lines = [_("<b>Your initiatives</b>")]
+    for item in mine:
+        line = (
+            f"\n<b>{escape(number_of(item))}</b> · {_(STATUSES[item.status])}\n{escape(item.title)}"
+        )
+        if item.status in ("accepted", "in_progress", "done"):
+            line += "\n" + _("👍 supported by: {count}").format(count=item.supports)
+        if item.status == "rejected":
+            reason = await initiatives.rejection_reason(item.id)
+            line += "\n" + _("Reason: {reason}").format(reason=escape(reason or "—"))
+        lines.append(line)
+    await message.answer("\n".join(lines))
