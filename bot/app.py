@@ -58,6 +58,7 @@ class App:
     users: UserService
     staff: StaffService
     broadcasts: BroadcastService
+    initiatives: InitiativeService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -157,7 +158,8 @@ async def _assemble(
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
-    throttle = ThrottleMiddleware()
+    monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
+    throttle = ThrottleMiddleware(monotonic=monotonic)
 
     dp = Dispatcher(
         storage=storage,
@@ -175,7 +177,6 @@ async def _assemble(
 
     bot = build_bot(settings, session)
     bot.session.middleware(FlushBeforeSend(storage))
-    monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
     sender = Sender(
         db, bot, i18n, users, clock,
         rate=settings.broadcast_rate,
@@ -194,6 +195,7 @@ async def _assemble(
         users=users,
         staff=staff,
         broadcasts=broadcasts,
+        initiatives=initiatives,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,

@@ -14,8 +14,8 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.text_decorations import html_decoration
 
+from bot.i18n import render_args
 from bot.services.errors import DomainError
 from handlers.spec import RouterSpec
 
@@ -26,8 +26,7 @@ router = RouterSpec(__name__)
 def render_error(error: DomainError, *, html: bool = True) -> str:
     """The refusal in the user's language; parameters escaped for HTML messages only
     (a button's alert is plain text and would show the entities)."""
-    params = {k: html_decoration.quote(str(v)) if html else str(v) for k, v in error.params.items()}
-    return _(error.message).format(**params)
+    return _(error.message).format(**render_args(error.params, _, html=html))
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.errors import N_
-from bot.services.initiatives import MAX_PHOTOS, STATUSES, InitiativeService
+from bot.services.initiatives import MAX_PHOTOS, STATUSES, InitiativeService, check_transition
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -58,8 +58,8 @@ async def _refresh(
     """Redraw the card the decision was made on (other cards follow through the outbox)."""
     record = await initiatives.find(initiative_id)
     text, markup = await staff_card(record, initiatives, users, settings)
-    if message.text is not None and message.html_text != text:
-        await message.edit_text(text, reply_markup=markup)
+    if message.text is not None:
+        await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
 
 
 @router.callback_query(DecideCD.filter())
@@ -80,6 +80,8 @@ async def decide_button(
     staff.require_staff(user.id)  # whatever the button says, at the moment it is pressed
     record = await initiatives.find(callback_data.id)
     number = number_of(record)
+    if callback_data.action == "to":
+        check_transition(record, callback_data.status)  # before asking for a reason or photos
     if callback_data.action == "to" and callback_data.status == "rejected":
         await query.answer()
         await state.set_state(DecisionForm.reason)

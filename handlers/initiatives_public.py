@@ -174,11 +174,9 @@ async def support_button(
         text, markup = await public_card(record, user, initiatives, users)
         await query.message.answer(text, reply_markup=markup)
         return
+    # The button sat on a card (or on the "similar initiatives" offer): show the card now.
     text, markup = await public_card(record, user, initiatives, users)
-    if query.message.text and query.message.html_text.startswith(text[:20]):
-        await query.message.edit_text(text, reply_markup=markup)
-    else:
-        await query.message.answer(text, reply_markup=markup)
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 @router.message(Command("my"), PrivateChat())

@@ -438,6 +438,9 @@ class Harness:
         self._app: App | None = None
         self._names = itertools.count(1)
         self.time = VirtualTime(self.clock)
+        # Each update a test feeds comes this much later (people do not type in microseconds;
+        # the flood test sets it to zero).
+        self.pace = timedelta(seconds=1)
 
     @property
     def app(self) -> App:
@@ -471,6 +474,7 @@ class Harness:
         await self.app.sender.run_until_idle()
 
     async def feed(self, update: Update) -> None:
+        self.clock.advance(self.pace)
         await self.app.dp.feed_update(self.app.bot, update)
 
     def user(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramServerError
@@ -74,7 +75,8 @@ async def test_button_from_an_old_message(harness: Harness) -> None:
 
 async def test_flood_is_answered_once(harness: Harness) -> None:
     anna = await harness.consented(harness.user())
-    harness.app.throttle._buckets.clear()
+    harness.pace = timedelta(0)  # fifty messages in the same instant
+    harness.clock.advance(timedelta(minutes=1))  # after a quiet minute: a full bucket
     replies = []
     for _ in range(50):
         replies += await anna.send("привет")
@@ -86,7 +88,7 @@ async def test_flood_is_answered_once(harness: Harness) -> None:
 
 async def test_every_dropped_button_press_is_answered(harness: Harness) -> None:
     anna = await harness.consented(harness.user())
-    harness.app.throttle._buckets.clear()
+    harness.pace = timedelta(0)
     before = len(harness.session.callback_answers)
     for _ in range(30):
         await anna.press("x", data="zz:1")

@@ -128,6 +128,15 @@ def check_description(text: str) -> str:
     return text
 
 
+def check_transition(record: InitiativeRecord, to_status: str) -> None:
+    if to_status not in TRANSITIONS.get(record.status, frozenset()):
+        raise DomainError(
+            N_("An initiative that is «{current}» cannot become «{wanted}»."),
+            current=_Label(STATUSES[record.status]),
+            wanted=_Label(STATUSES.get(to_status, to_status)),
+        )
+
+
 def _stems(title: str) -> set[str]:
     # Russian endings vary (скамейка, скамейки, скамеек): compare the first letters of words.
     return {w[:5] for w in re.findall(r"\w+", title.casefold()) if len(w) >= 4}
@@ -250,12 +259,7 @@ class InitiativeService:
             record = await uow.initiatives.get(initiative_id)
             if record is None:
                 raise DomainError(N_("There is no such initiative."))
-            if to_status not in TRANSITIONS.get(record.status, frozenset()):
-                raise DomainError(
-                    N_("An initiative that is «{current}» cannot become «{wanted}»."),
-                    current=_Label(STATUSES[record.status]),
-                    wanted=_Label(STATUSES.get(to_status, to_status)),
-                )
+            check_transition(record, to_status)
             await uow.initiatives.set_status(initiative_id, to_status, now)
             await uow.initiatives.log(
                 initiative_id, actor_id, record.status, to_status, comment, now
