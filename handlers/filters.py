@@ -113,7 +113,7 @@ class OutsideForms(Filter):
 
 
 class HasArgs(Filter):
-    """A command with (or without) words after it: `/initiative` vs `/initiative И-2026-1`."""
+    """A command with (or without) words after it: `/initiative` vs `/initiative <number>`."""
 
     def __init__(self, wanted: bool = True) -> None:
         self.wanted = wanted

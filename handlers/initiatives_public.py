@@ -140,7 +140,7 @@ async def by_number(
     users: UserService,
     settings: Settings,
 ) -> None:
-    """`/initiative И-2026-0001`: staff get the card with decisions, others the public card."""
+    """`/initiative <number>`: staff get the card with decisions, others the public card."""
     record = await initiatives.find_by_number(command.args or "")
     initiatives.require_access(user.id, record)
     if role.is_staff:

@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,9 @@ class TinyBotApi:
         )
 
 
-async def test_runs_against_base_url_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+@asynccontextmanager
+async def tiny_api() -> AsyncIterator[tuple[TinyBotApi, int]]:
+    """The fake Bot API on a free port of 127.0.0.1."""
     api = TinyBotApi()
     app = web.Application()
     app.router.add_route("POST", "/{token}/{method}", api.handle)
@@ -54,31 +58,17 @@ async def test_runs_against_base_url_and_stops_cleanly_on_sigterm(tmp_path: Path
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": TOKEN,
-        "BOT_API_BASE_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
-        "ADMIN_IDS": "42",
-        "LOG_FORMAT": "json",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
     try:
-        await asyncio.wait_for(api.polled.wait(), 30)
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        yield api, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
         await runner.cleanup()
+
+
+async def test_runs_against_base_url_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    async with tiny_api() as (api, port):
+        stderr, returncode = await _run_and_stop(api, port, tmp_path)
     log = stderr.decode()
-    assert proc.returncode == 0, log
+    assert returncode == 0, log
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     messages = [line["message"] for line in lines]
     assert "bot started" in messages and "database closed" in messages
@@ -91,31 +81,45 @@ async def test_runs_against_base_url_and_stops_cleanly_on_sigterm(tmp_path: Path
     assert (tmp_path / "data" / "bot.sqlite3").exists()
 
 
-async def test_a_token_telegram_rejects_stops_with_one_clear_line(tmp_path: Path) -> None:
-    api = TinyBotApi()
-    app = web.Application()
-    app.router.add_route("POST", "/{token}/{method}", api.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+async def _start_bot(port: int, tmp_path: Path, token: str) -> asyncio.subprocess.Process:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": "999999:WRONG-token-that-the-server-rejects-00",
+        "BOT_TOKEN": token,
         "BOT_API_BASE_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+        "ADMIN_IDS": "42",
+        "LOG_FORMAT": "json",
     }
-    proc = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+async def _run_and_stop(api: TinyBotApi, port: int, tmp_path: Path) -> tuple[bytes, int | None]:
+    proc = await _start_bot(port, tmp_path, TOKEN)
     try:
+        await asyncio.wait_for(api.polled.wait(), 30)
+        proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), 30)
     finally:
-        await runner.cleanup()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return stderr, proc.returncode
+
+
+async def test_a_token_telegram_rejects_stops_with_one_clear_line(tmp_path: Path) -> None:
+    async with tiny_api() as (_, port):
+        stderr, returncode = await _run_with_wrong_token(port, tmp_path)
     text = stderr.decode()
-    assert proc.returncode == 2
+    assert returncode == 2
     assert "Telegram rejected BOT_TOKEN" in text
     assert "Traceback" not in text
+
+
+async def _run_with_wrong_token(port: int, tmp_path: Path) -> tuple[bytes, int | None]:
+    proc = await _start_bot(port, tmp_path, "999999:WRONG-token-that-the-server-rejects-00")
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    return stderr, proc.returncode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -13,6 +14,16 @@ import storage.db as dbmod
 from bot.clock import FrozenClock
 from storage.db import Database, latest_version
 from storage.fsm_storage import SqliteStorage
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "db.sqlite3")
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 async def consenting_user(db: Database, user_id: int) -> None:
@@ -126,10 +137,8 @@ async def test_folder_is_created_and_pragmas_set(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_units_of_work_do_not_mix_under_concurrency(tmp_path: Path) -> None:
+async def test_units_of_work_do_not_mix_under_concurrency(db: Database) -> None:
     """One update's rollback must not take another's committed row with it, nor vice versa."""
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
     now = FrozenClock().now()
 
     async def failing(i: int) -> None:
@@ -144,46 +153,33 @@ async def test_units_of_work_do_not_mix_under_concurrency(tmp_path: Path) -> Non
             await asyncio.sleep(0)
             await uow.staff.add(20_000 + i, None, now)
 
-    try:
-        jobs = [failing(i) for i in range(50)] + [succeeding(i) for i in range(50)]
-        results = await asyncio.gather(*jobs, return_exceptions=True)
-        assert sum(isinstance(r, RuntimeError) for r in results) == 50
-        users = await db.read.executor.fetch_all("SELECT id FROM users ORDER BY id")
-        assert [r[0] for r in users] == [20_000 + i for i in range(50)]
-        assert len(await db.read.staff.all_ids()) == 50
-    finally:
-        await db.close()
+    jobs = [failing(i) for i in range(50)] + [succeeding(i) for i in range(50)]
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    assert sum(isinstance(r, RuntimeError) for r in results) == 50
+    users = await db.read.executor.fetch_all("SELECT id FROM users ORDER BY id")
+    assert [r[0] for r in users] == [20_000 + i for i in range(50)]
+    assert len(await db.read.staff.all_ids()) == 50
 
 
-async def test_reader_sees_only_committed_data(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_reader_sees_only_committed_data(db: Database) -> None:
     now = FrozenClock().now()
-    try:
-        async with db.transaction() as uow:
-            await uow.users.ensure(5, now)
-            assert await uow.users.get(5) is not None  # own writes are visible inside
-            assert await db.read.users.get(5) is None  # others do not see them yet
-        assert await db.read.users.get(5) is not None
-    finally:
-        await db.close()
+    async with db.transaction() as uow:
+        await uow.users.ensure(5, now)
+        assert await uow.users.get(5) is not None  # own writes are visible inside
+        assert await db.read.users.get(5) is None  # others do not see them yet
+    assert await db.read.users.get(5) is not None
 
 
-async def test_nested_unit_of_work_joins_the_outer_one(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_nested_unit_of_work_joins_the_outer_one(db: Database) -> None:
     now = FrozenClock().now()
-    try:
-        with pytest.raises(RuntimeError):
-            async with db.transaction() as outer:
-                await outer.users.ensure(1, now)
-                async with db.transaction() as inner:
-                    assert inner is outer
-                    await inner.users.ensure(2, now)
-                raise RuntimeError
-        assert await db.read.users.get(1) is None and await db.read.users.get(2) is None
-    finally:
-        await db.close()
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as outer:
+            await outer.users.ensure(1, now)
+            async with db.transaction() as inner:
+                assert inner is outer
+                await inner.users.ensure(2, now)
+            raise RuntimeError
+    assert await db.read.users.get(1) is None and await db.read.users.get(2) is None
 
 
 async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
@@ -213,154 +209,119 @@ async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_unchanged_fsm_writes_nothing(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_unchanged_fsm_writes_nothing(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        fsm = SqliteStorage(db, FrozenClock())
-        await fsm.set_state(key, "Form:title")
-        async with db.transaction() as uow:
-            before = await uow.executor.fetch_value("SELECT total_changes()")
-        await fsm.set_state(key, "Form:title")
-        await fsm.set_data(key, {})
-        async with db.transaction() as uow:
-            after = await uow.executor.fetch_value("SELECT total_changes()")
-        assert after == before
-    finally:
-        await db.close()
+    fsm = SqliteStorage(db, FrozenClock())
+    await fsm.set_state(key, "Form:title")
+    async with db.transaction() as uow:
+        before = await uow.executor.fetch_value("SELECT total_changes()")
+    await fsm.set_state(key, "Form:title")
+    await fsm.set_data(key, {})
+    async with db.transaction() as uow:
+        after = await uow.executor.fetch_value("SELECT total_changes()")
+    assert after == before
 
 
-async def test_fsm_write_in_a_rolled_back_unit_of_work_is_undone(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_fsm_write_in_a_rolled_back_unit_of_work_is_undone(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        fsm = SqliteStorage(db, FrozenClock())
-        await fsm.set_state(key, "Form:one")
-        with pytest.raises(RuntimeError):
-            async with db.transaction():
-                await fsm.set_state(key, "Form:two")
-                assert await fsm.get_state(key) == "Form:two"
-                raise RuntimeError
-        assert await fsm.get_state(key) == "Form:one"
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
-    finally:
-        await db.close()
+    fsm = SqliteStorage(db, FrozenClock())
+    await fsm.set_state(key, "Form:one")
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await fsm.set_state(key, "Form:two")
+            assert await fsm.get_state(key) == "Form:two"
+            raise RuntimeError
+    assert await fsm.get_state(key) == "Form:one"
+    assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
 
 
-async def test_batched_fsm_writes_commit_together_and_join_work(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_batched_fsm_writes_commit_together_and_join_work(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     other = StorageKey(bot_id=1, chat_id=43, user_id=43)
-    try:
-        await consenting_user(db, 42)
-        await consenting_user(db, 43)
-        fsm = SqliteStorage(db, FrozenClock())
-        async with fsm.batch():
-            await fsm.set_data(key, {"title": "Скамейка"})
-            await fsm.set_state(key, "Form:place")
-            assert await db.read.fsm.load("1:42:42:::default") is None  # gathered, not yet
-            assert await fsm.get_state(key) == "Form:place"  # but visible to the update
-            await fsm.flush()  # what the session does before sending anything
-            assert await db.read.fsm.load("1:42:42:::default") == (
-                "Form:place",
-                '{"title": "Скамейка"}',
-            )
-            await fsm.set_state(other, "Form:title")
-            async with db.transaction() as uow:  # a unit of work takes gathered writes in
-                await uow.users.set_locale(43, "en")
-            assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", "{}")
-            await fsm.set_state(key, None)
-            await fsm.set_data(key, {})
-        # the end of the batch flushes the rest
-        assert await db.read.fsm.load("1:42:42:::default") is None
-    finally:
-        await db.close()
+    await consenting_user(db, 42)
+    await consenting_user(db, 43)
+    fsm = SqliteStorage(db, FrozenClock())
+    async with fsm.batch():
+        await fsm.set_data(key, {"title": "Скамейка"})
+        await fsm.set_state(key, "Form:place")
+        assert await db.read.fsm.load("1:42:42:::default") is None  # gathered, not yet
+        assert await fsm.get_state(key) == "Form:place"  # but visible to the update
+        await fsm.flush()  # what the session does before sending anything
+        assert await db.read.fsm.load("1:42:42:::default") == (
+            "Form:place",
+            '{"title": "Скамейка"}',
+        )
+        await fsm.set_state(other, "Form:title")
+        async with db.transaction() as uow:  # a unit of work takes gathered writes in
+            await uow.users.set_locale(43, "en")
+        assert await db.read.fsm.load("1:43:43:::default") == ("Form:title", "{}")
+        await fsm.set_state(key, None)
+        await fsm.set_data(key, {})
+    # the end of the batch flushes the rest
+    assert await db.read.fsm.load("1:42:42:::default") is None
 
 
-async def test_form_data_of_a_user_without_consent_is_not_kept(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_form_data_of_a_user_without_consent_is_not_kept(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        fsm = SqliteStorage(db, FrozenClock())
-        await fsm.set_state(key, "Form:title")
-        await fsm.set_data(key, {"phone": "+7 900 000-00-00"})
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:title", "{}")
-    finally:
-        await db.close()
+    fsm = SqliteStorage(db, FrozenClock())
+    await fsm.set_state(key, "Form:title")
+    await fsm.set_data(key, {"phone": "+7 900 000-00-00"})
+    assert await db.read.fsm.load("1:42:42:::default") == ("Form:title", "{}")
 
 
-async def test_a_rolled_back_unit_of_work_gives_the_batch_back(tmp_path: Path) -> None:
+async def test_a_rolled_back_unit_of_work_gives_the_batch_back(db: Database) -> None:
     """A failure in a service must not undo the form writes gathered before it."""
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        await consenting_user(db, 42)
-        fsm = SqliteStorage(db, FrozenClock())
+    await consenting_user(db, 42)
+    fsm = SqliteStorage(db, FrozenClock())
+    async with fsm.batch():
+        await fsm.set_state(key, "Form:two")
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                raise RuntimeError
+        assert await fsm.get_state(key) == "Form:two"
+    assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", "{}")
+
+
+async def test_another_updates_rollback_does_not_touch_my_form(db: Database) -> None:
+    mine = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    theirs = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    await consenting_user(db, 42)
+    await consenting_user(db, 43)
+    fsm = SqliteStorage(db, FrozenClock())
+    stepped = asyncio.Event()
+    rolled = asyncio.Event()
+
+    async def me() -> None:
         async with fsm.batch():
-            await fsm.set_state(key, "Form:two")
+            await fsm.set_state(mine, "Form:two")
+            stepped.set()
+            await rolled.wait()
+            await fsm.update_data(mine, {"x": 1})
+            assert await fsm.get_state(mine) == "Form:two"
+
+    async def them() -> None:
+        await stepped.wait()
+        async with fsm.batch():
+            await fsm.set_state(theirs, "Other:one")
             with pytest.raises(RuntimeError):
                 async with db.transaction():
                     raise RuntimeError
-            assert await fsm.get_state(key) == "Form:two"
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", "{}")
-    finally:
-        await db.close()
+        rolled.set()
+
+    await asyncio.gather(me(), them())
+    assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", '{"x": 1}')
+    assert await db.read.fsm.load("1:43:43:::default") == ("Other:one", "{}")
 
 
-async def test_another_updates_rollback_does_not_touch_my_form(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
-    mine = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    theirs = StorageKey(bot_id=1, chat_id=43, user_id=43)
-    try:
-        await consenting_user(db, 42)
-        await consenting_user(db, 43)
-        fsm = SqliteStorage(db, FrozenClock())
-        stepped = asyncio.Event()
-        rolled = asyncio.Event()
-
-        async def me() -> None:
-            async with fsm.batch():
-                await fsm.set_state(mine, "Form:two")
-                stepped.set()
-                await rolled.wait()
-                await fsm.update_data(mine, {"x": 1})
-                assert await fsm.get_state(mine) == "Form:two"
-
-        async def them() -> None:
-            await stepped.wait()
-            async with fsm.batch():
-                await fsm.set_state(theirs, "Other:one")
-                with pytest.raises(RuntimeError):
-                    async with db.transaction():
-                        raise RuntimeError
-            rolled.set()
-
-        await asyncio.gather(me(), them())
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:two", '{"x": 1}')
-        assert await db.read.fsm.load("1:43:43:::default") == ("Other:one", "{}")
-    finally:
-        await db.close()
-
-
-async def test_a_failed_update_leaves_the_form_where_it_was(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
-    await db.open()
+async def test_a_failed_update_leaves_the_form_where_it_was(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        await consenting_user(db, 42)
-        fsm = SqliteStorage(db, FrozenClock())
-        await fsm.set_state(key, "Form:one")
-        with pytest.raises(RuntimeError):
-            async with fsm.batch():
-                await fsm.set_state(key, "Form:two")
-                raise RuntimeError("the service failed after the step moved on")
-        assert await fsm.get_state(key) == "Form:one"
-        assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
-    finally:
-        await db.close()
+    await consenting_user(db, 42)
+    fsm = SqliteStorage(db, FrozenClock())
+    await fsm.set_state(key, "Form:one")
+    with pytest.raises(RuntimeError):
+        async with fsm.batch():
+            await fsm.set_state(key, "Form:two")
+            raise RuntimeError("the service failed after the step moved on")
+    assert await fsm.get_state(key) == "Form:one"
+    assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
