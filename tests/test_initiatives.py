@@ -101,7 +101,7 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         await boris.press("x", data="p1:support:1")
         assert boris.last_answer["text"] == "Вы уже поддержали эту инициативу."
         await h.deliver()
-        assert anna.last.text == "Your initiative I-2026-0001 now has 1 supporters."
+        assert anna.last.text == "Supporters of your initiative I-2026-0001 so far: 1."
 
         # Done, with a photo of the result.
         [card] = [s for s in staff_chat.inbox if s.text.startswith("<b>Гражданская")][-1:]
@@ -231,6 +231,16 @@ async def test_duplicates_are_offered_and_merged(harness: Harness) -> None:
     assert "объединена с вашей (И-2026-0001)" in anna.last.text
     merged = await harness.app.db.read.initiatives.get(1)
     assert merged is not None and merged.supports == 1  # Boris's support moved over
+
+
+async def test_unpublished_initiatives_of_others_are_not_offered(harness: Harness) -> None:
+    anna = await harness.consented(harness.user("Анна"))
+    boris = await harness.consented(harness.user("Борис"))
+    await fill_form(anna, photos=0, location=None, title="Скамейки во дворе на Советской")
+    await anna.press("✅ Отправить")  # new, not public yet
+    await fill_form(boris, photos=0, location=None, title="Скамейку во дворе Советской")
+    replies = await boris.press("✅ Отправить")
+    assert not any("Похожие инициативы" in r.text for r in replies)
 
 
 async def test_the_same_draft_sent_twice_is_one_initiative(harness: Harness) -> None:

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
 from storage.db import Database, UnitOfWork
-from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.initiatives import PUBLIC, InitiativeRecord
 
 DIRECTIONS: dict[str, str] = {
     "improvement": N_("Improvement and greening"),
@@ -60,7 +60,7 @@ TOLD_AUTHOR = {
     "done": N_("Your initiative {number} «{title}» is done. Thank you for the idea!"),
 }
 COMMENT_FOR_AUTHOR = N_("The town hall about your initiative {number}: {comment}")
-MILESTONE = N_("Your initiative {number} now has {count} supporters.")
+MILESTONE = N_("Supporters of your initiative {number} so far: {count}.")
 MERGED = N_(
     "Your initiative {number} turned out to be the same as {other}; they are now one, "
     "and its supporters are counted there."
@@ -213,7 +213,9 @@ class InitiativeService:
                 draft.direction, draft.tos_id, initiative_id
             )
         assert record is not None
-        return Submitted(record, similar(record.title, others), already=False)
+        # Only what the author may see: public initiatives, or their own.
+        visible = [o for o in others if o.status in PUBLIC or o.author_id == author_id]
+        return Submitted(record, similar(record.title, visible), already=False)
 
     async def find(self, initiative_id: int) -> InitiativeRecord:
         record = await self._db.read.initiatives.get(initiative_id)
