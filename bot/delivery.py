@@ -21,6 +21,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -55,7 +56,8 @@ UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have 
 
 
 class Pacer:
-    """A token bucket for the overall rate and a minimum gap per chat."""
+    """The overall rate (evenly spaced slots, and never more than `rate` in any second) and
+    a minimum gap per chat."""
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class Pacer:
         self._chat_ready: dict[int, float] = {}
         self._global_until = 0.0
         self._recent_429: list[tuple[float, int]] = []
+        self._sent: deque[float] = deque(maxlen=max(1, int(rate)))
 
     def chat_ready_at(self, chat_id: int) -> float:
         return max(self._chat_ready.get(chat_id, 0.0), self._global_until)
@@ -79,22 +82,30 @@ class Pacer:
         while True:
             now = self._now()
             wait = max(self._next_slot - now, self.chat_ready_at(chat_id) - now)
+            if len(self._sent) == self._sent.maxlen:
+                wait = max(wait, self._sent[0] + 1.0 - now)  # a hard cap on any one second
             if wait <= 0:
                 break
             await self._sleep(wait)
         now = self._now()
-        self._next_slot = max(self._next_slot, now) + 1.0 / self.rate
+        # The next slot follows the planned one, not the moment the loop woke us: small
+        # lateness would otherwise add up to a few per cent below the rate.
+        self._next_slot = max(self._next_slot, now - 0.25 / self.rate) + 1.0 / self.rate
+        self._sent.append(now)
         self._chat_ready[chat_id] = now + (PRIVATE_GAP if chat_id > 0 else GROUP_GAP)
         if len(self._chat_ready) > 50_000:
             self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
 
     def flood_wait(self, chat_id: int, seconds: float) -> None:
-        """Telegram said 429: hold that chat; if several chats hear it at once, hold all."""
+        """Telegram said 429: hold that chat. When a good share of the last second's
+        requests, to several chats, heard it, the limit is global: hold everyone."""
         now = self._now()
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + seconds)
         self._recent_429 = [(t, c) for t, c in self._recent_429 if now - t < 1.0]
         self._recent_429.append((now, chat_id))
-        if len({c for _, c in self._recent_429}) >= 3:
+        requests = sum(1 for t in self._sent if now - t < 1.0)
+        chats = len({c for _, c in self._recent_429})
+        if chats >= 3 and len(self._recent_429) >= 0.2 * max(1, requests):
             self._global_until = max(self._global_until, now + seconds)
             log.warning("global flood wait of %.1f s", seconds)
 
@@ -197,13 +208,15 @@ class Sender:
         """Start sending what is due now; returns how many messages were started."""
         async with self._db.transaction() as uow:
             batch = await uow.outbox.due(self._clock.now(), limit=max(8, int(self.pacer.rate * 2)))
-            for message in batch:
-                await uow.outbox.mark_sending(message.id)
         # Chats that may go first: those whose own gap has passed.
         batch.sort(key=lambda m: self.pacer.chat_ready_at(m.chat_id))
         for message in batch:
             await self.pacer.acquire(message.chat_id)
             await self._slots.acquire()
+            # Marked only now, so `sending` means in flight (and /outbox says what is true);
+            # nothing else selects rows meanwhile: this loop is the only one.
+            async with self._db.transaction() as uow:
+                await uow.outbox.mark_sending(message.id)
             task = asyncio.create_task(self._deliver(message))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)

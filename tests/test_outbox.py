@@ -317,3 +317,42 @@ async def test_background_sender_delivers_and_stops_cleanly(harness: Harness) ->
     await harness.app.sender.stop()
     assert "в фоне" in texts(anna)
     assert await status_of(harness, anna.id) == ["sent"]
+
+
+async def test_pacer_keeps_the_rate_without_drifting_or_bursting() -> None:
+    from bot.delivery import Pacer
+
+    now = [1000.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds + 0.0007  # the loop always wakes a little late
+
+    pacer = Pacer(25, monotonic=lambda: now[0], sleep=sleep)
+    sent = []
+    for chat in range(1, 501):
+        await pacer.acquire(chat)
+        sent.append(now[0])
+    span = sent[-1] - sent[0]
+    assert 499 / 25 * 0.98 <= span <= 499 / 25 * 1.02  # late wake-ups do not add up
+    window = max(sum(1 for t in sent if s <= t < s + 1.0) for s in sent)
+    assert window <= 25
+
+
+async def test_sparse_429s_hold_a_chat_dense_ones_hold_everyone() -> None:
+    from bot.delivery import Pacer
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(25, monotonic=lambda: now[0], sleep=sleep)
+    for chat in range(1, 26):
+        await pacer.acquire(chat)
+    for chat in (3, 7, 11):  # three of twenty-five: ordinary per-chat limits
+        pacer.flood_wait(chat, 5)
+    assert pacer.chat_ready_at(3) >= now[0] + 4.9
+    assert pacer.chat_ready_at(30) < now[0] + 1
+    for chat in range(12, 20):  # most of the second's requests: the limit is global
+        pacer.flood_wait(chat, 5)
+    assert pacer.chat_ready_at(30) >= now[0] + 4.9
