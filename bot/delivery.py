@@ -84,7 +84,7 @@ class Pacer:
             wait = max(self._next_slot - now, self.chat_ready_at(chat_id) - now)
             if len(self._sent) == self._sent.maxlen:
                 wait = max(wait, self._sent[0] + 1.0 - now)  # a hard cap on any one second
-            if wait <= 0:
+            if wait <= 1e-6:  # clocks tick in microseconds: closer than that is now
                 break
             await self._sleep(wait)
         now = self._now()

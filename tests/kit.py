@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -418,8 +419,8 @@ class VirtualTime:
         return self.clock.now().timestamp()
 
     async def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.clock.advance(timedelta(seconds=seconds))
+        if seconds > 0:  # round up: a sleep never ends before its time
+            self.clock.advance(timedelta(microseconds=math.ceil(seconds * 1_000_000)))
             self.slept += seconds
         await asyncio.sleep(0)
 
