@@ -225,6 +225,10 @@ class Sender:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            # The database refused even the failure's record: the row stays `sending` and
+            # is sent again after the next start (at-least-once, never lost).
+            log.error("outbox delivery crashed", exc_info=task.exception())
 
     # -- one message ----------------------------------------------------------------------
 

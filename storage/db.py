@@ -144,8 +144,14 @@ class Database:
         if self._writer is None:
             return
         writer = self._writer
+
+        def fold() -> None:
+            # Read the pragma's row to the end: an unfinished statement on the writer would
+            # make the next COMMIT fail with "SQL statements in progress".
+            writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
         async with self._write_lock:
-            await asyncio.to_thread(writer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+            await asyncio.to_thread(fold)
 
     async def close(self) -> None:
         if self._lookup_conn is not None:

@@ -53,22 +53,41 @@ class WriterExecutor:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
+    # Every cursor is closed at once: a statement left unfinished on the writer makes the
+    # next COMMIT fail ("SQL statements in progress").
+
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
-        return row
+        cursor = self._conn.execute(sql, params)
+        try:
+            row: sqlite3.Row | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, params).fetchall()
+        cursor = self._conn.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        row = self._conn.execute(sql, params).fetchone()
+        row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        return self._conn.execute(sql, params).rowcount
+        cursor = self._conn.execute(sql, params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        return self._conn.execute(sql, params).lastrowid or 0
+        cursor = self._conn.execute(sql, params)
+        try:
+            return cursor.lastrowid or 0
+        finally:
+            cursor.close()
 
 
 class ReaderExecutor:
