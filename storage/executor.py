@@ -53,10 +53,10 @@ class WriterExecutor:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    # Every cursor is closed at once: a statement left unfinished on the writer makes the
-    # next COMMIT fail ("SQL statements in progress").
-
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        # The one read that can stop before the end of its rows: close the cursor at once,
+        # since a statement left unfinished on the writer makes the next COMMIT fail
+        # ("SQL statements in progress"). The others run to completion by themselves.
         cursor = self._conn.execute(sql, params)
         try:
             row: sqlite3.Row | None = cursor.fetchone()
@@ -65,29 +65,17 @@ class WriterExecutor:
             cursor.close()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        cursor = self._conn.execute(sql, params)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return self._conn.execute(sql, params).fetchall()
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = self._conn.execute(sql, params)
-        try:
-            return cursor.rowcount
-        finally:
-            cursor.close()
+        return self._conn.execute(sql, params).rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        cursor = self._conn.execute(sql, params)
-        try:
-            return cursor.lastrowid or 0
-        finally:
-            cursor.close()
+        return self._conn.execute(sql, params).lastrowid or 0
 
 
 class ReaderExecutor:
