@@ -57,6 +57,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import finish, peak_rss_mib  # noqa: E402
+
 TOKEN = "123456:TEST-token-for-the-fake-session-000"  # the token make_settings uses
 BOT_ID = 123456
 TEMPLATE = "Thank you! Your consent is recorded."
@@ -67,11 +69,6 @@ SEED_BATCH = 500
 PROGRESS_EVERY = 15.0
 RATE_TARGET = 0.95  # delivered / configured
 BURST_SLACK = 1  # a 1-second window may hold rate + 1 messages (both ends of a 1 s span)
-
-
-def peak_rss_mib() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cpu_seconds() -> float:
@@ -603,13 +600,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
         print(
             f"  sender / naive delivered rate: {snd['delivered_rate'] / nai['delivered_rate']:.2f}x"
         )
-    print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")
-    if problems:
-        print("\nPROBLEMS:")
-        for p in problems:
-            print(f"  {p}")
-        return 1
-    return 0
+    return finish(started, problems)
 
 
 def main(argv: list[str] | None = None) -> int:

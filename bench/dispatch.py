@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,16 +45,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import finish, peak_rss_mib  # noqa: E402
+
 TOKEN = "123456:TEST-token-for-the-fake-session-000"
 MARK = "[bench]"
 FIRST_USER_ID = 500_000
 WARMUP_USER_ID = 900_000
 OUR_CODE = tuple(str(ROOT / d) + os.sep for d in ("bot", "storage", "handlers"))
-
-
-def peak_rss_mib() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def script(n: int) -> list[str]:
@@ -667,13 +663,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         prof = run_worker(args, "full", 1, profile=True)
         print_profile(prof["profile"])
 
-    print(f"\ntotal bench time {time.perf_counter() - started:.1f}s")
-    if problems:
-        print("\nPROBLEMS:")
-        for p in problems:
-            print(f"  {p}")
-        return 1
-    return 0
+    return finish(started, problems)
 
 
 def main(argv: list[str] | None = None) -> int:
