@@ -191,6 +191,13 @@ class Database:
     def is_open(self) -> bool:
         return self._writer is not None
 
+    def single_statement(self) -> SingleStatement:
+        """The writer for exactly one statement, which SQLite makes its own transaction:
+        no BEGIN/COMMIT round, no hooks. For the FSM's one-row flush on every update."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return SingleStatement(self, self._writer)
+
     def transaction(self) -> Transaction:
         """One unit of work: everything inside commits together or not at all.
 
@@ -203,6 +210,21 @@ class Database:
         if self._writer is None:
             raise RuntimeError("database is not open")
         return Transaction(self, self._writer)
+
+
+class SingleStatement:
+    __slots__ = ("_db", "_writer")
+
+    def __init__(self, db: Database, writer: sqlite3.Connection) -> None:
+        self._db = db
+        self._writer = writer
+
+    async def __aenter__(self) -> Repositories:
+        await self._db._write_lock.acquire()
+        return Repositories(WriterExecutor(self._writer))
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._db._write_lock.release()
 
 
 class Transaction:

@@ -53,9 +53,21 @@ class SqliteStorage(BaseStorage):
 
     async def flush(self) -> None:
         """Commit the gathered writes now (the session calls this before each request)."""
-        if _pending.get():
-            async with self._db.transaction():
-                pass  # _write_pending runs first in every unit of work
+        pending = _pending.get()
+        if not pending:
+            return
+        if len(pending) == 1 and self._db.current_unit_of_work() is None:
+            # The usual case, a form step: one upsert is its own transaction.
+            skey, (user_id, state, data_json) = pending.popitem()
+            try:
+                async with self._db.single_statement() as writer:
+                    await writer.fsm.save(skey, user_id, state, data_json, self._clock.now())
+            except BaseException:
+                self._cache.pop(skey, None)  # the cache must not claim what was not saved
+                raise
+            return
+        async with self._db.transaction():
+            pass  # _write_pending runs first in every unit of work
 
     async def _write_pending(self, uow: UnitOfWork) -> None:
         pending = _pending.get()
