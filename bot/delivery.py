@@ -210,17 +210,21 @@ class Sender:
             batch = await uow.outbox.due(self._clock.now(), limit=max(8, int(self.pacer.rate * 2)))
         # Chats that may go first: those whose own gap has passed.
         batch.sort(key=lambda m: self.pacer.chat_ready_at(m.chat_id))
+        started = 0
         for message in batch:
             await self.pacer.acquire(message.chat_id)
-            await self._slots.acquire()
             # Marked only now, so `sending` means in flight (and /outbox says what is true);
-            # nothing else selects rows meanwhile: this loop is the only one.
+            # a row cancelled while it waited for its turn stays cancelled.
             async with self._db.transaction() as uow:
-                await uow.outbox.mark_sending(message.id)
+                taken = await uow.outbox.mark_sending(message.id)
+            if not taken:
+                continue
+            await self._slots.acquire()
+            started += 1
             task = asyncio.create_task(self._deliver(message))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        return len(batch)
+        return started or len(batch)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)

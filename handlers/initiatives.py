@@ -246,9 +246,9 @@ async def form_button(
         await _save(state, draft, InitiativeForm.preview)
         await show_preview(message, draft, settings, user)
     elif action == "send" and current == InitiativeForm.preview.state:
+        await _send(message, state, draft, user, role, initiatives)  # a refusal answers it
         await query.answer()
         await drop_buttons(message)
-        await _send(message, state, draft, user, role, initiatives)
     elif action == "edit" and current == InitiativeForm.preview.state:
         await query.answer()
         await drop_buttons(message)

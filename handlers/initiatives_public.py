@@ -143,7 +143,8 @@ async def by_number(
     """`/initiative <number>`: staff get the card with decisions, others the public card."""
     record = await initiatives.find_by_number(command.args or "")
     initiatives.require_access(user.id, record)
-    if role.is_staff:
+    staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
+    if role.is_staff and staff_place:  # never the author's data or the buttons elsewhere
         text, markup = await staff_card(record, initiatives, users, settings)
     else:
         text, markup = await public_card(record, user, initiatives, users)
@@ -166,6 +167,7 @@ async def support_button(
         await query.answer(_("Thank you for your support!"))
     elif callback_data.action == "unsupport":
         record = await initiatives.unsupport(user.id, callback_data.id)
+        initiatives.require_access(user.id, record)  # support may sit on a merged-into draft
         await query.answer(_("Your support is withdrawn."))
     else:
         record = await initiatives.find(callback_data.id)

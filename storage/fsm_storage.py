@@ -58,12 +58,16 @@ class SqliteStorage(BaseStorage):
             return
         if len(pending) == 1 and self._db.current_unit_of_work() is None:
             # The usual case, a form step: one upsert is its own transaction.
-            skey, (user_id, state, data_json) = pending.popitem()
+            skey, item = pending.popitem()
+            user_id, state, data_json = item
             try:
                 async with self._db.single_statement() as writer:
                     await writer.fsm.save(skey, user_id, state, data_json, self._clock.now())
+            except Exception:
+                pending.setdefault(skey, item)  # still this update's to save, as in _undo
+                raise
             except BaseException:
-                self._cache.pop(skey, None)  # the cache must not claim what was not saved
+                self._cache.pop(skey, None)  # cancelled: the cache must not claim it
                 raise
             return
         async with self._db.transaction():

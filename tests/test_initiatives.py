@@ -249,3 +249,17 @@ async def test_the_same_draft_sent_twice_is_one_initiative(harness: Harness) -> 
     first = await harness.app.initiatives.submit(anna.id, draft)
     again = await harness.app.initiatives.submit(anna.id, draft)
     assert again.already and again.initiative.id == first.initiative.id
+
+
+async def test_staff_card_never_goes_to_an_ordinary_group(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        anna = await h.consented(h.user("Анна", username="anna"))
+        await fill_form(anna, photos=0, location=None)
+        await anna.press("✅ Отправить")
+        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        [card] = await h.in_group(maria, -100777).send("/initiative И-2026-0001")
+        assert "anna" not in card.text and "Автор" not in card.text  # the public card
+        assert "✅ Принять" not in card.flat_buttons
+        [staff] = await h.in_group(maria, STAFF_CHAT).send("/initiative И-2026-0001")
+        assert "Автор: Анна (@anna)" in staff.text

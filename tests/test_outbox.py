@@ -356,3 +356,17 @@ async def test_sparse_429s_hold_a_chat_dense_ones_hold_everyone() -> None:
     for chat in range(12, 20):  # most of the second's requests: the limit is global
         pacer.flood_wait(chat, 5)
     assert pacer.chat_ready_at(30) >= now[0] + 4.9
+
+
+async def test_a_row_cancelled_while_waiting_is_not_taken(harness: Harness) -> None:
+    await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    broadcast_id = await harness.app.broadcasts.start(
+        ADMIN_ID, Audience.STAFF, "Thank you! Your consent is recorded."
+    )
+    async with harness.app.db.transaction() as uow:
+        [row] = await uow.outbox.due(harness.clock.now(), 10)  # the sender picked it...
+    await harness.app.broadcasts.cancel(ADMIN_ID, broadcast_id)  # ...staff cancel meanwhile
+    async with harness.app.db.transaction() as uow:
+        assert not await uow.outbox.mark_sending(row.id)
+    await harness.deliver()
+    assert (await harness.app.db.read.outbox.get(row.id)).status == "cancelled"  # type: ignore[union-attr]

@@ -133,10 +133,14 @@ class OutboxRepository:
         )
         return from_db(value)
 
-    async def mark_sending(self, message_id: int) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-            (message_id,),
+    async def mark_sending(self, message_id: int) -> bool:
+        """Take a pending row for sending; False if it changed meanwhile (e.g. cancelled)."""
+        return bool(
+            await self._db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                (message_id,),
+            )
         )
 
     async def part_sent(self, message_id: int, parts_sent: int) -> None:
