@@ -16,7 +16,7 @@ from bot.services.staff import Role
 from bot.services.users import UserService
 from handlers.filters import PrivateChat, TextIs, label_variants, normalize_label
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
-from handlers.render import drop_buttons
+from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -117,14 +117,15 @@ async def lang_pressed(
     role: Role,
     state: FSMContext,
 ) -> None:
-    if callback_data.code not in LANGUAGES or not isinstance(query.message, Message):
+    if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
+    message = button_message(query)
     await query.answer()
     if await state.get_state() == LangForm.choosing.state:
         await state.clear()  # and only this step: a form opened since stays open
-    await drop_buttons(query.message)
-    await _switch(query.message, user, callback_data.code, users, i18n, role)
+    await drop_buttons(message)
+    await _switch(message, user, callback_data.code, users, i18n, role)
 
 
 @router.message(StateFilter(LangForm.choosing))

@@ -27,7 +27,7 @@ from bot.settings import Settings
 from handlers.deeplinks import act_on_payload
 from handlers.filters import PrivateChat, TextIs
 from handlers.menu import MENU_PRIVACY, main_menu
-from handlers.render import drop_buttons, escape
+from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -182,10 +182,7 @@ async def consent_button(
     staff: StaffService,
     i18n: I18n,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    message = button_message(query)
     action = callback_data.action
     if action == "yes":
         await query.answer()

@@ -120,3 +120,13 @@ class HasArgs(Filter):
 
     async def __call__(self, message: Message, command: CommandObject | None = None) -> bool:
         return bool(command is not None and command.args) == self.wanted
+
+
+class ButtonOnMessage(Filter):
+    """A button whose message the bot can still edit (Telegram hides messages older than
+    48 hours as "inaccessible"). Every feature router has it, so handlers may rely on
+    `query.message` (see render.button_message); other presses reach the fallback, which
+    says the button is out of date."""
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        return isinstance(query.message, Message)

@@ -23,7 +23,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace, label_variants, normalize_label
 from handlers.initiative_cards import DecideCD, number_of, staff_card
-from handlers.render import drop_buttons
+from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -73,10 +73,7 @@ async def decide_button(
     users: UserService,
     settings: Settings,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    message = button_message(query)
     staff.require_staff(user.id)  # whatever the button says, at the moment it is pressed
     record = await initiatives.find(callback_data.id)
     number = number_of(record)

@@ -39,7 +39,7 @@ from handlers.initiative_cards import (
 )
 from handlers.initiatives_public import SupportCD
 from handlers.menu import MENU_PROPOSE, main_menu
-from handlers.render import drop_buttons, escape
+from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -214,13 +214,9 @@ async def form_button(
     settings: Settings,
     initiatives: InitiativeService,
 ) -> None:
-    message = query.message
+    message = button_message(query)
     current = await state.get_state()
-    if (
-        not isinstance(message, Message)
-        or current is None
-        or not current.startswith("InitiativeForm:")
-    ):
+    if current is None or not current.startswith("InitiativeForm:"):
         await query.answer(_("This form is already sent or closed."), show_alert=True)
         return
     draft = await _draft(state)

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
-from handlers.render import escape
+from handlers.render import button_message, escape
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.users import UserRecord
@@ -100,11 +100,8 @@ async def list_page(
     query: CallbackQuery, callback_data: ListCD, initiatives: InitiativeService
 ) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        text, markup = await list_view(
-            initiatives, max(0, callback_data.page), callback_data.direction
-        )
-        await query.message.edit_text(text, reply_markup=markup)
+    text, markup = await list_view(initiatives, max(0, callback_data.page), callback_data.direction)
+    await button_message(query).edit_text(text, reply_markup=markup)
 
 
 async def public_card(
@@ -159,9 +156,7 @@ async def support_button(
     initiatives: InitiativeService,
     users: UserService,
 ) -> None:
-    if not isinstance(query.message, Message):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    message = button_message(query)
     if callback_data.action == "support":
         record = await initiatives.support(user.id, callback_data.id)
         await query.answer(_("Thank you for your support!"))
@@ -174,11 +169,11 @@ async def support_button(
         initiatives.require_access(user.id, record)
         await query.answer()
         text, markup = await public_card(record, user, initiatives, users)
-        await query.message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=markup)
         return
     # The button sat on a card (or on the "similar initiatives" offer): show the card now.
     text, markup = await public_card(record, user, initiatives, users)
-    await query.message.edit_text(text, reply_markup=markup)
+    await message.edit_text(text, reply_markup=markup)
 
 
 @router.message(Command("my"), PrivateChat())

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import ngettext
 from bot.services.broadcasts import BroadcastService, OutboxService, Progress
 from bot.settings import Settings
 from handlers.filters import StaffPlace
-from handlers.render import escape, person
+from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -132,9 +132,7 @@ async def outbox_button(
     broadcasts: BroadcastService,
     settings: Settings,
 ) -> None:
-    if not isinstance(query.message, Message):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    message = button_message(query)
     if callback_data.action == "cancel":
         cancelled = await broadcasts.cancel(user.id, callback_data.broadcast_id)
         await query.answer(
@@ -147,5 +145,5 @@ async def outbox_button(
     else:
         await query.answer()
     text, markup = await render(user, outbox, broadcasts, settings)
-    if text != query.message.html_text or markup != query.message.reply_markup:
-        await query.message.edit_text(text, reply_markup=markup)
+    if text != message.html_text or markup != message.reply_markup:
+        await message.edit_text(text, reply_markup=markup)

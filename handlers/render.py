@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
 
@@ -33,3 +35,8 @@ async def drop_buttons(message: Message) -> None:
     except TelegramBadRequest as error:
         if "message is not modified" not in str(error):
             raise
+
+
+def button_message(query: CallbackQuery) -> Message:
+    """The message a pressed button sits on; ButtonOnMessage let only such presses in."""
+    return cast(Message, query.message)

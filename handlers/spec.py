@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.middlewares.consent import ConsentGate
-from handlers.filters import OutsideForms, is_command
+from handlers.filters import ButtonOnMessage, OutsideForms, is_command
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
@@ -91,6 +91,8 @@ class RouterSpec:
         self, name: str, handlers: list[Registration], gate_messages: bool = True
     ) -> Router:
         router = Router(name=name)
+        if self.forms or self.callbacks:  # a feature (not the fallback, which takes the rest)
+            router.callback_query.filter(ButtonOnMessage())
         if self.needs_consent:
             if gate_messages:
                 router.message.middleware(ConsentGate())

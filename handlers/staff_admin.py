@@ -29,7 +29,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.menu import MENU_STAFF
-from handlers.render import person
+from handlers.render import button_message, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -119,10 +119,7 @@ async def staff_button(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    message = button_message(query)
     action = callback_data.action
     if action == "add":
         await staff.list_staff(user.id)  # the role is checked now, not when the list was drawn

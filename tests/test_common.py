@@ -211,3 +211,29 @@ async def test_form_state_is_saved_before_the_bot_replies(harness: Harness) -> N
     harness.session.on_request.append(inspect)
     await anna.send("/lang")
     assert seen == [["LangForm:choosing"]]
+
+
+async def test_a_button_on_a_message_telegram_no_longer_shows(harness: Harness) -> None:
+    """Messages older than 48 hours come as "inaccessible": every button on them is stale."""
+    from aiogram.types import CallbackQuery, InaccessibleMessage, Update
+
+    anna = await harness.consented(harness.user())
+    for data in ("l1:en", "s1:add:0", "c1:withdraw"):
+        query = CallbackQuery(
+            id="old",
+            from_user=anna.user,
+            chat_instance="ci",
+            message=InaccessibleMessage(chat=anna.chat, message_id=1, date=0),
+            data=data,
+        )
+        # Mounted, as polling delivers them: unmounted, aiogram would re-parse the update and
+        # read the old message as an ordinary one.
+        bot = harness.app.bot
+        update = Update(update_id=next(harness.update_ids), callback_query=query.as_(bot))
+        await harness.feed(update.as_(bot))
+        assert anna.last_answer == {
+            "text": "Эта кнопка устарела. Откройте меню ещё раз.",
+            "show_alert": True,
+        }
+    record = await harness.app.db.read.users.get(anna.id)
+    assert record is not None and record.has_consent and record.locale is None
