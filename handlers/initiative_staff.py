@@ -48,6 +48,15 @@ def _prompt_markup(message: Message) -> ForceReply | None:
     return ForceReply(selective=True) if message.chat.type != "private" else None
 
 
+async def _ask(
+    message: Message, state: FSMContext, step: State, initiative_id: int, question: str
+) -> None:
+    """Open a one-question step about an initiative (a reason, a comment, a number)."""
+    await state.set_state(step)
+    await state.set_data({"id": initiative_id})
+    await message.answer(question, reply_markup=_prompt_markup(message))
+
+
 async def _refresh(
     message: Message,
     initiative_id: int,
@@ -81,12 +90,10 @@ async def decide_button(
         check_transition(record, callback_data.status)  # before asking for a reason or photos
     if callback_data.action == "to" and callback_data.status == "rejected":
         await query.answer()
-        await state.set_state(DecisionForm.reason)
-        await state.set_data({"id": record.id})
-        await message.answer(
+        await _ask(
+            message, state, DecisionForm.reason, record.id,
             _("Why is {number} rejected? The author will read this reason.").format(number=number),
-            reply_markup=_prompt_markup(message),
-        )
+        )  # fmt: skip
     elif callback_data.action == "to" and callback_data.status == "done":
         await query.answer()
         await state.set_state(DecisionForm.after_photos)
@@ -128,20 +135,16 @@ async def decide_button(
         await _refresh(message, record.id, initiatives, users, settings)
     elif callback_data.action == "comment":
         await query.answer()
-        await state.set_state(DecisionForm.comment)
-        await state.set_data({"id": record.id})
-        await message.answer(
+        await _ask(
+            message, state, DecisionForm.comment, record.id,
             _("Write the comment for the author of {number}:").format(number=number),
-            reply_markup=_prompt_markup(message),
-        )
+        )  # fmt: skip
     elif callback_data.action == "merge":
         await query.answer()
-        await state.set_state(DecisionForm.merge_into)
-        await state.set_data({"id": record.id})
-        await message.answer(
+        await _ask(
+            message, state, DecisionForm.merge_into, record.id,
             _("{number} duplicates which initiative? Send its number.").format(number=number),
-            reply_markup=_prompt_markup(message),
-        )
+        )  # fmt: skip
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 
