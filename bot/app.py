@@ -30,6 +30,7 @@ from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
+from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -59,6 +60,7 @@ class App:
     staff: StaffService
     broadcasts: BroadcastService
     initiatives: InitiativeService
+    registry: RegistryService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -155,6 +157,7 @@ async def _assemble(
     broadcasts = BroadcastService(db, clock, staff)
     initiatives = InitiativeService(db, clock, staff, settings.staff_chat_id)
     outbox = OutboxService(db, staff)
+    registry = RegistryService(db, clock, staff)
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
@@ -170,6 +173,7 @@ async def _assemble(
         broadcasts=broadcasts,
         outbox=outbox,
         initiatives=initiatives,
+        registry=registry,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -196,6 +200,7 @@ async def _assemble(
         staff=staff,
         broadcasts=broadcasts,
         initiatives=initiatives,
+        registry=registry,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,

@@ -9,6 +9,7 @@ from storage.repositories.fsm import FsmRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.registry import RegistryRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.users import UserRepository
 
@@ -28,6 +29,10 @@ class Repositories:
     @cached_property
     def initiatives(self) -> InitiativeRepository:
         return InitiativeRepository(self.executor)
+
+    @cached_property
+    def registry(self) -> RegistryRepository:
+        return RegistryRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:
