@@ -157,7 +157,11 @@ async def _assemble(
     broadcasts = BroadcastService(db, clock, staff)
     initiatives = InitiativeService(db, clock, staff, settings.staff_chat_id)
     outbox = OutboxService(db, staff)
-    registry = RegistryService(db, clock, staff)
+    registry = RegistryService(
+        db, clock, staff, broadcasts,
+        population=settings.municipality_population,
+        announcements_per_week=settings.tos_announcements_per_week,
+    )  # fmt: skip
     i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     event_reminders: Annotated[tuple[timedelta, ...], NoDecode] = parse_offsets("1d,2h")
     broadcast_rate: float = Field(default=25.0, gt=0, le=30)
     staff_sees_personal_data: bool = True
+    # How many announcements a TOS chair may send to the TOS's members in seven days.
+    tos_announcements_per_week: int = Field(default=2, ge=0, le=50)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     # Where a shared location may be (a box around the town); unset: anywhere.

@@ -11,10 +11,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import commands_for
+from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
-from handlers.filters import PrivateChat, TextIs, label_variants, normalize_label
+from handlers.filters import PrivateChat, TextIs
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec

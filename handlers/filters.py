@@ -9,6 +9,7 @@ from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
+from bot.i18n import label_variants, normalize_label
 from bot.services.staff import Role
 from bot.settings import Settings
 
@@ -63,23 +64,6 @@ class IsCommand(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return is_command(message)
-
-
-def normalize_label(text: str) -> str:
-    """Letters and digits only, lower case, so a typed label matches its button."""
-    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.casefold())
-    return " ".join(kept.split())
-
-
-def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
-    """A label as it reads in every language, for matching typed text to a button.
-
-    A catalog entry may hold several comma-separated words (a list of synonyms such as
-    "yes, agree"), so that what people type is vocabulary in locales/, not in code.
-    """
-    variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
-    words = {part for v in variants for part in (v, *v.split(","))}
-    return frozenset(w for w in map(normalize_label, words) if w)
 
 
 class TextIs(Filter):

@@ -16,12 +16,13 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.initiatives import MAX_PHOTOS, STATUSES, InitiativeService, check_transition
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
-from handlers.filters import AddressedToBot, StaffPlace, label_variants, normalize_label
+from handlers.filters import AddressedToBot, StaffPlace
 from handlers.initiative_cards import DecideCD, number_of, staff_card
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec

@@ -17,6 +17,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
     DIRECTIONS,
@@ -30,7 +31,7 @@ from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
-from handlers.filters import HasArgs, PrivateChat, TextIs, label_variants, normalize_label
+from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.initiative_cards import (
     card_text,
     number_of,

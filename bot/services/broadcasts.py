@@ -57,10 +57,22 @@ class BroadcastService:
         in the audience; returns the broadcast's id for progress and cancelling."""
         self._staff.require_staff(actor_id)
         recipients = await self._recipients(audience)
+        return await self.start_for(audience.value, recipients, template, args, actor_id)
+
+    async def start_for(
+        self,
+        audience: str,
+        recipients: list[int],
+        template: str,
+        args: dict[str, Any] | None,
+        actor_id: int,
+    ) -> int:
+        """Queue a broadcast to the given people; the caller has checked who may send it
+        (staff for the town, a chair for their TOS's members)."""
         now = self._clock.now()
         async with self._db.transaction() as uow:
             broadcast_id = await uow.outbox.create_broadcast(
-                audience.value, template, args or {}, actor_id, now
+                audience, template, args or {}, actor_id, now
             )
         for first in range(0, len(recipients), BATCH):
             async with self._db.transaction() as uow:

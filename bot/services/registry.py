@@ -1,18 +1,231 @@
-"""The registry: TOS and organisations, who leads them, who belongs to a TOS."""
+"""The registry: TOS and organisations, who leads them, who belongs to a TOS.
+
+Staff keep the registry (add, edit, deactivate, import, invite chairs and representatives);
+residents find their TOS by street or location and join it; a chair announces to members.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
 from bot.clock import Clock
-from bot.services.staff import StaffService
+from bot.services.broadcasts import BroadcastService
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.staff import INVITE_PREFIX, StaffService
+from bot.services.territory import Area, best_score, distance_m, is_match
 from storage.db import Database
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 
+JOIN_PREFIX = "tos_"
+ROLE_INVITE_TTL = timedelta(days=14)
+ROLE_KINDS = {"chair": "tos", "deputy": "tos", "rep": "org"}  # invite kind -> body kind
+ANNOUNCE_WINDOW = timedelta(days=7)
+ANNOUNCE_MAX = 3000
+SEARCH_LIMIT = 6
+
+ORG_KINDS = {
+    "ngo": N_("NGO"),
+    "group": N_("initiative group"),
+    "other": N_("other organisation"),
+}
+# What staff may type or put in a file for the kind (any language, any case).
+ORG_KIND_WORDS = {
+    "ngo": ("ngo", "нко", "со нко", "сонко", "общественная организация", "npo"),
+    "group": ("group", "initiative group", "инициативная группа", "группа"),
+    "other": ("other", "другое", "иное", "прочее"),
+}
+ROLE_NAMES = {
+    "chair": N_("TOS chair"),
+    "deputy": N_("deputy chair"),
+    "rep": N_("representative"),
+}
+TOS_FIELDS = {
+    "name": N_("Name"),
+    "territory": N_("Territory"),
+    "residents": N_("Residents covered"),
+    "registered_on": N_("Registration date"),
+    "area": N_("Centre and radius"),
+    "contacts": N_("Contacts for staff"),
+    "public_contact": N_("Public contact"),
+    "description": N_("Description"),
+}
+ORG_FIELDS = {
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "description": N_("Description"),
+    "contacts": N_("Contacts"),
+}
+CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change on their card
+
+ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
+ROLE_GIVEN = N_("You are now the {role} of «{body}». Send /tos to see its card.")
+ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
+ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
+
+# -- parsing what staff type or import ---------------------------------------------------
+
+DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _text(value: str, low: int, high: int, message: str) -> str:
+    value = " ".join(value.split()) if "\n" not in value else value.strip()
+    if not low <= len(value) <= high:
+        raise DomainError(message, low=low, high=high)
+    return value
+
+
+def parse_name(value: str) -> str:
+    return _text(value, 2, 150, N_("The name must be {low} to {high} characters long."))
+
+
+def parse_territory(value: str) -> tuple[str, ...]:
+    lines = [" ".join(line.split()) for line in re.split(r"[\n;]", value)]
+    lines = [line for line in lines if line]
+    if not lines or len(lines) > 300 or any(len(line) > 200 for line in lines):
+        raise DomainError(
+            N_(
+                "List the streets and houses, one per line or separated by «;» "
+                "(e.g. «ул. Ленина, 1–15; пер. Садовый»): up to 300 lines of 200 characters."
+            )
+        )
+    return tuple(lines)
+
+
+def parse_residents(value: str) -> int:
+    digits = value.replace(" ", "").replace("\u00a0", "")
+    if not digits.isdigit() or int(digits) > 1_000_000:
+        raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
+    return int(digits)
+
+
+def parse_date(value: str, today: date) -> date:
+    value = value.strip()
+    found = DATE_RE.fullmatch(value)
+    try:
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(N_("Write the date as DD.MM.YYYY, e.g. 15.03.2019.")) from None
+    if parsed > today or parsed.year < 1990:
+        raise DomainError(N_("The registration date cannot be in the future."))
+    return parsed
+
+
+def parse_area(value: str) -> tuple[float, float, int]:
+    """«54.64, 83.30, 400»: the centre's latitude and longitude and a radius in metres."""
+    numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(value.replace(", ", " "))]
+    if len(numbers) != 3 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        raise DomainError(
+            N_(
+                "Send the centre and radius as «latitude longitude metres», e.g. "
+                "«54.6401 83.3062 400», or share a location."
+            )
+        )
+    radius = int(numbers[2])
+    if not 10 <= radius <= 20_000:
+        raise DomainError(N_("The radius must be 10 to 20000 metres."))
+    return numbers[0], numbers[1], radius
+
+
+def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:
+    points = []
+    for part in value.split(";"):
+        numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(part.replace(", ", " "))]
+        if not numbers:
+            continue
+        if len(numbers) != 2 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+            raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
+        points.append((numbers[0], numbers[1]))
+    if len(points) < 3:
+        raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
+    return tuple(points)
+
+
+def parse_kind(value: str) -> str:
+    typed = " ".join(value.lower().split())
+    for kind, words in ORG_KIND_WORDS.items():
+        if typed in words:
+            return kind
+    raise DomainError(N_("The kind is one of: NGO, initiative group, other."))
+
+
+def parse_contact(value: str) -> str:
+    return _text(value, 3, 300, N_("Contacts must be {low} to {high} characters long."))
+
+
+def parse_description(value: str) -> str:
+    return _text(value, 3, 1000, N_("The description must be {low} to {high} characters long."))
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    tos: int
+    residents: int
+    population: int | None
+    organisations: int
+
+    @property
+    def percent(self) -> float | None:
+        if not self.population:
+            return None
+        return round(100 * self.residents / self.population, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleInvite:
+    payload: str
+    expires_at: datetime
+    body_name: str
+    role: str
+    uses_left: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    role: str
+    body_kind: str
+    body_id: int
+    body_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TosView:
+    """A TOS's card for one viewer."""
+
+    tos: TosRecord
+    is_member: bool
+    leads: str | None  # the viewer's role in it: chair | deputy | None
+    chair_contact: str | None
+    initiatives: list[tuple[str, str]]  # (number, title) of public initiatives
+
 
 class RegistryService:
-    def __init__(self, db: Database, clock: Clock, staff: StaffService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        broadcasts: BroadcastService,
+        *,
+        population: int | None = None,
+        announcements_per_week: int = 2,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._staff = staff
+        self._broadcasts = broadcasts
+        self.population = population
+        self.announcements_per_week = announcements_per_week
+
+    # -- reads for everyone -------------------------------------------------------------------
 
     async def roles_of(self, user_id: int) -> list[BodyRole]:
         """The person's roles in active bodies: TOS chair or deputy, organisation rep."""
@@ -30,3 +243,348 @@ class RegistryService:
 
     async def get_org(self, org_id: int) -> OrgRecord | None:
         return await self._db.read.registry.get_org(org_id)
+
+    async def active_tos(self, tos_id: int) -> TosRecord:
+        tos = await self.get_tos(tos_id)
+        if tos is None or not tos.active:
+            raise DomainError(N_("This TOS is not in the registry any more."))
+        return tos
+
+    async def find_by_street(self, text: str) -> list[TosRecord]:
+        """TOS whose territory has a street like the typed one, best first."""
+        scored = []
+        for tos in await self._db.read.registry.all_tos(active_only=True):
+            score = best_score(text, (tos.name, *tos.territory))
+            if is_match(score):
+                scored.append((score, tos))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].name.lower()))
+        return [tos for _, tos in scored[:SEARCH_LIMIT]]
+
+    async def find_by_location(self, latitude: float, longitude: float) -> TosRecord | None:
+        """The nearest TOS whose territory contains the point."""
+        best: tuple[float, TosRecord] | None = None
+        for tos in await self._db.read.registry.all_tos(active_only=True):
+            area = Area(tos.latitude, tos.longitude, tos.radius_m, tos.polygon)
+            if not area.contains(latitude, longitude):
+                continue
+            centre = area.centre()
+            distance = distance_m(latitude, longitude, *centre) if centre else 0.0
+            if best is None or distance < best[0]:
+                best = (distance, tos)
+        return None if best is None else best[1]
+
+    async def view(self, user_id: int, tos_id: int) -> TosView:
+        tos = await self.active_tos(tos_id)
+        read = self._db.read.registry
+        leads = next(
+            (r.role for r in await read.roles_of(user_id) if r.body_kind == "tos"
+             and r.body_id == tos_id),
+            None,
+        )  # fmt: skip
+        initiatives = await self._db.read.initiatives.public_of_tos(tos_id, limit=5)
+        return TosView(
+            tos=tos,
+            is_member=tos_id in await read.memberships(user_id),
+            leads=leads,
+            chair_contact=tos.public_contact,
+            initiatives=[(f"И-{i.year}-{i.seq:04d}", i.title) for i in initiatives],
+        )
+
+    # -- residents: joining -------------------------------------------------------------------
+
+    async def join(self, user_id: int, tos_id: int) -> TosRecord:
+        async with self._db.transaction() as uow:
+            tos = await uow.registry.get_tos(tos_id)
+            if tos is None or not tos.active:
+                raise DomainError(N_("This TOS is not in the registry any more."))
+            if not await uow.registry.join(tos_id, user_id, self._clock.now()):
+                raise DomainError(N_("You are already a member of «{name}»."), name=tos.name)
+        return tos
+
+    async def leave(self, user_id: int, tos_id: int) -> TosRecord:
+        async with self._db.transaction() as uow:
+            tos = await uow.registry.get_tos(tos_id)
+            left = await uow.registry.leave(tos_id, user_id)
+        if tos is None or not left:
+            raise DomainError(N_("You are not a member of this TOS."))
+        return tos
+
+    async def join_by_token(self, user_id: int, payload: str) -> TosRecord:
+        tos = await self._db.lookup.registry.tos_by_join_token(payload.removeprefix(JOIN_PREFIX))
+        if tos is None or not tos.active:
+            raise DomainError(N_("This poster's link no longer works. Send /tos to find your TOS."))
+        return await self.join(user_id, tos.id)
+
+    def join_payload(self, tos: TosRecord) -> str:
+        return JOIN_PREFIX + tos.join_token
+
+    # -- staff: the registry ------------------------------------------------------------------
+
+    async def coverage(self) -> Coverage:
+        read = self._db.read.registry
+        count, residents = await read.coverage()
+        return Coverage(count, residents, self.population, await read.org_count())
+
+    async def list_tos(self, actor_id: int) -> list[TosRecord]:
+        self._staff.require_staff(actor_id)
+        return await self._db.read.registry.all_tos()
+
+    async def list_orgs(self, actor_id: int) -> list[OrgRecord]:
+        self._staff.require_staff(actor_id)
+        return await self._db.read.registry.all_orgs()
+
+    async def people(self, actor_id: int, body_kind: str, body_id: int) -> list[BodyRole]:
+        self._staff.require_staff(actor_id)
+        return await self._db.read.registry.people_of(body_kind, body_id)
+
+    async def add_tos(self, actor_id: int, name: str) -> TosRecord:
+        self._staff.require_staff(actor_id)
+        name = parse_name(name)
+        async with self._db.transaction() as uow:
+            if await uow.registry.tos_by_name(name) is not None:
+                raise DomainError(N_("«{name}» is already in the registry."), name=name)
+            tos_id = await uow.registry.add_tos(
+                {"name": name}, secrets.token_urlsafe(12), self._clock.now()
+            )
+            tos = await uow.registry.get_tos(tos_id)
+        assert tos is not None
+        return tos
+
+    async def add_org(self, actor_id: int, name: str) -> OrgRecord:
+        self._staff.require_staff(actor_id)
+        name = parse_name(name)
+        async with self._db.transaction() as uow:
+            if await uow.registry.org_by_name(name) is not None:
+                raise DomainError(N_("«{name}» is already in the registry."), name=name)
+            org_id = await uow.registry.add_org({"name": name}, self._clock.now())
+            org = await uow.registry.get_org(org_id)
+        assert org is not None
+        return org
+
+    def parse_tos_field(self, field: str, value: str) -> dict[str, Any]:
+        """A typed answer for one field of a TOS card -> the columns it sets."""
+        if field == "name":
+            return {"name": parse_name(value)}
+        if field == "territory":
+            return {"territory": parse_territory(value)}
+        if field == "residents":
+            return {"residents": parse_residents(value)}
+        if field == "registered_on":
+            return {"registered_on": parse_date(value, self._clock.now().date())}
+        if field == "area":
+            lat, lon, radius = parse_area(value)
+            return {"latitude": lat, "longitude": lon, "radius_m": radius}
+        if field in ("contacts", "public_contact"):
+            return {field: parse_contact(value)}
+        if field == "description":
+            return {"description": parse_description(value)}
+        raise DomainError(N_("This button is out of date."))
+
+    def parse_org_field(self, field: str, value: str) -> dict[str, Any]:
+        if field == "name":
+            return {"name": parse_name(value)}
+        if field == "kind":
+            return {"kind": parse_kind(value)}
+        if field == "contacts":
+            return {"contacts": parse_contact(value)}
+        if field == "description":
+            return {"description": parse_description(value)}
+        raise DomainError(N_("This button is out of date."))
+
+    async def _may_edit_tos(self, actor_id: int, tos_id: int, fields: set[str]) -> None:
+        if self._staff.role_of(actor_id).is_staff:
+            return
+        chair = await self._db.lookup.registry.chair_of(tos_id)
+        if chair == actor_id and fields <= set(CHAIR_FIELDS):
+            return
+        raise NotAllowed(N_("Only the town hall's staff and the TOS chair can change this card."))
+
+    async def update_tos(self, actor_id: int, tos_id: int, values: dict[str, Any]) -> TosRecord:
+        await self._may_edit_tos(actor_id, tos_id, set(values))
+        async with self._db.transaction() as uow:
+            if "name" in values:
+                other = await uow.registry.tos_by_name(values["name"])
+                if other is not None and other.id != tos_id:
+                    raise DomainError(N_("«{name}» is already in the registry."), name=other.name)
+            if not await uow.registry.update_tos(tos_id, values, self._clock.now()):
+                raise DomainError(N_("This TOS is not in the registry any more."))
+            tos = await uow.registry.get_tos(tos_id)
+        assert tos is not None
+        return tos
+
+    async def update_org(self, actor_id: int, org_id: int, values: dict[str, Any]) -> OrgRecord:
+        self._staff.require_staff(actor_id)
+        async with self._db.transaction() as uow:
+            if "name" in values:
+                other = await uow.registry.org_by_name(values["name"])
+                if other is not None and other.id != org_id:
+                    raise DomainError(N_("«{name}» is already in the registry."), name=other.name)
+            if not await uow.registry.update_org(org_id, values, self._clock.now()):
+                raise DomainError(N_("This organisation is not in the registry any more."))
+            org = await uow.registry.get_org(org_id)
+        assert org is not None
+        return org
+
+    async def set_active(self, actor_id: int, body_kind: str, body_id: int, active: bool) -> None:
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            if body_kind == "tos":
+                await uow.registry.update_tos(body_id, {"active": active}, now)
+            else:
+                await uow.registry.update_org(body_id, {"active": active}, now)
+
+    # -- roles by invite ------------------------------------------------------------------------
+
+    async def create_invite(
+        self, actor_id: int, role: str, body_id: int, *, several: bool = False
+    ) -> RoleInvite:
+        """A deep link that gives a role in a body to whoever opens it: once, or (for
+        deputies and representatives, when staff say so) to several people until it expires."""
+        self._staff.require_staff(actor_id)
+        body_kind = ROLE_KINDS.get(role)
+        if body_kind is None:
+            raise DomainError(N_("This button is out of date."))
+        body = await (self.get_tos(body_id) if body_kind == "tos" else self.get_org(body_id))
+        if body is None or not body.active:
+            raise DomainError(N_("This TOS or organisation is not in the registry any more."))
+        now = self._clock.now()
+        token = secrets.token_urlsafe(18)
+        uses = None if several and role != "chair" else 1
+        async with self._db.transaction() as uow:
+            await uow.invites.create(
+                token, role, target_id=body_id, created_by=actor_id, now=now,
+                expires_at=now + ROLE_INVITE_TTL, uses_left=uses,
+            )  # fmt: skip
+        return RoleInvite(INVITE_PREFIX + token, now + ROLE_INVITE_TTL, body.name, role, uses)
+
+    async def invite_kind(self, payload: str) -> str | None:
+        if not payload.startswith(INVITE_PREFIX):
+            return None
+        invite = await self._db.lookup.invites.get(payload.removeprefix(INVITE_PREFIX))
+        return None if invite is None else invite.kind
+
+    async def redeem(self, user_id: int, payload: str) -> Redeemed:
+        token = payload.removeprefix(INVITE_PREFIX)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            invite = await uow.invites.get(token)
+            if invite is None or invite.kind not in ROLE_KINDS or invite.target_id is None:
+                raise DomainError(N_("This link is not valid. Please ask for a new one."))
+            expired = invite.revoked_at is not None or invite.expires_at <= now
+            # An invite speaks for the staff member who made it only while they are staff.
+            if expired or not self._staff.role_of(invite.created_by).is_staff:
+                raise DomainError(N_("This link has expired. Please ask for a new one."))
+            body_kind = ROLE_KINDS[invite.kind]
+            body_id = invite.target_id
+            body = await (
+                uow.registry.get_tos(body_id) if body_kind == "tos"
+                else uow.registry.get_org(body_id)
+            )  # fmt: skip
+            if body is None or not body.active:
+                raise DomainError(N_("This TOS or organisation is not in the registry any more."))
+            held = next(
+                (r.role for r in await uow.registry.people_of(body_kind, body_id)
+                 if r.user_id == user_id),
+                None,
+            )  # fmt: skip
+            if held == invite.kind:
+                raise DomainError(
+                    N_("You already are the {role} of «{body}»."),
+                    role={"t": ROLE_NAMES[invite.kind]}, body=body.name,
+                )  # fmt: skip
+            if not await uow.invites.use(token, user_id, now):
+                raise DomainError(N_("This link has already been used. Please ask for a new one."))
+            if invite.kind == "chair":
+                previous = await uow.registry.chair_of(body_id)
+                if previous is not None and previous != user_id:
+                    # A new chair was elected: the old one steps down and is told.
+                    await uow.registry.revoke(previous, "tos", body_id)
+                    await uow.outbox.enqueue(
+                        previous, now=now, template=ROLE_TAKEN,
+                        args={"role": {"t": ROLE_NAMES["chair"]}, "body": body.name},
+                        key=f"role-taken:{body_kind}:{body_id}:{previous}:{now.isoformat()}",
+                    )  # fmt: skip
+            await uow.registry.grant(user_id, body_kind, body_id, invite.kind,
+                                     invite.created_by, now)  # fmt: skip
+            joined = await uow.users.get(user_id)
+            await uow.outbox.enqueue(
+                invite.created_by, now=now, template=ROLE_ACCEPTED,
+                args={
+                    "name": (joined.label if joined else None) or "—",
+                    "role": {"t": ROLE_NAMES[invite.kind]},
+                    "body": body.name,
+                },
+                key=f"role-accepted:{token}:{user_id}",
+            )  # fmt: skip
+        return Redeemed(invite.kind, body_kind, body_id, body.name)
+
+    async def revoke(self, actor_id: int, user_id: int, body_kind: str, body_id: int) -> str:
+        """Take a role away; the person is told. Returns the role they had."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            role = await uow.registry.revoke(user_id, body_kind, body_id)
+            if role is None:
+                raise DomainError(N_("This person no longer has this role."))
+            body = await (
+                uow.registry.get_tos(body_id) if body_kind == "tos"
+                else uow.registry.get_org(body_id)
+            )  # fmt: skip
+            await uow.outbox.enqueue(
+                user_id, now=now, template=ROLE_TAKEN,
+                args={"role": {"t": ROLE_NAMES[role]}, "body": body.name if body else "—"},
+                key=f"role-taken:{body_kind}:{body_id}:{user_id}:{now.isoformat()}",
+            )  # fmt: skip
+        return role
+
+    # -- chairs -----------------------------------------------------------------------------
+
+    async def _require_leader(self, actor_id: int, tos_id: int) -> TosRecord:
+        tos = await self.active_tos(tos_id)
+        roles = await self._db.lookup.registry.people_of("tos", tos_id)
+        if not any(r.user_id == actor_id and r.role in ("chair", "deputy") for r in roles):
+            raise NotAllowed(N_("Only the chair of this TOS and deputies can do this."))
+        return tos
+
+    async def members_count(self, actor_id: int, tos_id: int) -> int:
+        await self._require_leader(actor_id, tos_id)
+        return len(await self._db.read.registry.member_ids(tos_id))
+
+    async def announcements_left(self, actor_id: int, tos_id: int) -> int:
+        await self._require_leader(actor_id, tos_id)
+        since = self._clock.now() - ANNOUNCE_WINDOW
+        sent = await self._db.lookup.registry.announcements_since(tos_id, since)
+        return max(0, self.announcements_per_week - sent)
+
+    async def announce(self, actor_id: int, tos_id: int, text: str) -> int:
+        """Send a chair's announcement to the TOS's members; returns how many it goes to."""
+        tos = await self._require_leader(actor_id, tos_id)
+        text = text.strip()
+        if not 3 <= len(text) <= ANNOUNCE_MAX:
+            raise DomainError(
+                N_("The announcement must be {low} to {high} characters long."),
+                low=3, high=ANNOUNCE_MAX,
+            )  # fmt: skip
+        now = self._clock.now()
+        recipients = [
+            uid for uid in await self._db.read.registry.member_ids(tos_id) if uid != actor_id
+        ]
+        async with self._db.transaction() as uow:
+            # Counted and recorded in one unit of work: two quick presses make one.
+            if await uow.registry.announcements_since(tos_id, now - ANNOUNCE_WINDOW) >= (
+                self.announcements_per_week
+            ):
+                raise DomainError(
+                    N_("This week's limit of {count} announcements is used up. Try again later."),
+                    count=self.announcements_per_week,
+                )
+            if not recipients:
+                raise DomainError(N_("The TOS has no members in the bot yet: nobody to tell."))
+            announcement_id = await uow.registry.record_announcement(tos_id, actor_id, None, now)
+        broadcast_id = await self._broadcasts.start_for(
+            f"tos:{tos_id}", recipients, ANNOUNCEMENT, {"tos": tos.name, "text": text}, actor_id
+        )
+        async with self._db.transaction() as uow:
+            await uow.registry.link_announcement(announcement_id, broadcast_id)
+        return len(recipients)

@@ -249,6 +249,14 @@ class InitiativeRepository:
         )
         return [_record(r) for r in rows], int(total)
 
+    async def public_of_tos(self, tos_id: int, limit: int) -> list[InitiativeRecord]:
+        rows = await self._db.fetch_all(
+            _WITH_SUPPORTS + "WHERE i.tos_id = ? AND i.status IN ('accepted', 'in_progress') "
+            "ORDER BY i.id DESC LIMIT ?",
+            (tos_id, limit),
+        )
+        return [_record(r) for r in rows]
+
     async def by_author(self, author_id: int, limit: int) -> list[InitiativeRecord]:
         rows = await self._db.fetch_all(
             _WITH_SUPPORTS + "WHERE i.author_id = ? ORDER BY i.id DESC LIMIT ?",

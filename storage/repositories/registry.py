@@ -361,6 +361,12 @@ class RegistryRepository:
             (tos_id, author_id, to_db(now), broadcast_id),
         )
 
+    async def link_announcement(self, announcement_id: int, broadcast_id: int) -> None:
+        await self._db.execute(
+            "UPDATE tos_announcements SET broadcast_id = ? WHERE id = ?",
+            (broadcast_id, announcement_id),
+        )
+
     # -- figures ----------------------------------------------------------------------------
 
     async def coverage(self) -> tuple[int, int]:
