@@ -23,7 +23,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.delivery import Sender
-from bot.i18n import CatalogI18n, create_i18n
+from bot.i18n import CatalogI18n, create_i18n, label_variants
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.throttle import ThrottleMiddleware
@@ -157,12 +157,13 @@ async def _assemble(
     broadcasts = BroadcastService(db, clock, staff)
     initiatives = InitiativeService(db, clock, staff, settings.staff_chat_id)
     outbox = OutboxService(db, staff)
+    i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
         db, clock, staff, broadcasts,
+        words=lambda msgid: label_variants(i18n, msgid),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
-    i18n = create_i18n(settings.default_locale)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)

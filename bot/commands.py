@@ -37,10 +37,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("initiative", N_("Propose a citizen initiative")),
     CommandSpec("initiatives", N_("Initiatives of the town: see and support")),
     CommandSpec("my", N_("My initiatives and their status")),
+    CommandSpec("tos", N_("Find your TOS and join it")),
     CommandSpec("help", N_("What the bot can do")),
     CommandSpec("lang", N_("Language: Russian or English")),
     CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),
     CommandSpec("cancel", N_("Leave the current form")),
+    CommandSpec("registry", N_("TOS and organisations: the registry"), Audience.STAFF),
     CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Audience.STAFF),
     CommandSpec("staff", N_("Staff list: add and remove staff"), Audience.ADMIN),
 )

@@ -15,7 +15,9 @@ from handlers import (
     initiatives,
     initiatives_public,
     outbox,
+    registry_admin,
     staff_admin,
+    tos,
 )
 from handlers.spec import RouterSpec, Switch
 
@@ -28,6 +30,8 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiatives.router,
     initiatives_public.router,
     initiative_staff.router,
+    tos.router,
+    registry_admin.router,
     staff_admin.router,
     outbox.router,
 )

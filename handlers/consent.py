@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.errors import N_
+from bot.services.registry import RegistryService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
 from bot.settings import Settings
@@ -54,6 +55,7 @@ class ConsentDeps:
     staff: StaffService
     i18n: I18n
     settings: Settings
+    registry: RegistryService
 
 
 class ConsentForm(StatesGroup):
@@ -120,6 +122,7 @@ async def start(
     state: FSMContext,
     bot: Bot,
     staff: StaffService,
+    registry: RegistryService,
     i18n: I18n,
 ) -> None:
     payload = command.args.strip() if command.args else None
@@ -134,7 +137,7 @@ async def start(
         return
     await state.clear()
     if payload:
-        await act_on_payload(message, bot, user, payload, staff, users, i18n, settings)
+        await act_on_payload(message, bot, user, payload, staff, users, i18n, settings, registry)
     await greet(message, staff.role_of(user.id))
 
 
@@ -151,8 +154,9 @@ async def _agree(
     await message.answer(_("Thank you! Your consent is recorded."))
     if payload:
         await act_on_payload(
-            message, bot, user, payload, deps.staff, users, deps.i18n, deps.settings
-        )
+            message, bot, user, payload, deps.staff, users, deps.i18n, deps.settings,
+            deps.registry,
+        )  # fmt: skip
     # The payload may have changed the role (a staff invite): show the menu that fits now.
     await greet(message, deps.staff.role_of(user.id))
 
@@ -180,6 +184,7 @@ async def consent_button(
     bot: Bot,
     settings: Settings,
     staff: StaffService,
+    registry: RegistryService,
     i18n: I18n,
 ) -> None:
     message = button_message(query)
@@ -190,7 +195,9 @@ async def consent_button(
         if user.has_consent:
             await greet(message, role)
             return
-        await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
+        await _agree(
+            message, profile, users, state, bot, ConsentDeps(staff, i18n, settings, registry)
+        )
     elif action == "no":
         await query.answer()
         await drop_buttons(message)
@@ -256,10 +263,12 @@ async def consent_typed_yes(
     state: FSMContext,
     bot: Bot,
     staff: StaffService,
+    registry: RegistryService,
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings))
+    deps = ConsentDeps(staff, i18n, settings, registry)
+    await _agree(message, profile, users, state, bot, deps)
 
 
 @router.message(StateFilter(ConsentForm.deciding), TextIs(DISAGREE, DISAGREE_WORDS))

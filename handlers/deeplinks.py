@@ -1,4 +1,4 @@
-"""Acting on a /start payload once the user has consented (staff invites for now)."""
+"""Acting on a /start payload once the user has consented: invites and join posters."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import publish_for_user
 from bot.services.errors import DomainError
+from bot.services.registry import JOIN_PREFIX, ROLE_GIVEN, ROLE_KINDS, RegistryService
+from bot.services.registry_fields import ROLE_NAMES
 from bot.services.staff import WELCOME_STAFF, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.errors import render_error
+from handlers.render import escape
 from storage.repositories.users import UserRecord
 
 
@@ -25,9 +28,24 @@ async def act_on_payload(
     users: UserService,
     i18n: I18n,
     settings: Settings,
+    registry: RegistryService,
 ) -> None:
     """Act on the payload; the caller shows the main menu afterwards."""
     try:
+        if payload.startswith(JOIN_PREFIX):
+            tos = await registry.join_by_token(user.id, payload)
+            await message.answer(
+                _("Welcome to «{name}»! /tos shows its card and news.").format(
+                    name=escape(tos.name)
+                )
+            )
+            return
+        if await registry.invite_kind(payload) in ROLE_KINDS:
+            got = await registry.redeem(user.id, payload)  # staff hear of it by the outbox
+            await message.answer(
+                _(ROLE_GIVEN).format(role=_(ROLE_NAMES[got.role]), body=escape(got.body_name))
+            )
+            return
         await staff.redeem(user.id, payload)  # the invite's author hears of it by the outbox
     except DomainError as error:
         await message.answer(render_error(error))

@@ -6,8 +6,10 @@ from typing import cast
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
+from babel.numbers import format_decimal
 
 from storage.repositories.users import UserRecord
 
@@ -40,3 +42,8 @@ async def drop_buttons(message: Message) -> None:
 def button_message(query: CallbackQuery) -> Message:
     """The message a pressed button sits on; ButtonOnMessage let only such presses in."""
     return cast(Message, query.message)
+
+
+def number(value: float, pattern: str = "#,##0") -> str:
+    """A number as the reader's language writes it: «4 040», «7,2» in Russian."""
+    return format_decimal(value, format=pattern, locale=get_i18n().current_locale)

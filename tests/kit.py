@@ -35,9 +35,12 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Chat,
     Contact,
+    Document,
+    File,
     InlineKeyboardMarkup,
     Location,
     Message,
@@ -111,6 +114,7 @@ class Sent:
     removes_keyboard: bool = False
     at: datetime | None = None  # when the bot sent it (the test clock)
     photo: str | None = None  # file id, for a photo
+    file: tuple[str, bytes] | None = None  # (name, content) of an uploaded document or photo
 
     def __contains__(self, fragment: str) -> bool:
         return fragment in self.text
@@ -139,6 +143,7 @@ class FakeSession(BaseSession):
         self.fail_next: list[Exception] = []
         self.on_request: list[Callable[[TelegramMethod[Any]], Any]] = []
         self.faults: dict[int, list[Exception]] = {}  # chat id -> errors for its next sends
+        self.files: dict[str, bytes] = {}  # file id -> content, for downloads
         self._ids = itertools.count(1000)
         self._clock = clock
 
@@ -156,14 +161,17 @@ class FakeSession(BaseSession):
             "blocked",
             "fail_next",
             "on_request",
+            "files",
         ):
             setattr(fresh, name, getattr(self, name))
         fresh._ids = self._ids
         return fresh
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
-        raise NotImplementedError
-        yield b""  # pragma: no cover
+    async def stream_content(  # type: ignore[override]
+        self, url: str, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[bytes]:
+        # The file path we hand out in GetFile is the file id itself.
+        yield self.files[url.rsplit("/", 1)[-1]]
 
     def _resolve(self, bot: Bot, method: TelegramMethod[Any], name: str) -> Any:
         value = getattr(method, name, None)
@@ -249,6 +257,31 @@ class FakeSession(BaseSession):
             )
             self.messages[(chat_id, result.message_id)] = result
             self._record(name, result, markup)
+        elif name == "GetFile":
+            file_id = method.file_id  # type: ignore[attr-defined]
+            if file_id not in self.files:
+                raise TelegramBadRequest(method, "Bad Request: invalid file_id")
+            result = File(
+                file_id=file_id, file_unique_id=file_id, file_size=len(self.files[file_id]),
+                file_path=file_id,
+            )  # fmt: skip
+        elif name == "SendDocument" or (
+            name == "SendPhoto" and isinstance(getattr(method, "photo", None), BufferedInputFile)
+        ):
+            assert isinstance(chat_id, int)
+            upload = getattr(method, "document", None) or getattr(method, "photo", None)
+            caption = getattr(method, "caption", None)
+            if caption is not None:
+                self._check_text(method, caption, html, CAPTION_LIMIT)
+            msg = Message(
+                message_id=next(self._ids), date=now, chat=self._chat(chat_id),
+                from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"), caption=caption,
+            )  # fmt: skip
+            self.messages[(chat_id, msg.message_id)] = msg
+            self._record(name, msg, markup)
+            if isinstance(upload, BufferedInputFile):
+                self.sent[-1].file = (upload.filename or "", upload.data)
+            result = msg
         elif name in ("SendPhoto", "SendMediaGroup"):
             assert isinstance(chat_id, int)
             photos = (
@@ -351,6 +384,18 @@ class Person:
     async def send_photo(self, caption: str | None = None) -> list[Sent]:
         photo = [PhotoSize(file_id="photo-1", file_unique_id="p1", width=800, height=600)]
         return await self._feed(message=self._message(photo=photo, caption=caption))
+
+    async def send_document(
+        self, name: str, content: bytes, *, size: int | None = None, caption: str | None = None
+    ) -> list[Sent]:
+        """Send a file; `size` overrides the size Telegram reports (a big file, cheaply)."""
+        file_id = f"doc-{next(self.harness.message_ids)}"
+        self.harness.session.files[file_id] = content
+        document = Document(
+            file_id=file_id, file_unique_id=file_id, file_name=name,
+            file_size=len(content) if size is None else size,
+        )  # fmt: skip
+        return await self._feed(message=self._message(document=document, caption=caption))
 
     async def send_location(self, latitude: float, longitude: float) -> list[Sent]:
         location = Location(latitude=latitude, longitude=longitude)

@@ -6,15 +6,28 @@ residents find their TOS by street or location and join it; a chair announces to
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.registry_fields import (
+    CHAIR_FIELDS,
+    ROLE_NAMES,
+    Words,
+    parse_area,
+    parse_contact,
+    parse_date,
+    parse_description,
+    parse_kind,
+    parse_name,
+    parse_residents,
+    parse_territory,
+)
+from bot.services.registry_io import ImportPlan, plan_import, read_table, table, to_csv, to_xlsx
 from bot.services.staff import INVITE_PREFIX, StaffService
 from bot.services.territory import Area, best_score, distance_m, is_match
 from storage.db import Database
@@ -27,142 +40,11 @@ ANNOUNCE_WINDOW = timedelta(days=7)
 ANNOUNCE_MAX = 3000
 SEARCH_LIMIT = 6
 
-ORG_KINDS = {
-    "ngo": N_("NGO"),
-    "group": N_("initiative group"),
-    "other": N_("other organisation"),
-}
-# What staff may type or put in a file for the kind (any language, any case).
-ORG_KIND_WORDS = {
-    "ngo": ("ngo", "нко", "со нко", "сонко", "общественная организация", "npo"),
-    "group": ("group", "initiative group", "инициативная группа", "группа"),
-    "other": ("other", "другое", "иное", "прочее"),
-}
-ROLE_NAMES = {
-    "chair": N_("TOS chair"),
-    "deputy": N_("deputy chair"),
-    "rep": N_("representative"),
-}
-TOS_FIELDS = {
-    "name": N_("Name"),
-    "territory": N_("Territory"),
-    "residents": N_("Residents covered"),
-    "registered_on": N_("Registration date"),
-    "area": N_("Centre and radius"),
-    "contacts": N_("Contacts for staff"),
-    "public_contact": N_("Public contact"),
-    "description": N_("Description"),
-}
-ORG_FIELDS = {
-    "name": N_("Name"),
-    "kind": N_("Kind"),
-    "description": N_("Description"),
-    "contacts": N_("Contacts"),
-}
-CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change on their card
 
 ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
 ROLE_GIVEN = N_("You are now the {role} of «{body}». Send /tos to see its card.")
 ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
 ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
-
-# -- parsing what staff type or import ---------------------------------------------------
-
-DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
-
-
-def _text(value: str, low: int, high: int, message: str) -> str:
-    value = " ".join(value.split()) if "\n" not in value else value.strip()
-    if not low <= len(value) <= high:
-        raise DomainError(message, low=low, high=high)
-    return value
-
-
-def parse_name(value: str) -> str:
-    return _text(value, 2, 150, N_("The name must be {low} to {high} characters long."))
-
-
-def parse_territory(value: str) -> tuple[str, ...]:
-    lines = [" ".join(line.split()) for line in re.split(r"[\n;]", value)]
-    lines = [line for line in lines if line]
-    if not lines or len(lines) > 300 or any(len(line) > 200 for line in lines):
-        raise DomainError(
-            N_(
-                "List the streets and houses, one per line or separated by «;» "
-                "(e.g. «ул. Ленина, 1–15; пер. Садовый»): up to 300 lines of 200 characters."
-            )
-        )
-    return tuple(lines)
-
-
-def parse_residents(value: str) -> int:
-    digits = value.replace(" ", "").replace("\u00a0", "")
-    if not digits.isdigit() or int(digits) > 1_000_000:
-        raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
-    return int(digits)
-
-
-def parse_date(value: str, today: date) -> date:
-    value = value.strip()
-    found = DATE_RE.fullmatch(value)
-    try:
-        if found:
-            day, month, year = (int(g) for g in found.groups())
-            parsed = date(year, month, day)
-        else:
-            parsed = date.fromisoformat(value)
-    except ValueError:
-        raise DomainError(N_("Write the date as DD.MM.YYYY, e.g. 15.03.2019.")) from None
-    if parsed > today or parsed.year < 1990:
-        raise DomainError(N_("The registration date cannot be in the future."))
-    return parsed
-
-
-def parse_area(value: str) -> tuple[float, float, int]:
-    """«54.64, 83.30, 400»: the centre's latitude and longitude and a radius in metres."""
-    numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(value.replace(", ", " "))]
-    if len(numbers) != 3 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
-        raise DomainError(
-            N_(
-                "Send the centre and radius as «latitude longitude metres», e.g. "
-                "«54.6401 83.3062 400», or share a location."
-            )
-        )
-    radius = int(numbers[2])
-    if not 10 <= radius <= 20_000:
-        raise DomainError(N_("The radius must be 10 to 20000 metres."))
-    return numbers[0], numbers[1], radius
-
-
-def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:
-    points = []
-    for part in value.split(";"):
-        numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(part.replace(", ", " "))]
-        if not numbers:
-            continue
-        if len(numbers) != 2 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
-            raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
-        points.append((numbers[0], numbers[1]))
-    if len(points) < 3:
-        raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
-    return tuple(points)
-
-
-def parse_kind(value: str) -> str:
-    typed = " ".join(value.lower().split())
-    for kind, words in ORG_KIND_WORDS.items():
-        if typed in words:
-            return kind
-    raise DomainError(N_("The kind is one of: NGO, initiative group, other."))
-
-
-def parse_contact(value: str) -> str:
-    return _text(value, 3, 300, N_("Contacts must be {low} to {high} characters long."))
-
-
-def parse_description(value: str) -> str:
-    return _text(value, 3, 1000, N_("The description must be {low} to {high} characters long."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +97,11 @@ class RegistryService:
         staff: StaffService,
         broadcasts: BroadcastService,
         *,
+        words: Words,
         population: int | None = None,
         announcements_per_week: int = 2,
     ) -> None:
+        self._words = words
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -320,6 +204,9 @@ class RegistryService:
 
     # -- staff: the registry ------------------------------------------------------------------
 
+    def require_staff(self, actor_id: int) -> None:
+        self._staff.require_staff(actor_id)
+
     async def coverage(self) -> Coverage:
         read = self._db.read.registry
         count, residents = await read.coverage()
@@ -384,7 +271,7 @@ class RegistryService:
         if field == "name":
             return {"name": parse_name(value)}
         if field == "kind":
-            return {"kind": parse_kind(value)}
+            return {"kind": parse_kind(value, self._words)}
         if field == "contacts":
             return {"contacts": parse_contact(value)}
         if field == "description":
@@ -433,6 +320,48 @@ class RegistryService:
                 await uow.registry.update_tos(body_id, {"active": active}, now)
             else:
                 await uow.registry.update_org(body_id, {"active": active}, now)
+
+    # -- import and export --------------------------------------------------------------------
+
+    async def _plan(self, registry: Any, data: bytes, filename: str) -> ImportPlan:
+        rows = read_table(data, filename)
+        tos = {t.name.casefold(): t for t in await registry.all_tos()}
+        orgs = {o.name.casefold(): o for o in await registry.all_orgs()}
+        return plan_import(rows, self._words, self._clock.now().date(), tos, orgs)
+
+    async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
+        """The dry run: what the file would add and change, and each bad row's problems."""
+        self._staff.require_staff(actor_id)
+        return await self._plan(self._db.read.registry, data, filename)
+
+    async def apply_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
+        """Write the file's good rows in one unit of work; the bad ones are left out."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            # Planned again inside the unit of work: the registry may have changed since.
+            plan = await self._plan(uow.registry, data, filename)
+            for row in plan.good:
+                values = dict(row.values)
+                if row.body_kind == "tos":
+                    existing = await uow.registry.tos_by_name(values["name"])
+                    if existing is None:
+                        await uow.registry.add_tos(values, secrets.token_urlsafe(12), now)
+                    else:
+                        await uow.registry.update_tos(existing.id, values, now)
+                else:
+                    found = await uow.registry.org_by_name(values["name"])
+                    if found is None:
+                        await uow.registry.add_org(values, now)
+                    else:
+                        await uow.registry.update_org(found.id, values, now)
+        return plan
+
+    async def export(self, actor_id: int, fmt: str, labels: dict[str, str]) -> bytes:
+        self._staff.require_staff(actor_id)
+        read = self._db.read.registry
+        rows = table(await read.all_tos(), await read.all_orgs(), labels)
+        return to_xlsx(rows) if fmt == "xlsx" else to_csv(rows)
 
     # -- roles by invite ------------------------------------------------------------------------
 

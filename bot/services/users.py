@@ -67,6 +67,9 @@ class UserService:
         record = await self._db.lookup.users.get(user_id)
         return None if record is None else self._remember(record)
 
+    async def get_many(self, user_ids: list[int]) -> dict[int, UserRecord]:
+        return await self._db.read.users.get_many(user_ids)
+
     async def _reload(self, user_id: int) -> UserRecord:
         self._cache.pop(user_id, None)
         async with self._db.transaction() as uow:

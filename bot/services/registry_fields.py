@@ -1,0 +1,142 @@
+"""What staff type or import for a TOS or an organisation, checked and parsed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from bot.i18n import normalize_label
+from bot.services.errors import N_, DomainError
+
+Words = Callable[[str], frozenset[str]]  # msgid -> its normalized variants in every language
+
+ORG_KINDS = {
+    "ngo": N_("NGO"),
+    "group": N_("initiative group"),
+    "other": N_("other organisation"),
+}
+# More words staff may type or put in a file for the kind (vocabulary in locales/).
+ORG_KIND_WORDS = {
+    "ngo": N_("ngo, npo, non-profit, public organisation"),
+    "group": N_("initiative group, group"),
+    "other": N_("other"),
+}
+CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change
+
+ROLE_NAMES = {
+    "chair": N_("TOS chair"),
+    "deputy": N_("deputy chair"),
+    "rep": N_("representative"),
+}
+TOS_FIELDS = {
+    "name": N_("Name"),
+    "territory": N_("Territory"),
+    "residents": N_("Residents covered"),
+    "registered_on": N_("Registration date"),
+    "area": N_("Centre and radius"),
+    "contacts": N_("Contacts for staff"),
+    "public_contact": N_("Public contact"),
+    "description": N_("Description"),
+}
+ORG_FIELDS = {
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "description": N_("Description"),
+    "contacts": N_("Contacts"),
+}
+DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _text(value: str, low: int, high: int, message: str) -> str:
+    value = " ".join(value.split()) if "\n" not in value else value.strip()
+    if not low <= len(value) <= high:
+        raise DomainError(message, low=low, high=high)
+    return value
+
+
+def parse_name(value: str) -> str:
+    return _text(value, 2, 150, N_("The name must be {low} to {high} characters long."))
+
+
+def parse_territory(value: str) -> tuple[str, ...]:
+    lines = [" ".join(line.split()) for line in re.split(r"[\n;]", value)]
+    lines = [line for line in lines if line]
+    if not lines or len(lines) > 300 or any(len(line) > 200 for line in lines):
+        raise DomainError(
+            N_(
+                "List the streets and houses, one per line or separated by «;» "
+                "(e.g. «ул. Ленина, 1–15; пер. Садовый»): up to 300 lines of 200 characters."
+            )
+        )
+    return tuple(lines)
+
+
+def parse_residents(value: str) -> int:
+    digits = value.replace(" ", "").replace("\u00a0", "")
+    if not digits.isdigit() or int(digits) > 1_000_000:
+        raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
+    return int(digits)
+
+
+def parse_date(value: str, today: date) -> date:
+    value = value.strip()
+    found = DATE_RE.fullmatch(value)
+    try:
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(N_("Write the date as DD.MM.YYYY, e.g. 15.03.2019.")) from None
+    if parsed > today or parsed.year < 1990:
+        raise DomainError(N_("The registration date cannot be in the future."))
+    return parsed
+
+
+def parse_area(value: str) -> tuple[float, float, int]:
+    """«54.64, 83.30, 400»: the centre's latitude and longitude and a radius in metres."""
+    numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(value.replace(", ", " "))]
+    if len(numbers) != 3 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        raise DomainError(
+            N_(
+                "Send the centre and radius as «latitude longitude metres», e.g. "
+                "«54.6401 83.3062 400», or share a location."
+            )
+        )
+    radius = int(numbers[2])
+    if not 10 <= radius <= 20_000:
+        raise DomainError(N_("The radius must be 10 to 20000 metres."))
+    return numbers[0], numbers[1], radius
+
+
+def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:
+    points = []
+    for part in value.split(";"):
+        numbers = [float(n.replace(",", ".")) for n in NUMBER_RE.findall(part.replace(", ", " "))]
+        if not numbers:
+            continue
+        if len(numbers) != 2 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+            raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
+        points.append((numbers[0], numbers[1]))
+    if len(points) < 3:
+        raise DomainError(N_("A polygon is «lat lon; lat lon; lat lon», three points or more."))
+    return tuple(points)
+
+
+def parse_kind(value: str, words: Words) -> str:
+    typed = normalize_label(value)
+    for kind, label in ORG_KINDS.items():
+        if typed in words(label) | words(ORG_KIND_WORDS[kind]):
+            return kind
+    raise DomainError(N_("The kind is one of: NGO, initiative group, other."))
+
+
+def parse_contact(value: str) -> str:
+    return _text(value, 3, 300, N_("Contacts must be {low} to {high} characters long."))
+
+
+def parse_description(value: str) -> str:
+    return _text(value, 3, 1000, N_("The description must be {low} to {high} characters long."))
