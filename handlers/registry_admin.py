@@ -237,7 +237,7 @@ async def registry_button(
         await _invite_choice(message, query, user, registry, bot, settings, kind, cd)
         return
     elif action == "invite_make" and kind:
-        role, _sep, uses = cd.value.partition(":")
+        role, _sep, uses = cd.value.partition("-")
         invite = await registry.create_invite(user.id, role, cd.id, several=uses == "n")
         await query.answer()
         await drop_buttons(message)
@@ -336,9 +336,9 @@ async def _invite_choice(
     await message.answer(
         _("Who is the link for?"),
         reply_markup=_markup([
-            [_b(_("One person"), "invite_make", kind, cd.id, value=f"{role}:1")],
+            [_b(_("One person"), "invite_make", kind, cd.id, value=f"{role}-1")],
             [_b(_("Several people, until it expires"), "invite_make", kind, cd.id,
-                value=f"{role}:n")],
+                value=f"{role}-n")],
         ]),
     )  # fmt: skip
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -121,7 +122,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     if name.endswith(".xlsx"):
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, OSError, KeyError, ValueError):
+        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError):
             raise DomainError(N_("This is not a readable XLSX file.")) from None
         try:
             sheet = book.worksheets[0]
@@ -130,11 +131,11 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
             book.close()
     elif name.endswith((".csv", ".txt")):
         text = _decode(data)
-        try:
-            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        # The header row tells the delimiter: Excel in Russian writes «;», others «,».
+        header = text.split("\n", 1)[0]
+        delimiter = max(";,\t", key=header.count)
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = [[c.strip() for c in row] for row in reader]
     else:
         raise DomainError(N_("Send the registry as a CSV or XLSX file."))
     rows = [row for row in rows if any(row)]

@@ -1,0 +1,369 @@
+"""The town's civic map: import, invites, finding and joining a TOS, chair announcements."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from bot.services.registry_io import MAX_FILE_BYTES
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, Person, Sent, running
+
+LINK_RE = re.compile(r"https://t\.me/\w+\?start=([\w-]+)")
+
+REGISTRY_CSV = """тип;название;вид;территория;жителей;дата регистрации;контакты
+ТОС;ТОС «Южный»;;"ул. Ленина, 1–15; пер. Садовый";240;15.03.2019;8-913-000-00-00
+ТОС;ТОС «Северный»;;"ул. Советская, 2–40; ул. Комсомольская";310;01.06.2020;
+организация;Совет ветеранов;НКО;;;;8-383-000-00-00
+организация;Клуб «Бодрость»;инициативная группа;;;;
+ТОС;ТОС «Пустой»;;;не число;32.13.2020;
+ТОС;ТОС «Южный»;;ул. Мира;10;;
+комитет;Непонятно что;;;;;
+"""
+
+
+def payload_of(sent: Sent) -> str:
+    found = LINK_RE.search(sent.text)
+    assert found, sent.text
+    return found.group(1)
+
+
+async def open_registry(staff: Person) -> None:
+    await staff.send("/registry")
+
+
+async def import_file(staff: Person, name: str, content: bytes) -> list[Sent]:
+    await open_registry(staff)
+    await staff.press(next(b for b in staff.last.flat_buttons if b.startswith("📥")))
+    return await staff.send_document(name, content)
+
+
+async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(
+        tmp_path, admin_ids=frozenset({ADMIN_ID}), municipality_population=56_000
+    ) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+
+        # A dry run lists each bad row and writes nothing.
+        [dry] = await import_file(maria, "реестр.csv", REGISTRY_CSV.encode("cp1251"))
+        assert "Пробная проверка" in dry.text
+        assert "Добавить: 4 строки" in dry.text
+        assert "строка 6: Число жителей — целое число" in dry.text
+        assert "Напишите дату в формате ДД.ММ.ГГГГ" in dry.text
+        assert "строка 7: Такое же название, как в строке 2." in dry.text
+        assert "строка 8: «комитет» — неизвестный тип" in dry.text
+        assert await h.app.db.read.registry.all_tos() == []
+
+        [done] = await maria.press("✅ Импортировать 4 строки")
+        assert done.text == "Импорт завершён: добавлено — 4, обновлено — 0, пропущено — 3."
+        tos = await h.app.db.read.registry.all_tos()
+        assert [t.name for t in tos] == ["ТОС «Северный»", "ТОС «Южный»"]
+        south = next(t for t in tos if t.name == "ТОС «Южный»")
+        assert south.territory == ("ул. Ленина, 1–15", "пер. Садовый")
+        assert south.residents == 240
+        orgs = await h.app.db.read.registry.all_orgs()
+        assert {(o.name, o.kind) for o in orgs} == {
+            ("Совет ветеранов", "ngo"),
+            ("Клуб «Бодрость»", "group"),
+        }
+        # A second press of the old button does nothing twice.
+        await maria.press("✅ Импортировать 4 строки", on=dry)
+        assert "уже выполнен" in maria.last_answer["text"]
+
+        # The figures the yearly report quotes: 550 of 56 000 people = 1.0 %.
+        [menu] = await maria.send("/registry")
+        assert "2 ТОС охватывают 550 жителей" in menu.text
+        assert "Это 1,0 % от 56\u00a0000 жителей города." in menu.text
+        assert "2 организации" in menu.text
+
+        # A chair invite, with a QR code.
+        await maria.press("🏘 ТОС (2)")
+        await maria.press("ТОС «Южный»")
+        card = maria.last
+        assert "<b>Охвачено жителей:</b> 240" in card.text
+        await maria.press("👤 Пригласить председателя", on=card)
+        invite, qr = maria.inbox[-2:]
+        assert "Ссылка одноразовая" in invite.text
+        assert qr.method == "SendPhoto" and qr.file and qr.file[1].startswith(b"\x89PNG")
+        payload = payload_of(invite)
+        assert len(payload) <= 64
+
+        # The chair opens it before consenting; the link waits for the consent.
+        ivan = h.user("Иван")
+        notice = (await ivan.send(f"/start {payload}"))[0]
+        assert "согласие" in notice.text.lower()
+        assert await h.app.registry.roles_of(ivan.id) == []
+        replies = await ivan.press("✅ Даю согласие")
+        assert any("Теперь вы председатель ТОС — «ТОС «Южный»»" in r.text for r in replies), [
+            r.text for r in replies
+        ]
+        [role] = await h.app.registry.roles_of(ivan.id)
+        assert (role.role, role.body_id) == ("chair", south.id)
+        await h.deliver()
+        assert "Иван открыл(а) ваше приглашение" in maria.last.text
+        # Used once: the next person gets a clear answer and no role.
+        petr = await h.consented(h.user("Пётр"))
+        used = (await petr.send(f"/start {payload}"))[0]
+        assert used.text == "Ссылка уже использована. Попросите новую."
+        assert await h.app.registry.roles_of(petr.id) == []
+
+        # A resident finds the TOS by a misspelt street in another case, and joins.
+        olga = await h.consented(h.user("Ольга"))
+        await olga.send("/tos")
+        assert "На какой улице вы живёте?" in olga.last.text
+        found, *rest = await olga.send("живу на улице Ленена")
+        assert not rest, [r.text for r in rest]
+        assert "ТОС «Южный»" in found.text and "ул. Ленина, 1–15" in found.text
+        await olga.press("✅ Вступить")
+        assert olga.last_answer["text"] == "Вы вступили в «ТОС «Южный»»."
+        assert "✅ Вы участник." in olga.last.text
+        # Not found: what to do instead.
+        await olga.press("🔎 Найти другой ТОС")
+        [none] = await olga.send("Победы")
+        assert "ТОС не найден" in none.text and "/request" in none.text
+
+        # The chair announces; the members get it through the outbox, the chair does not.
+        [chair_card] = await ivan.send("/tos")
+        assert "Вы — председатель ТОС этого ТОС. Участников в боте: 1." in chair_card.text
+        await ivan.press("📣 Объявление участникам")
+        assert "На этой неделе можно отправить ещё 2" in ivan.last.text
+        [preview] = await ivan.send("Субботник в субботу в 10:00, <сбор у школы>")
+        assert "&lt;сбор у школы&gt;" in preview.text
+        [sent] = await ivan.press("📣 Отправить")
+        assert sent.text == "Отправлено 1 участнику. Рассылка идёт постепенно."
+        await h.deliver()
+        got = olga.last
+        assert got.text.startswith("📣 <b>ТОС «Южный»</b>: сообщение от председателя ТОС")
+        assert "&lt;сбор у школы&gt;" in got.text
+        assert not any(
+            "Субботник" in s.text for s in ivan.inbox if s.message_id != preview.message_id
+        )
+
+
+async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(
+        tmp_path, admin_ids=frozenset({ADMIN_ID}), tos_announcements_per_week=1
+    ) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await import_file(maria, "r.csv", REGISTRY_CSV.encode())
+        await maria.press("✅ Импортировать 4 строки")
+        south = await h.app.db.read.registry.tos_by_name("ТОС «Южный»")
+        north = await h.app.db.read.registry.tos_by_name("ТОС «Северный»")
+        assert south and north
+        chair = await h.consented(h.user("Иван"))
+        member = await h.consented(h.user("Ольга"))
+        async with h.app.db.transaction() as uow:
+            now = h.clock.now()
+            await uow.registry.grant(chair.id, "tos", south.id, "chair", ADMIN_ID, now)
+            await uow.registry.join(south.id, member.id, now)
+
+        # A forged button for another TOS: refused, nothing sent.
+        from handlers.tos import TosCD
+
+        await chair.send("/tos")
+        await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+        assert "только председателю этого ТОС" in chair.last_answer["text"]
+        # A resident is not a chair either.
+        await member.press("x", data=TosCD(action="announce", id=south.id).pack())
+        assert member.last_answer["show_alert"] is True
+
+        await chair.send("/tos")
+        await chair.press("📣 Объявление участникам")
+        await chair.send("Первое объявление")
+        await chair.press("📣 Отправить")
+        await chair.send("/tos")
+        [used_up] = await chair.press("📣 Объявление участникам")
+        assert "Лимит объявлений на эту неделю исчерпан" in used_up.text
+        h.clock.advance(timedelta(days=7, minutes=1))
+        await chair.send("/tos")
+        await chair.press("📣 Объявление участникам")
+        assert "можно отправить ещё 1" in chair.last.text
+
+        # Residents never reach staff commands or buttons.
+        [refused] = await member.send("/registry")
+        assert refused.text == "Это доступно только специалистам администрации."
+        from handlers.registry_admin import RegCD
+
+        await member.press("x", data=RegCD(action="invite", kind="tos", id=south.id,
+                                           value="chair").pack())  # fmt: skip
+        assert member.last_answer["show_alert"] is True
+        assert not any("Приглашение" in s.text for s in member.inbox)
+
+
+async def test_bad_files_in_both_languages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, 2})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        john = await h.consented(h.user("John", user_id=2, language_code="en"))
+
+        [wrong] = await import_file(maria, "r.csv", b"a;b;c\n1;2;3\n")
+        assert "обязательны «тип» и «название»" in wrong.text
+        # Still waiting for a file: a correct one can follow without starting over.
+        [big] = await maria.send_document("r.csv", b"x", size=5 * 1024 * 1024)
+        assert big.text == "Файл слишком большой: допускается до 1000 КБ."
+        [pdf] = await maria.send_document("r.pdf", b"%PDF")
+        assert pdf.text == "Отправьте реестр файлом CSV или XLSX."
+        [text] = await maria.send("вот файл")
+        assert "отправьте файл документом" in text.text
+        [broken] = await maria.send_document("r.xlsx", b"not a zip")
+        assert broken.text == "Не удаётся прочитать этот файл XLSX."
+        assert await h.app.db.read.registry.all_tos() == []
+
+        [wrong_en] = await import_file(john, "r.csv", b"foo,bar\n1,2\n")
+        assert "«type» and «name» are required" in wrong_en.text
+        # English headers and words work for a Russian town's file and the other way round.
+        english = b"type,name,residents,territory\ntos,TOS North,12,Lenin st 1\n"
+        [dry] = await john.send_document("r.csv", english)
+        assert "1 row to add" in dry.text
+        [done] = await john.press("✅ Import 1 row")
+        assert done.text == "Imported: 1 added, 0 updated, 0 skipped."
+        # Too big, though Telegram did not say so: checked after the download as well.
+        await import_file(john, "r.csv", b"")
+        [huge] = await john.send_document("r.csv", b"x" * (MAX_FILE_BYTES + 1), size=1)
+        assert huge.text == "The file is too big: up to 1000 KB, please."
+
+
+async def test_export_round_trip_and_xlsx_import(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await import_file(maria, "r.csv", REGISTRY_CSV.encode("utf-8-sig"))
+        await maria.press("✅ Импортировать 4 строки")
+
+        await maria.send("/registry")
+        [xlsx] = await maria.press("📤 Выгрузить XLSX")
+        assert xlsx.method == "SendDocument" and xlsx.file
+        name, content = xlsx.file
+        assert name == "registry.xlsx"
+        sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+        rows = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert rows[0][:3] == ["тип", "название", "вид"]
+        assert rows[1][:2] == ["ТОС", "ТОС «Северный»"]
+
+        # The exported file imports back as updates only.
+        [dry] = await import_file(maria, "registry.xlsx", content)
+        assert "Добавить: 0 строк" in dry.text and "Обновить: 4 строки" in dry.text
+
+        await maria.send("/registry")
+        [csv_file] = await maria.press("📤 Выгрузить CSV")
+        assert csv_file.file and csv_file.file[1].startswith(b"\xef\xbb\xbf")
+        assert "ул. Ленина, 1–15; пер. Садовый" in csv_file.file[1].decode("utf-8-sig")
+
+
+async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    await maria.send("/registry")
+    await maria.press("➕ ТОС")
+    [empty] = await maria.send("Я")
+    assert empty.text == "Название — от 2 до 150 символов."
+    await maria.send("ТОС «Берёзка»")
+    card = maria.last
+    assert "ТОС «Берёзка»" in card.text and "пока не указана" in card.text
+    await maria.press("✏️ Изменить", on=card)
+    await maria.press("Территория")
+    await maria.send("ул. Лесная, 1–9\nул. Полевая")
+    assert "• ул. Полевая" in maria.last.text
+    await maria.press("✏️ Изменить", on=maria.last)
+    await maria.press("Центр и радиус")
+    [bad_area] = await maria.send("где-то там")
+    assert "широта долгота метры" in bad_area.text
+    await maria.send_location(54.64, 83.30)
+    assert "500 м вокруг точки" in maria.last.text
+    await maria.press("✏️ Изменить", on=maria.last)
+    await maria.press("Дата регистрации")
+    [future] = await maria.send("01.01.2099")
+    assert future.text == "Дата регистрации не может быть в будущем."
+    await maria.send("10.10.2020")
+    assert "10.10.2020" in maria.last.text
+
+    # Found by a location inside the circle, not by one far away.
+    tos = await h.app.db.read.registry.tos_by_name("ТОС «Берёзка»")
+    assert tos is not None
+    anna = await h.consented(h.user("Анна"))
+    await anna.send("/tos")
+    [far] = await anna.send_location(54.70, 83.40)
+    assert far.text.startswith("Это место не входит ни в один ТОС.")
+    [near] = await anna.send_location(54.641, 83.301)
+    assert "ТОС «Берёзка»" in near.text
+
+    # A deputy invite for several people; the staff card lists them; revoking tells them.
+    await maria.send("/registry")
+    await maria.press("🏘 ТОС (1)")
+    await maria.press("ТОС «Берёзка»")
+    await maria.press("👥 Пригласить заместителя")
+    await maria.press("Для нескольких человек, до истечения срока")
+    payload = payload_of(maria.inbox[-2])
+    await anna.send(f"/start {payload}")
+    assert "Теперь вы заместитель председателя" in anna.inbox[-2].text
+    boris = await h.consented(h.user("Борис"))
+    await boris.send(f"/start {payload}")
+    assert len(await h.app.registry.people(ADMIN_ID, "tos", tos.id)) == 2
+    again = (await anna.send(f"/start {payload}"))[0]
+    assert again.text == "Вы уже заместитель председателя — «ТОС «Берёзка»»."
+
+    await maria.send("/registry")
+    await maria.press("🏘 ТОС (1)")
+    await maria.press("ТОС «Берёзка»")
+    assert "Анна — заместитель председателя" in maria.last.text
+    await maria.press("✖ Анна: заместитель председателя")
+    confirm = maria.last_with_button("Да, снять")
+    await maria.press("Да, снять", on=confirm)
+    assert maria.last.text == "Анна: роль «заместитель председателя» снята."
+    await h.deliver()
+    assert anna.last.text == "С вас снята роль «заместитель председателя» в «ТОС «Берёзка»»."
+    # The old confirmation pressed again: the role is already gone.
+    await maria.press("Да, снять", on=confirm)
+    assert maria.last_answer["text"] == "У этого человека уже нет этой роли."
+
+    # The join poster: scanning it joins at once, even before consent.
+    await maria.send("/registry")
+    await maria.press("🏘 ТОС (1)")
+    await maria.press("ТОС «Берёзка»")
+    [poster] = await maria.press("🔳 Плакат для вступления")
+    assert poster.file and poster.file[1].startswith(b"\x89PNG")
+    join = payload_of(poster)
+    vera = h.user("Вера")
+    await vera.send(f"/start {join}")
+    replies = await vera.press("✅ Даю согласие")
+    assert any("Добро пожаловать в «ТОС «Берёзка»»!" in r.text for r in replies)
+    assert await h.app.db.read.registry.memberships(vera.id) == [tos.id]
+
+    # Deactivated: no longer found, the poster no longer works.
+    await maria.send("/registry")
+    await maria.press("🏘 ТОС (1)")
+    await maria.press("ТОС «Берёзка»")
+    await maria.press("⛔ Отключить")
+    assert "Отключён" in maria.last.text
+    gone = (await vera.send(f"/start {join}"))[0]
+    assert gone.text.startswith("Ссылка с этого плаката больше не действует.")
+    await vera.send("/tos")
+    [nothing] = await vera.send("Лесная")
+    assert "ТОС не найден" in nothing.text
+
+    # Forged and expired invites.
+    forged = (await vera.send("/start inv_forgedforgedforged"))[0]
+    assert forged.text == "Ссылка недействительна. Попросите новую."
+
+
+async def test_expired_invite_and_withdrawn_consent(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    org = await h.app.registry.add_org(ADMIN_ID, "Совет ветеранов")
+    invite = await h.app.registry.create_invite(ADMIN_ID, "rep", org.id)
+    h.clock.advance(timedelta(days=15))
+    late = await h.consented(h.user("Пётр", language_code="en"))
+    expired = (await late.send(f"/start {invite.payload}"))[0]
+    assert expired.text == "This link has expired. Please ask for a new one."
+    assert await h.app.registry.roles_of(late.id) == []
+
+    invite = await h.app.registry.create_invite(ADMIN_ID, "rep", org.id)
+    await late.send(f"/start {invite.payload}")
+    assert "You are now the representative of «Совет ветеранов»." in late.inbox[-2].text
+    # Withdrawing consent takes the role and memberships away with the personal data.
+    await late.send("/privacy")
+    await late.press(next(b for b in late.last.flat_buttons if "ithdraw" in b))
+    await late.press(next(b for b in late.last.flat_buttons if b.startswith("Yes")))
+    assert await h.app.registry.roles_of(late.id) == []
+    assert maria.id == ADMIN_ID
