@@ -367,3 +367,35 @@ async def test_expired_invite_and_withdrawn_consent(harness: Harness) -> None:
     await late.press(next(b for b in late.last.flat_buttons if b.startswith("Yes")))
     assert await h.app.registry.roles_of(late.id) == []
     assert maria.id == ADMIN_ID
+
+
+async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> None:
+    h = harness
+    await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
+    deputy = await h.consented(h.user("Дина", language_code="en"))
+    resident = await h.consented(h.user("Рита"))
+    async with h.app.db.transaction() as uow:
+        await uow.registry.grant(deputy.id, "tos", tos.id, "deputy", ADMIN_ID, h.clock.now())
+        await uow.registry.join(tos.id, resident.id, h.clock.now())
+
+    [card] = await deputy.send("/tos")
+    assert "You are the deputy chair of this TOS. Members in the bot: 1." in card.text
+    await deputy.press("✏️ Public contact")
+    [short] = await deputy.send("+7")
+    assert short.text == "Contacts must be 3 to 300 characters long."
+    await deputy.send("Дина, +7 913 000-00-00, по вечерам")
+    assert "<b>Contact:</b> Дина, +7 913 000-00-00, по вечерам" in deputy.last.text
+
+    # The resident sees the contact, and a forged edit button is refused.
+    [seen] = await resident.send("/tos")
+    assert "<b>Контакт:</b> Дина, +7 913 000-00-00" in seen.text
+    from handlers.tos import TosCD
+
+    await resident.press("x", data=TosCD(action="field", id=tos.id, value="public_contact").pack())
+    assert resident.last_answer["show_alert"] is True
+    # A chair-only field through a forged value is out of date, not a crash.
+    await deputy.press("x", data=TosCD(action="field", id=tos.id, value="residents").pack())
+    assert deputy.last_answer["text"] == "This button is out of date."
+    after = await h.app.db.read.registry.get_tos(tos.id)
+    assert after is not None and after.residents == 0

@@ -6,6 +6,7 @@ residents find their TOS by street or location and join it; a chair announces to
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -281,8 +282,9 @@ class RegistryService:
     async def _may_edit_tos(self, actor_id: int, tos_id: int, fields: set[str]) -> None:
         if self._staff.role_of(actor_id).is_staff:
             return
-        chair = await self._db.lookup.registry.chair_of(tos_id)
-        if chair == actor_id and fields <= set(CHAIR_FIELDS):
+        people = await self._db.lookup.registry.people_of("tos", tos_id)
+        leads = any(p.user_id == actor_id and p.role in ("chair", "deputy") for p in people)
+        if leads and fields <= set(CHAIR_FIELDS):
             return
         raise NotAllowed(N_("Only the town hall's staff and the TOS chair can change this card."))
 
@@ -323,8 +325,7 @@ class RegistryService:
 
     # -- import and export --------------------------------------------------------------------
 
-    async def _plan(self, registry: Any, data: bytes, filename: str) -> ImportPlan:
-        rows = read_table(data, filename)
+    async def _plan(self, registry: Any, rows: list[list[str]]) -> ImportPlan:
         tos = {t.name.casefold(): t for t in await registry.all_tos()}
         orgs = {o.name.casefold(): o for o in await registry.all_orgs()}
         return plan_import(rows, self._words, self._clock.now().date(), tos, orgs)
@@ -332,15 +333,18 @@ class RegistryService:
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """The dry run: what the file would add and change, and each bad row's problems."""
         self._staff.require_staff(actor_id)
-        return await self._plan(self._db.read.registry, data, filename)
+        # Parsing a spreadsheet is CPU work: off the event loop.
+        rows = await asyncio.to_thread(read_table, data, filename)
+        return await self._plan(self._db.read.registry, rows)
 
     async def apply_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """Write the file's good rows in one unit of work; the bad ones are left out."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
+        rows = await asyncio.to_thread(read_table, data, filename)
         async with self._db.transaction() as uow:
             # Planned again inside the unit of work: the registry may have changed since.
-            plan = await self._plan(uow.registry, data, filename)
+            plan = await self._plan(uow.registry, rows)
             for row in plan.good:
                 values = dict(row.values)
                 if row.body_kind == "tos":
