@@ -15,6 +15,9 @@ from handlers import (
     initiatives,
     initiatives_public,
     outbox,
+    requests,
+    requests_public,
+    requests_staff,
     staff_admin,
 )
 from handlers.spec import RouterSpec, Switch
@@ -28,6 +31,9 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiatives.router,
     initiatives_public.router,
     initiative_staff.router,
+    requests.router,
+    requests_public.router,
+    requests_staff.router,
     staff_admin.router,
     outbox.router,
 )

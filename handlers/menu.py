@@ -17,11 +17,12 @@ MENU_STAFF = N_("👥 Staff")
 MENU_PROPOSE = N_("💡 Propose an initiative")
 MENU_LIST = N_("📋 Initiatives")
 MENU_MY = N_("🗂 My initiatives")
+MENU_REQUEST = N_("🤝 Ask for support")
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     rows = [
-        [KeyboardButton(text=_(MENU_PROPOSE))],
+        [KeyboardButton(text=_(MENU_PROPOSE)), KeyboardButton(text=_(MENU_REQUEST))],
         [KeyboardButton(text=_(MENU_LIST)), KeyboardButton(text=_(MENU_MY))],
         [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_LANG))],
         [KeyboardButton(text=_(MENU_PRIVACY))],

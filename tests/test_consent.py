@@ -28,7 +28,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     menu = replies[-1]
     assert "Здравствуйте!" in menu.text
     assert menu.reply_keyboard == [
-        ["💡 Предложить инициативу"],
+        ["💡 Предложить инициативу", "🤝 Обратиться за поддержкой"],
         ["📋 Инициативы", "🗂 Мои инициативы"],
         ["❓ Помощь", "🌐 Язык"],
         ["🔒 Персональные данные"],
@@ -43,7 +43,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     [done] = await anna.press("English")
     assert done.text == "Done: I will speak English now."
     assert done.reply_keyboard == [
-        ["💡 Propose an initiative"],
+        ["💡 Propose an initiative", "🤝 Ask for support"],
         ["📋 Initiatives", "🗂 My initiatives"],
         ["❓ Help", "🌐 Language"],
         ["🔒 Personal data"],
