@@ -121,7 +121,7 @@ class Behalf:
 
     @property
     def code(self) -> str:
-        return "self" if self.kind == "self" else f"{self.kind}:{self.id}"
+        return "self" if self.kind == "self" else f"{self.kind}-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +369,7 @@ class RequestService:
         if draft.behalf_kind != "self":
             # Checked now, not when the button was shown: a role may have been taken away.
             allowed = {b.code: b for b in await self.behalf_options(requester_id)}
-            found = allowed.get(f"{draft.behalf_kind}:{draft.behalf_id}")
+            found = allowed.get(f"{draft.behalf_kind}-{draft.behalf_id}")
             if found is None:
                 raise NotAllowed(
                     N_("You no longer speak for this body. Please choose again: /request")
