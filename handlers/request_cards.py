@@ -3,8 +3,10 @@ requester's own view with the whole conversation, and the buttons on both."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import unescape
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -28,9 +30,12 @@ from handlers.render import escape, person
 from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
 
-CONVERSATION_ON_CARD = 5  # the latest messages a staff card repeats
-LINE_ON_CARD = 300
-THREAD_BUDGET = 3000  # characters of conversation in the requester's view
+# A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
+# description: a card repeats the latest few messages, shortened; the requester's view
+# shows as much of the conversation as fits, newest kept.
+CONVERSATION_ON_CARD = 4
+LINE_ON_CARD = 200
+THREAD_ROOM = 3500
 
 
 class RequestCD(CallbackData, prefix="r2"):
@@ -143,6 +148,11 @@ def requester_line(requester: UserRecord | None, phone: str | None, settings: Se
     return line
 
 
+def visible(html: str) -> str:
+    """What a reader sees of a line (Telegram counts the limit without the markup)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -151,12 +161,14 @@ def _when(moment: datetime, settings: Settings) -> str:
     return moment.astimezone(settings.timezone).strftime("%d.%m %H:%M")
 
 
-def message_line(message: RequestMessage, settings: Settings, *, for_staff: bool) -> str:
+def message_line(
+    message: RequestMessage, settings: Settings, *, for_staff: bool, limit: int = LINE_ON_CARD
+) -> str:
     if message.direction == "in":
         who = _("👤 Requester") if for_staff else _("👤 You")
     else:
         who = _("🏛 Town hall")
-    body = escape(_short(message.text, LINE_ON_CARD if for_staff else 1000)) if message.text else ""
+    body = escape(_short(message.text, limit)) if message.text else ""
     if message.file_kind:
         body = (file_label(message.file_kind) + " " + body).strip()
     return f"{who}, {_when(message.at, settings)}: {body}"
@@ -220,14 +232,14 @@ async def requester_view(
     first_file = messages[0].file_kind if messages else None
     later = messages[1:]
     lines: list[str] = []
-    used = 0
+    left = max(600, THREAD_ROOM - len(record.description))
     for message in reversed(later):
-        line = message_line(message, settings, for_staff=False)
-        if used + len(line) > THREAD_BUDGET:
+        if left < 100:
             lines.append(_("… earlier messages are not shown"))
             break
+        line = message_line(message, settings, for_staff=False, limit=min(1000, left - 60))
         lines.append(line)
-        used += len(line)
+        left -= len(visible(line))
     extra = [_("<b>Conversation</b>"), *reversed(lines)] if lines else []
     if record.status == "closed" and record.helped is not None:
         extra.append(

@@ -490,3 +490,22 @@ def test_bad_request_deadlines_name_the_setting(value: str, monkeypatch) -> None
     monkeypatch.setenv("REQUEST_DEADLINES", value)
     with pytest.raises(SettingsError, match="REQUEST_DEADLINES is invalid"):
         load_settings(bot_token=TOKEN, _env_file=None)
+
+
+async def test_long_conversations_stay_within_one_message(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    anna = await h.consented(h.user("Анна"))
+    draft = RequestDraft(kind="other", description="Очень подробно & <точно>. " * 76)
+    assert len(draft.description or "") <= 2000
+    await h.app.requests.submit(anna.id, draft)
+    for n in range(6):
+        await h.app.requests.answer(ADMIN_ID, 1, f"Ответ {n}: " + "текст & <b> " * 290, None)
+        await h.app.requests.follow_up(anna.id, 1, f"Вопрос {n}: " + "ещё " * 800, None)
+    await h.deliver()  # the fake session refuses anything over 4,096 characters
+    card = card_in(maria, "З-2026-0001")
+    assert "… более ранних сообщений: 8" in card.text and "Вопрос 5" in card.text
+    [mine] = await anna.send("/my")
+    [thread] = await anna.press("💬 З-2026-0001: переписка", on=mine)
+    assert "Вопрос 5" in thread.text and "… более ранние сообщения не показаны" in thread.text
+    assert "&lt;точно&gt;" in thread.text
