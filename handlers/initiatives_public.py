@@ -212,5 +212,5 @@ async def my_items(
         lines.append(line)
     text, markup = my_requests(asked, requests)
     if text:
-        lines += (["", ""] if mine else []) + [text]
+        lines += ([""] if mine else []) + [text]
     await message.answer("\n".join(lines).strip(), reply_markup=markup)
