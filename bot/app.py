@@ -31,11 +31,14 @@ from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.registry import RegistryService
+from bot.services.requests import STAFF_CARD as REQUEST_CARD
+from bot.services.requests import RequestService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
+from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
@@ -61,6 +64,7 @@ class App:
     broadcasts: BroadcastService
     initiatives: InitiativeService
     registry: RegistryService
+    requests: RequestService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -164,6 +168,7 @@ async def _assemble(
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
+    requests = RequestService(db, clock, staff, registry, settings)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
@@ -179,6 +184,7 @@ async def _assemble(
         outbox=outbox,
         initiatives=initiatives,
         registry=registry,
+        requests=requests,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -194,6 +200,7 @@ async def _assemble(
         sleep=sleep,
     )  # fmt: skip
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
+    sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
     app = App(
         settings=settings,
         bot=bot,
@@ -206,6 +213,7 @@ async def _assemble(
         broadcasts=broadcasts,
         initiatives=initiatives,
         registry=registry,
+        requests=requests,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
@@ -215,5 +223,6 @@ async def _assemble(
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
+    scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

@@ -36,7 +36,12 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    ReplyParameters,
+)
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
@@ -281,6 +286,13 @@ class Sender:
         if message.kind == "edit":
             await self._edit(message, text, markup)
             return
+        wait, reply = await self._reply_parameters(message)
+        if wait:
+            await self._retry(message, 1.0, "the message to reply to is not sent yet", counts=False)
+            return
+        if message.kind in ("photo", "document"):
+            await self._send_file(message, text, markup, reply)
+            return
         parts = split_html(text)
         sent_id = None
         for index in range(message.parts_sent, len(parts)):
@@ -288,7 +300,10 @@ class Sender:
                 await self.pacer.acquire(message.chat_id)  # parts are messages too
             last = index == len(parts) - 1
             sent = await self._bot.send_message(
-                message.chat_id, parts[index], reply_markup=markup if last else None
+                message.chat_id,
+                parts[index],
+                reply_markup=markup if last else None,
+                reply_parameters=reply if index == 0 else None,
             )
             sent_id = sent.message_id
             if not last:
@@ -296,6 +311,44 @@ class Sender:
                     await uow.outbox.part_sent(message.id, index + 1)
         async with self._db.transaction() as uow:
             await uow.outbox.mark_sent(message.id, self._clock.now(), sent_id)
+
+    async def _reply_parameters(
+        self, message: OutboxMessage
+    ) -> tuple[bool, ReplyParameters | None]:
+        """(wait, what a reply points at): Telegram's id of the earlier row's message; wait
+        while that row is on its way; no reply when none is asked or the row failed."""
+        if message.reply_to is None:
+            return False, None
+        async with self._db.transaction() as uow:
+            target = await uow.outbox.get(message.reply_to)
+        if target is None or target.chat_id != message.chat_id:
+            return False, None
+        if target.status in ("pending", "sending"):
+            return True, None
+        if target.message_id is None:
+            return False, None  # it failed: say it anyway, outside the thread
+        params = ReplyParameters(message_id=target.message_id, allow_sending_without_reply=True)
+        return False, params
+
+    async def _send_file(
+        self,
+        message: OutboxMessage,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+        reply: ReplyParameters | None,
+    ) -> None:
+        """One photo or document with the rendered text as its caption."""
+        file_id = (message.media or [""])[0]
+        send = self._bot.send_photo if message.kind == "photo" else self._bot.send_document
+        sent = await send(
+            message.chat_id,
+            file_id,
+            caption=caption or None,
+            reply_markup=markup,
+            reply_parameters=reply,
+        )
+        async with self._db.transaction() as uow:
+            await uow.outbox.mark_sent(message.id, self._clock.now(), sent.message_id)
 
     async def _send_album(self, message: OutboxMessage) -> None:
         photos = (message.media or [])[:10]  # Telegram's album limit

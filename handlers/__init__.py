@@ -16,6 +16,9 @@ from handlers import (
     initiatives_public,
     outbox,
     registry_admin,
+    requests,
+    requests_public,
+    requests_staff,
     staff_admin,
     tos,
 )
@@ -32,6 +35,9 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiative_staff.router,
     tos.router,
     registry_admin.router,
+    requests.router,
+    requests_public.router,
+    requests_staff.router,
     staff_admin.router,
     outbox.router,
 )

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
+from bot.services.requests import RequestService
 from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -15,6 +16,7 @@ from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
 from handlers.render import button_message, escape
+from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.users import UserRecord
@@ -178,14 +180,26 @@ async def support_button(
 
 @router.message(Command("my"), PrivateChat())
 @router.message(StateFilter(None), PrivateChat(), TextIs(MENU_MY))
-async def my_initiatives(
-    message: Message, user: UserRecord, initiatives: InitiativeService
+async def my_items(
+    message: Message,
+    user: UserRecord,
+    initiatives: InitiativeService,
+    requests: RequestService,
 ) -> None:
+    """/my: the person's initiatives and support requests, each with its status."""
     mine = await initiatives.of_author(user.id)
-    if not mine:
-        await message.answer(_("You have no initiatives yet. Propose one: /initiative"))
+    asked = await requests.of_requester(user.id)
+    if not mine and not asked:
+        await message.answer(
+            _(
+                "You have no initiatives or requests yet. Propose an initiative: /initiative, "
+                "or ask the town hall for support: /request"
+            )
+        )
         return
-    lines = [_("<b>Your initiatives</b>")]
+    lines: list[str] = []
+    if mine:
+        lines.append(_("<b>Your initiatives</b>"))
     for item in mine:
         line = (
             f"\n<b>{escape(number_of(item))}</b> · {_(STATUSES[item.status])}\n{escape(item.title)}"
@@ -196,4 +210,7 @@ async def my_initiatives(
             reason = await initiatives.rejection_reason(item.id)
             line += "\n" + _("Reason: {reason}").format(reason=escape(reason or "—"))
         lines.append(line)
-    await message.answer("\n".join(lines))
+    text, markup = my_requests(asked, requests)
+    if text:
+        lines += ([""] if mine else []) + [text]
+    await message.answer("\n".join(lines).strip(), reply_markup=markup)

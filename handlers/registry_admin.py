@@ -45,7 +45,7 @@ PAGE = 8
 PROBLEMS_SHOWN = 20
 
 
-class RegCD(CallbackData, prefix="r1"):
+class RegCD(CallbackData, prefix="g1"):
     action: str
     kind: str = ""  # tos | org
     id: int = 0

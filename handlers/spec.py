@@ -158,6 +158,9 @@ class Switch(Router):
         for group in spec.forms:
             self._by_group[group.__full_group_name__] = steps
         for cls in spec.callbacks:
+            if cls.__prefix__ in self._by_prefix:
+                # Two features with one prefix: one of them would never see its buttons.
+                raise ValueError(f"callback prefix {cls.__prefix__!r} of {cls.__name__} is taken")
             self._by_prefix[cls.__prefix__] = steps
 
     async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:

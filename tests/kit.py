@@ -115,6 +115,8 @@ class Sent:
     at: datetime | None = None  # when the bot sent it (the test clock)
     photo: str | None = None  # file id, for a photo
     file: tuple[str, bytes] | None = None  # (name, content) of an uploaded document or photo
+    document: str | None = None  # file id, for a document
+    reply_to: int | None = None  # the message id this one replies to
 
     def __contains__(self, fragment: str) -> bool:
         return fragment in self.text
@@ -200,13 +202,14 @@ class FakeSession(BaseSession):
     def _chat(self, chat_id: int) -> Chat:
         return Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup")
 
-    def _record(self, name: str, message: Message, markup: Any) -> None:
+    def _record(self, name: str, message: Message, markup: Any, reply_to: Any = None) -> None:
         sent = Sent(
             name,
             message.chat.id,
             message.message_id,
             message.text or message.caption or "",
             at=self._clock(),
+            reply_to=getattr(reply_to, "message_id", None),
         )
         if isinstance(markup, InlineKeyboardMarkup):
             sent.buttons = [[b.text for b in row] for row in markup.inline_keyboard]
@@ -256,7 +259,7 @@ class FakeSession(BaseSession):
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
             )
             self.messages[(chat_id, result.message_id)] = result
-            self._record(name, result, markup)
+            self._record(name, result, markup, getattr(method, "reply_parameters", None))
         elif name == "GetFile":
             file_id = method.file_id  # type: ignore[attr-defined]
             if file_id not in self.files:
@@ -273,15 +276,28 @@ class FakeSession(BaseSession):
             caption = getattr(method, "caption", None)
             if caption is not None:
                 self._check_text(method, caption, html, CAPTION_LIMIT)
-            msg = Message(
+            file_id = (
+                f"upload-{next(self._ids)}"
+                if isinstance(upload, BufferedInputFile)
+                else str(upload)
+            )
+            document = (
+                Document(file_id=file_id, file_unique_id=file_id)
+                if name == "SendDocument"
+                else None
+            )
+            result = Message(
                 message_id=next(self._ids), date=now, chat=self._chat(chat_id),
-                from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"), caption=caption,
+                from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
+                document=document, caption=caption,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
             )  # fmt: skip
-            self.messages[(chat_id, msg.message_id)] = msg
-            self._record(name, msg, markup)
+            self.messages[(chat_id, result.message_id)] = result
+            self._record(name, result, markup, getattr(method, "reply_parameters", None))
+            if name == "SendDocument":
+                self.sent[-1].document = file_id
             if isinstance(upload, BufferedInputFile):
                 self.sent[-1].file = (upload.filename or "", upload.data)
-            result = msg
         elif name in ("SendPhoto", "SendMediaGroup"):
             assert isinstance(chat_id, int)
             photos = (
@@ -301,9 +317,10 @@ class FakeSession(BaseSession):
                     message_id=next(self._ids), date=now, chat=self._chat(chat_id),
                     from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
                     photo=[size], caption=caption,
+                    reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                 )  # fmt: skip
                 self.messages[(chat_id, msg.message_id)] = msg
-                self._record(name, msg, markup)
+                self._record(name, msg, markup, getattr(method, "reply_parameters", None))
                 self.sent[-1].photo = str(photo)
                 results.append(msg)
             result = results[0] if name == "SendPhoto" else results
@@ -381,28 +398,48 @@ class Person:
             entities = [MessageEntity(type="bot_command", offset=0, length=len(command))]
         return await self._feed(message=self._message(text=text, entities=entities, **fields))
 
-    async def send_photo(self, caption: str | None = None) -> list[Sent]:
-        photo = [PhotoSize(file_id="photo-1", file_unique_id="p1", width=800, height=600)]
-        return await self._feed(message=self._message(photo=photo, caption=caption))
+    async def send_photo(
+        self, caption: str | None = None, *, file_id: str = "photo-1", **fields: Any
+    ) -> list[Sent]:
+        photo = [PhotoSize(file_id=file_id, file_unique_id=file_id, width=800, height=600)]
+        return await self._feed(message=self._message(photo=photo, caption=caption, **fields))
+
+    def message_of(self, sent: Sent) -> Message:
+        """The bot's message as Telegram keeps it (to reply to it)."""
+        return self.harness.session.messages[(sent.chat_id, sent.message_id)]
+
+    async def reply(self, sent: Sent, text: str) -> list[Sent]:
+        """Answer a message of the bot with Telegram's «Reply»."""
+        return await self.send(text, reply_to_message=self.message_of(sent))
 
     async def send_document(
-        self, name: str, content: bytes, *, size: int | None = None, caption: str | None = None
+        self,
+        name: str = "file.pdf",
+        content: bytes = b"%PDF-1.4",
+        *,
+        size: int | None = None,
+        caption: str | None = None,
+        file_id: str | None = None,
+        **fields: Any,
     ) -> list[Sent]:
         """Send a file; `size` overrides the size Telegram reports (a big file, cheaply)."""
-        file_id = f"doc-{next(self.harness.message_ids)}"
+        file_id = file_id or f"doc-{next(self.harness.message_ids)}"
         self.harness.session.files[file_id] = content
         document = Document(
             file_id=file_id, file_unique_id=file_id, file_name=name,
             file_size=len(content) if size is None else size,
         )  # fmt: skip
-        return await self._feed(message=self._message(document=document, caption=caption))
+        message = self._message(document=document, caption=caption, **fields)
+        return await self._feed(message=message)
 
     async def send_location(self, latitude: float, longitude: float) -> list[Sent]:
         location = Location(latitude=latitude, longitude=longitude)
         return await self._feed(message=self._message(location=location))
 
-    async def send_contact(self, phone: str) -> list[Sent]:
-        contact = Contact(phone_number=phone, first_name=self.user.first_name, user_id=self.id)
+    async def send_contact(self, phone: str, *, user_id: int | None = None) -> list[Sent]:
+        """Share a contact: one's own (the contact button) or someone else's (`user_id`)."""
+        owner = self.id if user_id is None else user_id
+        contact = Contact(phone_number=phone, first_name=self.user.first_name, user_id=owner)
         return await self._feed(message=self._message(contact=contact))
 
     async def forward_from(self, other: Person | None, text: str = "hello") -> list[Sent]:

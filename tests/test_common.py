@@ -237,3 +237,27 @@ async def test_a_button_on_a_message_telegram_no_longer_shows(harness: Harness) 
         }
     record = await harness.app.db.read.users.get(anna.id)
     assert record is not None and record.has_consent and record.locale is None
+
+
+def test_two_features_cannot_share_a_button_prefix() -> None:
+    from aiogram.filters.callback_data import CallbackData
+
+    from handlers.spec import RouterSpec, Switch
+
+    class OneCD(CallbackData, prefix="zz"):
+        x: int = 0
+
+    class TwoCD(CallbackData, prefix="zz"):
+        y: int = 0
+
+    switch = Switch()
+    first, second = RouterSpec("first"), RouterSpec("second")
+    first.owns(callbacks=(OneCD,))
+    second.owns(callbacks=(TwoCD,))
+    switch.add(first, *first.build_parts())
+    try:
+        switch.add(second, *second.build_parts())
+    except ValueError as error:
+        assert "'zz'" in str(error)
+    else:
+        raise AssertionError("a taken prefix was accepted")

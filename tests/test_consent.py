@@ -28,8 +28,9 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     menu = replies[-1]
     assert "Здравствуйте!" in menu.text
     assert menu.reply_keyboard == [
-        ["💡 Предложить инициативу", "🏘 Мой ТОС"],
+        ["💡 Предложить инициативу", "🤝 Обратиться за поддержкой"],
         ["📋 Инициативы", "🗂 Мои инициативы"],
+        ["🏘 Мой ТОС"],
         ["❓ Помощь", "🌐 Язык"],
         ["🔒 Персональные данные"],
     ]
@@ -43,8 +44,9 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     [done] = await anna.press("English")
     assert done.text == "Done: I will speak English now."
     assert done.reply_keyboard == [
-        ["💡 Propose an initiative", "🏘 My TOS"],
+        ["💡 Propose an initiative", "🤝 Ask for support"],
         ["📋 Initiatives", "🗂 My initiatives"],
+        ["🏘 My TOS"],
         ["❓ Help", "🌐 Language"],
         ["🔒 Personal data"],
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings, parse_offsets
+from bot.settings import RequestTerm, SettingsError, load_settings, parse_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token-for-the-fake-session-000"
@@ -92,6 +92,19 @@ def test_defaults_and_parsing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert settings.broadcast_rate == 25
     assert settings.staff_sees_personal_data is True
     assert settings.bot_api_base_url == "https://api.telegram.org"
+    assert settings.request_term("transport") == RequestTerm(5, working=True)
+    assert settings.request_term("consultation") == RequestTerm(30)
+
+
+def test_env_example_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.isupper() and key not in ("PATH", "HOME"):
+            monkeypatch.delenv(key)
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text("utf-8")
+    (tmp_path / ".env").write_text(example.replace("BOT_TOKEN=", f"BOT_TOKEN={TOKEN}", 1), "utf-8")
+    settings = load_settings()
+    assert settings.request_deadlines == {"transport": RequestTerm(5, working=True)}
 
 
 def test_env_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -148,6 +148,7 @@ class UserService:
             await uow.users.withdraw_consent(user_id, NOTICE_VERSION, now)
             forms = await uow.fsm.delete_for_user(user_id)
             await uow.registry.forget_user(user_id)
+            await uow.requests.forget_phone(user_id)
         if self._on_erased is not None:
             self._on_erased(user_id)
         await self._reload(user_id)

@@ -29,10 +29,11 @@ class OutboxMessage:
     status: str
     last_error: str | None
     sent_at: datetime | None
-    kind: str = "text"  # text | album | edit
-    media: list[str] | None = None  # photo file ids of an album
+    kind: str = "text"  # text | album | edit | photo | document
+    media: list[str] | None = None  # photo file ids of an album; the file of a photo/document
     edit_of: int | None = None  # the outbox row whose sent message this one edits
     message_id: int | None = None  # Telegram's id of what was sent
+    reply_to: int | None = None  # the outbox row (same chat) this one replies to
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -55,6 +56,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         media=json.loads(row["media"]) if row["media"] else None,
         edit_of=row["edit_of"],
         message_id=row["message_id"],
+        reply_to=row["reply_to"],
     )
 
 
@@ -78,15 +80,20 @@ class OutboxRepository:
         broadcast_id: int | None = None,
         media: list[str] | None = None,
         edit_of: int | None = None,
+        file: tuple[str, str] | None = None,
+        reply_to: int | None = None,
     ) -> int | None:
-        """Queue a message: text (or a template), an album (`media`), or an edit of a message
-        sent before (`edit_of`). Returns the row's id; None when a message with the same
-        idempotency key exists already."""
+        """Queue a message: text (or a template), an album (`media`), an edit of a message
+        sent before (`edit_of`), or one file (`file`: ("photo" | "document", file id)) with
+        the text as its caption; `reply_to` makes it a reply to an earlier row in the chat.
+        Returns the row's id; None when a message with the same idempotency key exists."""
         kind = "album" if media else "edit" if edit_of is not None else "text"
+        if file is not None:
+            kind, media = file[0], [file[1]]
         row_id = await self._db.insert(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
-            "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
+            "reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(idempotency_key) DO NOTHING",
             (
                 chat_id,
@@ -102,6 +109,7 @@ class OutboxRepository:
                 kind,
                 json.dumps(media) if media else None,
                 edit_of,
+                reply_to,
             ),
         )
         if not row_id or await self._db.fetch_value("SELECT changes()") == 0:

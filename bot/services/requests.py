@@ -1,0 +1,697 @@
+"""Support requests: the form's rules, the case's status machine, the two-way conversation
+between the requester and the town hall, due dates (59-FZ) and nudges to staff."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.registry import RegistryService
+from bot.services.staff import StaffService
+from bot.settings import REQUEST_KINDS, RequestTerm, Settings
+from storage.db import Database, UnitOfWork
+from storage.repositories.requests import (
+    OPEN,
+    RequestLogEntry,
+    RequestMessage,
+    RequestRecord,
+)
+
+KINDS: dict[str, str] = {
+    "consultation": N_("Methodological consultation"),
+    "event": N_("Help organising an event"),
+    "transport": N_("Transport"),
+    "information": N_("Information support"),
+    "premises": N_("Premises"),
+    "other": N_("Other"),
+}
+assert tuple(KINDS) == REQUEST_KINDS
+DATED_KINDS = frozenset({"transport", "event"})  # these need a wanted date
+STATUSES: dict[str, str] = {
+    "new": N_("received"),
+    "in_work": N_("in work"),
+    "answered": N_("answered"),
+    "closed": N_("closed"),
+    "rejected": N_("declined"),
+}
+NUMBER = N_("R-{year}-{seq}")  # З-2026-0017 in Russian
+NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
+DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
+DESCRIPTION_LIMITS = (10, 2000)
+MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading
+CAPTION_ROOM = 800  # a longer text goes apart from its file (a caption holds 1,024)
+REOPEN_WINDOW = timedelta(days=14)
+NUDGES = (50, 80)  # per cent of the term gone
+WANTED_DATE_HORIZON = timedelta(days=366)
+STAFF_CARD = "request_card"  # the outbox renderer that draws a staff card
+
+# What the requester hears (rendered in their language at send time).
+TAKEN = N_("Your request {number} is taken into work by the town hall. The answer is due by {due}.")
+CLOSED = N_(
+    "Your request {number} is closed. Did the town hall's help solve your question? "
+    "Within 14 days you can reopen it."
+)
+REJECTED = N_("Your request {number} was declined. The town hall's reason: {comment}")
+ANSWER = N_(
+    "🏛 <b>The town hall</b> on your request {number}:\n\n{text}\n\n"
+    "<i>To write back, reply to this message.</i>"
+)
+ANSWER_FILE = N_("🏛 <b>The town hall</b> on your request {number}. {text}")
+# What staff see in a request's thread (a reply to its card); never the requester's name.
+FOLLOW_UP = N_("💬 <b>{number}</b>, the requester writes:\n\n{text}")
+FOLLOW_UP_FILE = N_("💬 <b>{number}</b>, from the requester. {text}")
+REQUEST_FILE = N_("📎 <b>{number}</b>, attached to the request.")
+REOPENED = N_("🔁 <b>{number}</b> is reopened by the requester. The new due date: {due}.")
+RATED_YES = N_("⭐ <b>{number}</b>: the requester says the help worked.")
+RATED_NO = N_("⭐ <b>{number}</b>: the requester says the help did not work.")
+RATING_COMMENT = N_("⭐ <b>{number}</b>, the requester's comment: {text}")
+NUDGE = N_(
+    "⏰ {number}: {percent}% of the time for the answer is gone; the answer is due by {due}."
+)
+
+RATE_YES = N_("👍 Yes, it helped")
+RATE_NO = N_("👎 No")
+REOPEN = N_("🔁 Reopen")
+
+
+@dataclass
+class RequestDraft:
+    """A request being written (it lives in the form's FSM data as a dict)."""
+
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    kind: str | None = None
+    behalf_kind: str = "self"  # self | tos | org
+    behalf_id: int | None = None
+    behalf_name: str | None = None
+    description: str | None = None
+    wanted_date: str | None = None  # ISO
+    phone: str | None = None
+    file_kind: str | None = None  # photo | document
+    file_id: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> RequestDraft:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def needs_date(self) -> bool:
+        return self.kind in DATED_KINDS
+
+    @property
+    def file(self) -> tuple[str, str] | None:
+        return (self.file_kind, self.file_id) if self.file_kind and self.file_id else None
+
+
+@dataclass(frozen=True, slots=True)
+class Behalf:
+    """On whose behalf a person may ask: themself, a TOS they lead, an NGO they represent."""
+
+    kind: str  # self | tos | org
+    id: int | None = None
+    name: str | None = None
+
+    @property
+    def code(self) -> str:
+        return "self" if self.kind == "self" else f"{self.kind}-{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    request: RequestRecord
+    already: bool  # the same form was sent before (a double press)
+
+
+class RequestClosed(DomainError):
+    """A follow-up to a closed request: the requester is offered to reopen it."""
+
+    def __init__(self, record: RequestRecord, can_reopen: bool) -> None:
+        if can_reopen:
+            super().__init__(N_("Request {number} is closed. Reopen it to write to the town hall."))
+        else:
+            super().__init__(
+                N_(
+                    "Request {number} was closed more than 14 days ago. Please send a new "
+                    "one: /request"
+                )
+            )
+        self.params = {"number": Number(record)}
+        self.record = record
+        self.can_reopen = can_reopen
+
+
+class Number(dict[str, Any]):
+    """A template argument rendered as a request's public number."""
+
+    def __init__(self, record: RequestRecord) -> None:
+        super().__init__(t=NUMBER, year=record.year, seq=f"{record.seq:04d}")
+
+
+def _label(msgid: str) -> dict[str, str]:
+    return {"t": msgid}
+
+
+def check_description(text: str) -> str:
+    text = text.strip()
+    if not DESCRIPTION_LIMITS[0] <= len(text) <= DESCRIPTION_LIMITS[1]:
+        raise DomainError(
+            N_("The description should be {low} to {high} characters long; yours has {length}."),
+            low=DESCRIPTION_LIMITS[0],
+            high=DESCRIPTION_LIMITS[1],
+            length=len(text),
+        )
+    return text
+
+
+def check_message(text: str | None, file: tuple[str, str] | None) -> str | None:
+    text = (text or "").strip() or None
+    if text is None and file is None:
+        raise DomainError(N_("Please write text, or send a photo or a document."))
+    if text is not None and len(text) > MESSAGE_LIMIT:
+        raise DomainError(
+            N_("The message should be at most {high} characters long; yours has {length}."),
+            high=MESSAGE_LIMIT,
+            length=len(text),
+        )
+    return text
+
+
+def parse_date(text: str, today: date) -> date:
+    """dd.mm.yyyy, dd.mm.yy or dd.mm (this year; next year if long past); not in the past."""
+    match = DATE_RE.match(text)
+    if not match:
+        raise DomainError(
+            N_("Please write the date as dd.mm.yyyy, e.g. 15.12.2026, or «tomorrow».")
+        )
+    day, month, year_text = int(match.group(1)), int(match.group(2)), match.group(3)
+    year = today.year if year_text is None else int(year_text)
+    if year < 100:
+        year += 2000
+    try:
+        wanted = date(year, month, day)
+    except ValueError:
+        raise DomainError(
+            N_("There is no such date. Please check the day and the month.")
+        ) from None
+    if year_text is None and (today - wanted).days > 60:
+        wanted = wanted.replace(year=year + 1)  # «10.01» written in December
+    return check_wanted_date(wanted, today)
+
+
+def check_wanted_date(wanted: date, today: date) -> date:
+    if wanted < today:
+        raise DomainError(N_("This date is in the past. Please give a date from today on."))
+    if wanted - today > WANTED_DATE_HORIZON:
+        raise DomainError(N_("This date is more than a year ahead. Please give a nearer one."))
+    return wanted
+
+
+def due_at(term: RequestTerm, start: datetime, settings: Settings) -> datetime:
+    """The moment the answer is due: days, or working days (Monday to Friday) in the town."""
+    if not term.working:
+        return start + timedelta(days=term.days)
+    day = start.astimezone(settings.timezone)
+    left = term.days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day.astimezone(UTC)
+
+
+class RequestService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        registry: RegistryService,
+        settings: Settings,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+        self._registry = registry
+        self._settings = settings
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def today(self) -> date:
+        return self._clock.now().astimezone(self._settings.timezone).date()
+
+    def local_date(self, moment: datetime) -> str:
+        return moment.astimezone(self._settings.timezone).strftime("%d.%m.%Y")
+
+    def is_overdue(self, record: RequestRecord) -> bool:
+        return record.status in OPEN and self._clock.now() > record.due_at
+
+    def can_reopen(self, record: RequestRecord) -> bool:
+        return (
+            record.status == "closed"
+            and record.closed_at is not None
+            and self._clock.now() - record.closed_at <= REOPEN_WINDOW
+        )
+
+    def _card_targets(self) -> list[int]:
+        if self._settings.staff_chat_id is not None:
+            return [self._settings.staff_chat_id]
+        return sorted(self._staff.staff_ids())
+
+    def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
+        return {"number": Number(record), **more}
+
+    async def _get(self, uow: UnitOfWork, request_id: int) -> RequestRecord:
+        record = await uow.requests.get(request_id)
+        if record is None:
+            raise DomainError(N_("There is no such request."))
+        return record
+
+    def _own(self, actor_id: int, record: RequestRecord) -> None:
+        if record.requester_id != actor_id:
+            raise NotAllowed()
+
+    async def _refresh_cards(self, uow: UnitOfWork, request_id: int) -> None:
+        """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
+        now = self._clock.now()
+        for chat_id, outbox_id in await uow.requests.cards(request_id):
+            await uow.outbox.enqueue(
+                chat_id, now=now, template=STAFF_CARD, args={"id": request_id}, edit_of=outbox_id
+            )
+
+    async def _to_staff_thread(
+        self,
+        uow: UnitOfWork,
+        record: RequestRecord,
+        template: str,
+        args: dict[str, Any],
+        file: tuple[str, str] | None = None,
+        key: str | None = None,
+    ) -> None:
+        """Post into every card's thread, as a reply to the card; remember it for replies."""
+        now = self._clock.now()
+        for chat_id, card_id in await uow.requests.cards(record.id):
+            row = await uow.outbox.enqueue(
+                chat_id, now=now, template=template, args=args, file=file, reply_to=card_id,
+                key=f"{key}:{chat_id}" if key else None,
+            )  # fmt: skip
+            if row is not None:
+                await uow.requests.link(record.id, "staff", chat_id, outbox_id=row)
+
+    async def _to_requester(
+        self,
+        uow: UnitOfWork,
+        record: RequestRecord,
+        template: str,
+        args: dict[str, Any],
+        *,
+        file: tuple[str, str] | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
+        key: str | None = None,
+    ) -> None:
+        row = await uow.outbox.enqueue(
+            record.requester_id, now=self._clock.now(), template=template, args=args,
+            file=file, buttons=buttons, key=key,
+        )  # fmt: skip
+        if row is not None:
+            await uow.requests.link(record.id, "requester", record.requester_id, outbox_id=row)
+
+    async def _with_file(
+        self,
+        record: RequestRecord,
+        text: str | None,
+        file: tuple[str, str] | None,
+        text_template: str,
+        file_template: str,
+        send: Any,
+    ) -> None:
+        """Text, a file with the text as its caption, or both apart when the text is long."""
+        if file is None:
+            await send(text_template, self._args(record, text=text or ""), None)
+        elif text is not None and len(text) > CAPTION_ROOM:
+            await send(text_template, self._args(record, text=text), None)
+            await send(file_template, self._args(record, text=""), file)
+        else:
+            await send(file_template, self._args(record, text=text or ""), file)
+
+    # -- the form ---------------------------------------------------------------------------
+
+    async def behalf_options(self, user_id: int) -> list[Behalf]:
+        """Myself; each TOS where the person has a role; each organisation they represent."""
+        options = [Behalf("self")]
+        for role in await self._registry.roles_of(user_id):
+            if role.body_kind == "tos" or (role.body_kind == "org" and role.role == "rep"):
+                options.append(Behalf(role.body_kind, role.body_id, role.body_name))
+        return options
+
+    async def submit(self, requester_id: int, draft: RequestDraft) -> Submitted:
+        """Store the request with its due date, queue a card for staff; one form is one case."""
+        if draft.kind not in KINDS or draft.description is None:
+            raise DomainError(N_("The form is not complete. Please start again: /request"))
+        wanted = date.fromisoformat(draft.wanted_date) if draft.wanted_date else None
+        if draft.needs_date:
+            if wanted is None:
+                raise DomainError(N_("The form is not complete. Please start again: /request"))
+            check_wanted_date(wanted, self.today())
+        else:
+            wanted = None
+        behalf = Behalf("self")
+        if draft.behalf_kind != "self":
+            # Checked now, not when the button was shown: a role may have been taken away.
+            allowed = {b.code: b for b in await self.behalf_options(requester_id)}
+            found = allowed.get(f"{draft.behalf_kind}-{draft.behalf_id}")
+            if found is None:
+                raise NotAllowed(
+                    N_("You no longer speak for this body. Please choose again: /request")
+                )
+            behalf = found
+        now = self._clock.now()
+        due = due_at(self._settings.request_term(draft.kind), now, self._settings)
+        async with self._db.transaction() as uow:
+            existing = await uow.requests.by_draft(draft.token)
+            if existing is not None:
+                return Submitted(existing, already=True)
+            request_id = await uow.requests.create(
+                draft_token=draft.token,
+                requester_id=requester_id,
+                kind=draft.kind,
+                behalf_kind=behalf.kind,
+                behalf_id=behalf.id,
+                behalf_name=behalf.name,
+                description=draft.description,
+                wanted_date=wanted,
+                phone=draft.phone,
+                due_at=due,
+                now=now,
+                year=now.year,
+            )
+            await uow.requests.add_message(
+                request_id, "in", requester_id, draft.description, draft.file, now
+            )
+            await uow.requests.log(request_id, requester_id, None, "new", None, now)
+            record = await self._get(uow, request_id)
+            for chat_id in self._card_targets():
+                card = await uow.outbox.enqueue(
+                    chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
+                    key=f"request:{request_id}:card:{chat_id}",
+                )  # fmt: skip
+                if card is not None:
+                    await uow.requests.add_card(request_id, chat_id, card)
+                    await uow.requests.link(request_id, "staff", chat_id, outbox_id=card)
+            if draft.file is not None:
+                await self._to_staff_thread(
+                    uow, record, REQUEST_FILE, self._args(record), draft.file,
+                    key=f"request:{request_id}:file",
+                )  # fmt: skip
+        return Submitted(record, already=False)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def find(self, request_id: int) -> RequestRecord:
+        record = await self._db.read.requests.get(request_id)
+        if record is None:
+            raise DomainError(N_("There is no such request."))
+        return record
+
+    async def find_by_number(self, text: str) -> RequestRecord:
+        match = NUMBER_RE.match(text)
+        record = None
+        if match:
+            record = await self._db.read.requests.by_number(
+                int(match.group(1)), int(match.group(2))
+            )
+        if record is None:
+            raise DomainError(N_("There is no request with this number."))
+        return record
+
+    async def for_requester(self, actor_id: int, request_id: int) -> RequestRecord:
+        """A request as its requester sees it; nobody else's, whatever the button says."""
+        record = await self._db.read.requests.get(request_id)
+        if record is None or record.requester_id != actor_id:
+            raise NotAllowed()
+        return record
+
+    async def for_staff(self, actor_id: int, request_id: int) -> RequestRecord:
+        self._staff.require_staff(actor_id)
+        return await self.find(request_id)
+
+    async def of_requester(self, requester_id: int, limit: int = 10) -> list[RequestRecord]:
+        return await self._db.read.requests.by_requester(requester_id, limit)
+
+    async def messages(self, request_id: int) -> list[RequestMessage]:
+        return await self._db.read.requests.messages(request_id)
+
+    async def history(self, request_id: int) -> list[RequestLogEntry]:
+        return await self._db.read.requests.history(request_id)
+
+    async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
+        """Open requests for staff, the earliest due first."""
+        self._staff.require_staff(actor_id)
+        return await self._db.read.requests.open_by_due(limit)
+
+    async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
+        return await self._db.read.requests.thread_of(chat_id, message_id)
+
+    async def link_sent(self, request_id: int, side: str, chat_id: int, message_id: int) -> None:
+        """Remember a card sent directly (not through the outbox), so replies to it work."""
+        async with self._db.transaction() as uow:
+            await uow.requests.link(request_id, side, chat_id, message_id=message_id)
+
+    # -- staff ------------------------------------------------------------------------------
+
+    async def take(self, actor_id: int, request_id: int) -> RequestRecord:
+        """A staff member takes the request (or takes it over from a colleague)."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            if record.status not in OPEN:
+                raise DomainError(
+                    N_("Request {number} is «{status}»: it cannot be taken."),
+                    number=Number(record), status=_label(STATUSES[record.status]),
+                )  # fmt: skip
+            if record.assignee_id == actor_id and record.status != "new":
+                raise DomainError(N_("You have already taken this request."))
+            to_status = "in_work" if record.status == "new" else record.status
+            await uow.requests.set_status(request_id, to_status, now, assignee_id=actor_id)
+            await uow.requests.log(request_id, actor_id, record.status, to_status, None, now)
+            if record.status == "new":
+                await self._to_requester(
+                    uow, record, TAKEN, self._args(record, due=self.local_date(record.due_at)),
+                    key=f"request:{request_id}:{record.cycle}:taken",
+                )  # fmt: skip
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    def check_can_answer(self, record: RequestRecord) -> None:
+        if record.status not in OPEN:
+            raise DomainError(
+                N_("Request {number} is «{status}»: it cannot be answered now."),
+                number=Number(record), status=_label(STATUSES[record.status]),
+            )  # fmt: skip
+
+    async def answer(
+        self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
+    ) -> RequestRecord:
+        """A staff answer reaches the requester in the town hall's name, never the person's."""
+        self._staff.require_staff(actor_id)
+        text = check_message(text, file)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            self.check_can_answer(record)
+            await uow.requests.add_message(request_id, "out", actor_id, text, file, now)
+            assignee = None if record.assignee_id is not None else actor_id
+            await uow.requests.set_status(request_id, "answered", now, assignee_id=assignee)
+            await uow.requests.log(
+                request_id, actor_id, record.status, "answered", text or f"[{file and file[0]}]",
+                now,
+            )  # fmt: skip
+
+            async def send(
+                template: str, args: dict[str, Any], one: tuple[str, str] | None
+            ) -> None:
+                await self._to_requester(uow, record, template, args, file=one)
+
+            await self._with_file(record, text, file, ANSWER, ANSWER_FILE, send)
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    async def close(self, actor_id: int, request_id: int) -> RequestRecord:
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            if record.status not in ("in_work", "answered"):
+                raise DomainError(
+                    N_("Request {number} is «{status}»: it cannot be closed."),
+                    number=Number(record), status=_label(STATUSES[record.status]),
+                )  # fmt: skip
+            await uow.requests.set_status(request_id, "closed", now, closed=True)
+            await uow.requests.log(request_id, actor_id, record.status, "closed", None, now)
+            buttons = [
+                [
+                    {"text": RATE_YES, "callback_data": f"r3:yes:{request_id}"},
+                    {"text": RATE_NO, "callback_data": f"r3:no:{request_id}"},
+                ],
+                [{"text": REOPEN, "callback_data": f"r3:reopen:{request_id}"}],
+            ]
+            await self._to_requester(
+                uow, record, CLOSED, self._args(record), buttons=buttons,
+                key=f"request:{request_id}:{record.cycle}:closed",
+            )  # fmt: skip
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    async def reject(self, actor_id: int, request_id: int, reason: str) -> RequestRecord:
+        self._staff.require_staff(actor_id)
+        reason = reason.strip()
+        if not reason:
+            raise DomainError(N_("Declining needs a reason for the requester."))
+        if len(reason) > MESSAGE_LIMIT:
+            raise DomainError(
+                N_("The message should be at most {high} characters long; yours has {length}."),
+                high=MESSAGE_LIMIT, length=len(reason),
+            )  # fmt: skip
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            if record.status not in ("new", "in_work"):
+                raise DomainError(
+                    N_("Request {number} is «{status}»: it cannot be declined."),
+                    number=Number(record), status=_label(STATUSES[record.status]),
+                )  # fmt: skip
+            await uow.requests.set_status(request_id, "rejected", now, closed=True)
+            await uow.requests.log(request_id, actor_id, record.status, "rejected", reason, now)
+            await uow.requests.add_message(request_id, "out", actor_id, reason, None, now)
+            await self._to_requester(
+                uow, record, REJECTED, self._args(record, comment=reason),
+                key=f"request:{request_id}:{record.cycle}:rejected",
+            )  # fmt: skip
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    # -- the requester ------------------------------------------------------------------------
+
+    async def follow_up(
+        self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
+    ) -> RequestRecord:
+        """The requester writes more; it reaches the staff card's thread."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            self._own(actor_id, record)
+            if record.status == "closed":
+                raise RequestClosed(record, self.can_reopen(record))
+            if record.status == "rejected":
+                raise DomainError(
+                    N_("Request {number} was declined. Please send a new one: /request"),
+                    number=Number(record),
+                )
+            text = check_message(text, file)
+            await uow.requests.add_message(request_id, "in", actor_id, text, file, now)
+
+            async def send(
+                template: str, args: dict[str, Any], one: tuple[str, str] | None
+            ) -> None:
+                await self._to_staff_thread(uow, record, template, args, one)
+
+            await self._with_file(record, text, file, FOLLOW_UP, FOLLOW_UP_FILE, send)
+            await self._refresh_cards(uow, request_id)
+            return record
+
+    async def reopen(self, actor_id: int, request_id: int) -> RequestRecord:
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            self._own(actor_id, record)
+            if record.status != "closed":
+                raise DomainError(
+                    N_("Request {number} is not closed: there is nothing to reopen."),
+                    number=Number(record),
+                )
+            if not self.can_reopen(record):
+                raise RequestClosed(record, can_reopen=False)
+            to_status = "in_work" if record.assignee_id is not None else "new"
+            due = due_at(self._settings.request_term(record.kind), now, self._settings)
+            await uow.requests.reopen(request_id, to_status, due, now)
+            await uow.requests.log(
+                request_id, actor_id, "closed", to_status, "reopened by the requester", now
+            )
+            await self._to_staff_thread(
+                uow, record, REOPENED, self._args(record, due=self.local_date(due)),
+                key=f"request:{request_id}:{record.cycle}:reopened",
+            )  # fmt: skip
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    async def rate(self, actor_id: int, request_id: int, helped: bool) -> RequestRecord:
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            self._own(actor_id, record)
+            if record.status != "closed":
+                raise DomainError(N_("A request can be rated once it is closed."))
+            if record.helped is not None:
+                raise DomainError(N_("You have already rated this request. Thank you!"))
+            await uow.requests.rate(request_id, helped)
+            await self._to_staff_thread(
+                uow, record, RATED_YES if helped else RATED_NO, self._args(record),
+                key=f"request:{request_id}:{record.cycle}:rated",
+            )  # fmt: skip
+            await self._refresh_cards(uow, request_id)
+            return await self._get(uow, request_id)
+
+    async def rate_comment(self, actor_id: int, request_id: int, text: str) -> None:
+        text = check_message(text, None) or ""
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, request_id)
+            self._own(actor_id, record)
+            if record.status != "closed" or record.helped is None:
+                raise DomainError(N_("A request can be rated once it is closed."))
+            await uow.requests.rate_comment(request_id, text)
+            await self._to_staff_thread(
+                uow, record, RATING_COMMENT, self._args(record, text=text),
+                key=f"request:{request_id}:{record.cycle}:rating-comment",
+            )  # fmt: skip
+
+    # -- due dates ----------------------------------------------------------------------------
+
+    async def nudge_due(self) -> int:
+        """Nudge staff when half and when 80 % of a request's term are gone (a scheduler
+        job). The outbox key makes each nudge once per term; after downtime only the latest
+        one that still makes sense goes out. Returns how many were queued."""
+        now = self._clock.now()
+        queued = 0
+        waiting = await self._db.read.requests.awaiting_nudge()
+        for record in waiting:
+            span = (record.due_at - record.opened_at).total_seconds()
+            gone = (now - record.opened_at).total_seconds() / span if span > 0 else 1.0
+            level = max((n for n in NUDGES if gone * 100 >= n), default=0)
+            if level <= record.nudged:
+                continue
+            targets = (
+                [record.assignee_id] if record.assignee_id is not None else self._card_targets()
+            )
+            async with self._db.transaction() as uow:
+                fresh = await self._get(uow, record.id)
+                if fresh.status not in ("new", "in_work") or fresh.nudged >= level:
+                    continue
+                for chat_id in targets:
+                    row = await uow.outbox.enqueue(
+                        chat_id, now=now, template=NUDGE,
+                        args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
+                        key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
+                    )  # fmt: skip
+                    queued += row is not None
+                await uow.requests.set_nudged(record.id, level)
+        return queued

@@ -1,0 +1,306 @@
+"""How a support request looks: the staff card (also the requester's preview), the
+requester's own view with the whole conversation, and the buttons on both."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import unescape
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.requests import (
+    KINDS,
+    NUMBER,
+    RATE_NO,
+    RATE_YES,
+    REOPEN,
+    STATUSES,
+    RequestDraft,
+    RequestService,
+)
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers.render import escape, person
+from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.users import UserRecord
+
+# A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
+# description: a card repeats the latest few messages, shortened; the requester's view
+# shows as much of the conversation as fits, newest kept.
+CONVERSATION_ON_CARD = 4
+LINE_ON_CARD = 200
+THREAD_ROOM = 3500
+
+
+class RequestCD(CallbackData, prefix="r2"):
+    """Staff buttons on a request's card."""
+
+    action: str  # take | answer | close | reject | card
+    id: int
+
+
+class MyRequestCD(CallbackData, prefix="r3"):
+    """The requester's buttons (the service builds the same strings for its outbox rows)."""
+
+    action: str  # open | write | reopen | yes | no | skip
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """What a card shows, from a stored request or from a draft."""
+
+    number: str | None
+    status: str | None
+    kind: str
+    behalf_kind: str
+    behalf_name: str | None
+    wanted_date: date | None
+    due: str | None
+    description: str
+    file_kind: str | None
+    overdue: bool = False
+
+
+def number_of(record: RequestRecord) -> str:
+    return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
+
+
+def view_of(record: RequestRecord, requests: RequestService, first_file: str | None) -> RequestView:
+    return RequestView(
+        number=number_of(record),
+        status=record.status,
+        kind=record.kind,
+        behalf_kind=record.behalf_kind,
+        behalf_name=record.behalf_name,
+        wanted_date=record.wanted_date,
+        due=requests.local_date(record.due_at),
+        description=record.description,
+        file_kind=first_file,
+        overdue=requests.is_overdue(record),
+    )
+
+
+def view_of_draft(draft: RequestDraft, due: str) -> RequestView:
+    return RequestView(
+        number=None,
+        status=None,
+        kind=draft.kind or "other",
+        behalf_kind=draft.behalf_kind,
+        behalf_name=draft.behalf_name,
+        wanted_date=date.fromisoformat(draft.wanted_date) if draft.wanted_date else None,
+        due=due,
+        description=draft.description or "",
+        file_kind=draft.file_kind,
+    )
+
+
+def behalf_label(kind: str, name: str | None) -> str:
+    if kind == "tos":
+        return _("TOS «{name}»").format(name=escape(name or ""))
+    if kind == "org":
+        return _("organisation «{name}»").format(name=escape(name or ""))
+    return _("themself, as a resident")
+
+
+def file_label(kind: str | None) -> str:
+    return _("📎 a photo") if kind == "photo" else _("📎 a document")
+
+
+def card_text(view: RequestView, extra: list[str]) -> str:
+    if view.number:
+        head = _("<b>Support request {number}</b>").format(number=escape(view.number))
+    else:
+        head = _("<b>New support request</b>")
+    if view.overdue:
+        head += " " + _("⚠️ overdue")
+    lines = [head]
+    if view.status:
+        lines.append(_("Status: {status}").format(status=_(STATUSES[view.status])))
+    lines.append(_("Type: {kind}").format(kind=_(KINDS[view.kind])))
+    lines.append(
+        _("On behalf of: {who}").format(who=behalf_label(view.behalf_kind, view.behalf_name))
+    )
+    if view.wanted_date:
+        lines.append(_("Wanted date: {date}").format(date=view.wanted_date.strftime("%d.%m.%Y")))
+    if view.due and view.status in (None, *OPEN):
+        lines.append(_("Answer due by: {date}").format(date=view.due))
+    lines += ["", escape(view.description)]
+    if view.file_kind:
+        lines.append(file_label(view.file_kind))
+    if extra:
+        lines += ["", *extra]
+    return "\n".join(lines).strip()
+
+
+def requester_line(requester: UserRecord | None, phone: str | None, settings: Settings) -> str:
+    if not settings.staff_sees_personal_data:
+        return _("Requester: hidden by the town's privacy settings")
+    line = _("Requester: {name}").format(name=person(requester))
+    if phone:
+        line += "\n" + _("📞 {phone}").format(phone=escape(phone))
+    return line
+
+
+def visible(html: str) -> str:
+    """What a reader sees of a line (Telegram counts the limit without the markup)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _when(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.timezone).strftime("%d.%m %H:%M")
+
+
+def message_line(
+    message: RequestMessage, settings: Settings, *, for_staff: bool, limit: int = LINE_ON_CARD
+) -> str:
+    if message.direction == "in":
+        who = _("👤 Requester") if for_staff else _("👤 You")
+    else:
+        who = _("🏛 Town hall")
+    body = escape(_short(message.text, limit)) if message.text else ""
+    if message.file_kind:
+        body = (file_label(message.file_kind) + " " + body).strip()
+    return f"{who}, {_when(message.at, settings)}: {body}"
+
+
+def staff_keyboard(record: RequestRecord) -> InlineKeyboardMarkup | None:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=label, callback_data=RequestCD(action=action, id=record.id).pack()
+        )
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if record.status == "new":
+        rows.append([button(_("🙋 Take"), "take"), button(_("💬 Answer"), "answer")])
+    elif record.status in ("in_work", "answered"):
+        rows.append([button(_("💬 Answer"), "answer"), button(_("🙋 Take over"), "take")])
+        rows.append([button(_("✅ Close"), "close")])
+    if record.status in ("new", "in_work"):
+        rows.append([button(_("✖ Decline"), "reject")])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def staff_card(
+    record: RequestRecord,
+    requests: RequestService,
+    users: UserService,
+    settings: Settings,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    messages = await requests.messages(record.id)
+    first_file = messages[0].file_kind if messages else None
+    extra: list[str] = []
+    if record.assignee_id is not None:
+        assignee = await users.get(record.assignee_id)
+        extra.append(_("Taken by: {name}").format(name=person(assignee)))
+    requester = await users.get(record.requester_id)
+    extra.append(requester_line(requester, record.phone, settings))
+    if requester is not None and requester.unreachable_at is not None:
+        extra.append(_("⚠️ The requester has blocked the bot: answers do not reach them."))
+    if record.helped is not None:
+        extra.append(_("⭐ It helped") if record.helped else _("⭐ It did not help"))
+    later = messages[1:]
+    if later:
+        extra += ["", _("<b>Conversation</b>")]
+        if len(later) > CONVERSATION_ON_CARD:
+            extra.append(
+                _("… earlier messages: {count}").format(count=len(later) - CONVERSATION_ON_CARD)
+            )
+        extra += [message_line(m, settings, for_staff=True) for m in later[-CONVERSATION_ON_CARD:]]
+    if record.status in OPEN:
+        extra += ["", _("<i>Reply to this card to answer the requester.</i>")]
+    text = card_text(view_of(record, requests, first_file), extra)
+    return text, staff_keyboard(record)
+
+
+async def requester_view(
+    record: RequestRecord, requests: RequestService, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The request as its requester sees it, with the whole conversation (the latest part
+    when it is long) and what they can do now."""
+    messages = await requests.messages(record.id)
+    first_file = messages[0].file_kind if messages else None
+    later = messages[1:]
+    lines: list[str] = []
+    left = max(600, THREAD_ROOM - len(record.description))
+    for message in reversed(later):
+        if left < 100:
+            lines.append(_("… earlier messages are not shown"))
+            break
+        line = message_line(message, settings, for_staff=False, limit=min(1000, left - 60))
+        lines.append(line)
+        left -= len(visible(line))
+    extra = [_("<b>Conversation</b>"), *reversed(lines)] if lines else []
+    if record.status == "closed" and record.helped is not None:
+        extra.append(
+            _("Your rating: {rating}").format(rating=_(RATE_YES if record.helped else RATE_NO))
+        )
+    text = card_text(view_of(record, requests, first_file), extra)
+
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=label, callback_data=MyRequestCD(action=action, id=record.id).pack()
+        )
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if record.status in OPEN:
+        rows.append([button(_("✉️ Write to the town hall"), "write")])
+    if requests.can_reopen(record):
+        rows.append([button(_(REOPEN), "reopen")])
+    if record.status == "closed" and record.helped is None:
+        rows.append([button(_(RATE_YES), "yes"), button(_(RATE_NO), "no")])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def my_requests(
+    items: list[RequestRecord], requests: RequestService
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The requester's requests for /my: status and due date, a button to open each."""
+    if not items:
+        return "", None
+    lines = [_("<b>Your requests</b>")]
+    rows = []
+    for item in items:
+        number = number_of(item)
+        line = f"\n<b>{escape(number)}</b> · {_(STATUSES[item.status])} · {_(KINDS[item.kind])}"
+        if item.status in OPEN:
+            line += "\n" + _("Answer due by: {date}").format(date=requests.local_date(item.due_at))
+        lines.append(line)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("💬 {number}: the conversation").format(number=number),
+                    callback_data=MyRequestCD(action="open", id=item.id).pack(),
+                )
+            ]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class RequestCardRenderer:
+    """Draws a request's staff card for the outbox at send time, in the reader's language."""
+
+    def __init__(
+        self, i18n: I18n, requests: RequestService, users: UserService, settings: Settings
+    ) -> None:
+        self._i18n = i18n
+        self._requests = requests
+        self._users = users
+        self._settings = settings
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        record = await self._requests.find(int(args["id"]))
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            return await staff_card(record, self._requests, self._users, self._settings)

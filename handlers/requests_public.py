@@ -1,0 +1,263 @@
+"""The requester's side of support requests (open one, write more, rate, reopen) and the
+conversation by Telegram replies: staff reply to a card, the requester to an answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import label_variants, normalize_label
+from bot.services.errors import DomainError
+from bot.services.requests import REOPEN, RequestClosed, RequestService
+from bot.services.staff import Role
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers.errors import render_error
+from handlers.filters import (
+    HasArgs,
+    IsStaff,
+    PrivateChat,
+    StaffPlace,
+)
+from handlers.render import button_message, drop_buttons, escape
+from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
+from handlers.requests import SKIP, SKIP_WORDS
+from handlers.requests_staff import message_file
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+
+
+class RequesterForm(StatesGroup):
+    write = State()  # a follow-up to an open request
+    comment = State()  # an optional comment after rating
+
+
+router.owns(forms=(RequesterForm,), callbacks=(MyRequestCD,))
+
+
+class RepliesToBot(Filter):
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        reply = message.reply_to_message
+        return reply is not None and reply.from_user is not None and reply.from_user.id == bot.id
+
+
+class RepliesToRequest(Filter):
+    """A reply to a message of a request's thread: passes the request and the side."""
+
+    async def __call__(
+        self, message: Message, bot: Bot, requests: RequestService
+    ) -> bool | dict[str, Any]:
+        reply = message.reply_to_message
+        if reply is None or reply.from_user is None or reply.from_user.id != bot.id:
+            return False
+        found = await requests.thread_of(message.chat.id, reply.message_id)
+        return False if found is None else {"thread": found}
+
+
+def _reopen_markup(request_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_(REOPEN), callback_data=MyRequestCD(action="reopen", id=request_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def _follow_up(
+    message: Message, user: UserRecord, request_id: int, requests: RequestService
+) -> bool:
+    """The requester's message to the town hall; a closed request offers to reopen."""
+    try:
+        record = await requests.follow_up(
+            user.id, request_id, message.text or message.caption, message_file(message)
+        )
+    except RequestClosed as closed:
+        markup = _reopen_markup(closed.record.id) if closed.can_reopen else None
+        await message.answer(render_error(closed), reply_markup=markup)
+        return False
+    await message.answer(
+        _("Sent to the town hall ({number}).").format(number=escape(number_of(record)))
+    )
+    return True
+
+
+# -- opening a request ----------------------------------------------------------------------
+
+
+@router.message(Command("request"), HasArgs())
+async def by_number(
+    message: Message,
+    command: CommandObject,
+    user: UserRecord,
+    role: Role,
+    requests: RequestService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    """`/request <number>`: staff (where staff work) get the card, the requester their view;
+    anyone else hears it is not theirs, whether the number exists or not."""
+    staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
+    if role.is_staff and staff_place:
+        record = await requests.find_by_number(command.args or "")
+        text, markup = await staff_card(record, requests, users, settings)
+        sent = await message.answer(text, reply_markup=markup)
+        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
+        return
+    if message.chat.type != "private":
+        return
+    try:
+        found = await requests.find_by_number(command.args or "")
+        record = await requests.for_requester(user.id, found.id)
+    except DomainError:
+        # The same answer for "no such number" and "not yours": numbers are not probed.
+        await message.answer(_("Sorry, this is not available to you."))
+        return
+    text, markup = await requester_view(record, requests, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MyRequestCD.filter())
+async def my_button(
+    query: CallbackQuery,
+    callback_data: MyRequestCD,
+    user: UserRecord,
+    state: FSMContext,
+    requests: RequestService,
+    settings: Settings,
+) -> None:
+    message = button_message(query)
+    if message.chat.type != "private":
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    # Whatever the button says, only the requester's own request, checked now.
+    record = await requests.for_requester(user.id, callback_data.id)
+    number = number_of(record)
+    action = callback_data.action
+    if action == "open":
+        await query.answer()
+        text, markup = await requester_view(record, requests, settings)
+        await message.answer(text, reply_markup=markup)
+    elif action == "write":
+        if record.status == "closed":
+            raise RequestClosed(record, requests.can_reopen(record))
+        await query.answer()
+        await state.set_state(RequesterForm.write)
+        await state.set_data({"id": record.id})
+        await message.answer(
+            _("Write to the town hall about {number}: text, a photo or a document.").format(
+                number=escape(number)
+            )
+        )
+    elif action == "reopen":
+        record = await requests.reopen(user.id, record.id)
+        await query.answer()
+        await drop_buttons(message)
+        write = InlineKeyboardButton(
+            text=_("✉️ Write to the town hall"),
+            callback_data=MyRequestCD(action="write", id=record.id).pack(),
+        )
+        await message.answer(
+            _("{number} is open again; the answer is due by {due}.").format(
+                number=escape(number), due=requests.local_date(record.due_at)
+            ),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[write]]),
+        )
+    elif action in ("yes", "no"):
+        await requests.rate(user.id, record.id, helped=action == "yes")
+        await query.answer(_("Thank you for the answer!"))
+        if message.text is not None or message.caption is not None:
+            await drop_buttons(message)
+        await state.set_state(RequesterForm.comment)
+        await state.set_data({"id": record.id})
+        await message.answer(
+            _("Would you like to add a comment for the town hall? Write it, or press «Skip»."),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_(SKIP),
+                            callback_data=MyRequestCD(action="skip", id=record.id).pack(),
+                        )
+                    ]
+                ]
+            ),
+        )
+    elif action == "skip":
+        await query.answer()
+        await drop_buttons(message)
+        if await state.get_state() == RequesterForm.comment.state:
+            await state.clear()
+        await message.answer(_("Thank you! Your rating is saved."))
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+# -- form steps ---------------------------------------------------------------------------
+
+
+@router.message(StateFilter(RequesterForm.write), PrivateChat())
+async def write_step(
+    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+) -> None:
+    request_id = int((await state.get_data())["id"])
+    await _follow_up(message, user, request_id, requests)
+    await state.clear()
+
+
+@router.message(StateFilter(RequesterForm.comment), PrivateChat())
+async def comment_step(
+    message: Message, user: UserRecord, state: FSMContext, requests: RequestService, i18n: I18n
+) -> None:
+    typed = normalize_label(message.text or "")
+    if typed and typed in label_variants(i18n, SKIP_WORDS) | label_variants(i18n, SKIP):
+        await state.clear()
+        await message.answer(_("Thank you! Your rating is saved."))
+        return
+    if not message.text:
+        await message.answer(_("Please write the comment as text, or press «Skip»."))
+        return
+    request_id = int((await state.get_data())["id"])
+    await requests.rate_comment(user.id, request_id, message.text)
+    await state.clear()
+    await message.answer(_("Thank you! The town hall will read your comment."))
+
+
+# -- replies ------------------------------------------------------------------------------
+
+
+@router.message(StaffPlace(), RepliesToRequest())
+async def thread_reply(
+    message: Message,
+    user: UserRecord,
+    thread: tuple[int, str],
+    requests: RequestService,
+) -> None:
+    """A staff reply to a card goes to the requester (the service checks the role); the
+    requester's reply to an answer goes to the card's thread (it checks the owner)."""
+    request_id, side = thread
+    if side == "requester":
+        await _follow_up(message, user, request_id, requests)
+        return
+    record = await requests.answer(
+        user.id, request_id, message.text or message.caption, message_file(message)
+    )
+    await message.answer(
+        _("Sent to the requester of {number}.").format(number=escape(number_of(record)))
+    )
+
+
+@router.message(StaffPlace(), IsStaff(), RepliesToBot())
+async def not_a_card(message: Message) -> None:
+    await message.answer(
+        _(
+            "This is not a request's card. To answer a requester, reply to the card of their "
+            "request (/inbox lists the open ones)."
+        )
+    )

@@ -1,0 +1,187 @@
+"""Staff on support requests: the card's buttons (take, answer, close, decline), the answer
+and reason steps, and /inbox, open requests with the earliest due first."""
+
+from __future__ import annotations
+
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.requests import KINDS, STATUSES, RequestService
+from bot.services.staff import StaffService
+from bot.services.users import UserService
+from bot.settings import Settings
+from handlers.filters import AddressedToBot, StaffPlace
+from handlers.render import button_message, escape
+from handlers.request_cards import RequestCD, number_of, staff_card
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", StaffPlace())
+router.filter("callback_query", StaffPlace())
+
+
+class StaffReplyForm(StatesGroup):
+    answer = State()  # the answer to the requester: text, a photo or a document
+    reason = State()  # why the request is declined
+
+
+router.owns(forms=(StaffReplyForm,), callbacks=(RequestCD,))
+
+
+def _prompt_markup(message: Message) -> ForceReply | None:
+    # In the staff group a step answers only replies to the bot (AddressedToBot).
+    return ForceReply(selective=True) if message.chat.type != "private" else None
+
+
+def message_file(message: Message) -> tuple[str, str] | None:
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.document:
+        return "document", message.document.file_id
+    return None
+
+
+async def refresh(
+    message: Message,
+    request_id: int,
+    requests: RequestService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    """Redraw the card a button was pressed on (other cards follow through the outbox)."""
+    record = await requests.find(request_id)
+    text, markup = await staff_card(record, requests, users, settings)
+    if message.text is not None:
+        await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
+
+
+@router.callback_query(RequestCD.filter())
+async def card_button(
+    query: CallbackQuery,
+    callback_data: RequestCD,
+    user: UserRecord,
+    state: FSMContext,
+    staff: StaffService,
+    requests: RequestService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    message = button_message(query)
+    record = await requests.for_staff(user.id, callback_data.id)  # staff only, checked now
+    number = number_of(record)
+    action = callback_data.action
+    if action == "take":
+        await requests.take(user.id, record.id)
+        await query.answer(_("{number} is yours now.").format(number=number))
+        await refresh(message, record.id, requests, users, settings)
+    elif action == "close":
+        await requests.close(user.id, record.id)
+        await query.answer(_("{number} is closed.").format(number=number))
+        await refresh(message, record.id, requests, users, settings)
+    elif action == "answer":
+        requests.check_can_answer(record)  # before asking for the text
+        await query.answer()
+        await state.set_state(StaffReplyForm.answer)
+        await state.set_data({"id": record.id})
+        await message.answer(
+            _(
+                "Write the answer to {number}: text, a photo or a document. The requester "
+                "gets it in the town hall's name. /cancel to leave."
+            ).format(number=number),
+            reply_markup=_prompt_markup(message),
+        )
+    elif action == "reject":
+        if record.status not in ("new", "in_work"):
+            await query.answer(_("This button is out of date."), show_alert=True)
+            return
+        await query.answer()
+        await state.set_state(StaffReplyForm.reason)
+        await state.set_data({"id": record.id})
+        await message.answer(
+            _("Why is {number} declined? The requester will read this reason.").format(
+                number=number
+            ),
+            reply_markup=_prompt_markup(message),
+        )
+    elif action == "card":
+        await query.answer()
+        text, markup = await staff_card(record, requests, users, settings)
+        sent = await message.answer(text, reply_markup=markup)
+        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+@router.message(StateFilter(StaffReplyForm.answer), AddressedToBot())
+async def answer_given(
+    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+) -> None:
+    request_id = int((await state.get_data())["id"])
+    record = await requests.answer(
+        user.id, request_id, message.text or message.caption, message_file(message)
+    )
+    await state.clear()
+    await message.answer(
+        _("Sent to the requester of {number}.").format(number=escape(number_of(record)))
+    )
+
+
+@router.message(StateFilter(StaffReplyForm.reason), AddressedToBot())
+async def reason_given(
+    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+) -> None:
+    if not message.text or not message.text.strip():
+        await message.answer(_("Please write the reason as text."))
+        return
+    request_id = int((await state.get_data())["id"])
+    record = await requests.reject(user.id, request_id, message.text)
+    await state.clear()
+    await message.answer(
+        _("{number} is declined; the requester is told the reason.").format(
+            number=escape(number_of(record))
+        )
+    )
+
+
+@router.message(Command("inbox"))
+async def inbox(
+    message: Message, user: UserRecord, requests: RequestService, settings: Settings
+) -> None:
+    items, total = await requests.inbox(user.id)
+    if not items:
+        await message.answer(_("No open requests. 🎉"))
+        return
+    lines = [_("<b>Open requests</b>: {count}, the earliest due first").format(count=total)]
+    rows = []
+    for item in items:
+        number = number_of(item)
+        line = _("{number} · {status} · {kind} · due {due}").format(
+            number=f"<b>{escape(number)}</b>",
+            status=_(STATUSES[item.status]),
+            kind=_(KINDS[item.kind]),
+            due=requests.local_date(item.due_at),
+        )
+        if requests.is_overdue(item):
+            line = "⚠️ " + line + " — " + _("<b>overdue</b>")
+        lines.append(line)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("Open {number}").format(number=number),
+                    callback_data=RequestCD(action="card", id=item.id).pack(),
+                )
+            ]
+        )
+    if total > len(items):
+        lines.append(_("… and {count} more").format(count=total - len(items)))
+    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))

@@ -1,0 +1,323 @@
+"""Support requests: the cases, their status log, conversation, staff cards and thread links."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.executor import Executor, from_db, to_db
+
+OPEN = ("new", "in_work", "answered")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    id: int
+    year: int
+    seq: int
+    requester_id: int
+    kind: str
+    behalf_kind: str  # self | tos | org
+    behalf_id: int | None
+    behalf_name: str | None
+    description: str
+    wanted_date: date | None
+    phone: str | None
+    status: str
+    assignee_id: int | None
+    opened_at: datetime
+    due_at: datetime
+    cycle: int
+    nudged: int
+    closed_at: datetime | None
+    helped: bool | None
+    rating_comment: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMessage:
+    id: int
+    request_id: int
+    direction: str  # in: from the requester | out: from the town hall
+    author_id: int | None
+    text: str | None
+    file_kind: str | None  # photo | document
+    file_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLogEntry:
+    actor_id: int | None
+    at: datetime
+    from_status: str | None
+    to_status: str
+    comment: str | None
+
+
+def _record(row: sqlite3.Row) -> RequestRecord:
+    return RequestRecord(
+        id=row["id"],
+        year=row["year"],
+        seq=row["seq"],
+        requester_id=row["requester_id"],
+        kind=row["kind"],
+        behalf_kind=row["behalf_kind"],
+        behalf_id=row["behalf_id"],
+        behalf_name=row["behalf_name"],
+        description=row["description"],
+        wanted_date=date.fromisoformat(row["wanted_date"]) if row["wanted_date"] else None,
+        phone=row["phone"],
+        status=row["status"],
+        assignee_id=row["assignee_id"],
+        opened_at=from_db(row["opened_at"]),  # type: ignore[arg-type]
+        due_at=from_db(row["due_at"]),  # type: ignore[arg-type]
+        cycle=row["cycle"],
+        nudged=row["nudged"],
+        closed_at=from_db(row["closed_at"]),
+        helped=None if row["helped"] is None else bool(row["helped"]),
+        rating_comment=row["rating_comment"],
+        created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _message(row: sqlite3.Row) -> RequestMessage:
+    return RequestMessage(
+        id=row["id"],
+        request_id=row["request_id"],
+        direction=row["direction"],
+        author_id=row["author_id"],
+        text=row["text"],
+        file_kind=row["file_kind"],
+        file_id=row["file_id"],
+        at=from_db(row["at"]),  # type: ignore[arg-type]
+    )
+
+
+class RequestRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        draft_token: str,
+        requester_id: int,
+        kind: str,
+        behalf_kind: str,
+        behalf_id: int | None,
+        behalf_name: str | None,
+        description: str,
+        wanted_date: date | None,
+        phone: str | None,
+        due_at: datetime,
+        now: datetime,
+        year: int,
+    ) -> int:
+        seq = await self._db.fetch_value(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM support_requests WHERE year = ?", (year,)
+        )
+        return await self._db.insert(
+            "INSERT INTO support_requests (year, seq, draft_token, requester_id, kind, "
+            "behalf_kind, behalf_id, behalf_name, description, wanted_date, phone, opened_at, "
+            "due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                year, seq, draft_token, requester_id, kind, behalf_kind, behalf_id, behalf_name,
+                description, wanted_date.isoformat() if wanted_date else None, phone,
+                to_db(now), to_db(due_at), to_db(now), to_db(now),
+            ),
+        )  # fmt: skip
+
+    async def get(self, request_id: int) -> RequestRecord | None:
+        row = await self._db.fetch_one("SELECT * FROM support_requests WHERE id = ?", (request_id,))
+        return None if row is None else _record(row)
+
+    async def by_draft(self, draft_token: str) -> RequestRecord | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM support_requests WHERE draft_token = ?", (draft_token,)
+        )
+        return None if row is None else _record(row)
+
+    async def by_number(self, year: int, seq: int) -> RequestRecord | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM support_requests WHERE year = ? AND seq = ?", (year, seq)
+        )
+        return None if row is None else _record(row)
+
+    async def set_status(
+        self,
+        request_id: int,
+        status: str,
+        now: datetime,
+        *,
+        assignee_id: int | None = None,
+        closed: bool = False,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE support_requests SET status = ?, updated_at = ?, "
+            "assignee_id = COALESCE(?, assignee_id), "
+            "closed_at = CASE WHEN ? THEN ? ELSE closed_at END WHERE id = ?",
+            (status, to_db(now), assignee_id, int(closed), to_db(now), request_id),
+        )
+
+    async def reopen(self, request_id: int, status: str, due_at: datetime, now: datetime) -> None:
+        """A new term from now: a fresh due date, nudges again, the old rating set aside."""
+        await self._db.execute(
+            "UPDATE support_requests SET status = ?, opened_at = ?, due_at = ?, "
+            "cycle = cycle + 1, nudged = 0, closed_at = NULL, helped = NULL, "
+            "rating_comment = NULL, updated_at = ? WHERE id = ?",
+            (status, to_db(now), to_db(due_at), to_db(now), request_id),
+        )
+
+    async def rate(self, request_id: int, helped: bool) -> None:
+        await self._db.execute(
+            "UPDATE support_requests SET helped = ? WHERE id = ?", (int(helped), request_id)
+        )
+
+    async def rate_comment(self, request_id: int, comment: str) -> None:
+        await self._db.execute(
+            "UPDATE support_requests SET rating_comment = ? WHERE id = ?", (comment, request_id)
+        )
+
+    async def set_nudged(self, request_id: int, level: int) -> None:
+        await self._db.execute(
+            "UPDATE support_requests SET nudged = ? WHERE id = ? AND nudged < ?",
+            (level, request_id, level),
+        )
+
+    async def forget_phone(self, requester_id: int) -> int:
+        """Withdrawn consent: the phone numbers the person shared go."""
+        return await self._db.execute(
+            "UPDATE support_requests SET phone = NULL WHERE requester_id = ? AND phone IS NOT NULL",
+            (requester_id,),
+        )
+
+    # -- log and conversation ---------------------------------------------------------------
+
+    async def log(
+        self,
+        request_id: int,
+        actor_id: int | None,
+        from_status: str | None,
+        to_status: str,
+        comment: str | None,
+        now: datetime,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO request_log (request_id, actor_id, at, from_status, to_status, comment) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (request_id, actor_id, to_db(now), from_status, to_status, comment),
+        )
+
+    async def history(self, request_id: int) -> list[RequestLogEntry]:
+        rows = await self._db.fetch_all(
+            "SELECT actor_id, at, from_status, to_status, comment FROM request_log "
+            "WHERE request_id = ? ORDER BY id",
+            (request_id,),
+        )
+        return [
+            RequestLogEntry(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def add_message(
+        self,
+        request_id: int,
+        direction: str,
+        author_id: int | None,
+        text: str | None,
+        file: tuple[str, str] | None,
+        now: datetime,
+    ) -> int:
+        return await self._db.insert(
+            "INSERT INTO request_messages (request_id, direction, author_id, text, file_kind, "
+            "file_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id, direction, author_id, text,
+                file[0] if file else None, file[1] if file else None, to_db(now),
+            ),
+        )  # fmt: skip
+
+    async def messages(self, request_id: int) -> list[RequestMessage]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM request_messages WHERE request_id = ? ORDER BY id", (request_id,)
+        )
+        return [_message(r) for r in rows]
+
+    # -- staff cards and thread links -------------------------------------------------------
+
+    async def add_card(self, request_id: int, chat_id: int, outbox_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO request_cards (request_id, chat_id, outbox_id) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (request_id, chat_id, outbox_id),
+        )
+
+    async def cards(self, request_id: int) -> list[tuple[int, int]]:
+        """(chat id, outbox id of the card) for every staff card of the request."""
+        rows = await self._db.fetch_all(
+            "SELECT chat_id, outbox_id FROM request_cards WHERE request_id = ? ORDER BY chat_id",
+            (request_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def link(
+        self,
+        request_id: int,
+        side: str,
+        chat_id: int,
+        *,
+        outbox_id: int | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO request_links (request_id, side, chat_id, outbox_id, message_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (request_id, side, chat_id, outbox_id, message_id),
+        )
+
+    async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
+        """The request (and side) a Telegram message in this chat belongs to."""
+        row = await self._db.fetch_one(
+            "SELECT request_id, side FROM request_links WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        if row is None:
+            row = await self._db.fetch_one(
+                "SELECT l.request_id, l.side FROM outbox o "
+                "JOIN request_links l ON l.outbox_id = o.id "
+                "WHERE o.chat_id = ? AND o.message_id = ?",
+                (chat_id, message_id),
+            )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    # -- lists ------------------------------------------------------------------------------
+
+    async def open_by_due(self, limit: int) -> tuple[list[RequestRecord], int]:
+        """Open requests, the earliest due first; and how many there are."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work', 'answered') "
+            "ORDER BY due_at, id LIMIT ?",
+            (limit,),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM support_requests WHERE status IN ('new', 'in_work', 'answered')"
+        )
+        return [_record(r) for r in rows], int(total)
+
+    async def by_requester(self, requester_id: int, limit: int) -> list[RequestRecord]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM support_requests WHERE requester_id = ? ORDER BY id DESC LIMIT ?",
+            (requester_id, limit),
+        )
+        return [_record(r) for r in rows]
+
+    async def awaiting_nudge(self) -> list[RequestRecord]:
+        """Requests still waiting for staff (new or in work) not yet nudged at 80 %."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work') AND nudged < 80 "
+            "ORDER BY due_at, id"
+        )
+        return [_record(r) for r in rows]
