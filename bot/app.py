@@ -159,7 +159,6 @@ async def _assemble(
     staff = StaffService(db, clock, settings.admin_ids)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
-    initiatives = InitiativeService(db, clock, staff, settings.staff_chat_id)
     outbox = OutboxService(db, staff)
     i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
@@ -169,6 +168,9 @@ async def _assemble(
         announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
+    initiatives = InitiativeService(
+        db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos
+    )
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)

@@ -54,13 +54,14 @@ class CardView:
     longitude: float | None
     photos: int
     supports: int | None = None
+    tos_name: str | None = None
 
 
 def number_of(record: InitiativeRecord) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(record: InitiativeRecord, photos: int) -> CardView:
+def view_of(record: InitiativeRecord, photos: int, tos_name: str | None = None) -> CardView:
     return CardView(
         number=number_of(record),
         status=record.status,
@@ -72,10 +73,11 @@ def view_of(record: InitiativeRecord, photos: int) -> CardView:
         longitude=record.longitude,
         photos=photos,
         supports=record.supports,
+        tos_name=tos_name,
     )
 
 
-def view_of_draft(draft: Draft) -> CardView:
+def view_of_draft(draft: Draft, tos_name: str | None = None) -> CardView:
     return CardView(
         number=None,
         status=None,
@@ -86,6 +88,7 @@ def view_of_draft(draft: Draft) -> CardView:
         latitude=draft.latitude,
         longitude=draft.longitude,
         photos=len(draft.photos),
+        tos_name=tos_name,
     )
 
 
@@ -100,6 +103,10 @@ def card_text(view: CardView, author_line: str | None) -> str:
         lines.append(_("Status: {status}").format(status=_(STATUSES[view.status])))
     lines += [
         _("Direction: {direction}").format(direction=_(DIRECTIONS[view.direction])),
+    ]
+    if view.tos_name:
+        lines.append(_("TOS: {name}").format(name=escape(view.tos_name)))
+    lines += [
         "",
         f"<b>{escape(view.title)}</b>",
         escape(view.description),
@@ -168,7 +175,8 @@ async def staff_card(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     photos = len(await initiatives.photos(record.id))
     author = await users.get(record.author_id)
-    text = card_text(view_of(record, photos), staff_author_line(author, settings))
+    tos_name = await initiatives.tos_name(record.tos_id)
+    text = card_text(view_of(record, photos, tos_name), staff_author_line(author, settings))
     return text, staff_keyboard(record)
 
 

@@ -42,6 +42,7 @@ from handlers.initiatives_public import SupportCD
 from handlers.menu import MENU_PROPOSE, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
+from storage.repositories.registry import TosRecord
 from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -50,12 +51,14 @@ router.filter("callback_query", PrivateChat())
 
 DONE_WORDS = N_("done, next, no photos, skip")
 SKIP_WORDS = N_("skip, no")
+NO_TOS = N_("Without a TOS")
 STEP_NAMES = {
     "direction": N_("Direction"),
     "title": N_("Title"),
     "description": N_("Description"),
     "photos": N_("Photos"),
     "place": N_("Place"),
+    "tos": N_("TOS"),
     "show_author": N_("Name in public"),
 }
 
@@ -66,13 +69,14 @@ class InitiativeForm(StatesGroup):
     description = State()
     photos = State()
     place = State()
+    tos = State()
     show_author = State()
     preview = State()
     choose_step = State()
 
 
 class FormCD(CallbackData, prefix="f1"):
-    action: str  # dir | photos_done | place_skip | show | send | edit | step | cancel
+    action: str  # dir | photos_done | place_skip | tos | show | send | edit | step | cancel
     value: str = ""
 
 
@@ -94,6 +98,24 @@ async def _save(state: FSMContext, draft: Draft, next_state: State | None) -> No
         await state.set_state(next_state)
 
 
+async def _after_place(
+    message: Message,
+    state: FSMContext,
+    draft: Draft,
+    settings: Settings,
+    user: UserRecord,
+    initiatives: InitiativeService,
+) -> None:
+    """After the place: the TOS step if the person is in a TOS; without one, skipped."""
+    editing = (await state.get_data()).get("editing", False)
+    choices = [] if editing else await initiatives.tos_choices(user.id)
+    if not choices:
+        await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+        return
+    await _save(state, draft, InitiativeForm.tos)
+    await ask_tos(message, choices)
+
+
 async def _after_step(
     message: Message,
     state: FSMContext,
@@ -106,7 +128,7 @@ async def _after_step(
     editing = (await state.get_data()).get("editing", False)
     if editing:
         await _save(state, draft, InitiativeForm.preview)
-        await show_preview(message, draft, settings, user)
+        await show_preview(message, state, draft, settings, user)
     else:
         await _save(state, draft, natural_next)
         await ASK[natural_next.state](message, draft)
@@ -147,6 +169,15 @@ async def ask_place(message: Message, draft: Draft) -> None:
     )
 
 
+async def ask_tos(message: Message, choices: list[TosRecord]) -> None:
+    rows = [[_button(tos.name, "tos", str(tos.id))] for tos in choices]
+    rows.append([_button(_(NO_TOS), "tos", "0")])
+    await message.answer(
+        _("Is it an initiative of your TOS? Choose it, or go on without a TOS."),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+    )
+
+
 async def ask_show_author(message: Message, draft: Draft) -> None:
     await message.answer(
         _(
@@ -173,9 +204,10 @@ ASK = {
 
 
 async def show_preview(
-    message: Message, draft: Draft, settings: Settings, user: UserRecord
+    message: Message, state: FSMContext, draft: Draft, settings: Settings, user: UserRecord
 ) -> None:
-    text = card_text(view_of_draft(draft), staff_author_line(user, settings))
+    tos_name = (await state.get_data()).get("tos_name") if draft.tos_id is not None else None
+    text = card_text(view_of_draft(draft, tos_name), staff_author_line(user, settings))
     await message.answer(
         _("This is how the town hall will see it:") + "\n\n" + text,
         reply_markup=InlineKeyboardMarkup(
@@ -192,13 +224,17 @@ async def show_preview(
 
 @router.message(Command("initiative"), HasArgs(False))  # with a number: initiatives_public
 @router.message(StateFilter(None), TextIs(MENU_PROPOSE))
-async def start_form(message: Message, state: FSMContext) -> None:
+async def start_form(
+    message: Message, state: FSMContext, user: UserRecord, initiatives: InitiativeService
+) -> None:
     draft = Draft()
     await state.set_state(InitiativeForm.direction)
     await state.set_data({"draft": draft.to_data()})
-    await message.answer(
-        _("Let's write your initiative: six short steps, /cancel leaves at any time.")
-    )
+    if await initiatives.tos_choices(user.id):  # one more step: which TOS
+        opening = _("Let's write your initiative: seven short steps, /cancel leaves at any time.")
+    else:
+        opening = _("Let's write your initiative: six short steps, /cancel leaves at any time.")
+    await message.answer(opening)
     await ask_direction(message, draft)
 
 
@@ -235,13 +271,15 @@ async def form_button(
         await query.answer()
         await drop_buttons(message)
         draft.address = draft.latitude = draft.longitude = None
-        await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+        await _after_place(message, state, draft, settings, user, initiatives)
+    elif action == "tos" and current == InitiativeForm.tos.state and value.isdigit():
+        await _choose_tos(query, message, state, draft, int(value), settings, user, initiatives)
     elif action == "show" and current == InitiativeForm.show_author.state:
         await query.answer()
         await drop_buttons(message)
         draft.show_author = value == "1"
         await _save(state, draft, InitiativeForm.preview)
-        await show_preview(message, draft, settings, user)
+        await show_preview(message, state, draft, settings, user)
     elif action == "send" and current == InitiativeForm.preview.state:
         await _send(message, state, draft, user, role, initiatives)  # a refusal answers it
         await query.answer()
@@ -250,7 +288,10 @@ async def form_button(
         await query.answer()
         await drop_buttons(message)
         await state.set_state(InitiativeForm.choose_step)
-        rows = [[_button(_(label), "step", name)] for name, label in STEP_NAMES.items()]
+        steps = dict(STEP_NAMES)
+        if draft.tos_id is None and not await initiatives.tos_choices(user.id):
+            del steps["tos"]  # nothing to choose from
+        rows = [[_button(_(label), "step", name)] for name, label in steps.items()]
         await message.answer(
             _("Which step to change?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
         )
@@ -262,7 +303,10 @@ async def form_button(
             draft.photos = []
         await state.update_data(editing=True)
         await _save(state, draft, target)
-        await ASK[target.state](message, draft)
+        if value == "tos":
+            await ask_tos(message, await initiatives.tos_choices(user.id))
+        else:
+            await ASK[target.state](message, draft)
     elif action == "cancel":
         await query.answer()
         await drop_buttons(message)
@@ -270,6 +314,28 @@ async def form_button(
         await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu(role))
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
+
+
+async def _choose_tos(
+    query: CallbackQuery | None,
+    message: Message,
+    state: FSMContext,
+    draft: Draft,
+    tos_id: int,
+    settings: Settings,
+    user: UserRecord,
+    initiatives: InitiativeService,
+) -> None:
+    """The TOS step's answer: 0 for none, else one of the person's TOS (checked again)."""
+    name = None
+    if tos_id:
+        name = (await initiatives.check_tos_choice(user.id, tos_id)).name  # refusal answers
+    if query is not None:
+        await query.answer()
+        await drop_buttons(message)
+    draft.tos_id = tos_id or None
+    await state.update_data(tos_name=name)
+    await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
 
 
 async def _send(
@@ -396,7 +462,12 @@ async def photos_step(
 
 @router.message(StateFilter(InitiativeForm.place))
 async def place_step(
-    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    user: UserRecord,
+    i18n: I18n,
+    initiatives: InitiativeService,
 ) -> None:
     draft = await _draft(state)
     if message.location:
@@ -419,7 +490,29 @@ async def place_step(
             _("Share a location or type the address (3 to 300 characters), or press «Skip».")
         )
         return
-    await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+    await _after_place(message, state, draft, settings, user, initiatives)
+
+
+@router.message(StateFilter(InitiativeForm.tos))
+async def tos_typed(
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    user: UserRecord,
+    i18n: I18n,
+    initiatives: InitiativeService,
+) -> None:
+    typed = normalize_label(message.text or "")
+    draft = await _draft(state)
+    if typed and typed in label_variants(i18n, SKIP_WORDS) | label_variants(i18n, NO_TOS):
+        await _choose_tos(None, message, state, draft, 0, settings, user, initiatives)
+        return
+    choices = await initiatives.tos_choices(user.id)
+    for tos in choices:
+        if typed and typed == normalize_label(tos.name):
+            await _choose_tos(None, message, state, draft, tos.id, settings, user, initiatives)
+            return
+    await message.answer(_("Please choose your TOS with the buttons above, or «Without a TOS»."))
 
 
 @router.message(StateFilter(InitiativeForm.show_author))
@@ -435,7 +528,7 @@ async def show_author_typed(
     draft = await _draft(state)
     draft.show_author = answer in yes
     await _save(state, draft, InitiativeForm.preview)
-    await show_preview(message, draft, settings, user)
+    await show_preview(message, state, draft, settings, user)
 
 
 @router.message(StateFilter(InitiativeForm.preview, InitiativeForm.choose_step))

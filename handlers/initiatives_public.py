@@ -28,6 +28,10 @@ PER_PAGE = 5
 class ListCD(CallbackData, prefix="p2"):
     page: int = 0
     direction: str = ""
+    tos: int = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
+
+
+CHOOSE_TOS = -1
 
 
 class SupportCD(CallbackData, prefix="p1"):
@@ -39,12 +43,19 @@ router.owns(callbacks=(ListCD, SupportCD))
 
 
 async def list_view(
-    initiatives: InitiativeService, page: int, direction: str
+    initiatives: InitiativeService, page: int, direction: str, tos: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
-    items, total = await initiatives.public_page(direction or None, page, PER_PAGE)
+    if tos == CHOOSE_TOS:
+        return await tos_choice_view(initiatives, direction)
+    tos_name = await initiatives.tos_name(tos) if tos > 0 else None
+    if tos_name is None:
+        tos = 0  # an unknown TOS: no filter
+    items, total = await initiatives.public_page(direction or None, page, PER_PAGE, tos or None)
     title = _("<b>Citizen initiatives</b>")
     if direction in DIRECTIONS:
         title += " · " + _(DIRECTIONS[direction])
+    if tos_name:
+        title += " · " + escape(tos_name)
     lines = [title]
     if not items:
         lines.append(_("Nothing here yet. Be the first: /initiative"))
@@ -66,13 +77,13 @@ async def list_view(
     if page > 0:
         paging.append(
             InlineKeyboardButton(
-                text="◀", callback_data=ListCD(page=page - 1, direction=direction).pack()
+                text="◀", callback_data=ListCD(page=page - 1, direction=direction, tos=tos).pack()
             )
         )
     if (page + 1) * PER_PAGE < total:
         paging.append(
             InlineKeyboardButton(
-                text="▶", callback_data=ListCD(page=page + 1, direction=direction).pack()
+                text="▶", callback_data=ListCD(page=page + 1, direction=direction, tos=tos).pack()
             )
         )
     if paging:
@@ -80,14 +91,60 @@ async def list_view(
     filters = [
         InlineKeyboardButton(
             text=("• " if code == direction else "") + _(label),
-            callback_data=ListCD(page=0, direction=code).pack(),
+            callback_data=ListCD(page=0, direction=code, tos=tos).pack(),
         )
         for code, label in DIRECTIONS.items()
     ]
     rows += [filters[i : i + 2] for i in range(0, len(filters), 2)]
+    extra = []
     if direction:
-        rows.append([InlineKeyboardButton(text=_("All directions"), callback_data=ListCD().pack())])
+        extra.append(
+            InlineKeyboardButton(text=_("All directions"), callback_data=ListCD(tos=tos).pack())
+        )
+    if tos:
+        extra.append(
+            InlineKeyboardButton(
+                text=_("All TOS"), callback_data=ListCD(direction=direction).pack()
+            )
+        )
+    elif await initiatives.public_tos():
+        extra.append(
+            InlineKeyboardButton(
+                text=_("By TOS"),
+                callback_data=ListCD(direction=direction, tos=CHOOSE_TOS).pack(),
+            )
+        )
+    if extra:
+        rows.append(extra)
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def tos_choice_view(
+    initiatives: InitiativeService, direction: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The TOS that have public initiatives, to filter the list by one of them."""
+    choices = await initiatives.public_tos()
+    text = (
+        _("Initiatives of which TOS to show?")
+        if choices
+        else _("No TOS has public initiatives yet.")
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=name, callback_data=ListCD(direction=direction, tos=tos_id).pack()
+            )
+        ]
+        for tos_id, name in choices
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=_("◀ Back to the list"), callback_data=ListCD(direction=direction).pack()
+            )
+        ]
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @router.message(Command("initiatives"), PrivateChat())
@@ -102,7 +159,9 @@ async def list_page(
     query: CallbackQuery, callback_data: ListCD, initiatives: InitiativeService
 ) -> None:
     await query.answer()
-    text, markup = await list_view(initiatives, max(0, callback_data.page), callback_data.direction)
+    text, markup = await list_view(
+        initiatives, max(0, callback_data.page), callback_data.direction, callback_data.tos
+    )
     await button_message(query).edit_text(text, reply_markup=markup)
 
 
@@ -116,7 +175,8 @@ async def public_card(
         if author is not None and author.display_name:
             author_line = _("Author: {name}").format(name=escape(author.display_name))
     photos = len(await initiatives.photos(record.id))
-    text = card_text(view_of(record, photos), author_line)
+    tos_name = await initiatives.tos_name(record.tos_id)
+    text = card_text(view_of(record, photos, tos_name), author_line)
     if record.status not in ("accepted", "in_progress", "done") or record.author_id == viewer.id:
         return text, None
     supported = await initiatives.has_supported(viewer.id, record.id)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
+import pytest
+
+from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
+from handlers.initiatives import FormCD
+from handlers.initiatives_public import ListCD
 from tests.conftest import ADMIN_ID
-from tests.kit import Harness, Person, running
+from tests.kit import Harness, Person, Sent, running
 
 STAFF_CHAT = -1001234567890
 
@@ -18,6 +25,7 @@ async def fill_form(
     photos: int = 2,
     location: tuple[float, float] | None = (54.64, 83.30),
     show_name: bool = False,
+    tos: str | None = None,
 ) -> None:
     await person.send("/initiative")
     await person.press(direction)
@@ -30,6 +38,8 @@ async def fill_form(
         await person.send_location(*location)
     else:
         await person.press(next(b for b in person.last.flat_buttons if b in ("Пропустить", "Skip")))
+    if tos is not None:  # the TOS step, shown only to people in a TOS
+        await person.press(tos)
     label = person.last.flat_buttons[0 if show_name else 1]
     await person.press(label)
 
@@ -263,3 +273,262 @@ async def test_staff_card_never_goes_to_an_ordinary_group(tmp_path) -> None:  # 
         assert "✅ Принять" not in card.flat_buttons
         [staff] = await h.in_group(maria, STAFF_CHAT).send("/initiative И-2026-0001")
         assert "Автор: Анна (@anna)" in staff.text
+
+
+# -- the TOS of an initiative ------------------------------------------------------------
+
+SOUTH, NORTH = "ТОС «Южный»", "ТОС «Северный»"
+
+
+async def add_tos(h: Harness, name: str, *members: Person, active: bool = True) -> int:
+    async with h.app.db.transaction() as uow:
+        now = h.clock.now()
+        tos_id = await uow.registry.add_tos(
+            {"name": name, "active": active}, secrets.token_hex(6), now
+        )
+        for member in members:
+            await uow.registry.join(tos_id, member.id, now)
+    return tos_id
+
+
+async def up_to_the_place(person: Person, title: str = "Скамейки во дворе") -> list[Sent]:
+    """The form up to the place step, the place skipped by a typed word: the next question."""
+    await person.send("/initiative")
+    await person.press(person.last.flat_buttons[0])
+    await person.send(title)
+    await person.send("Поставить три скамейки у детской площадки на Советской, 12.")
+    await person.press(person.last.flat_buttons[-1])  # «Done» / «Готово»
+    return await person.send("нет" if person.user.language_code != "en" else "skip")
+
+
+async def test_the_tos_step_names_the_tos_on_every_card(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        staff_chat = h.in_group(maria, STAFF_CHAT)
+        anna = await h.consented(h.user("Анна"))
+        south = await add_tos(h, SOUTH, anna)
+        await add_tos(h, NORTH)  # not hers
+        await add_tos(h, "ТОС «Закрытый»", anna, active=False)  # hers, but no longer active
+
+        [opening, _] = await anna.send("/initiative")
+        assert opening.text.startswith("Давайте опишем вашу инициативу: семь коротких шагов")
+        await anna.send("/cancel")
+        [ask] = await up_to_the_place(anna)
+        assert ask.text.startswith("Это инициатива вашего ТОС?")
+        assert ask.flat_buttons == [SOUTH, "Без ТОС"]
+        [ask_name] = await anna.press(SOUTH)
+        assert "Показывать там ваше имя?" in ask_name.text
+        [preview] = await anna.press("Нет, без имени")
+        assert "ТОС: ТОС «Южный»" in preview.text
+        # «Change a step» can go back to it.
+        [steps] = await anna.press("✏️ Изменить шаг")
+        assert "ТОС" in steps.flat_buttons
+        await anna.press("ТОС")
+        [again] = await anna.press(SOUTH)
+        assert "ТОС: ТОС «Южный»" in again.text  # straight back to the preview
+        await anna.press("✅ Отправить")
+
+        record = await h.app.db.read.initiatives.get(1)
+        assert record is not None and record.tos_id == south
+        await h.deliver()
+        [card] = [s for s in staff_chat.inbox if "Гражданская инициатива" in s.text]
+        assert "ТОС: ТОС «Южный»" in card.text
+        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        boris = await h.consented(h.user("Boris", language_code="en"))
+        await boris.send("/initiatives")
+        [public] = await boris.press("Open I-2026-0001")
+        assert "TOS: ТОС «Южный»" in public.text
+
+
+async def test_without_a_tos_the_step_is_skipped(harness: Harness) -> None:
+    bob = await harness.consented(harness.user("Bob", language_code="en"))
+    await add_tos(harness, "ТОС «Закрытый»", bob, active=False)  # an inactive TOS is none
+    [opening, _] = await bob.send("/initiative")
+    assert opening.text.startswith("Let's write your initiative: six short steps")
+    await bob.send("/cancel")
+    [ask] = await up_to_the_place(bob)
+    assert ask.text.startswith("When the initiative is accepted")  # no TOS question
+    [preview] = await bob.press("No, stay anonymous")
+    assert "TOS:" not in preview.text
+    [steps] = await bob.press("✏️ Change a step")
+    assert "TOS" not in steps.flat_buttons and "Place" in steps.flat_buttons
+    await bob.press("x", data=FormCD(action="step", value="direction").pack())
+    await bob.press("Other")
+    await bob.press("✅ Send")
+    record = await harness.app.db.read.initiatives.get(1)
+    assert record is not None and record.tos_id is None and record.direction == "other"
+
+
+async def test_the_tos_typed_and_a_restart_mid_step(harness: Harness) -> None:
+    anna = await harness.consented(harness.user("Анна"))
+    south = await add_tos(harness, SOUTH, anna)
+    await add_tos(harness, NORTH, anna)
+    [ask] = await up_to_the_place(anna)
+    assert sorted(ask.flat_buttons[:2]) == [NORTH, SOUTH] and ask.flat_buttons[2:] == ["Без ТОС"]
+    await harness.restart()
+    [unknown] = await anna.send("Заречный")
+    assert unknown.text == "Пожалуйста, выберите свой ТОС кнопками выше или нажмите «Без ТОС»."
+    [ask_name] = await anna.send("тос «южный»")  # the name, in any case
+    assert "Показывать там ваше имя?" in ask_name.text
+    [preview] = await anna.send("нет")
+    assert "ТОС: ТОС «Южный»" in preview.text
+    await anna.press("✅ Отправить")
+    first = await harness.app.db.read.initiatives.get(1)
+    assert first is not None and first.tos_id == south
+
+    # «no» in the TOS step: an initiative without a TOS; English works too.
+    await up_to_the_place(anna, title="Клумба у дома")
+    await anna.send("Without a TOS")
+    [preview] = await anna.send("нет")
+    assert "ТОС:" not in preview.text
+    await anna.press("✅ Отправить")
+    second = await harness.app.db.read.initiatives.get(2)
+    assert second is not None and second.tos_id is None
+
+
+async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
+    anna = await harness.consented(harness.user("Анна"))
+    south = await add_tos(harness, SOUTH, anna)
+    north = await add_tos(harness, NORTH)
+    await up_to_the_place(anna)
+    # A button naming a TOS she is not in: refused, the step stays.
+    await anna.press("x", data=FormCD(action="tos", value=str(north)).pack())
+    assert anna.last_answer["text"] == (
+        "Вы не состоите в этом ТОС, поэтому указать его в инициативе нельзя."
+    )
+    assert anna.last_answer["show_alert"] is True
+    await anna.press("x", data=FormCD(action="tos", value="-1").pack())
+    assert anna.last_answer["text"] == "Эта кнопка устарела."
+    [ask_name] = await anna.press(SOUTH)
+    assert "Показывать там ваше имя?" in ask_name.text
+    [preview] = await anna.press("Нет, без имени")
+
+    # She leaves the TOS before sending: the send is refused, nothing is stored.
+    async with harness.app.db.transaction() as uow:
+        await uow.registry.leave(south, anna.id)
+    await anna.press("✅ Отправить", on=preview)
+    assert anna.last_answer["text"].startswith("Вы больше не состоите в этом ТОС")
+    assert await harness.app.db.read.initiatives.get(1) is None
+    # The form is kept: she changes the TOS step, where only «without» is left.
+    await anna.press("✏️ Изменить шаг", on=preview)
+    [ask] = await anna.press("ТОС")
+    assert ask.flat_buttons == ["Без ТОС"]
+    [preview] = await anna.press("Без ТОС")
+    assert "ТОС:" not in preview.text
+    await anna.press("✅ Отправить")
+    record = await harness.app.db.read.initiatives.get(1)
+    assert record is not None and record.tos_id is None
+
+    # The service checks it too, whatever the handler did.
+    draft = Draft(direction="other", title="Клумба", description="Разбить клумбу у дома 7.")
+    draft.tos_id = north
+    with pytest.raises(DomainError):
+        await harness.app.initiatives.submit(anna.id, draft)
+
+
+async def public_in(h: Harness, author: Person, tos_id: int | None, title: str) -> int:
+    draft = Draft(
+        direction="other", title=title, description="Описание инициативы для списка.", tos_id=tos_id
+    )
+    submitted = await h.app.initiatives.submit(author.id, draft)
+    await h.app.initiatives.decide(ADMIN_ID, submitted.initiative.id, "accepted")
+    return submitted.initiative.id
+
+
+async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
+    await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    anna = await harness.consented(harness.user("Анна"))
+    boris = await harness.consented(harness.user("Борис"))
+    south = await add_tos(harness, SOUTH, anna)
+    north = await add_tos(harness, NORTH, boris)
+    await add_tos(harness, "ТОС «Пустой»", anna)  # no public initiatives: not offered
+    for n in range(6):
+        await public_in(harness, anna, south, f"Южная инициатива {n}")
+    await public_in(harness, boris, north, "Северная инициатива")
+    await public_in(harness, boris, None, "Инициатива без ТОС")
+    await harness.app.initiatives.submit(  # not public: never listed
+        anna.id, Draft(direction="other", title="Черновик юга", description="Ещё не принята.",
+                       tos_id=south),
+    )  # fmt: skip
+
+    viewer = await harness.consented(harness.user("Вера"))
+    [listing] = await viewer.send("/initiatives")
+    assert "Инициатива без ТОС" in listing.text and "По ТОС" in listing.flat_buttons
+    await viewer.press("По ТОС")
+    choice = viewer.edits[-1]
+    assert choice.text == "Инициативы какого ТОС показать?"
+    assert choice.flat_buttons == [NORTH, SOUTH, "◀ Назад к списку"]
+    await viewer.press(SOUTH, on=choice)
+    page1 = viewer.edits[-1]
+    assert "ТОС «Южный»" in page1.text.splitlines()[0]
+    assert "Южная инициатива 5" in page1.text and "Северная" not in page1.text
+    assert "без ТОС" not in page1.text and "Черновик" not in page1.text
+    assert "Все ТОС" in page1.flat_buttons and "По ТОС" not in page1.flat_buttons
+    await viewer.press("▶", on=page1)
+    page2 = viewer.edits[-1]
+    assert "Южная инициатива 0" in page2.text and "Северная" not in page2.text
+    assert "▶" not in page2.flat_buttons
+    # Both filters at once: the south and a direction with nothing in it.
+    await viewer.press("Здоровый образ жизни и спорт", on=page2)
+    sport = viewer.edits[-1]
+    assert "Южная" not in sport.text and "«Южный»" in sport.text.splitlines()[0]
+    await viewer.press("Другое", on=sport)
+    other = viewer.edits[-1]
+    assert "Южная инициатива 5" in other.text and "Северная" not in other.text
+    await viewer.press("Все ТОС", on=other)
+    everything = viewer.edits[-1]
+    assert "Северная инициатива" in everything.text
+    # A forged id filters nothing; the repository takes the filter too.
+    await viewer.press("x", data=ListCD(tos=9999).pack(), on=everything)
+    assert "Инициатива без ТОС" in viewer.edits[-1].text
+    items, total = await harness.app.db.read.initiatives.public_page(None, 0, 10, tos_id=north)
+    assert total == 1 and items[0].title == "Северная инициатива"
+
+
+async def test_the_tos_filter_in_english(harness: Harness) -> None:
+    await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    anna = await harness.consented(harness.user("Анна"))
+    south = await add_tos(harness, SOUTH, anna)
+    await public_in(harness, anna, south, "Южная инициатива")
+    ann = await harness.consented(harness.user("Ann", language_code="en"))
+    [listing] = await ann.send("/initiatives")
+    await ann.press("By TOS", on=listing)
+    choice = ann.edits[-1]
+    assert choice.text == "Initiatives of which TOS to show?"
+    await ann.press(SOUTH, on=choice)
+    filtered = ann.edits[-1]
+    assert "Южная инициатива" in filtered.text and "All TOS" in filtered.flat_buttons
+
+
+async def test_no_tos_button_while_no_tos_has_public_initiatives(harness: Harness) -> None:
+    viewer = await harness.consented(harness.user("Вера"))
+    await add_tos(harness, SOUTH, viewer)
+    [listing] = await viewer.send("/initiatives")
+    assert "По ТОС" not in listing.flat_buttons
+    await viewer.press("x", data=ListCD(tos=-1).pack(), on=listing)
+    assert viewer.edits[-1].text == "Пока ни у одного ТОС нет опубликованных инициатив."
+
+
+async def test_the_same_tos_in_another_direction_is_a_duplicate(harness: Harness) -> None:
+    await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    anna = await harness.consented(harness.user("Анна"))
+    boris = await harness.consented(harness.user("Борис"))
+    south = await add_tos(harness, SOUTH, anna, boris)
+    first = Draft(
+        direction="improvement", title="Скамейки во дворе на Советской",
+        description="Поставить скамейки во дворе.", tos_id=south,
+    )  # fmt: skip
+    done = await harness.app.initiatives.submit(anna.id, first)
+    await harness.app.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
+    same_tos = Draft(
+        direction="festivals", title="Скамейку во дворе Советской",
+        description="Праздник открытия скамейки.", tos_id=south,
+    )  # fmt: skip
+    offered = await harness.app.initiatives.submit(boris.id, same_tos)
+    assert [o.id for o in offered.duplicates] == [done.initiative.id]
+    no_tos = Draft(
+        direction="festivals", title="Скамейки во дворе Советской",
+        description="Праздник открытия скамейки.",
+    )  # fmt: skip
+    other = await harness.app.initiatives.submit(boris.id, no_tos)
+    assert done.initiative.id not in [o.id for o in other.duplicates]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,10 @@ from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC, InitiativeRecord
+from storage.repositories.registry import TosRecord
+
+# The active TOS a person belongs to or leads (RegistryService.user_tos).
+TosOf = Callable[[int], Awaitable[list[TosRecord]]]
 
 DIRECTIONS: dict[str, str] = {
     "improvement": N_("Improvement and greening"),
@@ -159,12 +164,18 @@ def similar(title: str, others: list[InitiativeRecord], limit: int = 3) -> list[
 
 class InitiativeService:
     def __init__(
-        self, db: Database, clock: Clock, staff: StaffService, staff_chat_id: int | None
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        staff_chat_id: int | None,
+        tos_of: TosOf,
     ) -> None:
         self._db = db
         self._clock = clock
         self._staff = staff
         self._staff_chat_id = staff_chat_id
+        self._tos_of = tos_of
 
     def _card_targets(self) -> list[int]:
         if self._staff_chat_id is not None:
@@ -175,6 +186,15 @@ class InitiativeService:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
         if draft.direction not in DIRECTIONS or draft.title is None or draft.description is None:
             raise DomainError(N_("The form is not complete. Please start again: /initiative"))
+        if draft.tos_id is not None and not any(
+            tos.id == draft.tos_id for tos in await self._tos_of(author_id)
+        ):  # they left the TOS after choosing it, or the choice was forged
+            raise DomainError(
+                N_(
+                    "You are not in this TOS any more, so the initiative cannot name it. "
+                    "Press «Change a step» and choose the TOS again."
+                )
+            )
         now = self._clock.now()
         async with self._db.transaction() as uow:
             existing = await uow.initiatives.by_draft(draft.token)
@@ -216,6 +236,26 @@ class InitiativeService:
         # Only what the author may see: public initiatives, or their own.
         visible = [o for o in others if o.status in PUBLIC or o.author_id == author_id]
         return Submitted(record, similar(record.title, visible), already=False)
+
+    async def tos_choices(self, author_id: int) -> list[TosRecord]:
+        """The TOS an initiative of this person may name: their own active ones."""
+        return await self._tos_of(author_id)
+
+    async def check_tos_choice(self, author_id: int, tos_id: int) -> TosRecord:
+        """The chosen TOS, if it is still the author's (a forged button, or they left it)."""
+        for tos in await self._tos_of(author_id):
+            if tos.id == tos_id:
+                return tos
+        raise DomainError(N_("You are not in this TOS, so the initiative cannot name it."))
+
+    async def tos_name(self, tos_id: int | None) -> str | None:
+        if tos_id is None:
+            return None
+        return (await self._db.read.registry.tos_names([tos_id])).get(tos_id)
+
+    async def public_tos(self) -> list[tuple[int, str]]:
+        """(id, name) of the active TOS that have public initiatives, by name."""
+        return await self._db.read.initiatives.public_tos()
 
     async def find(self, initiative_id: int) -> InitiativeRecord:
         record = await self._db.read.initiatives.get(initiative_id)
@@ -370,12 +410,14 @@ class InitiativeService:
             await self._refresh_cards(uow, into_id)
 
     async def public_page(
-        self, direction: str | None, page: int, per_page: int = 5
+        self, direction: str | None, page: int, per_page: int = 5, tos_id: int | None = None
     ) -> tuple[list[InitiativeRecord], int]:
         if direction is not None and direction not in DIRECTIONS:
             direction = None
+        if tos_id is not None and tos_id <= 0:
+            tos_id = None
         return await self._db.read.initiatives.public_page(
-            direction, max(0, page) * per_page, per_page
+            direction, max(0, page) * per_page, per_page, tos_id=tos_id
         )
 
     async def of_author(self, author_id: int, limit: int = 10) -> list[InitiativeRecord]:

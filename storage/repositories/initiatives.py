@@ -231,14 +231,17 @@ class InitiativeRepository:
         return moved
 
     async def public_page(
-        self, direction: str | None, offset: int, limit: int
+        self, direction: str | None, offset: int, limit: int, *, tos_id: int | None = None
     ) -> tuple[list[InitiativeRecord], int]:
         """Accepted, in-progress and done initiatives, newest first; and their total."""
         where = "WHERE i.status IN ('accepted', 'in_progress', 'done') "
         params: tuple[object, ...] = ()
         if direction is not None:
             where += "AND i.direction = ? "
-            params = (direction,)
+            params += (direction,)
+        if tos_id is not None:
+            where += "AND i.tos_id = ? "
+            params += (tos_id,)
         rows = await self._db.fetch_all(
             _WITH_SUPPORTS + where + "ORDER BY i.id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -248,6 +251,15 @@ class InitiativeRepository:
             params,
         )
         return [_record(r) for r in rows], int(total)
+
+    async def public_tos(self) -> list[tuple[int, str]]:
+        """(id, name) of the active TOS that have public initiatives, by name."""
+        rows = await self._db.fetch_all(
+            "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "
+            "initiatives i WHERE i.tos_id = t.id AND i.status IN ('accepted', 'in_progress', "
+            "'done')) ORDER BY t.name COLLATE NOCASE"
+        )
+        return [(r[0], r[1]) for r in rows]
 
     async def public_of_tos(self, tos_id: int, limit: int) -> list[InitiativeRecord]:
         rows = await self._db.fetch_all(
