@@ -77,7 +77,7 @@ class InitiativeForm(StatesGroup):
 
 class FormCD(CallbackData, prefix="f1"):
     action: str  # dir | photos_done | place_skip | tos | show | send | edit | step | cancel
-    value: str = ""
+    value: str = ""  # send | edit | cancel: the draft's token, so another form's preview is stale
 
 
 router.owns(forms=(InitiativeForm,), callbacks=(FormCD,))
@@ -212,8 +212,11 @@ async def show_preview(
         _("This is how the town hall will see it:") + "\n\n" + text,
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
-                [_button(_("✅ Send"), "send")],
-                [_button(_("✏️ Change a step"), "edit"), _button(_("✖ Cancel"), "cancel")],
+                [_button(_("✅ Send"), "send", draft.token)],
+                [
+                    _button(_("✏️ Change a step"), "edit", draft.token),
+                    _button(_("✖ Cancel"), "cancel", draft.token),
+                ],
             ]
         ),
     )
@@ -258,6 +261,11 @@ async def form_button(
         return
     draft = await _draft(state)
     action, value = callback_data.action, callback_data.value
+    if action in ("send", "edit", "cancel") and value and value != draft.token:
+        # A preview of another form (one already sent, while this one is under way).
+        # An empty value: a preview drawn before the buttons carried the form's token.
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
     if action == "dir" and current == InitiativeForm.direction.state and value in DIRECTIONS:
         await query.answer()
         await drop_buttons(message)
