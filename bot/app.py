@@ -31,6 +31,7 @@ from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.registry import RegistryService
+from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.requests import RequestService
 from bot.services.staff import StaffService
@@ -38,6 +39,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
+from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
 from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
@@ -64,6 +66,7 @@ class App:
     broadcasts: BroadcastService
     initiatives: InitiativeService
     registry: RegistryService
+    reports: ReportService
     requests: RequestService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
@@ -84,6 +87,8 @@ class App:
         if self.background:
             self.scheduler.start()
             await self.sender.start()
+            # A digest missed while the bot was down goes out now, once.
+            await self.scheduler.run_now("digest")
         log.info("bot started")
 
     async def on_shutdown(self) -> None:
@@ -171,6 +176,13 @@ async def _assemble(
     initiatives = InitiativeService(
         db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos
     )
+    reports = ReportService(
+        db, clock, staff,
+        timezone=settings.timezone, digest_time=settings.digest_time,
+        staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
+        population=settings.municipality_population,
+        staff_sees_personal_data=settings.staff_sees_personal_data,
+    )  # fmt: skip
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
@@ -187,6 +199,7 @@ async def _assemble(
         initiatives=initiatives,
         registry=registry,
         requests=requests,
+        reports=reports,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -201,6 +214,9 @@ async def _assemble(
         monotonic=monotonic,
         sleep=sleep,
     )  # fmt: skip
+    sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
+    sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
+    sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
     app = App(
@@ -216,6 +232,7 @@ async def _assemble(
         initiatives=initiatives,
         registry=registry,
         requests=requests,
+        reports=reports,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
@@ -226,5 +243,6 @@ async def _assemble(
     dp.shutdown.register(app.on_shutdown)
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
+    scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

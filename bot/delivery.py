@@ -37,6 +37,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -54,6 +55,9 @@ from storage.repositories.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 
 Renderer = Callable[[dict[str, Any], str], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+# A file drawn at send time (a chart): (args, locale) -> (content, file name).
+Generator = Callable[[dict[str, Any], str], Awaitable[tuple[bytes, str]]]
+GENERATED = "gen:"  # a file id that names a generator instead of a Telegram file
 
 PRIVATE_GAP = 1.0  # seconds between messages to one private chat
 GROUP_GAP = 3.0  # 20 a minute to one group
@@ -150,6 +154,7 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         # Templates drawn from current data at send time (a staff card shows the latest).
         self.renderers: dict[str, Renderer] = {}
+        self.generators: dict[str, Generator] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -339,10 +344,17 @@ class Sender:
     ) -> None:
         """One photo or document with the rendered text as its caption."""
         file_id = (message.media or [""])[0]
+        upload: str | BufferedInputFile = file_id
+        if file_id.startswith(GENERATED):
+            locale = message.locale or await self._users.locale_of(
+                message.chat_id, self._default_locale
+            )
+            content, name = await self.generators[file_id](message.args, locale)
+            upload = BufferedInputFile(content, filename=name)
         send = self._bot.send_photo if message.kind == "photo" else self._bot.send_document
         sent = await send(
             message.chat_id,
-            file_id,
+            upload,
             caption=caption or None,
             reply_markup=markup,
             reply_parameters=reply,

@@ -21,14 +21,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.errors import N_
+from bot.services.initiatives import InitiativeService
 from bot.services.registry import RegistryService
+from bot.services.requests import RequestService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
 from bot.settings import Settings
-from handlers.deeplinks import act_on_payload
+from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
+from handlers.initiatives_public import show_initiative
 from handlers.menu import MENU_PRIVACY, main_menu
 from handlers.render import button_message, drop_buttons, escape
+from handlers.requests_public import show_request
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
 
@@ -123,6 +127,8 @@ async def start(
     bot: Bot,
     staff: StaffService,
     registry: RegistryService,
+    initiatives: InitiativeService,
+    requests: RequestService,
     i18n: I18n,
 ) -> None:
     payload = command.args.strip() if command.args else None
@@ -136,6 +142,15 @@ async def start(
         await ask_consent(message, settings, state)
         return
     await state.clear()
+    link = card_number(payload) if payload else None
+    if link is not None:  # a card from a digest's link
+        kind, number = link
+        role = staff.role_of(user.id)
+        if kind == "initiative":
+            await show_initiative(message, number, user, role, initiatives, users, settings)
+        else:
+            await show_request(message, number, user, role, requests, users, settings)
+        return
     if payload:
         await act_on_payload(message, bot, user, payload, staff, users, i18n, settings, registry)
     await greet(message, staff.role_of(user.id))

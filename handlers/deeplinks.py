@@ -16,6 +16,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.render import escape
+from handlers.reports import INITIATIVE_LINK, REQUEST_LINK
 from storage.repositories.users import UserRecord
 
 
@@ -31,6 +32,8 @@ async def act_on_payload(
     registry: RegistryService,
 ) -> None:
     """Act on the payload; the caller shows the main menu afterwards."""
+    if payload.startswith((INITIATIVE_LINK, REQUEST_LINK)):
+        return  # a card link opened before consent: the menu is what is left to show
     try:
         if payload.startswith(JOIN_PREFIX):
             tos = await registry.join_by_token(user.id, payload)
@@ -52,3 +55,13 @@ async def act_on_payload(
         return
     await message.answer(_(WELCOME_STAFF))
     await publish_for_user(bot, i18n, settings.default_locale, user.id, staff.role_of(user.id))
+
+
+def card_number(payload: str) -> tuple[str, str] | None:
+    """A digest's link `ini_2026_42` / `req_2026_17` -> ("initiative" | "request", "2026-42")."""
+    for kind, prefix in (("initiative", INITIATIVE_LINK), ("request", REQUEST_LINK)):
+        if payload.startswith(prefix):
+            year, _sep, seq = payload.removeprefix(prefix).partition("_")
+            if year.isdigit() and seq.isdigit():
+                return kind, f"{year}-{seq}"
+    return None

@@ -200,7 +200,20 @@ async def by_number(
     settings: Settings,
 ) -> None:
     """`/initiative <number>`: staff get the card with decisions, others the public card."""
-    record = await initiatives.find_by_number(command.args or "")
+    await show_initiative(message, command.args or "", user, role, initiatives, users, settings)
+
+
+async def show_initiative(
+    message: Message,
+    number: str,
+    user: UserRecord,
+    role: Role,
+    initiatives: InitiativeService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    """An initiative by its number (also from a digest's link)."""
+    record = await initiatives.find_by_number(number)
     initiatives.require_access(user.id, record)
     staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
     if role.is_staff and staff_place:  # never the author's data or the buttons elsewhere

@@ -103,9 +103,22 @@ async def by_number(
 ) -> None:
     """`/request <number>`: staff (where staff work) get the card, the requester their view;
     anyone else hears it is not theirs, whether the number exists or not."""
+    await show_request(message, command.args or "", user, role, requests, users, settings)
+
+
+async def show_request(
+    message: Message,
+    number: str,
+    user: UserRecord,
+    role: Role,
+    requests: RequestService,
+    users: UserService,
+    settings: Settings,
+) -> None:
+    """A request by its number (also from a digest's link)."""
     staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
     if role.is_staff and staff_place:
-        record = await requests.find_by_number(command.args or "")
+        record = await requests.find_by_number(number)
         text, markup = await staff_card(record, requests, users, settings)
         sent = await message.answer(text, reply_markup=markup)
         await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
@@ -113,7 +126,7 @@ async def by_number(
     if message.chat.type != "private":
         return
     try:
-        found = await requests.find_by_number(command.args or "")
+        found = await requests.find_by_number(number)
         record = await requests.for_requester(user.id, found.id)
     except DomainError:
         # The same answer for "no such number" and "not yours": numbers are not probed.

@@ -28,9 +28,10 @@ from bot.services.registry_fields import (
     parse_residents,
     parse_territory,
 )
-from bot.services.registry_io import ImportPlan, plan_import, read_table, table, to_csv, to_xlsx
+from bot.services.registry_io import ImportPlan, plan_import, read_table, table
 from bot.services.staff import INVITE_PREFIX, StaffService
 from bot.services.territory import Area, best_score, distance_m, is_match
+from bot.tables import to_csv, to_xlsx
 from storage.db import Database
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.i18n import normalize_label
@@ -302,21 +302,3 @@ def table(tos: list[TosRecord], orgs: list[OrgRecord], labels: dict[str, str]) -
         item = _org_row(org, labels)
         rows.append([item[key] for key in COLUMNS])
     return rows
-
-
-def to_csv(rows: list[list[Any]]) -> bytes:
-    # A BOM and «;» so that Excel in Russian opens it as it is.
-    out = io.StringIO()
-    csv.writer(out, delimiter=";").writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

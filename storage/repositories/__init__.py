@@ -10,6 +10,7 @@ from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.registry import RegistryRepository
+from storage.repositories.reports import ReportRepository
 from storage.repositories.requests import RequestRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.users import UserRepository
@@ -38,6 +39,10 @@ class Repositories:
     @cached_property
     def requests(self) -> RequestRepository:
         return RequestRepository(self.executor)
+
+    @cached_property
+    def reports(self) -> ReportRepository:
+        return ReportRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:

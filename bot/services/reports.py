@@ -1,0 +1,328 @@
+"""The town hall's figures: the staff digest, the yearly report and data exports."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.services.errors import N_, DomainError
+from bot.services.staff import StaffService
+from storage.db import Database
+
+DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
+DIGEST_CHART = "digest-chart"  # the Monday chart's caption renderer
+CHART_FILE = "gen:weekly-chart"  # a file the sender draws at send time
+DIGEST_PREFS = ("daily", "weekly", "off")
+LIST_LIMIT = 10
+SOON = timedelta(days=3)
+AHEAD = timedelta(days=7)
+CHART_WEEKS = 8
+EXPORTS = ("initiatives", "requests")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One item of a digest: a kind ('initiative' | 'request'), its number parts, a title."""
+
+    kind: str
+    year: int
+    seq: int
+    title: str
+    when: datetime | None = None  # a request's due date
+
+
+@dataclass
+class Digest:
+    since: datetime
+    until: datetime
+    new_initiatives: list[Line] = field(default_factory=list)
+    new_initiatives_total: int = 0
+    new_requests: list[Line] = field(default_factory=list)
+    new_requests_total: int = 0
+    overdue: list[Line] = field(default_factory=list)
+    overdue_total: int = 0
+    due_soon: list[Line] = field(default_factory=list)
+    due_soon_total: int = 0
+    initiative_statuses: dict[str, int] = field(default_factory=dict)
+    request_statuses: dict[str, int] = field(default_factory=dict)
+    failed_deliveries: int = 0
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing new and nothing pressing: the digest is one line."""
+        return not (
+            self.new_initiatives_total
+            or self.new_requests_total
+            or self.overdue_total
+            or self.due_soon_total
+            or self.failed_deliveries
+        )
+
+
+@dataclass
+class YearReport:
+    year: int
+    municipality: str
+    population: int | None
+    organisations: int
+    org_kinds: dict[str, int]
+    tos: int
+    tos_residents: int
+    initiatives: dict[str, dict[str, int]]  # direction -> outcome -> count
+    requests: dict[str, dict[str, int]]  # kind -> status -> count
+    answer_days: dict[str, float]  # kind -> median days to the first answer ("" = all)
+    unresolved: int
+    overdue: int
+
+    @property
+    def coverage(self) -> float | None:
+        if not self.population:
+            return None
+        return round(100 * self.tos_residents / self.population, 1)
+
+    @property
+    def requests_total(self) -> int:
+        return sum(sum(v.values()) for v in self.requests.values())
+
+    @property
+    def initiatives_total(self) -> int:
+        return sum(sum(v.values()) for v in self.initiatives.values())
+
+
+def outcome(status: str) -> str:
+    """An initiative's status as the report counts it."""
+    if status in ("done",):
+        return "done"
+    if status in ("accepted", "in_progress"):
+        return "in_progress"
+    if status == "rejected":
+        return "rejected"
+    return "pending"  # new, under review, merged
+
+
+def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
+    return [
+        Line(
+            kind,
+            int(r["year"]),
+            int(r["seq"]),
+            str(r[title_key]),
+            # sqlite3.Row: `in` looks at values, keys() at column names
+            datetime.fromisoformat(r["due_at"]) if "due_at" in r.keys() else None,  # noqa: SIM118
+        )
+        for r in rows
+    ]
+
+
+class ReportService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        *,
+        timezone: ZoneInfo,
+        digest_time: time,
+        staff_chat_id: int | None,
+        municipality: str,
+        population: int | None,
+        staff_sees_personal_data: bool = True,
+    ) -> None:
+        self.staff_sees_personal_data = staff_sees_personal_data
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+        self.timezone = timezone
+        self.digest_time = digest_time
+        self.staff_chat_id = staff_chat_id
+        self.municipality = municipality
+        self.population = population
+
+    def require_staff(self, actor_id: int) -> None:
+        self._staff.require_staff(actor_id)
+
+    def year_now(self) -> int:
+        return self._clock.now().astimezone(self.timezone).year
+
+    # -- the digest ----------------------------------------------------------------------
+
+    async def build_digest(self, since: datetime, until: datetime) -> Digest:
+        read = self._db.read.reports
+        digest = Digest(since, until)
+        rows, digest.new_initiatives_total = await read.new_initiatives(since, until, LIST_LIMIT)
+        digest.new_initiatives = _lines("initiative", rows, "title")
+        rows, digest.new_requests_total = await read.new_requests(since, until, LIST_LIMIT)
+        digest.new_requests = _lines("request", rows, "kind")
+        rows, digest.overdue_total = await read.requests_due_before(until, LIST_LIMIT)
+        digest.overdue = _lines("request", rows, "kind")
+        soon, soon_total = await read.requests_due_before(until + SOON, LIST_LIMIT * 2)
+        digest.due_soon = [line for line in _lines("request", soon, "kind")
+                           if line.when and line.when >= until][:LIST_LIMIT]  # fmt: skip
+        digest.due_soon_total = soon_total - digest.overdue_total
+        digest.initiative_statuses = await read.initiative_statuses()
+        digest.request_statuses = await read.request_statuses()
+        digest.failed_deliveries = await read.failed_deliveries(since, until)
+        return digest
+
+    async def digest_now(self, actor_id: int) -> Digest:
+        """`/digest`: what came in since this person's last digest (or the last day)."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        since = await self._db.read.reports.last_digest(actor_id) or now - timedelta(days=1)
+        return await self.build_digest(since, now)
+
+    async def digest_pref(self, user_id: int) -> str:
+        prefs = await self._db.read.reports.digest_prefs()
+        return prefs.get(user_id, self._default_pref())
+
+    def _default_pref(self) -> str:
+        return "off" if self.staff_chat_id is not None else "daily"
+
+    async def set_digest_pref(self, actor_id: int, value: str) -> None:
+        self._staff.require_staff(actor_id)
+        if value not in DIGEST_PREFS:
+            raise DomainError(N_("This button is out of date."))
+        async with self._db.transaction() as uow:
+            await uow.reports.set_digest_pref(actor_id, value)
+
+    async def _recipients(self, monday: bool) -> list[int]:
+        chats = [] if self.staff_chat_id is None else [self.staff_chat_id]
+        prefs = await self._db.read.reports.digest_prefs()
+        for user_id in sorted(self._staff.staff_ids()):
+            pref = prefs.get(user_id, self._default_pref())
+            if pref == "daily" or (pref == "weekly" and monday):
+                chats.append(user_id)
+        return chats
+
+    async def send_due_digests(self) -> int:
+        """Queue today's digests not yet queued, once the digest time has come (also run at
+        start, so a digest missed while the bot was down goes out when it is back)."""
+        now = self._clock.now()
+        local = now.astimezone(self.timezone)
+        if local.time() < self.digest_time:
+            return 0
+        day = local.date()
+        monday = day.weekday() == 0
+        queued = 0
+        for chat_id in await self._recipients(monday):
+            weekly = monday and chat_id > 0 and await self.digest_pref(chat_id) == "weekly"
+            fallback = now - (timedelta(days=7) if weekly else timedelta(days=1))
+            async with self._db.transaction() as uow:
+                since = await uow.reports.last_digest(chat_id) or fallback
+                if not await uow.reports.record_digest(chat_id, day.isoformat(), since, now):
+                    continue
+                args = {"since": since.isoformat(), "until": now.isoformat()}
+                await uow.outbox.enqueue(
+                    chat_id, now=now, template=DIGEST, args=args,
+                    key=f"digest:{chat_id}:{day.isoformat()}",
+                )  # fmt: skip
+                if monday:
+                    await uow.outbox.enqueue(
+                        chat_id, now=now, template=DIGEST_CHART, args={"until": now.isoformat()},
+                        file=("photo", CHART_FILE), key=f"digest-chart:{chat_id}:{day.isoformat()}",
+                    )  # fmt: skip
+            queued += 1
+        return queued
+
+    async def weekly_counts(
+        self, until: datetime
+    ) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
+        """The last weeks' new initiatives and requests by status, for the Monday chart:
+        (week starts, {"initiatives"|"requests": {status: counts per week}})."""
+        start_day = (until.astimezone(UTC) - timedelta(weeks=CHART_WEEKS)).date()
+        start_day -= timedelta(days=start_day.weekday())
+        since = datetime.combine(start_day, time(), UTC)
+        weeks = [(start_day + timedelta(weeks=i)).isoformat() for i in range(CHART_WEEKS + 1)]
+        series: dict[str, dict[str, list[int]]] = {}
+        for name, table in (("initiatives", "initiatives"), ("requests", "support_requests")):
+            by_status: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
+            for week, status, count in await self._db.read.reports.weekly_counts(
+                table, since, until
+            ):
+                if week in weeks:
+                    by_status[status][weeks.index(week)] += count
+            series[name] = dict(by_status)
+        return weeks, series
+
+    # -- the year --------------------------------------------------------------------------
+
+    def year_bounds(self, year: int) -> tuple[datetime, datetime]:
+        start = datetime(year, 1, 1, tzinfo=self.timezone)
+        return start, datetime(year + 1, 1, 1, tzinfo=self.timezone)
+
+    async def year_report(self, actor_id: int | None, year: int) -> YearReport:
+        """The figures of the yearly report; `actor_id` None is the server's own command."""
+        if actor_id is not None:
+            self._staff.require_staff(actor_id)
+        if not 2000 <= year <= self._clock.now().year:
+            raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
+                              year=self._clock.now().year)  # fmt: skip
+        start, end = self.year_bounds(year)
+        read = self._db.read.reports
+        registry = await read.registry_figures(date(year, 12, 31).isoformat())
+        initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for direction, status, count in await read.initiatives_by_direction(start, end):
+            initiatives[direction][outcome(status)] += count
+        requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for kind, status, count in await read.requests_by_kind(start, end):
+            requests[kind][status] += count
+        days: dict[str, list[float]] = defaultdict(list)
+        for kind, value in await read.answer_days(start, end):
+            days[kind].append(value)
+            days[""].append(value)
+        unresolved, overdue = await read.unresolved_requests(start, end, self._clock.now())
+        return YearReport(
+            year=year,
+            municipality=self.municipality,
+            population=self.population,
+            organisations=sum(registry["org_kinds"].values()),
+            org_kinds=dict(registry["org_kinds"]),
+            tos=registry["tos"],
+            tos_residents=registry["residents"],
+            initiatives={k: dict(v) for k, v in initiatives.items()},
+            requests={k: dict(v) for k, v in requests.items()},
+            answer_days={k: round(statistics.median(v), 1) for k, v in days.items()},
+            unresolved=unresolved,
+            overdue=overdue,
+        )
+
+    # -- exports ---------------------------------------------------------------------------
+
+    def may_export_personal(self, actor_id: int) -> bool:
+        """Names and phones leave the server through Telegram only for admins, and never
+        when the town keeps personal data from staff (`python -m bot export` then)."""
+        return self.staff_sees_personal_data and self._staff.role_of(actor_id).is_admin
+
+    async def export(
+        self, actor_id: int | None, what: str, start: datetime, end: datetime
+    ) -> list[Any]:
+        """Rows of initiatives or requests created in [start, end); `actor_id` None is the
+        server's own command."""
+        if actor_id is not None:
+            self._staff.require_staff(actor_id)
+        if what not in EXPORTS:
+            raise DomainError(N_("This button is out of date."))
+        read = self._db.read.reports
+        if what == "initiatives":
+            return await read.export_initiatives(start, end)
+        return await read.export_requests(start, end)
+
+    def period(self, name: str) -> tuple[datetime, datetime]:
+        """A named period in the town's time: this or last month or year."""
+        local = self._clock.now().astimezone(self.timezone)
+        month_start = datetime(local.year, local.month, 1, tzinfo=self.timezone)
+        if name == "month":
+            return month_start, self._clock.now()
+        if name == "last_month":
+            previous = (month_start - timedelta(days=1)).replace(day=1)
+            return previous, month_start
+        if name == "year":
+            return self.year_bounds(local.year)[0], self._clock.now()
+        if name == "last_year":
+            return self.year_bounds(local.year - 1)
+        raise DomainError(N_("This button is out of date."))

@@ -1,0 +1,316 @@
+"""/digest, /report YEAR and /export for staff, and the digest as the outbox draws it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import reporting
+from bot.services.errors import N_, DomainError
+from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
+from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
+from bot.services.reports import DIGEST_PREFS, EXPORTS, Digest, Line, ReportService
+from bot.services.requests import KINDS
+from bot.services.requests import NUMBER as REQUEST_NUMBER
+from bot.services.requests import STATUSES as REQUEST_STATUSES
+from bot.tables import to_csv, to_xlsx
+from handlers.filters import StaffPlace
+from handlers.render import button_message, drop_buttons, escape
+from handlers.spec import RouterSpec
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", StaffPlace())
+router.filter("callback_query", StaffPlace())
+
+PREF_LABELS = {
+    "daily": N_("Every morning"),
+    "weekly": N_("Mondays only"),
+    "off": N_("Off"),
+}
+EXPORT_LABELS = {"initiatives": N_("Initiatives"), "requests": N_("Support requests")}
+PERIODS = {
+    "month": N_("This month"),
+    "last_month": N_("Last month"),
+    "year": N_("This year"),
+    "last_year": N_("Last year"),
+}
+INITIATIVE_LINK = "ini_"
+REQUEST_LINK = "req_"
+
+
+class DigestCD(CallbackData, prefix="d1"):
+    value: str
+
+
+class ExportCD(CallbackData, prefix="x1"):
+    what: str
+    period: str = ""
+    fmt: str = ""
+
+
+router.owns(callbacks=(DigestCD, ExportCD))
+
+
+# -- the digest ---------------------------------------------------------------------------
+
+
+def _number(line: Line) -> str:
+    template = INITIATIVE_NUMBER if line.kind == "initiative" else REQUEST_NUMBER
+    return _(template).format(year=line.year, seq=f"{line.seq:04d}")
+
+
+def _link(line: Line, username: str) -> str:
+    prefix = INITIATIVE_LINK if line.kind == "initiative" else REQUEST_LINK
+    url = f"https://t.me/{username}?start={prefix}{line.year}_{line.seq}"
+    title = line.title if line.kind == "initiative" else _(KINDS.get(line.title, line.title))
+    return f'• <a href="{url}">{escape(_number(line))}</a> — {escape(title)}'
+
+
+def _section(title: str, lines: list[Line], total: int, username: str) -> list[str]:
+    if not total:
+        return []
+    out = ["", f"<b>{title}</b>"] + [_link(line, username) for line in lines]
+    if total > len(lines):
+        out.append(_("…and {count} more.").format(count=total - len(lines)))
+    return out
+
+
+def _counts(labels: dict[str, str], counts: dict[str, int]) -> str:
+    return ", ".join(f"{_(labels[k])}: {counts[k]}" for k in labels if counts.get(k))
+
+
+def digest_text(digest: Digest, username: str, tz: Any) -> str:
+    since = digest.since.astimezone(tz).strftime("%d.%m %H:%M")
+    head = _("<b>Digest</b> since {since}").format(since=since)
+    if digest.quiet:
+        return head + "\n" + _("Nothing new, nothing overdue.")
+    lines = [head]
+    lines += _section(
+        _("New initiatives: {count}").format(count=digest.new_initiatives_total),
+        digest.new_initiatives, digest.new_initiatives_total, username,
+    )  # fmt: skip
+    lines += _section(
+        _("New requests: {count}").format(count=digest.new_requests_total),
+        digest.new_requests, digest.new_requests_total, username,
+    )  # fmt: skip
+    lines += _section(
+        _("⚠️ Overdue: {count}").format(count=digest.overdue_total),
+        digest.overdue, digest.overdue_total, username,
+    )  # fmt: skip
+    lines += _section(
+        _("Due within 3 days: {count}").format(count=digest.due_soon_total),
+        digest.due_soon, digest.due_soon_total, username,
+    )  # fmt: skip
+    now_open = []
+    if text := _counts(INITIATIVE_STATUSES, digest.initiative_statuses):
+        now_open.append(_("Initiatives — {counts}").format(counts=text))
+    if text := _counts(REQUEST_STATUSES, digest.request_statuses):
+        now_open.append(_("Requests — {counts}").format(counts=text))
+    if now_open:
+        lines += ["", "<b>" + _("Open now") + "</b>", *now_open]
+    if digest.failed_deliveries:
+        lines += [
+            "",
+            _("Messages not delivered: {count}. /outbox shows why.").format(
+                count=digest.failed_deliveries
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def _prefs_markup(current: str) -> InlineKeyboardMarkup:
+    row = [
+        InlineKeyboardButton(
+            text=("✓ " if code == current else "") + _(label),
+            callback_data=DigestCD(value=code).pack(),
+        )
+        for code, label in PREF_LABELS.items()
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+@router.message(Command("digest"))
+async def digest_command(
+    message: Message, user: UserRecord, reports: ReportService, bot: Bot
+) -> None:
+    digest = await reports.digest_now(user.id)
+    me = await bot.me()
+    await message.answer(digest_text(digest, me.username or "", reports.timezone))
+    if message.chat.type == "private":
+        current = await reports.digest_pref(user.id)
+        await message.answer(
+            _("Your own digest in this chat:"), reply_markup=_prefs_markup(current)
+        )
+
+
+@router.callback_query(DigestCD.filter())
+async def digest_pref_button(
+    query: CallbackQuery, callback_data: DigestCD, user: UserRecord, reports: ReportService
+) -> None:
+    message = button_message(query)
+    if callback_data.value not in DIGEST_PREFS:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await reports.set_digest_pref(user.id, callback_data.value)
+    await query.answer(_("Saved."))
+    await message.edit_reply_markup(reply_markup=_prefs_markup(callback_data.value))
+
+
+class DigestRenderer:
+    """Draws a digest for the outbox at send time, in the reader's language."""
+
+    def __init__(self, i18n: I18n, reports: ReportService, bot: Bot) -> None:
+        self._i18n = i18n
+        self._reports = reports
+        self._bot = bot
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        digest = await self._reports.build_digest(
+            datetime.fromisoformat(args["since"]), datetime.fromisoformat(args["until"])
+        )
+        me = await self._bot.me()
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            return digest_text(digest, me.username or "", self._reports.timezone), None
+
+
+class ChartCaption:
+    def __init__(self, i18n: I18n) -> None:
+        self._i18n = i18n
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            return _("The week in a picture: new initiatives and requests by week."), None
+
+
+class WeeklyChart:
+    """Draws the Monday chart's PNG at send time."""
+
+    def __init__(self, i18n: I18n, reports: ReportService) -> None:
+        self._i18n = i18n
+        self._reports = reports
+
+    async def __call__(self, args: dict[str, Any], locale: str) -> tuple[bytes, str]:
+        weeks, series = await self._reports.weekly_counts(datetime.fromisoformat(args["until"]))
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            png = await asyncio.to_thread(reporting.weekly_chart, weeks, series)
+        return png, "weeks.png"
+
+
+# -- the yearly report ----------------------------------------------------------------------
+
+
+@router.message(Command("report"))
+async def report_command(
+    message: Message,
+    command: CommandObject,
+    user: UserRecord,
+    reports: ReportService,
+    i18n: I18n,
+) -> None:
+    typed = (command.args or "").strip()
+    year = int(typed) if typed.isdigit() and len(typed) == 4 else reports.year_now()
+    if typed and not (typed.isdigit() and len(typed) == 4):
+        raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
+                          year=reports.year_now())  # fmt: skip
+    report = await reports.year_report(user.id, year)
+    locale = i18n.current_locale
+
+    def documents() -> tuple[bytes, bytes]:
+        # CPU work (a chart, a document) goes to a thread with its own locale context.
+        with i18n.context(), i18n.use_locale(locale):
+            chart = reporting.initiatives_chart(report)
+            return reporting.docx(report, chart), reporting.markdown(report).encode()
+
+    docx, markdown = await asyncio.to_thread(documents)
+    lines = reporting.headline(report)
+    text = f"<b>{escape(lines[0])}</b>\n" + "\n".join(escape(line) for line in lines[1:])
+    await message.answer(text)
+    await message.answer_document(
+        BufferedInputFile(docx, filename=f"report-{year}.docx"),
+        caption=_("The tables and the chart, ready to paste into the official report."),
+    )
+    await message.answer_document(BufferedInputFile(markdown, filename=f"report-{year}.md"))
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+
+def _export_button(text: str, what: str, period: str = "", fmt: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=ExportCD(what=what, period=period, fmt=fmt).pack()
+    )
+
+
+@router.message(Command("export"))
+async def export_command(message: Message, user: UserRecord, reports: ReportService) -> None:
+    reports.require_staff(user.id)
+    rows = [[_export_button(_(label), what)] for what, label in EXPORT_LABELS.items()]
+    await message.answer(
+        _("What to export?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+    )
+
+
+@router.callback_query(ExportCD.filter())
+async def export_button(
+    query: CallbackQuery,
+    callback_data: ExportCD,
+    user: UserRecord,
+    reports: ReportService,
+    i18n: I18n,
+) -> None:
+    message = button_message(query)
+    cd = callback_data
+    reports.require_staff(user.id)  # checked now, whatever the button says
+    if cd.what not in EXPORTS:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    if not cd.period:
+        rows = [[_export_button(_(label), cd.what, period)] for period, label in PERIODS.items()]
+        await query.answer()
+        await message.edit_text(
+            _("Which period?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        )
+        return
+    if not cd.fmt:
+        row = [_export_button(fmt.upper(), cd.what, cd.period, fmt) for fmt in ("csv", "xlsx")]
+        await query.answer()
+        await message.edit_text(
+            _("Which format?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[row])
+        )
+        return
+    start, end = reports.period(cd.period)
+    rows = await reports.export(user.id, cd.what, start, end)
+    personal = reports.may_export_personal(user.id)
+    table = reporting.export_rows(cd.what, rows, personal)
+    content = to_xlsx(table, cd.what) if cd.fmt == "xlsx" else to_csv(table)
+    await query.answer()
+    await drop_buttons(message)
+    note = (
+        _("Names and phones are included: keep the file safe.") if personal
+        else _("Without personal data. An administrator can export it with "
+               "«python -m bot export» on the server.")
+    )  # fmt: skip
+    await message.answer_document(
+        BufferedInputFile(content, filename=f"{cd.what}-{start:%Y-%m-%d}.{cd.fmt}"),
+        caption=_("{what}: {count} rows.").format(what=_(EXPORT_LABELS[cd.what]),
+                                                  count=len(rows)) + "\n" + note,
+    )  # fmt: skip

@@ -1,0 +1,219 @@
+"""Figures for the digest, the yearly report and exports: read-only, indexed queries."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.executor import Executor, to_db
+
+OPEN_REQUESTS = ("new", "in_work", "answered")
+
+
+def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+class ReportRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    # -- staff preferences and digest runs ----------------------------------------------
+
+    async def digest_prefs(self) -> dict[int, str]:
+        rows = await self._db.fetch_all("SELECT user_id, digest FROM staff_prefs")
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    async def set_digest_pref(self, user_id: int, digest: str) -> None:
+        await self._db.execute(
+            "INSERT INTO staff_prefs (user_id, digest) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET digest = excluded.digest",
+            (user_id, digest),
+        )
+
+    async def last_digest(self, chat_id: int) -> datetime | None:
+        value = await self._db.fetch_value(
+            "SELECT MAX(until) FROM digests WHERE chat_id = ?", (chat_id,)
+        )
+        return None if value is None else datetime.fromisoformat(value)
+
+    async def record_digest(self, chat_id: int, day: str, since: datetime, until: datetime) -> bool:
+        """False when this chat already has its digest for the day."""
+        return bool(
+            await self._db.execute(
+                "INSERT INTO digests (chat_id, day, since, until) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (chat_id, day, to_db(since), to_db(until)),
+            )
+        )
+
+    # -- what came in ----------------------------------------------------------------------
+
+    async def new_initiatives(
+        self, since: datetime, until: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        params = (to_db(since), to_db(until))
+        rows = await self._db.fetch_all(
+            "SELECT id, year, seq, title, status FROM initiatives "
+            "WHERE created_at >= ? AND created_at < ? ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM initiatives WHERE created_at >= ? AND created_at < ?", params
+        )
+        return rows, int(total)
+
+    async def new_requests(
+        self, since: datetime, until: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        params = (to_db(since), to_db(until))
+        rows = await self._db.fetch_all(
+            "SELECT id, year, seq, kind, status, due_at FROM support_requests "
+            "WHERE created_at >= ? AND created_at < ? ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM support_requests WHERE created_at >= ? AND created_at < ?",
+            params,
+        )
+        return rows, int(total)
+
+    async def requests_due_before(
+        self, moment: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        """Open requests due before `moment`, the earliest first; and how many there are."""
+        rows = await self._db.fetch_all(
+            "SELECT id, year, seq, kind, status, due_at FROM support_requests "
+            "WHERE status IN ('new', 'in_work') AND due_at < ? ORDER BY due_at LIMIT ?",
+            (to_db(moment), limit),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM support_requests "
+            "WHERE status IN ('new', 'in_work') AND due_at < ?",
+            (to_db(moment),),
+        )
+        return rows, int(total)
+
+    async def initiative_statuses(self) -> dict[str, int]:
+        return _pairs(
+            await self._db.fetch_all(
+                "SELECT status, COUNT(*) FROM initiatives "
+                "WHERE status IN ('new', 'review', 'accepted', 'in_progress') GROUP BY status"
+            )
+        )
+
+    async def request_statuses(self) -> dict[str, int]:
+        return _pairs(
+            await self._db.fetch_all(
+                "SELECT status, COUNT(*) FROM support_requests "
+                "WHERE status IN ('new', 'in_work', 'answered') GROUP BY status"
+            )
+        )
+
+    async def failed_deliveries(self, since: datetime, until: datetime) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'skipped') "
+                "AND created_at >= ? AND created_at < ?",
+                (to_db(since), to_db(until)),
+            )
+        )
+
+    async def weekly_counts(
+        self, table: str, since: datetime, until: datetime
+    ) -> list[tuple[str, str, int]]:
+        """(ISO week start, status, count) for initiatives or requests created in the window."""
+        if table not in ("initiatives", "support_requests"):
+            raise ValueError(table)
+        rows = await self._db.fetch_all(
+            "SELECT date(substr(created_at, 1, 10), "  # noqa: S608 - the table is checked above
+            "'-' || ((CAST(strftime('%w', substr(created_at, 1, 10)) AS INTEGER) + 6) % 7) "
+            "|| ' days') AS week, status, COUNT(*) "
+            f"FROM {table} WHERE created_at >= ? AND created_at < ? "
+            "GROUP BY week, status ORDER BY week",
+            (to_db(since), to_db(until)),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    # -- the year --------------------------------------------------------------------------
+
+    async def initiatives_by_direction(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str, str, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT direction, status, COUNT(*) FROM initiatives "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY direction, status",
+            (to_db(start), to_db(end)),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def requests_by_kind(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT kind, status, COUNT(*) FROM support_requests "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY kind, status",
+            (to_db(start), to_db(end)),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def answer_days(self, start: datetime, end: datetime) -> list[tuple[str, float]]:
+        """(kind, days from the request to its first answer) for the year's answered ones."""
+        rows = await self._db.fetch_all(
+            "SELECT r.kind, julianday(MIN(l.at)) - julianday(r.created_at) "
+            "FROM support_requests r JOIN request_log l "
+            "ON l.request_id = r.id AND l.to_status = 'answered' "
+            "WHERE r.created_at >= ? AND r.created_at < ? GROUP BY r.id",
+            (to_db(start), to_db(end)),
+        )
+        return [(str(r[0]), float(r[1])) for r in rows]
+
+    async def unresolved_requests(
+        self, start: datetime, end: datetime, now: datetime
+    ) -> tuple[int, int]:
+        """(open, of them overdue) among the year's requests."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM support_requests "
+            "WHERE created_at >= ? AND created_at < ? AND status IN ('new', 'in_work')",
+            (to_db(now), to_db(start), to_db(end)),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def registry_figures(self, year_end: str) -> dict[str, Any]:
+        """Active TOS registered by the year's end, their residents; organisations by kind."""
+        tos = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(residents), 0) FROM tos WHERE active = 1 "
+            "AND (registered_on IS NULL OR registered_on <= ?)",
+            (year_end,),
+        )
+        assert tos is not None
+        kinds = _pairs(
+            await self._db.fetch_all(
+                "SELECT kind, COUNT(*) FROM organisations WHERE active = 1 GROUP BY kind"
+            )
+        )
+        return {"tos": int(tos[0]), "residents": int(tos[1]), "org_kinds": kinds}
+
+    # -- exports ---------------------------------------------------------------------------
+
+    async def export_initiatives(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT i.year, i.seq, i.created_at, i.direction, i.status, i.title, i.description, "
+            "i.address, i.latitude, i.longitude, t.name AS tos_name, "
+            "(SELECT COUNT(*) FROM initiative_supports s WHERE s.initiative_id = i.id) "
+            "AS supports, u.first_name, u.last_name, u.username "
+            "FROM initiatives i LEFT JOIN tos t ON t.id = i.tos_id "
+            "LEFT JOIN users u ON u.id = i.author_id "
+            "WHERE i.created_at >= ? AND i.created_at < ? ORDER BY i.id",
+            (to_db(start), to_db(end)),
+        )
+
+    async def export_requests(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT r.year, r.seq, r.created_at, r.kind, r.status, r.behalf_kind, "
+            "r.behalf_name, r.description, r.wanted_date, r.due_at, r.closed_at, r.helped, "
+            "r.phone, u.first_name, u.last_name, u.username "
+            "FROM support_requests r LEFT JOIN users u ON u.id = r.requester_id "
+            "WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.id",
+            (to_db(start), to_db(end)),
+        )
