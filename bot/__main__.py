@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -20,7 +23,67 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot by long polling (default)")
+    report = sub.add_parser("report", help="write the yearly report (DOCX and Markdown)")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
+    report.add_argument("--lang", choices=("ru", "en"), help="default: DEFAULT_LOCALE")
+    export = sub.add_parser(
+        "export", help="export initiatives or requests with personal data, on the server only"
+    )
+    export.add_argument("--what", choices=("initiatives", "requests"), required=True)
+    export.add_argument("--from", dest="start", type=date.fromisoformat, required=True,
+                        help="first day, YYYY-MM-DD")  # fmt: skip
+    export.add_argument("--to", dest="end", type=date.fromisoformat, required=True,
+                        help="last day, YYYY-MM-DD")  # fmt: skip
+    export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
+    export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
+    export.add_argument("--lang", choices=("ru", "en"), help="default: DEFAULT_LOCALE")
     return parser
+
+
+# Commands that work on the database alone need no token: a stand-in satisfies the settings.
+OFFLINE_TOKEN = "0:offline-command-needs-no-telegram-token"
+
+
+async def _report(settings: Settings, year: int, out: Path, lang: str) -> dict[Path, bytes]:
+    from bot import reporting
+    from bot.app import create_app
+
+    app = await create_app(settings, background=False)
+    try:
+        report = await app.reports.year_report(None, year)
+        with app.i18n.context(), app.i18n.use_locale(lang):
+            chart = reporting.initiatives_chart(report)
+            files = {
+                out / f"report-{year}.docx": reporting.docx(report, chart),
+                out / f"report-{year}.md": reporting.markdown(report).encode(),
+            }
+            for line in reporting.headline(report):
+                print(line)
+    finally:
+        await app.close()
+    return files
+
+
+async def _export(
+    settings: Settings, args: argparse.Namespace, lang: str
+) -> tuple[Path, bytes, int]:
+    from bot import reporting
+    from bot.app import create_app
+    from bot.tables import to_csv, to_xlsx
+
+    app = await create_app(settings, background=False)
+    try:
+        start = datetime.combine(args.start, time(), settings.timezone)
+        end = datetime.combine(args.end + timedelta(days=1), time(), settings.timezone)
+        rows = await app.reports.export(None, args.what, start, end)
+        with app.i18n.context(), app.i18n.use_locale(lang):
+            table = reporting.export_rows(args.what, rows, personal=True)
+    finally:
+        await app.close()
+    content = to_xlsx(table, args.what) if args.format == "xlsx" else to_csv(table)
+    path: Path = args.out / f"{args.what}-{args.start}-{args.end}.{args.format}"
+    return path, content, len(rows)
 
 
 async def _run(settings: Settings) -> None:
@@ -37,8 +100,12 @@ async def _run(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    offline = args.command in ("report", "export")
     try:
-        settings = load_settings()
+        settings = (
+            load_settings(bot_token=os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN) if offline
+            else load_settings()
+        )  # fmt: skip
     except SettingsError as error:
         print(f"tos-bot cannot start: {error}", file=sys.stderr)
         return 2
@@ -66,6 +133,26 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         return 0
+    lang = args.lang or settings.default_locale
+    from bot.services.errors import DomainError
+
+    try:
+        if args.command == "report":
+            files = asyncio.run(_report(settings, args.year, args.out, lang))
+        elif args.command == "export":
+            path, content, count = asyncio.run(_export(settings, args, lang))
+            files = {path: content}
+            print(f"{count} rows")
+        else:
+            return 2
+    except DomainError as error:
+        print(f"tos-bot: {error.message.format(**error.params)}", file=sys.stderr)
+        return 2
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        print(f"-> {path}")
+    return 0
     return 2
 
 

@@ -1,0 +1,276 @@
+"""Digests, the yearly report and exports, with a controllable clock."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.__main__ import main
+from bot.services.initiatives import Draft
+from bot.services.requests import RequestDraft
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, running
+
+STAFF_CHAT = -1001234567890
+CLERK = 7  # a staff member who is not an admin
+LINK_RE = re.compile(r'href="https://t\.me/\w+\?start=(\w+)"')
+
+
+async def seed(h: Harness, *, initiatives: int = 2, requests: int = 2) -> None:
+    anna = await h.consented(h.user("Анна"))
+    for n in range(initiatives):
+        await h.app.initiatives.submit(
+            anna.id,
+            Draft(
+                direction="improvement",
+                title=f"Скамейки во дворе {n}",
+                description="Поставить скамейки у детской площадки, пожалуйста.",
+            ),
+        )
+    for _ in range(requests):
+        await h.app.requests.submit(
+            anna.id,
+            RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС."),
+        )
+
+
+async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        chat = h.in_group(maria, STAFF_CHAT)
+        # Before DIGEST_TIME (09:00 in Novosibirsk = 02:00 UTC) nothing goes out.
+        h.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # a Monday, 08:30 local
+        await seed(h)
+        assert await h.app.reports.send_due_digests() == 0
+        h.clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
+        assert await h.app.reports.send_due_digests() == 1  # the chat; Maria's own is off
+        assert await h.app.reports.send_due_digests() == 0  # never twice a day
+        await h.deliver()
+        digest = next(s for s in chat.inbox if "Сводка" in s.text)
+        assert "<b>Новые инициативы: 2</b>" in digest.text
+        assert "<b>Новые обращения: 2</b>" in digest.text
+        assert "Методическая консультация" in digest.text
+        assert "Инициативы — новая: 2" in digest.text or "Инициативы — новые: 2" in digest.text
+        links = LINK_RE.findall(digest.text)
+        assert links[:2] == ["ini_2026_1", "ini_2026_2"] and "req_2026_1" in links
+        # Mondays add the chart, drawn when it is sent.
+        chart = chat.inbox[-1]
+        assert chart.method == "SendPhoto" and chart.file and chart.file[1][:4] == b"\x89PNG"
+        assert "Неделя на диаграмме" in chart.text
+
+        # A digest's link opens the card with the decision buttons.
+        [card] = await maria.send(f"/start {links[0]}")
+        assert "Скамейки во дворе 0" in card.text and card.buttons
+
+        # A quiet day: one line. Maria turns her own digest on, weekly.
+        h.clock.advance(timedelta(days=1))
+        await maria.send("/digest")
+        await maria.press("Только по понедельникам")
+        assert maria.last_answer["text"] == "Сохранено."
+        assert await h.app.reports.send_due_digests() == 1
+        await h.deliver()
+        quiet = chat.last
+        assert quiet.text.endswith("Нового нет, просроченного нет.")
+        assert quiet.text.count("\n") == 1
+        # The next Monday she gets one too, covering the whole week.
+        h.clock.advance(timedelta(days=6))
+        await seed(h, initiatives=1, requests=0)
+        h.clock.advance(timedelta(minutes=1))
+        assert await h.app.reports.send_due_digests() == 2
+        await h.deliver()
+        mine = [s for s in maria.inbox if "<b>Сводка</b>" in s.text][-1]
+        assert "<b>Новые инициативы: 1</b>" in mine.text
+
+
+async def test_overdue_and_due_soon_in_english_and_restart(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
+        h.clock.set(datetime(2026, 11, 2, 3, 0, tzinfo=UTC))  # Monday, 10:00 local
+        await seed(h, initiatives=0, requests=1)
+        h.clock.advance(timedelta(days=28))  # due in two days
+        soon, _prefs = await maria.send("/digest")
+        assert "<b>Due within 3 days: 1</b>" in soon.text
+        assert "Overdue" not in soon.text
+        h.clock.advance(timedelta(days=3))
+        late, _prefs = await maria.send("/digest")
+        assert "<b>⚠️ Overdue: 1</b>" in late.text
+        assert "Methodological consultation" in late.text
+        assert maria.last.buttons == [["✓ Every morning", "Mondays only", "Off"]]
+
+        # Down over DIGEST_TIME: the digest goes out when the bot is back, once.
+        h.clock.advance(timedelta(hours=1))
+        await h.restart()
+        assert await h.app.reports.send_due_digests() == 1
+        await h.restart()
+        assert await h.app.reports.send_due_digests() == 0
+        await h.deliver()
+        assert sum("<b>Digest</b>" in s.text for s in maria.inbox if s.method == "SendMessage") == 3
+
+
+async def test_digest_is_for_staff_only(harness: Harness) -> None:
+    anna = await harness.consented(harness.user("Анна"))
+    [refused] = await anna.send("/digest")
+    assert refused.text == "Это доступно только специалистам администрации."
+    from handlers.reports import DigestCD
+
+    await anna.press("x", data=DigestCD(value="daily").pack())
+    assert anna.last_answer["show_alert"] is True
+    assert await harness.app.db.read.reports.digest_prefs() == {}
+
+
+def fictional_town(h: Harness) -> Any:
+    async def load() -> None:
+        async with h.app.db.transaction() as uow:
+            now = h.clock.now()
+            for n in range(18):
+                await uow.registry.add_tos(
+                    {"name": f"ТОС №{n + 1}", "residents": 224 if n < 10 else 225},
+                    f"join{n}", now,
+                )  # fmt: skip
+            for n in range(34):
+                kind = "ngo" if n < 30 else "group"
+                await uow.registry.add_org({"name": f"Организация {n + 1}", "kind": kind}, now)
+
+    return load()
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> None:
+    async with running(
+        tmp_path, admin_ids=frozenset({ADMIN_ID}), municipality_population=56_111,
+        municipality_name="город Искитим",
+    ) as h:  # fmt: skip
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID, language_code=lang))
+        await fictional_town(h)
+        await seed(h, initiatives=3, requests=2)
+        headline, docx, md = await maria.send("/report 2026")
+        if lang == "ru":
+            assert "Действующих общественных организаций: 34." in headline.text
+            assert "Зарегистрировано ТОС: 18, они охватывают 4\u00a0040 жителей." in headline.text
+            assert "Это 7,2 % населения города (56\u00a0111)." in headline.text
+            assert "Гражданских инициатив: 3" in headline.text
+        else:
+            assert "Active public organisations: 34." in headline.text
+            assert "TOS registered: 18, covering 4,040 residents." in headline.text
+            assert "That is 7.2 % of the town's population (56,111)." in headline.text
+        assert docx.file and docx.file[0] == "report-2026.docx"
+        with zipfile.ZipFile(io.BytesIO(docx.file[1])) as archive:
+            body = archive.read("word/document.xml").decode()
+            assert any(name.startswith("word/media/") for name in archive.namelist())
+        assert "4\u00a0040" in body or "4,040" in body
+        assert md.file and md.file[0] == "report-2026.md"
+        text = md.file[1].decode()
+        assert text.startswith("# ")
+        assert ("| Благоустройство и озеленение | 0 | 0 | 0 | 3 | 3 |" in text) or (
+            "| Improvement and greening | 0 | 0 | 0 | 3 | 3 |" in text
+        )
+
+
+async def test_report_refusals(harness: Harness) -> None:
+    maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    anna = await harness.consented(harness.user("Анна", language_code="en"))
+    [bad] = await maria.send("/report 1812")
+    assert bad.text == "Укажите год — от 2000 до текущего, например /report 2026."
+    [word] = await maria.send("/report прошлый")
+    assert word.text == bad.text
+    [refused] = await anna.send("/report 2026")
+    assert refused.text == "This is for the town hall's staff only."
+
+
+async def test_exports_keep_personal_data_to_admins(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        clerk = await h.consented(h.user("Олег", user_id=CLERK))
+        await h.app.staff.add(ADMIN_ID, CLERK)
+        await seed(h)
+
+        async def export(person: Any, what: str, fmt: str) -> tuple[str, bytes, str]:
+            await person.send("/export")
+            await person.press(what)
+            await person.press("Этот год")
+            [sent] = await person.press(fmt)
+            assert sent.file
+            return sent.file[0], sent.file[1], sent.text
+
+        name, content, caption = await export(maria, "Обращения", "CSV")
+        assert name.startswith("requests-2026-01-01") and name.endswith(".csv")
+        assert content.startswith(b"\xef\xbb\xbf")
+        text = content.decode("utf-8-sig")
+        assert text.splitlines()[0].startswith("Номер;Создано;Вид поддержки;Статус")
+        assert "Заявитель" in text and "Анна" in text
+        assert "З-2026-0001" in text
+        assert "имена и телефоны" in caption
+
+        name, content, caption = await export(clerk, "Инициативы", "XLSX")
+        rows = list(load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True))
+        assert rows[0][0] == "Номер" and "Автор" not in rows[0]
+        assert len(rows) == 3 and rows[1][0] == "И-2026-0001"
+        assert "python -m bot export" in caption
+
+
+async def test_no_personal_data_through_telegram_when_the_town_says_so(tmp_path: Path) -> None:
+    async with running(
+        tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_sees_personal_data=False
+    ) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await seed(h, initiatives=1, requests=1)
+        await maria.send("/export")
+        await maria.press("Обращения")
+        await maria.press("Этот год")
+        [sent] = await maria.press("CSV")
+        assert sent.file
+        assert "Заявитель" not in sent.file[1].decode("utf-8-sig")
+        assert "Анна" not in sent.file[1].decode("utf-8-sig")
+        # A forged button from a resident gets nothing.
+        anna = await h.consented(h.user("Вера"))
+        from handlers.reports import ExportCD
+
+        before = len(h.session.calls_of("SendDocument"))
+        await anna.press("x", data=ExportCD(what="requests", period="year", fmt="csv").pack())
+        assert anna.last_answer["show_alert"] is True
+        assert len(h.session.calls_of("SendDocument")) == before
+
+
+def test_the_server_commands_write_report_and_personal_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    async def prepare() -> None:
+        async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+            await fictional_town(h)
+            await seed(h)
+
+    asyncio.run(prepare())
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
+    monkeypatch.setenv("MUNICIPALITY_POPULATION", "56111")
+    out = tmp_path / "out"
+    assert main(["report", "--year", "2026", "--out", str(out), "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert "TOS registered: 18, covering 4,040 residents." in printed
+    assert (out / "report-2026.docx").stat().st_size > 5000
+    assert "| TOS registered | 18 |" in (out / "report-2026.md").read_text()
+
+    code = main(["export", "--what", "requests", "--from", "2026-01-01", "--to", "2026-12-31",
+                 "--format", "csv", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    exported = (out / "requests-2026-01-01-2026-12-31.csv").read_bytes().decode("utf-8-sig")
+    assert "Анна" in exported and "Заявитель" in exported
+
+
+def test_the_server_command_refuses_a_bad_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "bot.sqlite3"))
+    assert main(["report", "--year", "1999", "--out", str(tmp_path)]) == 2
+    assert "Give a year from 2000 to this one" in capsys.readouterr().err
+    assert not list(tmp_path.glob("report-*"))
