@@ -399,3 +399,42 @@ async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> No
     assert deputy.last_answer["text"] == "This button is out of date."
     after = await h.app.db.read.registry.get_tos(tos.id)
     assert after is not None and after.residents == 0
+
+
+async def test_refusals_in_english(harness: Harness) -> None:
+    h = harness
+    await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
+    south = await h.app.registry.add_tos(ADMIN_ID, "TOS South")
+    north = await h.app.registry.add_tos(ADMIN_ID, "TOS North")
+    await h.app.registry.update_tos(ADMIN_ID, south.id, {"territory": ("Lenin street, 1-9",)})
+    invite = await h.app.registry.create_invite(ADMIN_ID, "chair", south.id)
+    chair = await h.consented(h.user("Ivan", language_code="en"))
+    await chair.send(f"/start {invite.payload}")
+    assert "You are now the TOS chair of «TOS South»." in chair.inbox[-2].text
+
+    peter = await h.consented(h.user("Peter", language_code="en"))
+    used = (await peter.send(f"/start {invite.payload}"))[0]
+    assert used.text == "This link has already been used. Please ask for a new one."
+    forged = (await peter.send("/start inv_AAAAAAAAAAAAAAAAAAAAAAAA"))[0]
+    assert forged.text == "This link is not valid. Please ask for a new one."
+    [staff_only] = await peter.send("/registry")
+    assert staff_only.text == "This is for the town hall's staff only."
+
+    await peter.send("/tos")
+    [found] = await peter.send("I live on Lenen street")
+    assert "TOS South" in found.text
+    await peter.press("🔎 Find another TOS")
+    [none] = await peter.send("Victory avenue")
+    assert none.text.startswith("No TOS was found for «Victory avenue».")
+    assert "you and your neighbours can create one" in none.text
+
+    from handlers.tos import TosCD
+
+    await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+    assert chair.last_answer["text"] == "Only the chair of this TOS and deputies can do this."
+    assert (
+        await h.app.db.read.registry.announcements_since(
+            north.id, h.clock.now() - timedelta(days=7)
+        )
+        == 0
+    )
