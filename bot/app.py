@@ -29,6 +29,8 @@ from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_midd
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
+from bot.services.competitions import CompetitionService
+from bot.services.events import EventService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
@@ -61,6 +63,8 @@ class App:
     broadcasts: BroadcastService
     initiatives: InitiativeService
     registry: RegistryService
+    competitions: CompetitionService
+    events: EventService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -77,10 +81,17 @@ class App:
             [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
             self.settings.staff_chat_id,
         )
+        # Reminders missed while the bot was down go out now (or are dropped as too late).
+        await self.scheduler.run_now("reminders")
         if self.background:
             self.scheduler.start()
             await self.sender.start()
         log.info("bot started")
+
+    async def reminders(self) -> None:
+        """Derive what is due from the database: opened competitions, reminder rounds."""
+        await self.competitions.tick()
+        await self.events.remind_due()
 
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
@@ -163,6 +174,14 @@ async def _assemble(
         words=lambda msgid: label_variants(i18n, msgid),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
+        timezone=settings.timezone,
+    )  # fmt: skip
+    competitions = CompetitionService(
+        db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
+    )
+    events = EventService(
+        db, clock, staff, broadcasts,
+        timezone=settings.timezone, offsets=settings.event_reminders,
     )  # fmt: skip
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
@@ -179,6 +198,8 @@ async def _assemble(
         outbox=outbox,
         initiatives=initiatives,
         registry=registry,
+        competitions=competitions,
+        events=events,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -206,6 +227,8 @@ async def _assemble(
         broadcasts=broadcasts,
         initiatives=initiatives,
         registry=registry,
+        competitions=competitions,
+        events=events,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
@@ -215,5 +238,6 @@ async def _assemble(
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
+    scheduler.every("reminders", app.reminders, seconds=60)
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

@@ -19,19 +19,22 @@ MENU_LIST = N_("📋 Initiatives")
 MENU_MY = N_("🗂 My initiatives")
 MENU_TOS = N_("🏘 My TOS")
 MENU_REGISTRY = N_("🏘 Registry")
+MENU_EVENTS = N_("📅 Events")
+MENU_COMPETITIONS = N_("🏆 Competitions")
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     rows = [
         [KeyboardButton(text=_(MENU_PROPOSE)), KeyboardButton(text=_(MENU_TOS))],
         [KeyboardButton(text=_(MENU_LIST)), KeyboardButton(text=_(MENU_MY))],
+        [KeyboardButton(text=_(MENU_EVENTS)), KeyboardButton(text=_(MENU_COMPETITIONS))],
         [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_LANG))],
         [KeyboardButton(text=_(MENU_PRIVACY))],
     ]
     if role.is_staff:
-        rows[3].append(KeyboardButton(text=_(MENU_REGISTRY)))
+        rows[4].append(KeyboardButton(text=_(MENU_REGISTRY)))
     if role.is_admin:
-        rows[3].append(KeyboardButton(text=_(MENU_STAFF)))
+        rows[4].append(KeyboardButton(text=_(MENU_STAFF)))
     return ReplyKeyboardMarkup(
         keyboard=rows,
         resize_keyboard=True,

@@ -30,6 +30,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert menu.reply_keyboard == [
         ["💡 Предложить инициативу", "🏘 Мой ТОС"],
         ["📋 Инициативы", "🗂 Мои инициативы"],
+        ["📅 Мероприятия", "🏆 Конкурсы"],
         ["❓ Помощь", "🌐 Язык"],
         ["🔒 Персональные данные"],
     ]
@@ -45,6 +46,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert done.reply_keyboard == [
         ["💡 Propose an initiative", "🏘 My TOS"],
         ["📋 Initiatives", "🗂 My initiatives"],
+        ["📅 Events", "🏆 Competitions"],
         ["❓ Help", "🌐 Language"],
         ["🔒 Personal data"],
     ]

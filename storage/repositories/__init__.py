@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from storage.executor import Executor
+from storage.repositories.competitions import CompetitionRepository
+from storage.repositories.events import EventRepository
 from storage.repositories.fsm import FsmRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
@@ -33,6 +35,14 @@ class Repositories:
     @cached_property
     def registry(self) -> RegistryRepository:
         return RegistryRepository(self.executor)
+
+    @cached_property
+    def competitions(self) -> CompetitionRepository:
+        return CompetitionRepository(self.executor)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:
