@@ -106,7 +106,7 @@ def _days_left(competition: CompetitionRecord, now: datetime) -> str:
         return _("the deadline has passed")
     if now < competition.opens_at:
         return _("not open yet")
-    days = int(seconds // 86400)
+    days = round(seconds / 86400)
     if days == 0:
         return _("the last day")
     return ngettext("{count} day left", "{count} days left", days).format(count=days)
@@ -506,7 +506,7 @@ def _preview_text(draft: CompetitionDraft, service: CompetitionService) -> str:
     return "\n".join(lines)
 
 
-@router.message(StateFilter(CompetitionForm))
+@router.message(StateFilter(*CompetitionForm.__all_states__))
 async def competition_step(
     message: Message,
     state: FSMContext,
@@ -623,7 +623,7 @@ async def _app_preview(message: Message, state: FSMContext, service: Competition
     )  # fmt: skip
 
 
-@router.message(StateFilter(ApplicationForm))
+@router.message(StateFilter(*ApplicationForm.__all_states__))
 async def application_step(
     message: Message, state: FSMContext, i18n: I18n, competitions: CompetitionService
 ) -> None:
@@ -656,7 +656,7 @@ async def application_step(
 # -- staff: the deadline and the amount awarded ------------------------------------------------
 
 
-@router.message(StateFilter(CompStaffForm))
+@router.message(StateFilter(*CompStaffForm.__all_states__))
 async def staff_step(
     message: Message,
     state: FSMContext,

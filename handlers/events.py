@@ -384,7 +384,7 @@ NEXT = {
 }
 
 
-@router.message(StateFilter(EventForm))
+@router.message(StateFilter(*EventForm.__all_states__))
 async def event_step(
     message: Message,
     state: FSMContext,

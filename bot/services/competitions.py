@@ -104,7 +104,7 @@ def parse_url(value: str) -> str:
 def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
     """How long is left, as a label the outbox translates: «3 дн.», «5 ч»."""
     seconds = max(0.0, (deadline - now).total_seconds())
-    if seconds >= 86400:
+    if round(seconds / 86400) >= 1:
         return {"t": DAYS, "count": round(seconds / 86400)}
     return {"t": HOURS, "count": max(1, round(seconds / 3600))}
 
