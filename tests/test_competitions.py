@@ -43,6 +43,12 @@ async def civic_map(h: Harness) -> dict[str, Person]:
     return people
 
 
+def app(
+    kind: str, body: int, project: str, direction: str = "memorials", amount: int = 10
+) -> ApplicationDraft:
+    return ApplicationDraft(kind, body, project, direction, amount)
+
+
 def texts(person: Person, fragment: str) -> list[str]:
     return [s.text for s in person.inbox if fragment in s.text]
 
@@ -246,23 +252,18 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
             await services.register(p["ivan"].id, cid, draft)
         # Someone else's body: refused whoever they are.
         with pytest.raises(NotAllowed):
-            await services.register(p["anna"].id, cid, ApplicationDraft("org", ngo, "Проект",
-                                                                        "sport", 1000))  # fmt: skip
-        app = await services.register(p["olga"].id, cid, ApplicationDraft("org", ngo, "Память",
-                                                                          "memorials", 5000))  # fmt: skip
+            await services.register(p["anna"].id, cid, app("org", ngo, "Проект", "sport", 1000))
+        first = await services.register(p["olga"].id, cid, app("org", ngo, "Память"))
         with pytest.raises(DomainError, match="already registered"):
-            await services.register(p["olga"].id, cid, ApplicationDraft("org", ngo, "Ещё",
-                                                                        "memorials", 5000))  # fmt: skip
+            await services.register(p["olga"].id, cid, app("org", ngo, "Ещё", "memorials", 5000))
         # Withdrawn before the deadline, registered again; after the deadline neither.
-        await services.withdraw(p["olga"].id, app.id)
-        again = await services.register(p["olga"].id, cid, ApplicationDraft("org", ngo, "Ещё",
-                                                                            "memorials", 10))  # fmt: skip
+        await services.withdraw(p["olga"].id, first.id)
+        again = await services.register(p["olga"].id, cid, app("org", ngo, "Ещё", "memorials", 10))
         h.clock.set(DEADLINE + timedelta(minutes=1))
         with pytest.raises(DomainError, match="deadline has passed"):
             await services.withdraw(p["olga"].id, again.id)
         with pytest.raises(DomainError, match="deadline has passed"):
-            await services.register(p["olga"].id, cid, ApplicationDraft("org", ngo, "Поздно",
-                                                                        "memorials", 10))  # fmt: skip
+            await services.register(p["olga"].id, cid, app("org", ngo, "Поздно", "memorials", 10))
 
         # A resident never reaches staff actions, by command or by a forged button.
         anna = p["anna"]
