@@ -29,6 +29,8 @@ from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_midd
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
+from bot.services.competitions import CompetitionService
+from bot.services.events import EventService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.registry import RegistryService
 from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
@@ -68,6 +70,8 @@ class App:
     registry: RegistryService
     reports: ReportService
     requests: RequestService
+    competitions: CompetitionService
+    events: EventService
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -84,12 +88,19 @@ class App:
             [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
             self.settings.staff_chat_id,
         )
+        # Reminders missed while the bot was down go out now (or are dropped as too late).
+        await self.scheduler.run_now("reminders")
         if self.background:
             self.scheduler.start()
             await self.sender.start()
             # A digest missed while the bot was down goes out now, once.
             await self.scheduler.run_now("digest")
         log.info("bot started")
+
+    async def reminders(self) -> None:
+        """Derive what is due from the database: opened competitions, reminder rounds."""
+        await self.competitions.tick()
+        await self.events.remind_due()
 
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
@@ -171,6 +182,14 @@ async def _assemble(
         words=lambda msgid: label_variants(i18n, msgid),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
+        timezone=settings.timezone,
+    )  # fmt: skip
+    competitions = CompetitionService(
+        db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
+    )
+    events = EventService(
+        db, clock, staff, broadcasts,
+        timezone=settings.timezone, offsets=settings.event_reminders,
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
     initiatives = InitiativeService(
@@ -200,6 +219,8 @@ async def _assemble(
         registry=registry,
         requests=requests,
         reports=reports,
+        competitions=competitions,
+        events=events,
         clock=clock,
     )
     setup_middlewares(dp, i18n, tracker, throttle)
@@ -233,6 +254,8 @@ async def _assemble(
         registry=registry,
         requests=requests,
         reports=reports,
+        competitions=competitions,
+        events=events,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
@@ -244,5 +267,6 @@ async def _assemble(
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
+    scheduler.every("reminders", app.reminders, seconds=60)
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

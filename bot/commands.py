@@ -39,6 +39,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("request", N_("Ask the town hall for support")),
     CommandSpec("my", N_("My initiatives and requests, their status")),
     CommandSpec("tos", N_("Find your TOS and join it")),
+    CommandSpec("events", N_("Events: what is coming, signing up")),
+    CommandSpec("competitions", N_("Grant competitions and applications")),
     CommandSpec("help", N_("What the bot can do")),
     CommandSpec("lang", N_("Language: Russian or English")),
     CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),

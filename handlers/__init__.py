@@ -8,8 +8,10 @@ from aiogram import Router
 
 from handlers import (
     common,
+    competitions,
     consent,
     errors,
+    events,
     fallback,
     initiative_staff,
     initiatives,
@@ -35,6 +37,8 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiatives_public.router,
     initiative_staff.router,
     tos.router,
+    competitions.router,
+    events.router,
     registry_admin.router,
     reports.router,
     requests.router,

@@ -20,20 +20,32 @@ MENU_MY = N_("🗂 My initiatives")
 MENU_TOS = N_("🏘 My TOS")
 MENU_REGISTRY = N_("🏘 Registry")
 MENU_REQUEST = N_("🤝 Ask for support")
+MENU_EVENTS = N_("📅 Events")
+MENU_COMPETITIONS = N_("🏆 Competitions")
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     rows = [
         [KeyboardButton(text=_(MENU_PROPOSE)), KeyboardButton(text=_(MENU_REQUEST))],
         [KeyboardButton(text=_(MENU_LIST)), KeyboardButton(text=_(MENU_MY))],
-        [KeyboardButton(text=_(MENU_TOS))],
-        [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_LANG))],
-        [KeyboardButton(text=_(MENU_PRIVACY))],
+        [
+            KeyboardButton(text=_(MENU_TOS)),
+            KeyboardButton(text=_(MENU_EVENTS)),
+            KeyboardButton(text=_(MENU_COMPETITIONS)),
+        ],
+        [
+            KeyboardButton(text=_(MENU_HELP)),
+            KeyboardButton(text=_(MENU_LANG)),
+            KeyboardButton(text=_(MENU_PRIVACY)),
+        ],
     ]
+    staff_row = []
     if role.is_staff:
-        rows[-1].append(KeyboardButton(text=_(MENU_REGISTRY)))
+        staff_row.append(KeyboardButton(text=_(MENU_REGISTRY)))
     if role.is_admin:
-        rows[-1].append(KeyboardButton(text=_(MENU_STAFF)))
+        staff_row.append(KeyboardButton(text=_(MENU_STAFF)))
+    if staff_row:
+        rows.append(staff_row)
     return ReplyKeyboardMarkup(
         keyboard=rows,
         resize_keyboard=True,

@@ -113,6 +113,9 @@ def tos_public_card(view: TosView) -> str:
     if view.initiatives:
         items = [f"• {escape(number)} — {escape(title)}" for number, title in view.initiatives]
         lines.append(_("<b>Current initiatives:</b>") + "\n" + "\n".join(items))
+    if view.events:
+        items = [f"• {escape(when)} — {escape(title)}" for when, title in view.events]
+        lines.append(_("<b>Upcoming events:</b>") + "\n" + "\n".join(items) + "\n/events")
     if view.leads:
         lines.append(
             _("You are the {role} of this TOS. Members in the bot: {count}.").format(

@@ -30,9 +30,8 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert menu.reply_keyboard == [
         ["💡 Предложить инициативу", "🤝 Обратиться за поддержкой"],
         ["📋 Инициативы", "🗂 Мои инициативы"],
-        ["🏘 Мой ТОС"],
-        ["❓ Помощь", "🌐 Язык"],
-        ["🔒 Персональные данные"],
+        ["🏘 Мой ТОС", "📅 Мероприятия", "🏆 Конкурсы"],
+        ["❓ Помощь", "🌐 Язык", "🔒 Персональные данные"],
     ]
     after = await stored(harness, anna.id)
     assert after.has_consent and after.first_name == "Анна" and after.username == "anna_iv"
@@ -46,9 +45,8 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert done.reply_keyboard == [
         ["💡 Propose an initiative", "🤝 Ask for support"],
         ["📋 Initiatives", "🗂 My initiatives"],
-        ["🏘 My TOS"],
-        ["❓ Help", "🌐 Language"],
-        ["🔒 Personal data"],
+        ["🏘 My TOS", "📅 Events", "🏆 Competitions"],
+        ["❓ Help", "🌐 Language", "🔒 Personal data"],
     ]
     assert (await stored(harness, anna.id)).locale == "en"
 

@@ -40,9 +40,7 @@ async def test_resident_without_consent_is_sent_to_start(harness: Harness) -> No
 async def test_admin_sees_the_list_and_menu_entry(harness: Harness) -> None:
     maria = await admin(harness)
     assert maria.last.reply_keyboard is not None
-    assert maria.last.reply_keyboard[-1] == [
-        "🔒 Персональные данные", "🏘 Реестр", "👥 Специалисты",
-    ]  # fmt: skip
+    assert maria.last.reply_keyboard[-1] == ["🏘 Реестр", "👥 Специалисты"]
     [listing] = await maria.send("👥 Специалисты")
     assert "<b>Специалисты администрации</b>: 1" in listing.text
     assert "Мария Петрова — администратор" in listing.text
@@ -231,8 +229,8 @@ async def test_staff_menu_published_at_start(harness: Harness) -> None:
     assert languages == {"ru", "en", None}
     ru = next(m for m in default if m.language_code == "ru")
     assert [c.command for c in ru.commands] == [
-        "start", "initiative", "initiatives", "request", "my", "tos", "help", "lang", "privacy",
-        "cancel",
+        "start", "initiative", "initiatives", "request", "my", "tos", "events", "competitions",
+        "help", "lang", "privacy", "cancel",
     ]  # fmt: skip
     assert ru.commands[0].description == "Главное меню"
 

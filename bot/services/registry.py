@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
@@ -89,6 +90,7 @@ class TosView:
     leads: str | None  # the viewer's role in it: chair | deputy | None
     chair_contact: str | None
     initiatives: list[tuple[str, str]]  # (number, title) of public initiatives
+    events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
 
 
 class RegistryService:
@@ -102,7 +104,9 @@ class RegistryService:
         words: Words,
         population: int | None = None,
         announcements_per_week: int = 2,
+        timezone: ZoneInfo | None = None,
     ) -> None:
+        self._timezone = timezone or ZoneInfo("UTC")
         self._words = words
         self._db = db
         self._clock = clock
@@ -168,12 +172,17 @@ class RegistryService:
             None,
         )  # fmt: skip
         initiatives = await self._db.read.initiatives.public_of_tos(tos_id, limit=5)
+        events = await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
         return TosView(
             tos=tos,
             is_member=tos_id in await read.memberships(user_id),
             leads=leads,
             chair_contact=tos.public_contact,
             initiatives=[(f"И-{i.year}-{i.seq:04d}", i.title) for i in initiatives],
+            events=tuple(
+                (e.starts_at.astimezone(self._timezone).strftime("%d.%m %H:%M"), e.title)
+                for e in events
+            ),
         )
 
     # -- residents: joining -------------------------------------------------------------------

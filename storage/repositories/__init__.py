@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from storage.executor import Executor
+from storage.repositories.competitions import CompetitionRepository
+from storage.repositories.events import EventRepository
 from storage.repositories.fsm import FsmRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
@@ -43,6 +45,14 @@ class Repositories:
     @cached_property
     def reports(self) -> ReportRepository:
         return ReportRepository(self.executor)
+
+    @cached_property
+    def competitions(self) -> CompetitionRepository:
+        return CompetitionRepository(self.executor)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:

@@ -380,3 +380,21 @@ class RegistryRepository:
     async def org_count(self) -> int:
         sql = "SELECT COUNT(*) FROM organisations WHERE active = 1"
         return int(await self._db.fetch_value(sql))
+
+    # -- competitions (issue 7) -------------------------------------------------------------
+
+    async def org_leaders(self, kinds: tuple[str, ...]) -> list[BodyRole]:
+        """Representatives of active organisations of the given kinds (ngo, group, other)."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        rows = await self._db.fetch_all(
+            "SELECT r.user_id, r.body_kind, r.body_id, r.role, o.name AS body_name "  # noqa: S608
+            "FROM body_roles r JOIN organisations o ON o.id = r.body_id AND o.active = 1 "
+            f"WHERE r.body_kind = 'org' AND o.kind IN ({marks})",
+            kinds,
+        )
+        return [
+            BodyRole(r["user_id"], r["body_kind"], r["body_id"], r["role"], r["body_name"])
+            for r in rows
+        ]

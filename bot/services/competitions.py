@@ -1,0 +1,450 @@
+"""Grant competitions: staff announce them, eligible chairs and representatives are told and
+reminded until their body applies, staff record the results and participants hear them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.initiatives import DIRECTIONS
+from bot.services.reminders import due_round, round_prefix, skip_past_rounds
+from bot.services.staff import StaffService
+from bot.services.when import local_text
+from storage.db import Database, UnitOfWork
+from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
+from storage.repositories.registry import BodyRole
+
+log = logging.getLogger(__name__)
+
+ELIGIBLE = {
+    "tos": N_("TOS"),
+    "ngo": N_("NGOs"),
+    "group": N_("initiative groups"),
+}
+# Which organisation kinds each eligibility admits (a public organisation counts as an NGO).
+ORG_KINDS_OF = {"ngo": ("ngo", "other"), "group": ("group",)}
+LEADER_ROLES = {"tos": ("chair", "deputy"), "org": ("rep",)}
+REMIND_KIND = "comp-remind"
+KEEP_LOOKING = timedelta(days=30)  # rounds missed longer ago than this are not even logged
+URL_RE = re.compile(r"^https?://\S+\.\S+$")
+
+OPENED = N_(
+    "🏆 A new competition: <b>{title}</b> ({organiser}).\n"
+    "Applications are open until {deadline}.\n"
+    "Details and registering your application: /competitions"
+)
+REMIND = N_(
+    "⏰ «{body}» has not registered an application to «{title}» yet. The deadline is "
+    "{deadline} ({left} left). /competitions"
+)
+DEADLINE_MOVED = N_("📅 The deadline of the competition «{title}» has changed: now {deadline}.")
+RESULT_WIN = N_(
+    "🎉 Competition «{title}»: the application «{project}» of «{body}» has won! "
+    "Awarded: {amount} ₽."
+)
+RESULT_LOSE = N_(
+    "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
+    "Thank you for taking part!"
+)
+DAYS = N_("{count} d.")
+HOURS = N_("{count} h")
+
+
+@dataclass
+class CompetitionDraft:
+    title: str = ""
+    organiser: str = ""
+    description: str = ""
+    eligible: tuple[str, ...] = ()
+    opens_at: datetime | None = None
+    deadline: datetime | None = None
+    results_at: datetime | None = None
+    rules_url: str | None = None
+    max_grant: int | None = None
+
+
+@dataclass
+class ApplicationDraft:
+    body_kind: str = ""
+    body_id: int = 0
+    project: str = ""
+    direction: str = ""
+    amount: int = 0
+    initiative_id: int | None = None
+
+
+def check_text(value: str, low: int, high: int) -> str:
+    value = value.strip()
+    if not low <= len(value) <= high:
+        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
+    return value
+
+
+def parse_amount(value: str) -> int:
+    digits = re.sub(r"[\s\u00a0₽]|руб\.?|rub\.?", "", value.strip().lower())
+    if not digits.isdigit() or len(digits) > 12:
+        raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
+    return int(digits)
+
+
+def parse_url(value: str) -> str:
+    value = value.strip()
+    if not URL_RE.match(value) or len(value) > 500:
+        raise DomainError(N_("Send a link starting with https://, e.g. https://example.ru/rules"))
+    return value
+
+
+def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
+    """How long is left, as a label the outbox translates: «3 дн.», «5 ч»."""
+    seconds = max(0.0, (deadline - now).total_seconds())
+    if round(seconds / 86400) >= 1:
+        return {"t": DAYS, "count": round(seconds / 86400)}
+    return {"t": HOURS, "count": max(1, round(seconds / 3600))}
+
+
+class CompetitionService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        *,
+        timezone: ZoneInfo,
+        offsets: Sequence[timedelta],
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+        self.timezone = timezone
+        self.offsets = tuple(offsets)
+
+    def when(self, moment: datetime) -> str:
+        return local_text(moment, self.timezone)
+
+    def require_staff(self, actor_id: int) -> None:
+        self._staff.require_staff(actor_id)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def get(self, competition_id: int) -> CompetitionRecord:
+        found = await self._db.read.competitions.get(competition_id)
+        if found is None:
+            raise DomainError(N_("This competition is no longer in the bot."))
+        return found
+
+    async def listed(self, user_id: int) -> list[CompetitionRecord]:
+        """What /competitions shows: open ones; staff also see those not yet open or past
+        their deadline until they close them."""
+        now = self._clock.now()
+        found = await self._db.read.competitions.open_ones()
+        if self._staff.role_of(user_id).is_staff:
+            return found
+        return [c for c in found if c.opens_at <= now < c.deadline]
+
+    async def my_bodies(self, user_id: int, competition: CompetitionRecord) -> list[BodyRole]:
+        """The bodies this person speaks for that may apply to the competition."""
+        roles = await self._db.read.registry.roles_of(user_id)
+        result = []
+        for role in roles:
+            if role.role not in LEADER_ROLES[role.body_kind]:
+                continue
+            if await self._eligible(self._db.read, competition, role.body_kind, role.body_id):
+                result.append(role)
+        return result
+
+    async def application_of(
+        self, competition_id: int, body_kind: str, body_id: int
+    ) -> ApplicationRecord | None:
+        return await self._db.read.competitions.application_of(competition_id, body_kind, body_id)
+
+    async def applications(self, actor_id: int, competition_id: int) -> list[ApplicationRecord]:
+        self._staff.require_staff(actor_id)
+        return await self._db.read.competitions.applications(competition_id)
+
+    async def application(self, actor_id: int, application_id: int) -> ApplicationRecord:
+        self._staff.require_staff(actor_id)
+        found = await self._db.read.competitions.application(application_id)
+        if found is None:
+            raise DomainError(N_("This application is no longer in the bot."))
+        return found
+
+    async def tos_initiatives(self, tos_id: int) -> list[tuple[int, str]]:
+        """The TOS's public initiatives an application may be linked to."""
+        found = await self._db.read.initiatives.public_of_tos(tos_id, limit=8)
+        return [(i.id, i.title) for i in found]
+
+    # -- rules ----------------------------------------------------------------------------------
+
+    async def _eligible(
+        self, repos: Any, competition: CompetitionRecord, body_kind: str, body_id: int
+    ) -> bool:
+        if body_kind == "tos":
+            tos = await repos.registry.get_tos(body_id)
+            return "tos" in competition.eligible and tos is not None and tos.active
+        org = await repos.registry.get_org(body_id)
+        if org is None or not org.active:
+            return False
+        return any(org.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
+
+    async def _leaders(self, uow: UnitOfWork, competition: CompetitionRecord) -> list[BodyRole]:
+        """Everyone who speaks for an eligible body."""
+        people = []
+        if "tos" in competition.eligible:
+            people += await uow.registry.chairs("tos")
+        kinds = tuple(k for e in competition.eligible for k in ORG_KINDS_OF.get(e, ()))
+        people += await uow.registry.org_leaders(kinds)
+        return people
+
+    def _check_times(self, draft: CompetitionDraft, now: datetime) -> None:
+        assert draft.opens_at is not None and draft.deadline is not None
+        if draft.deadline <= now:
+            raise DomainError(N_("The deadline has already passed. Choose a later time."))
+        if draft.deadline <= draft.opens_at:
+            raise DomainError(N_("The deadline must come after the start of applications."))
+        if draft.results_at is not None and draft.results_at < draft.deadline:
+            raise DomainError(N_("The results cannot come before the deadline."))
+
+    # -- staff ----------------------------------------------------------------------------------
+
+    async def create(self, actor_id: int, draft: CompetitionDraft) -> CompetitionRecord:
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        if draft.opens_at is None:
+            draft.opens_at = now
+        self._check_times(draft, now)
+        if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
+            raise DomainError(N_("Choose who may apply."))
+        values = {
+            "title": draft.title, "organiser": draft.organiser,
+            "description": draft.description, "eligible": draft.eligible,
+            "opens_at": draft.opens_at, "deadline": draft.deadline,
+            "results_at": draft.results_at, "rules_url": draft.rules_url,
+            "max_grant": draft.max_grant,
+        }  # fmt: skip
+        async with self._db.transaction() as uow:
+            competition_id = await uow.competitions.create(values, actor_id, now)
+            # Rounds already due at creation (a deadline days away) are not sent on top of
+            # the announcement.
+            assert draft.deadline is not None
+            await skip_past_rounds(uow.competitions.claim_stage, REMIND_KIND, competition_id,
+                                   draft.deadline, self.offsets, now)  # fmt: skip
+        await self.announce_due()
+        return await self.get(competition_id)
+
+    async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> bool:
+        """Change fields; a new deadline is told to everyone eligible. True if it moved."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            old = await uow.competitions.get(competition_id)
+            if old is None or old.status != "open":
+                raise DomainError(N_("This competition is closed and cannot be changed."))
+            draft = CompetitionDraft(
+                opens_at=values.get("opens_at", old.opens_at),
+                deadline=values.get("deadline", old.deadline),
+                results_at=values.get("results_at", old.results_at),
+            )
+            if "deadline" in values or "opens_at" in values or "results_at" in values:
+                self._check_times(draft, now)
+            await uow.competitions.update(competition_id, values, now)
+            moved = "deadline" in values and values["deadline"] != old.deadline
+            if moved:
+                new = values["deadline"]
+                cancelled = await uow.competitions.cancel_queued(
+                    round_prefix(REMIND_KIND, competition_id, old.deadline)
+                )
+                if cancelled:
+                    log.info("%d queued reminders of competition %d cancelled: deadline moved",
+                             cancelled, competition_id)  # fmt: skip
+                await skip_past_rounds(uow.competitions.claim_stage, REMIND_KIND,
+                                       competition_id, new, self.offsets, now)  # fmt: skip
+                if old.announced_at is not None:
+                    args = {"title": old.title, "deadline": self.when(new)}
+                    for person in {p.user_id for p in await self._leaders(uow, old)}:
+                        await uow.outbox.enqueue(
+                            person, now=now, template=DEADLINE_MOVED, args=args,
+                            key=f"comp-deadline:{competition_id}:{new.isoformat()}:{person}",
+                        )  # fmt: skip
+        return moved
+
+    async def close(self, actor_id: int, competition_id: int) -> None:
+        self._staff.require_staff(actor_id)
+        async with self._db.transaction() as uow:
+            await uow.competitions.update(competition_id, {"status": "closed"}, self._clock.now())
+
+    async def record_result(
+        self, actor_id: int, application_id: int, winner: bool, awarded: int | None
+    ) -> ApplicationRecord:
+        """Winner (with the amount awarded) or not; the body's chair and deputies are told."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        result = "winner" if winner else "not_winner"
+        async with self._db.transaction() as uow:
+            application = await uow.competitions.application(application_id)
+            if application is None or application.status != "registered":
+                raise DomainError(N_("This application was withdrawn."))
+            competition = await uow.competitions.get(application.competition_id)
+            assert competition is not None
+            await uow.competitions.set_result(application_id, result, awarded if winner else None,
+                                              now)  # fmt: skip
+            args = {
+                "title": competition.title, "project": application.project,
+                "body": application.body_name, "amount": f"{awarded or 0:,}".replace(",", " "),
+            }  # fmt: skip
+            people = await uow.registry.people_of(application.body_kind, application.body_id)
+            for person in people:
+                if person.role in LEADER_ROLES[application.body_kind]:
+                    await uow.outbox.enqueue(
+                        person.user_id, now=now, template=RESULT_WIN if winner else RESULT_LOSE,
+                        args=args,
+                        key=f"comp-result:{application_id}:{result}:{awarded}:{person.user_id}",
+                    )  # fmt: skip
+        found = await self._db.read.competitions.application(application_id)
+        assert found is not None
+        return found
+
+    # -- chairs and representatives -----------------------------------------------------------
+
+    async def _require_leader(
+        self, uow: UnitOfWork, actor_id: int, kind: str, body_id: int
+    ) -> None:
+        people = await uow.registry.people_of(kind, body_id)
+        if not any(p.user_id == actor_id and p.role in LEADER_ROLES.get(kind, ()) for p in people):
+            raise NotAllowed(
+                N_("Only the chair of the TOS, a deputy or the organisation's representative "
+                   "can do this.")
+            )  # fmt: skip
+
+    async def register(
+        self, actor_id: int, competition_id: int, draft: ApplicationDraft
+    ) -> ApplicationRecord:
+        now = self._clock.now()
+        if draft.direction not in DIRECTIONS:
+            raise DomainError(N_("Choose a direction with the buttons."))
+        async with self._db.transaction() as uow:
+            competition = await uow.competitions.get(competition_id)
+            if competition is None or competition.status != "open":
+                raise DomainError(N_("This competition is closed."))
+            if now < competition.opens_at:
+                raise DomainError(
+                    N_("Applications open on {date}."), date=self.when(competition.opens_at)
+                )
+            if now >= competition.deadline:
+                raise DomainError(N_("The deadline has passed: applications are closed."))
+            await self._require_leader(uow, actor_id, draft.body_kind, draft.body_id)
+            if not await self._eligible(uow, competition, draft.body_kind, draft.body_id):
+                raise DomainError(N_("Your TOS or organisation may not apply to this competition."))
+            existing = await uow.competitions.application_of(
+                competition_id, draft.body_kind, draft.body_id
+            )
+            if existing is not None and existing.status == "registered":
+                raise DomainError(
+                    N_("«{body}» has already registered an application: «{project}»."),
+                    body=existing.body_name, project=existing.project,
+                )  # fmt: skip
+            if competition.max_grant is not None and draft.amount > competition.max_grant:
+                raise DomainError(
+                    N_("The competition gives at most {amount} ₽."), amount=competition.max_grant
+                )
+            initiative = draft.initiative_id
+            if initiative is not None and draft.body_kind == "tos":
+                allowed = {i.id for i in await uow.initiatives.public_of_tos(draft.body_id, 50)}
+                initiative = initiative if initiative in allowed else None
+            application_id = await uow.competitions.register(
+                competition_id,
+                {
+                    "body_kind": draft.body_kind, "body_id": draft.body_id,
+                    "project": draft.project, "direction": draft.direction,
+                    "amount": draft.amount, "initiative_id": initiative,
+                    "applicant_id": actor_id,
+                },
+                now,
+            )  # fmt: skip
+            found = await uow.competitions.application(application_id)
+        assert found is not None
+        return found
+
+    async def withdraw(self, actor_id: int, application_id: int) -> ApplicationRecord:
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            application = await uow.competitions.application(application_id)
+            if application is None or application.status != "registered":
+                raise DomainError(N_("This application is already withdrawn."))
+            await self._require_leader(uow, actor_id, application.body_kind, application.body_id)
+            competition = await uow.competitions.get(application.competition_id)
+            assert competition is not None
+            if now >= competition.deadline:
+                raise DomainError(N_("The deadline has passed: the application stays."))
+            await uow.competitions.withdraw(application_id, now)
+        return application
+
+    # -- the scheduler --------------------------------------------------------------------------
+
+    async def announce_due(self) -> int:
+        """Tell eligible chairs and representatives of competitions whose window has opened."""
+        now = self._clock.now()
+        told = 0
+        for competition in await self._db.read.competitions.open_ones():
+            if competition.announced_at is not None or competition.opens_at > now:
+                continue
+            async with self._db.transaction() as uow:
+                if not await uow.competitions.mark_announced(competition.id, now):
+                    continue  # another process did it
+                if now >= competition.deadline:
+                    log.info("competition %d opened while the bot was down and its deadline "
+                             "passed: not announced", competition.id)  # fmt: skip
+                    continue
+                args = {
+                    "title": competition.title, "organiser": competition.organiser,
+                    "deadline": self.when(competition.deadline),
+                }  # fmt: skip
+                for person in sorted({p.user_id for p in await self._leaders(uow, competition)}):
+                    if await uow.outbox.enqueue(
+                        person, now=now, template=OPENED, args=args,
+                        key=f"comp-open:{competition.id}:{person}",
+                    ):  # fmt: skip
+                        told += 1
+        return told
+
+    async def remind_due(self) -> int:
+        """Queue the reminder rounds that are due, to the leaders of bodies that have not
+        applied yet. Returns how many messages were queued."""
+        now = self._clock.now()
+        queued = 0
+        for competition in await self._db.read.competitions.with_deadline_after(now - KEEP_LOOKING):
+            if competition.announced_at is None:
+                continue
+            async with self._db.transaction() as uow:
+                current = await uow.competitions.get(competition.id)
+                if current is None or current.status != "open":
+                    continue
+                key = await due_round(uow.competitions.claim_stage, REMIND_KIND, current.id,
+                                      current.deadline, self.offsets, now)  # fmt: skip
+                if key is None:
+                    continue
+                applied = await uow.competitions.applied_bodies(current.id)
+                for person in await self._leaders(uow, current):
+                    if (person.body_kind, person.body_id) in applied:
+                        continue
+                    args = {
+                        "body": person.body_name, "title": current.title,
+                        "deadline": self.when(current.deadline),
+                        "left": left_label(current.deadline, now),
+                    }  # fmt: skip
+                    if await uow.outbox.enqueue(
+                        person.user_id, now=now, template=REMIND, args=args,
+                        key=f"{key}:{person.body_kind}{person.body_id}:{person.user_id}",
+                    ):  # fmt: skip
+                        queued += 1
+        return queued
+
+    async def tick(self) -> None:
+        await self.announce_due()
+        await self.remind_due()

@@ -1,0 +1,298 @@
+"""Events: staff, TOS chairs and organisation representatives announce them, residents sign
+up (with a waiting list), are reminded before the start and add them to their calendar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.services.broadcasts import BroadcastService
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.ics import event_ics
+from bot.services.reminders import due_round
+from bot.services.staff import StaffService
+from bot.services.when import local_text
+from storage.db import Database, UnitOfWork
+from storage.repositories import Repositories
+from storage.repositories.events import EventRecord
+
+log = logging.getLogger(__name__)
+
+REMIND_KIND = "event-remind"
+KEEP_LOOKING = timedelta(days=2)
+LIST_LIMIT = 10
+TOWN_HALL = N_("the town hall")
+
+ANNOUNCED = N_(
+    "📅 <b>{title}</b>\n{when}, {place}\nOrganiser: {organiser}{joint}\n"
+    "Sign up and more events: /events"
+)
+JOINT = N_(" (jointly with the town hall)")
+REMIND = N_("⏰ Reminder: «{title}» starts {when}, {place}. See you there!")
+PROMOTED = N_(
+    "A place has opened up: you are now signed up for «{title}», {when}. If your plans have "
+    "changed, cancel in /events so that someone else can come."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """On whose behalf an event is announced."""
+
+    kind: str  # town | tos | org
+    id: int
+    name: str  # empty for the town hall (the handler says it in the reader's language)
+
+
+@dataclass
+class EventDraft:
+    owner_kind: str = ""
+    owner_id: int = 0
+    title: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: str = ""
+    organiser: str = ""
+    joint: bool = False
+    capacity: int | None = None
+    audience_tos: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    event: EventRecord
+    my_status: str | None  # going | waiting | cancelled | None
+    manages: bool
+    audience_name: str | None
+
+
+class EventService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        staff: StaffService,
+        broadcasts: BroadcastService,
+        *,
+        timezone: ZoneInfo,
+        offsets: Sequence[timedelta],
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._staff = staff
+        self._broadcasts = broadcasts
+        self.timezone = timezone
+        self.offsets = tuple(offsets)
+
+    def when(self, moment: datetime) -> str:
+        return local_text(moment, self.timezone)
+
+    # -- who may announce -----------------------------------------------------------------------
+
+    async def owners(self, user_id: int) -> list[Owner]:
+        found = [Owner("town", 0, "")] if self._staff.role_of(user_id).is_staff else []
+        for role in await self._db.read.registry.roles_of(user_id):
+            if role.role in ("chair", "deputy", "rep"):
+                found.append(Owner(role.body_kind, role.body_id, role.body_name))
+        return found
+
+    async def _may_manage(self, repos: Repositories, user_id: int, event: EventRecord) -> bool:
+        if self._staff.role_of(user_id).is_staff:
+            return True
+        if event.owner_kind == "town":
+            return False
+        people = await repos.registry.people_of(event.owner_kind, event.owner_id)
+        return any(p.user_id == user_id for p in people)
+
+    async def audience_choices(
+        self, user_id: int, owner_kind: str, owner_id: int
+    ) -> list[tuple[int, str]]:
+        """TOS an event may be meant for: any active TOS for staff, their own for a chair."""
+        if owner_kind == "town" and self._staff.role_of(user_id).is_staff:
+            return [(t.id, t.name) for t in await self._db.read.registry.all_tos(active_only=True)]
+        if owner_kind == "tos":
+            tos = await self._db.read.registry.get_tos(owner_id)
+            return [(tos.id, tos.name)] if tos is not None and tos.active else []
+        return []
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    async def upcoming(self, user_id: int) -> list[EventRecord]:
+        now = self._clock.now()
+        if self._staff.role_of(user_id).is_staff:
+            return await self._db.read.events.upcoming(now, None, LIST_LIMIT)
+        mine = set(await self._db.read.registry.memberships(user_id))
+        mine |= {r.body_id for r in await self._db.read.registry.roles_of(user_id)
+                 if r.body_kind == "tos"}  # fmt: skip
+        return await self._db.read.events.upcoming(now, sorted(mine), LIST_LIMIT)
+
+    async def of_tos(self, tos_id: int) -> list[EventRecord]:
+        return await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
+
+    async def view(self, user_id: int, event_id: int) -> EventView:
+        event = await self._db.read.events.get(event_id)
+        if event is None:
+            raise DomainError(N_("This event is no longer in the bot."))
+        audience = None
+        if event.audience_tos is not None:
+            tos = await self._db.read.registry.get_tos(event.audience_tos)
+            audience = tos.name if tos else None
+        return EventView(
+            event=event,
+            my_status=await self._db.read.events.signup_status(event_id, user_id),
+            manages=await self._may_manage(self._db.read, user_id, event),
+            audience_name=audience,
+        )
+
+    async def calendar_file(self, event_id: int) -> tuple[EventRecord, bytes]:
+        event = await self._db.read.events.get(event_id)
+        if event is None:
+            raise DomainError(N_("This event is no longer in the bot."))
+        return event, event_ics(event, self._clock.now(), "tos-bot")
+
+    # -- announcing -----------------------------------------------------------------------------
+
+    async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
+        """Check the draft and the author's right to announce for its owner, now; save it and
+        tell the audience. `town_hall` names the town hall in the author's language."""
+        now = self._clock.now()
+        owner = next(
+            (o for o in await self.owners(actor_id)
+             if (o.kind, o.id) == (draft.owner_kind, draft.owner_id)),
+            None,
+        )  # fmt: skip
+        if owner is None:
+            raise NotAllowed(
+                N_("Events are announced by the town hall's staff, TOS chairs and deputies, "
+                   "and organisations' representatives.")
+            )  # fmt: skip
+        if draft.starts_at is None or draft.ends_at is None:
+            raise DomainError(N_("Give the start and the end of the event."))
+        if draft.starts_at <= now:
+            raise DomainError(N_("This time has already passed. Choose a time in the future."))
+        if draft.ends_at <= draft.starts_at:
+            raise DomainError(N_("The event must end after it starts."))
+        if draft.audience_tos is not None:
+            allowed = {i for i, _ in await self.audience_choices(actor_id, owner.kind, owner.id)}
+            if draft.audience_tos not in allowed:
+                raise NotAllowed(N_("You can announce only to your own TOS or to everyone."))
+        organiser = draft.organiser or owner.name or town_hall
+        values = {
+            "title": draft.title, "starts_at": draft.starts_at, "ends_at": draft.ends_at,
+            "place": draft.place, "organiser": organiser, "joint": int(draft.joint),
+            "capacity": draft.capacity, "audience_tos": draft.audience_tos,
+            "owner_kind": owner.kind, "owner_id": owner.id,
+        }  # fmt: skip
+        async with self._db.transaction() as uow:
+            event_id = await uow.events.create(values, actor_id, now)
+        if draft.audience_tos is None:
+            recipients = await self._db.read.users.reachable_with_consent()
+        else:
+            recipients = await self._db.read.registry.member_ids(draft.audience_tos)
+        recipients = [r for r in recipients if r != actor_id]
+        if recipients:
+            await self._broadcasts.start_for(
+                f"event:{event_id}", recipients, ANNOUNCED,
+                {
+                    "title": draft.title, "when": self.when(draft.starts_at),
+                    "place": draft.place, "organiser": organiser,
+                    "joint": {"t": JOINT} if draft.joint else "",
+                },
+                actor_id,
+            )  # fmt: skip
+        event = await self._db.read.events.get(event_id)
+        assert event is not None
+        return event
+
+    # -- residents --------------------------------------------------------------------------------
+
+    async def sign_up(self, user_id: int, event_id: int) -> str:
+        """Returns going, or waiting when the event is full."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            event = await uow.events.get(event_id)
+            if event is None:
+                raise DomainError(N_("This event is no longer in the bot."))
+            if event.starts_at <= now:
+                raise DomainError(N_("This event has already started."))
+            if event.audience_tos is not None and not await self._in_tos(uow, user_id, event):
+                raise NotAllowed(N_("This event is for the members of its TOS."))
+            current = await uow.events.signup_status(event_id, user_id)
+            if current == "going":
+                raise DomainError(N_("You are already signed up."))
+            if current == "waiting":
+                raise DomainError(N_("You are already on the waiting list."))
+            full = event.capacity is not None and event.going >= event.capacity
+            status = "waiting" if full else "going"
+            await uow.events.set_signup(event_id, user_id, status, now)
+        return status
+
+    async def _in_tos(self, uow: UnitOfWork, user_id: int, event: EventRecord) -> bool:
+        if self._staff.role_of(user_id).is_staff:
+            return True
+        roles = await uow.registry.roles_of(user_id)
+        return event.audience_tos in await uow.registry.memberships(user_id) or any(
+            r.body_kind == "tos" and r.body_id == event.audience_tos for r in roles
+        )
+
+    async def cancel(self, user_id: int, event_id: int) -> int | None:
+        """Cancel a sign-up; the first on the waiting list takes the place and is told.
+        Returns who was promoted."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            event = await uow.events.get(event_id)
+            current = await uow.events.signup_status(event_id, user_id)
+            if event is None or current not in ("going", "waiting"):
+                raise DomainError(N_("You are not signed up for this event."))
+            if event.starts_at <= now:
+                raise DomainError(N_("This event has already started."))
+            await uow.events.set_signup(event_id, user_id, "cancelled", now)
+            if current != "going":
+                return None
+            promoted = await uow.events.promote(event_id)
+            if promoted is not None:
+                await uow.outbox.enqueue(
+                    promoted, now=now, template=PROMOTED,
+                    args={"title": event.title, "when": self.when(event.starts_at)},
+                    key=f"event-promoted:{event_id}:{promoted}:{now.isoformat()}",
+                )  # fmt: skip
+        return promoted
+
+    # -- organisers ------------------------------------------------------------------------------
+
+    async def record_attendance(self, actor_id: int, event_id: int, count: int) -> None:
+        async with self._db.transaction() as uow:
+            event = await uow.events.get(event_id)
+            if event is None:
+                raise DomainError(N_("This event is no longer in the bot."))
+            if not await self._may_manage(uow, actor_id, event):
+                raise NotAllowed(N_("Only the event's organiser can do this."))
+            if event.ends_at > self._clock.now():
+                raise DomainError(N_("Attendance is recorded after the event ends."))
+            if not 0 <= count <= 100_000:
+                raise DomainError(N_("Write the number of people who came, e.g. 35."))
+            await uow.events.set_attended(event_id, count)
+
+    # -- the scheduler --------------------------------------------------------------------------
+
+    async def remind_due(self) -> int:
+        now = self._clock.now()
+        queued = 0
+        for event in await self._db.read.events.starting_after(now - KEEP_LOOKING):
+            async with self._db.transaction() as uow:
+                key = await due_round(uow.competitions.claim_stage, REMIND_KIND, event.id,
+                                      event.starts_at, self.offsets, now)  # fmt: skip
+                if key is None:
+                    continue
+                args = {"title": event.title, "when": self.when(event.starts_at),
+                        "place": event.place}  # fmt: skip
+                for person in await uow.events.going(event.id):
+                    if await uow.outbox.enqueue(
+                        person, now=now, template=REMIND, args=args, key=f"{key}:{person}"
+                    ):
+                        queued += 1
+        return queued

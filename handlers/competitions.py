@@ -1,0 +1,693 @@
+"""/competitions: open grant competitions with days left; chairs and representatives register
+and withdraw their body's application; staff announce, change the deadline, close and record
+the results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import Clock
+from bot.i18n import label_variants, normalize_label
+from bot.services.competitions import (
+    ELIGIBLE,
+    ApplicationDraft,
+    CompetitionDraft,
+    CompetitionService,
+    check_text,
+    parse_amount,
+    parse_url,
+)
+from bot.services.errors import N_, DomainError
+from bot.services.initiatives import DIRECTIONS
+from bot.services.staff import Role
+from bot.services.when import parse_when
+from handlers.errors import render_error
+from handlers.filters import PrivateChat, TextIs
+from handlers.initiatives import SKIP_WORDS
+from handlers.menu import MENU_COMPETITIONS
+from handlers.render import button_message, drop_buttons, escape, number
+from handlers.spec import RouterSpec
+from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", PrivateChat())
+router.filter("callback_query", PrivateChat())
+
+NOW_WORDS = N_("now, right away")
+RESULTS = {"winner": N_("🎉 winner"), "not_winner": N_("not a winner")}
+
+
+class CompCD(CallbackData, prefix="k1"):
+    action: str
+    id: int = 0
+    value: str = ""
+
+
+class CompetitionForm(StatesGroup):
+    title = State()
+    organiser = State()
+    description = State()
+    eligible = State()
+    opens = State()
+    deadline = State()
+    results = State()
+    rules = State()
+    max_grant = State()
+    preview = State()
+
+
+class ApplicationForm(StatesGroup):
+    project = State()
+    direction = State()
+    amount = State()
+    initiative = State()
+    preview = State()
+
+
+class CompStaffForm(StatesGroup):
+    deadline = State()
+    awarded = State()
+
+
+router.owns(forms=(CompetitionForm, ApplicationForm, CompStaffForm), callbacks=(CompCD,))
+
+
+def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=CompCD(action=action, id=id, value=value).pack()
+    )
+
+
+def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _words(i18n: I18n) -> Any:
+    return lambda msgid: label_variants(i18n, msgid)
+
+
+def _is(i18n: I18n, text: str | None, msgid: str) -> bool:
+    return normalize_label(text or "") in label_variants(i18n, msgid)
+
+
+def _days_left(competition: CompetitionRecord, now: datetime) -> str:
+    seconds = (competition.deadline - now).total_seconds()
+    if seconds <= 0:
+        return _("the deadline has passed")
+    if now < competition.opens_at:
+        return _("not open yet")
+    days = round(seconds / 86400)
+    if days == 0:
+        return _("the last day")
+    return ngettext("{count} day left", "{count} days left", days).format(count=days)
+
+
+def _eligible_text(eligible: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(_(ELIGIBLE[e]) for e in eligible if e in ELIGIBLE)
+
+
+def _rub(amount: int) -> str:
+    return number(amount) + " ₽"
+
+
+def competition_text(c: CompetitionRecord, service: CompetitionService) -> str:
+    lines = [
+        f"🏆 <b>{escape(c.title)}</b>",
+        _("Organiser: {name}").format(name=escape(c.organiser)),
+    ]
+    if c.description:
+        lines.append(escape(c.description))
+    lines.append(_("Who may apply: {who}").format(who=_eligible_text(c.eligible)))
+    lines.append(
+        _("Applications: from {opens} to {deadline}").format(
+            opens=service.when(c.opens_at), deadline=f"<b>{service.when(c.deadline)}</b>"
+        )
+    )
+    if c.results_at:
+        lines.append(_("Results: {date}").format(date=service.when(c.results_at)))
+    if c.max_grant:
+        lines.append(_("Grant up to {amount}").format(amount=_rub(c.max_grant)))
+    if c.rules_url:
+        lines.append(_("Rules: {link}").format(link=escape(c.rules_url)))
+    if c.status == "closed":
+        lines.append(_("🔒 Closed."))
+    return "\n".join(lines)
+
+
+def _draft_record(data: dict[str, Any]) -> CompetitionDraft:
+    def moment(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return CompetitionDraft(
+        title=data.get("title", ""),
+        organiser=data.get("organiser", ""),
+        description=data.get("description", ""),
+        eligible=tuple(data.get("eligible", [])),
+        opens_at=moment("opens_at"),
+        deadline=moment("deadline"),
+        results_at=moment("results_at"),
+        rules_url=data.get("rules_url"),
+        max_grant=data.get("max_grant"),
+    )
+
+
+# -- the list and the card -------------------------------------------------------------------
+
+
+@router.message(Command("competitions"))
+@router.message(StateFilter(None), TextIs(MENU_COMPETITIONS))
+async def competitions_list(
+    message: Message, user: UserRecord, role: Role, competitions: CompetitionService, clock: Clock
+) -> None:
+    await _list(message, user, role, competitions, clock)
+
+
+async def _list(
+    message: Message, user: UserRecord, role: Role, service: CompetitionService, clock: Clock
+) -> None:
+    found = await service.listed(user.id)
+    now = clock.now()
+    lines = [_("<b>Competitions</b>")]
+    if not found:
+        lines.append(_("No competitions are open now. You will hear about new ones here."))
+    rows = []
+    for c in found:
+        lines.append(
+            f"\n🏆 <b>{escape(c.title)}</b> — {escape(c.organiser)}\n"
+            + _("until {deadline}, {left}").format(
+                deadline=service.when(c.deadline), left=_days_left(c, now)
+            )
+        )
+        rows.append([_b(c.title[:60], "card", c.id)])
+    if role.is_staff:
+        rows.append([_b(_("➕ New competition"), "new")])
+    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+
+
+async def _card(
+    message: Message, user: UserRecord, role: Role, service: CompetitionService, cid: int
+) -> None:
+    c = await service.get(cid)
+    lines = [competition_text(c, service)]
+    rows = []
+    if c.status == "open":
+        for body in await service.my_bodies(user.id, c):
+            app = await service.application_of(c.id, body.body_kind, body.body_id)
+            if app is not None and app.status == "registered":
+                lines.append(
+                    _("✅ «{body}» has applied: «{project}», {amount}.").format(
+                        body=escape(body.body_name), project=escape(app.project),
+                        amount=_rub(app.amount),
+                    )
+                )  # fmt: skip
+                rows.append([_b(_("↩️ Withdraw for «{body}»").format(body=body.body_name[:40]),
+                                "withdraw", app.id)])  # fmt: skip
+            else:
+                rows.append([_b(_("📝 Apply for «{body}»").format(body=body.body_name[:40]),
+                                "apply", c.id, f"{body.body_kind}-{body.body_id}")])  # fmt: skip
+    if role.is_staff:
+        rows.append([_b(_("📋 Applications"), "apps", c.id)])
+        if c.status == "open":
+            rows.append([_b(_("📅 Change the deadline"), "deadline", c.id),
+                         _b(_("🔒 Close"), "close", c.id)])  # fmt: skip
+    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+
+
+async def _applications(
+    message: Message, user: UserRecord, service: CompetitionService, cid: int
+) -> None:
+    c = await service.get(cid)
+    apps = [a for a in await service.applications(user.id, cid) if a.status == "registered"]
+    lines = [_("<b>Applications to «{title}»</b>").format(title=escape(c.title))]
+    if not apps:
+        lines.append(_("No applications yet."))
+    rows = []
+    for a in apps:
+        lines.append(_application_line(a))
+        rows.append([_b(_("🏅 Result: {body}").format(body=a.body_name[:40]), "result", a.id)])
+    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+
+
+def _application_line(a: ApplicationRecord) -> str:
+    line = _("• {body}: «{project}» ({direction}), {amount}").format(
+        body=escape(a.body_name), project=escape(a.project),
+        direction=_(DIRECTIONS.get(a.direction, a.direction)), amount=_rub(a.amount),
+    )  # fmt: skip
+    if a.result:
+        line += " — " + _(RESULTS[a.result])
+        if a.awarded:
+            line += " " + _rub(a.awarded)
+    return line
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+@router.callback_query(CompCD.filter())
+async def competition_button(
+    query: CallbackQuery,
+    callback_data: CompCD,
+    user: UserRecord,
+    role: Role,
+    state: FSMContext,
+    competitions: CompetitionService,
+    clock: Clock,
+) -> None:
+    message = button_message(query)
+    cd = callback_data
+    service = competitions
+    current = await state.get_state()
+    if cd.action == "card":
+        await query.answer()
+        await _card(message, user, role, service, cd.id)
+    elif cd.action == "list":
+        await query.answer()
+        await _list(message, user, role, service, clock)
+    elif cd.action == "new":
+        service.require_staff(user.id)  # checked now, not when the list was drawn
+        await query.answer()
+        await state.set_state(CompetitionForm.title)
+        await state.set_data({})
+        await message.answer(
+            _("A new competition: ten short steps, /cancel leaves at any time.\n\n"
+              "The competition's title:")
+        )  # fmt: skip
+    elif cd.action == "elig" and current == CompetitionForm.eligible.state and cd.value in ELIGIBLE:
+        await query.answer()
+        data = await state.get_data()
+        chosen = list(data.get("eligible", []))
+        chosen = [e for e in chosen if e != cd.value] if cd.value in chosen else [*chosen, cd.value]
+        await state.update_data(eligible=chosen)
+        await message.edit_reply_markup(reply_markup=_eligible_markup(chosen))
+    elif cd.action == "elig_done" and current == CompetitionForm.eligible.state:
+        if not (await state.get_data()).get("eligible"):
+            await query.answer(_("Choose at least one."), show_alert=True)
+            return
+        await query.answer()
+        await drop_buttons(message)
+        await _next(message, state, CompetitionForm.opens, service)
+    elif cd.action == "now" and current == CompetitionForm.opens.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(opens_at=clock.now().isoformat())
+        await _next(message, state, CompetitionForm.deadline, service)
+    elif cd.action == "skip" and current in SKIPPABLE:
+        await query.answer()
+        await drop_buttons(message)
+        await _after(message, state, current, competitions)
+    elif cd.action == "publish" and current == CompetitionForm.preview.state:
+        draft = _draft_record(await state.get_data())
+        try:
+            created = await service.create(user.id, draft)
+        except DomainError as error:
+            await query.answer()
+            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+            return
+        await state.clear()
+        await query.answer()
+        await drop_buttons(message)
+        await message.answer(
+            _("The competition «{title}» is announced. Eligible chairs and representatives are "
+              "told, and reminded before the deadline until they apply.").format(
+                title=escape(created.title))
+        )  # fmt: skip
+    elif cd.action == "apply":
+        kind, _sep, body = cd.value.partition("-")
+        c = await service.get(cd.id)
+        mine = await service.my_bodies(user.id, c)  # the role is checked again on sending
+        if not body.isdigit() or not any(
+            (b.body_kind, b.body_id) == (kind, int(body)) for b in mine
+        ):
+            await query.answer(_("Your TOS or organisation may not apply to this competition."),
+                               show_alert=True)  # fmt: skip
+            return
+        await query.answer()
+        await state.set_state(ApplicationForm.project)
+        await state.set_data({"cid": c.id, "body_kind": kind, "body_id": int(body)})
+        await message.answer(
+            _("The application to «{title}». The project's title (3 to 200 characters). "
+              "/cancel to stop.").format(title=escape(c.title))
+        )  # fmt: skip
+    elif cd.action == "dir" and current == ApplicationForm.direction.state:
+        if cd.value not in DIRECTIONS:
+            await query.answer(_("This button is out of date."), show_alert=True)
+            return
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(direction=cd.value)
+        await _app_next(message, state, ApplicationForm.amount, service)
+    elif cd.action == "init" and current == ApplicationForm.initiative.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(initiative_id=cd.id or None)
+        await _app_preview(message, state, service)
+    elif cd.action == "send_app" and current == ApplicationForm.preview.state:
+        data = await state.get_data()
+        try:
+            app = await service.register(user.id, int(data["cid"]), _app_draft(data))
+        except DomainError as error:
+            await state.clear()
+            await query.answer()
+            await message.answer(render_error(error))
+            return
+        await state.clear()
+        await query.answer()
+        await drop_buttons(message)
+        await message.answer(
+            _("The application «{project}» of «{body}» is registered. Reminders about this "
+              "competition stop. You can withdraw it before the deadline in /competitions.")
+            .format(project=escape(app.project), body=escape(app.body_name))
+        )  # fmt: skip
+    elif cd.action == "withdraw":
+        app = await service.withdraw(user.id, cd.id)
+        await query.answer()
+        await drop_buttons(message)
+        await message.answer(
+            _("The application «{project}» is withdrawn. You can register a new one before "
+              "the deadline.").format(project=escape(app.project))
+        )  # fmt: skip
+    elif cd.action == "apps":
+        await query.answer()
+        await _applications(message, user, service, cd.id)
+    elif cd.action == "deadline":
+        service.require_staff(user.id)
+        c = await service.get(cd.id)
+        await query.answer()
+        await state.set_state(CompStaffForm.deadline)
+        await state.set_data({"cid": c.id})
+        await message.answer(
+            _("The new deadline (now {deadline}), e.g. «25.12.2026 18:00». Everyone eligible "
+              "will be told. /cancel to stop.").format(deadline=service.when(c.deadline))
+        )  # fmt: skip
+    elif cd.action == "close":
+        await service.close(user.id, cd.id)
+        await query.answer(_("Closed."))
+        await drop_buttons(message)
+        await _card(message, user, role, service, cd.id)
+    elif cd.action == "result":
+        app = await service.application(user.id, cd.id)
+        await query.answer()
+        await message.answer(
+            _application_line(app),
+            reply_markup=_markup([[_b(_("🎉 Winner"), "win", app.id),
+                                   _b(_("Not a winner"), "lose", app.id)]]),
+        )  # fmt: skip
+    elif cd.action == "win":
+        await service.application(user.id, cd.id)
+        await query.answer()
+        await state.set_state(CompStaffForm.awarded)
+        await state.set_data({"app": cd.id})
+        await message.answer(_("The amount awarded, in roubles (e.g. 150000). /cancel to stop."))
+    elif cd.action == "lose":
+        app = await service.record_result(user.id, cd.id, False, None)
+        await query.answer(_("Saved."))
+        await drop_buttons(message)
+        await message.answer(_("Saved; the applicants are told.") + "\n" + _application_line(app))
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+# -- the competition form --------------------------------------------------------------------
+
+
+def _eligible_markup(chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [[_b(("✅ " if code in chosen else "") + _(label), "elig", value=code)]
+            for code, label in ELIGIBLE.items()]  # fmt: skip
+    rows.append([_b(_("Done"), "elig_done")])
+    return _markup(rows)
+
+
+def _skip_markup() -> InlineKeyboardMarkup:
+    return _markup([[_b(_("Skip"), "skip")]])
+
+
+async def _next(
+    message: Message, state: FSMContext, step: State, service: CompetitionService
+) -> None:
+    await state.set_state(step)
+    if step == CompetitionForm.organiser:
+        await message.answer(_("Who organises it (e.g. «Администрация города», «Фонд ...»)?"))
+    elif step == CompetitionForm.description:
+        await message.answer(_("A short description: what projects, what money (10 to 2000 "
+                               "characters)."))  # fmt: skip
+    elif step == CompetitionForm.eligible:
+        chosen = (await state.get_data()).get("eligible", [])
+        await message.answer(_("Who may apply? Press all that fit, then «Done»."),
+                             reply_markup=_eligible_markup(chosen))  # fmt: skip
+    elif step == CompetitionForm.opens:
+        await message.answer(
+            _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
+            reply_markup=_markup([[_b(_("Now"), "now")]]),
+        )
+    elif step == CompetitionForm.deadline:
+        await message.answer(_("The deadline for applications, e.g. «25.12.2026 18:00»:"))
+    elif step == CompetitionForm.results:
+        await message.answer(_("When will the results be announced? E.g. «15.01 12:00»."),
+                             reply_markup=_skip_markup())  # fmt: skip
+    elif step == CompetitionForm.rules:
+        await message.answer(_("A link to the rules (https://...)."), reply_markup=_skip_markup())
+    elif step == CompetitionForm.max_grant:
+        await message.answer(_("The maximum grant in roubles (e.g. 300000)."),
+                             reply_markup=_skip_markup())  # fmt: skip
+    elif step == CompetitionForm.preview:
+        data = await state.get_data()
+        await message.answer(_preview_text(_draft_record(data), service),
+                             reply_markup=_markup([[_b(_("📣 Announce"), "publish")]]))  # fmt: skip
+
+
+NEXT = {
+    CompetitionForm.title.state: CompetitionForm.organiser,
+    CompetitionForm.organiser.state: CompetitionForm.description,
+    CompetitionForm.description.state: CompetitionForm.eligible,
+    CompetitionForm.opens.state: CompetitionForm.deadline,
+    CompetitionForm.deadline.state: CompetitionForm.results,
+    CompetitionForm.results.state: CompetitionForm.rules,
+    CompetitionForm.rules.state: CompetitionForm.max_grant,
+    CompetitionForm.max_grant.state: CompetitionForm.preview,
+}
+SKIPPABLE = {
+    CompetitionForm.results.state,
+    CompetitionForm.rules.state,
+    CompetitionForm.max_grant.state,
+}
+
+
+async def _after(
+    message: Message, state: FSMContext, current: str | None, service: CompetitionService
+) -> None:
+    await _next(message, state, NEXT[current or ""], service)
+
+
+def _preview_text(draft: CompetitionDraft, service: CompetitionService) -> str:
+    lines = [_("This is how it will be announced:"), "", f"🏆 <b>{escape(draft.title)}</b>",
+             _("Organiser: {name}").format(name=escape(draft.organiser)),
+             escape(draft.description),
+             _("Who may apply: {who}").format(who=_eligible_text(draft.eligible))]  # fmt: skip
+    assert draft.deadline is not None
+    lines.append(_("Applications: from {opens} to {deadline}").format(
+        opens=_("now") if draft.opens_at is None else service.when(draft.opens_at),
+        deadline=service.when(draft.deadline)))  # fmt: skip
+    if draft.results_at:
+        lines.append(_("Results: {date}").format(date=service.when(draft.results_at)))
+    if draft.max_grant:
+        lines.append(_("Grant up to {amount}").format(amount=_rub(draft.max_grant)))
+    if draft.rules_url:
+        lines.append(_("Rules: {link}").format(link=escape(draft.rules_url)))
+    return "\n".join(lines)
+
+
+@router.message(StateFilter(*CompetitionForm.__all_states__))
+async def competition_step(
+    message: Message,
+    state: FSMContext,
+    i18n: I18n,
+    clock: Clock,
+    competitions: CompetitionService,
+) -> None:
+    current = await state.get_state()
+    text = message.text or ""
+    tz = competitions.timezone
+    try:
+        if not message.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if current in SKIPPABLE and _is(i18n, text, SKIP_WORDS):
+            await _after(message, state, current, competitions)
+            return
+        if current == CompetitionForm.title.state:
+            await state.update_data(title=check_text(text, 3, 200))
+        elif current == CompetitionForm.organiser.state:
+            await state.update_data(organiser=check_text(text, 2, 200))
+        elif current == CompetitionForm.description.state:
+            await state.update_data(description=check_text(text, 10, 2000))
+        elif current == CompetitionForm.eligible.state:
+            chosen = [code for code, label in ELIGIBLE.items()
+                      if any(normalize_label(part) in label_variants(i18n, label)
+                             for part in text.split(","))]  # fmt: skip
+            if not chosen:
+                raise DomainError(N_("Press the buttons, or type e.g. «TOS, NGOs»."))
+            await state.update_data(eligible=chosen)
+            await _next(message, state, CompetitionForm.opens, competitions)
+            return
+        elif current == CompetitionForm.opens.state:
+            opens = clock.now() if _is(i18n, text, NOW_WORDS) else parse_when(
+                text, clock.now(), tz, _words(i18n))  # fmt: skip
+            await state.update_data(opens_at=opens.isoformat())
+        elif current == CompetitionForm.deadline.state:
+            deadline = parse_when(text, clock.now(), tz, _words(i18n))
+            data = await state.get_data()
+            if deadline <= clock.now():
+                raise DomainError(N_("The deadline has already passed. Choose a later time."))
+            if data.get("opens_at") and deadline <= datetime.fromisoformat(data["opens_at"]):
+                raise DomainError(N_("The deadline must come after the start of applications."))
+            await state.update_data(deadline=deadline.isoformat())
+        elif current == CompetitionForm.results.state:
+            results = parse_when(text, clock.now(), tz, _words(i18n))
+            deadline = datetime.fromisoformat((await state.get_data())["deadline"])
+            if results < deadline:
+                raise DomainError(N_("The results cannot come before the deadline."))
+            await state.update_data(results_at=results.isoformat())
+        elif current == CompetitionForm.rules.state:
+            await state.update_data(rules_url=parse_url(text))
+        elif current == CompetitionForm.max_grant.state:
+            await state.update_data(max_grant=parse_amount(text))
+        else:
+            await message.answer(_("Please use the buttons under the preview, or /cancel."))
+            return
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    await _after(message, state, current, competitions)
+
+
+# -- the application form --------------------------------------------------------------------
+
+
+def _app_draft(data: dict[str, Any]) -> ApplicationDraft:
+    return ApplicationDraft(
+        body_kind=data.get("body_kind", ""),
+        body_id=int(data.get("body_id", 0)),
+        project=data.get("project", ""),
+        direction=data.get("direction", ""),
+        amount=int(data.get("amount", 0)),
+        initiative_id=data.get("initiative_id"),
+    )
+
+
+async def _app_next(
+    message: Message, state: FSMContext, step: State, service: CompetitionService
+) -> None:
+    await state.set_state(step)
+    if step == ApplicationForm.direction:
+        rows = [[_b(_(label), "dir", value=code)] for code, label in DIRECTIONS.items()]
+        await message.answer(_("The project's direction:"), reply_markup=_markup(rows))
+    elif step == ApplicationForm.amount:
+        await message.answer(_("The amount requested, in roubles (e.g. 150000):"))
+    elif step == ApplicationForm.initiative:
+        data = await state.get_data()
+        found = (
+            await service.tos_initiatives(int(data["body_id"]))
+            if data.get("body_kind") == "tos" else []
+        )  # fmt: skip
+        if not found:
+            await _app_preview(message, state, service)
+            return
+        rows = [[_b(title[:60], "init", iid)] for iid, title in found]
+        rows.append([_b(_("No, not linked"), "init", 0)])
+        await message.answer(
+            _("Is the project one of your TOS's initiatives? Choose it, or press «No»."),
+            reply_markup=_markup(rows),
+        )
+
+
+async def _app_preview(message: Message, state: FSMContext, service: CompetitionService) -> None:
+    data = await state.get_data()
+    c = await service.get(int(data["cid"]))
+    draft = _app_draft(data)
+    await state.set_state(ApplicationForm.preview)
+    await message.answer(
+        _("The application to «{title}»:\n«{project}», {direction}, {amount}.").format(
+            title=escape(c.title), project=escape(draft.project),
+            direction=_(DIRECTIONS[draft.direction]), amount=_rub(draft.amount),
+        ),
+        reply_markup=_markup([[_b(_("✅ Register the application"), "send_app")]]),
+    )  # fmt: skip
+
+
+@router.message(StateFilter(*ApplicationForm.__all_states__))
+async def application_step(
+    message: Message, state: FSMContext, i18n: I18n, competitions: CompetitionService
+) -> None:
+    current = await state.get_state()
+    text = message.text or ""
+    try:
+        if not message.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if current == ApplicationForm.project.state:
+            await state.update_data(project=check_text(text, 3, 200))
+            await _app_next(message, state, ApplicationForm.direction, competitions)
+        elif current == ApplicationForm.direction.state:
+            code = next((c for c, label in DIRECTIONS.items() if _is(i18n, text, label)), None)
+            if code is None:
+                raise DomainError(N_("Choose a direction with the buttons."))
+            await state.update_data(direction=code)
+            await _app_next(message, state, ApplicationForm.amount, competitions)
+        elif current == ApplicationForm.amount.state:
+            await state.update_data(amount=parse_amount(text))
+            await _app_next(message, state, ApplicationForm.initiative, competitions)
+        elif current == ApplicationForm.initiative.state and _is(i18n, text, SKIP_WORDS):
+            await state.update_data(initiative_id=None)
+            await _app_preview(message, state, competitions)
+        else:
+            await message.answer(_("Please use the buttons above, or /cancel."))
+    except DomainError as error:
+        await message.answer(render_error(error))
+
+
+# -- staff: the deadline and the amount awarded ------------------------------------------------
+
+
+@router.message(StateFilter(*CompStaffForm.__all_states__))
+async def staff_step(
+    message: Message,
+    state: FSMContext,
+    user: UserRecord,
+    role: Role,
+    i18n: I18n,
+    clock: Clock,
+    competitions: CompetitionService,
+) -> None:
+    current = await state.get_state()
+    data = await state.get_data()
+    try:
+        if not message.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if current == CompStaffForm.deadline.state:
+            deadline = parse_when(message.text, clock.now(), competitions.timezone, _words(i18n))
+            await competitions.update(user.id, int(data["cid"]), {"deadline": deadline})
+            await state.clear()
+            await message.answer(
+                _("The deadline is now {deadline}; everyone eligible is told.").format(
+                    deadline=competitions.when(deadline)
+                )
+            )
+            await _card(message, user, role, competitions, int(data["cid"]))
+        else:
+            app = await competitions.record_result(
+                user.id, int(data["app"]), True, parse_amount(message.text)
+            )
+            await state.clear()
+            await message.answer(
+                _("Saved; the applicants are told.") + "\n" + _application_line(app)
+            )
+    except DomainError as error:
+        await message.answer(render_error(error))

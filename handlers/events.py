@@ -1,0 +1,464 @@
+"""/events: what is coming, signing up (with a waiting list), a calendar file; staff, TOS
+chairs and organisation representatives announce events and record attendance."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import Clock
+from bot.i18n import label_variants, normalize_label
+from bot.services.competitions import check_text
+from bot.services.errors import N_, DomainError
+from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
+from bot.services.when import parse_when
+from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from handlers.errors import render_error
+from handlers.filters import PrivateChat, TextIs
+from handlers.initiatives import SKIP_WORDS
+from handlers.menu import MENU_EVENTS
+from handlers.render import button_message, drop_buttons, escape
+from handlers.spec import RouterSpec
+from storage.repositories.events import EventRecord
+from storage.repositories.users import UserRecord
+
+router = RouterSpec(__name__, needs_consent=True)
+router.filter("message", PrivateChat())
+router.filter("callback_query", PrivateChat())
+
+TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})$")
+STATUS = {
+    "going": N_("✅ You are signed up."),
+    "waiting": N_("⏳ You are on the waiting list."),
+}
+
+
+class EventCD(CallbackData, prefix="e1"):
+    action: str
+    id: int = 0
+    value: str = ""
+
+
+class EventForm(StatesGroup):
+    owner = State()
+    title = State()
+    starts = State()
+    ends = State()
+    place = State()
+    organiser = State()
+    joint = State()
+    capacity = State()
+    audience = State()
+    preview = State()
+
+
+class AttendanceForm(StatesGroup):
+    count = State()
+
+
+router.owns(forms=(EventForm, AttendanceForm), callbacks=(EventCD,))
+
+
+def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=EventCD(action=action, id=id, value=value).pack()
+    )
+
+
+def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _is(i18n: I18n, text: str | None, msgid: str) -> bool:
+    return normalize_label(text or "") in label_variants(i18n, msgid)
+
+
+def _owner_name(owner: Owner) -> str:
+    return owner.name or _(TOWN_HALL)
+
+
+def _places(event: EventRecord) -> str:
+    if event.capacity is None:
+        return _("Signed up: {going}").format(going=event.going)
+    text = _("Places: {going} of {capacity} taken").format(
+        going=event.going, capacity=event.capacity
+    )
+    if event.waiting:
+        text += _(", waiting list: {count}").format(count=event.waiting)
+    return text
+
+
+def event_text(view: EventView, service: EventService) -> str:
+    e = view.event
+    end = e.ends_at.astimezone(service.timezone)
+    same_day = e.starts_at.astimezone(service.timezone).date() == end.date()
+    lines = [
+        f"📅 <b>{escape(e.title)}</b>",
+        _("When: {start} – {end}").format(
+            start=service.when(e.starts_at),
+            end=end.strftime("%H:%M") if same_day else service.when(e.ends_at),
+        ),
+        _("Where: {place}").format(place=escape(e.place)),
+        _("Organiser: {name}").format(name=escape(e.organiser)),
+    ]
+    if e.joint:
+        lines.append(_("Held jointly with the town hall."))
+    if view.audience_name:
+        lines.append(_("For the members of «{tos}».").format(tos=escape(view.audience_name)))
+    lines.append(_places(e))
+    if e.attended is not None:
+        lines.append(_("Came: {count}").format(count=e.attended))
+    if view.my_status in STATUS:
+        lines.append(_(STATUS[view.my_status]))
+    return "\n".join(lines)
+
+
+# -- the list and the card -------------------------------------------------------------------
+
+
+@router.message(Command("events"))
+@router.message(StateFilter(None), TextIs(MENU_EVENTS))
+async def events_list(message: Message, user: UserRecord, events: EventService) -> None:
+    found = await events.upcoming(user.id)
+    lines = [_("<b>Events</b>")]
+    if not found:
+        lines.append(_("Nothing is planned yet. You will hear about new events here."))
+    rows = []
+    for e in found:
+        lines.append(f"\n📅 {events.when(e.starts_at)} — <b>{escape(e.title)}</b>\n"
+                     f"{escape(e.place)}")  # fmt: skip
+        rows.append([_b(e.title[:60], "card", e.id)])
+    if await events.owners(user.id):
+        rows.append([_b(_("➕ New event"), "new")])
+    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+
+
+async def _card(
+    message: Message, user: UserRecord, service: EventService, clock: Clock, event_id: int
+) -> None:
+    view = await service.view(user.id, event_id)
+    e = view.event
+    rows = []
+    if e.starts_at > clock.now():
+        if view.my_status in ("going", "waiting"):
+            rows.append([_b(_("✖ Cancel my sign-up"), "cancel", e.id)])
+        else:
+            full = e.capacity is not None and e.going >= e.capacity
+            label = _("⏳ Join the waiting list") if full else _("✅ Sign up")
+            rows.append([_b(label, "signup", e.id)])
+        rows.append([_b(_("🗓 Add to my calendar"), "ics", e.id)])
+    elif view.manages and e.ends_at <= clock.now():
+        rows.append([_b(_("✍️ Record attendance"), "attended", e.id)])
+    await message.answer(event_text(view, service), reply_markup=_markup(rows) if rows else None)
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+@router.callback_query(EventCD.filter())
+async def event_button(
+    query: CallbackQuery,
+    callback_data: EventCD,
+    user: UserRecord,
+    state: FSMContext,
+    events: EventService,
+    clock: Clock,
+) -> None:
+    message = button_message(query)
+    cd = callback_data
+    current = await state.get_state()
+    if cd.action == "card":
+        await query.answer()
+        await _card(message, user, events, clock, cd.id)
+    elif cd.action == "signup":
+        status = await events.sign_up(user.id, cd.id)
+        await query.answer(
+            _("You are signed up. I will remind you before the start.") if status == "going"
+            else _("The event is full: you are on the waiting list. I will tell you if a "
+                   "place opens up.")
+        )  # fmt: skip
+        await drop_buttons(message)
+        await _card(message, user, events, clock, cd.id)
+    elif cd.action == "cancel":
+        await events.cancel(user.id, cd.id)
+        await query.answer(_("Your sign-up is cancelled."))
+        await drop_buttons(message)
+        await _card(message, user, events, clock, cd.id)
+    elif cd.action == "ics":
+        event, content = await events.calendar_file(cd.id)
+        await query.answer()
+        await message.answer_document(
+            BufferedInputFile(content, filename=f"event-{event.id}.ics"),
+            caption=_("Open the file to add «{title}» to your calendar.").format(
+                title=escape(event.title)
+            ),
+        )
+    elif cd.action == "attended":
+        view = await events.view(user.id, cd.id)
+        if not view.manages:
+            await query.answer(_("Only the event's organiser can do this."), show_alert=True)
+            return
+        await query.answer()
+        await state.set_state(AttendanceForm.count)
+        await state.set_data({"event_id": cd.id})
+        await message.answer(_("How many people came? A number, e.g. 35. /cancel to stop."))
+    elif cd.action == "new":
+        owners = await events.owners(user.id)
+        if not owners:
+            await query.answer(_("Only the event's organiser can do this."), show_alert=True)
+            return
+        await query.answer()
+        await state.set_data({})
+        if len(owners) == 1:
+            await _set_owner(message, state, owners[0])
+            return
+        await state.set_state(EventForm.owner)
+        rows = [[_b(_owner_name(o)[:60], "owner", o.id, o.kind)] for o in owners]
+        await message.answer(_("On whose behalf is the event announced?"),
+                             reply_markup=_markup(rows))  # fmt: skip
+    elif cd.action == "owner" and current == EventForm.owner.state:
+        owner = next((o for o in await events.owners(user.id)
+                      if (o.kind, o.id) == (cd.value, cd.id)), None)  # fmt: skip
+        if owner is None:
+            await query.answer(_("This button is out of date."), show_alert=True)
+            return
+        await query.answer()
+        await drop_buttons(message)
+        await _set_owner(message, state, owner)
+    elif cd.action == "org_default" and current == EventForm.organiser.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(organiser="")
+        await _ask(message, state, EventForm.joint, events, user)
+    elif cd.action == "joint" and current == EventForm.joint.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(joint=cd.value == "1")
+        await _ask(message, state, EventForm.capacity, events, user)
+    elif cd.action == "no_limit" and current == EventForm.capacity.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(capacity=None)
+        await _ask(message, state, EventForm.audience, events, user)
+    elif cd.action == "audience" and current == EventForm.audience.state:
+        await query.answer()
+        await drop_buttons(message)
+        await state.update_data(audience_tos=cd.id or None)
+        await _ask(message, state, EventForm.preview, events, user)
+    elif cd.action == "publish" and current == EventForm.preview.state:
+        data = await state.get_data()
+        try:
+            event = await events.create(user.id, _draft(data), _(TOWN_HALL))
+        except DomainError as error:
+            await query.answer()
+            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+            return
+        await state.clear()
+        await query.answer()
+        await drop_buttons(message)
+        await message.answer(
+            _("The event «{title}» is announced. People can sign up in /events.").format(
+                title=escape(event.title)
+            )
+        )
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+# -- the form ---------------------------------------------------------------------------------
+
+
+def _draft(data: dict[str, Any]) -> EventDraft:
+    def moment(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return EventDraft(
+        owner_kind=data.get("owner_kind", ""),
+        owner_id=int(data.get("owner_id", 0)),
+        title=data.get("title", ""),
+        starts_at=moment("starts_at"),
+        ends_at=moment("ends_at"),
+        place=data.get("place", ""),
+        organiser=data.get("organiser", ""),
+        joint=bool(data.get("joint")),
+        capacity=data.get("capacity"),
+        audience_tos=data.get("audience_tos"),
+    )
+
+
+async def _set_owner(message: Message, state: FSMContext, owner: Owner) -> None:
+    await state.update_data(owner_kind=owner.kind, owner_id=owner.id, owner_name=owner.name)
+    await state.set_state(EventForm.title)
+    await message.answer(
+        _("A new event: a few short steps, /cancel leaves at any time.\n\n"
+          "The event's title (e.g. «Субботник во дворе»):")
+    )  # fmt: skip
+
+
+async def _ask(
+    message: Message, state: FSMContext, step: State, service: EventService, user: UserRecord
+) -> None:
+    await state.set_state(step)
+    data = await state.get_data()
+    if step == EventForm.starts:
+        await message.answer(_("When does it start? E.g. «25.12.2026 18:00», «25.12 18:00» or "
+                               "«tomorrow 18:00»."))  # fmt: skip
+    elif step == EventForm.ends:
+        await message.answer(_("When does it end? The time (e.g. «20:00») or the date and time."))
+    elif step == EventForm.place:
+        await message.answer(_("Where? The address or the place (e.g. «Дом культуры, ул. "
+                               "Ленина, 5»)."))  # fmt: skip
+    elif step == EventForm.organiser:
+        default = data.get("owner_name") or _(TOWN_HALL)
+        await message.answer(
+            _("Who organises it? Type the name or press the button."),
+            reply_markup=_markup([[_b(default[:60], "org_default")]]),
+        )
+    elif step == EventForm.joint:
+        await message.answer(
+            _("Is it held jointly with the town hall?"),
+            reply_markup=_markup([[_b(_("Yes"), "joint", value="1"),
+                                   _b(_("No"), "joint", value="0")]]),
+        )  # fmt: skip
+    elif step == EventForm.capacity:
+        await message.answer(
+            _("How many people can come? A number, or press «No limit»."),
+            reply_markup=_markup([[_b(_("No limit"), "no_limit")]]),
+        )
+    elif step == EventForm.audience:
+        choices = await service.audience_choices(
+            user.id, data.get("owner_kind", ""), int(data.get("owner_id", 0))
+        )
+        if not choices:
+            await state.update_data(audience_tos=None)
+            await _ask(message, state, EventForm.preview, service, user)
+            return
+        rows = [[_b(_("Everyone"), "audience", 0)]]
+        rows += [[_b(_("Members of «{tos}»").format(tos=name[:50]), "audience", tos_id)]
+                 for tos_id, name in choices[:30]]  # fmt: skip
+        await message.answer(_("Who should hear about it?"), reply_markup=_markup(rows))
+    elif step == EventForm.preview:
+        draft = _draft(data)
+        assert draft.starts_at is not None and draft.ends_at is not None
+        lines = [
+            _("This is how it will be announced:"), "",
+            f"📅 <b>{escape(draft.title)}</b>",
+            _("When: {start} – {end}").format(start=service.when(draft.starts_at),
+                                             end=service.when(draft.ends_at)),
+            _("Where: {place}").format(place=escape(draft.place)),
+            _("Organiser: {name}").format(
+                name=escape(draft.organiser or data.get("owner_name") or _(TOWN_HALL))),
+        ]  # fmt: skip
+        if draft.joint:
+            lines.append(_("Held jointly with the town hall."))
+        if draft.capacity:
+            lines.append(_("Places: {count}").format(count=draft.capacity))
+        await message.answer(
+            "\n".join(lines), reply_markup=_markup([[_b(_("📣 Announce"), "publish")]])
+        )
+
+
+NEXT = {
+    EventForm.title.state: EventForm.starts,
+    EventForm.starts.state: EventForm.ends,
+    EventForm.ends.state: EventForm.place,
+    EventForm.place.state: EventForm.organiser,
+    EventForm.organiser.state: EventForm.joint,
+    EventForm.joint.state: EventForm.capacity,
+    EventForm.capacity.state: EventForm.audience,
+}
+
+
+@router.message(StateFilter(*EventForm.__all_states__))
+async def event_step(
+    message: Message,
+    state: FSMContext,
+    user: UserRecord,
+    i18n: I18n,
+    clock: Clock,
+    events: EventService,
+) -> None:
+    current = await state.get_state()
+    text = message.text or ""
+    data = await state.get_data()
+    words = lambda msgid: label_variants(i18n, msgid)  # noqa: E731
+    try:
+        if not message.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if current == EventForm.title.state:
+            await state.update_data(title=check_text(text, 3, 200))
+        elif current == EventForm.starts.state:
+            starts = parse_when(text, clock.now(), events.timezone, words)
+            if starts <= clock.now():
+                raise DomainError(N_("This time has already passed. Choose a time in the future."))
+            await state.update_data(starts_at=starts.isoformat())
+        elif current == EventForm.ends.state:
+            starts = datetime.fromisoformat(data["starts_at"])
+            if match := TIME_ONLY.match(text.strip()):
+                day = starts.astimezone(events.timezone).strftime("%d.%m.%Y")
+                ends = parse_when(f"{day} {match.group(1)}:{match.group(2)}", clock.now(),
+                                  events.timezone, words)  # fmt: skip
+            else:
+                ends = parse_when(text, clock.now(), events.timezone, words)
+            if ends <= starts:
+                raise DomainError(N_("The event must end after it starts."))
+            await state.update_data(ends_at=ends.isoformat())
+        elif current == EventForm.place.state:
+            await state.update_data(place=check_text(text, 3, 300))
+        elif current == EventForm.organiser.state:
+            await state.update_data(organiser=check_text(text, 2, 200))
+        elif current == EventForm.joint.state:
+            if not (_is(i18n, text, AGREE_WORDS) or _is(i18n, text, DISAGREE_WORDS)):
+                raise DomainError(N_("Please answer yes or no."))
+            await state.update_data(joint=_is(i18n, text, AGREE_WORDS))
+        elif current == EventForm.capacity.state:
+            if _is(i18n, text, SKIP_WORDS):
+                await state.update_data(capacity=None)
+            elif text.strip().isdigit() and 0 < int(text.strip()) <= 100_000:
+                await state.update_data(capacity=int(text.strip()))
+            else:
+                raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit»."))
+        elif current == EventForm.owner.state:
+            await message.answer(_("Please choose with the buttons above, or /cancel."))
+            return
+        else:
+            await message.answer(_("Please use the buttons above, or /cancel."))
+            return
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    await _ask(message, state, NEXT[current or ""], events, user)
+
+
+@router.message(StateFilter(AttendanceForm.count))
+async def attendance_typed(
+    message: Message, state: FSMContext, user: UserRecord, events: EventService
+) -> None:
+    text = (message.text or "").strip()
+    if not text.isdigit():
+        await message.answer(_("Write the number of people who came, e.g. 35."))
+        return
+    event_id = int((await state.get_data()).get("event_id", 0))
+    try:
+        await events.record_attendance(user.id, event_id, int(text))
+    except DomainError as error:
+        await state.clear()
+        await message.answer(render_error(error))
+        return
+    await state.clear()
+    await message.answer(_("Saved: {count} people came.").format(count=int(text)))

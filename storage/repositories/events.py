@@ -1,0 +1,180 @@
+"""Events, the people signed up for them, and the waiting list."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.executor import Executor, from_db, to_db
+
+EVENT_FIELDS = (
+    "title",
+    "starts_at",
+    "ends_at",
+    "place",
+    "organiser",
+    "joint",
+    "capacity",
+    "audience_tos",
+    "owner_kind",
+    "owner_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    organiser: str
+    joint: bool
+    capacity: int | None
+    audience_tos: int | None
+    owner_kind: str  # town | tos | org
+    owner_id: int
+    attended: int | None
+    created_by: int
+    going: int = 0
+    waiting: int = 0
+
+
+def _event(row: sqlite3.Row) -> EventRecord:
+    return EventRecord(
+        id=row["id"],
+        title=row["title"],
+        starts_at=from_db(row["starts_at"]),  # type: ignore[arg-type]
+        ends_at=from_db(row["ends_at"]),  # type: ignore[arg-type]
+        place=row["place"],
+        organiser=row["organiser"],
+        joint=bool(row["joint"]),
+        capacity=row["capacity"],
+        audience_tos=row["audience_tos"],
+        owner_kind=row["owner_kind"],
+        owner_id=row["owner_id"],
+        attended=row["attended"],
+        created_by=row["created_by"],
+        going=row["going"],
+        waiting=row["waiting"],
+    )
+
+
+_SELECT = (
+    "SELECT e.*, "
+    "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id AND s.status = 'going') "
+    "AS going, "
+    "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id AND s.status = 'waiting') "
+    "AS waiting FROM events e "
+)
+
+
+class EventRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def create(self, values: dict[str, Any], created_by: int, now: datetime) -> int:
+        columns: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in EVENT_FIELDS:
+                raise KeyError(key)
+            columns[key] = to_db(value) if isinstance(value, datetime) else value
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        return await self._db.insert(
+            f"INSERT INTO events ({names}, created_by, created_at) "  # noqa: S608 - fixed names
+            f"VALUES ({marks}, ?, ?)",
+            (*columns.values(), created_by, to_db(now)),
+        )
+
+    async def get(self, event_id: int) -> EventRecord | None:
+        row = await self._db.fetch_one(_SELECT + "WHERE e.id = ?", (event_id,))
+        return None if row is None else _event(row)
+
+    async def upcoming(
+        self, now: datetime, tos_ids: list[int] | None, limit: int
+    ) -> list[EventRecord]:
+        """Events not yet over, soonest first: for everyone, plus those of the given TOS
+        (None: every event, for staff)."""
+        if tos_ids is None:
+            where, params = "", []
+        else:
+            marks = ", ".join("?" for _ in tos_ids) or "NULL"
+            where, params = f"AND (e.audience_tos IS NULL OR e.audience_tos IN ({marks})) ", tos_ids
+        rows = await self._db.fetch_all(
+            _SELECT + "WHERE e.ends_at > ? " + where + "ORDER BY e.starts_at, e.id LIMIT ?",
+            (to_db(now), *params, limit),
+        )
+        return [_event(row) for row in rows]
+
+    async def of_tos(self, tos_id: int, now: datetime, limit: int) -> list[EventRecord]:
+        """Upcoming events a TOS holds or holds for its members."""
+        rows = await self._db.fetch_all(
+            _SELECT + "WHERE e.starts_at > ? AND (e.audience_tos = ? OR "
+            "(e.owner_kind = 'tos' AND e.owner_id = ?)) ORDER BY e.starts_at LIMIT ?",
+            (to_db(now), tos_id, tos_id, limit),
+        )
+        return [_event(row) for row in rows]
+
+    async def starting_after(self, since: datetime) -> list[EventRecord]:
+        rows = await self._db.fetch_all(
+            _SELECT + "WHERE e.starts_at > ? ORDER BY e.id", (to_db(since),)
+        )
+        return [_event(row) for row in rows]
+
+    async def set_attended(self, event_id: int, count: int) -> None:
+        await self._db.execute("UPDATE events SET attended = ? WHERE id = ?", (count, event_id))
+
+    # -- sign-ups -------------------------------------------------------------------------------
+
+    async def signup_status(self, event_id: int, user_id: int) -> str | None:
+        value = await self._db.fetch_value(
+            "SELECT status FROM event_signups WHERE event_id = ? AND user_id = ?",
+            (event_id, user_id),
+        )
+        return None if value is None else str(value)
+
+    async def going_count(self, event_id: int) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM event_signups WHERE event_id = ? AND status = 'going'",
+                (event_id,),
+            )
+        )
+
+    async def set_signup(self, event_id: int, user_id: int, status: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO event_signups (event_id, user_id, status, signed_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (event_id, user_id) DO UPDATE SET status = excluded.status, "
+            "signed_at = excluded.signed_at",
+            (event_id, user_id, status, to_db(now)),
+        )
+
+    async def promote(self, event_id: int) -> int | None:
+        """The first on the waiting list goes; returns who, or None."""
+        user_id = await self._db.fetch_value(
+            "SELECT user_id FROM event_signups WHERE event_id = ? AND status = 'waiting' "
+            "ORDER BY signed_at, user_id LIMIT 1",
+            (event_id,),
+        )
+        if user_id is None:
+            return None
+        await self._db.execute(
+            "UPDATE event_signups SET status = 'going' WHERE event_id = ? AND user_id = ?",
+            (event_id, user_id),
+        )
+        return int(user_id)
+
+    async def going(self, event_id: int) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT s.user_id FROM event_signups s JOIN users u ON u.id = s.user_id "
+            "WHERE s.event_id = ? AND s.status = 'going' AND u.consent_version IS NOT NULL "
+            "ORDER BY s.signed_at",
+            (event_id,),
+        )
+        return [row[0] for row in rows]
+
+    async def forget_user(self, user_id: int) -> int:
+        return await self._db.execute("DELETE FROM event_signups WHERE user_id = ?", (user_id,))

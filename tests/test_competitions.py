@@ -1,0 +1,289 @@
+"""Competitions: announced to eligible chairs only, reminded at each offset until their body
+applies, an application, results; a moved deadline; a restart over a reminder's time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.services.competitions import ApplicationDraft, CompetitionDraft
+from bot.services.errors import DomainError, NotAllowed
+from handlers.competitions import CompCD
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, Person, running
+
+# The harness clock starts at 2026-11-27 03:00 UTC, 10:00 in Novosibirsk (UTC+7).
+DEADLINE = datetime(2026, 12, 27, 11, 0, tzinfo=UTC)  # 27.12.2026 18:00 in Novosibirsk
+
+
+async def civic_map(h: Harness) -> dict[str, Person]:
+    """Two TOS with chairs, an NGO and an initiative group with representatives, a resident."""
+    people = {
+        "maria": await h.consented(h.user("Мария", user_id=ADMIN_ID)),
+        "ivan": await h.consented(h.user("Иван")),
+        "petr": await h.consented(h.user("Пётр")),
+        "olga": await h.consented(h.user("Ольга")),
+        "gleb": await h.consented(h.user("Глеб")),
+        "anna": await h.consented(h.user("Анна")),
+        "john": await h.consented(h.user("John", language_code="en")),
+    }
+    now = h.clock.now()
+    async with h.app.db.transaction() as uow:
+        south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok-south", now)
+        north = await uow.registry.add_tos({"name": "ТОС «Северный»"}, "tok-north", now)
+        ngo = await uow.registry.add_org({"name": "Совет ветеранов", "kind": "ngo"}, now)
+        group = await uow.registry.add_org({"name": "Клуб «Бодрость»", "kind": "group"}, now)
+        await uow.registry.grant(people["ivan"].id, "tos", south, "chair", ADMIN_ID, now)
+        await uow.registry.grant(people["petr"].id, "tos", north, "chair", ADMIN_ID, now)
+        await uow.registry.grant(people["john"].id, "tos", north, "deputy", ADMIN_ID, now)
+        await uow.registry.grant(people["olga"].id, "org", ngo, "rep", ADMIN_ID, now)
+        await uow.registry.grant(people["gleb"].id, "org", group, "rep", ADMIN_ID, now)
+    return people
+
+
+def app(
+    kind: str, body: int, project: str, direction: str = "memorials", amount: int = 10
+) -> ApplicationDraft:
+    return ApplicationDraft(kind, body, project, direction, amount)
+
+
+def texts(person: Person, fragment: str) -> list[str]:
+    return [s.text for s in person.inbox if fragment in s.text]
+
+
+async def tick(h: Harness) -> None:
+    await h.app.reminders()
+    await h.deliver()
+
+
+async def create(
+    h: Harness, eligible: tuple[str, ...] = ("tos",), deadline: datetime = DEADLINE
+) -> int:
+    c = await h.app.competitions.create(
+        ADMIN_ID,
+        CompetitionDraft(
+            title="Городской конкурс ТОС", organiser="Администрация", description="Проекты ТОС",
+            eligible=eligible, deadline=deadline,
+        ),
+    )  # fmt: skip
+    await h.deliver()
+    return c.id
+
+
+async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        maria, ivan, petr = p["maria"], p["ivan"], p["petr"]
+
+        # Staff announce it in the bot; bad times get a clear answer and an example.
+        await maria.send("/competitions")
+        await maria.press("➕ Новый конкурс")
+        await maria.send("Городской конкурс социально значимых проектов ТОС")
+        await maria.send("Администрация города")
+        [short] = await maria.send("Гранты")
+        assert "от 10 до 2000 символов" in short.text
+        await maria.send("Гранты на благоустройство дворов и памятные места")
+        await maria.press("ТОС")
+        assert "✅ ТОС" in maria.edits[-1].buttons[0][0]
+        await maria.press("Готово")
+        await maria.press("Сейчас")
+        [bad] = await maria.send("в пятницу вечером")
+        assert "«25.12.2026 18:00», «25.12 18:00» или «завтра 18:00»" in bad.text
+        [past] = await maria.send("01.11.2026 18:00")
+        assert past.text == "Этот срок уже прошёл. Выберите более позднее время."
+        await maria.send("27.12.2026 18:00")
+        [early] = await maria.send("20.12.2026 12:00")
+        assert early.text == "Итоги не могут быть раньше окончания приёма заявок."
+        await maria.press("Пропустить")
+        [not_url] = await maria.send("положение на сайте")
+        assert "https://" in not_url.text
+        await maria.send("https://example.ru/rules?a=1&b=2")
+        [preview] = await maria.send("300 000")
+        assert "до 27.12.2026 18:00" in preview.text and "300\u00a0000 ₽" in preview.text
+        assert "a=1&amp;b=2" in preview.text
+        [done] = await maria.press("📣 Объявить")
+        assert "объявлен" in done.text
+        await h.deliver()
+
+        # Only the chairs and deputies of TOS hear of it; the NGO, the group, residents do not.
+        assert len(texts(ivan, "Новый конкурс")) == 1
+        assert len(texts(petr, "Новый конкурс")) == 1
+        assert texts(p["john"], "A new competition: <b>Городской конкурс")
+        for other in (p["olga"], p["gleb"], p["anna"]):
+            assert not texts(other, "Новый конкурс"), other.user.first_name
+
+        # Nothing before the first offset; at 14 days both TOS are reminded, once.
+        h.clock.set(DEADLINE - timedelta(days=14, minutes=1))
+        await tick(h)
+        assert not texts(ivan, "ещё не подал заявку")
+        h.clock.set(DEADLINE - timedelta(days=14) + timedelta(seconds=30))
+        await tick(h)
+        await tick(h)
+        [reminder] = texts(ivan, "ещё не подал заявку")
+        assert "«ТОС «Южный»» ещё не подал заявку" in reminder and "(осталось 14 дн.)" in reminder
+        assert len(texts(petr, "ещё не подал заявку")) == 1
+        assert texts(p["john"], "has not registered an application")  # the deputy, in English
+
+        # Ivan registers the application; a typed direction works like the button.
+        await ivan.send("/competitions")
+        assert "осталось 14 дней" in ivan.last.text
+        await ivan.press("Городской конкурс социально значимых проектов ТОС")
+        await ivan.press("📝 Подать заявку от «ТОС «Южный»»")
+        await ivan.send("Сквер у школы")
+        await ivan.send("благоустройство и озеленение")
+        [bad_amount] = await ivan.send("много")
+        assert "целым числом" in bad_amount.text
+        [too_much] = await ivan.send("500000")
+        assert "Напишите" not in too_much.text  # the limit is checked on sending
+        [refused] = await ivan.press("✅ Зарегистрировать заявку")
+        assert refused.text == "Максимальный размер гранта в этом конкурсе — 300000 ₽."
+        await ivan.press("📝 Подать заявку от «ТОС «Южный»»")
+        await ivan.send("Сквер у школы")
+        await ivan.press("Благоустройство и озеленение")
+        await ivan.send("250 000")
+        [registered] = await ivan.press("✅ Зарегистрировать заявку")
+        assert "зарегистрирована" in registered.text
+
+        # 7, 3 and 1 days: the North is reminded each time, the South (applied) never again.
+        for days in (7, 3, 1):
+            h.clock.set(DEADLINE - timedelta(days=days) + timedelta(seconds=20))
+            await tick(h)
+        assert len(texts(ivan, "ещё не подал заявку")) == 1
+        north = texts(petr, "ещё не подал заявку")
+        assert len(north) == 4 and "(осталось 1 дн.)" in north[-1]
+
+        # After the deadline: no withdrawing; staff record the result, the chair hears it.
+        h.clock.set(DEADLINE + timedelta(hours=1))
+        await tick(h)
+        assert len(texts(petr, "ещё не подал заявку")) == 4
+        await ivan.send("/competitions")
+        assert "Сейчас открытых конкурсов нет" in ivan.last.text
+        await maria.send("/competitions")
+        await maria.press("Городской конкурс социально значимых проектов ТОС")
+        await maria.press("📋 Заявки")
+        assert "ТОС «Южный»: «Сквер у школы» (Благоустройство и озеленение), 250\u00a0000 ₽" in (
+            maria.last.text
+        )
+        await maria.press("🏅 Итог: ТОС «Южный»")
+        await maria.press("🎉 Победитель")
+        [saved] = await maria.send("200000")
+        assert "🎉 победитель 200\u00a0000 ₽" in saved.text
+        await h.deliver()
+        [won] = texts(ivan, "победила")
+        assert "Сумма гранта: 200 000 ₽" in won
+        assert not texts(petr, "победила")
+
+
+async def test_moved_deadline_makes_new_rounds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        cid = await create(h, deadline=DEADLINE)
+        # The 14-day round is queued but not yet delivered when staff move the deadline.
+        h.clock.set(DEADLINE - timedelta(days=14) + timedelta(seconds=10))
+        await h.app.reminders()
+        maria = p["maria"]
+        await maria.send("/competitions")
+        await maria.press("Городской конкурс ТОС")
+        await maria.press("📅 Изменить срок")
+        [bad] = await maria.send("завтра")
+        assert "не получилось понять время" in bad.text.lower()
+        new_deadline = DEADLINE + timedelta(days=10)
+        await maria.send("06.01.2027 18:00")
+        await h.deliver()
+        # Told of the new deadline; the stale reminder never goes out.
+        assert texts(p["ivan"], "теперь до 06.01.2027 18:00")
+        assert not texts(p["ivan"], "ещё не подал заявку")
+        stored = await h.app.db.read.competitions.get(cid)
+        assert stored is not None and stored.deadline == new_deadline
+        # The old 7-day time passes quietly; the new one reminds, once.
+        h.clock.set(DEADLINE - timedelta(days=7) + timedelta(seconds=10))
+        await tick(h)
+        assert not texts(p["ivan"], "ещё не подал заявку")
+        h.clock.set(new_deadline - timedelta(days=7) + timedelta(seconds=10))
+        await tick(h)
+        await tick(h)
+        [reminder] = texts(p["ivan"], "ещё не подал заявку")
+        assert "до 06.01.2027 18:00 (осталось 7 дн.)" in reminder
+        # A deadline moved into the past is refused.
+        with pytest.raises(DomainError):
+            await h.app.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
+
+
+async def test_restart_over_a_reminder(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        await create(h)
+        # The bot is down across both the 14- and the 7-day marks: on start, the latest round
+        # goes out once and the overtaken one is dropped with a log line.
+        h.clock.set(DEADLINE - timedelta(days=6))
+        with caplog.at_level(logging.INFO, logger="bot.services.reminders"):
+            await h.restart()
+        await h.deliver()
+        [reminder] = texts(p["ivan"], "ещё не подал заявку")
+        assert "(осталось 6 дн.)" in reminder
+        assert any("dropped: a later reminder replaces it" in r.message for r in caplog.records)
+        await h.restart()
+        await tick(h)
+        assert len(texts(p["ivan"], "ещё не подал заявку")) == 1
+        # Down across the last round and the deadline: nothing is sent, the drop is logged.
+        caplog.clear()
+        h.clock.set(DEADLINE + timedelta(hours=2))
+        with caplog.at_level(logging.INFO, logger="bot.services.reminders"):
+            await h.restart()
+        await h.deliver()
+        assert len(texts(p["ivan"], "ещё не подал заявку")) == 1
+        assert any("dropped: its time has passed" in r.message for r in caplog.records)
+
+
+async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        cid = await create(h, eligible=("ngo",))
+        # NGOs only: the NGO's rep hears of it, chairs and the initiative group do not.
+        assert texts(p["olga"], "Новый конкурс")
+        assert not texts(p["ivan"], "Новый конкурс") and not texts(p["gleb"], "Новый конкурс")
+        services = h.app.competitions
+        south = (await h.app.registry.roles_of(p["ivan"].id))[0].body_id
+        ngo = (await h.app.registry.roles_of(p["olga"].id))[0].body_id
+        draft = ApplicationDraft("tos", south, "Проект", "sport", 1000)
+        with pytest.raises(DomainError, match="may not apply"):
+            await services.register(p["ivan"].id, cid, draft)
+        # Someone else's body: refused whoever they are.
+        with pytest.raises(NotAllowed):
+            await services.register(p["anna"].id, cid, app("org", ngo, "Проект", "sport", 1000))
+        first = await services.register(p["olga"].id, cid, app("org", ngo, "Память"))
+        with pytest.raises(DomainError, match="already registered"):
+            await services.register(p["olga"].id, cid, app("org", ngo, "Ещё", "memorials", 5000))
+        # Withdrawn before the deadline, registered again; after the deadline neither.
+        await services.withdraw(p["olga"].id, first.id)
+        again = await services.register(p["olga"].id, cid, app("org", ngo, "Ещё", "memorials", 10))
+        h.clock.set(DEADLINE + timedelta(minutes=1))
+        with pytest.raises(DomainError, match="deadline has passed"):
+            await services.withdraw(p["olga"].id, again.id)
+        with pytest.raises(DomainError, match="deadline has passed"):
+            await services.register(p["olga"].id, cid, app("org", ngo, "Поздно", "memorials", 10))
+
+        # A resident never reaches staff actions, by command or by a forged button.
+        anna = p["anna"]
+        await anna.send("/competitions")
+        assert "➕ Новый конкурс" not in anna.last.flat_buttons
+        await anna.press("x", data=CompCD(action="new").pack())
+        assert anna.last_answer["show_alert"] and "только специалистам" in anna.last_answer["text"]
+        await anna.press("x", data=CompCD(action="win", id=again.id).pack())
+        assert anna.last_answer["show_alert"]
+        with pytest.raises(NotAllowed):
+            await services.create(anna.id, CompetitionDraft(title="x", eligible=("tos",),
+                                                            deadline=DEADLINE))  # fmt: skip
+        await anna.press("x", data=CompCD(action="apply", id=cid, value=f"org-{ngo}").pack())
+        assert "не могут участвовать" in anna.last_answer["text"]
+
+        # In English: the list and the days left.
+        john = p["john"]
+        h.clock.set(DEADLINE - timedelta(days=3, hours=1))
+        cid2 = await create(h, deadline=DEADLINE + timedelta(days=30))
+        [listing] = await john.send("/competitions")
+        assert "<b>Competitions</b>" in listing.text and "33 days left" in listing.text
+        assert texts(john, "🏆 A new competition: <b>Городской конкурс ТОС</b>")
+        assert cid2 != cid

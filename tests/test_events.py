@@ -1,0 +1,204 @@
+"""Events: announced to the audience, sign-ups with a waiting list, both reminders, a calendar
+file, attendance; a restart over a reminder's time; bad times and access."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.services.errors import DomainError, NotAllowed
+from bot.services.events import EventDraft
+from bot.services.when import parse_when
+from handlers.events import EventCD
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, Person, running
+
+# The harness clock starts at 2026-11-27 03:00 UTC, 10:00 in Novosibirsk (UTC+7).
+START = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # «завтра 18:00» in Novosibirsk
+
+
+def texts(person: Person, fragment: str) -> list[str]:
+    return [s.text for s in person.inbox if fragment in s.text]
+
+
+async def tick(h: Harness) -> None:
+    await h.app.reminders()
+    await h.deliver()
+
+
+async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        anna, boris, vera = [await h.consented(h.user(n)) for n in ("Анна", "Борис", "Вера")]
+        john = await h.consented(h.user("John", language_code="en"))
+
+        await maria.send("/events")
+        assert "Пока ничего не запланировано" in maria.last.text
+        await maria.press("➕ Новое мероприятие")
+        await maria.send("Субботник, уборка сквера")
+        [unknown] = await maria.send("в субботу")
+        assert "«завтра 18:00»" in unknown.text
+        [past] = await maria.send("26.11.2026 18:00")
+        assert past.text == "Это время уже прошло. Выберите время в будущем."
+        await maria.send("завтра 18:00")
+        [before] = await maria.send("17:00")
+        assert before.text == "Мероприятие должно заканчиваться позже, чем начинается."
+        await maria.send("20:00")
+        await maria.send("Сквер у ДК; вход с ул. Ленина, 5")
+        await maria.press("Администрация города")
+        await maria.send("да")
+        [bad_capacity] = await maria.send("много")
+        assert "Без ограничений" in bad_capacity.text
+        [preview] = await maria.send("2")
+        assert "Когда: 28.11.2026 18:00 – 28.11.2026 20:00" in preview.text
+        assert "Мероприятие, совместное с администрацией." in preview.text
+        await maria.press("📣 Объявить")
+        await h.deliver()
+        # Everyone who consented hears of it, in their language.
+        assert texts(anna, "Субботник, уборка сквера</b>\n28.11.2026 18:00")
+        assert texts(john, "Organiser: Администрация города (jointly with the town hall)")
+        assert not texts(maria, "Запись и другие мероприятия")
+
+        # Two places: Anna and Boris go, Vera waits; signing up twice is refused.
+        for person in (anna, boris):
+            await person.send("/events")
+            await person.press("Субботник, уборка сквера")
+            await person.press("✅ Записаться")
+            assert "Вы записаны" in person.last_answer["text"]
+        await anna.press("x", data=EventCD(action="signup", id=1).pack())
+        assert anna.last_answer["text"] == "Вы уже записаны."
+        await vera.send("/events")
+        [card] = await vera.press("Субботник, уборка сквера")
+        assert "Занято мест: 2 из 2" in card.text
+        await vera.press("⏳ Встать в лист ожидания")
+        assert "вы в листе ожидания" in vera.last_answer["text"]
+        assert "⏳ Вы в листе ожидания." in vera.last.text
+
+        # A calendar file: RFC 5545, UTC times, escaped text, CRLF.
+        await anna.press("🗓 Добавить в календарь")
+        name, content = anna.last.file or ("", b"")
+        assert name == "event-1.ics"
+        ics = content.decode()
+        assert "DTSTART:20261128T110000Z\r\nDTEND:20261128T130000Z\r\n" in ics
+        assert "LOCATION:Сквер у ДК\\; вход с ул. Ленина\\, 5\r\n" in ics
+        assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+
+        # Boris cancels: Vera takes his place and is told.
+        await boris.send("/events")
+        await boris.press("Субботник, уборка сквера")
+        await boris.press("✖ Отменить запись")
+        await h.deliver()
+        assert texts(vera, "Освободилось место: теперь вы записаны на «Субботник, уборка сквера»")
+
+        # Both reminders, once each, to those going; none to Boris.
+        h.clock.set(START - timedelta(days=1) + timedelta(seconds=30))
+        await tick(h)
+        await tick(h)
+        h.clock.set(START - timedelta(hours=2) + timedelta(seconds=30))
+        await tick(h)
+        for person in (anna, vera):
+            got = texts(person, "⏰ Напоминаем")
+            assert len(got) == 2, got
+            assert "начнётся 28.11.2026 18:00, Сквер у ДК; вход с ул. Ленина, 5" in got[0]
+        assert not texts(boris, "⏰ Напоминаем")
+
+        # After the event the organiser records attendance; a resident cannot.
+        h.clock.set(START + timedelta(hours=3))
+        await anna.press("x", data=EventCD(action="attended", id=1).pack())
+        assert anna.last_answer["show_alert"]
+        await maria.send("/events")
+        assert "Пока ничего не запланировано" in maria.last.text
+        view = await h.app.events.view(ADMIN_ID, 1)
+        await maria.press("x", data=EventCD(action="card", id=view.event.id).pack())
+        await maria.press("✍️ Отметить посещаемость")
+        [saved] = await maria.send("35")
+        assert saved.text == "Сохранено: пришли 35 чел."
+        stored = await h.app.db.read.events.get(1)
+        assert stored is not None and stored.attended == 35
+
+
+async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        ivan = await h.consented(h.user("Иван"))
+        member = await h.consented(h.user("Ольга"))
+        outsider = await h.consented(h.user("Пётр"))
+        now = h.clock.now()
+        async with h.app.db.transaction() as uow:
+            south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
+            other = await uow.registry.add_tos({"name": "ТОС «Северный»"}, "tok2", now)
+            await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
+            await uow.registry.join(south, member.id, now)
+        events = h.app.events
+        draft = EventDraft("tos", south, "Собрание жителей", START, START + timedelta(hours=1),
+                           "Двор дома 5", "", False, None, south)  # fmt: skip
+        # Not for another TOS, and not on behalf of a TOS one does not lead.
+        with pytest.raises(NotAllowed):
+            await events.create(ivan.id, EventDraft(**{**draft.__dict__, "audience_tos": other}),
+                                "the town hall")  # fmt: skip
+        with pytest.raises(NotAllowed):
+            await events.create(outsider.id, draft, "the town hall")
+        await events.create(ivan.id, draft, "the town hall")
+        await h.deliver()
+        assert texts(member, "Собрание жителей") and not texts(outsider, "Собрание жителей")
+        # The TOS card shows it; an outsider cannot sign up for a members' event.
+        [card] = await member.send("/tos")
+        assert "Ближайшие мероприятия:</b>\n• 28.11 18:00 — Собрание жителей" in card.text
+        await outsider.press("x", data=EventCD(action="signup", id=1).pack())
+        assert "для участников своего ТОС" in outsider.last_answer["text"]
+        # A resident cannot announce: no button, and a forged one is refused.
+        await outsider.send("/events")
+        assert "➕ Новое мероприятие" not in outsider.last.flat_buttons
+        await outsider.press("x", data=EventCD(action="new").pack())
+        assert outsider.last_answer["show_alert"]
+        with pytest.raises(DomainError, match="end after it starts"):
+            await events.create(ivan.id, EventDraft(**{**draft.__dict__,
+                                 "ends_at": START - timedelta(hours=1)}), "x")  # fmt: skip
+
+
+async def test_restart_over_event_reminders(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        anna = await h.consented(h.user("Анна"))
+        events = h.app.events
+        soon = START + timedelta(days=2)
+        for title, start in (("Концерт", soon), ("Лекция", soon + timedelta(days=3))):
+            ends = start + timedelta(hours=2)
+            draft = EventDraft("town", 0, title, start, ends, "ДК", "")
+            e = await events.create(ADMIN_ID, draft, "the town hall")
+            await events.sign_up(anna.id, e.id)
+        # Down across the concert's 1-day mark: on start it is sent, once, and not again.
+        h.clock.set(soon - timedelta(hours=20))
+        await h.restart()
+        await h.deliver()
+        await h.restart()
+        await tick(h)
+        assert len(texts(anna, "⏰ Напоминаем: «Концерт»")) == 1
+        # Down across the lecture's start: both rounds are dropped with a log line.
+        caplog.clear()
+        h.clock.set(soon + timedelta(days=3, hours=1))
+        with caplog.at_level(logging.INFO, logger="bot.services.reminders"):
+            await h.restart()
+        await h.deliver()
+        assert not texts(anna, "«Лекция»")
+        assert sum("its time has passed" in r.message for r in caplog.records) == 2
+
+
+def test_times_as_people_type_them() -> None:
+    tz = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
+    words = {"tomorrow": frozenset({"tomorrow", "завтра"}), "today": frozenset({"today"})}
+
+    def parse(text: str) -> datetime:
+        return parse_when(text, now, tz, lambda msgid: words.get(msgid, frozenset()))
+
+    # Daylight saving starts on 29.03.2026 in Berlin: zoneinfo, not a fixed offset.
+    assert parse("28.03.2026 12:00") == datetime(2026, 3, 28, 11, 0, tzinfo=UTC)
+    assert parse("29.03.2026 12:00") == datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
+    assert parse("завтра 18:00") == datetime(2026, 3, 28, 17, 0, tzinfo=UTC)
+    assert parse("25.12 18:00") == datetime(2026, 12, 25, 17, 0, tzinfo=UTC)
+    assert parse("01.01 09:00").year == 2027  # a day already past this year: the next
+    for bad in ("31.02.2026 10:00", "25.12.2026 25:00", "в пятницу", "18:00", ""):
+        with pytest.raises(DomainError):
+            parse(bad)
