@@ -84,11 +84,39 @@ REQUEST_MIX = (
     (30, (("new", 25), ("in_work", 35), ("answered", 25), ("closed", 10), ("rejected", 5))),
     (None, (("new", 0.5), ("in_work", 1.5), ("answered", 8), ("closed", 83), ("rejected", 7))),
 )  # fmt: skip
-WORDS = (
-    "двор детская площадка освещение скамейки тротуар ремонт субботник праздник улица "
-    "сквер памятник турнир футбол концерт автобус помещение консультация грант конкурс "
-    "озеленение клумба забор остановка ливневка ямочный парковка горка каток зима лето"
-).split()
+WORDS = [
+    "двор",
+    "детская",
+    "площадка",
+    "освещение",
+    "скамейки",
+    "тротуар",
+    "ремонт",
+    "субботник",
+    "праздник",
+    "улица",
+    "сквер",
+    "памятник",
+    "турнир",
+    "футбол",
+    "концерт",
+    "автобус",
+    "помещение",
+    "консультация",
+    "грант",
+    "конкурс",
+    "озеленение",
+    "клумба",
+    "забор",
+    "остановка",
+    "ливневка",
+    "ямочный",
+    "парковка",
+    "горка",
+    "каток",
+    "зима",
+    "лето",
+]
 
 
 def weighted(rng: random.Random, pairs: tuple[tuple[str, float], ...], n: int) -> list[str]:
@@ -403,9 +431,7 @@ async def measure(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     clock = FrozenClock(NOW)
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
-        settings = make_settings(
-            Path(tmp), database_path=path, municipality_population=POPULATION
-        )
+        settings = make_settings(Path(tmp), database_path=path, municipality_population=POPULATION)
         app = await create_app(
             settings, session=FakeSession(clock.now), clock=clock, background=False
         )
@@ -416,7 +442,9 @@ async def measure(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    reports = app.reports
+    from bot.services.reports import ReportService
+
+    reports: ReportService = app.reports
     read = app.db.read
     spy = TimedExecutor(read.reports._db)
     read.reports._db = spy
