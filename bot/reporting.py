@@ -63,6 +63,24 @@ def headline(report: YearReport) -> list[str]:
             rejected=num(sum(v.get("rejected", 0) for v in report.initiatives.values())),
         )
     )
+    lines.append(
+        _("Events held: {held}, of them jointly with the town hall: {joint}.").format(
+            held=num(report.events_held), joint=num(report.events_joint)
+        )
+    )
+    if report.competitions:
+        tos = sum(c.tos_applied for c in report.competitions)
+        ngo = sum(c.ngo_applied + c.group_applied for c in report.competitions)
+        lines.append(
+            _(
+                "Competitions: {count}; applications from TOS: {tos}, from NGOs and initiative "
+                "groups: {ngo}; winners: {winners}; awarded: {awarded} ₽."
+            ).format(
+                count=num(len(report.competitions)), tos=num(tos), ngo=num(ngo),
+                winners=num(sum(c.winners for c in report.competitions)),
+                awarded=num(sum(c.awarded for c in report.competitions)),
+            )
+        )  # fmt: skip
     lines.append(_("Support requests: {total}.").format(total=num(report.requests_total)))
     if "" in report.answer_days:
         lines.append(
@@ -109,6 +127,37 @@ def tables(report: YearReport) -> list[Table]:
                     _("Share of the population"),
                     f"{num(report.coverage, '0.0')} %" if report.coverage is not None else "—",
                 ],
+            ],
+        ),
+        Table(
+            _("Events"),
+            [_("Indicator"), _("Value")],
+            [
+                [_("Events held"), num(report.events_held)],
+                [_("Of them jointly with the town hall"), num(report.events_joint)],
+                [_("People who attended"), num(report.events_attended)],
+            ],
+        ),
+        Table(
+            _("Competitions"),
+            [
+                _("Competition"),
+                _("TOS applied"),
+                _("NGOs applied"),
+                _("Initiative groups applied"),
+                _("Winners"),
+                _("Awarded, ₽"),
+            ],
+            [
+                [
+                    c.title,
+                    num(c.tos_applied),
+                    num(c.ngo_applied),
+                    num(c.group_applied),
+                    num(c.winners),
+                    num(c.awarded),
+                ]
+                for c in report.competitions
             ],
         ),
         Table(

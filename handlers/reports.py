@@ -116,6 +116,32 @@ def digest_text(digest: Digest, username: str, tz: Any) -> str:
         _("Due within 3 days: {count}").format(count=digest.due_soon_total),
         digest.due_soon, digest.due_soon_total, username,
     )  # fmt: skip
+    if digest.new_applications_total:
+        lines += [
+            "",
+            "<b>"
+            + _("New applications: {count}").format(count=digest.new_applications_total)
+            + "</b>",
+        ]
+        lines += [f"• {escape(comp)} — {escape(body)}" for comp, body in digest.new_applications]
+        if digest.new_applications_total > len(digest.new_applications):
+            lines.append(
+                _("…and {count} more.").format(
+                    count=digest.new_applications_total - len(digest.new_applications)
+                )
+            )
+    if digest.deadlines:
+        lines += ["", "<b>" + _("Competition deadlines in the next 7 days") + "</b> /competitions"]
+        lines += [
+            f"• {when:%d.%m %H:%M} — {escape(title)}"
+            for title, when in ((t, w.astimezone(tz)) for t, w in digest.deadlines)
+        ]
+    if digest.events:
+        lines += ["", "<b>" + _("Events in the next 7 days") + "</b> /events"]
+        lines += [
+            f"• {when:%d.%m %H:%M} — {escape(title)}"
+            for title, when in ((t, w.astimezone(tz)) for t, w in digest.events)
+        ]
     now_open = []
     if text := _counts(INITIATIVE_STATUSES, digest.initiative_statuses):
         now_open.append(_("Initiatives — {counts}").format(counts=text))

@@ -126,17 +126,54 @@ async def test_digest_is_for_staff_only(harness: Harness) -> None:
 
 
 def fictional_town(h: Harness) -> Any:
+    """The seed's 2020 figures, in 2026: 34 organisations; 18 TOS covering 4,040 residents;
+    every TOS applied to the April competition, five won; two events, one held jointly."""
+
     async def load() -> None:
         async with h.app.db.transaction() as uow:
             now = h.clock.now()
-            for n in range(18):
+            tos_ids = [
                 await uow.registry.add_tos(
                     {"name": f"ТОС №{n + 1}", "residents": 224 if n < 10 else 225},
-                    f"join{n}", now,
+                    f"join{n}",
+                    now,
                 )  # fmt: skip
+                for n in range(18)
+            ]
             for n in range(34):
                 kind = "ngo" if n < 30 else "group"
                 await uow.registry.add_org({"name": f"Организация {n + 1}", "kind": kind}, now)
+            april = await uow.competitions.create(
+                {
+                    "title": "Конкурс социально значимых проектов ТОС",
+                    "organiser": "Администрация",
+                    "eligible": ("tos",),
+                    "opens_at": datetime(2026, 4, 1, 3, tzinfo=UTC),
+                    "deadline": datetime(2026, 4, 30, 10, tzinfo=UTC),
+                    "status": "closed",
+                },
+                ADMIN_ID, now,
+            )  # fmt: skip
+            for n, tos_id in enumerate(tos_ids):
+                application = await uow.competitions.register(
+                    april,
+                    {"body_kind": "tos", "body_id": tos_id, "project": f"Проект {n}",
+                     "direction": "improvement", "amount": 100_000, "initiative_id": None,
+                     "applicant_id": ADMIN_ID},
+                    now,
+                )  # fmt: skip
+                won = n < 5
+                await uow.competitions.set_result(
+                    application, "winner" if won else "not_winner", 100_000 if won else None, now
+                )
+            for joint in (1, 0):
+                event = await uow.events.create(
+                    {"title": f"Субботник {joint}", "starts_at": datetime(2026, 5, 9, 3, tzinfo=UTC),
+                     "ends_at": datetime(2026, 5, 9, 6, tzinfo=UTC), "place": "Сквер",
+                     "organiser": "ТОС №1", "joint": joint, "owner_kind": "town", "owner_id": 0},
+                    ADMIN_ID, now,
+                )  # fmt: skip
+                await uow.events.set_attended(event, 40)
 
     return load()
 
@@ -156,10 +193,16 @@ async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> 
             assert "Зарегистрировано ТОС: 18, они охватывают 4\u00a0040 жителей." in headline.text
             assert "Это 7,2 % населения города (56\u00a0111)." in headline.text
             assert "Гражданских инициатив: 3" in headline.text
+            assert "Проведено мероприятий: 2, из них совместно с администрацией: 1." in (
+                headline.text
+            )
+            assert "Конкурсов: 1; заявок от ТОС: 18" in headline.text
+            assert "победителей: 5; выделено: 500\u00a0000 ₽." in headline.text
         else:
             assert "Active public organisations: 34." in headline.text
             assert "TOS registered: 18, covering 4,040 residents." in headline.text
             assert "That is 7.2 % of the town's population (56,111)." in headline.text
+            assert "Competitions: 1; applications from TOS: 18," in headline.text
         assert docx.file and docx.file[0] == "report-2026.docx"
         with zipfile.ZipFile(io.BytesIO(docx.file[1])) as archive:
             body = archive.read("word/document.xml").decode()
@@ -274,3 +317,41 @@ def test_the_server_command_refuses_a_bad_year(
     assert main(["report", "--year", "1999", "--out", str(tmp_path)]) == 2
     assert "Give a year from 2000 to this one" in capsys.readouterr().err
     assert not list(tmp_path.glob("report-*"))
+
+
+async def test_digest_shows_applications_deadlines_and_events(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
+    now = h.clock.now()
+    async with h.app.db.transaction() as uow:
+        tos = await uow.registry.add_tos({"name": "TOS South"}, "join-south", now)
+        competition = await uow.competitions.create(
+            {"title": "Town grants", "organiser": "Town hall", "eligible": ("tos",),
+             "opens_at": now - timedelta(days=1), "deadline": now + timedelta(days=3)},
+            ADMIN_ID, now,
+        )  # fmt: skip
+        await uow.competitions.register(
+            competition,
+            {"body_kind": "tos", "body_id": tos, "project": "Benches", "direction": "improvement",
+             "amount": 5000, "initiative_id": None, "applicant_id": ADMIN_ID},
+            now,
+        )  # fmt: skip
+        await uow.events.create(
+            {"title": "Clean-up <day>", "starts_at": now + timedelta(days=2),
+             "ends_at": now + timedelta(days=2, hours=2), "place": "Park", "organiser": "TOS",
+             "joint": 1, "owner_kind": "town", "owner_id": 0},
+            ADMIN_ID, now,
+        )  # fmt: skip
+        await uow.events.create(
+            {"title": "Far away", "starts_at": now + timedelta(days=9),
+             "ends_at": now + timedelta(days=9, hours=2), "place": "Park", "organiser": "TOS",
+             "joint": 0, "owner_kind": "town", "owner_id": 0},
+            ADMIN_ID, now,
+        )  # fmt: skip
+    h.clock.advance(timedelta(minutes=1))
+    digest, _prefs = await maria.send("/digest")
+    assert "<b>New applications: 1</b>\n• Town grants — TOS South" in digest.text
+    assert "<b>Competition deadlines in the next 7 days</b> /competitions" in digest.text
+    assert "— Town grants" in digest.text
+    assert "Clean-up &lt;day&gt;" in digest.text
+    assert "Far away" not in digest.text

@@ -51,6 +51,10 @@ class Digest:
     initiative_statuses: dict[str, int] = field(default_factory=dict)
     request_statuses: dict[str, int] = field(default_factory=dict)
     failed_deliveries: int = 0
+    new_applications: list[tuple[str, str]] = field(default_factory=list)  # (competition, body)
+    new_applications_total: int = 0
+    deadlines: list[tuple[str, datetime]] = field(default_factory=list)  # the next 7 days
+    events: list[tuple[str, datetime]] = field(default_factory=list)
 
     @property
     def quiet(self) -> bool:
@@ -58,10 +62,23 @@ class Digest:
         return not (
             self.new_initiatives_total
             or self.new_requests_total
+            or self.new_applications_total
             or self.overdue_total
             or self.due_soon_total
+            or self.deadlines
+            or self.events
             or self.failed_deliveries
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitionFigures:
+    title: str
+    tos_applied: int
+    ngo_applied: int
+    group_applied: int
+    winners: int
+    awarded: int
 
 
 @dataclass
@@ -78,6 +95,10 @@ class YearReport:
     answer_days: dict[str, float]  # kind -> median days to the first answer ("" = all)
     unresolved: int
     overdue: int
+    events_held: int = 0
+    events_joint: int = 0
+    events_attended: int = 0
+    competitions: list[CompetitionFigures] = field(default_factory=list)
 
     @property
     def coverage(self) -> float | None:
@@ -167,6 +188,16 @@ class ReportService:
         digest.initiative_statuses = await read.initiative_statuses()
         digest.request_statuses = await read.request_statuses()
         digest.failed_deliveries = await read.failed_deliveries(since, until)
+        rows, digest.new_applications_total = await read.new_applications(since, until, LIST_LIMIT)
+        digest.new_applications = [(str(r["competition"]), str(r["body"])) for r in rows]
+        digest.deadlines = [
+            (str(r["title"]), datetime.fromisoformat(r["at"]))
+            for r in await read.deadlines_between(until, until + AHEAD)
+        ]
+        digest.events = [
+            (str(r["title"]), datetime.fromisoformat(r["at"]))
+            for r in await read.events_between(until, until + AHEAD)
+        ][:LIST_LIMIT]
         return digest
 
     async def digest_now(self, actor_id: int) -> Digest:
@@ -275,7 +306,17 @@ class ReportService:
         for kind, value in await read.answer_days(start, end):
             days[kind].append(value)
             days[""].append(value)
-        unresolved, overdue = await read.unresolved_requests(start, end, self._clock.now())
+        now = self._clock.now()
+        unresolved, overdue = await read.unresolved_requests(start, end, now)
+        held, joint, attended = await read.events_of_year(start, end, now)
+        competitions = [
+            CompetitionFigures(
+                str(r["title"]), int(r["tos_applied"] or 0), int(r["ngo_applied"] or 0),
+                int(r["group_applied"] or 0), int(r["tos_won"] or 0) + int(r["org_won"] or 0),
+                int(r["awarded"] or 0),
+            )
+            for r in await read.competitions_of_year(start, end)
+        ]  # fmt: skip
         return YearReport(
             year=year,
             municipality=self.municipality,
@@ -289,6 +330,10 @@ class ReportService:
             answer_days={k: round(statistics.median(v), 1) for k, v in days.items()},
             unresolved=unresolved,
             overdue=overdue,
+            events_held=held,
+            events_joint=joint,
+            events_attended=attended,
+            competitions=competitions,
         )
 
     # -- exports ---------------------------------------------------------------------------

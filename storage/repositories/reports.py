@@ -136,7 +136,71 @@ class ReportRepository:
         )
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
+    async def new_applications(
+        self, since: datetime, until: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        params = (to_db(since), to_db(until))
+        rows = await self._db.fetch_all(
+            "SELECT c.title AS competition, COALESCE(t.name, o.name, '') AS body "
+            "FROM competition_applications a JOIN competitions c ON c.id = a.competition_id "
+            "LEFT JOIN tos t ON a.body_kind = 'tos' AND t.id = a.body_id "
+            "LEFT JOIN organisations o ON a.body_kind = 'org' AND o.id = a.body_id "
+            "WHERE a.status = 'registered' AND a.created_at >= ? AND a.created_at < ? "
+            "ORDER BY a.id LIMIT ?",
+            (*params, limit),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM competition_applications WHERE status = 'registered' "
+            "AND created_at >= ? AND created_at < ?",
+            params,
+        )
+        return rows, int(total)
+
+    async def deadlines_between(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT title, deadline AS at FROM competitions WHERE status = 'open' "
+            "AND deadline >= ? AND deadline < ? ORDER BY deadline",
+            (to_db(start), to_db(end)),
+        )
+
+    async def events_between(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT title, starts_at AS at, joint FROM events "
+            "WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at",
+            (to_db(start), to_db(end)),
+        )
+
     # -- the year --------------------------------------------------------------------------
+
+    async def events_of_year(
+        self, start: datetime, end: datetime, now: datetime
+    ) -> tuple[int, int, int]:
+        """(events held, of them joint with the town hall, people who attended)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(joint), 0), COALESCE(SUM(attended), 0) FROM events "
+            "WHERE starts_at >= ? AND starts_at < ? AND starts_at < ?",
+            (to_db(start), to_db(end), to_db(now)),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def competitions_of_year(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        """Per competition with its deadline in the year: applications and winners by the
+        kind of body (TOS, NGO, initiative group), and the sums awarded."""
+        return await self._db.fetch_all(
+            "SELECT c.title, "
+            "SUM(a.body_kind = 'tos') AS tos_applied, "
+            "SUM(a.body_kind = 'org' AND o.kind = 'ngo') AS ngo_applied, "
+            "SUM(a.body_kind = 'org' AND o.kind != 'ngo') AS group_applied, "
+            "SUM(a.result = 'winner' AND a.body_kind = 'tos') AS tos_won, "
+            "SUM(a.result = 'winner' AND a.body_kind = 'org') AS org_won, "
+            "COALESCE(SUM(a.awarded), 0) AS awarded "
+            "FROM competitions c LEFT JOIN competition_applications a "
+            "ON a.competition_id = c.id AND a.status = 'registered' "
+            "LEFT JOIN organisations o ON a.body_kind = 'org' AND o.id = a.body_id "
+            "WHERE c.deadline >= ? AND c.deadline < ? GROUP BY c.id ORDER BY c.deadline",
+            (to_db(start), to_db(end)),
+        )
 
     async def initiatives_by_direction(
         self, start: datetime, end: datetime
