@@ -132,14 +132,11 @@ def fictional_town(h: Harness) -> Any:
     async def load() -> None:
         async with h.app.db.transaction() as uow:
             now = h.clock.now()
-            tos_ids = [
-                await uow.registry.add_tos(
-                    {"name": f"ТОС №{n + 1}", "residents": 224 if n < 10 else 225},
-                    f"join{n}",
-                    now,
-                )  # fmt: skip
-                for n in range(18)
-            ]
+            tos_ids = []
+            for n in range(18):
+                residents = 224 if n < 10 else 225
+                values = {"name": f"ТОС №{n + 1}", "residents": residents}
+                tos_ids.append(await uow.registry.add_tos(values, f"join{n}", now))
             for n in range(34):
                 kind = "ngo" if n < 30 else "group"
                 await uow.registry.add_org({"name": f"Организация {n + 1}", "kind": kind}, now)
@@ -168,7 +165,8 @@ def fictional_town(h: Harness) -> Any:
                 )
             for joint in (1, 0):
                 event = await uow.events.create(
-                    {"title": f"Субботник {joint}", "starts_at": datetime(2026, 5, 9, 3, tzinfo=UTC),
+                    {"title": f"Субботник {joint}",
+                     "starts_at": datetime(2026, 5, 9, 3, tzinfo=UTC),
                      "ends_at": datetime(2026, 5, 9, 6, tzinfo=UTC), "place": "Сквер",
                      "organiser": "ТОС №1", "joint": joint, "owner_kind": "town", "owner_id": 0},
                     ADMIN_ID, now,
@@ -187,12 +185,17 @@ async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> 
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID, language_code=lang))
         await fictional_town(h)
         await seed(h, initiatives=3, requests=2)
+        h.clock.advance(timedelta(days=2))
+        await h.app.requests.answer(ADMIN_ID, 1, "Образец устава во вложении.", None)
+        h.clock.advance(timedelta(days=2))
+        await h.app.requests.answer(ADMIN_ID, 1, "И ещё одно уточнение.", None)
         headline, docx, md = await maria.send("/report 2026")
         if lang == "ru":
             assert "Действующих общественных организаций: 34." in headline.text
             assert "Зарегистрировано ТОС: 18, они охватывают 4\u00a0040 жителей." in headline.text
             assert "Это 7,2 % населения города (56\u00a0111)." in headline.text
             assert "Гражданских инициатив: 3" in headline.text
+            assert "Медианное время до первого ответа: 2 дн." in headline.text
             assert "Проведено мероприятий: 2, из них совместно с администрацией: 1." in (
                 headline.text
             )
@@ -203,6 +206,7 @@ async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> 
             assert "TOS registered: 18, covering 4,040 residents." in headline.text
             assert "That is 7.2 % of the town's population (56,111)." in headline.text
             assert "Competitions: 1; applications from TOS: 18," in headline.text
+            assert "Median time to the first answer: 2 days." in headline.text
         assert docx.file and docx.file[0] == "report-2026.docx"
         with zipfile.ZipFile(io.BytesIO(docx.file[1])) as archive:
             body = archive.read("word/document.xml").decode()

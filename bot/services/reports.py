@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -113,6 +112,24 @@ class YearReport:
     @property
     def initiatives_total(self) -> int:
         return sum(sum(v.values()) for v in self.initiatives.values())
+
+
+def weighted_median(histogram: list[tuple[float, int]]) -> float:
+    """The median of values given as (value, how many times)."""
+    ordered = sorted(histogram)
+    total = sum(count for _, count in ordered)
+    if total == 0:
+        return 0.0
+
+    def at(position: int) -> float:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if seen > position:
+                return value
+        return ordered[-1][0]
+
+    return (at((total - 1) // 2) + at(total // 2)) / 2
 
 
 def outcome(status: str) -> str:
@@ -302,10 +319,10 @@ class ReportService:
         requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for kind, status, count in await read.requests_by_kind(start, end):
             requests[kind][status] += count
-        days: dict[str, list[float]] = defaultdict(list)
-        for kind, value in await read.answer_days(start, end):
-            days[kind].append(value)
-            days[""].append(value)
+        days: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for kind, value, count in await read.answer_days(start, end):
+            days[kind].append((value, count))
+            days[""].append((value, count))
         now = self._clock.now()
         unresolved, overdue = await read.unresolved_requests(start, end, now)
         held, joint, attended = await read.events_of_year(start, end, now)
@@ -327,7 +344,7 @@ class ReportService:
             tos_residents=registry["residents"],
             initiatives={k: dict(v) for k, v in initiatives.items()},
             requests={k: dict(v) for k, v in requests.items()},
-            answer_days={k: round(statistics.median(v), 1) for k, v in days.items()},
+            answer_days={k: round(weighted_median(v), 1) for k, v in days.items()},
             unresolved=unresolved,
             overdue=overdue,
             events_held=held,

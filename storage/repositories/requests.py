@@ -158,8 +158,19 @@ class RequestRepository:
         await self._db.execute(
             "UPDATE support_requests SET status = ?, updated_at = ?, "
             "assignee_id = COALESCE(?, assignee_id), "
-            "closed_at = CASE WHEN ? THEN ? ELSE closed_at END WHERE id = ?",
-            (status, to_db(now), assignee_id, int(closed), to_db(now), request_id),
+            "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
+            "answered_at = CASE WHEN ? = 'answered' THEN COALESCE(answered_at, ?) "
+            "ELSE answered_at END WHERE id = ?",
+            (
+                status,
+                to_db(now),
+                assignee_id,
+                int(closed),
+                to_db(now),
+                status,
+                to_db(now),
+                request_id,
+            ),
         )
 
     async def reopen(self, request_id: int, status: str, due_at: datetime, now: datetime) -> None:
