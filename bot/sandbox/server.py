@@ -161,7 +161,10 @@ class SandboxServer:
         self._pass_left: int | None = None  # sends to let through before holding the rest
         self._gate = asyncio.Event()
         self.held = 0  # sends now held at the door
+        self.in_flight = 0  # bot calls being answered (getUpdates aside)
+        self.last_call_at = 0.0  # loop time of the last call the bot made
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.port = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -175,7 +178,7 @@ class SandboxServer:
         app.router.add_post("/{token}/{method}", self._handle)
         app.router.add_get("/{token}/{method}", self._handle)
         app.router.add_get("/file/{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
@@ -185,6 +188,8 @@ class SandboxServer:
         return self
 
     async def stop(self) -> None:
+        self._closing = True  # long polls answer now instead of at their timeout
+        self._notify()
         self._gate.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -399,6 +404,22 @@ class SandboxServer:
         """Every update is confirmed and the bot is waiting in getUpdates."""
         return not self._pending and self.polls_waiting > 0
 
+    async def settle(self, quiet: float = 0.15, within: float = 15.0) -> None:
+        """Wait until the bot took every update, answered nothing for `quiet` seconds and
+        is back in getUpdates: what it had to say about the last updates is said."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            await self.wait_for(
+                lambda: self.idle and self.in_flight == 0,
+                max(deadline - loop.time(), 0.01),
+                "the bot to take every update",
+            )
+            rest = self.last_call_at + quiet - loop.time()
+            if rest <= 0:
+                return
+            await asyncio.sleep(rest)
+
     # -- the side door: faults ----------------------------------------------------------------
 
     def hold_sends(self, after: int = 0) -> None:
@@ -420,9 +441,15 @@ class SandboxServer:
                 raise ApiError(401, "Unauthorized")
             params = await _read_params(request)
             self.calls.append(method)
-            if method in self.faults.methods:
-                await self._door(request, method)
-            result = await self._call(method, params)
+            counted = method != "getUpdates"
+            self.in_flight += counted
+            try:
+                if method in self.faults.methods:
+                    await self._door(request, method)
+                result = await self._call(method, params)
+            finally:
+                self.in_flight -= counted
+                self.last_call_at = asyncio.get_running_loop().time()
         except ApiError as error:
             return web.json_response(error.body(), status=error.code)
         except _Dropped:
@@ -494,7 +521,7 @@ class SandboxServer:
                 changed = self._changed
                 ready = [u for u in self._pending if self._wanted(u)]
                 left = deadline - asyncio.get_running_loop().time()
-                if ready or left <= 0:
+                if ready or left <= 0 or self._closing:
                     return ready[:limit]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), left)
