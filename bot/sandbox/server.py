@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,10 @@ class Faults:
     server_errors: float = 0.0  # share of calls answered 500
     delay: float = 0.0  # seconds before each answer
     methods: frozenset[str] = SEND_METHODS
+    chats: set[int] | None = None  # only calls to these chats misbehave (None: any chat)
+    # Answers for the next calls, before any share applies: 429 (with retry_after) or 5xx.
+    plan: list[int] = field(default_factory=list)
+    seen: Counter[int] = field(default_factory=Counter)  # how many of each were answered
 
 
 @dataclass
@@ -159,6 +164,8 @@ class SandboxServer:
         self.polls_waiting = 0  # getUpdates calls now waiting
         self._allowed: list[str] | None = None
         self._pass_left: int | None = None  # sends to let through before holding the rest
+        self._hold_chats: set[int] | None = None
+        self._drop_held = False
         self._gate = asyncio.Event()
         self.held = 0  # sends now held at the door
         self.in_flight = 0  # bot calls being answered (getUpdates aside)
@@ -422,14 +429,19 @@ class SandboxServer:
 
     # -- the side door: faults ----------------------------------------------------------------
 
-    def hold_sends(self, after: int = 0) -> None:
-        """Let `after` more sends through, then hold the rest at the door (not yet received)."""
+    def hold_sends(self, after: int = 0, chats: Iterable[int] | None = None) -> None:
+        """Let `after` more sends (to `chats`, or to anyone) through, then hold the rest at
+        the door: not yet received, as if the network were slow."""
         self._pass_left = after
+        self._hold_chats = None if chats is None else set(chats)
+        self._drop_held = False
         self._gate = asyncio.Event()
 
-    def release_sends(self) -> None:
-        """Let held sends in; those whose client went away meanwhile are never received."""
+    def release_sends(self, *, drop: bool = False) -> None:
+        """Let held sends in, or (`drop`, after their bot was killed) lose them: they were
+        never received. A held send whose client went away is lost either way."""
         self._pass_left = None
+        self._drop_held = drop
         self._gate.set()
 
     # -- HTTP ---------------------------------------------------------------------------------
@@ -445,7 +457,7 @@ class SandboxServer:
             self.in_flight += counted
             try:
                 if method in self.faults.methods:
-                    await self._door(request, method)
+                    await self._door(request, params)
                 result = await self._call(method, params)
             finally:
                 self.in_flight -= counted
@@ -456,8 +468,12 @@ class SandboxServer:
             return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
         return web.json_response({"ok": True, "result": result})
 
-    async def _door(self, request: web.Request, method: str) -> None:
-        if self._pass_left is not None:
+    async def _door(self, request: web.Request, params: dict[str, Any]) -> None:
+        chat_id = params.get("chat_id")
+        held_here = self._hold_chats is None or (
+            isinstance(chat_id, str | int) and str(chat_id) in {str(c) for c in self._hold_chats}
+        )
+        if self._pass_left is not None and held_here:
             if self._pass_left > 0:
                 self._pass_left -= 1
             else:
@@ -467,17 +483,33 @@ class SandboxServer:
                     await self._gate.wait()
                 finally:
                     self.held -= 1
-                if request.transport is None or request.transport.is_closing():
+                if self._drop_held or request.transport is None or request.transport.is_closing():
                     raise _Dropped
         faults = self.faults
+        if faults.chats is not None and not (
+            isinstance(chat_id, str | int) and str(chat_id) in {str(c) for c in faults.chats}
+        ):
+            return
+        if faults.plan:
+            self._fail(faults.plan.pop(0))
         if faults.delay:
             await asyncio.sleep(faults.delay)
         if faults.too_many_requests and self._random.random() < faults.too_many_requests:
-            raise ApiError(
-                429, f"Too Many Requests: retry after {faults.retry_after}", faults.retry_after
-            )
+            self._fail(429)
         if faults.server_errors and self._random.random() < faults.server_errors:
-            raise ApiError(500, "Internal Server Error")
+            self._fail(500)
+
+    def _fail(self, code: int) -> None:
+        self.faults.seen[code] += 1
+        if code == 429:
+            retry_after = self.faults.retry_after
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        if code == 403:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        raise ApiError(
+            code,
+            {502: "Bad Gateway", 503: "Service Unavailable"}.get(code, "Internal Server Error"),
+        )
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != f"bot{self.token}":
