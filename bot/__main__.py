@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` runs the bot by long polling (`run` is the default)."""
+"""Command line: `python -m bot` runs the bot by long polling (`run` is the default);
+`python -m bot sandbox` runs it against a local Bot API server with a terminal chat."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -20,7 +22,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot by long polling (default)")
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Telegram: a local Bot API server and a terminal chat",
+    )
+    sandbox.add_argument(
+        "--db", type=Path, default=None, help="SQLite file to use (default: a temporary one)"
+    )
+    sandbox.add_argument(
+        "--demo", action="store_true", help="load a small fictional town (TOS, organisations)"
+    )
     return parser
+
+
+def _sandbox(database: Path | None, demo: bool) -> int:
+    from bot.sandbox.run import run_sandbox
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(run_sandbox(database, demo))
+    except SettingsError as error:
+        print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 async def _run(settings: Settings) -> None:
@@ -37,6 +61,8 @@ async def _run(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sandbox":  # needs no token: it brings its own Telegram
+        return _sandbox(args.db, args.demo)
     try:
         settings = load_settings()
     except SettingsError as error:
