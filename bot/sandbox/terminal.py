@@ -288,9 +288,10 @@ class Terminal:
     async def _watch(self) -> None:
         """Messages the bot sends on its own (notifications) appear while you think."""
         while True:
-            await self.server.wait_for(
-                lambda: len(self.server.outgoing) > self._shown, within=3600, what="news"
-            )
+            with contextlib.suppress(TimeoutError):
+                await self.server.wait_for(
+                    lambda: len(self.server.outgoing) > self._shown, within=3600, what="news"
+                )
             await asyncio.sleep(0.3)  # let a burst arrive; an action in progress flushes itself
             if self.server.in_flight == 0 and self.server.idle:
                 self.flush()
