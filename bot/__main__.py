@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` runs the bot by long polling (`run` is the default)."""
+"""Command line: `python -m bot` runs the bot by long polling (`run` is the default);
+`python -m bot sandbox` runs it against a local Bot API server with a terminal chat."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
     export.add_argument("--lang", choices=("ru", "en"), help="default: DEFAULT_LOCALE")
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Telegram: a local Bot API server and a terminal chat",
+    )
+    sandbox.add_argument(
+        "--db", type=Path, default=None, help="SQLite file to use (default: a temporary one)"
+    )
+    sandbox.add_argument(
+        "--demo", action="store_true", help="load a small fictional town (TOS, organisations)"
+    )
     return parser
 
 
@@ -86,6 +97,18 @@ async def _export(
     return path, content, len(rows)
 
 
+def _sandbox(database: Path | None, demo: bool) -> int:
+    from bot.sandbox.run import run_sandbox
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(run_sandbox(database, demo))
+    except SettingsError as error:
+        print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 async def _run(settings: Settings) -> None:
     from bot.app import create_app
 
@@ -100,6 +123,8 @@ async def _run(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sandbox":  # needs no token: it brings its own Telegram
+        return _sandbox(args.db, args.demo)
     offline = args.command in ("report", "export")
     try:
         settings = (

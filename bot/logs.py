@@ -7,6 +7,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 update_id_var: ContextVar[int | None] = ContextVar("update_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -50,8 +51,8 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

@@ -1,0 +1,123 @@
+"""`python -m bot sandbox`: the sandbox server, the real bot against it, and a terminal chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.sandbox.demo import CENTRE, DEMO_POPULATION, DEMO_TOWN, DemoPeople, load_demo
+from bot.sandbox.server import SandboxServer
+from bot.sandbox.terminal import HELP, Persona, Terminal, stdin_lines
+from bot.settings import Settings, load_settings
+
+# Well-formed, so settings accept it; Telegram never sees it.
+SANDBOX_TOKEN = "123456789:SANDBOX-local-token-not-for-telegram"
+STAFF_CHAT = -1009000000001
+POLLING_TIMEOUT = 5  # seconds; the server is local, short polls cost nothing
+
+
+def personas(people: DemoPeople) -> list[Persona]:
+    resident, second = people.residents[0], people.residents[1]
+    return [
+        Persona("anna", resident[0], resident[1], "a resident"),
+        Persona("boris", second[0], second[1], "a second resident"),
+        Persona("staff", people.admin[0], people.admin[1], "staff (an admin)"),
+        Persona("chair", people.chair[0], people.chair[1], "a TOS chair (with --demo)"),
+    ]
+
+
+def sandbox_settings(
+    server: SandboxServer, database: Path, people: DemoPeople, demo: bool, **extra: Any
+) -> Settings:
+    overrides: dict[str, Any] = {
+        "bot_token": server.token,
+        "bot_api_base_url": server.base_url,
+        "database_path": database,
+        "admin_ids": frozenset({people.admin[0]}),
+        "staff_chat_id": STAFF_CHAT,
+        "town_bounds": None,
+        **extra,
+    }
+    if demo:
+        overrides |= {"municipality_name": DEMO_TOWN, "municipality_population": DEMO_POPULATION}
+    return load_settings(**overrides)
+
+
+async def run_sandbox(
+    database: Path | None,
+    demo: bool,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> int:
+    from bot.app import create_app
+    from bot.logs import setup_logging
+
+    people = DemoPeople()
+    server = await SandboxServer(SANDBOX_TOKEN).start()
+    folder = Path(tempfile.mkdtemp(prefix="tos-sandbox-")) if database is None else None
+    database = database or (folder or Path(".")) / "sandbox.sqlite3"
+    log_path = database.with_suffix(".log")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        settings = sandbox_settings(server, database, people, demo)
+        with log_path.open("a", encoding="utf-8") as log:
+            setup_logging(settings.log_level, settings.log_format, stream=log)
+            app = await create_app(settings)
+            try:
+                return await _session(server, app, settings, people, demo, stdin, stdout)
+            finally:
+                await app.close()
+    finally:
+        await server.stop()
+
+
+async def _session(
+    server: SandboxServer,
+    app: Any,
+    settings: Settings,
+    people: DemoPeople,
+    demo: bool,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> int:
+    server.group(STAFF_CHAT, "Специалисты администрации")
+    terminal = Terminal(server, personas(people), stdout, staff_chat=STAFF_CHAT, centre=CENTRE)
+    if demo:
+        town = await load_demo(app.db, app.clock, people)
+        note = "loaded" if town.created else "already in the database"
+        orgs = len(await app.db.read.registry.all_orgs())
+        terminal.say(
+            f"Demo town «{DEMO_TOWN}» {note}: {len(town.tos_ids)} TOS, {orgs} organisations."
+        )
+    polling = asyncio.create_task(
+        app.dp.start_polling(
+            app.bot,
+            allowed_updates=app.dp.resolve_used_update_types(),
+            handle_signals=False,
+            close_bot_session=True,
+            polling_timeout=POLLING_TIMEOUT,
+        )
+    )
+    try:
+        await server.wait_for(lambda: server.polls_waiting or polling.done(), 30, "the bot")
+        if polling.done():
+            polling.result()  # the bot failed to start: show why
+        terminal.say(f"tos-bot sandbox: database {settings.database_path}, log {_log_of(settings)}")
+        terminal.say(HELP.format(names=", ".join(terminal.personas)))
+        terminal.say("You are Анна, a resident. Say /start.")
+        await terminal.run(stdin_lines(stdin))
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await app.dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(polling, 30)
+    return 0
+
+
+def _log_of(settings: Settings) -> Path:
+    return settings.database_path.with_suffix(".log")
