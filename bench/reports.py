@@ -58,7 +58,7 @@ if str(ROOT) not in sys.path:
 
 from bench.common import finish, peak_rss_mib  # noqa: E402
 
-GENERATOR_VERSION = 1  # bump when the generated data changes shape
+GENERATOR_VERSION = 3  # bump when the generated data changes shape
 START = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2025, 12, 31, 4, 0, tzinfo=UTC)  # 11:00 in Novosibirsk, the default timezone
 YEAR = 2025
@@ -218,11 +218,13 @@ class RequestRows:
             staff = rng.randint(1, 12)
             log.append((rid, None, iso(at), None, "new"))
             closed_at = None
+            first_answer = None
             if status != "new":
                 taken = at + timedelta(days=min(age * 0.3, rng.random() * 2))
                 log.append((rid, staff, iso(taken), "new", "in_work"))
             if status in ("answered", "closed"):
                 answered = at + timedelta(days=min(age * 0.9, rng.expovariate(1 / 6)))
+                first_answer = round((answered - at).total_seconds() / 86400, 2)
                 log.append((rid, staff, iso(answered), "in_work", "answered"))
                 if status == "closed":
                     if rng.random() < 0.04:  # reopened once and answered again
@@ -247,7 +249,7 @@ class RequestRows:
                 f"+7913{rng.randrange(10**7):07d}" if rng.random() < 0.6 else None,
                 status, None if status == "new" else staff, iso(at), iso(due), closed_at,
                 (1 if rng.random() < 0.85 else 0) if status == "closed" else None,
-                iso(at), closed_at or iso(at),
+                iso(at), closed_at or iso(at), first_answer,
             )  # fmt: skip
 
 
@@ -305,8 +307,8 @@ def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     conn.executemany(
         "INSERT INTO support_requests (id, year, seq, draft_token, requester_id, kind, "
         "behalf_kind, behalf_id, behalf_name, description, wanted_date, phone, status, "
-        "assignee_id, opened_at, due_at, closed_at, helped, created_at, updated_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "assignee_id, opened_at, due_at, closed_at, helped, created_at, updated_at, "
+        "answer_days) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows.requests(),
     )
     conn.executemany(

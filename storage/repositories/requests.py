@@ -159,8 +159,9 @@ class RequestRepository:
             "UPDATE support_requests SET status = ?, updated_at = ?, "
             "assignee_id = COALESCE(?, assignee_id), "
             "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
-            "answered_at = CASE WHEN ? = 'answered' THEN COALESCE(answered_at, ?) "
-            "ELSE answered_at END WHERE id = ?",
+            "answer_days = CASE WHEN ? = 'answered' AND answer_days IS NULL "
+            "THEN ROUND(julianday(?) - julianday(created_at), 2) ELSE answer_days END "
+            "WHERE id = ?",
             (
                 status,
                 to_db(now),
