@@ -172,7 +172,7 @@ async def _assemble(
 ) -> App:
     storage = SqliteStorage(db, clock)
     users = UserService(db, clock, on_erased=storage.forget_user)
-    staff = StaffService(db, clock, settings.admin_ids)
+    staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
     outbox = OutboxService(db, staff)
@@ -240,6 +240,8 @@ async def _assemble(
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
+    for card in (STAFF_CARD, REQUEST_CARD, DIGEST, DIGEST_CHART):
+        sender.audience_checks[card] = staff.reaches_staff
     app = App(
         settings=settings,
         bot=bot,

@@ -155,6 +155,8 @@ class Sender:
         # Templates drawn from current data at send time (a staff card shows the latest).
         self.renderers: dict[str, Renderer] = {}
         self.generators: dict[str, Generator] = {}
+        # Who may still get a template when it is sent (staff cards: staff only).
+        self.audience_checks: dict[str, Callable[[int], bool]] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -276,6 +278,11 @@ class Sender:
     async def _send_parts(self, message: OutboxMessage) -> None:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
+            return
+        allowed = self.audience_checks.get(message.template or "")
+        if allowed is not None and not allowed(message.chat_id):
+            async with self._db.transaction() as uow:
+                await uow.outbox.mark_skipped(message.id, "the recipient may no longer see it")
             return
         if message.kind == "album":
             await self._send_album(message)

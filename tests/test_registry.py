@@ -438,3 +438,39 @@ async def test_refusals_in_english(harness: Harness) -> None:
         )
         == 0
     )
+
+
+async def test_a_failed_announcement_spends_no_quota(harness: Harness) -> None:
+    h = harness
+    await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
+    chair = await h.consented(h.user("Иван"))
+    member = await h.consented(h.user("Ольга"))
+    async with h.app.db.transaction() as uow:
+        await uow.registry.grant(chair.id, "tos", tos.id, "chair", ADMIN_ID, h.clock.now())
+        await uow.registry.join(tos.id, member.id, h.clock.now())
+    broadcasts = h.app.broadcasts
+    real = broadcasts.start_for
+    calls = 0
+
+    async def flaky(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the disk is full")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    broadcasts.start_for = flaky  # type: ignore[method-assign]
+    await chair.send("/tos")
+    await chair.press("📣 Объявление участникам")
+    await chair.send("Субботник в субботу")
+    await chair.press("📣 Отправить")
+    assert "что-то пошло не так" in chair.last_answer["text"]
+    since = h.clock.now() - timedelta(days=7)
+    assert await h.app.db.read.registry.announcements_since(tos.id, since) == 0
+    assert await h.app.registry.announcements_left(chair.id, tos.id) == 2
+    # The form is still at its last step: pressing again sends it, once.
+    await chair.press("📣 Отправить")
+    assert chair.last.text == "Отправлено 1 участнику. Рассылка идёт постепенно."
+    await h.deliver()
+    assert sum("Субботник" in s.text for s in member.inbox) == 1

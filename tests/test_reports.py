@@ -359,3 +359,38 @@ async def test_digest_shows_applications_deadlines_and_events(harness: Harness) 
     assert "— Town grants" in digest.text
     assert "Clean-up &lt;day&gt;" in digest.text
     assert "Far away" not in digest.text
+
+
+async def test_a_long_digest_comes_in_parts(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    anna = await h.consented(h.user("Анна"))
+    now = h.clock.now()
+    async with h.app.db.transaction() as uow:
+        for n in range(12):
+            await uow.events.create(
+                {"title": f"{n} " + "Очень длинное название мероприятия " * 6,
+                 "starts_at": now + timedelta(days=1, hours=n),
+                 "ends_at": now + timedelta(days=1, hours=n + 1), "place": "Сквер",
+                 "organiser": "ТОС", "joint": 0, "owner_kind": "town", "owner_id": 0},
+                ADMIN_ID, now,
+            )  # fmt: skip
+            await uow.competitions.create(
+                {"title": f"{n} " + "Очень длинное название конкурса " * 6,
+                 "organiser": "Администрация", "eligible": ("tos",),
+                 "opens_at": now - timedelta(days=1), "deadline": now + timedelta(days=2)},
+                ADMIN_ID, now,
+            )  # fmt: skip
+    for n in range(10):
+        await h.app.initiatives.submit(
+            anna.id,
+            Draft(direction="sport", title=f"{n} " + "Длинный заголовок " * 6,
+                  description="Описание инициативы достаточно длинное."),
+        )  # fmt: skip
+    h.clock.advance(timedelta(minutes=1))
+    replies = await maria.send("/digest")
+    parts = [r for r in replies if r.text and "Ваша личная сводка" not in r.text]
+    assert len(parts) >= 2, [len(p.text) for p in parts]
+    text = "\n".join(p.text for p in parts)
+    assert text.count("Очень длинное название конкурса") == 6 * 10  # ten of twelve, capped
+    assert "Новые инициативы: 10" in text

@@ -278,6 +278,8 @@ class InitiativeService:
         """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
         now = self._clock.now()
         for chat_id, outbox_id in await uow.initiatives.cards(initiative_id):
+            if not self._staff.reaches_staff(chat_id):
+                continue
             await uow.outbox.enqueue(
                 chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
                 edit_of=outbox_id,

@@ -514,7 +514,8 @@ class RegistryService:
             uid for uid in await self._db.read.registry.member_ids(tos_id) if uid != actor_id
         ]
         async with self._db.transaction() as uow:
-            # Counted and recorded in one unit of work: two quick presses make one.
+            # Counted, recorded and queued in one unit of work: two quick presses make one,
+            # and the week's quota is spent only on an announcement that is really queued.
             if await uow.registry.announcements_since(tos_id, now - ANNOUNCE_WINDOW) >= (
                 self.announcements_per_week
             ):
@@ -525,9 +526,12 @@ class RegistryService:
             if not recipients:
                 raise DomainError(N_("The TOS has no members in the bot yet: nobody to tell."))
             announcement_id = await uow.registry.record_announcement(tos_id, actor_id, None, now)
-        broadcast_id = await self._broadcasts.start_for(
-            f"tos:{tos_id}", recipients, ANNOUNCEMENT, {"tos": tos.name, "text": text}, actor_id
-        )
-        async with self._db.transaction() as uow:
+            broadcast_id = await self._broadcasts.start_for(
+                f"tos:{tos_id}",
+                recipients,
+                ANNOUNCEMENT,
+                {"tos": tos.name, "text": text},
+                actor_id,
+            )  # joins this unit of work
             await uow.registry.link_announcement(announcement_id, broadcast_id)
         return len(recipients)

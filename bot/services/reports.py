@@ -210,7 +210,7 @@ class ReportService:
         digest.deadlines = [
             (str(r["title"]), datetime.fromisoformat(r["at"]))
             for r in await read.deadlines_between(until, until + AHEAD)
-        ]
+        ][:LIST_LIMIT]
         digest.events = [
             (str(r["title"]), datetime.fromisoformat(r["at"]))
             for r in await read.events_between(until, until + AHEAD)

@@ -285,6 +285,8 @@ class RequestService:
         """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
         now = self._clock.now()
         for chat_id, outbox_id in await uow.requests.cards(request_id):
+            if not self._staff.reaches_staff(chat_id):
+                continue
             await uow.outbox.enqueue(
                 chat_id, now=now, template=STAFF_CARD, args={"id": request_id}, edit_of=outbox_id
             )
@@ -301,6 +303,8 @@ class RequestService:
         """Post into every card's thread, as a reply to the card; remember it for replies."""
         now = self._clock.now()
         for chat_id, card_id in await uow.requests.cards(record.id):
+            if not self._staff.reaches_staff(chat_id):
+                continue  # removed from staff since: no more of this case
             row = await uow.outbox.enqueue(
                 chat_id, now=now, template=template, args=args, file=file, reply_to=card_id,
                 key=f"{key}:{chat_id}" if key else None,

@@ -55,10 +55,17 @@ class Redemption:
 
 
 class StaffService:
-    def __init__(self, db: Database, clock: Clock, admin_ids: frozenset[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        admin_ids: frozenset[int],
+        staff_chat_id: int | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self.admin_ids = admin_ids
+        self.staff_chat_id = staff_chat_id
         self._staff_ids: set[int] = set()
 
     async def load(self) -> None:
@@ -73,6 +80,13 @@ class StaffService:
 
     def staff_ids(self) -> frozenset[int]:
         return frozenset(self._staff_ids | self.admin_ids)
+
+    def reaches_staff(self, chat_id: int) -> bool:
+        """May staff mail (cards, a case's conversation) go to this chat now: the staff chat,
+        or a person who is staff today? Someone removed from staff gets no more of it."""
+        if chat_id == self.staff_chat_id:
+            return True
+        return chat_id > 0 and self.role_of(chat_id).is_staff
 
     def require_staff(self, actor_id: int) -> None:
         if not self.role_of(actor_id).is_staff:

@@ -181,6 +181,12 @@ class OutboxRepository:
             (error[:500], message_id),
         )
 
+    async def mark_skipped(self, message_id: int, reason: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'skipped', last_error = ? WHERE id = ?",
+            (reason[:500], message_id),
+        )
+
     async def skip_chat(self, chat_id: int, reason: str) -> int:
         """Stop everything queued for a chat that cannot be reached."""
         return await self._db.execute(
