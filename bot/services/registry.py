@@ -292,6 +292,7 @@ class RegistryService:
     async def _may_edit_tos(self, actor_id: int, tos_id: int, fields: set[str]) -> None:
         if self._staff.role_of(actor_id).is_staff:
             return
+        await self.active_tos(tos_id)  # a deactivated TOS's card is the town hall's to change
         people = await self._db.lookup.registry.people_of("tos", tos_id)
         leads = any(p.user_id == actor_id and p.role in ("chair", "deputy") for p in people)
         if leads and fields <= set(CHAIR_FIELDS):
