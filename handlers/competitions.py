@@ -30,6 +30,7 @@ from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
 from bot.services.staff import Role
 from bot.services.when import parse_when
+from bot.textsplit import split_html
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.initiatives import SKIP_WORDS
@@ -44,6 +45,7 @@ router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
 NOW_WORDS = N_("now, right away")
+APPS_PAGE = 10  # applications on one page of the staff's list
 RESULTS = {"winner": N_("🎉 winner"), "not_winner": N_("not a winner")}
 
 
@@ -197,7 +199,7 @@ async def _list(
 async def _card(
     message: Message, user: UserRecord, role: Role, service: CompetitionService, cid: int
 ) -> None:
-    c = await service.get(cid)
+    c = await service.get(cid, user.id)
     lines = [competition_text(c, service)]
     rows = []
     if c.status == "open":
@@ -224,23 +226,50 @@ async def _card(
 
 
 async def _applications(
-    message: Message, user: UserRecord, service: CompetitionService, cid: int
+    message: Message, user: UserRecord, service: CompetitionService, cid: int, page: int = 0
 ) -> None:
+    """A page of the registered applications, a result button for each, and «back» /
+    «more» buttons: short lines and a page size keep it within one message."""
     c = await service.get(cid)
     apps = [a for a in await service.applications(user.id, cid) if a.status == "registered"]
-    lines = [_("<b>Applications to «{title}»</b>").format(title=escape(c.title))]
+    pages = max(1, -(-len(apps) // APPS_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = apps[page * APPS_PAGE : (page + 1) * APPS_PAGE]
+    lines = [_("<b>Applications to «{title}»</b>").format(title=escape(short(c.title, 100)))]
     if not apps:
         lines.append(_("No applications yet."))
+    elif pages > 1:
+        lines[0] += f" ({page + 1}/{pages})"
     rows = []
-    for a in apps:
-        lines.append(_application_line(a))
-        rows.append([_b(_("🏅 Result: {body}").format(body=a.body_name[:40]), "result", a.id)])
-    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+    for a in shown:
+        lines.append(_application_line(a, brief=True))
+        rows.append([_b(_("🏅 Result: {body}").format(body=short(a.body_name, 40)), "result",
+                        a.id)])  # fmt: skip
+    nav = []
+    if page > 0:
+        nav.append(_b("◀️", "apps", cid, str(page - 1)))
+    if page + 1 < pages:
+        nav.append(_b("▶️", "apps", cid, str(page + 1)))
+    if nav:
+        rows.append(nav)
+    *parts, last = split_html("\n".join(lines))
+    for part in parts:
+        await message.answer(part)
+    await message.answer(last, reply_markup=_markup(rows) if rows else None)
 
 
-def _application_line(a: ApplicationRecord) -> str:
+def short(text: str, limit: int) -> str:
+    """The text cut to `limit` characters with «…» when longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
+    """One application; `brief` shortens the names for a list (the full line is shown when
+    staff open one to record the result)."""
+    body, project = (short(a.body_name, 60), short(a.project, 80)) if brief else (
+        a.body_name, a.project)  # fmt: skip
     line = _("• {body}: «{project}» ({direction}), {amount}").format(
-        body=escape(a.body_name), project=escape(a.project),
+        body=escape(body), project=escape(project),
         direction=_(DIRECTIONS.get(a.direction, a.direction)), amount=_rub(a.amount),
     )  # fmt: skip
     if a.result:
@@ -268,6 +297,7 @@ async def competition_button(
     service = competitions
     current = await state.get_state()
     if cd.action == "card":
+        await service.get(cd.id, user.id)  # refused before the button is answered
         await query.answer()
         await _card(message, user, role, service, cd.id)
     elif cd.action == "list":
@@ -323,7 +353,7 @@ async def competition_button(
         )  # fmt: skip
     elif cd.action == "apply":
         kind, _sep, body = cd.value.partition("-")
-        c = await service.get(cd.id)
+        c = await service.get(cd.id, user.id)
         mine = await service.my_bodies(user.id, c)  # the role is checked again on sending
         if not body.isdigit() or not any(
             (b.body_kind, b.body_id) == (kind, int(body)) for b in mine
@@ -377,8 +407,10 @@ async def competition_button(
               "the deadline.").format(project=escape(app.project))
         )  # fmt: skip
     elif cd.action == "apps":
+        service.require_staff(user.id)
         await query.answer()
-        await _applications(message, user, service, cd.id)
+        page = int(cd.value) if cd.value.isdigit() else 0
+        await _applications(message, user, service, cd.id, page)
     elif cd.action == "deadline":
         service.require_staff(user.id)
         c = await service.get(cd.id)

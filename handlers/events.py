@@ -4,6 +4,7 @@ chairs and organisation representatives announce events and record attendance.""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,8 @@ from bot.services.competitions import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
 from bot.services.when import parse_when
+from bot.settings import Settings
+from bot.textsplit import split_html
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
@@ -42,6 +45,9 @@ router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
 TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})$")
+# The list shows a line per event; the card has the full text.
+LIST_TITLE = 80
+LIST_PLACE = 100
 STATUS = {
     "going": N_("✅ You are signed up."),
     "waiting": N_("⏳ You are on the waiting list."),
@@ -86,6 +92,11 @@ def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
 
 def _is(i18n: I18n, text: str | None, msgid: str) -> bool:
     return normalize_label(text or "") in label_variants(i18n, msgid)
+
+
+def short(text: str, limit: int) -> str:
+    """The text cut to `limit` characters with «…» when longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _owner_name(owner: Owner) -> str:
@@ -140,18 +151,26 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
         lines.append(_("Nothing is planned yet. You will hear about new events here."))
     rows = []
     for e in found:
-        lines.append(f"\n📅 {events.when(e.starts_at)} — <b>{escape(e.title)}</b>\n"
-                     f"{escape(e.place)}")  # fmt: skip
-        rows.append([_b(e.title[:60], "card", e.id)])
+        lines.append(f"\n📅 {events.when(e.starts_at)} — <b>{escape(short(e.title, LIST_TITLE))}"
+                     f"</b>\n{escape(short(e.place, LIST_PLACE))}")  # fmt: skip
+        rows.append([_b(short(e.title, 60), "card", e.id)])
     if await events.owners(user.id):
         rows.append([_b(_("➕ New event"), "new")])
-    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+    *parts, last = split_html("\n".join(lines))
+    for part in parts:
+        await message.answer(part)
+    await message.answer(last, reply_markup=_markup(rows) if rows else None)
 
 
 async def _card(
-    message: Message, user: UserRecord, service: EventService, clock: Clock, event_id: int
+    message: Message,
+    user: UserRecord,
+    service: EventService,
+    clock: Clock,
+    event_id: int,
+    view: EventView | None = None,
 ) -> None:
-    view = await service.view(user.id, event_id)
+    view = view or await service.view(user.id, event_id)
     e = view.event
     rows = []
     if e.starts_at > clock.now():
@@ -178,13 +197,15 @@ async def event_button(
     state: FSMContext,
     events: EventService,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     message = button_message(query)
     cd = callback_data
     current = await state.get_state()
     if cd.action == "card":
+        view = await events.view(user.id, cd.id)  # refused before the button is answered
         await query.answer()
-        await _card(message, user, events, clock, cd.id)
+        await _card(message, user, events, clock, cd.id, view)
     elif cd.action == "signup":
         status = await events.sign_up(user.id, cd.id)
         await query.answer(
@@ -200,7 +221,7 @@ async def event_button(
         await drop_buttons(message)
         await _card(message, user, events, clock, cd.id)
     elif cd.action == "ics":
-        event, content = await events.calendar_file(cd.id)
+        event, content = await events.calendar_file(user.id, cd.id)
         await query.answer()
         await message.answer_document(
             BufferedInputFile(content, filename=f"event-{event.id}.ics"),
@@ -263,7 +284,10 @@ async def event_button(
     elif cd.action == "publish" and current == EventForm.preview.state:
         data = await state.get_data()
         try:
-            event = await events.create(user.id, _draft(data), _(TOWN_HALL))
+            event = await events.create(
+                user.id, _draft(data), _(TOWN_HALL),
+                per_week=settings.tos_announcements_per_week,
+            )  # fmt: skip
         except DomainError as error:
             await query.answer()
             await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
@@ -287,6 +311,7 @@ def _draft(data: dict[str, Any]) -> EventDraft:
     def moment(key: str) -> datetime | None:
         return datetime.fromisoformat(data[key]) if data.get(key) else None
 
+    extra = {"token": data["token"]} if data.get("token") else {}
     return EventDraft(
         owner_kind=data.get("owner_kind", ""),
         owner_id=int(data.get("owner_id", 0)),
@@ -298,11 +323,15 @@ def _draft(data: dict[str, Any]) -> EventDraft:
         joint=bool(data.get("joint")),
         capacity=data.get("capacity"),
         audience_tos=data.get("audience_tos"),
+        **extra,
     )
 
 
 async def _set_owner(message: Message, state: FSMContext, owner: Owner) -> None:
-    await state.update_data(owner_kind=owner.kind, owner_id=owner.id, owner_name=owner.name)
+    await state.update_data(
+        owner_kind=owner.kind, owner_id=owner.id, owner_name=owner.name,
+        token=secrets.token_hex(8),
+    )  # fmt: skip
     await state.set_state(EventForm.title)
     await message.answer(
         _("A new event: a few short steps, /cancel leaves at any time.\n\n"

@@ -287,3 +287,57 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         assert "<b>Competitions</b>" in listing.text and "33 days left" in listing.text
         assert texts(john, "🏆 A new competition: <b>Городской конкурс ТОС</b>")
         assert cid2 != cid
+
+
+async def test_long_applications_list_is_paged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        cid = await create(h)
+        now = h.clock.now()
+        for i in range(18):
+            chair = await h.consented(h.user(f"Председатель {i}"))
+            async with h.app.db.transaction() as uow:
+                tos = await uow.registry.add_tos({"name": f"ТОС №{i} " + "Я" * 150}, f"t{i}", now)
+                await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
+            await h.app.competitions.register(chair.id, cid, app("tos", tos, f"{i:02}" + "П" * 198))
+        [page] = await maria.press("x", data=CompCD(action="apps", id=cid).pack())
+        assert "Заявки на конкурс «Городской конкурс ТОС»</b> (1/2)" in page.text
+        assert page.text.count("П…»") == 10 and "П" * 100 not in page.text
+        results = [b for b in page.flat_buttons if b.startswith("🏅")]
+        assert len(results) == 10 and "▶️" in page.flat_buttons
+        [second] = await maria.press("▶️")
+        assert "(2/2)" in second.text and second.text.count("П…»") == 8
+        shown = {line.split("«")[1][:2] for line in (page.text + second.text).split("\n•")[1:]}
+        assert shown == {f"{i:02}" for i in range(18)}
+        assert len([b for b in second.flat_buttons if b.startswith("🏅")]) == 8
+        assert "◀️" in second.flat_buttons and "▶️" not in second.flat_buttons
+        # The full project name is shown when staff open one application.
+        [one] = await maria.press(second.flat_buttons[0])
+        assert "П" * 198 in one.text
+
+
+async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        opens = h.clock.now() + timedelta(days=3)
+        c = await h.app.competitions.create(
+            ADMIN_ID,
+            CompetitionDraft(
+                title="Будущий конкурс", organiser="Администрация", description="Скоро",
+                eligible=("tos",), opens_at=opens, deadline=DEADLINE,
+            ),
+        )  # fmt: skip
+        forged = CompCD(action="card", id=c.id).pack()
+        for person in (p["anna"], p["ivan"]):
+            before = len(person.inbox)
+            await person.press("x", data=forged)
+            assert person.last_answer["text"] == "Этого конкурса больше нет в боте."
+            assert len(person.inbox) == before
+        await p["john"].press("x", data=forged)
+        assert p["john"].last_answer["text"] == "This competition is no longer in the bot."
+        [card] = await p["maria"].press("x", data=forged)
+        assert "Будущий конкурс" in card.text
+        # Once it opens, residents see it.
+        h.clock.set(opens + timedelta(minutes=1))
+        [card] = await p["anna"].press("x", data=forged)
+        assert "Будущий конкурс" in card.text

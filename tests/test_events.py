@@ -13,8 +13,9 @@ from bot.services.errors import DomainError, NotAllowed
 from bot.services.events import EventDraft
 from bot.services.when import parse_when
 from handlers.events import EventCD
+from storage.repositories.outbox import OutboxRepository
 from tests.conftest import ADMIN_ID
-from tests.kit import Harness, Person, running
+from tests.kit import Harness, Person, Sent, running
 
 # The harness clock starts at 2026-11-27 03:00 UTC, 10:00 in Novosibirsk (UTC+7).
 START = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # «завтра 18:00» in Novosibirsk
@@ -147,7 +148,7 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
         [card] = await member.send("/tos")
         assert "Ближайшие мероприятия:</b>\n• 28.11 18:00 — Собрание жителей" in card.text
         await outsider.press("x", data=EventCD(action="signup", id=1).pack())
-        assert "для участников своего ТОС" in outsider.last_answer["text"]
+        assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
         # A resident cannot announce: no button, and a forged one is refused.
         await outsider.send("/events")
         assert "➕ Новое мероприятие" not in outsider.last.flat_buttons
@@ -202,3 +203,142 @@ def test_times_as_people_type_them() -> None:
     for bad in ("31.02.2026 10:00", "25.12.2026 25:00", "в пятницу", "18:00", ""):
         with pytest.raises(DomainError):
             parse(bad)
+
+
+async def count(h: Harness, sql: str) -> int:
+    return int(await h.app.db.read.executor.fetch_value(sql))
+
+
+async def announce(person: Person, title: str, audience: str | None = None) -> list[Sent]:
+    """The whole /events form; returns what pressing «Announce» sent."""
+    await person.send("/events")
+    await person.press("➕ Новое мероприятие")
+    await person.send(title)
+    await person.send("завтра 18:00")
+    await person.send("20:00")
+    await person.send("Двор дома 5")
+    await person.send("Совет дома")
+    await person.press("Нет")
+    await person.press("Без ограничений")
+    if audience:
+        await person.press(audience)
+    return await person.press("📣 Объявить")
+
+
+async def test_members_event_hidden_from_forged_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        ivan, member, outsider = [await h.consented(h.user(n)) for n in ("Иван", "Ольга", "Пётр")]
+        john = await h.consented(h.user("John", language_code="en"))
+        now = h.clock.now()
+        async with h.app.db.transaction() as uow:
+            south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
+            await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
+            await uow.registry.join(south, member.id, now)
+        draft = EventDraft("tos", south, "Закрытое собрание", START, START + timedelta(hours=1),
+                           "Двор дома 5", "", False, None, south)  # fmt: skip
+        event = await h.app.events.create(ivan.id, draft, "the town hall")
+        for action in ("card", "ics", "signup"):
+            before = len(outsider.inbox)
+            await outsider.press("x", data=EventCD(action=action, id=event.id).pack())
+            assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
+            assert len(outsider.inbox) == before, action  # no card, no file
+            await john.press("x", data=EventCD(action=action, id=event.id).pack())
+            assert john.last_answer["text"] == "This event is no longer in the bot."
+        assert await h.app.db.read.events.signup_status(event.id, outsider.id) is None
+        # The same answer as for an event that does not exist.
+        await outsider.press("x", data=EventCD(action="card", id=999).pack())
+        assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
+        # Members, the chair and staff see it and get the file.
+        for person in (member, ivan, maria):
+            [card] = await person.press("x", data=EventCD(action="card", id=event.id).pack())
+            assert "Закрытое собрание" in card.text
+            await person.press("🗓 Добавить в календарь")
+            assert person.last.file is not None
+        await member.press("✅ Записаться")
+        assert "Вы записаны" in member.last_answer["text"]
+
+
+async def test_long_events_list_fits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        anna = await h.consented(h.user("Анна"))
+        for i in range(10):
+            start = START + timedelta(hours=i)
+            title = f"{i}" + "Т" * 199
+            draft = EventDraft("town", 0, title, start, start + timedelta(hours=1), "М" * 300, "")
+            await h.app.events.create(ADMIN_ID, draft, "the town hall")
+        sent = await anna.send("/events")
+        assert sent and all("Мероприятия" in sent[0].text for _ in [0])
+        text = "\n".join(s.text for s in sent)
+        assert "что-то пошло не так" not in text
+        assert text.count("…") >= 20 and "Т" * 150 not in text  # short lines; the card has all
+        assert len(sent[-1].flat_buttons) == 10
+        [card] = await anna.press(sent[-1].flat_buttons[0])
+        assert "0" + "Т" * 199 in card.text and "М" * 300 in card.text
+
+
+async def test_event_and_announcement_in_one_transaction(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        people = [await h.consented(h.user(n)) for n in ("Анна", "Борис", "Вера")]
+        real = OutboxRepository.enqueue
+        calls = {"n": 0}
+
+        async def flaky(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("disk full")
+            return await real(self, *args, **kwargs)
+
+        monkeypatch.setattr(OutboxRepository, "enqueue", flaky)
+        await announce(maria, "Ярмарка")
+        assert "что-то пошло не так" in maria.last_answer["text"]
+        assert await count(h, "SELECT COUNT(*) FROM events") == 0
+        assert await count(h, "SELECT COUNT(*) FROM broadcasts") == 0
+        assert await count(h, "SELECT COUNT(*) FROM outbox WHERE template LIKE '%Organiser%'") == 0
+        # The form is still there: pressing again announces it, once.
+        await maria.press("📣 Объявить")
+        assert "объявлено" in maria.last.text
+        await maria.press("📣 Объявить")  # a second press of the old button
+        await h.deliver()
+        assert await count(h, "SELECT COUNT(*) FROM events") == 1
+        assert await count(h, "SELECT COUNT(*) FROM broadcasts") == 1
+        for person in people:
+            assert len(texts(person, "Ярмарка</b>")) == 1
+        # A retry of the same draft in the service finds the event instead of a copy.
+        draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "ДК", "")
+        first = await h.app.events.create(ADMIN_ID, draft, "the town hall")
+        again = await h.app.events.create(ADMIN_ID, draft, "the town hall")
+        assert first.id == again.id
+        await h.deliver()
+        assert await count(h, "SELECT COUNT(*) FROM events") == 2
+        for person in people:
+            assert len(texts(person, "Концерт</b>")) == 1
+
+
+async def test_chairs_events_to_everyone_are_limited(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(
+        tmp_path, admin_ids=frozenset({ADMIN_ID}), tos_announcements_per_week=1
+    ) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        ivan, anna = await h.consented(h.user("Иван")), await h.consented(h.user("Анна"))
+        now = h.clock.now()
+        async with h.app.db.transaction() as uow:
+            south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
+            await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
+        await announce(ivan, "Первое для всех", audience="Всем")
+        assert "объявлено" in ivan.last.text
+        [refused] = await announce(ivan, "Второе для всех", audience="Всем")
+        assert "Лимит — 1 объявления в неделю — исчерпан" in refused.text
+        # Members' events are not limited; staff are not limited.
+        await announce(ivan, "Для участников", audience="Участникам «ТОС «Южный»»")
+        await announce(maria, "От администрации", audience="Всем")
+        await announce(maria, "Ещё от администрации", audience="Всем")
+        await h.deliver()
+        assert texts(anna, "Первое для всех") and not texts(anna, "Второе для всех")
+        assert texts(anna, "Ещё от администрации")
+        assert await count(h, "SELECT COUNT(*) FROM events") == 4
+        # A week later the chair may announce again.
+        h.clock.set(now + timedelta(days=7, minutes=1))
+        await announce(ivan, "Третье для всех", audience="Всем")
+        assert "объявлено" in ivan.last.text

@@ -133,9 +133,17 @@ class CompetitionService:
 
     # -- reads --------------------------------------------------------------------------------
 
-    async def get(self, competition_id: int) -> CompetitionRecord:
+    async def get(self, competition_id: int, user_id: int | None = None) -> CompetitionRecord:
+        """The competition; for a resident (`user_id` not staff), not before it opens: a
+        forged button shows nothing that is not announced yet."""
         found = await self._db.read.competitions.get(competition_id)
-        if found is None:
+        hidden = (
+            found is not None
+            and user_id is not None
+            and found.opens_at > self._clock.now()
+            and not self._staff.role_of(user_id).is_staff
+        )
+        if found is None or hidden:
             raise DomainError(N_("This competition is no longer in the bot."))
         return found
 

@@ -4,8 +4,9 @@ up (with a waiting list), are reminded before the start and add them to their ca
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from bot.services.ics import event_ics
 from bot.services.reminders import due_round
 from bot.services.staff import StaffService
 from bot.services.when import local_text
-from storage.db import Database, UnitOfWork
+from storage.db import Database
 from storage.repositories import Repositories
 from storage.repositories.events import EventRecord
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 REMIND_KIND = "event-remind"
 KEEP_LOOKING = timedelta(days=2)
+ANNOUNCE_WINDOW = timedelta(days=7)
+GONE = N_("This event is no longer in the bot.")
 LIST_LIMIT = 10
 TOWN_HALL = N_("the town hall")
 
@@ -60,6 +63,8 @@ class EventDraft:
     joint: bool = False
     capacity: int | None = None
     audience_tos: int | None = None
+    # One per form: a retried or twice-pressed «Announce» saves the event once.
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class EventService:
         *,
         timezone: ZoneInfo,
         offsets: Sequence[timedelta],
+        announcements_per_week: int = 2,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -87,6 +93,8 @@ class EventService:
         self._broadcasts = broadcasts
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Events to everyone a non-staff organiser may announce in 7 days (like TOS news).
+        self.announcements_per_week = announcements_per_week
 
     def when(self, moment: datetime) -> str:
         return local_text(moment, self.timezone)
@@ -133,10 +141,16 @@ class EventService:
     async def of_tos(self, tos_id: int) -> list[EventRecord]:
         return await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
 
+    async def _visible(self, repos: Repositories, user_id: int, event_id: int) -> EventRecord:
+        """The event, if this person may see it: a members' event is hidden from everyone
+        but staff and the TOS's members and leaders, as if it did not exist."""
+        event = await repos.events.get(event_id)
+        if event is None or not await self._in_tos(repos, user_id, event):
+            raise DomainError(GONE)
+        return event
+
     async def view(self, user_id: int, event_id: int) -> EventView:
-        event = await self._db.read.events.get(event_id)
-        if event is None:
-            raise DomainError(N_("This event is no longer in the bot."))
+        event = await self._visible(self._db.read, user_id, event_id)
         audience = None
         if event.audience_tos is not None:
             tos = await self._db.read.registry.get_tos(event.audience_tos)
@@ -148,17 +162,19 @@ class EventService:
             audience_name=audience,
         )
 
-    async def calendar_file(self, event_id: int) -> tuple[EventRecord, bytes]:
-        event = await self._db.read.events.get(event_id)
-        if event is None:
-            raise DomainError(N_("This event is no longer in the bot."))
+    async def calendar_file(self, user_id: int, event_id: int) -> tuple[EventRecord, bytes]:
+        event = await self._visible(self._db.read, user_id, event_id)
         return event, event_ics(event, self._clock.now(), "tos-bot")
 
     # -- announcing -----------------------------------------------------------------------------
 
-    async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
+    async def create(
+        self, actor_id: int, draft: EventDraft, town_hall: str, *, per_week: int | None = None
+    ) -> EventRecord:
         """Check the draft and the author's right to announce for its owner, now; save it and
-        tell the audience. `town_hall` names the town hall in the author's language."""
+        tell the audience. `town_hall` names the town hall in the author's language;
+        `per_week` overrides how many events to everyone a non-staff author may announce."""
+        limit = self.announcements_per_week if per_week is None else per_week
         now = self._clock.now()
         owner = next(
             (o for o in await self.owners(actor_id)
@@ -187,24 +203,42 @@ class EventService:
             "capacity": draft.capacity, "audience_tos": draft.audience_tos,
             "owner_kind": owner.kind, "owner_id": owner.id,
         }  # fmt: skip
+        args = {
+            "title": draft.title, "when": self.when(draft.starts_at), "place": draft.place,
+            "organiser": organiser, "joint": {"t": JOINT} if draft.joint else "",
+        }  # fmt: skip
+        limited = draft.audience_tos is None and not self._staff.role_of(actor_id).is_staff
+        # The event, its announcement and the form's token in one unit of work: a failure
+        # leaves nothing, and a retry of the same form finds the event instead of a copy.
         async with self._db.transaction() as uow:
+            if not await uow.competitions.claim_stage(f"event-draft:{draft.token}", "sent", now):
+                existing = await uow.events.by_author(actor_id, draft.title, draft.starts_at)
+                if existing is not None:
+                    return existing
+            if (
+                limited
+                and await uow.events.to_everyone_since(actor_id, now - ANNOUNCE_WINDOW) >= limit
+            ):
+                raise DomainError(
+                    N_("This week's limit of {count} announcements is used up. Try again later."),
+                    count=limit,
+                )
             event_id = await uow.events.create(values, actor_id, now)
-        if draft.audience_tos is None:
-            recipients = await self._db.read.users.reachable_with_consent()
-        else:
-            recipients = await self._db.read.registry.member_ids(draft.audience_tos)
-        recipients = [r for r in recipients if r != actor_id]
-        if recipients:
-            await self._broadcasts.start_for(
-                f"event:{event_id}", recipients, ANNOUNCED,
-                {
-                    "title": draft.title, "when": self.when(draft.starts_at),
-                    "place": draft.place, "organiser": organiser,
-                    "joint": {"t": JOINT} if draft.joint else "",
-                },
-                actor_id,
-            )  # fmt: skip
-        event = await self._db.read.events.get(event_id)
+            if draft.audience_tos is None:
+                recipients = await uow.users.reachable_with_consent()
+            else:
+                recipients = await uow.registry.member_ids(draft.audience_tos)
+            recipients = [r for r in recipients if r != actor_id]
+            if recipients:
+                broadcast_id = await uow.outbox.create_broadcast(
+                    f"event:{event_id}", ANNOUNCED, args, actor_id, now
+                )
+                for user_id in recipients:
+                    await uow.outbox.enqueue(
+                        user_id, now=now, template=ANNOUNCED, args=args,
+                        broadcast_id=broadcast_id, key=f"broadcast:{broadcast_id}:{user_id}",
+                    )  # fmt: skip
+            event = await uow.events.get(event_id)
         assert event is not None
         return event
 
@@ -214,13 +248,9 @@ class EventService:
         """Returns going, or waiting when the event is full."""
         now = self._clock.now()
         async with self._db.transaction() as uow:
-            event = await uow.events.get(event_id)
-            if event is None:
-                raise DomainError(N_("This event is no longer in the bot."))
+            event = await self._visible(uow, user_id, event_id)
             if event.starts_at <= now:
                 raise DomainError(N_("This event has already started."))
-            if event.audience_tos is not None and not await self._in_tos(uow, user_id, event):
-                raise NotAllowed(N_("This event is for the members of its TOS."))
             current = await uow.events.signup_status(event_id, user_id)
             if current == "going":
                 raise DomainError(N_("You are already signed up."))
@@ -231,11 +261,11 @@ class EventService:
             await uow.events.set_signup(event_id, user_id, status, now)
         return status
 
-    async def _in_tos(self, uow: UnitOfWork, user_id: int, event: EventRecord) -> bool:
-        if self._staff.role_of(user_id).is_staff:
+    async def _in_tos(self, repos: Repositories, user_id: int, event: EventRecord) -> bool:
+        if event.audience_tos is None or self._staff.role_of(user_id).is_staff:
             return True
-        roles = await uow.registry.roles_of(user_id)
-        return event.audience_tos in await uow.registry.memberships(user_id) or any(
+        roles = await repos.registry.roles_of(user_id)
+        return event.audience_tos in await repos.registry.memberships(user_id) or any(
             r.body_kind == "tos" and r.body_id == event.audience_tos for r in roles
         )
 

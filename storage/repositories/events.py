@@ -93,6 +93,27 @@ class EventRepository:
         row = await self._db.fetch_one(_SELECT + "WHERE e.id = ?", (event_id,))
         return None if row is None else _event(row)
 
+    async def by_author(
+        self, created_by: int, title: str, starts_at: datetime
+    ) -> EventRecord | None:
+        """The latest event this person saved with this title and start (a retried form)."""
+        row = await self._db.fetch_one(
+            _SELECT + "WHERE e.created_by = ? AND e.title = ? AND e.starts_at = ? "
+            "ORDER BY e.id DESC LIMIT 1",
+            (created_by, title, to_db(starts_at)),
+        )
+        return None if row is None else _event(row)
+
+    async def to_everyone_since(self, created_by: int, since: datetime) -> int:
+        """Events for everyone (not one TOS's members) this person announced since then."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM events WHERE created_by = ? AND audience_tos IS NULL "
+                "AND created_at > ?",
+                (created_by, to_db(since)),
+            )
+        )
+
     async def upcoming(
         self, now: datetime, tos_ids: list[int] | None, limit: int
     ) -> list[EventRecord]:
