@@ -1,9 +1,9 @@
-"""A small fictional town for the sandbox: 18 TOS, 34 organisations, a chair, a few initiatives.
+"""A small fictional town for the sandbox: 18 TOS, 34 organisations, a chair, a few initiatives,
+support requests in every status, an open competition with an application, upcoming events.
 
 `load_demo` runs the steps in `DEMO_STEPS` in order, each in its own unit of work. A feature
-adds its own demo data by appending a step (`register_demo_step`); the features being built
-elsewhere are expected to plug in here as `demo_requests`, `demo_competitions` and
-`demo_events`. Loading twice changes nothing: a town that is already there is kept.
+adds its own demo data by appending a step (`register_demo_step`). Loading twice changes
+nothing: a town that is already there is kept.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.users import NOTICE_VERSION
@@ -84,6 +84,9 @@ class DemoTown:
     tos_ids: list[int] = field(default_factory=list)
     org_ids: list[int] = field(default_factory=list)
     initiative_ids: list[int] = field(default_factory=list)
+    request_ids: list[int] = field(default_factory=list)
+    competition_ids: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
     join_tokens: dict[int, str] = field(default_factory=dict)  # TOS id -> join poster token
     created: bool = True  # False when the town was already in the database
 
@@ -153,9 +156,127 @@ async def demo_initiatives(ctx: DemoContext) -> None:
             ctx.town.initiative_ids.append(initiative_id)
 
 
-# The order matters: later steps use what earlier ones made. Support requests, competitions
-# and events add `demo_requests`, `demo_competitions` and `demo_events` here when they land.
-DEMO_STEPS: list[DemoStep] = [demo_registry, demo_initiatives]
+# (kind, on behalf of the first organisation?, description, wanted in days, status, answer)
+_REQUESTS = (
+    ("transport", True, "Автобус на 20 ветеранов на областной слёт, с 8:00 до 18:00.", 9,
+     "new", None),
+    ("premises", False, "Зал на 40 человек для общего собрания ТОС в субботу вечером.", None,
+     "in_work", None),
+    ("consultation", False, "Как оформить протокол собрания, чтобы подать заявку на грант?",
+     None, "answered", "Образец протокола — на сайте администрации, раздел «ТОС»."),
+    ("event", True, "Помощь со сценой и звуком на празднике двора.", None, "closed",
+     "Сцену и звук выделим, ответственный свяжется с вами за неделю."),
+)  # fmt: skip
+
+
+def _midday(now: datetime, days: int) -> datetime:
+    """A round time `days` from now (the sandbox's times read well at 07:00 UTC, 14:00 local)."""
+    return (now + timedelta(days=days)).replace(hour=7, minute=0, second=0, microsecond=0)
+
+
+async def demo_requests(ctx: DemoContext) -> None:
+    """Support requests by the demo authors, one in each status; the first author represents
+    the veterans' council, so some are on its behalf."""
+    now = ctx.clock.now()
+    admin_id = ctx.town.people.admin[0]
+    (olga, _), (sergey, _) = ctx.town.people.authors
+    org_id, org_name = ctx.town.org_ids[0], _ORGS[0][0]
+    async with ctx.db.transaction() as uow:
+        await uow.registry.grant(olga, "org", org_id, "rep", admin_id, now)
+        for n, (kind, on_behalf, text, wanted, status, answer) in enumerate(_REQUESTS):
+            requester = olga if on_behalf or n % 2 == 0 else sergey
+            opened = now - timedelta(days=len(_REQUESTS) - n)
+            request_id = await uow.requests.create(
+                draft_token=f"demo-request-{n}", requester_id=requester, kind=kind,
+                behalf_kind="org" if on_behalf else "self",
+                behalf_id=org_id if on_behalf else None,
+                behalf_name=org_name if on_behalf else None, description=text,
+                wanted_date=(now + timedelta(days=wanted)).date() if wanted else None,
+                phone=None, due_at=opened + timedelta(days=10), now=opened, year=now.year,
+            )  # fmt: skip
+            await uow.requests.add_message(request_id, "in", requester, text, None, opened)
+            await uow.requests.log(request_id, requester, None, "new", None, opened)
+            path = {"new": [], "in_work": ["in_work"], "answered": ["in_work", "answered"],
+                    "closed": ["in_work", "answered", "closed"]}[status]  # fmt: skip
+            previous = "new"
+            for step in path:
+                if step == "answered" and answer:
+                    await uow.requests.add_message(request_id, "out", admin_id, answer, None, now)
+                await uow.requests.set_status(
+                    request_id, step, now, assignee_id=admin_id, closed=step == "closed"
+                )
+                await uow.requests.log(request_id, admin_id, previous, step, None, now)
+                previous = step
+            if status == "closed":
+                await uow.requests.rate(request_id, True)
+            ctx.town.request_ids.append(request_id)
+
+
+async def demo_competitions(ctx: DemoContext) -> None:
+    """A grant competition open to TOS and NGOs for three weeks (already announced), with the
+    veterans' council's application; the demo chair's TOS has not applied yet."""
+    now = ctx.clock.now()
+    admin_id = ctx.town.people.admin[0]
+    olga = ctx.town.people.authors[0][0]
+    async with ctx.db.transaction() as uow:
+        values = {
+            "title": "Городской конкурс социально значимых проектов",
+            "organiser": "Администрация Заречноводска",
+            "description": "Гранты до 300 000 ₽ на благоустройство, спорт, память и праздники.",
+            "eligible": ("tos", "ngo"), "opens_at": now - timedelta(days=2),
+            "deadline": _midday(now, 21), "results_at": _midday(now, 35),
+            "rules_url": "https://example.ru/konkurs", "max_grant": 300_000,
+        }  # fmt: skip
+        competition_id = await uow.competitions.create(values, admin_id, now)
+        await uow.competitions.mark_announced(competition_id, now)
+        await uow.competitions.register(
+            competition_id,
+            {
+                "body_kind": "org", "body_id": ctx.town.org_ids[0],
+                "project": "Музей боевой славы в школе № 2", "direction": "memorials",
+                "amount": 180_000, "initiative_id": None, "applicant_id": olga,
+            },
+            now,
+        )  # fmt: skip
+        ctx.town.competition_ids.append(competition_id)
+
+
+async def demo_events(ctx: DemoContext) -> None:
+    """A clean-up of the embankment held jointly with the town hall, open to everyone, and a
+    meeting of the demo chair's TOS for its members."""
+    now = ctx.clock.now()
+    admin_id = ctx.town.people.admin[0]
+    chair_id = ctx.town.people.chair[0]
+    first, second = ctx.town.tos_ids[0], ctx.town.tos_ids[1]
+    events = (
+        ({"title": "Субботник на набережной", "place": "Набережная, у лодочной станции",
+          "organiser": _TOS_NAMES[1], "joint": 1, "capacity": 40, "audience_tos": None,
+          "owner_kind": "tos", "owner_id": second}, 5, admin_id),
+        ({"title": "Собрание жителей ТОС", "place": "ул. Ленина, 1, актовый зал школы",
+          "organiser": _TOS_NAMES[0], "joint": 0, "capacity": None, "audience_tos": first,
+          "owner_kind": "tos", "owner_id": first}, 9, chair_id),
+    )  # fmt: skip
+    async with ctx.db.transaction() as uow:
+        for values, days, author in events:
+            starts = _midday(now, days)
+            event_id = await uow.events.create(
+                {**values, "starts_at": starts, "ends_at": starts + timedelta(hours=2)},
+                author,
+                now,
+            )
+            ctx.town.event_ids.append(event_id)
+        for author_id, _ in ctx.town.people.authors:
+            await uow.events.set_signup(ctx.town.event_ids[0], author_id, "going", now)
+
+
+# The order matters: later steps use what earlier ones made.
+DEMO_STEPS: list[DemoStep] = [
+    demo_registry,
+    demo_initiatives,
+    demo_requests,
+    demo_competitions,
+    demo_events,
+]
 
 
 def register_demo_step(step: DemoStep) -> DemoStep:

@@ -622,6 +622,25 @@ class SandboxServer:
                     raise bad_request('can\'t find field "callback_data"')
         return dict(markup)
 
+    def _reply_of(self, p: dict[str, Any], chat_id: int) -> dict[str, Any]:
+        """`reply_parameters` (or the older `reply_to_message_id`) as Telegram shows the reply:
+        the original message under `reply_to_message`; an unknown one is refused unless
+        `allow_sending_without_reply`."""
+        wanted = p.get("reply_parameters")
+        if not isinstance(wanted, dict):
+            legacy = _int(p, "reply_to_message_id", None)
+            if legacy is None:
+                return {}
+            without = p.get("allow_sending_without_reply")
+            wanted = {"message_id": legacy, "allow_sending_without_reply": without}
+        message_id = _int(wanted, "message_id", None)
+        original = self.messages.get(chat_id, {}).get(message_id) if message_id else None
+        if original is None:
+            if wanted.get("allow_sending_without_reply") is True:
+                return {}
+            raise bad_request("message to be replied not found")
+        return {"reply_to_message": {k: v for k, v in original.items() if k != "reply_to_message"}}
+
     def _store_bot_message(
         self, method: str, chat_id: int, content: dict[str, Any], markup: dict[str, Any] | None
     ) -> dict[str, Any]:
@@ -656,7 +675,7 @@ class SandboxServer:
 
     def _send_message(self, p: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._target_chat(p)
-        content = self._checked_text(p, "text", TEXT_LIMIT)
+        content = self._checked_text(p, "text", TEXT_LIMIT) | self._reply_of(p, chat_id)
         return self._store_bot_message("sendMessage", chat_id, content, self._checked_markup(p))
 
     def _photo_size(self, ref: Any, files: dict[str, Any]) -> dict[str, Any]:
@@ -680,7 +699,7 @@ class SandboxServer:
 
     def _send_photo(self, p: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._target_chat(p)
-        caption = self._checked_text(p, "caption", CAPTION_LIMIT)
+        caption = self._checked_text(p, "caption", CAPTION_LIMIT) | self._reply_of(p, chat_id)
         photo = [self._photo_size(p.get("photo"), p["__files__"])]
         return self._store_bot_message(
             "sendPhoto", chat_id, {"photo": photo, **caption}, self._checked_markup(p)
@@ -688,7 +707,7 @@ class SandboxServer:
 
     def _send_document(self, p: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._target_chat(p)
-        caption = self._checked_text(p, "caption", CAPTION_LIMIT)
+        caption = self._checked_text(p, "caption", CAPTION_LIMIT) | self._reply_of(p, chat_id)
         ref = p.get("document")
         name = "file"
         if isinstance(ref, tuple):
@@ -708,9 +727,10 @@ class SandboxServer:
         if not isinstance(media, list) or not ALBUM_SIZE[0] <= len(media) <= ALBUM_SIZE[1]:
             raise bad_request("wrong number of media in album")
         group_id = str(next(self._file_ids))
+        reply = self._reply_of(p, chat_id)
         sent = []
         for item in media:
-            caption = self._checked_text(item, "caption", CAPTION_LIMIT)
+            caption = self._checked_text(item, "caption", CAPTION_LIMIT) | reply
             photo = [self._photo_size(item.get("media"), p["__files__"])]
             content = {"photo": photo, "media_group_id": group_id, **caption}
             sent.append(self._store_bot_message("sendMediaGroup", chat_id, content, None))
@@ -720,7 +740,10 @@ class SandboxServer:
         chat_id = self._target_chat(p)
         location = {"latitude": float(p["latitude"]), "longitude": float(p["longitude"])}
         return self._store_bot_message(
-            "sendLocation", chat_id, {"location": location}, self._checked_markup(p)
+            "sendLocation",
+            chat_id,
+            {"location": location, **self._reply_of(p, chat_id)},
+            self._checked_markup(p),
         )
 
     def _message_to_edit(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -164,6 +164,14 @@ class Person:
             "a reply to a location",
         )
 
+    async def send_contact(self, phone: str, *, expect: int = 1) -> list[Outgoing]:
+        """Share a phone number (the «share my phone» button sends the person's own contact)."""
+        return await self._expect(
+            lambda: self.server.send_contact(self.id, phone, chat_id=self._group()),
+            expect,
+            "a reply to a contact",
+        )
+
     def with_button(self, label: str) -> Outgoing:
         """The latest message in this chat that has the button now."""
         for message in reversed(self.server.chat_messages(self.chat_id)):

@@ -17,7 +17,9 @@ SCRIPT = [
     "/photo", "1",  # one photo, done
     "/loc", "2", "1",  # the town centre, stay anonymous, send
     "/as staff", "/start", "1", "/chat staff", "/show",
-    "/as chair", "/start", "1", "/tos",
+    "/chat me", "/report 2026", "/inbox", "/competitions", "/events",
+    "/as chair", "/start", "1", "/tos", "/competitions", "1",
+    "/as staff", "/show",  # the report, which took a moment to draw
     "/quit",
 ]  # fmt: skip
 
@@ -43,6 +45,12 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
     assert "зарегистрирована под номером И-2026-0005" in out
     assert "now in the staff chat" in out
     assert "ТОС «Берёзка»" in out  # the chair's own TOS card
+    # The demo's requests, competition and events, as staff and the chair see them.
+    assert "Открытые обращения: 3" in out and "З-2026-0003 · дан ответ" in out
+    assert "🏆 Городской конкурс социально значимых проектов" in out
+    assert "Субботник на набережной" in out and "Собрание жителей ТОС" in out
+    assert "📝 Подать заявку от «ТОС «Берёзка»»" in out
+    assert "report-2026.docx" in out
     assert "Traceback" not in out + stderr.decode()
     log = (tmp_path / "s.log").read_text(encoding="utf-8")
     assert "bot started" in log and "Traceback" not in log
