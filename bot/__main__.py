@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser(
         "export", help="export initiatives or requests with personal data, on the server only"
     )
-    export.add_argument("--what", choices=("initiatives", "requests"), required=True)
+    export.add_argument(
+        "--what",
+        choices=("initiatives", "requests", "events", "competitions", "applications"),
+        required=True,
+    )
     export.add_argument("--from", dest="start", type=date.fromisoformat, required=True,
                         help="first day, YYYY-MM-DD")  # fmt: skip
     export.add_argument("--to", dest="end", type=date.fromisoformat, required=True,
@@ -89,7 +93,7 @@ async def _export(
         end = datetime.combine(args.end + timedelta(days=1), time(), settings.timezone)
         rows = await app.reports.export(None, args.what, start, end)
         with app.i18n.context(), app.i18n.use_locale(lang):
-            table = reporting.export_rows(args.what, rows, personal=True)
+            table = reporting.export_rows(args.what, rows, True, settings.timezone)
     finally:
         await app.close()
     content = to_xlsx(table, args.what) if args.format == "xlsx" else to_csv(table)

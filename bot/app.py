@@ -190,6 +190,7 @@ async def _assemble(
     events = EventService(
         db, clock, staff, broadcasts,
         timezone=settings.timezone, offsets=settings.event_reminders,
+        announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
     initiatives = InitiativeService(
@@ -202,6 +203,7 @@ async def _assemble(
         population=settings.municipality_population,
         staff_sees_personal_data=settings.staff_sees_personal_data,
     )  # fmt: skip
+    users.before_erase.append(events.release_places)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)

@@ -49,7 +49,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("inbox", N_("Open support requests, the earliest due first"), Audience.STAFF),
     CommandSpec("digest", N_("The digest now, and how often to get it"), Audience.STAFF),
     CommandSpec("report", N_("The yearly report: /report 2026"), Audience.STAFF),
-    CommandSpec("export", N_("Export initiatives or requests as CSV or XLSX"), Audience.STAFF),
+    CommandSpec(
+        "export",
+        N_("Export initiatives, requests, events or competitions as CSV or XLSX"),
+        Audience.STAFF,
+    ),
     CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Audience.STAFF),
     CommandSpec("staff", N_("Staff list: add and remove staff"), Audience.ADMIN),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from aiogram.utils.i18n import get_i18n
@@ -285,7 +286,7 @@ def docx(report: YearReport, chart: bytes | None) -> bytes:
     return out.getvalue()
 
 
-def export_rows(what: str, rows: list[Any], personal: bool) -> list[list[Any]]:
+def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo = UTC) -> list[list[Any]]:
     """An export as a table with headers in the reader's language."""
     from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
     from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
@@ -313,6 +314,8 @@ def export_rows(what: str, rows: list[Any], personal: bool) -> list[list[Any]]:
             ]  # fmt: skip
             table.append(line + (person(r) if personal else []))
         return table
+    if what in ("events", "competitions", "applications"):
+        return _other_export(what, rows, personal, person, tz)
     header = [_("Number"), _("Created"), _("Type"), _("Status"), _("On behalf of"),
               _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped")]  # fmt: skip
     if personal:
@@ -328,4 +331,57 @@ def export_rows(what: str, rows: list[Any], personal: bool) -> list[list[Any]]:
             r["due_at"][:10], (r["closed_at"] or "")[:10], helped,
         ]  # fmt: skip
         table.append(line + ([*person(r), r["phone"] or ""] if personal else []))
+    return table
+
+
+def _other_export(
+    what: str, rows: list[Any], personal: bool, person: Any, tz: tzinfo
+) -> list[list[Any]]:
+    from bot.services.competitions import ELIGIBLE
+
+    def _local(value: str | None) -> str:
+        """An instant from the database as the town's date and time."""
+        if not value:
+            return ""
+        return datetime.fromisoformat(value).astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+    yes, no = _("yes"), _("no")
+    table: list[list[Any]]
+    if what == "events":
+        table = [[_("Event"), _("Starts"), _("Ends"), _("Place"), _("Organiser"),
+                  _("Jointly with the town hall"), _("Places"), _("For the members of"),
+                  _("Signed up"), _("Waiting"), _("Attended")]]  # fmt: skip
+        for r in rows:
+            table.append([
+                r["title"], _local(r["starts_at"]), _local(r["ends_at"]), r["place"],
+                r["organiser"], yes if r["joint"] else no, r["capacity"] or "",
+                r["tos_name"] or "", r["going"], r["waiting"],
+                "" if r["attended"] is None else r["attended"],
+            ])  # fmt: skip
+        return table
+    if what == "competitions":
+        table = [[_("Competition"), _("Organiser"), _("Who may apply"), _("Opens"),
+                  _("Deadline"), _("Results"), _("Maximum grant, ₽"), _("Status"),
+                  _("Applications"), _("Winners"), _("Awarded, ₽")]]  # fmt: skip
+        for r in rows:
+            who = ", ".join(_(ELIGIBLE[k]) for k in str(r["eligible"]).split(",") if k in ELIGIBLE)
+            table.append([
+                r["title"], r["organiser"], who, _local(r["opens_at"]), _local(r["deadline"]),
+                _local(r["results_at"]), r["max_grant"] or "", r["status"], r["applications"],
+                r["winners"], r["awarded"],
+            ])  # fmt: skip
+        return table
+    header = [_("Competition"), _("Body"), _("Project"), _("Direction"), _("Amount, ₽"),
+              _("Status"), _("Result"), _("Awarded, ₽"), _("Created")]  # fmt: skip
+    if personal:
+        header += [_("Applicant"), _("Username")]
+    table = [header]
+    for r in rows:
+        line = [
+            r["competition"], r["body"], r["project"],
+            _(DIRECTIONS.get(r["direction"], r["direction"])), r["amount"], r["status"],
+            r["result"] or "", "" if r["awarded"] is None else r["awarded"],
+            r["created_at"][:10],
+        ]  # fmt: skip
+        table.append(line + (person(r) if personal else []))
     return table

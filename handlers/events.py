@@ -286,7 +286,6 @@ async def event_button(
         try:
             event = await events.create(
                 user.id, _draft(data), _(TOWN_HALL),
-                per_week=settings.tos_announcements_per_week,
             )  # fmt: skip
         except DomainError as error:
             await query.answer()

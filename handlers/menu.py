@@ -16,7 +16,7 @@ MENU_STAFF = N_("👥 Staff")
 
 MENU_PROPOSE = N_("💡 Propose an initiative")
 MENU_LIST = N_("📋 Initiatives")
-MENU_MY = N_("🗂 My initiatives")
+MENU_MY = N_("🗂 My initiatives and requests")
 MENU_TOS = N_("🏘 My TOS")
 MENU_REGISTRY = N_("🏘 Registry")
 MENU_REQUEST = N_("🤝 Ask for support")

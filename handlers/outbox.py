@@ -62,7 +62,12 @@ async def render(
     if overview.failures:
         lines += ["", _("<b>Latest failures</b>")]
         for failure in overview.failures:
-            who = person(failure.recipient) if failure.chat_id > 0 else _("a group chat")
+            if failure.chat_id < 0:
+                who = _("a group chat")
+            elif settings.staff_sees_personal_data:
+                who = person(failure.recipient)
+            else:  # the town keeps names from staff: a failure must not say who asked
+                who = _("a person (hidden by the privacy settings)")
             lines.append(f"• {who} — {_reason(failure.status, failure.reason)}")
     rows = []
     progress = await broadcasts.progress(user.id)

@@ -43,7 +43,13 @@ PREF_LABELS = {
     "weekly": N_("Mondays only"),
     "off": N_("Off"),
 }
-EXPORT_LABELS = {"initiatives": N_("Initiatives"), "requests": N_("Support requests")}
+EXPORT_LABELS = {
+    "initiatives": N_("Initiatives"),
+    "requests": N_("Support requests"),
+    "events": N_("Events"),
+    "competitions": N_("Competitions"),
+    "applications": N_("Applications to competitions"),
+}
 PERIODS = {
     "month": N_("This month"),
     "last_month": N_("Last month"),
@@ -328,7 +334,7 @@ async def export_button(
     start, end = reports.period(cd.period)
     rows = await reports.export(user.id, cd.what, start, end)
     personal = reports.may_export_personal(user.id)
-    table = reporting.export_rows(cd.what, rows, personal)
+    table = reporting.export_rows(cd.what, rows, personal, reports.timezone)
     content = to_xlsx(table, cd.what) if cd.fmt == "xlsx" else to_csv(table)
     await query.answer()
     await drop_buttons(message)

@@ -29,7 +29,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert "Здравствуйте!" in menu.text
     assert menu.reply_keyboard == [
         ["💡 Предложить инициативу", "🤝 Обратиться за поддержкой"],
-        ["📋 Инициативы", "🗂 Мои инициативы"],
+        ["📋 Инициативы", "🗂 Мои инициативы и обращения"],
         ["🏘 Мой ТОС", "📅 Мероприятия", "🏆 Конкурсы"],
         ["❓ Помощь", "🌐 Язык", "🔒 Персональные данные"],
     ]
@@ -44,7 +44,7 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     assert done.text == "Done: I will speak English now."
     assert done.reply_keyboard == [
         ["💡 Propose an initiative", "🤝 Ask for support"],
-        ["📋 Initiatives", "🗂 My initiatives"],
+        ["📋 Initiatives", "🗂 My initiatives and requests"],
         ["🏘 My TOS", "📅 Events", "🏆 Competitions"],
         ["❓ Help", "🌐 Language", "🔒 Personal data"],
     ]

@@ -146,7 +146,7 @@ async def test_reject_needs_a_reason_and_the_author_sees_it(harness: Harness) ->
     await harness.deliver()
     assert anna.last.text.startswith("Ваша инициатива И-2026-0001 «Скамейки во дворе» не принята")
     assert "частного дома" in anna.last.text
-    [mine] = await anna.send("🗂 Мои инициативы")
+    [mine] = await anna.send("🗂 Мои инициативы и обращения")
     assert "отклонена" in mine.text and "Причина: Это территория" in mine.text
     # A rejected initiative cannot be marked done, whatever the button says.
     await maria.press("x", data="i1:to:1:done")

@@ -3,6 +3,7 @@ up (with a waiting list), are reminded before the start and add them to their ca
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -168,13 +169,11 @@ class EventService:
 
     # -- announcing -----------------------------------------------------------------------------
 
-    async def create(
-        self, actor_id: int, draft: EventDraft, town_hall: str, *, per_week: int | None = None
-    ) -> EventRecord:
+    async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
         """Check the draft and the author's right to announce for its owner, now; save it and
         tell the audience. `town_hall` names the town hall in the author's language;
         `per_week` overrides how many events to everyone a non-staff author may announce."""
-        limit = self.announcements_per_week if per_week is None else per_week
+        limit = self.announcements_per_week
         now = self._clock.now()
         owner = next(
             (o for o in await self.owners(actor_id)
@@ -198,7 +197,8 @@ class EventService:
                 raise NotAllowed(N_("You can announce only to your own TOS or to everyone."))
         organiser = draft.organiser or owner.name or town_hall
         values = {
-            "title": draft.title, "starts_at": draft.starts_at, "ends_at": draft.ends_at,
+            "title": draft.title, "draft_token": draft.token,
+            "starts_at": draft.starts_at, "ends_at": draft.ends_at,
             "place": draft.place, "organiser": organiser, "joint": int(draft.joint),
             "capacity": draft.capacity, "audience_tos": draft.audience_tos,
             "owner_kind": owner.kind, "owner_id": owner.id,
@@ -211,10 +211,9 @@ class EventService:
         # The event, its announcement and the form's token in one unit of work: a failure
         # leaves nothing, and a retry of the same form finds the event instead of a copy.
         async with self._db.transaction() as uow:
-            if not await uow.competitions.claim_stage(f"event-draft:{draft.token}", "sent", now):
-                existing = await uow.events.by_author(actor_id, draft.title, draft.starts_at)
-                if existing is not None:
-                    return existing
+            existing = await uow.events.by_draft(draft.token)
+            if existing is not None:
+                return existing
             if (
                 limited
                 and await uow.events.to_everyone_since(actor_id, now - ANNOUNCE_WINDOW) >= limit
@@ -268,6 +267,12 @@ class EventService:
         return event.audience_tos in await repos.registry.memberships(user_id) or any(
             r.body_kind == "tos" and r.body_id == event.audience_tos for r in roles
         )
+
+    async def release_places(self, user_id: int) -> None:
+        """Someone withdrew consent: their places go to the waiting lists (who are told)."""
+        for event_id in await self._db.read.events.upcoming_signups(user_id, self._clock.now()):
+            with contextlib.suppress(DomainError):  # started or cancelled meanwhile
+                await self.cancel(user_id, event_id)
 
     async def cancel(self, user_id: int, event_id: int) -> int | None:
         """Cancel a sign-up; the first on the waiting list takes the place and is told.

@@ -21,7 +21,7 @@ LIST_LIMIT = 10
 SOON = timedelta(days=3)
 AHEAD = timedelta(days=7)
 CHART_WEEKS = 8
-EXPORTS = ("initiatives", "requests")
+EXPORTS = ("initiatives", "requests", "events", "competitions", "applications")
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,9 +370,14 @@ class ReportService:
         if what not in EXPORTS:
             raise DomainError(N_("This button is out of date."))
         read = self._db.read.reports
-        if what == "initiatives":
-            return await read.export_initiatives(start, end)
-        return await read.export_requests(start, end)
+        queries = {
+            "initiatives": read.export_initiatives,
+            "requests": read.export_requests,
+            "events": read.export_events,
+            "competitions": read.export_competitions,
+            "applications": read.export_applications,
+        }
+        return await queries[what](start, end)
 
     def period(self, name: str) -> tuple[datetime, datetime]:
         """A named period in the town's time: this or last month or year."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,6 +49,9 @@ class UserService:
     ) -> None:
         self._db = db
         self._on_erased = on_erased
+        # Run before a withdrawal erases the person: features give back what they held
+        # (an event's place to the waiting list), while the person still exists.
+        self.before_erase: list[Callable[[int], Awaitable[None]]] = []
         self._clock = clock
         self._cache: OrderedDict[int, UserRecord] = OrderedDict()
         self._cache_size = cache_size
@@ -141,6 +144,10 @@ class UserService:
     async def withdraw_consent(self, user_id: int) -> ErasureReport:
         """Erase what we keep about the person; the consent log itself stays as legal proof."""
         now = self._clock.now()
+        current = await self.get(user_id)
+        if current is not None and current.has_consent:
+            for release in self.before_erase:
+                await release(user_id)
         async with self._db.transaction() as uow:
             record = await uow.users.get(user_id)
             if record is None or not record.has_consent:
@@ -148,6 +155,7 @@ class UserService:
             await uow.users.withdraw_consent(user_id, NOTICE_VERSION, now)
             forms = await uow.fsm.delete_for_user(user_id)
             await uow.registry.forget_user(user_id)
+            await uow.events.forget_user(user_id)
             await uow.requests.forget_phone(user_id)
         if self._on_erased is not None:
             self._on_erased(user_id)

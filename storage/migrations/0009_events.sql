@@ -54,6 +54,7 @@ CREATE TABLE events (
     attended     INTEGER CHECK (attended IS NULL OR attended >= 0),
     created_by   INTEGER NOT NULL,
     created_at   TEXT NOT NULL,
+    draft_token  TEXT UNIQUE,                 -- one form saves one event, however often sent
     CHECK (ends_at > starts_at)
 );
 CREATE INDEX events_starts ON events(starts_at);

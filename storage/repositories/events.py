@@ -11,6 +11,7 @@ from storage.executor import Executor, from_db, to_db
 
 EVENT_FIELDS = (
     "title",
+    "draft_token",
     "starts_at",
     "ends_at",
     "place",
@@ -93,15 +94,9 @@ class EventRepository:
         row = await self._db.fetch_one(_SELECT + "WHERE e.id = ?", (event_id,))
         return None if row is None else _event(row)
 
-    async def by_author(
-        self, created_by: int, title: str, starts_at: datetime
-    ) -> EventRecord | None:
-        """The latest event this person saved with this title and start (a retried form)."""
-        row = await self._db.fetch_one(
-            _SELECT + "WHERE e.created_by = ? AND e.title = ? AND e.starts_at = ? "
-            "ORDER BY e.id DESC LIMIT 1",
-            (created_by, title, to_db(starts_at)),
-        )
+    async def by_draft(self, token: str) -> EventRecord | None:
+        """The event a form already saved (a second press, a retry after a failure)."""
+        row = await self._db.fetch_one(_SELECT + "WHERE e.draft_token = ?", (token,))
         return None if row is None else _event(row)
 
     async def to_everyone_since(self, created_by: int, since: datetime) -> int:
@@ -196,6 +191,15 @@ class EventRepository:
             (event_id,),
         )
         return [row[0] for row in rows]
+
+    async def upcoming_signups(self, user_id: int, now: datetime) -> list[int]:
+        """Events not yet started where the person holds a place or waits for one."""
+        rows = await self._db.fetch_all(
+            "SELECT s.event_id FROM event_signups s JOIN events e ON e.id = s.event_id "
+            "WHERE s.user_id = ? AND s.status IN ('going', 'waiting') AND e.starts_at > ?",
+            (user_id, to_db(now)),
+        )
+        return [int(row[0]) for row in rows]
 
     async def forget_user(self, user_id: int) -> int:
         return await self._db.execute("DELETE FROM event_signups WHERE user_id = ?", (user_id,))

@@ -221,9 +221,7 @@ class ReportRepository:
         )
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    async def answer_days(
-        self, start: datetime, end: datetime
-    ) -> list[tuple[str, float, int]]:
+    async def answer_days(self, start: datetime, end: datetime) -> list[tuple[str, float, int]]:
         """(kind, days to the first answer, how many requests) for the year's answered
         requests: a histogram read in index order, not a row per request."""
         rows = await self._db.fetch_all(
@@ -283,5 +281,43 @@ class ReportRepository:
             "r.phone, u.first_name, u.last_name, u.username "
             "FROM support_requests r LEFT JOIN users u ON u.id = r.requester_id "
             "WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.id",
+            (to_db(start), to_db(end)),
+        )
+
+    async def export_events(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT e.title, e.starts_at, e.ends_at, e.place, e.organiser, e.joint, e.capacity, "
+            "t.name AS tos_name, e.attended, "
+            "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
+            "AND s.status = 'going') AS going, "
+            "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
+            "AND s.status = 'waiting') AS waiting "
+            "FROM events e LEFT JOIN tos t ON t.id = e.audience_tos "
+            "WHERE e.starts_at >= ? AND e.starts_at < ? ORDER BY e.starts_at",
+            (to_db(start), to_db(end)),
+        )
+
+    async def export_competitions(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT c.title, c.organiser, c.eligible, c.opens_at, c.deadline, c.results_at, "
+            "c.max_grant, c.status, "
+            "COUNT(a.id) AS applications, COALESCE(SUM(a.result = 'winner'), 0) AS winners, "
+            "COALESCE(SUM(a.awarded), 0) AS awarded "
+            "FROM competitions c LEFT JOIN competition_applications a "
+            "ON a.competition_id = c.id AND a.status = 'registered' "
+            "WHERE c.deadline >= ? AND c.deadline < ? GROUP BY c.id ORDER BY c.deadline",
+            (to_db(start), to_db(end)),
+        )
+
+    async def export_applications(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        return await self._db.fetch_all(
+            "SELECT c.title AS competition, a.body_kind, COALESCE(t.name, o.name, '') AS body, "
+            "a.project, a.direction, a.amount, a.status, a.result, a.awarded, a.created_at, "
+            "u.first_name, u.last_name, u.username "
+            "FROM competition_applications a JOIN competitions c ON c.id = a.competition_id "
+            "LEFT JOIN tos t ON a.body_kind = 'tos' AND t.id = a.body_id "
+            "LEFT JOIN organisations o ON a.body_kind = 'org' AND o.id = a.body_id "
+            "LEFT JOIN users u ON u.id = a.applicant_id "
+            "WHERE a.created_at >= ? AND a.created_at < ? ORDER BY a.id",
             (to_db(start), to_db(end)),
         )
