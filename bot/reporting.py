@@ -21,6 +21,12 @@ from bot.services.registry_fields import ORG_KINDS
 from bot.services.reports import YearReport
 from bot.services.requests import KINDS, STATUSES
 
+RESULTS = {"winner": N_("winner"), "not_winner": N_("not a winner")}
+APPLICATION_STATUSES = {"registered": N_("registered"), "withdrawn": N_("withdrawn")}
+COMPETITION_STATUSES = {
+    "open": N_("accepting applications"),
+    "closed": N_("applications closed"),
+}
 OUTCOMES = {
     "done": N_("done"),
     "in_progress": N_("in progress"),
@@ -367,7 +373,8 @@ def _other_export(
             who = ", ".join(_(ELIGIBLE[k]) for k in str(r["eligible"]).split(",") if k in ELIGIBLE)
             table.append([
                 r["title"], r["organiser"], who, _local(r["opens_at"]), _local(r["deadline"]),
-                _local(r["results_at"]), r["max_grant"] or "", r["status"], r["applications"],
+                _local(r["results_at"]), r["max_grant"] or "",
+                _(COMPETITION_STATUSES.get(r["status"], r["status"])), r["applications"],
                 r["winners"], r["awarded"],
             ])  # fmt: skip
         return table
@@ -379,8 +386,10 @@ def _other_export(
     for r in rows:
         line = [
             r["competition"], r["body"], r["project"],
-            _(DIRECTIONS.get(r["direction"], r["direction"])), r["amount"], r["status"],
-            r["result"] or "", "" if r["awarded"] is None else r["awarded"],
+            _(DIRECTIONS.get(r["direction"], r["direction"])), r["amount"],
+            _(APPLICATION_STATUSES.get(r["status"], r["status"])),
+            _(RESULTS[r["result"]]) if r["result"] in RESULTS else "",
+            "" if r["awarded"] is None else r["awarded"],
             r["created_at"][:10],
         ]  # fmt: skip
         table.append(line + (person(r) if personal else []))

@@ -394,3 +394,29 @@ async def test_a_long_digest_comes_in_parts(harness: Harness) -> None:
     text = "\n".join(p.text for p in parts)
     assert text.count("Очень длинное название конкурса") == 6 * 10  # ten of twelve, capped
     assert "Новые инициативы: 10" in text
+
+
+async def test_exports_of_events_competitions_and_applications(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await fictional_town(h)
+
+        async def export(what: str) -> list[tuple[Any, ...]]:
+            await maria.send("/export")
+            await maria.press(what)
+            await maria.press("Этот год")
+            [sent] = await maria.press("XLSX")
+            assert sent.file
+            sheet = load_workbook(io.BytesIO(sent.file[1])).worksheets[0]
+            return list(sheet.iter_rows(values_only=True))
+
+        events = await export("Мероприятия")
+        assert events[0][:3] == ("Мероприятие", "Начало", "Окончание")
+        assert {row[5] for row in events[1:]} == {"да", "нет"}
+        assert events[1][1] == "09.05.2026 10:00"  # Novosibirsk time
+        competitions = await export("Конкурсы")
+        assert competitions[1][0] == "Конкурс социально значимых проектов ТОС"
+        assert competitions[1][8:] == (18, 5, 500_000)
+        applications = await export("Заявки на конкурсы")
+        assert len(applications) == 19 and applications[0][-2:] == ("Заявитель", "Имя пользователя")
+        assert applications[1][1] == "ТОС №1" and applications[1][5:7] == ("подана", "победитель")
