@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
+from bot.services.cases import card_targets, parse_number, refresh_cards
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
 from storage.db import Database, UnitOfWork
@@ -49,7 +50,6 @@ DESCRIPTION_LIMITS = (10, 2000)
 MAX_PHOTOS = 5
 MILESTONES = (1, 10, 50, 100)
 NUMBER = N_("I-{year}-{seq}")  # И-2026-0042 in Russian
-NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
 
 # What the author hears, by the status an initiative moves to (the card shows the rest).
 TOLD_AUTHOR = {
@@ -178,9 +178,7 @@ class InitiativeService:
         self._tos_of = tos_of
 
     def _card_targets(self) -> list[int]:
-        if self._staff_chat_id is not None:
-            return [self._staff_chat_id]
-        return sorted(self._staff.staff_ids())
+        return card_targets(self._staff_chat_id, self._staff)
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
@@ -264,26 +262,15 @@ class InitiativeService:
         return record
 
     async def find_by_number(self, text: str) -> InitiativeRecord:
-        match = NUMBER_RE.match(text)
-        record = None
-        if match:
-            record = await self._db.read.initiatives.by_number(
-                int(match.group(1)), int(match.group(2))
-            )
+        number = parse_number(text)
+        record = None if number is None else await self._db.read.initiatives.by_number(*number)
         if record is None:
             raise DomainError(N_("There is no initiative with this number."))
         return record
 
     async def _refresh_cards(self, uow: UnitOfWork, initiative_id: int) -> None:
-        """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
-        now = self._clock.now()
-        for chat_id, outbox_id in await uow.initiatives.cards(initiative_id):
-            if not self._staff.reaches_staff(chat_id):
-                continue
-            await uow.outbox.enqueue(
-                chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
-                edit_of=outbox_id,
-            )  # fmt: skip
+        cards = await uow.initiatives.cards(initiative_id)
+        await refresh_cards(uow, self._staff, cards, STAFF_CARD, initiative_id, self._clock.now())
 
     async def decide(
         self,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.services.cases import card_targets, parse_number, refresh_cards
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
@@ -40,7 +41,6 @@ STATUSES: dict[str, str] = {
     "rejected": N_("declined"),
 }
 NUMBER = N_("R-{year}-{seq}")  # З-2026-0017 in Russian
-NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
 DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
 DESCRIPTION_LIMITS = (10, 2000)
 MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading
@@ -264,9 +264,7 @@ class RequestService:
         )
 
     def _card_targets(self) -> list[int]:
-        if self._settings.staff_chat_id is not None:
-            return [self._settings.staff_chat_id]
-        return sorted(self._staff.staff_ids())
+        return card_targets(self._settings.staff_chat_id, self._staff)
 
     def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
         return {"number": Number(record), **more}
@@ -282,14 +280,8 @@ class RequestService:
             raise NotAllowed()
 
     async def _refresh_cards(self, uow: UnitOfWork, request_id: int) -> None:
-        """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
-        now = self._clock.now()
-        for chat_id, outbox_id in await uow.requests.cards(request_id):
-            if not self._staff.reaches_staff(chat_id):
-                continue
-            await uow.outbox.enqueue(
-                chat_id, now=now, template=STAFF_CARD, args={"id": request_id}, edit_of=outbox_id
-            )
+        cards = await uow.requests.cards(request_id)
+        await refresh_cards(uow, self._staff, cards, STAFF_CARD, request_id, self._clock.now())
 
     async def _to_staff_thread(
         self,
@@ -428,12 +420,8 @@ class RequestService:
         return record
 
     async def find_by_number(self, text: str) -> RequestRecord:
-        match = NUMBER_RE.match(text)
-        record = None
-        if match:
-            record = await self._db.read.requests.by_number(
-                int(match.group(1)), int(match.group(2))
-            )
+        number = parse_number(text)
+        record = None if number is None else await self._db.read.requests.by_number(*number)
         if record is None:
             raise DomainError(N_("There is no request with this number."))
         return record
