@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.executor import Executor, from_db, to_db
+from storage.repositories.cases import LogEntry, StaffCards, StatusLog
 
 PUBLIC = ("accepted", "in_progress", "done")
 
@@ -29,15 +30,6 @@ class InitiativeRecord:
     merged_into: int | None
     created_at: datetime
     supports: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    actor_id: int | None
-    at: datetime
-    from_status: str | None
-    to_status: str
-    comment: str | None
 
 
 def _record(row: sqlite3.Row) -> InitiativeRecord:
@@ -71,6 +63,8 @@ _WITH_SUPPORTS = (
 class InitiativeRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
+        self._log = StatusLog(db, "initiative_log", "initiative_id")
+        self._cards = StaffCards(db, "initiative_cards", "initiative_id")
 
     async def create(
         self,
@@ -133,22 +127,10 @@ class InitiativeRepository:
         comment: str | None,
         now: datetime,
     ) -> None:
-        await self._db.execute(
-            "INSERT INTO initiative_log (initiative_id, actor_id, at, from_status, to_status, "
-            "comment) VALUES (?, ?, ?, ?, ?, ?)",
-            (initiative_id, actor_id, to_db(now), from_status, to_status, comment),
-        )
+        await self._log.add(initiative_id, actor_id, from_status, to_status, comment, now)
 
     async def history(self, initiative_id: int) -> list[LogEntry]:
-        rows = await self._db.fetch_all(
-            "SELECT actor_id, at, from_status, to_status, comment FROM initiative_log "
-            "WHERE initiative_id = ? ORDER BY id",
-            (initiative_id,),
-        )
-        return [
-            LogEntry(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
-            for r in rows
-        ]
+        return await self._log.history(initiative_id)
 
     async def add_photos(self, initiative_id: int, stage: str, file_ids: list[str]) -> None:
         start = await self._db.fetch_value(
@@ -172,19 +154,11 @@ class InitiativeRepository:
         return [r[0] for r in rows]
 
     async def add_card(self, initiative_id: int, chat_id: int, outbox_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO initiative_cards (initiative_id, chat_id, outbox_id) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (initiative_id, chat_id, outbox_id),
-        )
+        await self._cards.add(initiative_id, chat_id, outbox_id)
 
     async def cards(self, initiative_id: int) -> list[tuple[int, int]]:
         """(chat id, outbox id of the card) for every staff card of the initiative."""
-        rows = await self._db.fetch_all(
-            "SELECT chat_id, outbox_id FROM initiative_cards WHERE initiative_id = ?",
-            (initiative_id,),
-        )
-        return [(r[0], r[1]) for r in rows]
+        return await self._cards.all(initiative_id)
 
     async def support(self, initiative_id: int, user_id: int, now: datetime) -> bool:
         return bool(

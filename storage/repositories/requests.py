@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.executor import Executor, from_db, to_db
+from storage.repositories.cases import LogEntry, StaffCards, StatusLog
 
 OPEN = ("new", "in_work", "answered")
 
@@ -48,13 +49,7 @@ class RequestMessage:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class RequestLogEntry:
-    actor_id: int | None
-    at: datetime
-    from_status: str | None
-    to_status: str
-    comment: str | None
+RequestLogEntry = LogEntry
 
 
 def _record(row: sqlite3.Row) -> RequestRecord:
@@ -99,6 +94,8 @@ def _message(row: sqlite3.Row) -> RequestMessage:
 class RequestRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
+        self._log = StatusLog(db, "request_log", "request_id")
+        self._cards = StaffCards(db, "request_cards", "request_id")
 
     async def create(
         self,
@@ -217,22 +214,10 @@ class RequestRepository:
         comment: str | None,
         now: datetime,
     ) -> None:
-        await self._db.execute(
-            "INSERT INTO request_log (request_id, actor_id, at, from_status, to_status, comment) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (request_id, actor_id, to_db(now), from_status, to_status, comment),
-        )
+        await self._log.add(request_id, actor_id, from_status, to_status, comment, now)
 
     async def history(self, request_id: int) -> list[RequestLogEntry]:
-        rows = await self._db.fetch_all(
-            "SELECT actor_id, at, from_status, to_status, comment FROM request_log "
-            "WHERE request_id = ? ORDER BY id",
-            (request_id,),
-        )
-        return [
-            RequestLogEntry(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
-            for r in rows
-        ]
+        return await self._log.history(request_id)
 
     async def add_message(
         self,
@@ -261,19 +246,11 @@ class RequestRepository:
     # -- staff cards and thread links -------------------------------------------------------
 
     async def add_card(self, request_id: int, chat_id: int, outbox_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO request_cards (request_id, chat_id, outbox_id) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (request_id, chat_id, outbox_id),
-        )
+        await self._cards.add(request_id, chat_id, outbox_id)
 
     async def cards(self, request_id: int) -> list[tuple[int, int]]:
         """(chat id, outbox id of the card) for every staff card of the request."""
-        rows = await self._db.fetch_all(
-            "SELECT chat_id, outbox_id FROM request_cards WHERE request_id = ? ORDER BY chat_id",
-            (request_id,),
-        )
-        return [(r[0], r[1]) for r in rows]
+        return await self._cards.all(request_id)
 
     async def link(
         self,
