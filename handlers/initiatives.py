@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -18,7 +16,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import label_variants, normalize_label
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
     MAX_PHOTOS,
@@ -30,8 +28,8 @@ from bot.services.initiatives import (
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
-from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
+from handlers.forms import checked_text, edit_step, is_editing, load_draft, save_draft
 from handlers.initiative_cards import (
     card_text,
     number_of,
@@ -88,14 +86,7 @@ def _button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
 
 
 async def _draft(state: FSMContext) -> Draft:
-    return Draft.from_data((await state.get_data()).get("draft", {}))
-
-
-async def _save(state: FSMContext, draft: Draft, next_state: State | None) -> None:
-    data: dict[str, Any] = {"draft": draft.to_data()}
-    await state.update_data(data)
-    if next_state is not None:
-        await state.set_state(next_state)
+    return await load_draft(state, Draft.from_data)
 
 
 async def _after_place(
@@ -107,12 +98,11 @@ async def _after_place(
     initiatives: InitiativeService,
 ) -> None:
     """After the place: the TOS step if the person is in a TOS; without one, skipped."""
-    editing = (await state.get_data()).get("editing", False)
-    choices = [] if editing else await initiatives.tos_choices(user.id)
+    choices = [] if await is_editing(state) else await initiatives.tos_choices(user.id)
     if not choices:
         await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
         return
-    await _save(state, draft, InitiativeForm.tos)
+    await save_draft(state, draft, InitiativeForm.tos)
     await ask_tos(message, choices)
 
 
@@ -125,12 +115,11 @@ async def _after_step(
     user: UserRecord,
 ) -> None:
     """Go on to the next step, or back to the preview when a step was being corrected."""
-    editing = (await state.get_data()).get("editing", False)
-    if editing:
-        await _save(state, draft, InitiativeForm.preview)
+    if await is_editing(state):
+        await save_draft(state, draft, InitiativeForm.preview)
         await show_preview(message, state, draft, settings, user)
     else:
-        await _save(state, draft, natural_next)
+        await save_draft(state, draft, natural_next)
         await ASK[natural_next.state](message, draft)
 
 
@@ -286,7 +275,7 @@ async def form_button(
         await query.answer()
         await drop_buttons(message)
         draft.show_author = value == "1"
-        await _save(state, draft, InitiativeForm.preview)
+        await save_draft(state, draft, InitiativeForm.preview)
         await show_preview(message, state, draft, settings, user)
     elif action == "send" and current == InitiativeForm.preview.state:
         await _send(message, state, draft, user, role, initiatives)  # a refusal answers it
@@ -309,8 +298,7 @@ async def form_button(
         target: State = getattr(InitiativeForm, value)
         if value == "photos":
             draft.photos = []
-        await state.update_data(editing=True)
-        await _save(state, draft, target)
+        await edit_step(state, draft, target)
         if value == "tos":
             await ask_tos(message, await initiatives.tos_choices(user.id))
         else:
@@ -408,13 +396,8 @@ async def direction_typed(
 async def title_typed(
     message: Message, state: FSMContext, settings: Settings, user: UserRecord
 ) -> None:
-    if not message.text:
-        await message.answer(_("Please write the title as text."))
-        return
-    try:
-        title = check_title(message.text)
-    except DomainError as error:
-        await message.answer(render_error(error))
+    title = await checked_text(message, _("Please write the title as text."), check_title)
+    if title is None:
         return
     draft = await _draft(state)
     draft.title = title
@@ -425,13 +408,10 @@ async def title_typed(
 async def description_typed(
     message: Message, state: FSMContext, settings: Settings, user: UserRecord
 ) -> None:
-    if not message.text:
-        await message.answer(_("Please describe the idea in text."))
-        return
-    try:
-        description = check_description(message.text)
-    except DomainError as error:
-        await message.answer(render_error(error))
+    description = await checked_text(
+        message, _("Please describe the idea in text."), check_description
+    )
+    if description is None:
         return
     draft = await _draft(state)
     draft.description = description
@@ -452,7 +432,7 @@ async def photos_step(
             )
             return
         draft.photos.append(message.photo[-1].file_id)
-        await _save(state, draft, None)
+        await save_draft(state, draft, None)
         await message.answer(
             _("Photo added ({count} of {max}). Send more or press «Done».").format(
                 count=len(draft.photos), max=MAX_PHOTOS
@@ -535,7 +515,7 @@ async def show_author_typed(
         return
     draft = await _draft(state)
     draft.show_author = answer in yes
-    await _save(state, draft, InitiativeForm.preview)
+    await save_draft(state, draft, InitiativeForm.preview)
     await show_preview(message, state, draft, settings, user)
 
 

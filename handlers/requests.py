@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -37,6 +36,7 @@ from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
+from handlers.forms import checked_text, edit_step, is_editing, load_draft, save_draft, typed_is
 from handlers.menu import MENU_REQUEST, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import behalf_label, card_text, number_of, requester_line, view_of_draft
@@ -90,14 +90,11 @@ def _button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
 
 
 async def _draft(state: FSMContext) -> RequestDraft:
-    return RequestDraft.from_data((await state.get_data()).get("draft", {}))
+    return await load_draft(state, RequestDraft.from_data)
 
 
-async def _save(state: FSMContext, draft: RequestDraft, next_state: State | None) -> None:
-    data: dict[str, Any] = {"draft": draft.to_data()}
-    await state.update_data(data)
-    if next_state is not None:
-        await state.set_state(next_state)
+def _is_skip(i18n: I18n, text: str | None) -> bool:
+    return typed_is(i18n, text, SKIP_WORDS) or typed_is(i18n, text, SKIP)
 
 
 def _behalf_text(option: Behalf) -> str:
@@ -124,7 +121,7 @@ class Steps:
     async def after(self, draft: RequestDraft, natural_next: State) -> None:
         """Go on to the next step, or back to the preview when a step was being corrected
         (first asking for a date if the new type needs one)."""
-        editing = (await self.state.get_data()).get("editing", False)
+        editing = await is_editing(self.state)
         if not draft.needs_date:
             draft.wanted_date = None
         if editing and draft.needs_date and draft.wanted_date is None:
@@ -135,7 +132,7 @@ class Steps:
             natural_next = RequestForm.description  # offered only where the person is linked
         if natural_next == RequestForm.wanted_date and not draft.needs_date:
             natural_next = RequestForm.phone
-        await _save(self.state, draft, natural_next)
+        await save_draft(self.state, draft, natural_next)
         await self.ask(natural_next, draft)
 
     async def _options(self) -> list[Behalf]:
@@ -305,8 +302,7 @@ async def form_button(
         await query.answer()
         await drop_buttons(message)
         target: State = getattr(RequestForm, value)
-        await state.update_data(editing=True)
-        await _save(state, draft, target)
+        await edit_step(state, draft, target)
         await steps.ask(target, draft)
     elif action == "cancel":
         await query.answer()
@@ -399,13 +395,10 @@ async def description_typed(
     settings: Settings,
     requests: RequestService,
 ) -> None:
-    if not message.text:
-        await message.answer(_("Please describe what you need in text."))
-        return
-    try:
-        description = check_description(message.text)
-    except DomainError as error:
-        await message.answer(render_error(error))
+    description = await checked_text(
+        message, _("Please describe what you need in text."), check_description
+    )
+    if description is None:
         return
     draft = await _draft(state)
     draft.description = description
@@ -460,9 +453,7 @@ async def phone_step(
         await message.answer(
             _("Thank you, the phone is added."), reply_markup=ReplyKeyboardRemove()
         )
-    elif normalize_label(message.text or "") in label_variants(i18n, SKIP_WORDS) | label_variants(
-        i18n, SKIP
-    ):
+    elif _is_skip(i18n, message.text):
         draft.phone = None
         await message.answer(_("Without a phone, then."), reply_markup=ReplyKeyboardRemove())
     else:
@@ -491,9 +482,7 @@ async def attachment_step(
         draft.file_kind, draft.file_id = "photo", message.photo[-1].file_id
     elif message.document:
         draft.file_kind, draft.file_id = "document", message.document.file_id
-    elif normalize_label(message.text or "") in label_variants(i18n, SKIP_WORDS) | label_variants(
-        i18n, SKIP
-    ):
+    elif _is_skip(i18n, message.text):
         draft.file_kind = draft.file_id = None
     else:
         await message.answer(_("Send a photo or a document, or press «Skip»."))
