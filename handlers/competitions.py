@@ -33,6 +33,7 @@ from bot.services.when import parse_when
 from bot.textsplit import split_html
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
 from handlers.render import button_message, drop_buttons, escape, number
@@ -90,16 +91,8 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
     )
 
 
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 def _words(i18n: I18n) -> Any:
     return lambda msgid: label_variants(i18n, msgid)
-
-
-def _is(i18n: I18n, text: str | None, msgid: str) -> bool:
-    return normalize_label(text or "") in label_variants(i18n, msgid)
 
 
 def _days_left(competition: CompetitionRecord, now: datetime) -> str:
@@ -193,7 +186,7 @@ async def _list(
         rows.append([_b(c.title[:60], "card", c.id)])
     if role.is_staff:
         rows.append([_b(_("➕ New competition"), "new")])
-    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -222,7 +215,7 @@ async def _card(
         if c.status == "open":
             rows.append([_b(_("📅 Change the deadline"), "deadline", c.id),
                          _b(_("🔒 Close"), "close", c.id)])  # fmt: skip
-    await message.answer("\n".join(lines), reply_markup=_markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _applications(
@@ -255,12 +248,7 @@ async def _applications(
     *parts, last = split_html("\n".join(lines))
     for part in parts:
         await message.answer(part)
-    await message.answer(last, reply_markup=_markup(rows) if rows else None)
-
-
-def short(text: str, limit: int) -> str:
-    """The text cut to `limit` characters with «…» when longer."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    await message.answer(last, reply_markup=markup(rows) if rows else None)
 
 
 def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
@@ -431,7 +419,7 @@ async def competition_button(
         await query.answer()
         await message.answer(
             _application_line(app),
-            reply_markup=_markup([[_b(_("🎉 Winner"), "win", app.id),
+            reply_markup=markup([[_b(_("🎉 Winner"), "win", app.id),
                                    _b(_("Not a winner"), "lose", app.id)]]),
         )  # fmt: skip
     elif cd.action == "win":
@@ -456,11 +444,11 @@ def _eligible_markup(chosen: list[str]) -> InlineKeyboardMarkup:
     rows = [[_b(("✅ " if code in chosen else "") + _(label), "elig", value=code)]
             for code, label in ELIGIBLE.items()]  # fmt: skip
     rows.append([_b(_("Done"), "elig_done")])
-    return _markup(rows)
+    return markup(rows)
 
 
 def _skip_markup() -> InlineKeyboardMarkup:
-    return _markup([[_b(_("Skip"), "skip")]])
+    return markup([[_b(_("Skip"), "skip")]])
 
 
 async def _next(
@@ -479,7 +467,7 @@ async def _next(
     elif step == CompetitionForm.opens:
         await message.answer(
             _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
-            reply_markup=_markup([[_b(_("Now"), "now")]]),
+            reply_markup=markup([[_b(_("Now"), "now")]]),
         )
     elif step == CompetitionForm.deadline:
         await message.answer(_("The deadline for applications, e.g. «25.12.2026 18:00»:"))
@@ -494,7 +482,7 @@ async def _next(
     elif step == CompetitionForm.preview:
         data = await state.get_data()
         await message.answer(_preview_text(_draft_record(data), service),
-                             reply_markup=_markup([[_b(_("📣 Announce"), "publish")]]))  # fmt: skip
+                             reply_markup=markup([[_b(_("📣 Announce"), "publish")]]))  # fmt: skip
 
 
 NEXT = {
@@ -552,7 +540,7 @@ async def competition_step(
     try:
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
-        if current in SKIPPABLE and _is(i18n, text, SKIP_WORDS):
+        if current in SKIPPABLE and typed_is(i18n, text, SKIP_WORDS):
             await _after(message, state, current, competitions)
             return
         if current == CompetitionForm.title.state:
@@ -571,7 +559,7 @@ async def competition_step(
             await _next(message, state, CompetitionForm.opens, competitions)
             return
         elif current == CompetitionForm.opens.state:
-            opens = clock.now() if _is(i18n, text, NOW_WORDS) else parse_when(
+            opens = clock.now() if typed_is(i18n, text, NOW_WORDS) else parse_when(
                 text, clock.now(), tz, _words(i18n))  # fmt: skip
             await state.update_data(opens_at=opens.isoformat())
         elif current == CompetitionForm.deadline.state:
@@ -621,7 +609,7 @@ async def _app_next(
     await state.set_state(step)
     if step == ApplicationForm.direction:
         rows = [[_b(_(label), "dir", value=code)] for code, label in DIRECTIONS.items()]
-        await message.answer(_("The project's direction:"), reply_markup=_markup(rows))
+        await message.answer(_("The project's direction:"), reply_markup=markup(rows))
     elif step == ApplicationForm.amount:
         await message.answer(_("The amount requested, in roubles (e.g. 150000):"))
     elif step == ApplicationForm.initiative:
@@ -637,7 +625,7 @@ async def _app_next(
         rows.append([_b(_("No, not linked"), "init", 0)])
         await message.answer(
             _("Is the project one of your TOS's initiatives? Choose it, or press «No»."),
-            reply_markup=_markup(rows),
+            reply_markup=markup(rows),
         )
 
 
@@ -651,7 +639,7 @@ async def _app_preview(message: Message, state: FSMContext, service: Competition
             title=escape(c.title), project=escape(draft.project),
             direction=_(DIRECTIONS[draft.direction]), amount=_rub(draft.amount),
         ),
-        reply_markup=_markup([[_b(_("✅ Register the application"), "send_app")]]),
+        reply_markup=markup([[_b(_("✅ Register the application"), "send_app")]]),
     )  # fmt: skip
 
 
@@ -668,7 +656,7 @@ async def application_step(
             await state.update_data(project=check_text(text, 3, 200))
             await _app_next(message, state, ApplicationForm.direction, competitions)
         elif current == ApplicationForm.direction.state:
-            code = next((c for c, label in DIRECTIONS.items() if _is(i18n, text, label)), None)
+            code = next((c for c, label in DIRECTIONS.items() if typed_is(i18n, text, label)), None)
             if code is None:
                 raise DomainError(N_("Choose a direction with the buttons."))
             await state.update_data(direction=code)
@@ -676,7 +664,7 @@ async def application_step(
         elif current == ApplicationForm.amount.state:
             await state.update_data(amount=parse_amount(text))
             await _app_next(message, state, ApplicationForm.initiative, competitions)
-        elif current == ApplicationForm.initiative.state and _is(i18n, text, SKIP_WORDS):
+        elif current == ApplicationForm.initiative.state and typed_is(i18n, text, SKIP_WORDS):
             await state.update_data(initiative_id=None)
             await _app_preview(message, state, competitions)
         else:

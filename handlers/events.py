@@ -16,14 +16,13 @@ from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label
+from bot.i18n import label_variants
 from bot.services.competitions import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
@@ -33,6 +32,7 @@ from bot.textsplit import split_html
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
 from handlers.render import button_message, drop_buttons, escape
@@ -84,19 +84,6 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
     return InlineKeyboardButton(
         text=text, callback_data=EventCD(action=action, id=id, value=value).pack()
     )
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _is(i18n: I18n, text: str | None, msgid: str) -> bool:
-    return normalize_label(text or "") in label_variants(i18n, msgid)
-
-
-def short(text: str, limit: int) -> str:
-    """The text cut to `limit` characters with «…» when longer."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _owner_name(owner: Owner) -> str:
@@ -159,7 +146,7 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
     *parts, last = split_html("\n".join(lines))
     for part in parts:
         await message.answer(part)
-    await message.answer(last, reply_markup=_markup(rows) if rows else None)
+    await message.answer(last, reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -183,7 +170,7 @@ async def _card(
         rows.append([_b(_("🗓 Add to my calendar"), "ics", e.id)])
     elif view.manages and e.ends_at <= clock.now():
         rows.append([_b(_("✍️ Record attendance"), "attended", e.id)])
-    await message.answer(event_text(view, service), reply_markup=_markup(rows) if rows else None)
+    await message.answer(event_text(view, service), reply_markup=markup(rows) if rows else None)
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -251,7 +238,7 @@ async def event_button(
         await state.set_state(EventForm.owner)
         rows = [[_b(_owner_name(o)[:60], "owner", o.id, o.kind)] for o in owners]
         await message.answer(_("On whose behalf is the event announced?"),
-                             reply_markup=_markup(rows))  # fmt: skip
+                             reply_markup=markup(rows))  # fmt: skip
     elif cd.action == "owner" and current == EventForm.owner.state:
         owner = next((o for o in await events.owners(user.id)
                       if (o.kind, o.id) == (cd.value, cd.id)), None)  # fmt: skip
@@ -355,18 +342,18 @@ async def _ask(
         default = data.get("owner_name") or _(TOWN_HALL)
         await message.answer(
             _("Who organises it? Type the name or press the button."),
-            reply_markup=_markup([[_b(default[:60], "org_default")]]),
+            reply_markup=markup([[_b(default[:60], "org_default")]]),
         )
     elif step == EventForm.joint:
         await message.answer(
             _("Is it held jointly with the town hall?"),
-            reply_markup=_markup([[_b(_("Yes"), "joint", value="1"),
+            reply_markup=markup([[_b(_("Yes"), "joint", value="1"),
                                    _b(_("No"), "joint", value="0")]]),
         )  # fmt: skip
     elif step == EventForm.capacity:
         await message.answer(
             _("How many people can come? A number, or press «No limit»."),
-            reply_markup=_markup([[_b(_("No limit"), "no_limit")]]),
+            reply_markup=markup([[_b(_("No limit"), "no_limit")]]),
         )
     elif step == EventForm.audience:
         choices = await service.audience_choices(
@@ -379,7 +366,7 @@ async def _ask(
         rows = [[_b(_("Everyone"), "audience", 0)]]
         rows += [[_b(_("Members of «{tos}»").format(tos=name[:50]), "audience", tos_id)]
                  for tos_id, name in choices[:30]]  # fmt: skip
-        await message.answer(_("Who should hear about it?"), reply_markup=_markup(rows))
+        await message.answer(_("Who should hear about it?"), reply_markup=markup(rows))
     elif step == EventForm.preview:
         draft = _draft(data)
         assert draft.starts_at is not None and draft.ends_at is not None
@@ -397,7 +384,7 @@ async def _ask(
         if draft.capacity:
             lines.append(_("Places: {count}").format(count=draft.capacity))
         await message.answer(
-            "\n".join(lines), reply_markup=_markup([[_b(_("📣 Announce"), "publish")]])
+            "\n".join(lines), reply_markup=markup([[_b(_("📣 Announce"), "publish")]])
         )
 
 
@@ -451,11 +438,11 @@ async def event_step(
         elif current == EventForm.organiser.state:
             await state.update_data(organiser=check_text(text, 2, 200))
         elif current == EventForm.joint.state:
-            if not (_is(i18n, text, AGREE_WORDS) or _is(i18n, text, DISAGREE_WORDS)):
+            if not (typed_is(i18n, text, AGREE_WORDS) or typed_is(i18n, text, DISAGREE_WORDS)):
                 raise DomainError(N_("Please answer yes or no."))
-            await state.update_data(joint=_is(i18n, text, AGREE_WORDS))
+            await state.update_data(joint=typed_is(i18n, text, AGREE_WORDS))
         elif current == EventForm.capacity.state:
-            if _is(i18n, text, SKIP_WORDS):
+            if typed_is(i18n, text, SKIP_WORDS):
                 await state.update_data(capacity=None)
             elif text.strip().isdigit() and 0 < int(text.strip()) <= 100_000:
                 await state.update_data(capacity=int(text.strip()))

@@ -15,7 +15,6 @@ from aiogram.types import (
     CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
 )
 from aiogram.utils.deep_linking import create_start_link
@@ -30,6 +29,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
+from handlers.forms import markup
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_REGISTRY
 from handlers.registry_cards import coverage_text, org_staff_card, role_name, tos_staff_card
@@ -70,10 +70,6 @@ def _b(
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 async def _prompt(message: Message, text: str) -> None:
     """Ask for a typed answer; in the staff group it must be a reply to the bot."""
     if message.chat.type != "private":
@@ -97,7 +93,7 @@ async def _menu(message: Message, user: UserRecord, registry: RegistryService) -
         [_b(_("📤 Export CSV"), "export", value="csv"), _b(_("📤 Export XLSX"), "export",
                                                           value="xlsx")],
     ]  # fmt: skip
-    await message.answer(coverage_text(await registry.coverage()), reply_markup=_markup(rows))
+    await message.answer(coverage_text(await registry.coverage()), reply_markup=markup(rows))
 
 
 @router.message(Command("registry"))
@@ -133,7 +129,7 @@ async def _list(
     text = title.format(page=page + 1, pages=pages)
     if not items:
         text += "\n" + _("Nothing here yet: add one or import a file.")
-    await message.answer(text, reply_markup=_markup(rows))
+    await message.answer(text, reply_markup=markup(rows))
 
 
 async def _card(
@@ -175,7 +171,7 @@ async def _card(
            value="0" if active else "1"),
         _b(_("« List"), "list", kind),
     ])  # fmt: skip
-    await message.answer(text, reply_markup=_markup(rows))
+    await message.answer(text, reply_markup=markup(rows))
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -217,7 +213,7 @@ async def registry_button(
         fields = TOS_FIELDS if kind == "tos" else ORG_FIELDS
         rows = [[_b(_(label), "field", kind, cd.id, value=name)] for name, label in fields.items()]
         rows.append([_b(_("« Back"), "card", kind, cd.id)])
-        await message.answer(_("What to change?"), reply_markup=_markup(rows))
+        await message.answer(_("What to change?"), reply_markup=markup(rows))
     elif action == "field" and kind:
         registry.require_staff(user.id)  # checked now, not when the menu was drawn
         fields = TOS_FIELDS if kind == "tos" else ORG_FIELDS
@@ -256,7 +252,7 @@ async def registry_button(
             _("Take the role «{role}» away from {name}? They will be told.").format(
                 role=role_name(target.role), name=person(who)
             ),
-            reply_markup=_markup([[
+            reply_markup=markup([[
                 _b(_("Yes, take it away"), "revoke_yes", kind, cd.id, value=cd.value),
                 _b(_("No"), "card", kind, cd.id),
             ]]),
@@ -335,7 +331,7 @@ async def _invite_choice(
     await query.answer()
     await message.answer(
         _("Who is the link for?"),
-        reply_markup=_markup([
+        reply_markup=markup([
             [_b(_("One person"), "invite_make", kind, cd.id, value=f"{role}-1")],
             [_b(_("Several people, until it expires"), "invite_make", kind, cd.id,
                 value=f"{role}-n")],
@@ -507,7 +503,7 @@ async def import_file(
     await state.set_data({"file_id": document.file_id, "name": name})
     await message.answer(
         "\n".join(lines),
-        reply_markup=_markup([
+        reply_markup=markup([
             [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
                 .format(count=len(plan.good)), "import_go")],
         ]),
