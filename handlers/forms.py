@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import label_variants, normalize_label
@@ -71,3 +71,17 @@ async def edit_step(state: FSMContext, draft: DraftData, step: State) -> None:
     """Go back to `step` from the preview; once answered, the form returns to the preview."""
     await state.update_data(editing=True)
     await save_draft(state, draft, step)
+
+
+def prompt_markup(message: Message) -> ForceReply | None:
+    # In the staff group a step answers only replies to the bot (AddressedToBot).
+    return ForceReply(selective=True) if message.chat.type != "private" else None
+
+
+async def ask_about(
+    message: Message, state: FSMContext, step: State, case_id: int, question: str
+) -> None:
+    """Open a one-question step about a case (a reason, a comment, an answer, a number)."""
+    await state.set_state(step)
+    await state.set_data({"id": case_id})
+    await message.answer(question, reply_markup=prompt_markup(message))

@@ -8,7 +8,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -23,6 +22,7 @@ from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
+from handlers.forms import ask_about, prompt_markup
 from handlers.initiative_cards import DecideCD, number_of, staff_card
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
@@ -42,20 +42,6 @@ class DecisionForm(StatesGroup):
 
 
 router.owns(forms=(DecisionForm,), callbacks=(DecideCD,))
-
-
-def _prompt_markup(message: Message) -> ForceReply | None:
-    # In the staff group a step answers only replies to the bot (AddressedToBot).
-    return ForceReply(selective=True) if message.chat.type != "private" else None
-
-
-async def _ask(
-    message: Message, state: FSMContext, step: State, initiative_id: int, question: str
-) -> None:
-    """Open a one-question step about an initiative (a reason, a comment, a number)."""
-    await state.set_state(step)
-    await state.set_data({"id": initiative_id})
-    await message.answer(question, reply_markup=_prompt_markup(message))
 
 
 async def _refresh(
@@ -91,7 +77,7 @@ async def decide_button(
         check_transition(record, callback_data.status)  # before asking for a reason or photos
     if callback_data.action == "to" and callback_data.status == "rejected":
         await query.answer()
-        await _ask(
+        await ask_about(
             message, state, DecisionForm.reason, record.id,
             _("Why is {number} rejected? The author will read this reason.").format(number=number),
         )  # fmt: skip
@@ -103,7 +89,7 @@ async def decide_button(
             _("Send up to {max} photos of the result, or «done» to finish without them.").format(
                 max=MAX_PHOTOS
             ),
-            reply_markup=_prompt_markup(message)
+            reply_markup=prompt_markup(message)
             or InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
@@ -136,13 +122,13 @@ async def decide_button(
         await _refresh(message, record.id, initiatives, users, settings)
     elif callback_data.action == "comment":
         await query.answer()
-        await _ask(
+        await ask_about(
             message, state, DecisionForm.comment, record.id,
             _("Write the comment for the author of {number}:").format(number=number),
         )  # fmt: skip
     elif callback_data.action == "merge":
         await query.answer()
-        await _ask(
+        await ask_about(
             message, state, DecisionForm.merge_into, record.id,
             _("{number} duplicates which initiative? Send its number.").format(number=number),
         )  # fmt: skip

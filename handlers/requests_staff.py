@@ -8,7 +8,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -20,6 +19,7 @@ from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
+from handlers.forms import ask_about
 from handlers.render import button_message, escape
 from handlers.request_cards import RequestCD, number_of, staff_card
 from handlers.spec import RouterSpec
@@ -36,11 +36,6 @@ class StaffReplyForm(StatesGroup):
 
 
 router.owns(forms=(StaffReplyForm,), callbacks=(RequestCD,))
-
-
-def _prompt_markup(message: Message) -> ForceReply | None:
-    # In the staff group a step answers only replies to the bot (AddressedToBot).
-    return ForceReply(selective=True) if message.chat.type != "private" else None
 
 
 def message_file(message: Message) -> tuple[str, str] | None:
@@ -91,28 +86,24 @@ async def card_button(
     elif action == "answer":
         requests.check_can_answer(record)  # before asking for the text
         await query.answer()
-        await state.set_state(StaffReplyForm.answer)
-        await state.set_data({"id": record.id})
-        await message.answer(
+        await ask_about(
+            message, state, StaffReplyForm.answer, record.id,
             _(
                 "Write the answer to {number}: text, a photo or a document. The requester "
                 "gets it in the town hall's name. /cancel to leave."
             ).format(number=number),
-            reply_markup=_prompt_markup(message),
-        )
+        )  # fmt: skip
     elif action == "reject":
         if record.status not in ("new", "in_work"):
             await query.answer(_("This button is out of date."), show_alert=True)
             return
         await query.answer()
-        await state.set_state(StaffReplyForm.reason)
-        await state.set_data({"id": record.id})
-        await message.answer(
+        await ask_about(
+            message, state, StaffReplyForm.reason, record.id,
             _("Why is {number} declined? The requester will read this reason.").format(
                 number=number
             ),
-            reply_markup=_prompt_markup(message),
-        )
+        )  # fmt: skip
     elif action == "card":
         await query.answer()
         text, markup = await staff_card(record, requests, users, settings)
