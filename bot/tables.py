@@ -6,8 +6,6 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
-
 
 def to_csv(rows: list[list[Any]]) -> bytes:
     # A BOM and «;» so that Excel in Russian opens Cyrillic as it is.
@@ -17,6 +15,8 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], title: str = "data") -> bytes:
+    from openpyxl import Workbook  # 36 MB with numpy: loaded only when a file is made
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

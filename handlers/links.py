@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
 from aiogram.utils.deep_linking import create_start_link
@@ -15,6 +14,8 @@ from storage.repositories.registry import TosRecord
 
 def qr_photo(link: str, filename: str) -> BufferedInputFile:
     """A printable PNG of the link (error correction M survives a crease or a smudge)."""
+    import segno  # loaded when the first code is drawn
+
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="png", scale=10, border=4)
     return BufferedInputFile(out.getvalue(), filename=filename)

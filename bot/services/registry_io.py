@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.registry_fields import (
@@ -120,6 +117,10 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
         raise DomainError(N_("The file is too big: up to {size} KB, please."), size=1000)
     name = filename.lower()
     if name.endswith(".xlsx"):
+        # Loaded only when a spreadsheet comes: openpyxl (with numpy) costs 36 MB of memory.
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError):
