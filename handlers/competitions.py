@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.i18n import label_variants, normalize_label
 from bot.services.competitions import (
     ELIGIBLE,
+    TEXT_LIMITS,
     ApplicationDraft,
     CompetitionDraft,
     CompetitionService,
@@ -82,7 +83,29 @@ class CompStaffForm(StatesGroup):
     awarded = State()
 
 
-router.owns(forms=(CompetitionForm, ApplicationForm, CompStaffForm), callbacks=(CompCD,))
+class CompEditForm(StatesGroup):
+    value = State()  # the new value of one field, typed (the start also by «Now»)
+    eligible = State()  # who may apply: the buttons, or typed
+
+
+router.owns(
+    forms=(CompetitionForm, ApplicationForm, CompStaffForm, CompEditForm), callbacks=(CompCD,)
+)
+
+# The fields staff change from the card after the announcement (the deadline has its own
+# button), with their buttons; the start only before applications open.
+EDIT_FIELDS = {
+    "title": N_("✏️ Title"),
+    "organiser": N_("✏️ Organiser"),
+    "description": N_("✏️ Description"),
+    "eligible": N_("✏️ Who may apply"),
+    "opens_at": N_("✏️ Start of applications"),
+    "results_at": N_("✏️ Results date"),
+    "rules_url": N_("✏️ Rules link"),
+    "max_grant": N_("✏️ Maximum grant"),
+}
+# Changes participants are told of (the deadline is told by its own step).
+TOLD_FIELDS = {"results_at", "rules_url"}
 
 
 def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
@@ -213,6 +236,7 @@ async def _card(
     if role.is_staff:
         rows.append([_b(_("📋 Applications"), "apps", c.id)])
         if c.status == "open":
+            rows.append([_b(_("✏️ Edit"), "edit", c.id)])
             rows.append([_b(_("📅 Change the deadline"), "deadline", c.id),
                          _b(_("🔒 Close"), "close", c.id)])  # fmt: skip
     await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
@@ -300,7 +324,7 @@ async def competition_button(
             _("A new competition: ten short steps, /cancel leaves at any time.\n\n"
               "The competition's title:")
         )  # fmt: skip
-    elif cd.action == "elig" and current == CompetitionForm.eligible.state and cd.value in ELIGIBLE:
+    elif cd.action == "elig" and current in ELIGIBLE_STEPS and cd.value in ELIGIBLE:
         await query.answer()
         data = await state.get_data()
         chosen = list(data.get("eligible", []))
@@ -314,6 +338,16 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await _next(message, state, CompetitionForm.opens, service)
+    elif cd.action == "elig_done" and current == CompEditForm.eligible.state:
+        data = await state.get_data()
+        if not data.get("eligible"):
+            await query.answer(_("Choose at least one."), show_alert=True)
+            return
+        await query.answer()
+        await _save_edit(message, state, user, role, service, {"eligible": data["eligible"]})
+    elif cd.action == "now" and current == CompEditForm.value.state:
+        await query.answer()
+        await _save_edit(message, state, user, role, service, {"opens_at": clock.now()})
     elif cd.action == "now" and current == CompetitionForm.opens.state:
         await query.answer()
         await drop_buttons(message)
@@ -409,6 +443,23 @@ async def competition_button(
             _("The new deadline (now {deadline}), e.g. «25.12.2026 18:00». Everyone eligible "
               "will be told. /cancel to stop.").format(deadline=service.when(c.deadline))
         )  # fmt: skip
+    elif cd.action == "edit":
+        c = await service.require_editable(user.id, cd.id)  # checked now, not when drawn
+        await query.answer()
+        fields = [f for f in EDIT_FIELDS if f != "opens_at" or not service.opened(c)]
+        rows = [[_b(_(EDIT_FIELDS[f]), "ef", c.id, f)] for f in fields]
+        await message.answer(
+            _("What to change in «{title}»?").format(title=escape(short(c.title, 100))),
+            reply_markup=markup(rows),
+        )
+    elif cd.action == "ef" and cd.value in EDIT_FIELDS:
+        c = await service.require_editable(user.id, cd.id)
+        if cd.value == "opens_at" and service.opened(c):
+            raise DomainError(N_("Applications have already opened: their start cannot be "
+                                 "changed."))  # fmt: skip
+        await query.answer()
+        await drop_buttons(message)
+        await _ask_edit(message, state, service, c, cd.value)
     elif cd.action == "close":
         await service.close(user.id, cd.id)
         await query.answer(_("Closed."))
@@ -526,6 +577,64 @@ def _preview_text(draft: CompetitionDraft, service: CompetitionService) -> str:
     return "\n".join(lines)
 
 
+FORM_FIELDS = {
+    CompetitionForm.title.state: "title",
+    CompetitionForm.organiser.state: "organiser",
+    CompetitionForm.description.state: "description",
+    CompetitionForm.eligible.state: "eligible",
+    CompetitionForm.opens.state: "opens_at",
+    CompetitionForm.deadline.state: "deadline",
+    CompetitionForm.results.state: "results_at",
+    CompetitionForm.rules.state: "rules_url",
+    CompetitionForm.max_grant.state: "max_grant",
+}
+ELIGIBLE_STEPS = {CompetitionForm.eligible.state, CompEditForm.eligible.state}
+
+
+def parse_field(
+    field: str,
+    text: str,
+    i18n: I18n,
+    clock: Clock,
+    service: CompetitionService,
+    data: dict[str, Any],
+) -> Any:
+    """One typed answer of the competition form, checked as the form checks it: the
+    creation form and the staff's change of one field share it. `data` holds the start
+    and the deadline (ISO text) the times are checked against."""
+    tz = service.timezone
+    if field in TEXT_LIMITS:
+        return check_text(text, *TEXT_LIMITS[field])
+    if field == "eligible":
+        chosen = [code for code, label in ELIGIBLE.items()
+                  if any(normalize_label(part) in label_variants(i18n, label)
+                         for part in text.split(","))]  # fmt: skip
+        if not chosen:
+            raise DomainError(N_("Press the buttons, or type e.g. «TOS, NGOs»."))
+        return chosen
+    if field == "opens_at":
+        if typed_is(i18n, text, NOW_WORDS):
+            return clock.now()
+        return parse_when(text, clock.now(), tz, _words(i18n))
+    if field == "deadline":
+        deadline = parse_when(text, clock.now(), tz, _words(i18n))
+        if deadline <= clock.now():
+            raise DomainError(N_("The deadline has already passed. Choose a later time."))
+        if data.get("opens_at") and deadline <= datetime.fromisoformat(data["opens_at"]):
+            raise DomainError(N_("The deadline must come after the start of applications."))
+        return deadline
+    if field == "results_at":
+        results = parse_when(text, clock.now(), tz, _words(i18n))
+        if results < datetime.fromisoformat(data["deadline"]):
+            raise DomainError(N_("The results cannot come before the deadline."))
+        return results
+    if field == "rules_url":
+        return parse_url(text)
+    if field == "max_grant":
+        return parse_amount(text)
+    raise KeyError(field)
+
+
 @router.message(StateFilter(*CompetitionForm.__all_states__))
 async def competition_step(
     message: Message,
@@ -536,52 +645,21 @@ async def competition_step(
 ) -> None:
     current = await state.get_state()
     text = message.text or ""
-    tz = competitions.timezone
     try:
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current in SKIPPABLE and typed_is(i18n, text, SKIP_WORDS):
             await _after(message, state, current, competitions)
             return
-        if current == CompetitionForm.title.state:
-            await state.update_data(title=check_text(text, 3, 200))
-        elif current == CompetitionForm.organiser.state:
-            await state.update_data(organiser=check_text(text, 2, 200))
-        elif current == CompetitionForm.description.state:
-            await state.update_data(description=check_text(text, 10, 2000))
-        elif current == CompetitionForm.eligible.state:
-            chosen = [code for code, label in ELIGIBLE.items()
-                      if any(normalize_label(part) in label_variants(i18n, label)
-                             for part in text.split(","))]  # fmt: skip
-            if not chosen:
-                raise DomainError(N_("Press the buttons, or type e.g. «TOS, NGOs»."))
-            await state.update_data(eligible=chosen)
-            await _next(message, state, CompetitionForm.opens, competitions)
-            return
-        elif current == CompetitionForm.opens.state:
-            opens = clock.now() if typed_is(i18n, text, NOW_WORDS) else parse_when(
-                text, clock.now(), tz, _words(i18n))  # fmt: skip
-            await state.update_data(opens_at=opens.isoformat())
-        elif current == CompetitionForm.deadline.state:
-            deadline = parse_when(text, clock.now(), tz, _words(i18n))
-            data = await state.get_data()
-            if deadline <= clock.now():
-                raise DomainError(N_("The deadline has already passed. Choose a later time."))
-            if data.get("opens_at") and deadline <= datetime.fromisoformat(data["opens_at"]):
-                raise DomainError(N_("The deadline must come after the start of applications."))
-            await state.update_data(deadline=deadline.isoformat())
-        elif current == CompetitionForm.results.state:
-            results = parse_when(text, clock.now(), tz, _words(i18n))
-            deadline = datetime.fromisoformat((await state.get_data())["deadline"])
-            if results < deadline:
-                raise DomainError(N_("The results cannot come before the deadline."))
-            await state.update_data(results_at=results.isoformat())
-        elif current == CompetitionForm.rules.state:
-            await state.update_data(rules_url=parse_url(text))
-        elif current == CompetitionForm.max_grant.state:
-            await state.update_data(max_grant=parse_amount(text))
-        else:
+        field = FORM_FIELDS.get(current or "")
+        if field is None:
             await message.answer(_("Please use the buttons under the preview, or /cancel."))
+            return
+        value = parse_field(field, text, i18n, clock, competitions, await state.get_data())
+        await state.update_data({field: value.isoformat() if isinstance(value, datetime)
+                                 else value})  # fmt: skip
+        if field == "eligible":
+            await _next(message, state, CompetitionForm.opens, competitions)
             return
     except DomainError as error:
         await message.answer(render_error(error))
@@ -711,3 +789,98 @@ async def staff_step(
             )
     except DomainError as error:
         await message.answer(render_error(error))
+
+
+# -- staff: changing one field of an announced competition ------------------------------------
+
+
+def _current_value(c: CompetitionRecord, field: str, service: CompetitionService) -> str:
+    value = getattr(c, field)
+    if value is None:
+        return "—"
+    if field == "eligible":
+        return _eligible_text(value)
+    if isinstance(value, datetime):
+        return service.when(value)
+    if field == "max_grant":
+        return _rub(value)
+    return escape(short(str(value), 300))
+
+
+async def _ask_edit(
+    message: Message,
+    state: FSMContext,
+    service: CompetitionService,
+    c: CompetitionRecord,
+    field: str,
+) -> None:
+    await state.set_data({"cid": c.id, "field": field, "eligible": list(c.eligible)})
+    now = _("Currently: {value}").format(value=_current_value(c, field, service))
+    stop = _("/cancel to stop.")
+    if field == "eligible":
+        await state.set_state(CompEditForm.eligible)
+        await message.answer(
+            "\n".join([now, _("Who may apply? Press all that fit, then «Done»."), stop]),
+            reply_markup=_eligible_markup(list(c.eligible)),
+        )
+        return
+    await state.set_state(CompEditForm.value)
+    prompts = {
+        "title": _("The competition's title (3 to 200 characters):"),
+        "organiser": _("Who organises it (e.g. «Администрация города», «Фонд ...»)?"),
+        "description": _("A short description: what projects, what money (10 to 2000 "
+                         "characters)."),
+        "opens_at": _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
+        "results_at": _("When will the results be announced? E.g. «15.01 12:00»."),
+        "rules_url": _("A link to the rules (https://...)."),
+        "max_grant": _("The maximum grant in roubles (e.g. 300000)."),
+    }  # fmt: skip
+    buttons = markup([[_b(_("Now"), "now")]]) if field == "opens_at" else None
+    await message.answer("\n".join([now, prompts[field], stop]), reply_markup=buttons)
+
+
+async def _save_edit(
+    message: Message,
+    state: FSMContext,
+    user: UserRecord,
+    role: Role,
+    service: CompetitionService,
+    values: dict[str, Any],
+) -> None:
+    """Save the change (the service checks the role and the competition again); a refusal
+    keeps the step open for another answer."""
+    cid = int((await state.get_data())["cid"])
+    try:
+        await service.update(user.id, cid, values)
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    await state.clear()
+    c = await service.get(cid)
+    told = bool(TOLD_FIELDS & set(values)) and c.announced_at is not None
+    await message.answer(_("Saved; participants are told.") if told else _("Saved."))
+    await _card(message, user, role, service, cid)
+
+
+@router.message(StateFilter(*CompEditForm.__all_states__))
+async def edit_step(
+    message: Message,
+    state: FSMContext,
+    user: UserRecord,
+    role: Role,
+    i18n: I18n,
+    clock: Clock,
+    competitions: CompetitionService,
+) -> None:
+    data = await state.get_data()
+    field = str(data.get("field", "eligible"))
+    try:
+        if not message.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        c = await competitions.require_editable(user.id, int(data["cid"]))
+        times = {"opens_at": c.opens_at.isoformat(), "deadline": c.deadline.isoformat()}
+        value = parse_field(field, message.text, i18n, clock, competitions, times)
+    except DomainError as error:
+        await message.answer(render_error(error))
+        return
+    await _save_edit(message, state, user, role, competitions, {field: value})

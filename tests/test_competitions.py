@@ -341,3 +341,218 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
         h.clock.set(opens + timedelta(minutes=1))
         [card] = await p["anna"].press("x", data=forged)
         assert "Будущий конкурс" in card.text
+
+
+async def _edit(person: Person, field: str, edit: str = "✏️ Изменить") -> None:
+    """From the competition's staff card (the last one shown): «Edit», then the field."""
+    await person.press(edit)
+    await person.press(field)
+
+
+async def test_staff_edit_each_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        maria, ivan, olga, john = p["maria"], p["ivan"], p["olga"], p["john"]
+        cid = await create(h, eligible=("tos", "ngo"))
+        assert texts(olga, "Новый конкурс")
+
+        async def stored():  # type: ignore[no-untyped-def]
+            found = await h.app.db.read.competitions.get(cid)
+            assert found is not None
+            return found
+
+        async def silent(before: int) -> None:
+            await h.deliver()
+            assert len(ivan.inbox) == before, ivan.inbox[-1].text
+
+        [card] = await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        [menu] = await maria.press("✏️ Изменить", on=card)
+        # Applications are open already: their start is not offered.
+        assert "✏️ Название" in menu.flat_buttons and "✏️ Максимальный грант" in menu.flat_buttons
+        assert "✏️ Начало приёма заявок" not in menu.flat_buttons
+        told = len(ivan.inbox)
+
+        # Title, organiser, description: the form's limits, then saved silently.
+        await maria.press("✏️ Название", on=menu)
+        assert "Сейчас указано: Городской конкурс ТОС" in maria.last.text
+        [bad] = await maria.send("Ой")
+        assert bad.text == "Напишите, пожалуйста, от 3 до 200 символов."
+        [saved, _card] = await maria.send("Конкурс «Память»")
+        assert saved.text == "Сохранено." and "Конкурс «Память»" in _card.text
+        assert (await stored()).title == "Конкурс «Память»"
+        await _edit(maria, "✏️ Организатор")
+        [bad] = await maria.send("А")
+        assert bad.text == "Напишите, пожалуйста, от 2 до 200 символов."
+        await maria.send("Фонд президентских грантов")
+        assert (await stored()).organiser == "Фонд президентских грантов"
+        await _edit(maria, "✏️ Описание")
+        [bad] = await maria.send("Коротко")
+        assert bad.text == "Напишите, пожалуйста, от 10 до 2000 символов."
+        await maria.send("Ремонт памятников и мемориалов")
+        assert (await stored()).description == "Ремонт памятников и мемориалов"
+
+        # Who may apply, typed: a bad answer is refused, then TOS only.
+        await _edit(maria, "✏️ Кто может участвовать")
+        [bad] = await maria.send("все желающие")
+        assert bad.text == "Нажмите кнопки или напишите, например, «ТОС, СО НКО»."
+        await maria.send("ТОС")
+        assert (await stored()).eligible == ("tos",)
+
+        # The maximum grant: silent too.
+        await _edit(maria, "✏️ Максимальный грант")
+        [bad] = await maria.send("много")
+        assert bad.text == "Напишите сумму в рублях целым числом, например 150000."
+        await maria.send("500 000")
+        assert (await stored()).max_grant == 500000
+        await silent(told)
+
+        # The results date: checked against the deadline; participants are told.
+        await _edit(maria, "✏️ Дата итогов")
+        [bad] = await maria.send("когда-нибудь")
+        assert "«25.12.2026 18:00», «25.12 18:00» или «завтра 18:00»" in bad.text
+        [early] = await maria.send("20.12.2026 12:00")
+        assert early.text == "Итоги не могут быть раньше окончания приёма заявок."
+        [saved, _card] = await maria.send("15.01 12:00")
+        assert saved.text == "Сохранено, участникам отправлено сообщение."
+        await h.deliver()
+        [news] = texts(ivan, "итоги теперь будут объявлены")
+        assert news.startswith("📅 Конкурс «Конкурс «Память»»") and "15.01.2027 12:00" in news
+        assert texts(john, "the results will now be announced on 15.01.2027 12:00")
+        assert not texts(olga, "итоги")  # the NGOs may no longer apply
+        assert not texts(p["gleb"], "итоги") and not texts(p["anna"], "итоги")
+
+        # The rules link: checked as a link; participants are told.
+        await _edit(maria, "✏️ Ссылка на положение")
+        [bad] = await maria.send("положение на сайте")
+        assert "https://" in bad.text and "Сохранено" not in bad.text
+        await maria.send("https://example.ru/new-rules")
+        await h.deliver()
+        [rules] = texts(ivan, "положение изменилось")
+        assert "https://example.ru/new-rules" in rules
+        assert (await stored()).rules_url == "https://example.ru/new-rules"
+        assert len(texts(ivan, "Новый конкурс")) == 1  # nothing announced again
+
+
+async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    kate_id = ADMIN_ID + 1
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, kate_id})) as h:
+        p = await civic_map(h)
+        kate = await h.consented(h.user("Kate", user_id=kate_id, language_code="en"))
+        opens = h.clock.now() + timedelta(days=3)
+        c = await h.app.competitions.create(
+            ADMIN_ID,
+            CompetitionDraft(
+                title="Future contest", organiser="Town hall", description="Coming soon",
+                eligible=("tos",), opens_at=opens, deadline=DEADLINE,
+            ),
+        )  # fmt: skip
+        await kate.press("x", data=CompCD(action="card", id=c.id).pack())
+        # A title in English: the form's limits, in English.
+        await _edit(kate, "✏️ Title", edit="✏️ Edit")
+        [bad] = await kate.send("ab")
+        assert bad.text == "Please write 3 to 200 characters."
+        [saved, _card] = await kate.send("Spring contest")
+        assert saved.text == "Saved." and "Spring contest" in _card.text
+        # The start, before it opened: after the deadline refused, then «Now» announces it once.
+        await _edit(kate, "✏️ Start of applications", edit="✏️ Edit")
+        [late] = await kate.send("31.12.2026 12:00")
+        assert late.text == "The deadline must come after the start of applications."
+        [bad] = await kate.send("someday")
+        assert "«25.12.2026 18:00»" in bad.text
+        await kate.press("Now")
+        assert kate.inbox[-2].text == "Saved."
+        await h.deliver()
+        assert len(texts(p["ivan"], "Новый конкурс: <b>Spring contest")) == 1
+        h.clock.set(opens + timedelta(minutes=1))  # the old start passes: not announced again
+        await tick(h)
+        assert len(texts(p["ivan"], "Новый конкурс")) == 1
+        # Now open: its start is not offered, and a forged button is refused.
+        await kate.press("x", data=CompCD(action="card", id=c.id).pack())
+        [menu] = await kate.press("✏️ Edit")
+        assert "✏️ Start of applications" not in menu.flat_buttons
+        await kate.press("x", data=CompCD(action="ef", id=c.id, value="opens_at").pack())
+        assert kate.last_answer["show_alert"]
+        assert "already opened" in kate.last_answer["text"]
+        # A typed start: «завтра 10:00» before it opens (a second competition).
+        later = await h.app.competitions.create(
+            ADMIN_ID,
+            CompetitionDraft(title="Осенний конкурс", organiser="Администрация",
+                             description="Проекты ТОС", eligible=("tos",),
+                             opens_at=opens + timedelta(days=5), deadline=DEADLINE),
+        )  # fmt: skip
+        await p["maria"].press("x", data=CompCD(action="card", id=later.id).pack())
+        await _edit(p["maria"], "✏️ Начало приёма заявок")
+        await p["maria"].send("завтра 10:00")
+        found = await h.app.db.read.competitions.get(later.id)
+        # 01.12.2026 10:00 in Novosibirsk
+        assert found is not None and found.opens_at == datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+async def test_edit_refused_to_non_staff_and_when_closed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        maria, anna, ivan = p["maria"], p["anna"], p["ivan"]
+        cid = await create(h)
+        [card] = await ivan.press("x", data=CompCD(action="card", id=cid).pack())
+        assert "✏️ Изменить" not in card.flat_buttons
+        for forged in (CompCD(action="edit", id=cid), CompCD(action="ef", id=cid, value="title")):
+            await anna.press("x", data=forged.pack())
+            assert anna.last_answer["show_alert"]
+            assert "только специалистам" in anna.last_answer["text"]
+        before = len(anna.inbox)
+        await anna.send("Чужое название")
+        assert len(anna.inbox) == before + 1 and "Сохранено" not in anna.last.text
+        with pytest.raises(NotAllowed):
+            await h.app.competitions.update(anna.id, cid, {"title": "Чужое название"})
+        found = await h.app.db.read.competitions.get(cid)
+        assert found is not None and found.title == "Городской конкурс ТОС"
+
+        # Staff start changing the title; the competition is closed meanwhile: refused.
+        await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        await _edit(maria, "✏️ Название")
+        await h.app.competitions.close(ADMIN_ID, cid)
+        [refused] = await maria.send("Новое название")
+        assert refused.text == "Конкурс закрыт, изменить его нельзя."
+        await maria.press("x", data=CompCD(action="edit", id=cid).pack())
+        assert maria.last_answer["text"] == "Конкурс закрыт, изменить его нельзя."
+        with pytest.raises(DomainError, match="closed"):
+            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 10})
+        found = await h.app.db.read.competitions.get(cid)
+        assert found is not None and found.title == "Городской конкурс ТОС"
+        [card] = await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        assert "✏️ Изменить" not in card.flat_buttons
+
+
+async def test_narrowed_eligibility_stops_reminders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        maria, ivan, olga, gleb = p["maria"], p["ivan"], p["olga"], p["gleb"]
+        cid = await create(h, eligible=("tos", "ngo"))
+        # The 14-day round is queued, not yet delivered, when staff drop the NGOs (buttons).
+        h.clock.set(DEADLINE - timedelta(days=14) + timedelta(seconds=10))
+        await h.app.reminders()
+        await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        await _edit(maria, "✏️ Кто может участвовать")
+        [ask] = maria.inbox[-1:]
+        assert "✅ ТОС" in ask.flat_buttons and "✅ СО НКО" in ask.flat_buttons
+        await maria.press("✅ СО НКО")
+        await maria.press("Готово")
+        assert maria.inbox[-2].text == "Сохранено."
+        await h.deliver()
+        assert len(texts(ivan, "ещё не подал заявку")) == 1
+        assert not texts(olga, "ещё не подал заявку")
+        # The next round: the TOS only.
+        h.clock.set(DEADLINE - timedelta(days=7) + timedelta(seconds=10))
+        await tick(h)
+        assert len(texts(ivan, "ещё не подал заявку")) == 2
+        assert not texts(olga, "ещё не подал заявку")
+        # Widened to initiative groups: they are told it opened, once, and reminded later.
+        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.deliver()
+        assert len(texts(gleb, "Новый конкурс")) == 1 and len(texts(ivan, "Новый конкурс")) == 1
+        assert not texts(olga, "ещё не подал заявку")
+        h.clock.set(DEADLINE - timedelta(days=3) + timedelta(seconds=10))
+        await tick(h)
+        assert len(texts(gleb, "ещё не подал заявку")) == 1
+        assert not texts(olga, "ещё не подал заявку")

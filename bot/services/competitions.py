@@ -45,6 +45,12 @@ REMIND = N_(
     "{deadline} ({left} left). /competitions"
 )
 DEADLINE_MOVED = N_("📅 The deadline of the competition «{title}» has changed: now {deadline}.")
+RESULTS_MOVED = N_("📅 Competition «{title}»: the results will now be announced on {date}.")
+RULES_CHANGED = N_("📄 Competition «{title}»: the rules have changed: {link}")
+RESULTS_AND_RULES = N_(
+    "📄 Competition «{title}»: the results will now be announced on {date}; the rules have "
+    "changed: {link}"
+)
 RESULT_WIN = N_(
     "🎉 Competition «{title}»: the application «{project}» of «{body}» has won! "
     "Awarded: {amount} ₽."
@@ -55,6 +61,14 @@ RESULT_LOSE = N_(
 )
 DAYS = N_("{count} d.")
 HOURS = N_("{count} h")
+
+
+# What staff may change after the announcement, and the text limits the creation form uses.
+EDITABLE = (
+    "title", "organiser", "description", "eligible", "opens_at", "deadline", "results_at",
+    "rules_url", "max_grant",
+)  # fmt: skip
+TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
 
 
 @dataclass
@@ -246,14 +260,61 @@ class CompetitionService:
         await self.announce_due()
         return await self.get(competition_id)
 
-    async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> bool:
-        """Change fields; a new deadline is told to everyone eligible. True if it moved."""
+    async def require_editable(self, actor_id: int, competition_id: int) -> CompetitionRecord:
+        """Staff only, and only while the competition is open: checked when a change starts
+        and again when it is saved."""
         self._staff.require_staff(actor_id)
+        found = await self._db.read.competitions.get(competition_id)
+        if found is None or found.status != "open":
+            raise DomainError(N_("This competition is closed and cannot be changed."))
+        return found
+
+    def opened(self, competition: CompetitionRecord) -> bool:
+        return competition.announced_at is not None or competition.opens_at <= self._clock.now()
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The creation form's rules, for values that did not come through it."""
+        unknown = set(values) - set(EDITABLE)
+        if not values or unknown:
+            raise KeyError(", ".join(sorted(unknown)) or "nothing to change")
+        out = dict(values)
+        for key, (low, high) in TEXT_LIMITS.items():
+            if key in out:
+                out[key] = check_text(out[key], low, high)
+        if "eligible" in out:
+            out["eligible"] = tuple(dict.fromkeys(out["eligible"]))
+            if not out["eligible"] or not set(out["eligible"]) <= set(ELIGIBLE):
+                raise DomainError(N_("Choose who may apply."))
+        if out.get("rules_url") is not None:
+            out["rules_url"] = parse_url(out["rules_url"])
+        if out.get("max_grant") is not None and (
+            not isinstance(out["max_grant"], int) or out["max_grant"] < 0
+        ):
+            raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
+        return out
+
+    async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> bool:
+        """Change fields with the creation form's rules; True if the deadline moved.
+
+        Participants (eligible leaders, once it was announced) are told of a new deadline,
+        results date or rules link; other changes are silent. A narrowed eligibility cancels
+        queued reminders to bodies no longer eligible (later rounds skip them anyway); a
+        widened one announces it to the newly eligible, once. The start of applications can
+        move only before they open, so the announcement still goes out once.
+        """
+        self._staff.require_staff(actor_id)
+        values = self._checked(values)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             old = await uow.competitions.get(competition_id)
             if old is None or old.status != "open":
                 raise DomainError(N_("This competition is closed and cannot be changed."))
+            if "opens_at" in values:
+                if old.announced_at is not None or old.opens_at <= now:
+                    raise DomainError(
+                        N_("Applications have already opened: their start cannot be changed.")
+                    )
+                values["opens_at"] = max(values["opens_at"], now)
             draft = CompetitionDraft(
                 opens_at=values.get("opens_at", old.opens_at),
                 deadline=values.get("deadline", old.deadline),
@@ -262,9 +323,10 @@ class CompetitionService:
             if "deadline" in values or "opens_at" in values or "results_at" in values:
                 self._check_times(draft, now)
             await uow.competitions.update(competition_id, values, now)
-            moved = "deadline" in values and values["deadline"] != old.deadline
+            new = await uow.competitions.get(competition_id)
+            assert new is not None
+            moved = new.deadline != old.deadline
             if moved:
-                new = values["deadline"]
                 cancelled = await uow.competitions.cancel_queued(
                     round_prefix(REMIND_KIND, competition_id, old.deadline)
                 )
@@ -272,15 +334,74 @@ class CompetitionService:
                     log.info("%d queued reminders of competition %d cancelled: deadline moved",
                              cancelled, competition_id)  # fmt: skip
                 await skip_past_rounds(uow.competitions.claim_stage, REMIND_KIND,
-                                       competition_id, new, self.offsets, now)  # fmt: skip
-                if old.announced_at is not None:
-                    args = {"title": old.title, "deadline": self.when(new)}
-                    for person in {p.user_id for p in await self._leaders(uow, old)}:
-                        await uow.outbox.enqueue(
-                            person, now=now, template=DEADLINE_MOVED, args=args,
-                            key=f"comp-deadline:{competition_id}:{new.isoformat()}:{person}",
-                        )  # fmt: skip
+                                       competition_id, new.deadline, self.offsets, now)  # fmt: skip
+            if new.eligible != old.eligible:
+                await self._eligibility_changed(uow, old, new, now)
+            if old.announced_at is not None:
+                await self._tell_participants(uow, old, new, now)
+        if "opens_at" in values:
+            await self.announce_due()
         return moved
+
+    async def _eligibility_changed(
+        self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
+    ) -> None:
+        leaders = await self._leaders(uow, new)
+        keep = {f"{p.body_kind}{p.body_id}:{p.user_id}" for p in leaders}
+        dropped = [
+            key
+            for key in await uow.competitions.queued_keys(
+                round_prefix(REMIND_KIND, new.id, new.deadline)
+            )
+            if key.split(":", 4)[-1] not in keep
+        ]
+        people = {p.user_id for p in leaders}
+        dropped += [
+            key
+            for key in await uow.competitions.queued_keys(f"comp-open:{new.id}:")
+            if int(key.rsplit(":", 1)[-1]) not in people
+        ]
+        if dropped:
+            cancelled = await uow.competitions.cancel_keys(dropped)
+            log.info("%d queued messages of competition %d cancelled: eligibility narrowed",
+                     cancelled, new.id)  # fmt: skip
+        if old.announced_at is None or now >= new.deadline:
+            return
+        args = {
+            "title": new.title, "organiser": new.organiser, "deadline": self.when(new.deadline),
+        }  # fmt: skip
+        for person in sorted(people):  # the newly eligible; the key keeps it once for the rest
+            await uow.outbox.enqueue(person, now=now, template=OPENED, args=args,
+                                     key=f"comp-open:{new.id}:{person}")  # fmt: skip
+
+    async def _tell_participants(
+        self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
+    ) -> None:
+        """One short message for each change participants need: the deadline; the results
+        date and the rules link (together, if both changed)."""
+        people = sorted({p.user_id for p in await self._leaders(uow, new)})
+        messages: list[tuple[str, dict[str, Any], str]] = []
+        if new.deadline != old.deadline:
+            messages.append((DEADLINE_MOVED,
+                             {"title": new.title, "deadline": self.when(new.deadline)},
+                             f"comp-deadline:{new.id}:{new.deadline.isoformat()}"))  # fmt: skip
+        results = new.results_at if new.results_at != old.results_at else None
+        rules = new.rules_url if new.rules_url != old.rules_url else None
+        stamp = now.isoformat()
+        if results is not None and rules is not None:
+            messages.append((RESULTS_AND_RULES,
+                             {"title": new.title, "date": self.when(results), "link": rules},
+                             f"comp-news:{new.id}:{stamp}"))  # fmt: skip
+        elif results is not None:
+            messages.append((RESULTS_MOVED, {"title": new.title, "date": self.when(results)},
+                             f"comp-results:{new.id}:{stamp}"))  # fmt: skip
+        elif rules is not None:
+            messages.append((RULES_CHANGED, {"title": new.title, "link": rules},
+                             f"comp-rules:{new.id}:{stamp}"))  # fmt: skip
+        for template, args, key in messages:
+            for person in people:
+                await uow.outbox.enqueue(person, now=now, template=template, args=args,
+                                         key=f"{key}:{person}")  # fmt: skip
 
     async def close(self, actor_id: int, competition_id: int) -> None:
         self._staff.require_staff(actor_id)

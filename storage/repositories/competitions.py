@@ -260,3 +260,23 @@ class CompetitionRepository:
             "AND idempotency_key LIKE ? ESCAPE '\\'",
             (key_prefix.replace("%", "\\%").replace("_", "\\_") + "%",),
         )
+
+    async def queued_keys(self, key_prefix: str) -> list[str]:
+        """The keys of messages under `key_prefix` that have not gone out yet."""
+        rows = await self._db.fetch_all(
+            "SELECT idempotency_key FROM outbox WHERE status = 'pending' "
+            "AND idempotency_key LIKE ? ESCAPE '\\'",
+            (key_prefix.replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [row[0] for row in rows]
+
+    async def cancel_keys(self, keys: list[str]) -> int:
+        """Messages that must not go out after all (their recipients are no longer meant)."""
+        cancelled = 0
+        for key in keys:
+            cancelled += await self._db.execute(
+                "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' "
+                "AND idempotency_key = ?",
+                (key,),
+            )
+        return cancelled
