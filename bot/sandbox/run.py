@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +14,9 @@ from bot.sandbox.demo import CENTRE, DEMO_POPULATION, DEMO_TOWN, DemoPeople, loa
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.terminal import HELP, Persona, Terminal, stdin_lines
 from bot.settings import Settings, load_settings
+from storage.executor import to_db
+
+log = logging.getLogger(__name__)
 
 # Well-formed, so settings accept it; Telegram never sees it.
 SANDBOX_TOKEN = "123456789:SANDBOX-local-token-not-for-telegram"
@@ -86,7 +90,10 @@ async def _session(
     stdout: TextIO,
 ) -> int:
     server.group(STAFF_CHAT, "Специалисты администрации")
-    terminal = Terminal(server, personas(people), stdout, staff_chat=STAFF_CHAT, centre=CENTRE)
+    terminal = Terminal(
+        server, personas(people), stdout,
+        staff_chat=STAFF_CHAT, centre=CENTRE, busy=lambda chat_id: bot_busy(app, chat_id),
+    )  # fmt: skip
     if demo:
         town = await load_demo(app.db, app.clock, people)
         note = "loaded" if town.created else "already in the database"
@@ -94,15 +101,7 @@ async def _session(
         terminal.say(
             f"Demo town «{DEMO_TOWN}» {note}: {len(town.tos_ids)} TOS, {orgs} organisations."
         )
-    polling = asyncio.create_task(
-        app.dp.start_polling(
-            app.bot,
-            allowed_updates=app.dp.resolve_used_update_types(),
-            handle_signals=False,
-            close_bot_session=True,
-            polling_timeout=POLLING_TIMEOUT,
-        )
-    )
+    polling = start_polling(app)
     try:
         await server.wait_for(lambda: server.polls_waiting or polling.done(), 30, "the bot")
         if polling.done():
@@ -112,11 +111,61 @@ async def _session(
         terminal.say("You are Анна, a resident. Say /start.")
         await terminal.run(stdin_lines(stdin))
     finally:
-        with contextlib.suppress(RuntimeError):
-            await app.dp.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(polling, 30)
+        await stop_bot(app, server, polling, terminal)
     return 0
+
+
+def start_polling(app: Any) -> asyncio.Task[None]:
+    """The bot's polling loop against the sandbox server; `stop_bot` ends it."""
+    return asyncio.create_task(
+        app.dp.start_polling(
+            app.bot,
+            allowed_updates=app.dp.resolve_used_update_types(),
+            handle_signals=False,
+            close_bot_session=True,
+            polling_timeout=POLLING_TIMEOUT,
+        )
+    )
+
+
+async def bot_busy(app: Any, chat_id: int) -> bool:
+    """An update is being handled, or the outbox has something due for `chat_id`."""
+    if app.tracker.in_flight:
+        return True
+    due = await app.db.read.executor.fetch_value(
+        "SELECT 1 FROM outbox WHERE chat_id = :chat AND (status = 'sending' OR "
+        "(status = 'pending' AND not_before <= :now AND (retry_at IS NULL OR retry_at <= :now)))"
+        " LIMIT 1",
+        {"chat": chat_id, "now": to_db(app.clock.now())},
+    )
+    return due is not None
+
+
+async def stop_bot(
+    app: Any,
+    server: SandboxServer,
+    polling: asyncio.Task[Any],
+    terminal: Terminal | None = None,
+    grace: float | None = None,
+) -> None:
+    """Stop as `python -m bot` does, in order: no more updates for the bot, the updates it
+    is handling finish (up to a grace period), then aiogram's stop, which runs
+    `App.on_shutdown` (the scheduler and the sender stop, the database closes)."""
+    from bot.app import SHUTDOWN_GRACE_SECONDS
+
+    grace = SHUTDOWN_GRACE_SECONDS if grace is None else grace
+    if not polling.done():
+        if terminal is not None:
+            await terminal.settle()  # what the last command set off, while it still shows
+        server.stop_updates()
+        if not await app.tracker.wait_idle(grace):
+            log.warning("sandbox: stopping with %d updates still in flight", app.tracker.in_flight)
+        if terminal is not None:
+            terminal.flush()  # late replies still appear before the sandbox exits
+    with contextlib.suppress(RuntimeError):  # polling never started
+        await app.dp.stop_polling()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(polling, 30)
 
 
 def _log_of(settings: Settings) -> Path:

@@ -172,6 +172,7 @@ class SandboxServer:
         self.last_call_at = 0.0  # loop time of the last call the bot made
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._updates_stopped = False
         self.port = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -201,6 +202,12 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def stop_updates(self) -> None:
+        """Hand the bot no more updates (a stop: what it has is all it gets); its long polls
+        wait out their timeout empty instead of spinning."""
+        self._updates_stopped = True
+        self._notify()
 
     def _notify(self) -> None:
         self._changed.set()
@@ -552,6 +559,8 @@ class SandboxServer:
             while True:
                 changed = self._changed
                 ready = [u for u in self._pending if self._wanted(u)]
+                if self._updates_stopped:
+                    ready = []
                 left = deadline - asyncio.get_running_loop().time()
                 if ready or left <= 0 or self._closing:
                     return ready[:limit]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shlex
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +26,10 @@ Type a message as the current person; /start, /help, /initiative ... go to the b
   /show              the chat so far;  /?  this help;  /quit  leave"""
 
 
+# Is the bot still busy with what this chat asked (an update in flight, a reply due)?
+Busy = Callable[[int], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class Persona:
     key: str  # what /as takes
@@ -43,7 +47,8 @@ class Terminal:
         *,
         staff_chat: int | None = None,
         centre: tuple[float, float] = (54.64, 83.30),
-        settle: float = 10.0,
+        settle: float = 5.0,
+        busy: Busy | None = None,
     ) -> None:
         self.server = server
         self.personas = {p.key: p for p in personas}
@@ -51,6 +56,7 @@ class Terminal:
         self.staff_chat = staff_chat
         self.centre = centre
         self.settle_within = settle
+        self.busy = busy
         self.me = personas[0]
         self.chat_id = self.me.user_id
         self._shown = 0  # index into server.outgoing already looked at
@@ -159,10 +165,25 @@ class Terminal:
         if acted is None:
             return False
         if acted:
-            with contextlib.suppress(TimeoutError):
-                await self.server.settle(within=self.settle_within)
+            await self.settle()
         self.flush()
         return True
+
+    async def settle(self) -> None:
+        """Wait, up to `settle_within` seconds, until the bot is done with what was typed:
+        every update taken and handled, nothing due in the outbox for this chat, and the
+        server quiet. A slow reply (a report's chart) then shows right after its command."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_within
+        while (left := deadline - loop.time()) > 0:
+            try:
+                await self.server.settle(within=left)
+            except TimeoutError:
+                return
+            done = self.busy is None or not await self.busy(self.chat_id)
+            if done and self.server.idle and self.server.in_flight == 0:
+                return
+            await asyncio.sleep(0.05)
 
     def _group(self) -> int | None:
         return None if self.chat_id == self.me.user_id else self.chat_id

@@ -4,10 +4,17 @@ conversation typed on stdin completes an initiative and a staff member sees it."
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.app import create_app
+from bot.sandbox.demo import DemoPeople
+from bot.sandbox.run import SANDBOX_TOKEN, bot_busy, sandbox_settings, start_polling, stop_bot
+from bot.sandbox.server import SandboxServer
 from tests.e2e.kit import ROOT
 
 SCRIPT = [
@@ -24,7 +31,8 @@ SCRIPT = [
 ]  # fmt: skip
 
 
-async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path) -> None:
+async def _sandbox(tmp_path: Path, script: list[str]) -> tuple[int | None, str, str]:
+    """Run `python -m bot sandbox --demo` with `script` typed on stdin: (exit code, out, err)."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}  # no BOT_TOKEN at all
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "sandbox", "--demo", "--db", str(tmp_path / "s.sqlite3"),
@@ -32,14 +40,18 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        script = "\n".join(SCRIPT).encode() + b"\n"
-        stdout, stderr = await asyncio.wait_for(proc.communicate(script), 90)
+        stdin = "\n".join(script).encode() + b"\n"
+        stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), 90)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    out = stdout.decode()
-    assert proc.returncode == 0, out[-2000:] + stderr.decode()[-2000:]
+    return proc.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path) -> None:
+    code, out, err = await _sandbox(tmp_path, SCRIPT)
+    assert code == 0, out[-2000:] + err[-2000:]
     assert "Demo town «Заречноводск» loaded: 18 TOS, 34 organisations." in out
     assert "[1] ✅ Даю согласие" in out
     assert "зарегистрирована под номером И-2026-0005" in out
@@ -51,6 +63,69 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
     assert "Субботник на набережной" in out and "Собрание жителей ТОС" in out
     assert "📝 Подать заявку от «ТОС «Берёзка»»" in out
     assert "report-2026.docx" in out
-    assert "Traceback" not in out + stderr.decode()
+    assert "Traceback" not in out + err
     log = (tmp_path / "s.log").read_text(encoding="utf-8")
     assert "bot started" in log and "Traceback" not in log
+
+
+async def test_a_report_then_quit_at_once_shows_the_report_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    """The terminal waits for the slow reply (a chart is drawn) before its next prompt, and
+    /quit right after it stops the bot before the database closes: no errors anywhere."""
+    script = ["/as staff", "/start", "1", "/report 2026", "/quit"]
+    code, out, err = await _sandbox(tmp_path, script)
+    assert code == 0, out[-2000:] + err[-2000:]
+    headline = "Заречноводск, 2026"
+    assert headline in out and "report-2026.md" in out
+    # Right after the command, before the prompt that read /quit; not "N new for ...".
+    prompt = "Марина (администрация) @ private> "
+    assert out.index(headline) < out.rindex(prompt)
+    assert "new for" not in out
+    log = (tmp_path / "s.log").read_text(encoding="utf-8")
+    assert "database closed" in log
+    for bad in ("closed database", "Traceback", "ERROR", "WARNING"):
+        assert bad not in log and bad not in err, (bad, log[-3000:], err[-2000:])
+
+
+async def test_a_stop_while_an_update_is_handled_waits_for_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping mid-update (a report still drawing): the updates stop, the handler finishes
+    and answers, and only then does the app shut down and close the database."""
+    caplog.set_level(logging.INFO)
+    people = DemoPeople()
+    admin = people.admin[0]
+    server = await SandboxServer(SANDBOX_TOKEN).start()
+    try:
+        server.user(admin, "Марина")
+        settings = sandbox_settings(server, tmp_path / "s.sqlite3", people, demo=False)
+        app = await create_app(settings)
+        try:
+            polling = start_polling(app)
+            await server.wait_for(lambda: server.polls_waiting, 30, "the bot to poll")
+            server.send_text(admin, "/start")
+            await server.settle()
+            consent = server.last_with_buttons(admin)
+            assert consent is not None
+            button = consent["reply_markup"]["inline_keyboard"][0][0]
+            server.press(admin, consent["message_id"], data=button["callback_data"])
+            await server.settle()
+            sent_before = len(server.sent_to(admin))
+            server.send_text(admin, "/report 2026")
+            await server.wait_for(lambda: app.tracker.in_flight, 10, "the report to start")
+            assert await bot_busy(app, admin)
+            await stop_bot(app, server, polling)
+            assert polling.done() and polling.exception() is None
+        finally:
+            await app.close()
+    finally:
+        await server.stop()
+    report = [item.text for item in server.sent_to(admin)[sent_before:]]
+    assert report[0].startswith("2026") or ", 2026" in report[0], report
+    assert any("report-2026" in m.get("document", {}).get("file_name", "")
+               for m in server.chat_messages(admin)), report  # fmt: skip
+    assert app.tracker.in_flight == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert "database closed" in messages
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], messages
