@@ -52,7 +52,8 @@ class KeyLock:
     def _release_slot(self) -> None:
         self._held.users -= 1
         if self._held.users == 0:
-            del self._isolation.locks[self._key]
+            # pop, not del: a stop may have closed the isolation while this update ran.
+            self._isolation.locks.pop(self._key, None)
 
 
 class UserIsolation(BaseEventIsolation):
@@ -63,4 +64,6 @@ class UserIsolation(BaseEventIsolation):
         return KeyLock(self, key)
 
     async def close(self) -> None:
-        self.locks.clear()
+        # aiogram closes the isolation before the app's shutdown waits for updates still in
+        # flight; they release their own slots, so nothing is cleared from under them here.
+        return None

@@ -43,3 +43,28 @@ async def test_cancelled_waiter_frees_its_slot() -> None:
         waiter.cancel()
         await asyncio.gather(waiter, return_exceptions=True)
     assert isolation.locks == {}
+
+
+async def test_closing_while_an_update_holds_its_lock_is_harmless() -> None:
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.isolation import UserIsolation
+
+    isolation = UserIsolation()
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    entered = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def update() -> None:
+        async with isolation.lock(key):
+            entered.set()
+            await finish.wait()
+
+    task = asyncio.create_task(update())
+    await entered.wait()
+    await isolation.close()  # aiogram's stop, before the app waits for updates in flight
+    finish.set()
+    await task  # used to raise KeyError on release
+    assert isolation.locks == {}
