@@ -24,7 +24,7 @@ from storage.repositories.users import UserRecord
 router = RouterSpec(__name__)
 
 # Each language's name; a catalog names every language in its own words, and a button
-# shows each language in itself (Русский, English).
+# shows each language in itself (Russian in Russian, English in English).
 LANGUAGES = {"ru": N_("Russian"), "en": N_("English")}
 
 

@@ -507,7 +507,7 @@ async def _next(
 ) -> None:
     await state.set_state(step)
     if step == CompetitionForm.organiser:
-        await message.answer(_("Who organises it (e.g. «Администрация города», «Фонд ...»)?"))
+        await message.answer(_("Who organises it (e.g. «The town hall», «A foundation»)?"))
     elif step == CompetitionForm.description:
         await message.answer(_("A short description: what projects, what money (10 to 2000 "
                                "characters)."))  # fmt: skip
@@ -827,7 +827,7 @@ async def _ask_edit(
     await state.set_state(CompEditForm.value)
     prompts = {
         "title": _("The competition's title (3 to 200 characters):"),
-        "organiser": _("Who organises it (e.g. «Администрация города», «Фонд ...»)?"),
+        "organiser": _("Who organises it (e.g. «The town hall», «A foundation»)?"),
         "description": _("A short description: what projects, what money (10 to 2000 "
                          "characters)."),
         "opens_at": _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),

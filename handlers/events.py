@@ -321,7 +321,7 @@ async def _set_owner(message: Message, state: FSMContext, owner: Owner) -> None:
     await state.set_state(EventForm.title)
     await message.answer(
         _("A new event: a few short steps, /cancel leaves at any time.\n\n"
-          "The event's title (e.g. «Субботник во дворе»):")
+          "The event's title (e.g. «Yard clean-up day»):")
     )  # fmt: skip
 
 
@@ -336,8 +336,8 @@ async def _ask(
     elif step == EventForm.ends:
         await message.answer(_("When does it end? The time (e.g. «20:00») or the date and time."))
     elif step == EventForm.place:
-        await message.answer(_("Where? The address or the place (e.g. «Дом культуры, ул. "
-                               "Ленина, 5»)."))  # fmt: skip
+        await message.answer(_("Where? The address or the place (e.g. «House of Culture, "
+                               "Lenin St, 5»)."))  # fmt: skip
     elif step == EventForm.organiser:
         default = data.get("owner_name") or _(TOWN_HALL)
         await message.answer(

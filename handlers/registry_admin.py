@@ -204,7 +204,7 @@ async def registry_button(
         await state.set_data({"kind": kind})
         await _prompt(
             message,
-            _("The new TOS's name (e.g. «ТОС „Южный“»). /cancel to stop.")
+            _("The new TOS's name (e.g. «TOS South»). /cancel to stop.")
             if kind == "tos"
             else _("The new organisation's name. /cancel to stop."),
         )
@@ -292,9 +292,7 @@ async def registry_button(
 def _field_prompt(kind: str, field: str) -> str:
     prompts = {
         "name": _("The new name:"),
-        "territory": _(
-            "The streets and houses, one per line, e.g.\nул. Ленина, 1–15\nпер. Садовый"
-        ),
+        "territory": _("The streets and houses, one per line, e.g.\nLenin St, 1–15\nGarden Lane"),
         "residents": _("How many residents does the TOS cover? A whole number:"),
         "registered_on": _("The registration date, DD.MM.YYYY:"),
         "area": _(

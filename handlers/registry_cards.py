@@ -7,6 +7,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.services.registry import Coverage, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
+from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 from storage.repositories.users import UserRecord
@@ -111,7 +112,7 @@ def tos_public_card(view: TosView) -> str:
     if view.chair_contact:
         lines.append(_("<b>Contact:</b> {text}").format(text=escape(view.chair_contact)))
     if view.initiatives:
-        items = [f"• {escape(number)} — {escape(title)}" for number, title in view.initiatives]
+        items = [f"• {escape(number_of(i))} — {escape(i.title)}" for i in view.initiatives]
         lines.append(_("<b>Current initiatives:</b>") + "\n" + "\n".join(items))
     if view.events:
         items = [f"• {escape(when)} — {escape(title)}" for when, title in view.events]

@@ -57,7 +57,7 @@ async def _ask_street(message: Message, state: FSMContext) -> None:
     await state.set_state(TosForm.search)
     await message.answer(
         _(
-            "Which street do you live on? Type it (e.g. «Ленина» or «ул. Советская, 12») "
+            "Which street do you live on? Type it (e.g. «Lenin» or «Sovetskaya St, 12») "
             "or share a location (📎 → Location). /cancel to stop."
         )
     )

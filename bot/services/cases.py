@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.services.staff import StaffService
 from storage.db import UnitOfWork
 
-# «И-2026-0042», «R-2026-17», «2026-0042»: a letter and a dash are optional.
+# «I-2026-0042», «R-2026-17», «2026-0042» (any letter): a letter and a dash are optional.
 NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
 
 

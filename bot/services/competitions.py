@@ -102,7 +102,8 @@ def check_text(value: str, low: int, high: int) -> str:
 
 
 def parse_amount(value: str) -> int:
-    digits = re.sub(r"[\s\u00a0₽]|руб\.?|rub\.?", "", value.strip().lower())
+    # Spaces, the rouble sign and a currency word after the number («150 000 rub.») go.
+    digits = re.sub(r"[^\W\d_]+\.?$", "", re.sub(r"[\s\u00a0₽]", "", value.strip()))
     if not digits.isdigit() or len(digits) > 12:
         raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
     return int(digits)
@@ -116,7 +117,7 @@ def parse_url(value: str) -> str:
 
 
 def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
-    """How long is left, as a label the outbox translates: «3 дн.», «5 ч»."""
+    """How long is left, as a label the outbox translates: «3 days», «5 h»."""
     seconds = max(0.0, (deadline - now).total_seconds())
     if round(seconds / 86400) >= 1:
         return {"t": DAYS, "count": round(seconds / 86400)}

@@ -49,7 +49,7 @@ TITLE_LIMITS = (3, 120)
 DESCRIPTION_LIMITS = (10, 2000)
 MAX_PHOTOS = 5
 MILESTONES = (1, 10, 50, 100)
-NUMBER = N_("I-{year}-{seq}")  # И-2026-0042 in Russian
+NUMBER = N_("I-{year}-{seq}")  # the Russian catalog writes its own letter
 
 # What the author hears, by the status an initiative moves to (the card shows the rest).
 TOLD_AUTHOR = {
@@ -143,7 +143,7 @@ def check_transition(record: InitiativeRecord, to_status: str) -> None:
 
 
 def _stems(title: str) -> set[str]:
-    # Russian endings vary (скамейка, скамейки, скамеек): compare the first letters of words.
+    # Russian endings vary (bench, of benches...): compare the first letters of words.
     return {w[:5] for w in re.findall(r"\w+", title.casefold()) if len(w) >= 4}
 
 

@@ -19,6 +19,8 @@ from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
+    STREET_STOP_WORDS,
+    STREET_TYPE_WORDS,
     Words,
     parse_area,
     parse_contact,
@@ -31,9 +33,10 @@ from bot.services.registry_fields import (
 )
 from bot.services.registry_io import ImportPlan, plan_import, read_table, table
 from bot.services.staff import INVITE_PREFIX, StaffService
-from bot.services.territory import Area, best_score, distance_m, is_match
+from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
 from bot.tables import to_csv, to_xlsx
 from storage.db import Database
+from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 
 JOIN_PREFIX = "tos_"
@@ -89,7 +92,7 @@ class TosView:
     is_member: bool
     leads: str | None  # the viewer's role in it: chair | deputy | None
     chair_contact: str | None
-    initiatives: list[tuple[str, str]]  # (number, title) of public initiatives
+    initiatives: list[InitiativeRecord]  # public ones of this TOS, the newest first
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
 
 
@@ -108,6 +111,7 @@ class RegistryService:
     ) -> None:
         self._timezone = timezone or ZoneInfo("UTC")
         self._words = words
+        self._streets: StreetWords | None = None
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -144,11 +148,18 @@ class RegistryService:
         """TOS whose territory has a street like the typed one, best first."""
         scored = []
         for tos in await self._db.read.registry.all_tos(active_only=True):
-            score = best_score(text, (tos.name, *tos.territory))
+            score = best_score(text, (tos.name, *tos.territory), self._street_words())
             if is_match(score):
                 scored.append((score, tos))
         scored.sort(key=lambda pair: (-pair[0], pair[1].name.lower()))
         return [tos for _, tos in scored[:SEARCH_LIMIT]]
+
+    def _street_words(self) -> StreetWords:
+        if self._streets is None:  # built once: the catalogs do not change while we run
+            self._streets = StreetWords(
+                self._words(STREET_TYPE_WORDS), self._words(STREET_STOP_WORDS)
+            )
+        return self._streets
 
     async def find_by_location(self, latitude: float, longitude: float) -> TosRecord | None:
         """The nearest TOS whose territory contains the point."""
@@ -178,7 +189,7 @@ class RegistryService:
             is_member=tos_id in await read.memberships(user_id),
             leads=leads,
             chair_contact=tos.public_contact,
-            initiatives=[(f"И-{i.year}-{i.seq:04d}", i.title) for i in initiatives],
+            initiatives=initiatives,
             events=tuple(
                 (e.starts_at.astimezone(self._timezone).strftime("%d.%m %H:%M"), e.title)
                 for e in events

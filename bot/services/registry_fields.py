@@ -22,6 +22,12 @@ ORG_KIND_WORDS = {
     "group": N_("initiative group, group"),
     "other": N_("other"),
 }
+# What a typed street may say besides its name (vocabulary: each catalog lists its forms).
+STREET_TYPE_WORDS = N_(
+    "street, st, str, avenue, ave, lane, ln, road, rd, square, sq, boulevard, blvd, "
+    "district, quarter, embankment, highway, drive, dead end, house, building, block"
+)
+STREET_STOP_WORDS = N_("i, live, on, at, the, in, my, our, near, tos")
 CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change
 
 ROLE_NAMES = {
@@ -67,7 +73,7 @@ def parse_territory(value: str) -> tuple[str, ...]:
         raise DomainError(
             N_(
                 "List the streets and houses, one per line or separated by «;» "
-                "(e.g. «ул. Ленина, 1–15; пер. Садовый»): up to 300 lines of 200 characters."
+                "(e.g. «Lenin St, 1–15; Garden Lane»): up to 300 lines of 200 characters."
             )
         )
     return tuple(lines)

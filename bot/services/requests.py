@@ -40,7 +40,7 @@ STATUSES: dict[str, str] = {
     "closed": N_("closed"),
     "rejected": N_("declined"),
 }
-NUMBER = N_("R-{year}-{seq}")  # З-2026-0017 in Russian
+NUMBER = N_("R-{year}-{seq}")  # the Russian catalog writes its own letter
 DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
 DESCRIPTION_LIMITS = (10, 2000)
 MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading

@@ -9,66 +9,57 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+import snowballstemmer
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-# Words that say what kind of street it is; they carry no name.
-STREET_TYPES = frozenset(
-    _words(
-        """ул улица улицы улице улицу пер переулок переулка переулке пр пр-т пр-кт просп
-        проспект проспекта проспекте пл площадь площади мкр мкрн микрорайон микрорайона
-        микрорайоне б-р бульвар бульвара бульваре ш шоссе проезд проезда проезде туп тупик
-        тупика кв-л квартал квартала квартале наб набережная набережной тер территория снт
-        д дом дома корп к стр street st str avenue ave lane ln road rd square sq district"""
-    )
-)
-# Russian inflections, longest first: «Ленина», «Ленину», «Ленинской» share the stem «ленин».
-ENDINGS = tuple(
-    sorted(
-        _words(
-            """ого его ому ему ыми ими ая яя ой ей ую юю ые ие ых их ом ем ам ям ах ях ов ев
-            ский ская ской ское ских ским скую а я у ю ы и е о й ь"""
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-# Words around a street name in a typed answer («живу на Ленина»).
-STOP_WORDS = frozenset(
-    _words(
-        "на в во по у около возле рядом с со за живу мой моя наш наша i live on at the in my near"
-    )
-)
+# Street names are matched by their stems, so that case endings and a typo do not matter
+# («Lenin St» in the nominative, genitive or dative is the same street). The Snowball stemmer
+# knows Russian and English inflection; the words that only say what kind of street it is
+# («street», «lane», «house») and the words around a name in a typed answer («I live on»)
+# are vocabulary in locales/ (STREET_TYPE_WORDS, STREET_STOP_WORDS in registry_fields).
 MIN_STEM = 3
-MATCH = 0.78  # how alike two stems must be: one typo in a six-letter name passes
-WORD_RE = re.compile(r"[a-zа-я]+(?:-[a-zа-я]+)?")
+MATCH = 0.78  # how alike two words must be: one typo in a six-letter name passes
+WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")  # letters, maybe hyphenated («pr-t»)
+_STEMMERS = (snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english"))
+
+
+def _fold(text: str) -> str:
+    """Lower case, and the Russian yo written as ye, as most people type it."""
+    return text.lower().replace("\u0451", "\u0435")
 
 
 def stem(word: str) -> str:
-    word = word.lower().replace("ё", "е")
-    for ending in ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-            return word[: -len(ending)]
+    for stemmer in _STEMMERS:
+        stemmed: str = stemmer.stemWord(word)
+        if stemmed != word:
+            return stemmed if len(stemmed) >= MIN_STEM else word
     return word
 
 
-def name_stems(text: str) -> tuple[str, ...]:
-    """The stems of the words that name a street: no numbers, no «ул.», no «дом»."""
-    words = WORD_RE.findall(text.lower().replace("ё", "е"))
-    stems = []
-    for word in words:
-        # A lone letter is a house letter («12а»), not a name.
-        if len(word) < 2 or word in STOP_WORDS or word in STREET_TYPES:
+class StreetWords:
+    """The words that are not a street's name: kinds of street and the words around it."""
+
+    def __init__(self, types: Iterable[str], stop: Iterable[str]) -> None:
+        self.types = frozenset(_fold(w) for w in types)
+        self.stop = frozenset(_fold(w) for w in stop)
+        # «lane» inflected is still «lane»: its stem marks it too (short ones would catch names).
+        self.type_stems = frozenset(stem(w) for w in self.types if len(w) > 3)
+
+    def skips(self, word: str) -> bool:
+        spaced = word.replace("-", " ")  # the catalogs' words are normalized so
+        return word in self.stop or word in self.types or spaced in self.types
+
+
+def name_words(text: str, vocabulary: StreetWords) -> tuple[tuple[str, str], ...]:
+    """The words that name a street, each with its stem: no numbers, no «street», no «house»."""
+    found = []
+    for word in WORD_RE.findall(_fold(text)):
+        # A lone letter is a house letter («12a»), not a name.
+        if len(word) < 2 or vocabulary.skips(word):
             continue
         stemmed = stem(word)
-        if stemmed not in _TYPE_STEMS:
-            stems.append(stemmed)
-    return tuple(stems)
-
-
-_TYPE_STEMS = frozenset(stem(word) for word in STREET_TYPES if len(word) > 3)
+        if stemmed not in vocabulary.type_stems:
+            found.append((word, stemmed))
+    return tuple(found)
 
 
 def _alike(a: str, b: str) -> float:
@@ -79,17 +70,17 @@ def _alike(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
-def street_score(query: tuple[str, ...], street: tuple[str, ...]) -> float:
+def street_score(query: tuple[tuple[str, str], ...], street: tuple[tuple[str, str], ...]) -> float:
     """How well a typed street matches one line of a territory (0..1): every typed word must
-    be like some word of the street's name."""
+    be like some word of the street's name, by its stem or as it is written."""
     if not query or not street:
         return 0.0
-    return min(max(_alike(q, s) for s in street) for q in query)
+    return min(max(max(_alike(qs, ss), _alike(qw, sw)) for sw, ss in street) for qw, qs in query)
 
 
-def best_score(query_text: str, lines: Iterable[str]) -> float:
-    query = name_stems(query_text)
-    return max((street_score(query, name_stems(line)) for line in lines), default=0.0)
+def best_score(query_text: str, lines: Iterable[str], vocabulary: StreetWords) -> float:
+    query = name_words(query_text, vocabulary)
+    return max((street_score(query, name_words(line, vocabulary)) for line in lines), default=0.0)
 
 
 def is_match(score: float) -> bool:

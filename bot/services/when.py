@@ -37,7 +37,7 @@ def _day(year: int, month: int, day: int) -> date:
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo, words: Words) -> datetime:
     """`25.12.2026 18:00`, `25.12 18:00` (this year, or the next once that day has passed),
-    `tomorrow 18:00` / `завтра 18:00`, `today 18:00` -> an aware UTC instant."""
+    `tomorrow 18:00`, `today 18:00` (the words in any language we speak) -> an aware UTC instant."""
     typed = " ".join(text.strip().split())
     today = now.astimezone(tz).date()
     if match := _FULL.match(typed):
