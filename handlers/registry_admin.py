@@ -13,7 +13,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    ForceReply,
     InlineKeyboardButton,
     Message,
 )
@@ -29,7 +28,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
-from handlers.forms import markup
+from handlers.forms import markup, prompt_markup
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_REGISTRY
 from handlers.registry_cards import coverage_text, org_staff_card, role_name, tos_staff_card
@@ -74,19 +73,18 @@ async def _prompt(message: Message, text: str) -> None:
     """Ask for a typed answer; in the staff group it must be a reply to the bot."""
     if message.chat.type != "private":
         text += "\n" + _("In this group, answer with a reply to this message.")
-    await message.answer(text, reply_markup=ForceReply(selective=True))
+    await message.answer(text, reply_markup=prompt_markup(message))
 
 
 # -- the menu and lists -------------------------------------------------------------------
 
 
 async def _menu(message: Message, user: UserRecord, registry: RegistryService) -> None:
-    tos = await registry.list_tos(user.id)  # staff only: checked now
-    orgs = await registry.list_orgs(user.id)
+    tos, orgs = await registry.totals(user.id)  # staff only: checked now
     rows = [
         [
-            _b(_("🏘 TOS ({count})").format(count=len(tos)), "list", "tos"),
-            _b(_("🤝 Organisations ({count})").format(count=len(orgs)), "list", "org"),
+            _b(_("🏘 TOS ({count})").format(count=tos), "list", "tos"),
+            _b(_("🤝 Organisations ({count})").format(count=orgs), "list", "org"),
         ],
         [_b(_("➕ TOS"), "add", "tos"), _b(_("➕ Organisation"), "add", "org")],
         [_b(_("📥 Import CSV/XLSX"), "import")],
@@ -410,11 +408,7 @@ async def value_typed(
     try:
         if kind == "tos":
             if field == "area" and message.location:
-                values = {
-                    "latitude": message.location.latitude,
-                    "longitude": message.location.longitude,
-                    "radius_m": 500,
-                }
+                values = registry.area_at(message.location.latitude, message.location.longitude)
             elif message.text:
                 values = registry.parse_tos_field(field, message.text)
             else:

@@ -180,8 +180,7 @@ async def tos_button(
             _("You have left «{name}». /tos finds another one.").format(name=escape(tos.name))
         )
     elif cd.action == "announce":
-        left = await registry.announcements_left(user.id, cd.id)  # the chair is checked now
-        members = await registry.members_count(user.id, cd.id)
+        members, left = await registry.announcement_room(user.id, cd.id)  # checked now
         await query.answer()
         if left == 0:
             await message.answer(
@@ -202,7 +201,7 @@ async def tos_button(
     elif cd.action == "send":
         await _send_announcement(message, query, user, registry, state)
     elif cd.action == "field" and cd.value in CHAIR_FIELDS:
-        await registry.members_count(user.id, cd.id)  # chairs and deputies only, checked now
+        await registry.require_leader(user.id, cd.id)  # chairs and deputies only, checked now
         await query.answer()
         await state.set_state(TosForm.card_value)
         await state.set_data({"tos_id": cd.id, "field": cd.value})
@@ -212,9 +211,8 @@ async def tos_button(
             )
         )
     elif cd.action == "poster":
-        await registry.members_count(user.id, cd.id)
+        tos = await registry.require_leader(user.id, cd.id)
         await query.answer()
-        tos = await registry.active_tos(cd.id)
         link = await poster_link(bot, registry, tos)
         await message.answer_photo(
             qr_photo(link, "join.png"),

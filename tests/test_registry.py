@@ -275,6 +275,8 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     await maria.press("Дата регистрации")
     [future] = await maria.send("01.01.2099")
     assert future.text == "Дата регистрации не может быть в будущем."
+    [ancient] = await maria.send("01.01.1980")
+    assert ancient.text == "Проверьте год: он должен быть не раньше 1990-го."
     await maria.send("10.10.2020")
     assert "10.10.2020" in maria.last.text
 
@@ -468,9 +470,56 @@ async def test_a_failed_announcement_spends_no_quota(harness: Harness) -> None:
     assert "что-то пошло не так" in chair.last_answer["text"]
     since = h.clock.now() - timedelta(days=7)
     assert await h.app.db.read.registry.announcements_since(tos.id, since) == 0
-    assert await h.app.registry.announcements_left(chair.id, tos.id) == 2
+    assert await h.app.registry.announcement_room(chair.id, tos.id) == (1, 2)
     # The form is still at its last step: pressing again sends it, once.
     await chair.press("📣 Отправить")
     assert chair.last.text == "Отправлено 1 участнику. Рассылка идёт постепенно."
     await h.deliver()
     assert sum("Субботник" in s.text for s in member.inbox) == 1
+
+
+async def test_a_name_in_another_case_updates_and_never_duplicates(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    await import_file(maria, "r.csv", "тип;название;жителей\nТОС;ТОС «Южный»;100\n".encode())
+    await maria.press("✅ Импортировать 1 строку")
+    # The same name in capitals and with doubled spaces: Cyrillic, so SQLite's NOCASE would
+    # not see it as the same.
+    again = "тип;название;жителей\nТОС;ТОС  «ЮЖНЫЙ»;240\n".encode()
+    [dry] = await import_file(maria, "r.csv", again)
+    assert "Добавить: 0 строк" in dry.text and "Обновить: 1 строку" in dry.text
+    [done] = await maria.press("✅ Импортировать 1 строку")
+    assert done.text == "Импорт завершён: добавлено — 0, обновлено — 1, пропущено — 0."
+    [tos] = await h.app.db.read.registry.all_tos()
+    assert tos.residents == 240
+    # Adding by hand is refused the same way.
+    await maria.send("/registry")
+    await maria.press("➕ ТОС")
+    [refused] = await maria.send("тос «южный»")
+    assert refused.text == "«тос «южный»» уже есть в реестре."
+
+
+async def test_the_tos_card_lists_its_initiatives_in_the_readers_language(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
+    tos = await h.app.registry.add_tos(ADMIN_ID, "TOS South")
+    author = await h.consented(h.user("Anna", language_code="en"))
+    async with h.app.db.transaction() as uow:
+        await uow.registry.join(tos.id, author.id, h.clock.now())
+    from bot.services.initiatives import Draft
+
+    result = await h.app.initiatives.submit(
+        author.id,
+        Draft(direction="sport", title="A pull-up bar", tos_id=tos.id,
+              description="A pull-up bar by the school, please."),
+    )  # fmt: skip
+    await h.app.initiatives.decide(ADMIN_ID, result.initiative.id, "accepted")
+    [card] = await author.send("/tos")
+    assert "• I-2026-0001 — A pull-up bar" in card.text
+    olga = await h.consented(h.user("Ольга"))
+    async with h.app.db.transaction() as uow:
+        await uow.registry.join(tos.id, olga.id, h.clock.now())
+    [card_ru] = await olga.send("/tos")
+    assert "• И-2026-0001 — A pull-up bar" in card_ru.text

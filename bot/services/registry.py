@@ -37,7 +37,7 @@ from bot.services.territory import Area, StreetWords, best_score, distance_m, is
 from bot.tables import to_csv, to_xlsx
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
-from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
+from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
 
 JOIN_PREFIX = "tos_"
 ROLE_INVITE_TTL = timedelta(days=14)
@@ -45,6 +45,7 @@ ROLE_KINDS = {"chair": "tos", "deputy": "tos", "rep": "org"}  # invite kind -> b
 ANNOUNCE_WINDOW = timedelta(days=7)
 ANNOUNCE_MAX = 3000
 SEARCH_LIMIT = 6
+DEFAULT_RADIUS_M = 500  # a TOS's circle around a shared centre, until staff type another
 
 
 ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
@@ -126,11 +127,8 @@ class RegistryService:
         return await self._db.read.registry.roles_of(user_id)
 
     async def user_tos(self, user_id: int) -> list[TosRecord]:
-        """The active TOS the person belongs to or leads, in a stable order."""
-        ids = [r.body_id for r in await self.roles_of(user_id) if r.body_kind == "tos"]
-        ids += [i for i in await self._db.read.registry.memberships(user_id) if i not in ids]
-        found = [await self._db.read.registry.get_tos(i) for i in ids]
-        return [t for t in found if t is not None and t.active]
+        """The active TOS the person leads (first) or belongs to."""
+        return await self._db.read.registry.tos_of_user(user_id)
 
     async def get_tos(self, tos_id: int) -> TosRecord | None:
         return await self._db.read.registry.get_tos(tos_id)
@@ -270,6 +268,15 @@ class RegistryService:
         assert org is not None
         return org
 
+    def area_at(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """A shared location as a TOS's centre, with a radius staff can refine by typing."""
+        return {"latitude": latitude, "longitude": longitude, "radius_m": DEFAULT_RADIUS_M}
+
+    async def totals(self, actor_id: int) -> tuple[int, int]:
+        """(TOS, organisations) in the registry, deactivated ones included."""
+        self._staff.require_staff(actor_id)
+        return await self._db.read.registry.totals()
+
     def parse_tos_field(self, field: str, value: str) -> dict[str, Any]:
         """A typed answer for one field of a TOS card -> the columns it sets."""
         if field == "name":
@@ -348,8 +355,8 @@ class RegistryService:
     # -- import and export --------------------------------------------------------------------
 
     async def _plan(self, registry: Any, rows: list[list[str]]) -> ImportPlan:
-        tos = {t.name.casefold(): t for t in await registry.all_tos()}
-        orgs = {o.name.casefold(): o for o in await registry.all_orgs()}
+        tos = {name_key(t.name): t for t in await registry.all_tos()}
+        orgs = {name_key(o.name): o for o in await registry.all_orgs()}
         return plan_import(rows, self._words, self._clock.now().date(), tos, orgs)
 
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
@@ -495,26 +502,26 @@ class RegistryService:
 
     # -- chairs -----------------------------------------------------------------------------
 
-    async def _require_leader(self, actor_id: int, tos_id: int) -> TosRecord:
+    async def require_leader(self, actor_id: int, tos_id: int) -> TosRecord:
+        """The TOS, if the actor is its chair or a deputy now; refused otherwise."""
         tos = await self.active_tos(tos_id)
         roles = await self._db.lookup.registry.people_of("tos", tos_id)
         if not any(r.user_id == actor_id and r.role in ("chair", "deputy") for r in roles):
             raise NotAllowed(N_("Only the chair of this TOS and deputies can do this."))
         return tos
 
-    async def members_count(self, actor_id: int, tos_id: int) -> int:
-        await self._require_leader(actor_id, tos_id)
-        return len(await self._db.read.registry.member_ids(tos_id))
-
-    async def announcements_left(self, actor_id: int, tos_id: int) -> int:
-        await self._require_leader(actor_id, tos_id)
+    async def announcement_room(self, actor_id: int, tos_id: int) -> tuple[int, int]:
+        """For a chair about to announce: (members who would get it, announcements left
+        this week)."""
+        await self.require_leader(actor_id, tos_id)
         since = self._clock.now() - ANNOUNCE_WINDOW
         sent = await self._db.lookup.registry.announcements_since(tos_id, since)
-        return max(0, self.announcements_per_week - sent)
+        members = await self._db.read.registry.member_count(tos_id)
+        return members, max(0, self.announcements_per_week - sent)
 
     async def announce(self, actor_id: int, tos_id: int, text: str) -> int:
         """Send a chair's announcement to the TOS's members; returns how many it goes to."""
-        tos = await self._require_leader(actor_id, tos_id)
+        tos = await self.require_leader(actor_id, tos_id)
         text = text.strip()
         if not 3 <= len(text) <= ANNOUNCE_MAX:
             raise DomainError(

@@ -97,8 +97,10 @@ def parse_date(value: str, today: date) -> date:
             parsed = date.fromisoformat(value)
     except ValueError:
         raise DomainError(N_("Write the date as DD.MM.YYYY, e.g. 15.03.2019.")) from None
-    if parsed > today or parsed.year < 1990:
+    if parsed > today:
         raise DomainError(N_("The registration date cannot be in the future."))
+    if parsed.year < 1990:
+        raise DomainError(N_("Please check the year: it should be 1990 or later."))
     return parsed
 
 

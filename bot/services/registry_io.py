@@ -28,7 +28,7 @@ from bot.services.registry_fields import (
     parse_residents,
     parse_territory,
 )
-from storage.repositories.registry import OrgRecord, TosRecord
+from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -114,7 +114,9 @@ def _cell(value: Any) -> str:
 def read_table(data: bytes, filename: str) -> list[list[str]]:
     """The file's rows as text cells; raises DomainError for a file we cannot read."""
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError(N_("The file is too big: up to {size} KB, please."), size=1000)
+        raise DomainError(
+            N_("The file is too big: up to {size} KB, please."), size=MAX_FILE_BYTES // 1000
+        )
     name = filename.lower()
     if name.endswith(".xlsx"):
         # Loaded only when a spreadsheet comes: openpyxl (with numpy) costs 36 MB of memory.
@@ -248,7 +250,7 @@ def plan_import(
                 plan.problems.append(DomainError(N_("The name is missing.")))
             plans.append(plan)
             continue
-        key = (body_kind, plan.values["name"].casefold())
+        key = (body_kind, name_key(plan.values["name"]))
         if key in seen:
             plan.problems.append(DomainError(N_("The same name as in row {line}."), line=seen[key]))
         seen.setdefault(key, line)

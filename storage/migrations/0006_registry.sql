@@ -2,6 +2,7 @@
 CREATE TABLE tos (
     id            INTEGER PRIMARY KEY,
     name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL,                -- the name folded (any alphabet), for unique
     territory     TEXT NOT NULL DEFAULT '[]',   -- JSON list of streets and houses, one per line
     latitude      REAL,                         -- optional centre point
     longitude     REAL,
@@ -17,11 +18,12 @@ CREATE TABLE tos (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
-CREATE UNIQUE INDEX tos_name ON tos(name COLLATE NOCASE);
+CREATE UNIQUE INDEX tos_name ON tos(name_key);  -- NOCASE would fold only ASCII
 
 CREATE TABLE organisations (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL,
+    name_key    TEXT NOT NULL,
     kind        TEXT NOT NULL DEFAULT 'ngo' CHECK (kind IN ('ngo', 'group', 'other')),
     description TEXT,
     contacts    TEXT,
@@ -29,7 +31,7 @@ CREATE TABLE organisations (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
-CREATE UNIQUE INDEX organisations_name ON organisations(name COLLATE NOCASE);
+CREATE UNIQUE INDEX organisations_name ON organisations(name_key);
 
 -- Who leads what: a TOS has one chair and may have deputies; an organisation has
 -- representatives.

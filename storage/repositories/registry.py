@@ -100,6 +100,18 @@ def _org(row: sqlite3.Row) -> OrgRecord:
     )
 
 
+def name_key(name: str) -> str:
+    """A name as uniqueness sees it: case and spacing folded in any alphabet (SQLite's
+    NOCASE folds only ASCII, so «ТОС „Южный“» and «тос „южный“» would both pass)."""
+    return " ".join(name.casefold().split())
+
+
+def _with_key(columns: dict[str, Any]) -> dict[str, Any]:
+    if "name" in columns:
+        columns["name_key"] = name_key(columns["name"])
+    return columns
+
+
 def tos_columns(values: dict[str, Any]) -> dict[str, Any]:
     """Python values of TOS fields -> what the columns hold."""
     out: dict[str, Any] = {}
@@ -115,7 +127,15 @@ def tos_columns(values: dict[str, Any]) -> dict[str, Any]:
         elif key == "active":
             value = int(bool(value))
         out[key] = value
-    return out
+    return _with_key(out)
+
+
+def org_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Python values of organisation fields -> what the columns hold (names checked)."""
+    for key in values:
+        if key not in ORG_FIELDS:
+            raise KeyError(key)
+    return _with_key({k: (int(bool(v)) if k == "active" else v) for k, v in values.items()})
 
 
 _TOS_SELECT = (
@@ -156,9 +176,7 @@ class RegistryRepository:
         return None if row is None else _tos(row)
 
     async def tos_by_name(self, name: str) -> TosRecord | None:
-        row = await self._db.fetch_one(
-            _TOS_SELECT + "WHERE t.name = ? COLLATE NOCASE", (name.strip(),)
-        )
+        row = await self._db.fetch_one(_TOS_SELECT + "WHERE t.name_key = ?", (name_key(name),))
         return None if row is None else _tos(row)
 
     async def tos_by_join_token(self, token: str) -> TosRecord | None:
@@ -167,7 +185,7 @@ class RegistryRepository:
 
     async def all_tos(self, *, active_only: bool = False) -> list[TosRecord]:
         where = "WHERE t.active = 1 " if active_only else ""
-        rows = await self._db.fetch_all(_TOS_SELECT + where + "ORDER BY t.name COLLATE NOCASE")
+        rows = await self._db.fetch_all(_TOS_SELECT + where + "ORDER BY t.name_key")
         return [_tos(row) for row in rows]
 
     async def tos_names(self, ids: list[int]) -> dict[int, str]:
@@ -183,10 +201,7 @@ class RegistryRepository:
     # -- organisations ----------------------------------------------------------------------
 
     async def add_org(self, values: dict[str, Any], now: datetime) -> int:
-        columns = {k: (int(bool(v)) if k == "active" else v) for k, v in values.items()}
-        for key in columns:
-            if key not in ORG_FIELDS:
-                raise KeyError(key)
+        columns = org_columns(values)
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         return await self._db.insert(
@@ -196,10 +211,7 @@ class RegistryRepository:
         )
 
     async def update_org(self, org_id: int, values: dict[str, Any], now: datetime) -> bool:
-        columns = {k: (int(bool(v)) if k == "active" else v) for k, v in values.items()}
-        for key in columns:
-            if key not in ORG_FIELDS:
-                raise KeyError(key)
+        columns = org_columns(values)
         if not columns:
             return False
         sets = ", ".join(f"{name} = ?" for name in columns)
@@ -216,14 +228,14 @@ class RegistryRepository:
 
     async def org_by_name(self, name: str) -> OrgRecord | None:
         row = await self._db.fetch_one(
-            "SELECT * FROM organisations WHERE name = ? COLLATE NOCASE", (name.strip(),)
+            "SELECT * FROM organisations WHERE name_key = ?", (name_key(name),)
         )
         return None if row is None else _org(row)
 
     async def all_orgs(self, *, active_only: bool = False) -> list[OrgRecord]:
         where = "WHERE active = 1 " if active_only else ""
         rows = await self._db.fetch_all(
-            "SELECT * FROM organisations " + where + "ORDER BY name COLLATE NOCASE"  # noqa: S608
+            "SELECT * FROM organisations " + where + "ORDER BY name_key"  # noqa: S608
         )
         return [_org(row) for row in rows]
 
@@ -325,6 +337,17 @@ class RegistryRepository:
             )
         )
 
+    async def tos_of_user(self, user_id: int) -> list[TosRecord]:
+        """Active TOS the person leads (first) or belongs to, in one query."""
+        rows = await self._db.fetch_all(
+            _TOS_SELECT + "JOIN (SELECT body_id AS tid, 0 AS led FROM body_roles "  # noqa: S608
+            "WHERE user_id = ? AND body_kind = 'tos' "
+            "UNION SELECT tos_id, 1 FROM tos_members WHERE user_id = ?) x ON x.tid = t.id "
+            "WHERE t.active = 1 GROUP BY t.id ORDER BY MIN(x.led), t.name_key",
+            (user_id, user_id),
+        )
+        return [_tos(row) for row in rows]
+
     async def memberships(self, user_id: int) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT m.tos_id FROM tos_members m JOIN tos t ON t.id = m.tos_id AND t.active = 1 "
@@ -332,6 +355,17 @@ class RegistryRepository:
             (user_id,),
         )
         return [row[0] for row in rows]
+
+    async def member_count(self, tos_id: int) -> int:
+        """Members the bot can write to (the same people as member_ids)."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM tos_members m JOIN users u ON u.id = m.user_id "
+                "WHERE m.tos_id = ? AND u.consent_version IS NOT NULL "
+                "AND u.unreachable_at IS NULL",
+                (tos_id,),
+            )
+        )
 
     async def member_ids(self, tos_id: int) -> list[int]:
         rows = await self._db.fetch_all(
@@ -373,6 +407,13 @@ class RegistryRepository:
         """(active TOS, residents they cover)."""
         row = await self._db.fetch_one(
             "SELECT COUNT(*), COALESCE(SUM(residents), 0) FROM tos WHERE active = 1"
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def totals(self) -> tuple[int, int]:
+        row = await self._db.fetch_one(
+            "SELECT (SELECT COUNT(*) FROM tos), (SELECT COUNT(*) FROM organisations)"
         )
         assert row is not None
         return int(row[0]), int(row[1])
