@@ -3,8 +3,8 @@ chairs and organisation representatives announce events and record attendance.""
 
 from __future__ import annotations
 
-import re
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +27,13 @@ from bot.services.competitions import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
 from bot.services.when import parse_when
-from bot.settings import Settings
-from bot.textsplit import split_html
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import answer_long, button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.events import EventRecord
 from storage.repositories.users import UserRecord
@@ -44,7 +42,6 @@ router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
-TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})$")
 # The list shows a line per event; the card has the full text.
 LIST_TITLE = 80
 LIST_PLACE = 100
@@ -101,8 +98,12 @@ def _places(event: EventRecord) -> str:
     return text
 
 
-def event_text(view: EventView, service: EventService) -> str:
-    e = view.event
+def event_text(subject: EventView | EventDraft, service: EventService) -> str:
+    """The card of a saved event (with the reader's sign-up), or the form's preview of a
+    draft (with its organiser filled in)."""
+    view = subject if isinstance(subject, EventView) else None
+    e = subject.event if isinstance(subject, EventView) else subject
+    assert e.starts_at is not None and e.ends_at is not None
     end = e.ends_at.astimezone(service.timezone)
     same_day = e.starts_at.astimezone(service.timezone).date() == end.date()
     lines = [
@@ -116,11 +117,15 @@ def event_text(view: EventView, service: EventService) -> str:
     ]
     if e.joint:
         lines.append(_("Held jointly with the town hall."))
+    if view is None:
+        if e.capacity:
+            lines.append(_("Places: {count}").format(count=e.capacity))
+        return "\n".join(lines)
     if view.audience_name:
         lines.append(_("For the members of «{tos}».").format(tos=escape(view.audience_name)))
-    lines.append(_places(e))
-    if e.attended is not None:
-        lines.append(_("Came: {count}").format(count=e.attended))
+    lines.append(_places(view.event))
+    if view.event.attended is not None:
+        lines.append(_("Came: {count}").format(count=view.event.attended))
     if view.my_status in STATUS:
         lines.append(_(STATUS[view.my_status]))
     return "\n".join(lines)
@@ -143,10 +148,7 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
         rows.append([_b(short(e.title, 60), "card", e.id)])
     if await events.owners(user.id):
         rows.append([_b(_("➕ New event"), "new")])
-    *parts, last = split_html("\n".join(lines))
-    for part in parts:
-        await message.answer(part)
-    await message.answer(last, reply_markup=markup(rows) if rows else None)
+    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
 
 
 async def _card(
@@ -184,7 +186,6 @@ async def event_button(
     state: FSMContext,
     events: EventService,
     clock: Clock,
-    settings: Settings,
 ) -> None:
     message = button_message(query)
     cd = callback_data
@@ -369,22 +370,10 @@ async def _ask(
         await message.answer(_("Who should hear about it?"), reply_markup=markup(rows))
     elif step == EventForm.preview:
         draft = _draft(data)
-        assert draft.starts_at is not None and draft.ends_at is not None
-        lines = [
-            _("This is how it will be announced:"), "",
-            f"📅 <b>{escape(draft.title)}</b>",
-            _("When: {start} – {end}").format(start=service.when(draft.starts_at),
-                                             end=service.when(draft.ends_at)),
-            _("Where: {place}").format(place=escape(draft.place)),
-            _("Organiser: {name}").format(
-                name=escape(draft.organiser or data.get("owner_name") or _(TOWN_HALL))),
-        ]  # fmt: skip
-        if draft.joint:
-            lines.append(_("Held jointly with the town hall."))
-        if draft.capacity:
-            lines.append(_("Places: {count}").format(count=draft.capacity))
+        draft = replace(draft, organiser=draft.organiser or data.get("owner_name") or _(TOWN_HALL))
         await message.answer(
-            "\n".join(lines), reply_markup=markup([[_b(_("📣 Announce"), "publish")]])
+            _("This is how it will be announced:") + "\n\n" + event_text(draft, service),
+            reply_markup=markup([[_b(_("📣 Announce"), "publish")]]),
         )
 
 
@@ -424,12 +413,8 @@ async def event_step(
             await state.update_data(starts_at=starts.isoformat())
         elif current == EventForm.ends.state:
             starts = datetime.fromisoformat(data["starts_at"])
-            if match := TIME_ONLY.match(text.strip()):
-                day = starts.astimezone(events.timezone).strftime("%d.%m.%Y")
-                ends = parse_when(f"{day} {match.group(1)}:{match.group(2)}", clock.now(),
-                                  events.timezone, words)  # fmt: skip
-            else:
-                ends = parse_when(text, clock.now(), events.timezone, words)
+            ends = parse_when(text, clock.now(), events.timezone, words,
+                              base_day=starts.astimezone(events.timezone).date())  # fmt: skip
             if ends <= starts:
                 raise DomainError(N_("The event must end after it starts."))
             await state.update_data(ends_at=ends.isoformat())

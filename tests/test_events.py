@@ -54,7 +54,7 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
         [bad_capacity] = await maria.send("много")
         assert "Без ограничений" in bad_capacity.text
         [preview] = await maria.send("2")
-        assert "Когда: 28.11.2026 18:00 – 28.11.2026 20:00" in preview.text
+        assert "Когда: 28.11.2026 18:00 – 20:00" in preview.text  # as the card shows it
         assert "Мероприятие, совместное с администрацией." in preview.text
         await maria.press("📣 Объявить")
         await h.deliver()
@@ -203,6 +203,13 @@ def test_times_as_people_type_them() -> None:
     for bad in ("31.02.2026 10:00", "25.12.2026 25:00", "в пятницу", "18:00", ""):
         with pytest.raises(DomainError):
             parse(bad)
+    # A time alone is read on a given day (the end of an event on its start's day).
+    base = datetime(2026, 3, 29, 12, 0, tzinfo=UTC).astimezone(tz).date()
+    same = lambda text: parse_when(text, now, tz, lambda _m: frozenset(), base_day=base)  # noqa: E731
+    assert same(" 20:30 ") == datetime(2026, 3, 29, 18, 30, tzinfo=UTC)
+    assert same("30.03.2026 09:00") == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    with pytest.raises(DomainError):
+        same("24:00")
 
 
 async def count(h: Harness, sql: str) -> int:
@@ -305,6 +312,8 @@ async def test_event_and_announcement_in_one_transaction(tmp_path, monkeypatch) 
         assert await count(h, "SELECT COUNT(*) FROM broadcasts") == 1
         for person in people:
             assert len(texts(person, "Ярмарка</b>")) == 1
+        # The announcement is an ordinary broadcast (BroadcastService.start_for).
+        assert await count(h, "SELECT COUNT(*) FROM broadcasts WHERE audience LIKE 'event:%'") == 1
         # A retry of the same draft in the service finds the event instead of a copy.
         draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "ДК", "")
         first = await h.app.events.create(ADMIN_ID, draft, "the town hall")

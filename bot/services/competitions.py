@@ -256,7 +256,7 @@ class CompetitionService:
             # Rounds already due at creation (a deadline days away) are not sent on top of
             # the announcement.
             assert draft.deadline is not None
-            await skip_past_rounds(uow.competitions.claim_stage, REMIND_KIND, competition_id,
+            await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND, competition_id,
                                    draft.deadline, self.offsets, now)  # fmt: skip
         await self.announce_due()
         return await self.get(competition_id)
@@ -328,13 +328,13 @@ class CompetitionService:
             assert new is not None
             moved = new.deadline != old.deadline
             if moved:
-                cancelled = await uow.competitions.cancel_queued(
+                cancelled = await uow.reminders.cancel_queued(
                     round_prefix(REMIND_KIND, competition_id, old.deadline)
                 )
                 if cancelled:
                     log.info("%d queued reminders of competition %d cancelled: deadline moved",
                              cancelled, competition_id)  # fmt: skip
-                await skip_past_rounds(uow.competitions.claim_stage, REMIND_KIND,
+                await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND,
                                        competition_id, new.deadline, self.offsets, now)  # fmt: skip
             if new.eligible != old.eligible:
                 await self._eligibility_changed(uow, old, new, now)
@@ -351,7 +351,7 @@ class CompetitionService:
         keep = {f"{p.body_kind}{p.body_id}:{p.user_id}" for p in leaders}
         dropped = [
             key
-            for key in await uow.competitions.queued_keys(
+            for key in await uow.reminders.queued_keys(
                 round_prefix(REMIND_KIND, new.id, new.deadline)
             )
             if key.split(":", 4)[-1] not in keep
@@ -359,11 +359,11 @@ class CompetitionService:
         people = {p.user_id for p in leaders}
         dropped += [
             key
-            for key in await uow.competitions.queued_keys(f"comp-open:{new.id}:")
+            for key in await uow.reminders.queued_keys(f"comp-open:{new.id}:")
             if int(key.rsplit(":", 1)[-1]) not in people
         ]
         if dropped:
-            cancelled = await uow.competitions.cancel_keys(dropped)
+            cancelled = await uow.reminders.cancel_keys(dropped)
             log.info("%d queued messages of competition %d cancelled: eligibility narrowed",
                      cancelled, new.id)  # fmt: skip
         if old.announced_at is None or now >= new.deadline:
@@ -555,7 +555,7 @@ class CompetitionService:
                 current = await uow.competitions.get(competition.id)
                 if current is None or current.status != "open":
                     continue
-                key = await due_round(uow.competitions.claim_stage, REMIND_KIND, current.id,
+                key = await due_round(uow.reminders.claim_stage, REMIND_KIND, current.id,
                                       current.deadline, self.offsets, now)  # fmt: skip
                 if key is None:
                     continue

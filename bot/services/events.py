@@ -139,9 +139,6 @@ class EventService:
                  if r.body_kind == "tos"}  # fmt: skip
         return await self._db.read.events.upcoming(now, sorted(mine), LIST_LIMIT)
 
-    async def of_tos(self, tos_id: int) -> list[EventRecord]:
-        return await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
-
     async def _visible(self, repos: Repositories, user_id: int, event_id: int) -> EventRecord:
         """The event, if this person may see it: a members' event is hidden from everyone
         but staff and the TOS's members and leaders, as if it did not exist."""
@@ -171,8 +168,7 @@ class EventService:
 
     async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
         """Check the draft and the author's right to announce for its owner, now; save it and
-        tell the audience. `town_hall` names the town hall in the author's language;
-        `per_week` overrides how many events to everyone a non-staff author may announce."""
+        tell the audience. `town_hall` names the town hall in the author's language."""
         limit = self.announcements_per_week
         now = self._clock.now()
         owner = next(
@@ -229,14 +225,9 @@ class EventService:
                 recipients = await uow.registry.member_ids(draft.audience_tos)
             recipients = [r for r in recipients if r != actor_id]
             if recipients:
-                broadcast_id = await uow.outbox.create_broadcast(
-                    f"event:{event_id}", ANNOUNCED, args, actor_id, now
-                )
-                for user_id in recipients:
-                    await uow.outbox.enqueue(
-                        user_id, now=now, template=ANNOUNCED, args=args,
-                        broadcast_id=broadcast_id, key=f"broadcast:{broadcast_id}:{user_id}",
-                    )  # fmt: skip
+                await self._broadcasts.start_for(
+                    f"event:{event_id}", recipients, ANNOUNCED, args, actor_id
+                )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None
         return event
@@ -319,7 +310,7 @@ class EventService:
         queued = 0
         for event in await self._db.read.events.starting_after(now - KEEP_LOOKING):
             async with self._db.transaction() as uow:
-                key = await due_round(uow.competitions.claim_stage, REMIND_KIND, event.id,
+                key = await due_round(uow.reminders.claim_stage, REMIND_KIND, event.id,
                                       event.starts_at, self.offsets, now)  # fmt: skip
                 if key is None:
                     continue

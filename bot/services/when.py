@@ -20,6 +20,7 @@ BAD_TIME = N_(
 _FULL = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})$")
 _SHORT = re.compile(r"^(\d{1,2})\.(\d{1,2})\s+(\d{1,2}):(\d{2})$")
 _WORD = re.compile(r"^(\S+)\s+(\d{1,2}):(\d{2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def _local(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
@@ -35,12 +36,17 @@ def _day(year: int, month: int, day: int) -> date:
         raise DomainError(BAD_TIME) from None
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo, words: Words) -> datetime:
+def parse_when(
+    text: str, now: datetime, tz: ZoneInfo, words: Words, *, base_day: date | None = None
+) -> datetime:
     """`25.12.2026 18:00`, `25.12 18:00` (this year, or the next once that day has passed),
-    `tomorrow 18:00`, `today 18:00` (the words in any language we speak) -> an aware UTC instant."""
+    `tomorrow 18:00`, `today 18:00` (the words in any language we speak) -> an aware UTC instant.
+    With `base_day` (a date on the town's calendar), a time alone (`20:00`) is on that day."""
     typed = " ".join(text.strip().split())
     today = now.astimezone(tz).date()
-    if match := _FULL.match(typed):
+    if base_day is not None and (match := _TIME.match(typed)):
+        moment = _local(base_day, int(match.group(1)), int(match.group(2)), tz)
+    elif match := _FULL.match(typed):
         d, m, y, hh, mm = map(int, match.groups())
         moment = _local(_day(y, m, d), hh, mm, tz)
     elif match := _SHORT.match(typed):

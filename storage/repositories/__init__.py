@@ -12,6 +12,7 @@ from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.registry import RegistryRepository
+from storage.repositories.reminders import ReminderRepository
 from storage.repositories.reports import ReportRepository
 from storage.repositories.requests import RequestRepository
 from storage.repositories.staff import StaffRepository
@@ -53,6 +54,10 @@ class Repositories:
     @cached_property
     def events(self) -> EventRepository:
         return EventRepository(self.executor)
+
+    @cached_property
+    def reminders(self) -> ReminderRepository:
+        return ReminderRepository(self.executor)
 
     @cached_property
     def invites(self) -> InviteRepository:

@@ -152,14 +152,6 @@ class EventRepository:
         )
         return None if value is None else str(value)
 
-    async def going_count(self, event_id: int) -> int:
-        return int(
-            await self._db.fetch_value(
-                "SELECT COUNT(*) FROM event_signups WHERE event_id = ? AND status = 'going'",
-                (event_id,),
-            )
-        )
-
     async def set_signup(self, event_id: int, user_id: int, status: str, now: datetime) -> None:
         await self._db.execute(
             "INSERT INTO event_signups (event_id, user_id, status, signed_at) VALUES (?, ?, ?, ?) "
