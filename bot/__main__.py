@@ -12,7 +12,8 @@ import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.services.reports import EXPORTS
+from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
@@ -27,13 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the yearly report (DOCX and Markdown)")
     report.add_argument("--year", type=int, required=True)
     report.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
-    report.add_argument("--lang", choices=("ru", "en"), help="default: DEFAULT_LOCALE")
+    report.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
     export = sub.add_parser(
         "export", help="export initiatives or requests with personal data, on the server only"
     )
     export.add_argument(
         "--what",
-        choices=("initiatives", "requests", "events", "competitions", "applications"),
+        choices=EXPORTS,
         required=True,
     )
     export.add_argument("--from", dest="start", type=date.fromisoformat, required=True,
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="last day, YYYY-MM-DD")  # fmt: skip
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
-    export.add_argument("--lang", choices=("ru", "en"), help="default: DEFAULT_LOCALE")
+    export.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
     sandbox = sub.add_parser(
         "sandbox",
         help="try the bot without Telegram: a local Bot API server and a terminal chat",
@@ -182,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
         path.write_bytes(content)
         print(f"-> {path}")
     return 0
-    return 2
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ async def _assemble(
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
-    outbox = OutboxService(db, staff)
+    outbox = OutboxService(db, staff, staff_sees_personal_data=settings.staff_sees_personal_data)
     i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
         db, clock, staff, broadcasts,

@@ -50,7 +50,7 @@ from bot.i18n import render_args
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
-from storage.repositories.outbox import OutboxMessage
+from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ GENERATED = "gen:"  # a file id that names a generator instead of a Telegram fil
 
 PRIVATE_GAP = 1.0  # seconds between messages to one private chat
 GROUP_GAP = 3.0  # 20 a minute to one group
-UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
 
 
 class Pacer:
@@ -282,7 +281,7 @@ class Sender:
         allowed = self.audience_checks.get(message.template or "")
         if allowed is not None and not allowed(message.chat_id):
             async with self._db.transaction() as uow:
-                await uow.outbox.mark_skipped(message.id, "the recipient may no longer see it")
+                await uow.outbox.mark_skipped(message.id, NOT_ALLOWED)
             return
         if message.kind == "album":
             await self._send_album(message)

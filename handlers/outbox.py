@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.services.broadcasts import BroadcastService, OutboxService, Progress
+from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
 from bot.settings import Settings
 from handlers.filters import StaffPlace
 from handlers.render import button_message, escape, person
@@ -27,13 +27,13 @@ class OutboxCD(CallbackData, prefix="o1"):
 
 router.owns(callbacks=(OutboxCD,))
 
-BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "kicked")
 
-
-def _reason(status: str, reason: str) -> str:
-    if status == "skipped" or any(hint in reason.lower() for hint in BLOCKED_HINTS):
+def _reason(failure: Failure) -> str:
+    if failure.cause == "unreachable":
         return _("the person blocked the bot or deleted the account")
-    return escape(reason[:120])
+    if failure.cause == "not_allowed":
+        return _("no longer on the staff list, so not sent")
+    return escape(failure.reason[:120])
 
 
 def _audience(code: str) -> str:
@@ -66,9 +66,9 @@ async def render(
                 who = _("a group chat")
             elif settings.staff_sees_personal_data:
                 who = person(failure.recipient)
-            else:  # the town keeps names from staff: a failure must not say who asked
+            else:  # the service left the name out: say why there is none
                 who = _("a person (hidden by the privacy settings)")
-            lines.append(f"• {who} — {_reason(failure.status, failure.reason)}")
+            lines.append(f"• {who} — {_reason(failure)}")
     rows = []
     progress = await broadcasts.progress(user.id)
     if progress:

@@ -23,7 +23,7 @@ from bot import reporting
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
-from bot.services.reports import DIGEST_PREFS, EXPORTS, Digest, Line, ReportService
+from bot.services.reports import EXPORT_FORMATS, Digest, Line, ReportService
 from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STATUSES as REQUEST_STATUSES
@@ -197,10 +197,7 @@ async def digest_pref_button(
     query: CallbackQuery, callback_data: DigestCD, user: UserRecord, reports: ReportService
 ) -> None:
     message = button_message(query)
-    if callback_data.value not in DIGEST_PREFS:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    await reports.set_digest_pref(user.id, callback_data.value)
+    await reports.set_digest_pref(user.id, callback_data.value)  # refuses an unknown value
     await query.answer(_("Saved."))
     await message.edit_reply_markup(reply_markup=_prefs_markup(callback_data.value))
 
@@ -241,12 +238,22 @@ class WeeklyChart:
     def __init__(self, i18n: I18n, reports: ReportService) -> None:
         self._i18n = i18n
         self._reports = reports
+        # Every reader of one Monday gets the same picture: drawn once per language.
+        self._drawn: dict[tuple[str, str], bytes] = {}
 
     async def __call__(self, args: dict[str, Any], locale: str) -> tuple[bytes, str]:
-        weeks, series = await self._reports.weekly_counts(datetime.fromisoformat(args["until"]))
-        with self._i18n.context(), self._i18n.use_locale(locale):
-            png = await asyncio.to_thread(reporting.weekly_chart, weeks, series)
-        return png, "weeks.png"
+        key = (str(args["until"]), locale)
+        if key not in self._drawn:
+            until = datetime.fromisoformat(args["until"])
+            weeks, series = await self._reports.weekly_counts(until)
+
+            def draw() -> bytes:
+                with self._i18n.context(), self._i18n.use_locale(locale):
+                    return reporting.weekly_chart(weeks, series)
+
+            self._drawn = {k: v for k, v in self._drawn.items() if k[0] == key[0]}
+            self._drawn[key] = await asyncio.to_thread(draw)
+        return self._drawn[key], "weeks.png"
 
 
 # -- the yearly report ----------------------------------------------------------------------
@@ -313,10 +320,7 @@ async def export_button(
 ) -> None:
     message = button_message(query)
     cd = callback_data
-    reports.require_staff(user.id)  # checked now, whatever the button says
-    if cd.what not in EXPORTS:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
+    reports.check_export(user.id, cd.what, cd.period, cd.fmt)  # now, whatever the button says
     if not cd.period:
         rows = [[_export_button(_(label), cd.what, period)] for period, label in PERIODS.items()]
         await query.answer()
@@ -325,7 +329,7 @@ async def export_button(
         )
         return
     if not cd.fmt:
-        row = [_export_button(fmt.upper(), cd.what, cd.period, fmt) for fmt in ("csv", "xlsx")]
+        row = [_export_button(fmt.upper(), cd.what, cd.period, fmt) for fmt in EXPORT_FORMATS]
         await query.answer()
         await message.edit_text(
             _("Which format?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[row])
@@ -334,8 +338,15 @@ async def export_button(
     start, end = reports.period(cd.period)
     rows = await reports.export(user.id, cd.what, start, end)
     personal = reports.may_export_personal(user.id)
-    table = reporting.export_rows(cd.what, rows, personal, reports.timezone)
-    content = to_xlsx(table, cd.what) if cd.fmt == "xlsx" else to_csv(table)
+    locale = i18n.current_locale
+
+    def build() -> bytes:
+        # A year of rows and openpyxl's first import: off the event loop.
+        with i18n.context(), i18n.use_locale(locale):
+            table = reporting.export_rows(cd.what, rows, personal, reports.timezone)
+        return to_xlsx(table, cd.what) if cd.fmt == "xlsx" else to_csv(table)
+
+    content = await asyncio.to_thread(build)
     await query.answer()
     await drop_buttons(message)
     note = (

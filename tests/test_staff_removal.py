@@ -47,3 +47,17 @@ async def test_a_card_queued_before_removal_is_not_sent_after(tmp_path: Path) ->
         assert len(ivan.inbox) == before
         counts = await h.app.db.read.outbox.counts()
         assert counts.get("skipped", 0) >= 1
+
+
+async def test_outbox_says_why_a_card_was_not_sent(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        await h.consented(h.user("Иван", user_id=CLERK))
+        await h.app.staff.add(ADMIN_ID, CLERK)
+        await h.deliver()
+        await consultation(await h.consented(h.user("Анна")))
+        await h.app.staff.remove(ADMIN_ID, CLERK)
+        await h.deliver()
+        [overview] = await maria.send("/outbox")
+        assert "Иван — больше не в списке специалистов, не отправлено" in overview.text
+        assert "заблокировал" not in overview.text

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
 from storage.db import Database
+from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE
 from storage.repositories.users import UserRecord
 
 # Queued this many recipients per transaction, so the writer is never held for long.
@@ -122,10 +123,18 @@ class BroadcastService:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    recipient: UserRecord | None
+    recipient: UserRecord | None  # None for a group, or when the town hides names from staff
     chat_id: int
-    status: str  # failed | skipped
-    reason: str
+    cause: str  # unreachable (blocked, deleted) | not_allowed (no longer staff) | error
+    reason: str  # Telegram's words, for an error
+
+
+def failure_cause(status: str, reason: str) -> str:
+    if status == "skipped" and reason == NOT_ALLOWED:
+        return "not_allowed"
+    if status == "skipped" or any(hint in reason.lower() for hint in UNREACHABLE):
+        return "unreachable"
+    return "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,19 +146,29 @@ class OutboxOverview:
 class OutboxService:
     """What staff see of delivery: the queue by status and the latest failures."""
 
-    def __init__(self, db: Database, staff: StaffService) -> None:
+    def __init__(
+        self, db: Database, staff: StaffService, *, staff_sees_personal_data: bool = True
+    ) -> None:
         self._db = db
         self._staff = staff
+        self._names = staff_sees_personal_data
 
     async def overview(self, actor_id: int, failures: int = 5) -> OutboxOverview:
         self._staff.require_staff(actor_id)
         counts = await self._db.read.outbox.counts()
         recent = await self._db.read.outbox.recent_failures(failures)
-        people = await self._db.read.users.get_many([m.chat_id for m in recent if m.chat_id > 0])
+        # With the town's privacy setting, a failure never says whom it was for.
+        wanted = [m.chat_id for m in recent if m.chat_id > 0] if self._names else []
+        people = await self._db.read.users.get_many(wanted)
         return OutboxOverview(
             counts,
             [
-                Failure(people.get(m.chat_id), m.chat_id, m.status, m.last_error or "")
+                Failure(
+                    people.get(m.chat_id),
+                    m.chat_id,
+                    failure_cause(m.status, m.last_error or ""),
+                    m.last_error or "",
+                )
                 for m in recent
             ],
         )

@@ -22,6 +22,8 @@ SOON = timedelta(days=3)
 AHEAD = timedelta(days=7)
 CHART_WEEKS = 8
 EXPORTS = ("initiatives", "requests", "events", "competitions", "applications")
+PERIODS = ("month", "last_month", "year", "last_year")
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +200,10 @@ class ReportService:
         digest.new_requests = _lines("request", rows, "kind")
         rows, digest.overdue_total = await read.requests_due_before(until, LIST_LIMIT)
         digest.overdue = _lines("request", rows, "kind")
-        soon, soon_total = await read.requests_due_before(until + SOON, LIST_LIMIT * 2)
-        digest.due_soon = [line for line in _lines("request", soon, "kind")
-                           if line.when and line.when >= until][:LIST_LIMIT]  # fmt: skip
-        digest.due_soon_total = soon_total - digest.overdue_total
+        rows, digest.due_soon_total = await read.requests_due_between(
+            until, until + SOON, LIST_LIMIT
+        )
+        digest.due_soon = _lines("request", rows, "kind")
         digest.initiative_statuses = await read.initiative_statuses()
         digest.request_statuses = await read.request_statuses()
         digest.failed_deliveries = await read.failed_deliveries(since, until)
@@ -238,13 +240,14 @@ class ReportService:
         async with self._db.transaction() as uow:
             await uow.reports.set_digest_pref(actor_id, value)
 
-    async def _recipients(self, monday: bool) -> list[int]:
-        chats = [] if self.staff_chat_id is None else [self.staff_chat_id]
+    async def _recipients(self, monday: bool) -> list[tuple[int, bool]]:
+        """(chat, whether its digest covers a week) for today's digests."""
+        chats = [] if self.staff_chat_id is None else [(self.staff_chat_id, False)]
         prefs = await self._db.read.reports.digest_prefs()
         for user_id in sorted(self._staff.staff_ids()):
             pref = prefs.get(user_id, self._default_pref())
             if pref == "daily" or (pref == "weekly" and monday):
-                chats.append(user_id)
+                chats.append((user_id, pref == "weekly"))
         return chats
 
     async def send_due_digests(self) -> int:
@@ -257,8 +260,7 @@ class ReportService:
         day = local.date()
         monday = day.weekday() == 0
         queued = 0
-        for chat_id in await self._recipients(monday):
-            weekly = monday and chat_id > 0 and await self.digest_pref(chat_id) == "weekly"
+        for chat_id, weekly in await self._recipients(monday):
             fallback = now - (timedelta(days=7) if weekly else timedelta(days=1))
             async with self._db.transaction() as uow:
                 since = await uow.reports.last_digest(chat_id) or fallback
@@ -355,6 +357,12 @@ class ReportService:
 
     # -- exports ---------------------------------------------------------------------------
 
+    def check_export(self, actor_id: int, what: str, period: str = "", fmt: str = "") -> None:
+        """Staff only; a kind, period and format we know (those not chosen yet are empty)."""
+        self._staff.require_staff(actor_id)
+        if what not in EXPORTS or period not in ("", *PERIODS) or fmt not in ("", *EXPORT_FORMATS):
+            raise DomainError(N_("This button is out of date."))
+
     def may_export_personal(self, actor_id: int) -> bool:
         """Names and phones leave the server through Telegram only for admins, and never
         when the town keeps personal data from staff (`python -m bot export` then)."""
@@ -366,8 +374,8 @@ class ReportService:
         """Rows of initiatives or requests created in [start, end); `actor_id` None is the
         server's own command."""
         if actor_id is not None:
-            self._staff.require_staff(actor_id)
-        if what not in EXPORTS:
+            self.check_export(actor_id, what)
+        elif what not in EXPORTS:
             raise DomainError(N_("This button is out of date."))
         read = self._db.read.reports
         queries = {

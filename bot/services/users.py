@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.settings import SUPPORTED_LOCALES
 from storage.db import Database
 from storage.repositories.users import UserRecord
 
@@ -177,4 +178,4 @@ class UserService:
         if record is not None and record.locale:
             return record.locale
         lang = (telegram_language or "").split("-")[0].lower()
-        return lang if lang in ("ru", "en") else default
+        return lang if lang in SUPPORTED_LOCALES else default

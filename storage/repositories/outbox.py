@@ -10,6 +10,11 @@ from typing import Any
 
 from storage.executor import Executor, from_db, to_db
 
+# Telegram's words for a chat the bot can no longer write to (it blocked us, was deleted).
+UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
+# Why a row was skipped, as kept in last_error (staff read it in /outbox).
+NOT_ALLOWED = "the recipient may no longer see it"
+
 OPEN = ("pending", "sending")
 
 
@@ -90,11 +95,13 @@ class OutboxRepository:
         kind = "album" if media else "edit" if edit_of is not None else "text"
         if file is not None:
             kind, media = file[0], [file[1]]
-        row_id = await self._db.insert(
+        # RETURNING gives the id only when a row was written: a duplicate key returns none,
+        # in one statement (a broadcast queues thousands of these).
+        row_id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
             "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
             "reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(idempotency_key) DO NOTHING",
+            "ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
             (
                 chat_id,
                 text,
@@ -112,11 +119,11 @@ class OutboxRepository:
                 reply_to,
             ),
         )
-        if not row_id or await self._db.fetch_value("SELECT changes()") == 0:
+        if row_id is None:
             return None
         if self._notes is not None:
             self._notes["outbox"] = True
-        return row_id
+        return int(row_id)
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Messages to send now: per chat only the first open one, so a chat's messages go

@@ -8,8 +8,6 @@ from typing import Any
 
 from storage.executor import Executor, to_db
 
-OPEN_REQUESTS = ("new", "in_work", "answered")
-
 
 def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in rows}
@@ -82,16 +80,31 @@ class ReportRepository:
     async def requests_due_before(
         self, moment: datetime, limit: int
     ) -> tuple[list[sqlite3.Row], int]:
-        """Open requests due before `moment`, the earliest first; and how many there are."""
+        """Open requests due before `moment` (overdue), the earliest first; and how many."""
+        return await self._open_due(None, moment, limit)
+
+    async def requests_due_between(
+        self, start: datetime, end: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        """Open requests due in [start, end), the earliest first; and how many."""
+        return await self._open_due(start, end, limit)
+
+    async def _open_due(
+        self, start: datetime | None, end: datetime, limit: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        where = (
+            "WHERE status IN ('new', 'in_work') AND due_at >= COALESCE(?, due_at) AND due_at < ? "
+        )
+        params = (to_db(start), to_db(end))
         rows = await self._db.fetch_all(
-            "SELECT id, year, seq, kind, status, due_at FROM support_requests "
-            "WHERE status IN ('new', 'in_work') AND due_at < ? ORDER BY due_at LIMIT ?",
-            (to_db(moment), limit),
+            "SELECT id, year, seq, kind, status, due_at FROM support_requests "  # noqa: S608
+            + where
+            + "ORDER BY due_at LIMIT ?",
+            (*params, limit),
         )
         total = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM support_requests "
-            "WHERE status IN ('new', 'in_work') AND due_at < ?",
-            (to_db(moment),),
+            "SELECT COUNT(*) FROM support_requests " + where,  # noqa: S608 - constant
+            params,
         )
         return rows, int(total)
 
