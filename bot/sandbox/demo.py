@@ -4,76 +4,156 @@ support requests in every status, an open competition with an application, upcom
 `load_demo` runs the steps in `DEMO_STEPS` in order, each in its own unit of work. A feature
 adds its own demo data by appending a step (`register_demo_step`). Loading twice changes
 nothing: a town that is already there is kept.
+
+The town's content (names, texts) is Russian-language data in `locales/ru/demo_town.json`.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from importlib.resources import files
+from typing import Any
 
 from bot.clock import Clock
 from bot.services.users import NOTICE_VERSION
 from storage.db import Database
 
-DEMO_TOWN = "Заречноводск"
-DEMO_POPULATION = 56_000
-CENTRE = (54.64, 83.30)
+DATA_FILE = ("ru", "demo_town.json")  # under the `locales` package
 
-_STREETS = (
-    "ул. Ленина", "ул. Советская", "ул. Садовая", "ул. Школьная", "ул. Лесная",
-    "ул. Береговая", "ул. Молодёжная", "ул. Заводская", "ул. Первомайская", "ул. Мира",
-    "ул. Вокзальная", "ул. Набережная", "ул. Строителей", "ул. Гагарина", "ул. Пушкина",
-    "ул. Рабочая", "ул. Полевая", "ул. Озёрная",
-)  # fmt: skip
-_TOS_NAMES = (
-    "ТОС «Берёзка»", "ТОС «Заречье»", "ТОС «Сосновый бор»", "ТОС «Центральный»",
-    "ТОС «Южный»", "ТОС «Надежда»", "ТОС «Рассвет»", "ТОС «Дружба»", "ТОС «Ключи»",
-    "ТОС «Светлый»", "ТОС «Радуга»", "ТОС «Родник»", "ТОС «Луговой»", "ТОС «Северный»",
-    "ТОС «Подгорный»", "ТОС «Вокзальный»", "ТОС «Речной»", "ТОС «Наш двор»",
-)  # fmt: skip
-_ORGS = (
-    ("Совет ветеранов Заречноводска", "ngo"), ("Общество инвалидов", "ngo"),
-    ("Молодёжный клуб «Импульс»", "ngo"), ("Клуб любителей бега «Старт»", "ngo"),
-    ("Поисковый отряд «Память»", "ngo"), ("Общество защиты животных «Лапа»", "ngo"),
-    ("Союз многодетных семей", "ngo"), ("Казачье общество", "ngo"),
-    ("Центр народных ремёсел", "ngo"), ("Экологическое движение «Чистый берег»", "ngo"),
-    ("Клуб скандинавской ходьбы", "ngo"), ("Волонтёры «Добрые руки»", "ngo"),
-    ("Шахматный клуб «Ладья»", "ngo"), ("Хоровое общество «Лира»", "ngo"),
-    ("Спортивный клуб «Олимп»", "ngo"), ("Родительский клуб «Семья»", "ngo"),
-    ("Краеведческое общество", "ngo"), ("Общество садоводов", "ngo"),
-    ("Туристский клуб «Вершина»", "ngo"), ("Театральная студия «Маска»", "ngo"),
-    ("Клуб молодых семей", "ngo"), ("Общество слепых", "ngo"),
-    ("Федерация футбола", "ngo"), ("Центр помощи «Вместе»", "ngo"),
-    ("Литературное объединение «Слово»", "ngo"), ("Общество трезвости", "ngo"),
-    ("Клуб юных техников", "ngo"), ("Женсовет", "ngo"),
-    ("Инициативная группа «Двор на Садовой»", "group"),
-    ("Инициативная группа «Сквер у школы»", "group"),
-    ("Инициативная группа «Набережная»", "group"),
-    ("Приход храма Святой Троицы", "other"), ("Общественная палата", "other"),
-    ("Студенческий совет колледжа", "other"),
-)  # fmt: skip
-_INITIATIVES = (
-    ("improvement", "Скамейки и урны у детской площадки",
-     "Поставить три скамейки и две урны у площадки во дворе на ул. Садовой, 5.", "accepted"),
-    ("sport", "Турник и брусья на школьном стадионе",
-     "Установить турник и брусья, чтобы по вечерам заниматься всей семьёй.", "accepted"),
-    ("festivals", "Праздник двора ко Дню города",
-     "Провести праздник с играми для детей и концертом соседей в июне.", "new"),
-    ("memorials", "Памятная доска ветеранам завода",
-     "Разместить доску с именами работников завода — участников войны.", "review"),
-)  # fmt: skip
+
+@dataclass(frozen=True, slots=True)
+class DemoOrg:
+    name: str
+    kind: str  # ngo, group, other
+
+
+@dataclass(frozen=True, slots=True)
+class DemoInitiative:
+    direction: str
+    title: str
+    description: str
+    status: str  # new, review, accepted
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRequest:
+    kind: str
+    on_behalf: bool  # on behalf of the first organisation
+    text: str
+    wanted_days: int | None
+    status: str  # new, in_work, answered, closed
+    answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoApplication:
+    project: str
+    direction: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCompetition:
+    title: str
+    organiser: str
+    description: str
+    rules_url: str
+    max_grant: int
+    application: DemoApplication
+
+
+@dataclass(frozen=True, slots=True)
+class DemoEvent:
+    title: str
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTemplates:
+    tos_description: str  # {street}
+    org_description: str  # {name}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoData:
+    """The demo town's content, as `locales/ru/demo_town.json` holds it."""
+
+    town: str
+    population: int
+    centre: tuple[float, float]
+    bot_name: str
+    staff_chat_title: str
+    streets: tuple[str, ...]
+    tos: tuple[str, ...]
+    orgs: tuple[DemoOrg, ...]
+    admin: tuple[int, str]
+    chair: tuple[int, str]
+    residents: tuple[tuple[int, str], ...]
+    authors: tuple[tuple[int, str], ...]
+    initiatives: tuple[DemoInitiative, ...]
+    requests: tuple[DemoRequest, ...]
+    competition: DemoCompetition
+    events: tuple[DemoEvent, ...]
+    templates: DemoTemplates
+
+
+def _person(raw: dict[str, Any]) -> tuple[int, str]:
+    return int(raw["id"]), str(raw["name"])
+
+
+def parse_demo_data(raw: dict[str, Any]) -> DemoData:
+    people = raw["people"]
+    competition = raw["competition"]
+    lat, lon = raw["centre"]
+    return DemoData(
+        town=raw["town"],
+        population=int(raw["population"]),
+        centre=(float(lat), float(lon)),
+        bot_name=raw["bot_name"],
+        staff_chat_title=raw["staff_chat_title"],
+        streets=tuple(raw["streets"]),
+        tos=tuple(raw["tos"]),
+        orgs=tuple(DemoOrg(**org) for org in raw["orgs"]),
+        admin=_person(people["admin"]),
+        chair=_person(people["chair"]),
+        residents=tuple(_person(p) for p in people["residents"]),
+        authors=tuple(_person(p) for p in people["authors"]),
+        initiatives=tuple(DemoInitiative(**item) for item in raw["initiatives"]),
+        requests=tuple(DemoRequest(**item) for item in raw["requests"]),
+        competition=DemoCompetition(
+            **{**competition, "application": DemoApplication(**competition["application"])}
+        ),
+        events=tuple(DemoEvent(**item) for item in raw["events"]),
+        templates=DemoTemplates(**raw["templates"]),
+    )
+
+
+@cache
+def demo_data() -> DemoData:
+    """The demo town's content, read once from the `locales` package."""
+    resource = files("locales").joinpath(*DATA_FILE)
+    return parse_demo_data(json.loads(resource.read_text(encoding="utf-8")))
+
+
+DEMO = demo_data()
+DEMO_TOWN = DEMO.town
+DEMO_POPULATION = DEMO.population
+CENTRE = DEMO.centre
 
 
 @dataclass(frozen=True, slots=True)
 class DemoPeople:
     """The people the sandbox plays: their Telegram ids and names."""
 
-    admin: tuple[int, str] = (1001, "Марина (администрация)")
-    chair: tuple[int, str] = (3001, "Пётр (председатель ТОС)")
-    residents: tuple[tuple[int, str], ...] = ((2001, "Анна"), (2002, "Борис"))
-    authors: tuple[tuple[int, str], ...] = ((4001, "Ольга"), (4002, "Сергей"))
+    admin: tuple[int, str] = DEMO.admin
+    chair: tuple[int, str] = DEMO.chair
+    residents: tuple[tuple[int, str], ...] = DEMO.residents
+    authors: tuple[tuple[int, str], ...] = DEMO.authors
 
 
 @dataclass
@@ -105,27 +185,28 @@ async def demo_registry(ctx: DemoContext) -> None:
     """18 TOS around the centre (streets, circles, residents) and 34 organisations."""
     now = ctx.clock.now()
     async with ctx.db.transaction() as uow:
-        for n, name in enumerate(_TOS_NAMES):
-            street = _STREETS[n]
+        streets = DEMO.streets
+        for n, name in enumerate(DEMO.tos):
+            street = streets[n]
             values = {
                 "name": name,
-                "territory": (f"{street}, 1-{20 + n}", f"{_STREETS[(n + 5) % 18]}, 2-10"),
+                "territory": (f"{street}, 1-{20 + n}", f"{streets[(n + 5) % 18]}, 2-10"),
                 "latitude": CENTRE[0] + 0.004 * (n % 6 - 3),
                 "longitude": CENTRE[1] + 0.006 * (n // 6 - 1),
                 "radius_m": 300,
                 "registered_on": date(2015 + n % 9, 1 + n % 12, 10),
                 "residents": 120 + 17 * n,
                 "public_contact": f"+7 900 000-{n:02d}-{n:02d}",
-                "description": f"Территория вокруг {street}. Субботники, праздники двора.",
+                "description": DEMO.templates.tos_description.format(street=street),
             }
             token = secrets.token_urlsafe(9)
             tos_id = await uow.registry.add_tos(values, token, now)
             ctx.town.tos_ids.append(tos_id)
             ctx.town.join_tokens[tos_id] = token
-        for name, kind in _ORGS:
+        for org in DEMO.orgs:
+            description = DEMO.templates.org_description.format(name=org.name)
             org_id = await uow.registry.add_org(
-                {"name": name, "kind": kind, "description": f"{name}: общественная организация."},
-                now,
+                {"name": org.name, "kind": org.kind, "description": description}, now
             )
             ctx.town.org_ids.append(org_id)
         chair_id, _ = ctx.town.people.chair
@@ -140,11 +221,12 @@ async def demo_initiatives(ctx: DemoContext) -> None:
         for author_id, _ in ctx.town.people.authors:
             await uow.users.ensure(author_id, now)
             await uow.users.give_consent(author_id, NOTICE_VERSION, now)
-        for n, (direction, title, description, status) in enumerate(_INITIATIVES):
+        for n, item in enumerate(DEMO.initiatives):
+            status = item.status
             author_id = ctx.town.people.authors[n % 2][0]
             initiative_id = await uow.initiatives.create(
-                draft_token=f"demo-{n}", author_id=author_id, direction=direction,
-                title=title, description=description, address=None, latitude=None,
+                draft_token=f"demo-{n}", author_id=author_id, direction=item.direction,
+                title=item.title, description=item.description, address=None, latitude=None,
                 longitude=None, tos_id=ctx.town.tos_ids[n % 3], show_author=n % 2 == 0,
                 now=now, year=now.year,
             )  # fmt: skip
@@ -154,19 +236,6 @@ async def demo_initiatives(ctx: DemoContext) -> None:
                 admin_id = ctx.town.people.admin[0]
                 await uow.initiatives.log(initiative_id, admin_id, "new", status, None, now)
             ctx.town.initiative_ids.append(initiative_id)
-
-
-# (kind, on behalf of the first organisation?, description, wanted in days, status, answer)
-_REQUESTS = (
-    ("transport", True, "Автобус на 20 ветеранов на областной слёт, с 8:00 до 18:00.", 9,
-     "new", None),
-    ("premises", False, "Зал на 40 человек для общего собрания ТОС в субботу вечером.", None,
-     "in_work", None),
-    ("consultation", False, "Как оформить протокол собрания, чтобы подать заявку на грант?",
-     None, "answered", "Образец протокола — на сайте администрации, раздел «ТОС»."),
-    ("event", True, "Помощь со сценой и звуком на празднике двора.", None, "closed",
-     "Сцену и звук выделим, ответственный свяжется с вами за неделю."),
-)  # fmt: skip
 
 
 def _midday(now: datetime, days: int) -> datetime:
@@ -180,14 +249,17 @@ async def demo_requests(ctx: DemoContext) -> None:
     now = ctx.clock.now()
     admin_id = ctx.town.people.admin[0]
     (olga, _), (sergey, _) = ctx.town.people.authors
-    org_id, org_name = ctx.town.org_ids[0], _ORGS[0][0]
+    org_id, org_name = ctx.town.org_ids[0], DEMO.orgs[0].name
     async with ctx.db.transaction() as uow:
         await uow.registry.grant(olga, "org", org_id, "rep", admin_id, now)
-        for n, (kind, on_behalf, text, wanted, status, answer) in enumerate(_REQUESTS):
+        requests = DEMO.requests
+        for n, item in enumerate(requests):
+            on_behalf, text, wanted = item.on_behalf, item.text, item.wanted_days
+            status, answer = item.status, item.answer
             requester = olga if on_behalf or n % 2 == 0 else sergey
-            opened = now - timedelta(days=len(_REQUESTS) - n)
+            opened = now - timedelta(days=len(requests) - n)
             request_id = await uow.requests.create(
-                draft_token=f"demo-request-{n}", requester_id=requester, kind=kind,
+                draft_token=f"demo-request-{n}", requester_id=requester, kind=item.kind,
                 behalf_kind="org" if on_behalf else "self",
                 behalf_id=org_id if on_behalf else None,
                 behalf_name=org_name if on_behalf else None, description=text,
@@ -218,14 +290,14 @@ async def demo_competitions(ctx: DemoContext) -> None:
     now = ctx.clock.now()
     admin_id = ctx.town.people.admin[0]
     olga = ctx.town.people.authors[0][0]
+    competition, application = DEMO.competition, DEMO.competition.application
     async with ctx.db.transaction() as uow:
         values = {
-            "title": "Городской конкурс социально значимых проектов",
-            "organiser": "Администрация Заречноводска",
-            "description": "Гранты до 300 000 ₽ на благоустройство, спорт, память и праздники.",
+            "title": competition.title, "organiser": competition.organiser,
+            "description": competition.description,
             "eligible": ("tos", "ngo"), "opens_at": now - timedelta(days=2),
             "deadline": _midday(now, 21), "results_at": _midday(now, 35),
-            "rules_url": "https://example.ru/konkurs", "max_grant": 300_000,
+            "rules_url": competition.rules_url, "max_grant": competition.max_grant,
         }  # fmt: skip
         competition_id = await uow.competitions.create(values, admin_id, now)
         await uow.competitions.mark_announced(competition_id, now)
@@ -233,8 +305,8 @@ async def demo_competitions(ctx: DemoContext) -> None:
             competition_id,
             {
                 "body_kind": "org", "body_id": ctx.town.org_ids[0],
-                "project": "Музей боевой славы в школе № 2", "direction": "memorials",
-                "amount": 180_000, "initiative_id": None, "applicant_id": olga,
+                "project": application.project, "direction": application.direction,
+                "amount": application.amount, "initiative_id": None, "applicant_id": olga,
             },
             now,
         )  # fmt: skip
@@ -248,12 +320,13 @@ async def demo_events(ctx: DemoContext) -> None:
     admin_id = ctx.town.people.admin[0]
     chair_id = ctx.town.people.chair[0]
     first, second = ctx.town.tos_ids[0], ctx.town.tos_ids[1]
+    clean_up, meeting = DEMO.events
     events = (
-        ({"title": "Субботник на набережной", "place": "Набережная, у лодочной станции",
-          "organiser": _TOS_NAMES[1], "joint": 1, "capacity": 40, "audience_tos": None,
+        ({"title": clean_up.title, "place": clean_up.place,
+          "organiser": DEMO.tos[1], "joint": 1, "capacity": 40, "audience_tos": None,
           "owner_kind": "tos", "owner_id": second}, 5, admin_id),
-        ({"title": "Собрание жителей ТОС", "place": "ул. Ленина, 1, актовый зал школы",
-          "organiser": _TOS_NAMES[0], "joint": 0, "capacity": None, "audience_tos": first,
+        ({"title": meeting.title, "place": meeting.place,
+          "organiser": DEMO.tos[0], "joint": 0, "capacity": None, "audience_tos": first,
           "owner_kind": "tos", "owner_id": first}, 9, chair_id),
     )  # fmt: skip
     async with ctx.db.transaction() as uow:

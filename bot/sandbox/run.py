@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.sandbox.demo import CENTRE, DEMO_POPULATION, DEMO_TOWN, DemoPeople, load_demo
+from bot.sandbox.demo import CENTRE, DEMO, DEMO_POPULATION, DEMO_TOWN, DemoPeople, load_demo
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.terminal import HELP, Persona, Terminal, stdin_lines
 from bot.settings import Settings, load_settings
@@ -89,7 +89,7 @@ async def _session(
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
-    server.group(STAFF_CHAT, "Специалисты администрации")
+    server.group(STAFF_CHAT, DEMO.staff_chat_title)
     terminal = Terminal(
         server, personas(people), stdout,
         staff_chat=STAFF_CHAT, centre=CENTRE, busy=lambda chat_id: bot_busy(app, chat_id),
@@ -108,7 +108,7 @@ async def _session(
             polling.result()  # the bot failed to start: show why
         terminal.say(f"tos-bot sandbox: database {settings.database_path}, log {_log_of(settings)}")
         terminal.say(HELP.format(names=", ".join(terminal.personas)))
-        terminal.say("You are Анна, a resident. Say /start.")
+        terminal.say(f"You are {people.residents[0][1]}, a resident. Say /start.")
         await terminal.run(stdin_lines(stdin))
     finally:
         await stop_bot(app, server, polling, terminal)

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.demo import demo_data
 from bot.sandbox.markup import ParseError, parse_html, utf16_len
 
 log = logging.getLogger(__name__)
@@ -131,12 +132,13 @@ class SandboxServer:
         self,
         token: str,
         *,
-        bot_name: str = "ТОС (песочница)",
+        bot_name: str | None = None,  # default: the demo town's
         bot_username: str = BOT_USERNAME,
         seed: int = 0,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
+        bot_name = bot_name or demo_data().bot_name
         self.bot_user = {
             "id": self.bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
             "can_join_groups": True, "can_read_all_group_messages": False,
