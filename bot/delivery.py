@@ -209,16 +209,17 @@ class Sender:
                 continue
             if started:
                 continue
-            async with self._db.transaction() as uow:
-                due_at = await uow.outbox.next_due_at()
+            due_at = await self._db.read.outbox.next_due_at()
             if due_at is None or due_at > deadline:
                 return
             await self._sleep(max(0.0, (due_at - self._clock.now()).total_seconds()) + 0.001)
 
     async def step(self) -> int:
         """Start sending what is due now; returns how many messages were started."""
-        async with self._db.transaction() as uow:
-            batch = await uow.outbox.due(self._clock.now(), limit=max(8, int(self.pacer.rate * 2)))
+        # A read, off the loop and outside the write lock; `mark_sending` below takes only
+        # rows still pending, so a stale batch cannot send anything twice.
+        limit = max(8, int(self.pacer.rate * 2))
+        batch = await self._db.read.outbox.due(self._clock.now(), limit=limit)
         # Chats that may go first: those whose own gap has passed.
         batch.sort(key=lambda m: self.pacer.chat_ready_at(m.chat_id))
         started = 0
@@ -302,7 +303,7 @@ class Sender:
             await self._retry(message, 1.0, "the message to reply to is not sent yet", counts=False)
             return
         if message.kind in ("photo", "document"):
-            await self._send_file(message, text, markup, reply)
+            await self._send_file(message, locale, text, markup, reply)
             return
         parts = split_html(text)
         sent_id = None
@@ -330,8 +331,7 @@ class Sender:
         while that row is on its way; no reply when none is asked or the row failed."""
         if message.reply_to is None:
             return False, None
-        async with self._db.transaction() as uow:
-            target = await uow.outbox.get(message.reply_to)
+        target = await self._db.lookup.outbox.get(message.reply_to)
         if target is None or target.chat_id != message.chat_id:
             return False, None
         if target.status in ("pending", "sending"):
@@ -344,6 +344,7 @@ class Sender:
     async def _send_file(
         self,
         message: OutboxMessage,
+        locale: str,
         caption: str,
         markup: InlineKeyboardMarkup | None,
         reply: ReplyParameters | None,
@@ -352,9 +353,6 @@ class Sender:
         file_id = (message.media or [""])[0]
         upload: str | BufferedInputFile = file_id
         if file_id.startswith(GENERATED):
-            locale = message.locale or await self._users.locale_of(
-                message.chat_id, self._default_locale
-            )
             content, name = await self.generators[file_id](message.args, locale)
             upload = BufferedInputFile(content, filename=name)
         send = self._bot.send_photo if message.kind == "photo" else self._bot.send_document
@@ -383,8 +381,7 @@ class Sender:
         self, message: OutboxMessage, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
         """Edit a message this outbox sent before (a staff card, in place)."""
-        async with self._db.transaction() as uow:
-            target = await uow.outbox.get(message.edit_of or 0)
+        target = await self._db.lookup.outbox.get(message.edit_of or 0)
         if target is None or target.status in ("failed", "skipped", "cancelled"):
             async with self._db.transaction() as uow:
                 await uow.outbox.mark_failed(message.id, "the message to edit was never sent")

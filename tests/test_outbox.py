@@ -370,3 +370,52 @@ async def test_a_row_cancelled_while_waiting_is_not_taken(harness: Harness) -> N
         assert not await uow.outbox.mark_sending(row.id)
     await harness.deliver()
     assert (await harness.app.db.read.outbox.get(row.id)).status == "cancelled"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("kind", ["photo", "document", "edit"])
+async def test_files_and_edits_wait_out_429_and_5xx_and_stop_at_403(
+    harness: Harness, kind: str
+) -> None:
+    anna = await harness.consented(harness.user())
+    boris = await harness.consented(harness.user("Борис"))
+    card = await enqueue(harness, anna.id, "карточка")
+    card_b = await enqueue(harness, boris.id, "карточка")
+    await harness.deliver()
+
+    async def queue(chat_id: int, first: int | None) -> None:
+        if kind == "edit":
+            await enqueue(harness, chat_id, "карточка, новая", edit_of=first)
+        else:
+            await enqueue(harness, chat_id, "подпись", file=(kind, f"{kind}-file-id"))
+
+    harness.session.faults[anna.id] = [
+        TelegramRetryAfter(ANY, "Too Many Requests", 3),
+        TelegramServerError(ANY, "Bad Gateway"),
+    ]
+    harness.session.faults[boris.id] = [
+        TelegramForbiddenError(ANY, "Forbidden: bot was blocked by the user")
+    ]
+    await queue(anna.id, card)
+    await queue(boris.id, card_b)
+    await harness.deliver()
+    assert await status_of(harness, anna.id) == ["sent", "sent"]
+    method = {"photo": "SendPhoto", "document": "SendDocument", "edit": "EditMessageText"}[kind]
+    tries = [m for m in harness.session.calls_of(method) if getattr(m, "chat_id", 0) == anna.id]
+    assert len(tries) == 3  # 429, then 502, then delivered: once
+    assert await status_of(harness, boris.id) == ["sent", "skipped"]
+    assert await harness.app.db.read.users.is_unreachable(boris.id)
+
+
+async def test_a_file_that_cannot_be_drawn_fails_alone(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+
+    async def broken(args: dict[str, object], locale: str) -> tuple[bytes, str]:
+        raise ValueError("no data to draw")
+
+    harness.app.sender.generators["gen:broken"] = broken
+    await enqueue(harness, anna.id, "график", file=("photo", "gen:broken"))
+    await enqueue(harness, anna.id, "после графика")
+    await harness.deliver()
+    assert await status_of(harness, anna.id) == ["failed", "sent"]
+    assert "после графика" in texts(anna)
+    assert not harness.session.calls_of("SendPhoto")
