@@ -31,13 +31,12 @@ from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
 from bot.services.staff import Role
 from bot.services.when import parse_when
-from bot.textsplit import split_html
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
-from handlers.render import button_message, drop_buttons, escape, number
+from handlers.render import answer_long, button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.users import UserRecord
@@ -104,8 +103,18 @@ EDIT_FIELDS = {
     "rules_url": N_("✏️ Rules link"),
     "max_grant": N_("✏️ Maximum grant"),
 }
-# Changes participants are told of (the deadline is told by its own step).
-TOLD_FIELDS = {"results_at", "rules_url"}
+# What each step of the forms asks (the creation form and the staff's change of one field).
+PROMPTS = {
+    "title": N_("The competition's title (3 to 200 characters):"),
+    "organiser": N_("Who organises it (e.g. «The town hall», «A foundation»)?"),
+    "description": N_("A short description: what projects, what money (10 to 2000 characters)."),
+    "eligible": N_("Who may apply? Press all that fit, then «Done»."),
+    "opens_at": N_("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
+    "deadline": N_("The deadline for applications, e.g. «25.12.2026 18:00»:"),
+    "results_at": N_("When will the results be announced? E.g. «15.01 12:00»."),
+    "rules_url": N_("A link to the rules (https://...)."),
+    "max_grant": N_("The maximum grant in roubles (e.g. 300000)."),
+}
 
 
 def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
@@ -138,7 +147,9 @@ def _rub(amount: int) -> str:
     return number(amount) + " ₽"
 
 
-def competition_text(c: CompetitionRecord, service: CompetitionService) -> str:
+def competition_text(c: CompetitionRecord | CompetitionDraft, service: CompetitionService) -> str:
+    """The card of a competition, or the form's preview of a draft (no start yet: «now»)."""
+    assert c.deadline is not None
     lines = [
         f"🏆 <b>{escape(c.title)}</b>",
         _("Organiser: {name}").format(name=escape(c.organiser)),
@@ -148,7 +159,8 @@ def competition_text(c: CompetitionRecord, service: CompetitionService) -> str:
     lines.append(_("Who may apply: {who}").format(who=_eligible_text(c.eligible)))
     lines.append(
         _("Applications: from {opens} to {deadline}").format(
-            opens=service.when(c.opens_at), deadline=f"<b>{service.when(c.deadline)}</b>"
+            opens=_("now") if c.opens_at is None else service.when(c.opens_at),
+            deadline=f"<b>{service.when(c.deadline)}</b>",
         )
     )
     if c.results_at:
@@ -157,7 +169,7 @@ def competition_text(c: CompetitionRecord, service: CompetitionService) -> str:
         lines.append(_("Grant up to {amount}").format(amount=_rub(c.max_grant)))
     if c.rules_url:
         lines.append(_("Rules: {link}").format(link=escape(c.rules_url)))
-    if c.status == "closed":
+    if isinstance(c, CompetitionRecord) and c.status == "closed":
         lines.append(_("🔒 Closed."))
     return "\n".join(lines)
 
@@ -209,19 +221,22 @@ async def _list(
         rows.append([_b(c.title[:60], "card", c.id)])
     if role.is_staff:
         rows.append([_b(_("➕ New competition"), "new")])
-    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
+    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
 
 
 async def _card(
-    message: Message, user: UserRecord, role: Role, service: CompetitionService, cid: int
+    message: Message,
+    user: UserRecord,
+    role: Role,
+    service: CompetitionService,
+    c: CompetitionRecord,
 ) -> None:
-    c = await service.get(cid, user.id)
+    """The card of a competition already loaded (and checked visible to this person)."""
     lines = [competition_text(c, service)]
     rows = []
     if c.status == "open":
-        for body in await service.my_bodies(user.id, c):
-            app = await service.application_of(c.id, body.body_kind, body.body_id)
-            if app is not None and app.status == "registered":
+        for body, app in await service.my_applications(user.id, c):
+            if app is not None:
                 lines.append(
                     _("✅ «{body}» has applied: «{project}», {amount}.").format(
                         body=escape(body.body_name), project=escape(app.project),
@@ -269,10 +284,7 @@ async def _applications(
         nav.append(_b("▶️", "apps", cid, str(page + 1)))
     if nav:
         rows.append(nav)
-    *parts, last = split_html("\n".join(lines))
-    for part in parts:
-        await message.answer(part)
-    await message.answer(last, reply_markup=markup(rows) if rows else None)
+    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
 
 
 def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
@@ -309,9 +321,9 @@ async def competition_button(
     service = competitions
     current = await state.get_state()
     if cd.action == "card":
-        await service.get(cd.id, user.id)  # refused before the button is answered
+        c = await service.get(cd.id, user.id)  # refused before the button is answered
         await query.answer()
-        await _card(message, user, role, service, cd.id)
+        await _card(message, user, role, service, c)
     elif cd.action == "list":
         await query.answer()
         await _list(message, user, role, service, clock)
@@ -453,10 +465,7 @@ async def competition_button(
             reply_markup=markup(rows),
         )
     elif cd.action == "ef" and cd.value in EDIT_FIELDS:
-        c = await service.require_editable(user.id, cd.id)
-        if cd.value == "opens_at" and service.opened(c):
-            raise DomainError(N_("Applications have already opened: their start cannot be "
-                                 "changed."))  # fmt: skip
+        c = await service.require_editable(user.id, cd.id, cd.value)
         await query.answer()
         await drop_buttons(message)
         await _ask_edit(message, state, service, c, cd.value)
@@ -464,7 +473,7 @@ async def competition_button(
         await service.close(user.id, cd.id)
         await query.answer(_("Closed."))
         await drop_buttons(message)
-        await _card(message, user, role, service, cd.id)
+        await _card(message, user, role, service, await service.get(cd.id))
     elif cd.action == "result":
         app = await service.application(user.id, cd.id)
         await query.answer()
@@ -506,34 +515,22 @@ async def _next(
     message: Message, state: FSMContext, step: State, service: CompetitionService
 ) -> None:
     await state.set_state(step)
-    if step == CompetitionForm.organiser:
-        await message.answer(_("Who organises it (e.g. «The town hall», «A foundation»)?"))
-    elif step == CompetitionForm.description:
-        await message.answer(_("A short description: what projects, what money (10 to 2000 "
-                               "characters)."))  # fmt: skip
-    elif step == CompetitionForm.eligible:
-        chosen = (await state.get_data()).get("eligible", [])
-        await message.answer(_("Who may apply? Press all that fit, then «Done»."),
-                             reply_markup=_eligible_markup(chosen))  # fmt: skip
-    elif step == CompetitionForm.opens:
+    if step == CompetitionForm.preview:
+        draft = _draft_record(await state.get_data())
         await message.answer(
-            _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
-            reply_markup=markup([[_b(_("Now"), "now")]]),
+            _("This is how it will be announced:") + "\n\n" + competition_text(draft, service),
+            reply_markup=markup([[_b(_("📣 Announce"), "publish")]]),
         )
-    elif step == CompetitionForm.deadline:
-        await message.answer(_("The deadline for applications, e.g. «25.12.2026 18:00»:"))
-    elif step == CompetitionForm.results:
-        await message.answer(_("When will the results be announced? E.g. «15.01 12:00»."),
-                             reply_markup=_skip_markup())  # fmt: skip
-    elif step == CompetitionForm.rules:
-        await message.answer(_("A link to the rules (https://...)."), reply_markup=_skip_markup())
-    elif step == CompetitionForm.max_grant:
-        await message.answer(_("The maximum grant in roubles (e.g. 300000)."),
-                             reply_markup=_skip_markup())  # fmt: skip
-    elif step == CompetitionForm.preview:
-        data = await state.get_data()
-        await message.answer(_preview_text(_draft_record(data), service),
-                             reply_markup=markup([[_b(_("📣 Announce"), "publish")]]))  # fmt: skip
+        return
+    field = FORM_FIELDS[step.state or ""]
+    buttons: InlineKeyboardMarkup | None = None
+    if field == "eligible":
+        buttons = _eligible_markup((await state.get_data()).get("eligible", []))
+    elif field == "opens_at":
+        buttons = markup([[_b(_("Now"), "now")]])
+    elif step.state in SKIPPABLE:
+        buttons = _skip_markup()
+    await message.answer(_(PROMPTS[field]), reply_markup=buttons)
 
 
 NEXT = {
@@ -559,24 +556,6 @@ async def _after(
     await _next(message, state, NEXT[current or ""], service)
 
 
-def _preview_text(draft: CompetitionDraft, service: CompetitionService) -> str:
-    lines = [_("This is how it will be announced:"), "", f"🏆 <b>{escape(draft.title)}</b>",
-             _("Organiser: {name}").format(name=escape(draft.organiser)),
-             escape(draft.description),
-             _("Who may apply: {who}").format(who=_eligible_text(draft.eligible))]  # fmt: skip
-    assert draft.deadline is not None
-    lines.append(_("Applications: from {opens} to {deadline}").format(
-        opens=_("now") if draft.opens_at is None else service.when(draft.opens_at),
-        deadline=service.when(draft.deadline)))  # fmt: skip
-    if draft.results_at:
-        lines.append(_("Results: {date}").format(date=service.when(draft.results_at)))
-    if draft.max_grant:
-        lines.append(_("Grant up to {amount}").format(amount=_rub(draft.max_grant)))
-    if draft.rules_url:
-        lines.append(_("Rules: {link}").format(link=escape(draft.rules_url)))
-    return "\n".join(lines)
-
-
 FORM_FIELDS = {
     CompetitionForm.title.state: "title",
     CompetitionForm.organiser.state: "organiser",
@@ -592,16 +571,10 @@ ELIGIBLE_STEPS = {CompetitionForm.eligible.state, CompEditForm.eligible.state}
 
 
 def parse_field(
-    field: str,
-    text: str,
-    i18n: I18n,
-    clock: Clock,
-    service: CompetitionService,
-    data: dict[str, Any],
+    field: str, text: str, i18n: I18n, clock: Clock, service: CompetitionService
 ) -> Any:
-    """One typed answer of the competition form, checked as the form checks it: the
-    creation form and the staff's change of one field share it. `data` holds the start
-    and the deadline (ISO text) the times are checked against."""
+    """One typed answer of the competition form, read as the form reads it: the creation
+    form and the staff's change of one field share it. The service checks the times."""
     tz = service.timezone
     if field in TEXT_LIMITS:
         return check_text(text, *TEXT_LIMITS[field])
@@ -612,22 +585,10 @@ def parse_field(
         if not chosen:
             raise DomainError(N_("Press the buttons, or type e.g. «TOS, NGOs»."))
         return chosen
-    if field == "opens_at":
-        if typed_is(i18n, text, NOW_WORDS):
-            return clock.now()
+    if field == "opens_at" and typed_is(i18n, text, NOW_WORDS):
+        return clock.now()
+    if field in ("opens_at", "deadline", "results_at"):
         return parse_when(text, clock.now(), tz, _words(i18n))
-    if field == "deadline":
-        deadline = parse_when(text, clock.now(), tz, _words(i18n))
-        if deadline <= clock.now():
-            raise DomainError(N_("The deadline has already passed. Choose a later time."))
-        if data.get("opens_at") and deadline <= datetime.fromisoformat(data["opens_at"]):
-            raise DomainError(N_("The deadline must come after the start of applications."))
-        return deadline
-    if field == "results_at":
-        results = parse_when(text, clock.now(), tz, _words(i18n))
-        if results < datetime.fromisoformat(data["deadline"]):
-            raise DomainError(N_("The results cannot come before the deadline."))
-        return results
     if field == "rules_url":
         return parse_url(text)
     if field == "max_grant":
@@ -655,7 +616,10 @@ async def competition_step(
         if field is None:
             await message.answer(_("Please use the buttons under the preview, or /cancel."))
             return
-        value = parse_field(field, text, i18n, clock, competitions, await state.get_data())
+        value = parse_field(field, text, i18n, clock, competitions)
+        data = await state.get_data()
+        if isinstance(value, datetime):
+            competitions.check_times(_draft_record({**data, field: value.isoformat()}))
         await state.update_data({field: value.isoformat() if isinstance(value, datetime)
                                  else value})  # fmt: skip
         if field == "eligible":
@@ -771,14 +735,14 @@ async def staff_step(
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == CompStaffForm.deadline.state:
             deadline = parse_when(message.text, clock.now(), competitions.timezone, _words(i18n))
-            await competitions.update(user.id, int(data["cid"]), {"deadline": deadline})
+            updated = await competitions.update(user.id, int(data["cid"]), {"deadline": deadline})
             await state.clear()
             await message.answer(
                 _("The deadline is now {deadline}; everyone eligible is told.").format(
                     deadline=competitions.when(deadline)
                 )
             )
-            await _card(message, user, role, competitions, int(data["cid"]))
+            await _card(message, user, role, competitions, updated.competition)
         else:
             app = await competitions.record_result(
                 user.id, int(data["app"]), True, parse_amount(message.text)
@@ -820,23 +784,13 @@ async def _ask_edit(
     if field == "eligible":
         await state.set_state(CompEditForm.eligible)
         await message.answer(
-            "\n".join([now, _("Who may apply? Press all that fit, then «Done»."), stop]),
+            "\n".join([now, _(PROMPTS["eligible"]), stop]),
             reply_markup=_eligible_markup(list(c.eligible)),
         )
         return
     await state.set_state(CompEditForm.value)
-    prompts = {
-        "title": _("The competition's title (3 to 200 characters):"),
-        "organiser": _("Who organises it (e.g. «The town hall», «A foundation»)?"),
-        "description": _("A short description: what projects, what money (10 to 2000 "
-                         "characters)."),
-        "opens_at": _("When do applications open? E.g. «01.12.2026 09:00», or press «Now»."),
-        "results_at": _("When will the results be announced? E.g. «15.01 12:00»."),
-        "rules_url": _("A link to the rules (https://...)."),
-        "max_grant": _("The maximum grant in roubles (e.g. 300000)."),
-    }  # fmt: skip
     buttons = markup([[_b(_("Now"), "now")]]) if field == "opens_at" else None
-    await message.answer("\n".join([now, prompts[field], stop]), reply_markup=buttons)
+    await message.answer("\n".join([now, _(PROMPTS[field]), stop]), reply_markup=buttons)
 
 
 async def _save_edit(
@@ -851,15 +805,13 @@ async def _save_edit(
     keeps the step open for another answer."""
     cid = int((await state.get_data())["cid"])
     try:
-        await service.update(user.id, cid, values)
+        updated = await service.update(user.id, cid, values)
     except DomainError as error:
         await message.answer(render_error(error))
         return
     await state.clear()
-    c = await service.get(cid)
-    told = bool(TOLD_FIELDS & set(values)) and c.announced_at is not None
-    await message.answer(_("Saved; participants are told.") if told else _("Saved."))
-    await _card(message, user, role, service, cid)
+    await message.answer(_("Saved; participants are told.") if updated.told else _("Saved."))
+    await _card(message, user, role, service, updated.competition)
 
 
 @router.message(StateFilter(*CompEditForm.__all_states__))
@@ -877,9 +829,7 @@ async def edit_step(
     try:
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
-        c = await competitions.require_editable(user.id, int(data["cid"]))
-        times = {"opens_at": c.opens_at.isoformat(), "deadline": c.deadline.isoformat()}
-        value = parse_field(field, message.text, i18n, clock, competitions, times)
+        value = parse_field(field, message.text, i18n, clock, competitions)
     except DomainError as error:
         await message.answer(render_error(error))
         return

@@ -101,7 +101,7 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
         assert "https://" in not_url.text
         await maria.send("https://example.ru/rules?a=1&b=2")
         [preview] = await maria.send("300 000")
-        assert "до 27.12.2026 18:00" in preview.text and "300\u00a0000 ₽" in preview.text
+        assert "до <b>27.12.2026 18:00</b>" in preview.text and "300\u00a0000 ₽" in preview.text
         assert "a=1&amp;b=2" in preview.text
         [done] = await maria.press("📣 Объявить")
         assert "объявлен" in done.text
@@ -172,7 +172,7 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
         assert "🎉 победитель 200\u00a0000 ₽" in saved.text
         await h.deliver()
         [won] = texts(ivan, "победила")
-        assert "Сумма гранта: 200 000 ₽" in won
+        assert "Сумма гранта: 200000 ₽" in won  # a plain int: the outbox has no locale yet
         assert not texts(petr, "победила")
 
 
@@ -273,6 +273,19 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         assert anna.last_answer["show_alert"] and "только специалистам" in anna.last_answer["text"]
         await anna.press("x", data=CompCD(action="win", id=again.id).pack())
         assert anna.last_answer["show_alert"]
+        for forged in (CompCD(action="lose", id=again.id), CompCD(action="close", id=cid),
+                       CompCD(action="apps", id=cid)):  # fmt: skip
+            before = len(anna.inbox)
+            assert await anna.press("x", data=forged.pack()) == []
+            assert len(anna.inbox) == before
+            assert anna.last_answer["show_alert"]
+            assert "только специалистам" in anna.last_answer["text"]
+        found_app = await h.app.db.read.competitions.application(again.id)
+        assert found_app is not None and found_app.result is None
+        found = await h.app.db.read.competitions.get(cid)
+        assert found is not None and found.status == "open"
+        await h.deliver()
+        assert not texts(p["olga"], "не победила")
         with pytest.raises(NotAllowed):
             await services.create(anna.id, CompetitionDraft(title="x", eligible=("tos",),
                                                             deadline=DEADLINE))  # fmt: skip
@@ -314,6 +327,24 @@ async def test_long_applications_list_is_paged(tmp_path) -> None:  # type: ignor
         # The full project name is shown when staff open one application.
         [one] = await maria.press(second.flat_buttons[0])
         assert "П" * 198 in one.text
+
+
+async def test_long_competitions_list_is_split(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        anna = await h.consented(h.user("Анна"))
+        for i in range(15):
+            await h.app.competitions.create(
+                ADMIN_ID,
+                CompetitionDraft(
+                    title=f"{i:02}" + "К" * 198, organiser="О" * 200, description="Проекты ТОС",
+                    eligible=("tos",), deadline=DEADLINE + timedelta(days=i),
+                ),
+            )  # fmt: skip
+        sent = await anna.send("/competitions")
+        text = "\n".join(s.text for s in sent)
+        assert len(sent) > 1 and "что-то пошло не так" not in text
+        assert all(f"{i:02}" + "К" * 198 in text for i in range(15))
+        assert all(not s.buttons for s in sent[:-1]) and len(sent[-1].flat_buttons) == 15
 
 
 async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -414,6 +445,10 @@ async def test_staff_edit_each_field(tmp_path) -> None:  # type: ignore[no-untyp
         assert early.text == "Итоги не могут быть раньше окончания приёма заявок."
         [saved, _card] = await maria.send("15.01 12:00")
         assert saved.text == "Сохранено, участникам отправлено сообщение."
+        # The same date again changes nothing: nobody is told, and the staff are not told so.
+        await _edit(maria, "✏️ Дата итогов")
+        [saved, _card] = await maria.send("15.01.2027 12:00")
+        assert saved.text == "Сохранено."
         await h.deliver()
         [news] = texts(ivan, "итоги теперь будут объявлены")
         assert news.startswith("📅 Конкурс «Конкурс «Память»»") and "15.01.2027 12:00" in news

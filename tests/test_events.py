@@ -11,8 +11,10 @@ import pytest
 
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.events import EventDraft
+from bot.services.ics import event_ics
 from bot.services.when import parse_when
 from handlers.events import EventCD
+from storage.repositories.events import EventRecord
 from storage.repositories.outbox import OutboxRepository
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -51,8 +53,12 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
         await maria.send("Сквер у ДК; вход с ул. Ленина, 5")
         await maria.press("Администрация города")
         await maria.send("да")
-        [bad_capacity] = await maria.send("много")
-        assert "Без ограничений" in bad_capacity.text
+        for bad in ("много", "abc", "-1", "0"):
+            [bad_capacity] = await maria.send(bad)
+            assert (
+                bad_capacity.text
+                == "Напишите число мест, например 30, или нажмите «Без ограничений»."
+            )
         [preview] = await maria.send("2")
         assert "Когда: 28.11.2026 18:00 – 20:00" in preview.text  # as the card shows it
         assert "Мероприятие, совместное с администрацией." in preview.text
@@ -115,6 +121,9 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
         view = await h.app.events.view(ADMIN_ID, 1)
         await maria.press("x", data=EventCD(action="card", id=view.event.id).pack())
         await maria.press("✍️ Отметить посещаемость")
+        for bad in ("abc", "-1"):
+            [refused] = await maria.send(bad)
+            assert refused.text == "Напишите, сколько человек пришло, например 35."
         [saved] = await maria.send("35")
         assert saved.text == "Сохранено: пришли 35 чел."
         stored = await h.app.db.read.events.get(1)
@@ -210,6 +219,19 @@ def test_times_as_people_type_them() -> None:
     assert same("30.03.2026 09:00") == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
     with pytest.raises(DomainError):
         same("24:00")
+
+
+def test_calendar_lines_fold_at_75_octets() -> None:
+    title = "Субботник по уборке сквера у Дома культуры и высадка деревьев, всем жителям"
+    start = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
+    event = EventRecord(7, title, start, start + timedelta(hours=2), "ДК", "ТОС", False, None,
+                        None, "town", 0, None, 1)  # fmt: skip
+    ics = event_ics(event, start, "tos-bot").decode()
+    lines = ics.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert any(line.startswith(" ") for line in lines)  # the title is folded
+    escaped = title.replace(",", "\\,")
+    assert f"\r\nSUMMARY:{escaped}\r\n" in ics.replace("\r\n ", "")  # unfolds to the title
 
 
 async def count(h: Harness, sql: str) -> int:

@@ -19,7 +19,7 @@ from bot.services.staff import StaffService
 from bot.services.when import local_text
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
-from storage.repositories.registry import BodyRole
+from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,15 @@ class CompetitionDraft:
     max_grant: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Updated:
+    """What a change did: the competition as saved, and whether participants were told (a
+    new deadline, results date or rules link, once it was announced)."""
+
+    competition: CompetitionRecord
+    told: bool
+
+
 @dataclass
 class ApplicationDraft:
     body_kind: str = ""
@@ -114,6 +123,15 @@ def parse_url(value: str) -> str:
     if not URL_RE.match(value) or len(value) > 500:
         raise DomainError(N_("Send a link starting with https://, e.g. https://example.ru/rules"))
     return value
+
+
+def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) -> bool:
+    """Whether the competition admits this TOS or organisation (an inactive one never)."""
+    if body is None or not body.active:
+        return False
+    if isinstance(body, TosRecord):
+        return "tos" in competition.eligible
+    return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 
 
 def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
@@ -173,19 +191,34 @@ class CompetitionService:
 
     async def my_bodies(self, user_id: int, competition: CompetitionRecord) -> list[BodyRole]:
         """The bodies this person speaks for that may apply to the competition."""
-        roles = await self._db.read.registry.roles_of(user_id)
+        org_kinds = {k for e in competition.eligible for k in ORG_KINDS_OF.get(e, ())}
         result = []
-        for role in roles:
+        for role in await self._db.read.registry.roles_of(user_id):  # active bodies only
             if role.role not in LEADER_ROLES[role.body_kind]:
                 continue
-            if await self._eligible(self._db.read, competition, role.body_kind, role.body_id):
+            if role.body_kind == "tos":
+                eligible = "tos" in competition.eligible
+            else:  # the organisation's kind decides; looked up only if any kind is admitted
+                eligible = bool(org_kinds) and _admits(
+                    competition, await self._db.read.registry.get_org(role.body_id)
+                )
+            if eligible:
                 result.append(role)
         return result
 
-    async def application_of(
-        self, competition_id: int, body_kind: str, body_id: int
-    ) -> ApplicationRecord | None:
-        return await self._db.read.competitions.application_of(competition_id, body_kind, body_id)
+    async def my_applications(
+        self, user_id: int, competition: CompetitionRecord
+    ) -> list[tuple[BodyRole, ApplicationRecord | None]]:
+        """The bodies this person may apply for, each with its registered application."""
+        bodies = await self.my_bodies(user_id, competition)
+        if not bodies:
+            return []
+        registered = {
+            (a.body_kind, a.body_id): a
+            for a in await self._db.read.competitions.applications(competition.id)
+            if a.status == "registered"
+        }
+        return [(b, registered.get((b.body_kind, b.body_id))) for b in bodies]
 
     async def applications(self, actor_id: int, competition_id: int) -> list[ApplicationRecord]:
         self._staff.require_staff(actor_id)
@@ -209,12 +242,8 @@ class CompetitionService:
         self, repos: Any, competition: CompetitionRecord, body_kind: str, body_id: int
     ) -> bool:
         if body_kind == "tos":
-            tos = await repos.registry.get_tos(body_id)
-            return "tos" in competition.eligible and tos is not None and tos.active
-        org = await repos.registry.get_org(body_id)
-        if org is None or not org.active:
-            return False
-        return any(org.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
+            return _admits(competition, await repos.registry.get_tos(body_id))
+        return _admits(competition, await repos.registry.get_org(body_id))
 
     async def _leaders(self, uow: UnitOfWork, competition: CompetitionRecord) -> list[BodyRole]:
         """Everyone who speaks for an eligible body."""
@@ -225,11 +254,14 @@ class CompetitionService:
         people += await uow.registry.org_leaders(kinds)
         return people
 
-    def _check_times(self, draft: CompetitionDraft, now: datetime) -> None:
-        assert draft.opens_at is not None and draft.deadline is not None
-        if draft.deadline <= now:
+    def check_times(self, draft: CompetitionDraft) -> None:
+        """The times of a draft, as far as they are given: the form checks them at each
+        step, creating and changing a competition check them all again."""
+        if draft.deadline is None:
+            return
+        if draft.deadline <= self._clock.now():
             raise DomainError(N_("The deadline has already passed. Choose a later time."))
-        if draft.deadline <= draft.opens_at:
+        if draft.opens_at is not None and draft.deadline <= draft.opens_at:
             raise DomainError(N_("The deadline must come after the start of applications."))
         if draft.results_at is not None and draft.results_at < draft.deadline:
             raise DomainError(N_("The results cannot come before the deadline."))
@@ -241,7 +273,8 @@ class CompetitionService:
         now = self._clock.now()
         if draft.opens_at is None:
             draft.opens_at = now
-        self._check_times(draft, now)
+        assert draft.deadline is not None
+        self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
             raise DomainError(N_("Choose who may apply."))
         values = {
@@ -261,14 +294,24 @@ class CompetitionService:
         await self.announce_due()
         return await self.get(competition_id)
 
-    async def require_editable(self, actor_id: int, competition_id: int) -> CompetitionRecord:
-        """Staff only, and only while the competition is open: checked when a change starts
-        and again when it is saved."""
+    async def require_editable(
+        self, actor_id: int, competition_id: int, field: str | None = None
+    ) -> CompetitionRecord:
+        """Staff only, only while the competition is open, and the start of applications
+        only before they open: checked when a change starts and again when it is saved."""
         self._staff.require_staff(actor_id)
         found = await self._db.read.competitions.get(competition_id)
         if found is None or found.status != "open":
             raise DomainError(N_("This competition is closed and cannot be changed."))
+        if field == "opens_at":
+            self._require_not_opened(found)
         return found
+
+    def _require_not_opened(self, competition: CompetitionRecord) -> None:
+        if self.opened(competition):
+            raise DomainError(
+                N_("Applications have already opened: their start cannot be changed.")
+            )
 
     def opened(self, competition: CompetitionRecord) -> bool:
         return competition.announced_at is not None or competition.opens_at <= self._clock.now()
@@ -294,8 +337,8 @@ class CompetitionService:
             raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
         return out
 
-    async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> bool:
-        """Change fields with the creation form's rules; True if the deadline moved.
+    async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> Updated:
+        """Change fields with the creation form's rules.
 
         Participants (eligible leaders, once it was announced) are told of a new deadline,
         results date or rules link; other changes are silent. A narrowed eligibility cancels
@@ -311,10 +354,7 @@ class CompetitionService:
             if old is None or old.status != "open":
                 raise DomainError(N_("This competition is closed and cannot be changed."))
             if "opens_at" in values:
-                if old.announced_at is not None or old.opens_at <= now:
-                    raise DomainError(
-                        N_("Applications have already opened: their start cannot be changed.")
-                    )
+                self._require_not_opened(old)
                 values["opens_at"] = max(values["opens_at"], now)
             draft = CompetitionDraft(
                 opens_at=values.get("opens_at", old.opens_at),
@@ -322,12 +362,11 @@ class CompetitionService:
                 results_at=values.get("results_at", old.results_at),
             )
             if "deadline" in values or "opens_at" in values or "results_at" in values:
-                self._check_times(draft, now)
+                self.check_times(draft)
             await uow.competitions.update(competition_id, values, now)
             new = await uow.competitions.get(competition_id)
             assert new is not None
-            moved = new.deadline != old.deadline
-            if moved:
+            if new.deadline != old.deadline:
                 cancelled = await uow.reminders.cancel_queued(
                     round_prefix(REMIND_KIND, competition_id, old.deadline)
                 )
@@ -338,11 +377,12 @@ class CompetitionService:
                                        competition_id, new.deadline, self.offsets, now)  # fmt: skip
             if new.eligible != old.eligible:
                 await self._eligibility_changed(uow, old, new, now)
-            if old.announced_at is not None:
-                await self._tell_participants(uow, old, new, now)
+            told = old.announced_at is not None and await self._tell_participants(
+                uow, old, new, now
+            )
         if "opens_at" in values:
             await self.announce_due()
-        return moved
+        return Updated(new, told)
 
     async def _eligibility_changed(
         self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
@@ -377,9 +417,9 @@ class CompetitionService:
 
     async def _tell_participants(
         self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
-    ) -> None:
+    ) -> bool:
         """One short message for each change participants need: the deadline; the results
-        date and the rules link (together, if both changed)."""
+        date and the rules link (together, if both changed). True if anyone was told."""
         people = sorted({p.user_id for p in await self._leaders(uow, new)})
         messages: list[tuple[str, dict[str, Any], str]] = []
         if new.deadline != old.deadline:
@@ -403,6 +443,7 @@ class CompetitionService:
             for person in people:
                 await uow.outbox.enqueue(person, now=now, template=template, args=args,
                                          key=f"{key}:{person}")  # fmt: skip
+        return bool(messages and people)
 
     async def close(self, actor_id: int, competition_id: int) -> None:
         self._staff.require_staff(actor_id)
@@ -426,7 +467,7 @@ class CompetitionService:
                                               now)  # fmt: skip
             args = {
                 "title": competition.title, "project": application.project,
-                "body": application.body_name, "amount": f"{awarded or 0:,}".replace(",", " "),
+                "body": application.body_name, "amount": awarded or 0,
             }  # fmt: skip
             people = await uow.registry.people_of(application.body_kind, application.body_id)
             for person in people:
