@@ -14,7 +14,6 @@ from bot.sandbox.demo import CENTRE, DEMO, DEMO_POPULATION, DEMO_TOWN, DemoPeopl
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.terminal import HELP, Persona, Terminal, stdin_lines
 from bot.settings import Settings, load_settings
-from storage.executor import to_db
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +131,7 @@ async def bot_busy(app: Any, chat_id: int) -> bool:
     """An update is being handled, or the outbox has something due for `chat_id`."""
     if app.tracker.in_flight:
         return True
-    due = await app.db.read.executor.fetch_value(
-        "SELECT 1 FROM outbox WHERE chat_id = :chat AND (status = 'sending' OR "
-        "(status = 'pending' AND not_before <= :now AND (retry_at IS NULL OR retry_at <= :now)))"
-        " LIMIT 1",
-        {"chat": chat_id, "now": to_db(app.clock.now())},
-    )
-    return due is not None
+    return bool(await app.db.read.outbox.busy_for(chat_id, app.clock.now()))
 
 
 async def stop_bot(

@@ -140,6 +140,16 @@ class OutboxRepository:
         )
         return [_message(row) for row in rows]
 
+    async def busy_for(self, chat_id: int, now: datetime) -> bool:
+        """Something for this chat is being sent or is due now."""
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM outbox WHERE chat_id = :chat AND (status = 'sending' OR "
+            "(status = 'pending' AND not_before <= :now "
+            "AND (retry_at IS NULL OR retry_at <= :now))) LIMIT 1",
+            {"chat": chat_id, "now": to_db(now)},
+        )
+        return value is not None
+
     async def next_due_at(self) -> datetime | None:
         """When the earliest open message becomes due (for an idle sender's sleep)."""
         value = await self._db.fetch_value(
