@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,18 +17,11 @@ from bot.services.staff import Role
 log = logging.getLogger(__name__)
 
 
-class Audience(enum.IntEnum):
-    EVERYONE = 0
-    STAFF = 1
-    ADMIN = 2
-
-
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     name: str
     description: str  # msgid, translated per language
-    audience: Audience = Audience.EVERYONE
-    in_menu: bool = True  # shown in Telegram's command menu (else only in /help)
+    audience: Role = Role.RESIDENT  # the least role that sees it
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -45,29 +37,28 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("lang", N_("Language: Russian or English")),
     CommandSpec("privacy", N_("Personal data: the notice and withdrawing consent")),
     CommandSpec("cancel", N_("Leave the current form")),
-    CommandSpec("registry", N_("TOS and organisations: the registry"), Audience.STAFF),
-    CommandSpec("inbox", N_("Open support requests, the earliest due first"), Audience.STAFF),
-    CommandSpec("digest", N_("The digest now, and how often to get it"), Audience.STAFF),
-    CommandSpec("report", N_("The yearly report: /report 2026"), Audience.STAFF),
+    CommandSpec("registry", N_("TOS and organisations: the registry"), Role.STAFF),
+    CommandSpec("inbox", N_("Open support requests, the earliest due first"), Role.STAFF),
+    CommandSpec("digest", N_("The digest now, and how often to get it"), Role.STAFF),
+    CommandSpec("report", N_("The yearly report: /report 2026"), Role.STAFF),
     CommandSpec(
         "export",
         N_("Export initiatives, requests, events or competitions as CSV or XLSX"),
-        Audience.STAFF,
+        Role.STAFF,
     ),
-    CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Audience.STAFF),
-    CommandSpec("staff", N_("Staff list: add and remove staff"), Audience.ADMIN),
+    CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Role.STAFF),
+    CommandSpec("staff", N_("Staff list: add and remove staff"), Role.ADMIN),
 )
 
 
 def commands_for(role: Role) -> list[CommandSpec]:
-    return [c for c in COMMANDS if c.audience <= int(role)]
+    return [c for c in COMMANDS if c.audience <= role]
 
 
 def _menu(i18n: I18n, role: Role, locale: str) -> list[BotCommand]:
     return [
         BotCommand(command=c.name, description=i18n.gettext(c.description, locale=locale))
         for c in commands_for(role)
-        if c.in_menu
     ]
 
 
