@@ -308,13 +308,17 @@ async def test_a_commit_with_mail_wakes_the_sender(harness: Harness) -> None:
 
 async def test_background_sender_delivers_and_stops_cleanly(harness: Harness) -> None:
     anna = await harness.consented(harness.user())
+    asked = asyncio.Event()
+
+    async def watch(method: object) -> None:
+        if getattr(method, "text", None) == "в фоне":
+            asked.set()
+
+    harness.session.on_request.append(watch)
     await harness.app.sender.start()
-    await enqueue(harness, anna.id, "в фоне")
-    for _ in range(200):
-        if "в фоне" in texts(anna):
-            break
-        await asyncio.sleep(0.01)
-    await harness.app.sender.stop()
+    await enqueue(harness, anna.id, "в фоне")  # the commit wakes the sender: no test loop
+    await asyncio.wait_for(asked.wait(), timeout=5)
+    await harness.app.sender.stop()  # waits for the send in flight to be recorded
     assert "в фоне" in texts(anna)
     assert await status_of(harness, anna.id) == ["sent"]
 
