@@ -6,17 +6,37 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State
-from aiogram.types import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import label_variants, normalize_label
-from bot.services.errors import DomainError
+from bot.services.errors import N_, DomainError
+from bot.services.staff import Role
 from handlers.errors import render_error
+from handlers.menu import main_menu
+from handlers.render import drop_buttons
+
+SKIP = N_("Skip")
+SKIP_WORDS = N_("skip, no, without")
+# A preview's buttons carry the draft's token: pressed under another form (the one they
+# belonged to is sent and a new one is under way), they are out of date.
+PREVIEW_ACTIONS = frozenset({"send", "edit", "cancel"})
 
 
 class DraftData(Protocol):
     def to_data(self) -> dict[str, Any]: ...
+
+
+# (label, action, value) -> a button of the form's own callback data.
+MakeButton = Callable[[str, str, str], InlineKeyboardButton]
 
 
 D = TypeVar("D")
@@ -57,9 +77,53 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def typed_is(i18n: I18n, text: str | None, msgid: str) -> bool:
-    """The typed text is one of the words of `msgid` (in any of the bot's languages)."""
-    return normalize_label(text or "") in label_variants(i18n, msgid)
+def typed_is(i18n: I18n, text: str | None, *msgids: str) -> bool:
+    """The typed text is one of the words of one of `msgids` (in any of the bot's languages)."""
+    typed = normalize_label(text or "")
+    return bool(typed) and any(typed in label_variants(i18n, msgid) for msgid in msgids)
+
+
+def is_skip(i18n: I18n, text: str | None) -> bool:
+    """The typed text skips an optional step («Skip», «no», «without»...)."""
+    return typed_is(i18n, text, SKIP_WORDS, SKIP)
+
+
+def preview_markup(button: MakeButton, token: str) -> InlineKeyboardMarkup:
+    """Send, change a step or cancel, each carrying the draft's token."""
+    return markup(
+        [
+            [button(_("✅ Send"), "send", token)],
+            [button(_("✏️ Change a step"), "edit", token), button(_("✖ Cancel"), "cancel", token)],
+        ]
+    )
+
+
+async def form_step(
+    query: CallbackQuery, state: FSMContext, form: type[StatesGroup], action: str, value: str
+) -> str | None:
+    """The form's current step for a press on one of its buttons; None, the person told,
+    when the button is stale: its form is already sent or closed, or it is a preview's
+    button of another draft than the one under way."""
+    current = await state.get_state()
+    if current is None or current not in form.__all_states_names__:
+        await query.answer(_("This form is already sent or closed."), show_alert=True)
+        return None
+    token = (await state.get_data()).get("draft", {}).get("token")
+    if action in PREVIEW_ACTIONS and value and value != token:
+        # An empty value: a preview drawn before the buttons carried the form's token.
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return None
+    return current
+
+
+async def cancel_form(
+    query: CallbackQuery, message: Message, state: FSMContext, role: Role
+) -> None:
+    """The form's «Cancel»: nothing is sent, the menu is back."""
+    await query.answer()
+    await drop_buttons(message)
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu(role))
 
 
 def short(text: str, limit: int) -> str:

@@ -14,6 +14,7 @@ from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
     NUMBER,
+    PUBLIC,
     STATUSES,
     TRANSITIONS,
     Draft,
@@ -121,7 +122,7 @@ def card_text(view: CardView, author_line: str | None) -> str:
         lines.append(_("📍 place not given"))
     if view.photos:
         lines.append(_("📷 photos: {count}").format(count=view.photos))
-    if view.supports is not None and view.status in ("accepted", "in_progress", "done"):
+    if view.supports is not None and view.status in PUBLIC:
         lines.append(_("👍 supported by: {count}").format(count=view.supports))
     if author_line:
         lines.append(author_line)

@@ -15,17 +15,17 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.initiatives import MAX_PHOTOS, STATUSES, InitiativeService, check_transition
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
-from handlers.forms import ask_about, prompt_markup
+from handlers.forms import ask_about, prompt_markup, typed_is
 from handlers.initiative_cards import DecideCD, number_of, staff_card
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
+from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -46,13 +46,12 @@ router.owns(forms=(DecisionForm,), callbacks=(DecideCD,))
 
 async def _refresh(
     message: Message,
-    initiative_id: int,
+    record: InitiativeRecord,
     initiatives: InitiativeService,
     users: UserService,
     settings: Settings,
 ) -> None:
     """Redraw the card the decision was made on (other cards follow through the outbox)."""
-    record = await initiatives.find(initiative_id)
     text, markup = await staff_card(record, initiatives, users, settings)
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
@@ -115,11 +114,11 @@ async def decide_button(
         await drop_buttons(message)
         await message.answer(_("{number} is marked done.").format(number=number))
     elif callback_data.action == "to":
-        await initiatives.decide(user.id, record.id, callback_data.status)
+        decided = await initiatives.decide(user.id, record.id, callback_data.status)
         await query.answer(
             _("{number}: {status}.").format(number=number, status=_(STATUSES[callback_data.status]))
         )
-        await _refresh(message, record.id, initiatives, users, settings)
+        await _refresh(message, decided, initiatives, users, settings)
     elif callback_data.action == "comment":
         await query.answer()
         await ask_about(
@@ -186,7 +185,7 @@ async def after_photo(
             )
         )
         return
-    if normalize_label(message.text or "") in label_variants(i18n, FINISH_WORDS):
+    if typed_is(i18n, message.text, FINISH_WORDS):
         record = await initiatives.decide(user.id, int(data["id"]), "done", after_photos=photos)
         await state.clear()
         await message.answer(_("{number} is marked done.").format(number=number_of(record)))

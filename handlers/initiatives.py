@@ -15,11 +15,12 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import label_variants, normalize_label
+from bot.i18n import normalize_label
 from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
     MAX_PHOTOS,
+    PUBLIC,
     Draft,
     InitiativeService,
     check_description,
@@ -29,7 +30,17 @@ from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.filters import HasArgs, PrivateChat, TextIs
-from handlers.forms import checked_text, edit_step, is_editing, load_draft, save_draft
+from handlers.forms import (
+    cancel_form,
+    checked_text,
+    edit_step,
+    form_step,
+    is_editing,
+    load_draft,
+    preview_markup,
+    save_draft,
+    typed_is,
+)
 from handlers.initiative_cards import (
     card_text,
     number_of,
@@ -199,15 +210,7 @@ async def show_preview(
     text = card_text(view_of_draft(draft, tos_name), staff_author_line(user, settings))
     await message.answer(
         _("This is how the town hall will see it:") + "\n\n" + text,
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [_button(_("✅ Send"), "send", draft.token)],
-                [
-                    _button(_("✏️ Change a step"), "edit", draft.token),
-                    _button(_("✖ Cancel"), "cancel", draft.token),
-                ],
-            ]
-        ),
+        reply_markup=preview_markup(_button, draft.token),
     )
 
 
@@ -244,17 +247,11 @@ async def form_button(
     initiatives: InitiativeService,
 ) -> None:
     message = button_message(query)
-    current = await state.get_state()
-    if current is None or not current.startswith("InitiativeForm:"):
-        await query.answer(_("This form is already sent or closed."), show_alert=True)
+    action, value = callback_data.action, callback_data.value
+    current = await form_step(query, state, InitiativeForm, action, value)
+    if current is None:
         return
     draft = await _draft(state)
-    action, value = callback_data.action, callback_data.value
-    if action in ("send", "edit", "cancel") and value and value != draft.token:
-        # A preview of another form (one already sent, while this one is under way).
-        # An empty value: a preview drawn before the buttons carried the form's token.
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
     if action == "dir" and current == InitiativeForm.direction.state and value in DIRECTIONS:
         await query.answer()
         await drop_buttons(message)
@@ -304,10 +301,7 @@ async def form_button(
         else:
             await ASK[target.state](message, draft)
     elif action == "cancel":
-        await query.answer()
-        await drop_buttons(message)
-        await state.clear()
-        await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu(role))
+        await cancel_form(query, message, state, role)
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 
@@ -366,7 +360,7 @@ async def _send(
                 )
             ]
             for other in result.duplicates
-            if other.status in ("accepted", "in_progress", "done")
+            if other.status in PUBLIC
         ]
         lines = [_("Similar initiatives already exist. Is yours one of these?")]
         lines += [f"• {escape(number_of(o))} — {escape(o.title)}" for o in result.duplicates]
@@ -382,9 +376,8 @@ async def _send(
 async def direction_typed(
     message: Message, state: FSMContext, i18n: I18n, settings: Settings, user: UserRecord
 ) -> None:
-    typed = normalize_label(message.text or "")
     for code, label in DIRECTIONS.items():
-        if typed and typed in label_variants(i18n, label):
+        if typed_is(i18n, message.text, label):
             draft = await _draft(state)
             draft.direction = code
             await _after_step(message, state, draft, InitiativeForm.title, settings, user)
@@ -442,7 +435,7 @@ async def photos_step(
             ),
         )
         return
-    if normalize_label(message.text or "") in label_variants(i18n, DONE_WORDS):
+    if typed_is(i18n, message.text, DONE_WORDS):
         await _after_step(message, state, draft, InitiativeForm.place, settings, user)
         return
     await message.answer(_("Send a photo, or press «Done» to go on without more photos."))
@@ -469,7 +462,7 @@ async def place_step(
             )
             return
         draft.latitude, draft.longitude, draft.address = latitude, longitude, None
-    elif normalize_label(message.text or "") in label_variants(i18n, SKIP_WORDS):
+    elif typed_is(i18n, message.text, SKIP_WORDS):
         draft.address = draft.latitude = draft.longitude = None
     elif message.text and 3 <= len(message.text.strip()) <= 300:
         draft.address, draft.latitude, draft.longitude = message.text.strip(), None, None
@@ -492,7 +485,7 @@ async def tos_typed(
 ) -> None:
     typed = normalize_label(message.text or "")
     draft = await _draft(state)
-    if typed and typed in label_variants(i18n, SKIP_WORDS) | label_variants(i18n, NO_TOS):
+    if typed_is(i18n, message.text, SKIP_WORDS, NO_TOS):
         await _choose_tos(None, message, state, draft, 0, settings, user, initiatives)
         return
     choices = await initiatives.tos_choices(user.id)
@@ -507,14 +500,12 @@ async def tos_typed(
 async def show_author_typed(
     message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
 ) -> None:
-    answer = normalize_label(message.text or "")
-    yes = label_variants(i18n, AGREE_WORDS)
-    no = label_variants(i18n, DISAGREE_WORDS)
-    if answer not in yes | no:
+    yes = typed_is(i18n, message.text, AGREE_WORDS)
+    if not yes and not typed_is(i18n, message.text, DISAGREE_WORDS):
         await message.answer(_("Please press one of the buttons: show your name or not."))
         return
     draft = await _draft(state)
-    draft.show_author = answer in yes
+    draft.show_author = yes
     await save_draft(state, draft, InitiativeForm.preview)
     await show_preview(message, state, draft, settings, user)
 

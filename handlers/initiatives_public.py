@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
+from bot.services.initiatives import DIRECTIONS, PUBLIC, STATUSES, InitiativeService
 from bot.services.requests import RequestService
 from bot.services.staff import Role
 from bot.services.users import UserService
@@ -177,7 +177,7 @@ async def public_card(
     photos = len(await initiatives.photos(record.id))
     tos_name = await initiatives.tos_name(record.tos_id)
     text = card_text(view_of(record, photos, tos_name), author_line)
-    if record.status not in ("accepted", "in_progress", "done") or record.author_id == viewer.id:
+    if record.status not in PUBLIC or record.author_id == viewer.id:
         return text, None
     supported = await initiatives.has_supported(viewer.id, record.id)
     action, label = (
@@ -277,11 +277,11 @@ async def my_items(
         line = (
             f"\n<b>{escape(number_of(item))}</b> · {_(STATUSES[item.status])}\n{escape(item.title)}"
         )
-        if item.status in ("accepted", "in_progress", "done"):
+        if item.status in PUBLIC:
             line += "\n" + _("👍 supported by: {count}").format(count=item.supports)
         if item.status == "rejected":
-            reason = await initiatives.rejection_reason(item.id)
-            line += "\n" + _("Reason: {reason}").format(reason=escape(reason or "—"))
+            reason = item.rejection_reason or "—"
+            line += "\n" + _("Reason: {reason}").format(reason=escape(reason))
         lines.append(line)
     text, markup = my_requests(asked, requests)
     if text:

@@ -26,6 +26,7 @@ from bot.services.requests import (
 )
 from bot.services.users import UserService
 from bot.settings import Settings
+from handlers.forms import short
 from handlers.render import escape, person
 from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
@@ -153,10 +154,6 @@ def visible(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _when(moment: datetime, settings: Settings) -> str:
     return moment.astimezone(settings.timezone).strftime("%d.%m %H:%M")
 
@@ -168,7 +165,7 @@ def message_line(
         who = _("👤 Requester") if for_staff else _("👤 You")
     else:
         who = _("🏛 Town hall")
-    body = escape(_short(message.text, limit)) if message.text else ""
+    body = escape(short(message.text, limit)) if message.text else ""
     if message.file_kind:
         body = (file_label(message.file_kind) + " " + body).strip()
     return f"{who}, {_when(message.at, settings)}: {body}"

@@ -20,7 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import label_variants, normalize_label
+from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.requests import (
     KINDS,
@@ -29,14 +29,25 @@ from bot.services.requests import (
     RequestService,
     check_description,
     check_wanted_date,
-    due_at,
     parse_date,
 )
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
-from handlers.forms import checked_text, edit_step, is_editing, load_draft, save_draft, typed_is
+from handlers.forms import (
+    SKIP,
+    cancel_form,
+    checked_text,
+    edit_step,
+    form_step,
+    is_editing,
+    is_skip,
+    load_draft,
+    preview_markup,
+    save_draft,
+    typed_is,
+)
 from handlers.menu import MENU_REQUEST, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import behalf_label, card_text, number_of, requester_line, view_of_draft
@@ -47,13 +58,11 @@ router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
-SKIP_WORDS = N_("skip, no, without")
 TODAY_WORDS = N_("today")
 TOMORROW_WORDS = N_("tomorrow")
 AFTER_TOMORROW_WORDS = N_("the day after tomorrow, day after tomorrow")
 MYSELF = N_("Myself")
 SHARE_PHONE = N_("📱 Share my phone")
-SKIP = N_("Skip")
 STEP_NAMES = {
     "kind": N_("Type"),
     "behalf": N_("On whose behalf"),
@@ -77,7 +86,7 @@ class RequestForm(StatesGroup):
 
 class RequestFormCD(CallbackData, prefix="r1"):
     action: str  # kind | behalf | file_skip | send | edit | step | cancel
-    value: str = ""
+    value: str = ""  # send | edit | cancel: the draft's token, so another form's preview is stale
 
 
 router.owns(forms=(RequestForm,), callbacks=(RequestFormCD,))
@@ -91,10 +100,6 @@ def _button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
 
 async def _draft(state: FSMContext) -> RequestDraft:
     return await load_draft(state, RequestDraft.from_data)
-
-
-def _is_skip(i18n: I18n, text: str | None) -> bool:
-    return typed_is(i18n, text, SKIP_WORDS) or typed_is(i18n, text, SKIP)
 
 
 def _behalf_text(option: Behalf) -> str:
@@ -190,21 +195,12 @@ class Steps:
             await self.preview(draft)
 
     async def preview(self, draft: RequestDraft) -> None:
-        due = due_at(
-            self.settings.request_term(draft.kind or "other"),
-            self.requests.now(),
-            self.settings,
-        )
+        due = self.requests.due_for(draft.kind or "other", self.requests.now())
         view = view_of_draft(draft, self.requests.local_date(due))
         text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
         await self.message.answer(
             _("This is how the town hall will see it:") + "\n\n" + text,
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [_button(_("✅ Send"), "send")],
-                    [_button(_("✏️ Change a step"), "edit"), _button(_("✖ Cancel"), "cancel")],
-                ]
-            ),
+            reply_markup=preview_markup(_button, draft.token),
         )
 
 
@@ -255,13 +251,12 @@ async def form_button(
     requests: RequestService,
 ) -> None:
     message = button_message(query)
-    current = await state.get_state()
-    if current is None or not current.startswith("RequestForm:"):
-        await query.answer(_("This form is already sent or closed."), show_alert=True)
+    action, value = callback_data.action, callback_data.value
+    current = await form_step(query, state, RequestForm, action, value)
+    if current is None:
         return
     steps = Steps(message, state, user, settings, requests)
     draft = await _draft(state)
-    action, value = callback_data.action, callback_data.value
     if action == "kind" and current == RequestForm.kind.state and value in KINDS:
         await query.answer()
         await drop_buttons(message)
@@ -305,10 +300,7 @@ async def form_button(
         await edit_step(state, draft, target)
         await steps.ask(target, draft)
     elif action == "cancel":
-        await query.answer()
-        await drop_buttons(message)
-        await state.clear()
-        await message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu(role))
+        await cancel_form(query, message, state, role)
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 
@@ -352,9 +344,8 @@ async def kind_typed(
     settings: Settings,
     requests: RequestService,
 ) -> None:
-    typed = normalize_label(message.text or "")
     for code, label in KINDS.items():
-        if typed and typed in label_variants(i18n, label):
+        if typed_is(i18n, message.text, label):
             draft = await _draft(state)
             draft.kind = code
             await Steps(message, state, user, settings, requests).after(draft, RequestForm.behalf)
@@ -373,12 +364,12 @@ async def behalf_typed(
 ) -> None:
     typed = normalize_label(message.text or "")
     for option in await requests.behalf_options(user.id):
-        names = (
-            label_variants(i18n, MYSELF)
-            if option.kind == "self"
-            else {normalize_label(option.name or ""), normalize_label(_behalf_text(option))}
-        )
-        if typed and typed in names:
+        if option.kind == "self":
+            chosen = typed_is(i18n, message.text, MYSELF)
+        else:
+            names = {normalize_label(option.name or ""), normalize_label(_behalf_text(option))}
+            chosen = bool(typed) and typed in names
+        if chosen:
             draft = await _draft(state)
             _set_behalf(draft, option)
             steps = Steps(message, state, user, settings, requests)
@@ -414,12 +405,11 @@ async def date_typed(
     settings: Settings,
     requests: RequestService,
 ) -> None:
-    typed = normalize_label(message.text or "")
     today = requests.today()
     shifts = {TODAY_WORDS: 0, TOMORROW_WORDS: 1, AFTER_TOMORROW_WORDS: 2}
     try:
         for words, days in shifts.items():
-            if typed and typed in label_variants(i18n, words):
+            if typed_is(i18n, message.text, words):
                 wanted = check_wanted_date(today + timedelta(days=days), today)
                 break
         else:
@@ -453,7 +443,7 @@ async def phone_step(
         await message.answer(
             _("Thank you, the phone is added."), reply_markup=ReplyKeyboardRemove()
         )
-    elif _is_skip(i18n, message.text):
+    elif is_skip(i18n, message.text):
         draft.phone = None
         await message.answer(_("Without a phone, then."), reply_markup=ReplyKeyboardRemove())
     else:
@@ -482,7 +472,7 @@ async def attachment_step(
         draft.file_kind, draft.file_id = "photo", message.photo[-1].file_id
     elif message.document:
         draft.file_kind, draft.file_id = "document", message.document.file_id
-    elif _is_skip(i18n, message.text):
+    elif is_skip(i18n, message.text):
         draft.file_kind = draft.file_id = None
     else:
         await message.answer(_("Send a photo or a document, or press «Skip»."))

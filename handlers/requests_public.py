@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import label_variants, normalize_label
 from bot.services.errors import DomainError
 from bot.services.requests import REOPEN, RequestClosed, RequestService
 from bot.services.staff import Role
@@ -26,9 +25,9 @@ from handlers.filters import (
     PrivateChat,
     StaffPlace,
 )
+from handlers.forms import SKIP, is_skip
 from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
-from handlers.requests import SKIP, SKIP_WORDS
 from handlers.requests_staff import message_file
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -44,10 +43,17 @@ class RequesterForm(StatesGroup):
 router.owns(forms=(RequesterForm,), callbacks=(MyRequestCD,))
 
 
+def _reply_to_bot(message: Message, bot: Bot) -> Message | None:
+    """The bot's message this one replies to, if it is a reply to the bot."""
+    reply = message.reply_to_message
+    if reply is None or reply.from_user is None or reply.from_user.id != bot.id:
+        return None
+    return reply
+
+
 class RepliesToBot(Filter):
     async def __call__(self, message: Message, bot: Bot) -> bool:
-        reply = message.reply_to_message
-        return reply is not None and reply.from_user is not None and reply.from_user.id == bot.id
+        return _reply_to_bot(message, bot) is not None
 
 
 class RepliesToRequest(Filter):
@@ -56,8 +62,8 @@ class RepliesToRequest(Filter):
     async def __call__(
         self, message: Message, bot: Bot, requests: RequestService
     ) -> bool | dict[str, Any]:
-        reply = message.reply_to_message
-        if reply is None or reply.from_user is None or reply.from_user.id != bot.id:
+        reply = _reply_to_bot(message, bot)
+        if reply is None:
             return False
         found = await requests.thread_of(message.chat.id, reply.message_id)
         return False if found is None else {"thread": found}
@@ -158,8 +164,7 @@ async def my_button(
         text, markup = await requester_view(record, requests, settings)
         await message.answer(text, reply_markup=markup)
     elif action == "write":
-        if record.status == "closed":
-            raise RequestClosed(record, requests.can_reopen(record))
+        requests.check_can_write(record)  # before opening the write step
         await query.answer()
         await state.set_state(RequesterForm.write)
         await state.set_data({"id": record.id})
@@ -228,8 +233,7 @@ async def write_step(
 async def comment_step(
     message: Message, user: UserRecord, state: FSMContext, requests: RequestService, i18n: I18n
 ) -> None:
-    typed = normalize_label(message.text or "")
-    if typed and typed in label_variants(i18n, SKIP_WORDS) | label_variants(i18n, SKIP):
+    if is_skip(i18n, message.text):
         await state.clear()
         await message.answer(_("Thank you! Your rating is saved."))
         return

@@ -23,6 +23,7 @@ from handlers.forms import ask_about
 from handlers.render import button_message, escape
 from handlers.request_cards import RequestCD, number_of, staff_card
 from handlers.spec import RouterSpec
+from storage.repositories.requests import RequestRecord
 from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -48,13 +49,12 @@ def message_file(message: Message) -> tuple[str, str] | None:
 
 async def refresh(
     message: Message,
-    request_id: int,
+    record: RequestRecord,
     requests: RequestService,
     users: UserService,
     settings: Settings,
 ) -> None:
     """Redraw the card a button was pressed on (other cards follow through the outbox)."""
-    record = await requests.find(request_id)
     text, markup = await staff_card(record, requests, users, settings)
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
@@ -76,13 +76,13 @@ async def card_button(
     number = number_of(record)
     action = callback_data.action
     if action == "take":
-        await requests.take(user.id, record.id)
+        taken = await requests.take(user.id, record.id)
         await query.answer(_("{number} is yours now.").format(number=number))
-        await refresh(message, record.id, requests, users, settings)
+        await refresh(message, taken, requests, users, settings)
     elif action == "close":
-        await requests.close(user.id, record.id)
+        closed = await requests.close(user.id, record.id)
         await query.answer(_("{number} is closed.").format(number=number))
-        await refresh(message, record.id, requests, users, settings)
+        await refresh(message, closed, requests, users, settings)
     elif action == "answer":
         requests.check_can_answer(record)  # before asking for the text
         await query.answer()
@@ -94,9 +94,7 @@ async def card_button(
             ).format(number=number),
         )  # fmt: skip
     elif action == "reject":
-        if record.status not in ("new", "in_work"):
-            await query.answer(_("This button is out of date."), show_alert=True)
-            return
+        requests.check_can_reject(record)  # before asking for the reason
         await query.answer()
         await ask_about(
             message, state, StaffReplyForm.reason, record.id,

@@ -4,12 +4,52 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, Protocol
 
+from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
 from storage.db import UnitOfWork
 
 # «I-2026-0042», «R-2026-17», «2026-0042» (any letter): a letter and a dash are optional.
 NUMBER_RE = re.compile(r"^\s*\w?-?(\d{4})-(\d{1,6})\s*$")
+DESCRIPTION_LIMITS = (10, 2000)
+
+
+class Numbered(Protocol):
+    @property
+    def year(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+
+
+class Label(dict[str, str]):
+    """A template argument that the renderer translates (see bot/delivery.py)."""
+
+    def __init__(self, msgid: str) -> None:
+        super().__init__(t=msgid)
+
+
+class Number(dict[str, Any]):
+    """A template argument rendered as a case's public number (`msgid`: its pattern)."""
+
+    def __init__(self, msgid: str, record: Numbered) -> None:
+        super().__init__(t=msgid, year=record.year, seq=f"{record.seq:04d}")
+
+
+def check_length(text: str, limits: tuple[int, int], msgid: str) -> str:
+    """`text` if its length is within `limits`; `msgid` names {low}, {high} and {length}."""
+    if not limits[0] <= len(text) <= limits[1]:
+        raise DomainError(msgid, low=limits[0], high=limits[1], length=len(text))
+    return text
+
+
+def check_description(text: str) -> str:
+    """A case's description (an initiative's or a request's), stripped."""
+    return check_length(
+        text.strip(),
+        DESCRIPTION_LIMITS,
+        N_("The description should be {low} to {high} characters long; yours has {length}."),
+    )
 
 
 def parse_number(text: str) -> tuple[int, int] | None:

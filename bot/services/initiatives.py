@@ -9,11 +9,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.cases import card_targets, parse_number, refresh_cards
+from bot.services.cases import (
+    Label,
+    Number,
+    card_targets,
+    check_length,
+    parse_number,
+    refresh_cards,
+)
+from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
 from storage.db import Database, UnitOfWork
-from storage.repositories.initiatives import PUBLIC, InitiativeRecord
+from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
+from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import TosRecord
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
@@ -46,7 +55,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "merged": frozenset(),
 }
 TITLE_LIMITS = (3, 120)
-DESCRIPTION_LIMITS = (10, 2000)
 MAX_PHOTOS = 5
 MILESTONES = (1, 10, 50, 100)
 NUMBER = N_("I-{year}-{seq}")  # the Russian catalog writes its own letter
@@ -106,39 +114,23 @@ class Submitted:
 
 
 def number_args(record: InitiativeRecord) -> dict[str, Any]:
-    return {"number": _Number(record)}
+    return {"number": Number(NUMBER, record)}
 
 
 def check_title(text: str) -> str:
-    text = " ".join(text.split())
-    if not TITLE_LIMITS[0] <= len(text) <= TITLE_LIMITS[1]:
-        raise DomainError(
-            N_("The title should be {low} to {high} characters long; yours has {length}."),
-            low=TITLE_LIMITS[0],
-            high=TITLE_LIMITS[1],
-            length=len(text),
-        )
-    return text
-
-
-def check_description(text: str) -> str:
-    text = text.strip()
-    if not DESCRIPTION_LIMITS[0] <= len(text) <= DESCRIPTION_LIMITS[1]:
-        raise DomainError(
-            N_("The description should be {low} to {high} characters long; yours has {length}."),
-            low=DESCRIPTION_LIMITS[0],
-            high=DESCRIPTION_LIMITS[1],
-            length=len(text),
-        )
-    return text
+    return check_length(
+        " ".join(text.split()),
+        TITLE_LIMITS,
+        N_("The title should be {low} to {high} characters long; yours has {length}."),
+    )
 
 
 def check_transition(record: InitiativeRecord, to_status: str) -> None:
     if to_status not in TRANSITIONS.get(record.status, frozenset()):
         raise DomainError(
             N_("An initiative that is «{current}» cannot become «{wanted}»."),
-            current=_Label(STATUSES[record.status]),
-            wanted=_Label(STATUSES.get(to_status, to_status)),
+            current=Label(STATUSES[record.status]),
+            wanted=Label(STATUSES.get(to_status, to_status)),
         )
 
 
@@ -339,7 +331,7 @@ class InitiativeService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
-            if record is None or record.status not in ("accepted", "in_progress", "done"):
+            if record is None or record.status not in PUBLIC:
                 raise DomainError(N_("This initiative cannot be supported now."))
             if record.author_id == user_id:
                 raise DomainError(N_("This is your own initiative: it has your support already."))
@@ -385,14 +377,14 @@ class InitiativeService:
             await uow.initiatives.log(
                 duplicate_id, actor_id, duplicate.status, "merged", f"-> {into_id}", now
             )
-            other = {"other": _Number(target), **number_args(duplicate)}
+            other = {"other": Number(NUMBER, target), **number_args(duplicate)}
             await uow.outbox.enqueue(
                 duplicate.author_id, now=now, template=MERGED, args=other,
                 key=f"initiative:{duplicate_id}:merged",
             )  # fmt: skip
             await uow.outbox.enqueue(
                 target.author_id, now=now, template=MERGED_TARGET,
-                args={"other": _Number(duplicate), **number_args(target)},
+                args={"other": Number(NUMBER, duplicate), **number_args(target)},
                 key=f"initiative:{duplicate_id}:merged-into",
             )  # fmt: skip
             await self._refresh_cards(uow, duplicate_id)
@@ -412,9 +404,6 @@ class InitiativeService:
     async def of_author(self, author_id: int, limit: int = 10) -> list[InitiativeRecord]:
         return await self._db.read.initiatives.by_author(author_id, limit)
 
-    async def rejection_reason(self, initiative_id: int) -> str | None:
-        return await self._db.read.initiatives.last_rejection_reason(initiative_id)
-
     async def has_supported(self, user_id: int, initiative_id: int) -> bool:
         return await self._db.read.initiatives.has_supported(initiative_id, user_id)
 
@@ -423,24 +412,9 @@ class InitiativeService:
 
     def require_access(self, actor_id: int, record: InitiativeRecord) -> None:
         """A non-public initiative is visible to its author and to staff only."""
-        public = record.status in ("accepted", "in_progress", "done")
         if (
-            not public
+            record.status not in PUBLIC
             and record.author_id != actor_id
             and not self._staff.role_of(actor_id).is_staff
         ):
             raise NotAllowed()
-
-
-class _Label(dict[str, str]):
-    """A template argument that the renderer translates (see bot/delivery.py)."""
-
-    def __init__(self, msgid: str) -> None:
-        super().__init__(t=msgid)
-
-
-class _Number(dict[str, Any]):
-    """A template argument rendered as an initiative's public number."""
-
-    def __init__(self, record: InitiativeRecord) -> None:
-        super().__init__(t=NUMBER, year=record.year, seq=f"{record.seq:04d}")

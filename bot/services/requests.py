@@ -10,18 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.cases import card_targets, parse_number, refresh_cards
+from bot.services.cases import Label, Number, card_targets, parse_number, refresh_cards
+from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
 from storage.db import Database, UnitOfWork
-from storage.repositories.requests import (
-    OPEN,
-    RequestLogEntry,
-    RequestMessage,
-    RequestRecord,
-)
+from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
 
 KINDS: dict[str, str] = {
     "consultation": N_("Methodological consultation"),
@@ -42,7 +38,6 @@ STATUSES: dict[str, str] = {
 }
 NUMBER = N_("R-{year}-{seq}")  # the Russian catalog writes its own letter
 DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
-DESCRIPTION_LIMITS = (10, 2000)
 MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading
 CAPTION_ROOM = 800  # a longer text goes apart from its file (a caption holds 1,024)
 REOPEN_WINDOW = timedelta(days=14)
@@ -143,32 +138,18 @@ class RequestClosed(DomainError):
                     "one: /request"
                 )
             )
-        self.params = {"number": Number(record)}
+        self.params = {"number": _number(record)}
         self.record = record
         self.can_reopen = can_reopen
 
 
-class Number(dict[str, Any]):
-    """A template argument rendered as a request's public number."""
-
-    def __init__(self, record: RequestRecord) -> None:
-        super().__init__(t=NUMBER, year=record.year, seq=f"{record.seq:04d}")
+def _number(record: RequestRecord) -> Number:
+    """A template argument rendered as the request's public number."""
+    return Number(NUMBER, record)
 
 
-def _label(msgid: str) -> dict[str, str]:
-    return {"t": msgid}
-
-
-def check_description(text: str) -> str:
-    text = text.strip()
-    if not DESCRIPTION_LIMITS[0] <= len(text) <= DESCRIPTION_LIMITS[1]:
-        raise DomainError(
-            N_("The description should be {low} to {high} characters long; yours has {length}."),
-            low=DESCRIPTION_LIMITS[0],
-            high=DESCRIPTION_LIMITS[1],
-            length=len(text),
-        )
-    return text
+def _status(record: RequestRecord) -> Label:
+    return Label(STATUSES[record.status])
 
 
 def check_message(text: str | None, file: tuple[str, str] | None) -> str | None:
@@ -263,11 +244,15 @@ class RequestService:
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
         )
 
+    def due_for(self, kind: str, start: datetime) -> datetime:
+        """When the answer to a request of this kind, opened at `start`, is due."""
+        return due_at(self._settings.request_term(kind), start, self._settings)
+
     def _card_targets(self) -> list[int]:
         return card_targets(self._settings.staff_chat_id, self._staff)
 
     def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
-        return {"number": Number(record), **more}
+        return {"number": _number(record), **more}
 
     async def _get(self, uow: UnitOfWork, request_id: int) -> RequestRecord:
         record = await uow.requests.get(request_id)
@@ -372,7 +357,7 @@ class RequestService:
                 )
             behalf = found
         now = self._clock.now()
-        due = due_at(self._settings.request_term(draft.kind), now, self._settings)
+        due = self.due_for(draft.kind, now)
         async with self._db.transaction() as uow:
             existing = await uow.requests.by_draft(draft.token)
             if existing is not None:
@@ -443,9 +428,6 @@ class RequestService:
     async def messages(self, request_id: int) -> list[RequestMessage]:
         return await self._db.read.requests.messages(request_id)
 
-    async def history(self, request_id: int) -> list[RequestLogEntry]:
-        return await self._db.read.requests.history(request_id)
-
     async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
         """Open requests for staff, the earliest due first."""
         self._staff.require_staff(actor_id)
@@ -470,7 +452,7 @@ class RequestService:
             if record.status not in OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
-                    number=Number(record), status=_label(STATUSES[record.status]),
+                    number=_number(record), status=_status(record),
                 )  # fmt: skip
             if record.assignee_id == actor_id and record.status != "new":
                 raise DomainError(N_("You have already taken this request."))
@@ -489,7 +471,7 @@ class RequestService:
         if record.status not in OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
-                number=Number(record), status=_label(STATUSES[record.status]),
+                number=_number(record), status=_status(record),
             )  # fmt: skip
 
     async def answer(
@@ -527,7 +509,7 @@ class RequestService:
             if record.status not in ("in_work", "answered"):
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be closed."),
-                    number=Number(record), status=_label(STATUSES[record.status]),
+                    number=_number(record), status=_status(record),
                 )  # fmt: skip
             await uow.requests.set_status(request_id, "closed", now, closed=True)
             await uow.requests.log(request_id, actor_id, record.status, "closed", None, now)
@@ -545,24 +527,23 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
+    def check_can_reject(self, record: RequestRecord) -> None:
+        if record.status not in ("new", "in_work"):
+            raise DomainError(
+                N_("Request {number} is «{status}»: it cannot be declined."),
+                number=_number(record), status=_status(record),
+            )  # fmt: skip
+
     async def reject(self, actor_id: int, request_id: int, reason: str) -> RequestRecord:
         self._staff.require_staff(actor_id)
         reason = reason.strip()
         if not reason:
             raise DomainError(N_("Declining needs a reason for the requester."))
-        if len(reason) > MESSAGE_LIMIT:
-            raise DomainError(
-                N_("The message should be at most {high} characters long; yours has {length}."),
-                high=MESSAGE_LIMIT, length=len(reason),
-            )  # fmt: skip
+        check_message(reason, None)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in ("new", "in_work"):
-                raise DomainError(
-                    N_("Request {number} is «{status}»: it cannot be declined."),
-                    number=Number(record), status=_label(STATUSES[record.status]),
-                )  # fmt: skip
+            self.check_can_reject(record)
             await uow.requests.set_status(request_id, "rejected", now, closed=True)
             await uow.requests.log(request_id, actor_id, record.status, "rejected", reason, now)
             await uow.requests.add_message(request_id, "out", actor_id, reason, None, now)
@@ -575,6 +556,17 @@ class RequestService:
 
     # -- the requester ------------------------------------------------------------------------
 
+    def check_can_write(self, record: RequestRecord) -> None:
+        """The requester may write more only while the request is open (a closed one may be
+        reopened within the window, a declined one never)."""
+        if record.status == "closed":
+            raise RequestClosed(record, self.can_reopen(record))
+        if record.status == "rejected":
+            raise DomainError(
+                N_("Request {number} was declined. Please send a new one: /request"),
+                number=_number(record),
+            )
+
     async def follow_up(
         self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
     ) -> RequestRecord:
@@ -583,13 +575,7 @@ class RequestService:
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
             self._own(actor_id, record)
-            if record.status == "closed":
-                raise RequestClosed(record, self.can_reopen(record))
-            if record.status == "rejected":
-                raise DomainError(
-                    N_("Request {number} was declined. Please send a new one: /request"),
-                    number=Number(record),
-                )
+            self.check_can_write(record)
             text = check_message(text, file)
             await uow.requests.add_message(request_id, "in", actor_id, text, file, now)
 
@@ -610,12 +596,12 @@ class RequestService:
             if record.status != "closed":
                 raise DomainError(
                     N_("Request {number} is not closed: there is nothing to reopen."),
-                    number=Number(record),
+                    number=_number(record),
                 )
             if not self.can_reopen(record):
                 raise RequestClosed(record, can_reopen=False)
             to_status = "in_work" if record.assignee_id is not None else "new"
-            due = due_at(self._settings.request_term(record.kind), now, self._settings)
+            due = self.due_for(record.kind, now)
             await uow.requests.reopen(request_id, to_status, due, now)
             await uow.requests.log(
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now

@@ -9,7 +9,8 @@ from datetime import datetime
 from storage.executor import Executor, from_db, to_db
 from storage.repositories.cases import LogEntry, StaffCards, StatusLog
 
-PUBLIC = ("accepted", "in_progress", "done")
+PUBLIC = ("accepted", "in_progress", "done")  # the statuses anyone may see and support
+_PUBLIC_SQL = "(" + ", ".join(f"'{status}'" for status in PUBLIC) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class InitiativeRecord:
     merged_into: int | None
     created_at: datetime
     supports: int = 0
+    rejection_reason: str | None = None  # only where the query asks for it (by_author)
 
 
 def _record(row: sqlite3.Row) -> InitiativeRecord:
@@ -51,6 +53,7 @@ def _record(row: sqlite3.Row) -> InitiativeRecord:
         merged_into=row["merged_into"],
         created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
         supports=row["supports"] if "supports" in keys else 0,
+        rejection_reason=row["rejection_reason"] if "rejection_reason" in keys else None,
     )
 
 
@@ -208,7 +211,7 @@ class InitiativeRepository:
         self, direction: str | None, offset: int, limit: int, *, tos_id: int | None = None
     ) -> tuple[list[InitiativeRecord], int]:
         """Accepted, in-progress and done initiatives, newest first; and their total."""
-        where = "WHERE i.status IN ('accepted', 'in_progress', 'done') "
+        where = f"WHERE i.status IN {_PUBLIC_SQL} "
         params: tuple[object, ...] = ()
         if direction is not None:
             where += "AND i.direction = ? "
@@ -229,9 +232,9 @@ class InitiativeRepository:
     async def public_tos(self) -> list[tuple[int, str]]:
         """(id, name) of the active TOS that have public initiatives, by name."""
         rows = await self._db.fetch_all(
-            "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "
-            "initiatives i WHERE i.tos_id = t.id AND i.status IN ('accepted', 'in_progress', "
-            "'done')) ORDER BY t.name COLLATE NOCASE"
+            "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "  # noqa: S608
+            f"initiatives i WHERE i.tos_id = t.id AND i.status IN {_PUBLIC_SQL}) "
+            "ORDER BY t.name COLLATE NOCASE"
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -244,8 +247,14 @@ class InitiativeRepository:
         return [_record(r) for r in rows]
 
     async def by_author(self, author_id: int, limit: int) -> list[InitiativeRecord]:
+        """The author's initiatives, newest first, with the reason of a rejected one."""
         rows = await self._db.fetch_all(
-            _WITH_SUPPORTS + "WHERE i.author_id = ? ORDER BY i.id DESC LIMIT ?",
+            "SELECT i.*, (SELECT COUNT(*) FROM initiative_supports s "
+            "WHERE s.initiative_id = i.id) AS supports, "
+            "CASE WHEN i.status = 'rejected' THEN (SELECT l.comment FROM initiative_log l "
+            "WHERE l.initiative_id = i.id AND l.to_status = 'rejected' ORDER BY l.id DESC "
+            "LIMIT 1) END AS rejection_reason "
+            "FROM initiatives i WHERE i.author_id = ? ORDER BY i.id DESC LIMIT ?",
             (author_id, limit),
         )
         return [_record(r) for r in rows]
@@ -262,11 +271,3 @@ class InitiativeRepository:
             (exclude_id, direction, tos_id, tos_id, limit),
         )
         return [_record(r) for r in rows]
-
-    async def last_rejection_reason(self, initiative_id: int) -> str | None:
-        value = await self._db.fetch_value(
-            "SELECT comment FROM initiative_log WHERE initiative_id = ? AND to_status = "
-            "'rejected' ORDER BY id DESC LIMIT 1",
-            (initiative_id,),
-        )
-        return None if value is None else str(value)

@@ -49,9 +49,6 @@ class RequestMessage:
     at: datetime
 
 
-RequestLogEntry = LogEntry
-
-
 def _record(row: sqlite3.Row) -> RequestRecord:
     return RequestRecord(
         id=row["id"],
@@ -216,7 +213,7 @@ class RequestRepository:
     ) -> None:
         await self._log.add(request_id, actor_id, from_status, to_status, comment, now)
 
-    async def history(self, request_id: int) -> list[RequestLogEntry]:
+    async def history(self, request_id: int) -> list[LogEntry]:
         return await self._log.history(request_id)
 
     async def add_message(
