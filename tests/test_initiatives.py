@@ -8,6 +8,7 @@ import pytest
 
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
+from handlers.initiative_cards import DecideCD
 from handlers.initiatives import FormCD
 from handlers.initiatives_public import ListCD
 from tests.conftest import ADMIN_ID
@@ -121,8 +122,8 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         await staff_chat.send_photo()  # not a reply: ignored in the group
         await staff_chat.send("готово", reply_to_message=question)
         await h.deliver()
-        assert "is done. Thank you for the idea!" in [t.text for t in anna.inbox][-1] or any(
-            "is done" in s.text for s in anna.inbox
+        assert anna.last.text == (
+            "Your initiative I-2026-0001 «Benches in the yard» is done. Thank you for the idea!"
         )
         history = await h.app.db.read.initiatives.history(1)
         assert [e.to_status for e in history] == ["new", "accepted", "done"]
@@ -148,6 +149,8 @@ async def test_reject_needs_a_reason_and_the_author_sees_it(harness: Harness) ->
     assert "частного дома" in anna.last.text
     [mine] = await anna.send("🗂 Мои инициативы и обращения")
     assert "отклонена" in mine.text and "Причина: Это территория" in mine.text
+    [listed] = await harness.app.db.read.initiatives.by_author(anna.id, 10)
+    assert listed.rejection_reason is not None and listed.rejection_reason.startswith("Это")
     # A rejected initiative cannot be marked done, whatever the button says.
     await maria.press("x", data="i1:to:1:done")
     assert maria.last_answer["text"] == (
@@ -532,3 +535,20 @@ async def test_the_same_tos_in_another_direction_is_a_duplicate(harness: Harness
     )  # fmt: skip
     other = await harness.app.initiatives.submit(boris.id, no_tos)
     assert done.initiative.id not in [o.id for o in other.duplicates]
+
+
+async def test_a_forged_decision_to_a_status_not_offered(harness: Harness) -> None:
+    maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
+    anna = await harness.consented(harness.user("Анна"))
+    await fill_form(anna, photos=0, location=None)
+    await anna.press("✅ Отправить")
+    await harness.deliver()
+    for status, wanted in (("merged", "объединена с другой"), ("bogus", "bogus")):
+        replies = await maria.press("x", data=DecideCD(action="to", id=1, status=status).pack())
+        assert replies == []
+        assert maria.last_answer["text"] == (
+            f"Инициативу со статусом «новая» нельзя перевести в статус «{wanted}»."
+        )
+    record = await harness.app.db.read.initiatives.get(1)
+    assert record is not None and record.status == "new" and record.merged_into is None
+    assert [e.to_status for e in await harness.app.db.read.initiatives.history(1)] == ["new"]

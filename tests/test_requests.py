@@ -10,6 +10,8 @@ import pytest
 from bot.services.errors import DomainError
 from bot.services.requests import RequestDraft, due_at, parse_date
 from bot.settings import SettingsError, load_settings
+from handlers.request_cards import MyRequestCD
+from handlers.requests import RequestFormCD
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, make_settings, running
 
@@ -317,9 +319,9 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
             await mallory.send("/request")
             await mallory.press("x", data="r1:kind:transport")
             await mallory.press("x", data="r1:behalf:org-1")
-            assert mallory.last_answer["text"] in (
-                "Эта кнопка устарела.", "This button is out of date.",
-            )  # fmt: skip
+            assert mallory.last_answer["text"] == {
+                "ru": "Эта кнопка устарела.", "en": "This button is out of date.",
+            }[lang]  # fmt: skip
             await mallory.send("/cancel")
 
         record = await h.app.db.read.requests.get(1)
@@ -446,7 +448,8 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
     anna = await h.consented(h.user("Анна"))
     await consultation(anna)
     await h.deliver()
-    [ask] = await maria.press("✖ Отклонить", on=card_in(maria, "З-2026-0001"))
+    card = card_in(maria, "З-2026-0001")
+    [ask] = await maria.press("✖ Отклонить", on=card)
     assert "Почему обращение З-2026-0001 отклонено?" in ask.text
     await maria.send("Вопрос не относится к ведению администрации города.")
     await h.deliver()
@@ -458,6 +461,10 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
     assert reply.text.startswith("Обращение З-2026-0001 отклонено.")
     await maria.press("x", data="r2:close:1")
     assert "закрыть его нельзя" in maria.last_answer["text"]
+    assert await maria.press("✖ Отклонить", on=card) == []  # a stale card's button
+    assert maria.last_answer["text"] == (
+        "Обращение З-2026-0001 в статусе «отклонено»: отклонить его нельзя."
+    )
 
 
 async def test_withdrawing_consent_erases_the_shared_phone(harness: Harness) -> None:
@@ -509,3 +516,110 @@ async def test_long_conversations_stay_within_one_message(harness: Harness) -> N
     [thread] = await anna.press("💬 З-2026-0001: переписка", on=mine)
     assert "Вопрос 5" in thread.text and "… более ранние сообщения не показаны" in thread.text
     assert "&lt;точно&gt;" in thread.text
+
+
+FORM_CLOSED = {"text": "Эта анкета уже отправлена или закрыта.", "show_alert": True}
+OUT_OF_DATE = {"text": "Эта кнопка устарела.", "show_alert": True}
+
+
+async def test_buttons_of_a_request_preview_already_sent(harness: Harness) -> None:
+    h = harness
+    anna = await h.consented(h.user("Анна"))
+    await anna.send("/request")
+    await anna.press("Методическая консультация")
+    await anna.send("Как оформить устав ТОС по новым правилам?")
+    await anna.send("Пропустить")
+    [preview] = await anna.press("Пропустить")
+    [done] = await anna.press("✅ Отправить", on=preview)
+    assert "<b>З-2026-0001</b>" in done.text
+    for label in ("✅ Отправить", "✏️ Изменить шаг", "✖ Отменить"):
+        await anna.press(label, on=preview)
+        assert anna.last_answer == FORM_CLOSED, label
+
+    # A second form under way: the old preview's buttons touch it neither, at its first
+    # step or at its own preview; nor does a button forged with another form's token.
+    await anna.send("/request")
+    await anna.press("✖ Отменить", on=preview)
+    assert anna.last_answer == OUT_OF_DATE
+    [ask] = await anna.press("Другое")
+    assert ask.text.startswith("Опишите, что нужно")  # the new form went on
+    await anna.send("Нужна помощь с поиском волонтёров на субботник.")
+    await anna.send("Пропустить")
+    [second_preview] = await anna.press("Пропустить")
+    for label in ("✖ Отменить", "✏️ Изменить шаг", "✅ Отправить"):
+        before = len(anna.inbox)
+        await anna.press(label, on=preview)
+        assert anna.last_answer == OUT_OF_DATE, label
+        assert len(anna.inbox) == before
+    await anna.press("x", data=RequestFormCD(action="send", value="0123456789abcdef").pack())
+    assert anna.last_answer == OUT_OF_DATE
+    assert await h.app.db.read.requests.get(2) is None
+    await anna.press("✅ Отправить", on=second_preview)  # the form is still there to send
+    second = await h.app.db.read.requests.get(2)
+    assert second is not None and second.kind == "other"
+    first = await h.app.db.read.requests.get(1)
+    assert first is not None and first.kind == "consultation"
+
+
+async def test_write_on_a_declined_request_is_refused_at_once(harness: Harness) -> None:
+    h = harness
+    await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    anna = await h.consented(h.user("Анна"))
+    await consultation(anna)
+    [mine] = await anna.send("/my")
+    [view] = await anna.press("💬 З-2026-0001: переписка", on=mine)
+    assert "✉️ Написать в администрацию" in view.flat_buttons
+    await h.app.requests.reject(ADMIN_ID, 1, "Вопрос не к администрации.")
+    replies = await anna.press("✉️ Написать в администрацию", on=view)  # a stale button
+    assert replies == []
+    assert anna.last_answer["text"] == (
+        "Обращение З-2026-0001 отклонено. Пожалуйста, отправьте новое: /request"
+    )
+    [nothing] = await anna.send("Ещё вопрос")  # no write step was opened
+    assert "отправлено в администрацию" not in nothing.text.casefold()
+    assert len(await h.app.db.read.requests.messages(1)) == 2  # the request and the reason
+    await anna.press("x", data=MyRequestCD(action="write", id=1).pack())
+    assert anna.last_answer["text"].startswith("Обращение З-2026-0001 отклонено.")
+
+
+async def test_forged_form_buttons_are_out_of_date(harness: Harness) -> None:
+    anna = await harness.consented(harness.user("Анна"))
+    await anna.send("/request")
+    for data in (
+        RequestFormCD(action="kind", value="bogus"),
+        RequestFormCD(action="step", value="kind"),  # not at the step choice
+        RequestFormCD(action="bogus"),
+    ):
+        assert await anna.press("x", data=data.pack()) == []
+        assert anna.last_answer == OUT_OF_DATE, data
+    await anna.press("Методическая консультация")
+    await anna.send("Как оформить устав ТОС по новым правилам?")
+    await anna.send("Пропустить")
+    await anna.press("Пропустить")
+    [steps] = await anna.press("✏️ Изменить шаг")
+    assert await anna.press("x", data=RequestFormCD(action="step", value="bogus").pack()) == []
+    assert anna.last_answer == OUT_OF_DATE
+    assert await anna.press("x", data=RequestFormCD(action="kind", value="event").pack()) == []
+    assert anna.last_answer == OUT_OF_DATE
+    [ask] = await anna.press("Описание", on=steps)  # the real choice still works
+    assert ask.text.startswith("Опишите, что нужно")
+    [preview] = await anna.send("Как оформить устав ТОС по новым правилам 2026 года?")
+    assert "Методическая консультация" in preview.text and "2026 года" in preview.text
+
+
+async def test_a_restart_while_staff_write_an_answer(harness: Harness) -> None:
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    anna = await h.consented(h.user("Анна"))
+    await consultation(anna)
+    await h.deliver()
+    [prompt] = await maria.press("💬 Ответить", on=card_in(maria, "З-2026-0001"))
+    assert "Напишите ответ по обращению З-2026-0001" in prompt.text
+    await h.restart()
+    [ack] = await maria.send("Устав пришлём в понедельник.")
+    assert ack.text == "Ответ по обращению З-2026-0001 отправлен заявителю."
+    await h.deliver()
+    assert anna.last.text.startswith("🏛 <b>Администрация</b> по вашему обращению З-2026-0001")
+    assert "Устав пришлём в понедельник." in anna.last.text
+    record = await h.app.db.read.requests.get(1)
+    assert record is not None and record.status == "answered"
