@@ -75,7 +75,7 @@ async def test_a_transport_request_answered_in_the_cards_thread_closed_and_rated
     [preview] = await olga.press("Пропустить")
     assert "организация «Рука помощи»" in preview.text and "📞 +79135551234" in preview.text
     [done, *_] = await olga.press("✅ Отправить")
-    assert f"<b>{NUMBER}</b>" in done.text or NUMBER in done.text
+    assert NUMBER in done.text  # the sandbox shows text as Telegram does, tags as entities
 
     # The outbox puts the card in the staff chat; staff take it from the card.
     card = await bot.wait(

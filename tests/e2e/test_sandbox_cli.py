@@ -122,7 +122,7 @@ async def test_a_stop_while_an_update_is_handled_waits_for_it(
     finally:
         await server.stop()
     report = [item.text for item in server.sent_to(admin)[sent_before:]]
-    assert report[0].startswith("2026") or ", 2026" in report[0], report
+    assert report[0].split("\n")[0].endswith(", 2026"), report  # «<town>, 2026», the headline
     assert any("report-2026" in m.get("document", {}).get("file_name", "")
                for m in server.chat_messages(admin)), report  # fmt: skip
     assert app.tracker.in_flight == 0
