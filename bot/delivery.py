@@ -416,7 +416,9 @@ class Sender:
             def translate(msgid: str) -> str:
                 return self._i18n.gettext(msgid, locale=locale)
 
-            text = translate(message.template).format(**render_args(message.args, translate))
+            text = translate(message.template).format(
+                **render_args(message.args, translate, locale=locale)
+            )
         else:
             text = message.text or ""
         markup = None

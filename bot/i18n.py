@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.text_decorations import html_decoration
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(str(resources.files("locales")))
 DOMAIN = "messages"
@@ -52,15 +53,25 @@ def create_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
 
 
 def render_args(
-    args: dict[str, Any], translate: Callable[[str], str], *, html: bool = True
+    args: dict[str, Any],
+    translate: Callable[[str], str],
+    *,
+    html: bool = True,
+    locale: str | None = None,
 ) -> dict[str, str]:
     """Template arguments as text: plain values escaped for HTML; a value {"t": msgid, ...}
-    is a label to translate first (its other keys fill the label's own placeholders)."""
+    is a label to translate first (its other keys fill the label's own placeholders); a
+    value {"n": number} is written as the reader's language writes numbers («200 000»).
+    `locale` defaults to the current one of a handler's context."""
 
     def one(value: Any) -> str:
         if isinstance(value, dict) and "t" in value:
             inner = {k: one(v) for k, v in value.items() if k != "t"}
             return translate(str(value["t"])).format(**inner)
+        if isinstance(value, dict) and "n" in value:
+            current = I18n.get_current(no_error=True)
+            where = locale or (current.current_locale if current else "en")
+            return format_decimal(value["n"], locale=where)
         text = str(value)
         return html_decoration.quote(text) if html else text
 

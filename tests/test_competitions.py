@@ -138,7 +138,7 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
         [too_much] = await ivan.send("500000")
         assert "Напишите" not in too_much.text  # the limit is checked on sending
         [refused] = await ivan.press("✅ Зарегистрировать заявку")
-        assert refused.text == "Максимальный размер гранта в этом конкурсе — 300000 ₽."
+        assert refused.text == "Максимальный размер гранта в этом конкурсе — 300\u00a0000 ₽."
         await ivan.press("📝 Подать заявку от «ТОС «Южный»»")
         await ivan.send("Сквер у школы")
         await ivan.press("Благоустройство и озеленение")
@@ -172,7 +172,7 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
         assert "🎉 победитель 200\u00a0000 ₽" in saved.text
         await h.deliver()
         [won] = texts(ivan, "победила")
-        assert "Сумма гранта: 200000 ₽" in won  # a plain int: the outbox has no locale yet
+        assert "Сумма гранта: 200\u00a0000 ₽" in won  # written as the reader's language does
         assert not texts(petr, "победила")
 
 

@@ -467,7 +467,7 @@ class CompetitionService:
                                               now)  # fmt: skip
             args = {
                 "title": competition.title, "project": application.project,
-                "body": application.body_name, "amount": awarded or 0,
+                "body": application.body_name, "amount": {"n": awarded or 0},
             }  # fmt: skip
             people = await uow.registry.people_of(application.body_kind, application.body_id)
             for person in people:
@@ -522,7 +522,8 @@ class CompetitionService:
                 )  # fmt: skip
             if competition.max_grant is not None and draft.amount > competition.max_grant:
                 raise DomainError(
-                    N_("The competition gives at most {amount} ₽."), amount=competition.max_grant
+                    N_("The competition gives at most {amount} ₽."),
+                    amount={"n": competition.max_grant},
                 )
             initiative = draft.initiative_id
             if initiative is not None and draft.body_kind == "tos":
