@@ -24,7 +24,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.delivery import Sender
-from bot.i18n import CatalogI18n, create_i18n, label_variants
+from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.throttle import ThrottleMiddleware
@@ -185,7 +185,7 @@ async def _assemble(
     i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
         db, clock, staff, broadcasts,
-        words=lambda msgid: label_variants(i18n, msgid),
+        words=words_of(i18n),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
         timezone=settings.timezone,

@@ -93,3 +93,15 @@ def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
     variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
     words = {part for v in variants for part in (v, *v.split(","))}
     return frozenset(w for w in map(normalize_label, words) if w)
+
+
+Words = Callable[[str], frozenset[str]]  # msgid -> its normalized variants in every language
+
+
+def words_of(i18n: I18n) -> Words:
+    """What services use to match typed text to a catalog's vocabulary, without aiogram."""
+
+    def words(msgid: str) -> frozenset[str]:
+        return label_variants(i18n, msgid)
+
+    return words

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label
+from bot.i18n import label_variants, normalize_label, words_of
 from bot.services.competitions import (
     ELIGIBLE,
     TEXT_LIMITS,
@@ -121,10 +121,6 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
     return InlineKeyboardButton(
         text=text, callback_data=CompCD(action=action, id=id, value=value).pack()
     )
-
-
-def _words(i18n: I18n) -> Any:
-    return lambda msgid: label_variants(i18n, msgid)
 
 
 def _days_left(competition: CompetitionRecord, now: datetime) -> str:
@@ -588,7 +584,7 @@ def parse_field(
     if field == "opens_at" and typed_is(i18n, text, NOW_WORDS):
         return clock.now()
     if field in ("opens_at", "deadline", "results_at"):
-        return parse_when(text, clock.now(), tz, _words(i18n))
+        return parse_when(text, clock.now(), tz, words_of(i18n))
     if field == "rules_url":
         return parse_url(text)
     if field == "max_grant":
@@ -734,7 +730,7 @@ async def staff_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == CompStaffForm.deadline.state:
-            deadline = parse_when(message.text, clock.now(), competitions.timezone, _words(i18n))
+            deadline = parse_when(message.text, clock.now(), competitions.timezone, words_of(i18n))
             updated = await competitions.update(user.id, int(data["cid"]), {"deadline": deadline})
             await state.clear()
             await message.answer(

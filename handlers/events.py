@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants
+from bot.i18n import words_of
 from bot.services.competitions import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
@@ -400,7 +400,7 @@ async def event_step(
     current = await state.get_state()
     text = message.text or ""
     data = await state.get_data()
-    words = lambda msgid: label_variants(i18n, msgid)  # noqa: E731
+    words = words_of(i18n)
     try:
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))

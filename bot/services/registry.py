@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.i18n import Words
 from bot.services.broadcasts import BroadcastService
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry_fields import (
@@ -21,7 +22,6 @@ from bot.services.registry_fields import (
     ROLE_NAMES,
     STREET_STOP_WORDS,
     STREET_TYPE_WORDS,
-    Words,
     parse_area,
     parse_contact,
     parse_date,

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 
-from bot.i18n import normalize_label
+from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
-
-Words = Callable[[str], frozenset[str]]  # msgid -> its normalized variants in every language
 
 ORG_KINDS = {
     "ngo": N_("NGO"),

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.i18n import normalize_label
+from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.registry_fields import (
-    Words,
     parse_contact,
     parse_date,
     parse_description,

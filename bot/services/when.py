@@ -7,9 +7,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.i18n import normalize_label
+from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
-from bot.services.registry_fields import Words
 
 TOMORROW_WORDS = N_("tomorrow")
 TODAY_WORDS = N_("today")
