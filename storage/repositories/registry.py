@@ -102,7 +102,7 @@ def _org(row: sqlite3.Row) -> OrgRecord:
 
 def name_key(name: str) -> str:
     """A name as uniqueness sees it: case and spacing folded in any alphabet (SQLite's
-    NOCASE folds only ASCII, so «ТОС „Южный“» and «тос „южный“» would both pass)."""
+    NOCASE folds only ASCII, so two spellings of one Cyrillic name would both pass)."""
     return " ".join(name.casefold().split())
 
 
