@@ -288,14 +288,15 @@ def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
     at = iso(START)
     conn.executemany(
-        "INSERT INTO tos (id, name, registered_on, residents, join_token, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ((i, f"ТОС №{i}", "2019-03-01", 4040 // 18 + (i <= 4040 % 18), f"j{i}", at, at)
-         for i in range(1, 19)),
+        "INSERT INTO tos (id, name, name_key, registered_on, residents, join_token, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((i, f"TOS {i}", f"tos {i}", "2019-03-01", 4040 // 18 + (i <= 4040 % 18), f"j{i}",
+          at, at) for i in range(1, 19)),
     )  # fmt: skip
     conn.executemany(
-        "INSERT INTO organisations (id, name, kind, created_at, updated_at) VALUES (?,?,?,?,?)",
-        ((i, f"НКО №{i}", "ngo" if i % 4 else "group", at, at) for i in range(1, 17)),
+        "INSERT INTO organisations (id, name, name_key, kind, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?)",
+        ((i, f"NGO {i}", f"ngo {i}", "ngo" if i % 4 else "group", at, at) for i in range(1, 17)),
     )
     conn.executemany(
         "INSERT INTO initiatives (id, year, seq, draft_token, author_id, direction, title, "
