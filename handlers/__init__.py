@@ -25,6 +25,7 @@ from handlers import (
     staff_admin,
     tos,
 )
+from handlers.forms import FormGuard
 from handlers.spec import RouterSpec, Switch
 
 # Features in the order their entry points (commands, menu texts) are tried. The first
@@ -54,8 +55,14 @@ def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
     feature), the features' entry points, the fallback for what nobody took, the errors."""
     switch = Switch()
     entries = []
-    for spec in (*FEATURES, *extra):
+    specs = (*FEATURES, *extra)
+    # One form at a time: no feature's handler replaces a form that holds answers unasked.
+    guard = FormGuard({group.__full_group_name__: group for s in specs for group in s.forms})
+    for spec in specs:
         steps, entry = spec.build_parts()
+        for router in (steps, entry):
+            router.message.outer_middleware(guard)
+            router.callback_query.outer_middleware(guard)
         switch.add(spec, steps, entry)
         entries.append(entry)
     return [switch, *entries, fallback.router.build(), errors.router.build()]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import Bot, Dispatcher
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -16,6 +19,7 @@ from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import PENDING, FormContext, FormSwitchCD, holds_answers, restored
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
@@ -53,7 +57,7 @@ class LangForm(StatesGroup):
     choosing = State()
 
 
-router.owns(forms=(LangForm,), callbacks=(LangCD,))
+router.owns(forms=(LangForm,), callbacks=(LangCD, FormSwitchCD))
 
 
 @router.message(Command("cancel"), StateFilter("*"))
@@ -67,7 +71,7 @@ async def cancel(message: Message, state: FSMContext, role: Role) -> None:
 
 
 @router.message(Command("help"))
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_HELP))
+@router.message(PrivateChat(), TextIs(MENU_HELP))
 async def help_(message: Message, role: Role) -> None:
     lines = [_("<b>What I can do</b>"), ""]
     lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(role)]
@@ -94,9 +98,10 @@ def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:
 
 
 @router.message(Command("lang"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LANG))
+@router.message(PrivateChat(), TextIs(MENU_LANG))
 async def lang(message: Message, state: FSMContext, i18n: I18n) -> None:
-    await state.set_state(LangForm.choosing)
+    if not await holds_answers(state):  # the buttons work anyway: a form stays as it is
+        await state.set_state(LangForm.choosing)
     await message.answer(_("Choose the language:"), reply_markup=language_keyboard(i18n))
 
 
@@ -147,3 +152,38 @@ async def lang_typed(
         return
     await state.clear()
     await _switch(message, user, code, users, i18n, role)
+
+
+@router.callback_query(FormSwitchCD.filter())
+async def form_switch_pressed(
+    query: CallbackQuery,
+    callback_data: FormSwitchCD,
+    state: FSMContext,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    **data: Any,
+) -> None:
+    """The answer to «You have not sent your initiative yet...» (see forms.FormGuard): go on
+    with the form, or drop it and do what was chosen meanwhile."""
+    message = button_message(query)
+    pending = (await state.get_data()).get(PENDING)
+    if not isinstance(pending, dict) or pending.get("token") != callback_data.token:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await drop_buttons(message)
+    if callback_data.action != "drop":
+        await query.answer()
+        await state.update_data({PENDING: None})
+        await message.answer(
+            _("Let's go on: answer the last question above. /cancel leaves the form.")
+        )
+        return
+    await state.clear()
+    if pending["kind"] == "message":
+        await query.answer()  # a replayed press answers this one itself
+    event = restored(pending, query, bot)
+    base = state.base if isinstance(state, FormContext) else state
+    data.pop("callback_data", None)
+    data.pop("handler", None)
+    data.update(bot=bot, dispatcher=dispatcher, state=base, raw_state=None)
+    await dispatcher.propagate_event(pending["kind"], event, **data)

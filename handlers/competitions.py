@@ -33,7 +33,7 @@ from bot.services.staff import Role
 from bot.services.when import parse_when
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import markup, short, typed_is
+from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
 from handlers.render import answer_long, button_message, drop_buttons, escape, number
@@ -57,6 +57,7 @@ class CompCD(CallbackData, prefix="k1"):
 
 
 class CompetitionForm(StatesGroup):
+    unfinished = N_("You have not announced the competition yet.")
     title = State()
     organiser = State()
     description = State()
@@ -70,6 +71,7 @@ class CompetitionForm(StatesGroup):
 
 
 class ApplicationForm(StatesGroup):
+    unfinished = N_("You have not registered the application yet.")
     project = State()
     direction = State()
     amount = State()
@@ -191,7 +193,7 @@ def _draft_record(data: dict[str, Any]) -> CompetitionDraft:
 
 
 @router.message(Command("competitions"))
-@router.message(StateFilter(None), TextIs(MENU_COMPETITIONS))
+@router.message(TextIs(MENU_COMPETITIONS))
 async def competitions_list(
     message: Message, user: UserRecord, role: Role, competitions: CompetitionService, clock: Clock
 ) -> None:
@@ -345,7 +347,7 @@ async def competition_button(
             return
         await query.answer()
         await drop_buttons(message)
-        await _next(message, state, CompetitionForm.opens, service)
+        await _after(message, state, current, service)
     elif cd.action == "elig_done" and current == CompEditForm.eligible.state:
         data = await state.get_data()
         if not data.get("eligible"):
@@ -360,21 +362,23 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(opens_at=clock.now().isoformat())
-        await _next(message, state, CompetitionForm.deadline, service)
+        await _after(message, state, current, service)
     elif cd.action == "skip" and current in SKIPPABLE:
         await query.answer()
         await drop_buttons(message)
         await _after(message, state, current, competitions)
     elif cd.action == "publish" and current == CompetitionForm.preview.state:
         draft = _draft_record(await state.get_data())
+        await query.answer()
         try:
             created = await service.create(user.id, draft)
-        except DomainError as error:
-            await query.answer()
-            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+        except DomainError as error:  # e.g. the deadline passed meanwhile: back to that step
+            await refused_on_sending(
+                message, state, error, COMPETITION_STEPS, lambda step: _next(message, state,
+                                                                             step, service)
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
             _("The competition «{title}» is announced. Eligible chairs and representatives are "
@@ -405,7 +409,7 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(direction=cd.value)
-        await _app_next(message, state, ApplicationForm.amount, service)
+        await _app_after(message, state, current, service)
     elif cd.action == "init" and current == ApplicationForm.initiative.state:
         await query.answer()
         await drop_buttons(message)
@@ -413,15 +417,16 @@ async def competition_button(
         await _app_preview(message, state, service)
     elif cd.action == "send_app" and current == ApplicationForm.preview.state:
         data = await state.get_data()
+        await query.answer()
         try:
             app = await service.register(user.id, int(data["cid"]), _app_draft(data))
-        except DomainError as error:
-            await state.clear()
-            await query.answer()
-            await message.answer(render_error(error))
+        except DomainError as error:  # e.g. over the maximum grant: back to the amount
+            await refused_on_sending(
+                message, state, error, APPLICATION_STEPS,
+                lambda step: _app_next(message, state, step, service),
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
             _("The application «{project}» of «{body}» is registered. Reminders about this "
@@ -533,6 +538,7 @@ NEXT = {
     CompetitionForm.title.state: CompetitionForm.organiser,
     CompetitionForm.organiser.state: CompetitionForm.description,
     CompetitionForm.description.state: CompetitionForm.eligible,
+    CompetitionForm.eligible.state: CompetitionForm.opens,
     CompetitionForm.opens.state: CompetitionForm.deadline,
     CompetitionForm.deadline.state: CompetitionForm.results,
     CompetitionForm.results.state: CompetitionForm.rules,
@@ -549,7 +555,9 @@ SKIPPABLE = {
 async def _after(
     message: Message, state: FSMContext, current: str | None, service: CompetitionService
 ) -> None:
-    await _next(message, state, NEXT[current or ""], service)
+    """The next step after `current`; back to the preview when a step was being corrected."""
+    step = CompetitionForm.preview if await is_editing(state) else NEXT[current or ""]
+    await _next(message, state, step, service)
 
 
 FORM_FIELDS = {
@@ -564,6 +572,9 @@ FORM_FIELDS = {
     CompetitionForm.max_grant.state: "max_grant",
 }
 ELIGIBLE_STEPS = {CompetitionForm.eligible.state, CompEditForm.eligible.state}
+# Where a refusal on announcing sends the person back (the field a rule names).
+COMPETITION_STEPS = {FORM_FIELDS[s.state or ""]: s for s in CompetitionForm.__states__
+                     if s.state in FORM_FIELDS}  # fmt: skip
 
 
 def parse_field(
@@ -618,9 +629,6 @@ async def competition_step(
             competitions.check_times(_draft_record({**data, field: value.isoformat()}))
         await state.update_data({field: value.isoformat() if isinstance(value, datetime)
                                  else value})  # fmt: skip
-        if field == "eligible":
-            await _next(message, state, CompetitionForm.opens, competitions)
-            return
     except DomainError as error:
         await message.answer(render_error(error))
         return
@@ -641,11 +649,36 @@ def _app_draft(data: dict[str, Any]) -> ApplicationDraft:
     )
 
 
+APP_NEXT = {
+    ApplicationForm.project.state: ApplicationForm.direction,
+    ApplicationForm.direction.state: ApplicationForm.amount,
+    ApplicationForm.amount.state: ApplicationForm.initiative,
+}
+# Where a refusal on registering sends the person back (the field a rule names).
+APPLICATION_STEPS = {
+    "project": ApplicationForm.project,
+    "direction": ApplicationForm.direction,
+    "amount": ApplicationForm.amount,
+}
+
+
+async def _app_after(
+    message: Message, state: FSMContext, current: str | None, service: CompetitionService
+) -> None:
+    """The next step after `current`; back to the preview when a step was being corrected."""
+    if await is_editing(state):
+        await _app_preview(message, state, service)
+    else:
+        await _app_next(message, state, APP_NEXT[current or ""], service)
+
+
 async def _app_next(
     message: Message, state: FSMContext, step: State, service: CompetitionService
 ) -> None:
     await state.set_state(step)
-    if step == ApplicationForm.direction:
+    if step == ApplicationForm.project:
+        await message.answer(_("The project's title (3 to 200 characters):"))
+    elif step == ApplicationForm.direction:
         rows = [[_b(_(label), "dir", value=code)] for code, label in DIRECTIONS.items()]
         await message.answer(_("The project's direction:"), reply_markup=markup(rows))
     elif step == ApplicationForm.amount:
@@ -692,16 +725,19 @@ async def application_step(
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == ApplicationForm.project.state:
             await state.update_data(project=check_text(text, 3, 200))
-            await _app_next(message, state, ApplicationForm.direction, competitions)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.direction.state:
             code = next((c for c, label in DIRECTIONS.items() if typed_is(i18n, text, label)), None)
             if code is None:
                 raise DomainError(N_("Choose a direction with the buttons."))
             await state.update_data(direction=code)
-            await _app_next(message, state, ApplicationForm.amount, competitions)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.amount.state:
-            await state.update_data(amount=parse_amount(text))
-            await _app_next(message, state, ApplicationForm.initiative, competitions)
+            cid = int((await state.get_data())["cid"])
+            # The competition's maximum grant is checked here, not only on registering.
+            amount = await competitions.check_amount(cid, parse_amount(text))
+            await state.update_data(amount=amount)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.initiative.state and typed_is(i18n, text, SKIP_WORDS):
             await state.update_data(initiative_id=None)
             await _app_preview(message, state, competitions)
@@ -774,17 +810,17 @@ async def _ask_edit(
     c: CompetitionRecord,
     field: str,
 ) -> None:
+    step = CompEditForm.eligible if field == "eligible" else CompEditForm.value
+    await state.set_state(step)  # a form first, then its data
     await state.set_data({"cid": c.id, "field": field, "eligible": list(c.eligible)})
     now = _("Currently: {value}").format(value=_current_value(c, field, service))
     stop = _("/cancel to stop.")
     if field == "eligible":
-        await state.set_state(CompEditForm.eligible)
         await message.answer(
             "\n".join([now, _(PROMPTS["eligible"]), stop]),
             reply_markup=_eligible_markup(list(c.eligible)),
         )
         return
-    await state.set_state(CompEditForm.value)
     buttons = markup([[_b(_("Now"), "now")]]) if field == "opens_at" else None
     await message.answer("\n".join([now, _(PROMPTS[field]), stop]), reply_markup=buttons)
 

@@ -29,6 +29,7 @@ from bot.services.users import TelegramProfile, UserService
 from bot.settings import Settings
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import leave_form
 from handlers.initiatives_public import show_initiative
 from handlers.menu import MENU_PRIVACY, main_menu
 from handlers.render import button_message, drop_buttons, escape
@@ -141,7 +142,7 @@ async def start(
             await users.keep_payload(user.id, payload)
         await ask_consent(message, settings, state)
         return
-    await state.clear()
+    await leave_form(state)  # a form with answers: asked first
     link = card_number(payload) if payload else None
     if link is not None:  # a card from a digest's link
         kind, number = link
@@ -292,7 +293,7 @@ async def consent_typed_no(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("privacy"))
-@router.message(StateFilter(None), TextIs(MENU_PRIVACY))
+@router.message(TextIs(MENU_PRIVACY))
 async def privacy(message: Message, user: UserRecord, settings: Settings) -> None:
     if user.has_consent:
         markup = InlineKeyboardMarkup(

@@ -30,7 +30,7 @@ from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import markup, short, typed_is
+from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
 from handlers.render import answer_long, button_message, drop_buttons, escape
@@ -58,6 +58,7 @@ class EventCD(CallbackData, prefix="e1"):
 
 
 class EventForm(StatesGroup):
+    unfinished = N_("You have not announced the event yet.")
     owner = State()
     title = State()
     starts = State()
@@ -135,7 +136,7 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
 
 
 @router.message(Command("events"))
-@router.message(StateFilter(None), TextIs(MENU_EVENTS))
+@router.message(TextIs(MENU_EVENTS))
 async def events_list(message: Message, user: UserRecord, events: EventService) -> None:
     found = await events.upcoming(user.id)
     lines = [_("<b>Events</b>")]
@@ -231,12 +232,12 @@ async def event_button(
         if not owners:
             await query.answer(_("Only the event's organiser can do this."), show_alert=True)
             return
-        await query.answer()
+        await state.set_state(EventForm.owner)  # a form first, then its data
         await state.set_data({})
+        await query.answer()
         if len(owners) == 1:
             await _set_owner(message, state, owners[0])
             return
-        await state.set_state(EventForm.owner)
         rows = [[_b(_owner_name(o)[:60], "owner", o.id, o.kind)] for o in owners]
         await message.answer(_("On whose behalf is the event announced?"),
                              reply_markup=markup(rows))  # fmt: skip
@@ -253,34 +254,36 @@ async def event_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(organiser="")
-        await _ask(message, state, EventForm.joint, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "joint" and current == EventForm.joint.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(joint=cd.value == "1")
-        await _ask(message, state, EventForm.capacity, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "no_limit" and current == EventForm.capacity.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(capacity=None)
-        await _ask(message, state, EventForm.audience, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "audience" and current == EventForm.audience.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(audience_tos=cd.id or None)
-        await _ask(message, state, EventForm.preview, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "publish" and current == EventForm.preview.state:
         data = await state.get_data()
+        await query.answer()
         try:
             event = await events.create(
                 user.id, _draft(data), _(TOWN_HALL),
             )  # fmt: skip
-        except DomainError as error:
-            await query.answer()
-            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+        except DomainError as error:  # e.g. the start passed meanwhile: back to that step
+            await refused_on_sending(
+                message, state, error, EVENT_STEPS,
+                lambda step: _ask(message, state, step, events, user),
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
             _("The event «{title}» is announced. People can sign up in /events.").format(
@@ -385,7 +388,36 @@ NEXT = {
     EventForm.organiser.state: EventForm.joint,
     EventForm.joint.state: EventForm.capacity,
     EventForm.capacity.state: EventForm.audience,
+    EventForm.audience.state: EventForm.preview,
 }
+# Where a refusal on announcing sends the person back (the field a rule names).
+EVENT_STEPS = {
+    "starts_at": EventForm.starts,
+    "ends_at": EventForm.ends,
+    "audience_tos": EventForm.audience,
+}
+
+
+async def _after(
+    message: Message,
+    state: FSMContext,
+    current: str | None,
+    service: EventService,
+    user: UserRecord,
+) -> None:
+    """The next step after `current`; when a step was being corrected, back to the preview
+    (by way of the end, if a new start comes after it)."""
+    step = NEXT[current or ""]
+    if await is_editing(state):
+        draft = _draft(await state.get_data())
+        moved_past_end = (
+            current == EventForm.starts.state
+            and draft.starts_at is not None
+            and draft.ends_at is not None
+            and draft.ends_at <= draft.starts_at
+        )
+        step = EventForm.ends if moved_past_end else EventForm.preview
+    await _ask(message, state, step, service, user)
 
 
 @router.message(StateFilter(*EventForm.__all_states__))
@@ -408,15 +440,13 @@ async def event_step(
             await state.update_data(title=check_text(text, 3, 200))
         elif current == EventForm.starts.state:
             starts = parse_when(text, clock.now(), events.timezone, words)
-            if starts <= clock.now():
-                raise DomainError(N_("This time has already passed. Choose a time in the future."))
+            events.check_times(EventDraft(starts_at=starts))
             await state.update_data(starts_at=starts.isoformat())
         elif current == EventForm.ends.state:
             starts = datetime.fromisoformat(data["starts_at"])
             ends = parse_when(text, clock.now(), events.timezone, words,
                               base_day=starts.astimezone(events.timezone).date())  # fmt: skip
-            if ends <= starts:
-                raise DomainError(N_("The event must end after it starts."))
+            events.check_times(EventDraft(starts_at=starts, ends_at=ends))
             await state.update_data(ends_at=ends.isoformat())
         elif current == EventForm.place.state:
             await state.update_data(place=check_text(text, 3, 300))
@@ -442,7 +472,7 @@ async def event_step(
     except DomainError as error:
         await message.answer(render_error(error))
         return
-    await _ask(message, state, NEXT[current or ""], events, user)
+    await _after(message, state, current, events, user)
 
 
 @router.message(StateFilter(AttendanceForm.count))

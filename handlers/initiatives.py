@@ -16,13 +16,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import normalize_label
-from bot.services.errors import N_
+from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
     DIRECTIONS,
     MAX_PHOTOS,
     PUBLIC,
     Draft,
     InitiativeService,
+    Submitted,
     check_description,
     check_title,
 )
@@ -38,6 +39,7 @@ from handlers.forms import (
     is_editing,
     load_draft,
     preview_markup,
+    refused_on_sending,
     save_draft,
     typed_is,
 )
@@ -73,6 +75,7 @@ STEP_NAMES = {
 
 
 class InitiativeForm(StatesGroup):
+    unfinished = N_("You have not sent your initiative yet.")
     direction = State()
     title = State()
     description = State()
@@ -218,7 +221,7 @@ async def show_preview(
 
 
 @router.message(Command("initiative"), HasArgs(False))  # with a number: initiatives_public
-@router.message(StateFilter(None), TextIs(MENU_PROPOSE))
+@router.message(TextIs(MENU_PROPOSE))
 async def start_form(
     message: Message, state: FSMContext, user: UserRecord, initiatives: InitiativeService
 ) -> None:
@@ -275,9 +278,17 @@ async def form_button(
         await save_draft(state, draft, InitiativeForm.preview)
         await show_preview(message, state, draft, settings, user)
     elif action == "send" and current == InitiativeForm.preview.state:
-        await _send(message, state, draft, user, role, initiatives)  # a refusal answers it
         await query.answer()
+        try:
+            result = await initiatives.submit(user.id, draft)
+        except DomainError as error:  # e.g. they left the TOS: back to that step
+            await refused_on_sending(
+                message, state, error, SENT_BACK_TO,
+                lambda step: _ask_again(message, step, draft, user, initiatives),
+            )  # fmt: skip
+            return
         await drop_buttons(message)
+        await _sent(message, state, result, role)
     elif action == "edit" and current == InitiativeForm.preview.state:
         await query.answer()
         await drop_buttons(message)
@@ -328,15 +339,25 @@ async def _choose_tos(
     await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
 
 
-async def _send(
-    message: Message,
-    state: FSMContext,
-    draft: Draft,
-    user: UserRecord,
-    role: Role,
-    initiatives: InitiativeService,
+# Where a refusal on sending takes the person back (the field a rule names).
+SENT_BACK_TO = {
+    "direction": InitiativeForm.direction,
+    "title": InitiativeForm.title,
+    "description": InitiativeForm.description,
+    "tos": InitiativeForm.tos,
+}
+
+
+async def _ask_again(
+    message: Message, step: State, draft: Draft, user: UserRecord, initiatives: InitiativeService
 ) -> None:
-    result = await initiatives.submit(user.id, draft)
+    if step == InitiativeForm.tos:
+        await ask_tos(message, await initiatives.tos_choices(user.id))
+    else:
+        await ASK[step.state or ""](message, draft)
+
+
+async def _sent(message: Message, state: FSMContext, result: Submitted, role: Role) -> None:
     await state.clear()
     number = number_of(result.initiative)
     if result.already:

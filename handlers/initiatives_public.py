@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -148,7 +148,7 @@ async def tos_choice_view(
 
 
 @router.message(Command("initiatives"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LIST))
+@router.message(PrivateChat(), TextIs(MENU_LIST))
 async def list_initiatives(message: Message, initiatives: InitiativeService) -> None:
     text, markup = await list_view(initiatives, 0, "")
     await message.answer(text, reply_markup=markup)
@@ -252,7 +252,7 @@ async def support_button(
 
 
 @router.message(Command("my"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_MY))
+@router.message(PrivateChat(), TextIs(MENU_MY))
 async def my_items(
     message: Message,
     user: UserRecord,

@@ -95,7 +95,7 @@ async def _menu(message: Message, user: UserRecord, registry: RegistryService) -
 
 
 @router.message(Command("registry"))
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_REGISTRY))
+@router.message(PrivateChat(), TextIs(MENU_REGISTRY))
 async def registry_menu(message: Message, user: UserRecord, registry: RegistryService) -> None:
     await _menu(message, user, registry)
 

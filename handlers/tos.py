@@ -12,12 +12,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.services.errors import DomainError
-from bot.services.registry import ANNOUNCE_MAX, RegistryService
+from bot.services.errors import N_, DomainError
+from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
 from bot.services.registry_fields import CHAIR_FIELDS, TOS_FIELDS
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import refused_on_sending
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_TOS
 from handlers.registry_cards import tos_public_card
@@ -38,6 +39,7 @@ class TosCD(CallbackData, prefix="t1"):
 
 
 class TosForm(StatesGroup):
+    unfinished = N_("You have not sent the announcement to the members yet.")
     search = State()
     announce = State()
     announce_confirm = State()
@@ -55,6 +57,7 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
 
 async def _ask_street(message: Message, state: FSMContext) -> None:
     await state.set_state(TosForm.search)
+    await state.set_data({})  # a new search (see forms.FormContext)
     await message.answer(
         _(
             "Which street do you live on? Type it (e.g. «Lenin» or «Sovetskaya St, 12») "
@@ -64,7 +67,7 @@ async def _ask_street(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("tos"))
-@router.message(StateFilter(None), TextIs(MENU_TOS))
+@router.message(TextIs(MENU_TOS))
 async def tos_entry(
     message: Message, state: FSMContext, user: UserRecord, registry: RegistryService
 ) -> None:
@@ -224,15 +227,21 @@ async def tos_button(
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
+async def _ask_text(message: Message) -> None:
+    await message.answer(
+        _("Please write the announcement as text, 3 to {max} characters.").format(max=ANNOUNCE_MAX)
+    )
+
+
 @router.message(StateFilter(TosForm.announce))
 async def announce_typed(message: Message, state: FSMContext) -> None:
-    text = (message.text or "").strip()
-    if not 3 <= len(text) <= ANNOUNCE_MAX:
-        await message.answer(
-            _("Please write the announcement as text, 3 to {max} characters.").format(
-                max=ANNOUNCE_MAX
-            )
-        )
+    if not message.text:
+        await _ask_text(message)
+        return
+    try:
+        text = check_announcement(message.text)
+    except DomainError as error:
+        await message.answer(render_error(error))
         return
     data = await state.get_data()
     await state.set_state(TosForm.announce_confirm)
@@ -256,15 +265,15 @@ async def _send_announcement(
     if await state.get_state() != TosForm.announce_confirm.state or not data.get("text"):
         await query.answer(_("This announcement is already sent or cancelled."), show_alert=True)
         return
+    await query.answer()
     try:
         count = await registry.announce(user.id, int(data["tos_id"]), str(data["text"]))
-    except DomainError as error:
-        await state.clear()
-        await query.answer()
-        await message.answer(render_error(error))
+    except DomainError as error:  # the week's limit, no members yet: the text stays
+        await refused_on_sending(
+            message, state, error, {"text": TosForm.announce}, lambda step: _ask_text(message)
+        )
         return
     await state.clear()
-    await query.answer()
     await drop_buttons(message)
     await message.answer(
         ngettext(

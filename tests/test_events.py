@@ -361,6 +361,8 @@ async def test_chairs_events_to_everyone_are_limited(tmp_path) -> None:  # type:
         assert "объявлено" in ivan.last.text
         [refused] = await announce(ivan, "Второе для всех", audience="Всем")
         assert "Лимит — 1 объявления в неделю — исчерпан" in refused.text
+        assert "Ответы сохранены" in refused.text  # the form stays for a later try
+        await ivan.send("/cancel")
         # Members' events are not limited; staff are not limited.
         await announce(ivan, "Для участников", audience="Участникам «ТОС «Южный»»")
         await announce(maria, "От администрации", audience="Всем")

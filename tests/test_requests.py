@@ -435,11 +435,19 @@ async def test_a_role_taken_away_before_sending_is_refused(harness: Harness) -> 
     await olga.press("Пропустить")
     async with h.app.db.transaction() as uow:
         await uow.registry.revoke(olga.id, "org", org_id)
-    await olga.press("✅ Отправить")
-    assert olga.last_answer["text"] == (
-        "Вы больше не представляете эту организацию. Пожалуйста, выберите заново: /request"
+    [refused, ask] = await olga.press("✅ Отправить")
+    assert refused.text.startswith(
+        "Вы больше не представляете эту организацию или ТОС: выберите заново, от чьего имени "
+        "обращаетесь."
     )
     assert await h.app.db.read.requests.get(1) is None
+    # The form is kept, back at the step: only «myself» is left; then straight to the preview.
+    assert ask.flat_buttons == ["От себя"]
+    [preview] = await olga.press("От себя")
+    assert "Разместить анонс нашего концерта" in preview.text
+    await olga.press("✅ Отправить")
+    record = await h.app.db.read.requests.get(1)
+    assert record is not None and record.behalf_kind == "self"
 
 
 async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harness) -> None:

@@ -134,6 +134,14 @@ def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) 
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 
 
+def _check_amount(competition: CompetitionRecord, amount: int) -> int:
+    if competition.max_grant is not None and amount > competition.max_grant:
+        raise DomainError(
+            N_("The competition gives at most {amount} ₽."), amount={"n": competition.max_grant}
+        ).at("amount")
+    return amount
+
+
 def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
     """How long is left, as a label the outbox translates: «3 days», «5 h»."""
     seconds = max(0.0, (deadline - now).total_seconds())
@@ -260,11 +268,15 @@ class CompetitionService:
         if draft.deadline is None:
             return
         if draft.deadline <= self._clock.now():
-            raise DomainError(N_("The deadline has already passed. Choose a later time."))
+            raise DomainError(N_("The deadline has already passed. Choose a later time.")).at(
+                "deadline"
+            )
         if draft.opens_at is not None and draft.deadline <= draft.opens_at:
-            raise DomainError(N_("The deadline must come after the start of applications."))
+            raise DomainError(N_("The deadline must come after the start of applications.")).at(
+                "deadline"
+            )
         if draft.results_at is not None and draft.results_at < draft.deadline:
-            raise DomainError(N_("The results cannot come before the deadline."))
+            raise DomainError(N_("The results cannot come before the deadline.")).at("results_at")
 
     # -- staff ----------------------------------------------------------------------------------
 
@@ -276,7 +288,7 @@ class CompetitionService:
         assert draft.deadline is not None
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
-            raise DomainError(N_("Choose who may apply."))
+            raise DomainError(N_("Choose who may apply.")).at("eligible")
         values = {
             "title": draft.title, "organiser": draft.organiser,
             "description": draft.description, "eligible": draft.eligible,
@@ -498,7 +510,7 @@ class CompetitionService:
     ) -> ApplicationRecord:
         now = self._clock.now()
         if draft.direction not in DIRECTIONS:
-            raise DomainError(N_("Choose a direction with the buttons."))
+            raise DomainError(N_("Choose a direction with the buttons.")).at("direction")
         async with self._db.transaction() as uow:
             competition = await uow.competitions.get(competition_id)
             if competition is None or competition.status != "open":
@@ -520,11 +532,7 @@ class CompetitionService:
                     N_("«{body}» has already registered an application: «{project}»."),
                     body=existing.body_name, project=existing.project,
                 )  # fmt: skip
-            if competition.max_grant is not None and draft.amount > competition.max_grant:
-                raise DomainError(
-                    N_("The competition gives at most {amount} ₽."),
-                    amount={"n": competition.max_grant},
-                )
+            _check_amount(competition, draft.amount)
             initiative = draft.initiative_id
             if initiative is not None and draft.body_kind == "tos":
                 allowed = {i.id for i in await uow.initiatives.public_of_tos(draft.body_id, 50)}
@@ -542,6 +550,14 @@ class CompetitionService:
             found = await uow.competitions.application(application_id)
         assert found is not None
         return found
+
+    async def check_amount(self, competition_id: int, amount: int) -> int:
+        """The amount an application asks for, within the competition's maximum grant (the
+        form checks it at its step; registering checks it again)."""
+        competition = await self._db.read.competitions.get(competition_id)
+        if competition is None:
+            raise DomainError(N_("This competition is no longer in the bot."))
+        return _check_amount(competition, amount)
 
     async def withdraw(self, actor_id: int, application_id: int) -> ApplicationRecord:
         now = self._clock.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 def N_(message: str) -> str:
@@ -11,12 +11,21 @@ def N_(message: str) -> str:
 
 
 class DomainError(Exception):
-    """Shown to the user as a polite, localized message; never logged as a failure."""
+    """Shown to the user as a polite, localized message; never logged as a failure.
+
+    `field` names the answer of a form the rule refused (as the form's draft names it), so
+    a form refused when it is sent takes the person back to that step: `.at("amount")`."""
+
+    field: str | None = None
 
     def __init__(self, message: str, **params: Any) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
+
+    def at(self, field: str) -> Self:
+        self.field = field
+        return self
 
 
 class NotAllowed(DomainError):

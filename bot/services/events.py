@@ -166,6 +166,17 @@ class EventService:
 
     # -- announcing -----------------------------------------------------------------------------
 
+    def check_times(self, draft: EventDraft) -> None:
+        """The times of a draft, as far as they are given: the form checks them at each
+        step, and announcing checks them again."""
+        if draft.starts_at is not None and draft.starts_at <= self._clock.now():
+            raise DomainError(N_("This time has already passed. Choose a time in the future.")).at(
+                "starts_at"
+            )
+        starts, ends = draft.starts_at, draft.ends_at
+        if starts is not None and ends is not None and ends <= starts:
+            raise DomainError(N_("The event must end after it starts.")).at("ends_at")
+
     async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
         """Check the draft and the author's right to announce for its owner, now; save it and
         tell the audience. `town_hall` names the town hall in the author's language."""
@@ -182,15 +193,14 @@ class EventService:
                    "and organisations' representatives.")
             )  # fmt: skip
         if draft.starts_at is None or draft.ends_at is None:
-            raise DomainError(N_("Give the start and the end of the event."))
-        if draft.starts_at <= now:
-            raise DomainError(N_("This time has already passed. Choose a time in the future."))
-        if draft.ends_at <= draft.starts_at:
-            raise DomainError(N_("The event must end after it starts."))
+            raise DomainError(N_("Give the start and the end of the event.")).at("starts_at")
+        self.check_times(draft)
         if draft.audience_tos is not None:
             allowed = {i for i, _ in await self.audience_choices(actor_id, owner.kind, owner.id)}
             if draft.audience_tos not in allowed:
-                raise NotAllowed(N_("You can announce only to your own TOS or to everyone."))
+                raise NotAllowed(N_("You can announce only to your own TOS or to everyone.")).at(
+                    "audience_tos"
+                )
         organiser = draft.organiser or owner.name or town_hall
         values = {
             "title": draft.title, "draft_token": draft.token,

@@ -174,17 +174,21 @@ class InitiativeService:
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
-        if draft.direction not in DIRECTIONS or draft.title is None or draft.description is None:
-            raise DomainError(N_("The form is not complete. Please start again: /initiative"))
+        missing = next(
+            (name for name, value in (("direction", draft.direction in DIRECTIONS),
+                                      ("title", draft.title), ("description", draft.description))
+             if not value),
+            None,
+        )  # fmt: skip
+        if missing is not None:
+            raise DomainError(N_("This step of the form is not answered yet.")).at(missing)
+        assert draft.direction is not None and draft.title and draft.description
         if draft.tos_id is not None and not any(
             tos.id == draft.tos_id for tos in await self._tos_of(author_id)
         ):  # they left the TOS after choosing it, or the choice was forged
             raise DomainError(
-                N_(
-                    "You are not in this TOS any more, so the initiative cannot name it. "
-                    "Press «Change a step» and choose the TOS again."
-                )
-            )
+                N_("You are not in this TOS any more, so the initiative cannot name it.")
+            ).at("tos")
         now = self._clock.now()
         async with self._db.transaction() as uow:
             existing = await uow.initiatives.by_draft(draft.token)

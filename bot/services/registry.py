@@ -97,6 +97,17 @@ class TosView:
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
 
 
+def check_announcement(text: str) -> str:
+    """A chair's announcement to the members: checked as it is typed, and on sending."""
+    text = text.strip()
+    if not 3 <= len(text) <= ANNOUNCE_MAX:
+        raise DomainError(
+            N_("The announcement must be {low} to {high} characters long."),
+            low=3, high=ANNOUNCE_MAX,
+        ).at("text")  # fmt: skip
+    return text
+
+
 class RegistryService:
     def __init__(
         self,
@@ -522,12 +533,7 @@ class RegistryService:
     async def announce(self, actor_id: int, tos_id: int, text: str) -> int:
         """Send a chair's announcement to the TOS's members; returns how many it goes to."""
         tos = await self.require_leader(actor_id, tos_id)
-        text = text.strip()
-        if not 3 <= len(text) <= ANNOUNCE_MAX:
-            raise DomainError(
-                N_("The announcement must be {low} to {high} characters long."),
-                low=3, high=ANNOUNCE_MAX,
-            )  # fmt: skip
+        text = check_announcement(text)
         now = self._clock.now()
         recipients = [
             uid for uid in await self._db.read.registry.member_ids(tos_id) if uid != actor_id
