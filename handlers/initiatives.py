@@ -24,12 +24,14 @@ from bot.services.initiatives import (
     Draft,
     InitiativeService,
     Submitted,
+    check_caption,
     check_description,
     check_title,
 )
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.forms import (
     cancel_form,
@@ -305,7 +307,7 @@ async def form_button(
         await drop_buttons(message)
         target: State = getattr(InitiativeForm, value)
         if value == "photos":
-            draft.photos = []
+            draft.photos, draft.captions = [], {}
         await edit_step(state, draft, target)
         if value == "tos":
             await ask_tos(message, await initiatives.tos_choices(user.id))
@@ -422,14 +424,53 @@ async def title_typed(
 async def description_typed(
     message: Message, state: FSMContext, settings: Settings, user: UserRecord
 ) -> None:
+    draft = await _draft(state)
+    if message.photo:  # a photo sent early: kept, and its caption is the description
+        if not message.caption:
+            if _add_photo(draft, message.photo[-1].file_id, None):
+                await save_draft(state, draft, None)
+            await message.answer(
+                _("The photo is kept. Now describe the idea in text (10 to 2000 characters).")
+            )
+            return
+        try:
+            draft.description = check_description(message.caption)
+        except DomainError as error:
+            await message.answer(render_error(error))
+            return
+        _add_photo(draft, message.photo[-1].file_id, None)
+        if await is_editing(state):
+            await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+            return
+        await save_draft(state, draft, InitiativeForm.photos)
+        await _photo_added(message, draft)
+        return
     description = await checked_text(
         message, _("Please describe the idea in text."), check_description
     )
     if description is None:
         return
-    draft = await _draft(state)
     draft.description = description
     await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+
+
+def _add_photo(draft: Draft, file_id: str, caption: str | None) -> bool:
+    """Add a photo with its caption to the draft; False when it already has the most."""
+    if len(draft.photos) >= MAX_PHOTOS:
+        return False
+    draft.photos.append(file_id)
+    if caption:
+        draft.captions[file_id] = caption
+    return True
+
+
+async def _photo_added(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _("Photo added ({count} of {max}). Send more or press «Done».").format(
+            count=len(draft.photos), max=MAX_PHOTOS
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_button(_("Done"), "photos_done")]]),
+    )
 
 
 @router.message(StateFilter(InitiativeForm.photos))
@@ -438,23 +479,22 @@ async def photos_step(
 ) -> None:
     draft = await _draft(state)
     if message.photo:
-        if len(draft.photos) >= MAX_PHOTOS:
+        caption = None
+        if message.caption:  # kept with the photo, and shown on the cards
+            try:
+                caption = check_caption(message.caption)
+            except DomainError as error:
+                await message.answer(render_error(error))
+                return
+        if not _add_photo(draft, message.photo[-1].file_id, caption):
             await message.answer(
                 _("That is more than {max} photos: this one is not added. Press «Done».").format(
                     max=MAX_PHOTOS
                 )
             )
             return
-        draft.photos.append(message.photo[-1].file_id)
         await save_draft(state, draft, None)
-        await message.answer(
-            _("Photo added ({count} of {max}). Send more or press «Done».").format(
-                count=len(draft.photos), max=MAX_PHOTOS
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[[_button(_("Done"), "photos_done")]]
-            ),
-        )
+        await _photo_added(message, draft)
         return
     if typed_is(i18n, message.text, DONE_WORDS):
         await _after_step(message, state, draft, InitiativeForm.place, settings, user)

@@ -174,7 +174,7 @@ async def public_card(
         author = await users.get(record.author_id)
         if author is not None and author.display_name:
             author_line = _("Author: {name}").format(name=escape(author.display_name))
-    photos = len(await initiatives.photos(record.id))
+    photos = await initiatives.captioned_photos(record.id)
     tos_name = await initiatives.tos_name(record.tos_id)
     text = card_text(view_of(record, photos, tos_name), author_line)
     if record.status not in PUBLIC or record.author_id == viewer.id:

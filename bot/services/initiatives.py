@@ -22,7 +22,7 @@ from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
-from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.registry import TosRecord
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
@@ -56,6 +56,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 TITLE_LIMITS = (3, 120)
 MAX_PHOTOS = 5
+# What the author types under a photo: kept with it and shown on the cards (a longer text is
+# a description, and five of these still leave a card within one message).
+CAPTION_LIMITS = (1, 200)
 MILESTONES = (1, 10, 50, 100)
 NUMBER = N_("I-{year}-{seq}")  # the Russian catalog writes its own letter
 
@@ -91,6 +94,7 @@ class Draft:
     title: str | None = None
     description: str | None = None
     photos: list[str] = field(default_factory=list)
+    captions: dict[str, str] = field(default_factory=dict)  # photo file id -> its caption
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -122,6 +126,18 @@ def check_title(text: str) -> str:
         " ".join(text.split()),
         TITLE_LIMITS,
         N_("The title should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_caption(text: str) -> str:
+    """A photo's caption, as the author typed it under the photo."""
+    return check_length(
+        " ".join(text.split()),
+        CAPTION_LIMITS,
+        N_(
+            "A caption under a photo can be up to {high} characters; yours has {length}. "
+            "Send the photo again with a shorter caption, or without one."
+        ),
     )
 
 
@@ -208,7 +224,7 @@ class InitiativeService:
                 now=now,
                 year=now.year,
             )
-            await uow.initiatives.add_photos(initiative_id, "before", draft.photos)
+            await uow.initiatives.add_photos(initiative_id, "before", draft.photos, draft.captions)
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
             for chat_id in self._card_targets():
                 if draft.photos:
@@ -412,6 +428,10 @@ class InitiativeService:
         return await self._db.read.initiatives.has_supported(initiative_id, user_id)
 
     async def photos(self, initiative_id: int, stage: str = "before") -> list[str]:
+        return [photo.file_id for photo in await self.captioned_photos(initiative_id, stage)]
+
+    async def captioned_photos(self, initiative_id: int, stage: str = "before") -> list[Photo]:
+        """The photos in order, each with what the author typed under it."""
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
     def require_access(self, actor_id: int, record: InitiativeRecord) -> None:
