@@ -46,7 +46,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import render_args
+from bot.i18n import fill, render_args
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
@@ -455,9 +455,11 @@ class Sender:
             def translate(msgid: str) -> str:
                 return self._i18n.gettext(msgid, locale=locale)
 
-            text = translate(message.template).format(
-                **render_args(message.args, translate, locale=locale)
-            )
+            def plural(singular: str, many: str, count: int) -> str:
+                return self._i18n.gettext(singular, many, count, locale=locale)
+
+            args = render_args(message.args, translate, locale=locale, plural=plural)
+            text = fill(translate(message.template), **args)
         else:
             text = message.text or ""
         markup = None

@@ -73,15 +73,26 @@ async def cancel(message: Message, state: FSMContext, role: Role) -> None:
 @router.message(Command("help"))
 @router.message(PrivateChat(), TextIs(MENU_HELP))
 async def help_(message: Message, role: Role) -> None:
-    lines = [_("<b>What I can do</b>"), ""]
-    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(role)]
-    if role.is_staff:
-        lines += ["", _("You are on the town hall's staff list.")]
+    lines = []
+    if role.is_staff:  # their own work first, then what every resident can do
+        lines += [staff_commands(role), "", _("<b>Like every resident</b>")]
+    else:
+        lines += [_("<b>What I can do</b>"), ""]
+    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(Role.RESIDENT)]
     lines += [
         "",
         _("In any form, /cancel leaves it; your answers are kept if the bot restarts."),
     ]
     await message.answer("\n".join(lines))
+
+
+def staff_commands(role: Role) -> str:
+    """The town hall's own commands, for a staff member's welcome and help."""
+    lines = [_("<b>For the town hall's staff</b>")]
+    lines += [
+        f"/{c.name} — {_(c.description)}" for c in commands_for(role) if c.audience >= Role.STAFF
+    ]
+    return "\n".join(lines)
 
 
 def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:

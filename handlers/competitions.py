@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label, words_of
+from bot.i18n import fill, label_variants, normalize_label, words_of
 from bot.services.competitions import (
     ELIGIBLE,
     TEXT_LIMITS,
@@ -236,15 +236,15 @@ async def _card(
         for body, app in await service.my_applications(user.id, c):
             if app is not None:
                 lines.append(
-                    _("✅ «{body}» has applied: «{project}», {amount}.").format(
+                    fill(_("✅ «{body}» has applied: «{project}», {amount}."),
                         body=escape(body.body_name), project=escape(app.project),
                         amount=_rub(app.amount),
                     )
                 )  # fmt: skip
-                rows.append([_b(_("↩️ Withdraw for «{body}»").format(body=body.body_name[:40]),
+                rows.append([_b(fill(_("↩️ Withdraw for «{body}»"), body=body.body_name[:40]),
                                 "withdraw", app.id)])  # fmt: skip
             else:
-                rows.append([_b(_("📝 Apply for «{body}»").format(body=body.body_name[:40]),
+                rows.append([_b(fill(_("📝 Apply for «{body}»"), body=body.body_name[:40]),
                                 "apply", c.id, f"{body.body_kind}-{body.body_id}")])  # fmt: skip
     if role.is_staff:
         rows.append([_b(_("📋 Applications"), "apps", c.id)])
@@ -265,7 +265,7 @@ async def _applications(
     pages = max(1, -(-len(apps) // APPS_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = apps[page * APPS_PAGE : (page + 1) * APPS_PAGE]
-    lines = [_("<b>Applications to «{title}»</b>").format(title=escape(short(c.title, 100)))]
+    lines = [fill(_("<b>Applications to «{title}»</b>"), title=escape(short(c.title, 100)))]
     if not apps:
         lines.append(_("No applications yet."))
     elif pages > 1:
@@ -290,7 +290,7 @@ def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
     staff open one to record the result)."""
     body, project = (short(a.body_name, 60), short(a.project, 80)) if brief else (
         a.body_name, a.project)  # fmt: skip
-    line = _("• {body}: «{project}» ({direction}), {amount}").format(
+    line = fill(_("• {body}: «{project}» ({direction}), {amount}"),
         body=escape(body), project=escape(project),
         direction=_(DIRECTIONS.get(a.direction, a.direction)), amount=_rub(a.amount),
     )  # fmt: skip
@@ -381,9 +381,9 @@ async def competition_button(
         await state.clear()
         await drop_buttons(message)
         await message.answer(
-            _("The competition «{title}» is announced. Eligible chairs and representatives are "
-              "told, and reminded before the deadline until they apply.").format(
-                title=escape(created.title))
+            fill(_("The competition «{title}» is announced. Eligible chairs and representatives "
+                   "are told, and reminded before the deadline until they apply."),
+                 title=escape(created.title))
         )  # fmt: skip
     elif cd.action == "apply":
         kind, _sep, body = cd.value.partition("-")
@@ -399,8 +399,8 @@ async def competition_button(
         await state.set_state(ApplicationForm.project)
         await state.set_data({"cid": c.id, "body_kind": kind, "body_id": int(body)})
         await message.answer(
-            _("The application to «{title}». The project's title (3 to 200 characters). "
-              "/cancel to stop.").format(title=escape(c.title))
+            fill(_("The application to «{title}». The project's title (3 to 200 characters). "
+                   "/cancel to stop."), title=escape(c.title))
         )  # fmt: skip
     elif cd.action == "dir" and current == ApplicationForm.direction.state:
         if cd.value not in DIRECTIONS:
@@ -438,8 +438,8 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("The application «{project}» is withdrawn. You can register a new one before "
-              "the deadline.").format(project=escape(app.project))
+            fill(_("The application «{project}» is withdrawn. You can register a new one before "
+                   "the deadline."), project=escape(app.project))
         )  # fmt: skip
     elif cd.action == "apps":
         service.require_staff(user.id)
@@ -462,7 +462,7 @@ async def competition_button(
         fields = [f for f in EDIT_FIELDS if f != "opens_at" or not service.opened(c)]
         rows = [[_b(_(EDIT_FIELDS[f]), "ef", c.id, f)] for f in fields]
         await message.answer(
-            _("What to change in «{title}»?").format(title=escape(short(c.title, 100))),
+            fill(_("What to change in «{title}»?"), title=escape(short(c.title, 100))),
             reply_markup=markup(rows),
         )
     elif cd.action == "ef" and cd.value in EDIT_FIELDS:
@@ -706,7 +706,7 @@ async def _app_preview(message: Message, state: FSMContext, service: Competition
     draft = _app_draft(data)
     await state.set_state(ApplicationForm.preview)
     await message.answer(
-        _("The application to «{title}»:\n«{project}», {direction}, {amount}.").format(
+        fill(_("The application to «{title}»:\n«{project}», {direction}, {amount}."),
             title=escape(c.title), project=escape(draft.project),
             direction=_(DIRECTIONS[draft.direction]), amount=_rub(draft.amount),
         ),

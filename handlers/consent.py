@@ -20,6 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import fill
 from bot.services.errors import N_
 from bot.services.initiatives import InitiativeService
 from bot.services.registry import RegistryService
@@ -27,6 +28,7 @@ from bot.services.requests import RequestService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
 from bot.settings import Settings
+from handlers.common import staff_commands
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import leave_form
@@ -72,8 +74,8 @@ router.owns(forms=(ConsentForm,), callbacks=(ConsentCD,))
 
 def notice_text(settings: Settings) -> str:
     if settings.municipality_name:
-        operator = _("The bot is run by the town hall of {name}.").format(
-            name=escape(settings.municipality_name)
+        operator = fill(
+            _("The bot is run by the town hall of {name}."), name=escape(settings.municipality_name)
         )
     else:
         operator = _("The bot is run by the town hall.")
@@ -107,14 +109,24 @@ async def ask_consent(message: Message, settings: Settings, state: FSMContext) -
 
 
 async def greet(message: Message, role: Role) -> None:
-    await message.answer(
-        _(
+    if role.is_staff:
+        text = (
+            _(
+                "Hello! You are on the town hall's staff list. New initiatives and support "
+                "requests come to you as cards with buttons, and a digest every morning."
+            )
+            + "\n\n"
+            + staff_commands(role)
+            + "\n\n"
+            + _("/help lists everything, the residents' commands too.")
+        )
+    else:
+        text = _(
             "Hello! Here you can propose an initiative for your yard or street, ask the town "
             "hall for help and follow the answer, and hear about events and competitions.\n\n"
             "Choose an action below or send /help."
-        ),
-        reply_markup=main_menu(role),
-    )
+        )
+    await message.answer(text, reply_markup=main_menu(role))
 
 
 @router.message(CommandStart())
@@ -319,7 +331,9 @@ async def privacy(message: Message, user: UserRecord, settings: Settings) -> Non
 @router.message(StateFilter(ConsentForm.deciding))
 async def consent_unclear(message: Message) -> None:
     await message.answer(
-        _("Please press «{agree}» or «{disagree}» under the notice above.").format(
-            agree=_(AGREE), disagree=_(DISAGREE)
+        fill(
+            _("Please press «{agree}» or «{disagree}» under the notice above."),
+            agree=_(AGREE),
+            disagree=_(DISAGREE),
         )
     )

@@ -18,11 +18,11 @@ from aiogram.types import (
     InlineKeyboardButton,
     Message,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import words_of
+from bot.i18n import fill, words_of
 from bot.services.competitions import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
@@ -123,7 +123,7 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
             lines.append(_("Places: {count}").format(count=e.capacity))
         return "\n".join(lines)
     if view.audience_name:
-        lines.append(_("For the members of «{tos}».").format(tos=escape(view.audience_name)))
+        lines.append(fill(_("For the members of «{tos}»."), tos=escape(view.audience_name)))
     lines.append(_places(view.event))
     if view.event.attended is not None:
         lines.append(_("Came: {count}").format(count=view.event.attended))
@@ -214,8 +214,8 @@ async def event_button(
         await query.answer()
         await message.answer_document(
             BufferedInputFile(content, filename=f"event-{event.id}.ics"),
-            caption=_("Open the file to add «{title}» to your calendar.").format(
-                title=escape(event.title)
+            caption=fill(
+                _("Open the file to add «{title}» to your calendar."), title=escape(event.title)
             ),
         )
     elif cd.action == "attended":
@@ -286,8 +286,9 @@ async def event_button(
         await state.clear()
         await drop_buttons(message)
         await message.answer(
-            _("The event «{title}» is announced. People can sign up in /events.").format(
-                title=escape(event.title)
+            fill(
+                _("The event «{title}» is announced. People can sign up in /events."),
+                title=escape(event.title),
             )
         )
     else:
@@ -368,7 +369,7 @@ async def _ask(
             await _ask(message, state, EventForm.preview, service, user)
             return
         rows = [[_b(_("Everyone"), "audience", 0)]]
-        rows += [[_b(_("Members of «{tos}»").format(tos=name[:50]), "audience", tos_id)]
+        rows += [[_b(fill(_("Members of «{tos}»"), tos=name[:50]), "audience", tos_id)]
                  for tos_id, name in choices[:30]]  # fmt: skip
         await message.answer(_("Who should hear about it?"), reply_markup=markup(rows))
     elif step == EventForm.preview:
@@ -491,4 +492,9 @@ async def attendance_typed(
         await message.answer(render_error(error))
         return
     await state.clear()
-    await message.answer(_("Saved: {count} people came.").format(count=int(text)))
+    came = int(text)
+    await message.answer(
+        ngettext("Saved: {count} person came.", "Saved: {count} people came.", came).format(
+            count=came
+        )
+    )

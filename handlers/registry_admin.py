@@ -20,6 +20,7 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.registry import RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
@@ -247,7 +248,7 @@ async def registry_button(
             return
         who = await users.get(target.user_id)
         await message.answer(
-            _("Take the role «{role}» away from {name}? They will be told.").format(
+            fill(_("Take the role «{role}» away from {name}? They will be told."),
                 role=role_name(target.role), name=person(who)
             ),
             reply_markup=markup([[
@@ -260,7 +261,7 @@ async def registry_button(
         role = await registry.revoke(user.id, int(cd.value), kind, cd.id)
         await query.answer()
         await message.edit_text(
-            _("{name} is no longer the {role}.").format(name=person(who), role=role_name(role))
+            fill(_("{name} is no longer the {role}."), name=person(who), role=role_name(role))
         )
         return
     elif action == "import":
@@ -342,10 +343,16 @@ async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: R
         _("It works once, until {date}.") if invite.uses_left == 1
         else _("It works for several people until {date}.")
     ).format(date=until)  # fmt: skip
-    text = _(
-        "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
-        "opens it, agrees to the personal data notice and is linked. {uses}\n{link}"
-    ).format(role=role_name(invite.role), body=escape(invite.body_name), uses=uses, link=link)
+    text = fill(
+        _(
+            "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
+            "opens it, agrees to the personal data notice and is linked. {uses}\n{link}"
+        ),
+        role=role_name(invite.role),
+        body=escape(invite.body_name),
+        uses=uses,
+        link=link,
+    )
     await message.answer(text)
     await message.answer_photo(qr_photo(link, "invite.png"))
 
@@ -358,9 +365,12 @@ async def _poster(
     link = await poster_link(bot, registry, tos)
     await message.answer_photo(
         qr_photo(link, "join.png"),
-        caption=_(
-            "The join poster of «{name}»: a resident who scans it joins the TOS at once.\n{link}"
-        ).format(name=escape(tos.name), link=link),
+        caption=fill(
+            _("The join poster of «{name}»: a resident who scans it joins the TOS at once.")
+            + "\n{link}",
+            name=escape(tos.name),
+            link=link,
+        ),
     )
 
 
@@ -389,7 +399,7 @@ async def name_typed(
         return
     await state.clear()
     await message.answer(
-        _("Added «{name}». Fill in the rest with «Edit».").format(name=escape(created.name))
+        fill(_("Added «{name}». Fill in the rest with «Edit»."), name=escape(created.name))
     )
     await _card(message, user, registry, users, kind, created.id)
 

@@ -202,7 +202,7 @@ class Steps:
         view = view_of_draft(draft, self.requests.local_date(due))
         text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
         await self.message.answer(
-            _("This is how the town hall will see it:") + "\n\n" + text,
+            _("This is how the town hall will see your request:") + "\n\n" + text,
             reply_markup=preview_markup(_button, draft.token),
         )
 

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
 from bot.services.registry_fields import CHAIR_FIELDS, TOS_FIELDS
@@ -107,14 +108,13 @@ async def _results(
 ) -> bool:  # fmt: skip
     """Show what a search found; False when it found nothing."""
     if not found:
-        await message.answer(
-            _(
-                "No TOS was found for «{typed}». Check the spelling or share a location.\n\n"
-                "If there is no TOS on your street yet, you and your neighbours can create one: "
-                "hold a meeting of residents, choose a chair and register the TOS with the town "
-                "hall. The town hall's specialists will help: ask them with /request."
-            ).format(typed=escape(typed[:100]))
+        nothing = _(
+            "No TOS was found for «{typed}». Check the spelling or share a location.\n\n"
+            "If there is no TOS on your street yet, you and your neighbours can create one: "
+            "hold a meeting of residents, choose a chair and register the TOS with the town "
+            "hall. The town hall's specialists will help: ask them with /request."
         )
+        await message.answer(fill(nothing, typed=escape(typed[:100])))
         return False
     if len(found) == 1:
         await _show(message, user, registry, found[0].id)
@@ -172,7 +172,7 @@ async def tos_button(
         await _ask_street(message, state)
     elif cd.action == "join":
         tos = await registry.join(user.id, cd.id)
-        await query.answer(_("You have joined «{name}».").format(name=tos.name[:100]))
+        await query.answer(fill(_("You have joined «{name}»."), name=tos.name[:100]))
         await drop_buttons(message)
         await _show(message, user, registry, cd.id)
     elif cd.action == "leave":
@@ -180,7 +180,7 @@ async def tos_button(
         await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("You have left «{name}». /tos finds another one.").format(name=escape(tos.name))
+            fill(_("You have left «{name}». /tos finds another one."), name=escape(tos.name))
         )
     elif cd.action == "announce":
         members, left = await registry.announcement_room(user.id, cd.id)  # checked now
@@ -209,8 +209,9 @@ async def tos_button(
         await state.set_state(TosForm.card_value)
         await state.set_data({"tos_id": cd.id, "field": cd.value})
         await message.answer(
-            _("The new «{field}» for the TOS's card. /cancel to stop.").format(
-                field=_(TOS_FIELDS[cd.value])
+            fill(
+                _("The new «{field}» for the TOS's card. /cancel to stop."),
+                field=_(TOS_FIELDS[cd.value]),
             )
         )
     elif cd.action == "poster":
@@ -219,9 +220,11 @@ async def tos_button(
         link = await poster_link(bot, registry, tos)
         await message.answer_photo(
             qr_photo(link, "join.png"),
-            caption=_(
-                "Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"
-            ).format(name=escape(tos.name), link=link),
+            caption=fill(
+                _("Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"),
+                name=escape(tos.name),
+                link=link,
+            ),
         )
     else:
         await query.answer(_("This button is out of date."), show_alert=True)

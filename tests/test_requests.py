@@ -78,7 +78,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         thanks, ask_file = await olga.send_contact("+7 913 555-12-34")
         assert thanks.removes_keyboard and "photo or a document" in ask_file.text
         [preview] = await olga.send_document(file_id="doc-children")
-        assert preview.text.startswith("This is how the town hall will see it:")
+        assert preview.text.startswith("This is how the town hall will see your request:")
         for part in (
             "Type: Transport", "On behalf of: organisation «Рука помощи»",
             "Wanted date: 28.11.2026", "Answer due by: 04.12.2026",  # 5 working days
@@ -142,7 +142,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         await olga.press("👎 No", on=closed)  # a second rating is refused
         assert olga.last_answer["text"] == "You have already rated this request. Thank you!"
         await h.deliver()
-        assert any("заявитель отметил, что помощь помогла" in s.text for s in staff_chat.inbox)
+        assert any("заявитель отметил, что ему помогли" in s.text for s in staff_chat.inbox)
         assert any("The bus was on time" in s.text for s in staff_chat.inbox)
 
         record = await h.app.db.read.requests.get(1)

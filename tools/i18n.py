@@ -34,6 +34,8 @@ def extract() -> Catalog:
             "--no-location",
             "--sort-output",
             "--omit-header",
+            "-k",
+            "NP_:1,2",  # bot.services.errors.NP_: a message with plural forms
             "-o",
             str(POT),
             ".",

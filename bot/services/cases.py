@@ -29,6 +29,14 @@ class Label(dict[str, str]):
         super().__init__(t=msgid)
 
 
+class Plural(dict[str, Any]):
+    """A template argument in the plural form its count needs (Russian has three):
+    `forms` from NP_, with `{count}` in them."""
+
+    def __init__(self, forms: tuple[str, str], count: int) -> None:
+        super().__init__(t=forms[0], p=forms[1], count=count)
+
+
 class Number(dict[str, Any]):
     """A template argument rendered as a case's public number (`msgid`: its pattern)."""
 

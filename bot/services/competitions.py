@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.cases import Plural
+from bot.services.errors import N_, NP_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
 from bot.services.reminders import due_round, round_prefix, skip_past_rounds
 from bot.services.staff import StaffService
@@ -59,8 +60,8 @@ RESULT_LOSE = N_(
     "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
     "Thank you for taking part!"
 )
-DAYS = N_("{count} d.")
-HOURS = N_("{count} h")
+DAYS = NP_("{count} day", "{count} days")
+HOURS = NP_("{count} hour", "{count} hours")
 
 
 # What staff may change after the announcement, and the text limits the creation form uses.
@@ -146,8 +147,8 @@ def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
     """How long is left, as a label the outbox translates: «3 days», «5 h»."""
     seconds = max(0.0, (deadline - now).total_seconds())
     if round(seconds / 86400) >= 1:
-        return {"t": DAYS, "count": round(seconds / 86400)}
-    return {"t": HOURS, "count": max(1, round(seconds / 3600))}
+        return Plural(DAYS, round(seconds / 86400))
+    return Plural(HOURS, max(1, round(seconds / 3600)))
 
 
 class CompetitionService:

@@ -10,6 +10,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with plural forms («{count} day», «{count} days») for translation;
+    the form is chosen when it is rendered, by its count (babel keyword NP_:1,2)."""
+    return singular, plural
+
+
 class DomainError(Exception):
     """Shown to the user as a polite, localized message; never logged as a failure.
 
