@@ -22,7 +22,7 @@ FIRST, SECOND = 16, 8  # reminder offsets, seconds before the deadline
 DEADLINE_IN = 26  # seconds from seeding: the first round comes 10 s after it
 TITLE = "Городской конкурс проектов ТОС"
 ANNOUNCED = "Новый конкурс"
-REMINDED = "ещё не подал заявку"
+REMINDED = "ещё нет заявки"
 
 
 async def _seed(bot: BotProcess) -> float:
@@ -86,7 +86,7 @@ async def test_reminders_at_each_offset_once_across_restarts(
     [listing] = await petr.send("/competitions")
     assert TITLE in listing.labels
     await petr.press(TITLE)
-    await petr.press("📝 Подать заявку от «ТОС «Северный»»")
+    await petr.press("📝 Подать заявку от «ТОС „Северный“»")
     await petr.send("Сквер у школы")
     await petr.press("Благоустройство и озеленение")
     await petr.send("250 000")
@@ -97,7 +97,7 @@ async def test_reminders_at_each_offset_once_across_restarts(
     # The first round: only the South, which has not applied.
     await _restart_at(bot, first_round, second_round, "the first round")
     await bot.wait(lambda: _count(ivan, REMINDED) == 1, "the first reminder")
-    assert "«ТОС «Южный»» ещё не подал заявку" in ivan.last.text and TITLE in ivan.last.text
+    assert "«ТОС „Южный“» ещё нет заявки" in ivan.last.text and TITLE in ivan.last.text
 
     # The second round after another power cut; the first is not sent again.
     await _restart_at(bot, second_round, deadline, "the second round")

@@ -61,7 +61,7 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
     assert "Открытые обращения: 3" in out and "З-2026-0003 · дан ответ" in out
     assert "🏆 Городской конкурс социально значимых проектов" in out
     assert "Субботник на набережной" in out and "Собрание жителей ТОС" in out
-    assert "📝 Подать заявку от «ТОС «Берёзка»»" in out
+    assert "📝 Подать заявку от «ТОС „Берёзка“»" in out
     assert "report-2026.docx" in out
     assert "Traceback" not in out + err
     log = (tmp_path / "s.log").read_text(encoding="utf-8")
