@@ -395,6 +395,7 @@ NEXT = {
 EVENT_STEPS = {
     "starts_at": EventForm.starts,
     "ends_at": EventForm.ends,
+    "capacity": EventForm.capacity,
     "audience_tos": EventForm.audience,
 }
 
@@ -460,8 +461,8 @@ async def event_step(
         elif current == EventForm.capacity.state:
             if typed_is(i18n, text, SKIP_WORDS):
                 await state.update_data(capacity=None)
-            elif text.strip().isdigit() and 0 < int(text.strip()) <= 100_000:
-                await state.update_data(capacity=int(text.strip()))
+            elif text.strip().isdigit() and len(text.strip()) <= 9:
+                await state.update_data(capacity=events.check_capacity(int(text.strip())))
             else:
                 raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit»."))
         elif current == EventForm.owner.state:

@@ -29,6 +29,7 @@ KEEP_LOOKING = timedelta(days=2)
 ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
 LIST_LIMIT = 10
+MAX_PLACES = 100_000
 TOWN_HALL = N_("the town hall")
 
 ANNOUNCED = N_(
@@ -166,6 +167,15 @@ class EventService:
 
     # -- announcing -----------------------------------------------------------------------------
 
+    @staticmethod
+    def check_capacity(places: int) -> int:
+        """How many people may come: checked at the form's step, and again on announcing."""
+        if not 0 < places <= MAX_PLACES:
+            raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit».")).at(
+                "capacity"
+            )
+        return places
+
     def check_times(self, draft: EventDraft) -> None:
         """The times of a draft, as far as they are given: the form checks them at each
         step, and announcing checks them again."""
@@ -195,6 +205,8 @@ class EventService:
         if draft.starts_at is None or draft.ends_at is None:
             raise DomainError(N_("Give the start and the end of the event.")).at("starts_at")
         self.check_times(draft)
+        if draft.capacity is not None:
+            self.check_capacity(draft.capacity)
         if draft.audience_tos is not None:
             allowed = {i for i, _ in await self.audience_choices(actor_id, owner.kind, owner.id)}
             if draft.audience_tos not in allowed:
