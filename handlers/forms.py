@@ -273,10 +273,11 @@ class FormSwitchCD(CallbackData, prefix="w1"):
 
 
 class FormGuard(BaseMiddleware):
-    """Every feature router's outer middleware: handlers get a FormContext, and a FormSwitch
-    becomes a question: «You have not sent your initiative yet. Your answers are kept. Go
-    on with it, or drop it and go on?». What the person chose (the command, the menu press,
-    the button) is kept with the form and done once they drop it (see `replay`)."""
+    """The outer middleware of the router that holds every feature (handlers/__init__.py):
+    handlers get a FormContext, and a FormSwitch becomes a question: «You have not sent
+    your initiative yet. Your answers are kept. Go on with it, or drop it and go on?». What
+    the person chose (the command, the menu press, the button) is kept with the form and
+    done once they drop it (handlers/common.py, `restored` below)."""
 
     def __init__(self, forms: Mapping[str, type[StatesGroup]]) -> None:
         self._forms = forms
