@@ -419,3 +419,39 @@ async def test_mail_queued_before_the_upgrade_is_marked_as_staff_mail(tmp_path: 
         ]
     finally:
         await db.close()
+
+
+def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
+    """Forged «revoke» callback data, whatever it holds, is refused politely, never a crash,
+    and revokes nothing it should not."""
+    import asyncio
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    loop = asyncio.new_event_loop()
+    h = loop.run_until_complete(Harness(tmp_path, admin_ids=frozenset({ADMIN_ID})).start())
+    try:
+        maria = loop.run_until_complete(h.consented(h.user("Мария", user_id=ADMIN_ID)))
+        tos = loop.run_until_complete(h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»"))
+        invite = loop.run_until_complete(h.app.registry.create_invite(ADMIN_ID, "chair", tos.id))
+        polite = {
+            "Ссылка недействительна. Попросите новую.",
+            "Эта кнопка устарела. Откройте меню ещё раз.",  # not even a revoke button
+        }
+
+        @given(st.text(alphabet=st.characters(max_codepoint=0x7FF), max_size=30))
+        def press(token: str) -> None:
+            before = len(h.session.callback_answers)
+            loop.run_until_complete(maria.press("x", data=f"v1:{token}"))
+            answers = h.session.callback_answers[before:]
+            assert answers and answers[-1]["text"] in polite, answers
+
+        press()
+        stored = loop.run_until_complete(
+            h.app.db.read.invites.get(invite.payload.removeprefix("inv_"))
+        )
+        assert stored is not None and stored.revoked_at is None
+    finally:
+        loop.run_until_complete(h.close())
+        loop.close()
