@@ -33,20 +33,23 @@ from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.competitions import CompetitionService
 from bot.services.events import EventService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
-from bot.services.registry import RegistryService
+from bot.services.privacy import StaffPrivacy
+from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
 from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.requests import RequestService
-from bot.services.staff import StaffService
+from bot.services.staff import INVITE_ACCEPTED, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
+from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
 from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
+from storage.repositories.outbox import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -177,18 +180,19 @@ async def _assemble(
     timing: Timing | None,
 ) -> App:
     storage = SqliteStorage(db, clock)
+    privacy = StaffPrivacy.of(settings)
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
-    outbox = OutboxService(db, staff, staff_sees_personal_data=settings.staff_sees_personal_data)
+    outbox = OutboxService(db, staff, privacy=privacy)
     i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
         db, clock, staff, broadcasts,
         words=words_of(i18n),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
-        timezone=settings.timezone,
+        timezone=settings.timezone, privacy=privacy,
     )  # fmt: skip
     competitions = CompetitionService(
         db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
@@ -199,15 +203,13 @@ async def _assemble(
         announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
-    initiatives = InitiativeService(
-        db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos
-    )
+    initiatives = InitiativeService(db, clock, staff, tos_of=registry.user_tos)
     reports = ReportService(
         db, clock, staff,
         timezone=settings.timezone, digest_time=settings.digest_time,
         staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
         population=settings.municipality_population,
-        staff_sees_personal_data=settings.staff_sees_personal_data,
+        privacy=privacy,
     )  # fmt: skip
     users.before_erase.append(events.release_places)
     scheduler = Scheduler(settings.timezone)
@@ -248,8 +250,11 @@ async def _assemble(
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
-    for card in (STAFF_CARD, REQUEST_CARD, DIGEST, DIGEST_CHART):
-        sender.audience_checks[card] = staff.reaches_staff
+    sender.renderers[ROLE_ACCEPTED] = PersonNotice(
+        i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
+    )
+    sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
+    sender.audiences[STAFF] = staff.reaches_staff
     app = App(
         settings=settings,
         bot=bot,

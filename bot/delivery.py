@@ -154,8 +154,9 @@ class Sender:
         # Templates drawn from current data at send time (a staff card shows the latest).
         self.renderers: dict[str, Renderer] = {}
         self.generators: dict[str, Generator] = {}
-        # Who may still get a template when it is sent (staff cards: staff only).
-        self.audience_checks: dict[str, Callable[[int], bool]] = {}
+        # Who may still get a row of an audience when it is sent (staff mail: whoever is
+        # staff at that moment, StaffService.reaches_staff), whatever the row holds.
+        self.audiences: dict[str, Callable[[int], bool]] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -279,7 +280,7 @@ class Sender:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
             return
-        allowed = self.audience_checks.get(message.template or "")
+        allowed = self.audiences.get(message.audience or "")
         if allowed is not None and not allowed(message.chat_id):
             async with self._db.transaction() as uow:
                 await uow.outbox.mark_skipped(message.id, NOT_ALLOWED)

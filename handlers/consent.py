@@ -225,8 +225,10 @@ async def consent_button(
         await drop_buttons(message)
         await message.answer(
             _(
-                "Withdraw your consent? We will delete your name and username and drop any "
-                "unfinished form. You can give consent again later with /start."
+                "Withdraw your consent? We will delete your name and username, the phone you "
+                "shared, what you wrote in your requests to the town hall and any unfinished "
+                "form. Your initiatives stay, without your name. You can give consent again "
+                "later with /start."
             ),
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -256,9 +258,11 @@ async def consent_button(
             return
         await message.answer(
             _(
-                "Done. Your consent is withdrawn and your name and username are deleted. We keep "
-                "only the record of when you gave and withdrew consent (the law requires it), "
-                "your Telegram id and your language. To use the bot again, send /start."
+                "Done. Your consent is withdrawn; your name and username, your phone and what "
+                "you wrote in your requests are deleted, and your initiatives stay without your "
+                "name. We keep only the record of when you gave and withdrew consent (the law "
+                "requires it), your Telegram id and your language. To use the bot again, send "
+                "/start."
             ),
             reply_markup=ReplyKeyboardRemove(),
         )

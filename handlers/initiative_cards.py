@@ -20,6 +20,7 @@ from bot.services.initiatives import (
     Draft,
     InitiativeService,
 )
+from bot.services.privacy import StaffPrivacy
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.render import escape, person
@@ -130,7 +131,7 @@ def card_text(view: CardView, author_line: str | None) -> str:
 
 
 def staff_author_line(author: UserRecord | None, settings: Settings) -> str:
-    if not settings.staff_sees_personal_data:
+    if not StaffPrivacy.of(settings).shows_people:
         return _("Author: hidden by the town's privacy settings")
     return _("Author: {name}").format(name=person(author))
 

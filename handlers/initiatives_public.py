@@ -214,9 +214,10 @@ async def show_initiative(
 ) -> None:
     """An initiative by its number (also from a digest's link)."""
     record = await initiatives.find_by_number(number)
-    initiatives.require_access(user.id, record)
-    staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
-    if role.is_staff and staff_place:  # never the author's data or the buttons elsewhere
+    # `role` is the one in this chat: in an ordinary group staff are residents, so an
+    # unpublished initiative, the author or the decision buttons never show there.
+    initiatives.require_access(user.id, role, record)
+    if role.is_staff:
         text, markup = await staff_card(record, initiatives, users, settings)
     else:
         text, markup = await public_card(record, user, initiatives, users)
@@ -228,6 +229,7 @@ async def support_button(
     query: CallbackQuery,
     callback_data: SupportCD,
     user: UserRecord,
+    role: Role,
     initiatives: InitiativeService,
     users: UserService,
 ) -> None:
@@ -237,11 +239,11 @@ async def support_button(
         await query.answer(_("Thank you for your support!"))
     elif callback_data.action == "unsupport":
         record = await initiatives.unsupport(user.id, callback_data.id)
-        initiatives.require_access(user.id, record)  # support may sit on a merged-into draft
+        initiatives.require_access(user.id, role, record)  # support may sit on a merged draft
         await query.answer(_("Your support is withdrawn."))
     else:
         record = await initiatives.find(callback_data.id)
-        initiatives.require_access(user.id, record)
+        initiatives.require_access(user.id, role, record)
         await query.answer()
         text, markup = await public_card(record, user, initiatives, users)
         await message.answer(text, reply_markup=markup)

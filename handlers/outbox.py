@@ -64,7 +64,7 @@ async def render(
         for failure in overview.failures:
             if failure.chat_id < 0:
                 who = _("a group chat")
-            elif settings.staff_sees_personal_data:
+            elif not overview.names_hidden:
                 who = person(failure.recipient)
             else:  # the service left the name out: say why there is none
                 who = _("a person (hidden by the privacy settings)")

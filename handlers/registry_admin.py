@@ -29,9 +29,15 @@ from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.forms import markup, prompt_markup
-from handlers.links import poster_link, qr_photo
+from handlers.links import poster_link, qr_photo, revoke_markup
 from handlers.menu import MENU_REGISTRY
-from handlers.registry_cards import coverage_text, org_staff_card, role_name, tos_staff_card
+from handlers.registry_cards import (
+    coverage_text,
+    org_staff_card,
+    remove_label,
+    role_name,
+    tos_staff_card,
+)
 from handlers.render import button_message, drop_buttons, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -138,14 +144,13 @@ async def _card(
     kind: str,
     body_id: int,
 ) -> None:
-    people = await registry.people(user.id, kind, body_id)
-    known = await users.get_many([p.user_id for p in people])
+    people = await registry.holders(user.id, kind, body_id)
     rows: list[list[InlineKeyboardButton]] = []
     if kind == "tos":
         tos = await registry.get_tos(body_id)
         if tos is None:
             raise DomainError(N_("This TOS is not in the registry any more."))
-        text = tos_staff_card(tos, people, known)
+        text = tos_staff_card(tos, people)
         active = tos.active
         rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
         chair = _b(_("👤 Invite the chair"), "invite", kind, body_id, value="chair")
@@ -156,14 +161,12 @@ async def _card(
         org = await registry.get_org(body_id)
         if org is None:
             raise DomainError(N_("This organisation is not in the registry any more."))
-        text = org_staff_card(org, people, known)
+        text = org_staff_card(org, people)
         active = org.active
         rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
         rows.append([_b(_("👤 Invite a representative"), "invite", kind, body_id, value="rep")])
     for p in people:
-        name = known[p.user_id].display_name if p.user_id in known else None
-        label = _("✖ {name}: {role}").format(name=(name or "—")[:30], role=role_name(p.role))
-        rows.append([_b(label, "revoke", kind, body_id, value=str(p.user_id))])
+        rows.append([_b(remove_label(p, people), "revoke", kind, body_id, value=str(p.user_id))])
     rows.append([
         _b(_("⛔ Deactivate") if active else _("♻️ Activate"), "active", kind, body_id,
            value="0" if active else "1"),
@@ -240,28 +243,40 @@ async def registry_button(
     elif action == "poster" and kind == "tos":
         await _poster(message, user, registry, bot, cd.id)
     elif action == "revoke" and kind and cd.value.isdigit():
-        people = await registry.people(user.id, kind, cd.id)
+        people = await registry.holders(user.id, kind, cd.id)
         target = next((p for p in people if p.user_id == int(cd.value)), None)
         if target is None:
             await query.answer(_("This person no longer has this role."), show_alert=True)
             return
-        who = await users.get(target.user_id)
+        if target.person is not None and target.person.display_name:
+            ask = _("Take the role «{role}» away from {name}? They will be told.").format(
+                role=role_name(target.role), name=person(target.person)
+            )
+        else:  # staff see the role, not the person
+            ask = _("Take the role «{role}» away? The person will be told.").format(
+                role=role_name(target.role)
+            )
         await message.answer(
-            _("Take the role «{role}» away from {name}? They will be told.").format(
-                role=role_name(target.role), name=person(who)
-            ),
+            ask,
             reply_markup=markup([[
                 _b(_("Yes, take it away"), "revoke_yes", kind, cd.id, value=cd.value),
                 _b(_("No"), "card", kind, cd.id),
             ]]),
         )  # fmt: skip
     elif action == "revoke_yes" and kind and cd.value.isdigit():
-        who = await users.get(int(cd.value))
+        holder = next(
+            (p for p in await registry.holders(user.id, kind, cd.id) if p.user_id == int(cd.value)),
+            None,
+        )
         role = await registry.revoke(user.id, int(cd.value), kind, cd.id)
         await query.answer()
-        await message.edit_text(
-            _("{name} is no longer the {role}.").format(name=person(who), role=role_name(role))
-        )
+        if holder is not None and holder.person is not None and holder.person.display_name:
+            done = _("{name} is no longer the {role}.").format(
+                name=person(holder.person), role=role_name(role)
+            )
+        else:
+            done = _("The role «{role}» is taken away.").format(role=role_name(role))
+        await message.edit_text(done)
         return
     elif action == "import":
         registry.require_staff(user.id)  # checked now, not when the menu was drawn
@@ -346,7 +361,7 @@ async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: R
         "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
         "opens it, agrees to the personal data notice and is linked. {uses}\n{link}"
     ).format(role=role_name(invite.role), body=escape(invite.body_name), uses=uses, link=link)
-    await message.answer(text)
+    await message.answer(text, reply_markup=revoke_markup(invite.payload))
     await message.answer_photo(qr_photo(link, "invite.png"))
 
 

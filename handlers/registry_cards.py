@@ -5,14 +5,19 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.services.registry import Coverage, TosView
+from bot.services.errors import N_
+from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
-from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
-from storage.repositories.users import UserRecord
+from storage.repositories.registry import OrgRecord, TosRecord
 
 TERRITORY_SHOWN = 15  # lines of a territory on a card; the rest is counted
+REMOVE_ROLE = {
+    "chair": N_("✖ Remove the TOS chair"),
+    "deputy": N_("✖ Remove the deputy chair"),
+    "rep": N_("✖ Remove the representative"),
+}
 
 
 def coverage_text(figures: Coverage) -> str:
@@ -55,7 +60,7 @@ def role_name(role: str) -> str:
     return _(ROLE_NAMES.get(role, role))
 
 
-def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def tos_staff_card(tos: TosRecord, people: list[Holder]) -> str:
     lines = [f"🏘 <b>{escape(tos.name)}</b>"]
     if not tos.active:
         lines.append(_("⛔ Deactivated: residents do not see it."))
@@ -80,18 +85,55 @@ def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, User
     if tos.description:
         lines.append(escape(tos.description))
     lines.append(_("<b>Members in the bot:</b> {count}").format(count=tos.members))
-    lines.append(_people(people, users))
+    lines.append(_people(people))
     return "\n".join(lines)
 
 
-def _people(people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def _unnamed(holder: Holder) -> bool:
+    return holder.person is None or not holder.person.display_name
+
+
+def _since(holder: Holder, people: list[Holder]) -> str:
+    """The day the role was given; with the time too when another unnamed holder of the
+    same role got it the same day (two deputies by one link), so each is told apart."""
+    if holder.since is None:
+        return "—"
+    day = holder.since.date()
+    twin = any(
+        other is not holder and other.role == holder.role and _unnamed(other)
+        and other.since is not None and other.since.date() == day
+        for other in people
+    )  # fmt: skip
+    return holder.since.strftime("%d.%m.%Y %H:%M" if twin else "%d.%m.%Y")
+
+
+def holder_line(holder: Holder, people: list[Holder]) -> str:
+    """«Anna Ivanova (@anna) — deputy chair»; without a name to show (the town's privacy
+    setting, or none kept): «deputy chair, in the bot since 27.11.2026»."""
+    if not _unnamed(holder):
+        return f"{person(holder.person)} — {role_name(holder.role)}"
+    return _("{role}, in the bot since {date}").format(
+        role=role_name(holder.role), date=_since(holder, people)
+    )
+
+
+def remove_label(holder: Holder, people: list[Holder]) -> str:
+    """The button that takes a role away: it names the role and, where staff may see it,
+    the person; otherwise since when the role is held."""
+    action = _(REMOVE_ROLE.get(holder.role, REMOVE_ROLE["rep"]))
+    if holder.person is not None and holder.person.display_name:
+        return f"{action} ({holder.person.display_name[:30]})"
+    return _("{action} (since {date})").format(action=action, date=_since(holder, people))
+
+
+def _people(people: list[Holder]) -> str:
     if not people:
         return _("<b>People:</b> nobody linked yet; send an invite.")
-    rows = [f"• {person(users.get(p.user_id))} — {role_name(p.role)}" for p in people]
+    rows = [f"• {holder_line(p, people)}" for p in people]
     return _("<b>People:</b>") + "\n" + "\n".join(rows)
 
 
-def org_staff_card(org: OrgRecord, people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def org_staff_card(org: OrgRecord, people: list[Holder]) -> str:
     lines = [f"🤝 <b>{escape(org.name)}</b>", _(ORG_KINDS.get(org.kind, org.kind))]
     if not org.active:
         lines.append(_("⛔ Deactivated."))
@@ -99,7 +141,7 @@ def org_staff_card(org: OrgRecord, people: list[BodyRole], users: dict[int, User
         lines.append(escape(org.description))
     if org.contacts:
         lines.append(_("<b>Contacts:</b> {text}").format(text=escape(org.contacts)))
-    lines.append(_people(people, users))
+    lines.append(_people(people))
     return "\n".join(lines)
 
 

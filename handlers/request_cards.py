@@ -14,6 +14,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
     KINDS,
     NUMBER,
@@ -141,7 +142,11 @@ def card_text(view: RequestView, extra: list[str]) -> str:
 
 
 def requester_line(requester: UserRecord | None, phone: str | None, settings: Settings) -> str:
-    if not settings.staff_sees_personal_data:
+    if requester is not None and not requester.has_consent:  # a request needs consent
+        return _(
+            "🔒 The requester withdrew their consent: their name, phone and texts are deleted."
+        )
+    if not StaffPrivacy.of(settings).shows_people:
         return _("Requester: hidden by the town's privacy settings")
     line = _("Requester: {name}").format(name=person(requester))
     if phone:

@@ -28,6 +28,7 @@ from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
+from handlers.links import RevokeInviteCD, revoke_markup
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
 from handlers.spec import RouterSpec
@@ -50,7 +51,7 @@ class StaffForm(StatesGroup):
     waiting_user = State()
 
 
-router.owns(forms=(StaffForm,), callbacks=(StaffCD,))
+router.owns(forms=(StaffForm,), callbacks=(StaffCD, RevokeInviteCD))
 
 
 def _button_name(member: StaffMember) -> str:
@@ -142,7 +143,8 @@ async def staff_button(
             ).format(
                 date=invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M"),
                 link=link,
-            )
+            ),
+            reply_markup=revoke_markup(invite.payload),
         )
     elif action == "rm":
         members = {m.user_id: m for m in await staff.list_staff(user.id)}
@@ -184,6 +186,23 @@ async def staff_button(
         await message.edit_text(_("Nothing changed."))
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
+
+
+@router.callback_query(RevokeInviteCD.filter())
+async def revoke_invite(
+    query: CallbackQuery, callback_data: RevokeInviteCD, user: UserRecord, staff: StaffService
+) -> None:
+    """«Revoke the link» on the message that gave an invite (staff or role invites alike):
+    whoever opens it afterwards is told it was revoked."""
+    message = button_message(query)
+    if not await staff.revoke_invite(user.id, callback_data.token):
+        await query.answer(_("This link is already revoked."), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_text(
+        _("🚫 Link revoked: whoever opens it now is told it no longer works. Make a new one "
+          "if you need it.")
+    )  # fmt: skip
 
 
 @router.message(StateFilter(StaffForm.waiting_user), AddressedToBot())

@@ -61,7 +61,9 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     [confirm] = await anna.press("Withdraw consent")
     assert "Withdraw your consent?" in confirm.text
     [bye] = await anna.press("Yes, withdraw and delete")
-    assert "your name and username are deleted" in bye.text
+    assert "your name and username, your phone and what you wrote in your requests are deleted" in (
+        bye.text
+    )
     assert bye.removes_keyboard
 
     erased = await stored(harness, anna.id)

@@ -53,7 +53,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         await link_rep(h, olga.id)
 
         intro, kinds = await olga.send("/request")
-        assert "Town hall staff will see what you write, your name in Telegram" in intro.text
+        assert "Town hall staff will see your name and @username in Telegram" in intro.text
         assert kinds.flat_buttons == [
             "Methodological consultation", "Help organising an event", "Transport",
             "Information support", "Premises", "Other",

@@ -60,13 +60,6 @@ def parse_number(text: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def card_targets(staff_chat_id: int | None, staff: StaffService) -> list[int]:
-    """Where staff cards go: the staff chat if there is one, else every staff member."""
-    if staff_chat_id is not None:
-        return [staff_chat_id]
-    return sorted(staff.staff_ids())
-
-
 async def refresh_cards(
     uow: UnitOfWork,
     staff: StaffService,
@@ -75,10 +68,9 @@ async def refresh_cards(
     case_id: int,
     now: datetime,
 ) -> None:
-    """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
+    """Queue an in-place edit of every staff card (rendered at send time: the latest), for
+    whoever may still get staff mail."""
     for chat_id, outbox_id in cards:
-        if not staff.reaches_staff(chat_id):
-            continue
-        await uow.outbox.enqueue(
-            chat_id, now=now, template=template, args={"id": case_id}, edit_of=outbox_id
+        await staff.notify(
+            uow, chat_id, now=now, template=template, args={"id": case_id}, edit_of=outbox_id
         )

@@ -12,14 +12,13 @@ from bot.clock import Clock
 from bot.services.cases import (
     Label,
     Number,
-    card_targets,
     check_length,
     parse_number,
     refresh_cards,
 )
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.staff import StaffService
+from bot.services.staff import Role, StaffService
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
 from storage.repositories.initiatives import InitiativeRecord
@@ -160,17 +159,12 @@ class InitiativeService:
         db: Database,
         clock: Clock,
         staff: StaffService,
-        staff_chat_id: int | None,
         tos_of: TosOf,
     ) -> None:
         self._db = db
         self._clock = clock
         self._staff = staff
-        self._staff_chat_id = staff_chat_id
         self._tos_of = tos_of
-
-    def _card_targets(self) -> list[int]:
-        return card_targets(self._staff_chat_id, self._staff)
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
@@ -206,14 +200,14 @@ class InitiativeService:
             )
             await uow.initiatives.add_photos(initiative_id, "before", draft.photos)
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
-            for chat_id in self._card_targets():
+            for chat_id in self._staff.staff_chats():
                 if draft.photos:
-                    await uow.outbox.enqueue(
-                        chat_id, now=now, text="", media=draft.photos,
+                    await self._staff.notify(
+                        uow, chat_id, now=now, text="", media=draft.photos,
                         key=f"initiative:{initiative_id}:photos:{chat_id}",
                     )  # fmt: skip
-                card = await uow.outbox.enqueue(
-                    chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                card = await self._staff.notify(
+                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
                     key=f"initiative:{initiative_id}:card:{chat_id}",
                 )  # fmt: skip
                 if card is not None:
@@ -410,11 +404,9 @@ class InitiativeService:
     async def photos(self, initiative_id: int, stage: str = "before") -> list[str]:
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
-    def require_access(self, actor_id: int, record: InitiativeRecord) -> None:
-        """A non-public initiative is visible to its author and to staff only."""
-        if (
-            record.status not in PUBLIC
-            and record.author_id != actor_id
-            and not self._staff.role_of(actor_id).is_staff
-        ):
+    def require_access(self, actor_id: int, role: Role, record: InitiativeRecord) -> None:
+        """A non-public initiative is visible to its author and to staff only; `role` is the
+        one the viewer acts in where the card would appear (StaffService.role_in: staff are
+        residents in an ordinary group)."""
+        if record.status not in PUBLIC and record.author_id != actor_id and not role.is_staff:
             raise NotAllowed()

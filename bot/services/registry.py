@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.i18n import Words
 from bot.services.broadcasts import BroadcastService
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.privacy import StaffPrivacy
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
@@ -32,12 +33,19 @@ from bot.services.registry_fields import (
     parse_territory,
 )
 from bot.services.registry_io import ImportPlan, plan_import, read_table, table
-from bot.services.staff import INVITE_PREFIX, StaffService
+from bot.services.staff import (
+    INVALID_LINK,
+    INVITE_PREFIX,
+    StaffService,
+    check_invite,
+    spend_invite,
+)
 from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
 from bot.tables import to_csv, to_xlsx
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
+from storage.repositories.users import UserRecord
 
 JOIN_PREFIX = "tos_"
 ROLE_INVITE_TTL = timedelta(days=14)
@@ -52,6 +60,8 @@ ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
 ROLE_GIVEN = N_("You are now the {role} of «{body}». Send /tos to see its card.")
 ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
 ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
+# The same, where the town's privacy setting keeps people's names from staff.
+ROLE_ACCEPTED_UNNAMED = N_("Your invite worked: «{body}» now has its {role} in the bot.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,17 @@ class Redeemed:
 
 
 @dataclass(frozen=True, slots=True)
+class Holder:
+    """Someone's role in a TOS or an organisation as staff see it: the person only where
+    the town's privacy setting lets staff see people; otherwise the role and since when."""
+
+    user_id: int
+    role: str
+    person: UserRecord | None
+    since: datetime | None  # when the role was given, in the town's time
+
+
+@dataclass(frozen=True, slots=True)
 class TosView:
     """A TOS's card for one viewer."""
 
@@ -109,7 +130,9 @@ class RegistryService:
         population: int | None = None,
         announcements_per_week: int = 2,
         timezone: ZoneInfo | None = None,
+        privacy: StaffPrivacy | None = None,
     ) -> None:
+        self._privacy = privacy or StaffPrivacy()
         self._timezone = timezone or ZoneInfo("UTC")
         self._words = words
         self._streets: StreetWords | None = None
@@ -243,6 +266,19 @@ class RegistryService:
     async def people(self, actor_id: int, body_kind: str, body_id: int) -> list[BodyRole]:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.people_of(body_kind, body_id)
+
+    async def holders(self, actor_id: int, body_kind: str, body_id: int) -> list[Holder]:
+        """Who holds which role in a body, as staff may see them (the privacy setting)."""
+        people = await self.people(actor_id, body_kind, body_id)
+        wanted = [p.user_id for p in people] if self._privacy.shows_people else []
+        users = await self._db.read.users.get_many(wanted)
+        return [
+            Holder(
+                p.user_id, p.role, self._privacy.person(users.get(p.user_id)),
+                p.since.astimezone(self._timezone) if p.since else None,
+            )
+            for p in people
+        ]  # fmt: skip
 
     async def add_tos(self, actor_id: int, name: str) -> TosRecord:
         self._staff.require_staff(actor_id)
@@ -432,11 +468,11 @@ class RegistryService:
         async with self._db.transaction() as uow:
             invite = await uow.invites.get(token)
             if invite is None or invite.kind not in ROLE_KINDS or invite.target_id is None:
-                raise DomainError(N_("This link is not valid. Please ask for a new one."))
-            expired = invite.revoked_at is not None or invite.expires_at <= now
+                raise DomainError(INVALID_LINK)
             # An invite speaks for the staff member who made it only while they are staff.
-            if expired or not self._staff.role_of(invite.created_by).is_staff:
-                raise DomainError(N_("This link has expired. Please ask for a new one."))
+            check_invite(
+                invite, now, author_entitled=self._staff.role_of(invite.created_by).is_staff
+            )
             body_kind = ROLE_KINDS[invite.kind]
             body_id = invite.target_id
             body = await (
@@ -455,8 +491,7 @@ class RegistryService:
                     N_("You already are the {role} of «{body}»."),
                     role={"t": ROLE_NAMES[invite.kind]}, body=body.name,
                 )  # fmt: skip
-            if not await uow.invites.use(token, user_id, now):
-                raise DomainError(N_("This link has already been used. Please ask for a new one."))
+            await spend_invite(uow, invite, user_id, now)
             if invite.kind == "chair":
                 previous = await uow.registry.chair_of(body_id)
                 if previous is not None and previous != user_id:
@@ -469,15 +504,13 @@ class RegistryService:
                     )  # fmt: skip
             await uow.registry.grant(user_id, body_kind, body_id, invite.kind,
                                      invite.created_by, now)  # fmt: skip
-            joined = await uow.users.get(user_id)
-            await uow.outbox.enqueue(
-                invite.created_by, now=now, template=ROLE_ACCEPTED,
-                args={
-                    "name": (joined.label if joined else None) or "—",
-                    "role": {"t": ROLE_NAMES[invite.kind]},
-                    "body": body.name,
-                },
-                key=f"role-accepted:{token}:{user_id}",
+            # Who it was is looked up when the notice goes (and shown only where the town's
+            # privacy setting allows): the outbox never keeps the name.
+            await self._staff.notify(
+                uow, invite.created_by, now=now, template=ROLE_ACCEPTED,
+                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]},
+                      "body": body.name},
+                subject=user_id, key=f"role-accepted:{token}:{user_id}",
             )  # fmt: skip
         return Redeemed(invite.kind, body_kind, body_id, body.name)
 

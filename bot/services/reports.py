@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError
+from bot.services.privacy import StaffPrivacy
 from bot.services.staff import StaffService
 from storage.db import Database
 
@@ -171,9 +172,9 @@ class ReportService:
         staff_chat_id: int | None,
         municipality: str,
         population: int | None,
-        staff_sees_personal_data: bool = True,
+        privacy: StaffPrivacy,
     ) -> None:
-        self.staff_sees_personal_data = staff_sees_personal_data
+        self._privacy = privacy
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -267,13 +268,14 @@ class ReportService:
                 if not await uow.reports.record_digest(chat_id, day.isoformat(), since, now):
                     continue
                 args = {"since": since.isoformat(), "until": now.isoformat()}
-                await uow.outbox.enqueue(
-                    chat_id, now=now, template=DIGEST, args=args,
+                await self._staff.notify(
+                    uow, chat_id, now=now, template=DIGEST, args=args,
                     key=f"digest:{chat_id}:{day.isoformat()}",
                 )  # fmt: skip
                 if monday:
-                    await uow.outbox.enqueue(
-                        chat_id, now=now, template=DIGEST_CHART, args={"until": now.isoformat()},
+                    await self._staff.notify(
+                        uow, chat_id, now=now, template=DIGEST_CHART,
+                        args={"until": now.isoformat()},
                         file=("photo", CHART_FILE), key=f"digest-chart:{chat_id}:{day.isoformat()}",
                     )  # fmt: skip
             queued += 1
@@ -366,7 +368,7 @@ class ReportService:
     def may_export_personal(self, actor_id: int) -> bool:
         """Names and phones leave the server through Telegram only for admins, and never
         when the town keeps personal data from staff (`python -m bot export` then)."""
-        return self.staff_sees_personal_data and self._staff.role_of(actor_id).is_admin
+        return self._privacy.shows_people and self._staff.role_of(actor_id).is_admin
 
     async def export(
         self, actor_id: int | None, what: str, start: datetime, end: datetime

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.cases import Label, Number, card_targets, parse_number, refresh_cards
+from bot.services.cases import Label, Number, parse_number, refresh_cards
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
@@ -217,6 +218,8 @@ class RequestService:
         registry: RegistryService,
         settings: Settings,
     ) -> None:
+        # What staff see of the requester (the form tells the requester the same).
+        self.privacy = StaffPrivacy.of(settings)
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -248,9 +251,6 @@ class RequestService:
         """When the answer to a request of this kind, opened at `start`, is due."""
         return due_at(self._settings.request_term(kind), start, self._settings)
 
-    def _card_targets(self) -> list[int]:
-        return card_targets(self._settings.staff_chat_id, self._staff)
-
     def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
         return {"number": _number(record), **more}
 
@@ -277,13 +277,14 @@ class RequestService:
         file: tuple[str, str] | None = None,
         key: str | None = None,
     ) -> None:
-        """Post into every card's thread, as a reply to the card; remember it for replies."""
+        """Post into every card's thread, as a reply to the card; remember it for replies.
+        Staff mail: whoever was removed from staff since gets no more of this case. What
+        it carries is the requester's (erased with them if they withdraw consent)."""
         now = self._clock.now()
         for chat_id, card_id in await uow.requests.cards(record.id):
-            if not self._staff.reaches_staff(chat_id):
-                continue  # removed from staff since: no more of this case
-            row = await uow.outbox.enqueue(
-                chat_id, now=now, template=template, args=args, file=file, reply_to=card_id,
+            row = await self._staff.notify(
+                uow, chat_id, now=now, template=template, args=args, file=file,
+                reply_to=card_id, subject=record.requester_id,
                 key=f"{key}:{chat_id}" if key else None,
             )  # fmt: skip
             if row is not None:
@@ -381,9 +382,9 @@ class RequestService:
             )
             await uow.requests.log(request_id, requester_id, None, "new", None, now)
             record = await self._get(uow, request_id)
-            for chat_id in self._card_targets():
-                card = await uow.outbox.enqueue(
-                    chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
+            for chat_id in self._staff.staff_chats():
+                card = await self._staff.notify(
+                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
                     key=f"request:{request_id}:card:{chat_id}",
                 )  # fmt: skip
                 if card is not None:
@@ -644,6 +645,14 @@ class RequestService:
 
     # -- due dates ----------------------------------------------------------------------------
 
+    def _nudge_targets(self, record: RequestRecord) -> list[int]:
+        """Whoever took the request, while they are staff; otherwise current staff (the
+        staff chat, or each staff member)."""
+        assignee = record.assignee_id
+        if assignee is not None and self._staff.reaches_staff(assignee):
+            return [assignee]
+        return self._staff.staff_chats()
+
     async def nudge_due(self) -> int:
         """Nudge staff when half and when 80 % of a request's term are gone (a scheduler
         job). The outbox key makes each nudge once per term; after downtime only the latest
@@ -657,16 +666,13 @@ class RequestService:
             level = max((n for n in NUDGES if gone * 100 >= n), default=0)
             if level <= record.nudged:
                 continue
-            targets = (
-                [record.assignee_id] if record.assignee_id is not None else self._card_targets()
-            )
             async with self._db.transaction() as uow:
                 fresh = await self._get(uow, record.id)
                 if fresh.status not in ("new", "in_work") or fresh.nudged >= level:
                     continue
-                for chat_id in targets:
-                    row = await uow.outbox.enqueue(
-                        chat_id, now=now, template=NUDGE,
+                for chat_id in self._nudge_targets(fresh):
+                    row = await self._staff.notify(
+                        uow, chat_id, now=now, template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
                     )  # fmt: skip

@@ -157,7 +157,11 @@ class UserService:
             forms = await uow.fsm.delete_for_user(user_id)
             await uow.registry.forget_user(user_id)
             await uow.events.forget_user(user_id)
-            await uow.requests.forget_phone(user_id)
+            await uow.requests.forget_requester(user_id)
+            await uow.outbox.forget_person(user_id)
+        # SQLite overwrites what was deleted (secure_delete) in the log; fold the log into
+        # the file and empty it, so no earlier copy of the person's data stays on disk.
+        await self._db.checkpoint(truncate=True)
         if self._on_erased is not None:
             self._on_erased(user_id)
         await self._reload(user_id)

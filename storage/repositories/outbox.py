@@ -14,6 +14,8 @@ from storage.executor import Executor, from_db, to_db
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
 # Why a row was skipped, as kept in last_error (staff read it in /outbox).
 NOT_ALLOWED = "the recipient may no longer see it"
+ERASED = "the person withdrew their consent"
+STAFF = "staff"  # the audience of staff mail, checked again when it is sent
 
 OPEN = ("pending", "sending")
 
@@ -39,6 +41,7 @@ class OutboxMessage:
     edit_of: int | None = None  # the outbox row whose sent message this one edits
     message_id: int | None = None  # Telegram's id of what was sent
     reply_to: int | None = None  # the outbox row (same chat) this one replies to
+    audience: str | None = None  # STAFF: only to whoever may get staff mail when it goes
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -62,6 +65,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         edit_of=row["edit_of"],
         message_id=row["message_id"],
         reply_to=row["reply_to"],
+        audience=row["audience"],
     )
 
 
@@ -87,11 +91,15 @@ class OutboxRepository:
         edit_of: int | None = None,
         file: tuple[str, str] | None = None,
         reply_to: int | None = None,
+        audience: str | None = None,
+        subject: int | None = None,
     ) -> int | None:
         """Queue a message: text (or a template), an album (`media`), an edit of a message
         sent before (`edit_of`), or one file (`file`: ("photo" | "document", file id)) with
         the text as its caption; `reply_to` makes it a reply to an earlier row in the chat.
-        Returns the row's id; None when a message with the same idempotency key exists."""
+        `audience` STAFF marks staff mail (see StaffService.notify); `subject` is the person
+        whose words or data it carries, erased with them. Returns the row's id; None when a
+        message with the same idempotency key exists."""
         kind = "album" if media else "edit" if edit_of is not None else "text"
         if file is not None:
             kind, media = file[0], [file[1]]
@@ -100,7 +108,8 @@ class OutboxRepository:
         row_id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
             "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
-            "reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "reply_to, audience, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?) "
             "ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
             (
                 chat_id,
@@ -117,6 +126,8 @@ class OutboxRepository:
                 json.dumps(media) if media else None,
                 edit_of,
                 reply_to,
+                audience,
+                subject,
             ),
         )
         if row_id is None:
@@ -210,6 +221,19 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'skipped', last_error = ? "
             "WHERE chat_id = ? AND status IN ('pending', 'sending')",
             (reason[:500], chat_id),
+        )
+
+    async def forget_person(self, user_id: int) -> int:
+        """A withdrawal of consent: what was queued for the person or carries their words is
+        cancelled, and no row, whatever its status, keeps its text, arguments or files.
+        Returns how many rows were erased."""
+        return await self._db.execute(
+            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "
+            "text = CASE WHEN text IS NULL THEN NULL ELSE '' END, "
+            "status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END, "
+            "last_error = CASE WHEN status IN ('pending', 'sending') THEN ? ELSE last_error END "
+            "WHERE chat_id = ? OR subject_id = ?",
+            (ERASED, user_id, user_id),
         )
 
     async def recover(self) -> int:

@@ -193,10 +193,20 @@ class RequestRepository:
             (level, request_id, level),
         )
 
-    async def forget_phone(self, requester_id: int) -> int:
-        """Withdrawn consent: the phone numbers the person shared go."""
+    async def forget_requester(self, requester_id: int) -> int:
+        """Withdrawn consent: the requests stay (their type, dates, status and on whose
+        behalf, for the town's figures) without the person's data: the phone they shared,
+        what they wrote (the description, their messages, a rating comment) and the files
+        they sent. Returns how many requests were touched."""
+        await self._db.execute(
+            "UPDATE request_messages SET text = '', file_kind = NULL, file_id = NULL "
+            "WHERE direction = 'in' AND request_id IN "
+            "(SELECT id FROM support_requests WHERE requester_id = ?)",
+            (requester_id,),
+        )
         return await self._db.execute(
-            "UPDATE support_requests SET phone = NULL WHERE requester_id = ? AND phone IS NOT NULL",
+            "UPDATE support_requests SET phone = NULL, description = '', rating_comment = NULL "
+            "WHERE requester_id = ?",
             (requester_id,),
         )
 
