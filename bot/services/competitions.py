@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
 from bot.services.reminders import due_round, round_prefix, skip_past_rounds
@@ -69,6 +70,7 @@ EDITABLE = (
     "rules_url", "max_grant",
 )  # fmt: skip
 TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
+PROJECT_LIMITS = (3, 200)  # an application's project title
 
 
 @dataclass
@@ -101,13 +103,6 @@ class ApplicationDraft:
     direction: str = ""
     amount: int = 0
     initiative_id: int | None = None
-
-
-def check_text(value: str, low: int, high: int) -> str:
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
-    return value
 
 
 def parse_amount(value: str) -> int:
@@ -497,6 +492,7 @@ class CompetitionService:
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
     ) -> ApplicationRecord:
         now = self._clock.now()
+        project = check_text(draft.project, *PROJECT_LIMITS)
         if draft.direction not in DIRECTIONS:
             raise DomainError(N_("Choose a direction with the buttons."))
         async with self._db.transaction() as uow:
@@ -533,7 +529,7 @@ class CompetitionService:
                 competition_id,
                 {
                     "body_kind": draft.body_kind, "body_id": draft.body_id,
-                    "project": draft.project, "direction": draft.direction,
+                    "project": project, "direction": draft.direction,
                     "amount": draft.amount, "initiative_id": initiative,
                     "applicant_id": actor_id,
                 },

@@ -35,6 +35,7 @@ from bot.services.registry_io import ImportPlan, plan_import, read_table, table
 from bot.services.staff import INVITE_PREFIX, StaffService
 from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
 from bot.tables import to_csv, to_xlsx
+from bot.textsplit import length
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
@@ -52,6 +53,17 @@ ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
 ROLE_GIVEN = N_("You are now the {role} of «{body}». Send /tos to see its card.")
 ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
 ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
+
+
+def check_announcement(text: str) -> str:
+    """A chair's announcement, stripped, if its length is within the limit."""
+    text = text.strip()
+    if not 3 <= length(text) <= ANNOUNCE_MAX:
+        raise DomainError(
+            N_("The announcement must be {low} to {high} characters long."),
+            low=3, high=ANNOUNCE_MAX,
+        )  # fmt: skip
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,12 +534,7 @@ class RegistryService:
     async def announce(self, actor_id: int, tos_id: int, text: str) -> int:
         """Send a chair's announcement to the TOS's members; returns how many it goes to."""
         tos = await self.require_leader(actor_id, tos_id)
-        text = text.strip()
-        if not 3 <= len(text) <= ANNOUNCE_MAX:
-            raise DomainError(
-                N_("The announcement must be {low} to {high} characters long."),
-                low=3, high=ANNOUNCE_MAX,
-            )  # fmt: skip
+        text = check_announcement(text)
         now = self._clock.now()
         recipients = [
             uid for uid in await self._db.read.registry.member_ids(tos_id) if uid != actor_id
