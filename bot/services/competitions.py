@@ -18,6 +18,7 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.reminders import due_round, round_prefix, skip_past_rounds
 from bot.services.staff import StaffService
 from bot.services.when import local_text
+from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
@@ -71,6 +72,7 @@ EDITABLE = (
 )  # fmt: skip
 TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
 PROJECT_LIMITS = (3, 200)  # an application's project title
+MAX_AMOUNT = 10**12  # roubles: twelve digits at most (parse_amount reads no more)
 
 
 @dataclass
@@ -115,7 +117,7 @@ def parse_amount(value: str) -> int:
 
 def parse_url(value: str) -> str:
     value = value.strip()
-    if not URL_RE.match(value) or len(value) > 500:
+    if not URL_RE.match(value) or length(value) > 500:
         raise DomainError(N_("Send a link starting with https://, e.g. https://example.ru/rules"))
     return value
 
@@ -272,13 +274,13 @@ class CompetitionService:
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
             raise DomainError(N_("Choose who may apply."))
-        values = {
+        values = self._checked({
             "title": draft.title, "organiser": draft.organiser,
             "description": draft.description, "eligible": draft.eligible,
             "opens_at": draft.opens_at, "deadline": draft.deadline,
             "results_at": draft.results_at, "rules_url": draft.rules_url,
             "max_grant": draft.max_grant,
-        }  # fmt: skip
+        })  # fmt: skip
         async with self._db.transaction() as uow:
             competition_id = await uow.competitions.create(values, actor_id, now)
             # Rounds already due at creation (a deadline days away) are not sent on top of
@@ -327,7 +329,7 @@ class CompetitionService:
         if out.get("rules_url") is not None:
             out["rules_url"] = parse_url(out["rules_url"])
         if out.get("max_grant") is not None and (
-            not isinstance(out["max_grant"], int) or out["max_grant"] < 0
+            not isinstance(out["max_grant"], int) or not 0 <= out["max_grant"] < MAX_AMOUNT
         ):
             raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
         return out
