@@ -140,6 +140,38 @@ async def test_a_rejection_reason_over_its_limit_is_refused_at_its_step(
     no_crash(maria, lang)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_a_decline_reason_and_a_comment_over_their_limits_stay_at_their_step(
+    harness: Harness, lang: str
+) -> None:
+    from bot.services.initiatives import COMMENT_LIMITS
+    from bot.services.requests import MESSAGE_LIMIT, RequestDraft
+
+    maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID, language_code=lang))
+    anna = await harness.consented(harness.user("Анна"))
+    request = RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
+    await harness.app.requests.submit(anna.id, request)
+    await harness.app.initiatives.submit(
+        anna.id, Draft(direction="other", title="Скамейки", description="Поставить скамейки.")
+    )
+    await harness.deliver()
+    decline, comment = ("✖ Decline", "💬 Write to the author") if lang == "en" else (
+        "✖ Отклонить", "💬 Написать автору")  # fmt: skip
+    request_card = next(m for m in maria.inbox if "R-2026-0001" in m or "З-2026-0001" in m)
+    await maria.press(decline, on=request_card)
+    [refused] = await maria.send("д" * (MESSAGE_LIMIT + 1))
+    assert str(MESSAGE_LIMIT) in refused.text and str(MESSAGE_LIMIT + 1) in refused.text
+    assert (await harness.app.requests.find(1)).status == "new"
+    await maria.send("Не относится к ведению администрации.")
+    assert (await harness.app.requests.find(1)).status == "rejected"
+    await maria.press(comment)
+    [refused] = await maria.send("к" * (COMMENT_LIMITS[1] + 1))
+    assert f"{COMMENT_LIMITS[1]}" in refused.text
+    [sent] = await maria.send("Спасибо за идею!")
+    assert sent.text == ("Sent to the author." if lang == "en" else "Отправлено автору.")
+    no_crash(maria, lang)
+
+
 async def test_the_service_refuses_texts_over_their_limits(harness: Harness) -> None:
     """Each free text is limited where its rule lives, whatever a handler did."""
     from bot.services.competitions import ApplicationDraft
@@ -230,3 +262,6 @@ async def test_an_edit_and_a_caption_are_shortened_to_fit(harness: Harness) -> N
     await bot.send_photo(42, "photo-1", caption="<b>" + "подпись " * 300 + "</b>")
     photo = sent_to(harness, 42)[-1]
     assert utf16_len(seen(photo)) <= CAPTION_LIMIT and photo.text.endswith("…")
+    await bot.answer_callback_query("1", text="ответ " * 50, show_alert=True)
+    answer = harness.session.callback_answers[-1]["text"]
+    assert len(answer) <= 200 and answer.endswith("…")
