@@ -27,6 +27,7 @@ from bot.delivery import Sender
 from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
+from bot.middlewares.fit import FitToLimits
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
@@ -137,6 +138,9 @@ class App:
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base_url))
+    # The first middleware is the outermost: a text is split before anything else sees it,
+    # so each part is a request of its own to every middleware after it.
+    session.middleware(FitToLimits())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

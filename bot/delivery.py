@@ -306,6 +306,8 @@ class Sender:
         if message.kind in ("photo", "document"):
             await self._send_file(message, locale, text, markup, reply)
             return
+        # Split here as bot/middlewares/fit.py would, so that each part sent is remembered
+        # and a restart resumes at the first unsent one instead of repeating the others.
         parts = split_html(text)
         sent_id = None
         for index in range(message.parts_sent, len(parts)):
@@ -392,7 +394,7 @@ class Sender:
             return
         try:
             await self._bot.edit_message_text(
-                text=split_html(text)[0],
+                text=text,  # fitted where every request is (bot/middlewares/fit.py)
                 chat_id=message.chat_id,
                 message_id=target.message_id,
                 reply_markup=markup,

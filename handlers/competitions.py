@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.i18n import label_variants, normalize_label, words_of
 from bot.services.competitions import (
     ELIGIBLE,
+    PROJECT_LIMITS,
     TEXT_LIMITS,
     ApplicationDraft,
     CompetitionDraft,
@@ -36,7 +37,7 @@ from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
-from handlers.render import answer_long, button_message, drop_buttons, escape, number
+from handlers.render import button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.users import UserRecord
@@ -217,7 +218,7 @@ async def _list(
         rows.append([_b(c.title[:60], "card", c.id)])
     if role.is_staff:
         rows.append([_b(_("➕ New competition"), "new")])
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -280,7 +281,7 @@ async def _applications(
         nav.append(_b("▶️", "apps", cid, str(page + 1)))
     if nav:
         rows.append(nav)
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
@@ -691,7 +692,7 @@ async def application_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == ApplicationForm.project.state:
-            await state.update_data(project=check_text(text, 3, 200))
+            await state.update_data(project=check_text(text, *PROJECT_LIMITS))
             await _app_next(message, state, ApplicationForm.direction, competitions)
         elif current == ApplicationForm.direction.state:
             code = next((c for c, label in DIRECTIONS.items() if typed_is(i18n, text, label)), None)

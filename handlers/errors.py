@@ -39,9 +39,7 @@ def _localized(i18n: I18n, data: dict[str, Any]) -> Iterator[None]:
 async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
     try:
         if update.callback_query is not None:
-            await bot.answer_callback_query(
-                update.callback_query.id, text=text[:200], show_alert=alert
-            )
+            await bot.answer_callback_query(update.callback_query.id, text=text, show_alert=alert)
         elif update.message is not None:
             await bot.send_message(update.message.chat.id, text)
     except TelegramAPIError:

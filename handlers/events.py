@@ -23,9 +23,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.i18n import words_of
-from bot.services.competitions import check_text
+from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
-from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
+from bot.services.events import (
+    TEXT_LIMITS,
+    TOWN_HALL,
+    EventDraft,
+    EventService,
+    EventView,
+    Owner,
+)
 from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
@@ -33,7 +40,7 @@ from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
-from handlers.render import answer_long, button_message, drop_buttons, escape
+from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.events import EventRecord
 from storage.repositories.users import UserRecord
@@ -148,7 +155,7 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
         rows.append([_b(short(e.title, 60), "card", e.id)])
     if await events.owners(user.id):
         rows.append([_b(_("➕ New event"), "new")])
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -405,7 +412,7 @@ async def event_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == EventForm.title.state:
-            await state.update_data(title=check_text(text, 3, 200))
+            await state.update_data(title=check_text(text, *TEXT_LIMITS["title"]))
         elif current == EventForm.starts.state:
             starts = parse_when(text, clock.now(), events.timezone, words)
             if starts <= clock.now():
@@ -419,9 +426,9 @@ async def event_step(
                 raise DomainError(N_("The event must end after it starts."))
             await state.update_data(ends_at=ends.isoformat())
         elif current == EventForm.place.state:
-            await state.update_data(place=check_text(text, 3, 300))
+            await state.update_data(place=check_text(text, *TEXT_LIMITS["place"]))
         elif current == EventForm.organiser.state:
-            await state.update_data(organiser=check_text(text, 2, 200))
+            await state.update_data(organiser=check_text(text, *TEXT_LIMITS["organiser"]))
         elif current == EventForm.joint.state:
             if not (typed_is(i18n, text, AGREE_WORDS) or typed_is(i18n, text, DISAGREE_WORDS)):
                 raise DomainError(N_("Please answer yes or no."))

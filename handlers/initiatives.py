@@ -16,13 +16,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import normalize_label
-from bot.services.errors import N_
+from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
+    ADDRESS_LIMITS,
     DIRECTIONS,
     MAX_PHOTOS,
     PUBLIC,
     Draft,
     InitiativeService,
+    check_address,
     check_description,
     check_title,
 )
@@ -441,6 +443,13 @@ async def photos_step(
     await message.answer(_("Send a photo, or press «Done» to go on without more photos."))
 
 
+def _address(text: str) -> str | None:
+    try:
+        return check_address(text)
+    except DomainError:
+        return None
+
+
 @router.message(StateFilter(InitiativeForm.place))
 async def place_step(
     message: Message,
@@ -464,11 +473,15 @@ async def place_step(
         draft.latitude, draft.longitude, draft.address = latitude, longitude, None
     elif typed_is(i18n, message.text, SKIP_WORDS):
         draft.address = draft.latitude = draft.longitude = None
-    elif message.text and 3 <= len(message.text.strip()) <= 300:
-        draft.address, draft.latitude, draft.longitude = message.text.strip(), None, None
+    elif message.text and (address := _address(message.text)):
+        draft.address, draft.latitude, draft.longitude = address, None, None
     else:
+        low, high = ADDRESS_LIMITS
         await message.answer(
-            _("Share a location or type the address (3 to 300 characters), or press «Skip».")
+            _(
+                "Share a location or type the address ({low} to {high} characters), or press "
+                "«Skip»."
+            ).format(low=low, high=high)
         )
         return
     await _after_place(message, state, draft, settings, user, initiatives)

@@ -19,6 +19,7 @@ from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.requests import RequestRecord
 from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -272,6 +273,15 @@ async def my_items(
             )
         )
         return
+    text, markup = my_text(mine, asked, requests)
+    await message.answer(text, reply_markup=markup)
+
+
+def my_text(
+    mine: list[InitiativeRecord], asked: list[RequestRecord], requests: RequestService
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/my: the initiatives with their status (a rejection with its reason) and the requests
+    with a button each. A list: with many long reasons it goes in several messages."""
     lines: list[str] = []
     if mine:
         lines.append(_("<b>Your initiatives</b>"))
@@ -288,4 +298,4 @@ async def my_items(
     text, markup = my_requests(asked, requests)
     if text:
         lines += ([""] if mine else []) + [text]
-    await message.answer("\n".join(lines).strip(), reply_markup=markup)
+    return "\n".join(lines).strip(), markup

@@ -8,11 +8,15 @@ from aiogram.utils.i18n import ngettext
 from bot.services.errors import N_
 from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
+from bot.textsplit import length
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
 from storage.repositories.registry import OrgRecord, TosRecord
 
-TERRITORY_SHOWN = 15  # lines of a territory on a card; the rest is counted
+# Lines of a territory on a card, and the room they may take (as Telegram counts): with
+# every other field at its limit a card stays one message; the rest of the lines is counted.
+TERRITORY_SHOWN = 15
+TERRITORY_ROOM = 1000
 REMOVE_ROLE = {
     "chair": N_("✖ Remove the TOS chair"),
     "deputy": N_("✖ Remove the deputy chair"),
@@ -49,8 +53,14 @@ def coverage_text(figures: Coverage) -> str:
 def _territory(tos: TosRecord) -> str:
     if not tos.territory:
         return _("not given yet")
-    shown = [escape(line) for line in tos.territory[:TERRITORY_SHOWN]]
-    more = len(tos.territory) - TERRITORY_SHOWN
+    shown: list[str] = []
+    room = TERRITORY_ROOM
+    for line in tos.territory[:TERRITORY_SHOWN]:
+        room -= length(line) + 3  # with its bullet and line break
+        if room < 0:
+            break
+        shown.append(escape(line))
+    more = len(tos.territory) - len(shown)
     if more > 0:
         shown.append(ngettext("…and {count} more", "…and {count} more", more).format(count=more))
     return "\n".join(f"• {line}" for line in shown)

@@ -28,7 +28,6 @@ from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.tables import to_csv, to_xlsx
-from bot.textsplit import split_html
 from handlers.filters import StaffPlace
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
@@ -183,8 +182,7 @@ async def digest_command(
 ) -> None:
     digest = await reports.digest_now(user.id)
     me = await bot.me()
-    for part in split_html(digest_text(digest, me.username or "", reports.timezone)):
-        await message.answer(part)
+    await message.answer(digest_text(digest, me.username or "", reports.timezone))
     if message.chat.type == "private":
         current = await reports.digest_pref(user.id)
         await message.answer(

@@ -27,6 +27,7 @@ from bot.services.requests import (
 )
 from bot.services.users import UserService
 from bot.settings import Settings
+from bot.textsplit import length
 from handlers.forms import short
 from handlers.render import escape, person
 from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
@@ -155,7 +156,8 @@ def requester_line(requester: UserRecord | None, phone: str | None, settings: Se
 
 
 def visible(html: str) -> str:
-    """What a reader sees of a line (Telegram counts the limit without the markup)."""
+    """What a reader sees of a line (Telegram counts the limit without the markup; measure
+    it with bot.textsplit.length)."""
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
@@ -234,14 +236,14 @@ async def requester_view(
     first_file = messages[0].file_kind if messages else None
     later = messages[1:]
     lines: list[str] = []
-    left = max(600, THREAD_ROOM - len(record.description))
+    left = max(600, THREAD_ROOM - length(record.description))
     for message in reversed(later):
         if left < 100:
             lines.append(_("… earlier messages are not shown"))
             break
         line = message_line(message, settings, for_staff=False, limit=min(1000, left - 60))
         lines.append(line)
-        left -= len(visible(line))
+        left -= length(visible(line))
     extra = [_("<b>Conversation</b>"), *reversed(lines)] if lines else []
     if record.status == "closed" and record.helped is not None:
         extra.append(

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.services.errors import DomainError
-from bot.services.registry import ANNOUNCE_MAX, RegistryService
+from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
 from bot.services.registry_fields import CHAIR_FIELDS, TOS_FIELDS
 from bot.settings import Settings
 from handlers.errors import render_error
@@ -226,8 +226,9 @@ async def tos_button(
 
 @router.message(StateFilter(TosForm.announce))
 async def announce_typed(message: Message, state: FSMContext) -> None:
-    text = (message.text or "").strip()
-    if not 3 <= len(text) <= ANNOUNCE_MAX:
+    try:
+        text = check_announcement(message.text or "")
+    except DomainError:
         await message.answer(
             _("Please write the announcement as text, 3 to {max} characters.").format(
                 max=ANNOUNCE_MAX

@@ -354,7 +354,7 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
         c = await h.app.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
-                title="Будущий конкурс", organiser="Администрация", description="Скоро",
+                title="Будущий конкурс", organiser="Администрация", description="Скоро приём",
                 eligible=("tos",), opens_at=opens, deadline=DEADLINE,
             ),
         )  # fmt: skip

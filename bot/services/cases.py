@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
+from bot.textsplit import length
 from storage.db import UnitOfWork
 
 # «I-2026-0042», «R-2026-17», «2026-0042» (any letter): a letter and a dash are optional.
@@ -37,10 +38,20 @@ class Number(dict[str, Any]):
 
 
 def check_length(text: str, limits: tuple[int, int], msgid: str) -> str:
-    """`text` if its length is within `limits`; `msgid` names {low}, {high} and {length}."""
-    if not limits[0] <= len(text) <= limits[1]:
-        raise DomainError(msgid, low=limits[0], high=limits[1], length=len(text))
+    """`text` if its length is within `limits`; `msgid` names {low}, {high} and {length}.
+    Lengths are counted as Telegram counts them (an emoji is two), so that a text within
+    its limit fits every card it is shown on, whatever its characters."""
+    if not limits[0] <= length(text) <= limits[1]:
+        raise DomainError(msgid, low=limits[0], high=limits[1], length=length(text))
     return text
+
+
+def check_text(value: str, low: int, high: int) -> str:
+    """A typed text, stripped, if its length is within `low` and `high` (a form's step)."""
+    value = value.strip()
+    if not low <= length(value) <= high:
+        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
+    return value
 
 
 def check_description(text: str) -> str:

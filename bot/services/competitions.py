@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
 from bot.services.reminders import due_round, round_prefix, skip_past_rounds
 from bot.services.staff import StaffService
 from bot.services.when import local_text
+from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
@@ -69,6 +71,8 @@ EDITABLE = (
     "rules_url", "max_grant",
 )  # fmt: skip
 TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
+PROJECT_LIMITS = (3, 200)  # an application's project title
+MAX_AMOUNT = 10**12  # roubles: twelve digits at most (parse_amount reads no more)
 
 
 @dataclass
@@ -103,13 +107,6 @@ class ApplicationDraft:
     initiative_id: int | None = None
 
 
-def check_text(value: str, low: int, high: int) -> str:
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
-    return value
-
-
 def parse_amount(value: str) -> int:
     # Spaces, the rouble sign and a currency word after the number («150 000 rub.») go.
     digits = re.sub(r"[^\W\d_]+\.?$", "", re.sub(r"[\s\u00a0₽]", "", value.strip()))
@@ -120,7 +117,7 @@ def parse_amount(value: str) -> int:
 
 def parse_url(value: str) -> str:
     value = value.strip()
-    if not URL_RE.match(value) or len(value) > 500:
+    if not URL_RE.match(value) or length(value) > 500:
         raise DomainError(N_("Send a link starting with https://, e.g. https://example.ru/rules"))
     return value
 
@@ -277,13 +274,13 @@ class CompetitionService:
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
             raise DomainError(N_("Choose who may apply."))
-        values = {
+        values = self._checked({
             "title": draft.title, "organiser": draft.organiser,
             "description": draft.description, "eligible": draft.eligible,
             "opens_at": draft.opens_at, "deadline": draft.deadline,
             "results_at": draft.results_at, "rules_url": draft.rules_url,
             "max_grant": draft.max_grant,
-        }  # fmt: skip
+        })  # fmt: skip
         async with self._db.transaction() as uow:
             competition_id = await uow.competitions.create(values, actor_id, now)
             # Rounds already due at creation (a deadline days away) are not sent on top of
@@ -332,7 +329,7 @@ class CompetitionService:
         if out.get("rules_url") is not None:
             out["rules_url"] = parse_url(out["rules_url"])
         if out.get("max_grant") is not None and (
-            not isinstance(out["max_grant"], int) or out["max_grant"] < 0
+            not isinstance(out["max_grant"], int) or not 0 <= out["max_grant"] < MAX_AMOUNT
         ):
             raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
         return out
@@ -497,6 +494,7 @@ class CompetitionService:
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
     ) -> ApplicationRecord:
         now = self._clock.now()
+        project = check_text(draft.project, *PROJECT_LIMITS)
         if draft.direction not in DIRECTIONS:
             raise DomainError(N_("Choose a direction with the buttons."))
         async with self._db.transaction() as uow:
@@ -533,7 +531,7 @@ class CompetitionService:
                 competition_id,
                 {
                     "body_kind": draft.body_kind, "body_id": draft.body_id,
-                    "project": draft.project, "direction": draft.direction,
+                    "project": project, "direction": draft.direction,
                     "amount": draft.amount, "initiative_id": initiative,
                     "applicant_id": actor_id,
                 },

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
+from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.ics import event_ics
 from bot.services.reminders import due_round
@@ -29,6 +30,7 @@ KEEP_LOOKING = timedelta(days=2)
 ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
 LIST_LIMIT = 10
+TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
 TOWN_HALL = N_("the town hall")
 
 ANNOUNCED = N_(
@@ -181,6 +183,10 @@ class EventService:
                 N_("Events are announced by the town hall's staff, TOS chairs and deputies, "
                    "and organisations' representatives.")
             )  # fmt: skip
+        for name, (low, high) in TEXT_LIMITS.items():
+            value = getattr(draft, name)
+            if value or name != "organiser":  # no organiser: the owner's name is used
+                check_text(value, low, high)
         if draft.starts_at is None or draft.ends_at is None:
             raise DomainError(N_("Give the start and the end of the event."))
         if draft.starts_at <= now:

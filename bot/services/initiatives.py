@@ -54,6 +54,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "merged": frozenset(),
 }
 TITLE_LIMITS = (3, 120)
+ADDRESS_LIMITS = (3, 300)
+REASON_LIMITS = (1, 1000)  # a rejection's reason: the author reads it, /my lists it
+COMMENT_LIMITS = (1, 2000)  # a comment to the author
 MAX_PHOTOS = 5
 MILESTONES = (1, 10, 50, 100)
 NUMBER = N_("I-{year}-{seq}")  # the Russian catalog writes its own letter
@@ -124,6 +127,31 @@ def check_title(text: str) -> str:
     )
 
 
+def check_address(text: str) -> str:
+    return check_length(
+        text.strip(),
+        ADDRESS_LIMITS,
+        N_("The address should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_reason(text: str) -> str:
+    """A rejection's reason for the author."""
+    return check_length(
+        text.strip(),
+        REASON_LIMITS,
+        N_("The reason should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_comment(text: str) -> str:
+    return check_length(
+        text.strip(),
+        COMMENT_LIMITS,
+        N_("The comment should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
 def check_transition(record: InitiativeRecord, to_status: str) -> None:
     if to_status not in TRANSITIONS.get(record.status, frozenset()):
         raise DomainError(
@@ -170,6 +198,11 @@ class InitiativeService:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
         if draft.direction not in DIRECTIONS or draft.title is None or draft.description is None:
             raise DomainError(N_("The form is not complete. Please start again: /initiative"))
+        # Each step checked its answer; checked again here, where the rules live.
+        check_title(draft.title)
+        check_description(draft.description)
+        if draft.address is not None:
+            check_address(draft.address)
         if draft.tos_id is not None and not any(
             tos.id == draft.tos_id for tos in await self._tos_of(author_id)
         ):  # they left the TOS after choosing it, or the choice was forged
@@ -271,6 +304,8 @@ class InitiativeService:
         comment = comment.strip() if comment else None
         if to_status == "rejected" and not comment:
             raise DomainError(N_("A rejection needs a reason for the author."))
+        if comment:
+            comment = check_reason(comment) if to_status == "rejected" else check_comment(comment)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
@@ -305,9 +340,7 @@ class InitiativeService:
 
     async def comment(self, actor_id: int, initiative_id: int, text: str) -> None:
         self._staff.require_staff(actor_id)
-        text = text.strip()
-        if not 1 <= len(text) <= 2000:
-            raise DomainError(N_("The comment should be 1 to 2000 characters long."))
+        text = check_comment(text)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)

@@ -42,6 +42,7 @@ from bot.services.staff import (
 )
 from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
 from bot.tables import to_csv, to_xlsx
+from bot.textsplit import length
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
@@ -62,6 +63,17 @@ ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
 ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
 # The same, where the town's privacy setting keeps people's names from staff.
 ROLE_ACCEPTED_UNNAMED = N_("Your invite worked: «{body}» now has its {role} in the bot.")
+
+
+def check_announcement(text: str) -> str:
+    """A chair's announcement, stripped, if its length is within the limit."""
+    text = text.strip()
+    if not 3 <= length(text) <= ANNOUNCE_MAX:
+        raise DomainError(
+            N_("The announcement must be {low} to {high} characters long."),
+            low=3, high=ANNOUNCE_MAX,
+        )  # fmt: skip
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,12 +567,7 @@ class RegistryService:
     async def announce(self, actor_id: int, tos_id: int, text: str) -> int:
         """Send a chair's announcement to the TOS's members; returns how many it goes to."""
         tos = await self.require_leader(actor_id, tos_id)
-        text = text.strip()
-        if not 3 <= len(text) <= ANNOUNCE_MAX:
-            raise DomainError(
-                N_("The announcement must be {low} to {high} characters long."),
-                low=3, high=ANNOUNCE_MAX,
-            )  # fmt: skip
+        text = check_announcement(text)
         now = self._clock.now()
         recipients = [
             uid for uid in await self._db.read.registry.member_ids(tos_id) if uid != actor_id

@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
+from bot.textsplit import length
 
 ORG_KINDS = {
     "ngo": N_("NGO"),
@@ -54,7 +55,7 @@ NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 def _text(value: str, low: int, high: int, message: str) -> str:
     value = " ".join(value.split()) if "\n" not in value else value.strip()
-    if not low <= len(value) <= high:
+    if not low <= length(value) <= high:
         raise DomainError(message, low=low, high=high)
     return value
 
@@ -66,7 +67,7 @@ def parse_name(value: str) -> str:
 def parse_territory(value: str) -> tuple[str, ...]:
     lines = [" ".join(line.split()) for line in re.split(r"[\n;]", value)]
     lines = [line for line in lines if line]
-    if not lines or len(lines) > 300 or any(len(line) > 200 for line in lines):
+    if not lines or len(lines) > 300 or any(length(line) > 200 for line in lines):
         raise DomainError(
             N_(
                 "List the streets and houses, one per line or separated by «;» "

@@ -17,6 +17,7 @@ from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
+from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
 
@@ -157,11 +158,11 @@ def check_message(text: str | None, file: tuple[str, str] | None) -> str | None:
     text = (text or "").strip() or None
     if text is None and file is None:
         raise DomainError(N_("Please write text, or send a photo or a document."))
-    if text is not None and len(text) > MESSAGE_LIMIT:
+    if text is not None and length(text) > MESSAGE_LIMIT:
         raise DomainError(
             N_("The message should be at most {high} characters long; yours has {length}."),
             high=MESSAGE_LIMIT,
-            length=len(text),
+            length=length(text),
         )
     return text
 
@@ -320,7 +321,7 @@ class RequestService:
         """Text, a file with the text as its caption, or both apart when the text is long."""
         if file is None:
             await send(text_template, self._args(record, text=text or ""), None)
-        elif text is not None and len(text) > CAPTION_ROOM:
+        elif text is not None and length(text) > CAPTION_ROOM:
             await send(text_template, self._args(record, text=text), None)
             await send(file_template, self._args(record, text=""), file)
         else:
