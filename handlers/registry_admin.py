@@ -305,7 +305,11 @@ async def registry_button(
 def _field_prompt(kind: str, field: str) -> str:
     prompts = {
         "name": _("The new name:"),
-        "territory": _("The streets and houses, one per line, e.g.\nLenin St, 1–15\nGarden Lane"),
+        "territory": _(
+            "The streets and houses, one per line, e.g.\nLenin St, 1–15\n"
+            "Sovetskaya St, 2, 4, 6\nGarden Lane, odd 1–37\nSchool Lane\n"
+            "A street without house numbers is the whole street."
+        ),
         "residents": _("How many residents does the TOS cover? A whole number:"),
         "registered_on": _("The registration date, DD.MM.YYYY:"),
         "area": _(

@@ -21,8 +21,7 @@ from bot.services.privacy import StaffPrivacy
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
-    STREET_STOP_WORDS,
-    STREET_TYPE_WORDS,
+    STREET_WORDS,
     parse_area,
     parse_contact,
     parse_date,
@@ -40,7 +39,7 @@ from bot.services.staff import (
     check_invite,
     spend_invite,
 )
-from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
+from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
 from bot.tables import to_csv, to_xlsx
 from bot.textsplit import length
 from storage.db import Database
@@ -178,19 +177,16 @@ class RegistryService:
         return tos
 
     async def find_by_street(self, text: str) -> list[TosRecord]:
-        """TOS whose territory has a street like the typed one, best first."""
-        scored = []
-        for tos in await self._db.read.registry.all_tos(active_only=True):
-            score = best_score(text, (tos.name, *tos.territory), self._street_words())
-            if is_match(score):
-                scored.append((score, tos))
-        scored.sort(key=lambda pair: (-pair[0], pair[1].name.lower()))
-        return [tos for _, tos in scored[:SEARCH_LIMIT]]
+        """TOS whose territory has the street typed (and the house, when one is given),
+        best first; see `territory.rank_by_street`."""
+        every = await self._db.read.registry.all_tos(active_only=True)  # by name
+        candidates = ((tos, (tos.name, *tos.territory)) for tos in every)
+        return rank_by_street(text, candidates, self._street_words())[:SEARCH_LIMIT]
 
     def _street_words(self) -> StreetWords:
         if self._streets is None:  # built once: the catalogs do not change while we run
             self._streets = StreetWords(
-                self._words(STREET_TYPE_WORDS), self._words(STREET_STOP_WORDS)
+                **{key: self._words(msgid) for key, msgid in STREET_WORDS.items()}
             )
         return self._streets
 

@@ -26,6 +26,20 @@ STREET_TYPE_WORDS = N_(
     "district, quarter, embankment, highway, drive, dead end, house, building, block"
 )
 STREET_STOP_WORDS = N_("i, live, on, at, the, in, my, our, near, tos")
+# Words among a territory's house numbers: «houses 1 and 3», «from 1 to 15», «even side».
+STREET_HOUSE_WORDS = N_("house, houses, no, number, numbers, and, from, side, sides, only")
+STREET_TO_WORDS = N_("to, till, until, through")
+STREET_EVEN_WORDS = N_("even")
+STREET_ODD_WORDS = N_("odd")
+# The vocabulary of `territory.StreetWords`, by its argument's name.
+STREET_WORDS = {
+    "types": STREET_TYPE_WORDS,
+    "stop": STREET_STOP_WORDS,
+    "house": STREET_HOUSE_WORDS,
+    "to": STREET_TO_WORDS,
+    "even": STREET_EVEN_WORDS,
+    "odd": STREET_ODD_WORDS,
+}
 CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change
 
 ROLE_NAMES = {

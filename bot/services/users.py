@@ -18,6 +18,9 @@ NOTICE_VERSION = "2026-11-27.2"
 
 # last_seen is coarse on purpose: an update that changes nothing writes nothing.
 SEEN_RESOLUTION = timedelta(hours=1)
+# A person without consent who writes to the bot in a group is told why it does not answer
+# them at most this often (the rest of the time the bot stays quiet there).
+SILENCE_NOTE_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,13 @@ class UserService:
             fresh = await uow.users.get(profile.id)
         assert fresh is not None
         return self._remember(fresh)
+
+    async def should_explain_silence(self, user_id: int) -> bool:
+        """Whether to tell a person without consent, in a group, why the bot does not answer
+        them: once per `SILENCE_NOTE_EVERY`, recorded before the note is sent."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            return await uow.users.claim_silence_note(user_id, now, now - SILENCE_NOTE_EVERY)
 
     async def set_locale(self, user_id: int, locale: str) -> UserRecord:
         async with self._db.transaction() as uow:
