@@ -27,6 +27,7 @@ from bot.services.registry_fields import (
     parse_residents,
     parse_territory,
 )
+from bot.tables import unquote
 from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
@@ -231,7 +232,8 @@ def plan_import(
     seen: dict[tuple[str, str], int] = {}
     plans: list[RowPlan] = []
     for line, row in enumerate(rows[1:], start=2):
-        cells = {key: (row[i] if i < len(row) else "") for i, key in columns.items()}
+        # A file we exported has a quote before text that looks like a formula: it goes.
+        cells = {key: (unquote(row[i]) if i < len(row) else "") for i, key in columns.items()}
         typed = normalize_label(cells.get("type", ""))
         body_kind = next((k for k, names in type_words.items() if typed in names), None)
         if body_kind is None:
