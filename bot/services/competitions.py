@@ -158,8 +158,9 @@ class CompetitionService:
         self.timezone = timezone
         self.offsets = tuple(offsets)
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     def require_staff(self, actor_id: int) -> None:
         self._staff.require_staff(actor_id)

@@ -97,8 +97,9 @@ class EventService:
         # Events to everyone a non-staff organiser may announce in 7 days (like TOS news).
         self.announcements_per_week = announcements_per_week
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     # -- who may announce -----------------------------------------------------------------------
 

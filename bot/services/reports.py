@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
+from bot.services.when import town_time, town_today
 from storage.db import Database
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
@@ -187,7 +189,7 @@ class ReportService:
         self._staff.require_staff(actor_id)
 
     def year_now(self) -> int:
-        return self._clock.now().astimezone(self.timezone).year
+        return town_today(self._clock.now(), self.timezone).year
 
     # -- the digest ----------------------------------------------------------------------
 
@@ -254,7 +256,7 @@ class ReportService:
         """Queue today's digests not yet queued, once the digest time has come (also run at
         start, so a digest missed while the bot was down goes out when it is back)."""
         now = self._clock.now()
-        local = now.astimezone(self.timezone)
+        local = town_time(now, self.timezone)
         if local.time() < self.digest_time:
             return 0
         day = local.date()
@@ -283,19 +285,20 @@ class ReportService:
         self, until: datetime
     ) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
         """The last weeks' new initiatives and requests by status, for the Monday chart:
-        (week starts, {"initiatives"|"requests": {status: counts per week}})."""
-        start_day = (until.astimezone(UTC) - timedelta(weeks=CHART_WEEKS)).date()
+        (week starts, {"initiatives"|"requests": {status: counts per week}}). Weeks run from
+        Monday 00:00 on the town's clock."""
+        start_day = town_today(until, self.timezone) - timedelta(weeks=CHART_WEEKS)
         start_day -= timedelta(days=start_day.weekday())
-        since = datetime.combine(start_day, time(), UTC)
-        weeks = [(start_day + timedelta(weeks=i)).isoformat() for i in range(CHART_WEEKS + 1)]
+        days = [start_day + timedelta(weeks=i) for i in range(CHART_WEEKS + 2)]
+        bounds = [datetime.combine(day, time(), self.timezone) for day in days]
+        weeks = [day.isoformat() for day in days[:-1]]
         series: dict[str, dict[str, list[int]]] = {}
         for name, table in (("initiatives", "initiatives"), ("requests", "support_requests")):
             by_status: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
-            for week, status, count in await self._db.read.reports.weekly_counts(
-                table, since, until
-            ):
-                if week in weeks:
-                    by_status[status][weeks.index(week)] += count
+            for index, (since, end) in enumerate(pairwise(bounds)):
+                counts = await self._db.read.reports.statuses_created(table, since, min(end, until))
+                for status, count in counts.items():
+                    by_status[status][index] += count
             series[name] = dict(by_status)
         return weeks, series
 
@@ -309,9 +312,9 @@ class ReportService:
         """The figures of the yearly report; `actor_id` None is the server's own command."""
         if actor_id is not None:
             self._staff.require_staff(actor_id)
-        if not 2000 <= year <= self._clock.now().year:
+        if not 2000 <= year <= self.year_now():
             raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
-                              year=self._clock.now().year)  # fmt: skip
+                              year=self.year_now())  # fmt: skip
         start, end = self.year_bounds(year)
         read = self._db.read.reports
         registry = await read.registry_figures(date(year, 12, 31).isoformat())
@@ -389,7 +392,7 @@ class ReportService:
 
     def period(self, name: str) -> tuple[datetime, datetime]:
         """A named period in the town's time: this or last month or year."""
-        local = self._clock.now().astimezone(self.timezone)
+        local = town_time(self._clock.now(), self.timezone)
         month_start = datetime(local.year, local.month, 1, tzinfo=self.timezone)
         if name == "month":
             return month_start, self._clock.now()

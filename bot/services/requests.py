@@ -15,6 +15,7 @@ from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
+from bot.services.when import local_text, town_today
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
 from storage.db import Database, UnitOfWork
 from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
@@ -229,10 +230,10 @@ class RequestService:
         return self._clock.now()
 
     def today(self) -> date:
-        return self._clock.now().astimezone(self._settings.timezone).date()
+        return town_today(self._clock.now(), self._settings.timezone)
 
     def local_date(self, moment: datetime) -> str:
-        return moment.astimezone(self._settings.timezone).strftime("%d.%m.%Y")
+        return local_text(moment, self._settings.timezone, "date")
 
     def is_overdue(self, record: RequestRecord) -> bool:
         return record.status in OPEN and self._clock.now() > record.due_at
@@ -374,7 +375,7 @@ class RequestService:
                 phone=draft.phone,
                 due_at=due,
                 now=now,
-                year=now.year,
+                year=town_today(now, self._settings.timezone).year,  # the number's year
             )
             await uow.requests.add_message(
                 request_id, "in", requester_id, draft.description, draft.file, now

@@ -4,7 +4,7 @@ saving is the zone's business, never a fixed offset)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Words, normalize_label
@@ -65,6 +65,46 @@ def parse_when(
     return moment.astimezone(UTC)
 
 
-def local_text(moment: datetime, tz: ZoneInfo) -> str:
-    """An instant as the town's clock shows it: 25.12.2026 18:00."""
-    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+# How dates and times are written for people (messages, cards, files, exports).
+STYLES = {
+    "datetime": "%d.%m.%Y %H:%M",  # 25.12.2026 18:00
+    "date": "%d.%m.%Y",  # 25.12.2026
+    "day_time": "%d.%m %H:%M",  # 25.12 18:00
+    "time": "%H:%M",  # 18:00
+    "day": "%d.%m",  # 25.12
+    "iso_date": "%Y-%m-%d",  # 2026-12-25, in file names
+}
+
+
+def town_time(moment: datetime | str, tz: tzinfo) -> datetime:
+    """An instant (an aware datetime, or the database's ISO text) on the town's clock. A
+    naive one is UTC, as the database keeps instants."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz)
+
+
+def town_today(now: datetime, tz: tzinfo) -> date:
+    """The town's calendar day at this instant."""
+    return town_time(now, tz).date()
+
+
+def local_text(
+    moment: datetime | date | str | None, tz: tzinfo | None, style: str = "datetime"
+) -> str:
+    """The one way a date or time is written for people, always on the town's clock:
+    an instant (a datetime, or the database's ISO text) is shown in `tz`; a calendar day
+    (a date, or ISO text of a date such as a wanted date) has no clock and is shown as it
+    is (`tz` may then be None). None is empty."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str) and len(moment) == 10:
+        moment = date.fromisoformat(moment)
+    if isinstance(moment, str | datetime):
+        if tz is None:
+            raise ValueError("an instant needs the town's time zone")
+        return town_time(moment, tz).strftime(STYLES[style])
+    written = STYLES[style]
+    return moment.strftime(STYLES["date"] if "%H" in written else written)

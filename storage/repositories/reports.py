@@ -133,21 +133,19 @@ class ReportRepository:
             )
         )
 
-    async def weekly_counts(
+    async def statuses_created(
         self, table: str, since: datetime, until: datetime
-    ) -> list[tuple[str, str, int]]:
-        """(ISO week start, status, count) for initiatives or requests created in the window."""
+    ) -> dict[str, int]:
+        """How many initiatives or requests created in [since, until) are in each status."""
         if table not in ("initiatives", "support_requests"):
             raise ValueError(table)
-        rows = await self._db.fetch_all(
-            "SELECT date(substr(created_at, 1, 10), "  # noqa: S608 - the table is checked above
-            "'-' || ((CAST(strftime('%w', substr(created_at, 1, 10)) AS INTEGER) + 6) % 7) "
-            "|| ' days') AS week, status, COUNT(*) "
-            f"FROM {table} WHERE created_at >= ? AND created_at < ? "
-            "GROUP BY week, status ORDER BY week",
-            (to_db(since), to_db(until)),
+        return _pairs(
+            await self._db.fetch_all(
+                f"SELECT status, COUNT(*) FROM {table} "  # noqa: S608 - the table is checked
+                "WHERE created_at >= ? AND created_at < ? GROUP BY status",
+                (to_db(since), to_db(until)),
+            )
         )
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def new_applications(
         self, since: datetime, until: datetime, limit: int
