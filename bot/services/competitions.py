@@ -16,7 +16,7 @@ from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
 from bot.services.reminders import due_round, round_prefix, skip_past_rounds
 from bot.services.staff import StaffService
-from bot.services.when import local_text
+from bot.services.when import local_text, time_left
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
@@ -59,8 +59,6 @@ RESULT_LOSE = N_(
     "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
     "Thank you for taking part!"
 )
-DAYS = N_("{count} d.")
-HOURS = N_("{count} h")
 
 
 # What staff may change after the announcement, and the text limits the creation form uses.
@@ -132,14 +130,6 @@ def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) 
     if isinstance(body, TosRecord):
         return "tos" in competition.eligible
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
-
-
-def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
-    """How long is left, as a label the outbox translates: «3 days», «5 h»."""
-    seconds = max(0.0, (deadline - now).total_seconds())
-    if round(seconds / 86400) >= 1:
-        return {"t": DAYS, "count": round(seconds / 86400)}
-    return {"t": HOURS, "count": max(1, round(seconds / 3600))}
 
 
 class CompetitionService:
@@ -609,7 +599,7 @@ class CompetitionService:
                     args = {
                         "body": person.body_name, "title": current.title,
                         "deadline": self.when(current.deadline),
-                        "left": left_label(current.deadline, now),
+                        "left": time_left(current.deadline - now),
                     }  # fmt: skip
                     if await uow.outbox.enqueue(
                         person.user_id, now=now, template=REMIND, args=args,

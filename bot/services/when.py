@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Words, normalize_label
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_, NP_, DomainError
 
 TOMORROW_WORDS = N_("tomorrow")
 TODAY_WORDS = N_("today")
@@ -108,3 +109,42 @@ def local_text(
         return town_time(moment, tz).strftime(STYLES[style])
     written = STYLES[style]
     return moment.strftime(STYLES["date"] if "%H" in written else written)
+
+
+# How long is left, as labels the outbox renders in the reader's language.
+LESS_THAN_A_MINUTE = N_("less than a minute")
+MINUTES = NP_("{count} minute", "{count} minutes")
+HOURS = NP_("{count} hour", "{count} hours")
+DAYS = NP_("{count} day", "{count} days")
+TWO_UNITS = N_("{larger} {smaller}")  # «1 hour 58 minutes», «5 days 5 hours»
+
+
+def _count(unit: tuple[str, str], count: int) -> dict[str, Any]:
+    return {"t": unit[0], "p": unit[1], "count": count}
+
+
+def _nearest(value: float, unit: int) -> int:
+    """`value` in whole `unit`s, a half rounded up."""
+    return int((value + unit / 2) // unit)
+
+
+def time_left(left: timedelta) -> dict[str, Any]:
+    """What is really left, as a label (bot.i18n.render_args): minutes under an hour, hours
+    and minutes under a day, days and hours beyond; to the nearest minute (hour beyond a
+    day), never rounded up to a whole hour or day."""
+    seconds = max(0.0, left.total_seconds())
+    minutes = _nearest(seconds, 60)
+    if minutes == 0:
+        return {"t": LESS_THAN_A_MINUTE}
+    if minutes < 60:
+        return _count(MINUTES, minutes)
+    if minutes < 24 * 60:
+        hours, minutes = divmod(minutes, 60)
+        if not minutes:
+            return _count(HOURS, hours)
+        return {"t": TWO_UNITS, "larger": _count(HOURS, hours),
+                "smaller": _count(MINUTES, minutes)}  # fmt: skip
+    days, hours = divmod(_nearest(seconds, 3600), 24)
+    if not hours:
+        return _count(DAYS, days)
+    return {"t": TWO_UNITS, "larger": _count(DAYS, days), "smaller": _count(HOURS, hours)}
