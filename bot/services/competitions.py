@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
-from bot.services.reminders import due_round, round_prefix, skip_past_rounds
+from bot.services.reminders import (
+    Wake,
+    due_round,
+    earliest,
+    next_round,
+    no_wake,
+    round_prefix,
+    skip_past_rounds,
+)
 from bot.services.staff import StaffService
 from bot.services.when import local_text, time_left
 from storage.db import Database, UnitOfWork
@@ -147,6 +155,8 @@ class CompetitionService:
         self._staff = staff
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when an opening or a deadline changes: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
 
     def when(self, moment: datetime, style: str = "datetime") -> str:
         """A moment as the town's clock shows it (bot.services.when.local_text)."""
@@ -283,6 +293,7 @@ class CompetitionService:
             await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND, competition_id,
                                    draft.deadline, self.offsets, now)  # fmt: skip
         await self.announce_due()
+        self.rounds_changed()
         return await self.get(competition_id)
 
     async def require_editable(
@@ -373,6 +384,8 @@ class CompetitionService:
             )
         if "opens_at" in values:
             await self.announce_due()
+        if new.deadline != old.deadline or new.opens_at != old.opens_at:
+            self.rounds_changed()
         return Updated(new, told)
 
     async def _eligibility_changed(
@@ -611,3 +624,14 @@ class CompetitionService:
     async def tick(self) -> None:
         await self.announce_due()
         await self.remind_due()
+
+    async def next_due(self) -> datetime | None:
+        """When the next opening announcement or reminder round falls, after now."""
+        now = self._clock.now()
+        moments: list[datetime | None] = []
+        for competition in await self._db.read.competitions.with_deadline_after(now):
+            if competition.announced_at is None:
+                moments.append(competition.opens_at if competition.opens_at > now else None)
+            else:
+                moments.append(next_round(competition.deadline, self.offsets, now))
+        return earliest(*moments)

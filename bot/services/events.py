@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.ics import event_ics
-from bot.services.reminders import due_round
+from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
 from bot.services.when import local_text
 from storage.db import Database
@@ -94,6 +94,8 @@ class EventService:
         self._broadcasts = broadcasts
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when a new event brings reminder rounds: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
         # Events to everyone a non-staff organiser may announce in 7 days (like TOS news).
         self.announcements_per_week = announcements_per_week
 
@@ -231,6 +233,7 @@ class EventService:
                 )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None
+        self.rounds_changed()
         return event
 
     # -- residents --------------------------------------------------------------------------------
@@ -323,3 +326,9 @@ class EventService:
                     ):
                         queued += 1
         return queued
+
+    async def next_due(self) -> datetime | None:
+        """When the next reminder round of an upcoming event falls, after now."""
+        now = self._clock.now()
+        events = await self._db.read.events.starting_after(now)
+        return earliest(*(next_round(e.starts_at, self.offsets, now) for e in events))
