@@ -20,6 +20,7 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.registry_fields import ORG_KINDS
 from bot.services.reports import YearReport
 from bot.services.requests import KINDS, STATUSES
+from bot.services.status_groups import OUTCOME_LABELS, initiative_outcome
 from bot.services.when import local_text
 
 RESULTS = {"winner": N_("winner"), "not_winner": N_("not a winner")}
@@ -28,12 +29,7 @@ COMPETITION_STATUSES = {
     "open": N_("accepting applications"),
     "closed": N_("applications closed"),
 }
-OUTCOMES = {
-    "done": N_("done"),
-    "in_progress": N_("in progress"),
-    "rejected": N_("rejected"),
-    "pending": N_("not yet decided"),
-}
+OUTCOMES = OUTCOME_LABELS  # the report's columns, in this order
 
 
 def num(value: float, pattern: str = "#,##0") -> str:
@@ -308,7 +304,7 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
     if what == "initiatives":
         header = [_("Number"), _("Created"), _("Direction"), _("Status"), _("Title"),
                   _("Description"), _("Address"), _("Latitude"), _("Longitude"), _("TOS"),
-                  _("Supporters")]  # fmt: skip
+                  _("Supporters"), _("Outcome")]  # fmt: skip
         if personal:
             header += [_("Author"), _("Username")]
         table = [header]
@@ -320,13 +316,15 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
                 _(INITIATIVE_STATUSES.get(r["status"], r["status"])), r["title"],
                 r["description"], r["address"] or "", r["latitude"] or "",
                 r["longitude"] or "", r["tos_name"] or "", r["supports"],
+                _(OUTCOMES[initiative_outcome(r["status"])]),
             ]  # fmt: skip
             table.append(line + (person(r) if personal else []))
         return table
     if what in ("events", "competitions", "applications"):
         return _other_export(what, rows, personal, person, tz)
     header = [_("Number"), _("Created"), _("Type"), _("Status"), _("On behalf of"),
-              _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped")]  # fmt: skip
+              _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped"), _("Open"),
+              _("Overdue")]  # fmt: skip
     if personal:
         header += [_("Requester"), _("Username"), _("Phone")]
     table = [header]
@@ -339,6 +337,7 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
             r["behalf_name"] or _("themselves"), r["description"],
             local_text(r["wanted_date"], tz, "date"), local_text(r["due_at"], tz, "date"),
             local_text(r["closed_at"], tz, "date"), helped,
+            _("yes") if r["is_open"] else _("no"), _("yes") if r["overdue"] else _("no"),
         ]  # fmt: skip
         table.append(line + ([*person(r), r["phone"] or ""] if personal else []))
     return table

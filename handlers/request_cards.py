@@ -24,12 +24,13 @@ from bot.services.requests import (
     RequestDraft,
     RequestService,
 )
+from bot.services.status_groups import REQUEST_OPEN as OPEN
 from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.forms import short
 from handlers.render import escape, person
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
 
 # A card or a view stays one Telegram message (4,096 characters) with a 2,000-character

@@ -104,7 +104,8 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
         return {"year": 2026, "seq": 1, "created_at": stamp, "kind": text(), "status": text(),
                 "behalf_kind": "tos", "behalf_name": maybe(), "description": text(),
                 "wanted_date": "2026-12-05", "due_at": stamp, "closed_at": None,
-                "helped": None, "phone": maybe(), **person}  # fmt: skip
+                "helped": None, "phone": maybe(), "is_open": 1, "overdue": 0,
+                **person}  # fmt: skip
     if what == "events":
         return {"title": text(), "starts_at": stamp, "ends_at": stamp, "place": text(),
                 "organiser": text(), "joint": 1, "capacity": data.draw(numbers),

@@ -50,7 +50,7 @@ def test_every_export_writes_the_towns_dates(lang: str) -> None:
                      "status": "closed", "behalf_kind": "self", "behalf_name": None,
                      "description": "d", "wanted_date": "2026-12-25",
                      "due_at": "2026-12-10T21:55:00+00:00", "closed_at": STAMP, "helped": 1,
-                     "phone": None, **person},
+                     "phone": None, "is_open": 0, "overdue": 0, **person},
         "applications": {"competition": "c", "body_kind": "tos", "body": "b", "project": "p",
                          "direction": "sport", "amount": 1, "status": "registered",
                          "result": None, "awarded": None, "created_at": STAMP, **person},

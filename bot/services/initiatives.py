@@ -21,6 +21,7 @@ from bot.services.cases import (
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import StaffService
+from bot.services.status_groups import INITIATIVE_OPEN
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
@@ -225,7 +226,7 @@ class InitiativeService:
                     await uow.initiatives.add_card(initiative_id, chat_id, card)
             record = await uow.initiatives.get(initiative_id)
             others = await uow.initiatives.candidates_for_duplicates(
-                draft.direction, draft.tos_id, initiative_id
+                INITIATIVE_OPEN, draft.direction, draft.tos_id, initiative_id
             )
         assert record is not None
         # Only what the author may see: public initiatives, or their own.

@@ -12,6 +12,12 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
+from bot.services.status_groups import (
+    INITIATIVE_OPEN,
+    REQUEST_AWAITING,
+    REQUEST_OPEN,
+    initiative_outcome,
+)
 from bot.services.when import town_time, town_today
 from storage.db import Database
 
@@ -136,17 +142,6 @@ def weighted_median(histogram: list[tuple[float, int]]) -> float:
     return (at((total - 1) // 2) + at(total // 2)) / 2
 
 
-def outcome(status: str) -> str:
-    """An initiative's status as the report counts it."""
-    if status in ("done",):
-        return "done"
-    if status in ("accepted", "in_progress"):
-        return "in_progress"
-    if status == "rejected":
-        return "rejected"
-    return "pending"  # new, under review, merged
-
-
 def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
     return [
         Line(
@@ -200,14 +195,16 @@ class ReportService:
         digest.new_initiatives = _lines("initiative", rows, "title")
         rows, digest.new_requests_total = await read.new_requests(since, until, LIST_LIMIT)
         digest.new_requests = _lines("request", rows, "kind")
-        rows, digest.overdue_total = await read.requests_due_before(until, LIST_LIMIT)
+        rows, digest.overdue_total = await read.requests_due_before(
+            REQUEST_AWAITING, until, LIST_LIMIT
+        )
         digest.overdue = _lines("request", rows, "kind")
         rows, digest.due_soon_total = await read.requests_due_between(
-            until, until + SOON, LIST_LIMIT
+            REQUEST_AWAITING, until, until + SOON, LIST_LIMIT
         )
         digest.due_soon = _lines("request", rows, "kind")
-        digest.initiative_statuses = await read.initiative_statuses()
-        digest.request_statuses = await read.request_statuses()
+        digest.initiative_statuses = await read.count_by_status("initiatives", INITIATIVE_OPEN)
+        digest.request_statuses = await read.count_by_status("support_requests", REQUEST_OPEN)
         digest.failed_deliveries = await read.failed_deliveries(since, until)
         rows, digest.new_applications_total = await read.new_applications(since, until, LIST_LIMIT)
         digest.new_applications = [(str(r["competition"]), str(r["body"])) for r in rows]
@@ -320,7 +317,7 @@ class ReportService:
         registry = await read.registry_figures(date(year, 12, 31).isoformat())
         initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for direction, status, count in await read.initiatives_by_direction(start, end):
-            initiatives[direction][outcome(status)] += count
+            initiatives[direction][initiative_outcome(status)] += count
         requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for kind, status, count in await read.requests_by_kind(start, end):
             requests[kind][status] += count
@@ -329,7 +326,9 @@ class ReportService:
             days[kind].append((value, count))
             days[""].append((value, count))
         now = self._clock.now()
-        unresolved, overdue = await read.unresolved_requests(start, end, now)
+        unresolved, overdue = await read.unresolved_requests(
+            start, end, now, REQUEST_OPEN, REQUEST_AWAITING
+        )
         held, joint, attended = await read.events_of_year(start, end, now)
         competitions = [
             CompetitionFigures(
@@ -381,9 +380,11 @@ class ReportService:
         elif what not in EXPORTS:
             raise DomainError(N_("This button is out of date."))
         read = self._db.read.reports
+        if what == "requests":
+            now = self._clock.now()
+            return await read.export_requests(start, end, now, REQUEST_OPEN, REQUEST_AWAITING)
         queries = {
             "initiatives": read.export_initiatives,
-            "requests": read.export_requests,
             "events": read.export_events,
             "competitions": read.export_competitions,
             "applications": read.export_applications,

@@ -15,10 +15,11 @@ from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
+from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
 from bot.services.when import local_text, town_today
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
 from storage.db import Database, UnitOfWork
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 
 KINDS: dict[str, str] = {
     "consultation": N_("Methodological consultation"),
@@ -236,7 +237,7 @@ class RequestService:
         return local_text(moment, self._settings.timezone, "date")
 
     def is_overdue(self, record: RequestRecord) -> bool:
-        return record.status in OPEN and self._clock.now() > record.due_at
+        return request_overdue(record.status, record.due_at, self._clock.now())
 
     def can_reopen(self, record: RequestRecord) -> bool:
         return (
@@ -432,7 +433,7 @@ class RequestService:
     async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
         """Open requests for staff, the earliest due first."""
         self._staff.require_staff(actor_id)
-        return await self._db.read.requests.open_by_due(limit)
+        return await self._db.read.requests.by_due(REQUEST_OPEN, limit)
 
     async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
         return await self._db.read.requests.thread_of(chat_id, message_id)
@@ -450,7 +451,7 @@ class RequestService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in OPEN:
+            if record.status not in REQUEST_OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
                     number=_number(record), status=_status(record),
@@ -469,7 +470,7 @@ class RequestService:
             return await self._get(uow, request_id)
 
     def check_can_answer(self, record: RequestRecord) -> None:
-        if record.status not in OPEN:
+        if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
                 number=_number(record), status=_status(record),
@@ -651,7 +652,7 @@ class RequestService:
         one that still makes sense goes out. Returns how many were queued."""
         now = self._clock.now()
         queued = 0
-        waiting = await self._db.read.requests.awaiting_nudge()
+        waiting = await self._db.read.requests.awaiting_nudge(REQUEST_AWAITING)
         for record in waiting:
             span = (record.due_at - record.opened_at).total_seconds()
             gone = (now - record.opened_at).total_seconds() / span if span > 0 else 1.0
@@ -663,7 +664,7 @@ class RequestService:
             )
             async with self._db.transaction() as uow:
                 fresh = await self._get(uow, record.id)
-                if fresh.status not in ("new", "in_work") or fresh.nudged >= level:
+                if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
                 for chat_id in targets:
                     row = await uow.outbox.enqueue(
