@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.clock import Clock
@@ -210,6 +210,19 @@ def due_at(term: RequestTerm, start: datetime, settings: Settings) -> datetime:
     return day.astimezone(UTC)
 
 
+def due_for_need(term_due: datetime, wanted: date | None, start: datetime, tz: tzinfo) -> datetime:
+    """A request's due date: its term (`term_due`, the outer bound), or earlier when it is
+    needed on a date: by the end of the day before that date in the town (by the end of
+    today when it is needed today). A date already past (a reopened request) no longer
+    counts."""
+    today = town_today(start, tz)
+    if wanted is None or wanted < today:
+        return term_due
+    last_day = max(wanted - timedelta(days=1), today)
+    ends = datetime.combine(last_day + timedelta(days=1), time(), tz) - timedelta(minutes=1)
+    return min(term_due, ends.astimezone(UTC))
+
+
 class RequestService:
     def __init__(
         self,
@@ -246,9 +259,14 @@ class RequestService:
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
         )
 
-    def due_for(self, kind: str, start: datetime) -> datetime:
-        """When the answer to a request of this kind, opened at `start`, is due."""
-        return due_at(self._settings.request_term(kind), start, self._settings)
+    def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
+        """When the answer to a request of this kind, opened at `start` and needed on
+        `wanted` (a date, or its ISO text), is due: the one rule, for the form's preview,
+        the request and its reopening."""
+        if isinstance(wanted, str):
+            wanted = date.fromisoformat(wanted)
+        term_due = due_at(self._settings.request_term(kind), start, self._settings)
+        return due_for_need(term_due, wanted, start, self._settings.timezone)
 
     def _card_targets(self) -> list[int]:
         return card_targets(self._settings.staff_chat_id, self._staff)
@@ -359,7 +377,7 @@ class RequestService:
                 )
             behalf = found
         now = self._clock.now()
-        due = self.due_for(draft.kind, now)
+        due = self.due_for(draft.kind, now, wanted)
         async with self._db.transaction() as uow:
             existing = await uow.requests.by_draft(draft.token)
             if existing is not None:
@@ -603,7 +621,7 @@ class RequestService:
             if not self.can_reopen(record):
                 raise RequestClosed(record, can_reopen=False)
             to_status = "in_work" if record.assignee_id is not None else "new"
-            due = self.due_for(record.kind, now)
+            due = self.due_for(record.kind, now, record.wanted_date)
             await uow.requests.reopen(request_id, to_status, due, now)
             await uow.requests.log(
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
