@@ -117,6 +117,8 @@ MINUTES = NP_("{count} minute", "{count} minutes")
 HOURS = NP_("{count} hour", "{count} hours")
 DAYS = NP_("{count} day", "{count} days")
 TWO_UNITS = N_("{larger} {smaller}")  # «1 hour 58 minutes», «5 days 5 hours»
+# Labels of reminders queued before an upgrade (still rendered when they are sent).
+LEGACY_LABELS = (N_("{count} d."), N_("{count} h"))
 
 
 def _count(unit: tuple[str, str], count: int) -> dict[str, Any]:
