@@ -36,6 +36,7 @@ from bot.services.events import EventService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
+from bot.services.reminders import earliest
 from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.requests import RequestService
@@ -58,6 +59,10 @@ Timing = tuple[Callable[[], float], Callable[[float], Awaitable[None]]]
 
 # How long a stop waits for updates already being handled.
 SHUTDOWN_GRACE_SECONDS = 15.0
+# The reminders job looks at the database this often, and besides wakes up at the time of
+# the next reminder round (REMINDER_ROUND), so every round is sent at its own time.
+REMINDERS_EVERY_SECONDS = 60
+REMINDER_ROUND = "reminder-round"
 
 
 @dataclass
@@ -84,6 +89,7 @@ class App:
     sender: Sender
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
+    _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def on_startup(self) -> None:
         await publish_commands(
@@ -108,9 +114,19 @@ class App:
         log.info("bot started")
 
     async def reminders(self) -> None:
-        """Derive what is due from the database: opened competitions, reminder rounds."""
-        await self.competitions.tick()
-        await self.events.remind_due()
+        """Derive what is due from the database: opened competitions, reminder rounds; then
+        wake up again when the next round falls (the minute's tick alone would send only the
+        latest of rounds less than a minute apart)."""
+        async with self._reminding:
+            await self.competitions.tick()
+            await self.events.remind_due()
+            upcoming = earliest(await self.competitions.next_due(), await self.events.next_due())
+            if upcoming is not None:
+                self.scheduler.once(REMINDER_ROUND, self.reminders, at=upcoming)
+
+    def rounds_changed(self) -> None:
+        """A competition or an event got new times: look at the rounds again, now."""
+        self.scheduler.once(REMINDER_ROUND, self.reminders, at=self.clock.now())
 
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
@@ -207,7 +223,9 @@ async def _assemble(
         announcements_per_week=settings.tos_announcements_per_week,
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
-    initiatives = InitiativeService(db, clock, staff, tos_of=registry.user_tos)
+    initiatives = InitiativeService(
+        db, clock, staff, tos_of=registry.user_tos, timezone=settings.timezone
+    )
     reports = ReportService(
         db, clock, staff,
         timezone=settings.timezone, digest_time=settings.digest_time,
@@ -286,6 +304,7 @@ async def _assemble(
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
-    scheduler.every("reminders", app.reminders, seconds=60)
+    scheduler.every("reminders", app.reminders, seconds=REMINDERS_EVERY_SECONDS)
+    competitions.rounds_changed = events.rounds_changed = app.rounds_changed
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

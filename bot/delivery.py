@@ -419,8 +419,11 @@ class Sender:
             def translate(msgid: str) -> str:
                 return self._i18n.gettext(msgid, locale=locale)
 
+            def plural(singular: str, plural: str, n: int) -> str:
+                return self._i18n.gettext(singular, plural, n, locale=locale)
+
             text = translate(message.template).format(
-                **render_args(message.args, translate, locale=locale)
+                **render_args(message.args, translate, locale=locale, plural=plural)
             )
         else:
             text = message.text or ""

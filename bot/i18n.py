@@ -58,15 +58,24 @@ def render_args(
     *,
     html: bool = True,
     locale: str | None = None,
+    plural: Callable[[str, str, int], str] | None = None,
 ) -> dict[str, str]:
     """Template arguments as text: plain values escaped for HTML; a value {"t": msgid, ...}
-    is a label to translate first (its other keys fill the label's own placeholders); a
-    value {"n": number} is written as the reader's language writes numbers («200 000»).
+    is a label to translate first (its other keys fill the label's own placeholders), and
+    {"t": singular, "p": plural, "count": n} one with plural forms (`plural` is ngettext);
+    a value {"n": number} is written as the reader's language writes numbers («200 000»).
     `locale` defaults to the current one of a handler's context."""
 
     def one(value: Any) -> str:
         if isinstance(value, dict) and "t" in value:
-            inner = {k: one(v) for k, v in value.items() if k != "t"}
+            inner = {k: one(v) for k, v in value.items() if k not in ("t", "p")}
+            if "p" in value:
+                count = int(value["count"])
+                if plural is not None:
+                    msgid = plural(str(value["t"]), str(value["p"]), count)
+                else:
+                    msgid = translate(str(value["t"] if count == 1 else value["p"]))
+                return msgid.format(**inner)
             return translate(str(value["t"])).format(**inner)
         if isinstance(value, dict) and "n" in value:
             current = I18n.get_current(no_error=True)

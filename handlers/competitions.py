@@ -1,4 +1,4 @@
-"""/competitions: open grant competitions with days left; chairs and representatives register
+"""/competitions: open grant competitions with the time left; chairs and representatives register
 and withdraw their body's application; staff announce, change the deadline, close and record
 the results."""
 
@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label, words_of
+from bot.i18n import label_variants, normalize_label, render_args, words_of
 from bot.services.competitions import (
     ELIGIBLE,
     PROJECT_LIMITS,
@@ -31,7 +31,7 @@ from bot.services.competitions import (
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
 from bot.services.staff import Role
-from bot.services.when import parse_when
+from bot.services.when import parse_when, time_left
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
@@ -130,10 +130,8 @@ def _days_left(competition: CompetitionRecord, now: datetime) -> str:
         return _("the deadline has passed")
     if now < competition.opens_at:
         return _("not open yet")
-    days = round(seconds / 86400)
-    if days == 0:
-        return _("the last day")
-    return ngettext("{count} day left", "{count} days left", days).format(count=days)
+    left = render_args({"left": time_left(competition.deadline - now)}, _, plural=ngettext)
+    return _("{left} left").format(left=left["left"])
 
 
 def _eligible_text(eligible: tuple[str, ...] | list[str]) -> str:

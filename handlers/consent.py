@@ -26,6 +26,7 @@ from bot.services.registry import RegistryService
 from bot.services.requests import RequestService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
@@ -310,9 +311,7 @@ async def privacy(message: Message, user: UserRecord, settings: Settings) -> Non
             ]
         )
         given = _("You gave your consent on {date}.").format(
-            date=user.consent_at.astimezone(settings.timezone).strftime("%d.%m.%Y")
-            if user.consent_at
-            else "—"
+            date=local_text(user.consent_at, settings.timezone, "date") if user.consent_at else "—"
         )
         await message.answer(f"{notice_text(settings)}\n\n{given}", reply_markup=markup)
     else:

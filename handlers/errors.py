@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import render_args
@@ -26,7 +26,7 @@ router = RouterSpec(__name__)
 def render_error(error: DomainError, *, html: bool = True) -> str:
     """The refusal in the user's language; parameters escaped for HTML messages only
     (a button's alert is plain text and would show the entities)."""
-    return _(error.message).format(**render_args(error.params, _, html=html))
+    return _(error.message).format(**render_args(error.params, _, html=html, plural=ngettext))
 
 
 @contextmanager

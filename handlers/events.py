@@ -111,13 +111,12 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
     view = subject if isinstance(subject, EventView) else None
     e = subject.event if isinstance(subject, EventView) else subject
     assert e.starts_at is not None and e.ends_at is not None
-    end = e.ends_at.astimezone(service.timezone)
-    same_day = e.starts_at.astimezone(service.timezone).date() == end.date()
+    same_day = service.when(e.starts_at, "date") == service.when(e.ends_at, "date")
     lines = [
         f"📅 <b>{escape(e.title)}</b>",
         _("When: {start} – {end}").format(
             start=service.when(e.starts_at),
-            end=end.strftime("%H:%M") if same_day else service.when(e.ends_at),
+            end=service.when(e.ends_at, "time" if same_day else "datetime"),
         ),
         _("Where: {place}").format(place=escape(e.place)),
         _("Organiser: {name}").format(name=escape(e.organiser)),

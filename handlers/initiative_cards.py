@@ -21,6 +21,7 @@ from bot.services.initiatives import (
     InitiativeService,
 )
 from bot.services.privacy import StaffPrivacy
+from bot.services.status_groups import INITIATIVE_OPEN
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.render import escape, person
@@ -157,7 +158,7 @@ def staff_keyboard(record: InitiativeRecord) -> InlineKeyboardMarkup | None:
                 ),
             ]
         )
-    if record.status in ("new", "review", "accepted", "in_progress"):
+    if record.status in INITIATIVE_OPEN:
         rows.append(
             [
                 InlineKeyboardButton(

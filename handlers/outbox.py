@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import StaffPlace
 from handlers.render import button_message, escape, person
@@ -105,7 +106,7 @@ def _line(item: Progress, settings: Settings) -> str:
     ).format(
         number=item.broadcast_id,
         audience=_audience(item.audience),
-        date=item.created_at.astimezone(settings.timezone).strftime("%d.%m %H:%M"),
+        date=local_text(item.created_at, settings.timezone, "day_time"),
         sent=item.sent,
         total=item.total,
         pending=item.pending,

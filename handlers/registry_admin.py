@@ -25,6 +25,7 @@ from bot.services.registry import RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
 from bot.services.registry_io import COLUMNS, MAX_FILE_BYTES, NO_WORDS, TYPE_WORDS, YES_WORDS
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
@@ -356,7 +357,7 @@ async def _invite_choice(
 
 async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: RoleInvite) -> None:
     link = await create_start_link(bot, invite.payload)
-    until = invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M")
+    until = local_text(invite.expires_at, settings.timezone)
     uses = (
         _("It works once, until {date}.") if invite.uses_left == 1
         else _("It works for several people until {date}.")

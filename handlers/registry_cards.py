@@ -8,6 +8,7 @@ from aiogram.utils.i18n import ngettext
 from bot.services.errors import N_
 from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
+from bot.services.when import local_text
 from bot.textsplit import length
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
@@ -78,7 +79,7 @@ def tos_staff_card(tos: TosRecord, people: list[Holder]) -> str:
     lines.append(_("<b>Residents covered:</b> {count}").format(count=tos.residents))
     if tos.registered_on:
         lines.append(
-            _("<b>Registered:</b> {date}").format(date=tos.registered_on.strftime("%d.%m.%Y"))
+            _("<b>Registered:</b> {date}").format(date=local_text(tos.registered_on, None, "date"))
         )
     if tos.radius_m and tos.latitude is not None and tos.longitude is not None:
         lines.append(
@@ -114,7 +115,8 @@ def _since(holder: Holder, people: list[Holder]) -> str:
         and other.since is not None and other.since.date() == day
         for other in people
     )  # fmt: skip
-    return holder.since.strftime("%d.%m.%Y %H:%M" if twin else "%d.%m.%Y")
+    # The service gives `since` on the town's clock already.
+    return local_text(holder.since, holder.since.tzinfo, "datetime" if twin else "date")
 
 
 def holder_line(holder: Holder, people: list[Holder]) -> str:

@@ -27,6 +27,7 @@ from bot.services.reports import EXPORT_FORMATS, Digest, Line, ReportService
 from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STATUSES as REQUEST_STATUSES
+from bot.services.when import local_text
 from bot.tables import to_csv, to_xlsx
 from handlers.filters import StaffPlace
 from handlers.render import button_message, drop_buttons, escape
@@ -101,7 +102,7 @@ def _counts(labels: dict[str, str], counts: dict[str, int]) -> str:
 
 
 def digest_text(digest: Digest, username: str, tz: Any) -> str:
-    since = digest.since.astimezone(tz).strftime("%d.%m %H:%M")
+    since = local_text(digest.since, tz, "day_time")
     head = _("<b>Digest</b> since {since}").format(since=since)
     if digest.quiet:
         return head + "\n" + _("Nothing new, nothing overdue.")
@@ -139,14 +140,14 @@ def digest_text(digest: Digest, username: str, tz: Any) -> str:
     if digest.deadlines:
         lines += ["", "<b>" + _("Competition deadlines in the next 7 days") + "</b> /competitions"]
         lines += [
-            f"• {when:%d.%m %H:%M} — {escape(title)}"
-            for title, when in ((t, w.astimezone(tz)) for t, w in digest.deadlines)
+            f"• {local_text(when, tz, 'day_time')} — {escape(title)}"
+            for title, when in digest.deadlines
         ]
     if digest.events:
         lines += ["", "<b>" + _("Events in the next 7 days") + "</b> /events"]
         lines += [
-            f"• {when:%d.%m %H:%M} — {escape(title)}"
-            for title, when in ((t, w.astimezone(tz)) for t, w in digest.events)
+            f"• {local_text(when, tz, 'day_time')} — {escape(title)}"
+            for title, when in digest.events
         ]
     now_open = []
     if text := _counts(INITIATIVE_STATUSES, digest.initiative_statuses):
@@ -347,13 +348,14 @@ async def export_button(
     content = await asyncio.to_thread(build)
     await query.answer()
     await drop_buttons(message)
+    first_day = local_text(start, reports.timezone, "iso_date")
     note = (
         _("Names and phones are included: keep the file safe.") if personal
         else _("Without personal data. An administrator can export it with "
                "«python -m bot export» on the server.")
     )  # fmt: skip
     await message.answer_document(
-        BufferedInputFile(content, filename=f"{cd.what}-{start:%Y-%m-%d}.{cd.fmt}"),
+        BufferedInputFile(content, filename=f"{cd.what}-{first_day}.{cd.fmt}"),
         caption=_("{what}: {count} rows.").format(what=_(EXPORT_LABELS[cd.what]),
                                                   count=len(rows)) + "\n" + note,
     )  # fmt: skip

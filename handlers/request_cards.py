@@ -25,12 +25,14 @@ from bot.services.requests import (
     RequestDraft,
     RequestService,
 )
+from bot.services.status_groups import REQUEST_OPEN as OPEN
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from bot.textsplit import length
 from handlers.forms import short
 from handlers.render import escape, person
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
 
 # A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
@@ -131,7 +133,8 @@ def card_text(view: RequestView, extra: list[str]) -> str:
         _("On behalf of: {who}").format(who=behalf_label(view.behalf_kind, view.behalf_name))
     )
     if view.wanted_date:
-        lines.append(_("Wanted date: {date}").format(date=view.wanted_date.strftime("%d.%m.%Y")))
+        wanted = local_text(view.wanted_date, None, "date")  # a calendar day
+        lines.append(_("Wanted date: {date}").format(date=wanted))
     if view.due and view.status in (None, *OPEN):
         lines.append(_("Answer due by: {date}").format(date=view.due))
     lines += ["", escape(view.description)]
@@ -162,7 +165,7 @@ def visible(html: str) -> str:
 
 
 def _when(moment: datetime, settings: Settings) -> str:
-    return moment.astimezone(settings.timezone).strftime("%d.%m %H:%M")
+    return local_text(moment, settings.timezone, "day_time")
 
 
 def message_line(

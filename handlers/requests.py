@@ -198,7 +198,8 @@ class Steps:
             await self.preview(draft)
 
     async def preview(self, draft: RequestDraft) -> None:
-        due = self.requests.due_for(draft.kind or "other", self.requests.now())
+        wanted = draft.wanted_date if draft.needs_date else None
+        due = self.requests.due_for(draft.kind or "other", self.requests.now(), wanted)
         view = view_of_draft(draft, self.requests.local_date(due))
         text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
         await self.message.answer(

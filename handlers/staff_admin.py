@@ -26,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.commands import publish_for_user
 from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.links import RevokeInviteCD, revoke_markup
@@ -141,7 +142,7 @@ async def staff_button(
             _(
                 "Send this link to the new staff member. It works once, until {date}:\n{link}"
             ).format(
-                date=invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M"),
+                date=local_text(invite.expires_at, settings.timezone),
                 link=link,
             ),
             reply_markup=revoke_markup(invite.payload),

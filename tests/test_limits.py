@@ -152,7 +152,10 @@ PLACEHOLDERS: dict[str, int | str] = {
     "status": 300,  # a status, or a report's line of them
 }
 # Labels of the catalogs (a status, a role, a kind, a direction), dates and numbers.
-LABELS = "current wanted direction kind role rating what field joint agree disagree action"
+LABELS = (
+    "current wanted direction kind role rating what field joint agree disagree action "
+    "larger smaller"
+)
 DATES = "date due deadline when start end since opens number other amount awarded"
 NUMBERS = (
     "count total sent pending failed skipped cancelled sending members going capacity added "

@@ -33,6 +33,8 @@ def extract() -> Catalog:
             "babel.cfg",
             "--no-location",
             "--sort-output",
+            "-k",
+            "NP_:1,2",
             "--omit-header",
             "-o",
             str(POT),

@@ -15,9 +15,17 @@ from bot.clock import Clock
 from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
-from bot.services.reminders import due_round, round_prefix, skip_past_rounds
+from bot.services.reminders import (
+    Wake,
+    due_round,
+    earliest,
+    next_round,
+    no_wake,
+    round_prefix,
+    skip_past_rounds,
+)
 from bot.services.staff import StaffService
-from bot.services.when import local_text
+from bot.services.when import local_text, time_left
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
@@ -61,8 +69,6 @@ RESULT_LOSE = N_(
     "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
     "Thank you for taking part!"
 )
-DAYS = N_("{count} d.")
-HOURS = N_("{count} h")
 
 
 # What staff may change after the announcement, and the text limits the creation form uses.
@@ -131,14 +137,6 @@ def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) 
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 
 
-def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
-    """How long is left, as a label the outbox translates: «3 days», «5 h»."""
-    seconds = max(0.0, (deadline - now).total_seconds())
-    if round(seconds / 86400) >= 1:
-        return {"t": DAYS, "count": round(seconds / 86400)}
-    return {"t": HOURS, "count": max(1, round(seconds / 3600))}
-
-
 class CompetitionService:
     def __init__(
         self,
@@ -154,9 +152,12 @@ class CompetitionService:
         self._staff = staff
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when an opening or a deadline changes: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     def require_staff(self, actor_id: int) -> None:
         self._staff.require_staff(actor_id)
@@ -289,6 +290,7 @@ class CompetitionService:
             await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND, competition_id,
                                    draft.deadline, self.offsets, now)  # fmt: skip
         await self.announce_due()
+        self.rounds_changed()
         return await self.get(competition_id)
 
     async def require_editable(
@@ -379,6 +381,8 @@ class CompetitionService:
             )
         if "opens_at" in values:
             await self.announce_due()
+        if new.deadline != old.deadline or new.opens_at != old.opens_at:
+            self.rounds_changed()
         return Updated(new, told)
 
     async def _eligibility_changed(
@@ -606,7 +610,7 @@ class CompetitionService:
                     args = {
                         "body": person.body_name, "title": current.title,
                         "deadline": self.when(current.deadline),
-                        "left": left_label(current.deadline, now),
+                        "left": time_left(current.deadline - now),
                     }  # fmt: skip
                     if await uow.outbox.enqueue(
                         person.user_id, now=now, template=REMIND, args=args,
@@ -618,3 +622,14 @@ class CompetitionService:
     async def tick(self) -> None:
         await self.announce_due()
         await self.remind_due()
+
+    async def next_due(self) -> datetime | None:
+        """When the next opening announcement or reminder round falls, after now."""
+        now = self._clock.now()
+        moments: list[datetime | None] = []
+        for competition in await self._db.read.competitions.with_deadline_after(now):
+            if competition.announced_at is None:
+                moments.append(competition.opens_at if competition.opens_at > now else None)
+            else:
+                moments.append(next_round(competition.deadline, self.offsets, now))
+        return earliest(*moments)

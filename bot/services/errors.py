@@ -10,6 +10,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with plural forms for translation (babel keyword `NP_:1,2`)."""
+    return singular, plural
+
+
 class DomainError(Exception):
     """Shown to the user as a polite, localized message; never logged as a failure."""
 

@@ -16,7 +16,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.ics import event_ics
-from bot.services.reminders import due_round
+from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
 from bot.services.when import local_text
 from storage.db import Database
@@ -96,11 +96,14 @@ class EventService:
         self._broadcasts = broadcasts
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when a new event brings reminder rounds: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
         # Events to everyone a non-staff organiser may announce in 7 days (like TOS news).
         self.announcements_per_week = announcements_per_week
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     # -- who may announce -----------------------------------------------------------------------
 
@@ -236,6 +239,7 @@ class EventService:
                 )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None
+        self.rounds_changed()
         return event
 
     # -- residents --------------------------------------------------------------------------------
@@ -328,3 +332,9 @@ class EventService:
                     ):
                         queued += 1
         return queued
+
+    async def next_due(self) -> datetime | None:
+        """When the next reminder round of an upcoming event falls, after now."""
+        now = self._clock.now()
+        events = await self._db.read.events.starting_after(now)
+        return earliest(*(next_round(e.starts_at, self.offsets, now) for e in events))

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from bot.clock import Clock
@@ -19,6 +20,8 @@ from bot.services.cases import (
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.staff import Role, StaffService
+from bot.services.status_groups import INITIATIVE_OPEN
+from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
 from storage.repositories.initiatives import InitiativeRecord
@@ -188,7 +191,10 @@ class InitiativeService:
         clock: Clock,
         staff: StaffService,
         tos_of: TosOf,
+        *,
+        timezone: tzinfo,
     ) -> None:
+        self._timezone = timezone
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -229,7 +235,7 @@ class InitiativeService:
                 tos_id=draft.tos_id,
                 show_author=draft.show_author,
                 now=now,
-                year=now.year,
+                year=town_today(now, self._timezone).year,  # the number's year is the town's
             )
             await uow.initiatives.add_photos(initiative_id, "before", draft.photos)
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
@@ -247,7 +253,7 @@ class InitiativeService:
                     await uow.initiatives.add_card(initiative_id, chat_id, card)
             record = await uow.initiatives.get(initiative_id)
             others = await uow.initiatives.candidates_for_duplicates(
-                draft.direction, draft.tos_id, initiative_id
+                INITIATIVE_OPEN, draft.direction, draft.tos_id, initiative_id
             )
         assert record is not None
         # Only what the author may see: public initiatives, or their own.

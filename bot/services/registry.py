@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from bot.services.staff import (
     spend_invite,
 )
 from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
+from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
 from bot.textsplit import length
 from storage.db import Database
@@ -220,8 +221,7 @@ class RegistryService:
             chair_contact=tos.public_contact,
             initiatives=initiatives,
             events=tuple(
-                (e.starts_at.astimezone(self._timezone).strftime("%d.%m %H:%M"), e.title)
-                for e in events
+                (local_text(e.starts_at, self._timezone, "day_time"), e.title) for e in events
             ),
         )
 
@@ -254,6 +254,10 @@ class RegistryService:
         return JOIN_PREFIX + tos.join_token
 
     # -- staff: the registry ------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The town's calendar day now."""
+        return town_today(self._clock.now(), self._timezone)
 
     def require_staff(self, actor_id: int) -> None:
         self._staff.require_staff(actor_id)
@@ -330,7 +334,7 @@ class RegistryService:
         if field == "residents":
             return {"residents": parse_residents(value)}
         if field == "registered_on":
-            return {"registered_on": parse_date(value, self._clock.now().date())}
+            return {"registered_on": parse_date(value, self.today())}
         if field == "area":
             lat, lon, radius = parse_area(value)
             return {"latitude": lat, "longitude": lon, "radius_m": radius}
@@ -401,7 +405,7 @@ class RegistryService:
     async def _plan(self, registry: Any, rows: list[list[str]]) -> ImportPlan:
         tos = {name_key(t.name): t for t in await registry.all_tos()}
         orgs = {name_key(o.name): o for o in await registry.all_orgs()}
-        return plan_import(rows, self._words, self._clock.now().date(), tos, orgs)
+        return plan_import(rows, self._words, self.today(), tos, orgs)
 
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """The dry run: what the file would add and change, and each bad row's problems."""

@@ -27,6 +27,8 @@ from bot.services.registry_fields import (
     parse_residents,
     parse_territory,
 )
+from bot.services.when import local_text
+from bot.tables import unquote
 from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
@@ -101,10 +103,10 @@ def _decode(data: bytes) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.date().strftime("%d.%m.%Y")
+    if isinstance(value, datetime):  # a spreadsheet's date: a calendar day, no zone
+        return local_text(value.date(), None, "date")
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        return local_text(value, None, "date")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -231,7 +233,8 @@ def plan_import(
     seen: dict[tuple[str, str], int] = {}
     plans: list[RowPlan] = []
     for line, row in enumerate(rows[1:], start=2):
-        cells = {key: (row[i] if i < len(row) else "") for i, key in columns.items()}
+        # A file we exported has a quote before text that looks like a formula: it goes.
+        cells = {key: (unquote(row[i]) if i < len(row) else "") for i, key in columns.items()}
         typed = normalize_label(cells.get("type", ""))
         body_kind = next((k for k, names in type_words.items() if typed in names), None)
         if body_kind is None:
@@ -269,7 +272,7 @@ def _tos_row(tos: TosRecord, labels: dict[str, str]) -> dict[str, Any]:
         "kind": "",
         "territory": "; ".join(tos.territory),
         "residents": tos.residents,
-        "registered_on": tos.registered_on.strftime("%d.%m.%Y") if tos.registered_on else "",
+        "registered_on": local_text(tos.registered_on, None, "date"),  # a calendar day
         "latitude": tos.latitude if tos.latitude is not None else "",
         "longitude": tos.longitude if tos.longitude is not None else "",
         "radius_m": tos.radius_m or "",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.clock import Clock
@@ -16,10 +16,12 @@ from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
+from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
+from bot.services.when import local_text, town_today
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 
 KINDS: dict[str, str] = {
     "consultation": N_("Methodological consultation"),
@@ -210,6 +212,19 @@ def due_at(term: RequestTerm, start: datetime, settings: Settings) -> datetime:
     return day.astimezone(UTC)
 
 
+def due_for_need(term_due: datetime, wanted: date | None, start: datetime, tz: tzinfo) -> datetime:
+    """A request's due date: its term (`term_due`, the outer bound), or earlier when it is
+    needed on a date: by the end of the day before that date in the town (by the end of
+    today when it is needed today). A date already past (a reopened request) no longer
+    counts."""
+    today = town_today(start, tz)
+    if wanted is None or wanted < today:
+        return term_due
+    last_day = max(wanted - timedelta(days=1), today)
+    ends = datetime.combine(last_day + timedelta(days=1), time(), tz) - timedelta(minutes=1)
+    return min(term_due, ends.astimezone(UTC))
+
+
 class RequestService:
     def __init__(
         self,
@@ -233,13 +248,13 @@ class RequestService:
         return self._clock.now()
 
     def today(self) -> date:
-        return self._clock.now().astimezone(self._settings.timezone).date()
+        return town_today(self._clock.now(), self._settings.timezone)
 
     def local_date(self, moment: datetime) -> str:
-        return moment.astimezone(self._settings.timezone).strftime("%d.%m.%Y")
+        return local_text(moment, self._settings.timezone, "date")
 
     def is_overdue(self, record: RequestRecord) -> bool:
-        return record.status in OPEN and self._clock.now() > record.due_at
+        return request_overdue(record.status, record.due_at, self._clock.now())
 
     def can_reopen(self, record: RequestRecord) -> bool:
         return (
@@ -248,9 +263,14 @@ class RequestService:
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
         )
 
-    def due_for(self, kind: str, start: datetime) -> datetime:
-        """When the answer to a request of this kind, opened at `start`, is due."""
-        return due_at(self._settings.request_term(kind), start, self._settings)
+    def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
+        """When the answer to a request of this kind, opened at `start` and needed on
+        `wanted` (a date, or its ISO text), is due: the one rule, for the form's preview,
+        the request and its reopening."""
+        if isinstance(wanted, str):
+            wanted = date.fromisoformat(wanted)
+        term_due = due_at(self._settings.request_term(kind), start, self._settings)
+        return due_for_need(term_due, wanted, start, self._settings.timezone)
 
     def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
         return {"number": _number(record), **more}
@@ -359,7 +379,7 @@ class RequestService:
                 )
             behalf = found
         now = self._clock.now()
-        due = self.due_for(draft.kind, now)
+        due = self.due_for(draft.kind, now, wanted)
         async with self._db.transaction() as uow:
             existing = await uow.requests.by_draft(draft.token)
             if existing is not None:
@@ -376,7 +396,7 @@ class RequestService:
                 phone=draft.phone,
                 due_at=due,
                 now=now,
-                year=now.year,
+                year=town_today(now, self._settings.timezone).year,  # the number's year
             )
             await uow.requests.add_message(
                 request_id, "in", requester_id, draft.description, draft.file, now
@@ -433,7 +453,7 @@ class RequestService:
     async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
         """Open requests for staff, the earliest due first."""
         self._staff.require_staff(actor_id)
-        return await self._db.read.requests.open_by_due(limit)
+        return await self._db.read.requests.by_due(REQUEST_OPEN, limit)
 
     async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
         return await self._db.read.requests.thread_of(chat_id, message_id)
@@ -451,7 +471,7 @@ class RequestService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in OPEN:
+            if record.status not in REQUEST_OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
                     number=_number(record), status=_status(record),
@@ -470,7 +490,7 @@ class RequestService:
             return await self._get(uow, request_id)
 
     def check_can_answer(self, record: RequestRecord) -> None:
-        if record.status not in OPEN:
+        if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
                 number=_number(record), status=_status(record),
@@ -603,7 +623,7 @@ class RequestService:
             if not self.can_reopen(record):
                 raise RequestClosed(record, can_reopen=False)
             to_status = "in_work" if record.assignee_id is not None else "new"
-            due = self.due_for(record.kind, now)
+            due = self.due_for(record.kind, now, record.wanted_date)
             await uow.requests.reopen(request_id, to_status, due, now)
             await uow.requests.log(
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
@@ -660,7 +680,7 @@ class RequestService:
         one that still makes sense goes out. Returns how many were queued."""
         now = self._clock.now()
         queued = 0
-        waiting = await self._db.read.requests.awaiting_nudge()
+        waiting = await self._db.read.requests.awaiting_nudge(REQUEST_AWAITING)
         for record in waiting:
             span = (record.due_at - record.opened_at).total_seconds()
             gone = (now - record.opened_at).total_seconds() / span if span > 0 else 1.0
@@ -669,7 +689,7 @@ class RequestService:
                 continue
             async with self._db.transaction() as uow:
                 fresh = await self._get(uow, record.id)
-                if fresh.status not in ("new", "in_work") or fresh.nudged >= level:
+                if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
                 for chat_id in self._nudge_targets(fresh):
                     row = await self._staff.notify(

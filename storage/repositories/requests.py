@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 from storage.repositories.cases import LogEntry, StaffCards, StatusLog
-
-OPEN = ("new", "in_work", "answered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,15 +290,16 @@ class RequestRepository:
 
     # -- lists ------------------------------------------------------------------------------
 
-    async def open_by_due(self, limit: int) -> tuple[list[RequestRecord], int]:
-        """Open requests, the earliest due first; and how many there are."""
+    async def by_due(self, statuses: Sequence[str], limit: int) -> tuple[list[RequestRecord], int]:
+        """Requests in these statuses, the earliest due first; and how many there are."""
+        where = f"WHERE status IN {marks(statuses)} "
         rows = await self._db.fetch_all(
-            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work', 'answered') "
-            "ORDER BY due_at, id LIMIT ?",
-            (limit,),
+            "SELECT * FROM support_requests " + where + "ORDER BY due_at, id LIMIT ?",  # noqa: S608
+            (*statuses, limit),
         )
         total = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM support_requests WHERE status IN ('new', 'in_work', 'answered')"
+            "SELECT COUNT(*) FROM support_requests " + where,  # noqa: S608 - placeholders
+            tuple(statuses),
         )
         return [_record(r) for r in rows], int(total)
 
@@ -310,10 +310,11 @@ class RequestRepository:
         )
         return [_record(r) for r in rows]
 
-    async def awaiting_nudge(self) -> list[RequestRecord]:
-        """Requests still waiting for staff (new or in work) not yet nudged at 80 %."""
+    async def awaiting_nudge(self, statuses: Sequence[str]) -> list[RequestRecord]:
+        """Requests in these statuses (those awaiting an answer) not yet nudged at 80 %."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work') AND nudged < 80 "
-            "ORDER BY due_at, id"
+            f"SELECT * FROM support_requests WHERE status IN {marks(statuses)} "  # noqa: S608
+            "AND nudged < 80 ORDER BY due_at, id",
+            tuple(statuses),
         )
         return [_record(r) for r in rows]
