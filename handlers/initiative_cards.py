@@ -22,6 +22,7 @@ from bot.services.initiatives import (
 )
 from bot.services.users import UserService
 from bot.settings import Settings
+from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.users import UserRecord
@@ -37,7 +38,7 @@ DECISION_LABELS = {
 
 class DecideCD(CallbackData, prefix="i1"):
     action: str  # to | comment | merge
-    id: int
+    id: Id
     status: str = ""
 
 

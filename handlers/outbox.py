@@ -11,6 +11,7 @@ from aiogram.utils.i18n import ngettext
 from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
 from bot.settings import Settings
 from handlers.filters import StaffPlace
+from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -22,7 +23,7 @@ router.filter("callback_query", StaffPlace())
 
 class OutboxCD(CallbackData, prefix="o1"):
     action: str  # cancel | refresh
-    broadcast_id: int = 0
+    broadcast_id: Id = 0
 
 
 router.owns(callbacks=(OutboxCD,))

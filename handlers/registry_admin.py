@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.services.errors import N_, DomainError
+from bot.services.numbers import whole_number
 from bot.services.registry import RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
 from bot.services.registry_io import COLUMNS, MAX_FILE_BYTES, NO_WORDS, TYPE_WORDS, YES_WORDS
@@ -29,6 +30,7 @@ from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.forms import markup, prompt_markup
+from handlers.ids import Id, Page
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_REGISTRY
 from handlers.registry_cards import coverage_text, org_staff_card, role_name, tos_staff_card
@@ -47,8 +49,8 @@ PROBLEMS_SHOWN = 20
 class RegCD(CallbackData, prefix="g1"):
     action: str
     kind: str = ""  # tos | org
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Page = 0
     value: str = ""
 
 
@@ -239,9 +241,9 @@ async def registry_button(
         return
     elif action == "poster" and kind == "tos":
         await _poster(message, user, registry, bot, cd.id)
-    elif action == "revoke" and kind and cd.value.isdigit():
+    elif action == "revoke" and kind and (holder := whole_number(cd.value)) is not None:
         people = await registry.people(user.id, kind, cd.id)
-        target = next((p for p in people if p.user_id == int(cd.value)), None)
+        target = next((p for p in people if p.user_id == holder), None)
         if target is None:
             await query.answer(_("This person no longer has this role."), show_alert=True)
             return
@@ -255,9 +257,9 @@ async def registry_button(
                 _b(_("No"), "card", kind, cd.id),
             ]]),
         )  # fmt: skip
-    elif action == "revoke_yes" and kind and cd.value.isdigit():
-        who = await users.get(int(cd.value))
-        role = await registry.revoke(user.id, int(cd.value), kind, cd.id)
+    elif action == "revoke_yes" and kind and (holder := whole_number(cd.value)) is not None:
+        who = await users.get(holder)
+        role = await registry.revoke(user.id, holder, kind, cd.id)
         await query.answer()
         await message.edit_text(
             _("{name} is no longer the {role}.").format(name=person(who), role=role_name(role))

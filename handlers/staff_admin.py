@@ -28,6 +28,7 @@ from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
+from handlers.ids import Id
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
 from handlers.spec import RouterSpec
@@ -43,7 +44,7 @@ USER_ID_RE = re.compile(r"^\d{1,15}$")
 
 class StaffCD(CallbackData, prefix="s1"):
     action: str  # add | invite | rm | rm_yes | rm_no
-    user_id: int = 0
+    user_id: Id = 0
 
 
 class StaffForm(StatesGroup):

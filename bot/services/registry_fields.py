@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
+from bot.services.numbers import whole_number
 
 ORG_KINDS = {
     "ngo": N_("NGO"),
@@ -78,9 +79,10 @@ def parse_territory(value: str) -> tuple[str, ...]:
 
 def parse_residents(value: str) -> int:
     digits = value.replace(" ", "").replace("\u00a0", "")
-    if not digits.isdigit() or int(digits) > 1_000_000:
+    residents = whole_number(digits, high=1_000_000)
+    if residents is None:
         raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
-    return int(digits)
+    return residents
 
 
 def parse_date(value: str, today: date) -> date:
