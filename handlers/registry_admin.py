@@ -4,6 +4,7 @@ invite chairs, deputies and representatives."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from aiogram import Bot
 from aiogram.filters import Command, StateFilter
@@ -24,9 +25,17 @@ from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
 from bot.services.registry import RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
-from bot.services.registry_io import COLUMNS, MAX_FILE_BYTES, NO_WORDS, TYPE_WORDS, YES_WORDS
+from bot.services.registry_io import (
+    COLUMNS,
+    MAX_FILE_BYTES,
+    NO_WORDS,
+    TYPE_WORDS,
+    YES_WORDS,
+    RowPlan,
+)
 from bot.services.users import UserService
 from bot.settings import Settings
+from bot.tables import to_csv
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.forms import markup, prompt_markup
@@ -43,7 +52,11 @@ router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
 PAGE = 8
-PROBLEMS_SHOWN = 20
+# A dry run's message lists the first few bad rows, each cell it echoes cut short, within
+# a room that keeps the message under Telegram's limit; the full list comes as a file.
+PROBLEMS_SHOWN = 5
+VALUE_SHOWN = 60
+PROBLEMS_ROOM = 2500
 
 
 class RegCD(CallbackData, prefix="g1"):
@@ -475,6 +488,7 @@ async def import_file(
         ngettext("{count} row to add", "{count} rows to add", adds).format(count=adds),
         ngettext("{count} row to update", "{count} rows to update", updates).format(count=updates),
     ]
+    listing = None
     if plan.bad:
         lines.append(
             ngettext(
@@ -483,25 +497,66 @@ async def import_file(
                 len(plan.bad),
             ).format(count=len(plan.bad))
         )
-        for row in plan.bad[:PROBLEMS_SHOWN]:
-            problems = "; ".join(render_error(p) for p in row.problems)
-            lines.append(_("• row {line}: {problems}").format(line=row.line, problems=problems))
-        if len(plan.bad) > PROBLEMS_SHOWN:
-            lines.append(_("…and {count} more.").format(count=len(plan.bad) - PROBLEMS_SHOWN))
+        shown, complete = _problem_lines(plan.bad)
+        lines.extend(shown)
+        if len(shown) < len(plan.bad):
+            lines.append(_("…and {count} more.").format(count=len(plan.bad) - len(shown)))
+        if not complete:
+            lines.append(_("The full list of problems is in the file below."))
+            listing = BufferedInputFile(_problems_file(plan.bad), filename="import-problems.csv")
     if not plan.good:
         await state.clear()
         lines.append(_("There is nothing to import. Fix the file and send it again."))
         await message.answer("\n".join(lines))
-        return
-    await state.set_state(RegistryForm.import_confirm)
-    await state.set_data({"file_id": document.file_id, "name": name})
-    await message.answer(
-        "\n".join(lines),
-        reply_markup=markup([
-            [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
-                .format(count=len(plan.good)), "import_go")],
-        ]),
-    )  # fmt: skip
+    else:
+        await state.set_state(RegistryForm.import_confirm)
+        await state.set_data({"file_id": document.file_id, "name": name})
+        await message.answer(
+            "\n".join(lines),
+            reply_markup=markup([
+                [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
+                    .format(count=len(plan.good)), "import_go")],
+            ]),
+        )  # fmt: skip
+    if listing is not None:
+        await message.answer_document(listing, caption=_("The dry run's problems, row by row."))
+
+
+def _shortened(error: DomainError) -> DomainError:
+    """The problem with the cell it echoes cut to a few words (the file has it whole)."""
+    params = {
+        key: value[: VALUE_SHOWN - 1] + "…"
+        if isinstance(value, str) and len(value) > VALUE_SHOWN
+        else value
+        for key, value in error.params.items()
+    }
+    return DomainError(error.message, **params)
+
+
+def _problem_lines(bad: list[RowPlan]) -> tuple[list[str], bool]:
+    """The first few bad rows for the dry run's message, within its room; and whether they
+    say everything (every bad row, no cell cut)."""
+    lines: list[str] = []
+    room = PROBLEMS_ROOM
+    complete = len(bad) <= PROBLEMS_SHOWN
+    for row in bad[:PROBLEMS_SHOWN]:
+        whole = "; ".join(render_error(p) for p in row.problems)
+        problems = "; ".join(render_error(_shortened(p)) for p in row.problems)
+        line = _("• row {line}: {problems}").format(line=row.line, problems=problems)
+        if len(line) > room:
+            return lines, False
+        complete = complete and problems == whole
+        room -= len(line)
+        lines.append(line)
+    return lines, complete
+
+
+def _problems_file(bad: list[RowPlan]) -> bytes:
+    """Every problem of a dry run, one per line, in full."""
+    rows: list[list[Any]] = [[_("Row"), _("Name"), _("Problem")]]
+    for row in bad:
+        rows.extend([row.line, row.name, render_error(p, html=False)] for p in row.problems)
+    return to_csv(rows)
 
 
 async def _import_go(

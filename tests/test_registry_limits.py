@@ -92,3 +92,47 @@ async def test_hostile_files_refused_in_english(tmp_path: Path) -> None:
             "Row 2 has more than 64 columns, more than a registry has. Check the file's delimiter."
         )
         assert await h.app.db.read.registry.all_tos() == []
+
+
+def slid_file(rows: int) -> bytes:
+    """A file whose columns slid by one: each coordinate cell holds the next column's text,
+    and every bad cell is echoed in the dry run."""
+    header = "тип;название;широта;долгота;радиус в метрах;описание\n"
+    text = "Совет ТОС собирается по четвергам в библиотеке, " * 18  # 900 characters
+    lines = [f"ТОС;ТОС «Квартал {n}»;{text}{n};{text};{text};54.6\n" for n in range(rows)]
+    return (header + "".join(lines)).encode()
+
+
+async def test_a_long_dry_run_is_summarised_with_the_full_list_as_a_file(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, 2})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        john = await h.consented(h.user("John", user_id=2, language_code="en"))
+        for person, header, first_row, more, file_note in (
+            (maria, "Пробная проверка", "• строка 2: ", "…и ещё 5", "Полный список проблем"),
+            (john, "Dry run", "• row 2: ", "…and 5", "The full list of problems is in the file"),
+        ):
+            replies = await import_file(person, "r.csv", slid_file(60))
+            summary, listing = replies
+            assert header in summary.text and first_row in summary.text
+            assert file_note in summary.text
+            assert more in summary.text  # "…and 55 more." or fewer when the room is short
+            assert listing.file is not None
+            name, content = listing.file
+            assert name.endswith(".csv")
+            table = content.decode("utf-8-sig")
+            # Every bad row, each cell's problem in full.
+            for n in range(60):
+                assert f"{n + 2};" in table
+                assert f"по четвергам в библиотеке, {n}" in table
+        assert await h.app.db.read.registry.all_tos() == []
+
+
+async def test_a_short_dry_run_comes_as_one_message(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        short = "тип;название;широта;долгота\nТОС;ТОС «А»;север;1\nТОС;ТОС «Б»;юг;1\n"
+        [dry] = await import_file(maria, "r.csv", short.encode())
+        assert "• строка 3: «юг» — не число." in dry.text
+        assert "Полный список" not in dry.text
