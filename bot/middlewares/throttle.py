@@ -1,4 +1,10 @@
-"""Flood control: a token bucket per user; a flood is answered once, politely, then dropped."""
+"""Flood control: a token bucket per user; a flood is answered once, politely, then dropped.
+
+Telegram lets a bot send about one message a second to a chat, with short bursts: a burst
+of updates gets a handful of answers (BURST) and one warning, and the rest is dropped. An
+album is one thing a person sent, though Telegram delivers it as up to ten updates with
+one media_group_id: it takes one token, and its other photos follow the first one's fate.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +22,28 @@ from aiogram.utils.i18n import gettext as _
 log = logging.getLogger(__name__)
 
 
+BURST = 5  # updates answered at once
+RATE = 1.0  # tokens a second: a person typing or pressing quickly is never held up
+ALBUM_SIZE = 10  # photos in an album, at most (Telegram's limit)
+
+
 @dataclass(slots=True)
 class _Bucket:
     tokens: float
     stamp: float
     warned: bool = False
+    album: str | None = None  # the last album whose first photo was counted
+    album_allowed: bool = False
+    album_left: int = 0  # its photos that may still follow without a token
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """Up to `burst` updates at once, refilled at `rate` per second (an album fits)."""
+    """Up to `burst` updates at once, refilled at `rate` per second; an album counts once."""
 
     def __init__(
         self,
-        rate: float = 2.0,
-        burst: int = 20,
+        rate: float = RATE,
+        burst: int = BURST,
         monotonic: Callable[[], float] = time.monotonic,
         max_tracked: int = 50_000,
     ) -> None:
@@ -39,7 +53,7 @@ class ThrottleMiddleware(BaseMiddleware):
         self._buckets: dict[int, _Bucket] = {}
         self._max_tracked = max_tracked
 
-    def _allow(self, user_id: int) -> tuple[bool, bool]:
+    def _allow(self, user_id: int, album: str | None = None) -> tuple[bool, bool]:
         """(allowed, should_warn)."""
         now = self._now()
         bucket = self._buckets.get(user_id)
@@ -47,6 +61,15 @@ class ThrottleMiddleware(BaseMiddleware):
             if len(self._buckets) >= self._max_tracked:
                 self._forget_idle(now)
             bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
+        if album is not None and album == bucket.album and bucket.album_left > 0:
+            bucket.album_left -= 1  # the rest of an album: as its first photo went
+            return bucket.album_allowed, False
+        allowed, warn = self._take(bucket, now)
+        if album is not None and album != bucket.album:  # Telegram never reuses an album's id
+            bucket.album, bucket.album_allowed, bucket.album_left = album, allowed, ALBUM_SIZE - 1
+        return allowed, warn
+
+    def _take(self, bucket: _Bucket, now: float) -> tuple[bool, bool]:
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
         bucket.stamp = now
         if bucket.tokens >= 1:
@@ -72,7 +95,12 @@ class ThrottleMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        allowed, warn = self._allow(user.id)
+        album = (
+            event.message.media_group_id
+            if isinstance(event, Update) and event.message is not None
+            else None
+        )
+        allowed, warn = self._allow(user.id, album)
         if allowed:
             return await handler(event, data)
         log.info("flood: update dropped")
