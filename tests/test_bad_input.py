@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 import handlers
 from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
 from handlers.events import AttendanceForm, EventForm
+from handlers.registry_admin import RegistryForm
+from handlers.requests import RequestForm
 from tests.conftest import ADMIN_ID
 from tests.kit import BOT_ID, Harness, Person
 
@@ -60,6 +62,7 @@ class Bot:
         self.admin: Person = self.run(self.h.consented(admin))
         self.resident: Person = self.run(self.h.consented(resident))
         self.run(self.h.app.competitions.create(ADMIN_ID, _draft()))  # number 1, for the steps
+        self.run(self.h.app.registry.add_tos(ADMIN_ID, "ТОС «Север»"))  # number 1 too
 
     def run(self, coro: Any) -> Any:
         return self.runner.run(coro)
@@ -180,6 +183,7 @@ DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
                                "deadline": "2026-12-20T10:00:00+00:00"}),
     (CompStaffForm.deadline, {"cid": 1}),
     (CompEditForm.value, {"cid": 1, "field": "deadline"}),
+    (RequestForm.wanted_date, {}),
 ]  # fmt: skip
 
 
@@ -192,9 +196,16 @@ def typed_dates() -> st.SearchStrategy[str]:
     )  # fmt: skip
     short = st.builds(lambda d, m, t: f"{d}.{m} {t}", number, number, st.sampled_from(
         ["00:00", "23:59", "24:00", "9:05"]))  # fmt: skip
+    day_only = st.builds(
+        lambda d, m, y: f"{d}.{m}.{y}",
+        number,
+        number,
+        st.sampled_from(["", "0", "00", "26", "0001", "2026", "9999", "99999"]),
+    )
     return st.one_of(
         date,
         short,
+        day_only,
         st.sampled_from(["01.01.0001 00:00", "31.12.9999 23:59", "01.01.1970 00:00",
                          "29.02.2027 10:00", "завтра 25:00", "tomorrow 18:00", "0:00", "23:59",
                          "сейчас"]),
@@ -290,19 +301,27 @@ NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
                                  "description": "Проекты", "eligible": ["tos"],
                                  "deadline": "2026-12-20T10:00:00+00:00"}),
     (CompStaffForm.awarded, {"cid": 1, "app": 1}),
+    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "residents"}),
+    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "area"}),
+    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "registered_on"}),
+    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "polygon"}),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("step", NUMBER_STEPS, ids=lambda s: s[0].state or "")
+@pytest.mark.parametrize(
+    "step", NUMBER_STEPS, ids=lambda s: f"{s[0].state}:{s[1].get('field', '')}"
+)
 def test_typed_numbers_in_forms(
     bot: Bot, step: tuple[State, dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     state, data = step
     key = StorageKey(bot_id=BOT_ID, chat_id=ADMIN_ID, user_id=ADMIN_ID)
 
-    @given(number=NUMBERS)
+    @given(number=st.one_of(NUMBERS, st.lists(NUMBERS, min_size=1, max_size=4).map(" ".join)))
     @example(number="²")
     @example(number=HUGE)
+    @example(number="54.6 83.3 " + "9" * 400)
+    @example(number="31.12.9999")
     def typed(number: str) -> None:
         if not number.strip():
             return

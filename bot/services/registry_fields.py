@@ -113,10 +113,9 @@ def parse_area(value: str) -> tuple[float, float, int]:
                 "«54.6401 83.3062 400», or share a location."
             )
         )
-    radius = int(numbers[2])
-    if not 10 <= radius <= 20_000:
+    if not 10 <= numbers[2] <= 20_000:  # before int(): a run of digits reads as infinity
         raise DomainError(N_("The radius must be 10 to 20000 metres."))
-    return numbers[0], numbers[1], radius
+    return numbers[0], numbers[1], int(numbers[2])
 
 
 def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:
