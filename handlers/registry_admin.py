@@ -29,6 +29,7 @@ from bot.services.registry_io import (
     COLUMNS,
     MAX_FILE_BYTES,
     NO_WORDS,
+    TOO_BIG,
     TYPE_WORDS,
     YES_WORDS,
     RowPlan,
@@ -456,8 +457,17 @@ def _import_help() -> str:
     ).format(size=MAX_FILE_BYTES // 1000, columns=columns)
 
 
+class _Capped(io.BytesIO):
+    """A download that stops past the largest file we read, whatever size Telegram said."""
+
+    def write(self, chunk: Any) -> int:
+        if self.tell() + len(chunk) > MAX_FILE_BYTES:
+            raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
+        return super().write(chunk)
+
+
 async def _download(bot: Bot, file_id: str) -> bytes:
-    buffer = await bot.download(file_id, destination=io.BytesIO())
+    buffer = await bot.download(file_id, destination=_Capped())
     assert isinstance(buffer, io.BytesIO)
     return buffer.getvalue()
 
@@ -470,13 +480,10 @@ async def import_file(
     if document is None:
         await message.answer(_("Please send the file as a document (📎 → File). /cancel to stop."))
         return
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await message.answer(
-            _("The file is too big: up to {size} KB, please.").format(size=MAX_FILE_BYTES // 1000)
-        )
-        return
     name = document.file_name or "registry.csv"
     try:
+        if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+            raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
         plan = await registry.plan_import(user.id, await _download(bot, document.file_id), name)
     except DomainError as error:
         await message.answer(render_error(error))

@@ -58,6 +58,7 @@ COLUMNS = {
     "description": N_("description"),
     "active": N_("active"),
 }
+TOO_BIG = N_("The file is too big: up to {size} KB, please.")
 NOT_XLSX = N_("This is not a readable XLSX file.")
 BAD_ENCODING = N_("The file's encoding is not UTF-8 or Windows-1251. Save it as CSV UTF-8.")
 TOO_MANY_ROWS = N_("Too many rows: up to {count} at a time.")
@@ -149,9 +150,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     A hostile file is refused by its shape before its rows are loaded, and rows are
     streamed with a cap, so memory and time stay bounded whatever the file declares."""
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError(
-            N_("The file is too big: up to {size} KB, please."), size=MAX_FILE_BYTES // 1000
-        )
+        raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
     name = filename.lower()
     if name.endswith(".xlsx"):
         rows = _xlsx_rows(data)
