@@ -9,7 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import SendMessage, TelegramMethod
 
 from bot.middlewares.retry import MAX_RETRIES, MAX_WAIT
@@ -136,3 +141,24 @@ async def test_the_outbox_sender_retries_by_itself(
     assert not retries_logged(caplog)
     row = await harness.app.db.read.outbox.get(1)
     assert row is not None and row.status == "sent" and row.attempts >= 2
+
+
+async def test_a_press_answered_before_the_fault_is_not_a_failure(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 502 after Telegram took the answer: the retry is refused as "query is too old",
+    which means the first answer went through."""
+    anna = await harness.consented(harness.user())
+    await anna.send("/lang")
+    inject(
+        harness,
+        "AnswerCallbackQuery",
+        [
+            TRANSIENT["502"](),
+            TelegramBadRequest(ANY, "Bad Request: query is too old and response timeout expired"),
+        ],
+    )
+    caplog.set_level(logging.WARNING)
+    [done] = await anna.press("English")
+    assert done.text == "Done: I will speak English now."
+    assert not errors_logged(caplog)

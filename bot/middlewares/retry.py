@@ -33,7 +33,12 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -46,7 +51,7 @@ BACKOFF = 0.5  # seconds before the first retry of a 5xx or network error; doubl
 # Calls that may be made twice with the same effect as once (what the person sees).
 IDEMPOTENT = frozenset(
     {
-        "AnswerCallbackQuery",  # a second answer to the same press is refused, harmlessly
+        "AnswerCallbackQuery",  # a second answer to the same press: refused, see DONE_IF_REFUSED
         "EditMessageText",  # the same text again: "message is not modified", ignored
         "EditMessageReplyMarkup",
         "EditMessageCaption",
@@ -62,6 +67,9 @@ IDEMPOTENT = frozenset(
         "SendChatAction",
     }
 )
+# Calls that answer True, which a 400 on a retry means the first try had done: a press
+# already answered, a message already deleted.
+DONE_IF_REFUSED = frozenset({"AnswerCallbackQuery", "DeleteMessage", "DeleteMessages"})
 # Left alone entirely: aiogram's polling loop has its own backoff for these.
 PASS_THROUGH = frozenset({"GetUpdates"})
 # How aiohttp names a connection that was never opened (the request did not leave).
@@ -111,6 +119,10 @@ class RetryTransient(BaseRequestMiddleware):
         while True:
             try:
                 return await make_request(bot, method)
+            except TelegramBadRequest:
+                if attempt > 0 and type(method).__name__ in DONE_IF_REFUSED:
+                    return True
+                raise
             except (TelegramRetryAfter, TelegramServerError, TelegramNetworkError) as error:
                 delay = self._delay(method, error, attempt)
                 if delay is None or attempt >= MAX_RETRIES or waited + delay > MAX_WAIT:
