@@ -58,6 +58,7 @@ class KeyLock:
     ) -> None:
         self._held.lock.release()
         self._release_slot()
+        _behind_others.set(False)  # updates fed one after another in one task (tests)
 
     def _release_slot(self) -> None:
         self._held.users -= 1
