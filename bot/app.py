@@ -28,6 +28,7 @@ from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.fit import FitToLimits
+from bot.middlewares.retry import RetryTransient
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
@@ -260,6 +261,7 @@ async def _assemble(
 
     bot = build_bot(settings, session)
     bot.session.middleware(FlushBeforeSend(storage))
+    bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
     sender = Sender(
         db, bot, i18n, users, clock,
         rate=settings.broadcast_rate,

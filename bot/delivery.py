@@ -47,6 +47,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import render_args
+from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
@@ -251,7 +252,8 @@ class Sender:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
-            await self._send_parts(message)
+            with own_retries():  # the session's retries leave the sender's calls alone
+                await self._send_parts(message)
         except TelegramRetryAfter as error:
             self.pacer.flood_wait(message.chat_id, error.retry_after)
             await self._retry(message, float(error.retry_after), str(error), counts=False)

@@ -30,11 +30,13 @@ from bot.services.competitions import (
 )
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
+from bot.services.numbers import PAGE_MAX, whole_number
 from bot.services.staff import Role
 from bot.services.when import parse_when, time_left
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
+from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
 from handlers.render import button_message, drop_buttons, escape, number
@@ -53,7 +55,7 @@ RESULTS = {"winner": N_("🎉 winner"), "not_winner": N_("not a winner")}
 
 class CompCD(CallbackData, prefix="k1"):
     action: str
-    id: int = 0
+    id: Id = 0
     value: str = ""
 
 
@@ -384,15 +386,14 @@ async def competition_button(
         kind, _sep, body = cd.value.partition("-")
         c = await service.get(cd.id, user.id)
         mine = await service.my_bodies(user.id, c)  # the role is checked again on sending
-        if not body.isdigit() or not any(
-            (b.body_kind, b.body_id) == (kind, int(body)) for b in mine
-        ):
+        body_id = whole_number(body)
+        if body_id is None or not any((b.body_kind, b.body_id) == (kind, body_id) for b in mine):
             await query.answer(_("Your TOS or organisation may not apply to this competition."),
                                show_alert=True)  # fmt: skip
             return
         await query.answer()
         await state.set_state(ApplicationForm.project)
-        await state.set_data({"cid": c.id, "body_kind": kind, "body_id": int(body)})
+        await state.set_data({"cid": c.id, "body_kind": kind, "body_id": body_id})
         await message.answer(
             _("The application to «{title}». The project's title (3 to 200 characters). "
               "/cancel to stop.").format(title=escape(c.title))
@@ -438,7 +439,7 @@ async def competition_button(
     elif cd.action == "apps":
         service.require_staff(user.id)
         await query.answer()
-        page = int(cd.value) if cd.value.isdigit() else 0
+        page = whole_number(cd.value, high=PAGE_MAX) or 0
         await _applications(message, user, service, cd.id, page)
     elif cd.action == "deadline":
         service.require_staff(user.id)

@@ -26,6 +26,7 @@ from bot.i18n import words_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import (
+    MAX_CAPACITY,
     TEXT_LIMITS,
     TOWN_HALL,
     EventDraft,
@@ -33,11 +34,13 @@ from bot.services.events import (
     EventView,
     Owner,
 )
+from bot.services.numbers import whole_number
 from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import markup, short, typed_is
+from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
 from handlers.render import button_message, drop_buttons, escape
@@ -60,7 +63,7 @@ STATUS = {
 
 class EventCD(CallbackData, prefix="e1"):
     action: str
-    id: int = 0
+    id: Id = 0
     value: str = ""
 
 
@@ -435,8 +438,8 @@ async def event_step(
         elif current == EventForm.capacity.state:
             if typed_is(i18n, text, SKIP_WORDS):
                 await state.update_data(capacity=None)
-            elif text.strip().isdigit() and 0 < int(text.strip()) <= 100_000:
-                await state.update_data(capacity=int(text.strip()))
+            elif (capacity := whole_number(text, low=1, high=MAX_CAPACITY)) is not None:
+                await state.update_data(capacity=capacity)
             else:
                 raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit»."))
         elif current == EventForm.owner.state:
@@ -455,16 +458,16 @@ async def event_step(
 async def attendance_typed(
     message: Message, state: FSMContext, user: UserRecord, events: EventService
 ) -> None:
-    text = (message.text or "").strip()
-    if not text.isdigit():
+    count = whole_number(message.text or "", high=MAX_CAPACITY)
+    if count is None:
         await message.answer(_("Write the number of people who came, e.g. 35."))
         return
     event_id = int((await state.get_data()).get("event_id", 0))
     try:
-        await events.record_attendance(user.id, event_id, int(text))
+        await events.record_attendance(user.id, event_id, count)
     except DomainError as error:
         await state.clear()
         await message.answer(render_error(error))
         return
     await state.clear()
-    await message.answer(_("Saved: {count} people came.").format(count=int(text)))
+    await message.answer(_("Saved: {count} people came.").format(count=count))

@@ -24,6 +24,7 @@ from bot.services.privacy import StaffPrivacy
 from bot.services.status_groups import INITIATIVE_OPEN
 from bot.services.users import UserService
 from bot.settings import Settings
+from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.users import UserRecord
@@ -39,7 +40,7 @@ DECISION_LABELS = {
 
 class DecideCD(CallbackData, prefix="i1"):
     action: str  # to | comment | merge
-    id: int
+    id: Id
     status: str = ""
 
 

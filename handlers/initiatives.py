@@ -28,6 +28,7 @@ from bot.services.initiatives import (
     check_description,
     check_title,
 )
+from bot.services.numbers import whole_number
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
@@ -268,8 +269,12 @@ async def form_button(
         await drop_buttons(message)
         draft.address = draft.latitude = draft.longitude = None
         await _after_place(message, state, draft, settings, user, initiatives)
-    elif action == "tos" and current == InitiativeForm.tos.state and value.isdigit():
-        await _choose_tos(query, message, state, draft, int(value), settings, user, initiatives)
+    elif (
+        action == "tos"
+        and current == InitiativeForm.tos.state
+        and ((tos_id := whole_number(value)) is not None)
+    ):
+        await _choose_tos(query, message, state, draft, tos_id, settings, user, initiatives)
     elif action == "show" and current == InitiativeForm.show_author.state:
         await query.answer()
         await drop_buttons(message)

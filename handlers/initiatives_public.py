@@ -13,6 +13,7 @@ from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import HasArgs, PrivateChat, TextIs
+from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
 from handlers.render import button_message, escape
@@ -27,9 +28,9 @@ PER_PAGE = 5
 
 
 class ListCD(CallbackData, prefix="p2"):
-    page: int = 0
+    page: Page = 0
     direction: str = ""
-    tos: int = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
+    tos: Id = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
 
 
 CHOOSE_TOS = -1
@@ -37,7 +38,7 @@ CHOOSE_TOS = -1
 
 class SupportCD(CallbackData, prefix="p1"):
     action: str  # open | support | unsupport
-    id: int
+    id: Id
 
 
 router.owns(callbacks=(ListCD, SupportCD))

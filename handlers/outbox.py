@@ -12,6 +12,7 @@ from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Pr
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import StaffPlace
+from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -23,7 +24,7 @@ router.filter("callback_query", StaffPlace())
 
 class OutboxCD(CallbackData, prefix="o1"):
     action: str  # cancel | refresh
-    broadcast_id: int = 0
+    broadcast_id: Id = 0
 
 
 router.owns(callbacks=(OutboxCD,))

@@ -23,6 +23,7 @@ from bot import reporting
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
+from bot.services.numbers import whole_number
 from bot.services.reports import EXPORT_FORMATS, Digest, Line, ReportService
 from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
@@ -267,8 +268,8 @@ async def report_command(
     i18n: I18n,
 ) -> None:
     typed = (command.args or "").strip()
-    year = int(typed) if typed.isdigit() and len(typed) == 4 else reports.year_now()
-    if typed and not (typed.isdigit() and len(typed) == 4):
+    year = whole_number(typed, low=1000, high=9999) if typed else reports.year_now()
+    if year is None:
         raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
                           year=reports.year_now())  # fmt: skip
     report = await reports.year_report(user.id, year)

@@ -31,6 +31,7 @@ from bot.services.when import local_text
 from bot.settings import Settings
 from bot.textsplit import length
 from handlers.forms import short
+from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.requests import RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
@@ -47,14 +48,14 @@ class RequestCD(CallbackData, prefix="r2"):
     """Staff buttons on a request's card."""
 
     action: str  # take | answer | close | reject | card
-    id: int
+    id: Id
 
 
 class MyRequestCD(CallbackData, prefix="r3"):
     """The requester's buttons (the service builds the same strings for its outbox rows)."""
 
     action: str  # open | write | reopen | yes | no | skip
-    id: int
+    id: Id
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
+from handlers.ids import Id
 from handlers.links import RevokeInviteCD, revoke_markup
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
@@ -45,7 +46,7 @@ USER_ID_RE = re.compile(r"^\d{1,15}$")
 
 class StaffCD(CallbackData, prefix="s1"):
     action: str  # add | invite | rm | rm_yes | rm_no
-    user_id: int = 0
+    user_id: Id = 0
 
 
 class StaffForm(StatesGroup):

@@ -150,6 +150,8 @@ PLACEHOLDERS: dict[str, int | str] = {
     "who": 2 * BODY,  # «TOS «name»», or the eligible bodies
     "audience": 40,  # a broadcast's audience code
     "status": 300,  # a status, or a report's line of them
+    "sheet": 31,  # an XLSX sheet's name (Excel's limit)
+    "ref": 40,  # a sheet's declared range, «A1:XFD1048576»
 }
 # Labels of the catalogs (a status, a role, a kind, a direction), dates and numbers.
 LABELS = (
@@ -160,7 +162,7 @@ DATES = "date due deadline when start end since opens number other amount awarde
 NUMBERS = (
     "count total sent pending failed skipped cancelled sending members going capacity added "
     "updated residents population year seq days page pages line percent winners held done "
-    "open rejected overdue size max high low length left ngo radius"
+    "open rejected overdue size max high low length left ngo radius rows"
 )
 PLACEHOLDERS |= dict.fromkeys(LABELS.split(), 80) | dict.fromkeys(DATES.split(), 40)
 PLACEHOLDERS |= dict.fromkeys(NUMBERS.split(), "number") | dict.fromkeys(("lat", "lon"), "float")

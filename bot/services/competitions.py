@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.initiatives import DIRECTIONS
+from bot.services.numbers import whole_number
 from bot.services.reminders import (
     Wake,
     due_round,
@@ -44,6 +45,7 @@ LEADER_ROLES = {"tos": ("chair", "deputy"), "org": ("rep",)}
 REMIND_KIND = "comp-remind"
 KEEP_LOOKING = timedelta(days=30)  # rounds missed longer ago than this are not even logged
 URL_RE = re.compile(r"^https?://\S+\.\S+$")
+MAX_AMOUNT = 10**12 - 1  # roubles: twelve digits
 
 OPENED = N_(
     "🏆 A new competition: <b>{title}</b> ({organiser}).\n"
@@ -116,9 +118,10 @@ class ApplicationDraft:
 def parse_amount(value: str) -> int:
     # Spaces, the rouble sign and a currency word after the number («150 000 rub.») go.
     digits = re.sub(r"[^\W\d_]+\.?$", "", re.sub(r"[\s\u00a0₽]", "", value.strip()))
-    if not digits.isdigit() or len(digits) > 12:
+    amount = whole_number(digits, high=MAX_AMOUNT)
+    if amount is None:
         raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
-    return int(digits)
+    return amount
 
 
 def parse_url(value: str) -> str:

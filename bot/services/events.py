@@ -23,6 +23,8 @@ from storage.db import Database
 from storage.repositories import Repositories
 from storage.repositories.events import EventRecord
 
+MAX_CAPACITY = 100_000  # places at an event, people who came
+
 log = logging.getLogger(__name__)
 
 REMIND_KIND = "event-remind"
@@ -309,7 +311,7 @@ class EventService:
                 raise NotAllowed(N_("Only the event's organiser can do this."))
             if event.ends_at > self._clock.now():
                 raise DomainError(N_("Attendance is recorded after the event ends."))
-            if not 0 <= count <= 100_000:
+            if not 0 <= count <= MAX_CAPACITY:
                 raise DomainError(N_("Write the number of people who came, e.g. 35."))
             await uow.events.set_attended(event_id, count)
 

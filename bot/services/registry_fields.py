@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
+from bot.services.numbers import whole_number
 from bot.textsplit import length
 
 ORG_KINDS = {
@@ -93,9 +94,10 @@ def parse_territory(value: str) -> tuple[str, ...]:
 
 def parse_residents(value: str) -> int:
     digits = value.replace(" ", "").replace("\u00a0", "")
-    if not digits.isdigit() or int(digits) > 1_000_000:
+    residents = whole_number(digits, high=1_000_000)
+    if residents is None:
         raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
-    return int(digits)
+    return residents
 
 
 def parse_date(value: str, today: date) -> date:
@@ -126,10 +128,9 @@ def parse_area(value: str) -> tuple[float, float, int]:
                 "«54.6401 83.3062 400», or share a location."
             )
         )
-    radius = int(numbers[2])
-    if not 10 <= radius <= 20_000:
+    if not 10 <= numbers[2] <= 20_000:  # before int(): a run of digits reads as infinity
         raise DomainError(N_("The radius must be 10 to 20000 metres."))
-    return numbers[0], numbers[1], radius
+    return numbers[0], numbers[1], int(numbers[2])
 
 
 def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:
