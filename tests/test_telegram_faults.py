@@ -51,6 +51,8 @@ Fault = Callable[[], Exception]
 TRANSIENT: dict[str, Fault] = {
     "429": lambda: TelegramRetryAfter(ANY, "Too Many Requests: retry after 3", 3),
     "502": lambda: TelegramServerError(ANY, "Bad Gateway"),
+    "503": lambda: TelegramServerError(ANY, "Service Unavailable"),
+    "500": lambda: TelegramServerError(ANY, "Internal Server Error"),
     "timeout": lambda: TelegramNetworkError(ANY, "Request timeout error"),
     "not connected": lambda: TelegramNetworkError(
         ANY, "ClientConnectorError: Cannot connect to host api.telegram.org:443"
@@ -58,7 +60,7 @@ TRANSIENT: dict[str, Fault] = {
 }
 
 
-@pytest.mark.parametrize("fault", ["429", "not connected"])
+@pytest.mark.parametrize("fault", ["429", "not connected", "502", "503"])
 async def test_a_reply_refused_before_it_was_sent_is_sent_again(
     harness: Harness, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
@@ -74,7 +76,7 @@ async def test_a_reply_refused_before_it_was_sent_is_sent_again(
     assert len(retries_logged(caplog)) == 2
 
 
-@pytest.mark.parametrize("fault", ["502", "timeout"])
+@pytest.mark.parametrize("fault", ["500", "timeout"])
 async def test_a_reply_that_may_have_been_sent_is_not_sent_twice(
     harness: Harness, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:

@@ -11,6 +11,10 @@ through this middleware. What it retries, and why it is safe:
   twice would be seen twice, so sends are not repeated.
 - A connection that could not be opened at all (DNS, refused, TLS): the request never left,
   so any method is made again.
+- 502 Bad Gateway and 503 Service Unavailable, any method: these come from Telegram's front
+  proxy when the Bot API server behind it did not take the call (down, restarting,
+  overloaded), so nothing was done and the call is made again. A 500 or a 504 (the server
+  took the call and then failed or was too slow) is treated as "may have been done".
 
 Bounded: at most MAX_RETRIES more tries and MAX_WAIT seconds of waiting in all; a 429 that
 asks for longer fails at once. What still fails is raised to the handler as before, and
@@ -88,7 +92,13 @@ def own_retries() -> Iterator[None]:
         _own_retries.reset(token)
 
 
-def _never_sent(error: TelegramNetworkError) -> bool:
+# What Telegram's front proxy says when the Bot API server never took the call.
+_NOT_TAKEN = ("bad gateway", "service unavailable")
+
+
+def _never_sent(error: TelegramNetworkError | TelegramServerError) -> bool:
+    if isinstance(error, TelegramServerError):
+        return error.message.lower().startswith(_NOT_TAKEN)
     return error.message.startswith(_NOT_CONNECTED)
 
 
@@ -102,7 +112,7 @@ class RetryTransient(BaseRequestMiddleware):
         if isinstance(error, TelegramRetryAfter):
             return float(error.retry_after)
         if name not in IDEMPOTENT and not (
-            isinstance(error, TelegramNetworkError) and _never_sent(error)
+            isinstance(error, TelegramNetworkError | TelegramServerError) and _never_sent(error)
         ):
             return None
         return BACKOFF * 2.0**attempt * random.uniform(0.8, 1.2)
