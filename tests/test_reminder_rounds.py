@@ -80,7 +80,7 @@ async def test_a_new_competition_wakes_the_scheduler_at_once(harness: Harness) -
     assert h.app.scheduler.planned(REMINDER_ROUND) is None
     await h.app.competitions.create(
         ADMIN_ID,
-        CompetitionDraft(title="Конкурс ТОС", organiser="Администрация", description="Проекты",
+        CompetitionDraft(title="Конкурс ТОС", organiser="Администрация", description="Проекты дворов и улиц",
                          eligible=("tos",), deadline=h.clock.now() + timedelta(days=20)),
     )  # fmt: skip
     assert h.app.scheduler.planned(REMINDER_ROUND) == h.clock.now()
