@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from bot.services.reports import EXPORTS
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
+
+DB_HELP = "the bot's SQLite file to read (default: DATABASE_PATH, data/tos-bot.sqlite3)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--year", type=int, required=True)
     report.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
     report.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
+    report.add_argument("--db", type=Path, help=DB_HELP)
     export = sub.add_parser(
         "export", help="export initiatives or requests with personal data, on the server only"
     )
@@ -44,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
     export.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
+    export.add_argument("--db", type=Path, help=DB_HELP)
     sandbox = sub.add_parser(
         "sandbox",
         help="try the bot without Telegram: a local Bot API server and a terminal chat",
@@ -59,6 +64,26 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that work on the database alone need no token: a stand-in satisfies the settings.
 OFFLINE_TOKEN = "0:offline-command-needs-no-telegram-token"
+
+
+def database_problem(path: Path) -> str | None:
+    """Why the server's commands cannot read this file as the bot's database, or None. Only
+    reads: the bot creates its database, a report never makes an empty one."""
+    where = "given with --db or DATABASE_PATH"
+    if not path.is_file():
+        return (
+            f"there is no database at {path} (the path is {where}). Run the command where "
+            f"the bot keeps its database, or give the file: --db PATH."
+        )
+    try:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return f"{path} is not a SQLite database ({where})."
+    if not version:
+        return f"{path} is not a tos-bot database: it has none of the bot's tables ({where})."
+    return None
 
 
 async def _report(settings: Settings, year: int, out: Path, lang: str) -> dict[Path, bytes]:
@@ -132,13 +157,21 @@ def main(argv: list[str] | None = None) -> int:
         return _sandbox(args.db, args.demo)
     offline = args.command in ("report", "export")
     try:
-        settings = (
-            load_settings(bot_token=os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN) if offline
-            else load_settings()
-        )  # fmt: skip
+        if offline:
+            overrides = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
+            if args.db is not None:
+                overrides["database_path"] = args.db
+            settings = load_settings(**overrides)
+        else:
+            settings = load_settings()
     except SettingsError as error:
         print(f"tos-bot cannot start: {error}", file=sys.stderr)
         return 2
+    if offline:
+        if problem := database_problem(settings.database_path):
+            print(f"tos-bot {args.command}: {problem}", file=sys.stderr)
+            return 2
+        print(f"Database: {settings.database_path}")
     from bot.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)

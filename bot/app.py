@@ -27,26 +27,32 @@ from bot.delivery import Sender
 from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
+from bot.middlewares.fit import FitToLimits
+from bot.middlewares.retry import RetryTransient
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.competitions import CompetitionService
 from bot.services.events import EventService
 from bot.services.initiatives import STAFF_CARD, InitiativeService
-from bot.services.registry import RegistryService
+from bot.services.privacy import StaffPrivacy
+from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
+from bot.services.reminders import earliest
 from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.requests import RequestService
-from bot.services.staff import StaffService
+from bot.services.staff import INVITE_ACCEPTED, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
+from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
 from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
+from storage.repositories.outbox import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,10 @@ Timing = tuple[Callable[[], float], Callable[[float], Awaitable[None]]]
 
 # How long a stop waits for updates already being handled.
 SHUTDOWN_GRACE_SECONDS = 15.0
+# The reminders job looks at the database this often, and besides wakes up at the time of
+# the next reminder round (REMINDER_ROUND), so every round is sent at its own time.
+REMINDERS_EVERY_SECONDS = 60
+REMINDER_ROUND = "reminder-round"
 
 
 @dataclass
@@ -80,6 +90,7 @@ class App:
     sender: Sender
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
+    _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def on_startup(self) -> None:
         await publish_commands(
@@ -104,9 +115,19 @@ class App:
         log.info("bot started")
 
     async def reminders(self) -> None:
-        """Derive what is due from the database: opened competitions, reminder rounds."""
-        await self.competitions.tick()
-        await self.events.remind_due()
+        """Derive what is due from the database: opened competitions, reminder rounds; then
+        wake up again when the next round falls (the minute's tick alone would send only the
+        latest of rounds less than a minute apart)."""
+        async with self._reminding:
+            await self.competitions.tick()
+            await self.events.remind_due()
+            upcoming = earliest(await self.competitions.next_due(), await self.events.next_due())
+            if upcoming is not None:
+                self.scheduler.once(REMINDER_ROUND, self.reminders, at=upcoming)
+
+    def rounds_changed(self) -> None:
+        """A competition or an event got new times: look at the rounds again, now."""
+        self.scheduler.once(REMINDER_ROUND, self.reminders, at=self.clock.now())
 
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
@@ -134,6 +155,9 @@ class App:
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base_url))
+    # The first middleware is the outermost: a text is split before anything else sees it,
+    # so each part is a request of its own to every middleware after it.
+    session.middleware(FitToLimits())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -177,18 +201,19 @@ async def _assemble(
     timing: Timing | None,
 ) -> App:
     storage = SqliteStorage(db, clock)
+    privacy = StaffPrivacy.of(settings)
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)
-    outbox = OutboxService(db, staff, staff_sees_personal_data=settings.staff_sees_personal_data)
+    outbox = OutboxService(db, staff, privacy=privacy)
     i18n = create_i18n(settings.default_locale)
     registry = RegistryService(
         db, clock, staff, broadcasts,
         words=words_of(i18n),
         population=settings.municipality_population,
         announcements_per_week=settings.tos_announcements_per_week,
-        timezone=settings.timezone,
+        timezone=settings.timezone, privacy=privacy,
     )  # fmt: skip
     competitions = CompetitionService(
         db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
@@ -200,14 +225,14 @@ async def _assemble(
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
     initiatives = InitiativeService(
-        db, clock, staff, settings.staff_chat_id, tos_of=registry.user_tos
+        db, clock, staff, tos_of=registry.user_tos, timezone=settings.timezone
     )
     reports = ReportService(
         db, clock, staff,
         timezone=settings.timezone, digest_time=settings.digest_time,
         staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
         population=settings.municipality_population,
-        staff_sees_personal_data=settings.staff_sees_personal_data,
+        privacy=privacy,
     )  # fmt: skip
     users.before_erase.append(events.release_places)
     scheduler = Scheduler(settings.timezone)
@@ -236,6 +261,7 @@ async def _assemble(
 
     bot = build_bot(settings, session)
     bot.session.middleware(FlushBeforeSend(storage))
+    bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
     sender = Sender(
         db, bot, i18n, users, clock,
         rate=settings.broadcast_rate,
@@ -248,8 +274,11 @@ async def _assemble(
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
-    for card in (STAFF_CARD, REQUEST_CARD, DIGEST, DIGEST_CHART):
-        sender.audience_checks[card] = staff.reaches_staff
+    sender.renderers[ROLE_ACCEPTED] = PersonNotice(
+        i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
+    )
+    sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
+    sender.audiences[STAFF] = staff.reaches_staff
     app = App(
         settings=settings,
         bot=bot,
@@ -277,6 +306,7 @@ async def _assemble(
     scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
-    scheduler.every("reminders", app.reminders, seconds=60)
+    scheduler.every("reminders", app.reminders, seconds=REMINDERS_EVERY_SECONDS)
+    competitions.rounds_changed = events.rounds_changed = app.rounds_changed
     scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
     return app

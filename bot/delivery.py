@@ -47,6 +47,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import fill, render_args
+from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
@@ -182,8 +183,9 @@ class Sender:
         # Templates drawn from current data at send time (a staff card shows the latest).
         self.renderers: dict[str, Renderer] = {}
         self.generators: dict[str, Generator] = {}
-        # Who may still get a template when it is sent (staff cards: staff only).
-        self.audience_checks: dict[str, Callable[[int], bool]] = {}
+        # Who may still get a row of an audience when it is sent (staff mail: whoever is
+        # staff at that moment, StaffService.reaches_staff), whatever the row holds.
+        self.audiences: dict[str, Callable[[int], bool]] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -278,7 +280,8 @@ class Sender:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
-            await self._send_parts(message)
+            with own_retries():  # the session's retries leave the sender's calls alone
+                await self._send_parts(message)
         except TelegramRetryAfter as error:
             self.pacer.flood_wait(message.chat_id, error.retry_after)
             await self._retry(message, float(error.retry_after), str(error), counts=False)
@@ -307,7 +310,7 @@ class Sender:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
             return
-        allowed = self.audience_checks.get(message.template or "")
+        allowed = self.audiences.get(message.audience or "")
         if allowed is not None and not allowed(message.chat_id):
             async with self._db.transaction() as uow:
                 await uow.outbox.mark_skipped(message.id, NOT_ALLOWED)
@@ -333,6 +336,8 @@ class Sender:
         if message.kind in ("photo", "document"):
             await self._send_file(message, locale, text, markup, reply)
             return
+        # Split here as bot/middlewares/fit.py would, so that each part sent is remembered
+        # and a restart resumes at the first unsent one instead of repeating the others.
         parts = split_html(text)
         sent_id = None
         for index in range(message.parts_sent, len(parts)):
@@ -420,7 +425,7 @@ class Sender:
             return
         try:
             await self._bot.edit_message_text(
-                text=split_html(text)[0],
+                text=text,  # fitted where every request is (bot/middlewares/fit.py)
                 chat_id=message.chat_id,
                 message_id=target.message_id,
                 reply_markup=markup,

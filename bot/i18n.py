@@ -101,22 +101,24 @@ def render_args(
 ) -> dict[str, str]:
     """Template arguments as text: plain values escaped for HTML; a value {"t": msgid, ...}
     is a label to translate first (its other keys fill the label's own placeholders), and
-    with "p" (a plural msgid, see services.cases.Plural) the form its "count" needs; a
-    value {"n": number} is written as the reader's language writes numbers («200 000»).
-    `locale` and `plural` default to the current ones of a handler's context."""
+    {"t": singular, "p": plural, "count": n} one with plural forms (NP_; `plural` is
+    ngettext) in the form its count needs; a value {"n": number} is written as the reader's
+    language writes numbers («200 000»). `locale` and `plural` default to the current ones
+    of a handler's context."""
 
     def forms(singular: str, many: str, count: int) -> str:
         if plural is not None:
             return plural(singular, many, count)
-        current = I18n.get_current()
-        assert current is not None, "a plural outside a handler needs `plural`"
+        current = I18n.get_current(no_error=True)
+        if current is None:  # no catalog at hand: the English forms
+            return translate(singular if count == 1 else many)
         return current.gettext(singular, many, count, locale=locale)
 
     def one(value: Any) -> str:
         if isinstance(value, dict) and "t" in value:
             inner = {k: one(v) for k, v in value.items() if k not in ("t", "p")}
             if "p" in value:
-                text = forms(str(value["t"]), str(value["p"]), int(value.get("count", 0)))
+                text = forms(str(value["t"]), str(value["p"]), int(value["count"]))
             else:
                 text = translate(str(value["t"]))
             return fill(text, **inner)

@@ -5,9 +5,18 @@ ever seen (aiogram's SimpleEventIsolation keeps one lock per key forever)."""
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from types import TracebackType
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+
+_behind_others: ContextVar[bool] = ContextVar("behind_others", default=False)
+
+
+def arrived_behind_others() -> bool:
+    """Whether the update being handled had to wait for earlier ones of the same person:
+    they came at once (a flood, an album), not one after another's answer."""
+    return _behind_others.get()
 
 
 class _Held:
@@ -32,6 +41,7 @@ class KeyLock:
         held = locks.get(self._key)
         if held is None:
             held = locks[self._key] = _Held()
+        _behind_others.set(held.users > 0)
         held.users += 1
         self._held = held
         try:
@@ -48,6 +58,7 @@ class KeyLock:
     ) -> None:
         self._held.lock.release()
         self._release_slot()
+        _behind_others.set(False)  # updates fed one after another in one task (tests)
 
     def _release_slot(self) -> None:
         self._held.users -= 1

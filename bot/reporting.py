@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from aiogram.utils.i18n import get_i18n, ngettext
@@ -20,6 +20,8 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.registry_fields import ORG_KINDS
 from bot.services.reports import YearReport
 from bot.services.requests import KINDS, STATUSES
+from bot.services.status_groups import OUTCOME_LABELS, initiative_outcome
+from bot.services.when import local_text
 
 RESULTS = {"winner": N_("winner"), "not_winner": N_("not a winner")}
 APPLICATION_STATUSES = {"registered": N_("registered"), "withdrawn": N_("withdrawn")}
@@ -27,12 +29,7 @@ COMPETITION_STATUSES = {
     "open": N_("accepting applications"),
     "closed": N_("applications closed"),
 }
-OUTCOMES = {
-    "done": N_("done"),
-    "in_progress": N_("in progress"),
-    "rejected": N_("rejected"),
-    "pending": N_("not yet decided"),
-}
+OUTCOMES = OUTCOME_LABELS  # the report's columns, in this order
 
 
 def num(value: float, pattern: str = "#,##0") -> str:
@@ -236,7 +233,7 @@ def weekly_chart(weeks: list[str], data: dict[str, dict[str, list[int]]]) -> byt
     """New initiatives and requests per week, by their current status (PNG)."""
     from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
 
-    labels = [f"{w[8:10]}.{w[5:7]}" for w in weeks]
+    labels = [local_text(week, None, "day") for week in weeks]  # days on the town's calendar
     series: dict[str, list[int]] = {}
     for status, counts in sorted(data.get("initiatives", {}).items()):
         name = _("Initiatives: {status}").format(status=_(INITIATIVE_STATUSES.get(status, status)))
@@ -303,8 +300,9 @@ def docx(report: YearReport, chart: bytes | None) -> bytes:
     return out.getvalue()
 
 
-def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo = UTC) -> list[list[Any]]:
-    """An export as a table with headers in the reader's language."""
+def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[list[Any]]:
+    """An export as a table with headers in the reader's language; dates on the town's
+    clock (`tz`)."""
     from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
     from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
     from bot.services.requests import NUMBER as REQUEST_NUMBER
@@ -317,24 +315,27 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo = UTC) ->
     if what == "initiatives":
         header = [_("Number"), _("Created"), _("Direction"), _("Status"), _("Title"),
                   _("Description"), _("Address"), _("Latitude"), _("Longitude"), _("TOS"),
-                  _("Supporters")]  # fmt: skip
+                  _("Supporters"), _("Outcome")]  # fmt: skip
         if personal:
             header += [_("Author"), _("Username")]
         table = [header]
         for r in rows:
             line = [
                 _(INITIATIVE_NUMBER).format(year=r["year"], seq=f"{r['seq']:04d}"),
-                r["created_at"][:10], _(DIRECTIONS.get(r["direction"], r["direction"])),
+                local_text(r["created_at"], tz, "date"),
+                _(DIRECTIONS.get(r["direction"], r["direction"])),
                 _(INITIATIVE_STATUSES.get(r["status"], r["status"])), r["title"],
                 r["description"], r["address"] or "", r["latitude"] or "",
                 r["longitude"] or "", r["tos_name"] or "", r["supports"],
+                _(OUTCOMES[initiative_outcome(r["status"])]),
             ]  # fmt: skip
             table.append(line + (person(r) if personal else []))
         return table
     if what in ("events", "competitions", "applications"):
         return _other_export(what, rows, personal, person, tz)
     header = [_("Number"), _("Created"), _("Type"), _("Status"), _("On behalf of"),
-              _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped")]  # fmt: skip
+              _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped"), _("Open"),
+              _("Overdue")]  # fmt: skip
     if personal:
         header += [_("Requester"), _("Username"), _("Phone")]
     table = [header]
@@ -342,10 +343,12 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo = UTC) ->
         helped = "" if r["helped"] is None else (_("yes") if r["helped"] else _("no"))
         line = [
             _(REQUEST_NUMBER).format(year=r["year"], seq=f"{r['seq']:04d}"),
-            r["created_at"][:10], _(KINDS.get(r["kind"], r["kind"])),
+            local_text(r["created_at"], tz, "date"), _(KINDS.get(r["kind"], r["kind"])),
             _(STATUSES.get(r["status"], r["status"])),
-            r["behalf_name"] or _("themselves"), r["description"], r["wanted_date"] or "",
-            r["due_at"][:10], (r["closed_at"] or "")[:10], helped,
+            r["behalf_name"] or _("themselves"), r["description"],
+            local_text(r["wanted_date"], tz, "date"), local_text(r["due_at"], tz, "date"),
+            local_text(r["closed_at"], tz, "date"), helped,
+            _("yes") if r["is_open"] else _("no"), _("yes") if r["overdue"] else _("no"),
         ]  # fmt: skip
         table.append(line + ([*person(r), r["phone"] or ""] if personal else []))
     return table
@@ -357,10 +360,7 @@ def _other_export(
     from bot.services.competitions import ELIGIBLE
 
     def _local(value: str | None) -> str:
-        """An instant from the database as the town's date and time."""
-        if not value:
-            return ""
-        return datetime.fromisoformat(value).astimezone(tz).strftime("%d.%m.%Y %H:%M")
+        return local_text(value, tz)
 
     yes, no = _("yes"), _("no")
     table: list[list[Any]]
@@ -401,7 +401,7 @@ def _other_export(
             _(APPLICATION_STATUSES.get(r["status"], r["status"])),
             _(RESULTS[r["result"]]) if r["result"] in RESULTS else "",
             "" if r["awarded"] is None else r["awarded"],
-            r["created_at"][:10],
+            local_text(r["created_at"], tz, "date"),
         ]  # fmt: skip
         table.append(line + (person(r) if personal else []))
     return table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ class Scheduler:
     def __init__(self, timezone: ZoneInfo) -> None:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
         self._jobs: dict[str, Job] = {}
+        self._once: dict[str, datetime] = {}
 
     def every(self, job_id: str, job: Job, *, seconds: float) -> None:
         self._jobs[job_id] = job
@@ -48,7 +49,30 @@ class Scheduler:
             misfire_grace_time=3600,
         )
 
+    def once(self, job_id: str, job: Job, *, at: datetime) -> None:
+        """Run `job` once at `at` (an aware instant), in place of an earlier `once` of the
+        same id; however late the loop gets to it, it runs."""
+        self._jobs[job_id] = job
+        self._once[job_id] = at
+        self._scheduler.add_job(
+            self._run_once,
+            "date",
+            args=[job_id],
+            run_date=at,
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def planned(self, job_id: str) -> datetime | None:
+        """When a job set with `once` is to run (None once it has run or was never set)."""
+        return self._once.get(job_id)
+
+    async def _run_once(self, job_id: str) -> None:
+        await self.run_now(job_id)
+
     async def run_now(self, job_id: str) -> None:
+        self._once.pop(job_id, None)  # a job set with `once` has run
         await self._run(job_id)
 
     async def _run(self, job_id: str) -> None:

@@ -1,4 +1,5 @@
-"""Split an HTML message that is over Telegram's limit into parts that each fit.
+"""Lengths as Telegram counts them, and an HTML message over a limit split into parts that
+each fit (or shortened, where a message cannot be split: an edit, a caption).
 
 Cuts go at paragraph breaks if possible, then at line breaks, then between words; never
 inside a word (unless one "word" is longer than a whole message), never inside a tag or an
@@ -9,10 +10,48 @@ of the next, so every part is valid HTML on its own.
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
+ELLIPSIS = "…"
+
+
+def length(text: str) -> int:
+    """A plain text's length as Telegram counts it: UTF-16 code units (an emoji is two).
+    Every limit on what people type is counted so, so that a text within its limit fits
+    the messages it is shown in whatever characters it has."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """A plain text cut to `limit` (as Telegram counts) with «…» when longer."""
+    if length(text) <= limit:
+        return text
+    used, kept = 0, 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        kept += 1
+    return text[:kept].rstrip() + ELLIPSIS
+
+
+def shorten_html(html: str, limit: int = TEXT_LIMIT) -> str:
+    """The beginning of `html` that fits in `limit` visible characters, ended with «…»;
+    cut between words and valid HTML on its own (for what cannot be sent in parts)."""
+    if visible_length(html) <= limit:
+        return html
+    return _split_tokens(html, limit - 1)[0] + ELLIPSIS
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """A plain text (no markup) in parts of at most `limit`, cut as HTML is cut."""
+    if length(text) <= limit:
+        return [text]
+    return [unescape(part) for part in split_html(escape(text, quote=False), limit)]
+
 
 _TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|[^<]+|<")
 _ENTITY_RE = re.compile(r"&[#a-zA-Z0-9]+;")

@@ -1,4 +1,4 @@
-"""/competitions: open grant competitions with days left; chairs and representatives register
+"""/competitions: open grant competitions with the time left; chairs and representatives register
 and withdraw their body's application; staff announce, change the deadline, close and record
 the results."""
 
@@ -16,9 +16,10 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import fill, label_variants, normalize_label, words_of
+from bot.i18n import fill, label_variants, normalize_label, render_args, words_of
 from bot.services.competitions import (
     ELIGIBLE,
+    PROJECT_LIMITS,
     TEXT_LIMITS,
     ApplicationDraft,
     CompetitionDraft,
@@ -29,14 +30,16 @@ from bot.services.competitions import (
 )
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
+from bot.services.numbers import PAGE_MAX, whole_number
 from bot.services.staff import Role
-from bot.services.when import parse_when
+from bot.services.when import parse_when, time_left
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
+from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
-from handlers.render import answer_long, button_message, drop_buttons, escape, number
+from handlers.render import button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.users import UserRecord
@@ -52,7 +55,7 @@ RESULTS = {"winner": N_("🎉 winner"), "not_winner": N_("not a winner")}
 
 class CompCD(CallbackData, prefix="k1"):
     action: str
-    id: int = 0
+    id: Id = 0
     value: str = ""
 
 
@@ -131,10 +134,8 @@ def _days_left(competition: CompetitionRecord, now: datetime) -> str:
         return _("the deadline has passed")
     if now < competition.opens_at:
         return _("not open yet")
-    days = round(seconds / 86400)
-    if days == 0:
-        return _("the last day")
-    return ngettext("{count} day left", "{count} days left", days).format(count=days)
+    left = render_args({"left": time_left(competition.deadline - now)}, _, plural=ngettext)
+    return _("{left} left").format(left=left["left"])
 
 
 def _eligible_text(eligible: tuple[str, ...] | list[str]) -> str:
@@ -219,7 +220,7 @@ async def _list(
         rows.append([_b(c.title[:60], "card", c.id)])
     if role.is_staff:
         rows.append([_b(_("➕ New competition"), "new")])
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -282,7 +283,7 @@ async def _applications(
         nav.append(_b("▶️", "apps", cid, str(page + 1)))
     if nav:
         rows.append(nav)
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
@@ -389,15 +390,14 @@ async def competition_button(
         kind, _sep, body = cd.value.partition("-")
         c = await service.get(cd.id, user.id)
         mine = await service.my_bodies(user.id, c)  # the role is checked again on sending
-        if not body.isdigit() or not any(
-            (b.body_kind, b.body_id) == (kind, int(body)) for b in mine
-        ):
+        body_id = whole_number(body)
+        if body_id is None or not any((b.body_kind, b.body_id) == (kind, body_id) for b in mine):
             await query.answer(_("Your TOS or organisation may not apply to this competition."),
                                show_alert=True)  # fmt: skip
             return
         await query.answer()
         await state.set_state(ApplicationForm.project)
-        await state.set_data({"cid": c.id, "body_kind": kind, "body_id": int(body)})
+        await state.set_data({"cid": c.id, "body_kind": kind, "body_id": body_id})
         await message.answer(
             fill(_("The application to «{title}». The project's title (3 to 200 characters). "
                    "/cancel to stop."), title=escape(c.title))
@@ -429,9 +429,9 @@ async def competition_button(
         await state.clear()
         await drop_buttons(message)
         await message.answer(
-            _("The application «{project}» of «{body}» is registered. Reminders about this "
-              "competition stop. You can withdraw it before the deadline in /competitions.")
-            .format(project=escape(app.project), body=escape(app.body_name))
+            fill(_("The application «{project}» of «{body}» is registered. Reminders about this "
+                   "competition stop. You can withdraw it before the deadline in /competitions."),
+                 project=escape(app.project), body=escape(app.body_name))
         )  # fmt: skip
     elif cd.action == "withdraw":
         app = await service.withdraw(user.id, cd.id)
@@ -444,7 +444,7 @@ async def competition_button(
     elif cd.action == "apps":
         service.require_staff(user.id)
         await query.answer()
-        page = int(cd.value) if cd.value.isdigit() else 0
+        page = whole_number(cd.value, high=PAGE_MAX) or 0
         await _applications(message, user, service, cd.id, page)
     elif cd.action == "deadline":
         service.require_staff(user.id)
@@ -724,7 +724,7 @@ async def application_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == ApplicationForm.project.state:
-            await state.update_data(project=check_text(text, 3, 200))
+            await state.update_data(project=check_text(text, *PROJECT_LIMITS))
             await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.direction.state:
             code = next((c for c, label in DIRECTIONS.items() if typed_is(i18n, text, label)), None)

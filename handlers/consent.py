@@ -27,6 +27,7 @@ from bot.services.registry import RegistryService
 from bot.services.requests import RequestService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.common import staff_commands
 from handlers.deeplinks import act_on_payload, card_number
@@ -238,8 +239,10 @@ async def consent_button(
         await drop_buttons(message)
         await message.answer(
             _(
-                "Withdraw your consent? We will delete your name and username and drop any "
-                "unfinished form. You can give consent again later with /start."
+                "Withdraw your consent? We will delete your name and username, the phone you "
+                "shared, what you wrote in your requests to the town hall and any unfinished "
+                "form. Your initiatives stay, without your name. You can give consent again "
+                "later with /start."
             ),
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -269,9 +272,11 @@ async def consent_button(
             return
         await message.answer(
             _(
-                "Done. Your consent is withdrawn and your name and username are deleted. We keep "
-                "only the record of when you gave and withdrew consent (the law requires it), "
-                "your Telegram id and your language. To use the bot again, send /start."
+                "Done. Your consent is withdrawn; your name and username, your phone and what "
+                "you wrote in your requests are deleted, and your initiatives stay without your "
+                "name. We keep only the record of when you gave and withdrew consent (the law "
+                "requires it), your Telegram id and your language. To use the bot again, send "
+                "/start."
             ),
             reply_markup=ReplyKeyboardRemove(),
         )
@@ -319,9 +324,7 @@ async def privacy(message: Message, user: UserRecord, settings: Settings) -> Non
             ]
         )
         given = _("You gave your consent on {date}.").format(
-            date=user.consent_at.astimezone(settings.timezone).strftime("%d.%m.%Y")
-            if user.consent_at
-            else "—"
+            date=local_text(user.consent_at, settings.timezone, "date") if user.consent_at else "—"
         )
         await message.answer(f"{notice_text(settings)}\n\n{given}", reply_markup=markup)
     else:

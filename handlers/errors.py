@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import fill, render_args
@@ -26,7 +26,7 @@ router = RouterSpec(__name__)
 def render_error(error: DomainError, *, html: bool = True) -> str:
     """The refusal in the user's language; parameters escaped for HTML messages only
     (a button's alert is plain text and would show the entities)."""
-    return fill(_(error.message), **render_args(error.params, _, html=html))
+    return fill(_(error.message), **render_args(error.params, _, html=html, plural=ngettext))
 
 
 @contextmanager
@@ -39,9 +39,7 @@ def _localized(i18n: I18n, data: dict[str, Any]) -> Iterator[None]:
 async def _tell(bot: Bot, update: Update, text: str, alert: bool) -> None:
     try:
         if update.callback_query is not None:
-            await bot.answer_callback_query(
-                update.callback_query.id, text=text[:200], show_alert=alert
-            )
+            await bot.answer_callback_query(update.callback_query.id, text=text, show_alert=alert)
         elif update.message is not None:
             await bot.send_message(update.message.chat.id, text)
     except TelegramAPIError:

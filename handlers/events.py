@@ -23,17 +23,27 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.i18n import fill, words_of
-from bot.services.competitions import check_text
+from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
-from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
+from bot.services.events import (
+    MAX_CAPACITY,
+    TEXT_LIMITS,
+    TOWN_HALL,
+    EventDraft,
+    EventService,
+    EventView,
+    Owner,
+)
+from bot.services.numbers import whole_number
 from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
+from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
-from handlers.render import answer_long, button_message, drop_buttons, escape
+from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.events import EventRecord
 from storage.repositories.users import UserRecord
@@ -53,7 +63,7 @@ STATUS = {
 
 class EventCD(CallbackData, prefix="e1"):
     action: str
-    id: int = 0
+    id: Id = 0
     value: str = ""
 
 
@@ -105,13 +115,12 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
     view = subject if isinstance(subject, EventView) else None
     e = subject.event if isinstance(subject, EventView) else subject
     assert e.starts_at is not None and e.ends_at is not None
-    end = e.ends_at.astimezone(service.timezone)
-    same_day = e.starts_at.astimezone(service.timezone).date() == end.date()
+    same_day = service.when(e.starts_at, "date") == service.when(e.ends_at, "date")
     lines = [
         f"📅 <b>{escape(e.title)}</b>",
         _("When: {start} – {end}").format(
             start=service.when(e.starts_at),
-            end=end.strftime("%H:%M") if same_day else service.when(e.ends_at),
+            end=service.when(e.ends_at, "time" if same_day else "datetime"),
         ),
         _("Where: {place}").format(place=escape(e.place)),
         _("Organiser: {name}").format(name=escape(e.organiser)),
@@ -149,7 +158,7 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
         rows.append([_b(short(e.title, 60), "card", e.id)])
     if await events.owners(user.id):
         rows.append([_b(_("➕ New event"), "new")])
-    await answer_long(message, "\n".join(lines), markup(rows) if rows else None)
+    await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
 async def _card(
@@ -395,6 +404,8 @@ NEXT = {
 EVENT_STEPS = {
     "starts_at": EventForm.starts,
     "ends_at": EventForm.ends,
+    "place": EventForm.place,
+    "organiser": EventForm.organiser,
     "capacity": EventForm.capacity,
     "audience_tos": EventForm.audience,
 }
@@ -439,7 +450,7 @@ async def event_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == EventForm.title.state:
-            await state.update_data(title=check_text(text, 3, 200))
+            await state.update_data(title=check_text(text, *TEXT_LIMITS["title"]))
         elif current == EventForm.starts.state:
             starts = parse_when(text, clock.now(), events.timezone, words)
             events.check_times(EventDraft(starts_at=starts))
@@ -451,9 +462,9 @@ async def event_step(
             events.check_times(EventDraft(starts_at=starts, ends_at=ends))
             await state.update_data(ends_at=ends.isoformat())
         elif current == EventForm.place.state:
-            await state.update_data(place=check_text(text, 3, 300))
+            await state.update_data(place=check_text(text, *TEXT_LIMITS["place"]))
         elif current == EventForm.organiser.state:
-            await state.update_data(organiser=check_text(text, 2, 200))
+            await state.update_data(organiser=check_text(text, *TEXT_LIMITS["organiser"]))
         elif current == EventForm.joint.state:
             if not (typed_is(i18n, text, AGREE_WORDS) or typed_is(i18n, text, DISAGREE_WORDS)):
                 raise DomainError(N_("Please answer yes or no."))
@@ -461,10 +472,8 @@ async def event_step(
         elif current == EventForm.capacity.state:
             if typed_is(i18n, text, SKIP_WORDS):
                 await state.update_data(capacity=None)
-            elif text.strip().isdigit() and len(text.strip()) <= 9:
-                await state.update_data(capacity=events.check_capacity(int(text.strip())))
             else:
-                raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit»."))
+                await state.update_data(capacity=events.parse_capacity(text))
         elif current == EventForm.owner.state:
             await message.answer(_("Please choose with the buttons above, or /cancel."))
             return
@@ -481,21 +490,20 @@ async def event_step(
 async def attendance_typed(
     message: Message, state: FSMContext, user: UserRecord, events: EventService
 ) -> None:
-    text = (message.text or "").strip()
-    if not text.isdigit():
+    count = whole_number(message.text or "", high=MAX_CAPACITY)
+    if count is None:
         await message.answer(_("Write the number of people who came, e.g. 35."))
         return
     event_id = int((await state.get_data()).get("event_id", 0))
     try:
-        await events.record_attendance(user.id, event_id, int(text))
+        await events.record_attendance(user.id, event_id, count)
     except DomainError as error:
         await state.clear()
         await message.answer(render_error(error))
         return
     await state.clear()
-    came = int(text)
     await message.answer(
-        ngettext("Saved: {count} person came.", "Saved: {count} people came.", came).format(
-            count=came
+        ngettext("Saved: {count} person came.", "Saved: {count} people came.", count).format(
+            count=count
         )
     )

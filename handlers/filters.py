@@ -10,8 +10,7 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import label_variants, normalize_label
-from bot.services.staff import Role
-from bot.settings import Settings
+from bot.services.staff import Role, StaffService
 from handlers.menu import MENU_LABELS
 
 
@@ -30,13 +29,14 @@ class PrivateChat(Filter):
 
 
 class StaffPlace(Filter):
-    """Staff actions work in a private chat or in the configured staff chat, nowhere else."""
+    """Staff actions work in a private chat or in the configured staff chat, nowhere else
+    (StaffService.is_staff_place, the rule the role of each update follows too)."""
 
-    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+    async def __call__(self, event: TelegramObject, staff: StaffService) -> bool:
         chat = _chat(event)
         if chat is None:
             return False
-        return chat.type == "private" or chat.id == settings.staff_chat_id
+        return staff.is_staff_place(chat.id, private=chat.type == "private")
 
 
 class AddressedToBot(Filter):

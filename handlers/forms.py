@@ -29,6 +29,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.staff import Role
+from bot.textsplit import shorten
 from handlers.errors import render_error
 from handlers.menu import main_menu
 from handlers.render import drop_buttons
@@ -136,8 +137,8 @@ async def cancel_form(
 
 
 def short(text: str, limit: int) -> str:
-    """The text cut to `limit` characters with «…» when longer."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """The text cut to `limit` characters (as Telegram counts them) with «…» when longer."""
+    return shorten(text, limit)
 
 
 async def edit_step(state: FSMContext, draft: DraftData, step: State) -> None:

@@ -21,8 +21,11 @@ from bot.services.initiatives import (
     Draft,
     InitiativeService,
 )
+from bot.services.privacy import StaffPrivacy
+from bot.services.status_groups import INITIATIVE_OPEN
 from bot.services.users import UserService
 from bot.settings import Settings
+from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.users import UserRecord
@@ -38,7 +41,7 @@ DECISION_LABELS = {
 
 class DecideCD(CallbackData, prefix="i1"):
     action: str  # to | comment | merge
-    id: int
+    id: Id
     status: str = ""
 
 
@@ -146,7 +149,7 @@ def card_text(view: CardView, author_line: str | None) -> str:
 
 
 def staff_author_line(author: UserRecord | None, settings: Settings) -> str:
-    if not settings.staff_sees_personal_data:
+    if not StaffPrivacy.of(settings).shows_people:
         return _("Author: hidden by the town's privacy settings")
     return _("Author: {name}").format(name=person(author))
 
@@ -172,7 +175,7 @@ def staff_keyboard(record: InitiativeRecord) -> InlineKeyboardMarkup | None:
                 ),
             ]
         )
-    if record.status in ("new", "review", "accepted", "in_progress"):
+    if record.status in INITIATIVE_OPEN:
         rows.append(
             [
                 InlineKeyboardButton(

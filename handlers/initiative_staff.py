@@ -16,7 +16,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.errors import N_
-from bot.services.initiatives import MAX_PHOTOS, STATUSES, InitiativeService, check_transition
+from bot.services.initiatives import (
+    MAX_PHOTOS,
+    REASON_LIMITS,
+    STATUSES,
+    InitiativeService,
+    check_transition,
+)
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -78,7 +84,10 @@ async def decide_button(
         await query.answer()
         await ask_about(
             message, state, DecisionForm.reason, record.id,
-            _("Why is {number} rejected? The author will read this reason.").format(number=number),
+            _(
+                "Why is {number} rejected? The author will read this reason (up to {max} "
+                "characters)."
+            ).format(number=number, max=REASON_LIMITS[1]),
         )  # fmt: skip
     elif callback_data.action == "to" and callback_data.status == "done":
         await query.answer()

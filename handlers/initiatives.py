@@ -18,16 +18,19 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
+    ADDRESS_LIMITS,
     DIRECTIONS,
     MAX_PHOTOS,
     PUBLIC,
     Draft,
     InitiativeService,
     Submitted,
+    check_address,
     check_caption,
     check_description,
     check_title,
 )
+from bot.services.numbers import whole_number
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
@@ -271,8 +274,12 @@ async def form_button(
         await drop_buttons(message)
         draft.address = draft.latitude = draft.longitude = None
         await _after_place(message, state, draft, settings, user, initiatives)
-    elif action == "tos" and current == InitiativeForm.tos.state and value.isdigit():
-        await _choose_tos(query, message, state, draft, int(value), settings, user, initiatives)
+    elif (
+        action == "tos"
+        and current == InitiativeForm.tos.state
+        and ((tos_id := whole_number(value)) is not None)
+    ):
+        await _choose_tos(query, message, state, draft, tos_id, settings, user, initiatives)
     elif action == "show" and current == InitiativeForm.show_author.state:
         await query.answer()
         await drop_buttons(message)
@@ -346,6 +353,7 @@ SENT_BACK_TO = {
     "direction": InitiativeForm.direction,
     "title": InitiativeForm.title,
     "description": InitiativeForm.description,
+    "place": InitiativeForm.place,
     "tos": InitiativeForm.tos,
 }
 
@@ -502,6 +510,13 @@ async def photos_step(
     await message.answer(_("Send a photo, or press «Done» to go on without more photos."))
 
 
+def _address(text: str) -> str | None:
+    try:
+        return check_address(text)
+    except DomainError:
+        return None
+
+
 @router.message(StateFilter(InitiativeForm.place))
 async def place_step(
     message: Message,
@@ -525,11 +540,15 @@ async def place_step(
         draft.latitude, draft.longitude, draft.address = latitude, longitude, None
     elif typed_is(i18n, message.text, SKIP_WORDS):
         draft.address = draft.latitude = draft.longitude = None
-    elif message.text and 3 <= len(message.text.strip()) <= 300:
-        draft.address, draft.latitude, draft.longitude = message.text.strip(), None, None
+    elif message.text and (address := _address(message.text)):
+        draft.address, draft.latitude, draft.longitude = address, None, None
     else:
+        low, high = ADDRESS_LIMITS
         await message.answer(
-            _("Share a location or type the address (3 to 300 characters), or press «Skip».")
+            _(
+                "Share a location or type the address ({low} to {high} characters), or press "
+                "«Skip»."
+            ).format(low=low, high=high)
         )
         return
     await _after_place(message, state, draft, settings, user, initiatives)

@@ -13,12 +13,14 @@ from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import HasArgs, PrivateChat, TextIs
+from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
 from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.requests import RequestRecord
 from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -26,9 +28,9 @@ PER_PAGE = 5
 
 
 class ListCD(CallbackData, prefix="p2"):
-    page: int = 0
+    page: Page = 0
     direction: str = ""
-    tos: int = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
+    tos: Id = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
 
 
 CHOOSE_TOS = -1
@@ -36,7 +38,7 @@ CHOOSE_TOS = -1
 
 class SupportCD(CallbackData, prefix="p1"):
     action: str  # open | support | unsupport
-    id: int
+    id: Id
 
 
 router.owns(callbacks=(ListCD, SupportCD))
@@ -214,9 +216,10 @@ async def show_initiative(
 ) -> None:
     """An initiative by its number (also from a digest's link)."""
     record = await initiatives.find_by_number(number)
-    initiatives.require_access(user.id, record)
-    staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
-    if role.is_staff and staff_place:  # never the author's data or the buttons elsewhere
+    # `role` is the one in this chat: in an ordinary group staff are residents, so an
+    # unpublished initiative, the author or the decision buttons never show there.
+    initiatives.require_access(user.id, role, record)
+    if role.is_staff:
         text, markup = await staff_card(record, initiatives, users, settings)
     else:
         text, markup = await public_card(record, user, initiatives, users)
@@ -228,6 +231,7 @@ async def support_button(
     query: CallbackQuery,
     callback_data: SupportCD,
     user: UserRecord,
+    role: Role,
     initiatives: InitiativeService,
     users: UserService,
 ) -> None:
@@ -237,11 +241,11 @@ async def support_button(
         await query.answer(_("Thank you for your support!"))
     elif callback_data.action == "unsupport":
         record = await initiatives.unsupport(user.id, callback_data.id)
-        initiatives.require_access(user.id, record)  # support may sit on a merged-into draft
+        initiatives.require_access(user.id, role, record)  # support may sit on a merged draft
         await query.answer(_("Your support is withdrawn."))
     else:
         record = await initiatives.find(callback_data.id)
-        initiatives.require_access(user.id, record)
+        initiatives.require_access(user.id, role, record)
         await query.answer()
         text, markup = await public_card(record, user, initiatives, users)
         await message.answer(text, reply_markup=markup)
@@ -270,6 +274,15 @@ async def my_items(
             )
         )
         return
+    text, markup = my_text(mine, asked, requests)
+    await message.answer(text, reply_markup=markup)
+
+
+def my_text(
+    mine: list[InitiativeRecord], asked: list[RequestRecord], requests: RequestService
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/my: the initiatives with their status (a rejection with its reason) and the requests
+    with a button each. A list: with many long reasons it goes in several messages."""
     lines: list[str] = []
     if mine:
         lines.append(_("<b>Your initiatives</b>"))
@@ -286,4 +299,4 @@ async def my_items(
     text, markup = my_requests(asked, requests)
     if text:
         lines += ([""] if mine else []) + [text]
-    await message.answer("\n".join(lines).strip(), reply_markup=markup)
+    return "\n".join(lines).strip(), markup

@@ -1,15 +1,31 @@
-"""Deep links as QR codes: invites and a TOS's join poster."""
+"""Deep links as QR codes: invites and a TOS's join poster; revoking an invite."""
 
 from __future__ import annotations
 
 import io
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import gettext as _
 
 from bot.services.registry import RegistryService
+from bot.services.staff import INVITE_PREFIX
 from storage.repositories.registry import TosRecord
+
+
+class RevokeInviteCD(CallbackData, prefix="v1"):
+    """«Revoke the link» under the message that gave an invite (handlers/staff_admin.py)."""
+
+    token: str  # 24 characters of [A-Za-z0-9_-]
+
+
+def revoke_markup(payload: str) -> InlineKeyboardMarkup:
+    """The button that revokes this invite before it expires."""
+    data = RevokeInviteCD(token=payload.removeprefix(INVITE_PREFIX)).pack()
+    button = InlineKeyboardButton(text=_("🚫 Revoke the link"), callback_data=data)
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def qr_photo(link: str, filename: str) -> BufferedInputFile:

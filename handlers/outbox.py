@@ -10,8 +10,10 @@ from aiogram.utils.i18n import ngettext
 
 from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
 from bot.services.errors import N_
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import StaffPlace
+from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -23,7 +25,7 @@ router.filter("callback_query", StaffPlace())
 
 class OutboxCD(CallbackData, prefix="o1"):
     action: str  # cancel | refresh
-    broadcast_id: int = 0
+    broadcast_id: Id = 0
 
 
 router.owns(callbacks=(OutboxCD,))
@@ -86,7 +88,7 @@ async def render(
         for failure in overview.failures:
             if failure.chat_id < 0:
                 who = _("a group chat")
-            elif settings.staff_sees_personal_data:
+            elif not overview.names_hidden:
                 who = person(failure.recipient)
             else:  # the service left the name out: say why there is none
                 who = _("a person (hidden by the privacy settings)")
@@ -127,7 +129,7 @@ def _line(item: Progress, settings: Settings) -> str:
     ).format(
         number=item.broadcast_id,
         audience=_audience(item.audience),
-        date=item.created_at.astimezone(settings.timezone).strftime("%d.%m %H:%M"),
+        date=local_text(item.created_at, settings.timezone, "day_time"),
         sent=item.sent,
         total=item.total,
         pending=item.pending,

@@ -4,6 +4,7 @@ invite chairs, deputies and representatives."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from aiogram import Bot
 from aiogram.filters import Command, StateFilter
@@ -22,17 +23,35 @@ from aiogram.utils.i18n import ngettext
 
 from bot.i18n import fill
 from bot.services.errors import N_, DomainError
+from bot.services.numbers import whole_number
 from bot.services.registry import RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
-from bot.services.registry_io import COLUMNS, MAX_FILE_BYTES, NO_WORDS, TYPE_WORDS, YES_WORDS
+from bot.services.registry_io import (
+    COLUMNS,
+    MAX_FILE_BYTES,
+    NO_WORDS,
+    TOO_BIG,
+    TYPE_WORDS,
+    YES_WORDS,
+    RowPlan,
+)
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
+from bot.tables import to_csv
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.forms import markup, prompt_markup
-from handlers.links import poster_link, qr_photo
+from handlers.ids import Id, Page
+from handlers.links import poster_link, qr_photo, revoke_markup
 from handlers.menu import MENU_REGISTRY
-from handlers.registry_cards import coverage_text, org_staff_card, role_name, tos_staff_card
+from handlers.registry_cards import (
+    coverage_text,
+    org_staff_card,
+    remove_label,
+    role_name,
+    tos_staff_card,
+)
 from handlers.render import button_message, drop_buttons, escape, person
 from handlers.spec import RouterSpec
 from storage.repositories.users import UserRecord
@@ -42,14 +61,18 @@ router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
 PAGE = 8
-PROBLEMS_SHOWN = 20
+# A dry run's message lists the first few bad rows, each cell it echoes cut short, within
+# a room that keeps the message under Telegram's limit; the full list comes as a file.
+PROBLEMS_SHOWN = 5
+VALUE_SHOWN = 60
+PROBLEMS_ROOM = 2500
 
 
 class RegCD(CallbackData, prefix="g1"):
     action: str
     kind: str = ""  # tos | org
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Page = 0
     value: str = ""
 
 
@@ -139,14 +162,13 @@ async def _card(
     kind: str,
     body_id: int,
 ) -> None:
-    people = await registry.people(user.id, kind, body_id)
-    known = await users.get_many([p.user_id for p in people])
+    people = await registry.holders(user.id, kind, body_id)
     rows: list[list[InlineKeyboardButton]] = []
     if kind == "tos":
         tos = await registry.get_tos(body_id)
         if tos is None:
             raise DomainError(N_("This TOS is not in the registry any more."))
-        text = tos_staff_card(tos, people, known)
+        text = tos_staff_card(tos, people)
         active = tos.active
         rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
         chair = _b(_("👤 Invite the chair"), "invite", kind, body_id, value="chair")
@@ -157,14 +179,12 @@ async def _card(
         org = await registry.get_org(body_id)
         if org is None:
             raise DomainError(N_("This organisation is not in the registry any more."))
-        text = org_staff_card(org, people, known)
+        text = org_staff_card(org, people)
         active = org.active
         rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
         rows.append([_b(_("👤 Invite a representative"), "invite", kind, body_id, value="rep")])
     for p in people:
-        name = known[p.user_id].display_name if p.user_id in known else None
-        label = _("✖ {name}: {role}").format(name=(name or "—")[:30], role=role_name(p.role))
-        rows.append([_b(label, "revoke", kind, body_id, value=str(p.user_id))])
+        rows.append([_b(remove_label(p, people), "revoke", kind, body_id, value=str(p.user_id))])
     rows.append([
         _b(_("⛔ Deactivate") if active else _("♻️ Activate"), "active", kind, body_id,
            value="0" if active else "1"),
@@ -240,29 +260,46 @@ async def registry_button(
         return
     elif action == "poster" and kind == "tos":
         await _poster(message, user, registry, bot, cd.id)
-    elif action == "revoke" and kind and cd.value.isdigit():
-        people = await registry.people(user.id, kind, cd.id)
-        target = next((p for p in people if p.user_id == int(cd.value)), None)
+    elif action == "revoke" and kind and (holder_id := whole_number(cd.value)) is not None:
+        people = await registry.holders(user.id, kind, cd.id)
+        target = next((p for p in people if p.user_id == holder_id), None)
         if target is None:
             await query.answer(_("This person no longer has this role."), show_alert=True)
             return
-        who = await users.get(target.user_id)
+        if target.person is not None and target.person.display_name:
+            ask = fill(
+                _("Take the role «{role}» away from {name}? They will be told."),
+                role=role_name(target.role),
+                name=person(target.person),
+            )
+        else:  # staff see the role, not the person
+            ask = fill(
+                _("Take the role «{role}» away? The person will be told."),
+                role=role_name(target.role),
+            )
         await message.answer(
-            fill(_("Take the role «{role}» away from {name}? They will be told."),
-                role=role_name(target.role), name=person(who)
-            ),
+            ask,
             reply_markup=markup([[
                 _b(_("Yes, take it away"), "revoke_yes", kind, cd.id, value=cd.value),
                 _b(_("No"), "card", kind, cd.id),
             ]]),
         )  # fmt: skip
-    elif action == "revoke_yes" and kind and cd.value.isdigit():
-        who = await users.get(int(cd.value))
-        role = await registry.revoke(user.id, int(cd.value), kind, cd.id)
-        await query.answer()
-        await message.edit_text(
-            fill(_("{name} is no longer the {role}."), name=person(who), role=role_name(role))
+    elif action == "revoke_yes" and kind and (holder_id := whole_number(cd.value)) is not None:
+        holder = next(
+            (p for p in await registry.holders(user.id, kind, cd.id) if p.user_id == holder_id),
+            None,
         )
+        role = await registry.revoke(user.id, holder_id, kind, cd.id)
+        await query.answer()
+        if holder is not None and holder.person is not None and holder.person.display_name:
+            done = fill(
+                _("{name} is no longer the {role}."),
+                name=person(holder.person),
+                role=role_name(role),
+            )
+        else:
+            done = fill(_("The role «{role}» is taken away."), role=role_name(role))
+        await message.edit_text(done)
         return
     elif action == "import":
         registry.require_staff(user.id)  # checked now, not when the menu was drawn
@@ -291,7 +328,11 @@ async def registry_button(
 def _field_prompt(kind: str, field: str) -> str:
     prompts = {
         "name": _("The new name:"),
-        "territory": _("The streets and houses, one per line, e.g.\nLenin St, 1–15\nGarden Lane"),
+        "territory": _(
+            "The streets and houses, one per line, e.g.\nLenin St, 1–15\n"
+            "Sovetskaya St, 2, 4, 6\nGarden Lane, odd 1–37\nSchool Lane\n"
+            "A street without house numbers is the whole street."
+        ),
         "residents": _("How many residents does the TOS cover? A whole number:"),
         "registered_on": _("The registration date, DD.MM.YYYY:"),
         "area": _(
@@ -338,7 +379,7 @@ async def _invite_choice(
 
 async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: RoleInvite) -> None:
     link = await create_start_link(bot, invite.payload)
-    until = invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M")
+    until = local_text(invite.expires_at, settings.timezone)
     uses = (
         _("It works once, until {date}.") if invite.uses_left == 1
         else _("It works for several people until {date}.")
@@ -353,7 +394,7 @@ async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: R
         uses=uses,
         link=link,
     )
-    await message.answer(text)
+    await message.answer(text, reply_markup=revoke_markup(invite.payload))
     await message.answer_photo(qr_photo(link, "invite.png"))
 
 
@@ -451,8 +492,17 @@ def _import_help() -> str:
     ).format(size=MAX_FILE_BYTES // 1000, columns=columns)
 
 
+class _Capped(io.BytesIO):
+    """A download that stops past the largest file we read, whatever size Telegram said."""
+
+    def write(self, chunk: Any) -> int:
+        if self.tell() + len(chunk) > MAX_FILE_BYTES:
+            raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
+        return super().write(chunk)
+
+
 async def _download(bot: Bot, file_id: str) -> bytes:
-    buffer = await bot.download(file_id, destination=io.BytesIO())
+    buffer = await bot.download(file_id, destination=_Capped())
     assert isinstance(buffer, io.BytesIO)
     return buffer.getvalue()
 
@@ -465,13 +515,10 @@ async def import_file(
     if document is None:
         await message.answer(_("Please send the file as a document (📎 → File). /cancel to stop."))
         return
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await message.answer(
-            _("The file is too big: up to {size} KB, please.").format(size=MAX_FILE_BYTES // 1000)
-        )
-        return
     name = document.file_name or "registry.csv"
     try:
+        if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+            raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
         plan = await registry.plan_import(user.id, await _download(bot, document.file_id), name)
     except DomainError as error:
         await message.answer(render_error(error))
@@ -483,6 +530,7 @@ async def import_file(
         ngettext("{count} row to add", "{count} rows to add", adds).format(count=adds),
         ngettext("{count} row to update", "{count} rows to update", updates).format(count=updates),
     ]
+    listing = None
     if plan.bad:
         lines.append(
             ngettext(
@@ -491,25 +539,66 @@ async def import_file(
                 len(plan.bad),
             ).format(count=len(plan.bad))
         )
-        for row in plan.bad[:PROBLEMS_SHOWN]:
-            problems = "; ".join(render_error(p) for p in row.problems)
-            lines.append(_("• row {line}: {problems}").format(line=row.line, problems=problems))
-        if len(plan.bad) > PROBLEMS_SHOWN:
-            lines.append(_("…and {count} more.").format(count=len(plan.bad) - PROBLEMS_SHOWN))
+        shown, complete = _problem_lines(plan.bad)
+        lines.extend(shown)
+        if len(shown) < len(plan.bad):
+            lines.append(_("…and {count} more.").format(count=len(plan.bad) - len(shown)))
+        if not complete:
+            lines.append(_("The full list of problems is in the file below."))
+            listing = BufferedInputFile(_problems_file(plan.bad), filename="import-problems.csv")
     if not plan.good:
         await state.clear()
         lines.append(_("There is nothing to import. Fix the file and send it again."))
         await message.answer("\n".join(lines))
-        return
-    await state.set_state(RegistryForm.import_confirm)
-    await state.set_data({"file_id": document.file_id, "name": name})
-    await message.answer(
-        "\n".join(lines),
-        reply_markup=markup([
-            [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
-                .format(count=len(plan.good)), "import_go")],
-        ]),
-    )  # fmt: skip
+    else:
+        await state.set_state(RegistryForm.import_confirm)
+        await state.set_data({"file_id": document.file_id, "name": name})
+        await message.answer(
+            "\n".join(lines),
+            reply_markup=markup([
+                [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
+                    .format(count=len(plan.good)), "import_go")],
+            ]),
+        )  # fmt: skip
+    if listing is not None:
+        await message.answer_document(listing, caption=_("The dry run's problems, row by row."))
+
+
+def _shortened(error: DomainError) -> DomainError:
+    """The problem with the cell it echoes cut to a few words (the file has it whole)."""
+    params = {
+        key: value[: VALUE_SHOWN - 1] + "…"
+        if isinstance(value, str) and len(value) > VALUE_SHOWN
+        else value
+        for key, value in error.params.items()
+    }
+    return DomainError(error.message, **params)
+
+
+def _problem_lines(bad: list[RowPlan]) -> tuple[list[str], bool]:
+    """The first few bad rows for the dry run's message, within its room; and whether they
+    say everything (every bad row, no cell cut)."""
+    lines: list[str] = []
+    room = PROBLEMS_ROOM
+    complete = len(bad) <= PROBLEMS_SHOWN
+    for row in bad[:PROBLEMS_SHOWN]:
+        whole = "; ".join(render_error(p) for p in row.problems)
+        problems = "; ".join(render_error(_shortened(p)) for p in row.problems)
+        line = _("• row {line}: {problems}").format(line=row.line, problems=problems)
+        if len(line) > room:
+            return lines, False
+        complete = complete and problems == whole
+        room -= len(line)
+        lines.append(line)
+    return lines, complete
+
+
+def _problems_file(bad: list[RowPlan]) -> bytes:
+    """Every problem of a dry run, one per line, in full."""
+    rows: list[list[Any]] = [[_("Row"), _("Name"), _("Problem")]]
+    for row in bad:
+        rows.extend([row.line, row.name, render_error(p, html=False)] for p in row.problems)
+    return to_csv(rows)
 
 
 async def _import_go(

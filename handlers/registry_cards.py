@@ -7,14 +7,23 @@ from aiogram.utils.i18n import ngettext
 
 from bot.reporting import residents_covered
 from bot.services.errors import N_
-from bot.services.registry import Coverage, TosView
+from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
+from bot.services.when import local_text
+from bot.textsplit import length
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
-from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
-from storage.repositories.users import UserRecord
+from storage.repositories.registry import OrgRecord, TosRecord
 
-TERRITORY_SHOWN = 15  # lines of a territory on a card; the rest is counted
+# Lines of a territory on a card, and the room they may take (as Telegram counts): with
+# every other field at its limit a card stays one message; the rest of the lines is counted.
+TERRITORY_SHOWN = 15
+TERRITORY_ROOM = 1000
+REMOVE_ROLE = {
+    "chair": N_("✖ Remove the TOS chair"),
+    "deputy": N_("✖ Remove the deputy chair"),
+    "rep": N_("✖ Remove the representative"),
+}
 # What the card tells a chair or a deputy (a whole sentence each: «the TOS chair of this
 # TOS» read badly when a role's name was put into one).
 LEADS = {
@@ -56,8 +65,14 @@ def coverage_text(figures: Coverage) -> str:
 def _territory(tos: TosRecord) -> str:
     if not tos.territory:
         return _("not given yet")
-    shown = [escape(line) for line in tos.territory[:TERRITORY_SHOWN]]
-    more = len(tos.territory) - TERRITORY_SHOWN
+    shown: list[str] = []
+    room = TERRITORY_ROOM
+    for line in tos.territory[:TERRITORY_SHOWN]:
+        room -= length(line) + 3  # with its bullet and line break
+        if room < 0:
+            break
+        shown.append(escape(line))
+    more = len(tos.territory) - len(shown)
     if more > 0:
         shown.append(ngettext("…and {count} more", "…and {count} more", more).format(count=more))
     return "\n".join(f"• {line}" for line in shown)
@@ -67,7 +82,7 @@ def role_name(role: str) -> str:
     return _(ROLE_NAMES.get(role, role))
 
 
-def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def tos_staff_card(tos: TosRecord, people: list[Holder]) -> str:
     lines = [f"🏘 <b>{escape(tos.name)}</b>"]
     if not tos.active:
         lines.append(_("⛔ Deactivated: residents do not see it."))
@@ -75,7 +90,7 @@ def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, User
     lines.append(_("<b>Residents covered:</b> {count}").format(count=tos.residents))
     if tos.registered_on:
         lines.append(
-            _("<b>Registered:</b> {date}").format(date=tos.registered_on.strftime("%d.%m.%Y"))
+            _("<b>Registered:</b> {date}").format(date=local_text(tos.registered_on, None, "date"))
         )
     if tos.radius_m and tos.latitude is not None and tos.longitude is not None:
         lines.append(
@@ -92,18 +107,56 @@ def tos_staff_card(tos: TosRecord, people: list[BodyRole], users: dict[int, User
     if tos.description:
         lines.append(escape(tos.description))
     lines.append(_("<b>Members in the bot:</b> {count}").format(count=tos.members))
-    lines.append(_people(people, users))
+    lines.append(_people(people))
     return "\n".join(lines)
 
 
-def _people(people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def _unnamed(holder: Holder) -> bool:
+    return holder.person is None or not holder.person.display_name
+
+
+def _since(holder: Holder, people: list[Holder]) -> str:
+    """The day the role was given; with the time too when another unnamed holder of the
+    same role got it the same day (two deputies by one link), so each is told apart."""
+    if holder.since is None:
+        return "—"
+    day = holder.since.date()
+    twin = any(
+        other is not holder and other.role == holder.role and _unnamed(other)
+        and other.since is not None and other.since.date() == day
+        for other in people
+    )  # fmt: skip
+    # The service gives `since` on the town's clock already.
+    return local_text(holder.since, holder.since.tzinfo, "datetime" if twin else "date")
+
+
+def holder_line(holder: Holder, people: list[Holder]) -> str:
+    """«Anna Ivanova (@anna) — deputy chair»; without a name to show (the town's privacy
+    setting, or none kept): «deputy chair, in the bot since 27.11.2026»."""
+    if not _unnamed(holder):
+        return f"{person(holder.person)} — {role_name(holder.role)}"
+    return _("{role}, in the bot since {date}").format(
+        role=role_name(holder.role), date=_since(holder, people)
+    )
+
+
+def remove_label(holder: Holder, people: list[Holder]) -> str:
+    """The button that takes a role away: it names the role and, where staff may see it,
+    the person; otherwise since when the role is held."""
+    action = _(REMOVE_ROLE.get(holder.role, REMOVE_ROLE["rep"]))
+    if holder.person is not None and holder.person.display_name:
+        return f"{action} ({holder.person.display_name[:30]})"
+    return _("{action} (since {date})").format(action=action, date=_since(holder, people))
+
+
+def _people(people: list[Holder]) -> str:
     if not people:
         return _("<b>People:</b> nobody linked yet; send an invite.")
-    rows = [f"• {person(users.get(p.user_id))} — {role_name(p.role)}" for p in people]
+    rows = [f"• {holder_line(p, people)}" for p in people]
     return _("<b>People:</b>") + "\n" + "\n".join(rows)
 
 
-def org_staff_card(org: OrgRecord, people: list[BodyRole], users: dict[int, UserRecord]) -> str:
+def org_staff_card(org: OrgRecord, people: list[Holder]) -> str:
     lines = [f"🤝 <b>{escape(org.name)}</b>", _(ORG_KINDS.get(org.kind, org.kind))]
     if not org.active:
         lines.append(_("⛔ Deactivated."))
@@ -111,7 +164,7 @@ def org_staff_card(org: OrgRecord, people: list[BodyRole], users: dict[int, User
         lines.append(escape(org.description))
     if org.contacts:
         lines.append(_("<b>Contacts:</b> {text}").format(text=escape(org.contacts)))
-    lines.append(_people(people, users))
+    lines.append(_people(people))
     return "\n".join(lines)
 
 

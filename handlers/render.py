@@ -1,18 +1,18 @@
 """Small rendering helpers shared by handlers: people's names, escaped for HTML; numbers in
-the reader's language; long texts sent in parts."""
+the reader's language. (Long texts need nothing here: bot/middlewares/fit.py fits every
+message at the one place that sends.)"""
 
 from __future__ import annotations
 
 from typing import cast
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
 from babel.numbers import format_decimal
 
-from bot.textsplit import split_html
 from storage.repositories.users import UserRecord
 
 
@@ -49,14 +49,3 @@ def button_message(query: CallbackQuery) -> Message:
 def number(value: float, pattern: str = "#,##0") -> str:
     """A number as the reader's language writes it: «4 040», «7,2» in Russian."""
     return format_decimal(value, format=pattern, locale=get_i18n().current_locale)
-
-
-async def answer_long(
-    message: Message, html: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """An HTML text of any length as replies within Telegram's limit; the buttons go under
-    the last part."""
-    *parts, last = split_html(html)
-    for part in parts:
-        await message.answer(part)
-    await message.answer(last, reply_markup=markup)

@@ -23,12 +23,13 @@ from bot import reporting
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
+from bot.services.numbers import whole_number
 from bot.services.reports import EXPORT_FORMATS, Digest, Line, ReportService
 from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STATUSES as REQUEST_STATUSES
+from bot.services.when import local_text
 from bot.tables import to_csv, to_xlsx
-from bot.textsplit import split_html
 from handlers.filters import StaffPlace
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
@@ -102,7 +103,7 @@ def _counts(labels: dict[str, str], counts: dict[str, int]) -> str:
 
 
 def digest_text(digest: Digest, username: str, tz: Any) -> str:
-    since = digest.since.astimezone(tz).strftime("%d.%m %H:%M")
+    since = local_text(digest.since, tz, "day_time")
     head = _("<b>Digest</b> since {since}").format(since=since)
     if digest.quiet:
         return head + "\n" + _("Nothing new, nothing overdue.")
@@ -140,14 +141,14 @@ def digest_text(digest: Digest, username: str, tz: Any) -> str:
     if digest.deadlines:
         lines += ["", "<b>" + _("Competition deadlines in the next 7 days") + "</b> /competitions"]
         lines += [
-            f"• {when:%d.%m %H:%M} — {escape(title)}"
-            for title, when in ((t, w.astimezone(tz)) for t, w in digest.deadlines)
+            f"• {local_text(when, tz, 'day_time')} — {escape(title)}"
+            for title, when in digest.deadlines
         ]
     if digest.events:
         lines += ["", "<b>" + _("Events in the next 7 days") + "</b> /events"]
         lines += [
-            f"• {when:%d.%m %H:%M} — {escape(title)}"
-            for title, when in ((t, w.astimezone(tz)) for t, w in digest.events)
+            f"• {local_text(when, tz, 'day_time')} — {escape(title)}"
+            for title, when in digest.events
         ]
     now_open = []
     if text := _counts(INITIATIVE_STATUSES, digest.initiative_statuses):
@@ -183,8 +184,7 @@ async def digest_command(
 ) -> None:
     digest = await reports.digest_now(user.id)
     me = await bot.me()
-    for part in split_html(digest_text(digest, me.username or "", reports.timezone)):
-        await message.answer(part)
+    await message.answer(digest_text(digest, me.username or "", reports.timezone))
     if message.chat.type == "private":
         current = await reports.digest_pref(user.id)
         await message.answer(
@@ -268,8 +268,8 @@ async def report_command(
     i18n: I18n,
 ) -> None:
     typed = (command.args or "").strip()
-    year = int(typed) if typed.isdigit() and len(typed) == 4 else reports.year_now()
-    if typed and not (typed.isdigit() and len(typed) == 4):
+    year = whole_number(typed, low=1000, high=9999) if typed else reports.year_now()
+    if year is None:
         raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
                           year=reports.year_now())  # fmt: skip
     report = await reports.year_report(user.id, year)
@@ -349,13 +349,14 @@ async def export_button(
     content = await asyncio.to_thread(build)
     await query.answer()
     await drop_buttons(message)
+    first_day = local_text(start, reports.timezone, "iso_date")
     note = (
         _("Names and phones are included: keep the file safe.") if personal
         else _("Without personal data. An administrator can export it with "
                "«python -m bot export» on the server.")
     )  # fmt: skip
     await message.answer_document(
-        BufferedInputFile(content, filename=f"{cd.what}-{start:%Y-%m-%d}.{cd.fmt}"),
+        BufferedInputFile(content, filename=f"{cd.what}-{first_day}.{cd.fmt}"),
         caption=_("{what}: {count} rows.").format(what=_(EXPORT_LABELS[cd.what]),
                                                   count=len(rows)) + "\n" + note,
     )  # fmt: skip

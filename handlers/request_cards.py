@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import fill
+from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
     KINDS,
     NUMBER,
@@ -25,11 +26,15 @@ from bot.services.requests import (
     RequestDraft,
     RequestService,
 )
+from bot.services.status_groups import REQUEST_OPEN as OPEN
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
+from bot.textsplit import length
 from handlers.forms import short
+from handlers.ids import Id
 from handlers.render import escape, person
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 from storage.repositories.users import UserRecord
 
 # A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
@@ -44,14 +49,14 @@ class RequestCD(CallbackData, prefix="r2"):
     """Staff buttons on a request's card."""
 
     action: str  # take | answer | close | reject | card
-    id: int
+    id: Id
 
 
 class MyRequestCD(CallbackData, prefix="r3"):
     """The requester's buttons (the service builds the same strings for its outbox rows)."""
 
     action: str  # open | write | reopen | yes | no | skip
-    id: int
+    id: Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +144,8 @@ def card_text(view: RequestView, extra: list[str]) -> str:
         _("On behalf of: {who}").format(who=behalf_label(view.behalf_kind, view.behalf_name))
     )
     if view.wanted_date:
-        lines.append(_("Wanted date: {date}").format(date=view.wanted_date.strftime("%d.%m.%Y")))
+        wanted = local_text(view.wanted_date, None, "date")  # a calendar day
+        lines.append(_("Wanted date: {date}").format(date=wanted))
     if view.due and view.status in (None, *OPEN):
         lines.append(_("Answer due by: {date}").format(date=view.due))
     lines += ["", escape(view.description)]
@@ -151,7 +157,11 @@ def card_text(view: RequestView, extra: list[str]) -> str:
 
 
 def requester_line(requester: UserRecord | None, phone: str | None, settings: Settings) -> str:
-    if not settings.staff_sees_personal_data:
+    if requester is not None and not requester.has_consent:  # a request needs consent
+        return _(
+            "🔒 The requester withdrew their consent: their name, phone and texts are deleted."
+        )
+    if not StaffPrivacy.of(settings).shows_people:
         return _("Requester: hidden by the town's privacy settings")
     line = _("Requester: {name}").format(name=person(requester))
     if phone:
@@ -160,12 +170,13 @@ def requester_line(requester: UserRecord | None, phone: str | None, settings: Se
 
 
 def visible(html: str) -> str:
-    """What a reader sees of a line (Telegram counts the limit without the markup)."""
+    """What a reader sees of a line (Telegram counts the limit without the markup; measure
+    it with bot.textsplit.length)."""
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def _when(moment: datetime, settings: Settings) -> str:
-    return moment.astimezone(settings.timezone).strftime("%d.%m %H:%M")
+    return local_text(moment, settings.timezone, "day_time")
 
 
 def message_line(
@@ -239,14 +250,14 @@ async def requester_view(
     first_file = messages[0].file_kind if messages else None
     later = messages[1:]
     lines: list[str] = []
-    left = max(600, THREAD_ROOM - len(record.description))
+    left = max(600, THREAD_ROOM - length(record.description))
     for message in reversed(later):
         if left < 100:
             lines.append(_("… earlier messages are not shown"))
             break
         line = message_line(message, settings, for_staff=False, limit=min(1000, left - 60))
         lines.append(line)
-        left -= len(visible(line))
+        left -= length(visible(line))
     extra = [_("<b>Conversation</b>"), *reversed(lines)] if lines else []
     if record.status == "closed" and record.helped is not None:
         extra.append(

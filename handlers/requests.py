@@ -156,10 +156,13 @@ class Steps:
             )
         elif step == RequestForm.behalf:
             rows = [[_button(_behalf_text(o), "behalf", o.code)] for o in await self._options()]
-            await answer(
-                _("On whose behalf do you ask?"),
-                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
-            )
+            question = _("On whose behalf do you ask?")
+            if not self.requests.privacy.shows_people:  # a role can name the person
+                question += "\n\n" + _(
+                    "Staff will see on whose behalf you ask, but not your name or phone. Those "
+                    "who know who leads the TOS or the organisation will know it is you."
+                )
+            await answer(question, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
         elif step == RequestForm.description:
             await answer(
                 _("Describe what you need: what, where, for whom (10 to 2000 characters).")
@@ -198,7 +201,8 @@ class Steps:
             await self.preview(draft)
 
     async def preview(self, draft: RequestDraft) -> None:
-        due = self.requests.due_for(draft.kind or "other", self.requests.now())
+        wanted = draft.wanted_date if draft.needs_date else None
+        due = self.requests.due_for(draft.kind or "other", self.requests.now(), wanted)
         view = view_of_draft(draft, self.requests.local_date(due))
         text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
         await self.message.answer(
@@ -222,10 +226,10 @@ async def start_form(
     draft = RequestDraft()
     await state.set_state(RequestForm.kind)
     await state.set_data({"draft": draft.to_data()})
-    if settings.staff_sees_personal_data:
+    if requests.privacy.shows_people:
         privacy = _(
-            "Town hall staff will see what you write, your name in Telegram and the phone "
-            "if you share it."
+            "Town hall staff will see your name and @username in Telegram, the phone if you "
+            "share it, and everything you write."
         )
     else:
         privacy = _(

@@ -122,8 +122,7 @@ async def show_request(
     settings: Settings,
 ) -> None:
     """A request by its number (also from a digest's link)."""
-    staff_place = message.chat.type == "private" or message.chat.id == settings.staff_chat_id
-    if role.is_staff and staff_place:
+    if role.is_staff:  # the role in this chat: never in an ordinary group
         record = await requests.find_by_number(number)
         text, markup = await staff_card(record, requests, users, settings)
         sent = await message.answer(text, reply_markup=markup)

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.services.requests import KINDS, STATUSES, RequestService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
 from handlers.forms import ask_about
@@ -160,6 +161,9 @@ async def inbox(
             kind=_(KINDS[item.kind]),
             due=requests.local_date(item.due_at),
         )
+        if item.wanted_date is not None:
+            needed = local_text(item.wanted_date, None, "date")
+            line += " · " + _("needed {date}").format(date=needed)
         if requests.is_overdue(item):
             line = "⚠️ " + line + " — " + _("<b>overdue</b>")
         lines.append(line)

@@ -26,8 +26,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.commands import publish_for_user
 from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
+from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
+from handlers.ids import Id
+from handlers.links import RevokeInviteCD, revoke_markup
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
 from handlers.spec import RouterSpec
@@ -43,14 +46,14 @@ USER_ID_RE = re.compile(r"^\d{1,15}$")
 
 class StaffCD(CallbackData, prefix="s1"):
     action: str  # add | invite | rm | rm_yes | rm_no
-    user_id: int = 0
+    user_id: Id = 0
 
 
 class StaffForm(StatesGroup):
     waiting_user = State()
 
 
-router.owns(forms=(StaffForm,), callbacks=(StaffCD,))
+router.owns(forms=(StaffForm,), callbacks=(StaffCD, RevokeInviteCD))
 
 
 def _button_name(member: StaffMember) -> str:
@@ -140,9 +143,10 @@ async def staff_button(
             _(
                 "Send this link to the new staff member. It works once, until {date}:\n{link}"
             ).format(
-                date=invite.expires_at.astimezone(settings.timezone).strftime("%d.%m.%Y %H:%M"),
+                date=local_text(invite.expires_at, settings.timezone),
                 link=link,
-            )
+            ),
+            reply_markup=revoke_markup(invite.payload),
         )
     elif action == "rm":
         members = {m.user_id: m for m in await staff.list_staff(user.id)}
@@ -184,6 +188,23 @@ async def staff_button(
         await message.edit_text(_("Nothing changed."))
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
+
+
+@router.callback_query(RevokeInviteCD.filter())
+async def revoke_invite(
+    query: CallbackQuery, callback_data: RevokeInviteCD, user: UserRecord, staff: StaffService
+) -> None:
+    """«Revoke the link» on the message that gave an invite (staff or role invites alike):
+    whoever opens it afterwards is told it was revoked."""
+    message = button_message(query)
+    if not await staff.revoke_invite(user.id, callback_data.token):
+        await query.answer(_("This link is already revoked."), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_text(
+        _("🚫 Link revoked: whoever opens it now is told it no longer works. Make a new one "
+          "if you need it.")
+    )  # fmt: skip
 
 
 @router.message(StateFilter(StaffForm.waiting_user), AddressedToBot())

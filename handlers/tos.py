@@ -20,6 +20,7 @@ from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import refused_on_sending
+from handlers.ids import Id
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_TOS
 from handlers.registry_cards import tos_public_card
@@ -35,7 +36,7 @@ router.filter("callback_query", PrivateChat())
 
 class TosCD(CallbackData, prefix="t1"):
     action: str  # card | find | join | leave | announce | send | field | poster
-    id: int = 0
+    id: Id = 0
     value: str = ""
 
 

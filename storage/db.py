@@ -121,6 +121,9 @@ class Database:
             writer.execute("PRAGMA synchronous = NORMAL")
             writer.execute("PRAGMA foreign_keys = ON")
             writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Deleted or overwritten content is zeroed, not left in free pages: a withdrawal
+            # of consent really erases the person's data from the file.
+            writer.execute("PRAGMA secure_delete = ON")
             # Checkpoints copy the log into the database file with fsync: never on the
             # event loop as a side effect of a commit, only in checkpoint() on a thread.
             writer.execute("PRAGMA wal_autocheckpoint = 0")
@@ -139,16 +142,19 @@ class Database:
         self.read = Reader(ReaderExecutor(self._reader_conn))
         self.lookup = Reader(WriterExecutor(self._lookup_conn))
 
-    async def checkpoint(self) -> None:
-        """Fold the write-ahead log into the database file, off the event loop."""
+    async def checkpoint(self, *, truncate: bool = False) -> None:
+        """Fold the write-ahead log into the database file, off the event loop; `truncate`
+        also empties the log (it would otherwise keep old page images until overwritten),
+        waiting for readers up to the busy timeout."""
         if self._writer is None:
             return
         writer = self._writer
+        mode = "TRUNCATE" if truncate else "PASSIVE"
 
         def fold() -> None:
             # Read the pragma's row to the end: an unfinished statement on the writer would
             # make the next COMMIT fail with "SQL statements in progress".
-            writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            writer.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
         async with self._write_lock:
             await asyncio.to_thread(fold)

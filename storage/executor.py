@@ -19,6 +19,13 @@ def to_db(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def marks(values: Sequence[Any]) -> str:
+    """Placeholders for an IN list of these values: `(?, ?, ?)`."""
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return "(" + ", ".join("?" * len(values)) + ")"
+
+
 def from_db(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 

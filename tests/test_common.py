@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -73,10 +74,50 @@ async def test_button_from_an_old_message(harness: Harness) -> None:
     assert anna.last_answer["text"] == "Эта кнопка устарела."
 
 
-async def test_flood_is_answered_once(harness: Harness) -> None:
+async def network(method: object) -> None:
+    """A request to Telegram takes a moment: updates that came at once wait for each other."""
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("language", "warning", "help_text"),
+    [
+        ("ru", "Слишком много сообщений", "Что я умею"),
+        ("en", "You are sending too much at once", "What I can do"),
+    ],
+)
+async def test_a_burst_gets_a_handful_of_answers_and_one_warning(
+    harness: Harness, language: str, warning: str, help_text: str
+) -> None:
+    anna = await harness.consented(harness.user(language_code=language))
+    harness.pace = timedelta(0)
+    harness.session.on_request.append(network)
+    for burst in range(2):
+        harness.clock.advance(timedelta(minutes=1))  # after a quiet minute
+        before = len(anna.inbox)
+        await asyncio.gather(*(anna.send("/help") for _ in range(40)))  # forty at once
+        replies = anna.inbox[before:]
+        # Telegram lets a bot send about one message a second to a chat, with short bursts.
+        assert len(replies) <= 6, burst
+        assert [r for r in replies if warning in r.text] == [replies[-1]]  # once per burst
+        assert len([r for r in replies if help_text in r.text]) == len(replies) - 1 >= 3
+
+
+async def test_answers_one_after_another_are_not_a_flood(harness: Harness) -> None:
+    """A person (or a script) that waits for each answer is not held up by the burst limit."""
     anna = await harness.consented(harness.user())
-    harness.pace = timedelta(0)  # fifty messages in the same instant
-    harness.clock.advance(timedelta(minutes=1))  # after a quiet minute: a full bucket
+    harness.pace = timedelta(milliseconds=50)
+    harness.clock.advance(timedelta(minutes=1))
+    replies = []
+    for _ in range(12):
+        replies += await anna.send("/help")
+    assert len(replies) == 12 and all("Что я умею" in r.text for r in replies)
+
+
+async def test_a_sustained_flood_is_answered_once(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.pace = timedelta(0)  # fifty messages in the same instant, one after another
+    harness.clock.advance(timedelta(minutes=1))
     replies = []
     for _ in range(50):
         replies += await anna.send("привет")
@@ -84,6 +125,28 @@ async def test_flood_is_answered_once(harness: Harness) -> None:
     handled = [r for r in replies if "Не понял вас" in r.text]
     assert len(warnings) == 1
     assert len(handled) == harness.app.throttle.burst
+
+
+async def test_an_album_passes_whole(harness: Harness) -> None:
+    anna = await harness.consented(harness.user())
+    harness.pace = timedelta(0)
+    harness.session.on_request.append(network)
+    harness.clock.advance(timedelta(minutes=1))
+    await asyncio.gather(anna.send("привет"), anna.send("привет"))
+    before = len(anna.inbox)
+    # Ten photos: ten updates at once, one media group.
+    await asyncio.gather(
+        *(anna.send_photo(file_id=f"photo-{n}", media_group_id="album-1") for n in range(10))
+    )
+    replies = anna.inbox[before:]
+    assert len([r for r in replies if "Не понял вас" in r.text]) == 10
+    assert not [r for r in replies if "Слишком много" in r.text]
+    # The media group does not open a way around the limit: more "members" are counted.
+    before = len(anna.inbox)
+    await asyncio.gather(
+        *(anna.send_photo(file_id=f"more-{n}", media_group_id="album-1") for n in range(10))
+    )
+    assert len([r for r in anna.inbox[before:] if "Не понял вас" in r.text]) < 10
 
 
 async def test_every_dropped_button_press_is_answered(harness: Harness) -> None:
@@ -135,8 +198,8 @@ async def test_user_who_blocked_the_bot_does_not_break_anything(harness: Harness
 
 
 async def test_too_long_text_is_rejected_by_the_fake_like_telegram(harness: Harness) -> None:
-    with pytest.raises(Exception, match="too long"):
-        await harness.app.bot.send_message(1, "а" * 4097)
+    with pytest.raises(Exception, match="too long"):  # below the bot's own fitting
+        await harness.session.make_request(harness.app.bot, SendMessage(chat_id=1, text="а" * 4097))
     with pytest.raises(Exception, match="parse entities"):
         await harness.app.bot.send_message(1, "<b>unclosed")
     with pytest.raises(Exception, match="BUTTON_DATA_INVALID"):

@@ -122,13 +122,13 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
         await tick(h)
         await tick(h)
         [reminder] = texts(ivan, "ещё нет заявки")
-        assert "От «ТОС „Южный“» ещё нет заявки" in reminder and "(осталось 14 дней)" in reminder
+        assert "От «ТОС „Южный“» ещё нет заявки" in reminder and "до конца — 14 дней." in reminder
         assert len(texts(petr, "ещё нет заявки")) == 1
         assert texts(p["john"], "has not registered an application")  # the deputy, in English
 
         # Ivan registers the application; a typed direction works like the button.
         await ivan.send("/competitions")
-        assert "осталось 14 дней" in ivan.last.text
+        assert "до конца — 14 дней" in ivan.last.text
         await ivan.press("Городской конкурс социально значимых проектов ТОС")
         await ivan.press("📝 Подать заявку от «ТОС „Южный“»")
         await ivan.send("Сквер у школы")
@@ -147,7 +147,7 @@ async def test_announce_remind_apply_results(tmp_path) -> None:  # type: ignore[
             await tick(h)
         assert len(texts(ivan, "ещё нет заявки")) == 1
         north = texts(petr, "ещё нет заявки")
-        assert len(north) == 4 and "(осталось 1 день)" in north[-1]
+        assert len(north) == 4 and "до конца — 1 день." in north[-1]
 
         # After the deadline: no withdrawing; staff record the result, the chair hears it.
         h.clock.set(DEADLINE + timedelta(hours=1))
@@ -200,7 +200,7 @@ async def test_moved_deadline_makes_new_rounds(tmp_path) -> None:  # type: ignor
         await tick(h)
         await tick(h)
         [reminder] = texts(p["ivan"], "ещё нет заявки")
-        assert "до 06.01.2027 18:00 (осталось 7 дней)" in reminder
+        assert "до 06.01.2027 18:00, до конца — 7 дней." in reminder
         # A deadline moved into the past is refused.
         with pytest.raises(DomainError):
             await h.app.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
@@ -217,7 +217,7 @@ async def test_restart_over_a_reminder(tmp_path, caplog) -> None:  # type: ignor
             await h.restart()
         await h.deliver()
         [reminder] = texts(p["ivan"], "ещё нет заявки")
-        assert "(осталось 6 дней)" in reminder
+        assert "до конца — 6 дней." in reminder
         assert any("dropped: a later reminder replaces it" in r.message for r in caplog.records)
         await h.restart()
         await tick(h)
@@ -292,7 +292,7 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         h.clock.set(DEADLINE - timedelta(days=3, hours=1))
         cid2 = await create(h, deadline=DEADLINE + timedelta(days=30))
         [listing] = await john.send("/competitions")
-        assert "<b>Competitions</b>" in listing.text and "33 days left" in listing.text
+        assert "<b>Competitions</b>" in listing.text and "33 days 1 hour left" in listing.text
         assert texts(john, "🏆 A new competition: <b>Городской конкурс ТОС</b>")
         assert cid2 != cid
 
@@ -349,7 +349,7 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
         c = await h.app.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
-                title="Будущий конкурс", organiser="Администрация", description="Скоро",
+                title="Будущий конкурс", organiser="Администрация", description="Скоро приём",
                 eligible=("tos",), opens_at=opens, deadline=DEADLINE,
             ),
         )  # fmt: skip

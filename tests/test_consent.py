@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
 from storage.repositories.users import UserRecord
-from tests.kit import Harness
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, running
+
+STAFF_CHAT = -1001000000077
 
 
 async def stored(harness: Harness, user_id: int) -> UserRecord:
@@ -61,7 +69,9 @@ async def test_full_journey_in_russian_then_english(harness: Harness) -> None:
     [confirm] = await anna.press("Withdraw consent")
     assert "Withdraw your consent?" in confirm.text
     [bye] = await anna.press("Yes, withdraw and delete")
-    assert "your name and username are deleted" in bye.text
+    assert "your name and username, your phone and what you wrote in your requests are deleted" in (
+        bye.text
+    )
     assert bye.removes_keyboard
 
     erased = await stored(harness, anna.id)
@@ -231,3 +241,49 @@ async def test_a_stale_read_cannot_bring_names_back_after_withdrawal(harness: Ha
     await harness.app.users.touch(profile)  # the cache still says "consented"
     record = await stored(harness, anna.id)
     assert record.first_name is None and record.username is None
+
+
+@pytest.mark.parametrize(
+    ("language", "note", "button"),
+    [
+        (
+            "ru",
+            "Бот отвечает только тем, кто дал согласие на обработку персональных данных. "
+            "Откройте бота в личном чате и отправьте там /start.",
+            "Открыть бота",
+        ),
+        (
+            "en",
+            "The bot answers only people who have agreed to the processing of their personal "
+            "data. Open the bot in a private chat and send /start there.",
+            "Open the bot",
+        ),
+    ],
+)
+async def test_a_person_without_consent_in_the_staff_chat_is_told_why_once(
+    tmp_path: Path, language: str, note: str, button: str
+) -> None:
+    """Staff who never opened the bot privately write in the staff chat: the bot does not
+    stay silent, it says once (a day) why it will not answer, replying to them."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = h.user("Мария", user_id=ADMIN_ID, language_code=language)
+        in_chat = h.in_group(maria, STAFF_CHAT)
+        [told] = await in_chat.send("/inbox")
+        assert told.text == note
+        assert told.flat_buttons == [button]
+        assert told.reply_to is not None
+        # Once: the next commands and replies get no second note.
+        assert await in_chat.send("/inbox") == []
+        assert await in_chat.send("/report 2026") == []
+        assert not (await stored(h, maria.id)).has_consent
+        # A day later, one more.
+        h.clock.advance(timedelta(days=1))
+        [again] = await in_chat.send("/inbox")
+        assert again.text == note
+        # After consent in private, the staff chat works.
+        await h.consented(maria)
+        [inbox] = await in_chat.send("/inbox")
+        assert inbox.text != note
+        # Ordinary talk in the group that is not addressed to the bot stays unanswered.
+        other = h.in_group(h.user("Пётр", language_code=language), STAFF_CHAT)
+        assert await other.send("всем привет") == []

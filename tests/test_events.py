@@ -175,7 +175,7 @@ async def test_restart_over_event_reminders(tmp_path, caplog) -> None:  # type: 
         soon = START + timedelta(days=2)
         for title, start in (("Концерт", soon), ("Лекция", soon + timedelta(days=3))):
             ends = start + timedelta(hours=2)
-            draft = EventDraft("town", 0, title, start, ends, "ДК", "")
+            draft = EventDraft("town", 0, title, start, ends, "Дом культуры", "")
             e = await events.create(ADMIN_ID, draft, "the town hall")
             await events.sign_up(anna.id, e.id)
         # Down across the concert's 1-day mark: on start it is sent, once, and not again.
@@ -337,7 +337,7 @@ async def test_event_and_announcement_in_one_transaction(tmp_path, monkeypatch) 
         # The announcement is an ordinary broadcast (BroadcastService.start_for).
         assert await count(h, "SELECT COUNT(*) FROM broadcasts WHERE audience LIKE 'event:%'") == 1
         # A retry of the same draft in the service finds the event instead of a copy.
-        draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "ДК", "")
+        draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "Клуб", "")
         first = await h.app.events.create(ADMIN_ID, draft, "the town hall")
         again = await h.app.events.create(ADMIN_ID, draft, "the town hall")
         assert first.id == again.id

@@ -309,7 +309,7 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     await maria.press("🏘 ТОС (1)")
     await maria.press("ТОС «Берёзка»")
     assert "Анна — заместитель председателя" in maria.last.text
-    await maria.press("✖ Анна: заместитель председателя")
+    await maria.press("✖ Снять заместителя председателя (Анна)")
     confirm = maria.last_with_button("Да, снять")
     await maria.press("Да, снять", on=confirm)
     assert maria.last.text == "Анна: роль «заместитель председателя» снята."

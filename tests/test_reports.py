@@ -219,7 +219,8 @@ async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> 
                  "en": "# Public relations: figures for 2026"}[lang]  # fmt: skip
         assert text.startswith(title)
         direction = {"ru": "Благоустройство и озеленение", "en": "Improvement and greening"}[lang]
-        assert f"| {direction} | 0 | 0 | 0 | 3 | 3 |" in text
+        # done, in progress, accepted, rejected, merged, not yet decided, total
+        assert f"| {direction} | 0 | 0 | 0 | 0 | 0 | 3 | 3 |" in text
 
 
 async def test_report_refusals(harness: Harness) -> None:
@@ -318,8 +319,15 @@ def test_the_server_commands_write_report_and_personal_export(
 def test_the_server_command_refuses_a_bad_year(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import asyncio
+
+    async def prepare() -> None:
+        async with running(tmp_path):
+            pass
+
+    asyncio.run(prepare())
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
     assert main(["report", "--year", "1999", "--out", str(tmp_path)]) == 2
     assert "Give a year from 2000 to this one" in capsys.readouterr().err
     assert not list(tmp_path.glob("report-*"))

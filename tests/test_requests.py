@@ -53,7 +53,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         await link_rep(h, olga.id)
 
         intro, kinds = await olga.send("/request")
-        assert "Town hall staff will see what you write, your name in Telegram" in intro.text
+        assert "Town hall staff will see your name and @username in Telegram" in intro.text
         assert kinds.flat_buttons == [
             "Methodological consultation", "Help organising an event", "Transport",
             "Information support", "Premises", "Other",
@@ -81,12 +81,12 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         assert preview.text.startswith("This is how the town hall will see your request:")
         for part in (
             "Type: Transport", "On behalf of: organisation «Рука помощи»",
-            "Wanted date: 28.11.2026", "Answer due by: 04.12.2026",  # 5 working days
+            "Wanted date: 28.11.2026", "Answer due by: 27.11.2026",  # before it is needed
             "Requester: Olga (@olga)", "📞 +79135551234", "📎 a document",
         ):  # fmt: skip
             assert part in preview.text, part
         [done] = await olga.press("✅ Send")
-        assert "registered as <b>R-2026-0001</b>; the answer is due by 04.12.2026" in done.text
+        assert "registered as <b>R-2026-0001</b>; the answer is due by 27.11.2026" in done.text
         record = await h.app.db.read.requests.get(1)
         assert record is not None and record.behalf_kind == "org" and record.kind == "transport"
 
@@ -106,7 +106,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         await h.deliver()
         assert olga.last.text == (
             "Your request R-2026-0001 is taken into work by the town hall. "
-            "The answer is due by 04.12.2026."
+            "The answer is due by 27.11.2026."
         )
 
         # A Telegram reply to the card reaches the requester, in the town hall's name.

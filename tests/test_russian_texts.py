@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import create_i18n, fill, in_quotes
-from bot.services.cases import Plural
-from bot.services.competitions import DAYS, HOURS
+from bot.services.when import HOURS, time_left
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, running
 
@@ -41,7 +41,7 @@ def test_no_template_with_a_quoted_name_bypasses_fill() -> None:
                 ids = m.id if isinstance(m.id, tuple) else (m.id,)
                 if any(IN_QUOTES.search(t or "") for t in (*texts, *ids)):
                     quoting.add(ids[0])
-    bare = re.compile(r'_\(\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)\)\.format\(')
+    bare = re.compile(r'_\(\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)\)\s*\.format\(')
     offenders = []
     for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("bot/**/*.py")]:
         for match in bare.finditer(path.read_text("utf-8")):
@@ -61,7 +61,7 @@ def test_days_left_agree_with_their_count(count: int, ru: str, en: str) -> None:
     i18n = create_i18n("ru")
     for locale, expected in (("ru", ru), ("en", en)):
         args = render_args(
-            {"left": Plural(DAYS, count)},
+            {"left": time_left(timedelta(days=count))},
             lambda msgid, loc=locale: i18n.gettext(msgid, locale=loc),  # type: ignore[misc]
             locale=locale,
             plural=lambda s, p, n, loc=locale: i18n.gettext(s, p, n, locale=loc),  # type: ignore[misc]

@@ -284,6 +284,9 @@ async def test_staff_chat_is_not_spammed(tmp_path) -> None:  # type: ignore[no-u
         stranger = h.user("Без согласия")
         in_chat = h.in_group(maria, STAFF_CHAT)
         assert await h.in_group(resident, STAFF_CHAT).send("Специалисты") == []
+        # Without consent: one note on why the bot is silent, then silence.
+        [note] = await h.in_group(stranger, STAFF_CHAT).send("/staff")
+        assert note.text.startswith("Бот отвечает только тем, кто дал согласие")
         assert await h.in_group(stranger, STAFF_CHAT).send("/staff") == []
         assert await h.in_group(stranger, STAFF_CHAT).send("привет всем") == []
 

@@ -56,7 +56,11 @@ def update(template: Catalog) -> None:
                 catalog = read_po(fh, locale=locale)
         else:
             catalog = Catalog(locale=locale, project="tos-bot", fuzzy=False)
+        # The catalog keeps its own creation date: a new one on every run would make every
+        # two branches that touched the texts conflict on the header.
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created
         if locale == "en":
             for message in catalog:
                 empty = not message.string or (

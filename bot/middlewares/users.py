@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
@@ -34,5 +34,11 @@ class UserMiddleware(BaseMiddleware):
             language_code=tg_user.language_code,
         )
         data["user"] = await users.touch(data["profile"])
-        data["role"] = staff.role_of(tg_user.id)
+        # The role in this chat: staff act as staff only where staff work (a private chat or
+        # the staff chat); in any other group they are residents and see what residents see.
+        chat: Chat | None = data.get("event_chat")
+        if chat is None:
+            data["role"] = staff.role_of(tg_user.id)
+        else:
+            data["role"] = staff.role_in(tg_user.id, chat.id, private=chat.type == "private")
         return await handler(event, data)

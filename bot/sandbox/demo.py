@@ -211,6 +211,11 @@ async def demo_registry(ctx: DemoContext) -> None:
             ctx.town.org_ids.append(org_id)
         chair_id, _ = ctx.town.people.chair
         admin_id, _ = ctx.town.people.admin
+        # The staff member and the chair come set up: they have opened the bot and consented
+        # (a chair is linked by an invite only after consent), so the staff chat answers them.
+        for person_id in (admin_id, chair_id):
+            await uow.users.ensure(person_id, now)
+            await uow.users.give_consent(person_id, NOTICE_VERSION, now)
         await uow.registry.grant(chair_id, "tos", ctx.town.tos_ids[0], "chair", admin_id, now)
 
 

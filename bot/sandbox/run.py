@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -61,22 +62,38 @@ async def run_sandbox(
     from bot.logs import setup_logging
 
     people = DemoPeople()
-    server = await SandboxServer(SANDBOX_TOKEN).start()
+    # Without --db everything lives in a temporary folder, removed when the sandbox ends.
     folder = Path(tempfile.mkdtemp(prefix="tos-sandbox-")) if database is None else None
     database = database or (folder or Path(".")) / "sandbox.sqlite3"
-    log_path = database.with_suffix(".log")
     database.parent.mkdir(parents=True, exist_ok=True)
     try:
-        settings = sandbox_settings(server, database, people, demo)
-        with log_path.open("a", encoding="utf-8") as log:
-            setup_logging(settings.log_level, settings.log_format, stream=log)
-            app = await create_app(settings)
-            try:
-                return await _session(server, app, settings, people, demo, stdin, stdout)
-            finally:
-                await app.close()
+        # The server's chats are kept beside the database: the bot's stored message numbers
+        # must name the same messages after a restart.
+        server = await SandboxServer(SANDBOX_TOKEN, state=state_path(database)).start()
+        try:
+            settings = sandbox_settings(server, database, people, demo)
+            with _log_of(settings).open("a", encoding="utf-8") as log:
+                setup_logging(settings.log_level, settings.log_format, stream=log)
+                try:
+                    app = await create_app(settings)
+                    try:
+                        return await _session(
+                            server, app, settings, people, demo, stdin, stdout, folder is not None
+                        )
+                    finally:
+                        await app.close()
+                finally:
+                    logging.getLogger().handlers.clear()  # the log file closes here
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def state_path(database: Path) -> Path:
+    """Where the sandbox server keeps its chats: next to the database."""
+    return database.with_suffix(".sandbox.jsonl")
 
 
 async def _session(
@@ -87,6 +104,7 @@ async def _session(
     demo: bool,
     stdin: TextIO,
     stdout: TextIO,
+    temporary: bool = False,
 ) -> int:
     server.group(STAFF_CHAT, DEMO.staff_chat_title)
     terminal = Terminal(
@@ -106,6 +124,8 @@ async def _session(
         if polling.done():
             polling.result()  # the bot failed to start: show why
         terminal.say(f"tos-bot sandbox: database {settings.database_path}, log {_log_of(settings)}")
+        if temporary:
+            terminal.say("  (a temporary folder, removed on /quit: --db PATH keeps them)")
         terminal.say(HELP.format(names=", ".join(terminal.personas)))
         terminal.say(f"You are {people.residents[0][1]}, a resident. Say /start.")
         await terminal.run(stdin_lines(stdin))

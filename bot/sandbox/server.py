@@ -21,11 +21,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.sandbox.demo import demo_data
+from bot.sandbox.journal import Journal, decode, encode
 from bot.sandbox.markup import ParseError, parse_html, utf16_len
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,7 @@ class SandboxServer:
         bot_name: str | None = None,  # default: the demo town's
         bot_username: str = BOT_USERNAME,
         seed: int = 0,
+        state: Path | None = None,  # keep the chats in this file across restarts (journal.py)
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -176,6 +179,66 @@ class SandboxServer:
         self._closing = False
         self._updates_stopped = False
         self.port = 0
+        self._journal: Journal | None = None
+        if state is not None:
+            self._journal = Journal(state)
+            self._replay()
+
+    # -- what is kept across restarts (with a state file) -------------------------------------
+
+    def _replay(self) -> None:
+        """Take the chats back from the journal, then write it again as one snapshot."""
+        assert self._journal is not None
+        next_ids: dict[int, int] = {}
+        next_file = 1
+        for record in self._journal.records():
+            kind, value = next(iter(record.items()))
+            if kind == "user":
+                self.users[value["id"]] = value
+            elif kind == "chat":
+                self.chats[value["id"]] = value
+            elif kind == "message":
+                chat_id = value["chat"]["id"]
+                self.messages.setdefault(chat_id, {})[value["message_id"]] = value
+                next_ids[chat_id] = max(next_ids.get(chat_id, 1), value["message_id"] + 1)
+            elif kind == "deleted":
+                chat_id, message_id = value
+                self.messages.get(chat_id, {}).pop(message_id, None)
+                next_ids[chat_id] = max(next_ids.get(chat_id, 1), message_id + 1)
+            elif kind == "keyboard":
+                self.keyboards[value[0]] = value[1]
+            elif kind == "file":
+                stored = StoredFile(value["file_id"], decode(value["content"]), value["path"])
+                self.files[stored.file_id] = stored
+                next_file = max(next_file, value["number"] + 1)
+            elif kind == "next":
+                for chat_id, number in value["messages"]:
+                    next_ids[chat_id] = max(next_ids.get(chat_id, 1), number)
+                next_file = max(next_file, value["file"])
+        self._message_ids = {chat: itertools.count(n) for chat, n in next_ids.items()}
+        self._file_ids = itertools.count(next_file)
+        self._journal.rewrite(self._snapshot(next_ids, next_file))
+
+    def _snapshot(self, next_ids: dict[int, int], next_file: int) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = [
+            {"next": {"messages": sorted(next_ids.items()), "file": next_file}}
+        ]
+        records += [{"user": user} for user in self.users.values()]
+        records += [{"chat": chat} for chat in self.chats.values()]
+        records += [{"message": m} for chat in self.messages.values() for m in chat.values()]
+        records += [{"keyboard": [chat, markup]} for chat, markup in self.keyboards.items()]
+        records += [{"file": self._file_record(f)} for f in self.files.values()]
+        return records
+
+    @staticmethod
+    def _file_record(stored: StoredFile) -> dict[str, Any]:
+        number = int(stored.file_id.rsplit("-", 1)[-1])
+        return {"file_id": stored.file_id, "path": stored.path, "number": number,
+                "content": encode(stored.content)}  # fmt: skip
+
+    def _keep(self, kind: str, value: Any) -> None:
+        if self._journal is not None:
+            self._journal.append({kind: value})
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -198,6 +261,8 @@ class SandboxServer:
         return self
 
     async def stop(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
         self._closing = True  # long polls answer now instead of at their timeout
         self._notify()
         self._gate.set()
@@ -247,13 +312,19 @@ class SandboxServer:
                            ("language_code", language_code)):  # fmt: skip
             if value is not None:
                 user[key] = value
-        self.users[user_id] = user
-        self.chats.setdefault(user_id, {"id": user_id, "type": "private", "first_name": first_name})
+        if self.users.get(user_id) != user:
+            self.users[user_id] = user
+            self._keep("user", user)
+        if user_id not in self.chats:
+            self.chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
+            self._keep("chat", self.chats[user_id])
         return user
 
     def group(self, chat_id: int, title: str) -> dict[str, Any]:
         chat = {"id": chat_id, "type": "supergroup", "title": title}
-        self.chats[chat_id] = chat
+        if self.chats.get(chat_id) != chat:
+            self.chats[chat_id] = chat
+            self._keep("chat", chat)
         return chat
 
     def _chat_of(self, user_id: int, chat_id: int | None) -> dict[str, Any]:
@@ -287,6 +358,7 @@ class SandboxServer:
                 k: v for k, v in original.items() if k != "reply_to_message"
             }
         self.messages.setdefault(chat["id"], {})[message["message_id"]] = message
+        self._keep("message", message)
         self._push({"message": message})
         return message
 
@@ -312,6 +384,8 @@ class SandboxServer:
         number = next(self._file_ids)
         stored = StoredFile(f"{folder}-{number}", content, f"{folder}/file_{number}.{suffix}")
         self.files[stored.file_id] = stored
+        if self._journal is not None:
+            self._keep("file", self._file_record(stored))
         return stored
 
     def send_photo(
@@ -666,9 +740,12 @@ class SandboxServer:
             message["reply_markup"] = markup
         elif markup is not None and "keyboard" in markup:
             self.keyboards[chat_id] = markup
+            self._keep("keyboard", [chat_id, markup])
         elif markup is not None and markup.get("remove_keyboard"):
             self.keyboards[chat_id] = None
+            self._keep("keyboard", [chat_id, None])
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        self._keep("message", message)
         self._record(method, message)
         return message
 
@@ -787,6 +864,7 @@ class SandboxServer:
             )
         new["edit_date"] = int(time.time())
         self.messages[chat_id][old["message_id"]] = new
+        self._keep("message", new)
         self._record(method, new)
         return new
 
@@ -818,6 +896,7 @@ class SandboxServer:
         message = self.messages.get(chat_id, {}).pop(_int(p, "message_id", 0), None)
         if message is None:
             raise bad_request("message to delete not found")
+        self._keep("deleted", [chat_id, message["message_id"]])
         self.outgoing.append(
             Outgoing("deleteMessage", chat_id, message["message_id"], "", at=time.monotonic())
         )

@@ -16,6 +16,7 @@ from bot.sandbox.server import Outgoing, SandboxServer
 HELP = """\
 Type a message as the current person; /start, /help, /initiative ... go to the bot.
   N or /press N      press inline button N of the latest message with buttons
+  /press #ID N       press button N of an older message #ID (/show lists them)
   kN                 press reply-keyboard button N (the menu under the input field)
   /as NAME           talk as someone else: {names}
   /chat staff        the staff group chat (as the current person); /chat me: back
@@ -62,6 +63,7 @@ class Terminal:
         self._shown = 0  # index into server.outgoing already looked at
         self._unseen: dict[int, int] = {}
         self._keyboards_shown: dict[int, dict[str, Any]] = {}
+        self._presses: list[str] = []  # callback queries whose answer (a pop-up) is awaited
         for persona in personas:
             server.user(persona.user_id, persona.name.split(" (")[0])
 
@@ -97,14 +99,17 @@ class Terminal:
         self.say(f"── {head} #{item.message_id} ──")
         if kind or item.text:
             self.say(kind + item.text)
-        if item.buttons and self.server.last_with_buttons(item.chat_id) is message:
-            self._buttons(item.buttons)
+        if item.buttons:
+            latest = self.server.last_with_buttons(item.chat_id) is message
+            self._buttons(item.buttons, None if latest else item.message_id)
         keyboard = self.server.keyboards.get(item.chat_id)
         if keyboard and keyboard != self._keyboards_shown.get(item.chat_id):
             self._keyboards_shown[item.chat_id] = keyboard
             self._keyboard(keyboard)
 
-    def _buttons(self, rows: list[list[dict[str, Any]]]) -> None:
+    def _buttons(self, rows: list[list[dict[str, Any]]], older: int | None = None) -> None:
+        """The inline buttons, numbered; those of an `older` message (not the latest with
+        buttons) are pressed with /press #ID N."""
         n = 0
         for row in rows:
             cells = []
@@ -112,6 +117,20 @@ class Terminal:
                 n += 1
                 cells.append(f"[{n}] {button.get('text', '')}")
             self.say("   " + "   ".join(cells))
+        if older is not None:
+            self.say(f"   (press these with /press #{older} N)")
+
+    def _answers(self) -> None:
+        """What the bot answered to presses: a pop-up that goes by, or an alert to close."""
+        waiting = []
+        for query_id in self._presses:
+            answer = self.server.callback_answers.get(query_id)
+            if answer is None:
+                waiting.append(query_id)
+            elif answer.get("text"):
+                kind = "alert" if answer.get("show_alert") else "pop-up"
+                self.say(f"  ({kind}) {answer['text']}")
+        self._presses = waiting[-20:]  # a press the bot never answers is not waited for forever
 
     def _keyboard(self, keyboard: dict[str, Any]) -> None:
         labels = [str(b.get("text", "")) for row in keyboard.get("keyboard", []) for b in row]
@@ -119,6 +138,7 @@ class Terminal:
 
     def flush(self) -> None:
         """Print what the bot said in this chat since last time; count the rest."""
+        self._answers()
         new = self.server.outgoing[self._shown :]
         self._shown = len(self.server.outgoing)
         elsewhere: set[int] = set()
@@ -139,9 +159,10 @@ class Terminal:
             kind = "[photo] " if message.get("photo") else ""
             kind += "[file] " if message.get("document") else ""
             self.say(f"#{message['message_id']} {who}: {kind}{text}")
-        last = self.server.last_with_buttons(self.chat_id)
-        if last is not None:
-            self._buttons(last["reply_markup"]["inline_keyboard"])
+            rows = message.get("reply_markup", {}).get("inline_keyboard")
+            if rows and who == "bot":
+                latest = self.server.last_with_buttons(self.chat_id) is message
+                self._buttons(rows, None if latest else message["message_id"])
 
     def _prompt(self) -> None:
         print(self.prompt(), end="", file=self.out, flush=True)
@@ -192,8 +213,10 @@ class Terminal:
         """Returns None to quit, True when something was sent to the bot, False otherwise."""
         server, me = self.server, self.me
         word, _, rest = line.partition(" ")
-        if line.isdigit() or word == "/press":
-            return self._press(int(line if line.isdigit() else rest.strip() or "0"))
+        if line.isdigit():
+            return self._press(int(line))
+        if word == "/press":
+            return self._press_typed(rest.split())
         if len(word) > 1 and word[0] == "k" and word[1:].isdigit() and not rest:
             return self._key(int(word[1:]))
         if word == "/quit":
@@ -232,20 +255,34 @@ class Terminal:
         server.send_text(me.user_id, line, chat_id=self._group())
         return True
 
-    def _press(self, number: int) -> bool:
-        message = self.server.last_with_buttons(self.chat_id)
+    def _press_typed(self, parts: list[str]) -> bool:
+        """/press N (the latest message with buttons) or /press #ID N (message #ID)."""
+        if len(parts) == 1 and parts[0].isdigit():
+            return self._press(int(parts[0]))
+        if len(parts) == 2 and parts[0].lstrip("#").isdigit() and parts[1].isdigit():
+            return self._press(int(parts[1]), int(parts[0].lstrip("#")))
+        raise ValueError("press a button with /press N or /press #ID N")
+
+    def _press(self, number: int, message_id: int | None = None) -> bool:
+        if message_id is None:
+            message = self.server.last_with_buttons(self.chat_id)
+            where = "here"
+        else:
+            message = self.server.messages.get(self.chat_id, {}).get(message_id)
+            where = f"on #{message_id}"
         buttons = [b for row in (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
                    for b in row]  # fmt: skip
         if message is None or not 1 <= number <= len(buttons):
-            raise ValueError(f"no button {number} here; /show lists the chat")
+            raise ValueError(f"no button {number} {where}; /show lists the chat")
         button = buttons[number - 1]
         if "callback_data" not in button:
             self.say(f"  (a link: {button.get('url', '')})")
             return False
-        self.server.press(
+        query_id = self.server.press(
             self.me.user_id, message["message_id"], data=str(button["callback_data"]),
             chat_id=self._group(),
         )  # fmt: skip
+        self._presses.append(query_id)
         return True
 
     def _key(self, number: int) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError
+from bot.services.privacy import StaffPrivacy
 from bot.services.staff import StaffService
 from storage.db import Database
 from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE
@@ -78,14 +79,14 @@ class BroadcastService:
         for first in range(0, len(recipients), BATCH):
             async with self._db.transaction() as uow:
                 for user_id in recipients[first : first + BATCH]:
-                    await uow.outbox.enqueue(
-                        user_id,
-                        now=now,
-                        template=template,
-                        args=args,
-                        broadcast_id=broadcast_id,
-                        key=f"broadcast:{broadcast_id}:{user_id}",
-                    )
+                    message: dict[str, Any] = {
+                        "now": now, "template": template, "args": args,
+                        "broadcast_id": broadcast_id, "key": f"broadcast:{broadcast_id}:{user_id}",
+                    }  # fmt: skip
+                    if audience == Audience.STAFF:  # staff mail: to current staff only
+                        await self._staff.notify(uow, user_id, **message)
+                    else:
+                        await uow.outbox.enqueue(user_id, **message)
         return broadcast_id
 
     async def progress(self, actor_id: int, limit: int = 3) -> list[Progress]:
@@ -142,24 +143,24 @@ def failure_cause(status: str, reason: str) -> str:
 class OutboxOverview:
     counts: dict[str, int]
     failures: list[Failure]
+    names_hidden: bool = False  # the town's privacy setting left the recipients' names out
 
 
 class OutboxService:
     """What staff see of delivery: the queue by status and the latest failures."""
 
-    def __init__(
-        self, db: Database, staff: StaffService, *, staff_sees_personal_data: bool = True
-    ) -> None:
+    def __init__(self, db: Database, staff: StaffService, *, privacy: StaffPrivacy) -> None:
         self._db = db
         self._staff = staff
-        self._names = staff_sees_personal_data
+        self._privacy = privacy
 
     async def overview(self, actor_id: int, failures: int = 5) -> OutboxOverview:
         self._staff.require_staff(actor_id)
         counts = await self._db.read.outbox.counts()
         recent = await self._db.read.outbox.recent_failures(failures)
         # With the town's privacy setting, a failure never says whom it was for.
-        wanted = [m.chat_id for m in recent if m.chat_id > 0] if self._names else []
+        shown = self._privacy.shows_people
+        wanted = [m.chat_id for m in recent if m.chat_id > 0] if shown else []
         people = await self._db.read.users.get_many(wanted)
         return OutboxOverview(
             counts,
@@ -173,4 +174,5 @@ class OutboxService:
                 )
                 for m in recent
             ],
+            names_hidden=not self._privacy.shows_people,
         )

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from bot.services.errors import N_, DomainError
 from bot.services.staff import StaffService
+from bot.textsplit import length
 from storage.db import UnitOfWork
 
 # «I-2026-0042», «R-2026-17», «2026-0042» (any letter): a letter and a dash are optional.
@@ -29,14 +30,6 @@ class Label(dict[str, str]):
         super().__init__(t=msgid)
 
 
-class Plural(dict[str, Any]):
-    """A template argument in the plural form its count needs (Russian has three):
-    `forms` from NP_, with `{count}` in them."""
-
-    def __init__(self, forms: tuple[str, str], count: int) -> None:
-        super().__init__(t=forms[0], p=forms[1], count=count)
-
-
 class Number(dict[str, Any]):
     """A template argument rendered as a case's public number (`msgid`: its pattern)."""
 
@@ -45,10 +38,20 @@ class Number(dict[str, Any]):
 
 
 def check_length(text: str, limits: tuple[int, int], msgid: str) -> str:
-    """`text` if its length is within `limits`; `msgid` names {low}, {high} and {length}."""
-    if not limits[0] <= len(text) <= limits[1]:
-        raise DomainError(msgid, low=limits[0], high=limits[1], length=len(text))
+    """`text` if its length is within `limits`; `msgid` names {low}, {high} and {length}.
+    Lengths are counted as Telegram counts them (an emoji is two), so that a text within
+    its limit fits every card it is shown on, whatever its characters."""
+    if not limits[0] <= length(text) <= limits[1]:
+        raise DomainError(msgid, low=limits[0], high=limits[1], length=length(text))
     return text
+
+
+def check_text(value: str, low: int, high: int) -> str:
+    """A typed text, stripped, if its length is within `low` and `high` (a form's step)."""
+    value = value.strip()
+    if not low <= length(value) <= high:
+        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
+    return value
 
 
 def check_description(text: str) -> str:
@@ -68,13 +71,6 @@ def parse_number(text: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def card_targets(staff_chat_id: int | None, staff: StaffService) -> list[int]:
-    """Where staff cards go: the staff chat if there is one, else every staff member."""
-    if staff_chat_id is not None:
-        return [staff_chat_id]
-    return sorted(staff.staff_ids())
-
-
 async def refresh_cards(
     uow: UnitOfWork,
     staff: StaffService,
@@ -83,10 +79,9 @@ async def refresh_cards(
     case_id: int,
     now: datetime,
 ) -> None:
-    """Queue an in-place edit of every staff card (rendered at send time: the latest)."""
+    """Queue an in-place edit of every staff card (rendered at send time: the latest), for
+    whoever may still get staff mail."""
     for chat_id, outbox_id in cards:
-        if not staff.reaches_staff(chat_id):
-            continue
-        await uow.outbox.enqueue(
-            chat_id, now=now, template=template, args={"id": case_id}, edit_of=outbox_id
+        await staff.notify(
+            uow, chat_id, now=now, template=template, args={"id": case_id}, edit_of=outbox_id
         )

@@ -12,12 +12,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.cases import Plural
-from bot.services.errors import N_, NP_, DomainError, NotAllowed
+from bot.services.cases import check_text as check_text
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.initiatives import DIRECTIONS
-from bot.services.reminders import due_round, round_prefix, skip_past_rounds
+from bot.services.numbers import whole_number
+from bot.services.reminders import (
+    Wake,
+    due_round,
+    earliest,
+    next_round,
+    no_wake,
+    round_prefix,
+    skip_past_rounds,
+)
 from bot.services.staff import StaffService
-from bot.services.when import local_text
+from bot.services.when import local_text, time_left
+from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
@@ -60,8 +70,6 @@ RESULT_LOSE = N_(
     "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
     "Thank you for taking part!"
 )
-DAYS = NP_("{count} day", "{count} days")
-HOURS = NP_("{count} hour", "{count} hours")
 
 
 # What staff may change after the announcement, and the text limits the creation form uses.
@@ -70,6 +78,8 @@ EDITABLE = (
     "rules_url", "max_grant",
 )  # fmt: skip
 TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
+PROJECT_LIMITS = (3, 200)  # an application's project title
+MAX_AMOUNT = 10**12  # roubles: twelve digits at most (parse_amount reads no more)
 
 
 @dataclass
@@ -104,24 +114,18 @@ class ApplicationDraft:
     initiative_id: int | None = None
 
 
-def check_text(value: str, low: int, high: int) -> str:
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise DomainError(N_("Please write {low} to {high} characters."), low=low, high=high)
-    return value
-
-
 def parse_amount(value: str) -> int:
     # Spaces, the rouble sign and a currency word after the number («150 000 rub.») go.
     digits = re.sub(r"[^\W\d_]+\.?$", "", re.sub(r"[\s\u00a0₽]", "", value.strip()))
-    if not digits.isdigit() or len(digits) > 12:
+    amount = whole_number(digits, high=MAX_AMOUNT)
+    if amount is None:
         raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
-    return int(digits)
+    return amount
 
 
 def parse_url(value: str) -> str:
     value = value.strip()
-    if not URL_RE.match(value) or len(value) > 500:
+    if not URL_RE.match(value) or length(value) > 500:
         raise DomainError(N_("Send a link starting with https://, e.g. https://example.ru/rules"))
     return value
 
@@ -143,14 +147,6 @@ def _check_amount(competition: CompetitionRecord, amount: int) -> int:
     return amount
 
 
-def left_label(deadline: datetime, now: datetime) -> dict[str, Any]:
-    """How long is left, as a label the outbox translates: «3 days», «5 h»."""
-    seconds = max(0.0, (deadline - now).total_seconds())
-    if round(seconds / 86400) >= 1:
-        return Plural(DAYS, round(seconds / 86400))
-    return Plural(HOURS, max(1, round(seconds / 3600)))
-
-
 class CompetitionService:
     def __init__(
         self,
@@ -166,9 +162,12 @@ class CompetitionService:
         self._staff = staff
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when an opening or a deadline changes: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     def require_staff(self, actor_id: int) -> None:
         self._staff.require_staff(actor_id)
@@ -290,13 +289,13 @@ class CompetitionService:
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
             raise DomainError(N_("Choose who may apply.")).at("eligible")
-        values = {
+        values = self._checked({
             "title": draft.title, "organiser": draft.organiser,
             "description": draft.description, "eligible": draft.eligible,
             "opens_at": draft.opens_at, "deadline": draft.deadline,
             "results_at": draft.results_at, "rules_url": draft.rules_url,
             "max_grant": draft.max_grant,
-        }  # fmt: skip
+        })  # fmt: skip
         async with self._db.transaction() as uow:
             competition_id = await uow.competitions.create(values, actor_id, now)
             # Rounds already due at creation (a deadline days away) are not sent on top of
@@ -305,6 +304,7 @@ class CompetitionService:
             await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND, competition_id,
                                    draft.deadline, self.offsets, now)  # fmt: skip
         await self.announce_due()
+        self.rounds_changed()
         return await self.get(competition_id)
 
     async def require_editable(
@@ -337,17 +337,19 @@ class CompetitionService:
         out = dict(values)
         for key, (low, high) in TEXT_LIMITS.items():
             if key in out:
-                out[key] = check_text(out[key], low, high)
+                out[key] = at_field(key, check_text, out[key], low, high)
         if "eligible" in out:
             out["eligible"] = tuple(dict.fromkeys(out["eligible"]))
             if not out["eligible"] or not set(out["eligible"]) <= set(ELIGIBLE):
-                raise DomainError(N_("Choose who may apply."))
+                raise DomainError(N_("Choose who may apply.")).at("eligible")
         if out.get("rules_url") is not None:
-            out["rules_url"] = parse_url(out["rules_url"])
+            out["rules_url"] = at_field("rules_url", parse_url, out["rules_url"])
         if out.get("max_grant") is not None and (
-            not isinstance(out["max_grant"], int) or out["max_grant"] < 0
+            not isinstance(out["max_grant"], int) or not 0 <= out["max_grant"] < MAX_AMOUNT
         ):
-            raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
+            raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000.")).at(
+                "max_grant"
+            )
         return out
 
     async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> Updated:
@@ -395,6 +397,8 @@ class CompetitionService:
             )
         if "opens_at" in values:
             await self.announce_due()
+        if new.deadline != old.deadline or new.opens_at != old.opens_at:
+            self.rounds_changed()
         return Updated(new, told)
 
     async def _eligibility_changed(
@@ -510,6 +514,7 @@ class CompetitionService:
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
     ) -> ApplicationRecord:
         now = self._clock.now()
+        project = at_field("project", check_text, draft.project, *PROJECT_LIMITS)
         if draft.direction not in DIRECTIONS:
             raise DomainError(N_("Choose a direction with the buttons.")).at("direction")
         async with self._db.transaction() as uow:
@@ -542,7 +547,7 @@ class CompetitionService:
                 competition_id,
                 {
                     "body_kind": draft.body_kind, "body_id": draft.body_id,
-                    "project": draft.project, "direction": draft.direction,
+                    "project": project, "direction": draft.direction,
                     "amount": draft.amount, "initiative_id": initiative,
                     "applicant_id": actor_id,
                 },
@@ -625,7 +630,7 @@ class CompetitionService:
                     args = {
                         "body": person.body_name, "title": current.title,
                         "deadline": self.when(current.deadline),
-                        "left": left_label(current.deadline, now),
+                        "left": time_left(current.deadline - now),
                     }  # fmt: skip
                     if await uow.outbox.enqueue(
                         person.user_id, now=now, template=REMIND, args=args,
@@ -637,3 +642,14 @@ class CompetitionService:
     async def tick(self) -> None:
         await self.announce_due()
         await self.remind_due()
+
+    async def next_due(self) -> datetime | None:
+        """When the next opening announcement or reminder round falls, after now."""
+        now = self._clock.now()
+        moments: list[datetime | None] = []
+        for competition in await self._db.read.competitions.with_deadline_after(now):
+            if competition.announced_at is None:
+                moments.append(competition.opens_at if competition.opens_at > now else None)
+            else:
+                moments.append(next_round(competition.deadline, self.offsets, now))
+        return earliest(*moments)

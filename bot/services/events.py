@@ -13,14 +13,18 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
-from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.cases import check_text
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.ics import event_ics
-from bot.services.reminders import due_round
+from bot.services.numbers import whole_number
+from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
 from bot.services.when import local_text
 from storage.db import Database
 from storage.repositories import Repositories
 from storage.repositories.events import EventRecord
+
+MAX_CAPACITY = 100_000  # places at an event, people who came
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,8 @@ KEEP_LOOKING = timedelta(days=2)
 ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
 LIST_LIMIT = 10
-MAX_PLACES = 100_000
+TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
+PLACES = N_("Write the number of places, e.g. 30, or press «No limit».")
 TOWN_HALL = N_("the town hall")
 
 ANNOUNCED = N_(
@@ -95,11 +100,14 @@ class EventService:
         self._broadcasts = broadcasts
         self.timezone = timezone
         self.offsets = tuple(offsets)
+        # Called when a new event brings reminder rounds: the scheduler looks again at once.
+        self.rounds_changed: Wake = no_wake
         # Events to everyone a non-staff organiser may announce in 7 days (like TOS news).
         self.announcements_per_week = announcements_per_week
 
-    def when(self, moment: datetime) -> str:
-        return local_text(moment, self.timezone)
+    def when(self, moment: datetime, style: str = "datetime") -> str:
+        """A moment as the town's clock shows it (bot.services.when.local_text)."""
+        return local_text(moment, self.timezone, style)
 
     # -- who may announce -----------------------------------------------------------------------
 
@@ -170,11 +178,17 @@ class EventService:
     @staticmethod
     def check_capacity(places: int) -> int:
         """How many people may come: checked at the form's step, and again on announcing."""
-        if not 0 < places <= MAX_PLACES:
-            raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit».")).at(
-                "capacity"
-            )
+        if not 0 < places <= MAX_CAPACITY:
+            raise DomainError(PLACES).at("capacity")
         return places
+
+    @classmethod
+    def parse_capacity(cls, text: str) -> int:
+        """A typed number of places (the form's step), by the rule of `check_capacity`."""
+        places = whole_number(text)
+        if places is None:
+            raise DomainError(PLACES).at("capacity")
+        return cls.check_capacity(places)
 
     def check_times(self, draft: EventDraft) -> None:
         """The times of a draft, as far as they are given: the form checks them at each
@@ -202,6 +216,10 @@ class EventService:
                 N_("Events are announced by the town hall's staff, TOS chairs and deputies, "
                    "and organisations' representatives.")
             )  # fmt: skip
+        for name, (low, high) in TEXT_LIMITS.items():
+            value = getattr(draft, name)
+            if value or name != "organiser":  # no organiser: the owner's name is used
+                at_field(name, check_text, value, low, high)
         if draft.starts_at is None or draft.ends_at is None:
             raise DomainError(N_("Give the start and the end of the event.")).at("starts_at")
         self.check_times(draft)
@@ -252,6 +270,7 @@ class EventService:
                 )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None
+        self.rounds_changed()
         return event
 
     # -- residents --------------------------------------------------------------------------------
@@ -321,7 +340,7 @@ class EventService:
                 raise NotAllowed(N_("Only the event's organiser can do this."))
             if event.ends_at > self._clock.now():
                 raise DomainError(N_("Attendance is recorded after the event ends."))
-            if not 0 <= count <= 100_000:
+            if not 0 <= count <= MAX_CAPACITY:
                 raise DomainError(N_("Write the number of people who came, e.g. 35."))
             await uow.events.set_attended(event_id, count)
 
@@ -344,3 +363,9 @@ class EventService:
                     ):
                         queued += 1
         return queued
+
+    async def next_due(self) -> datetime | None:
+        """When the next reminder round of an upcoming event falls, after now."""
+        now = self._clock.now()
+        events = await self._db.read.events.starting_after(now)
+        return earliest(*(next_round(e.starts_at, self.offsets, now) for e in events))

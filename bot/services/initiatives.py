@@ -6,20 +6,22 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from bot.clock import Clock
 from bot.services.cases import (
     Label,
     Number,
-    card_targets,
     check_length,
     parse_number,
     refresh_cards,
 )
 from bot.services.cases import check_description as check_description
-from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.staff import StaffService
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
+from bot.services.staff import Role, StaffService
+from bot.services.status_groups import INITIATIVE_OPEN
+from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
 from storage.repositories.initiatives import InitiativeRecord, Photo
@@ -55,6 +57,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "merged": frozenset(),
 }
 TITLE_LIMITS = (3, 120)
+ADDRESS_LIMITS = (3, 300)
+REASON_LIMITS = (1, 1000)  # a rejection's reason: the author reads it, /my lists it
+COMMENT_LIMITS = (1, 2000)  # a comment to the author
 MAX_PHOTOS = 5
 # What the author types under a photo: kept with it and shown on the cards (a longer text is
 # a description, and five of these still leave a card within one message).
@@ -141,6 +146,31 @@ def check_caption(text: str) -> str:
     )
 
 
+def check_address(text: str) -> str:
+    return check_length(
+        text.strip(),
+        ADDRESS_LIMITS,
+        N_("The address should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_reason(text: str) -> str:
+    """A rejection's reason for the author."""
+    return check_length(
+        text.strip(),
+        REASON_LIMITS,
+        N_("The reason should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_comment(text: str) -> str:
+    return check_length(
+        text.strip(),
+        COMMENT_LIMITS,
+        N_("The comment should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
 def check_transition(record: InitiativeRecord, to_status: str) -> None:
     if to_status not in TRANSITIONS.get(record.status, frozenset()):
         raise DomainError(
@@ -176,17 +206,15 @@ class InitiativeService:
         db: Database,
         clock: Clock,
         staff: StaffService,
-        staff_chat_id: int | None,
         tos_of: TosOf,
+        *,
+        timezone: tzinfo,
     ) -> None:
+        self._timezone = timezone
         self._db = db
         self._clock = clock
         self._staff = staff
-        self._staff_chat_id = staff_chat_id
         self._tos_of = tos_of
-
-    def _card_targets(self) -> list[int]:
-        return card_targets(self._staff_chat_id, self._staff)
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
@@ -199,6 +227,14 @@ class InitiativeService:
         if missing is not None:
             raise DomainError(N_("This step of the form is not answered yet.")).at(missing)
         assert draft.direction is not None and draft.title and draft.description
+        # Each step checked its answer; checked again here, where the rules live.
+        for name, check, value in (
+            ("title", check_title, draft.title),
+            ("description", check_description, draft.description),
+            ("place", check_address, draft.address),
+        ):
+            if value is not None:
+                at_field(name, check, value)
         if draft.tos_id is not None and not any(
             tos.id == draft.tos_id for tos in await self._tos_of(author_id)
         ):  # they left the TOS after choosing it, or the choice was forged
@@ -222,25 +258,25 @@ class InitiativeService:
                 tos_id=draft.tos_id,
                 show_author=draft.show_author,
                 now=now,
-                year=now.year,
+                year=town_today(now, self._timezone).year,  # the number's year is the town's
             )
             await uow.initiatives.add_photos(initiative_id, "before", draft.photos, draft.captions)
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
-            for chat_id in self._card_targets():
+            for chat_id in self._staff.staff_chats():
                 if draft.photos:
-                    await uow.outbox.enqueue(
-                        chat_id, now=now, text="", media=draft.photos,
+                    await self._staff.notify(
+                        uow, chat_id, now=now, text="", media=draft.photos,
                         key=f"initiative:{initiative_id}:photos:{chat_id}",
                     )  # fmt: skip
-                card = await uow.outbox.enqueue(
-                    chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                card = await self._staff.notify(
+                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
                     key=f"initiative:{initiative_id}:card:{chat_id}",
                 )  # fmt: skip
                 if card is not None:
                     await uow.initiatives.add_card(initiative_id, chat_id, card)
             record = await uow.initiatives.get(initiative_id)
             others = await uow.initiatives.candidates_for_duplicates(
-                draft.direction, draft.tos_id, initiative_id
+                INITIATIVE_OPEN, draft.direction, draft.tos_id, initiative_id
             )
         assert record is not None
         # Only what the author may see: public initiatives, or their own.
@@ -297,6 +333,8 @@ class InitiativeService:
         comment = comment.strip() if comment else None
         if to_status == "rejected" and not comment:
             raise DomainError(N_("A rejection needs a reason for the author."))
+        if comment:
+            comment = check_reason(comment) if to_status == "rejected" else check_comment(comment)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
@@ -331,9 +369,7 @@ class InitiativeService:
 
     async def comment(self, actor_id: int, initiative_id: int, text: str) -> None:
         self._staff.require_staff(actor_id)
-        text = text.strip()
-        if not 1 <= len(text) <= 2000:
-            raise DomainError(N_("The comment should be 1 to 2000 characters long."))
+        text = check_comment(text)
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
@@ -434,11 +470,9 @@ class InitiativeService:
         """The photos in order, each with what the author typed under it."""
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
-    def require_access(self, actor_id: int, record: InitiativeRecord) -> None:
-        """A non-public initiative is visible to its author and to staff only."""
-        if (
-            record.status not in PUBLIC
-            and record.author_id != actor_id
-            and not self._staff.role_of(actor_id).is_staff
-        ):
+    def require_access(self, actor_id: int, role: Role, record: InitiativeRecord) -> None:
+        """A non-public initiative is visible to its author and to staff only; `role` is the
+        one the viewer acts in where the card would appear (StaffService.role_in: staff are
+        residents in an ordinary group)."""
+        if record.status not in PUBLIC and record.author_id != actor_id and not role.is_staff:
             raise NotAllowed()

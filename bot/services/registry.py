@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,11 +17,11 @@ from bot.clock import Clock
 from bot.i18n import Words
 from bot.services.broadcasts import BroadcastService
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.privacy import StaffPrivacy
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
-    STREET_STOP_WORDS,
-    STREET_TYPE_WORDS,
+    STREET_WORDS,
     parse_area,
     parse_contact,
     parse_date,
@@ -32,12 +32,21 @@ from bot.services.registry_fields import (
     parse_territory,
 )
 from bot.services.registry_io import ImportPlan, plan_import, read_table, table
-from bot.services.staff import INVITE_PREFIX, StaffService
-from bot.services.territory import Area, StreetWords, best_score, distance_m, is_match
+from bot.services.staff import (
+    INVALID_LINK,
+    INVITE_PREFIX,
+    StaffService,
+    check_invite,
+    spend_invite,
+)
+from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
+from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
+from bot.textsplit import length
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
+from storage.repositories.users import UserRecord
 
 JOIN_PREFIX = "tos_"
 ROLE_INVITE_TTL = timedelta(days=14)
@@ -52,6 +61,20 @@ ANNOUNCEMENT = N_("📣 <b>{tos}</b>: a message from the TOS chair\n\n{text}")
 ROLE_GIVEN = N_("You are now the {role} of «{body}». Send /tos to see its card.")
 ROLE_TAKEN = N_("You are no longer the {role} of «{body}».")
 ROLE_ACCEPTED = N_("{name} opened your invite and is now the {role} of «{body}».")
+# The same, where the town's privacy setting keeps people's names from staff.
+ROLE_ACCEPTED_UNNAMED = N_("Your invite worked: «{body}» now has its {role} in the bot.")
+
+
+def check_announcement(text: str) -> str:
+    """A chair's announcement to the members, stripped, if its length is within the limit:
+    checked as it is typed, and on sending."""
+    text = text.strip()
+    if not 3 <= length(text) <= ANNOUNCE_MAX:
+        raise DomainError(
+            N_("The announcement must be {low} to {high} characters long."),
+            low=3, high=ANNOUNCE_MAX,
+        ).at("text")  # fmt: skip
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +109,17 @@ class Redeemed:
 
 
 @dataclass(frozen=True, slots=True)
+class Holder:
+    """Someone's role in a TOS or an organisation as staff see it: the person only where
+    the town's privacy setting lets staff see people; otherwise the role and since when."""
+
+    user_id: int
+    role: str
+    person: UserRecord | None
+    since: datetime | None  # when the role was given, in the town's time
+
+
+@dataclass(frozen=True, slots=True)
 class TosView:
     """A TOS's card for one viewer."""
 
@@ -95,17 +129,6 @@ class TosView:
     chair_contact: str | None
     initiatives: list[InitiativeRecord]  # public ones of this TOS, the newest first
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
-
-
-def check_announcement(text: str) -> str:
-    """A chair's announcement to the members: checked as it is typed, and on sending."""
-    text = text.strip()
-    if not 3 <= len(text) <= ANNOUNCE_MAX:
-        raise DomainError(
-            N_("The announcement must be {low} to {high} characters long."),
-            low=3, high=ANNOUNCE_MAX,
-        ).at("text")  # fmt: skip
-    return text
 
 
 class RegistryService:
@@ -120,7 +143,9 @@ class RegistryService:
         population: int | None = None,
         announcements_per_week: int = 2,
         timezone: ZoneInfo | None = None,
+        privacy: StaffPrivacy | None = None,
     ) -> None:
+        self._privacy = privacy or StaffPrivacy()
         self._timezone = timezone or ZoneInfo("UTC")
         self._words = words
         self._streets: StreetWords | None = None
@@ -154,19 +179,16 @@ class RegistryService:
         return tos
 
     async def find_by_street(self, text: str) -> list[TosRecord]:
-        """TOS whose territory has a street like the typed one, best first."""
-        scored = []
-        for tos in await self._db.read.registry.all_tos(active_only=True):
-            score = best_score(text, (tos.name, *tos.territory), self._street_words())
-            if is_match(score):
-                scored.append((score, tos))
-        scored.sort(key=lambda pair: (-pair[0], pair[1].name.lower()))
-        return [tos for _, tos in scored[:SEARCH_LIMIT]]
+        """TOS whose territory has the street typed (and the house, when one is given),
+        best first; see `territory.rank_by_street`."""
+        every = await self._db.read.registry.all_tos(active_only=True)  # by name
+        candidates = ((tos, (tos.name, *tos.territory)) for tos in every)
+        return rank_by_street(text, candidates, self._street_words())[:SEARCH_LIMIT]
 
     def _street_words(self) -> StreetWords:
         if self._streets is None:  # built once: the catalogs do not change while we run
             self._streets = StreetWords(
-                self._words(STREET_TYPE_WORDS), self._words(STREET_STOP_WORDS)
+                **{key: self._words(msgid) for key, msgid in STREET_WORDS.items()}
             )
         return self._streets
 
@@ -200,8 +222,7 @@ class RegistryService:
             chair_contact=tos.public_contact,
             initiatives=initiatives,
             events=tuple(
-                (e.starts_at.astimezone(self._timezone).strftime("%d.%m %H:%M"), e.title)
-                for e in events
+                (local_text(e.starts_at, self._timezone, "day_time"), e.title) for e in events
             ),
         )
 
@@ -235,6 +256,10 @@ class RegistryService:
 
     # -- staff: the registry ------------------------------------------------------------------
 
+    def today(self) -> date:
+        """The town's calendar day now."""
+        return town_today(self._clock.now(), self._timezone)
+
     def require_staff(self, actor_id: int) -> None:
         self._staff.require_staff(actor_id)
 
@@ -254,6 +279,19 @@ class RegistryService:
     async def people(self, actor_id: int, body_kind: str, body_id: int) -> list[BodyRole]:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.people_of(body_kind, body_id)
+
+    async def holders(self, actor_id: int, body_kind: str, body_id: int) -> list[Holder]:
+        """Who holds which role in a body, as staff may see them (the privacy setting)."""
+        people = await self.people(actor_id, body_kind, body_id)
+        wanted = [p.user_id for p in people] if self._privacy.shows_people else []
+        users = await self._db.read.users.get_many(wanted)
+        return [
+            Holder(
+                p.user_id, p.role, self._privacy.person(users.get(p.user_id)),
+                p.since.astimezone(self._timezone) if p.since else None,
+            )
+            for p in people
+        ]  # fmt: skip
 
     async def add_tos(self, actor_id: int, name: str) -> TosRecord:
         self._staff.require_staff(actor_id)
@@ -297,7 +335,7 @@ class RegistryService:
         if field == "residents":
             return {"residents": parse_residents(value)}
         if field == "registered_on":
-            return {"registered_on": parse_date(value, self._clock.now().date())}
+            return {"registered_on": parse_date(value, self.today())}
         if field == "area":
             lat, lon, radius = parse_area(value)
             return {"latitude": lat, "longitude": lon, "radius_m": radius}
@@ -368,7 +406,7 @@ class RegistryService:
     async def _plan(self, registry: Any, rows: list[list[str]]) -> ImportPlan:
         tos = {name_key(t.name): t for t in await registry.all_tos()}
         orgs = {name_key(o.name): o for o in await registry.all_orgs()}
-        return plan_import(rows, self._words, self._clock.now().date(), tos, orgs)
+        return plan_import(rows, self._words, self.today(), tos, orgs)
 
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """The dry run: what the file would add and change, and each bad row's problems."""
@@ -443,11 +481,11 @@ class RegistryService:
         async with self._db.transaction() as uow:
             invite = await uow.invites.get(token)
             if invite is None or invite.kind not in ROLE_KINDS or invite.target_id is None:
-                raise DomainError(N_("This link is not valid. Please ask for a new one."))
-            expired = invite.revoked_at is not None or invite.expires_at <= now
+                raise DomainError(INVALID_LINK)
             # An invite speaks for the staff member who made it only while they are staff.
-            if expired or not self._staff.role_of(invite.created_by).is_staff:
-                raise DomainError(N_("This link has expired. Please ask for a new one."))
+            check_invite(
+                invite, now, author_entitled=self._staff.role_of(invite.created_by).is_staff
+            )
             body_kind = ROLE_KINDS[invite.kind]
             body_id = invite.target_id
             body = await (
@@ -466,8 +504,7 @@ class RegistryService:
                     N_("You already are the {role} of «{body}»."),
                     role={"t": ROLE_NAMES[invite.kind]}, body=body.name,
                 )  # fmt: skip
-            if not await uow.invites.use(token, user_id, now):
-                raise DomainError(N_("This link has already been used. Please ask for a new one."))
+            await spend_invite(uow, invite, user_id, now)
             if invite.kind == "chair":
                 previous = await uow.registry.chair_of(body_id)
                 if previous is not None and previous != user_id:
@@ -480,15 +517,13 @@ class RegistryService:
                     )  # fmt: skip
             await uow.registry.grant(user_id, body_kind, body_id, invite.kind,
                                      invite.created_by, now)  # fmt: skip
-            joined = await uow.users.get(user_id)
-            await uow.outbox.enqueue(
-                invite.created_by, now=now, template=ROLE_ACCEPTED,
-                args={
-                    "name": (joined.label if joined else None) or "—",
-                    "role": {"t": ROLE_NAMES[invite.kind]},
-                    "body": body.name,
-                },
-                key=f"role-accepted:{token}:{user_id}",
+            # Who it was is looked up when the notice goes (and shown only where the town's
+            # privacy setting allows): the outbox never keeps the name.
+            await self._staff.notify(
+                uow, invite.created_by, now=now, template=ROLE_ACCEPTED,
+                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]},
+                      "body": body.name},
+                subject=user_id, key=f"role-accepted:{token}:{user_id}",
             )  # fmt: skip
         return Redeemed(invite.kind, body_kind, body_id, body.name)
 

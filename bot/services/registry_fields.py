@@ -7,6 +7,8 @@ from datetime import date
 
 from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
+from bot.services.numbers import whole_number
+from bot.textsplit import length
 
 ORG_KINDS = {
     "ngo": N_("NGO"),
@@ -25,6 +27,20 @@ STREET_TYPE_WORDS = N_(
     "district, quarter, embankment, highway, drive, dead end, house, building, block"
 )
 STREET_STOP_WORDS = N_("i, live, on, at, the, in, my, our, near, tos")
+# Words among a territory's house numbers: «houses 1 and 3», «from 1 to 15», «even side».
+STREET_HOUSE_WORDS = N_("house, houses, no, number, numbers, and, from, side, sides, only")
+STREET_TO_WORDS = N_("to, till, until, through")
+STREET_EVEN_WORDS = N_("even")
+STREET_ODD_WORDS = N_("odd")
+# The vocabulary of `territory.StreetWords`, by its argument's name.
+STREET_WORDS = {
+    "types": STREET_TYPE_WORDS,
+    "stop": STREET_STOP_WORDS,
+    "house": STREET_HOUSE_WORDS,
+    "to": STREET_TO_WORDS,
+    "even": STREET_EVEN_WORDS,
+    "odd": STREET_ODD_WORDS,
+}
 CHAIR_FIELDS = ("public_contact", "description")  # what a chair may change
 
 ROLE_NAMES = {
@@ -54,7 +70,7 @@ NUMBER_RE = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 def _text(value: str, low: int, high: int, message: str) -> str:
     value = " ".join(value.split()) if "\n" not in value else value.strip()
-    if not low <= len(value) <= high:
+    if not low <= length(value) <= high:
         raise DomainError(message, low=low, high=high)
     return value
 
@@ -66,7 +82,7 @@ def parse_name(value: str) -> str:
 def parse_territory(value: str) -> tuple[str, ...]:
     lines = [" ".join(line.split()) for line in re.split(r"[\n;]", value)]
     lines = [line for line in lines if line]
-    if not lines or len(lines) > 300 or any(len(line) > 200 for line in lines):
+    if not lines or len(lines) > 300 or any(length(line) > 200 for line in lines):
         raise DomainError(
             N_(
                 "List the streets and houses, one per line or separated by «;» "
@@ -78,9 +94,10 @@ def parse_territory(value: str) -> tuple[str, ...]:
 
 def parse_residents(value: str) -> int:
     digits = value.replace(" ", "").replace("\u00a0", "")
-    if not digits.isdigit() or int(digits) > 1_000_000:
+    residents = whole_number(digits, high=1_000_000)
+    if residents is None:
         raise DomainError(N_("The number of residents must be a whole number, e.g. 240."))
-    return int(digits)
+    return residents
 
 
 def parse_date(value: str, today: date) -> date:
@@ -111,10 +128,9 @@ def parse_area(value: str) -> tuple[float, float, int]:
                 "«54.6401 83.3062 400», or share a location."
             )
         )
-    radius = int(numbers[2])
-    if not 10 <= radius <= 20_000:
+    if not 10 <= numbers[2] <= 20_000:  # before int(): a run of digits reads as infinity
         raise DomainError(N_("The radius must be 10 to 20000 metres."))
-    return numbers[0], numbers[1], radius
+    return numbers[0], numbers[1], int(numbers[2])
 
 
 def parse_polygon(value: str) -> tuple[tuple[float, float], ...]:

@@ -10,7 +10,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,10 +27,21 @@ from bot.services.registry_fields import (
     parse_residents,
     parse_territory,
 )
+from bot.services.when import local_text
+from bot.tables import unquote
 from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ROWS = 5_000
+# The shape of a file we read, checked before its rows are loaded.
+MAX_LINES = 2 * MAX_ROWS  # rows read, blank ones included (a header and some gaps)
+MAX_COLUMNS = 64  # the registry has 14
+MAX_CELL_CHARS = 100_000  # a territory of 300 lines of 200 characters fits
+MAX_DELIMITERS = 10_000  # on one line of a CSV file (a long polygon's «;» are quoted)
+MAX_ZIP_PARTS = 200  # an XLSX holds a dozen parts, a few per extra sheet
+MAX_UNPACKED_BYTES = 20_000_000  # a 1 MB spreadsheet of text unpacks to a few MB
+MAX_RATIO = 100  # deflated XML shrinks 5-20 times; a zip bomb, thousands of times
+RATIO_CHECKED_FROM = 1_000_000  # a small part may be packed as tightly as it likes
 
 # Column key -> header msgid (the header in any of our languages is accepted).
 COLUMNS = {
@@ -49,6 +60,33 @@ COLUMNS = {
     "description": N_("description"),
     "active": N_("active"),
 }
+TOO_BIG = N_("The file is too big: up to {size} KB, please.")
+NOT_XLSX = N_("This is not a readable XLSX file.")
+BAD_ENCODING = N_("The file's encoding is not UTF-8 or Windows-1251. Save it as CSV UTF-8.")
+TOO_MANY_ROWS = N_("Too many rows: up to {count} at a time.")
+TOO_MANY_COLUMNS = N_(
+    "Row {line} has more than {columns} columns, more than a registry has. Check the file's "
+    "delimiter."
+)
+CELL_TOO_LONG = N_(
+    'Row {line} has a cell longer than {size} characters: perhaps a quote «"» is not closed.'
+)
+SHEET_TOO_BIG = N_(
+    "The sheet «{sheet}» spans {ref}, while a registry has at most {rows} rows and {columns} "
+    "columns. Delete what lies beyond the table, or copy the table into a new file."
+)
+ZIP_PARTS = N_(
+    "This XLSX file holds {count} parts inside, more than a spreadsheet does. Copy the table "
+    "into a new file."
+)
+ZIP_SIZE = N_(
+    "This XLSX file unpacks to more than {size} MB, more than a registry takes. Copy the table "
+    "into a new file, without pictures."
+)
+ZIP_RATIO = N_(
+    "This XLSX file is packed far more tightly than a spreadsheet can be, so it is not read. "
+    "Copy the table into a new file."
+)
 TYPE_WORDS = {"tos": N_("tos"), "org": N_("organisation, org")}
 YES_WORDS = N_("yes, 1, true")
 NO_WORDS = N_("no, 0, false")
@@ -93,57 +131,134 @@ def _decode(data: bytes) -> str:
     try:
         return codecs.decode(data, "cp1251")
     except UnicodeDecodeError:
-        raise DomainError(
-            N_("The file's encoding is not UTF-8 or Windows-1251. Save it as CSV UTF-8.")
-        ) from None
+        raise DomainError(BAD_ENCODING) from None
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.date().strftime("%d.%m.%Y")
+    if isinstance(value, datetime):  # a spreadsheet's date: a calendar day, no zone
+        return local_text(value.date(), None, "date")
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        return local_text(value, None, "date")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 
 
 def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """The file's rows as text cells; raises DomainError for a file we cannot read."""
+    """The file's rows as text cells; raises DomainError for a file we cannot read.
+
+    A hostile file is refused by its shape before its rows are loaded, and rows are
+    streamed with a cap, so memory and time stay bounded whatever the file declares."""
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError(
-            N_("The file is too big: up to {size} KB, please."), size=MAX_FILE_BYTES // 1000
-        )
+        raise DomainError(TOO_BIG, size=MAX_FILE_BYTES // 1000)
     name = filename.lower()
     if name.endswith(".xlsx"):
-        # Loaded only when a spreadsheet comes: openpyxl (with numpy) costs 36 MB of memory.
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError):
-            raise DomainError(N_("This is not a readable XLSX file.")) from None
-        try:
-            sheet = book.worksheets[0]
-            rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
+        rows = _xlsx_rows(data)
     elif name.endswith((".csv", ".txt")):
-        text = _decode(data)
-        # The header row tells the delimiter: Excel in Russian writes «;», others «,».
-        header = text.split("\n", 1)[0]
-        delimiter = max(";,\t", key=header.count)
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = [[c.strip() for c in row] for row in reader]
+        rows = _csv_rows(data)
     else:
         raise DomainError(N_("Send the registry as a CSV or XLSX file."))
-    rows = [row for row in rows if any(row)]
-    if len(rows) > MAX_ROWS + 1:
-        raise DomainError(N_("Too many rows: up to {count} at a time."), count=MAX_ROWS)
-    return rows
+    return _kept(rows)
+
+
+def _kept(rows: Iterator[list[str]]) -> list[list[str]]:
+    """Non-empty rows, at most MAX_ROWS and a header; each row and cell within bounds."""
+    kept: list[list[str]] = []
+    for line, row in enumerate(rows, start=1):
+        if line > MAX_LINES:
+            raise DomainError(TOO_MANY_ROWS, count=MAX_ROWS)
+        if len(row) > MAX_COLUMNS and any(row[MAX_COLUMNS:]):
+            raise DomainError(TOO_MANY_COLUMNS, line=line, columns=MAX_COLUMNS)
+        if any(len(cell) > MAX_CELL_CHARS for cell in row):
+            raise DomainError(CELL_TOO_LONG, line=line, size={"n": MAX_CELL_CHARS})
+        if any(row):
+            kept.append(row[:MAX_COLUMNS])
+            if len(kept) > MAX_ROWS + 1:
+                raise DomainError(TOO_MANY_ROWS, count=MAX_ROWS)
+    return kept
+
+
+def _csv_rows(data: bytes) -> Iterator[list[str]]:
+    if b"\x00" in data:  # UTF-16, a spreadsheet renamed, a binary file: not CSV text
+        raise DomainError(BAD_ENCODING)
+    text = _decode(data)
+    # The header row tells the delimiter: Excel in Russian writes «;», others «,».
+    header = text.split("\n", 1)[0]
+    delimiter = max(";,\t", key=header.count)
+    reader = csv.reader(_lines(text, delimiter), delimiter=delimiter)
+    try:
+        for row in reader:
+            yield [c.strip() for c in row]
+    except csv.Error:
+        # Only a cell over the csv module's field limit (131,072 characters) gets here.
+        raise DomainError(CELL_TOO_LONG, line=reader.line_num, size={"n": MAX_CELL_CHARS}) from None
+
+
+def _lines(text: str, delimiter: str) -> Iterator[str]:
+    """The text's lines; one with a flood of delimiters is refused before the csv module
+    makes a list of its thousands of cells."""
+    for number, line in enumerate(io.StringIO(text), start=1):
+        if line.count(delimiter) > MAX_DELIMITERS:
+            raise DomainError(TOO_MANY_COLUMNS, line=number, columns=MAX_COLUMNS)
+        yield line
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse an XLSX by its shape before anything is unpacked: the number of parts, their
+    declared sizes (zipfile never unpacks more than a part declares) and how tightly each
+    is packed (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise DomainError(NOT_XLSX) from None
+    if len(parts) > MAX_ZIP_PARTS:
+        raise DomainError(ZIP_PARTS, count=len(parts))
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+        raise DomainError(ZIP_SIZE, size=MAX_UNPACKED_BYTES // 1_000_000)
+    for part in parts:
+        if part.file_size > RATIO_CHECKED_FROM and part.file_size > MAX_RATIO * max(
+            part.compress_size, 1
+        ):
+            raise DomainError(ZIP_RATIO)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    _check_zip(data)
+    # Loaded only when a spreadsheet comes: openpyxl (with numpy) costs 36 MB of memory.
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
+        raise DomainError(NOT_XLSX) from None
+    try:
+        if not book.worksheets:
+            raise DomainError(NOT_XLSX)
+        sheet = book.worksheets[0]
+        # The sheet's declared size (its <dimension>), when it has one, before any row.
+        rows, columns = sheet.max_row or 0, sheet.max_column or 0
+        if rows > MAX_LINES or columns > MAX_COLUMNS:
+            raise DomainError(
+                SHEET_TOO_BIG,
+                sheet=sheet.title,
+                ref=f"A1:{get_column_letter(min(max(columns, 1), 18_278))}{rows}",
+                rows={"n": MAX_ROWS},
+                columns=MAX_COLUMNS,
+            )
+        # Streamed (read-only mode), one column past the limit to see a row that is too wide;
+        # the caller stops at the row limit, whatever the sheet declares.
+        try:
+            for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
+                yield [_cell(v) for v in row]
+        except (KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError):
+            raise DomainError(NOT_XLSX) from None
+    finally:
+        book.close()
 
 
 def _header_map(header: list[str], words: Words) -> dict[int, str]:
@@ -231,7 +346,8 @@ def plan_import(
     seen: dict[tuple[str, str], int] = {}
     plans: list[RowPlan] = []
     for line, row in enumerate(rows[1:], start=2):
-        cells = {key: (row[i] if i < len(row) else "") for i, key in columns.items()}
+        # A file we exported has a quote before text that looks like a formula: it goes.
+        cells = {key: (unquote(row[i]) if i < len(row) else "") for i, key in columns.items()}
         typed = normalize_label(cells.get("type", ""))
         body_kind = next((k for k, names in type_words.items() if typed in names), None)
         if body_kind is None:
@@ -269,7 +385,7 @@ def _tos_row(tos: TosRecord, labels: dict[str, str]) -> dict[str, Any]:
         "kind": "",
         "territory": "; ".join(tos.territory),
         "residents": tos.residents,
-        "registered_on": tos.registered_on.strftime("%d.%m.%Y") if tos.registered_on else "",
+        "registered_on": local_text(tos.registered_on, None, "date"),  # a calendar day
         "latitude": tos.latitude if tos.latitude is not None else "",
         "longitude": tos.longitude if tos.longitude is not None else "",
         "radius_m": tos.radius_m or "",

@@ -26,6 +26,22 @@ def round_prefix(kind: str, object_id: int, target: datetime) -> str:
     return f"{kind}:{object_id}:{target_stamp(target)}:"
 
 
+def next_round(target: datetime, offsets: Sequence[timedelta], now: datetime) -> datetime | None:
+    """When the next round of this target falls after `now` (None: none is left)."""
+    return min((target - offset for offset in offsets if target - offset > now), default=None)
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
+
+
+Wake = Callable[[], None]
+
+
+def no_wake() -> None:
+    """What a service calls when its rounds change, before the app connects the scheduler."""
+
+
 async def due_round(
     claim: Claim,
     kind: str,

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError
+from bot.services.privacy import StaffPrivacy
 from bot.services.staff import StaffService
+from bot.services.status_groups import (
+    INITIATIVE_OPEN,
+    REQUEST_AWAITING,
+    REQUEST_OPEN,
+    initiative_outcome,
+)
+from bot.services.when import town_time, town_today
 from storage.db import Database
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
@@ -134,17 +143,6 @@ def weighted_median(histogram: list[tuple[float, int]]) -> float:
     return (at((total - 1) // 2) + at(total // 2)) / 2
 
 
-def outcome(status: str) -> str:
-    """An initiative's status as the report counts it."""
-    if status in ("done",):
-        return "done"
-    if status in ("accepted", "in_progress"):
-        return "in_progress"
-    if status == "rejected":
-        return "rejected"
-    return "pending"  # new, under review, merged
-
-
 def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
     return [
         Line(
@@ -171,9 +169,9 @@ class ReportService:
         staff_chat_id: int | None,
         municipality: str,
         population: int | None,
-        staff_sees_personal_data: bool = True,
+        privacy: StaffPrivacy,
     ) -> None:
-        self.staff_sees_personal_data = staff_sees_personal_data
+        self._privacy = privacy
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -187,7 +185,7 @@ class ReportService:
         self._staff.require_staff(actor_id)
 
     def year_now(self) -> int:
-        return self._clock.now().astimezone(self.timezone).year
+        return town_today(self._clock.now(), self.timezone).year
 
     # -- the digest ----------------------------------------------------------------------
 
@@ -198,14 +196,16 @@ class ReportService:
         digest.new_initiatives = _lines("initiative", rows, "title")
         rows, digest.new_requests_total = await read.new_requests(since, until, LIST_LIMIT)
         digest.new_requests = _lines("request", rows, "kind")
-        rows, digest.overdue_total = await read.requests_due_before(until, LIST_LIMIT)
+        rows, digest.overdue_total = await read.requests_due_before(
+            REQUEST_AWAITING, until, LIST_LIMIT
+        )
         digest.overdue = _lines("request", rows, "kind")
         rows, digest.due_soon_total = await read.requests_due_between(
-            until, until + SOON, LIST_LIMIT
+            REQUEST_AWAITING, until, until + SOON, LIST_LIMIT
         )
         digest.due_soon = _lines("request", rows, "kind")
-        digest.initiative_statuses = await read.initiative_statuses()
-        digest.request_statuses = await read.request_statuses()
+        digest.initiative_statuses = await read.count_by_status("initiatives", INITIATIVE_OPEN)
+        digest.request_statuses = await read.count_by_status("support_requests", REQUEST_OPEN)
         digest.failed_deliveries = await read.failed_deliveries(since, until)
         rows, digest.new_applications_total = await read.new_applications(since, until, LIST_LIMIT)
         digest.new_applications = [(str(r["competition"]), str(r["body"])) for r in rows]
@@ -254,7 +254,7 @@ class ReportService:
         """Queue today's digests not yet queued, once the digest time has come (also run at
         start, so a digest missed while the bot was down goes out when it is back)."""
         now = self._clock.now()
-        local = now.astimezone(self.timezone)
+        local = town_time(now, self.timezone)
         if local.time() < self.digest_time:
             return 0
         day = local.date()
@@ -267,13 +267,14 @@ class ReportService:
                 if not await uow.reports.record_digest(chat_id, day.isoformat(), since, now):
                     continue
                 args = {"since": since.isoformat(), "until": now.isoformat()}
-                await uow.outbox.enqueue(
-                    chat_id, now=now, template=DIGEST, args=args,
+                await self._staff.notify(
+                    uow, chat_id, now=now, template=DIGEST, args=args,
                     key=f"digest:{chat_id}:{day.isoformat()}",
                 )  # fmt: skip
                 if monday:
-                    await uow.outbox.enqueue(
-                        chat_id, now=now, template=DIGEST_CHART, args={"until": now.isoformat()},
+                    await self._staff.notify(
+                        uow, chat_id, now=now, template=DIGEST_CHART,
+                        args={"until": now.isoformat()},
                         file=("photo", CHART_FILE), key=f"digest-chart:{chat_id}:{day.isoformat()}",
                     )  # fmt: skip
             queued += 1
@@ -283,19 +284,20 @@ class ReportService:
         self, until: datetime
     ) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
         """The last weeks' new initiatives and requests by status, for the Monday chart:
-        (week starts, {"initiatives"|"requests": {status: counts per week}})."""
-        start_day = (until.astimezone(UTC) - timedelta(weeks=CHART_WEEKS)).date()
+        (week starts, {"initiatives"|"requests": {status: counts per week}}). Weeks run from
+        Monday 00:00 on the town's clock."""
+        start_day = town_today(until, self.timezone) - timedelta(weeks=CHART_WEEKS)
         start_day -= timedelta(days=start_day.weekday())
-        since = datetime.combine(start_day, time(), UTC)
-        weeks = [(start_day + timedelta(weeks=i)).isoformat() for i in range(CHART_WEEKS + 1)]
+        days = [start_day + timedelta(weeks=i) for i in range(CHART_WEEKS + 2)]
+        bounds = [datetime.combine(day, time(), self.timezone) for day in days]
+        weeks = [day.isoformat() for day in days[:-1]]
         series: dict[str, dict[str, list[int]]] = {}
         for name, table in (("initiatives", "initiatives"), ("requests", "support_requests")):
             by_status: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
-            for week, status, count in await self._db.read.reports.weekly_counts(
-                table, since, until
-            ):
-                if week in weeks:
-                    by_status[status][weeks.index(week)] += count
+            for index, (since, end) in enumerate(pairwise(bounds)):
+                counts = await self._db.read.reports.statuses_created(table, since, min(end, until))
+                for status, count in counts.items():
+                    by_status[status][index] += count
             series[name] = dict(by_status)
         return weeks, series
 
@@ -309,15 +311,15 @@ class ReportService:
         """The figures of the yearly report; `actor_id` None is the server's own command."""
         if actor_id is not None:
             self._staff.require_staff(actor_id)
-        if not 2000 <= year <= self._clock.now().year:
+        if not 2000 <= year <= self.year_now():
             raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
-                              year=self._clock.now().year)  # fmt: skip
+                              year=self.year_now())  # fmt: skip
         start, end = self.year_bounds(year)
         read = self._db.read.reports
         registry = await read.registry_figures(date(year, 12, 31).isoformat())
         initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for direction, status, count in await read.initiatives_by_direction(start, end):
-            initiatives[direction][outcome(status)] += count
+            initiatives[direction][initiative_outcome(status)] += count
         requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for kind, status, count in await read.requests_by_kind(start, end):
             requests[kind][status] += count
@@ -326,7 +328,9 @@ class ReportService:
             days[kind].append((value, count))
             days[""].append((value, count))
         now = self._clock.now()
-        unresolved, overdue = await read.unresolved_requests(start, end, now)
+        unresolved, overdue = await read.unresolved_requests(
+            start, end, now, REQUEST_OPEN, REQUEST_AWAITING
+        )
         held, joint, attended = await read.events_of_year(start, end, now)
         competitions = [
             CompetitionFigures(
@@ -366,7 +370,7 @@ class ReportService:
     def may_export_personal(self, actor_id: int) -> bool:
         """Names and phones leave the server through Telegram only for admins, and never
         when the town keeps personal data from staff (`python -m bot export` then)."""
-        return self.staff_sees_personal_data and self._staff.role_of(actor_id).is_admin
+        return self._privacy.shows_people and self._staff.role_of(actor_id).is_admin
 
     async def export(
         self, actor_id: int | None, what: str, start: datetime, end: datetime
@@ -378,9 +382,11 @@ class ReportService:
         elif what not in EXPORTS:
             raise DomainError(N_("This button is out of date."))
         read = self._db.read.reports
+        if what == "requests":
+            now = self._clock.now()
+            return await read.export_requests(start, end, now, REQUEST_OPEN, REQUEST_AWAITING)
         queries = {
             "initiatives": read.export_initiatives,
-            "requests": read.export_requests,
             "events": read.export_events,
             "competitions": read.export_competitions,
             "applications": read.export_applications,
@@ -389,7 +395,7 @@ class ReportService:
 
     def period(self, name: str) -> tuple[datetime, datetime]:
         """A named period in the town's time: this or last month or year."""
-        local = self._clock.now().astimezone(self.timezone)
+        local = town_time(self._clock.now(), self.timezone)
         month_start = datetime(local.year, local.month, 1, tzinfo=self.timezone)
         if name == "month":
             return month_start, self._clock.now()

@@ -6,18 +6,22 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.clock import Clock
-from bot.services.cases import Label, Number, card_targets, parse_number, refresh_cards
+from bot.services.cases import Label, Number, parse_number, refresh_cards
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.staff import StaffService
+from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
+from bot.services.when import local_text, town_today
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
+from bot.textsplit import length
 from storage.db import Database, UnitOfWork
-from storage.repositories.requests import OPEN, RequestMessage, RequestRecord
+from storage.repositories.requests import RequestMessage, RequestRecord
 
 KINDS: dict[str, str] = {
     "consultation": N_("Methodological consultation"),
@@ -156,11 +160,11 @@ def check_message(text: str | None, file: tuple[str, str] | None) -> str | None:
     text = (text or "").strip() or None
     if text is None and file is None:
         raise DomainError(N_("Please write text, or send a photo or a document."))
-    if text is not None and len(text) > MESSAGE_LIMIT:
+    if text is not None and length(text) > MESSAGE_LIMIT:
         raise DomainError(
             N_("The message should be at most {high} characters long; yours has {length}."),
             high=MESSAGE_LIMIT,
-            length=len(text),
+            length=length(text),
         )
     return text
 
@@ -212,6 +216,19 @@ def due_at(term: RequestTerm, start: datetime, settings: Settings) -> datetime:
     return day.astimezone(UTC)
 
 
+def due_for_need(term_due: datetime, wanted: date | None, start: datetime, tz: tzinfo) -> datetime:
+    """A request's due date: its term (`term_due`, the outer bound), or earlier when it is
+    needed on a date: by the end of the day before that date in the town (by the end of
+    today when it is needed today). A date already past (a reopened request) no longer
+    counts."""
+    today = town_today(start, tz)
+    if wanted is None or wanted < today:
+        return term_due
+    last_day = max(wanted - timedelta(days=1), today)
+    ends = datetime.combine(last_day + timedelta(days=1), time(), tz) - timedelta(minutes=1)
+    return min(term_due, ends.astimezone(UTC))
+
+
 class RequestService:
     def __init__(
         self,
@@ -221,6 +238,8 @@ class RequestService:
         registry: RegistryService,
         settings: Settings,
     ) -> None:
+        # What staff see of the requester (the form tells the requester the same).
+        self.privacy = StaffPrivacy.of(settings)
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -233,13 +252,13 @@ class RequestService:
         return self._clock.now()
 
     def today(self) -> date:
-        return self._clock.now().astimezone(self._settings.timezone).date()
+        return town_today(self._clock.now(), self._settings.timezone)
 
     def local_date(self, moment: datetime) -> str:
-        return moment.astimezone(self._settings.timezone).strftime("%d.%m.%Y")
+        return local_text(moment, self._settings.timezone, "date")
 
     def is_overdue(self, record: RequestRecord) -> bool:
-        return record.status in OPEN and self._clock.now() > record.due_at
+        return request_overdue(record.status, record.due_at, self._clock.now())
 
     def can_reopen(self, record: RequestRecord) -> bool:
         return (
@@ -248,12 +267,14 @@ class RequestService:
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
         )
 
-    def due_for(self, kind: str, start: datetime) -> datetime:
-        """When the answer to a request of this kind, opened at `start`, is due."""
-        return due_at(self._settings.request_term(kind), start, self._settings)
-
-    def _card_targets(self) -> list[int]:
-        return card_targets(self._settings.staff_chat_id, self._staff)
+    def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
+        """When the answer to a request of this kind, opened at `start` and needed on
+        `wanted` (a date, or its ISO text), is due: the one rule, for the form's preview,
+        the request and its reopening."""
+        if isinstance(wanted, str):
+            wanted = date.fromisoformat(wanted)
+        term_due = due_at(self._settings.request_term(kind), start, self._settings)
+        return due_for_need(term_due, wanted, start, self._settings.timezone)
 
     def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
         return {"number": _number(record), **more}
@@ -281,13 +302,14 @@ class RequestService:
         file: tuple[str, str] | None = None,
         key: str | None = None,
     ) -> None:
-        """Post into every card's thread, as a reply to the card; remember it for replies."""
+        """Post into every card's thread, as a reply to the card; remember it for replies.
+        Staff mail: whoever was removed from staff since gets no more of this case. What
+        it carries is the requester's (erased with them if they withdraw consent)."""
         now = self._clock.now()
         for chat_id, card_id in await uow.requests.cards(record.id):
-            if not self._staff.reaches_staff(chat_id):
-                continue  # removed from staff since: no more of this case
-            row = await uow.outbox.enqueue(
-                chat_id, now=now, template=template, args=args, file=file, reply_to=card_id,
+            row = await self._staff.notify(
+                uow, chat_id, now=now, template=template, args=args, file=file,
+                reply_to=card_id, subject=record.requester_id,
                 key=f"{key}:{chat_id}" if key else None,
             )  # fmt: skip
             if row is not None:
@@ -323,7 +345,7 @@ class RequestService:
         """Text, a file with the text as its caption, or both apart when the text is long."""
         if file is None:
             await send(text_template, self._args(record, text=text or ""), None)
-        elif text is not None and len(text) > CAPTION_ROOM:
+        elif text is not None and length(text) > CAPTION_ROOM:
             await send(text_template, self._args(record, text=text), None)
             await send(file_template, self._args(record, text=""), file)
         else:
@@ -364,7 +386,7 @@ class RequestService:
                 ).at("behalf")
             behalf = found
         now = self._clock.now()
-        due = self.due_for(draft.kind, now)
+        due = self.due_for(draft.kind, now, wanted)
         async with self._db.transaction() as uow:
             existing = await uow.requests.by_draft(draft.token)
             if existing is not None:
@@ -381,16 +403,16 @@ class RequestService:
                 phone=draft.phone,
                 due_at=due,
                 now=now,
-                year=now.year,
+                year=town_today(now, self._settings.timezone).year,  # the number's year
             )
             await uow.requests.add_message(
                 request_id, "in", requester_id, draft.description, draft.file, now
             )
             await uow.requests.log(request_id, requester_id, None, "new", None, now)
             record = await self._get(uow, request_id)
-            for chat_id in self._card_targets():
-                card = await uow.outbox.enqueue(
-                    chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
+            for chat_id in self._staff.staff_chats():
+                card = await self._staff.notify(
+                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
                     key=f"request:{request_id}:card:{chat_id}",
                 )  # fmt: skip
                 if card is not None:
@@ -438,7 +460,7 @@ class RequestService:
     async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
         """Open requests for staff, the earliest due first."""
         self._staff.require_staff(actor_id)
-        return await self._db.read.requests.open_by_due(limit)
+        return await self._db.read.requests.by_due(REQUEST_OPEN, limit)
 
     async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, str] | None:
         return await self._db.read.requests.thread_of(chat_id, message_id)
@@ -456,7 +478,7 @@ class RequestService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in OPEN:
+            if record.status not in REQUEST_OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
                     number=_number(record), status=_status(record),
@@ -475,7 +497,7 @@ class RequestService:
             return await self._get(uow, request_id)
 
     def check_can_answer(self, record: RequestRecord) -> None:
-        if record.status not in OPEN:
+        if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
                 number=_number(record), status=_status(record),
@@ -608,7 +630,7 @@ class RequestService:
             if not self.can_reopen(record):
                 raise RequestClosed(record, can_reopen=False)
             to_status = "in_work" if record.assignee_id is not None else "new"
-            due = self.due_for(record.kind, now)
+            due = self.due_for(record.kind, now, record.wanted_date)
             await uow.requests.reopen(request_id, to_status, due, now)
             await uow.requests.log(
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
@@ -651,29 +673,34 @@ class RequestService:
 
     # -- due dates ----------------------------------------------------------------------------
 
+    def _nudge_targets(self, record: RequestRecord) -> list[int]:
+        """Whoever took the request, while they are staff; otherwise current staff (the
+        staff chat, or each staff member)."""
+        assignee = record.assignee_id
+        if assignee is not None and self._staff.reaches_staff(assignee):
+            return [assignee]
+        return self._staff.staff_chats()
+
     async def nudge_due(self) -> int:
         """Nudge staff when half and when 80 % of a request's term are gone (a scheduler
         job). The outbox key makes each nudge once per term; after downtime only the latest
         one that still makes sense goes out. Returns how many were queued."""
         now = self._clock.now()
         queued = 0
-        waiting = await self._db.read.requests.awaiting_nudge()
+        waiting = await self._db.read.requests.awaiting_nudge(REQUEST_AWAITING)
         for record in waiting:
             span = (record.due_at - record.opened_at).total_seconds()
             gone = (now - record.opened_at).total_seconds() / span if span > 0 else 1.0
             level = max((n for n in NUDGES if gone * 100 >= n), default=0)
             if level <= record.nudged:
                 continue
-            targets = (
-                [record.assignee_id] if record.assignee_id is not None else self._card_targets()
-            )
             async with self._db.transaction() as uow:
                 fresh = await self._get(uow, record.id)
-                if fresh.status not in ("new", "in_work") or fresh.nudged >= level:
+                if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
-                for chat_id in targets:
-                    row = await uow.outbox.enqueue(
-                        chat_id, now=now, template=NUDGE,
+                for chat_id in self._nudge_targets(fresh):
+                    row = await self._staff.notify(
+                        uow, chat_id, now=now, template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
                     )  # fmt: skip

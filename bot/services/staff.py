@@ -6,10 +6,13 @@ import enum
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.services.errors import N_, DomainError, NotAllowed
-from storage.db import Database
+from storage.db import Database, UnitOfWork
+from storage.repositories.invites import InviteRecord
+from storage.repositories.outbox import STAFF
 from storage.repositories.users import UserRecord
 
 STAFF_INVITE_TTL = timedelta(days=7)
@@ -19,6 +22,32 @@ WELCOME_STAFF = N_(
 INVITE_ACCEPTED = N_("{name} opened your invite and joined the staff.")
 INVITE_PREFIX = "inv_"
 ADMIN_FIXED = N_("Administrators are set in the settings (ADMIN_IDS) and cannot be removed here.")
+INVALID_LINK = N_("This link is not valid. Please ask for a new one.")
+REVOKED_LINK = N_("The town hall has revoked this link. If you need it, please ask for a new one.")
+EXPIRED_LINK = N_("This link has expired. Please ask for a new one.")
+USED_LINK = N_("This link has already been used. Please ask for a new one.")
+USED_BY_YOU = N_(
+    "You have already used this link. If you need the role again, please ask the town hall "
+    "for a new link."
+)
+
+
+def check_invite(invite: InviteRecord, now: datetime, *, author_entitled: bool) -> None:
+    """Whether an opened invite still speaks for the town hall: not revoked, not expired,
+    and made by someone who may still give what it gives."""
+    if invite.revoked_at is not None:
+        raise DomainError(REVOKED_LINK)
+    if invite.expires_at <= now or not author_entitled:
+        raise DomainError(EXPIRED_LINK)
+
+
+async def spend_invite(uow: UnitOfWork, invite: InviteRecord, user_id: int, now: datetime) -> None:
+    """Take one use of an invite for this person. Each person uses a link once: someone
+    whose role (or staff place) was taken away does not get it back by opening it again."""
+    if await uow.invites.has_used(invite.token, user_id):
+        raise DomainError(USED_BY_YOU)
+    if not await uow.invites.use(invite.token, user_id, now):
+        raise DomainError(USED_LINK)
 
 
 class Role(enum.IntEnum):
@@ -81,12 +110,43 @@ class StaffService:
     def staff_ids(self) -> frozenset[int]:
         return frozenset(self._staff_ids | self.admin_ids)
 
+    def is_staff_place(self, chat_id: int, *, private: bool) -> bool:
+        """Where staff work and staff content may appear: a private chat or the staff chat,
+        never another group."""
+        return private or chat_id == self.staff_chat_id
+
+    def role_in(self, user_id: int, chat_id: int, *, private: bool) -> Role:
+        """The role a person acts in, in this chat: staff are residents in any other group,
+        so nothing staff-only (cards, buttons, unpublished cases) is shown there."""
+        if not self.is_staff_place(chat_id, private=private):
+            return Role.RESIDENT
+        return self.role_of(user_id)
+
+    # -- staff mail ------------------------------------------------------------------------
+
     def reaches_staff(self, chat_id: int) -> bool:
-        """May staff mail (cards, a case's conversation) go to this chat now: the staff chat,
-        or a person who is staff today? Someone removed from staff gets no more of it."""
+        """The one rule of staff mail, applied when it is queued and again when it is sent:
+        it goes to the staff chat or to a person who is staff at that moment. Someone removed
+        from staff gets no more of it."""
         if chat_id == self.staff_chat_id:
             return True
         return chat_id > 0 and self.role_of(chat_id).is_staff
+
+    def staff_chats(self) -> list[int]:
+        """Where staff mail for all staff goes: the staff chat if there is one, else each
+        staff member privately."""
+        if self.staff_chat_id is not None:
+            return [self.staff_chat_id]
+        return sorted(self.staff_ids())
+
+    async def notify(self, uow: UnitOfWork, chat_id: int, **message: Any) -> int | None:
+        """Queue staff mail (a card, a file or album, a case's thread, a nudge, a notice) for
+        `chat_id`, if staff mail may go there now; the sender checks again when it goes.
+        Returns the outbox row, None when nothing was queued."""
+        if not self.reaches_staff(chat_id):
+            return None
+        row: int | None = await uow.outbox.enqueue(chat_id, audience=STAFF, **message)
+        return row
 
     def require_staff(self, actor_id: int) -> None:
         if not self.role_of(actor_id).is_staff:
@@ -109,13 +169,20 @@ class StaffService:
         if self.role_of(user_id).is_staff:
             raise DomainError(N_("This person is already on the staff list."))
         now = self._clock.now()
-        async with self._db.transaction() as uow:
-            await uow.staff.add(user_id, actor_id, now)
-            user = await uow.users.get(user_id)
-            await uow.outbox.enqueue(
-                user_id, now=now, template=WELCOME_STAFF, key=f"staff-welcome:{user_id}:{now}"
-            )
+        # Staff from inside the unit of work that adds them (their welcome is staff mail),
+        # and not at all if it rolls back.
         self._staff_ids.add(user_id)
+        try:
+            async with self._db.transaction() as uow:
+                await uow.staff.add(user_id, actor_id, now)
+                user = await uow.users.get(user_id)
+                await self.notify(
+                    uow, user_id, now=now, template=WELCOME_STAFF,
+                    key=f"staff-welcome:{user_id}:{now}",
+                )  # fmt: skip
+        except BaseException:
+            self._staff_ids.discard(user_id)
+            raise
         return user
 
     async def remove(self, actor_id: int, user_id: int) -> None:
@@ -149,32 +216,48 @@ class StaffService:
     async def redeem(self, user_id: int, payload: str) -> Redemption:
         """Act on an invite payload; raises DomainError when it cannot be used."""
         if not payload.startswith(INVITE_PREFIX):
-            raise DomainError(N_("This link is not valid. Please ask for a new one."))
+            raise DomainError(INVALID_LINK)
         token = payload.removeprefix(INVITE_PREFIX)
         now = self._clock.now()
+        joined = False
+        try:
+            async with self._db.transaction() as uow:
+                invite = await uow.invites.get(token)
+                if invite is None or invite.kind != "staff":
+                    raise DomainError(INVALID_LINK)
+                if self.role_of(user_id).is_staff:
+                    raise DomainError(N_("You are already on the staff list."))
+                # An invite speaks for the admin who made it only while they are an admin.
+                admin = self.role_of(invite.created_by).is_admin
+                check_invite(invite, now, author_entitled=admin)
+                await spend_invite(uow, invite, user_id, now)
+                await uow.staff.add(user_id, invite.created_by, now)
+                self._staff_ids.add(user_id)
+                joined = True
+                # The name is looked up when the notice is sent: the outbox never keeps it.
+                await self.notify(
+                    uow, invite.created_by, now=now, template=INVITE_ACCEPTED,
+                    args={"person": user_id}, subject=user_id,
+                    key=f"invite-accepted:{token}:{user_id}",
+                )  # fmt: skip
+        except BaseException:
+            if joined:  # rolled back: not staff after all
+                self._staff_ids.discard(user_id)
+            raise
+        return Redemption(invite.kind, invite.created_by)
+
+    async def revoke_invite(self, actor_id: int, token: str) -> bool:
+        """Revoke an invite link before it expires: a staff invite by an administrator, a
+        role invite by any staff member. False if it was revoked already."""
         async with self._db.transaction() as uow:
             invite = await uow.invites.get(token)
-            if invite is None or invite.kind != "staff":
-                raise DomainError(N_("This link is not valid. Please ask for a new one."))
-            if self.role_of(user_id).is_staff:
-                raise DomainError(N_("You are already on the staff list."))
-            # An invite speaks for the admin who made it only while they are still an admin.
-            expired = invite.revoked_at is not None or invite.expires_at <= now
-            if expired or not self.role_of(invite.created_by).is_admin:
-                raise DomainError(N_("This link has expired. Please ask for a new one."))
-            if not await uow.invites.use(token, user_id, now):
-                raise DomainError(N_("This link has already been used. Please ask for a new one."))
-            await uow.staff.add(user_id, invite.created_by, now)
-            joined = await uow.users.get(user_id)
-            await uow.outbox.enqueue(
-                invite.created_by,
-                now=now,
-                template=INVITE_ACCEPTED,
-                args={"name": (joined.label if joined else None) or "—"},
-                key=f"invite-accepted:{token}:{user_id}",
-            )
-        self._staff_ids.add(user_id)
-        return Redemption(invite.kind, invite.created_by)
+            if invite is None:
+                raise DomainError(INVALID_LINK)
+            if invite.kind == "staff":
+                self._require_admin(actor_id)
+            else:
+                self.require_staff(actor_id)
+            return await uow.invites.revoke(token, self._clock.now())
 
     async def purge_expired_invites(self, older_than: timedelta = timedelta(days=30)) -> int:
         async with self._db.transaction() as uow:

@@ -18,6 +18,9 @@ NOTICE_VERSION = "2026-11-27.2"
 
 # last_seen is coarse on purpose: an update that changes nothing writes nothing.
 SEEN_RESOLUTION = timedelta(hours=1)
+# A person without consent who writes to the bot in a group is told why it does not answer
+# them at most this often (the rest of the time the bot stays quiet there).
+SILENCE_NOTE_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,13 @@ class UserService:
         assert fresh is not None
         return self._remember(fresh)
 
+    async def should_explain_silence(self, user_id: int) -> bool:
+        """Whether to tell a person without consent, in a group, why the bot does not answer
+        them: once per `SILENCE_NOTE_EVERY`, recorded before the note is sent."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            return await uow.users.claim_silence_note(user_id, now, now - SILENCE_NOTE_EVERY)
+
     async def set_locale(self, user_id: int, locale: str) -> UserRecord:
         async with self._db.transaction() as uow:
             await uow.users.set_locale(user_id, locale)
@@ -157,7 +167,11 @@ class UserService:
             forms = await uow.fsm.delete_for_user(user_id)
             await uow.registry.forget_user(user_id)
             await uow.events.forget_user(user_id)
-            await uow.requests.forget_phone(user_id)
+            await uow.requests.forget_requester(user_id)
+            await uow.outbox.forget_person(user_id)
+        # SQLite overwrites what was deleted (secure_delete) in the log; fold the log into
+        # the file and empty it, so no earlier copy of the person's data stays on disk.
+        await self._db.checkpoint(truncate=True)
         if self._on_erased is not None:
             self._on_erased(user_id)
         await self._reload(user_id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 from storage.repositories.cases import LogEntry, StaffCards, StatusLog
 
 PUBLIC = ("accepted", "in_progress", "done")  # the statuses anyone may see and support
@@ -274,14 +274,19 @@ class InitiativeRepository:
         return [_record(r) for r in rows]
 
     async def candidates_for_duplicates(
-        self, direction: str, tos_id: int | None, exclude_id: int, limit: int = 200
+        self,
+        statuses: Sequence[str],
+        direction: str,
+        tos_id: int | None,
+        exclude_id: int,
+        limit: int = 200,
     ) -> list[InitiativeRecord]:
-        """Recent open or public initiatives in the same direction or the same TOS."""
+        """Recent initiatives in these statuses (the open ones) in the same direction or the
+        same TOS."""
         rows = await self._db.fetch_all(
-            _WITH_SUPPORTS + "WHERE i.id != ? AND i.status IN "
-            "('new', 'review', 'accepted', 'in_progress') "
+            _WITH_SUPPORTS + f"WHERE i.id != ? AND i.status IN {marks(statuses)} "
             "AND (i.direction = ? OR (? IS NOT NULL AND i.tos_id = ?)) "
             "ORDER BY i.id DESC LIMIT ?",
-            (exclude_id, direction, tos_id, tos_id, limit),
+            (exclude_id, *statuses, direction, tos_id, tos_id, limit),
         )
         return [_record(r) for r in rows]

@@ -59,6 +59,21 @@ class InviteRepository:
         row = await self._db.fetch_one("SELECT * FROM invites WHERE token = ?", (token,))
         return None if row is None else _record(row)
 
+    async def has_used(self, token: str, user_id: int) -> bool:
+        """Has this person opened (used) this invite before?"""
+        found = await self._db.fetch_value(
+            "SELECT 1 FROM invite_uses WHERE token = ? AND user_id = ?", (token, user_id)
+        )
+        return found is not None
+
+    async def revoke(self, token: str, now: datetime) -> bool:
+        """Stop an invite before it expires; False if it was revoked already."""
+        changed = await self._db.execute(
+            "UPDATE invites SET revoked_at = ? WHERE token = ? AND revoked_at IS NULL",
+            (to_db(now), token),
+        )
+        return bool(changed)
+
     async def use(self, token: str, user_id: int, now: datetime) -> bool:
         """Spend one use, atomically; False if none is left."""
         changed = await self._db.execute(

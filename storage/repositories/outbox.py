@@ -17,6 +17,8 @@ NOT_ALLOWED = "the recipient may no longer see it"
 # error_code of such a row, and of rows skipped because their chat is unreachable.
 NOT_ALLOWED_CODE = "not_allowed"
 UNREACHABLE_CODE = "unreachable"
+ERASED = "the person withdrew their consent"
+STAFF = "staff"  # the audience of staff mail, checked again when it is sent
 
 OPEN = ("pending", "sending")
 
@@ -43,6 +45,7 @@ class OutboxMessage:
     message_id: int | None = None  # Telegram's id of what was sent
     reply_to: int | None = None  # the outbox row (same chat) this one replies to
     error_code: str | None = None  # why it failed or was skipped (see bot/delivery.py)
+    audience: str | None = None  # STAFF: only to whoever may get staff mail when it goes
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -67,6 +70,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         message_id=row["message_id"],
         reply_to=row["reply_to"],
         error_code=row["error_code"],
+        audience=row["audience"],
     )
 
 
@@ -92,11 +96,15 @@ class OutboxRepository:
         edit_of: int | None = None,
         file: tuple[str, str] | None = None,
         reply_to: int | None = None,
+        audience: str | None = None,
+        subject: int | None = None,
     ) -> int | None:
         """Queue a message: text (or a template), an album (`media`), an edit of a message
         sent before (`edit_of`), or one file (`file`: ("photo" | "document", file id)) with
         the text as its caption; `reply_to` makes it a reply to an earlier row in the chat.
-        Returns the row's id; None when a message with the same idempotency key exists."""
+        `audience` STAFF marks staff mail (see StaffService.notify); `subject` is the person
+        whose words or data it carries, erased with them. Returns the row's id; None when a
+        message with the same idempotency key exists."""
         kind = "album" if media else "edit" if edit_of is not None else "text"
         if file is not None:
             kind, media = file[0], [file[1]]
@@ -105,7 +113,8 @@ class OutboxRepository:
         row_id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
             "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
-            "reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "reply_to, audience, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?) "
             "ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
             (
                 chat_id,
@@ -122,6 +131,8 @@ class OutboxRepository:
                 json.dumps(media) if media else None,
                 edit_of,
                 reply_to,
+                audience,
+                subject,
             ),
         )
         if row_id is None:
@@ -218,6 +229,19 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "
             "WHERE chat_id = ? AND status IN ('pending', 'sending')",
             (reason[:500], code, chat_id),
+        )
+
+    async def forget_person(self, user_id: int) -> int:
+        """A withdrawal of consent: what was queued for the person or carries their words is
+        cancelled, and no row, whatever its status, keeps its text, arguments or files.
+        Returns how many rows were erased."""
+        return await self._db.execute(
+            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "
+            "text = CASE WHEN text IS NULL THEN NULL ELSE '' END, "
+            "status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END, "
+            "last_error = CASE WHEN status IN ('pending', 'sending') THEN ? ELSE last_error END "
+            "WHERE chat_id = ? OR subject_id = ?",
+            (ERASED, user_id, user_id),
         )
 
     async def recover(self) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from storage.executor import Executor, to_db
+from storage.executor import Executor, from_db, to_db
 
 TOS_FIELDS = (
     "name",
@@ -65,6 +65,7 @@ class BodyRole:
     body_id: int
     role: str
     body_name: str = ""
+    since: datetime | None = None  # when the role was given (in a body's list of people)
 
 
 def _tos(row: sqlite3.Row) -> TosRecord:
@@ -259,11 +260,17 @@ class RegistryRepository:
 
     async def people_of(self, body_kind: str, body_id: int) -> list[BodyRole]:
         rows = await self._db.fetch_all(
-            "SELECT user_id, body_kind, body_id, role FROM body_roles "
+            "SELECT user_id, body_kind, body_id, role, granted_at FROM body_roles "
             "WHERE body_kind = ? AND body_id = ? ORDER BY role = 'chair' DESC, granted_at",
             (body_kind, body_id),
         )
-        return [BodyRole(r["user_id"], r["body_kind"], r["body_id"], r["role"]) for r in rows]
+        return [
+            BodyRole(
+                r["user_id"], r["body_kind"], r["body_id"], r["role"],
+                since=from_db(r["granted_at"]),
+            )
+            for r in rows
+        ]  # fmt: skip
 
     async def chair_of(self, tos_id: int) -> int | None:
         value = await self._db.fetch_value(

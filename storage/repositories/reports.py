@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.executor import Executor, to_db
+from storage.executor import Executor, marks, to_db
 
 
 def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
@@ -78,24 +79,25 @@ class ReportRepository:
         return rows, int(total)
 
     async def requests_due_before(
-        self, moment: datetime, limit: int
+        self, statuses: Sequence[str], moment: datetime, limit: int
     ) -> tuple[list[sqlite3.Row], int]:
-        """Open requests due before `moment` (overdue), the earliest first; and how many."""
-        return await self._open_due(None, moment, limit)
+        """Requests in these statuses due before `moment` (overdue), the earliest first; and
+        how many."""
+        return await self._due(statuses, None, moment, limit)
 
     async def requests_due_between(
-        self, start: datetime, end: datetime, limit: int
+        self, statuses: Sequence[str], start: datetime, end: datetime, limit: int
     ) -> tuple[list[sqlite3.Row], int]:
-        """Open requests due in [start, end), the earliest first; and how many."""
-        return await self._open_due(start, end, limit)
+        """Requests in these statuses due in [start, end), the earliest first; and how many."""
+        return await self._due(statuses, start, end, limit)
 
-    async def _open_due(
-        self, start: datetime | None, end: datetime, limit: int
+    async def _due(
+        self, statuses: Sequence[str], start: datetime | None, end: datetime, limit: int
     ) -> tuple[list[sqlite3.Row], int]:
         where = (
-            "WHERE status IN ('new', 'in_work') AND due_at >= COALESCE(?, due_at) AND due_at < ? "
+            f"WHERE status IN {marks(statuses)} AND due_at >= COALESCE(?, due_at) AND due_at < ? "
         )
-        params = (to_db(start), to_db(end))
+        params = (*statuses, to_db(start), to_db(end))
         rows = await self._db.fetch_all(
             "SELECT id, year, seq, kind, status, due_at FROM support_requests "  # noqa: S608
             + where
@@ -108,19 +110,15 @@ class ReportRepository:
         )
         return rows, int(total)
 
-    async def initiative_statuses(self) -> dict[str, int]:
+    async def count_by_status(self, table: str, statuses: Sequence[str]) -> dict[str, int]:
+        """How many initiatives or requests are in each of these statuses now."""
+        if table not in ("initiatives", "support_requests"):
+            raise ValueError(table)
         return _pairs(
             await self._db.fetch_all(
-                "SELECT status, COUNT(*) FROM initiatives "
-                "WHERE status IN ('new', 'review', 'accepted', 'in_progress') GROUP BY status"
-            )
-        )
-
-    async def request_statuses(self) -> dict[str, int]:
-        return _pairs(
-            await self._db.fetch_all(
-                "SELECT status, COUNT(*) FROM support_requests "
-                "WHERE status IN ('new', 'in_work', 'answered') GROUP BY status"
+                f"SELECT status, COUNT(*) FROM {table} "  # noqa: S608 - table checked above
+                f"WHERE status IN {marks(statuses)} GROUP BY status",
+                tuple(statuses),
             )
         )
 
@@ -133,21 +131,19 @@ class ReportRepository:
             )
         )
 
-    async def weekly_counts(
+    async def statuses_created(
         self, table: str, since: datetime, until: datetime
-    ) -> list[tuple[str, str, int]]:
-        """(ISO week start, status, count) for initiatives or requests created in the window."""
+    ) -> dict[str, int]:
+        """How many initiatives or requests created in [since, until) are in each status."""
         if table not in ("initiatives", "support_requests"):
             raise ValueError(table)
-        rows = await self._db.fetch_all(
-            "SELECT date(substr(created_at, 1, 10), "  # noqa: S608 - the table is checked above
-            "'-' || ((CAST(strftime('%w', substr(created_at, 1, 10)) AS INTEGER) + 6) % 7) "
-            "|| ' days') AS week, status, COUNT(*) "
-            f"FROM {table} WHERE created_at >= ? AND created_at < ? "
-            "GROUP BY week, status ORDER BY week",
-            (to_db(since), to_db(until)),
+        return _pairs(
+            await self._db.fetch_all(
+                f"SELECT status, COUNT(*) FROM {table} "  # noqa: S608 - the table is checked
+                "WHERE created_at >= ? AND created_at < ? GROUP BY status",
+                (to_db(since), to_db(until)),
+            )
         )
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def new_applications(
         self, since: datetime, until: datetime, limit: int
@@ -247,13 +243,20 @@ class ReportRepository:
         return [(str(r[0]), float(r[1]), int(r[2])) for r in rows]
 
     async def unresolved_requests(
-        self, start: datetime, end: datetime, now: datetime
+        self,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        open_statuses: Sequence[str],
+        awaiting: Sequence[str],
     ) -> tuple[int, int]:
-        """(open, of them overdue) among the year's requests."""
+        """(open, of them overdue: awaiting an answer past the due date) among the year's
+        requests."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM support_requests "
-            "WHERE created_at >= ? AND created_at < ? AND status IN ('new', 'in_work')",
-            (to_db(now), to_db(start), to_db(end)),
+            f"SELECT COUNT(*), COALESCE(SUM(status IN {marks(awaiting)} AND due_at < ?), 0) "  # noqa: S608
+            "FROM support_requests "
+            f"WHERE created_at >= ? AND created_at < ? AND status IN {marks(open_statuses)}",
+            (*awaiting, to_db(now), to_db(start), to_db(end), *open_statuses),
         )
         assert row is not None
         return int(row[0]), int(row[1])
@@ -287,14 +290,25 @@ class ReportRepository:
             (to_db(start), to_db(end)),
         )
 
-    async def export_requests(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def export_requests(
+        self,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        open_statuses: Sequence[str],
+        awaiting: Sequence[str],
+    ) -> list[sqlite3.Row]:
+        """The requests created in [start, end), each marked open and overdue (awaiting an
+        answer past its due date) by the groups given."""
         return await self._db.fetch_all(
-            "SELECT r.year, r.seq, r.created_at, r.kind, r.status, r.behalf_kind, "
+            "SELECT r.year, r.seq, r.created_at, r.kind, r.status, r.behalf_kind, "  # noqa: S608
             "r.behalf_name, r.description, r.wanted_date, r.due_at, r.closed_at, r.helped, "
-            "r.phone, u.first_name, u.last_name, u.username "
+            f"r.phone, u.first_name, u.last_name, u.username, "
+            f"r.status IN {marks(open_statuses)} AS is_open, "
+            f"(r.status IN {marks(awaiting)} AND r.due_at < ?) AS overdue "
             "FROM support_requests r LEFT JOIN users u ON u.id = r.requester_id "
             "WHERE r.created_at >= ? AND r.created_at < ? ORDER BY r.id",
-            (to_db(start), to_db(end)),
+            (*open_statuses, *awaiting, to_db(now), to_db(start), to_db(end)),
         )
 
     async def export_events(self, start: datetime, end: datetime) -> list[sqlite3.Row]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 from storage.repositories.cases import LogEntry, StaffCards, StatusLog
-
-OPEN = ("new", "in_work", "answered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +192,20 @@ class RequestRepository:
             (level, request_id, level),
         )
 
-    async def forget_phone(self, requester_id: int) -> int:
-        """Withdrawn consent: the phone numbers the person shared go."""
+    async def forget_requester(self, requester_id: int) -> int:
+        """Withdrawn consent: the requests stay (their type, dates, status and on whose
+        behalf, for the town's figures) without the person's data: the phone they shared,
+        what they wrote (the description, their messages, a rating comment) and the files
+        they sent. Returns how many requests were touched."""
+        await self._db.execute(
+            "UPDATE request_messages SET text = '', file_kind = NULL, file_id = NULL "
+            "WHERE direction = 'in' AND request_id IN "
+            "(SELECT id FROM support_requests WHERE requester_id = ?)",
+            (requester_id,),
+        )
         return await self._db.execute(
-            "UPDATE support_requests SET phone = NULL WHERE requester_id = ? AND phone IS NOT NULL",
+            "UPDATE support_requests SET phone = NULL, description = '', rating_comment = NULL "
+            "WHERE requester_id = ?",
             (requester_id,),
         )
 
@@ -281,15 +290,16 @@ class RequestRepository:
 
     # -- lists ------------------------------------------------------------------------------
 
-    async def open_by_due(self, limit: int) -> tuple[list[RequestRecord], int]:
-        """Open requests, the earliest due first; and how many there are."""
+    async def by_due(self, statuses: Sequence[str], limit: int) -> tuple[list[RequestRecord], int]:
+        """Requests in these statuses, the earliest due first; and how many there are."""
+        where = f"WHERE status IN {marks(statuses)} "
         rows = await self._db.fetch_all(
-            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work', 'answered') "
-            "ORDER BY due_at, id LIMIT ?",
-            (limit,),
+            "SELECT * FROM support_requests " + where + "ORDER BY due_at, id LIMIT ?",  # noqa: S608
+            (*statuses, limit),
         )
         total = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM support_requests WHERE status IN ('new', 'in_work', 'answered')"
+            "SELECT COUNT(*) FROM support_requests " + where,  # noqa: S608 - placeholders
+            tuple(statuses),
         )
         return [_record(r) for r in rows], int(total)
 
@@ -300,10 +310,11 @@ class RequestRepository:
         )
         return [_record(r) for r in rows]
 
-    async def awaiting_nudge(self) -> list[RequestRecord]:
-        """Requests still waiting for staff (new or in work) not yet nudged at 80 %."""
+    async def awaiting_nudge(self, statuses: Sequence[str]) -> list[RequestRecord]:
+        """Requests in these statuses (those awaiting an answer) not yet nudged at 80 %."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM support_requests WHERE status IN ('new', 'in_work') AND nudged < 80 "
-            "ORDER BY due_at, id"
+            f"SELECT * FROM support_requests WHERE status IN {marks(statuses)} "  # noqa: S608
+            "AND nudged < 80 ORDER BY due_at, id",
+            tuple(statuses),
         )
         return [_record(r) for r in rows]

@@ -127,6 +127,16 @@ class UserRepository:
         )
         return [row[0] for row in rows]
 
+    async def claim_silence_note(self, user_id: int, now: datetime, since: datetime) -> bool:
+        """Take the right to tell a person without consent why the bot is silent: True when
+        they have not been told since `since` (then it is recorded as told now)."""
+        changed = await self._db.execute(
+            "UPDATE users SET silence_note_at = ? WHERE id = ? AND consent_version IS NULL "
+            "AND (silence_note_at IS NULL OR silence_note_at <= ?)",
+            (to_db(now), user_id, to_db(since)),
+        )
+        return changed == 1
+
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self._db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
 

@@ -65,7 +65,7 @@ async def _town_with_members(
         return person
 
     residents = list(await asyncio.gather(*(join(n) for n in range(members))))
-    chair = await Person(server, bot, CHAIR_ID, "Пётр").consent()
+    chair = Person(server, bot, CHAIR_ID, "Пётр")  # the demo's chair has consented
     await chair.send("/tos")
     [prompt] = await chair.press("📣 Объявление участникам")
     assert f"{members} участник" in prompt.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,19 +24,27 @@ SCRIPT = [
     "Турник во дворе", "Поставить турник и брусья у дома на улице Мира, 3.",
     "/photo", "1",  # one photo, done
     "/loc", "2", "1",  # the town centre, stay anonymous, send
-    "/as staff", "/start", "1", "/chat staff", "/show",
+    "/as staff", "/start", "/chat staff", "/show",  # the demo's staff have consented
     "/chat me", "/report 2026", "/inbox", "/competitions", "/events",
-    "/as chair", "/start", "1", "/tos", "/competitions", "1",
+    "/as chair", "/start", "/tos", "/competitions", "1",
     "/as staff", "/show",  # the report, which took a moment to draw
     "/quit",
 ]  # fmt: skip
 
 
-async def _sandbox(tmp_path: Path, script: list[str]) -> tuple[int | None, str, str]:
-    """Run `python -m bot sandbox --demo` with `script` typed on stdin: (exit code, out, err)."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}  # no BOT_TOKEN at all
+async def _sandbox(
+    tmp_path: Path,
+    script: list[str],
+    args: tuple[str, ...] | None = None,
+    **env_extra: str,
+) -> tuple[int | None, str, str]:
+    """Run `python -m bot sandbox --demo` (or with `args`) with `script` typed on stdin:
+    (exit code, out, err)."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env_extra}  # no token
+    if args is None:
+        args = ("--demo", "--db", str(tmp_path / "s.sqlite3"))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", "--demo", "--db", str(tmp_path / "s.sqlite3"),
+        sys.executable, "-m", "bot", "sandbox", *args,
         cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -63,7 +72,7 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
     assert "Субботник на набережной" in out and "Собрание жителей ТОС" in out
     assert "📝 Подать заявку от «ТОС „Берёзка“»" in out
     assert "report-2026.docx" in out
-    assert "Traceback" not in out + err
+    assert "Traceback" not in out + err and "no button" not in out
     log = (tmp_path / "s.log").read_text(encoding="utf-8")
     assert "bot started" in log and "Traceback" not in log
 
@@ -73,7 +82,7 @@ async def test_a_report_then_quit_at_once_shows_the_report_and_stops_cleanly(
 ) -> None:
     """The terminal waits for the slow reply (a chart is drawn) before its next prompt, and
     /quit right after it stops the bot before the database closes: no errors anywhere."""
-    script = ["/as staff", "/start", "1", "/report 2026", "/quit"]
+    script = ["/as staff", "/start", "/report 2026", "/quit"]
     code, out, err = await _sandbox(tmp_path, script)
     assert code == 0, out[-2000:] + err[-2000:]
     headline = "Заречноводск, 2026"
@@ -129,3 +138,72 @@ async def test_a_stop_while_an_update_is_handled_waits_for_it(
     messages = [r.getMessage() for r in caplog.records]
     assert "database closed" in messages
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], messages
+
+
+CARD_ID = re.compile(r"── bot #(\d+) ──\n🏘 ТОС «Берёзка»")
+
+
+async def test_the_demo_staff_work_in_the_staff_chat_at_once(tmp_path: Path) -> None:
+    """The demo's staff member and chair come set up: consent given, so the staff chat
+    answers them without a private /start first."""
+    script = ["/as staff", "/chat staff", "/inbox", "/quit"]
+    code, out, err = await _sandbox(tmp_path, script)
+    assert code == 0, out[-2000:] + err[-2000:]
+    assert "Открытые обращения: 3" in out, out[-3000:]
+
+
+async def test_in_the_staff_chat_a_person_without_consent_is_told_why_the_bot_is_silent(
+    tmp_path: Path,
+) -> None:
+    script = ["/as staff", "/chat staff", "/inbox", "/inbox", "/quit"]
+    code, out, err = await _sandbox(tmp_path, script, ("--db", str(tmp_path / "s.sqlite3")))
+    assert code == 0, out[-2000:] + err[-2000:]
+    note = "Бот отвечает только тем, кто дал согласие на обработку персональных данных."
+    assert out.count(note) == 1, out[-3000:]
+    assert "[1] Открыть бота" in out
+
+
+async def test_a_restart_with_db_goes_on_with_the_same_chats(tmp_path: Path) -> None:
+    """The second run shows the first one's chat, its old buttons still work (the pop-up
+    answer to a press shows), and the bot edits the message it means."""
+    first = ["/start", "1", "/tos", "Ленина, 15", "/quit"]
+    code, out, err = await _sandbox(tmp_path, first)
+    assert code == 0, out[-2000:] + err[-2000:]
+    found = CARD_ID.search(out)
+    assert found, out[-3000:]
+    card = int(found.group(1))
+    second = ["/show", f"/press #{card} 1", "/quit"]
+    code, out, err = await _sandbox(tmp_path, second)
+    assert code == 0, out[-2000:] + err[-2000:]
+    assert "Demo town «Заречноводск» already in the database" in out
+    assert f"#{card} bot: 🏘 ТОС «Берёзка»" in out  # /show: the card from the first run
+    assert "(pop-up) Вы вступили в «ТОС „Берёзка“»." in out
+    assert f"(#{card}: buttons removed)" in out  # the card that was pressed, not another
+    new = [int(n) for n in re.findall(r"── bot #(\d+) ──", out)]
+    assert new and min(new) > card, out[-3000:]  # numbers go on after the first run's
+    assert "✅ Вы участник." in out
+    assert "Traceback" not in out + err
+
+
+async def test_buttons_of_an_older_message_and_alerts(tmp_path: Path) -> None:
+    """/press #ID N presses a button of any message; an alert answering a press is shown."""
+    script = [
+        "/as staff", "/chat staff", "/inbox",  # a list with buttons, in the staff chat
+        "/as boris", "/chat staff", "1",  # Boris has not consented: an alert
+        "/as anna", "/start", "/start", "/press #2 1",  # the older of two consent notices
+        "/quit",
+    ]  # fmt: skip
+    code, out, err = await _sandbox(tmp_path, script)
+    assert code == 0, out[-2000:] + err[-2000:]
+    assert "(alert) Чтобы пользоваться ботом, сначала дайте согласие" in out, out[-3000:]
+    assert "Спасибо! Ваше согласие сохранено." in out, out[-3000:]
+    assert "no button" not in out
+
+
+async def test_the_temporary_folder_goes_with_quit(tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    code, out, err = await _sandbox(tmp_path, ["/start", "/quit"], (), TMPDIR=str(temporary))
+    assert code == 0, out[-2000:] + err[-2000:]
+    assert "tos-sandbox-" in out  # it said where the database was, for the session
+    assert list(temporary.iterdir()) == []

@@ -4,6 +4,7 @@ real HTTP session; and its faults reach the bot as Telegram's would."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -17,7 +18,13 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from bot.sandbox.server import SandboxServer
 from tests.e2e.kit import TOKEN
@@ -117,3 +124,68 @@ async def test_faults_and_a_wrong_token(server: SandboxServer, api: Bot) -> None
             await wrong.get_me()
     finally:
         await wrong.session.close()
+
+
+def _bot_for(server: SandboxServer) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
+    return Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+async def test_a_restarted_server_goes_on_with_the_same_chats(tmp_path: Path) -> None:
+    """With a state file (the sandbox keeps it next to `--db`), a restart is not a new
+    Telegram: message numbers go on, so the bot's stored numbers still name its messages;
+    the chats, their buttons and menus and the files are still there."""
+    state = tmp_path / "s.sandbox.jsonl"
+    first = await SandboxServer(TOKEN, state=state).start()
+    api = _bot_for(first)
+    try:
+        first.user(ANNA, "Анна")
+        first.group(-100777, "Специалисты")
+        first.send_text(ANNA, "/start")
+        card = await api.send_message(ANNA, "карточка", reply_markup=_keyboard("card"))
+        photo = await api.send_photo(ANNA, BufferedInputFile(b"\x89PNG-1", "a.png"))
+        menu = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="меню")]])
+        gone = await api.send_message(ANNA, "меню ниже", reply_markup=menu)
+        await api.delete_message(ANNA, gone.message_id)
+        assert photo.photo is not None
+        file_id = photo.photo[-1].file_id
+        before = first.chat_messages(ANNA)
+    finally:
+        await api.session.close()
+        await first.stop()
+    assert state.exists()
+
+    second = await SandboxServer(TOKEN, state=state).start()
+    api = _bot_for(second)
+    try:
+        assert second.chat_messages(ANNA) == before
+        assert second.chats[-100777]["title"] == "Специалисты"
+        assert second.keyboards[ANNA] is not None
+        # Numbers go on after the highest ever used (the deleted message's too).
+        fresh = await api.send_message(ANNA, "после перезапуска")
+        assert fresh.message_id == gone.message_id + 1
+        said = second.send_text(ANNA, "привет")
+        assert said["message_id"] == fresh.message_id + 1
+        # The bot edits the card it sent before the restart, by its stored number.
+        await api.edit_message_text("карточка, изменена", chat_id=ANNA, message_id=card.message_id)
+        assert second.messages[ANNA][card.message_id]["text"] == "карточка, изменена"
+        assert second.messages[ANNA][fresh.message_id]["text"] == "после перезапуска"
+        # Its buttons can be pressed; its files are still there.
+        second.press(ANNA, card.message_id, data="card")
+        again = await api.send_photo(ANNA, file_id)
+        assert again.photo is not None and again.photo[-1].file_id == file_id
+        downloaded = await api.download(await api.get_file(file_id))
+        assert downloaded is not None and downloaded.read() == b"\x89PNG-1"
+        # A new file gets a new id, not one of the old ones.
+        other = await api.send_photo(ANNA, BufferedInputFile(b"\x89PNG-2", "b.png"))
+        assert other.photo is not None and other.photo[-1].file_id != file_id
+    finally:
+        await api.session.close()
+        await second.stop()
+    # A third start replays the snapshot the second one wrote, and what it added after; a
+    # line torn by a kill mid-write is skipped.
+    with state.open("a", encoding="utf-8") as journal:
+        journal.write('{"message": {"message_id": 99, "te')
+    third = SandboxServer(TOKEN, state=state)
+    assert third.messages[ANNA][card.message_id]["text"] == "карточка, изменена"
+    assert max(third.messages[ANNA]) == said["message_id"] + 2  # the photo and the other

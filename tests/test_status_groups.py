@@ -1,0 +1,99 @@
+"""One data set, the same figures everywhere: /inbox, the digest, /report and the exports count
+open, overdue and each initiative outcome with the status groups defined once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.services.initiatives import Draft
+from bot.services.requests import RequestDraft
+from tests.conftest import ADMIN_ID
+from tests.kit import Harness, Person, running
+
+
+async def one_data_set(h: Harness, anna: Person) -> None:
+    """Requests: one of each status, two answered, one in work long overdue; initiatives: one
+    in each status (a duplicate merged into the accepted one)."""
+    requests = h.app.requests
+
+    async def request() -> int:
+        draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС.")
+        return (await requests.submit(anna.id, draft)).request.id
+
+    in_work, answered, answered_late, closed, declined = [await request() for _ in range(5)]
+    await requests.take(ADMIN_ID, in_work)
+    for case in (answered, answered_late, closed):
+        await requests.answer(ADMIN_ID, case, "Образец устава во вложении.", None)
+    await requests.close(ADMIN_ID, closed)
+    await requests.reject(ADMIN_ID, declined, "Не по адресу.")
+
+    initiatives = h.app.initiatives
+    ids = []
+    for n in range(7):
+        draft = Draft(direction="sport", title=f"Турник во дворе {n}",
+                      description="Поставить турник у дома, пожалуйста.")  # fmt: skip
+        ids.append((await initiatives.submit(anna.id, draft)).initiative.id)
+    _new, review, accepted, in_progress, done, rejected, merged = ids
+    await initiatives.decide(ADMIN_ID, review, "review")
+    for i in (accepted, in_progress, done):
+        await initiatives.decide(ADMIN_ID, i, "accepted")
+    await initiatives.decide(ADMIN_ID, in_progress, "in_progress")
+    await initiatives.decide(ADMIN_ID, done, "done")
+    await initiatives.decide(ADMIN_ID, rejected, "rejected", "Не в этом году.")
+    await initiatives.merge(ADMIN_ID, merged, accepted)
+
+    h.clock.advance(timedelta(days=31))  # every due date above has passed
+    await request()  # new, due in 30 days
+
+
+async def export_csv(person: Person, what: str) -> list[dict[str, str]]:
+    await person.send("/export")
+    await person.press(what)
+    await person.press("This year")
+    [sent] = await person.press("CSV")
+    assert sent.file
+    text = sent.file[1].decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+async def test_inbox_digest_report_and_exports_agree(tmp_path: Path) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
+        anna = await h.consented(h.user("Анна"))
+        await one_data_set(h, anna)
+
+        # Open: received, in work and answered (4); overdue: only what still awaits an
+        # answer past its due date (the one in work; answered ones are not overdue).
+        [inbox] = await maria.send("/inbox")
+        assert "<b>Open requests</b>: 4," in inbox.text
+        assert inbox.text.count("overdue</b>") == 1
+
+        digest, _prefs = await maria.send("/digest")
+        assert "Requests — received: 1, in work: 1, answered: 2" in digest.text
+        assert "Initiatives — new: 1, under review: 1, accepted: 1, in progress: 1" in digest.text
+        assert "<b>⚠️ Overdue: 1</b>" in digest.text
+
+        headline, _docx, md = await maria.send("/report 2026")
+        assert "Unresolved requests: 4, of them overdue: 1." in headline.text
+        assert "Citizen initiatives: 7, of them done: 1, rejected: 1." in headline.text
+        assert md.file
+        table = md.file[1].decode()
+        header = next(line for line in table.splitlines() if line.startswith("| Direction |"))
+        sport = next(line for line in table.splitlines() if line.startswith("| Healthy"))
+        counts = dict(zip(header.split("|")[2:-1], sport.split("|")[2:-1], strict=True))
+        counts = {k.strip(): int(v) for k, v in counts.items()}
+        assert counts == {
+            "done": 1, "in progress": 1, "accepted, not started": 1, "rejected": 1,
+            "merged into another": 1, "not yet decided": 2, "Total": 7,
+        }  # fmt: skip
+
+        requests = await export_csv(maria, "Support requests")
+        assert sum(r["Open"] == "yes" for r in requests) == 4
+        assert sum(r["Overdue"] == "yes" for r in requests) == 1
+        initiatives = await export_csv(maria, "Initiatives")
+        outcomes = Counter(r["Outcome"] for r in initiatives)
+        assert outcomes == {k: v for k, v in counts.items() if k != "Total"}
