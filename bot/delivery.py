@@ -46,7 +46,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import render_args
+from bot.i18n import fill, render_args
 from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
@@ -62,6 +62,34 @@ GENERATED = "gen:"  # a file id that names a generator instead of a Telegram fil
 
 PRIVATE_GAP = 1.0  # seconds between messages to one private chat
 GROUP_GAP = 3.0  # 20 a minute to one group
+
+# Why a message failed, as a code staff read in their language in /outbox (handlers/outbox.py
+# has the texts): Telegram's words -> the code. The words stay in last_error and in the log.
+FAILURE_CODES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("blocked", ("blocked",)),
+    ("deactivated", ("deactivated",)),
+    ("kicked", ("kicked", "not a member")),
+    ("chat_not_found", ("chat not found",)),
+    ("no_rights", ("have no rights", "not enough rights", "administrator rights")),
+    ("too_long", ("too long", "too_long")),
+    ("bad_html", ("can't parse entities",)),
+    ("edit_target_gone", ("message to edit not found", "never sent")),
+    ("edit_refused", ("message can't be edited",)),
+    ("bad_buttons", ("button", "reply markup")),
+    ("bad_file", ("file", "web page content", "http url")),
+)
+NETWORK = "network"  # Telegram or the network failed every try
+INTERNAL = "internal"  # the bot could not draw the message (a bug: see the log)
+REJECTED = "rejected"  # Telegram refused it for another reason
+
+
+def failure_code(reason: str) -> str:
+    """The code of a failure from Telegram's (or the sender's) words."""
+    lowered = reason.lower()
+    for code, hints in FAILURE_CODES:
+        if any(hint in lowered for hint in hints):
+            return code
+    return REJECTED
 
 
 class Pacer:
@@ -276,7 +304,7 @@ class Sender:
             raise
         except Exception as error:  # a bug in rendering: do not retry it forever
             log.exception("could not send outbox message %s", message.id)
-            await self._fail(message, f"{type(error).__name__}: {error}")
+            await self._fail(message, f"{type(error).__name__}: {error}", INTERNAL)
 
     async def _send_parts(self, message: OutboxMessage) -> None:
         if await self._is_unreachable(message.chat_id):
@@ -385,11 +413,12 @@ class Sender:
     async def _edit(
         self, message: OutboxMessage, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
-        """Edit a message this outbox sent before (a staff card, in place)."""
+        """Edit a message this outbox sent before (a staff card, in place). A refusal (the
+        message was deleted, is too old to edit) fails this row, logged with Telegram's
+        words; the card stays as it was."""
         target = await self._db.lookup.outbox.get(message.edit_of or 0)
         if target is None or target.status in ("failed", "skipped", "cancelled"):
-            async with self._db.transaction() as uow:
-                await uow.outbox.mark_failed(message.id, "the message to edit was never sent")
+            await self._fail(message, "the message to edit was never sent", "edit_target_gone")
             return
         if target.status != "sent" or target.message_id is None:
             await self._retry(message, 1.0, "the message to edit is not sent yet", counts=False)
@@ -403,7 +432,17 @@ class Sender:
             )
         except TelegramBadRequest as error:
             if "message is not modified" not in str(error):
-                raise
+                code = failure_code(str(error))
+                if code not in ("edit_target_gone", "edit_refused") and any(
+                    reason in str(error).lower() for reason in UNREACHABLE
+                ):
+                    raise  # the chat is gone: _deliver marks it unreachable
+                log.warning(
+                    "edit of message %s in chat %s refused (outbox %s): %s",
+                    target.message_id, message.chat_id, message.id, error,
+                )  # fmt: skip
+                await self._fail(message, str(error), code)
+                return
         async with self._db.transaction() as uow:
             await uow.outbox.mark_sent(message.id, self._clock.now(), target.message_id)
 
@@ -421,12 +460,11 @@ class Sender:
             def translate(msgid: str) -> str:
                 return self._i18n.gettext(msgid, locale=locale)
 
-            def plural(singular: str, plural: str, n: int) -> str:
-                return self._i18n.gettext(singular, plural, n, locale=locale)
+            def plural(singular: str, many: str, count: int) -> str:
+                return self._i18n.gettext(singular, many, count, locale=locale)
 
-            text = translate(message.template).format(
-                **render_args(message.args, translate, locale=locale, plural=plural)
-            )
+            args = render_args(message.args, translate, locale=locale, plural=plural)
+            text = fill(translate(message.template), **args)
         else:
             text = message.text or ""
         markup = None
@@ -457,22 +495,27 @@ class Sender:
         reason = f"{type(error).__name__}: {error}"
         attempt = message.attempts + 1  # this one
         if attempt >= self.max_attempts:
-            log.warning(
-                "outbox message %s failed after %d attempts: %s", message.id, attempt, reason
-            )
-            await self._fail(message, reason)
+            log.warning("outbox message %s: %d attempts failed", message.id, attempt)
+            await self._fail(message, reason, NETWORK)
             return
         delay = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
         await self._retry(message, delay, reason, counts=True)
 
-    async def _fail(self, message: OutboxMessage, reason: str) -> None:
+    async def _fail(self, message: OutboxMessage, reason: str, code: str | None = None) -> None:
+        """Failed for good: Telegram's words in the log and in last_error, and the code that
+        /outbox explains to staff in their language."""
+        code = code or failure_code(reason)
+        log.warning(
+            "outbox message %s to chat %s failed (%s): %s", message.id, message.chat_id, code,
+            reason,
+        )  # fmt: skip
         async with self._db.transaction() as uow:
-            await uow.outbox.mark_failed(message.id, reason)
+            await uow.outbox.mark_failed(message.id, reason, code)
 
     async def _unreachable(self, message: OutboxMessage, reason: str) -> None:
         async with self._db.transaction() as uow:
             if message.chat_id > 0:
                 await uow.users.mark_unreachable(message.chat_id, self._clock.now())
-            await uow.outbox.skip_chat(message.chat_id, reason)
+            await uow.outbox.skip_chat(message.chat_id, reason, failure_code(reason))
         self._users.forget(message.chat_id)
         log.info("chat unreachable, its messages skipped: %s", reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -52,31 +53,75 @@ def create_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
     return CatalogI18n(path=path, default_locale=default_locale, domain=DOMAIN)
 
 
+_IN_QUOTES = re.compile(r"«\{(\w+)\}»")
+_STRAIGHT_PAIR = re.compile(r'"([^"<>]*)"')
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"«": 1, "»": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def in_quotes(name: str) -> str:
+    """A name (a TOS, an organisation, a title) as it reads inside «…»: its own quotes
+    become „…“ (Russian typography: «TOS „Birch“» inside the text's «…»), and a name quoted
+    whole loses its pair, the text's quotes take its place («Birch», not ««Birch»»)."""
+    if len(name) >= 2 and name[0] == "«" and name[-1] == "»" and _balanced(name[1:-1]):
+        name = name[1:-1]
+    name = _STRAIGHT_PAIR.sub("„\\1“", name)
+    return name.replace("«", "„").replace("»", "“")
+
+
+def fill(template: str, /, **values: Any) -> str:
+    """`template.format(**values)`, each value that the (translated) template puts inside
+    «…» rendered by `in_quotes`: the one place names meet the texts' quotes."""
+    inside = set(_IN_QUOTES.findall(template))
+    return template.format(
+        **{
+            key: in_quotes(value) if key in inside and isinstance(value, str) else value
+            for key, value in values.items()
+        }
+    )
+
+
+Plural = Callable[[str, str, int], str]  # (singular, plural, count) -> the translated form
+
+
 def render_args(
     args: dict[str, Any],
     translate: Callable[[str], str],
     *,
     html: bool = True,
     locale: str | None = None,
-    plural: Callable[[str, str, int], str] | None = None,
+    plural: Plural | None = None,
 ) -> dict[str, str]:
     """Template arguments as text: plain values escaped for HTML; a value {"t": msgid, ...}
     is a label to translate first (its other keys fill the label's own placeholders), and
-    {"t": singular, "p": plural, "count": n} one with plural forms (`plural` is ngettext);
-    a value {"n": number} is written as the reader's language writes numbers («200 000»).
-    `locale` defaults to the current one of a handler's context."""
+    {"t": singular, "p": plural, "count": n} one with plural forms (NP_; `plural` is
+    ngettext) in the form its count needs; a value {"n": number} is written as the reader's
+    language writes numbers («200 000»). `locale` and `plural` default to the current ones
+    of a handler's context."""
+
+    def forms(singular: str, many: str, count: int) -> str:
+        if plural is not None:
+            return plural(singular, many, count)
+        current = I18n.get_current(no_error=True)
+        if current is None:  # no catalog at hand: the English forms
+            return translate(singular if count == 1 else many)
+        return current.gettext(singular, many, count, locale=locale)
 
     def one(value: Any) -> str:
         if isinstance(value, dict) and "t" in value:
             inner = {k: one(v) for k, v in value.items() if k not in ("t", "p")}
             if "p" in value:
-                count = int(value["count"])
-                if plural is not None:
-                    msgid = plural(str(value["t"]), str(value["p"]), count)
-                else:
-                    msgid = translate(str(value["t"] if count == 1 else value["p"]))
-                return msgid.format(**inner)
-            return translate(str(value["t"])).format(**inner)
+                text = forms(str(value["t"]), str(value["p"]), int(value["count"]))
+            else:
+                text = translate(str(value["t"]))
+            return fill(text, **inner)
         if isinstance(value, dict) and "n" in value:
             current = I18n.get_current(no_error=True)
             where = locale or (current.current_locale if current else "en")

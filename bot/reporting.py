@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 
@@ -36,6 +36,19 @@ def num(value: float, pattern: str = "#,##0") -> str:
     return format_decimal(value, format=pattern, locale=get_i18n().current_locale)
 
 
+def residents_covered(count: int) -> str:
+    """«covering 4 761 residents»: in the form a sentence about covering them needs (in
+    Russian the accusative after the verb, which differs from the count's usual forms)."""
+    return ngettext("{count} resident", "{count} residents", count).format(count=num(count))
+
+
+def days(value: float) -> str:
+    """A number of days, maybe fractional: a fraction takes the plural form of 2, as in
+    Russian and English alike («2.5 days»)."""
+    count = int(value) if value == int(value) else 2
+    return ngettext("{count} day", "{count} days", count).format(count=num(value, "0.#"))
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     title: str
@@ -50,8 +63,8 @@ def headline(report: YearReport) -> list[str]:
             municipality=report.municipality or _("The town"), year=report.year
         ),
         _("Active public organisations: {count}.").format(count=num(report.organisations)),
-        _("TOS registered: {count}, covering {residents} residents.").format(
-            count=num(report.tos), residents=num(report.tos_residents)
+        _("TOS registered: {count}, covering {residents}.").format(
+            count=num(report.tos), residents=residents_covered(report.tos_residents)
         ),
     ]
     if report.coverage is not None:
@@ -88,9 +101,7 @@ def headline(report: YearReport) -> list[str]:
     lines.append(_("Support requests: {total}.").format(total=num(report.requests_total)))
     if "" in report.answer_days:
         lines.append(
-            _("Median time to the first answer: {days} days.").format(
-                days=num(report.answer_days[""], "0.#")
-            )
+            _("Median time to the first answer: {days}.").format(days=days(report.answer_days[""]))
         )
     lines.append(
         _("Unresolved requests: {open}, of them overdue: {overdue}.").format(

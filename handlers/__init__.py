@@ -25,6 +25,7 @@ from handlers import (
     staff_admin,
     tos,
 )
+from handlers.forms import FormGuard
 from handlers.spec import RouterSpec, Switch
 
 # Features in the order their entry points (commands, menu texts) are tried. The first
@@ -51,11 +52,19 @@ FEATURES: tuple[RouterSpec, ...] = (
 
 def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
     """The Dispatcher's routers: the Switch (form steps and buttons, straight to their
-    feature), the features' entry points, the fallback for what nobody took, the errors."""
+    feature), the features' entry points, the fallback for what nobody took (these three
+    under one guard, see forms.FormGuard), the errors."""
     switch = Switch()
     entries = []
-    for spec in (*FEATURES, *extra):
+    specs = (*FEATURES, *extra)
+    for spec in specs:
         steps, entry = spec.build_parts()
         switch.add(spec, steps, entry)
         entries.append(entry)
-    return [switch, *entries, fallback.router.build(), errors.router.build()]
+    features = Router(name="features")
+    features.include_routers(switch, *entries, fallback.router.build())
+    # One form at a time: no handler replaces a form that holds answers without asking.
+    guard = FormGuard({group.__full_group_name__: group for s in specs for group in s.forms})
+    features.message.outer_middleware(guard)
+    features.callback_query.outer_middleware(guard)
+    return [features, errors.router.build()]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import Bot, Dispatcher
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -16,6 +19,7 @@ from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import PENDING, FormContext, FormSwitchCD, holds_answers, restored
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
@@ -53,7 +57,7 @@ class LangForm(StatesGroup):
     choosing = State()
 
 
-router.owns(forms=(LangForm,), callbacks=(LangCD,))
+router.owns(forms=(LangForm,), callbacks=(LangCD, FormSwitchCD))
 
 
 @router.message(Command("cancel"), StateFilter("*"))
@@ -67,17 +71,28 @@ async def cancel(message: Message, state: FSMContext, role: Role) -> None:
 
 
 @router.message(Command("help"))
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_HELP))
+@router.message(PrivateChat(), TextIs(MENU_HELP))
 async def help_(message: Message, role: Role) -> None:
-    lines = [_("<b>What I can do</b>"), ""]
-    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(role)]
-    if role.is_staff:
-        lines += ["", _("You are on the town hall's staff list.")]
+    lines = []
+    if role.is_staff:  # their own work first, then what every resident can do
+        lines += [staff_commands(role), "", _("<b>Like every resident</b>")]
+    else:
+        lines += [_("<b>What I can do</b>"), ""]
+    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(Role.RESIDENT)]
     lines += [
         "",
         _("In any form, /cancel leaves it; your answers are kept if the bot restarts."),
     ]
     await message.answer("\n".join(lines))
+
+
+def staff_commands(role: Role) -> str:
+    """The town hall's own commands, for a staff member's welcome and help."""
+    lines = [_("<b>For the town hall's staff</b>")]
+    lines += [
+        f"/{c.name} — {_(c.description)}" for c in commands_for(role) if c.audience >= Role.STAFF
+    ]
+    return "\n".join(lines)
 
 
 def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:
@@ -94,9 +109,10 @@ def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:
 
 
 @router.message(Command("lang"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LANG))
+@router.message(PrivateChat(), TextIs(MENU_LANG))
 async def lang(message: Message, state: FSMContext, i18n: I18n) -> None:
-    await state.set_state(LangForm.choosing)
+    if not await holds_answers(state):  # the buttons work anyway: a form stays as it is
+        await state.set_state(LangForm.choosing)
     await message.answer(_("Choose the language:"), reply_markup=language_keyboard(i18n))
 
 
@@ -147,3 +163,38 @@ async def lang_typed(
         return
     await state.clear()
     await _switch(message, user, code, users, i18n, role)
+
+
+@router.callback_query(FormSwitchCD.filter())
+async def form_switch_pressed(
+    query: CallbackQuery,
+    callback_data: FormSwitchCD,
+    state: FSMContext,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    **data: Any,
+) -> None:
+    """The answer to «You have not sent your initiative yet...» (see forms.FormGuard): go on
+    with the form, or drop it and do what was chosen meanwhile."""
+    message = button_message(query)
+    pending = (await state.get_data()).get(PENDING)
+    if not isinstance(pending, dict) or pending.get("token") != callback_data.token:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await drop_buttons(message)
+    if callback_data.action != "drop":
+        await query.answer()
+        await state.update_data({PENDING: None})
+        await message.answer(
+            _("Let's go on: answer the last question above. /cancel leaves the form.")
+        )
+        return
+    await state.clear()
+    if pending["kind"] == "message":
+        await query.answer()  # a replayed press answers this one itself
+    event = restored(pending, query, bot)
+    base = state.base if isinstance(state, FormContext) else state
+    data.pop("callback_data", None)
+    data.pop("handler", None)
+    data.update(bot=bot, dispatcher=dispatcher, state=base, raw_state=None)
+    await dispatcher.propagate_event(pending["kind"], event, **data)

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label, render_args, words_of
+from bot.i18n import fill, label_variants, normalize_label, render_args, words_of
 from bot.services.competitions import (
     ELIGIBLE,
     PROJECT_LIMITS,
@@ -35,7 +35,7 @@ from bot.services.staff import Role
 from bot.services.when import parse_when, time_left
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import markup, short, typed_is
+from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
 from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
@@ -60,6 +60,7 @@ class CompCD(CallbackData, prefix="k1"):
 
 
 class CompetitionForm(StatesGroup):
+    unfinished = N_("You have not announced the competition yet.")
     title = State()
     organiser = State()
     description = State()
@@ -73,6 +74,7 @@ class CompetitionForm(StatesGroup):
 
 
 class ApplicationForm(StatesGroup):
+    unfinished = N_("You have not registered the application yet.")
     project = State()
     direction = State()
     amount = State()
@@ -192,7 +194,7 @@ def _draft_record(data: dict[str, Any]) -> CompetitionDraft:
 
 
 @router.message(Command("competitions"))
-@router.message(StateFilter(None), TextIs(MENU_COMPETITIONS))
+@router.message(TextIs(MENU_COMPETITIONS))
 async def competitions_list(
     message: Message, user: UserRecord, role: Role, competitions: CompetitionService, clock: Clock
 ) -> None:
@@ -235,15 +237,15 @@ async def _card(
         for body, app in await service.my_applications(user.id, c):
             if app is not None:
                 lines.append(
-                    _("✅ «{body}» has applied: «{project}», {amount}.").format(
+                    fill(_("✅ «{body}» has applied: «{project}», {amount}."),
                         body=escape(body.body_name), project=escape(app.project),
                         amount=_rub(app.amount),
                     )
                 )  # fmt: skip
-                rows.append([_b(_("↩️ Withdraw for «{body}»").format(body=body.body_name[:40]),
+                rows.append([_b(fill(_("↩️ Withdraw for «{body}»"), body=body.body_name[:40]),
                                 "withdraw", app.id)])  # fmt: skip
             else:
-                rows.append([_b(_("📝 Apply for «{body}»").format(body=body.body_name[:40]),
+                rows.append([_b(fill(_("📝 Apply for «{body}»"), body=body.body_name[:40]),
                                 "apply", c.id, f"{body.body_kind}-{body.body_id}")])  # fmt: skip
     if role.is_staff:
         rows.append([_b(_("📋 Applications"), "apps", c.id)])
@@ -264,7 +266,7 @@ async def _applications(
     pages = max(1, -(-len(apps) // APPS_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = apps[page * APPS_PAGE : (page + 1) * APPS_PAGE]
-    lines = [_("<b>Applications to «{title}»</b>").format(title=escape(short(c.title, 100)))]
+    lines = [fill(_("<b>Applications to «{title}»</b>"), title=escape(short(c.title, 100)))]
     if not apps:
         lines.append(_("No applications yet."))
     elif pages > 1:
@@ -289,7 +291,7 @@ def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
     staff open one to record the result)."""
     body, project = (short(a.body_name, 60), short(a.project, 80)) if brief else (
         a.body_name, a.project)  # fmt: skip
-    line = _("• {body}: «{project}» ({direction}), {amount}").format(
+    line = fill(_("• {body}: «{project}» ({direction}), {amount}"),
         body=escape(body), project=escape(project),
         direction=_(DIRECTIONS.get(a.direction, a.direction)), amount=_rub(a.amount),
     )  # fmt: skip
@@ -346,7 +348,7 @@ async def competition_button(
             return
         await query.answer()
         await drop_buttons(message)
-        await _next(message, state, CompetitionForm.opens, service)
+        await _after(message, state, current, service)
     elif cd.action == "elig_done" and current == CompEditForm.eligible.state:
         data = await state.get_data()
         if not data.get("eligible"):
@@ -361,26 +363,28 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(opens_at=clock.now().isoformat())
-        await _next(message, state, CompetitionForm.deadline, service)
+        await _after(message, state, current, service)
     elif cd.action == "skip" and current in SKIPPABLE:
         await query.answer()
         await drop_buttons(message)
         await _after(message, state, current, competitions)
     elif cd.action == "publish" and current == CompetitionForm.preview.state:
         draft = _draft_record(await state.get_data())
+        await query.answer()
         try:
             created = await service.create(user.id, draft)
-        except DomainError as error:
-            await query.answer()
-            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+        except DomainError as error:  # e.g. the deadline passed meanwhile: back to that step
+            await refused_on_sending(
+                message, state, error, COMPETITION_STEPS, lambda step: _next(message, state,
+                                                                             step, service)
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("The competition «{title}» is announced. Eligible chairs and representatives are "
-              "told, and reminded before the deadline until they apply.").format(
-                title=escape(created.title))
+            fill(_("The competition «{title}» is announced. Eligible chairs and representatives "
+                   "are told, and reminded before the deadline until they apply."),
+                 title=escape(created.title))
         )  # fmt: skip
     elif cd.action == "apply":
         kind, _sep, body = cd.value.partition("-")
@@ -395,8 +399,8 @@ async def competition_button(
         await state.set_state(ApplicationForm.project)
         await state.set_data({"cid": c.id, "body_kind": kind, "body_id": body_id})
         await message.answer(
-            _("The application to «{title}». The project's title (3 to 200 characters). "
-              "/cancel to stop.").format(title=escape(c.title))
+            fill(_("The application to «{title}». The project's title (3 to 200 characters). "
+                   "/cancel to stop."), title=escape(c.title))
         )  # fmt: skip
     elif cd.action == "dir" and current == ApplicationForm.direction.state:
         if cd.value not in DIRECTIONS:
@@ -405,7 +409,7 @@ async def competition_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(direction=cd.value)
-        await _app_next(message, state, ApplicationForm.amount, service)
+        await _app_after(message, state, current, service)
     elif cd.action == "init" and current == ApplicationForm.initiative.state:
         await query.answer()
         await drop_buttons(message)
@@ -413,28 +417,29 @@ async def competition_button(
         await _app_preview(message, state, service)
     elif cd.action == "send_app" and current == ApplicationForm.preview.state:
         data = await state.get_data()
+        await query.answer()
         try:
             app = await service.register(user.id, int(data["cid"]), _app_draft(data))
-        except DomainError as error:
-            await state.clear()
-            await query.answer()
-            await message.answer(render_error(error))
+        except DomainError as error:  # e.g. over the maximum grant: back to the amount
+            await refused_on_sending(
+                message, state, error, APPLICATION_STEPS,
+                lambda step: _app_next(message, state, step, service),
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("The application «{project}» of «{body}» is registered. Reminders about this "
-              "competition stop. You can withdraw it before the deadline in /competitions.")
-            .format(project=escape(app.project), body=escape(app.body_name))
+            fill(_("The application «{project}» of «{body}» is registered. Reminders about this "
+                   "competition stop. You can withdraw it before the deadline in /competitions."),
+                 project=escape(app.project), body=escape(app.body_name))
         )  # fmt: skip
     elif cd.action == "withdraw":
         app = await service.withdraw(user.id, cd.id)
         await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("The application «{project}» is withdrawn. You can register a new one before "
-              "the deadline.").format(project=escape(app.project))
+            fill(_("The application «{project}» is withdrawn. You can register a new one before "
+                   "the deadline."), project=escape(app.project))
         )  # fmt: skip
     elif cd.action == "apps":
         service.require_staff(user.id)
@@ -457,7 +462,7 @@ async def competition_button(
         fields = [f for f in EDIT_FIELDS if f != "opens_at" or not service.opened(c)]
         rows = [[_b(_(EDIT_FIELDS[f]), "ef", c.id, f)] for f in fields]
         await message.answer(
-            _("What to change in «{title}»?").format(title=escape(short(c.title, 100))),
+            fill(_("What to change in «{title}»?"), title=escape(short(c.title, 100))),
             reply_markup=markup(rows),
         )
     elif cd.action == "ef" and cd.value in EDIT_FIELDS:
@@ -533,6 +538,7 @@ NEXT = {
     CompetitionForm.title.state: CompetitionForm.organiser,
     CompetitionForm.organiser.state: CompetitionForm.description,
     CompetitionForm.description.state: CompetitionForm.eligible,
+    CompetitionForm.eligible.state: CompetitionForm.opens,
     CompetitionForm.opens.state: CompetitionForm.deadline,
     CompetitionForm.deadline.state: CompetitionForm.results,
     CompetitionForm.results.state: CompetitionForm.rules,
@@ -549,7 +555,9 @@ SKIPPABLE = {
 async def _after(
     message: Message, state: FSMContext, current: str | None, service: CompetitionService
 ) -> None:
-    await _next(message, state, NEXT[current or ""], service)
+    """The next step after `current`; back to the preview when a step was being corrected."""
+    step = CompetitionForm.preview if await is_editing(state) else NEXT[current or ""]
+    await _next(message, state, step, service)
 
 
 FORM_FIELDS = {
@@ -564,6 +572,9 @@ FORM_FIELDS = {
     CompetitionForm.max_grant.state: "max_grant",
 }
 ELIGIBLE_STEPS = {CompetitionForm.eligible.state, CompEditForm.eligible.state}
+# Where a refusal on announcing sends the person back (the field a rule names).
+COMPETITION_STEPS = {FORM_FIELDS[s.state or ""]: s for s in CompetitionForm.__states__
+                     if s.state in FORM_FIELDS}  # fmt: skip
 
 
 def parse_field(
@@ -618,9 +629,6 @@ async def competition_step(
             competitions.check_times(_draft_record({**data, field: value.isoformat()}))
         await state.update_data({field: value.isoformat() if isinstance(value, datetime)
                                  else value})  # fmt: skip
-        if field == "eligible":
-            await _next(message, state, CompetitionForm.opens, competitions)
-            return
     except DomainError as error:
         await message.answer(render_error(error))
         return
@@ -641,11 +649,36 @@ def _app_draft(data: dict[str, Any]) -> ApplicationDraft:
     )
 
 
+APP_NEXT = {
+    ApplicationForm.project.state: ApplicationForm.direction,
+    ApplicationForm.direction.state: ApplicationForm.amount,
+    ApplicationForm.amount.state: ApplicationForm.initiative,
+}
+# Where a refusal on registering sends the person back (the field a rule names).
+APPLICATION_STEPS = {
+    "project": ApplicationForm.project,
+    "direction": ApplicationForm.direction,
+    "amount": ApplicationForm.amount,
+}
+
+
+async def _app_after(
+    message: Message, state: FSMContext, current: str | None, service: CompetitionService
+) -> None:
+    """The next step after `current`; back to the preview when a step was being corrected."""
+    if await is_editing(state):
+        await _app_preview(message, state, service)
+    else:
+        await _app_next(message, state, APP_NEXT[current or ""], service)
+
+
 async def _app_next(
     message: Message, state: FSMContext, step: State, service: CompetitionService
 ) -> None:
     await state.set_state(step)
-    if step == ApplicationForm.direction:
+    if step == ApplicationForm.project:
+        await message.answer(_("The project's title (3 to 200 characters):"))
+    elif step == ApplicationForm.direction:
         rows = [[_b(_(label), "dir", value=code)] for code, label in DIRECTIONS.items()]
         await message.answer(_("The project's direction:"), reply_markup=markup(rows))
     elif step == ApplicationForm.amount:
@@ -673,7 +706,7 @@ async def _app_preview(message: Message, state: FSMContext, service: Competition
     draft = _app_draft(data)
     await state.set_state(ApplicationForm.preview)
     await message.answer(
-        _("The application to «{title}»:\n«{project}», {direction}, {amount}.").format(
+        fill(_("The application to «{title}»:\n«{project}», {direction}, {amount}."),
             title=escape(c.title), project=escape(draft.project),
             direction=_(DIRECTIONS[draft.direction]), amount=_rub(draft.amount),
         ),
@@ -692,16 +725,19 @@ async def application_step(
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == ApplicationForm.project.state:
             await state.update_data(project=check_text(text, *PROJECT_LIMITS))
-            await _app_next(message, state, ApplicationForm.direction, competitions)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.direction.state:
             code = next((c for c, label in DIRECTIONS.items() if typed_is(i18n, text, label)), None)
             if code is None:
                 raise DomainError(N_("Choose a direction with the buttons."))
             await state.update_data(direction=code)
-            await _app_next(message, state, ApplicationForm.amount, competitions)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.amount.state:
-            await state.update_data(amount=parse_amount(text))
-            await _app_next(message, state, ApplicationForm.initiative, competitions)
+            cid = int((await state.get_data())["cid"])
+            # The competition's maximum grant is checked here, not only on registering.
+            amount = await competitions.check_amount(cid, parse_amount(text))
+            await state.update_data(amount=amount)
+            await _app_after(message, state, current, competitions)
         elif current == ApplicationForm.initiative.state and typed_is(i18n, text, SKIP_WORDS):
             await state.update_data(initiative_id=None)
             await _app_preview(message, state, competitions)
@@ -774,17 +810,17 @@ async def _ask_edit(
     c: CompetitionRecord,
     field: str,
 ) -> None:
+    step = CompEditForm.eligible if field == "eligible" else CompEditForm.value
+    await state.set_state(step)  # a form first, then its data
     await state.set_data({"cid": c.id, "field": field, "eligible": list(c.eligible)})
     now = _("Currently: {value}").format(value=_current_value(c, field, service))
     stop = _("/cancel to stop.")
     if field == "eligible":
-        await state.set_state(CompEditForm.eligible)
         await message.answer(
             "\n".join([now, _(PROMPTS["eligible"]), stop]),
             reply_markup=_eligible_markup(list(c.eligible)),
         )
         return
-    await state.set_state(CompEditForm.value)
     buttons = markup([[_b(_("Now"), "now")]]) if field == "opens_at" else None
     await message.answer("\n".join([now, _(PROMPTS[field]), stop]), reply_markup=buttons)
 

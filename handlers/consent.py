@@ -20,6 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import fill
 from bot.services.errors import N_
 from bot.services.initiatives import InitiativeService
 from bot.services.registry import RegistryService
@@ -28,8 +29,10 @@ from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
 from bot.services.when import local_text
 from bot.settings import Settings
+from handlers.common import staff_commands
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import leave_form
 from handlers.initiatives_public import show_initiative
 from handlers.menu import MENU_PRIVACY, main_menu
 from handlers.render import button_message, drop_buttons, escape
@@ -72,8 +75,8 @@ router.owns(forms=(ConsentForm,), callbacks=(ConsentCD,))
 
 def notice_text(settings: Settings) -> str:
     if settings.municipality_name:
-        operator = _("The bot is run by the town hall of {name}.").format(
-            name=escape(settings.municipality_name)
+        operator = fill(
+            _("The bot is run by the town hall of {name}."), name=escape(settings.municipality_name)
         )
     else:
         operator = _("The bot is run by the town hall.")
@@ -107,14 +110,24 @@ async def ask_consent(message: Message, settings: Settings, state: FSMContext) -
 
 
 async def greet(message: Message, role: Role) -> None:
-    await message.answer(
-        _(
+    if role.is_staff:
+        text = (
+            _(
+                "Hello! You are on the town hall's staff list. New initiatives and support "
+                "requests come to you as cards with buttons, and a digest every morning."
+            )
+            + "\n\n"
+            + staff_commands(role)
+            + "\n\n"
+            + _("/help lists everything, the residents' commands too.")
+        )
+    else:
+        text = _(
             "Hello! Here you can propose an initiative for your yard or street, ask the town "
             "hall for help and follow the answer, and hear about events and competitions.\n\n"
             "Choose an action below or send /help."
-        ),
-        reply_markup=main_menu(role),
-    )
+        )
+    await message.answer(text, reply_markup=main_menu(role))
 
 
 @router.message(CommandStart())
@@ -142,7 +155,7 @@ async def start(
             await users.keep_payload(user.id, payload)
         await ask_consent(message, settings, state)
         return
-    await state.clear()
+    await leave_form(state)  # a form with answers: asked first
     link = card_number(payload) if payload else None
     if link is not None:  # a card from a digest's link
         kind, number = link
@@ -297,7 +310,7 @@ async def consent_typed_no(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("privacy"))
-@router.message(StateFilter(None), TextIs(MENU_PRIVACY))
+@router.message(TextIs(MENU_PRIVACY))
 async def privacy(message: Message, user: UserRecord, settings: Settings) -> None:
     if user.has_consent:
         markup = InlineKeyboardMarkup(
@@ -321,7 +334,9 @@ async def privacy(message: Message, user: UserRecord, settings: Settings) -> Non
 @router.message(StateFilter(ConsentForm.deciding))
 async def consent_unclear(message: Message) -> None:
     await message.answer(
-        _("Please press «{agree}» or «{disagree}» under the notice above.").format(
-            agree=_(AGREE), disagree=_(DISAGREE)
+        fill(
+            _("Please press «{agree}» or «{disagree}» under the notice above."),
+            agree=_(AGREE),
+            disagree=_(DISAGREE),
         )
     )

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import publish_for_user
+from bot.i18n import fill
 from bot.services.errors import DomainError
 from bot.services.registry import JOIN_PREFIX, ROLE_GIVEN, ROLE_KINDS, RegistryService
 from bot.services.registry_fields import ROLE_NAMES
@@ -38,15 +39,13 @@ async def act_on_payload(
         if payload.startswith(JOIN_PREFIX):
             tos = await registry.join_by_token(user.id, payload)
             await message.answer(
-                _("Welcome to «{name}»! /tos shows its card and news.").format(
-                    name=escape(tos.name)
-                )
+                fill(_("Welcome to «{name}»! /tos shows its card and news."), name=escape(tos.name))
             )
             return
         if await registry.invite_kind(payload) in ROLE_KINDS:
             got = await registry.redeem(user.id, payload)  # staff hear of it by the outbox
             await message.answer(
-                _(ROLE_GIVEN).format(role=_(ROLE_NAMES[got.role]), body=escape(got.body_name))
+                fill(_(ROLE_GIVEN), role=_(ROLE_NAMES[got.role]), body=escape(got.body_name))
             )
             return
         await staff.redeem(user.id, payload)  # the invite's author hears of it by the outbox

@@ -15,7 +15,7 @@ from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import render_args
+from bot.i18n import fill, render_args
 from bot.services.errors import DomainError
 from handlers.spec import RouterSpec
 
@@ -26,7 +26,7 @@ router = RouterSpec(__name__)
 def render_error(error: DomainError, *, html: bool = True) -> str:
     """The refusal in the user's language; parameters escaped for HTML messages only
     (a button's alert is plain text and would show the entities)."""
-    return _(error.message).format(**render_args(error.params, _, html=html, plural=ngettext))
+    return fill(_(error.message), **render_args(error.params, _, html=html, plural=ngettext))
 
 
 @contextmanager

@@ -18,11 +18,11 @@ from aiogram.types import (
     InlineKeyboardButton,
     Message,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import words_of
+from bot.i18n import fill, words_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import (
@@ -39,7 +39,7 @@ from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import markup, short, typed_is
+from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
 from handlers.ids import Id
 from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
@@ -68,6 +68,7 @@ class EventCD(CallbackData, prefix="e1"):
 
 
 class EventForm(StatesGroup):
+    unfinished = N_("You have not announced the event yet.")
     owner = State()
     title = State()
     starts = State()
@@ -131,7 +132,7 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
             lines.append(_("Places: {count}").format(count=e.capacity))
         return "\n".join(lines)
     if view.audience_name:
-        lines.append(_("For the members of «{tos}».").format(tos=escape(view.audience_name)))
+        lines.append(fill(_("For the members of «{tos}»."), tos=escape(view.audience_name)))
     lines.append(_places(view.event))
     if view.event.attended is not None:
         lines.append(_("Came: {count}").format(count=view.event.attended))
@@ -144,7 +145,7 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
 
 
 @router.message(Command("events"))
-@router.message(StateFilter(None), TextIs(MENU_EVENTS))
+@router.message(TextIs(MENU_EVENTS))
 async def events_list(message: Message, user: UserRecord, events: EventService) -> None:
     found = await events.upcoming(user.id)
     lines = [_("<b>Events</b>")]
@@ -222,8 +223,8 @@ async def event_button(
         await query.answer()
         await message.answer_document(
             BufferedInputFile(content, filename=f"event-{event.id}.ics"),
-            caption=_("Open the file to add «{title}» to your calendar.").format(
-                title=escape(event.title)
+            caption=fill(
+                _("Open the file to add «{title}» to your calendar."), title=escape(event.title)
             ),
         )
     elif cd.action == "attended":
@@ -240,12 +241,12 @@ async def event_button(
         if not owners:
             await query.answer(_("Only the event's organiser can do this."), show_alert=True)
             return
-        await query.answer()
+        await state.set_state(EventForm.owner)  # a form first, then its data
         await state.set_data({})
+        await query.answer()
         if len(owners) == 1:
             await _set_owner(message, state, owners[0])
             return
-        await state.set_state(EventForm.owner)
         rows = [[_b(_owner_name(o)[:60], "owner", o.id, o.kind)] for o in owners]
         await message.answer(_("On whose behalf is the event announced?"),
                              reply_markup=markup(rows))  # fmt: skip
@@ -262,38 +263,41 @@ async def event_button(
         await query.answer()
         await drop_buttons(message)
         await state.update_data(organiser="")
-        await _ask(message, state, EventForm.joint, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "joint" and current == EventForm.joint.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(joint=cd.value == "1")
-        await _ask(message, state, EventForm.capacity, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "no_limit" and current == EventForm.capacity.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(capacity=None)
-        await _ask(message, state, EventForm.audience, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "audience" and current == EventForm.audience.state:
         await query.answer()
         await drop_buttons(message)
         await state.update_data(audience_tos=cd.id or None)
-        await _ask(message, state, EventForm.preview, events, user)
+        await _after(message, state, current, events, user)
     elif cd.action == "publish" and current == EventForm.preview.state:
         data = await state.get_data()
+        await query.answer()
         try:
             event = await events.create(
                 user.id, _draft(data), _(TOWN_HALL),
             )  # fmt: skip
-        except DomainError as error:
-            await query.answer()
-            await message.answer(render_error(error) + "\n" + _("/cancel to start again."))
+        except DomainError as error:  # e.g. the start passed meanwhile: back to that step
+            await refused_on_sending(
+                message, state, error, EVENT_STEPS,
+                lambda step: _ask(message, state, step, events, user),
+            )  # fmt: skip
             return
         await state.clear()
-        await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("The event «{title}» is announced. People can sign up in /events.").format(
-                title=escape(event.title)
+            fill(
+                _("The event «{title}» is announced. People can sign up in /events."),
+                title=escape(event.title),
             )
         )
     else:
@@ -374,7 +378,7 @@ async def _ask(
             await _ask(message, state, EventForm.preview, service, user)
             return
         rows = [[_b(_("Everyone"), "audience", 0)]]
-        rows += [[_b(_("Members of «{tos}»").format(tos=name[:50]), "audience", tos_id)]
+        rows += [[_b(fill(_("Members of «{tos}»"), tos=name[:50]), "audience", tos_id)]
                  for tos_id, name in choices[:30]]  # fmt: skip
         await message.answer(_("Who should hear about it?"), reply_markup=markup(rows))
     elif step == EventForm.preview:
@@ -394,7 +398,39 @@ NEXT = {
     EventForm.organiser.state: EventForm.joint,
     EventForm.joint.state: EventForm.capacity,
     EventForm.capacity.state: EventForm.audience,
+    EventForm.audience.state: EventForm.preview,
 }
+# Where a refusal on announcing sends the person back (the field a rule names).
+EVENT_STEPS = {
+    "starts_at": EventForm.starts,
+    "ends_at": EventForm.ends,
+    "place": EventForm.place,
+    "organiser": EventForm.organiser,
+    "capacity": EventForm.capacity,
+    "audience_tos": EventForm.audience,
+}
+
+
+async def _after(
+    message: Message,
+    state: FSMContext,
+    current: str | None,
+    service: EventService,
+    user: UserRecord,
+) -> None:
+    """The next step after `current`; when a step was being corrected, back to the preview
+    (by way of the end, if a new start comes after it)."""
+    step = NEXT[current or ""]
+    if await is_editing(state):
+        draft = _draft(await state.get_data())
+        moved_past_end = (
+            current == EventForm.starts.state
+            and draft.starts_at is not None
+            and draft.ends_at is not None
+            and draft.ends_at <= draft.starts_at
+        )
+        step = EventForm.ends if moved_past_end else EventForm.preview
+    await _ask(message, state, step, service, user)
 
 
 @router.message(StateFilter(*EventForm.__all_states__))
@@ -417,15 +453,13 @@ async def event_step(
             await state.update_data(title=check_text(text, *TEXT_LIMITS["title"]))
         elif current == EventForm.starts.state:
             starts = parse_when(text, clock.now(), events.timezone, words)
-            if starts <= clock.now():
-                raise DomainError(N_("This time has already passed. Choose a time in the future."))
+            events.check_times(EventDraft(starts_at=starts))
             await state.update_data(starts_at=starts.isoformat())
         elif current == EventForm.ends.state:
             starts = datetime.fromisoformat(data["starts_at"])
             ends = parse_when(text, clock.now(), events.timezone, words,
                               base_day=starts.astimezone(events.timezone).date())  # fmt: skip
-            if ends <= starts:
-                raise DomainError(N_("The event must end after it starts."))
+            events.check_times(EventDraft(starts_at=starts, ends_at=ends))
             await state.update_data(ends_at=ends.isoformat())
         elif current == EventForm.place.state:
             await state.update_data(place=check_text(text, *TEXT_LIMITS["place"]))
@@ -438,10 +472,8 @@ async def event_step(
         elif current == EventForm.capacity.state:
             if typed_is(i18n, text, SKIP_WORDS):
                 await state.update_data(capacity=None)
-            elif (capacity := whole_number(text, low=1, high=MAX_CAPACITY)) is not None:
-                await state.update_data(capacity=capacity)
             else:
-                raise DomainError(N_("Write the number of places, e.g. 30, or press «No limit»."))
+                await state.update_data(capacity=events.parse_capacity(text))
         elif current == EventForm.owner.state:
             await message.answer(_("Please choose with the buttons above, or /cancel."))
             return
@@ -451,7 +483,7 @@ async def event_step(
     except DomainError as error:
         await message.answer(render_error(error))
         return
-    await _ask(message, state, NEXT[current or ""], events, user)
+    await _after(message, state, current, events, user)
 
 
 @router.message(StateFilter(AttendanceForm.count))
@@ -470,4 +502,8 @@ async def attendance_typed(
         await message.answer(render_error(error))
         return
     await state.clear()
-    await message.answer(_("Saved: {count} people came.").format(count=count))
+    await message.answer(
+        ngettext("Saved: {count} person came.", "Saved: {count} people came.", count).format(
+            count=count
+        )
+    )

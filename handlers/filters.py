@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import label_variants, normalize_label
 from bot.services.staff import Role, StaffService
+from handlers.menu import MENU_LABELS
 
 
 def _chat(event: TelegramObject) -> Chat | None:
@@ -88,12 +89,34 @@ def is_command(message: Message) -> bool:
     return message.text is not None and message.text.startswith("/")
 
 
-class OutsideForms(Filter):
-    """Gate of a feature's entry points: commands in any state, anything else only outside
-    forms (form steps reach their feature through the Switch)."""
+_menu_presses: dict[int, frozenset[str]] = {}
 
-    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
-        return raw_state is None or is_command(message)
+
+def is_menu_press(message: Message, i18n: I18n | None) -> bool:
+    """The text is exactly a button of the main menu, in any of the bot's languages (what
+    the keyboard sends; a typed answer that only resembles one is an answer)."""
+    if not message.text or i18n is None:
+        return False
+    labels = _menu_presses.get(id(i18n))
+    if labels is None:
+        labels = frozenset(
+            i18n.gettext(label, locale=locale)
+            for label in MENU_LABELS
+            for locale in (*i18n.available_locales, "")
+        ) | frozenset(MENU_LABELS)
+        _menu_presses[id(i18n)] = labels
+    return message.text.strip() in labels
+
+
+class OutsideForms(Filter):
+    """Gate of a feature's entry points: commands and presses on the main menu in any
+    state, anything else only outside forms (form steps reach their feature through the
+    Switch)."""
+
+    async def __call__(
+        self, message: Message, raw_state: str | None = None, i18n: I18n | None = None
+    ) -> bool:
+        return raw_state is None or is_command(message) or is_menu_press(message, i18n)
 
 
 class HasArgs(Filter):

@@ -1,18 +1,27 @@
-"""What the step-by-step forms share: the draft kept in FSM data, typed answers, buttons."""
+"""What the step-by-step forms share: the draft kept in FSM data, typed answers, buttons;
+a refusal on sending that keeps the form; and the guard that never lets one form replace
+another that holds answers without asking first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StateType
 from aiogram.types import (
     CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    TelegramObject,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -150,3 +159,190 @@ async def ask_about(
     await state.set_state(step)
     await state.set_data({"id": case_id})
     await message.answer(question, reply_markup=prompt_markup(message))
+
+
+async def refused_on_sending(
+    message: Message,
+    state: FSMContext,
+    error: DomainError,
+    steps: Mapping[str, State],
+    ask: Callable[[State], Awaitable[None]],
+) -> None:
+    """A rule refused the form when it was sent (its deadline passed meanwhile, a limit, a
+    role taken away): the form and its answers stay. A refusal that names a field (see
+    DomainError.at) takes the person back to that step, and answering it returns to the
+    preview (`message`, the preview, loses its buttons); any other leaves them at the
+    preview, told why, to send again later or leave."""
+    target = steps.get(error.field or "")
+    if target is None:
+        await message.answer(
+            render_error(error) + "\n\n" + _("Your answers are kept. /cancel leaves the form.")
+        )
+        return
+    await drop_buttons(message)
+    await state.update_data(editing=True)
+    await state.set_state(target)
+    await message.answer(
+        render_error(error) + "\n\n" + _("Your other answers are kept: answer this step again.")
+    )
+    await ask(target)
+
+
+# -- one form at a time ----------------------------------------------------------------------
+
+ANSWERED = "_answered"  # FSM data: a step of the form took an answer (something to lose)
+PENDING = "_pending"  # FSM data: what the person chose while the form was under way
+UNFINISHED = N_("You have not finished the previous form.")
+GO_ON = N_("↩️ Go on with it")
+DROP = N_("🗑 Drop it and go on")
+
+
+def form_group(state: str | None) -> str | None:
+    """The form (StatesGroup) a state belongs to: «InitiativeForm:title» -> «InitiativeForm»."""
+    return None if state is None else state.partition(":")[0]
+
+
+class FormSwitch(Exception):
+    """Another form would replace one that holds answers: FormGuard asks the person first."""
+
+
+class FormContext(FSMContext):
+    """The FSM context every handler gets (see FormGuard). A step answered in a later update
+    than the one that opened the form marks the form as holding answers; opening another
+    form over it (a state of another group, new data with set_data, or leave_form) raises
+    FormSwitch instead of losing them. Steps keep their answers with update_data; set_data
+    opens a form."""
+
+    def __init__(self, base: FSMContext, start: str | None) -> None:
+        super().__init__(storage=base.storage, key=base.key)
+        self.base = base
+        self.start = start
+        self._form = form_group(start)  # the form this update began in, while it is open
+        self._answered: bool | None = None  # as it was before this update wrote anything
+
+    async def has_answers(self) -> bool:
+        """The form this update began in is still open and held answers when it began."""
+        if self._form is None:
+            return False
+        if self._answered is None:
+            self._answered = bool((await self.base.get_data()).get(ANSWERED))
+        return self._answered
+
+    async def set_state(self, state: StateType = None) -> None:
+        target = state.state if isinstance(state, State) else state
+        same_form = self._form is not None and form_group(target) == self._form
+        if self._form is not None and not same_form:
+            if target is not None and await self.has_answers():
+                raise FormSwitch
+            self._form = None  # left (sent, cancelled), or it had nothing to lose
+        if same_form:
+            await self.has_answers()
+        await self.base.set_state(state)
+        if same_form:
+            await self.base.update_data({ANSWERED: True})
+
+    async def set_data(self, data: Mapping[str, Any]) -> None:
+        if await self.has_answers():
+            raise FormSwitch
+        await self.base.set_data(data)
+
+    async def update_data(
+        self, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        merged = {**(data or {}), **kwargs}
+        if self._form is not None:
+            await self.has_answers()
+            merged[ANSWERED] = True
+        return await self.base.update_data(merged)
+
+
+async def holds_answers(state: FSMContext) -> bool:
+    """A form is open that another one would not replace without asking."""
+    return isinstance(state, FormContext) and await state.has_answers()
+
+
+async def leave_form(state: FSMContext) -> None:
+    """Leave whatever form is open, as a new start does: asked first if it holds answers."""
+    if await holds_answers(state):
+        raise FormSwitch
+    await state.clear()
+
+
+class FormSwitchCD(CallbackData, prefix="w1"):
+    action: str  # on | drop
+    token: str  # the question's, so an older question's buttons are stale
+
+
+class FormGuard(BaseMiddleware):
+    """The outer middleware of the router that holds every feature (handlers/__init__.py):
+    handlers get a FormContext, and a FormSwitch becomes a question: «You have not sent
+    your initiative yet. Your answers are kept. Go on with it, or drop it and go on?». What
+    the person chose (the command, the menu press, the button) is kept with the form and
+    done once they drop it (handlers/common.py, `restored` below)."""
+
+    def __init__(self, forms: Mapping[str, type[StatesGroup]]) -> None:
+        self._forms = forms
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        state = data.get("state")
+        if not isinstance(state, FSMContext):
+            return await handler(event, data)
+        base = state.base if isinstance(state, FormContext) else state
+        data["state"] = FormContext(base, data.get("raw_state"))
+        try:
+            return await handler(event, data)
+        except FormSwitch:
+            await self._ask(event, base, data)
+            return True
+
+    async def _ask(self, event: TelegramObject, base: FSMContext, data: dict[str, Any]) -> None:
+        start = data.get("raw_state")
+        await base.set_state(start)  # undo a step the switching update took on the way
+        token = secrets.token_hex(4)
+        kind = "callback_query" if isinstance(event, CallbackQuery) else "message"
+        await base.update_data(
+            {PENDING: {"token": token, "kind": kind, "event": event.model_dump(mode="json")}}
+        )
+        group = self._forms.get(form_group(start) or "")
+        unfinished = str(getattr(group, "unfinished", UNFINISHED))
+        text = (
+            _(unfinished)
+            + " "
+            + _("Your answers are kept. Go on with it, or drop it and go on to what you chose?")
+        )
+        buttons = markup(
+            [
+                [
+                    InlineKeyboardButton(
+                        text=_(GO_ON), callback_data=FormSwitchCD(action="on", token=token).pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=_(DROP), callback_data=FormSwitchCD(action="drop", token=token).pack()
+                    ),
+                ]
+            ]
+        )
+        bot: Bot = data["bot"]
+        if isinstance(event, CallbackQuery):
+            with contextlib.suppress(TelegramBadRequest):  # the handler may have answered it
+                await event.answer()
+            chat = event.message.chat if event.message is not None else None
+        else:
+            chat = event.chat if isinstance(event, Message) else None
+        if chat is not None:
+            await bot.send_message(chat.id, text, reply_markup=buttons)
+
+
+def restored(pending: dict[str, Any], press: CallbackQuery, bot: Bot) -> Message | CallbackQuery:
+    """What the person chose while a form was under way, to be done now: a message as it
+    came; a button press answered through the press on «Drop it and go on»."""
+    if pending["kind"] == "callback_query":
+        return CallbackQuery.model_validate(
+            {**pending["event"], "id": press.id}, context={"bot": bot}
+        )
+    return Message.model_validate(pending["event"], context={"bot": bot})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.ids import Id
 from handlers.render import escape, person
-from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.users import UserRecord
 
 DECISION_LABELS = {
@@ -59,13 +60,19 @@ class CardView:
     photos: int
     supports: int | None = None
     tos_name: str | None = None
+    captions: tuple[str | None, ...] = ()  # what the author typed under each photo, in order
 
 
 def number_of(record: InitiativeRecord) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(record: InitiativeRecord, photos: int, tos_name: str | None = None) -> CardView:
+def view_of(
+    record: InitiativeRecord,
+    photos: int | Sequence[Photo],
+    tos_name: str | None = None,
+) -> CardView:
+    """The card of a stored initiative; `photos`: how many, or the photos with captions."""
     return CardView(
         number=number_of(record),
         status=record.status,
@@ -75,9 +82,10 @@ def view_of(record: InitiativeRecord, photos: int, tos_name: str | None = None) 
         address=record.address,
         latitude=record.latitude,
         longitude=record.longitude,
-        photos=photos,
+        photos=photos if isinstance(photos, int) else len(photos),
         supports=record.supports,
         tos_name=tos_name,
+        captions=() if isinstance(photos, int) else tuple(p.caption for p in photos),
     )
 
 
@@ -93,6 +101,7 @@ def view_of_draft(draft: Draft, tos_name: str | None = None) -> CardView:
         longitude=draft.longitude,
         photos=len(draft.photos),
         tos_name=tos_name,
+        captions=tuple(draft.captions.get(file_id) for file_id in draft.photos),
     )
 
 
@@ -125,6 +134,13 @@ def card_text(view: CardView, author_line: str | None) -> str:
         lines.append(_("📍 place not given"))
     if view.photos:
         lines.append(_("📷 photos: {count}").format(count=view.photos))
+        for position, caption in enumerate(view.captions, start=1):
+            if caption:
+                lines.append(
+                    _("— photo {number}: {caption}").format(
+                        number=position, caption=escape(caption)
+                    )
+                )
     if view.supports is not None and view.status in PUBLIC:
         lines.append(_("👍 supported by: {count}").format(count=view.supports))
     if author_line:
@@ -177,7 +193,7 @@ async def staff_card(
     users: UserService,
     settings: Settings,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    photos = len(await initiatives.photos(record.id))
+    photos = await initiatives.captioned_photos(record.id)
     author = await users.get(record.author_id)
     tos_name = await initiatives.tos_name(record.tos_id)
     text = card_text(view_of(record, photos, tos_name), staff_author_line(author, settings))

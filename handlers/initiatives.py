@@ -24,7 +24,9 @@ from bot.services.initiatives import (
     PUBLIC,
     Draft,
     InitiativeService,
+    Submitted,
     check_address,
+    check_caption,
     check_description,
     check_title,
 )
@@ -32,6 +34,7 @@ from bot.services.numbers import whole_number
 from bot.services.staff import Role
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.forms import (
     cancel_form,
@@ -41,6 +44,7 @@ from handlers.forms import (
     is_editing,
     load_draft,
     preview_markup,
+    refused_on_sending,
     save_draft,
     typed_is,
 )
@@ -76,6 +80,7 @@ STEP_NAMES = {
 
 
 class InitiativeForm(StatesGroup):
+    unfinished = N_("You have not sent your initiative yet.")
     direction = State()
     title = State()
     description = State()
@@ -221,7 +226,7 @@ async def show_preview(
 
 
 @router.message(Command("initiative"), HasArgs(False))  # with a number: initiatives_public
-@router.message(StateFilter(None), TextIs(MENU_PROPOSE))
+@router.message(TextIs(MENU_PROPOSE))
 async def start_form(
     message: Message, state: FSMContext, user: UserRecord, initiatives: InitiativeService
 ) -> None:
@@ -282,9 +287,17 @@ async def form_button(
         await save_draft(state, draft, InitiativeForm.preview)
         await show_preview(message, state, draft, settings, user)
     elif action == "send" and current == InitiativeForm.preview.state:
-        await _send(message, state, draft, user, role, initiatives)  # a refusal answers it
         await query.answer()
+        try:
+            result = await initiatives.submit(user.id, draft)
+        except DomainError as error:  # e.g. they left the TOS: back to that step
+            await refused_on_sending(
+                message, state, error, SENT_BACK_TO,
+                lambda step: _ask_again(message, step, draft, user, initiatives),
+            )  # fmt: skip
+            return
         await drop_buttons(message)
+        await _sent(message, state, result, role)
     elif action == "edit" and current == InitiativeForm.preview.state:
         await query.answer()
         await drop_buttons(message)
@@ -301,7 +314,7 @@ async def form_button(
         await drop_buttons(message)
         target: State = getattr(InitiativeForm, value)
         if value == "photos":
-            draft.photos = []
+            draft.photos, draft.captions = [], {}
         await edit_step(state, draft, target)
         if value == "tos":
             await ask_tos(message, await initiatives.tos_choices(user.id))
@@ -335,15 +348,26 @@ async def _choose_tos(
     await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
 
 
-async def _send(
-    message: Message,
-    state: FSMContext,
-    draft: Draft,
-    user: UserRecord,
-    role: Role,
-    initiatives: InitiativeService,
+# Where a refusal on sending takes the person back (the field a rule names).
+SENT_BACK_TO = {
+    "direction": InitiativeForm.direction,
+    "title": InitiativeForm.title,
+    "description": InitiativeForm.description,
+    "place": InitiativeForm.place,
+    "tos": InitiativeForm.tos,
+}
+
+
+async def _ask_again(
+    message: Message, step: State, draft: Draft, user: UserRecord, initiatives: InitiativeService
 ) -> None:
-    result = await initiatives.submit(user.id, draft)
+    if step == InitiativeForm.tos:
+        await ask_tos(message, await initiatives.tos_choices(user.id))
+    else:
+        await ASK[step.state or ""](message, draft)
+
+
+async def _sent(message: Message, state: FSMContext, result: Submitted, role: Role) -> None:
     await state.clear()
     number = number_of(result.initiative)
     if result.already:
@@ -408,14 +432,53 @@ async def title_typed(
 async def description_typed(
     message: Message, state: FSMContext, settings: Settings, user: UserRecord
 ) -> None:
+    draft = await _draft(state)
+    if message.photo:  # a photo sent early: kept, and its caption is the description
+        if not message.caption:
+            if _add_photo(draft, message.photo[-1].file_id, None):
+                await save_draft(state, draft, None)
+            await message.answer(
+                _("The photo is kept. Now describe the idea in text (10 to 2000 characters).")
+            )
+            return
+        try:
+            draft.description = check_description(message.caption)
+        except DomainError as error:
+            await message.answer(render_error(error))
+            return
+        _add_photo(draft, message.photo[-1].file_id, None)
+        if await is_editing(state):
+            await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+            return
+        await save_draft(state, draft, InitiativeForm.photos)
+        await _photo_added(message, draft)
+        return
     description = await checked_text(
         message, _("Please describe the idea in text."), check_description
     )
     if description is None:
         return
-    draft = await _draft(state)
     draft.description = description
     await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+
+
+def _add_photo(draft: Draft, file_id: str, caption: str | None) -> bool:
+    """Add a photo with its caption to the draft; False when it already has the most."""
+    if len(draft.photos) >= MAX_PHOTOS:
+        return False
+    draft.photos.append(file_id)
+    if caption:
+        draft.captions[file_id] = caption
+    return True
+
+
+async def _photo_added(message: Message, draft: Draft) -> None:
+    await message.answer(
+        _("Photo added ({count} of {max}). Send more or press «Done».").format(
+            count=len(draft.photos), max=MAX_PHOTOS
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_button(_("Done"), "photos_done")]]),
+    )
 
 
 @router.message(StateFilter(InitiativeForm.photos))
@@ -424,23 +487,22 @@ async def photos_step(
 ) -> None:
     draft = await _draft(state)
     if message.photo:
-        if len(draft.photos) >= MAX_PHOTOS:
+        caption = None
+        if message.caption:  # kept with the photo, and shown on the cards
+            try:
+                caption = check_caption(message.caption)
+            except DomainError as error:
+                await message.answer(render_error(error))
+                return
+        if not _add_photo(draft, message.photo[-1].file_id, caption):
             await message.answer(
                 _("That is more than {max} photos: this one is not added. Press «Done».").format(
                     max=MAX_PHOTOS
                 )
             )
             return
-        draft.photos.append(message.photo[-1].file_id)
         await save_draft(state, draft, None)
-        await message.answer(
-            _("Photo added ({count} of {max}). Send more or press «Done».").format(
-                count=len(draft.photos), max=MAX_PHOTOS
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[[_button(_("Done"), "photos_done")]]
-            ),
-        )
+        await _photo_added(message, draft)
         return
     if typed_is(i18n, message.text, DONE_WORDS):
         await _after_step(message, state, draft, InitiativeForm.place, settings, user)

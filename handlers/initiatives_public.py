@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -150,7 +150,7 @@ async def tos_choice_view(
 
 
 @router.message(Command("initiatives"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_LIST))
+@router.message(PrivateChat(), TextIs(MENU_LIST))
 async def list_initiatives(message: Message, initiatives: InitiativeService) -> None:
     text, markup = await list_view(initiatives, 0, "")
     await message.answer(text, reply_markup=markup)
@@ -176,7 +176,7 @@ async def public_card(
         author = await users.get(record.author_id)
         if author is not None and author.display_name:
             author_line = _("Author: {name}").format(name=escape(author.display_name))
-    photos = len(await initiatives.photos(record.id))
+    photos = await initiatives.captioned_photos(record.id)
     tos_name = await initiatives.tos_name(record.tos_id)
     text = card_text(view_of(record, photos, tos_name), author_line)
     if record.status not in PUBLIC or record.author_id == viewer.id:
@@ -256,7 +256,7 @@ async def support_button(
 
 
 @router.message(Command("my"), PrivateChat())
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_MY))
+@router.message(PrivateChat(), TextIs(MENU_MY))
 async def my_items(
     message: Message,
     user: UserRecord,

@@ -22,6 +22,13 @@ MENU_REGISTRY = N_("🏘 Registry")
 MENU_REQUEST = N_("🤝 Ask for support")
 MENU_EVENTS = N_("📅 Events")
 MENU_COMPETITIONS = N_("🏆 Competitions")
+# Every button of the menu: pressed in the middle of a form, it does what it says (the form
+# is kept, or the person is asked before another form replaces it) instead of being taken
+# as the step's answer.
+MENU_LABELS = (
+    MENU_PROPOSE, MENU_REQUEST, MENU_LIST, MENU_MY, MENU_TOS, MENU_EVENTS, MENU_COMPETITIONS,
+    MENU_HELP, MENU_LANG, MENU_PRIVACY, MENU_REGISTRY, MENU_STAFF,
+)  # fmt: skip
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:

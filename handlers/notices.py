@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import render_args
+from bot.i18n import fill, render_args
 from bot.services.privacy import StaffPrivacy
 from bot.services.users import UserService
 from bot.settings import Settings
@@ -48,7 +48,7 @@ class PersonNotice:
         with self._i18n.context(), self._i18n.use_locale(locale):
             values = render_args(rest, _, locale=locale)
             if self._unnamed is not None and not self._privacy.shows_people:
-                return _(self._unnamed).format(**values), None
+                return fill(_(self._unnamed), **values), None
             # A row queued by an earlier version carries the name itself.
             name = person(user) if who is not None else escape(str(args.get("name", "—")))
-            return _(self._template).format(name=name, **values), None
+            return fill(_(self._template), name=name, **values), None

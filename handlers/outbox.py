@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
+from bot.services.errors import N_
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import StaffPlace
@@ -30,12 +31,33 @@ class OutboxCD(CallbackData, prefix="o1"):
 router.owns(callbacks=(OutboxCD,))
 
 
+# Why a message was not delivered (bot/delivery.py's codes), said to staff in their own
+# language; Telegram's own words stay in the log.
+REASONS = {
+    "blocked": N_("the person blocked the bot"),
+    "deactivated": N_("the person's Telegram account is deleted"),
+    "unreachable": N_("the person blocked the bot or deleted the account"),
+    "kicked": N_("the bot was removed from the chat"),
+    "chat_not_found": N_("the chat is gone, or the person never opened the bot"),
+    "no_rights": N_("the bot may not write in this chat"),
+    "not_allowed": N_("no longer on the staff list, so not sent"),
+    "too_long": N_("the message was too long for Telegram"),
+    "bad_html": N_("Telegram refused the message's formatting"),
+    "bad_buttons": N_("Telegram refused the message's buttons"),
+    "bad_file": N_("Telegram refused the attached file"),
+    "edit_target_gone": N_("the message to update was deleted or never sent"),
+    "edit_refused": N_("Telegram no longer lets the bot change this message"),
+    "network": N_("Telegram did not answer after several tries"),
+    "internal": N_("an error in the bot (details in its log)"),
+}
+REFUSED = N_("Telegram refused the message (details in the bot's log)")
+
+
 def _reason(failure: Failure) -> str:
-    if failure.cause == "unreachable":
-        return _("the person blocked the bot or deleted the account")
-    if failure.cause == "not_allowed":
-        return _("no longer on the staff list, so not sent")
-    return escape(failure.reason[:120])
+    code = failure.code or {"unreachable": "unreachable", "not_allowed": "not_allowed"}.get(
+        failure.cause, ""
+    )
+    return _(REASONS.get(code, REFUSED))
 
 
 def _audience(code: str) -> str:

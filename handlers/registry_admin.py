@@ -21,6 +21,7 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
 from bot.services.registry import RegistryService, RoleInvite
@@ -118,7 +119,7 @@ async def _menu(message: Message, user: UserRecord, registry: RegistryService) -
 
 
 @router.message(Command("registry"))
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_REGISTRY))
+@router.message(PrivateChat(), TextIs(MENU_REGISTRY))
 async def registry_menu(message: Message, user: UserRecord, registry: RegistryService) -> None:
     await _menu(message, user, registry)
 
@@ -266,12 +267,15 @@ async def registry_button(
             await query.answer(_("This person no longer has this role."), show_alert=True)
             return
         if target.person is not None and target.person.display_name:
-            ask = _("Take the role «{role}» away from {name}? They will be told.").format(
-                role=role_name(target.role), name=person(target.person)
+            ask = fill(
+                _("Take the role «{role}» away from {name}? They will be told."),
+                role=role_name(target.role),
+                name=person(target.person),
             )
         else:  # staff see the role, not the person
-            ask = _("Take the role «{role}» away? The person will be told.").format(
-                role=role_name(target.role)
+            ask = fill(
+                _("Take the role «{role}» away? The person will be told."),
+                role=role_name(target.role),
             )
         await message.answer(
             ask,
@@ -288,11 +292,13 @@ async def registry_button(
         role = await registry.revoke(user.id, holder_id, kind, cd.id)
         await query.answer()
         if holder is not None and holder.person is not None and holder.person.display_name:
-            done = _("{name} is no longer the {role}.").format(
-                name=person(holder.person), role=role_name(role)
+            done = fill(
+                _("{name} is no longer the {role}."),
+                name=person(holder.person),
+                role=role_name(role),
             )
         else:
-            done = _("The role «{role}» is taken away.").format(role=role_name(role))
+            done = fill(_("The role «{role}» is taken away."), role=role_name(role))
         await message.edit_text(done)
         return
     elif action == "import":
@@ -378,10 +384,16 @@ async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: R
         _("It works once, until {date}.") if invite.uses_left == 1
         else _("It works for several people until {date}.")
     ).format(date=until)  # fmt: skip
-    text = _(
-        "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
-        "opens it, agrees to the personal data notice and is linked. {uses}\n{link}"
-    ).format(role=role_name(invite.role), body=escape(invite.body_name), uses=uses, link=link)
+    text = fill(
+        _(
+            "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
+            "opens it, agrees to the personal data notice and is linked. {uses}\n{link}"
+        ),
+        role=role_name(invite.role),
+        body=escape(invite.body_name),
+        uses=uses,
+        link=link,
+    )
     await message.answer(text, reply_markup=revoke_markup(invite.payload))
     await message.answer_photo(qr_photo(link, "invite.png"))
 
@@ -394,9 +406,12 @@ async def _poster(
     link = await poster_link(bot, registry, tos)
     await message.answer_photo(
         qr_photo(link, "join.png"),
-        caption=_(
-            "The join poster of «{name}»: a resident who scans it joins the TOS at once.\n{link}"
-        ).format(name=escape(tos.name), link=link),
+        caption=fill(
+            _("The join poster of «{name}»: a resident who scans it joins the TOS at once.")
+            + "\n{link}",
+            name=escape(tos.name),
+            link=link,
+        ),
     )
 
 
@@ -425,7 +440,7 @@ async def name_typed(
         return
     await state.clear()
     await message.answer(
-        _("Added «{name}». Fill in the rest with «Edit».").format(name=escape(created.name))
+        fill(_("Added «{name}». Fill in the rest with «Edit»."), name=escape(created.name))
     )
     await _card(message, user, registry, users, kind, created.id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.reporting import residents_covered
 from bot.services.errors import N_
 from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
@@ -23,20 +24,30 @@ REMOVE_ROLE = {
     "deputy": N_("✖ Remove the deputy chair"),
     "rep": N_("✖ Remove the representative"),
 }
+# What the card tells a chair or a deputy (a whole sentence each: «the TOS chair of this
+# TOS» read badly when a role's name was put into one).
+LEADS = {
+    "chair": N_("You are the chair of this TOS. Members in the bot: {count}."),
+    "deputy": N_("You are a deputy chair of this TOS. Members in the bot: {count}."),
+}
 
 
 def coverage_text(figures: Coverage) -> str:
     lines = [
         _("<b>Registry</b>"),
         ngettext(
-            "{count} TOS covers {residents} residents",
-            "{count} TOS cover {residents} residents",
+            "{count} TOS covers {residents}",
+            "{count} TOS cover {residents}",
             figures.tos,
-        ).format(count=figures.tos, residents=number(figures.residents)),
+        ).format(count=figures.tos, residents=residents_covered(figures.residents)),
     ]
     if figures.percent is not None:
         lines.append(
-            _("That is {percent} % of the town's {population} people.").format(
+            ngettext(
+                "That is {percent} % of the town's {population} person.",
+                "That is {percent} % of the town's {population} people.",
+                figures.population or 0,
+            ).format(
                 percent=number(figures.percent, "0.0"),
                 population=number(figures.population or 0),
             )
@@ -172,11 +183,7 @@ def tos_public_card(view: TosView) -> str:
         items = [f"• {escape(when)} — {escape(title)}" for when, title in view.events]
         lines.append(_("<b>Upcoming events:</b>") + "\n" + "\n".join(items) + "\n/events")
     if view.leads:
-        lines.append(
-            _("You are the {role} of this TOS. Members in the bot: {count}.").format(
-                role=role_name(view.leads), count=tos.members
-            )
-        )
+        lines.append(_(LEADS.get(view.leads, LEADS["chair"])).format(count=tos.members))
     elif view.is_member:
         lines.append(_("✅ You are a member."))
     return "\n".join(lines)

@@ -11,9 +11,10 @@ from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import fill
 from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
     KINDS,
@@ -108,11 +109,20 @@ def view_of_draft(draft: RequestDraft, due: str) -> RequestView:
 
 
 def behalf_label(kind: str, name: str | None) -> str:
+    if kind == "tos" and names_a_tos(name or ""):
+        return escape(name or "")  # «TOS «Birch»» as it is, not «TOS «TOS „Birch“»»
     if kind == "tos":
-        return _("TOS «{name}»").format(name=escape(name or ""))
+        return fill(_("TOS «{name}»"), name=escape(name or ""))
     if kind == "org":
-        return _("organisation «{name}»").format(name=escape(name or ""))
+        return fill(_("organisation «{name}»"), name=escape(name or ""))
     return _("themself, as a resident")
+
+
+def names_a_tos(name: str) -> bool:
+    """The name says it is a TOS already («TOS «Birch»», in any of the bot's languages)."""
+    first = name.split(maxsplit=1)[0].casefold() if name.strip() else ""
+    i18n = get_i18n()
+    return first in {i18n.gettext("TOS", locale=loc).casefold() for loc in i18n.available_locales}
 
 
 def file_label(kind: str | None) -> str:

@@ -27,6 +27,7 @@ from bot.services.requests import (
     Behalf,
     RequestDraft,
     RequestService,
+    Submitted,
     check_description,
     check_wanted_date,
     parse_date,
@@ -45,6 +46,7 @@ from handlers.forms import (
     is_skip,
     load_draft,
     preview_markup,
+    refused_on_sending,
     save_draft,
     typed_is,
 )
@@ -74,6 +76,7 @@ STEP_NAMES = {
 
 
 class RequestForm(StatesGroup):
+    unfinished = N_("You have not sent your request yet.")
     kind = State()
     behalf = State()
     description = State()
@@ -203,7 +206,7 @@ class Steps:
         view = view_of_draft(draft, self.requests.local_date(due))
         text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
         await self.message.answer(
-            _("This is how the town hall will see it:") + "\n\n" + text,
+            _("This is how the town hall will see your request:") + "\n\n" + text,
             reply_markup=preview_markup(_button, draft.token),
         )
 
@@ -212,7 +215,7 @@ class Steps:
 
 
 @router.message(Command("request"), HasArgs(False))  # with a number: requests_public
-@router.message(StateFilter(None), TextIs(MENU_REQUEST))
+@router.message(TextIs(MENU_REQUEST))
 async def start_form(
     message: Message,
     state: FSMContext,
@@ -281,9 +284,16 @@ async def form_button(
         draft.file_kind = draft.file_id = None
         await steps.after(draft, RequestForm.preview)
     elif action == "send" and current == RequestForm.preview.state:
-        await _send(message, state, draft, user, role, requests)  # a refusal answers it
         await query.answer()
+        try:
+            result = await requests.submit(user.id, draft)
+        except DomainError as error:  # e.g. the wanted date passed: back to that step
+            await refused_on_sending(
+                message, state, error, SENT_BACK_TO, lambda step: steps.ask(step, draft)
+            )
+            return
         await drop_buttons(message)
+        await _sent(message, state, result, role, requests)
     elif action == "edit" and current == RequestForm.preview.state:
         await query.answer()
         await drop_buttons(message)
@@ -313,15 +323,18 @@ def _set_behalf(draft: RequestDraft, option: Behalf) -> None:
     draft.behalf_kind, draft.behalf_id, draft.behalf_name = option.kind, option.id, option.name
 
 
-async def _send(
-    message: Message,
-    state: FSMContext,
-    draft: RequestDraft,
-    user: UserRecord,
-    role: Role,
-    requests: RequestService,
+# Where a refusal on sending takes the person back (the field a rule names).
+SENT_BACK_TO = {
+    "kind": RequestForm.kind,
+    "behalf": RequestForm.behalf,
+    "description": RequestForm.description,
+    "wanted_date": RequestForm.wanted_date,
+}
+
+
+async def _sent(
+    message: Message, state: FSMContext, result: Submitted, role: Role, requests: RequestService
 ) -> None:
-    result = await requests.submit(user.id, draft)
     await state.clear()
     number = number_of(result.request)
     if result.already:

@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.middlewares.consent import ConsentGate
-from handlers.filters import ButtonOnMessage, OutsideForms, is_command
+from handlers.filters import ButtonOnMessage, OutsideForms, is_command, is_menu_press
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
@@ -171,7 +171,8 @@ class Switch(Router):
                 # "/start@tos_bot payload" -> "start"; the entry router checks the rest.
                 name = (event.text or "")[1:].partition(" ")[0].partition("@")[0].lower()
                 target = self._by_command.get(name)
-            elif raw_state is not None:
+            elif raw_state is not None and not is_menu_press(event, kwargs.get("i18n")):
+                # A press on the main menu goes to its entry point even in a form.
                 target = self._by_group.get(raw_state.partition(":")[0])
         elif isinstance(event, CallbackQuery) and event.data:
             target = self._by_prefix.get(event.data.partition(":")[0])

@@ -91,7 +91,7 @@ def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
 
 
 @router.message(Command("staff"))
-@router.message(StateFilter(None), PrivateChat(), TextIs(MENU_STAFF))
+@router.message(PrivateChat(), TextIs(MENU_STAFF))
 async def staff_list(message: Message, user: UserRecord, staff: StaffService) -> None:
     text, markup = staff_view(await staff.list_staff(user.id))
     await message.answer(text, reply_markup=markup)

@@ -12,12 +12,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.services.errors import DomainError
+from bot.i18n import fill
+from bot.services.errors import N_, DomainError
 from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
 from bot.services.registry_fields import CHAIR_FIELDS, TOS_FIELDS
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
+from handlers.forms import refused_on_sending
 from handlers.ids import Id
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_TOS
@@ -39,6 +41,7 @@ class TosCD(CallbackData, prefix="t1"):
 
 
 class TosForm(StatesGroup):
+    unfinished = N_("You have not sent the announcement to the members yet.")
     search = State()
     announce = State()
     announce_confirm = State()
@@ -56,6 +59,7 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
 
 async def _ask_street(message: Message, state: FSMContext) -> None:
     await state.set_state(TosForm.search)
+    await state.set_data({})  # a new search (see forms.FormContext)
     await message.answer(
         _(
             "Which street do you live on? Type it (e.g. «Lenin» or «Sovetskaya St, 12») "
@@ -65,7 +69,7 @@ async def _ask_street(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("tos"))
-@router.message(StateFilter(None), TextIs(MENU_TOS))
+@router.message(TextIs(MENU_TOS))
 async def tos_entry(
     message: Message, state: FSMContext, user: UserRecord, registry: RegistryService
 ) -> None:
@@ -105,14 +109,13 @@ async def _results(
 ) -> bool:  # fmt: skip
     """Show what a search found; False when it found nothing."""
     if not found:
-        await message.answer(
-            _(
-                "No TOS was found for «{typed}». Check the spelling or share a location.\n\n"
-                "If there is no TOS on your street yet, you and your neighbours can create one: "
-                "hold a meeting of residents, choose a chair and register the TOS with the town "
-                "hall. The town hall's specialists will help: ask them with /request."
-            ).format(typed=escape(typed[:100]))
+        nothing = _(
+            "No TOS was found for «{typed}». Check the spelling or share a location.\n\n"
+            "If there is no TOS on your street yet, you and your neighbours can create one: "
+            "hold a meeting of residents, choose a chair and register the TOS with the town "
+            "hall. The town hall's specialists will help: ask them with /request."
         )
+        await message.answer(fill(nothing, typed=escape(typed[:100])))
         return False
     if len(found) == 1:
         await _show(message, user, registry, found[0].id)
@@ -170,7 +173,7 @@ async def tos_button(
         await _ask_street(message, state)
     elif cd.action == "join":
         tos = await registry.join(user.id, cd.id)
-        await query.answer(_("You have joined «{name}».").format(name=tos.name[:100]))
+        await query.answer(fill(_("You have joined «{name}»."), name=tos.name[:100]))
         await drop_buttons(message)
         await _show(message, user, registry, cd.id)
     elif cd.action == "leave":
@@ -178,7 +181,7 @@ async def tos_button(
         await query.answer()
         await drop_buttons(message)
         await message.answer(
-            _("You have left «{name}». /tos finds another one.").format(name=escape(tos.name))
+            fill(_("You have left «{name}». /tos finds another one."), name=escape(tos.name))
         )
     elif cd.action == "announce":
         members, left = await registry.announcement_room(user.id, cd.id)  # checked now
@@ -207,8 +210,9 @@ async def tos_button(
         await state.set_state(TosForm.card_value)
         await state.set_data({"tos_id": cd.id, "field": cd.value})
         await message.answer(
-            _("The new «{field}» for the TOS's card. /cancel to stop.").format(
-                field=_(TOS_FIELDS[cd.value])
+            fill(
+                _("The new «{field}» for the TOS's card. /cancel to stop."),
+                field=_(TOS_FIELDS[cd.value]),
             )
         )
     elif cd.action == "poster":
@@ -217,24 +221,31 @@ async def tos_button(
         link = await poster_link(bot, registry, tos)
         await message.answer_photo(
             qr_photo(link, "join.png"),
-            caption=_(
-                "Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"
-            ).format(name=escape(tos.name), link=link),
+            caption=fill(
+                _("Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"),
+                name=escape(tos.name),
+                link=link,
+            ),
         )
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 
 
+async def _ask_text(message: Message) -> None:
+    await message.answer(
+        _("Please write the announcement as text, 3 to {max} characters.").format(max=ANNOUNCE_MAX)
+    )
+
+
 @router.message(StateFilter(TosForm.announce))
 async def announce_typed(message: Message, state: FSMContext) -> None:
+    if not message.text:
+        await _ask_text(message)
+        return
     try:
-        text = check_announcement(message.text or "")
-    except DomainError:
-        await message.answer(
-            _("Please write the announcement as text, 3 to {max} characters.").format(
-                max=ANNOUNCE_MAX
-            )
-        )
+        text = check_announcement(message.text)
+    except DomainError as error:
+        await message.answer(render_error(error))
         return
     data = await state.get_data()
     await state.set_state(TosForm.announce_confirm)
@@ -258,15 +269,15 @@ async def _send_announcement(
     if await state.get_state() != TosForm.announce_confirm.state or not data.get("text"):
         await query.answer(_("This announcement is already sent or cancelled."), show_alert=True)
         return
+    await query.answer()
     try:
         count = await registry.announce(user.id, int(data["tos_id"]), str(data["text"]))
-    except DomainError as error:
-        await state.clear()
-        await query.answer()
-        await message.answer(render_error(error))
+    except DomainError as error:  # the week's limit, no members yet: the text stays
+        await refused_on_sending(
+            message, state, error, {"text": TosForm.announce}, lambda step: _ask_text(message)
+        )
         return
     await state.clear()
-    await query.answer()
     await drop_buttons(message)
     await message.answer(
         ngettext(

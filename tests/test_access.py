@@ -297,7 +297,7 @@ async def test_without_personal_data_staff_see_roles_not_names(tmp_path: Path) -
         await h.deliver()
         notice = maria.last
         assert notice.text == (
-            "Приглашение сработало: у «ТОС «Берёзка»» теперь есть председатель ТОС в боте."
+            "Приглашение сработало: у «ТОС „Берёзка“» теперь есть председатель ТОС в боте."
         )
 
         await maria.send("/registry")
@@ -315,7 +315,7 @@ async def test_without_personal_data_staff_see_roles_not_names(tmp_path: Path) -
         await vera.send("/request")
         [behalf] = await vera.press("Другое")
         assert "увидят, от чьего имени обращение, но не ваше имя и телефон" in behalf.text
-        await vera.press("ТОС «ТОС «Берёзка»»")
+        await vera.press("ТОС «Берёзка»")  # the name says it is a TOS
         await vera.send("Нужна помощь с поиском волонтёров на субботник.")
         await vera.send("Пропустить")
         [preview] = await vera.press("Пропустить")

@@ -125,7 +125,7 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
             [refused] = await maria.send(bad)
             assert refused.text == "Напишите, сколько человек пришло, например 35."
         [saved] = await maria.send("35")
-        assert saved.text == "Сохранено: пришли 35 чел."
+        assert saved.text == "Сохранено: пришли 35 человек."
         stored = await h.app.db.read.events.get(1)
         assert stored is not None and stored.attended == 35
 
@@ -360,9 +360,11 @@ async def test_chairs_events_to_everyone_are_limited(tmp_path) -> None:  # type:
         await announce(ivan, "Первое для всех", audience="Всем")
         assert "объявлено" in ivan.last.text
         [refused] = await announce(ivan, "Второе для всех", audience="Всем")
-        assert "Лимит — 1 объявления в неделю — исчерпан" in refused.text
+        assert "Недельный лимит объявлений (1) исчерпан" in refused.text
+        assert "Ответы сохранены" in refused.text  # the form stays for a later try
+        await ivan.send("/cancel")
         # Members' events are not limited; staff are not limited.
-        await announce(ivan, "Для участников", audience="Участникам «ТОС «Южный»»")
+        await announce(ivan, "Для участников", audience="Участникам «ТОС „Южный“»")
         await announce(maria, "От администрации", audience="Всем")
         await announce(maria, "Ещё от администрации", audience="Всем")
         await h.deliver()

@@ -409,12 +409,11 @@ async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
     # She leaves the TOS before sending: the send is refused, nothing is stored.
     async with harness.app.db.transaction() as uow:
         await uow.registry.leave(south, anna.id)
-    await anna.press("✅ Отправить", on=preview)
-    assert anna.last_answer["text"].startswith("Вы больше не состоите в этом ТОС")
+    [refused, ask] = await anna.press("✅ Отправить", on=preview)
+    assert refused.text.startswith("Вы больше не состоите в этом ТОС")
+    assert "Остальные ответы сохранены" in refused.text
     assert await harness.app.db.read.initiatives.get(1) is None
-    # The form is kept: she changes the TOS step, where only «without» is left.
-    await anna.press("✏️ Изменить шаг", on=preview)
-    [ask] = await anna.press("ТОС")
+    # The form is kept, back at the TOS step, where only «without» is left.
     assert ask.flat_buttons == ["Без ТОС"]
     [preview] = await anna.press("Без ТОС")
     assert "ТОС:" not in preview.text

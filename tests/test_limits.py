@@ -41,9 +41,9 @@ from bot.services.registry import ROLE_ACCEPTED
 from bot.services.registry_fields import ORG_FIELDS, TOS_FIELDS
 from bot.services.reports import DIGEST, DIGEST_CHART
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
-from bot.services.staff import INVITE_ACCEPTED
+from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.textsplit import length, split_html, visible_length
-from handlers.common import language_choices
+from handlers.common import language_choices, staff_commands
 from handlers.competitions import _application_line, competition_text
 from handlers.consent import notice_text
 from handlers.events import event_text
@@ -122,6 +122,7 @@ BODY = 150  # a TOS's or an organisation's name (registry_fields.parse_name)
 PLACEHOLDERS: dict[str, int | str] = {
     "address": initiatives.ADDRESS_LIMITS[1],
     "body": BODY,
+    "caption": initiatives.CAPTION_LIMITS[1],
     "comment": max(initiatives.COMMENT_LIMITS[1], initiatives.REASON_LIMITS[1]),
     "name": max(PERSON, BODY),
     "organiser": max(competitions.TEXT_LIMITS["organiser"][1], events.TEXT_LIMITS["organiser"][1]),
@@ -170,7 +171,7 @@ PLACEHOLDERS |= dict.fromkeys(NUMBERS.split(), "number") | dict.fromkeys(("lat",
 CAPTIONS = {
     "Open the file to add «{title}» to your calendar.",
     "The registry as a file. Edit it and import it back: rows are matched by type and name.",
-    "The join poster of «{name}»: a resident who scans it joins the TOS at once.\n{link}",
+    "The join poster of «{name}»: a resident who scans it joins the TOS at once.",  # + a link
     "Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}",
     "The tables and the chart, ready to paste into the official report.",
     "{what}: {count} rows.",
@@ -305,10 +306,12 @@ class World:
 
     async def _initiatives(self) -> None:
         service = self.h.app.initiatives
+        photos = [f"photo-{n}" for n in range(initiatives.MAX_PHOTOS)]
         for _ in range(10):
             draft = initiatives.Draft(
                 direction="memorials", title=self.text(initiatives.TITLE_LIMITS[1]),
-                description=self.text(cases.DESCRIPTION_LIMITS[1]), photos=["photo-1"] * 5,
+                description=self.text(cases.DESCRIPTION_LIMITS[1]), photos=photos,
+                captions=dict.fromkeys(photos, self.text(initiatives.CAPTION_LIMITS[1])),
                 address=self.text(initiatives.ADDRESS_LIMITS[1]), tos_id=self.tos_id,
                 show_author=True,
             )  # fmt: skip
@@ -461,6 +464,7 @@ HELPERS = {
     "handlers.common.typed_language": "reads what was typed",
     "handlers.forms.checked_text": "reads what was typed",
     "handlers.forms.form_step": "a form's state",
+    "handlers.forms.form_group": "a form's name, not a text",
     "handlers.initiatives._address": "reads what was typed",
     "handlers.requests_staff.message_file": "a file's id",
 }
@@ -493,9 +497,11 @@ async def _initiative_staff_cards(w: World) -> list[Drawn]:
 async def _initiative_preview(w: World) -> list[Drawn]:
     app = w.h.app
     record = await app.initiatives.find(w.initiative_ids[0])
+    photos = await app.initiatives.captioned_photos(record.id)
     draft = initiatives.Draft(
         direction=record.direction, title=record.title, description=record.description,
-        address=record.address, photos=["photo-1"] * 5, tos_id=w.tos_id,
+        address=record.address, photos=[p.file_id for p in photos], tos_id=w.tos_id,
+        captions={p.file_id: p.caption for p in photos if p.caption},
     )  # fmt: skip
     author = staff_author_line(await app.users.get(w.anna.id), app.settings)
     tos_name = await app.initiatives.tos_name(w.tos_id)
@@ -636,6 +642,7 @@ async def _staff(w: World) -> list[Drawn]:
 @card(
     "handlers.consent.notice_text",
     "handlers.common.language_choices",
+    "handlers.common.staff_commands",
     "handlers.registry_admin._import_help",
     "handlers.registry_admin._field_prompt",
 )
@@ -644,6 +651,7 @@ async def _fixed_texts(w: World) -> list[Drawn]:
     out: list[Drawn] = [
         (notice_text(app.settings), None),
         (language_choices(app.i18n), None),
+        (staff_commands(Role.ADMIN), None),
         (_import_help(), None),
     ]
     for kind, fields in (("tos", TOS_FIELDS), ("org", ORG_FIELDS)):

@@ -97,13 +97,13 @@ async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: igno
         assert "согласие" in notice.text.lower()
         assert await h.app.registry.roles_of(ivan.id) == []
         replies = await ivan.press("✅ Даю согласие")
-        assert any("Теперь вы председатель ТОС — «ТОС «Южный»»" in r.text for r in replies), [
+        assert any("ваша роль — председатель ТОС, «ТОС „Южный“»" in r.text for r in replies), [
             r.text for r in replies
         ]
         [role] = await h.app.registry.roles_of(ivan.id)
         assert (role.role, role.body_id) == ("chair", south.id)
         await h.deliver()
-        assert "Иван открыл(а) ваше приглашение" in maria.last.text
+        assert "Приглашение принято: Иван — председатель ТОС" in maria.last.text
         # Used once: the next person gets a clear answer and no role.
         petr = await h.consented(h.user("Пётр"))
         used = (await petr.send(f"/start {payload}"))[0]
@@ -118,7 +118,7 @@ async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: igno
         assert not rest, [r.text for r in rest]
         assert "ТОС «Южный»" in found.text and "ул. Ленина, 1–15" in found.text
         await olga.press("✅ Вступить")
-        assert olga.last_answer["text"] == "Вы вступили в «ТОС «Южный»»."
+        assert olga.last_answer["text"] == "Вы вступили в «ТОС „Южный“»."
         assert "✅ Вы участник." in olga.last.text
         # Not found: what to do instead.
         await olga.press("🔎 Найти другой ТОС")
@@ -127,7 +127,7 @@ async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: igno
 
         # The chair announces; the members get it through the outbox, the chair does not.
         [chair_card] = await ivan.send("/tos")
-        assert "Вы — председатель ТОС этого ТОС. Участников в боте: 1." in chair_card.text
+        assert "Вы — председатель этого ТОС. Участников в боте: 1." in chair_card.text
         await ivan.press("📣 Объявление участникам")
         assert "На этой неделе можно отправить ещё 2" in ivan.last.text
         [preview] = await ivan.send("Субботник в субботу в 10:00, <сбор у школы>")
@@ -298,12 +298,12 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     await maria.press("Для нескольких человек, до истечения срока")
     payload = payload_of(maria.inbox[-2])
     await anna.send(f"/start {payload}")
-    assert "Теперь вы заместитель председателя" in anna.inbox[-2].text
+    assert "ваша роль — заместитель председателя" in anna.inbox[-2].text
     boris = await h.consented(h.user("Борис"))
     await boris.send(f"/start {payload}")
     assert len(await h.app.registry.people(ADMIN_ID, "tos", tos.id)) == 2
     again = (await anna.send(f"/start {payload}"))[0]
-    assert again.text == "Вы уже заместитель председателя — «ТОС «Берёзка»»."
+    assert again.text == "Эта роль у вас уже есть: заместитель председателя, «ТОС „Берёзка“»."
 
     await maria.send("/registry")
     await maria.press("🏘 ТОС (1)")
@@ -314,7 +314,7 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     await maria.press("Да, снять", on=confirm)
     assert maria.last.text == "Анна: роль «заместитель председателя» снята."
     await h.deliver()
-    assert anna.last.text == "С вас снята роль «заместитель председателя» в «ТОС «Берёзка»»."
+    assert anna.last.text == "С вас снята роль «заместитель председателя» в «ТОС „Берёзка“»."
     # The old confirmation pressed again: the role is already gone.
     await maria.press("Да, снять", on=confirm)
     assert maria.last_answer["text"] == "У этого человека уже нет этой роли."
@@ -329,7 +329,7 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     vera = h.user("Вера")
     await vera.send(f"/start {join}")
     replies = await vera.press("✅ Даю согласие")
-    assert any("Добро пожаловать в «ТОС «Берёзка»»!" in r.text for r in replies)
+    assert any("Добро пожаловать в «ТОС „Берёзка“»!" in r.text for r in replies)
     assert await h.app.db.read.registry.memberships(vera.id) == [tos.id]
 
     # Deactivated: no longer found, the poster no longer works.
@@ -382,7 +382,7 @@ async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> No
         await uow.registry.join(tos.id, resident.id, h.clock.now())
 
     [card] = await deputy.send("/tos")
-    assert "You are the deputy chair of this TOS. Members in the bot: 1." in card.text
+    assert "You are a deputy chair of this TOS. Members in the bot: 1." in card.text
     await deputy.press("✏️ Public contact")
     [short] = await deputy.send("+7")
     assert short.text == "Contacts must be 3 to 300 characters long."
@@ -496,7 +496,7 @@ async def test_a_name_in_another_case_updates_and_never_duplicates(harness: Harn
     await maria.send("/registry")
     await maria.press("➕ ТОС")
     [refused] = await maria.send("тос «южный»")
-    assert refused.text == "«тос «южный»» уже есть в реестре."
+    assert refused.text == "«тос „южный“» уже есть в реестре."
 
 
 async def test_the_tos_card_lists_its_initiatives_in_the_readers_language(

@@ -68,7 +68,7 @@ async def test_rounds_under_a_minute_apart_each_go_out(tmp_path: Path) -> None:
         rounds += [start + timedelta(seconds=s) for s in (11, 51)]
         assert set(rounds) <= set(ran), (rounds, ran)
         await h.deliver()
-        reminders = [s.text for s in ivan.inbox if "ещё не подал заявку" in s.text]
+        reminders = [s.text for s in ivan.inbox if "ещё нет заявки" in s.text]
         assert len(reminders) == 2, reminders
         assert "до конца — 1 минута." in reminders[0]
         assert "до конца — меньше минуты." in reminders[1]
@@ -80,8 +80,9 @@ async def test_a_new_competition_wakes_the_scheduler_at_once(harness: Harness) -
     assert h.app.scheduler.planned(REMINDER_ROUND) is None
     await h.app.competitions.create(
         ADMIN_ID,
-        CompetitionDraft(title="Конкурс ТОС", organiser="Администрация", description="Проекты дворов и улиц",
-                         eligible=("tos",), deadline=h.clock.now() + timedelta(days=20)),
+        CompetitionDraft(title="Конкурс ТОС", organiser="Администрация",
+                         description="Проекты дворов и улиц", eligible=("tos",),
+                         deadline=h.clock.now() + timedelta(days=20)),
     )  # fmt: skip
     assert h.app.scheduler.planned(REMINDER_ROUND) == h.clock.now()
     await h.app.scheduler.run_now(REMINDER_ROUND)

@@ -195,7 +195,7 @@ async def test_the_yearly_report_matches_the_seed(tmp_path: Path, lang: str) -> 
             assert "Зарегистрировано ТОС: 18, они охватывают 4\u00a0040 жителей." in headline.text
             assert "Это 7,2 % населения города (56\u00a0111)." in headline.text
             assert "Гражданских инициатив: 3" in headline.text
-            assert "Медианное время до первого ответа: 2 дн." in headline.text
+            assert "Медианный срок до первого ответа: 2 дня" in headline.text
             assert "Проведено мероприятий: 2, из них совместно с администрацией: 1." in (
                 headline.text
             )

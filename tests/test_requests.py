@@ -78,7 +78,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         thanks, ask_file = await olga.send_contact("+7 913 555-12-34")
         assert thanks.removes_keyboard and "photo or a document" in ask_file.text
         [preview] = await olga.send_document(file_id="doc-children")
-        assert preview.text.startswith("This is how the town hall will see it:")
+        assert preview.text.startswith("This is how the town hall will see your request:")
         for part in (
             "Type: Transport", "On behalf of: organisation «Рука помощи»",
             "Wanted date: 28.11.2026", "Answer due by: 27.11.2026",  # before it is needed
@@ -142,7 +142,7 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         await olga.press("👎 No", on=closed)  # a second rating is refused
         assert olga.last_answer["text"] == "You have already rated this request. Thank you!"
         await h.deliver()
-        assert any("заявитель отметил, что помощь помогла" in s.text for s in staff_chat.inbox)
+        assert any("заявитель отметил, что ему помогли" in s.text for s in staff_chat.inbox)
         assert any("The bus was on time" in s.text for s in staff_chat.inbox)
 
         record = await h.app.db.read.requests.get(1)
@@ -435,11 +435,19 @@ async def test_a_role_taken_away_before_sending_is_refused(harness: Harness) -> 
     await olga.press("Пропустить")
     async with h.app.db.transaction() as uow:
         await uow.registry.revoke(olga.id, "org", org_id)
-    await olga.press("✅ Отправить")
-    assert olga.last_answer["text"] == (
-        "Вы больше не представляете эту организацию. Пожалуйста, выберите заново: /request"
+    [refused, ask] = await olga.press("✅ Отправить")
+    assert refused.text.startswith(
+        "Вы больше не представляете эту организацию или ТОС: выберите заново, от чьего имени "
+        "обращаетесь."
     )
     assert await h.app.db.read.requests.get(1) is None
+    # The form is kept, back at the step: only «myself» is left; then straight to the preview.
+    assert ask.flat_buttons == ["От себя"]
+    [preview] = await olga.press("От себя")
+    assert "Разместить анонс нашего концерта" in preview.text
+    await olga.press("✅ Отправить")
+    record = await h.app.db.read.requests.get(1)
+    assert record is not None and record.behalf_kind == "self"
 
 
 async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harness) -> None:

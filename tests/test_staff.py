@@ -61,7 +61,7 @@ async def test_admin_adds_by_id_and_by_forward(harness: Harness) -> None:
     [photo] = await maria.send_photo()
     assert "Это не идентификатор" in photo.text
     [done] = await maria.forward_from(boris)
-    assert done.text == "Добавлен(а) в список специалистов: Борис (@boris)."
+    assert done.text == "Теперь в списке специалистов: Борис (@boris)."
     assert harness.app.staff.role_of(boris.id) is Role.STAFF
     await harness.deliver()  # the new member is told through the outbox
     assert "Вы добавлены в список специалистов" in boris.last.text
@@ -93,7 +93,7 @@ async def test_restart_in_the_middle_of_adding(harness: Harness) -> None:
     await maria.press("➕ Добавить")
     await harness.restart()
     [done] = await maria.send("777000")
-    assert done.text.startswith("Добавлен(а) в список специалистов")
+    assert done.text.startswith("Теперь в списке специалистов")
     assert harness.app.staff.role_of(777000) is Role.STAFF
 
 
@@ -298,4 +298,4 @@ async def test_staff_chat_is_not_spammed(tmp_path) -> None:  # type: ignore[no-u
         # ...a reply to the bot's prompt is.
         question = h.session.messages[(STAFF_CHAT, prompt.message_id)]
         [done] = await in_chat.send("555000", reply_to_message=question)
-        assert done.text.startswith("Добавлен(а) в список специалистов")
+        assert done.text.startswith("Теперь в списке специалистов")

@@ -33,9 +33,9 @@ def extract() -> Catalog:
             "babel.cfg",
             "--no-location",
             "--sort-output",
-            "-k",
-            "NP_:1,2",
             "--omit-header",
+            "-k",
+            "NP_:1,2",  # bot.services.errors.NP_: a message with plural forms
             "-o",
             str(POT),
             ".",

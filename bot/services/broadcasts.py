@@ -127,7 +127,8 @@ class Failure:
     recipient: UserRecord | None  # None for a group, or when the town hides names from staff
     chat_id: int
     cause: str  # unreachable (blocked, deleted) | not_allowed (no longer staff) | error
-    reason: str  # Telegram's words, for an error
+    reason: str  # Telegram's words, for an error (the log's; staff are told by `code`)
+    code: str | None = None  # why, as bot/delivery.py classified it (None: an older row)
 
 
 def failure_cause(status: str, reason: str) -> str:
@@ -169,6 +170,7 @@ class OutboxService:
                     m.chat_id,
                     failure_cause(m.status, m.last_error or ""),
                     m.last_error or "",
+                    m.error_code,
                 )
                 for m in recent
             ],

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.cases import check_text as check_text
-from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.initiatives import DIRECTIONS
 from bot.services.numbers import whole_number
 from bot.services.reminders import (
@@ -45,7 +45,6 @@ LEADER_ROLES = {"tos": ("chair", "deputy"), "org": ("rep",)}
 REMIND_KIND = "comp-remind"
 KEEP_LOOKING = timedelta(days=30)  # rounds missed longer ago than this are not even logged
 URL_RE = re.compile(r"^https?://\S+\.\S+$")
-MAX_AMOUNT = 10**12 - 1  # roubles: twelve digits
 
 OPENED = N_(
     "🏆 A new competition: <b>{title}</b> ({organiser}).\n"
@@ -138,6 +137,14 @@ def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) 
     if isinstance(body, TosRecord):
         return "tos" in competition.eligible
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
+
+
+def _check_amount(competition: CompetitionRecord, amount: int) -> int:
+    if competition.max_grant is not None and amount > competition.max_grant:
+        raise DomainError(
+            N_("The competition gives at most {amount} ₽."), amount={"n": competition.max_grant}
+        ).at("amount")
+    return amount
 
 
 class CompetitionService:
@@ -261,11 +268,15 @@ class CompetitionService:
         if draft.deadline is None:
             return
         if draft.deadline <= self._clock.now():
-            raise DomainError(N_("The deadline has already passed. Choose a later time."))
+            raise DomainError(N_("The deadline has already passed. Choose a later time.")).at(
+                "deadline"
+            )
         if draft.opens_at is not None and draft.deadline <= draft.opens_at:
-            raise DomainError(N_("The deadline must come after the start of applications."))
+            raise DomainError(N_("The deadline must come after the start of applications.")).at(
+                "deadline"
+            )
         if draft.results_at is not None and draft.results_at < draft.deadline:
-            raise DomainError(N_("The results cannot come before the deadline."))
+            raise DomainError(N_("The results cannot come before the deadline.")).at("results_at")
 
     # -- staff ----------------------------------------------------------------------------------
 
@@ -277,7 +288,7 @@ class CompetitionService:
         assert draft.deadline is not None
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
-            raise DomainError(N_("Choose who may apply."))
+            raise DomainError(N_("Choose who may apply.")).at("eligible")
         values = self._checked({
             "title": draft.title, "organiser": draft.organiser,
             "description": draft.description, "eligible": draft.eligible,
@@ -326,17 +337,19 @@ class CompetitionService:
         out = dict(values)
         for key, (low, high) in TEXT_LIMITS.items():
             if key in out:
-                out[key] = check_text(out[key], low, high)
+                out[key] = at_field(key, check_text, out[key], low, high)
         if "eligible" in out:
             out["eligible"] = tuple(dict.fromkeys(out["eligible"]))
             if not out["eligible"] or not set(out["eligible"]) <= set(ELIGIBLE):
-                raise DomainError(N_("Choose who may apply."))
+                raise DomainError(N_("Choose who may apply.")).at("eligible")
         if out.get("rules_url") is not None:
-            out["rules_url"] = parse_url(out["rules_url"])
+            out["rules_url"] = at_field("rules_url", parse_url, out["rules_url"])
         if out.get("max_grant") is not None and (
             not isinstance(out["max_grant"], int) or not 0 <= out["max_grant"] < MAX_AMOUNT
         ):
-            raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000."))
+            raise DomainError(N_("Write the amount in roubles as a whole number, e.g. 150000.")).at(
+                "max_grant"
+            )
         return out
 
     async def update(self, actor_id: int, competition_id: int, values: dict[str, Any]) -> Updated:
@@ -501,9 +514,9 @@ class CompetitionService:
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
     ) -> ApplicationRecord:
         now = self._clock.now()
-        project = check_text(draft.project, *PROJECT_LIMITS)
+        project = at_field("project", check_text, draft.project, *PROJECT_LIMITS)
         if draft.direction not in DIRECTIONS:
-            raise DomainError(N_("Choose a direction with the buttons."))
+            raise DomainError(N_("Choose a direction with the buttons.")).at("direction")
         async with self._db.transaction() as uow:
             competition = await uow.competitions.get(competition_id)
             if competition is None or competition.status != "open":
@@ -525,11 +538,7 @@ class CompetitionService:
                     N_("«{body}» has already registered an application: «{project}»."),
                     body=existing.body_name, project=existing.project,
                 )  # fmt: skip
-            if competition.max_grant is not None and draft.amount > competition.max_grant:
-                raise DomainError(
-                    N_("The competition gives at most {amount} ₽."),
-                    amount={"n": competition.max_grant},
-                )
+            _check_amount(competition, draft.amount)
             initiative = draft.initiative_id
             if initiative is not None and draft.body_kind == "tos":
                 allowed = {i.id for i in await uow.initiatives.public_of_tos(draft.body_id, 50)}
@@ -547,6 +556,14 @@ class CompetitionService:
             found = await uow.competitions.application(application_id)
         assert found is not None
         return found
+
+    async def check_amount(self, competition_id: int, amount: int) -> int:
+        """The amount an application asks for, within the competition's maximum grant (the
+        form checks it at its step; registering checks it again)."""
+        competition = await self._db.read.competitions.get(competition_id)
+        if competition is None:
+            raise DomainError(N_("This competition is no longer in the bot."))
+        return _check_amount(competition, amount)
 
     async def withdraw(self, actor_id: int, application_id: int) -> ApplicationRecord:
         now = self._clock.now()

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.services.broadcasts import BroadcastService
 from bot.services.cases import check_text
-from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.ics import event_ics
+from bot.services.numbers import whole_number
 from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
 from bot.services.when import local_text
@@ -33,6 +34,7 @@ ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
 LIST_LIMIT = 10
 TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
+PLACES = N_("Write the number of places, e.g. 30, or press «No limit».")
 TOWN_HALL = N_("the town hall")
 
 ANNOUNCED = N_(
@@ -173,6 +175,32 @@ class EventService:
 
     # -- announcing -----------------------------------------------------------------------------
 
+    @staticmethod
+    def check_capacity(places: int) -> int:
+        """How many people may come: checked at the form's step, and again on announcing."""
+        if not 0 < places <= MAX_CAPACITY:
+            raise DomainError(PLACES).at("capacity")
+        return places
+
+    @classmethod
+    def parse_capacity(cls, text: str) -> int:
+        """A typed number of places (the form's step), by the rule of `check_capacity`."""
+        places = whole_number(text)
+        if places is None:
+            raise DomainError(PLACES).at("capacity")
+        return cls.check_capacity(places)
+
+    def check_times(self, draft: EventDraft) -> None:
+        """The times of a draft, as far as they are given: the form checks them at each
+        step, and announcing checks them again."""
+        if draft.starts_at is not None and draft.starts_at <= self._clock.now():
+            raise DomainError(N_("This time has already passed. Choose a time in the future.")).at(
+                "starts_at"
+            )
+        starts, ends = draft.starts_at, draft.ends_at
+        if starts is not None and ends is not None and ends <= starts:
+            raise DomainError(N_("The event must end after it starts.")).at("ends_at")
+
     async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
         """Check the draft and the author's right to announce for its owner, now; save it and
         tell the audience. `town_hall` names the town hall in the author's language."""
@@ -191,17 +219,18 @@ class EventService:
         for name, (low, high) in TEXT_LIMITS.items():
             value = getattr(draft, name)
             if value or name != "organiser":  # no organiser: the owner's name is used
-                check_text(value, low, high)
+                at_field(name, check_text, value, low, high)
         if draft.starts_at is None or draft.ends_at is None:
-            raise DomainError(N_("Give the start and the end of the event."))
-        if draft.starts_at <= now:
-            raise DomainError(N_("This time has already passed. Choose a time in the future."))
-        if draft.ends_at <= draft.starts_at:
-            raise DomainError(N_("The event must end after it starts."))
+            raise DomainError(N_("Give the start and the end of the event.")).at("starts_at")
+        self.check_times(draft)
+        if draft.capacity is not None:
+            self.check_capacity(draft.capacity)
         if draft.audience_tos is not None:
             allowed = {i for i, _ in await self.audience_choices(actor_id, owner.kind, owner.id)}
             if draft.audience_tos not in allowed:
-                raise NotAllowed(N_("You can announce only to your own TOS or to everyone."))
+                raise NotAllowed(N_("You can announce only to your own TOS or to everyone.")).at(
+                    "audience_tos"
+                )
         organiser = draft.organiser or owner.name or town_hall
         values = {
             "title": draft.title, "draft_token": draft.token,

@@ -18,13 +18,13 @@ from bot.services.cases import (
     refresh_cards,
 )
 from bot.services.cases import check_description as check_description
-from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.staff import Role, StaffService
 from bot.services.status_groups import INITIATIVE_OPEN
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
 from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
-from storage.repositories.initiatives import InitiativeRecord
+from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.registry import TosRecord
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
@@ -61,6 +61,9 @@ ADDRESS_LIMITS = (3, 300)
 REASON_LIMITS = (1, 1000)  # a rejection's reason: the author reads it, /my lists it
 COMMENT_LIMITS = (1, 2000)  # a comment to the author
 MAX_PHOTOS = 5
+# What the author types under a photo: kept with it and shown on the cards (a longer text is
+# a description, and five of these still leave a card within one message).
+CAPTION_LIMITS = (1, 200)
 MILESTONES = (1, 10, 50, 100)
 NUMBER = N_("I-{year}-{seq}")  # the Russian catalog writes its own letter
 
@@ -96,6 +99,7 @@ class Draft:
     title: str | None = None
     description: str | None = None
     photos: list[str] = field(default_factory=list)
+    captions: dict[str, str] = field(default_factory=dict)  # photo file id -> its caption
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -127,6 +131,18 @@ def check_title(text: str) -> str:
         " ".join(text.split()),
         TITLE_LIMITS,
         N_("The title should be {low} to {high} characters long; yours has {length}."),
+    )
+
+
+def check_caption(text: str) -> str:
+    """A photo's caption, as the author typed it under the photo."""
+    return check_length(
+        " ".join(text.split()),
+        CAPTION_LIMITS,
+        N_(
+            "A caption under a photo can be up to {high} characters; yours has {length}. "
+            "Send the photo again with a shorter caption, or without one."
+        ),
     )
 
 
@@ -202,22 +218,29 @@ class InitiativeService:
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
-        if draft.direction not in DIRECTIONS or draft.title is None or draft.description is None:
-            raise DomainError(N_("The form is not complete. Please start again: /initiative"))
+        missing = next(
+            (name for name, value in (("direction", draft.direction in DIRECTIONS),
+                                      ("title", draft.title), ("description", draft.description))
+             if not value),
+            None,
+        )  # fmt: skip
+        if missing is not None:
+            raise DomainError(N_("This step of the form is not answered yet.")).at(missing)
+        assert draft.direction is not None and draft.title and draft.description
         # Each step checked its answer; checked again here, where the rules live.
-        check_title(draft.title)
-        check_description(draft.description)
-        if draft.address is not None:
-            check_address(draft.address)
+        for name, check, value in (
+            ("title", check_title, draft.title),
+            ("description", check_description, draft.description),
+            ("place", check_address, draft.address),
+        ):
+            if value is not None:
+                at_field(name, check, value)
         if draft.tos_id is not None and not any(
             tos.id == draft.tos_id for tos in await self._tos_of(author_id)
         ):  # they left the TOS after choosing it, or the choice was forged
             raise DomainError(
-                N_(
-                    "You are not in this TOS any more, so the initiative cannot name it. "
-                    "Press «Change a step» and choose the TOS again."
-                )
-            )
+                N_("You are not in this TOS any more, so the initiative cannot name it.")
+            ).at("tos")
         now = self._clock.now()
         async with self._db.transaction() as uow:
             existing = await uow.initiatives.by_draft(draft.token)
@@ -237,7 +260,7 @@ class InitiativeService:
                 now=now,
                 year=town_today(now, self._timezone).year,  # the number's year is the town's
             )
-            await uow.initiatives.add_photos(initiative_id, "before", draft.photos)
+            await uow.initiatives.add_photos(initiative_id, "before", draft.photos, draft.captions)
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
             for chat_id in self._staff.staff_chats():
                 if draft.photos:
@@ -441,6 +464,10 @@ class InitiativeService:
         return await self._db.read.initiatives.has_supported(initiative_id, user_id)
 
     async def photos(self, initiative_id: int, stage: str = "before") -> list[str]:
+        return [photo.file_id for photo in await self.captioned_photos(initiative_id, stage)]
+
+    async def captioned_photos(self, initiative_id: int, stage: str = "before") -> list[Photo]:
+        """The photos in order, each with what the author typed under it."""
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
     def require_access(self, actor_id: int, role: Role, record: InitiativeRecord) -> None:

@@ -66,13 +66,14 @@ ROLE_ACCEPTED_UNNAMED = N_("Your invite worked: «{body}» now has its {role} in
 
 
 def check_announcement(text: str) -> str:
-    """A chair's announcement, stripped, if its length is within the limit."""
+    """A chair's announcement to the members, stripped, if its length is within the limit:
+    checked as it is typed, and on sending."""
     text = text.strip()
     if not 3 <= length(text) <= ANNOUNCE_MAX:
         raise DomainError(
             N_("The announcement must be {low} to {high} characters long."),
             low=3, high=ANNOUNCE_MAX,
-        )  # fmt: skip
+        ).at("text")  # fmt: skip
     return text
 
 

@@ -193,9 +193,13 @@ def parse_date(text: str, today: date) -> date:
 
 def check_wanted_date(wanted: date, today: date) -> date:
     if wanted < today:
-        raise DomainError(N_("This date is in the past. Please give a date from today on."))
+        raise DomainError(N_("This date is in the past. Please give a date from today on.")).at(
+            "wanted_date"
+        )
     if wanted - today > WANTED_DATE_HORIZON:
-        raise DomainError(N_("This date is more than a year ahead. Please give a nearer one."))
+        raise DomainError(N_("This date is more than a year ahead. Please give a nearer one.")).at(
+            "wanted_date"
+        )
     return wanted
 
 
@@ -359,12 +363,15 @@ class RequestService:
 
     async def submit(self, requester_id: int, draft: RequestDraft) -> Submitted:
         """Store the request with its due date, queue a card for staff; one form is one case."""
-        if draft.kind not in KINDS or draft.description is None:
-            raise DomainError(N_("The form is not complete. Please start again: /request"))
+        not_answered = N_("This step of the form is not answered yet.")
+        if draft.kind not in KINDS:
+            raise DomainError(not_answered).at("kind")
+        if draft.description is None:
+            raise DomainError(not_answered).at("description")
         wanted = date.fromisoformat(draft.wanted_date) if draft.wanted_date else None
         if draft.needs_date:
             if wanted is None:
-                raise DomainError(N_("The form is not complete. Please start again: /request"))
+                raise DomainError(not_answered).at("wanted_date")
             check_wanted_date(wanted, self.today())
         else:
             wanted = None
@@ -375,8 +382,8 @@ class RequestService:
             found = allowed.get(f"{draft.behalf_kind}-{draft.behalf_id}")
             if found is None:
                 raise NotAllowed(
-                    N_("You no longer speak for this body. Please choose again: /request")
-                )
+                    N_("You no longer speak for this body: choose again on whose behalf you ask.")
+                ).at("behalf")
             behalf = found
         now = self._clock.now()
         due = self.due_for(draft.kind, now, wanted)

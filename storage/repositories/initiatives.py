@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,12 @@ class InitiativeRecord:
     created_at: datetime
     supports: int = 0
     rejection_reason: str | None = None  # only where the query asks for it (by_author)
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    file_id: str
+    caption: str | None = None  # what the author typed under it
 
 
 def _record(row: sqlite3.Row) -> InitiativeRecord:
@@ -136,7 +142,14 @@ class InitiativeRepository:
     async def history(self, initiative_id: int) -> list[LogEntry]:
         return await self._log.history(initiative_id)
 
-    async def add_photos(self, initiative_id: int, stage: str, file_ids: list[str]) -> None:
+    async def add_photos(
+        self,
+        initiative_id: int,
+        stage: str,
+        file_ids: list[str],
+        captions: Mapping[str, str] | None = None,
+    ) -> None:
+        """Photos in order, each with the caption typed under it (`captions` by file id)."""
         start = await self._db.fetch_value(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM initiative_photos "
             "WHERE initiative_id = ? AND stage = ?",
@@ -144,18 +157,18 @@ class InitiativeRepository:
         )
         for offset, file_id in enumerate(file_ids):
             await self._db.execute(
-                "INSERT INTO initiative_photos (initiative_id, stage, position, file_id) "
-                "VALUES (?, ?, ?, ?)",
-                (initiative_id, stage, start + offset, file_id),
+                "INSERT INTO initiative_photos (initiative_id, stage, position, file_id, caption) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (initiative_id, stage, start + offset, file_id, (captions or {}).get(file_id)),
             )
 
-    async def photos(self, initiative_id: int, stage: str) -> list[str]:
+    async def photos(self, initiative_id: int, stage: str) -> list[Photo]:
         rows = await self._db.fetch_all(
-            "SELECT file_id FROM initiative_photos WHERE initiative_id = ? AND stage = ? "
-            "ORDER BY position",
+            "SELECT file_id, caption FROM initiative_photos "
+            "WHERE initiative_id = ? AND stage = ? ORDER BY position",
             (initiative_id, stage),
         )
-        return [r[0] for r in rows]
+        return [Photo(r[0], r[1]) for r in rows]
 
     async def add_card(self, initiative_id: int, chat_id: int, outbox_id: int) -> None:
         await self._cards.add(initiative_id, chat_id, outbox_id)

@@ -14,6 +14,9 @@ from storage.executor import Executor, from_db, to_db
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
 # Why a row was skipped, as kept in last_error (staff read it in /outbox).
 NOT_ALLOWED = "the recipient may no longer see it"
+# error_code of such a row, and of rows skipped because their chat is unreachable.
+NOT_ALLOWED_CODE = "not_allowed"
+UNREACHABLE_CODE = "unreachable"
 ERASED = "the person withdrew their consent"
 STAFF = "staff"  # the audience of staff mail, checked again when it is sent
 
@@ -41,6 +44,7 @@ class OutboxMessage:
     edit_of: int | None = None  # the outbox row whose sent message this one edits
     message_id: int | None = None  # Telegram's id of what was sent
     reply_to: int | None = None  # the outbox row (same chat) this one replies to
+    error_code: str | None = None  # why it failed or was skipped (see bot/delivery.py)
     audience: str | None = None  # STAFF: only to whoever may get staff mail when it goes
 
 
@@ -65,6 +69,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         edit_of=row["edit_of"],
         message_id=row["message_id"],
         reply_to=row["reply_to"],
+        error_code=row["error_code"],
         audience=row["audience"],
     )
 
@@ -203,24 +208,27 @@ class OutboxRepository:
             (to_db(retry_at), error[:500], 0 if counts else 1, message_id),
         )
 
-    async def mark_failed(self, message_id: int, error: str) -> None:
+    async def mark_failed(self, message_id: int, error: str, code: str) -> None:
+        """Failed for good: `error` in Telegram's words, `code` what staff are told."""
         await self._db.execute(
-            "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
-            (error[:500], message_id),
+            "UPDATE outbox SET status = 'failed', last_error = ?, error_code = ? WHERE id = ?",
+            (error[:500], code, message_id),
         )
 
-    async def mark_skipped(self, message_id: int, reason: str) -> None:
+    async def mark_skipped(
+        self, message_id: int, reason: str, code: str = NOT_ALLOWED_CODE
+    ) -> None:
         await self._db.execute(
-            "UPDATE outbox SET status = 'skipped', last_error = ? WHERE id = ?",
-            (reason[:500], message_id),
+            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? WHERE id = ?",
+            (reason[:500], code, message_id),
         )
 
-    async def skip_chat(self, chat_id: int, reason: str) -> int:
+    async def skip_chat(self, chat_id: int, reason: str, code: str = UNREACHABLE_CODE) -> int:
         """Stop everything queued for a chat that cannot be reached."""
         return await self._db.execute(
-            "UPDATE outbox SET status = 'skipped', last_error = ? "
+            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "
             "WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (reason[:500], chat_id),
+            (reason[:500], code, chat_id),
         )
 
     async def forget_person(self, user_id: int) -> int:

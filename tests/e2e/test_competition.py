@@ -27,7 +27,7 @@ FIRST, SECOND = 24, 14  # reminder offsets, seconds before the deadline
 DEADLINE_IN = 52
 TITLE = "Городской конкурс проектов ТОС"
 ANNOUNCED = "Новый конкурс"
-REMINDED = "ещё не подал заявку"
+REMINDED = "ещё нет заявки"
 
 
 async def _seed(bot: BotProcess) -> float:
@@ -91,7 +91,7 @@ async def test_reminders_at_each_offset_once_across_restarts(
     [listing] = await petr.send("/competitions")
     assert TITLE in listing.labels
     await petr.press(TITLE)
-    await petr.press("📝 Подать заявку от «ТОС «Северный»»")
+    await petr.press("📝 Подать заявку от «ТОС „Северный“»")
     await petr.send("Сквер у школы")
     await petr.press("Благоустройство и озеленение")
     await petr.send("250 000")
@@ -104,7 +104,7 @@ async def test_reminders_at_each_offset_once_across_restarts(
     await asyncio.sleep(max(0.0, first_round - time.monotonic()))
     await bot.wait(lambda: _count(ivan, REMINDED) == 1, "the first reminder")
     assert time.monotonic() >= first_round - 1, "the first round came before its time"
-    assert "«ТОС «Южный»» ещё не подал заявку" in ivan.last.text and TITLE in ivan.last.text
+    assert "От «ТОС „Южный“» ещё нет заявки" in ivan.last.text and TITLE in ivan.last.text
 
     # The second round after a power cut; the first is not sent again.
     await _restart_at(bot, second_round, deadline, "the second round")

@@ -61,7 +61,7 @@ async def _town_with_members(
         person = Person(server, bot, 6000 + n, f"Житель {n}")
         await person.send(f"/start tos_{token}")
         await person.press("✅ Даю согласие", expect=3)
-        assert any("Добро пожаловать в «ТОС «Берёзка»»" in t for t in person.texts())
+        assert any("Добро пожаловать в «ТОС „Берёзка“»" in t for t in person.texts())
         return person
 
     residents = list(await asyncio.gather(*(join(n) for n in range(members))))

@@ -70,7 +70,7 @@ async def test_a_newcomer_completes_an_initiative_in_the_terminal(tmp_path: Path
     assert "Открытые обращения: 3" in out and "З-2026-0003 · дан ответ" in out
     assert "🏆 Городской конкурс социально значимых проектов" in out
     assert "Субботник на набережной" in out and "Собрание жителей ТОС" in out
-    assert "📝 Подать заявку от «ТОС «Берёзка»»" in out
+    assert "📝 Подать заявку от «ТОС „Берёзка“»" in out
     assert "report-2026.docx" in out
     assert "Traceback" not in out + err and "no button" not in out
     log = (tmp_path / "s.log").read_text(encoding="utf-8")
@@ -177,7 +177,7 @@ async def test_a_restart_with_db_goes_on_with_the_same_chats(tmp_path: Path) -> 
     assert code == 0, out[-2000:] + err[-2000:]
     assert "Demo town «Заречноводск» already in the database" in out
     assert f"#{card} bot: 🏘 ТОС «Берёзка»" in out  # /show: the card from the first run
-    assert "(pop-up) Вы вступили в «ТОС «Берёзка»»." in out
+    assert "(pop-up) Вы вступили в «ТОС „Берёзка“»." in out
     assert f"(#{card}: buttons removed)" in out  # the card that was pressed, not another
     new = [int(n) for n in re.findall(r"── bot #(\d+) ──", out)]
     assert new and min(new) > card, out[-3000:]  # numbers go on after the first run's
