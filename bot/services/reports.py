@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.i18n import Words
+from bot.services.competitions import ORG_KINDS_OF
 from bot.services.errors import N_, DomainError
+from bot.services.initiatives import DIRECTIONS
+from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
+from bot.services.periods import Period, check_period, parse_period
 from bot.services.privacy import StaffPrivacy
+from bot.services.report_figures import (
+    CompetitionFigures,
+    Figures,
+    PeriodReport,
+    WinningProject,
+    weighted_median,
+)
+from bot.services.requests import KINDS
+from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.staff import StaffService
 from bot.services.status_groups import (
     INITIATIVE_OPEN,
+    INITIATIVE_UNDERWAY,
     REQUEST_AWAITING,
     REQUEST_OPEN,
+    STALLED_AFTER,
     initiative_outcome,
 )
 from bot.services.when import town_time, town_today
@@ -33,6 +49,7 @@ CHART_WEEKS = 8
 EXPORTS = ("initiatives", "requests", "events", "competitions", "applications")
 PERIODS = ("month", "last_month", "year", "last_year")
 EXPORT_FORMATS = ("csv", "xlsx")
+EXAMPLES = 3  # done initiatives the report names, per direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,68 +98,6 @@ class Digest:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class CompetitionFigures:
-    title: str
-    tos_applied: int
-    ngo_applied: int
-    group_applied: int
-    winners: int
-    awarded: int
-
-
-@dataclass
-class YearReport:
-    year: int
-    municipality: str
-    population: int | None
-    organisations: int
-    org_kinds: dict[str, int]
-    tos: int
-    tos_residents: int
-    initiatives: dict[str, dict[str, int]]  # direction -> outcome -> count
-    requests: dict[str, dict[str, int]]  # kind -> status -> count
-    answer_days: dict[str, float]  # kind -> median days to the first answer ("" = all)
-    unresolved: int
-    overdue: int
-    events_held: int = 0
-    events_joint: int = 0
-    events_attended: int = 0
-    competitions: list[CompetitionFigures] = field(default_factory=list)
-
-    @property
-    def coverage(self) -> float | None:
-        if not self.population:
-            return None
-        return round(100 * self.tos_residents / self.population, 1)
-
-    @property
-    def requests_total(self) -> int:
-        return sum(sum(v.values()) for v in self.requests.values())
-
-    @property
-    def initiatives_total(self) -> int:
-        return sum(sum(v.values()) for v in self.initiatives.values())
-
-
-def weighted_median(histogram: list[tuple[float, int]]) -> float:
-    """The median of values given as (value, how many times)."""
-    ordered = sorted(histogram)
-    total = sum(count for _, count in ordered)
-    if total == 0:
-        return 0.0
-
-    def at(position: int) -> float:
-        seen = 0
-        for value, count in ordered:
-            seen += count
-            if seen > position:
-                return value
-        return ordered[-1][0]
-
-    return (at((total - 1) // 2) + at(total // 2)) / 2
-
-
 def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
     return [
         Line(
@@ -170,8 +125,10 @@ class ReportService:
         municipality: str,
         population: int | None,
         privacy: StaffPrivacy,
+        words: Words | None = None,
     ) -> None:
         self._privacy = privacy
+        self._words = words
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -301,63 +258,140 @@ class ReportService:
             series[name] = dict(by_status)
         return weeks, series
 
-    # -- the year --------------------------------------------------------------------------
+    # -- a period's report -------------------------------------------------------------------
 
-    def year_bounds(self, year: int) -> tuple[datetime, datetime]:
-        start = datetime(year, 1, 1, tzinfo=self.timezone)
-        return start, datetime(year + 1, 1, 1, tzinfo=self.timezone)
+    def check_period(self, period: Period) -> None:
+        check_period(period, town_today(self._clock.now(), self.timezone))
 
-    async def year_report(self, actor_id: int | None, year: int) -> YearReport:
-        """The figures of the yearly report; `actor_id` None is the server's own command."""
+    def parse_period(self, text: str) -> Period:
+        """What staff typed after /report, read on the town's calendar."""
+        return parse_period(text, town_today(self._clock.now(), self.timezone), self._words)
+
+    async def report(self, actor_id: int | None, period: Period) -> PeriodReport:
+        """The figures of the report on `period`, with those of the period it is compared
+        with; `actor_id` None is the server's own command."""
         if actor_id is not None:
             self._staff.require_staff(actor_id)
-        if not 2000 <= year <= self.year_now():
-            raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
-                              year=self.year_now())  # fmt: skip
-        start, end = self.year_bounds(year)
+        self.check_period(period)
         read = self._db.read.reports
-        registry = await read.registry_figures(date(year, 12, 31).isoformat())
+        now = self._clock.now()
+        first = await read.first_record()
+        before = period.before()
+        began = None if first is None else town_today(first, self.timezone)
+        current = await self._figures(period, now, tracked=True)
+        today = town_today(now, self.timezone)
+        current.requests, by_month = await self._requests(period.months())
+        by_month = [(m, counts) for m, counts in by_month if m.first <= today]  # none ahead
+        tracked = began is not None and began <= before.last
+        previous = await self._figures(before, now, tracked=tracked, undated=True)
+        if tracked:
+            previous.requests, _months = await self._requests([before])
+        start, end = period.bounds(self.timezone)
+        underway = tuple(INITIATIVE_UNDERWAY)
+        report = PeriodReport(
+            period=period,
+            municipality=self.municipality,
+            prepared=now,
+            current=current,
+            previous=previous if tracked or previous.tos else None,
+            timezone=self.timezone,
+            previous_since=began if tracked and began and began > before.first else None,
+            overdue=await read.overdue_by_kind(start, end, now, REQUEST_AWAITING),
+            reopened=await read.reopened_requests(start, end),
+            stalled=await read.initiatives_untouched(
+                start, end, tuple(DIRECTIONS), underway, now - STALLED_AFTER
+            ),
+        )
+        for direction, title in await read.initiative_examples(
+            start, end, tuple(DIRECTIONS), "done", EXAMPLES
+        ):
+            report.examples.setdefault(direction, []).append(title)
+        report.by_month = by_month
+        report.open_competitions = [
+            (str(r["title"]), datetime.fromisoformat(r["deadline"]))
+            for r in await read.competitions_open(now)
+        ]
+        rows, report.events_ahead_total = await read.events_ahead(now, LIST_LIMIT)
+        report.events_ahead = [
+            (str(r["title"]), datetime.fromisoformat(r["starts_at"])) for r in rows
+        ]
+        return report
+
+    async def _figures(
+        self, period: Period, now: datetime, *, tracked: bool, undated: bool = False
+    ) -> Figures:
+        """One period's figures. `undated`: a TOS without a registration date counts only
+        if it was in the bot's registry by the period's end (for the period compared with,
+        where the report's own counts every TOS it knows)."""
+        read = self._db.read.reports
+        start, end = period.bounds(self.timezone)
+        tos, residents = await read.tos_figures(
+            period.last.isoformat(), end, undated_since=end if undated else None
+        )
+        figures = Figures(period, tracked, self.population, tos, residents)
+        if not tracked:
+            return figures
+        figures.organisations = await read.organisations(end if undated else None) or None
         initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for direction, status, count in await read.initiatives_by_direction(start, end):
+        for direction, status, count in await read.initiatives_by_direction(
+            start, end, tuple(DIRECTIONS), tuple(INITIATIVE_STATUSES)
+        ):
             initiatives[direction][initiative_outcome(status)] += count
-        requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for kind, status, count in await read.requests_by_kind(start, end):
-            requests[kind][status] += count
+        figures.initiatives = {k: dict(v) for k, v in initiatives.items()}
         days: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for kind, value, count in await read.answer_days(start, end):
+        for kind, value, count, on_time in await read.answer_days(start, end, tuple(KINDS)):
             days[kind].append((value, count))
             days[""].append((value, count))
-        now = self._clock.now()
-        unresolved, overdue = await read.unresolved_requests(
-            start, end, now, REQUEST_OPEN, REQUEST_AWAITING
-        )
-        held, joint, attended = await read.events_of_year(start, end, now)
-        competitions = [
-            CompetitionFigures(
-                str(r["title"]), int(r["tos_applied"] or 0), int(r["ngo_applied"] or 0),
-                int(r["group_applied"] or 0), int(r["tos_won"] or 0) + int(r["org_won"] or 0),
-                int(r["awarded"] or 0),
+            figures.answered[kind] = figures.answered.get(kind, 0) + count
+            figures.on_time[kind] = figures.on_time.get(kind, 0) + on_time
+        figures.answer_days = {k: round(weighted_median(v), 1) for k, v in days.items()}
+        held = await read.events_of_period(start, end, now)
+        figures.events_held, figures.events_joint, figures.events_attended = held[:3]
+        figures.events_signed_up = held[3]
+        figures.competitions = await self._competitions(start, end)
+        figures.people = await read.people(start, end)
+        figures.supporters, figures.supports = await read.supporters(start, end)
+        figures.tos_members = await read.tos_members(end)
+        return figures
+
+    async def _requests(
+        self, months: list[Period]
+    ) -> tuple[dict[str, dict[str, int]], list[tuple[Period, dict[str, int]]]]:
+        """Requests by kind and status over these consecutive months, and by kind per month:
+        one index walk per month, adding up to the period's."""
+        total: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        per_month = []
+        for month in months:
+            start, end = month.bounds(self.timezone)
+            per_kind: dict[str, int] = defaultdict(int)
+            for kind, status, count in await self._db.read.reports.requests_by_kind(
+                start, end, tuple(KINDS), tuple(REQUEST_STATUSES)
+            ):
+                total[kind][status] += count
+                per_kind[kind] += count
+            per_month.append((month, dict(per_kind)))
+        return {k: dict(v) for k, v in total.items()}, per_month
+
+    async def _competitions(self, start: datetime, end: datetime) -> list[CompetitionFigures]:
+        read = self._db.read.reports
+        winners: dict[int, list[WinningProject]] = defaultdict(list)
+        for r in await read.winning_projects(start, end):
+            winners[int(r["competition_id"])].append(
+                WinningProject(str(r["project"]), str(r["direction"]), r["awarded"])
             )
-            for r in await read.competitions_of_year(start, end)
+        return [
+            CompetitionFigures(
+                str(r["title"]), datetime.fromisoformat(r["opens_at"]),
+                datetime.fromisoformat(r["deadline"]),
+                tuple(e for e in str(r["eligible"]).split(",") if e),
+                int(r["tos_applied"]), int(r["ngo_applied"]), int(r["group_applied"]),
+                int(r["decided"]), int(r["winners"]), int(r["awarded"]),
+                tuple(winners.get(int(r["id"]), ())),
+            )
+            for r in await read.competitions_of_period(
+                start, end, ORG_KINDS_OF["ngo"], ORG_KINDS_OF["group"]
+            )
         ]  # fmt: skip
-        return YearReport(
-            year=year,
-            municipality=self.municipality,
-            population=self.population,
-            organisations=sum(registry["org_kinds"].values()),
-            org_kinds=dict(registry["org_kinds"]),
-            tos=registry["tos"],
-            tos_residents=registry["residents"],
-            initiatives={k: dict(v) for k, v in initiatives.items()},
-            requests={k: dict(v) for k, v in requests.items()},
-            answer_days={k: round(weighted_median(v), 1) for k, v in days.items()},
-            unresolved=unresolved,
-            overdue=overdue,
-            events_held=held,
-            events_joint=joint,
-            events_attended=attended,
-            competitions=competitions,
-        )
 
     # -- exports ---------------------------------------------------------------------------
 
@@ -403,7 +437,7 @@ class ReportService:
             previous = (month_start - timedelta(days=1)).replace(day=1)
             return previous, month_start
         if name == "year":
-            return self.year_bounds(local.year)[0], self._clock.now()
+            return Period.years(local.year).bounds(self.timezone)[0], self._clock.now()
         if name == "last_year":
-            return self.year_bounds(local.year - 1)
+            return Period.years(local.year - 1).bounds(self.timezone)
         raise DomainError(N_("This button is out of date."))
