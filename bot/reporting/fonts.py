@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.ft2font import FT2Font
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,7 @@ SUBSTITUTES = {
     "pt astra serif": ("Liberation Serif", "Tinos"),
 }
 LAST_RESORT = "DejaVu Serif"  # shipped with matplotlib
+_MEASURING = threading.Lock()  # a FreeType face is not to be shared by threads at once
 TWIPS_PER_POINT = 20
 
 
@@ -61,7 +67,7 @@ def _faces() -> dict[str, dict[str, str]]:
     return found
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
 def resolve(family: str) -> Face:
     """The face to measure (and draw charts) with for the named family."""
     faces = _faces()
@@ -75,7 +81,7 @@ def resolve(family: str) -> Face:
 
 
 @functools.cache
-def _font(path: str) -> object:
+def _font(path: str) -> FT2Font:
     from matplotlib.ft2font import FT2Font
 
     return FT2Font(path)
@@ -87,10 +93,11 @@ def width(text: str, size: float, path: str) -> float:
     advance widths at a resolution where hinting does not matter)."""
     from matplotlib.ft2font import LoadFlags
 
-    font = _font(path)
-    font.set_size(size, 7200)  # type: ignore[attr-defined]
-    font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)  # type: ignore[attr-defined]
-    pixels = font.get_width_height()[0] / 64  # type: ignore[attr-defined]
+    with _MEASURING:  # documents are drawn in worker threads
+        font = _font(path)
+        font.set_size(size, 7200)
+        font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
+        pixels = font.get_width_height()[0] / 64
     return float(pixels) * 72 / 7200
 
 

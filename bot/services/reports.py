@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -37,6 +38,7 @@ from bot.services.status_groups import (
 )
 from bot.services.when import town_time, town_today
 from storage.db import Database
+from storage.repositories.reports import ReportRepository
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
 DIGEST_CHART = "digest-chart"  # the Monday chart's caption renderer
@@ -269,44 +271,52 @@ class ReportService:
 
     async def report(self, actor_id: int | None, period: Period) -> PeriodReport:
         """The figures of the report on `period`, with those of the period it is compared
-        with; `actor_id` None is the server's own command."""
+        with (read side by side on two connections); `actor_id` None is the server's own
+        command."""
         if actor_id is not None:
             self._staff.require_staff(actor_id)
         self.check_period(period)
         read = self._db.read.reports
         now = self._clock.now()
+        today = town_today(now, self.timezone)
         first = await read.first_record()
         before = period.before()
         began = None if first is None else town_today(first, self.timezone)
-        current = await self._figures(period, now, tracked=True)
-        today = town_today(now, self.timezone)
-        current.requests, by_month = await self._requests(period.months())
-        by_month = [(m, counts) for m, counts in by_month if m.first <= today]  # none ahead
         tracked = began is not None and began <= before.last
-        previous = await self._figures(before, now, tracked=tracked, undated=True)
-        if tracked:
-            previous.requests, _months = await self._requests([before])
+        async with self._db.side_reader() as aside:
+            (current, by_month), (previous, _months), report = await asyncio.gather(
+                self._figures(read, period, now, tracked=True),
+                self._figures(aside.reports, before, now, tracked=tracked, undated=True),
+                self._now_and_ahead(read, period, now),
+            )
+        report.current = current
+        report.previous = previous if tracked or previous.tos else None
+        report.previous_since = began if tracked and began and began > before.first else None
+        report.by_month = [(m, counts) for m, counts in by_month if m.first <= today]
+        return report
+
+    async def _now_and_ahead(
+        self, read: ReportRepository, period: Period, now: datetime
+    ) -> PeriodReport:
+        """The report without its figures: what is unresolved now and what lies ahead."""
         start, end = period.bounds(self.timezone)
-        underway = tuple(INITIATIVE_UNDERWAY)
         report = PeriodReport(
             period=period,
             municipality=self.municipality,
             prepared=now,
-            current=current,
-            previous=previous if tracked or previous.tos else None,
+            current=Figures(period, True, self.population, 0, 0),
+            previous=None,
             timezone=self.timezone,
-            previous_since=began if tracked and began and began > before.first else None,
             overdue=await read.overdue_by_kind(start, end, now, REQUEST_AWAITING),
             reopened=await read.reopened_requests(start, end),
             stalled=await read.initiatives_untouched(
-                start, end, tuple(DIRECTIONS), underway, now - STALLED_AFTER
+                start, end, INITIATIVE_UNDERWAY, now - STALLED_AFTER
             ),
         )
         for direction, title in await read.initiative_examples(
             start, end, tuple(DIRECTIONS), "done", EXAMPLES
         ):
             report.examples.setdefault(direction, []).append(title)
-        report.by_month = by_month
         report.open_competitions = [
             (str(r["title"]), datetime.fromisoformat(r["deadline"]))
             for r in await read.competitions_open(now)
@@ -318,19 +328,25 @@ class ReportService:
         return report
 
     async def _figures(
-        self, period: Period, now: datetime, *, tracked: bool, undated: bool = False
-    ) -> Figures:
-        """One period's figures. `undated`: a TOS without a registration date counts only
-        if it was in the bot's registry by the period's end (for the period compared with,
-        where the report's own counts every TOS it knows)."""
-        read = self._db.read.reports
+        self,
+        read: ReportRepository,
+        period: Period,
+        now: datetime,
+        *,
+        tracked: bool,
+        undated: bool = False,
+    ) -> tuple[Figures, list[tuple[Period, dict[str, int]]]]:
+        """One period's figures, and its requests by kind month by month. `undated`: a TOS
+        without a registration date counts only if it was in the bot's registry by the
+        period's end (for the period compared with, where the report's own counts every TOS
+        it knows)."""
         start, end = period.bounds(self.timezone)
         tos, residents = await read.tos_figures(
             period.last.isoformat(), end, undated_since=end if undated else None
         )
         figures = Figures(period, tracked, self.population, tos, residents)
         if not tracked:
-            return figures
+            return figures, []
         figures.organisations = await read.organisations(end if undated else None) or None
         initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for direction, status, count in await read.initiatives_by_direction(
@@ -338,6 +354,8 @@ class ReportService:
         ):
             initiatives[direction][initiative_outcome(status)] += count
         figures.initiatives = {k: dict(v) for k, v in initiatives.items()}
+        months = period.months() if not undated else [period]
+        figures.requests, by_month = await self._requests(read, months)
         days: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for kind, value, count, on_time in await read.answer_days(start, end, tuple(KINDS)):
             days[kind].append((value, count))
@@ -348,32 +366,33 @@ class ReportService:
         held = await read.events_of_period(start, end, now)
         figures.events_held, figures.events_joint, figures.events_attended = held[:3]
         figures.events_signed_up = held[3]
-        figures.competitions = await self._competitions(start, end)
+        figures.competitions = await self._competitions(read, start, end)
         figures.people = await read.people(start, end)
         figures.supporters, figures.supports = await read.supporters(start, end)
         figures.tos_members = await read.tos_members(end)
-        return figures
+        return figures, by_month
 
     async def _requests(
-        self, months: list[Period]
+        self, read: ReportRepository, months: list[Period]
     ) -> tuple[dict[str, dict[str, int]], list[tuple[Period, dict[str, int]]]]:
         """Requests by kind and status over these consecutive months, and by kind per month:
-        one index walk per month, adding up to the period's."""
+        one statement, each month walking its own rows, adding up to the period's."""
         total: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        per_month = []
-        for month in months:
-            start, end = month.bounds(self.timezone)
-            per_kind: dict[str, int] = defaultdict(int)
-            for kind, status, count in await self._db.read.reports.requests_by_kind(
-                start, end, tuple(KINDS), tuple(REQUEST_STATUSES)
-            ):
-                total[kind][status] += count
-                per_kind[kind] += count
-            per_month.append((month, dict(per_kind)))
-        return {k: dict(v) for k, v in total.items()}, per_month
+        per_month: list[dict[str, int]] = [defaultdict(int) for _ in months]
+        bounds = [month.bounds(self.timezone) for month in months]
+        for n, kind, status, count in await read.requests_by_kind(
+            bounds, tuple(KINDS), tuple(REQUEST_STATUSES)
+        ):
+            total[kind][status] += count
+            per_month[n][kind] += count
+        return (
+            {k: dict(v) for k, v in total.items()},
+            [(month, dict(counts)) for month, counts in zip(months, per_month, strict=True)],
+        )
 
-    async def _competitions(self, start: datetime, end: datetime) -> list[CompetitionFigures]:
-        read = self._db.read.reports
+    async def _competitions(
+        self, read: ReportRepository, start: datetime, end: datetime
+    ) -> list[CompetitionFigures]:
         winners: dict[int, list[WinningProject]] = defaultdict(list)
         for r in await read.winning_projects(start, end):
             winners[int(r["competition_id"])].append(

@@ -197,16 +197,27 @@ class ReportRepository:
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def requests_by_kind(
-        self, start: datetime, end: datetime, kinds: Sequence[str], statuses: Sequence[str]
-    ) -> list[tuple[str, str, int]]:
-        rows = await self._db.fetch_all(
-            "SELECT kind, status, COUNT(*) FROM support_requests "  # noqa: S608 - marks only
+        self,
+        periods: Sequence[tuple[datetime, datetime]],
+        kinds: Sequence[str],
+        statuses: Sequence[str],
+    ) -> list[tuple[int, str, str, int]]:
+        """(which of the periods, kind, status, how many) for requests created in each of
+        these [start, end) periods (consecutive months, say): one statement, each period's
+        part walking only its own rows of the index."""
+        one = (
+            "SELECT {n}, kind, status, COUNT(*) FROM support_requests "  # noqa: S608
             f"INDEXED BY support_requests_year WHERE kind IN {marks(kinds)} "
             f"AND status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
-            "GROUP BY kind, status",
-            (*kinds, *statuses, to_db(start), to_db(end)),
+            "GROUP BY kind, status"
         )
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+        params: list[Any] = []
+        for start, end in periods:
+            params += [*kinds, *statuses, to_db(start), to_db(end)]
+        rows = await self._db.fetch_all(
+            " UNION ALL ".join(one.format(n=n) for n in range(len(periods))), params
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     async def answer_days(
         self, start: datetime, end: datetime, kinds: Sequence[str]
@@ -247,20 +258,15 @@ class ReportRepository:
         )
 
     async def initiatives_untouched(
-        self,
-        start: datetime,
-        end: datetime,
-        directions: Sequence[str],
-        statuses: Sequence[str],
-        before: datetime,
+        self, start: datetime, end: datetime, statuses: Sequence[str], before: datetime
     ) -> int:
         """The period's initiatives in these statuses with no change since `before`."""
         return int(
             await self._db.fetch_value(
-                "SELECT COUNT(*) FROM initiatives INDEXED BY initiatives_year "  # noqa: S608
-                f"WHERE direction IN {marks(directions)} AND status IN {marks(statuses)} "
-                "AND created_at >= ? AND created_at < ? AND updated_at < ?",
-                (*directions, *statuses, to_db(start), to_db(end), to_db(before)),
+                "SELECT COUNT(*) FROM initiatives INDEXED BY initiatives_progress "  # noqa: S608
+                f"WHERE status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
+                "AND updated_at < ?",
+                (*statuses, to_db(start), to_db(end), to_db(before)),
             )
         )
 

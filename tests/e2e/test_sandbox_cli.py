@@ -85,7 +85,7 @@ async def test_a_report_then_quit_at_once_shows_the_report_and_stops_cleanly(
     script = ["/as staff", "/start", "/report 2026", "/quit"]
     code, out, err = await _sandbox(tmp_path, script)
     assert code == 0, out[-2000:] + err[-2000:]
-    headline = "Заречноводск, 2026"
+    headline = "Заречноводск: Отчёт о взаимодействии с общественностью за 2026 год"
     assert headline in out and "report-2026.md" in out
     # Right after the command, before the prompt that read /quit; not "N new for ...".
     prompt = "Марина (администрация) @ private> "
