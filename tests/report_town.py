@@ -41,6 +41,8 @@ def at(year: int, month: int, day: int, hour: int = 4) -> datetime:
 async def build(h: Harness, *, with_2025: bool = True) -> Town:
     town = Town()
     app = h.app
+    # People meet the bot before they do anything in it.
+    h.clock.set(at(2025 if with_2025 else 2026, 1, 20))
     residents = [h.user(f"Житель{n}") for n in range(12)]
     for person in residents:
         await h.consented(person)

@@ -10,24 +10,6 @@ from bot.services.periods import Period
 from bot.services.status_groups import INITIATIVE_UNDERWAY, REQUEST_AWAITING, REQUEST_OPEN
 
 
-def weighted_median(histogram: list[tuple[float, int]]) -> float:
-    """The median of values given as (value, how many times)."""
-    ordered = sorted(histogram)
-    total = sum(count for _, count in ordered)
-    if total == 0:
-        return 0.0
-
-    def at(position: int) -> float:
-        seen = 0
-        for value, count in ordered:
-            seen += count
-            if seen > position:
-                return value
-        return ordered[-1][0]
-
-    return (at((total - 1) // 2) + at(total // 2)) / 2
-
-
 @dataclass(frozen=True, slots=True)
 class WinningProject:
     project: str

@@ -18,13 +18,7 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
 from bot.services.periods import Period, check_period, parse_period
 from bot.services.privacy import StaffPrivacy
-from bot.services.report_figures import (
-    CompetitionFigures,
-    Figures,
-    PeriodReport,
-    WinningProject,
-    weighted_median,
-)
+from bot.services.report_figures import CompetitionFigures, Figures, PeriodReport, WinningProject
 from bot.services.requests import KINDS
 from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.staff import StaffService
@@ -283,12 +277,21 @@ class ReportService:
         before = period.before()
         began = None if first is None else town_today(first, self.timezone)
         tracked = began is not None and began <= before.last
-        async with self._db.side_reader() as aside:
-            (current, by_month), (previous, _months), report = await asyncio.gather(
-                self._figures(read, period, now, tracked=True),
-                self._figures(aside.reports, before, now, tracked=tracked, undated=True),
-                self._now_and_ahead(read, period, now),
-            )
+        try:
+            async with self._db.side_reader() as aside, asyncio.TaskGroup() as tasks:
+                # A failure in one cancels the others before the side connection closes.
+                this = tasks.create_task(self._figures(read, period, now, tracked=True))
+                then = tasks.create_task(
+                    self._figures(aside.reports, before, now, tracked=tracked, undated=True)
+                )
+                rest = tasks.create_task(self._now_and_ahead(read, period, now))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        (current, by_month), (previous, _months), report = (
+            this.result(),
+            then.result(),
+            rest.result(),
+        )
         report.current = current
         report.previous = previous if tracked or previous.tos else None
         report.previous_since = began if tracked and began and began > before.first else None
@@ -354,15 +357,10 @@ class ReportService:
         ):
             initiatives[direction][initiative_outcome(status)] += count
         figures.initiatives = {k: dict(v) for k, v in initiatives.items()}
-        months = period.months() if not undated else [period]
-        figures.requests, by_month = await self._requests(read, months)
-        days: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for kind, value, count, on_time in await read.answer_days(start, end, tuple(KINDS)):
-            days[kind].append((value, count))
-            days[""].append((value, count))
-            figures.answered[kind] = figures.answered.get(kind, 0) + count
-            figures.on_time[kind] = figures.on_time.get(kind, 0) + on_time
-        figures.answer_days = {k: round(weighted_median(v), 1) for k, v in days.items()}
+        # The report's own period month by month (a chart, a table); the other in one piece.
+        months = [period] if undated else period.months()
+        figures.requests, by_month = await self._requests(read, months, figures)
+        figures.answer_days = await self._medians(read, start, end, figures.answered)
         held = await read.events_of_period(start, end, now)
         figures.events_held, figures.events_joint, figures.events_attended = held[:3]
         figures.events_signed_up = held[3]
@@ -373,22 +371,43 @@ class ReportService:
         return figures, by_month
 
     async def _requests(
-        self, read: ReportRepository, months: list[Period]
+        self, read: ReportRepository, months: list[Period], figures: Figures
     ) -> tuple[dict[str, dict[str, int]], list[tuple[Period, dict[str, int]]]]:
-        """Requests by kind and status over these consecutive months, and by kind per month:
-        one statement, each month walking its own rows, adding up to the period's."""
+        """Requests by kind and status over these consecutive months, and by kind per month
+        (one statement, each month walking its own rows, adding up to the period's); the
+        answered and answered on time by kind go into `figures`."""
         total: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         per_month: list[dict[str, int]] = [defaultdict(int) for _ in months]
         bounds = [month.bounds(self.timezone) for month in months]
-        for n, kind, status, count in await read.requests_by_kind(
+        for n, kind, status, count, answered, on_time in await read.requests_by_kind(
             bounds, tuple(KINDS), tuple(REQUEST_STATUSES)
         ):
             total[kind][status] += count
             per_month[n][kind] += count
+            if answered:
+                figures.answered[kind] = figures.answered.get(kind, 0) + answered
+                figures.on_time[kind] = figures.on_time.get(kind, 0) + on_time
         return (
             {k: dict(v) for k, v in total.items()},
             [(month, dict(counts)) for month, counts in zip(months, per_month, strict=True)],
         )
+
+    async def _medians(
+        self, read: ReportRepository, start: datetime, end: datetime, answered: dict[str, int]
+    ) -> dict[str, float]:
+        """The median days to the first answer by kind ("" for all): the middle value (or
+        the mean of the two middle ones) of the period's answered requests."""
+        counts: dict[str | None, int] = {k: n for k, n in answered.items() if n}
+        if counts:
+            counts[None] = sum(answered.values())
+        positions = [(kind, (n - 1) // 2) for kind, n in counts.items()]
+        values = await read.answer_days_at(start, end, positions)
+        medians = {}
+        for (kind, _position), middle in zip(positions, values, strict=True):
+            taken = middle[:2] if counts[kind] % 2 == 0 else middle[:1]
+            if taken:
+                medians[kind or ""] = round(sum(taken) / len(taken), 1)
+        return medians
 
     async def _competitions(
         self, read: ReportRepository, start: datetime, end: datetime

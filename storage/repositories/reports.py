@@ -201,12 +201,13 @@ class ReportRepository:
         periods: Sequence[tuple[datetime, datetime]],
         kinds: Sequence[str],
         statuses: Sequence[str],
-    ) -> list[tuple[int, str, str, int]]:
-        """(which of the periods, kind, status, how many) for requests created in each of
-        these [start, end) periods (consecutive months, say): one statement, each period's
-        part walking only its own rows of the index."""
+    ) -> list[tuple[int, str, str, int, int, int]]:
+        """(which of the periods, kind, status, how many, of them answered, of them answered
+        by their due date) for requests created in each of these [start, end) periods
+        (consecutive months, say): one statement, each period walking its own index rows."""
         one = (
-            "SELECT {n}, kind, status, COUNT(*) FROM support_requests "  # noqa: S608
+            "SELECT {n}, kind, status, COUNT(*), COUNT(answered_late), "  # noqa: S608
+            "COALESCE(SUM(answered_late = 0), 0) FROM support_requests "
             f"INDEXED BY support_requests_year WHERE kind IN {marks(kinds)} "
             f"AND status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
             "GROUP BY kind, status"
@@ -217,22 +218,42 @@ class ReportRepository:
         rows = await self._db.fetch_all(
             " UNION ALL ".join(one.format(n=n) for n in range(len(periods))), params
         )
-        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
 
-    async def answer_days(
-        self, start: datetime, end: datetime, kinds: Sequence[str]
-    ) -> list[tuple[str, float, int, int]]:
-        """(kind, days to the first answer, how many requests, how many of them answered by
-        their due date) for the period's answered requests: a histogram read in index order,
-        not a row per request."""
-        rows = await self._db.fetch_all(
-            "SELECT kind, answer_days, COUNT(*), COALESCE(SUM(answered_late = 0), 0) "  # noqa: S608
-            "FROM support_requests INDEXED BY support_requests_answered "
-            f"WHERE kind IN {marks(kinds)} AND answer_days IS NOT NULL "
-            "AND created_at >= ? AND created_at < ? GROUP BY kind, answer_days",
-            (*kinds, to_db(start), to_db(end)),
+    async def answer_days_at(
+        self, start: datetime, end: datetime, positions: Sequence[tuple[str | None, int]]
+    ) -> list[list[float]]:
+        """Days to the first answer of the period's answered requests of a kind (None: of
+        every kind) at a position in their ascending order, and the one after it (a
+        median's two middle values): read in that order from an index up to the position,
+        not a whole period's worth of rows. The positions come from the answered counts
+        (requests_by_kind)."""
+        if not positions:
+            return []
+        of_kind = (
+            "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
+            "INDEXED BY support_requests_answered WHERE kind = ? AND answer_days IS NOT NULL "
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
         )
-        return [(str(r[0]), float(r[1]), int(r[2]), int(r[3])) for r in rows]
+        of_all = (
+            "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
+            "INDEXED BY support_requests_answer_time WHERE answer_days IS NOT NULL "
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
+        )
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, (kind, position) in enumerate(positions):
+            if kind is None:
+                parts.append(of_all.format(n=n))
+                params += [to_db(start), to_db(end), position]
+            else:
+                parts.append(of_kind.format(n=n))
+                params += [kind, to_db(start), to_db(end), position]
+        rows = await self._db.fetch_all(" UNION ALL ".join(parts), params)
+        found: list[list[float]] = [[] for _ in positions]
+        for row in rows:
+            found[int(row[0])].append(float(row[1]))
+        return found
 
     async def overdue_by_kind(
         self, start: datetime, end: datetime, now: datetime, awaiting: Sequence[str]
@@ -289,10 +310,10 @@ class ReportRepository:
     async def people(self, start: datetime, end: datetime) -> int:
         """People who took part in the period: submitted an initiative or a request,
         supported an initiative or signed up for an event. One index seek per person and
-        source, in person order."""
+        source, in person order, for the people the bot knew by the period's end."""
         return int(
             await self._db.fetch_value(
-                "SELECT COUNT(*) FROM users u WHERE "
+                "SELECT COUNT(*) FROM users u WHERE u.created_at < :end AND ("
                 "EXISTS (SELECT 1 FROM initiatives i WHERE i.author_id = u.id "
                 "AND i.created_at >= :start AND i.created_at < :end) "
                 "OR EXISTS (SELECT 1 FROM support_requests r WHERE r.requester_id = u.id "
@@ -300,7 +321,7 @@ class ReportRepository:
                 "OR EXISTS (SELECT 1 FROM initiative_supports s WHERE s.user_id = u.id "
                 "AND s.at >= :start AND s.at < :end) "
                 "OR EXISTS (SELECT 1 FROM event_signups e WHERE e.user_id = u.id "
-                "AND e.signed_at >= :start AND e.signed_at < :end)",
+                "AND e.signed_at >= :start AND e.signed_at < :end))",
                 {"start": to_db(start), "end": to_db(end)},
             )
         )
