@@ -415,3 +415,39 @@ def test_libreoffice_renders_it_as_a4_with_no_word_broken(tmp_path: Path) -> Non
     for word in {w for cell in cells for w in re.findall(r"[А-Яа-яЁё]{6,}", cell)}:
         # A word broken across lines in a cell would be missing from the rendered text.
         assert len(re.findall(word, rendered)) >= len(re.findall(word, everything)), word
+
+
+async def test_answers_on_time_and_the_median_as_the_status_groups_define_them(
+    tmp_path: Path,
+) -> None:
+    """On time: the first answer by the due date (after it: late, like an overdue request).
+    The median: the middle answer time, or the mean of the two middle ones."""
+    from datetime import timedelta
+
+    from bot.services.requests import RequestDraft
+
+    async with town(tmp_path) as h:
+        h.clock.set(datetime(2026, 3, 2, 3, tzinfo=UTC))
+        anna = await h.consented(h.user("Анна"))
+        ids = []
+        for _ in range(5):
+            draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
+            ids.append((await h.app.requests.submit(anna.id, draft)).request.id)
+        start = h.clock.now()
+        for request_id, after in zip(ids, (1, 2, 4, 40), strict=False):  # the last one late
+            h.clock.set(start + timedelta(days=after))
+            await h.app.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
+        _message, _docx, md = await report_of(h, "ru")
+        text = flat(md)
+        assert (
+            f"В установленный срок дан ответ на 3 из 4 обращений, получивших ответ (75{NB}%); "
+            "медианное время до первого ответа — 3 дня." in text
+        )
+        by_type = _table(md, "Обращения за поддержкой по видам")["Методическая консультация"]
+        assert by_type["Ответ дан в срок"] == "3"
+        assert by_type["Медиана, дней до первого ответа"] == "3"
+        h.clock.set(start + timedelta(days=40, hours=1))
+        await h.app.requests.answer(ADMIN_ID, ids[4], "Ответ администрации.", None)
+        report = await h.app.reports.report(None, Period.years(2026))
+    assert report.current.answer_days == {"": 4.0, "consultation": 4.0}  # 1, 2, 4, 40, 40
+    assert report.current.on_time == {"consultation": 3}

@@ -284,7 +284,8 @@ class ReportService:
                 then = tasks.create_task(
                     self._figures(aside.reports, before, now, tracked=tracked, undated=True)
                 )
-                rest = tasks.create_task(self._now_and_ahead(read, period, now))
+                # The side connection has less to read: what is unresolved and ahead too.
+                rest = tasks.create_task(self._now_and_ahead(aside.reports, period, now))
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
         (current, by_month), (previous, _months), report = (
