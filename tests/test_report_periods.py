@@ -131,7 +131,7 @@ async def test_report_over_a_period_in_the_bot(tmp_path: Path) -> None:
         message, docx, md = await maria.send("/report 01.03.2026 31.08.2026")
         assert docx.file and docx.file[0] == "report-2026-03-01-2026-08-31.docx"
         assert md.file and md.file[0] == "report-2026-03-01-2026-08-31.md"
-        text = md.file[1].decode()
+        text = md.file[1].decode().replace("\u00a0", " ")
         assert "за период с 01.03.2026 по 31.08.2026" in message.text
         assert (
             "с 01.03.2026 по 31.08.2026 поступило 9 обращений (с 01.03.2025 по 31.08.2025 — 3)"
@@ -140,7 +140,7 @@ async def test_report_over_a_period_in_the_bot(tmp_path: Path) -> None:
         assert "## Какие задачи стоят на следующий период" in text
         message, docx, md = await maria.send("/report 2025-2026")
         assert docx.file and docx.file[0] == "report-2025-2026.docx"
-        assert "в 2025–2026 годах поступило 12 обращений" in md.file[1].decode()
+        assert "в 2025–2026\u00a0годах поступило 12 обращений" in md.file[1].decode()
 
 
 async def test_a_wrong_period_gets_a_polite_answer(tmp_path: Path) -> None:

@@ -153,9 +153,9 @@ def _stacked_bars(
             axes.invert_yaxis()
         else:
             turn = 90 if len(labels) > 12 else 45 if len(labels) > 6 else 0
-            axes.set_xticks(
-                positions, labels, rotation=turn, ha="right" if turn == 45 else "center"
-            )
+            step = -(-len(labels) // 24)  # at most 24 labels: every step-th on a long axis
+            shown = [label if i % step == 0 else "" for i, label in enumerate(labels)]
+            axes.set_xticks(positions, shown, rotation=turn, ha="right" if turn == 45 else "center")
         axes.grid(axis="x" if horizontal else "y", alpha=0.3)
         axes.set_axisbelow(True)
         for side in ("top", "right"):
