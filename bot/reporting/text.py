@@ -203,8 +203,8 @@ class _Writer:
             )
         else:
             sentences.append(
-                _("{When}, no support requests came in through the bot.").format(
-                    When=cap(when(self.r.period))
+                _("{opening}, no support requests came in through the bot.").format(
+                    opening=cap(when(self.r.period))
                 )
             )
         self.para(*sentences)
@@ -213,18 +213,18 @@ class _Writer:
         now, period = self.now, self.r.period
         if not now.tos:
             self.para(
-                _("{At_end}, the town has no TOS in the bot's registry.").format(
-                    At_end=cap(at_end(period, self.today))
+                _("{as_of}, the town has no TOS in the bot's registry.").format(
+                    as_of=cap(at_end(period, self.today))
                 )
             )
             return
         sentences = [
             ngettext(
-                "{At_end}, {count} TOS is registered in the town{was}.",
-                "{At_end}, {count} TOS are registered in the town{was}.",
+                "{as_of}, {count} TOS is registered in the town{was}.",
+                "{as_of}, {count} TOS are registered in the town{was}.",
                 now.tos,
             ).format(
-                At_end=cap(at_end(period, self.today)),
+                as_of=cap(at_end(period, self.today)),
                 count=num(now.tos),
                 was=self.was(lambda f: f.tos, registry=True),
             )
@@ -439,11 +439,11 @@ class _Writer:
         if not now.events_held:
             return
         text = ngettext(
-            "{When}, {count} event was held{was}",
-            "{When}, {count} events were held{was}",
+            "{opening}, {count} event was held{was}",
+            "{opening}, {count} events were held{was}",
             now.events_held,
         ).format(
-            When=cap(when(self.r.period)),
+            opening=cap(when(self.r.period)),
             count=num(now.events_held),
             was=self.was(lambda f: f.events_held),
         )
@@ -470,8 +470,8 @@ class _Writer:
         total = now.initiatives_total
         if not total:
             self.para(
-                _("{When}, no citizen initiatives were submitted through the bot.").format(
-                    When=cap(when(period))
+                _("{opening}, no citizen initiatives were submitted through the bot.").format(
+                    opening=cap(when(period))
                 )
             )
             return
@@ -486,13 +486,13 @@ class _Writer:
         ]
         sentences = [
             ngettext(
-                "{When}, residents submitted {count} citizen initiative through the bot{was}: "
+                "{opening}, residents submitted {count} citizen initiative through the bot{was}: "
                 "{parts}.",
-                "{When}, residents submitted {count} citizen initiatives through the bot{was}: "
+                "{opening}, residents submitted {count} citizen initiatives through the bot{was}: "
                 "{parts}.",
                 total,
             ).format(
-                When=cap(when(period)),
+                opening=cap(when(period)),
                 count=num(total),
                 parts=listing(parts),
                 was=self.was(lambda f: f.initiatives_total),
@@ -666,15 +666,17 @@ class _Writer:
         if now.people:
             sentences.append(
                 ngettext(
-                    "{When}, {count} resident{was} took part in the town hall's work through the "
-                    "bot, submitting initiatives and requests, supporting initiatives and signing "
-                    "up for events.",
-                    "{When}, {count} residents{was} took part in the town hall's work through the "
-                    "bot, submitting initiatives and requests, supporting initiatives and signing "
-                    "up for events.",
+                    "{opening}, {count} resident{was} took part in the town hall's work through "
+                    "the bot, submitting initiatives and requests, supporting initiatives and "
+                    "signing up for events.",
+                    "{opening}, {count} residents{was} took part in the town hall's work through "
+                    "the bot, submitting initiatives and requests, supporting initiatives and "
+                    "signing up for events.",
                     now.people,
                 ).format(
-                    When=cap(when(period)), count=num(now.people), was=self.was(lambda f: f.people)
+                    opening=cap(when(period)),
+                    count=num(now.people),
+                    was=self.was(lambda f: f.people),
                 )
             )
         if now.supporters:
@@ -688,11 +690,11 @@ class _Writer:
         if now.tos_members:
             sentences.append(
                 ngettext(
-                    "{At_end}, {count} resident is a member of a TOS through the bot{was}.",
-                    "{At_end}, {count} residents are members of a TOS through the bot{was}.",
+                    "{as_of}, {count} resident is a member of a TOS through the bot{was}.",
+                    "{as_of}, {count} residents are members of a TOS through the bot{was}.",
                     now.tos_members,
                 ).format(
-                    At_end=cap(at_end(period, self.today)),
+                    as_of=cap(at_end(period, self.today)),
                     count=num(now.tos_members),
                     was=self.was(lambda f: f.tos_members),
                 )
