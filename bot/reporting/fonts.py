@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,7 +94,10 @@ def width(text: str, size: float, path: str) -> float:
     advance widths at a resolution where hinting does not matter)."""
     from matplotlib.ft2font import LoadFlags
 
-    with _MEASURING:  # documents are drawn in worker threads
+    with _MEASURING, warnings.catch_warnings():  # documents are drawn in worker threads
+        # A character the font lacks (an emoji in a title) is measured as its empty box:
+        # Word and Writer draw it from another font; no warning for each.
+        warnings.simplefilter("ignore", UserWarning)
         font = _font(path)
         font.set_size(size, 7200)
         font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
