@@ -177,8 +177,9 @@ async def test_the_same_facts_in_english(tmp_path: Path) -> None:
     )
     assert "The population, 56,111 people, is taken from the bot's settings" in text
     assert (
-        "All 18 TOS took part in the competition social significant" not in text
-    )  # the title keeps its words in English: only a Russian title loses «Конкурс»
+        "All 18 TOS took part in the competition “Конкурс социально значимых проектов ТОС” "
+        "announced in April 2026." in text  # only the Russian word «конкурс» is dropped
+    )
     assert "5 projects won; 500,000 roubles was awarded for them." in text
     assert "methodological consultations — 4, help organising events — 3, transport provision " \
            "— 2." in text  # fmt: skip
