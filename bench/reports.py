@@ -19,7 +19,8 @@ Timed, through `create_app(settings, background=False)` and its `app.reports`, w
 clock frozen just after the last row:
 
 * digest - `ReportService.build_digest(now - 1 day, now)`
-* report - `ReportService.year_report(None, 2025)`
+* report - `ReportService.report(None, Period.years(2025))`: the year's figures, 2024's to
+           compare with, the unresolved and what is ahead (everything the document says)
 * count  - `SELECT count(*)` over initiatives and support_requests (the 1,000,000 rows),
            through the same read connection; the report also gets a second baseline that
            counts request_log too, the third table it reads.
@@ -47,7 +48,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ if str(ROOT) not in sys.path:
 
 from bench.common import finish, peak_rss_mib  # noqa: E402
 
-GENERATOR_VERSION = 3  # bump when the generated data changes shape
+GENERATOR_VERSION = 4  # bump when the generated data changes shape
 START = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2025, 12, 31, 4, 0, tzinfo=UTC)  # 11:00 in Novosibirsk, the default timezone
 YEAR = 2025
@@ -250,6 +251,7 @@ class RequestRows:
                 status, None if status == "new" else staff, iso(at), iso(due), closed_at,
                 (1 if rng.random() < 0.85 else 0) if status == "closed" else None,
                 iso(at), closed_at or iso(at), first_answer,
+                None if first_answer is None else int(at + timedelta(days=first_answer) > due),
             )  # fmt: skip
 
 
@@ -309,7 +311,7 @@ def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         "INSERT INTO support_requests (id, year, seq, draft_token, requester_id, kind, "
         "behalf_kind, behalf_id, behalf_name, description, wanted_date, phone, status, "
         "assignee_id, opened_at, due_at, closed_at, helped, created_at, updated_at, "
-        "answer_days) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "answer_days, answered_late) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows.requests(),
     )
     conn.executemany(
@@ -445,12 +447,25 @@ async def measure(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from bot.services.periods import Period
     from bot.services.reports import ReportService
 
     reports: ReportService = app.reports
     read = app.db.read
     spy = TimedExecutor(read.reports._db)
     read.reports._db = spy
+    # The report reads the period it compares with on a connection of its own: time it too.
+    side_reader = app.db.side_reader
+
+    @contextlib.asynccontextmanager
+    async def spied_side_reader() -> AsyncIterator[Any]:
+        async with side_reader() as aside:
+            inner = TimedExecutor(aside.reports._db)
+            inner._note = spy._note  # type: ignore[method-assign]
+            aside.reports._db = inner
+            yield aside
+
+    app.db.side_reader = spied_side_reader
     since, until = NOW - timedelta(days=1), NOW
 
     async def count(tables: tuple[str, ...]) -> int:
@@ -467,7 +482,7 @@ async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[st
         return reports.build_digest(since, until)
 
     def report() -> Awaitable[Any]:
-        return reports.year_report(None, YEAR)
+        return reports.report(None, Period.years(YEAR))
 
     # Warm-up: pages into the OS cache, statements into the connection's cache.
     rows = await count(main)
@@ -499,10 +514,15 @@ async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[st
     peak_report = await traced_peak(report)
 
     # What a correct report must say, counted directly.
-    start, end = reports.year_bounds(YEAR)
+    start, end = Period.years(YEAR).bounds(reports.timezone)
     params = (iso(start.astimezone(UTC)), iso(end.astimezone(UTC)))
     year_requests = await read.executor.fetch_value(
         "SELECT count(*) FROM support_requests WHERE created_at >= ? AND created_at < ?", params
+    )
+    before_start, before_end = Period.years(YEAR - 1).bounds(reports.timezone)
+    before_requests = await read.executor.fetch_value(
+        "SELECT count(*) FROM support_requests WHERE created_at >= ? AND created_at < ?",
+        (iso(before_start.astimezone(UTC)), iso(before_end.astimezone(UTC))),
     )
     day_requests = await read.executor.fetch_value(
         "SELECT count(*) FROM support_requests WHERE created_at >= ? AND created_at < ?",
@@ -535,15 +555,24 @@ async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[st
             "failed_deliveries": result_digest.failed_deliveries,
         },
         "report": {
-            "requests": result_report.requests_total,
-            "initiatives": result_report.initiatives_total,
-            "unresolved": result_report.unresolved,
-            "overdue": result_report.overdue,
-            "answer_days": result_report.answer_days.get(""),
-            "tos": result_report.tos,
-            "coverage": result_report.coverage,
+            "requests": result_report.current.requests_total,
+            "initiatives": result_report.current.initiatives_total,
+            "unresolved": result_report.current.unresolved(),
+            "overdue": result_report.overdue_total,
+            "answer_days": result_report.current.answer_days.get(""),
+            "tos": result_report.current.tos,
+            "coverage": result_report.current.coverage,
+            "people": result_report.current.people,
+            "compared": result_report.previous is not None and result_report.previous.tracked,
+            "previous_requests": result_report.previous.requests_total
+            if result_report.previous is not None
+            else None,
         },
-        "expected": {"year_requests": year_requests, "day_requests": day_requests},
+        "expected": {
+            "year_requests": year_requests,
+            "before_requests": before_requests,
+            "day_requests": day_requests,
+        },
         "queries": {"digest": plans(digest_queries), "report": plans(report_queries)},
     }
 
@@ -598,7 +627,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         ("count", "count(*) initiatives + support_requests", None),
         ("count+log", "count(*) the same + request_log", None),
         ("digest", "build_digest (one day)", DIGEST_TARGET),
-        ("report", f"year_report({YEAR})", REPORT_TARGET),
+        ("report", f"report({YEAR}, with {YEAR - 1})", REPORT_TARGET),
     )
     for key, text, target in lines:
         ratio = f"{med[key] / med['count']:8.1f}" if target else f"{'':8}"
@@ -622,7 +651,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     print(
         f"report {YEAR}: requests {y['requests']}, initiatives {y['initiatives']}, unresolved "
         f"{y['unresolved']} (overdue {y['overdue']}), median days to answer {y['answer_days']}, "
-        f"TOS {y['tos']} covering {y['coverage']} %"
+        f"TOS {y['tos']} covering {y['coverage']} %, people who took part {y['people']}; "
+        f"compared with {YEAR - 1}: {y['compared']} ({y['previous_requests']} requests)"
     )
 
     problems: list[str] = []
@@ -644,6 +674,11 @@ def orchestrate(args: argparse.Namespace) -> int:
     verdict(
         y["requests"] == e["year_requests"],
         f"report counts {y['requests']} requests of {YEAR} ({e['year_requests']} by count)",
+    )
+    verdict(
+        y["compared"] and y["previous_requests"] == e["before_requests"],
+        f"report compares with {YEAR - 1}: {y['previous_requests']} requests "
+        f"({e['before_requests']} by count)",
     )
     verdict(
         d["new_requests"] == e["day_requests"] and d["new_requests"] > 0,

@@ -13,12 +13,41 @@ import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from bot.services.periods import Period
 from bot.services.reports import EXPORTS
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
 DB_HELP = "the bot's SQLite file to read (default: DATABASE_PATH, data/tos-bot.sqlite3)"
+
+
+def _date_arg(text: str) -> tuple[date, date]:
+    """A day (2026-03-01, 01.03.2026) or a year (2026), as its first and last day."""
+    text = text.strip()
+    try:
+        if text.isdigit() and len(text) == 4:
+            return date(int(text), 1, 1), date(int(text), 12, 31)
+        if "." in text:
+            day = datetime.strptime(text, "%d.%m.%Y").date()
+        else:
+            day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day (YYYY-MM-DD or dd.mm.yyyy) nor a year"
+        ) from None
+    return day, day
+
+
+def _report_period(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Period:
+    if args.year is not None:
+        if args.start is not None or args.end is not None:
+            parser.error("give either --year or --from/--to")
+        return Period.years(args.year)
+    if args.start is None:
+        parser.error("give --year YEAR or --from DAY [--to DAY]")
+    end = args.end[1] if args.end is not None else date.today()
+    return Period(args.start[0], end)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,8 +57,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot by long polling (default)")
-    report = sub.add_parser("report", help="write the yearly report (DOCX and Markdown)")
-    report.add_argument("--year", type=int, required=True)
+    report = sub.add_parser(
+        "report",
+        help="write the report on a year or a period (DOCX and Markdown)",
+        description="The report on a year (--year 2026), on years (--from 2025 --to 2026) or "
+        "on days (--from 2026-03-01 --to 2026-08-31; dd.mm.yyyy works too).",
+    )
+    report.add_argument("--year", type=int, help="a calendar year, e.g. 2026")
+    report.add_argument(
+        "--from",
+        dest="start",
+        type=_date_arg,
+        help="the first day (YYYY-MM-DD, dd.mm.yyyy) or year",
+    )
+    report.add_argument(
+        "--to", dest="end", type=_date_arg, help="the last day or year; default: today"
+    )
     report.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
     report.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
     report.add_argument("--db", type=Path, help=DB_HELP)
@@ -86,20 +129,20 @@ def database_problem(path: Path) -> str | None:
     return None
 
 
-async def _report(settings: Settings, year: int, out: Path, lang: str) -> dict[Path, bytes]:
+async def _report(settings: Settings, period: Period, out: Path, lang: str) -> dict[Path, bytes]:
     from bot import reporting
     from bot.app import create_app
 
     app = await create_app(settings, background=False)
     try:
-        report = await app.reports.year_report(None, year)
+        report = await app.reports.report(None, period)
         with app.i18n.context(), app.i18n.use_locale(lang):
-            chart = reporting.initiatives_chart(report)
+            doc = reporting.document(report, font=settings.report_font)
             files = {
-                out / f"report-{year}.docx": reporting.docx(report, chart),
-                out / f"report-{year}.md": reporting.markdown(report).encode(),
+                out / f"report-{period.slug}.docx": reporting.docx(doc, settings.report_font, lang),
+                out / f"report-{period.slug}.md": reporting.markdown(doc).encode(),
             }
-            for line in reporting.headline(report):
+            for line in doc.summary:
                 print(line)
     finally:
         await app.close()
@@ -152,7 +195,9 @@ async def _run(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    period = _report_period(args, parser) if args.command == "report" else None
     if args.command == "sandbox":  # needs no token: it brings its own Telegram
         return _sandbox(args.db, args.demo)
     offline = args.command in ("report", "export")
@@ -201,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "report":
-            files = asyncio.run(_report(settings, args.year, args.out, lang))
+            assert period is not None
+            files = asyncio.run(_report(settings, period, args.out, lang))
         elif args.command == "export":
             path, content, count = asyncio.run(_export(settings, args, lang))
             files = {path: content}

@@ -232,7 +232,7 @@ async def _assemble(
         timezone=settings.timezone, digest_time=settings.digest_time,
         staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
         population=settings.municipality_population,
-        privacy=privacy,
+        privacy=privacy, words=words_of(i18n),
     )  # fmt: skip
     users.before_erase.append(events.release_places)
     scheduler = Scheduler(settings.timezone)

@@ -36,6 +36,7 @@ EXPECTED = {
     "DEFAULT_LOCALE": "one of: ru, en",
     "MUNICIPALITY_NAME": "the town's name",
     "MUNICIPALITY_POPULATION": "a whole number of residents greater than 0",
+    "REPORT_FONT": "a font family name, e.g. Times New Roman",
     "DIGEST_TIME": "a time of day as HH:MM, e.g. 09:00",
     "COMPETITION_REMINDERS": "comma-separated offsets with units s, m, h, d, e.g. 14d,7d,3d,1d",
     "EVENT_REMINDERS": "comma-separated offsets with units s, m, h, d, e.g. 1d,2h",
@@ -113,6 +114,8 @@ class Settings(BaseSettings):
     default_locale: Literal["ru", "en"] = "ru"
     municipality_name: str = ""
     municipality_population: int | None = Field(default=None, gt=0)
+    # The report's typeface (DOCX): the town's house font, Times New Roman by default.
+    report_font: str = Field(default="Times New Roman", min_length=1, max_length=100)
     digest_time: time = time(9, 0)
     competition_reminders: Annotated[tuple[timedelta, ...], NoDecode] = parse_offsets(
         "14d,7d,3d,1d"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.reporting import residents_covered
 from bot.services.errors import N_
 from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
@@ -30,6 +29,12 @@ LEADS = {
     "chair": N_("You are the chair of this TOS. Members in the bot: {count}."),
     "deputy": N_("You are a deputy chair of this TOS. Members in the bot: {count}."),
 }
+
+
+def residents_covered(count: int) -> str:
+    """«covering 4 761 residents»: in the form a sentence about covering them needs (in
+    Russian the accusative after the verb, which differs from the count's usual forms)."""
+    return ngettext("{count} resident", "{count} residents", count).format(count=number(count))
 
 
 def coverage_text(figures: Coverage) -> str:

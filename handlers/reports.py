@@ -20,15 +20,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import reporting
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_
 from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
-from bot.services.numbers import whole_number
 from bot.services.reports import EXPORT_FORMATS, Digest, Line, ReportService
 from bot.services.requests import KINDS
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.when import local_text
+from bot.settings import Settings
 from bot.tables import to_csv, to_xlsx
 from handlers.filters import StaffPlace
 from handlers.render import button_message, drop_buttons, escape
@@ -266,30 +266,34 @@ async def report_command(
     user: UserRecord,
     reports: ReportService,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
-    typed = (command.args or "").strip()
-    year = whole_number(typed, low=1000, high=9999) if typed else reports.year_now()
-    if year is None:
-        raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
-                          year=reports.year_now())  # fmt: skip
-    report = await reports.year_report(user.id, year)
+    """`/report`, `/report 2026`, `/report 2025-2026`, `/report 01.03.2026 31.08.2026`."""
+    reports.require_staff(user.id)
+    period = reports.parse_period(command.args or "")
+    report = await reports.report(user.id, period)
     locale = i18n.current_locale
+    font = settings.report_font
 
-    def documents() -> tuple[bytes, bytes]:
-        # CPU work (a chart, a document) goes to a thread with its own locale context.
+    def documents() -> tuple[reporting.Document, bytes, bytes]:
+        # CPU work (charts, a document) goes to a thread with its own locale context.
         with i18n.context(), i18n.use_locale(locale):
-            chart = reporting.initiatives_chart(report)
-            return reporting.docx(report, chart), reporting.markdown(report).encode()
+            doc = reporting.document(report, font=font)
+            return doc, reporting.docx(doc, font, locale), reporting.markdown(doc).encode()
 
-    docx, markdown = await asyncio.to_thread(documents)
-    lines = reporting.headline(report)
-    text = f"<b>{escape(lines[0])}</b>\n" + "\n".join(escape(line) for line in lines[1:])
-    await message.answer(text)
-    await message.answer_document(
-        BufferedInputFile(docx, filename=f"report-{year}.docx"),
-        caption=_("The tables and the chart, ready to paste into the official report."),
+    doc, docx, markdown = await asyncio.to_thread(documents)
+    title, *lines = doc.summary
+    await message.answer(
+        f"<b>{escape(title)}</b>\n" + "\n".join(f"• {escape(line)}" for line in lines)
     )
-    await message.answer_document(BufferedInputFile(markdown, filename=f"report-{year}.md"))
+    await message.answer_document(
+        BufferedInputFile(docx, filename=f"report-{period.slug}.docx"),
+        caption=_("The report as a document to edit and submit: text, tables and charts."),
+    )
+    await message.answer_document(
+        BufferedInputFile(markdown, filename=f"report-{period.slug}.md"),
+        caption=_("The same text and tables in Markdown."),
+    )
 
 
 # -- exports ------------------------------------------------------------------------------------

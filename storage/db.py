@@ -15,7 +15,8 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -141,6 +142,21 @@ class Database:
             raise
         self.read = Reader(ReaderExecutor(self._reader_conn))
         self.lookup = Reader(WriterExecutor(self._lookup_conn))
+
+    @asynccontextmanager
+    async def side_reader(self) -> AsyncIterator[Reader]:
+        """A read connection of its own for a long job that reads two things side by side (a
+        report's period and the one it is compared with: two cores, half the wait): its own
+        aiosqlite thread, committed data only, closed when the job ends."""
+        conn = await aiosqlite.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA query_only = ON")
+            yield Reader(ReaderExecutor(conn))
+        finally:
+            await conn.close()
 
     async def checkpoint(self, *, truncate: bool = False) -> None:
         """Fold the write-ahead log into the database file, off the event loop; `truncate`

@@ -72,7 +72,7 @@ def test_db_names_the_database_and_is_read(
                  "--lang", "en"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     assert printed.splitlines()[0] == f"Database: {database}"
-    assert "Support requests: 2." in printed
+    assert "Support requests received: 2" in printed
     assert main([*EXPORT, "--out", "out", "--db", str(database)]) == 0
     assert f"Database: {database}" in capsys.readouterr().out
     assert (no_settings / "out" / "requests-2026-01-01-2026-12-31.csv").exists()

@@ -153,17 +153,35 @@ PLACEHOLDERS: dict[str, int | str] = {
     "status": 300,  # a status, or a report's line of them
     "sheet": 31,  # an XLSX sheet's name (Excel's limit)
     "ref": 40,  # a sheet's declared range, «A1:XFD1048576»
+    # The report's sentences (a document, but checked like any message).
+    "was": 100,  # « (in 2025: 15)», « (from 01.03.2025 to 31.08.2025: …)»
+    "parts": 400,  # «methodological consultations — 4, …», every kind or direction
+    "titles": 5 * (initiatives.TITLE_LIMITS[1] + 4),  # five examples, quoted
+    "names": 3 * (competitions.PROJECT_LIMITS[1] + 4),  # three winning projects, quoted
+    "events": 5 * (events.TEXT_LIMITS["title"][1] + 20),  # five planned, with their dates
+    "town": 300,
+    "aim": 100,
+    "label": 80,
+    "span": 20,
+    "whom": 40,
+    "share": 20,
+    "period": 60,
+    "opening": 60,  # «In 2026», «From 01.03.2026 to 31.08.2026»
+    "as_of": 40,
 }
 # Labels of the catalogs (a status, a role, a kind, a direction), dates and numbers.
 LABELS = (
     "current wanted direction kind role rating what field joint agree disagree action "
     "larger smaller"
 )
-DATES = "date due deadline when start end since opens number other amount awarded"
+DATES = (
+    "date due deadline when start end since opens number other amount awarded today day first "
+    "last previous example before after"
+)
 NUMBERS = (
     "count total sent pending failed skipped cancelled sending members going capacity added "
     "updated residents population year seq days page pages line percent winners held done "
-    "open rejected overdue size max high low length left ngo radius rows"
+    "open rejected overdue size max high low length left ngo radius rows on_time"
 )
 PLACEHOLDERS |= dict.fromkeys(LABELS.split(), 80) | dict.fromkeys(DATES.split(), 40)
 PLACEHOLDERS |= dict.fromkeys(NUMBERS.split(), "number") | dict.fromkeys(("lat", "lon"), "float")
@@ -173,7 +191,8 @@ CAPTIONS = {
     "The registry as a file. Edit it and import it back: rows are matched by type and name.",
     "The join poster of «{name}»: a resident who scans it joins the TOS at once.",  # + a link
     "Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}",
-    "The tables and the chart, ready to paste into the official report.",
+    "The report as a document to edit and submit: text, tables and charts.",
+    "The same text and tables in Markdown.",
     "{what}: {count} rows.",
     "The week in a picture: new initiatives and requests by week.",
 }
@@ -444,6 +463,7 @@ HELPERS = {
     "handlers.registry_cards._territory": "a part of the TOS cards",
     "handlers.registry_cards.role_name": "a label, on the registry cards",
     "handlers.registry_cards._people": "a part of the registry cards",
+    "handlers.registry_cards.residents_covered": "a part of coverage_text",
     "handlers.registry_cards.holder_line": "a line of the registry cards, in _people",
     "handlers.registry_cards.remove_label": "a button's label, on the registry card",
     "handlers.registry_cards._since": "a date, in holder_line and remove_label",

@@ -115,7 +115,7 @@ async def test_a_number_and_the_report_take_the_towns_year(tmp_path: Path) -> No
         )  # fmt: skip
         assert initiative.initiative.year == 2027
         headline, *_files = await maria.send("/report 2027")
-        assert "Support requests: 1." in headline.text
+        assert "Support requests received: 1\n" in headline.text
 
 
 async def test_the_monday_chart_counts_the_towns_weeks(harness: Harness) -> None:

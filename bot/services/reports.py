@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.i18n import Words
+from bot.services.competitions import ORG_KINDS_OF
 from bot.services.errors import N_, DomainError
+from bot.services.initiatives import DIRECTIONS
+from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
+from bot.services.periods import Period, check_period, parse_period
 from bot.services.privacy import StaffPrivacy
+from bot.services.report_figures import CompetitionFigures, Figures, PeriodReport, WinningProject
+from bot.services.requests import KINDS
+from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.staff import StaffService
 from bot.services.status_groups import (
     INITIATIVE_OPEN,
+    INITIATIVE_UNDERWAY,
     REQUEST_AWAITING,
     REQUEST_OPEN,
+    STALLED_AFTER,
     initiative_outcome,
 )
 from bot.services.when import town_time, town_today
 from storage.db import Database
+from storage.repositories.reports import ReportRepository
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
 DIGEST_CHART = "digest-chart"  # the Monday chart's caption renderer
@@ -33,6 +45,7 @@ CHART_WEEKS = 8
 EXPORTS = ("initiatives", "requests", "events", "competitions", "applications")
 PERIODS = ("month", "last_month", "year", "last_year")
 EXPORT_FORMATS = ("csv", "xlsx")
+EXAMPLES = 3  # done initiatives the report names, per direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,68 +94,6 @@ class Digest:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class CompetitionFigures:
-    title: str
-    tos_applied: int
-    ngo_applied: int
-    group_applied: int
-    winners: int
-    awarded: int
-
-
-@dataclass
-class YearReport:
-    year: int
-    municipality: str
-    population: int | None
-    organisations: int
-    org_kinds: dict[str, int]
-    tos: int
-    tos_residents: int
-    initiatives: dict[str, dict[str, int]]  # direction -> outcome -> count
-    requests: dict[str, dict[str, int]]  # kind -> status -> count
-    answer_days: dict[str, float]  # kind -> median days to the first answer ("" = all)
-    unresolved: int
-    overdue: int
-    events_held: int = 0
-    events_joint: int = 0
-    events_attended: int = 0
-    competitions: list[CompetitionFigures] = field(default_factory=list)
-
-    @property
-    def coverage(self) -> float | None:
-        if not self.population:
-            return None
-        return round(100 * self.tos_residents / self.population, 1)
-
-    @property
-    def requests_total(self) -> int:
-        return sum(sum(v.values()) for v in self.requests.values())
-
-    @property
-    def initiatives_total(self) -> int:
-        return sum(sum(v.values()) for v in self.initiatives.values())
-
-
-def weighted_median(histogram: list[tuple[float, int]]) -> float:
-    """The median of values given as (value, how many times)."""
-    ordered = sorted(histogram)
-    total = sum(count for _, count in ordered)
-    if total == 0:
-        return 0.0
-
-    def at(position: int) -> float:
-        seen = 0
-        for value, count in ordered:
-            seen += count
-            if seen > position:
-                return value
-        return ordered[-1][0]
-
-    return (at((total - 1) // 2) + at(total // 2)) / 2
-
-
 def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
     return [
         Line(
@@ -170,8 +121,10 @@ class ReportService:
         municipality: str,
         population: int | None,
         privacy: StaffPrivacy,
+        words: Words | None = None,
     ) -> None:
         self._privacy = privacy
+        self._words = words
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -301,63 +254,183 @@ class ReportService:
             series[name] = dict(by_status)
         return weeks, series
 
-    # -- the year --------------------------------------------------------------------------
+    # -- a period's report -------------------------------------------------------------------
 
-    def year_bounds(self, year: int) -> tuple[datetime, datetime]:
-        start = datetime(year, 1, 1, tzinfo=self.timezone)
-        return start, datetime(year + 1, 1, 1, tzinfo=self.timezone)
+    def check_period(self, period: Period) -> None:
+        check_period(period, town_today(self._clock.now(), self.timezone))
 
-    async def year_report(self, actor_id: int | None, year: int) -> YearReport:
-        """The figures of the yearly report; `actor_id` None is the server's own command."""
+    def parse_period(self, text: str) -> Period:
+        """What staff typed after /report, read on the town's calendar."""
+        return parse_period(text, town_today(self._clock.now(), self.timezone), self._words)
+
+    async def report(self, actor_id: int | None, period: Period) -> PeriodReport:
+        """The figures of the report on `period`, with those of the period it is compared
+        with (read side by side on two connections); `actor_id` None is the server's own
+        command."""
         if actor_id is not None:
             self._staff.require_staff(actor_id)
-        if not 2000 <= year <= self.year_now():
-            raise DomainError(N_("Give a year from 2000 to this one, e.g. /report {year}."),
-                              year=self.year_now())  # fmt: skip
-        start, end = self.year_bounds(year)
+        self.check_period(period)
         read = self._db.read.reports
-        registry = await read.registry_figures(date(year, 12, 31).isoformat())
-        initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for direction, status, count in await read.initiatives_by_direction(start, end):
-            initiatives[direction][initiative_outcome(status)] += count
-        requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for kind, status, count in await read.requests_by_kind(start, end):
-            requests[kind][status] += count
-        days: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for kind, value, count in await read.answer_days(start, end):
-            days[kind].append((value, count))
-            days[""].append((value, count))
         now = self._clock.now()
-        unresolved, overdue = await read.unresolved_requests(
-            start, end, now, REQUEST_OPEN, REQUEST_AWAITING
+        today = town_today(now, self.timezone)
+        first = await read.first_record()
+        before = period.before()
+        began = None if first is None else town_today(first, self.timezone)
+        tracked = began is not None and began <= before.last
+        try:
+            async with self._db.side_reader() as aside, asyncio.TaskGroup() as tasks:
+                # A failure in one cancels the others before the side connection closes.
+                this = tasks.create_task(self._figures(read, period, now, tracked=True))
+                then = tasks.create_task(
+                    self._figures(aside.reports, before, now, tracked=tracked, undated=True)
+                )
+                # The side connection has less to read: what is unresolved and ahead too.
+                rest = tasks.create_task(self._now_and_ahead(aside.reports, period, now))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        (current, by_month), (previous, _months), report = (
+            this.result(),
+            then.result(),
+            rest.result(),
         )
-        held, joint, attended = await read.events_of_year(start, end, now)
-        competitions = [
-            CompetitionFigures(
-                str(r["title"]), int(r["tos_applied"] or 0), int(r["ngo_applied"] or 0),
-                int(r["group_applied"] or 0), int(r["tos_won"] or 0) + int(r["org_won"] or 0),
-                int(r["awarded"] or 0),
-            )
-            for r in await read.competitions_of_year(start, end)
-        ]  # fmt: skip
-        return YearReport(
-            year=year,
+        report.current = current
+        report.previous = previous if tracked or previous.tos else None
+        report.previous_since = began if tracked and began and began > before.first else None
+        report.by_month = [(m, counts) for m, counts in by_month if m.first <= today]
+        return report
+
+    async def _now_and_ahead(
+        self, read: ReportRepository, period: Period, now: datetime
+    ) -> PeriodReport:
+        """The report without its figures: what is unresolved now and what lies ahead."""
+        start, end = period.bounds(self.timezone)
+        report = PeriodReport(
+            period=period,
             municipality=self.municipality,
-            population=self.population,
-            organisations=sum(registry["org_kinds"].values()),
-            org_kinds=dict(registry["org_kinds"]),
-            tos=registry["tos"],
-            tos_residents=registry["residents"],
-            initiatives={k: dict(v) for k, v in initiatives.items()},
-            requests={k: dict(v) for k, v in requests.items()},
-            answer_days={k: round(weighted_median(v), 1) for k, v in days.items()},
-            unresolved=unresolved,
-            overdue=overdue,
-            events_held=held,
-            events_joint=joint,
-            events_attended=attended,
-            competitions=competitions,
+            prepared=now,
+            current=Figures(period, True, self.population, 0, 0),
+            previous=None,
+            timezone=self.timezone,
+            overdue=await read.overdue_by_kind(start, end, now, REQUEST_AWAITING),
+            reopened=await read.reopened_requests(start, end),
+            stalled=await read.initiatives_untouched(
+                start, end, INITIATIVE_UNDERWAY, now - STALLED_AFTER
+            ),
         )
+        for direction, title in await read.initiative_examples(
+            start, end, tuple(DIRECTIONS), "done", EXAMPLES
+        ):
+            report.examples.setdefault(direction, []).append(title)
+        report.open_competitions = [
+            (str(r["title"]), datetime.fromisoformat(r["deadline"]))
+            for r in await read.competitions_open(now)
+        ]
+        rows, report.events_ahead_total = await read.events_ahead(now, LIST_LIMIT)
+        report.events_ahead = [
+            (str(r["title"]), datetime.fromisoformat(r["starts_at"])) for r in rows
+        ]
+        return report
+
+    async def _figures(
+        self,
+        read: ReportRepository,
+        period: Period,
+        now: datetime,
+        *,
+        tracked: bool,
+        undated: bool = False,
+    ) -> tuple[Figures, list[tuple[Period, dict[str, int]]]]:
+        """One period's figures, and its requests by kind month by month. `undated`: a TOS
+        without a registration date counts only if it was in the bot's registry by the
+        period's end (for the period compared with, where the report's own counts every TOS
+        it knows)."""
+        start, end = period.bounds(self.timezone)
+        tos, residents = await read.tos_figures(
+            period.last.isoformat(), end, undated_since=end if undated else None
+        )
+        figures = Figures(period, tracked, self.population, tos, residents)
+        if not tracked:
+            return figures, []
+        figures.organisations = await read.organisations(end if undated else None) or None
+        initiatives: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for direction, status, count in await read.initiatives_by_direction(
+            start, end, tuple(DIRECTIONS), tuple(INITIATIVE_STATUSES)
+        ):
+            initiatives[direction][initiative_outcome(status)] += count
+        figures.initiatives = {k: dict(v) for k, v in initiatives.items()}
+        # The report's own period month by month (a chart, a table); the other in one piece.
+        months = [period] if undated else period.months()
+        figures.requests, by_month = await self._requests(read, months, figures)
+        figures.answer_days = await self._medians(read, start, end, figures.answered)
+        held = await read.events_of_period(start, end, now)
+        figures.events_held, figures.events_joint, figures.events_attended = held[:3]
+        figures.events_signed_up = held[3]
+        figures.competitions = await self._competitions(read, start, end)
+        figures.people = await read.people(start, end)
+        figures.supporters, figures.supports = await read.supporters(start, end)
+        figures.tos_members = await read.tos_members(end)
+        return figures, by_month
+
+    async def _requests(
+        self, read: ReportRepository, months: list[Period], figures: Figures
+    ) -> tuple[dict[str, dict[str, int]], list[tuple[Period, dict[str, int]]]]:
+        """Requests by kind and status over these consecutive months, and by kind per month
+        (one statement, each month walking its own rows, adding up to the period's); the
+        answered and answered on time by kind go into `figures`."""
+        total: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        per_month: list[dict[str, int]] = [defaultdict(int) for _ in months]
+        bounds = [month.bounds(self.timezone) for month in months]
+        for n, kind, status, count, answered, on_time in await read.requests_by_kind(
+            bounds, tuple(KINDS), tuple(REQUEST_STATUSES)
+        ):
+            total[kind][status] += count
+            per_month[n][kind] += count
+            if answered:
+                figures.answered[kind] = figures.answered.get(kind, 0) + answered
+                figures.on_time[kind] = figures.on_time.get(kind, 0) + on_time
+        return (
+            {k: dict(v) for k, v in total.items()},
+            [(month, dict(counts)) for month, counts in zip(months, per_month, strict=True)],
+        )
+
+    async def _medians(
+        self, read: ReportRepository, start: datetime, end: datetime, answered: dict[str, int]
+    ) -> dict[str, float]:
+        """The median days to the first answer by kind ("" for all): the middle value (or
+        the mean of the two middle ones) of the period's answered requests."""
+        counts: dict[str | None, int] = {k: n for k, n in answered.items() if n}
+        if counts:
+            counts[None] = sum(answered.values())
+        positions = [(kind, (n - 1) // 2) for kind, n in counts.items()]
+        values = await read.answer_days_at(start, end, positions)
+        medians = {}
+        for (kind, _position), middle in zip(positions, values, strict=True):
+            taken = middle[:2] if counts[kind] % 2 == 0 else middle[:1]
+            if taken:
+                medians[kind or ""] = round(sum(taken) / len(taken), 1)
+        return medians
+
+    async def _competitions(
+        self, read: ReportRepository, start: datetime, end: datetime
+    ) -> list[CompetitionFigures]:
+        winners: dict[int, list[WinningProject]] = defaultdict(list)
+        for r in await read.winning_projects(start, end):
+            winners[int(r["competition_id"])].append(
+                WinningProject(str(r["project"]), str(r["direction"]), r["awarded"])
+            )
+        return [
+            CompetitionFigures(
+                str(r["title"]), datetime.fromisoformat(r["opens_at"]),
+                datetime.fromisoformat(r["deadline"]),
+                tuple(e for e in str(r["eligible"]).split(",") if e),
+                int(r["tos_applied"]), int(r["ngo_applied"]), int(r["group_applied"]),
+                int(r["decided"]), int(r["winners"]), int(r["awarded"]),
+                tuple(winners.get(int(r["id"]), ())),
+            )
+            for r in await read.competitions_of_period(
+                start, end, ORG_KINDS_OF["ngo"], ORG_KINDS_OF["group"]
+            )
+        ]  # fmt: skip
 
     # -- exports ---------------------------------------------------------------------------
 
@@ -403,7 +476,7 @@ class ReportService:
             previous = (month_start - timedelta(days=1)).replace(day=1)
             return previous, month_start
         if name == "year":
-            return self.year_bounds(local.year)[0], self._clock.now()
+            return Period.years(local.year).bounds(self.timezone)[0], self._clock.now()
         if name == "last_year":
-            return self.year_bounds(local.year - 1)
+            return Period.years(local.year - 1).bounds(self.timezone)
         raise DomainError(N_("This button is out of date."))

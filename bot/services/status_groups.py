@@ -7,7 +7,7 @@ queries take these groups as parameters; nothing else spells them out.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.services.errors import N_
 
@@ -26,11 +26,19 @@ def request_overdue(status: str, due_at: datetime, now: datetime) -> bool:
     return status in REQUEST_AWAITING and now > due_at
 
 
+# Answered on time: the first answer came by the due date then in force (the same line as
+# overdue: late is after due_at). Storage records it with the first answer (answered_late).
+
+
 # -- citizen initiatives ------------------------------------------------------------------
 
 # Open: not finished (done, rejected or merged). The digest counts them under "open now";
 # a duplicate is looked for, and may be merged, among these.
 INITIATIVE_OPEN = ("new", "review", "accepted", "in_progress")
+# Underway: accepted, not done yet (started or not). Stalled: underway with no change for
+# STALLED_AFTER; the report names these among what it could not solve.
+INITIATIVE_UNDERWAY = ("accepted", "in_progress")
+STALLED_AFTER = timedelta(days=60)
 # Outcomes as the yearly report and the export count them: each status in exactly one.
 INITIATIVE_OUTCOMES: dict[str, tuple[str, ...]] = {
     "done": ("done",),

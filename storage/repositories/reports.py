@@ -179,102 +179,291 @@ class ReportRepository:
             (to_db(start), to_db(end)),
         )
 
-    # -- the year --------------------------------------------------------------------------
-
-    async def events_of_year(
-        self, start: datetime, end: datetime, now: datetime
-    ) -> tuple[int, int, int]:
-        """(events held, of them joint with the town hall, people who attended)."""
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*), COALESCE(SUM(joint), 0), COALESCE(SUM(attended), 0) FROM events "
-            "WHERE starts_at >= ? AND starts_at < ? AND starts_at < ?",
-            (to_db(start), to_db(end), to_db(now)),
-        )
-        assert row is not None
-        return int(row[0]), int(row[1]), int(row[2])
-
-    async def competitions_of_year(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
-        """Per competition with its deadline in the year: applications and winners by the
-        kind of body (TOS, NGO, initiative group), and the sums awarded."""
-        return await self._db.fetch_all(
-            "SELECT c.title, "
-            "SUM(a.body_kind = 'tos') AS tos_applied, "
-            "SUM(a.body_kind = 'org' AND o.kind = 'ngo') AS ngo_applied, "
-            "SUM(a.body_kind = 'org' AND o.kind != 'ngo') AS group_applied, "
-            "SUM(a.result = 'winner' AND a.body_kind = 'tos') AS tos_won, "
-            "SUM(a.result = 'winner' AND a.body_kind = 'org') AS org_won, "
-            "COALESCE(SUM(a.awarded), 0) AS awarded "
-            "FROM competitions c LEFT JOIN competition_applications a "
-            "ON a.competition_id = c.id AND a.status = 'registered' "
-            "LEFT JOIN organisations o ON a.body_kind = 'org' AND o.id = a.body_id "
-            "WHERE c.deadline >= ? AND c.deadline < ? GROUP BY c.id ORDER BY c.deadline",
-            (to_db(start), to_db(end)),
-        )
+    # -- a report's period -------------------------------------------------------------------
+    # Figures of what was created, answered, held or joined in [start, end). The counts seek
+    # each (direction | kind, status) pair's range of created_at in an index (the pairs are
+    # given), so a period costs its own rows, not the whole table's.
 
     async def initiatives_by_direction(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, directions: Sequence[str], statuses: Sequence[str]
     ) -> list[tuple[str, str, int]]:
         rows = await self._db.fetch_all(
-            "SELECT direction, status, COUNT(*) FROM initiatives INDEXED BY initiatives_year "
-            "WHERE created_at >= ? AND created_at < ? GROUP BY direction, status",
-            (to_db(start), to_db(end)),
+            "SELECT direction, status, COUNT(*) FROM initiatives "  # noqa: S608 - marks only
+            f"INDEXED BY initiatives_year WHERE direction IN {marks(directions)} "
+            f"AND status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
+            "GROUP BY direction, status",
+            (*directions, *statuses, to_db(start), to_db(end)),
         )
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    async def requests_by_kind(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
-        rows = await self._db.fetch_all(
-            "SELECT kind, status, COUNT(*) FROM support_requests "
-            "INDEXED BY support_requests_year "
-            "WHERE created_at >= ? AND created_at < ? GROUP BY kind, status",
-            (to_db(start), to_db(end)),
-        )
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-
-    async def answer_days(self, start: datetime, end: datetime) -> list[tuple[str, float, int]]:
-        """(kind, days to the first answer, how many requests) for the year's answered
-        requests: a histogram read in index order, not a row per request."""
-        rows = await self._db.fetch_all(
-            "SELECT kind, answer_days, COUNT(*) FROM support_requests "
-            "INDEXED BY support_requests_answered "
-            "WHERE created_at >= ? AND created_at < ? AND answer_days IS NOT NULL "
-            "GROUP BY kind, answer_days",
-            (to_db(start), to_db(end)),
-        )
-        return [(str(r[0]), float(r[1]), int(r[2])) for r in rows]
-
-    async def unresolved_requests(
+    async def requests_by_kind(
         self,
-        start: datetime,
-        end: datetime,
-        now: datetime,
-        open_statuses: Sequence[str],
-        awaiting: Sequence[str],
-    ) -> tuple[int, int]:
-        """(open, of them overdue: awaiting an answer past the due date) among the year's
-        requests."""
+        periods: Sequence[tuple[datetime, datetime]],
+        kinds: Sequence[str],
+        statuses: Sequence[str],
+    ) -> list[tuple[int, str, str, int, int, int]]:
+        """(which of the periods, kind, status, how many, of them answered, of them answered
+        by their due date) for requests created in each of these [start, end) periods
+        (consecutive months, say): one statement, each period walking its own index rows."""
+        one = (
+            "SELECT {n}, kind, status, COUNT(*), COUNT(answered_late), "  # noqa: S608
+            "COALESCE(SUM(answered_late = 0), 0) FROM support_requests "
+            f"INDEXED BY support_requests_year WHERE kind IN {marks(kinds)} "
+            f"AND status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
+            "GROUP BY kind, status"
+        )
+        params: list[Any] = []
+        for start, end in periods:
+            params += [*kinds, *statuses, to_db(start), to_db(end)]
+        rows = await self._db.fetch_all(
+            " UNION ALL ".join(one.format(n=n) for n in range(len(periods))), params
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+    async def answer_days_at(
+        self, start: datetime, end: datetime, positions: Sequence[tuple[str | None, int]]
+    ) -> list[list[float]]:
+        """Days to the first answer of the period's answered requests of a kind (None: of
+        every kind) at a position in their ascending order, and the one after it (a
+        median's two middle values): read in that order from an index up to the position,
+        not a whole period's worth of rows. The positions come from the answered counts
+        (requests_by_kind)."""
+        if not positions:
+            return []
+        of_kind = (
+            "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
+            "INDEXED BY support_requests_answered WHERE kind = ? AND answer_days IS NOT NULL "
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
+        )
+        of_all = (
+            "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
+            "INDEXED BY support_requests_answer_time WHERE answer_days IS NOT NULL "
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
+        )
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, (kind, position) in enumerate(positions):
+            if kind is None:
+                parts.append(of_all.format(n=n))
+                params += [to_db(start), to_db(end), position]
+            else:
+                parts.append(of_kind.format(n=n))
+                params += [kind, to_db(start), to_db(end), position]
+        rows = await self._db.fetch_all(" UNION ALL ".join(parts), params)
+        found: list[list[float]] = [[] for _ in positions]
+        for row in rows:
+            found[int(row[0])].append(float(row[1]))
+        return found
+
+    async def overdue_by_kind(
+        self, start: datetime, end: datetime, now: datetime, awaiting: Sequence[str]
+    ) -> dict[str, int]:
+        """The period's requests awaiting an answer past their due date, by kind."""
+        return _pairs(
+            await self._db.fetch_all(
+                "SELECT kind, COUNT(*) FROM support_requests "  # noqa: S608 - marks only
+                f"INDEXED BY support_requests_open WHERE status IN {marks(awaiting)} "
+                "AND due_at < ? AND created_at >= ? AND created_at < ? GROUP BY kind",
+                (*awaiting, to_db(now), to_db(start), to_db(end)),
+            )
+        )
+
+    async def reopened_requests(self, start: datetime, end: datetime) -> int:
+        """The period's requests reopened after an answer, at least once."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM support_requests INDEXED BY support_requests_reopened "
+                "WHERE cycle > 0 AND created_at >= ? AND created_at < ?",
+                (to_db(start), to_db(end)),
+            )
+        )
+
+    async def initiatives_untouched(
+        self, start: datetime, end: datetime, statuses: Sequence[str], before: datetime
+    ) -> int:
+        """The period's initiatives in these statuses with no change since `before`."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM initiatives INDEXED BY initiatives_progress "  # noqa: S608
+                f"WHERE status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
+                "AND updated_at < ?",
+                (*statuses, to_db(start), to_db(end), to_db(before)),
+            )
+        )
+
+    async def initiative_examples(
+        self, start: datetime, end: datetime, directions: Sequence[str], status: str, each: int
+    ) -> list[tuple[str, str]]:
+        """(direction, title): the latest `each` initiatives of every direction in this
+        status among the period's, each direction's read straight from its index range."""
+        one = (
+            "SELECT * FROM (SELECT direction, title FROM initiatives INDEXED BY initiatives_year "
+            "WHERE direction = ? AND status = ? AND created_at >= ? AND created_at < ? "
+            "ORDER BY created_at DESC LIMIT ?)"
+        )
+        params: list[Any] = []
+        for direction in directions:
+            params += [direction, status, to_db(start), to_db(end), each]
+        rows = await self._db.fetch_all(" UNION ALL ".join([one] * len(directions)), params)
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def people(self, start: datetime, end: datetime) -> int:
+        """People who took part in the period: submitted an initiative or a request,
+        supported an initiative or signed up for an event. One index seek per person and
+        source, in person order, for the people the bot knew by the period's end."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM users u WHERE u.created_at < :end AND ("
+                "EXISTS (SELECT 1 FROM initiatives i WHERE i.author_id = u.id "
+                "AND i.created_at >= :start AND i.created_at < :end) "
+                "OR EXISTS (SELECT 1 FROM support_requests r WHERE r.requester_id = u.id "
+                "AND r.created_at >= :start AND r.created_at < :end) "
+                "OR EXISTS (SELECT 1 FROM initiative_supports s WHERE s.user_id = u.id "
+                "AND s.at >= :start AND s.at < :end) "
+                "OR EXISTS (SELECT 1 FROM event_signups e WHERE e.user_id = u.id "
+                "AND e.signed_at >= :start AND e.signed_at < :end))",
+                {"start": to_db(start), "end": to_db(end)},
+            )
+        )
+
+    async def supporters(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(people who supported an initiative in the period, their supports)."""
         row = await self._db.fetch_one(
-            f"SELECT COUNT(*), COALESCE(SUM(status IN {marks(awaiting)} AND due_at < ?), 0) "  # noqa: S608
-            "FROM support_requests "
-            f"WHERE created_at >= ? AND created_at < ? AND status IN {marks(open_statuses)}",
-            (*awaiting, to_db(now), to_db(start), to_db(end), *open_statuses),
+            "SELECT COUNT(DISTINCT user_id), COUNT(*) FROM initiative_supports "
+            "WHERE at >= ? AND at < ?",
+            (to_db(start), to_db(end)),
         )
         assert row is not None
         return int(row[0]), int(row[1])
 
-    async def registry_figures(self, year_end: str) -> dict[str, Any]:
-        """Active TOS registered by the year's end, their residents; organisations by kind."""
-        tos = await self._db.fetch_one(
-            "SELECT COUNT(*), COALESCE(SUM(residents), 0) FROM tos WHERE active = 1 "
-            "AND (registered_on IS NULL OR registered_on <= ?)",
-            (year_end,),
-        )
-        assert tos is not None
-        kinds = _pairs(
-            await self._db.fetch_all(
-                "SELECT kind, COUNT(*) FROM organisations WHERE active = 1 GROUP BY kind"
+    async def tos_members(self, moment: datetime) -> int:
+        """People in a TOS through the bot (active TOS), who joined before `moment`."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(DISTINCT m.user_id) FROM tos_members m JOIN tos t "
+                "ON t.id = m.tos_id WHERE t.active = 1 AND m.joined_at < ?",
+                (to_db(moment),),
             )
         )
-        return {"tos": int(tos[0]), "residents": int(tos[1]), "org_kinds": kinds}
+
+    async def events_of_period(
+        self, start: datetime, end: datetime, now: datetime
+    ) -> tuple[int, int, int, int]:
+        """Events held in the period (begun before `now`): (how many, of them joint with the
+        town hall, people who attended as organisers marked, people signed up in the bot)."""
+        params = (to_db(start), to_db(end), to_db(now))
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(joint), 0), COALESCE(SUM(attended), 0), "
+            "(SELECT COUNT(DISTINCT s.user_id) FROM event_signups s JOIN events h "
+            "ON h.id = s.event_id WHERE s.status = 'going' AND h.starts_at >= ? "
+            "AND h.starts_at < ? AND h.starts_at < ?) "
+            "FROM events WHERE starts_at >= ? AND starts_at < ? AND starts_at < ?",
+            (*params, *params),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+    async def events_ahead(self, now: datetime, limit: int) -> tuple[list[sqlite3.Row], int]:
+        """Events not begun yet, the nearest first; and how many."""
+        rows = await self._db.fetch_all(
+            "SELECT title, starts_at, joint FROM events WHERE starts_at >= ? "
+            "ORDER BY starts_at LIMIT ?",
+            (to_db(now), limit),
+        )
+        total = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM events WHERE starts_at >= ?", (to_db(now),)
+        )
+        return rows, int(total)
+
+    async def competitions_of_period(
+        self,
+        start: datetime,
+        end: datetime,
+        ngo_kinds: Sequence[str],
+        group_kinds: Sequence[str],
+    ) -> list[sqlite3.Row]:
+        """Per competition with its deadline in the period: when it opened, who could apply,
+        applications by the kind of body (TOS, NGO, initiative group), results recorded,
+        winners and the sums awarded."""
+        return await self._db.fetch_all(
+            "SELECT c.id, c.title, c.opens_at, c.deadline, c.eligible, "  # noqa: S608
+            "COALESCE(SUM(a.body_kind = 'tos'), 0) AS tos_applied, "
+            f"COALESCE(SUM(a.body_kind = 'org' AND o.kind IN {marks(ngo_kinds)}), 0) "
+            "AS ngo_applied, "
+            f"COALESCE(SUM(a.body_kind = 'org' AND o.kind IN {marks(group_kinds)}), 0) "
+            "AS group_applied, "
+            "COALESCE(SUM(a.result IS NOT NULL), 0) AS decided, "
+            "COALESCE(SUM(a.result = 'winner'), 0) AS winners, "
+            "COALESCE(SUM(a.awarded), 0) AS awarded "
+            "FROM competitions c LEFT JOIN competition_applications a "
+            "ON a.competition_id = c.id AND a.status = 'registered' "
+            "LEFT JOIN organisations o ON a.body_kind = 'org' AND o.id = a.body_id "
+            "WHERE c.deadline >= ? AND c.deadline < ? GROUP BY c.id ORDER BY c.deadline, c.id",
+            (*ngo_kinds, *group_kinds, to_db(start), to_db(end)),
+        )
+
+    async def winning_projects(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+        """The winners of the competitions with their deadline in the period."""
+        return await self._db.fetch_all(
+            "SELECT a.competition_id, a.project, a.direction, a.awarded "
+            "FROM competition_applications a JOIN competitions c ON c.id = a.competition_id "
+            "WHERE a.status = 'registered' AND a.result = 'winner' "
+            "AND c.deadline >= ? AND c.deadline < ? ORDER BY a.competition_id, a.id",
+            (to_db(start), to_db(end)),
+        )
+
+    async def competitions_open(self, now: datetime) -> list[sqlite3.Row]:
+        """Competitions still taking applications, the nearest deadline first."""
+        return await self._db.fetch_all(
+            "SELECT title, deadline FROM competitions WHERE status = 'open' AND deadline >= ? "
+            "ORDER BY deadline, id",
+            (to_db(now),),
+        )
+
+    async def tos_figures(
+        self, day: str, moment: datetime, *, undated_since: datetime | None = None
+    ) -> tuple[int, int]:
+        """(TOS registered by this day and active at `moment`, their residents). One
+        deactivated after `moment` (its last change) counts as active then. One without a
+        registration date counts as registered; with `undated_since`, only if it was in the
+        registry before then."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), COALESCE(SUM(residents), 0) FROM tos "
+            "WHERE (active = 1 OR updated_at >= :moment) AND (registered_on <= :day "
+            "OR (registered_on IS NULL AND (:undated IS NULL OR created_at < :undated)))",
+            {"moment": to_db(moment), "day": day, "undated": to_db(undated_since)},
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def organisations(self, moment: datetime | None = None) -> dict[str, int]:
+        """Organisations by kind: active now (None), or in the registry and active at
+        `moment` (entered before it, not deactivated before it)."""
+        if moment is None:
+            rows = await self._db.fetch_all(
+                "SELECT kind, COUNT(*) FROM organisations WHERE active = 1 GROUP BY kind"
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT kind, COUNT(*) FROM organisations WHERE created_at < ? "
+                "AND (active = 1 OR updated_at >= ?) GROUP BY kind",
+                (to_db(moment), to_db(moment)),
+            )
+        return _pairs(rows)
+
+    async def first_record(self) -> datetime | None:
+        """When the bot's records begin: the earliest initiative, request, event,
+        competition or registry entry."""
+        value = await self._db.fetch_value(
+            "SELECT MIN(at) FROM ("
+            "SELECT MIN(created_at) AS at FROM initiatives UNION ALL "
+            "SELECT MIN(created_at) FROM support_requests UNION ALL "
+            "SELECT MIN(created_at) FROM events UNION ALL "
+            "SELECT MIN(created_at) FROM competitions UNION ALL "
+            "SELECT MIN(created_at) FROM tos UNION ALL "
+            "SELECT MIN(created_at) FROM organisations)"
+        )
+        return None if value is None else datetime.fromisoformat(value)
 
     # -- exports ---------------------------------------------------------------------------
 

@@ -153,13 +153,18 @@ class RequestRepository:
             "assignee_id = COALESCE(?, assignee_id), "
             "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
             "answer_days = CASE WHEN ? = 'answered' AND answer_days IS NULL "
-            "THEN ROUND(julianday(?) - julianday(created_at), 2) ELSE answer_days END "
+            "THEN ROUND(julianday(?) - julianday(created_at), 2) ELSE answer_days END, "
+            # the first answer past the due date then in force (as request_overdue says)
+            "answered_late = CASE WHEN ? = 'answered' AND answer_days IS NULL "
+            "THEN ? > due_at ELSE answered_late END "
             "WHERE id = ?",
             (
                 status,
                 to_db(now),
                 assignee_id,
                 int(closed),
+                to_db(now),
+                status,
                 to_db(now),
                 status,
                 to_db(now),

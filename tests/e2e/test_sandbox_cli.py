@@ -85,7 +85,7 @@ async def test_a_report_then_quit_at_once_shows_the_report_and_stops_cleanly(
     script = ["/as staff", "/start", "/report 2026", "/quit"]
     code, out, err = await _sandbox(tmp_path, script)
     assert code == 0, out[-2000:] + err[-2000:]
-    headline = "Заречноводск, 2026"
+    headline = "Заречноводск: Отчёт о взаимодействии с общественностью за 2026 год"
     assert headline in out and "report-2026.md" in out
     # Right after the command, before the prompt that read /quit; not "N new for ...".
     prompt = "Марина (администрация) @ private> "
@@ -131,7 +131,8 @@ async def test_a_stop_while_an_update_is_handled_waits_for_it(
     finally:
         await server.stop()
     report = [item.text for item in server.sent_to(admin)[sent_before:]]
-    assert report[0].split("\n")[0].endswith(", 2026"), report  # «<town>, 2026», the headline
+    # The headline: «<town>: Отчёт … за 2026 год» (no town set here: the title alone).
+    assert report[0].split("\n")[0].endswith("за 2026 год"), report
     assert any("report-2026" in m.get("document", {}).get("file_name", "")
                for m in server.chat_messages(admin)), report  # fmt: skip
     assert app.tracker.in_flight == 0
