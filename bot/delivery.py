@@ -23,6 +23,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -147,6 +148,15 @@ class Pacer:
             log.warning("global flood wait of %.1f s", seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may get a row of an audience (its `audience` column) when it is sent, and where
+    a row marked `readdress` goes instead when its recipient may not."""
+
+    reaches: Callable[[int], bool]
+    instead: Callable[[int], list[int]]
+
+
 class Sender:
     def __init__(
         self,
@@ -185,7 +195,7 @@ class Sender:
         self.generators: dict[str, Generator] = {}
         # Who may still get a row of an audience when it is sent (staff mail: whoever is
         # staff at that moment, StaffService.reaches_staff), whatever the row holds.
-        self.audiences: dict[str, Callable[[int], bool]] = {}
+        self.audiences: dict[str, Audience] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -310,10 +320,13 @@ class Sender:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
             return
-        allowed = self.audiences.get(message.audience or "")
-        if allowed is not None and not allowed(message.chat_id):
+        audience = self.audiences.get(message.audience or "")
+        if audience is not None and not audience.reaches(message.chat_id):
             async with self._db.transaction() as uow:
                 await uow.outbox.mark_skipped(message.id, NOT_ALLOWED)
+                if message.readdress:  # not lost: to whoever is to get it now, once each
+                    chats = audience.instead(message.chat_id)
+                    await uow.outbox.readdressed(message.id, chats, self._clock.now())
             return
         if message.kind == "album":
             await self._send_album(message)

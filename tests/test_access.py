@@ -113,6 +113,41 @@ async def test_with_a_staff_chat_a_gone_assignees_nudge_goes_to_the_chat(tmp_pat
         assert not any(s.text.startswith("⏰") for s in ivan.inbox)
 
 
+async def test_a_nudge_queued_before_its_assignee_left_goes_to_current_staff(
+    tmp_path: Path,
+) -> None:
+    """The nudge was queued for Ivan, who had taken the case; he is removed before it goes:
+    current staff get it instead, each once, and he does not."""
+    for chat in (None, STAFF_CHAT):
+        async with running(
+            tmp_path / str(chat), admin_ids=frozenset({ADMIN_ID}), staff_chat_id=chat
+        ) as h:
+            maria, ivan, olga = await staff_of_three(h)
+            anna = await h.consented(h.user("Анна"))
+            await h.app.requests.submit(
+                anna.id,
+                RequestDraft(kind="consultation", description="Нужна консультация по гранту."),
+            )
+            await h.app.requests.take(CLERK, 1)
+            await h.deliver()
+            h.clock.advance(timedelta(days=16))
+            assert await h.app.requests.nudge_due() == 1  # to Ivan, who has the case
+            await h.app.staff.remove(ADMIN_ID, CLERK)
+            await h.deliver()
+            assert await h.app.requests.nudge_due() == 0  # this term's nudge is done
+            await h.deliver()
+
+            def nudges(person: Person) -> int:
+                return sum(s.text.startswith("⏰ З-2026-0001") for s in person.inbox)
+
+            assert nudges(ivan) == 0
+            if chat is None:
+                assert nudges(maria) == 1 and nudges(olga) == 1
+            else:
+                assert nudges(h.in_group(maria, STAFF_CHAT)) == 1
+                assert nudges(maria) == 0 and nudges(olga) == 0
+
+
 # -- staff places ----------------------------------------------------------------------------
 
 
@@ -452,6 +487,38 @@ async def test_mail_queued_before_the_upgrade_is_marked_as_staff_mail(tmp_path: 
             (3, "staff", 555),  # the notice that 555 opened an invite
             (4, None, None),  # a message to a resident
         ]
+    finally:
+        await db.close()
+
+
+async def test_nudges_queued_before_the_upgrade_go_to_current_staff_if_need_be(
+    tmp_path: Path,
+) -> None:
+    """A nudge an earlier version queued and has not sent is marked to be readdressed."""
+    from storage.db import Database, migration_files
+
+    [mine] = [n for n, name, _sql in migration_files() if name.endswith("_case_nudges.sql")]
+    path = tmp_path / "old.sqlite3"
+    old = Database(path)
+    await old.open(migrate_to=mine - 1)
+    async with old.transaction() as uow:
+        for row_id, key, status in (
+            (1, "request:1:0:nudge:50:7", "pending"),
+            (2, "request:2:0:nudge:50:7", "sent"),
+            (3, "request:1:0:card:7", "pending"),
+        ):
+            await uow.executor.execute(
+                "INSERT INTO outbox (id, chat_id, template, not_before, created_at, "
+                "idempotency_key, status, audience) VALUES (?, 7, 'x', '2026-01-01', "
+                "'2026-01-01', ?, ?, 'staff')",
+                (row_id, key, status),
+            )
+    await old.close()
+    db = Database(path)
+    await db.open()
+    try:
+        rows = await db.read.executor.fetch_all("SELECT id, readdress FROM outbox ORDER BY id")
+        assert [tuple(row) for row in rows] == [(1, 1), (2, 0), (3, 0)]
     finally:
         await db.close()
 

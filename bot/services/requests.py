@@ -673,14 +673,6 @@ class RequestService:
 
     # -- due dates ----------------------------------------------------------------------------
 
-    def _nudge_targets(self, record: RequestRecord) -> list[int]:
-        """Whoever took the request, while they are staff; otherwise current staff (the
-        staff chat, or each staff member)."""
-        assignee = record.assignee_id
-        if assignee is not None and self._staff.reaches_staff(assignee):
-            return [assignee]
-        return self._staff.staff_chats()
-
     async def nudge_due(self) -> int:
         """Nudge staff when half and when 80 % of a request's term are gone (a scheduler
         job). The outbox key makes each nudge once per term; after downtime only the latest
@@ -698,11 +690,13 @@ class RequestService:
                 fresh = await self._get(uow, record.id)
                 if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
-                for chat_id in self._nudge_targets(fresh):
+                # Whoever took it, or current staff; readdressed if they leave before it goes.
+                for chat_id in self._staff.case_recipients(fresh.assignee_id):
                     row = await self._staff.notify(
                         uow, chat_id, now=now, template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
+                        readdress=True,
                     )  # fmt: skip
                     queued += row is not None
                 await uow.requests.set_nudged(record.id, level)

@@ -46,6 +46,9 @@ class OutboxMessage:
     reply_to: int | None = None  # the outbox row (same chat) this one replies to
     error_code: str | None = None  # why it failed or was skipped (see bot/delivery.py)
     audience: str | None = None  # STAFF: only to whoever may get staff mail when it goes
+    # Staff mail about a case for one person: to current staff instead if they may no
+    # longer get it when it goes (see bot/delivery.py, Audience).
+    readdress: bool = False
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -71,6 +74,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         reply_to=row["reply_to"],
         error_code=row["error_code"],
         audience=row["audience"],
+        readdress=bool(row["readdress"]),
     )
 
 
@@ -98,13 +102,15 @@ class OutboxRepository:
         reply_to: int | None = None,
         audience: str | None = None,
         subject: int | None = None,
+        readdress: bool = False,
     ) -> int | None:
         """Queue a message: text (or a template), an album (`media`), an edit of a message
         sent before (`edit_of`), or one file (`file`: ("photo" | "document", file id)) with
         the text as its caption; `reply_to` makes it a reply to an earlier row in the chat.
         `audience` STAFF marks staff mail (see StaffService.notify); `subject` is the person
-        whose words or data it carries, erased with them. Returns the row's id; None when a
-        message with the same idempotency key exists."""
+        whose words or data it carries, erased with them; `readdress` lets the sender send
+        it elsewhere when its recipient may no longer get it (see `readdressed`). Returns
+        the row's id; None when a message with the same idempotency key exists."""
         kind = "album" if media else "edit" if edit_of is not None else "text"
         if file is not None:
             kind, media = file[0], [file[1]]
@@ -113,8 +119,8 @@ class OutboxRepository:
         row_id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
             "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
-            "reply_to, audience, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?) "
+            "reply_to, audience, subject_id, readdress) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
             (
                 chat_id,
@@ -133,6 +139,7 @@ class OutboxRepository:
                 reply_to,
                 audience,
                 subject,
+                int(readdress),
             ),
         )
         if row_id is None:
@@ -222,6 +229,24 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? WHERE id = ?",
             (reason[:500], code, message_id),
         )
+
+    async def readdressed(self, row_id: int, chat_ids: list[int], now: datetime) -> int:
+        """Queue a row again for each of `chat_ids`, due now, in each recipient's language:
+        the same message, not a reply or an edit of one in the first chat, and not to be
+        readdressed again. Each copy once, however often this runs. Returns how many."""
+        queued = 0
+        for chat_id in chat_ids:
+            queued += await self._db.execute(
+                "INSERT INTO outbox (chat_id, text, template, args, buttons, idempotency_key, "
+                "broadcast_id, not_before, created_at, kind, media, audience, subject_id) "
+                "SELECT ?, text, template, args, buttons, ?, broadcast_id, ?, ?, kind, media, "
+                "audience, subject_id FROM outbox WHERE id = ? "
+                "ON CONFLICT(idempotency_key) DO NOTHING",
+                (chat_id, f"readdressed:{row_id}:{chat_id}", to_db(now), to_db(now), row_id),
+            )
+        if queued and self._notes is not None:
+            self._notes["outbox"] = True
+        return queued
 
     async def skip_chat(self, chat_id: int, reason: str, code: str = UNREACHABLE_CODE) -> int:
         """Stop everything queued for a chat that cannot be reached."""
