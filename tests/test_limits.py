@@ -150,6 +150,7 @@ PLACEHOLDERS: dict[str, int | str] = {
     "uses": 200,  # a sentence of the catalog
     "who": 2 * BODY,  # «TOS «name»», or the eligible bodies
     "audience": 40,  # a broadcast's audience code
+    "part": 100,  # a part of an XLSX file, its name cut to 100 (registry_io)
     "status": 300,  # a status, or a report's line of them
     "sheet": 31,  # an XLSX sheet's name (Excel's limit)
     "ref": 40,  # a sheet's declared range, «A1:XFD1048576»

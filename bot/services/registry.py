@@ -7,6 +7,7 @@ residents find their TOS by street or location and join it; a chair announces to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -54,6 +55,8 @@ ROLE_KINDS = {"chair": "tos", "deputy": "tos", "rep": "org"}  # invite kind -> b
 ANNOUNCE_WINDOW = timedelta(days=7)
 ANNOUNCE_MAX = 3000
 SEARCH_LIMIT = 6
+READ_KEPT = 2  # files whose rows are kept from their dry run for their import ...
+READ_KEPT_FOR = timedelta(minutes=30)  # ... for so long
 DEFAULT_RADIUS_M = 500  # a TOS's circle around a shared centre, until staff type another
 
 
@@ -155,6 +158,8 @@ class RegistryService:
         self._broadcasts = broadcasts
         self.population = population
         self.announcements_per_week = announcements_per_week
+        # Rows of files read lately, so an import after its dry run reads the file once.
+        self._read_rows: dict[tuple[int, str, bytes], tuple[datetime, list[list[str]]]] = {}
 
     # -- reads for everyone -------------------------------------------------------------------
 
@@ -408,18 +413,32 @@ class RegistryService:
         orgs = {name_key(o.name): o for o in await registry.all_orgs()}
         return plan_import(rows, self._words, self.today(), tos, orgs)
 
+    async def _read(self, actor_id: int, data: bytes, filename: str) -> list[list[str]]:
+        """The file's rows: read once for its dry run and its import (kept READ_KEPT_FOR,
+        for the last READ_KEPT files), parsing being the costly part."""
+        key = (actor_id, filename, hashlib.sha256(data).digest())
+        now = self._clock.now()
+        kept = self._read_rows.get(key)
+        if kept is not None and now - kept[0] <= READ_KEPT_FOR:
+            return kept[1]
+        # Parsing a spreadsheet is CPU work: off the event loop.
+        rows = await asyncio.to_thread(read_table, data, filename)
+        self._read_rows[key] = (now, rows)
+        for old in list(self._read_rows)[:-READ_KEPT]:
+            del self._read_rows[old]
+        return rows
+
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """The dry run: what the file would add and change, and each bad row's problems."""
         self._staff.require_staff(actor_id)
-        # Parsing a spreadsheet is CPU work: off the event loop.
-        rows = await asyncio.to_thread(read_table, data, filename)
+        rows = await self._read(actor_id, data, filename)
         return await self._plan(self._db.read.registry, rows)
 
     async def apply_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """Write the file's good rows in one unit of work; the bad ones are left out."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
-        rows = await asyncio.to_thread(read_table, data, filename)
+        rows = await self._read(actor_id, data, filename)
         async with self._db.transaction() as uow:
             # Planned again inside the unit of work: the registry may have changed since.
             plan = await self._plan(uow.registry, rows)
