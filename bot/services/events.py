@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.broadcasts import BroadcastService
+from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.ics import event_ics
@@ -266,7 +266,7 @@ class EventService:
             recipients = [r for r in recipients if r != actor_id]
             if recipients:
                 await self._broadcasts.start_for(
-                    f"event:{event_id}", recipients, ANNOUNCED, args, actor_id
+                    audience_of(Audience.EVENT, event_id), recipients, ANNOUNCED, args, actor_id
                 )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.i18n import Words
-from bot.services.broadcasts import BroadcastService
+from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry_fields import (
@@ -606,7 +606,7 @@ class RegistryService:
                 raise DomainError(N_("The TOS has no members in the bot yet: nobody to tell."))
             announcement_id = await uow.registry.record_announcement(tos_id, actor_id, None, now)
             broadcast_id = await self._broadcasts.start_for(
-                f"tos:{tos_id}",
+                audience_of(Audience.TOS, tos_id),
                 recipients,
                 ANNOUNCEMENT,
                 {"tos": tos.name, "text": text},
