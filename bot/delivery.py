@@ -52,7 +52,13 @@ from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
-from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE, OutboxMessage
+from storage.repositories.outbox import (
+    ENDED_UNSENT,
+    NOT_ALLOWED,
+    OPEN,
+    UNREACHABLE,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +386,7 @@ class Sender:
         target = await self._db.lookup.outbox.get(message.reply_to)
         if target is None or target.chat_id != message.chat_id:
             return False, None
-        if target.status in ("pending", "sending"):
+        if target.status in OPEN:
             return True, None
         if target.message_id is None:
             return False, None  # it failed: say it anyway, outside the thread
@@ -430,7 +436,7 @@ class Sender:
         message was deleted, is too old to edit) fails this row, logged with Telegram's
         words; the card stays as it was."""
         target = await self._db.lookup.outbox.get(message.edit_of or 0)
-        if target is None or target.status in ("failed", "skipped", "cancelled"):
+        if target is None or target.status in ENDED_UNSENT:
             await self._fail(message, "the message to edit was never sent", "edit_target_gone")
             return
         if target.status != "sent" or target.message_id is None:

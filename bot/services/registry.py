@@ -40,6 +40,7 @@ from bot.services.staff import (
     check_invite,
     spend_invite,
 )
+from bot.services.status_groups import INITIATIVE_UNDER_WAY
 from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
 from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
@@ -218,7 +219,7 @@ class RegistryService:
              and r.body_id == tos_id),
             None,
         )  # fmt: skip
-        initiatives = await self._db.read.initiatives.public_of_tos(tos_id, limit=5)
+        initiatives = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 5)
         events = await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
         return TosView(
             tos=tos,

@@ -40,6 +40,9 @@ STATUSES: dict[str, str] = {
     "closed": N_("closed"),
     "rejected": N_("declined"),
 }
+# Staff close a request once it is taken or answered (the status machine; the card's
+# buttons follow it); they decline one instead of answering it (REQUEST_AWAITING).
+CLOSABLE = ("in_work", "answered")
 NUMBER = N_("R-{year}-{seq}")  # the Russian catalog writes its own letter
 DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
 MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading
@@ -535,7 +538,7 @@ class RequestService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in ("in_work", "answered"):
+            if record.status not in CLOSABLE:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be closed."),
                     number=_number(record), status=_status(record),
@@ -557,7 +560,7 @@ class RequestService:
             return await self._get(uow, request_id)
 
     def check_can_reject(self, record: RequestRecord) -> None:
-        if record.status not in ("new", "in_work"):
+        if record.status not in REQUEST_AWAITING:  # declined instead of an answer
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be declined."),
                 number=_number(record), status=_status(record),

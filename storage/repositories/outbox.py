@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 
 # Telegram's words for a chat the bot can no longer write to (it blocked us, was deleted).
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
@@ -20,7 +20,9 @@ UNREACHABLE_CODE = "unreachable"
 ERASED = "the person withdrew their consent"
 STAFF = "staff"  # the audience of staff mail, checked again when it is sent
 
-OPEN = ("pending", "sending")
+OPEN = ("pending", "sending")  # on its way: waiting for its turn or being sent
+UNDELIVERED = ("failed", "skipped")  # will not be sent: failed, or not for this recipient
+ENDED_UNSENT = (*UNDELIVERED, "cancelled")  # will not be sent, for whatever reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,14 +154,14 @@ class OutboxRepository:
         """Messages to send now: per chat only the first open one, so a chat's messages go
         out in order even when an earlier one waits for a retry."""
         rows = await self._db.fetch_all(
-            "SELECT o.* FROM outbox o "
-            "WHERE o.status = 'pending' AND o.not_before <= :now "
-            "AND (o.retry_at IS NULL OR o.retry_at <= :now) "
+            "SELECT o.* FROM outbox o "  # noqa: S608 - placeholders
+            "WHERE o.status = 'pending' AND o.not_before <= ? "
+            "AND (o.retry_at IS NULL OR o.retry_at <= ?) "
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id "
-            "  AND p.status IN ('pending', 'sending') "
+            f"  AND p.status IN {marks(OPEN)} "
             "  AND (p.not_before < o.not_before OR (p.not_before = o.not_before AND p.id < o.id))) "
-            "ORDER BY o.not_before, o.id LIMIT :limit",
-            {"now": to_db(now), "limit": limit},
+            "ORDER BY o.not_before, o.id LIMIT ?",
+            (to_db(now), to_db(now), *OPEN, limit),
         )
         return [_message(row) for row in rows]
 
@@ -251,9 +253,9 @@ class OutboxRepository:
     async def skip_chat(self, chat_id: int, reason: str, code: str = UNREACHABLE_CODE) -> int:
         """Stop everything queued for a chat that cannot be reached."""
         return await self._db.execute(
-            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "
-            "WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (reason[:500], code, chat_id),
+            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "  # noqa: S608
+            f"WHERE chat_id = ? AND status IN {marks(OPEN)}",
+            (reason[:500], code, chat_id, *OPEN),
         )
 
     async def forget_person(self, user_id: int) -> int:
@@ -261,12 +263,12 @@ class OutboxRepository:
         cancelled, and no row, whatever its status, keeps its text, arguments or files.
         Returns how many rows were erased."""
         return await self._db.execute(
-            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "
+            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "  # noqa: S608
             "text = CASE WHEN text IS NULL THEN NULL ELSE '' END, "
-            "status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END, "
-            "last_error = CASE WHEN status IN ('pending', 'sending') THEN ? ELSE last_error END "
+            f"status = CASE WHEN status IN {marks(OPEN)} THEN 'cancelled' ELSE status END, "
+            f"last_error = CASE WHEN status IN {marks(OPEN)} THEN ? ELSE last_error END "
             "WHERE chat_id = ? OR subject_id = ?",
-            (ERASED, user_id, user_id),
+            (*OPEN, *OPEN, ERASED, user_id, user_id),
         )
 
     async def recover(self) -> int:
@@ -281,8 +283,9 @@ class OutboxRepository:
 
     async def recent_failures(self, limit: int) -> list[OutboxMessage]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE status IN ('failed', 'skipped') ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT * FROM outbox WHERE status IN {marks(UNDELIVERED)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT ?",
+            (*UNDELIVERED, limit),
         )
         return [_message(row) for row in rows]
 
