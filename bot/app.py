@@ -23,7 +23,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 
 from bot.clock import Clock
 from bot.commands import publish_commands
-from bot.delivery import Sender
+from bot.delivery import Audience, Sender
 from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
@@ -278,7 +278,7 @@ async def _assemble(
         i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
     )
     sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
-    sender.audiences[STAFF] = staff.reaches_staff
+    sender.audiences[STAFF] = Audience(staff.reaches_staff, staff.case_recipients)
     app = App(
         settings=settings,
         bot=bot,

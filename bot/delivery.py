@@ -23,6 +23,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -51,7 +52,13 @@ from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
-from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE, OutboxMessage
+from storage.repositories.outbox import (
+    ENDED_UNSENT,
+    NOT_ALLOWED,
+    OPEN,
+    UNREACHABLE,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +154,15 @@ class Pacer:
             log.warning("global flood wait of %.1f s", seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may get a row of an audience (its `audience` column) when it is sent, and where
+    a row marked `readdress` goes instead when its recipient may not."""
+
+    reaches: Callable[[int], bool]
+    instead: Callable[[int], list[int]]
+
+
 class Sender:
     def __init__(
         self,
@@ -185,7 +201,7 @@ class Sender:
         self.generators: dict[str, Generator] = {}
         # Who may still get a row of an audience when it is sent (staff mail: whoever is
         # staff at that moment, StaffService.reaches_staff), whatever the row holds.
-        self.audiences: dict[str, Callable[[int], bool]] = {}
+        self.audiences: dict[str, Audience] = {}
         db.on_commit(self._on_commit)
 
     def _on_commit(self, uow: UnitOfWork) -> None:
@@ -310,10 +326,13 @@ class Sender:
         if await self._is_unreachable(message.chat_id):
             await self._unreachable(message, "the user had blocked the bot")
             return
-        allowed = self.audiences.get(message.audience or "")
-        if allowed is not None and not allowed(message.chat_id):
+        audience = self.audiences.get(message.audience or "")
+        if audience is not None and not audience.reaches(message.chat_id):
             async with self._db.transaction() as uow:
                 await uow.outbox.mark_skipped(message.id, NOT_ALLOWED)
+                if message.readdress:  # not lost: to whoever is to get it now, once each
+                    chats = audience.instead(message.chat_id)
+                    await uow.outbox.readdressed(message.id, chats, self._clock.now())
             return
         if message.kind == "album":
             await self._send_album(message)
@@ -367,7 +386,7 @@ class Sender:
         target = await self._db.lookup.outbox.get(message.reply_to)
         if target is None or target.chat_id != message.chat_id:
             return False, None
-        if target.status in ("pending", "sending"):
+        if target.status in OPEN:
             return True, None
         if target.message_id is None:
             return False, None  # it failed: say it anyway, outside the thread
@@ -417,7 +436,7 @@ class Sender:
         message was deleted, is too old to edit) fails this row, logged with Telegram's
         words; the card stays as it was."""
         target = await self._db.lookup.outbox.get(message.edit_of or 0)
-        if target is None or target.status in ("failed", "skipped", "cancelled"):
+        if target is None or target.status in ENDED_UNSENT:
             await self._fail(message, "the message to edit was never sent", "edit_target_gone")
             return
         if target.status != "sent" or target.message_id is None:

@@ -13,13 +13,21 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.commands import commands_for
 from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import PENDING, FormContext, FormSwitchCD, holds_answers, restored
+from handlers.forms import (
+    PENDING,
+    FormContext,
+    FormSwitchCD,
+    holds_answers,
+    live_pending,
+    restored,
+)
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
@@ -172,14 +180,19 @@ async def form_switch_pressed(
     state: FSMContext,
     bot: Bot,
     dispatcher: Dispatcher,
+    clock: Clock,
     **data: Any,
 ) -> None:
     """The answer to «You have not sent your initiative yet...» (see forms.FormGuard): go on
     with the form, or drop it and do what was chosen meanwhile."""
     message = button_message(query)
-    pending = (await state.get_data()).get(PENDING)
-    if not isinstance(pending, dict) or pending.get("token") != callback_data.token:
+    kept = (await state.get_data()).get(PENDING)
+    pending = live_pending(kept, callback_data.token, clock.now())
+    if pending is None:
         await query.answer(_("This button is out of date."), show_alert=True)
+        await drop_buttons(message)
+        if isinstance(kept, dict) and kept.get("token") == callback_data.token:
+            await state.update_data({PENDING: None})  # outlived: not kept either
         return
     await drop_buttons(message)
     if callback_data.action != "drop":
@@ -196,5 +209,5 @@ async def form_switch_pressed(
     base = state.base if isinstance(state, FormContext) else state
     data.pop("callback_data", None)
     data.pop("handler", None)
-    data.update(bot=bot, dispatcher=dispatcher, state=base, raw_state=None)
+    data.update(bot=bot, dispatcher=dispatcher, clock=clock, state=base, raw_state=None)
     await dispatcher.propagate_event(pending["kind"], event, **data)

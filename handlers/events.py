@@ -35,6 +35,7 @@ from bot.services.events import (
     Owner,
 )
 from bot.services.numbers import whole_number
+from bot.services.status_groups import SIGNED_UP
 from bot.services.when import parse_when
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
@@ -173,7 +174,7 @@ async def _card(
     e = view.event
     rows = []
     if e.starts_at > clock.now():
-        if view.my_status in ("going", "waiting"):
+        if view.my_status in SIGNED_UP:
             rows.append([_b(_("✖ Cancel my sign-up"), "cancel", e.id)])
         else:
             full = e.capacity is not None and e.going >= e.capacity

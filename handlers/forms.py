@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from aiogram import BaseMiddleware, Bot
@@ -26,13 +27,14 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.staff import Role
 from bot.textsplit import shorten
 from handlers.errors import render_error
 from handlers.menu import main_menu
-from handlers.render import drop_buttons
+from handlers.render import button_message, drop_buttons
 
 SKIP = N_("Skip")
 SKIP_WORDS = N_("skip, no, without")
@@ -192,6 +194,8 @@ async def refused_on_sending(
 
 ANSWERED = "_answered"  # FSM data: a step of the form took an answer (something to lose)
 PENDING = "_pending"  # FSM data: what the person chose while the form was under way
+# A choice kept that long is out of date: the person is asked to choose again.
+PENDING_LIFETIME = timedelta(hours=1)
 UNFINISHED = N_("You have not finished the previous form.")
 GO_ON = N_("↩️ Go on with it")
 DROP = N_("🗑 Drop it and go on")
@@ -277,8 +281,9 @@ class FormGuard(BaseMiddleware):
     """The outer middleware of the router that holds every feature (handlers/__init__.py):
     handlers get a FormContext, and a FormSwitch becomes a question: «You have not sent
     your initiative yet. Your answers are kept. Go on with it, or drop it and go on?». What
-    the person chose (the command, the menu press, the button) is kept with the form and
-    done once they drop it (handlers/common.py, `restored` below)."""
+    the person chose (the command, the menu press, the button) is kept with the form, as
+    what replays it only (`pending_choice`), and done once they drop it, within
+    PENDING_LIFETIME (handlers/common.py, `restored` below)."""
 
     def __init__(self, forms: Mapping[str, type[StatesGroup]]) -> None:
         self._forms = forms
@@ -304,10 +309,8 @@ class FormGuard(BaseMiddleware):
         start = data.get("raw_state")
         await base.set_state(start)  # undo a step the switching update took on the way
         token = secrets.token_hex(4)
-        kind = "callback_query" if isinstance(event, CallbackQuery) else "message"
-        await base.update_data(
-            {PENDING: {"token": token, "kind": kind, "event": event.model_dump(mode="json")}}
-        )
+        clock: Clock = data["clock"]
+        await base.update_data({PENDING: pending_choice(event, token, clock.now())})
         group = self._forms.get(form_group(start) or "")
         unfinished = str(getattr(group, "unfinished", UNFINISHED))
         text = (
@@ -338,11 +341,87 @@ class FormGuard(BaseMiddleware):
             await bot.send_message(chat.id, text, reply_markup=buttons)
 
 
-def restored(pending: dict[str, Any], press: CallbackQuery, bot: Bot) -> Message | CallbackQuery:
-    """What the person chose while a form was under way, to be done now: a message as it
-    came; a button press answered through the press on «Drop it and go on»."""
-    if pending["kind"] == "callback_query":
-        return CallbackQuery.model_validate(
-            {**pending["event"], "id": press.id}, context={"bot": bot}
+def pending_choice(event: TelegramObject, token: str, now: datetime) -> dict[str, Any]:
+    """What is kept of the person's choice while they are asked (FSM data, under PENDING):
+    only what replays it. A press keeps its callback data and the message id it was on,
+    never that message: a card carries other people's names and texts, and this row is
+    erased only with this person. A message keeps the text this person typed."""
+    kept: dict[str, Any] = {"token": token, "at": now.isoformat()}
+    if isinstance(event, CallbackQuery):
+        place = event.message
+        kept.update(
+            kind="callback_query",
+            data=event.data,
+            message_id=place.message_id if place is not None else None,
+            date=int(place.date.timestamp()) if isinstance(place, Message) else 0,
         )
-    return Message.model_validate(pending["event"], context={"bot": bot})
+    elif isinstance(event, Message):
+        reply = event.reply_to_message
+        kept.update(
+            kind="message",
+            text=event.text,
+            message_id=event.message_id,
+            date=int(event.date.timestamp()),
+            thread=event.message_thread_id,
+            # A reply to the bot is answered as one (only its id is needed to find it).
+            reply_to=reply.message_id
+            if reply is not None and reply.from_user is not None and reply.from_user.is_bot
+            else None,
+        )
+    return kept
+
+
+def live_pending(pending: Any, token: str, now: datetime) -> dict[str, Any] | None:
+    """The kept choice a press on the question's buttons (with `token`) answers; None when
+    it is not there, is of another question, or has outlived PENDING_LIFETIME."""
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        return None
+    if pending.get("kind") not in ("message", "callback_query") or "at" not in pending:
+        return None  # kept before choices were kept this way
+    try:
+        asked = datetime.fromisoformat(pending["at"])
+    except (TypeError, ValueError):
+        return None
+    return pending if now - asked <= PENDING_LIFETIME else None
+
+
+def restored(pending: dict[str, Any], press: CallbackQuery, bot: Bot) -> Message | CallbackQuery:
+    """What the person chose while a form was under way, to be done now, in the chat of the
+    question (`press` is on it): a message as they typed it; a button press answered
+    through the press on «Drop it and go on», on a message known by its id only."""
+    question = button_message(press)
+    chat = question.chat.model_dump(mode="json", include={"id", "type", "is_forum"})
+    person = press.from_user.model_dump(mode="json", exclude_none=True)
+    the_bot = question.from_user.model_dump(mode="json") if question.from_user else None
+    if pending["kind"] == "callback_query":
+        # The message had this button at least: a handler that removes a used message's
+        # buttons still does.
+        markup = [[{"text": "\u2026", "callback_data": pending["data"]}]]
+        message = {
+            "message_id": pending["message_id"],
+            "date": pending["date"],
+            "chat": chat,
+            "from": the_bot,
+            "reply_markup": {"inline_keyboard": markup},
+        }
+        event = {
+            "id": press.id,
+            "from": person,
+            "chat_instance": press.chat_instance,
+            "message": message,
+            "data": pending["data"],
+        }
+        return CallbackQuery.model_validate(event, context={"bot": bot})
+    reply = pending.get("reply_to")
+    message = {
+        "message_id": pending["message_id"],
+        "date": pending["date"],
+        "chat": chat,
+        "from": person,
+        "text": pending.get("text"),
+        "message_thread_id": pending.get("thread"),
+        "reply_to_message": None
+        if reply is None or the_bot is None
+        else {"message_id": reply, "date": pending["date"], "chat": chat, "from": the_bot},
+    }
+    return Message.model_validate(message, context={"bot": bot})

@@ -15,14 +15,13 @@ from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
     NUMBER,
-    PUBLIC,
     STATUSES,
     TRANSITIONS,
     Draft,
     InitiativeService,
 )
 from bot.services.privacy import StaffPrivacy
-from bot.services.status_groups import INITIATIVE_OPEN
+from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.ids import Id
@@ -141,7 +140,7 @@ def card_text(view: CardView, author_line: str | None) -> str:
                         number=position, caption=escape(caption)
                     )
                 )
-    if view.supports is not None and view.status in PUBLIC:
+    if view.supports is not None and view.status in INITIATIVE_PUBLIC:
         lines.append(_("👍 supported by: {count}").format(count=view.supports))
     if author_line:
         lines.append(author_line)

@@ -21,7 +21,6 @@ from bot.services.initiatives import (
     ADDRESS_LIMITS,
     DIRECTIONS,
     MAX_PHOTOS,
-    PUBLIC,
     Draft,
     InitiativeService,
     Submitted,
@@ -32,6 +31,7 @@ from bot.services.initiatives import (
 )
 from bot.services.numbers import whole_number
 from bot.services.staff import Role
+from bot.services.status_groups import INITIATIVE_PUBLIC
 from bot.settings import Settings
 from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
 from handlers.errors import render_error
@@ -391,7 +391,7 @@ async def _sent(message: Message, state: FSMContext, result: Submitted, role: Ro
                 )
             ]
             for other in result.duplicates
-            if other.status in PUBLIC
+            if other.status in INITIATIVE_PUBLIC
         ]
         lines = [_("Similar initiatives already exist. Is yours one of these?")]
         lines += [f"• {escape(number_of(o))} — {escape(o.title)}" for o in result.duplicates]

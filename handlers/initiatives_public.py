@@ -7,9 +7,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.initiatives import DIRECTIONS, PUBLIC, STATUSES, InitiativeService
+from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
 from bot.services.requests import RequestService
 from bot.services.staff import Role
+from bot.services.status_groups import INITIATIVE_PUBLIC
 from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.filters import HasArgs, PrivateChat, TextIs
@@ -179,7 +180,7 @@ async def public_card(
     photos = await initiatives.captioned_photos(record.id)
     tos_name = await initiatives.tos_name(record.tos_id)
     text = card_text(view_of(record, photos, tos_name), author_line)
-    if record.status not in PUBLIC or record.author_id == viewer.id:
+    if record.status not in INITIATIVE_PUBLIC or record.author_id == viewer.id:
         return text, None
     supported = await initiatives.has_supported(viewer.id, record.id)
     action, label = (
@@ -290,7 +291,7 @@ def my_text(
         line = (
             f"\n<b>{escape(number_of(item))}</b> · {_(STATUSES[item.status])}\n{escape(item.title)}"
         )
-        if item.status in PUBLIC:
+        if item.status in INITIATIVE_PUBLIC:
             line += "\n" + _("👍 supported by: {count}").format(count=item.supports)
         if item.status == "rejected":
             reason = item.rejection_reason or "—"

@@ -8,11 +8,20 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.services.broadcasts import BroadcastService, Failure, OutboxService, Progress
+from bot.i18n import fill
+from bot.services.broadcasts import (
+    Audience,
+    AudienceView,
+    BroadcastService,
+    Failure,
+    OutboxService,
+    Progress,
+)
 from bot.services.errors import N_
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import StaffPlace
+from handlers.forms import short
 from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
@@ -50,6 +59,7 @@ REASONS = {
     "network": N_("Telegram did not answer after several tries"),
     "internal": N_("an error in the bot (details in its log)"),
 }
+NAME_ON_LINE = 80  # characters of a TOS's or an event's name on a broadcast's line
 REFUSED = N_("Telegram refused the message (details in the bot's log)")
 
 
@@ -60,8 +70,21 @@ def _reason(failure: Failure) -> str:
     return _(REASONS.get(code, REFUSED))
 
 
-def _audience(code: str) -> str:
-    return {"residents": _("all residents"), "staff": _("staff")}.get(code, escape(code))
+def _audience(audience: AudienceView) -> str:
+    """Whom a broadcast went to, in words (names in «…» through fill; never an id)."""
+    if audience.kind == Audience.RESIDENTS:
+        return _("all residents")
+    if audience.kind == Audience.STAFF:
+        return _("staff")
+    tos = escape(short(audience.tos, NAME_ON_LINE)) if audience.tos is not None else None
+    if audience.kind == Audience.TOS and tos is not None:
+        return fill(_("the chair's message to members of «{tos}»"), tos=tos)
+    if audience.kind == Audience.EVENT and audience.event is not None:
+        event = escape(short(audience.event, NAME_ON_LINE))
+        if tos is not None:
+            return fill(_("the event «{event}» to members of «{tos}»"), event=event, tos=tos)
+        return fill(_("the event «{event}» to all residents"), event=event)
+    return _("a list of recipients")
 
 
 async def render(

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import fill
 from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
+    CLOSABLE,
     KINDS,
     NUMBER,
     RATE_NO,
@@ -26,6 +27,7 @@ from bot.services.requests import (
     RequestDraft,
     RequestService,
 )
+from bot.services.status_groups import REQUEST_AWAITING as AWAITING
 from bot.services.status_groups import REQUEST_OPEN as OPEN
 from bot.services.users import UserService
 from bot.services.when import local_text
@@ -201,10 +203,10 @@ def staff_keyboard(record: RequestRecord) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     if record.status == "new":
         rows.append([button(_("🙋 Take"), "take"), button(_("💬 Answer"), "answer")])
-    elif record.status in ("in_work", "answered"):
+    elif record.status in CLOSABLE:
         rows.append([button(_("💬 Answer"), "answer"), button(_("🙋 Take over"), "take")])
         rows.append([button(_("✅ Close"), "close")])
-    if record.status in ("new", "in_work"):
+    if record.status in AWAITING:  # what RequestService.check_can_reject lets through
         rows.append([button(_("✖ Decline"), "reject")])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 

@@ -101,6 +101,72 @@ def zip_bomb_xlsx() -> bytes:
     return out.getvalue()
 
 
+def _with_part(content: bytes, name: str, xml: bytes, content_type: str, rel_type: str) -> bytes:
+    """The same workbook with one more part, declared in the manifest and linked from the
+    workbook, as Excel would."""
+    source, out = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{name}" ContentType="{content_type}"/>'
+                data = data.replace(b"</Types>", override.encode() + b"</Types>")
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                relation = f'<Relationship Id="rX" Type="{rel_type}" Target="{name[3:]}"/>'
+                data = data.replace(b"</Relationships>", relation.encode() + b"</Relationships>")
+            target.writestr(item.filename, data)
+        target.writestr(name, xml)
+    return out.getvalue()
+
+
+def shared_strings_xlsx(count: int = 650_000) -> bytes:
+    """A legit sheet and a shared-string table of `count` two-digit texts: 940 KB packed,
+    11.7 MB unpacked, a ratio of 12 (openpyxl reads the whole table when it opens the file:
+    6-10 s and 40-66 MB)."""
+    rnd = random.Random(1)
+    body = "".join(f"<si><t>{rnd.randrange(100):02d}</t></si>" for _ in range(count))
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    return _with_part(
+        legit_xlsx(),
+        "xl/sharedStrings.xml",
+        f'<sst xmlns="{main}">{body}</sst>'.encode(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings",
+    )
+
+
+def many_styles_xlsx(count: int = 15_000) -> bytes:
+    """A 12 KB file whose styles hold `count` cell formats, under a megabyte unpacked (so
+    however tightly packed): openpyxl makes objects of each when it opens the file, half a
+    second and 24 MB."""
+    xf = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    source, out = zipfile.ZipFile(io.BytesIO(legit_xlsx())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                data = re.sub(
+                    rb'<cellXfs count="\d+">',
+                    b'<cellXfs count="%d">' % (count + 1) + xf * count,
+                    data,
+                )
+            target.writestr(item.filename, data)
+    return out.getvalue()
+
+
+def long_row_xlsx(cells: int = 100_000) -> bytes:
+    """A 400 KB sheet with a row of `cells` numbers and no <dimension> (openpyxl holds a
+    row's cells at once: 64 MB)."""
+    rnd = random.Random(2)
+    row = b"".join(b"<c><v>%d</v></c>" % rnd.randrange(10**6) for _ in range(cells))
+
+    def change(xml: bytes) -> bytes:
+        xml = re.sub(rb"<dimension[^>]*/>", b"", xml)
+        return xml.replace(b"</sheetData>", b'<row r="300">' + row + b"</row></sheetData>")
+
+    return _rewrite_sheet(legit_xlsx(), change)
+
+
 def many_parts_xlsx() -> bytes:
     content = legit_xlsx()
     source = zipfile.ZipFile(io.BytesIO(content))
@@ -123,6 +189,9 @@ HOSTILE: dict[str, tuple[str, Callable[[], bytes]]] = {
     "wide row": ("r.xlsx", wide_xlsx),
     "zip bomb": ("r.xlsx", zip_bomb_xlsx),
     "many parts": ("r.xlsx", many_parts_xlsx),
+    "shared strings": ("r.xlsx", shared_strings_xlsx),
+    "many styles": ("r.xlsx", many_styles_xlsx),
+    "long row": ("r.xlsx", long_row_xlsx),
     "garbage xlsx": ("r.xlsx", garbage),
     "garbage csv": ("r.csv", garbage),
     "huge csv field": ("r.csv", lambda: (HEADER + 'ТОС;"' + "x" * 200_000 + '";1\n').encode()),

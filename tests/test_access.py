@@ -4,6 +4,7 @@ and with STAFF_SEES_PERSONAL_DATA=false staff see roles, never names."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,6 +111,41 @@ async def test_with_a_staff_chat_a_gone_assignees_nudge_goes_to_the_chat(tmp_pat
         await h.deliver()
         assert any(s.text.startswith("⏰ З-2026-0001") for s in staff_chat.inbox)
         assert not any(s.text.startswith("⏰") for s in ivan.inbox)
+
+
+async def test_a_nudge_queued_before_its_assignee_left_goes_to_current_staff(
+    tmp_path: Path,
+) -> None:
+    """The nudge was queued for Ivan, who had taken the case; he is removed before it goes:
+    current staff get it instead, each once, and he does not."""
+    for chat in (None, STAFF_CHAT):
+        async with running(
+            tmp_path / str(chat), admin_ids=frozenset({ADMIN_ID}), staff_chat_id=chat
+        ) as h:
+            maria, ivan, olga = await staff_of_three(h)
+            anna = await h.consented(h.user("Анна"))
+            await h.app.requests.submit(
+                anna.id,
+                RequestDraft(kind="consultation", description="Нужна консультация по гранту."),
+            )
+            await h.app.requests.take(CLERK, 1)
+            await h.deliver()
+            h.clock.advance(timedelta(days=16))
+            assert await h.app.requests.nudge_due() == 1  # to Ivan, who has the case
+            await h.app.staff.remove(ADMIN_ID, CLERK)
+            await h.deliver()
+            assert await h.app.requests.nudge_due() == 0  # this term's nudge is done
+            await h.deliver()
+
+            def nudges(person: Person) -> int:
+                return sum(s.text.startswith("⏰ З-2026-0001") for s in person.inbox)
+
+            assert nudges(ivan) == 0
+            if chat is None:
+                assert nudges(maria) == 1 and nudges(olga) == 1
+            else:
+                assert nudges(h.in_group(maria, STAFF_CHAT)) == 1
+                assert nudges(maria) == 0 and nudges(olga) == 0
 
 
 # -- staff places ----------------------------------------------------------------------------
@@ -282,6 +318,40 @@ async def test_a_withdrawal_leaves_no_trace_of_the_person_in_the_database(
         assert "Разместим в пятницу." in card.text  # the town hall's own answer stays
 
 
+async def test_a_staff_members_pending_press_keeps_no_trace_of_the_requester(
+    tmp_path: Path,
+) -> None:
+    """A staff member half-way through a form presses «Answer» on a request card: the press
+    is kept to be done later, but not the card it sits on (the requester's name and text),
+    so the requester's withdrawal leaves nothing of them in the staff member's form."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        evl = await h.consented(h.user("Евлампия", last_name="Секретова", username="evl_secret"))
+        await h.app.requests.submit(
+            evl.id,
+            RequestDraft(kind="other", description="Помогите с объявлением о субботнике.",
+                         phone="+79135550011"),
+        )  # fmt: skip
+        await h.deliver()
+        card = next(s for s in maria.inbox if "Секретова" in s.text)
+        await maria.send("/initiative")
+        await maria.press("Благоустройство и озеленение")
+        await maria.send("Скамейки во дворе")
+        [question] = await maria.press("💬 Ответить", on=card)
+        assert question.text.startswith("Вы ещё не отправили инициативу.")
+        await evl.send("/privacy")
+        await evl.press(next(b for b in evl.last.flat_buttons if "тозвать" in b))
+        await evl.press(next(b for b in evl.last.flat_buttons if b.startswith("Да")))
+
+        await h.app.db.checkpoint()
+        content = database_bytes(h)
+        for trace in ("Евлампия", "Секретова", "evl_secret", "5550011", "о субботнике"):
+            assert trace.encode() not in content, trace
+        # The kept press is still done once Maria drops her form: the answer step opens.
+        replies = await maria.press("🗑 Удалить и перейти", on=question)
+        assert any("Напишите ответ" in r.text for r in replies), [r.text for r in replies]
+
+
 # -- STAFF_SEES_PERSONAL_DATA=false: roles, not names ----------------------------------------
 
 
@@ -419,6 +489,75 @@ async def test_mail_queued_before_the_upgrade_is_marked_as_staff_mail(tmp_path: 
         ]
     finally:
         await db.close()
+
+
+async def test_nudges_queued_before_the_upgrade_go_to_current_staff_if_need_be(
+    tmp_path: Path,
+) -> None:
+    """A nudge an earlier version queued and has not sent is marked to be readdressed."""
+    from storage.db import Database, migration_files
+
+    [mine] = [n for n, name, _sql in migration_files() if name.endswith("_case_nudges.sql")]
+    path = tmp_path / "old.sqlite3"
+    old = Database(path)
+    await old.open(migrate_to=mine - 1)
+    async with old.transaction() as uow:
+        for row_id, key, status in (
+            (1, "request:1:0:nudge:50:7", "pending"),
+            (2, "request:2:0:nudge:50:7", "sent"),
+            (3, "request:1:0:card:7", "pending"),
+        ):
+            await uow.executor.execute(
+                "INSERT INTO outbox (id, chat_id, template, not_before, created_at, "
+                "idempotency_key, status, audience) VALUES (?, 7, 'x', '2026-01-01', "
+                "'2026-01-01', ?, ?, 'staff')",
+                (row_id, key, status),
+            )
+    await old.close()
+    db = Database(path)
+    await db.open()
+    try:
+        rows = await db.read.executor.fetch_all("SELECT id, readdress FROM outbox ORDER BY id")
+        assert [tuple(row) for row in rows] == [(1, 1), (2, 0), (3, 0)]
+    finally:
+        await db.close()
+
+
+async def test_choices_kept_whole_before_the_upgrade_are_dropped(tmp_path: Path) -> None:
+    """A form-switch question of an earlier version kept the whole pressed card: the
+    migration drops such kept choices, and the form itself stays."""
+    from storage.db import Database, migration_files
+
+    [mine] = [n for n, name, _sql in migration_files() if name.endswith("_case_nudges.sql")]
+    path = tmp_path / "old.sqlite3"
+    old = Database(path)
+    await old.open(migrate_to=mine - 1)
+    kept = {"token": "ab12", "kind": "callback_query",
+            "event": {"message": {"text": "👤 Евлампия Секретова (@evl_secret)"}}}  # fmt: skip
+    data = json.dumps({"draft": {"title": "Скамейки"}, "_pending": kept}, ensure_ascii=False)
+    async with old.transaction() as uow:
+        for key, user, state, form in (
+            ("1:7:7::default", 7, "InitiativeForm:description", data),
+            ("1:8:8::default", 8, "InitiativeForm:title", '{"draft": {}}'),
+        ):
+            await uow.executor.execute(
+                "INSERT INTO fsm (key, user_id, state, data, updated_at) "
+                "VALUES (?, ?, ?, ?, '2026-01-01')",
+                (key, user, state, form),
+            )
+    await old.close()
+
+    db = Database(path)
+    await db.open()
+    try:
+        rows = await db.read.executor.fetch_all("SELECT key, data FROM fsm ORDER BY key")
+        assert [(row[0], json.loads(row[1])) for row in rows] == [
+            ("1:7:7::default", {"draft": {"title": "Скамейки"}}),
+            ("1:8:8::default", {"draft": {}}),
+        ]
+    finally:
+        await db.close()
+    assert "Секретова".encode() not in path.read_bytes()
 
 
 def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:

@@ -164,3 +164,27 @@ async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # ty
             await staff.press(lang.drop)
             assert await state_of(h, staff) == "CompetitionForm:title"
             assert h.session.callback_answers[-1]["text"] is None
+
+
+async def test_a_kept_choice_outlives_its_hour_and_the_form_stays(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from handlers.forms import PENDING
+
+    for lang in LANGS:
+        anna = await person(harness, lang)
+        await anna.send("/initiative")
+        await anna.press(lang.direction)
+        await anna.send("Скамейки во дворе")
+        [question] = await anna.send("/request")
+        assert question.text.startswith(lang.unfinished_initiative)
+        kept = (await harness.app.storage.get_data(key_of(harness, anna)))[PENDING]
+        # Only what replays the choice: the text Anna typed, not a copy of the update.
+        assert kept["kind"] == "message" and kept["text"] == "/request"
+        assert "event" not in kept and "from" not in str(kept)
+        harness.clock.advance(timedelta(hours=2))
+        assert await anna.press(lang.drop) == []
+        assert anna.last_answer["text"] == lang.out_of_date
+        assert await state_of(harness, anna) == "InitiativeForm:description"
+        data = await harness.app.storage.get_data(key_of(harness, anna))
+        assert data[PENDING] is None and data["draft"]["title"] == "Скамейки во дворе"

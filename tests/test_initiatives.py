@@ -8,6 +8,7 @@ import pytest
 
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
+from bot.services.status_groups import INITIATIVE_PUBLIC
 from handlers.initiative_cards import DecideCD
 from handlers.initiatives import FormCD
 from handlers.initiatives_public import ListCD
@@ -483,7 +484,9 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
     # A forged id filters nothing; the repository takes the filter too.
     await viewer.press("x", data=ListCD(tos=9999).pack(), on=everything)
     assert "Инициатива без ТОС" in viewer.edits[-1].text
-    items, total = await harness.app.db.read.initiatives.public_page(None, 0, 10, tos_id=north)
+    items, total = await harness.app.db.read.initiatives.public_page(
+        INITIATIVE_PUBLIC, None, 0, 10, tos_id=north
+    )
     assert total == 1 and items[0].title == "Северная инициатива"
 
 

@@ -149,7 +149,10 @@ PLACEHOLDERS: dict[str, int | str] = {
     "kinds": 100,
     "uses": 200,  # a sentence of the catalog
     "who": 2 * BODY,  # «TOS «name»», or the eligible bodies
-    "audience": 40,  # a broadcast's audience code
+    # A broadcast's audience: «the event «…» to members of «…»», each name cut to 80.
+    "audience": 2 * 80 + 60,
+    "event": events.TEXT_LIMITS["title"][1],
+    "part": 100,  # a part of an XLSX file, its name cut to 100 (registry_io)
     "status": 300,  # a status, or a report's line of them
     "sheet": 31,  # an XLSX sheet's name (Excel's limit)
     "ref": 40,  # a sheet's declared range, «A1:XFD1048576»

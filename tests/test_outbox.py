@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiogram.exceptions import (
@@ -423,3 +424,47 @@ async def test_a_file_that_cannot_be_drawn_fails_alone(harness: Harness) -> None
     assert await status_of(harness, anna.id) == ["failed", "sent"]
     assert "после графика" in texts(anna)
     assert not harness.session.calls_of("SendPhoto")
+
+
+async def test_outbox_names_each_broadcasts_audience_never_an_id(tmp_path: Path) -> None:
+    """A chair's announcement to the TOS's members and an event's announcement (to everyone,
+    or to a TOS's members) are described in words, with the TOS's and the event's names."""
+    from bot.services.events import EventDraft
+    from tests.kit import running
+
+    starts = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ADMIN_ID + 1})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        john = await h.consented(h.user("John", user_id=ADMIN_ID + 1, language_code="en"))
+        tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+        invite = await h.app.registry.create_invite(ADMIN_ID, "chair", tos.id)
+        vera = await h.consented(h.user("Вера"))
+        await vera.send(f"/start {invite.payload}")
+        anna = await h.consented(h.user("Анна"))
+        await h.app.registry.join(anna.id, tos.id)
+        await h.app.registry.announce(vera.id, tos.id, "Субботник в субботу в 10:00 у дома 5.")
+        await h.app.events.create(
+            ADMIN_ID,
+            EventDraft("town", 0, "Ёлка на площади", starts, starts + timedelta(hours=2),
+                       "Центральная площадь"),
+            "администрация",
+        )  # fmt: skip
+        await h.app.events.create(
+            vera.id,
+            EventDraft("tos", tos.id, "Собрание жителей", starts, starts + timedelta(hours=1),
+                       "Двор дома 5", audience_tos=tos.id),
+            "администрация",
+        )  # fmt: skip
+        [ru] = await maria.send("/outbox")
+        [en] = await john.send("/outbox")
+        for text, expected in (
+            (ru.text, ("анонс «Собрание жителей» членам «ТОС „Берёзка“»",
+                       "анонс «Ёлка на площади» всем жителям",
+                       "сообщение председателя членам «ТОС „Берёзка“»")),
+            (en.text, ("the event «Собрание жителей» to members of «ТОС „Берёзка“»",
+                       "the event «Ёлка на площади» to all residents",
+                       "the chair's message to members of «ТОС „Берёзка“»")),
+        ):  # fmt: skip
+            for phrase in expected:
+                assert phrase in text, (phrase, text)
+            assert "tos:" not in text and "event:" not in text

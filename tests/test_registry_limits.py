@@ -9,8 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pytest import MonkeyPatch
+
 from tests.conftest import ADMIN_ID
-from tests.hostile_files import HOSTILE, far_cell_xlsx, zip_bomb_xlsx
+from tests.hostile_files import (
+    HOSTILE,
+    far_cell_xlsx,
+    legit_xlsx,
+    many_styles_xlsx,
+    shared_strings_xlsx,
+    zip_bomb_xlsx,
+)
 from tests.kit import running
 from tests.test_registry import import_file
 
@@ -34,6 +43,17 @@ REFUSALS_RU = {
     "many parts": (
         "Внутри этого файла XLSX частей: 5009 — больше, чем бывает у таблицы. Скопируйте "
         "таблицу в новый файл."
+    ),
+    "shared strings": (
+        "В этом файле XLSX больше текста, чем бывает в реестре: больше 50\xa0000 разных текстов "
+        "или 10 МБ. Скопируйте таблицу в новый файл."
+    ),
+    "many styles": (
+        "Оформление или настройки этого файла XLSX слишком велики, чтобы их прочитать (часть "
+        "xl/styles.xml). Скопируйте таблицу в новый файл без оформления."
+    ),
+    "long row": (
+        "В строке 300 больше 64 столбцов — в реестре их меньше. Проверьте разделитель в файле."
     ),
     "garbage xlsx": "Не удаётся прочитать этот файл XLSX.",
     "garbage csv": ("Кодировка файла — не UTF-8 и не Windows-1251. Сохраните его как «CSV UTF-8»."),
@@ -81,6 +101,16 @@ async def test_hostile_files_refused_in_english(tmp_path: Path) -> None:
         assert bomb.text == (
             "This XLSX file unpacks to more than 20 MB, more than a registry takes. Copy the "
             "table into a new file, without pictures."
+        )
+        [texts] = await john.send_document("r.xlsx", shared_strings_xlsx())
+        assert texts.text == (
+            "This XLSX file holds more text than a registry: over 50,000 different texts or 10 "
+            "MB. Copy the table into a new file."
+        )
+        [styles] = await john.send_document("r.xlsx", many_styles_xlsx())
+        assert styles.text == (
+            "The formatting or settings of this XLSX file are too big to read (its part "
+            "xl/styles.xml). Copy the table into a new file, without formatting."
         )
         field = ("type,name\ntos," + '"' + "x" * 200_000 + '"\n').encode()
         [long] = await john.send_document("r.csv", field)
@@ -137,3 +167,25 @@ async def test_a_short_dry_run_comes_as_one_message(tmp_path: Path) -> None:
         [dry] = await import_file(maria, "r.csv", short.encode())
         assert "• строка 3: «юг» — не число." in dry.text
         assert "Полный список" not in dry.text
+
+
+async def test_an_import_reads_its_file_once(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """The dry run reads the file; pressing «Import» writes what it read, not a new read."""
+    import bot.services.registry as registry_module
+
+    reads: list[str] = []
+    real = registry_module.read_table
+
+    def counted(data: bytes, filename: str) -> list[list[str]]:
+        reads.append(filename)
+        return real(data, filename)
+
+    monkeypatch.setattr(registry_module, "read_table", counted)
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        [dry] = await import_file(maria, "r.xlsx", legit_xlsx())
+        assert "Добавить: 200 строк" in dry.text
+        [done] = await maria.press("✅ Импортировать 200 строк")
+        assert done.text == "Импорт завершён: добавлено — 200, обновлено — 0, пропущено — 0."
+        assert reads == ["r.xlsx"]
+        assert len(await h.app.db.read.registry.all_tos()) == 200

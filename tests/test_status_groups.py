@@ -3,8 +3,10 @@ open, overdue and each initiative outcome with the status groups defined once.""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -110,3 +112,60 @@ async def test_inbox_digest_report_and_exports_agree(tmp_path: Path) -> None:
         initiatives = await export_csv(maria, "Initiatives")
         outcomes = Counter(r["Outcome"] for r in initiatives)
         assert outcomes == counts
+
+
+# -- each group spelled out once -------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+STATUS_WORDS = frozenset(
+    {"new", "in_work", "answered", "closed", "declined",  # requests
+     "review", "accepted", "rejected", "in_progress", "done", "merged",  # initiatives
+     "going", "waiting", "cancelled",  # event sign-ups
+     "pending", "sending", "sent", "failed", "skipped"}  # the outbox
+)  # fmt: skip
+GROUPS_MODULE = "bot/services/status_groups.py"
+# The status machines: they may name statuses in their module-level constants (which status
+# may follow which), never inside a function.
+MACHINES = frozenset(
+    {"bot/services/requests.py", "bot/services/initiatives.py", "bot/services/events.py",
+     "storage/repositories/outbox.py"}
+)  # fmt: skip
+SQL_IN_LIST = re.compile(r"status\s+(?:NOT\s+)?IN\s*\(\s*'", re.IGNORECASE)
+
+
+def _spelled_groups(path: Path, relative: str) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed: set[int] = set()
+    if relative in MACHINES:
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign | ast.AnnAssign):
+                allowed.update(id(node) for node in ast.walk(statement))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in allowed:
+            continue
+        if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) >= 2:
+            words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if len(words) == len(node.elts) and set(words) <= STATUS_WORDS:
+                found.append(f"{relative}:{node.lineno}: {tuple(words)}")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and SQL_IN_LIST.search(node.value)
+        ):
+            found.append(f"{relative}:{node.lineno}: {node.value.strip()[:60]}")
+    return found
+
+
+def test_no_status_group_is_spelled_out_outside_its_one_place() -> None:
+    """A group of statuses (open, awaiting, public, signed up, waiting to be sent) is named
+    in bot/services/status_groups.py or in its status machine's constants, and every other
+    module, SQL included, uses that name (storage takes the groups as parameters)."""
+    found = []
+    for folder in ("bot", "handlers", "storage"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            # The sandbox's demo walks requests through the machine, step by step.
+            if relative not in (GROUPS_MODULE, "bot/sandbox/demo.py"):
+                found += _spelled_groups(path, relative)
+    assert found == []

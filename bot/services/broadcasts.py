@@ -20,15 +20,32 @@ BATCH = 500
 
 
 class Audience(enum.StrEnum):
-    # Members of one TOS and all TOS chairs come with the registry (issue 6).
     RESIDENTS = "residents"  # everyone reachable who has consented
     STAFF = "staff"
+    # With the id of what it is about: "tos:<id>", "event:<id>" (audience_of).
+    TOS = "tos"  # a TOS chair's announcement to its members
+    EVENT = "event"  # an event's announcement, to everyone or to a TOS's members
+
+
+def audience_of(kind: Audience, about: int) -> str:
+    """A broadcast's stored audience for one TOS or one event."""
+    return f"{kind.value}:{about}"
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceView:
+    """Whom a broadcast went to, as staff read it: its kind and the names it is about,
+    never an id (None where the TOS or the event is gone, or for an unknown audience)."""
+
+    kind: str  # residents | staff | tos | event | other
+    tos: str | None = None  # the TOS whose members got it
+    event: str | None = None  # the event it announced
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
     broadcast_id: int
-    audience: str
+    audience: AudienceView
     created_at: datetime
     cancelled: bool
     sent: int
@@ -102,7 +119,7 @@ class BroadcastService:
             result.append(
                 Progress(
                     broadcast_id,
-                    audience,
+                    await self._audience_view(audience),
                     created_at,
                     cancelled,
                     sent=counts.get("sent", 0),
@@ -112,6 +129,22 @@ class BroadcastService:
                 )
             )
         return result
+
+    async def _audience_view(self, stored: str) -> AudienceView:
+        kind, _sep, about = stored.partition(":")
+        if kind in (Audience.RESIDENTS, Audience.STAFF) and not about:
+            return AudienceView(kind)
+        read = self._db.read
+        if kind == Audience.TOS and about.isdigit():
+            tos = await read.registry.get_tos(int(about))
+            return AudienceView(kind, tos=tos.name if tos else None)
+        if kind == Audience.EVENT and about.isdigit():
+            event = await read.events.get(int(about))
+            if event is None:
+                return AudienceView(kind)
+            tos = await read.registry.get_tos(event.audience_tos) if event.audience_tos else None
+            return AudienceView(kind, tos=tos.name if tos else None, event=event.title)
+        return AudienceView("other")
 
     async def cancel(self, actor_id: int, broadcast_id: int) -> int:
         """Cancel what has not gone out yet; returns how many messages will not be sent."""

@@ -26,6 +26,7 @@ from bot.services.reminders import (
     skip_past_rounds,
 )
 from bot.services.staff import StaffService
+from bot.services.status_groups import INITIATIVE_UNDER_WAY
 from bot.services.when import local_text, time_left
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
@@ -241,7 +242,7 @@ class CompetitionService:
 
     async def tos_initiatives(self, tos_id: int) -> list[tuple[int, str]]:
         """The TOS's public initiatives an application may be linked to."""
-        found = await self._db.read.initiatives.public_of_tos(tos_id, limit=8)
+        found = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 8)
         return [(i.id, i.title) for i in found]
 
     # -- rules ----------------------------------------------------------------------------------
@@ -541,7 +542,8 @@ class CompetitionService:
             _check_amount(competition, draft.amount)
             initiative = draft.initiative_id
             if initiative is not None and draft.body_kind == "tos":
-                allowed = {i.id for i in await uow.initiatives.public_of_tos(draft.body_id, 50)}
+                linkable = await uow.initiatives.of_tos(draft.body_id, INITIATIVE_UNDER_WAY, 50)
+                allowed = {i.id for i in linkable}
                 initiative = initiative if initiative in allowed else None
             application_id = await uow.competitions.register(
                 competition_id,

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.broadcasts import BroadcastService
+from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.ics import event_ics
 from bot.services.numbers import whole_number
 from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
+from bot.services.status_groups import SIGNED_UP
 from bot.services.when import local_text
 from storage.db import Database
 from storage.repositories import Repositories
@@ -266,7 +267,7 @@ class EventService:
             recipients = [r for r in recipients if r != actor_id]
             if recipients:
                 await self._broadcasts.start_for(
-                    f"event:{event_id}", recipients, ANNOUNCED, args, actor_id
+                    audience_of(Audience.EVENT, event_id), recipients, ANNOUNCED, args, actor_id
                 )  # joins this unit of work
             event = await uow.events.get(event_id)
         assert event is not None
@@ -302,7 +303,8 @@ class EventService:
 
     async def release_places(self, user_id: int) -> None:
         """Someone withdrew consent: their places go to the waiting lists (who are told)."""
-        for event_id in await self._db.read.events.upcoming_signups(user_id, self._clock.now()):
+        now = self._clock.now()
+        for event_id in await self._db.read.events.upcoming_signups(user_id, SIGNED_UP, now):
             with contextlib.suppress(DomainError):  # started or cancelled meanwhile
                 await self.cancel(user_id, event_id)
 
@@ -313,7 +315,7 @@ class EventService:
         async with self._db.transaction() as uow:
             event = await uow.events.get(event_id)
             current = await uow.events.signup_status(event_id, user_id)
-            if event is None or current not in ("going", "waiting"):
+            if event is None or current not in SIGNED_UP:
                 raise DomainError(N_("You are not signed up for this event."))
             if event.starts_at <= now:
                 raise DomainError(N_("This event has already started."))

@@ -20,10 +20,9 @@ from bot.services.cases import (
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.staff import Role, StaffService
-from bot.services.status_groups import INITIATIVE_OPEN
+from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
-from storage.repositories.initiatives import PUBLIC as PUBLIC  # the statuses anyone may see
 from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.registry import TosRecord
 
@@ -56,6 +55,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "done": frozenset(),
     "merged": frozenset(),
 }
+# Merging a duplicate into another initiative: not a duplicate already merged or done, and
+# not into one merged or rejected.
+NOT_MERGEABLE = ("merged", "done")
+NOT_MERGED_INTO = ("merged", "rejected")
 TITLE_LIMITS = (3, 120)
 ADDRESS_LIMITS = (3, 300)
 REASON_LIMITS = (1, 1000)  # a rejection's reason: the author reads it, /my lists it
@@ -280,7 +283,7 @@ class InitiativeService:
             )
         assert record is not None
         # Only what the author may see: public initiatives, or their own.
-        visible = [o for o in others if o.status in PUBLIC or o.author_id == author_id]
+        visible = [o for o in others if o.status in INITIATIVE_PUBLIC or o.author_id == author_id]
         return Submitted(record, similar(record.title, visible), already=False)
 
     async def tos_choices(self, author_id: int) -> list[TosRecord]:
@@ -301,7 +304,7 @@ class InitiativeService:
 
     async def public_tos(self) -> list[tuple[int, str]]:
         """(id, name) of the active TOS that have public initiatives, by name."""
-        return await self._db.read.initiatives.public_tos()
+        return await self._db.read.initiatives.public_tos(INITIATIVE_PUBLIC)
 
     async def find(self, initiative_id: int) -> InitiativeRecord:
         record = await self._db.read.initiatives.get(initiative_id)
@@ -387,7 +390,7 @@ class InitiativeService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
-            if record is None or record.status not in PUBLIC:
+            if record is None or record.status not in INITIATIVE_PUBLIC:
                 raise DomainError(N_("This initiative cannot be supported now."))
             if record.author_id == user_id:
                 raise DomainError(N_("This is your own initiative: it has your support already."))
@@ -424,7 +427,7 @@ class InitiativeService:
             target = await uow.initiatives.get(into_id)
             if duplicate is None or target is None:
                 raise DomainError(N_("There is no such initiative."))
-            if duplicate.status in ("merged", "done") or target.status in ("merged", "rejected"):
+            if duplicate.status in NOT_MERGEABLE or target.status in NOT_MERGED_INTO:
                 raise DomainError(N_("These two initiatives cannot be merged."))
             await uow.initiatives.move_supports(duplicate_id, into_id, target.author_id)
             if duplicate.author_id != target.author_id:
@@ -454,7 +457,7 @@ class InitiativeService:
         if tos_id is not None and tos_id <= 0:
             tos_id = None
         return await self._db.read.initiatives.public_page(
-            direction, max(0, page) * per_page, per_page, tos_id=tos_id
+            INITIATIVE_PUBLIC, direction, max(0, page) * per_page, per_page, tos_id=tos_id
         )
 
     async def of_author(self, author_id: int, limit: int = 10) -> list[InitiativeRecord]:
@@ -474,5 +477,9 @@ class InitiativeService:
         """A non-public initiative is visible to its author and to staff only; `role` is the
         one the viewer acts in where the card would appear (StaffService.role_in: staff are
         residents in an ordinary group)."""
-        if record.status not in PUBLIC and record.author_id != actor_id and not role.is_staff:
+        if (
+            record.status not in INITIATIVE_PUBLIC
+            and record.author_id != actor_id
+            and not role.is_staff
+        ):
             raise NotAllowed()

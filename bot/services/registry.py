@@ -7,6 +7,7 @@ residents find their TOS by street or location and join it; a chair announces to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.i18n import Words
-from bot.services.broadcasts import BroadcastService
+from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry_fields import (
@@ -39,6 +40,7 @@ from bot.services.staff import (
     check_invite,
     spend_invite,
 )
+from bot.services.status_groups import INITIATIVE_UNDER_WAY
 from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
 from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
@@ -54,6 +56,8 @@ ROLE_KINDS = {"chair": "tos", "deputy": "tos", "rep": "org"}  # invite kind -> b
 ANNOUNCE_WINDOW = timedelta(days=7)
 ANNOUNCE_MAX = 3000
 SEARCH_LIMIT = 6
+READ_KEPT = 2  # files whose rows are kept from their dry run for their import ...
+READ_KEPT_FOR = timedelta(minutes=30)  # ... for so long
 DEFAULT_RADIUS_M = 500  # a TOS's circle around a shared centre, until staff type another
 
 
@@ -155,6 +159,8 @@ class RegistryService:
         self._broadcasts = broadcasts
         self.population = population
         self.announcements_per_week = announcements_per_week
+        # Rows of files read lately, so an import after its dry run reads the file once.
+        self._read_rows: dict[tuple[int, str, bytes], tuple[datetime, list[list[str]]]] = {}
 
     # -- reads for everyone -------------------------------------------------------------------
 
@@ -213,7 +219,7 @@ class RegistryService:
              and r.body_id == tos_id),
             None,
         )  # fmt: skip
-        initiatives = await self._db.read.initiatives.public_of_tos(tos_id, limit=5)
+        initiatives = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 5)
         events = await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
         return TosView(
             tos=tos,
@@ -408,18 +414,32 @@ class RegistryService:
         orgs = {name_key(o.name): o for o in await registry.all_orgs()}
         return plan_import(rows, self._words, self.today(), tos, orgs)
 
+    async def _read(self, actor_id: int, data: bytes, filename: str) -> list[list[str]]:
+        """The file's rows: read once for its dry run and its import (kept READ_KEPT_FOR,
+        for the last READ_KEPT files), parsing being the costly part."""
+        key = (actor_id, filename, hashlib.sha256(data).digest())
+        now = self._clock.now()
+        kept = self._read_rows.get(key)
+        if kept is not None and now - kept[0] <= READ_KEPT_FOR:
+            return kept[1]
+        # Parsing a spreadsheet is CPU work: off the event loop.
+        rows = await asyncio.to_thread(read_table, data, filename)
+        self._read_rows[key] = (now, rows)
+        for old in list(self._read_rows)[:-READ_KEPT]:
+            del self._read_rows[old]
+        return rows
+
     async def plan_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """The dry run: what the file would add and change, and each bad row's problems."""
         self._staff.require_staff(actor_id)
-        # Parsing a spreadsheet is CPU work: off the event loop.
-        rows = await asyncio.to_thread(read_table, data, filename)
+        rows = await self._read(actor_id, data, filename)
         return await self._plan(self._db.read.registry, rows)
 
     async def apply_import(self, actor_id: int, data: bytes, filename: str) -> ImportPlan:
         """Write the file's good rows in one unit of work; the bad ones are left out."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
-        rows = await asyncio.to_thread(read_table, data, filename)
+        rows = await self._read(actor_id, data, filename)
         async with self._db.transaction() as uow:
             # Planned again inside the unit of work: the registry may have changed since.
             plan = await self._plan(uow.registry, rows)
@@ -587,7 +607,7 @@ class RegistryService:
                 raise DomainError(N_("The TOS has no members in the bot yet: nobody to tell."))
             announcement_id = await uow.registry.record_announcement(tos_id, actor_id, None, now)
             broadcast_id = await self._broadcasts.start_for(
-                f"tos:{tos_id}",
+                audience_of(Audience.TOS, tos_id),
                 recipients,
                 ANNOUNCEMENT,
                 {"tos": tos.name, "text": text},

@@ -9,7 +9,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +31,7 @@ from bot.services.registry_fields import (
 )
 from bot.services.when import local_text
 from bot.tables import unquote
+from bot.textsplit import shorten
 from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
@@ -42,6 +45,19 @@ MAX_ZIP_PARTS = 200  # an XLSX holds a dozen parts, a few per extra sheet
 MAX_UNPACKED_BYTES = 20_000_000  # a 1 MB spreadsheet of text unpacks to a few MB
 MAX_RATIO = 100  # deflated XML shrinks 5-20 times; a zip bomb, thousands of times
 RATIO_CHECKED_FROM = 1_000_000  # a small part may be packed as tightly as it likes
+# What openpyxl holds at once, checked by a streaming count before it reads anything. It
+# reads every part but the sheets whole (the styles, the workbook, relationships: an object
+# for each element, a style costing about 1.6 KB) and the shared-string table whole (a
+# string for each entry); it streams the sheet a row at a time (each cell an object).
+MAX_PART_BYTES = 2_000_000
+MAX_PART_ELEMENTS = 5_000  # a spreadsheet's styles have hundreds
+MAX_TEXTS = 50_000  # entries of the shared-string table: ten per registry row
+MAX_TEXT_ELEMENTS = 4 * MAX_TEXTS  # with their rich-text runs
+MAX_TEXT_BYTES = 10_000_000
+MAX_SHEET_BYTES = 16_000_000  # our own export of 5,000 long rows (inline texts): 14.5 MB
+MAX_SHEET_ELEMENTS = 400_000  # ... and 215,000 elements
+MAX_PART_NAME = 100  # characters of a part's name in a refusal
+MAX_ROW_CELLS = 1_000  # beyond MAX_COLUMNS only empty cells are let through
 
 # Column key -> header msgid (the header in any of our languages is accepted).
 COLUMNS = {
@@ -86,6 +102,18 @@ ZIP_SIZE = N_(
 ZIP_RATIO = N_(
     "This XLSX file is packed far more tightly than a spreadsheet can be, so it is not read. "
     "Copy the table into a new file."
+)
+TOO_MUCH_TEXT = N_(
+    "This XLSX file holds more text than a registry: over {count} different texts or {size} "
+    "MB. Copy the table into a new file."
+)
+PART_TOO_BIG = N_(
+    "The formatting or settings of this XLSX file are too big to read (its part {part}). "
+    "Copy the table into a new file, without formatting."
+)
+SHEET_TOO_LARGE = N_(
+    "The sheet is far bigger than a registry of {rows} rows can be. Delete what lies beyond "
+    "the table, or copy the table into a new file."
 )
 TYPE_WORDS = {"tos": N_("tos"), "org": N_("organisation, org")}
 YES_WORDS = N_("yes, 1, true")
@@ -225,15 +253,140 @@ def _check_zip(data: bytes) -> None:
             raise DomainError(ZIP_RATIO)
 
 
+# An element's start tag, with any namespace prefix: its local name.
+_START_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?([A-Za-z_][\w.-]{0,40})(?=[\s/>])")
+_ROW_NUMBER = re.compile(rb'[^<>]{0,200}?\br="(\d{1,7})"')  # a <row>'s own number, if given
+_LONGEST_TAG = 300  # bytes a chunk keeps for the next, so no tag is cut in two
+_CHUNK = 1 << 16
+_CONTENT_TYPES = "[Content_Types].xml"
+_SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+_WORKSHEET = _SPREADSHEET + "worksheet+xml"
+_SHARED_STRINGS = _SPREADSHEET + "sharedStrings+xml"
+# Parts openpyxl reads whole under fixed names, whatever the manifest says of them.
+_READ_WHOLE = frozenset(
+    {_CONTENT_TYPES, "xl/workbook.xml", "xl/styles.xml", "docProps/core.xml",
+     "docProps/custom.xml", "xl/theme/theme1.xml"}
+)  # fmt: skip
+
+
+@dataclass
+class _Shape:
+    """What a streaming look at a part's XML found (it stops once `elements` is past the
+    limit it was given)."""
+
+    elements: int = 0
+    texts: int = 0  # <si>: entries of a shared-string table
+    widest: int = 0  # <c> in the widest <row> of a sheet
+    widest_at: int = 0  # that row's number
+
+
+def _shape(archive: zipfile.ZipFile, name: str, limit: int) -> _Shape:
+    """Count a part's elements, a chunk at a time: memory stays at a chunk, and the time at
+    a fast scan of at most the part's declared size (checked before)."""
+    shape = _Shape()
+    row = cells = 0
+    carry = b""
+    with archive.open(name) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            region = carry + chunk
+            safe = len(region) - _LONGEST_TAG if chunk else len(region)
+            done = 0
+            for match in _START_TAG.finditer(region):
+                if match.start() >= safe:
+                    break
+                done = match.end()
+                shape.elements += 1
+                tag = match.group(1)
+                if tag == b"c":
+                    cells += 1
+                    if cells > shape.widest:
+                        shape.widest, shape.widest_at = cells, row
+                elif tag == b"row":
+                    number = _ROW_NUMBER.match(region, match.end())
+                    row, cells = int(number.group(1)) if number else row + 1, 0
+                elif tag == b"si":
+                    shape.texts += 1
+                if shape.elements > limit:
+                    return shape
+            if not chunk:
+                return shape
+            carry = region[max(safe, done) :]
+
+
+def _manifest(archive: zipfile.ZipFile) -> dict[str, set[str]]:
+    """Each part's content types as the manifest declares them (a part may be named twice)."""
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        root = fromstring(archive.read(_CONTENT_TYPES))
+    except (KeyError, ParseError, zipfile.BadZipFile, OSError, ValueError):
+        raise DomainError(NOT_XLSX) from None
+    declared: dict[str, set[str]] = {}
+    for item in root:
+        if item.tag.rpartition("}")[2] == "Override":
+            part = item.get("PartName", "").lstrip("/")
+            declared.setdefault(part, set()).add(item.get("ContentType", ""))
+    return declared
+
+
+def _check_parts(data: bytes) -> None:
+    """Refuse an XLSX whose parts would cost openpyxl more than a registry could: a part it
+    reads whole (the manifest first, since it tells the others apart), the shared-string
+    table, the sheet: each by its size and a streaming count of its elements."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            _check_part(archive, archive.getinfo(_CONTENT_TYPES), set())
+        except KeyError:
+            raise DomainError(NOT_XLSX) from None
+        declared = _manifest(archive)
+        for part in archive.infolist():
+            if part.filename != _CONTENT_TYPES:
+                _check_part(archive, part, declared.get(part.filename, set()))
+
+
+def _check_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, types: set[str]) -> None:
+    name = part.filename
+    if not name.endswith((".xml", ".rels", ".vml")) and not types:
+        return  # a picture or another file openpyxl leaves alone (sizes checked already)
+    try:
+        if _SHARED_STRINGS in types:
+            shape = _shape(archive, name, MAX_TEXT_ELEMENTS)
+            if (
+                part.file_size > MAX_TEXT_BYTES
+                or shape.texts > MAX_TEXTS
+                or shape.elements > MAX_TEXT_ELEMENTS
+            ):
+                raise DomainError(
+                    TOO_MUCH_TEXT, count={"n": MAX_TEXTS}, size=MAX_TEXT_BYTES // 1_000_000
+                )
+        elif types == {_WORKSHEET} and name not in _READ_WHOLE:
+            if part.file_size > MAX_SHEET_BYTES:
+                raise DomainError(SHEET_TOO_LARGE, rows={"n": MAX_ROWS})
+            shape = _shape(archive, name, MAX_SHEET_ELEMENTS)
+            if shape.elements > MAX_SHEET_ELEMENTS:
+                raise DomainError(SHEET_TOO_LARGE, rows={"n": MAX_ROWS})
+            if shape.widest > MAX_ROW_CELLS:
+                raise DomainError(TOO_MANY_COLUMNS, line=shape.widest_at, columns=MAX_COLUMNS)
+        else:
+            too_big = part.file_size > MAX_PART_BYTES
+            if too_big or _shape(archive, name, MAX_PART_ELEMENTS).elements > MAX_PART_ELEMENTS:
+                raise DomainError(PART_TOO_BIG, part=shorten(name, MAX_PART_NAME))
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise DomainError(NOT_XLSX) from None
+
+
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     _check_zip(data)
+    _check_parts(data)
     # Loaded only when a spreadsheet comes: openpyxl (with numpy) costs 36 MB of memory.
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Links to other workbooks hold cached copies of their sheets: not read at all.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
         raise DomainError(NOT_XLSX) from None
     try:

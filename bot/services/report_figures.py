@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
 from bot.services.periods import Period
-from bot.services.status_groups import INITIATIVE_UNDERWAY, REQUEST_AWAITING, REQUEST_OPEN
+from bot.services.status_groups import INITIATIVE_UNDER_WAY, REQUEST_AWAITING, REQUEST_OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,8 @@ class Figures:
 
     @property
     def underway(self) -> int:
-        """Accepted, not done yet: the outcomes that are the group INITIATIVE_UNDERWAY."""
-        return self.initiatives_in(*INITIATIVE_UNDERWAY)
+        """Accepted, not done yet: the outcomes that are the group INITIATIVE_UNDER_WAY."""
+        return self.initiatives_in(*INITIATIVE_UNDER_WAY)
 
     @property
     def requests_total(self) -> int:

@@ -24,7 +24,7 @@ from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.staff import StaffService
 from bot.services.status_groups import (
     INITIATIVE_OPEN,
-    INITIATIVE_UNDERWAY,
+    INITIATIVE_UNDER_WAY,
     REQUEST_AWAITING,
     REQUEST_OPEN,
     STALLED_AFTER,
@@ -314,7 +314,7 @@ class ReportService:
             overdue=await read.overdue_by_kind(start, end, now, REQUEST_AWAITING),
             reopened=await read.reopened_requests(start, end),
             stalled=await read.initiatives_untouched(
-                start, end, INITIATIVE_UNDERWAY, now - STALLED_AFTER
+                start, end, INITIATIVE_UNDER_WAY, now - STALLED_AFTER
             ),
         )
         for direction, title in await read.initiative_examples(

@@ -40,6 +40,9 @@ STATUSES: dict[str, str] = {
     "closed": N_("closed"),
     "rejected": N_("declined"),
 }
+# Staff close a request once it is taken or answered (the status machine; the card's
+# buttons follow it); they decline one instead of answering it (REQUEST_AWAITING).
+CLOSABLE = ("in_work", "answered")
 NUMBER = N_("R-{year}-{seq}")  # the Russian catalog writes its own letter
 DATE_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?\s*$")
 MESSAGE_LIMIT = 3500  # an answer or a follow-up, with room for its heading
@@ -535,7 +538,7 @@ class RequestService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
-            if record.status not in ("in_work", "answered"):
+            if record.status not in CLOSABLE:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be closed."),
                     number=_number(record), status=_status(record),
@@ -557,7 +560,7 @@ class RequestService:
             return await self._get(uow, request_id)
 
     def check_can_reject(self, record: RequestRecord) -> None:
-        if record.status not in ("new", "in_work"):
+        if record.status not in REQUEST_AWAITING:  # declined instead of an answer
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be declined."),
                 number=_number(record), status=_status(record),
@@ -673,14 +676,6 @@ class RequestService:
 
     # -- due dates ----------------------------------------------------------------------------
 
-    def _nudge_targets(self, record: RequestRecord) -> list[int]:
-        """Whoever took the request, while they are staff; otherwise current staff (the
-        staff chat, or each staff member)."""
-        assignee = record.assignee_id
-        if assignee is not None and self._staff.reaches_staff(assignee):
-            return [assignee]
-        return self._staff.staff_chats()
-
     async def nudge_due(self) -> int:
         """Nudge staff when half and when 80 % of a request's term are gone (a scheduler
         job). The outbox key makes each nudge once per term; after downtime only the latest
@@ -698,11 +693,13 @@ class RequestService:
                 fresh = await self._get(uow, record.id)
                 if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
-                for chat_id in self._nudge_targets(fresh):
+                # Whoever took it, or current staff; readdressed if they leave before it goes.
+                for chat_id in self._staff.case_recipients(fresh.assignee_id):
                     row = await self._staff.notify(
                         uow, chat_id, now=now, template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
+                        readdress=True,
                     )  # fmt: skip
                     queued += row is not None
                 await uow.requests.set_nudged(record.id, level)

@@ -139,6 +139,15 @@ class StaffService:
             return [self.staff_chat_id]
         return sorted(self.staff_ids())
 
+    def case_recipients(self, assignee: int | None) -> list[int]:
+        """Where staff mail about a case meant for the staff member who has it (a due-date
+        nudge) goes: to them while they may get staff mail, else to current staff. The rule
+        when it is queued, and again when it is sent (bot/delivery.py readdresses such a
+        row whose recipient is gone by then)."""
+        if assignee is not None and self.reaches_staff(assignee):
+            return [assignee]
+        return self.staff_chats()
+
     async def notify(self, uow: UnitOfWork, chat_id: int, **message: Any) -> int | None:
         """Queue staff mail (a card, a file or album, a case's thread, a nudge, a notice) for
         `chat_id`, if staff mail may go there now; the sender checks again when it goes.

@@ -1,8 +1,10 @@
 """Status groups, each defined once for every screen, list, digest, report and export.
 
 The statuses themselves (and which may follow which) live with their services:
-bot.services.requests.STATUSES, bot.services.initiatives.STATUSES and TRANSITIONS. Storage
-queries take these groups as parameters; nothing else spells them out.
+bot.services.requests.STATUSES, bot.services.initiatives.STATUSES and TRANSITIONS, the
+sign-ups in bot.services.events, the outbox's in storage.repositories.outbox. Storage
+queries take these groups as parameters; nothing else spells them out
+(tests/test_status_groups.py looks).
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ def request_overdue(status: str, due_at: datetime, now: datetime) -> bool:
 # Open: not finished (done, rejected or merged). The digest counts them under "open now";
 # a duplicate is looked for, and may be merged, among these.
 INITIATIVE_OPEN = ("new", "review", "accepted", "in_progress")
-# Underway: accepted, not done yet (started or not). Stalled: underway with no change for
-# STALLED_AFTER; the report names these among what it could not solve.
-INITIATIVE_UNDERWAY = ("accepted", "in_progress")
+# Public: anyone may see them (the list, the cards) and support them.
+INITIATIVE_PUBLIC = ("accepted", "in_progress", "done")
+# Public and not finished: a TOS's card lists them, a competition application may name one.
+INITIATIVE_UNDER_WAY = tuple(status for status in INITIATIVE_PUBLIC if status in INITIATIVE_OPEN)
+# Stalled: under way with no change for STALLED_AFTER; the report names these among what
+# it could not solve.
 STALLED_AFTER = timedelta(days=60)
 # Outcomes as the yearly report and the export count them: each status in exactly one.
 INITIATIVE_OUTCOMES: dict[str, tuple[str, ...]] = {
@@ -62,3 +67,10 @@ _OUTCOME_OF = {status: key for key, statuses in INITIATIVE_OUTCOMES.items() for 
 def initiative_outcome(status: str) -> str:
     """An initiative's status as the report and the export count it."""
     return _OUTCOME_OF.get(status, "pending")
+
+
+# -- event sign-ups -------------------------------------------------------------------------
+
+# Signed up: holding a place or waiting for one (not cancelled). The card offers to cancel
+# these; a withdrawal of consent gives their places away.
+SIGNED_UP = ("going", "waiting")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 
 EVENT_FIELDS = (
     "title",
@@ -184,12 +185,14 @@ class EventRepository:
         )
         return [row[0] for row in rows]
 
-    async def upcoming_signups(self, user_id: int, now: datetime) -> list[int]:
-        """Events not yet started where the person holds a place or waits for one."""
+    async def upcoming_signups(
+        self, user_id: int, statuses: Sequence[str], now: datetime
+    ) -> list[int]:
+        """Events not yet started where the person's sign-up is in these statuses."""
         rows = await self._db.fetch_all(
-            "SELECT s.event_id FROM event_signups s JOIN events e ON e.id = s.event_id "
-            "WHERE s.user_id = ? AND s.status IN ('going', 'waiting') AND e.starts_at > ?",
-            (user_id, to_db(now)),
+            "SELECT s.event_id FROM event_signups s JOIN events e ON e.id = s.event_id "  # noqa: S608
+            f"WHERE s.user_id = ? AND s.status IN {marks(statuses)} AND e.starts_at > ?",
+            (user_id, *statuses, to_db(now)),
         )
         return [int(row[0]) for row in rows]
 

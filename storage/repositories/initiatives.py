@@ -10,9 +10,6 @@ from datetime import datetime
 from storage.executor import Executor, from_db, marks, to_db
 from storage.repositories.cases import LogEntry, StaffCards, StatusLog
 
-PUBLIC = ("accepted", "in_progress", "done")  # the statuses anyone may see and support
-_PUBLIC_SQL = "(" + ", ".join(f"'{status}'" for status in PUBLIC) + ")"
-
 
 @dataclass(frozen=True, slots=True)
 class InitiativeRecord:
@@ -222,11 +219,17 @@ class InitiativeRepository:
         return moved
 
     async def public_page(
-        self, direction: str | None, offset: int, limit: int, *, tos_id: int | None = None
+        self,
+        statuses: Sequence[str],
+        direction: str | None,
+        offset: int,
+        limit: int,
+        *,
+        tos_id: int | None = None,
     ) -> tuple[list[InitiativeRecord], int]:
-        """Accepted, in-progress and done initiatives, newest first; and their total."""
-        where = f"WHERE i.status IN {_PUBLIC_SQL} "
-        params: tuple[object, ...] = ()
+        """Initiatives in these statuses (the public ones), newest first; and their total."""
+        where = f"WHERE i.status IN {marks(statuses)} "
+        params: tuple[object, ...] = tuple(statuses)
         if direction is not None:
             where += "AND i.direction = ? "
             params += (direction,)
@@ -243,20 +246,24 @@ class InitiativeRepository:
         )
         return [_record(r) for r in rows], int(total)
 
-    async def public_tos(self) -> list[tuple[int, str]]:
-        """(id, name) of the active TOS that have public initiatives, by name."""
+    async def public_tos(self, statuses: Sequence[str]) -> list[tuple[int, str]]:
+        """(id, name) of the active TOS that have initiatives in these statuses, by name."""
         rows = await self._db.fetch_all(
             "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "  # noqa: S608
-            f"initiatives i WHERE i.tos_id = t.id AND i.status IN {_PUBLIC_SQL}) "
-            "ORDER BY t.name COLLATE NOCASE"
+            f"initiatives i WHERE i.tos_id = t.id AND i.status IN {marks(statuses)}) "
+            "ORDER BY t.name COLLATE NOCASE",
+            tuple(statuses),
         )
         return [(r[0], r[1]) for r in rows]
 
-    async def public_of_tos(self, tos_id: int, limit: int) -> list[InitiativeRecord]:
+    async def of_tos(
+        self, tos_id: int, statuses: Sequence[str], limit: int
+    ) -> list[InitiativeRecord]:
+        """A TOS's initiatives in these statuses, newest first."""
         rows = await self._db.fetch_all(
-            _WITH_SUPPORTS + "WHERE i.tos_id = ? AND i.status IN ('accepted', 'in_progress') "
+            _WITH_SUPPORTS + f"WHERE i.tos_id = ? AND i.status IN {marks(statuses)} "
             "ORDER BY i.id DESC LIMIT ?",
-            (tos_id, limit),
+            (tos_id, *statuses, limit),
         )
         return [_record(r) for r in rows]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, from_db, marks, to_db
 
 # Telegram's words for a chat the bot can no longer write to (it blocked us, was deleted).
 UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
@@ -20,7 +20,9 @@ UNREACHABLE_CODE = "unreachable"
 ERASED = "the person withdrew their consent"
 STAFF = "staff"  # the audience of staff mail, checked again when it is sent
 
-OPEN = ("pending", "sending")
+OPEN = ("pending", "sending")  # on its way: waiting for its turn or being sent
+UNDELIVERED = ("failed", "skipped")  # will not be sent: failed, or not for this recipient
+ENDED_UNSENT = (*UNDELIVERED, "cancelled")  # will not be sent, for whatever reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ class OutboxMessage:
     reply_to: int | None = None  # the outbox row (same chat) this one replies to
     error_code: str | None = None  # why it failed or was skipped (see bot/delivery.py)
     audience: str | None = None  # STAFF: only to whoever may get staff mail when it goes
+    # Staff mail about a case for one person: to current staff instead if they may no
+    # longer get it when it goes (see bot/delivery.py, Audience).
+    readdress: bool = False
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -71,6 +76,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         reply_to=row["reply_to"],
         error_code=row["error_code"],
         audience=row["audience"],
+        readdress=bool(row["readdress"]),
     )
 
 
@@ -98,13 +104,15 @@ class OutboxRepository:
         reply_to: int | None = None,
         audience: str | None = None,
         subject: int | None = None,
+        readdress: bool = False,
     ) -> int | None:
         """Queue a message: text (or a template), an album (`media`), an edit of a message
         sent before (`edit_of`), or one file (`file`: ("photo" | "document", file id)) with
         the text as its caption; `reply_to` makes it a reply to an earlier row in the chat.
         `audience` STAFF marks staff mail (see StaffService.notify); `subject` is the person
-        whose words or data it carries, erased with them. Returns the row's id; None when a
-        message with the same idempotency key exists."""
+        whose words or data it carries, erased with them; `readdress` lets the sender send
+        it elsewhere when its recipient may no longer get it (see `readdressed`). Returns
+        the row's id; None when a message with the same idempotency key exists."""
         kind = "album" if media else "edit" if edit_of is not None else "text"
         if file is not None:
             kind, media = file[0], [file[1]]
@@ -113,8 +121,8 @@ class OutboxRepository:
         row_id = await self._db.fetch_value(
             "INSERT INTO outbox (chat_id, text, template, args, locale, buttons, "
             "idempotency_key, broadcast_id, not_before, created_at, kind, media, edit_of, "
-            "reply_to, audience, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?) "
+            "reply_to, audience, subject_id, readdress) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
             (
                 chat_id,
@@ -133,6 +141,7 @@ class OutboxRepository:
                 reply_to,
                 audience,
                 subject,
+                int(readdress),
             ),
         )
         if row_id is None:
@@ -145,14 +154,14 @@ class OutboxRepository:
         """Messages to send now: per chat only the first open one, so a chat's messages go
         out in order even when an earlier one waits for a retry."""
         rows = await self._db.fetch_all(
-            "SELECT o.* FROM outbox o "
-            "WHERE o.status = 'pending' AND o.not_before <= :now "
-            "AND (o.retry_at IS NULL OR o.retry_at <= :now) "
+            "SELECT o.* FROM outbox o "  # noqa: S608 - placeholders
+            "WHERE o.status = 'pending' AND o.not_before <= ? "
+            "AND (o.retry_at IS NULL OR o.retry_at <= ?) "
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id "
-            "  AND p.status IN ('pending', 'sending') "
+            f"  AND p.status IN {marks(OPEN)} "
             "  AND (p.not_before < o.not_before OR (p.not_before = o.not_before AND p.id < o.id))) "
-            "ORDER BY o.not_before, o.id LIMIT :limit",
-            {"now": to_db(now), "limit": limit},
+            "ORDER BY o.not_before, o.id LIMIT ?",
+            (to_db(now), to_db(now), *OPEN, limit),
         )
         return [_message(row) for row in rows]
 
@@ -223,12 +232,30 @@ class OutboxRepository:
             (reason[:500], code, message_id),
         )
 
+    async def readdressed(self, row_id: int, chat_ids: list[int], now: datetime) -> int:
+        """Queue a row again for each of `chat_ids`, due now, in each recipient's language:
+        the same message, not a reply or an edit of one in the first chat, and not to be
+        readdressed again. Each copy once, however often this runs. Returns how many."""
+        queued = 0
+        for chat_id in chat_ids:
+            queued += await self._db.execute(
+                "INSERT INTO outbox (chat_id, text, template, args, buttons, idempotency_key, "
+                "broadcast_id, not_before, created_at, kind, media, audience, subject_id) "
+                "SELECT ?, text, template, args, buttons, ?, broadcast_id, ?, ?, kind, media, "
+                "audience, subject_id FROM outbox WHERE id = ? "
+                "ON CONFLICT(idempotency_key) DO NOTHING",
+                (chat_id, f"readdressed:{row_id}:{chat_id}", to_db(now), to_db(now), row_id),
+            )
+        if queued and self._notes is not None:
+            self._notes["outbox"] = True
+        return queued
+
     async def skip_chat(self, chat_id: int, reason: str, code: str = UNREACHABLE_CODE) -> int:
         """Stop everything queued for a chat that cannot be reached."""
         return await self._db.execute(
-            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "
-            "WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (reason[:500], code, chat_id),
+            "UPDATE outbox SET status = 'skipped', last_error = ?, error_code = ? "  # noqa: S608
+            f"WHERE chat_id = ? AND status IN {marks(OPEN)}",
+            (reason[:500], code, chat_id, *OPEN),
         )
 
     async def forget_person(self, user_id: int) -> int:
@@ -236,12 +263,12 @@ class OutboxRepository:
         cancelled, and no row, whatever its status, keeps its text, arguments or files.
         Returns how many rows were erased."""
         return await self._db.execute(
-            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "
+            "UPDATE outbox SET args = '{}', buttons = NULL, media = NULL, "  # noqa: S608
             "text = CASE WHEN text IS NULL THEN NULL ELSE '' END, "
-            "status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END, "
-            "last_error = CASE WHEN status IN ('pending', 'sending') THEN ? ELSE last_error END "
+            f"status = CASE WHEN status IN {marks(OPEN)} THEN 'cancelled' ELSE status END, "
+            f"last_error = CASE WHEN status IN {marks(OPEN)} THEN ? ELSE last_error END "
             "WHERE chat_id = ? OR subject_id = ?",
-            (ERASED, user_id, user_id),
+            (*OPEN, *OPEN, ERASED, user_id, user_id),
         )
 
     async def recover(self) -> int:
@@ -256,8 +283,9 @@ class OutboxRepository:
 
     async def recent_failures(self, limit: int) -> list[OutboxMessage]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE status IN ('failed', 'skipped') ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT * FROM outbox WHERE status IN {marks(UNDELIVERED)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT ?",
+            (*UNDELIVERED, limit),
         )
         return [_message(row) for row in rows]
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.executor import Executor, marks, to_db
+from storage.repositories.outbox import UNDELIVERED
 
 
 def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
@@ -125,9 +126,9 @@ class ReportRepository:
     async def failed_deliveries(self, since: datetime, until: datetime) -> int:
         return int(
             await self._db.fetch_value(
-                "SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'skipped') "
+                f"SELECT COUNT(*) FROM outbox WHERE status IN {marks(UNDELIVERED)} "  # noqa: S608
                 "AND created_at >= ? AND created_at < ?",
-                (to_db(since), to_db(until)),
+                (*UNDELIVERED, to_db(since), to_db(until)),
             )
         )
 
