@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.commands import commands_for
+from bot.domain.people import Person
 from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.staff import Role
@@ -31,7 +32,6 @@ from handlers.forms import (
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__)
 
@@ -125,7 +125,7 @@ async def lang(message: Message, state: FSMContext, i18n: I18n) -> None:
 
 
 async def _switch(
-    message: Message, user: UserRecord, code: str, users: UserService, i18n: I18n, role: Role
+    message: Message, user: Person, code: str, users: UserService, i18n: I18n, role: Role
 ) -> None:
     await users.set_locale(user.id, code)
     with i18n.use_locale(code):
@@ -136,7 +136,7 @@ async def _switch(
 async def lang_pressed(
     query: CallbackQuery,
     callback_data: LangCD,
-    user: UserRecord,
+    user: Person,
     users: UserService,
     i18n: I18n,
     role: Role,
@@ -156,7 +156,7 @@ async def lang_pressed(
 @router.message(StateFilter(LangForm.choosing))
 async def lang_typed(
     message: Message,
-    user: UserRecord,
+    user: Person,
     users: UserService,
     i18n: I18n,
     role: Role,

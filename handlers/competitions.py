@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.i18n import fill, label_variants, normalize_label, render_args, words_of
 from bot.services.competitions import (
     ELIGIBLE,
@@ -42,7 +43,6 @@ from handlers.menu import MENU_COMPETITIONS
 from handlers.render import button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -196,13 +196,13 @@ def _draft_record(data: dict[str, Any]) -> CompetitionDraft:
 @router.message(Command("competitions"))
 @router.message(TextIs(MENU_COMPETITIONS))
 async def competitions_list(
-    message: Message, user: UserRecord, role: Role, competitions: CompetitionService, clock: Clock
+    message: Message, user: Person, role: Role, competitions: CompetitionService, clock: Clock
 ) -> None:
     await _list(message, user, role, competitions, clock)
 
 
 async def _list(
-    message: Message, user: UserRecord, role: Role, service: CompetitionService, clock: Clock
+    message: Message, user: Person, role: Role, service: CompetitionService, clock: Clock
 ) -> None:
     found = await service.listed(user.id)
     now = clock.now()
@@ -225,7 +225,7 @@ async def _list(
 
 async def _card(
     message: Message,
-    user: UserRecord,
+    user: Person,
     role: Role,
     service: CompetitionService,
     c: CompetitionRecord,
@@ -257,7 +257,7 @@ async def _card(
 
 
 async def _applications(
-    message: Message, user: UserRecord, service: CompetitionService, cid: int, page: int = 0
+    message: Message, user: Person, service: CompetitionService, cid: int, page: int = 0
 ) -> None:
     """A page of the registered applications, a result button for each, and «back» /
     «more» buttons: short lines and a page size keep it within one message."""
@@ -309,7 +309,7 @@ def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
 async def competition_button(
     query: CallbackQuery,
     callback_data: CompCD,
-    user: UserRecord,
+    user: Person,
     role: Role,
     state: FSMContext,
     competitions: CompetitionService,
@@ -754,7 +754,7 @@ async def application_step(
 async def staff_step(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     role: Role,
     i18n: I18n,
     clock: Clock,
@@ -828,7 +828,7 @@ async def _ask_edit(
 async def _save_edit(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     role: Role,
     service: CompetitionService,
     values: dict[str, Any],
@@ -850,7 +850,7 @@ async def _save_edit(
 async def edit_step(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     role: Role,
     i18n: I18n,
     clock: Clock,

@@ -20,6 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.errors import N_
 from bot.services.initiatives import InitiativeService
@@ -38,7 +39,6 @@ from handlers.menu import MENU_PRIVACY, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.requests_public import show_request
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__)
 router.filter("message", PrivateChat())
@@ -134,7 +134,7 @@ async def greet(message: Message, role: Role) -> None:
 async def start(
     message: Message,
     command: CommandObject,
-    user: UserRecord,
+    user: Person,
     users: UserService,
     settings: Settings,
     state: FSMContext,
@@ -206,7 +206,7 @@ async def consent_button(
     query: CallbackQuery,
     callback_data: ConsentCD,
     profile: TelegramProfile,
-    user: UserRecord,
+    user: Person,
     users: UserService,
     role: Role,
     state: FSMContext,
@@ -311,7 +311,7 @@ async def consent_typed_no(message: Message, state: FSMContext) -> None:
 
 @router.message(Command("privacy"))
 @router.message(TextIs(MENU_PRIVACY))
-async def privacy(message: Message, user: UserRecord, settings: Settings) -> None:
+async def privacy(message: Message, user: Person, settings: Settings) -> None:
     if user.has_consent:
         markup = InlineKeyboardMarkup(
             inline_keyboard=[

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import publish_for_user
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.errors import DomainError
 from bot.services.registry import JOIN_PREFIX, ROLE_GIVEN, ROLE_KINDS, RegistryService
@@ -18,13 +19,12 @@ from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.render import escape
 from handlers.reports import INITIATIVE_LINK, REQUEST_LINK
-from storage.repositories.users import UserRecord
 
 
 async def act_on_payload(
     message: Message,
     bot: Bot,
-    user: UserRecord,
+    user: Person,
     payload: str,
     staff: StaffService,
     users: UserService,

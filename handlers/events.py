@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.i18n import fill, words_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
@@ -47,7 +48,6 @@ from handlers.menu import MENU_EVENTS
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.events import EventRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -147,7 +147,7 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
 
 @router.message(Command("events"))
 @router.message(TextIs(MENU_EVENTS))
-async def events_list(message: Message, user: UserRecord, events: EventService) -> None:
+async def events_list(message: Message, user: Person, events: EventService) -> None:
     found = await events.upcoming(user.id)
     lines = [_("<b>Events</b>")]
     if not found:
@@ -164,7 +164,7 @@ async def events_list(message: Message, user: UserRecord, events: EventService) 
 
 async def _card(
     message: Message,
-    user: UserRecord,
+    user: Person,
     service: EventService,
     clock: Clock,
     event_id: int,
@@ -193,7 +193,7 @@ async def _card(
 async def event_button(
     query: CallbackQuery,
     callback_data: EventCD,
-    user: UserRecord,
+    user: Person,
     state: FSMContext,
     events: EventService,
     clock: Clock,
@@ -341,7 +341,7 @@ async def _set_owner(message: Message, state: FSMContext, owner: Owner) -> None:
 
 
 async def _ask(
-    message: Message, state: FSMContext, step: State, service: EventService, user: UserRecord
+    message: Message, state: FSMContext, step: State, service: EventService, user: Person
 ) -> None:
     await state.set_state(step)
     data = await state.get_data()
@@ -417,7 +417,7 @@ async def _after(
     state: FSMContext,
     current: str | None,
     service: EventService,
-    user: UserRecord,
+    user: Person,
 ) -> None:
     """The next step after `current`; when a step was being corrected, back to the preview
     (by way of the end, if a new start comes after it)."""
@@ -438,7 +438,7 @@ async def _after(
 async def event_step(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     i18n: I18n,
     clock: Clock,
     events: EventService,
@@ -489,7 +489,7 @@ async def event_step(
 
 @router.message(StateFilter(AttendanceForm.count))
 async def attendance_typed(
-    message: Message, state: FSMContext, user: UserRecord, events: EventService
+    message: Message, state: FSMContext, user: Person, events: EventService
 ) -> None:
     count = whole_number(message.text or "", high=MAX_CAPACITY)
     if count is None:

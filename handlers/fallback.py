@@ -6,11 +6,11 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.staff import Role
 from handlers.filters import IsCommand, PrivateChat
 from handlers.menu import main_menu
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__)
 
@@ -21,7 +21,7 @@ async def unknown_command(message: Message) -> None:
 
 
 @router.message(PrivateChat(), StateFilter(None))
-async def stray_message(message: Message, user: UserRecord, role: Role) -> None:
+async def stray_message(message: Message, user: Person, role: Role) -> None:
     if not user.has_consent:
         await message.answer(_("To begin, send /start."))
         return

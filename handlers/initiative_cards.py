@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
@@ -27,7 +28,6 @@ from bot.settings import Settings
 from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.initiatives import InitiativeRecord, Photo
-from storage.repositories.users import UserRecord
 
 DECISION_LABELS = {
     "review": N_("👀 Under review"),
@@ -147,7 +147,7 @@ def card_text(view: CardView, author_line: str | None) -> str:
     return "\n".join(lines).strip()
 
 
-def staff_author_line(author: UserRecord | None, settings: Settings) -> str:
+def staff_author_line(author: Person | None, settings: Settings) -> str:
     if not StaffPrivacy.of(settings).shows_people:
         return _("Author: hidden by the town's privacy settings")
     return _("Author: {name}").format(name=person(author))

@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import (
     MAX_PHOTOS,
@@ -32,7 +33,6 @@ from handlers.initiative_cards import DecideCD, number_of, staff_card
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -67,7 +67,7 @@ async def _refresh(
 async def decide_button(
     query: CallbackQuery,
     callback_data: DecideCD,
-    user: UserRecord,
+    user: Person,
     state: FSMContext,
     staff: StaffService,
     initiatives: InitiativeService,
@@ -146,7 +146,7 @@ async def decide_button(
 
 @router.message(StateFilter(DecisionForm.reason), AddressedToBot())
 async def reason_given(
-    message: Message, user: UserRecord, state: FSMContext, initiatives: InitiativeService
+    message: Message, user: Person, state: FSMContext, initiatives: InitiativeService
 ) -> None:
     if not message.text or not message.text.strip():
         await message.answer(_("Please write the reason as text."))
@@ -161,7 +161,7 @@ async def reason_given(
 
 @router.message(StateFilter(DecisionForm.comment), AddressedToBot())
 async def comment_given(
-    message: Message, user: UserRecord, state: FSMContext, initiatives: InitiativeService
+    message: Message, user: Person, state: FSMContext, initiatives: InitiativeService
 ) -> None:
     if not message.text:
         await message.answer(_("Please write the comment as text."))
@@ -175,7 +175,7 @@ async def comment_given(
 @router.message(StateFilter(DecisionForm.after_photos), AddressedToBot())
 async def after_photo(
     message: Message,
-    user: UserRecord,
+    user: Person,
     state: FSMContext,
     initiatives: InitiativeService,
     i18n: I18n,
@@ -204,7 +204,7 @@ async def after_photo(
 
 @router.message(StateFilter(DecisionForm.merge_into), AddressedToBot())
 async def merge_target(
-    message: Message, user: UserRecord, state: FSMContext, initiatives: InitiativeService
+    message: Message, user: Person, state: FSMContext, initiatives: InitiativeService
 ) -> None:
     duplicate_id = int((await state.get_data())["id"])
     target = await initiatives.find_by_number(message.text or "")

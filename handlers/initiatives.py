@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
@@ -59,7 +60,6 @@ from handlers.menu import MENU_PROPOSE, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.registry import TosRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -113,7 +113,7 @@ async def _after_place(
     state: FSMContext,
     draft: Draft,
     settings: Settings,
-    user: UserRecord,
+    user: Person,
     initiatives: InitiativeService,
 ) -> None:
     """After the place: the TOS step if the person is in a TOS; without one, skipped."""
@@ -131,7 +131,7 @@ async def _after_step(
     draft: Draft,
     natural_next: State,
     settings: Settings,
-    user: UserRecord,
+    user: Person,
 ) -> None:
     """Go on to the next step, or back to the preview when a step was being corrected."""
     if await is_editing(state):
@@ -212,7 +212,7 @@ ASK = {
 
 
 async def show_preview(
-    message: Message, state: FSMContext, draft: Draft, settings: Settings, user: UserRecord
+    message: Message, state: FSMContext, draft: Draft, settings: Settings, user: Person
 ) -> None:
     tos_name = (await state.get_data()).get("tos_name") if draft.tos_id is not None else None
     text = card_text(view_of_draft(draft, tos_name), staff_author_line(user, settings))
@@ -228,7 +228,7 @@ async def show_preview(
 @router.message(Command("initiative"), HasArgs(False))  # with a number: initiatives_public
 @router.message(TextIs(MENU_PROPOSE))
 async def start_form(
-    message: Message, state: FSMContext, user: UserRecord, initiatives: InitiativeService
+    message: Message, state: FSMContext, user: Person, initiatives: InitiativeService
 ) -> None:
     draft = Draft()
     await state.set_state(InitiativeForm.direction)
@@ -249,7 +249,7 @@ async def form_button(
     query: CallbackQuery,
     callback_data: FormCD,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     role: Role,
     settings: Settings,
     initiatives: InitiativeService,
@@ -333,7 +333,7 @@ async def _choose_tos(
     draft: Draft,
     tos_id: int,
     settings: Settings,
-    user: UserRecord,
+    user: Person,
     initiatives: InitiativeService,
 ) -> None:
     """The TOS step's answer: 0 for none, else one of the person's TOS (checked again)."""
@@ -359,7 +359,7 @@ SENT_BACK_TO = {
 
 
 async def _ask_again(
-    message: Message, step: State, draft: Draft, user: UserRecord, initiatives: InitiativeService
+    message: Message, step: State, draft: Draft, user: Person, initiatives: InitiativeService
 ) -> None:
     if step == InitiativeForm.tos:
         await ask_tos(message, await initiatives.tos_choices(user.id))
@@ -405,7 +405,7 @@ async def _sent(message: Message, state: FSMContext, result: Submitted, role: Ro
 
 @router.message(StateFilter(InitiativeForm.direction))
 async def direction_typed(
-    message: Message, state: FSMContext, i18n: I18n, settings: Settings, user: UserRecord
+    message: Message, state: FSMContext, i18n: I18n, settings: Settings, user: Person
 ) -> None:
     for code, label in DIRECTIONS.items():
         if typed_is(i18n, message.text, label):
@@ -418,7 +418,7 @@ async def direction_typed(
 
 @router.message(StateFilter(InitiativeForm.title))
 async def title_typed(
-    message: Message, state: FSMContext, settings: Settings, user: UserRecord
+    message: Message, state: FSMContext, settings: Settings, user: Person
 ) -> None:
     title = await checked_text(message, _("Please write the title as text."), check_title)
     if title is None:
@@ -430,7 +430,7 @@ async def title_typed(
 
 @router.message(StateFilter(InitiativeForm.description))
 async def description_typed(
-    message: Message, state: FSMContext, settings: Settings, user: UserRecord
+    message: Message, state: FSMContext, settings: Settings, user: Person
 ) -> None:
     draft = await _draft(state)
     if message.photo:  # a photo sent early: kept, and its caption is the description
@@ -483,7 +483,7 @@ async def _photo_added(message: Message, draft: Draft) -> None:
 
 @router.message(StateFilter(InitiativeForm.photos))
 async def photos_step(
-    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+    message: Message, state: FSMContext, settings: Settings, user: Person, i18n: I18n
 ) -> None:
     draft = await _draft(state)
     if message.photo:
@@ -522,7 +522,7 @@ async def place_step(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    user: UserRecord,
+    user: Person,
     i18n: I18n,
     initiatives: InitiativeService,
 ) -> None:
@@ -559,7 +559,7 @@ async def tos_typed(
     message: Message,
     state: FSMContext,
     settings: Settings,
-    user: UserRecord,
+    user: Person,
     i18n: I18n,
     initiatives: InitiativeService,
 ) -> None:
@@ -578,7 +578,7 @@ async def tos_typed(
 
 @router.message(StateFilter(InitiativeForm.show_author))
 async def show_author_typed(
-    message: Message, state: FSMContext, settings: Settings, user: UserRecord, i18n: I18n
+    message: Message, state: FSMContext, settings: Settings, user: Person, i18n: I18n
 ) -> None:
     yes = typed_is(i18n, message.text, AGREE_WORDS)
     if not yes and not typed_is(i18n, message.text, DISAGREE_WORDS):

@@ -7,6 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
 from bot.services.requests import RequestService
 from bot.services.staff import Role
@@ -22,7 +23,6 @@ from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.requests import RequestRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 PER_PAGE = 5
@@ -169,7 +169,7 @@ async def list_page(
 
 
 async def public_card(
-    record: InitiativeRecord, viewer: UserRecord, initiatives: InitiativeService,
+    record: InitiativeRecord, viewer: Person, initiatives: InitiativeService,
     users: UserService,
 ) -> tuple[str, InlineKeyboardMarkup | None]:  # fmt: skip
     author_line = None
@@ -196,7 +196,7 @@ async def public_card(
 async def by_number(
     message: Message,
     command: CommandObject,
-    user: UserRecord,
+    user: Person,
     role: Role,
     initiatives: InitiativeService,
     users: UserService,
@@ -209,7 +209,7 @@ async def by_number(
 async def show_initiative(
     message: Message,
     number: str,
-    user: UserRecord,
+    user: Person,
     role: Role,
     initiatives: InitiativeService,
     users: UserService,
@@ -231,7 +231,7 @@ async def show_initiative(
 async def support_button(
     query: CallbackQuery,
     callback_data: SupportCD,
-    user: UserRecord,
+    user: Person,
     role: Role,
     initiatives: InitiativeService,
     users: UserService,
@@ -260,7 +260,7 @@ async def support_button(
 @router.message(PrivateChat(), TextIs(MENU_MY))
 async def my_items(
     message: Message,
-    user: UserRecord,
+    user: Person,
     initiatives: InitiativeService,
     requests: RequestService,
 ) -> None:

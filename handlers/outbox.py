@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.broadcasts import (
     Audience,
@@ -25,7 +26,6 @@ from handlers.forms import short
 from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -88,7 +88,7 @@ def _audience(audience: AudienceView) -> str:
 
 
 async def render(
-    user: UserRecord, outbox: OutboxService, broadcasts: BroadcastService, settings: Settings
+    user: Person, outbox: OutboxService, broadcasts: BroadcastService, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup]:
     overview = await outbox.overview(user.id)
     c = overview.counts
@@ -166,7 +166,7 @@ def _line(item: Progress, settings: Settings) -> str:
 @router.message(Command("outbox"))
 async def outbox_view(
     message: Message,
-    user: UserRecord,
+    user: Person,
     outbox: OutboxService,
     broadcasts: BroadcastService,
     settings: Settings,
@@ -179,7 +179,7 @@ async def outbox_view(
 async def outbox_button(
     query: CallbackQuery,
     callback_data: OutboxCD,
-    user: UserRecord,
+    user: Person,
     outbox: OutboxService,
     broadcasts: BroadcastService,
     settings: Settings,

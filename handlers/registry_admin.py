@@ -21,6 +21,7 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
@@ -54,7 +55,6 @@ from handlers.registry_cards import (
 )
 from handlers.render import button_message, drop_buttons, escape, person
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -103,7 +103,7 @@ async def _prompt(message: Message, text: str) -> None:
 # -- the menu and lists -------------------------------------------------------------------
 
 
-async def _menu(message: Message, user: UserRecord, registry: RegistryService) -> None:
+async def _menu(message: Message, user: Person, registry: RegistryService) -> None:
     tos, orgs = await registry.totals(user.id)  # staff only: checked now
     rows = [
         [
@@ -120,12 +120,12 @@ async def _menu(message: Message, user: UserRecord, registry: RegistryService) -
 
 @router.message(Command("registry"))
 @router.message(PrivateChat(), TextIs(MENU_REGISTRY))
-async def registry_menu(message: Message, user: UserRecord, registry: RegistryService) -> None:
+async def registry_menu(message: Message, user: Person, registry: RegistryService) -> None:
     await _menu(message, user, registry)
 
 
 async def _list(
-    message: Message, user: UserRecord, registry: RegistryService, kind: str, page: int
+    message: Message, user: Person, registry: RegistryService, kind: str, page: int
 ) -> None:
     items: list[tuple[int, str, bool]]
     if kind == "tos":
@@ -156,7 +156,7 @@ async def _list(
 
 async def _card(
     message: Message,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     users: UserService,
     kind: str,
@@ -200,7 +200,7 @@ async def _card(
 async def registry_button(
     query: CallbackQuery,
     callback_data: RegCD,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     users: UserService,
     state: FSMContext,
@@ -352,7 +352,7 @@ def _field_prompt(kind: str, field: str) -> str:
 async def _invite_choice(
     message: Message,
     query: CallbackQuery,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     bot: Bot,
     settings: Settings,
@@ -399,7 +399,7 @@ async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: R
 
 
 async def _poster(
-    message: Message, user: UserRecord, registry: RegistryService, bot: Bot, tos_id: int
+    message: Message, user: Person, registry: RegistryService, bot: Bot, tos_id: int
 ) -> None:
     registry.require_staff(user.id)
     tos = await registry.active_tos(tos_id)
@@ -422,7 +422,7 @@ async def _poster(
 async def name_typed(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     users: UserService,
 ) -> None:
@@ -449,7 +449,7 @@ async def name_typed(
 async def value_typed(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     users: UserService,
     settings: Settings,
@@ -509,7 +509,7 @@ async def _download(bot: Bot, file_id: str) -> bytes:
 
 @router.message(StateFilter(RegistryForm.import_file), AddressedToBot())
 async def import_file(
-    message: Message, state: FSMContext, user: UserRecord, registry: RegistryService, bot: Bot
+    message: Message, state: FSMContext, user: Person, registry: RegistryService, bot: Bot
 ) -> None:
     document = message.document
     if document is None:
@@ -604,7 +604,7 @@ def _problems_file(bad: list[RowPlan]) -> bytes:
 async def _import_go(
     message: Message,
     query: CallbackQuery,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     state: FSMContext,
     bot: Bot,

@@ -13,14 +13,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration
 from babel.numbers import format_decimal
 
-from storage.repositories.users import UserRecord
+from bot.domain.people import Person
 
 
 def escape(text: str) -> str:
     return html_decoration.quote(text)
 
 
-def person(user: UserRecord | None) -> str:
+def person(user: Person | None) -> str:
     """A person as staff see them: name and @username, never a raw id."""
     if user is None or user.display_name is None:
         return _("a person who has not opened the bot yet")

@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import reporting
+from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
@@ -33,7 +34,6 @@ from bot.tables import to_csv, to_xlsx
 from handlers.filters import StaffPlace
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -179,9 +179,7 @@ def _prefs_markup(current: str) -> InlineKeyboardMarkup:
 
 
 @router.message(Command("digest"))
-async def digest_command(
-    message: Message, user: UserRecord, reports: ReportService, bot: Bot
-) -> None:
+async def digest_command(message: Message, user: Person, reports: ReportService, bot: Bot) -> None:
     digest = await reports.digest_now(user.id)
     me = await bot.me()
     await message.answer(digest_text(digest, me.username or "", reports.timezone))
@@ -194,7 +192,7 @@ async def digest_command(
 
 @router.callback_query(DigestCD.filter())
 async def digest_pref_button(
-    query: CallbackQuery, callback_data: DigestCD, user: UserRecord, reports: ReportService
+    query: CallbackQuery, callback_data: DigestCD, user: Person, reports: ReportService
 ) -> None:
     message = button_message(query)
     await reports.set_digest_pref(user.id, callback_data.value)  # refuses an unknown value
@@ -263,7 +261,7 @@ class WeeklyChart:
 async def report_command(
     message: Message,
     command: CommandObject,
-    user: UserRecord,
+    user: Person,
     reports: ReportService,
     i18n: I18n,
     settings: Settings,
@@ -306,7 +304,7 @@ def _export_button(text: str, what: str, period: str = "", fmt: str = "") -> Inl
 
 
 @router.message(Command("export"))
-async def export_command(message: Message, user: UserRecord, reports: ReportService) -> None:
+async def export_command(message: Message, user: Person, reports: ReportService) -> None:
     reports.require_staff(user.id)
     rows = [[_export_button(_(label), what)] for what, label in EXPORT_LABELS.items()]
     await message.answer(
@@ -318,7 +316,7 @@ async def export_command(message: Message, user: UserRecord, reports: ReportServ
 async def export_button(
     query: CallbackQuery,
     callback_data: ExportCD,
-    user: UserRecord,
+    user: Person,
     reports: ReportService,
     i18n: I18n,
 ) -> None:

@@ -14,6 +14,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
@@ -37,7 +38,6 @@ from handlers.forms import short
 from handlers.ids import Id
 from handlers.render import escape, person
 from storage.repositories.requests import RequestMessage, RequestRecord
-from storage.repositories.users import UserRecord
 
 # A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
 # description: a card repeats the latest few messages, shortened; the requester's view
@@ -158,7 +158,7 @@ def card_text(view: RequestView, extra: list[str]) -> str:
     return "\n".join(lines).strip()
 
 
-def requester_line(requester: UserRecord | None, phone: str | None, settings: Settings) -> str:
+def requester_line(requester: Person | None, phone: str | None, settings: Settings) -> str:
     if requester is not None and not requester.has_consent:  # a request needs consent
         return _(
             "🔒 The requester withdrew their consent: their name, phone and texts are deleted."

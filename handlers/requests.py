@@ -20,6 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.requests import (
@@ -54,7 +55,6 @@ from handlers.menu import MENU_REQUEST, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import behalf_label, card_text, number_of, requester_line, view_of_draft
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -116,7 +116,7 @@ class Steps:
         self,
         message: Message,
         state: FSMContext,
-        user: UserRecord,
+        user: Person,
         settings: Settings,
         requests: RequestService,
     ) -> None:
@@ -219,7 +219,7 @@ class Steps:
 async def start_form(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -252,7 +252,7 @@ async def form_button(
     query: CallbackQuery,
     callback_data: RequestFormCD,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     role: Role,
     settings: Settings,
     requests: RequestService,
@@ -357,7 +357,7 @@ async def kind_typed(
     message: Message,
     state: FSMContext,
     i18n: I18n,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -375,7 +375,7 @@ async def behalf_typed(
     message: Message,
     state: FSMContext,
     i18n: I18n,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -399,7 +399,7 @@ async def behalf_typed(
 async def description_typed(
     message: Message,
     state: FSMContext,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -418,7 +418,7 @@ async def date_typed(
     message: Message,
     state: FSMContext,
     i18n: I18n,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -444,7 +444,7 @@ async def phone_step(
     message: Message,
     state: FSMContext,
     i18n: I18n,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:
@@ -480,7 +480,7 @@ async def attachment_step(
     message: Message,
     state: FSMContext,
     i18n: I18n,
-    user: UserRecord,
+    user: Person,
     settings: Settings,
     requests: RequestService,
 ) -> None:

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.errors import DomainError
 from bot.services.requests import REOPEN, RequestClosed, RequestService
 from bot.services.staff import Role
@@ -30,7 +31,6 @@ from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
 from handlers.requests_staff import message_file
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 
@@ -77,7 +77,7 @@ def _reopen_markup(request_id: int) -> InlineKeyboardMarkup:
 
 
 async def _follow_up(
-    message: Message, user: UserRecord, request_id: int, requests: RequestService
+    message: Message, user: Person, request_id: int, requests: RequestService
 ) -> bool:
     """The requester's message to the town hall; a closed request offers to reopen."""
     try:
@@ -101,7 +101,7 @@ async def _follow_up(
 async def by_number(
     message: Message,
     command: CommandObject,
-    user: UserRecord,
+    user: Person,
     role: Role,
     requests: RequestService,
     users: UserService,
@@ -115,7 +115,7 @@ async def by_number(
 async def show_request(
     message: Message,
     number: str,
-    user: UserRecord,
+    user: Person,
     role: Role,
     requests: RequestService,
     users: UserService,
@@ -145,7 +145,7 @@ async def show_request(
 async def my_button(
     query: CallbackQuery,
     callback_data: MyRequestCD,
-    user: UserRecord,
+    user: Person,
     state: FSMContext,
     requests: RequestService,
     settings: Settings,
@@ -221,7 +221,7 @@ async def my_button(
 
 @router.message(StateFilter(RequesterForm.write), PrivateChat())
 async def write_step(
-    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+    message: Message, user: Person, state: FSMContext, requests: RequestService
 ) -> None:
     request_id = int((await state.get_data())["id"])
     await _follow_up(message, user, request_id, requests)
@@ -230,7 +230,7 @@ async def write_step(
 
 @router.message(StateFilter(RequesterForm.comment), PrivateChat())
 async def comment_step(
-    message: Message, user: UserRecord, state: FSMContext, requests: RequestService, i18n: I18n
+    message: Message, user: Person, state: FSMContext, requests: RequestService, i18n: I18n
 ) -> None:
     if is_skip(i18n, message.text):
         await state.clear()
@@ -251,7 +251,7 @@ async def comment_step(
 @router.message(StaffPlace(), RepliesToRequest())
 async def thread_reply(
     message: Message,
-    user: UserRecord,
+    user: Person,
     thread: tuple[int, str],
     requests: RequestService,
 ) -> None:

@@ -14,6 +14,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.requests import KINDS, STATUSES, RequestService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
@@ -25,7 +26,6 @@ from handlers.render import button_message, escape
 from handlers.request_cards import RequestCD, number_of, staff_card
 from handlers.spec import RouterSpec
 from storage.repositories.requests import RequestRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -65,7 +65,7 @@ async def refresh(
 async def card_button(
     query: CallbackQuery,
     callback_data: RequestCD,
-    user: UserRecord,
+    user: Person,
     state: FSMContext,
     staff: StaffService,
     requests: RequestService,
@@ -114,7 +114,7 @@ async def card_button(
 
 @router.message(StateFilter(StaffReplyForm.answer), AddressedToBot())
 async def answer_given(
-    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+    message: Message, user: Person, state: FSMContext, requests: RequestService
 ) -> None:
     request_id = int((await state.get_data())["id"])
     record = await requests.answer(
@@ -128,7 +128,7 @@ async def answer_given(
 
 @router.message(StateFilter(StaffReplyForm.reason), AddressedToBot())
 async def reason_given(
-    message: Message, user: UserRecord, state: FSMContext, requests: RequestService
+    message: Message, user: Person, state: FSMContext, requests: RequestService
 ) -> None:
     if not message.text or not message.text.strip():
         await message.answer(_("Please write the reason as text."))
@@ -145,7 +145,7 @@ async def reason_given(
 
 @router.message(Command("inbox"))
 async def inbox(
-    message: Message, user: UserRecord, requests: RequestService, settings: Settings
+    message: Message, user: Person, requests: RequestService, settings: Settings
 ) -> None:
     items, total = await requests.inbox(user.id)
     if not items:

@@ -24,6 +24,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import publish_for_user
+from bot.domain.people import Person
 from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
 from bot.services.when import local_text
@@ -34,7 +35,6 @@ from handlers.links import RevokeInviteCD, revoke_markup
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
 from handlers.spec import RouterSpec
-from storage.repositories.users import UserRecord
 
 log = logging.getLogger(__name__)
 router = RouterSpec(__name__, needs_consent=True)
@@ -92,14 +92,14 @@ def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
 
 @router.message(Command("staff"))
 @router.message(PrivateChat(), TextIs(MENU_STAFF))
-async def staff_list(message: Message, user: UserRecord, staff: StaffService) -> None:
+async def staff_list(message: Message, user: Person, staff: StaffService) -> None:
     text, markup = staff_view(await staff.list_staff(user.id))
     await message.answer(text, reply_markup=markup)
 
 
 async def _added(
     message: Message,
-    added: UserRecord | None,
+    added: Person | None,
     user_id: int,
     bot: Bot,
     i18n: I18n,
@@ -114,7 +114,7 @@ async def _added(
 async def staff_button(
     query: CallbackQuery,
     callback_data: StaffCD,
-    user: UserRecord,
+    user: Person,
     staff: StaffService,
     users: UserService,
     state: FSMContext,
@@ -192,7 +192,7 @@ async def staff_button(
 
 @router.callback_query(RevokeInviteCD.filter())
 async def revoke_invite(
-    query: CallbackQuery, callback_data: RevokeInviteCD, user: UserRecord, staff: StaffService
+    query: CallbackQuery, callback_data: RevokeInviteCD, user: Person, staff: StaffService
 ) -> None:
     """«Revoke the link» on the message that gave an invite (staff or role invites alike):
     whoever opens it afterwards is told it was revoked."""
@@ -210,7 +210,7 @@ async def revoke_invite(
 @router.message(StateFilter(StaffForm.waiting_user), AddressedToBot())
 async def staff_add_input(
     message: Message,
-    user: UserRecord,
+    user: Person,
     staff: StaffService,
     users: UserService,
     state: FSMContext,

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.people import Person
 from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
@@ -27,7 +28,6 @@ from handlers.registry_cards import tos_public_card
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
 from storage.repositories.registry import TosRecord
-from storage.repositories.users import UserRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -71,7 +71,7 @@ async def _ask_street(message: Message, state: FSMContext) -> None:
 @router.message(Command("tos"))
 @router.message(TextIs(MENU_TOS))
 async def tos_entry(
-    message: Message, state: FSMContext, user: UserRecord, registry: RegistryService
+    message: Message, state: FSMContext, user: Person, registry: RegistryService
 ) -> None:
     mine = await registry.user_tos(user.id)
     if not mine:
@@ -85,7 +85,7 @@ async def tos_entry(
     await message.answer(_("Your TOS:"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _show(message: Message, user: UserRecord, registry: RegistryService, tos_id: int) -> None:
+async def _show(message: Message, user: Person, registry: RegistryService, tos_id: int) -> None:
     view = await registry.view(user.id, tos_id)
     rows: list[list[InlineKeyboardButton]] = []
     if view.is_member:
@@ -104,7 +104,7 @@ async def _show(message: Message, user: UserRecord, registry: RegistryService, t
 
 
 async def _results(
-    message: Message, user: UserRecord, registry: RegistryService, found: list[TosRecord],
+    message: Message, user: Person, registry: RegistryService, found: list[TosRecord],
     typed: str,
 ) -> bool:  # fmt: skip
     """Show what a search found; False when it found nothing."""
@@ -130,7 +130,7 @@ async def _results(
 
 @router.message(StateFilter(TosForm.search))
 async def search_typed(
-    message: Message, state: FSMContext, user: UserRecord, registry: RegistryService
+    message: Message, state: FSMContext, user: Person, registry: RegistryService
 ) -> None:
     if message.location:
         tos = await registry.find_by_location(message.location.latitude,
@@ -157,7 +157,7 @@ async def search_typed(
 async def tos_button(
     query: CallbackQuery,
     callback_data: TosCD,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     state: FSMContext,
     bot: Bot,
@@ -261,7 +261,7 @@ async def announce_typed(message: Message, state: FSMContext) -> None:
 async def _send_announcement(
     message: Message,
     query: CallbackQuery,
-    user: UserRecord,
+    user: Person,
     registry: RegistryService,
     state: FSMContext,
 ) -> None:
@@ -295,7 +295,7 @@ async def announce_confirm_typed(message: Message) -> None:
 
 @router.message(StateFilter(TosForm.card_value))
 async def card_value_typed(
-    message: Message, state: FSMContext, user: UserRecord, registry: RegistryService
+    message: Message, state: FSMContext, user: Person, registry: RegistryService
 ) -> None:
     data = await state.get_data()
     field = str(data.get("field", ""))

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from storage.repositories.users import UserRecord
+from bot.domain.people import Person
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, running
 
 STAFF_CHAT = -1001000000077
 
 
-async def stored(harness: Harness, user_id: int) -> UserRecord:
+async def stored(harness: Harness, user_id: int) -> Person:
     record = await harness.app.db.read.users.get(user_id)
     assert record is not None
     return record

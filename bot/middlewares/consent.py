@@ -15,8 +15,8 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.people import Person
 from bot.services.users import UserService
-from storage.repositories.users import UserRecord
 
 
 class ConsentGate(BaseMiddleware):
@@ -28,7 +28,7 @@ class ConsentGate(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user: UserRecord | None = data.get("user")
+        user: Person | None = data.get("user")
         if user is not None and user.has_consent:
             return await handler(event, data)
         text = _(

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.services.errors import N_, DomainError
 from bot.services.privacy import StaffPrivacy
 from bot.services.staff import StaffService
 from storage.db import Database
 from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE
-from storage.repositories.users import UserRecord
 
 # Queued this many recipients per transaction, so the writer is never held for long.
 BATCH = 500
@@ -157,7 +157,7 @@ class BroadcastService:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    recipient: UserRecord | None  # None for a group, or when the town hides names from staff
+    recipient: Person | None  # None for a group, or when the town hides names from staff
     chat_id: int
     cause: str  # unreachable (blocked, deleted) | not_allowed (no longer staff) | error
     reason: str  # Telegram's words, for an error (the log's; staff are told by `code`)

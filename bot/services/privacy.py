@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.people import Person
 from bot.settings import Settings
-from storage.repositories.users import UserRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class StaffPrivacy:
         """The town's policy: the one place that reads the setting."""
         return cls(shows_people=settings.staff_sees_personal_data)
 
-    def person(self, user: UserRecord | None) -> UserRecord | None:
+    def person(self, user: Person | None) -> Person | None:
         """The person as staff may see them; None when the setting hides people."""
         return user if self.shows_people else None
 

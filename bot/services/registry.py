@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.i18n import Words
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
@@ -48,7 +49,6 @@ from bot.textsplit import length
 from storage.db import Database
 from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
-from storage.repositories.users import UserRecord
 
 JOIN_PREFIX = "tos_"
 ROLE_INVITE_TTL = timedelta(days=14)
@@ -119,7 +119,7 @@ class Holder:
 
     user_id: int
     role: str
-    person: UserRecord | None
+    person: Person | None
     since: datetime | None  # when the role was given, in the town's time
 
 

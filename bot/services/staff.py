@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.invites import Invite
+from bot.domain.people import Person
 from bot.services.errors import N_, DomainError, NotAllowed
 from storage.db import Database, UnitOfWork
-from storage.repositories.invites import InviteRecord
 from storage.repositories.outbox import STAFF
-from storage.repositories.users import UserRecord
 
 STAFF_INVITE_TTL = timedelta(days=7)
 WELCOME_STAFF = N_(
@@ -32,7 +32,7 @@ USED_BY_YOU = N_(
 )
 
 
-def check_invite(invite: InviteRecord, now: datetime, *, author_entitled: bool) -> None:
+def check_invite(invite: Invite, now: datetime, *, author_entitled: bool) -> None:
     """Whether an opened invite still speaks for the town hall: not revoked, not expired,
     and made by someone who may still give what it gives."""
     if invite.revoked_at is not None:
@@ -41,7 +41,7 @@ def check_invite(invite: InviteRecord, now: datetime, *, author_entitled: bool) 
         raise DomainError(EXPIRED_LINK)
 
 
-async def spend_invite(uow: UnitOfWork, invite: InviteRecord, user_id: int, now: datetime) -> None:
+async def spend_invite(uow: UnitOfWork, invite: Invite, user_id: int, now: datetime) -> None:
     """Take one use of an invite for this person. Each person uses a link once: someone
     whose role (or staff place) was taken away does not get it back by opening it again."""
     if await uow.invites.has_used(invite.token, user_id):
@@ -67,7 +67,7 @@ class Role(enum.IntEnum):
 @dataclass(frozen=True, slots=True)
 class StaffMember:
     user_id: int
-    user: UserRecord | None
+    user: Person | None
     is_admin: bool  # admins are fixed by settings and cannot be removed in the bot
 
 
@@ -172,7 +172,7 @@ class StaffService:
         users = await self._db.read.users.get_many(ids)
         return [StaffMember(i, users.get(i), i in self.admin_ids) for i in ids]
 
-    async def add(self, actor_id: int, user_id: int) -> UserRecord | None:
+    async def add(self, actor_id: int, user_id: int) -> Person | None:
         """Make someone staff; returns their profile if they have opened the bot."""
         self._require_admin(actor_id)
         if self.role_of(user_id).is_staff:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.settings import SUPPORTED_LOCALES
 from storage.db import Database
-from storage.repositories.users import UserRecord
 
 # Bump whenever the text of the privacy notice in locales/ changes: consent is given to a
 # version, and tests/test_locales.py fails if the text changes while this stays the same.
@@ -57,34 +57,34 @@ class UserService:
         # (an event's place to the waiting list), while the person still exists.
         self.before_erase: list[Callable[[int], Awaitable[None]]] = []
         self._clock = clock
-        self._cache: OrderedDict[int, UserRecord] = OrderedDict()
+        self._cache: OrderedDict[int, Person] = OrderedDict()
         self._cache_size = cache_size
 
-    def _remember(self, record: UserRecord) -> UserRecord:
+    def _remember(self, record: Person) -> Person:
         self._cache[record.id] = record
         self._cache.move_to_end(record.id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return record
 
-    async def get(self, user_id: int) -> UserRecord | None:
+    async def get(self, user_id: int) -> Person | None:
         cached = self._cache.get(user_id)
         if cached is not None:
             return cached
         record = await self._db.lookup.users.get(user_id)
         return None if record is None else self._remember(record)
 
-    async def get_many(self, user_ids: list[int]) -> dict[int, UserRecord]:
+    async def get_many(self, user_ids: list[int]) -> dict[int, Person]:
         return await self._db.read.users.get_many(user_ids)
 
-    async def _reload(self, user_id: int) -> UserRecord:
+    async def _reload(self, user_id: int) -> Person:
         self._cache.pop(user_id, None)
         async with self._db.transaction() as uow:
             record = await uow.users.get(user_id)
         assert record is not None
         return self._remember(record)
 
-    async def touch(self, profile: TelegramProfile) -> UserRecord:
+    async def touch(self, profile: TelegramProfile) -> Person:
         """Record that a user was seen; writes only when something changed."""
         now = self._clock.now()
         record = await self.get(profile.id)
@@ -124,7 +124,7 @@ class UserService:
         async with self._db.transaction() as uow:
             return await uow.users.claim_silence_note(user_id, now, now - SILENCE_NOTE_EVERY)
 
-    async def set_locale(self, user_id: int, locale: str) -> UserRecord:
+    async def set_locale(self, user_id: int, locale: str) -> Person:
         async with self._db.transaction() as uow:
             await uow.users.set_locale(user_id, locale)
         return await self._reload(user_id)
@@ -134,7 +134,7 @@ class UserService:
             await uow.users.set_pending_payload(user_id, payload)
         await self._reload(user_id)
 
-    async def give_consent(self, profile: TelegramProfile) -> tuple[UserRecord, str | None]:
+    async def give_consent(self, profile: TelegramProfile) -> tuple[Person, str | None]:
         """Record consent to the current notice; returns the user and any kept payload."""
         now = self._clock.now()
         async with self._db.transaction() as uow:
@@ -186,7 +186,7 @@ class UserService:
         self._cache.pop(user_id, None)
 
     def resolve_locale(
-        self, record: UserRecord | None, telegram_language: str | None, default: str
+        self, record: Person | None, telegram_language: str | None, default: str
     ) -> str:
         """The user's choice, else Telegram's language if we speak it, else the default."""
         if record is not None and record.locale:

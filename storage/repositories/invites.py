@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.invites import Invite
 from storage.executor import Executor, from_db, to_db
 
 
-@dataclass(frozen=True, slots=True)
-class InviteRecord:
-    token: str
-    kind: str
-    target_id: int | None
-    created_by: int
-    created_at: datetime
-    expires_at: datetime
-    uses_left: int | None
-    revoked_at: datetime | None
-
-
-def _record(row: sqlite3.Row) -> InviteRecord:
-    return InviteRecord(
+def _record(row: sqlite3.Row) -> Invite:
+    return Invite(
         token=row["token"],
         kind=row["kind"],
         target_id=row["target_id"],
@@ -55,7 +43,7 @@ class InviteRepository:
             (token, kind, target_id, created_by, to_db(now), to_db(expires_at), uses_left),
         )
 
-    async def get(self, token: str) -> InviteRecord | None:
+    async def get(self, token: str) -> Invite | None:
         row = await self._db.fetch_one("SELECT * FROM invites WHERE token = ?", (token,))
         return None if row is None else _record(row)
 

@@ -4,46 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.people import Person
 from storage.executor import Executor, from_db, to_db
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: int
-    first_name: str | None
-    last_name: str | None
-    username: str | None
-    language_code: str | None
-    locale: str | None
-    consent_version: str | None
-    consent_at: datetime | None
-    pending_payload: str | None
-    last_seen_at: datetime
-    unreachable_at: datetime | None = None
-
-    @property
-    def has_consent(self) -> bool:
-        return self.consent_version is not None
-
-    @property
-    def display_name(self) -> str | None:
-        name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        return name or (f"@{self.username}" if self.username else None)
-
-    @property
-    def label(self) -> str | None:
-        """How staff see a person: name and @username (plain text, escape for HTML)."""
-        name = self.display_name
-        if name and self.username and self.first_name:
-            return f"{name} (@{self.username})"
-        return name
-
-
-def _record(row: sqlite3.Row) -> UserRecord:
-    return UserRecord(
+def _record(row: sqlite3.Row) -> Person:
+    return Person(
         id=row["id"],
         first_name=row["first_name"],
         last_name=row["last_name"],
@@ -62,11 +30,11 @@ class UserRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
 
-    async def get(self, user_id: int) -> UserRecord | None:
+    async def get(self, user_id: int) -> Person | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else _record(row)
 
-    async def get_many(self, user_ids: list[int]) -> dict[int, UserRecord]:
+    async def get_many(self, user_ids: list[int]) -> dict[int, Person]:
         if not user_ids:
             return {}
         rows = await self._db.fetch_all(
