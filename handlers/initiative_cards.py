@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.initiatives import Initiative, Photo
 from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import (
@@ -27,7 +28,6 @@ from bot.services.users import UserService
 from bot.settings import Settings
 from handlers.ids import Id
 from handlers.render import escape, person
-from storage.repositories.initiatives import InitiativeRecord, Photo
 
 DECISION_LABELS = {
     "review": N_("👀 Under review"),
@@ -62,12 +62,12 @@ class CardView:
     captions: tuple[str | None, ...] = ()  # what the author typed under each photo, in order
 
 
-def number_of(record: InitiativeRecord) -> str:
+def number_of(record: Initiative) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
 def view_of(
-    record: InitiativeRecord,
+    record: Initiative,
     photos: int | Sequence[Photo],
     tos_name: str | None = None,
 ) -> CardView:
@@ -153,7 +153,7 @@ def staff_author_line(author: Person | None, settings: Settings) -> str:
     return _("Author: {name}").format(name=person(author))
 
 
-def staff_keyboard(record: InitiativeRecord) -> InlineKeyboardMarkup | None:
+def staff_keyboard(record: Initiative) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     options = [s for s in DECISION_LABELS if s in TRANSITIONS.get(record.status, frozenset())]
     for status in options:
@@ -187,7 +187,7 @@ def staff_keyboard(record: InitiativeRecord) -> InlineKeyboardMarkup | None:
 
 
 async def staff_card(
-    record: InitiativeRecord,
+    record: Initiative,
     initiatives: InitiativeService,
     users: UserService,
     settings: Settings,

@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import (
@@ -32,7 +33,6 @@ from handlers.forms import ask_about, prompt_markup, typed_is
 from handlers.initiative_cards import DecideCD, number_of, staff_card
 from handlers.render import button_message, drop_buttons
 from handlers.spec import RouterSpec
-from storage.repositories.initiatives import InitiativeRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -52,7 +52,7 @@ router.owns(forms=(DecisionForm,), callbacks=(DecideCD,))
 
 async def _refresh(
     message: Message,
-    record: InitiativeRecord,
+    record: Initiative,
     initiatives: InitiativeService,
     users: UserService,
     settings: Settings,

@@ -7,6 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
 from bot.services.requests import RequestService
@@ -21,7 +22,6 @@ from handlers.menu import MENU_LIST, MENU_MY
 from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
-from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.requests import RequestRecord
 
 router = RouterSpec(__name__, needs_consent=True)
@@ -169,7 +169,7 @@ async def list_page(
 
 
 async def public_card(
-    record: InitiativeRecord, viewer: Person, initiatives: InitiativeService,
+    record: Initiative, viewer: Person, initiatives: InitiativeService,
     users: UserService,
 ) -> tuple[str, InlineKeyboardMarkup | None]:  # fmt: skip
     author_line = None
@@ -280,7 +280,7 @@ async def my_items(
 
 
 def my_text(
-    mine: list[InitiativeRecord], asked: list[RequestRecord], requests: RequestService
+    mine: list[Initiative], asked: list[RequestRecord], requests: RequestService
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """/my: the initiatives with their status (a rejection with its reason) and the requests
     with a button each. A list: with many long reasons it goes in several messages."""

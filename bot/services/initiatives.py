@@ -10,6 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.initiatives import Initiative, Photo
 from bot.services.cases import (
     Label,
     Number,
@@ -23,7 +24,6 @@ from bot.services.staff import Role, StaffService
 from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
-from storage.repositories.initiatives import InitiativeRecord, Photo
 from storage.repositories.registry import TosRecord
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
@@ -120,12 +120,12 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    initiative: InitiativeRecord
-    duplicates: list[InitiativeRecord]
+    initiative: Initiative
+    duplicates: list[Initiative]
     already: bool  # the same form was sent before (a double press)
 
 
-def number_args(record: InitiativeRecord) -> dict[str, Any]:
+def number_args(record: Initiative) -> dict[str, Any]:
     return {"number": Number(NUMBER, record)}
 
 
@@ -174,7 +174,7 @@ def check_comment(text: str) -> str:
     )
 
 
-def check_transition(record: InitiativeRecord, to_status: str) -> None:
+def check_transition(record: Initiative, to_status: str) -> None:
     if to_status not in TRANSITIONS.get(record.status, frozenset()):
         raise DomainError(
             N_("An initiative that is «{current}» cannot become «{wanted}»."),
@@ -188,7 +188,7 @@ def _stems(title: str) -> set[str]:
     return {w[:5] for w in re.findall(r"\w+", title.casefold()) if len(w) >= 4}
 
 
-def similar(title: str, others: list[InitiativeRecord], limit: int = 3) -> list[InitiativeRecord]:
+def similar(title: str, others: list[Initiative], limit: int = 3) -> list[Initiative]:
     mine = _stems(title)
     if not mine:
         return []
@@ -306,13 +306,13 @@ class InitiativeService:
         """(id, name) of the active TOS that have public initiatives, by name."""
         return await self._db.read.initiatives.public_tos(INITIATIVE_PUBLIC)
 
-    async def find(self, initiative_id: int) -> InitiativeRecord:
+    async def find(self, initiative_id: int) -> Initiative:
         record = await self._db.read.initiatives.get(initiative_id)
         if record is None:
             raise DomainError(N_("There is no such initiative."))
         return record
 
-    async def find_by_number(self, text: str) -> InitiativeRecord:
+    async def find_by_number(self, text: str) -> Initiative:
         number = parse_number(text)
         record = None if number is None else await self._db.read.initiatives.by_number(*number)
         if record is None:
@@ -330,7 +330,7 @@ class InitiativeService:
         to_status: str,
         comment: str | None = None,
         after_photos: list[str] | None = None,
-    ) -> InitiativeRecord:
+    ) -> Initiative:
         """A staff decision: checked, logged, the author told, the cards updated — at once."""
         self._staff.require_staff(actor_id)
         comment = comment.strip() if comment else None
@@ -386,7 +386,7 @@ class InitiativeService:
                 args={**number_args(record), "comment": text},
             )  # fmt: skip
 
-    async def support(self, user_id: int, initiative_id: int) -> InitiativeRecord:
+    async def support(self, user_id: int, initiative_id: int) -> Initiative:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
@@ -407,7 +407,7 @@ class InitiativeService:
         assert updated is not None
         return updated
 
-    async def unsupport(self, user_id: int, initiative_id: int) -> InitiativeRecord:
+    async def unsupport(self, user_id: int, initiative_id: int) -> Initiative:
         async with self._db.transaction() as uow:
             if not await uow.initiatives.unsupport(initiative_id, user_id):
                 raise DomainError(N_("You do not support this initiative."))
@@ -451,7 +451,7 @@ class InitiativeService:
 
     async def public_page(
         self, direction: str | None, page: int, per_page: int = 5, tos_id: int | None = None
-    ) -> tuple[list[InitiativeRecord], int]:
+    ) -> tuple[list[Initiative], int]:
         if direction is not None and direction not in DIRECTIONS:
             direction = None
         if tos_id is not None and tos_id <= 0:
@@ -460,7 +460,7 @@ class InitiativeService:
             INITIATIVE_PUBLIC, direction, max(0, page) * per_page, per_page, tos_id=tos_id
         )
 
-    async def of_author(self, author_id: int, limit: int = 10) -> list[InitiativeRecord]:
+    async def of_author(self, author_id: int, limit: int = 10) -> list[Initiative]:
         return await self._db.read.initiatives.by_author(author_id, limit)
 
     async def has_supported(self, user_id: int, initiative_id: int) -> bool:
@@ -473,7 +473,7 @@ class InitiativeService:
         """The photos in order, each with what the author typed under it."""
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
-    def require_access(self, actor_id: int, role: Role, record: InitiativeRecord) -> None:
+    def require_access(self, actor_id: int, role: Role, record: Initiative) -> None:
         """A non-public initiative is visible to its author and to staff only; `role` is the
         one the viewer acts in where the card would appear (StaffService.role_in: staff are
         residents in an ordinary group)."""

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.i18n import Words
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
@@ -47,7 +48,6 @@ from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
 from bot.textsplit import length
 from storage.db import Database
-from storage.repositories.initiatives import InitiativeRecord
 from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
 
 JOIN_PREFIX = "tos_"
@@ -131,7 +131,7 @@ class TosView:
     is_member: bool
     leads: str | None  # the viewer's role in it: chair | deputy | None
     chair_contact: str | None
-    initiatives: list[InitiativeRecord]  # public ones of this TOS, the newest first
+    initiatives: list[Initiative]  # public ones of this TOS, the newest first
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
 
 

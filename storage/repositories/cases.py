@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.cases import StatusChange
 from storage.executor import Executor, from_db, to_db
 
 # The case tables these helpers may name; the names never come from input.
@@ -14,15 +14,6 @@ _TABLES = {
     ("request_log", "request_id"),
     ("request_cards", "request_id"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    actor_id: int | None
-    at: datetime
-    from_status: str | None
-    to_status: str
-    comment: str | None
 
 
 def _checked(table: str, key: str) -> tuple[str, str]:
@@ -59,10 +50,10 @@ class StatusLog:
             self._insert, (case_id, actor_id, to_db(now), from_status, to_status, comment)
         )
 
-    async def history(self, case_id: int) -> list[LogEntry]:
+    async def history(self, case_id: int) -> list[StatusChange]:
         rows = await self._db.fetch_all(self._select, (case_id,))
         return [
-            LogEntry(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
+            StatusChange(r[0], from_db(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
             for r in rows
         ]
 

@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.cases import StatusChange
+from bot.domain.initiatives import Initiative, Photo
 from storage.executor import Executor, from_db, marks, to_db
-from storage.repositories.cases import LogEntry, StaffCards, StatusLog
+from storage.repositories.cases import StaffCards, StatusLog
 
 
-@dataclass(frozen=True, slots=True)
-class InitiativeRecord:
-    id: int
-    year: int
-    seq: int
-    author_id: int
-    direction: str
-    title: str
-    description: str
-    address: str | None
-    latitude: float | None
-    longitude: float | None
-    tos_id: int | None
-    show_author: bool
-    status: str
-    merged_into: int | None
-    created_at: datetime
-    supports: int = 0
-    rejection_reason: str | None = None  # only where the query asks for it (by_author)
-
-
-@dataclass(frozen=True, slots=True)
-class Photo:
-    file_id: str
-    caption: str | None = None  # what the author typed under it
-
-
-def _record(row: sqlite3.Row) -> InitiativeRecord:
+def _record(row: sqlite3.Row) -> Initiative:
     keys = row.keys()
-    return InitiativeRecord(
+    return Initiative(
         id=row["id"],
         year=row["year"],
         seq=row["seq"],
@@ -102,15 +76,15 @@ class InitiativeRepository:
             ),
         )  # fmt: skip
 
-    async def by_draft(self, draft_token: str) -> InitiativeRecord | None:
+    async def by_draft(self, draft_token: str) -> Initiative | None:
         row = await self._db.fetch_one(_WITH_SUPPORTS + "WHERE i.draft_token = ?", (draft_token,))
         return None if row is None else _record(row)
 
-    async def get(self, initiative_id: int) -> InitiativeRecord | None:
+    async def get(self, initiative_id: int) -> Initiative | None:
         row = await self._db.fetch_one(_WITH_SUPPORTS + "WHERE i.id = ?", (initiative_id,))
         return None if row is None else _record(row)
 
-    async def by_number(self, year: int, seq: int) -> InitiativeRecord | None:
+    async def by_number(self, year: int, seq: int) -> Initiative | None:
         row = await self._db.fetch_one(
             _WITH_SUPPORTS + "WHERE i.year = ? AND i.seq = ?", (year, seq)
         )
@@ -136,7 +110,7 @@ class InitiativeRepository:
     ) -> None:
         await self._log.add(initiative_id, actor_id, from_status, to_status, comment, now)
 
-    async def history(self, initiative_id: int) -> list[LogEntry]:
+    async def history(self, initiative_id: int) -> list[StatusChange]:
         return await self._log.history(initiative_id)
 
     async def add_photos(
@@ -226,7 +200,7 @@ class InitiativeRepository:
         limit: int,
         *,
         tos_id: int | None = None,
-    ) -> tuple[list[InitiativeRecord], int]:
+    ) -> tuple[list[Initiative], int]:
         """Initiatives in these statuses (the public ones), newest first; and their total."""
         where = f"WHERE i.status IN {marks(statuses)} "
         params: tuple[object, ...] = tuple(statuses)
@@ -256,9 +230,7 @@ class InitiativeRepository:
         )
         return [(r[0], r[1]) for r in rows]
 
-    async def of_tos(
-        self, tos_id: int, statuses: Sequence[str], limit: int
-    ) -> list[InitiativeRecord]:
+    async def of_tos(self, tos_id: int, statuses: Sequence[str], limit: int) -> list[Initiative]:
         """A TOS's initiatives in these statuses, newest first."""
         rows = await self._db.fetch_all(
             _WITH_SUPPORTS + f"WHERE i.tos_id = ? AND i.status IN {marks(statuses)} "
@@ -267,7 +239,7 @@ class InitiativeRepository:
         )
         return [_record(r) for r in rows]
 
-    async def by_author(self, author_id: int, limit: int) -> list[InitiativeRecord]:
+    async def by_author(self, author_id: int, limit: int) -> list[Initiative]:
         """The author's initiatives, newest first, with the reason of a rejected one."""
         rows = await self._db.fetch_all(
             "SELECT i.*, (SELECT COUNT(*) FROM initiative_supports s "
@@ -287,7 +259,7 @@ class InitiativeRepository:
         tos_id: int | None,
         exclude_id: int,
         limit: int = 200,
-    ) -> list[InitiativeRecord]:
+    ) -> list[Initiative]:
         """Recent initiatives in these statuses (the open ones) in the same direction or the
         same TOS."""
         rows = await self._db.fetch_all(

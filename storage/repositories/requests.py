@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.cases import StatusChange
 from storage.executor import Executor, from_db, marks, to_db
-from storage.repositories.cases import LogEntry, StaffCards, StatusLog
+from storage.repositories.cases import StaffCards, StatusLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,7 @@ class RequestRepository:
     ) -> None:
         await self._log.add(request_id, actor_id, from_status, to_status, comment, now)
 
-    async def history(self, request_id: int) -> list[LogEntry]:
+    async def history(self, request_id: int) -> list[StatusChange]:
         return await self._log.history(request_id)
 
     async def add_message(
