@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
+from bot.domain.requests import SupportRequest
 from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
 from bot.services.requests import RequestService
 from bot.services.staff import Role
@@ -22,7 +23,6 @@ from handlers.menu import MENU_LIST, MENU_MY
 from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
-from storage.repositories.requests import RequestRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 PER_PAGE = 5
@@ -280,7 +280,7 @@ async def my_items(
 
 
 def my_text(
-    mine: list[Initiative], asked: list[RequestRecord], requests: RequestService
+    mine: list[Initiative], asked: list[SupportRequest], requests: RequestService
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """/my: the initiatives with their status (a rejection with its reason) and the requests
     with a button each. A list: with many long reasons it goes in several messages."""

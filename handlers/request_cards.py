@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
+from bot.domain.requests import RequestMessage, SupportRequest
 from bot.i18n import fill
 from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
@@ -37,7 +38,6 @@ from bot.textsplit import length
 from handlers.forms import short
 from handlers.ids import Id
 from handlers.render import escape, person
-from storage.repositories.requests import RequestMessage, RequestRecord
 
 # A card or a view stays one Telegram message (4,096 characters) with a 2,000-character
 # description: a card repeats the latest few messages, shortened; the requester's view
@@ -77,11 +77,13 @@ class RequestView:
     overdue: bool = False
 
 
-def number_of(record: RequestRecord) -> str:
+def number_of(record: SupportRequest) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(record: RequestRecord, requests: RequestService, first_file: str | None) -> RequestView:
+def view_of(
+    record: SupportRequest, requests: RequestService, first_file: str | None
+) -> RequestView:
     return RequestView(
         number=number_of(record),
         status=record.status,
@@ -194,7 +196,7 @@ def message_line(
     return f"{who}, {_when(message.at, settings)}: {body}"
 
 
-def staff_keyboard(record: RequestRecord) -> InlineKeyboardMarkup | None:
+def staff_keyboard(record: SupportRequest) -> InlineKeyboardMarkup | None:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             text=label, callback_data=RequestCD(action=action, id=record.id).pack()
@@ -212,7 +214,7 @@ def staff_keyboard(record: RequestRecord) -> InlineKeyboardMarkup | None:
 
 
 async def staff_card(
-    record: RequestRecord,
+    record: SupportRequest,
     requests: RequestService,
     users: UserService,
     settings: Settings,
@@ -244,7 +246,7 @@ async def staff_card(
 
 
 async def requester_view(
-    record: RequestRecord, requests: RequestService, settings: Settings
+    record: SupportRequest, requests: RequestService, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The request as its requester sees it, with the whole conversation (the latest part
     when it is long) and what they can do now."""
@@ -283,7 +285,7 @@ async def requester_view(
 
 
 def my_requests(
-    items: list[RequestRecord], requests: RequestService
+    items: list[SupportRequest], requests: RequestService
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The requester's requests for /my: status and due date, a button to open each."""
     if not items:

@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
+from bot.domain.requests import SupportRequest
 from bot.services.requests import KINDS, STATUSES, RequestService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
@@ -25,7 +26,6 @@ from handlers.forms import ask_about
 from handlers.render import button_message, escape
 from handlers.request_cards import RequestCD, number_of, staff_card
 from handlers.spec import RouterSpec
-from storage.repositories.requests import RequestRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", StaffPlace())
@@ -50,7 +50,7 @@ def message_file(message: Message) -> tuple[str, str] | None:
 
 async def refresh(
     message: Message,
-    record: RequestRecord,
+    record: SupportRequest,
     requests: RequestService,
     users: UserService,
     settings: Settings,

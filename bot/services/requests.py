@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.requests import RequestMessage, SupportRequest
 from bot.services.cases import Label, Number, parse_number, refresh_cards
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
@@ -21,7 +22,6 @@ from bot.services.when import local_text, town_today
 from bot.settings import REQUEST_KINDS, RequestTerm, Settings
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
-from storage.repositories.requests import RequestMessage, RequestRecord
 
 KINDS: dict[str, str] = {
     "consultation": N_("Methodological consultation"),
@@ -128,14 +128,14 @@ class Behalf:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    request: RequestRecord
+    request: SupportRequest
     already: bool  # the same form was sent before (a double press)
 
 
 class RequestClosed(DomainError):
     """A follow-up to a closed request: the requester is offered to reopen it."""
 
-    def __init__(self, record: RequestRecord, can_reopen: bool) -> None:
+    def __init__(self, record: SupportRequest, can_reopen: bool) -> None:
         if can_reopen:
             super().__init__(N_("Request {number} is closed. Reopen it to write to the town hall."))
         else:
@@ -150,12 +150,12 @@ class RequestClosed(DomainError):
         self.can_reopen = can_reopen
 
 
-def _number(record: RequestRecord) -> Number:
+def _number(record: SupportRequest) -> Number:
     """A template argument rendered as the request's public number."""
     return Number(NUMBER, record)
 
 
-def _status(record: RequestRecord) -> Label:
+def _status(record: SupportRequest) -> Label:
     return Label(STATUSES[record.status])
 
 
@@ -260,10 +260,10 @@ class RequestService:
     def local_date(self, moment: datetime) -> str:
         return local_text(moment, self._settings.timezone, "date")
 
-    def is_overdue(self, record: RequestRecord) -> bool:
+    def is_overdue(self, record: SupportRequest) -> bool:
         return request_overdue(record.status, record.due_at, self._clock.now())
 
-    def can_reopen(self, record: RequestRecord) -> bool:
+    def can_reopen(self, record: SupportRequest) -> bool:
         return (
             record.status == "closed"
             and record.closed_at is not None
@@ -279,16 +279,16 @@ class RequestService:
         term_due = due_at(self._settings.request_term(kind), start, self._settings)
         return due_for_need(term_due, wanted, start, self._settings.timezone)
 
-    def _args(self, record: RequestRecord, **more: Any) -> dict[str, Any]:
+    def _args(self, record: SupportRequest, **more: Any) -> dict[str, Any]:
         return {"number": _number(record), **more}
 
-    async def _get(self, uow: UnitOfWork, request_id: int) -> RequestRecord:
+    async def _get(self, uow: UnitOfWork, request_id: int) -> SupportRequest:
         record = await uow.requests.get(request_id)
         if record is None:
             raise DomainError(N_("There is no such request."))
         return record
 
-    def _own(self, actor_id: int, record: RequestRecord) -> None:
+    def _own(self, actor_id: int, record: SupportRequest) -> None:
         if record.requester_id != actor_id:
             raise NotAllowed()
 
@@ -299,7 +299,7 @@ class RequestService:
     async def _to_staff_thread(
         self,
         uow: UnitOfWork,
-        record: RequestRecord,
+        record: SupportRequest,
         template: str,
         args: dict[str, Any],
         file: tuple[str, str] | None = None,
@@ -321,7 +321,7 @@ class RequestService:
     async def _to_requester(
         self,
         uow: UnitOfWork,
-        record: RequestRecord,
+        record: SupportRequest,
         template: str,
         args: dict[str, Any],
         *,
@@ -338,7 +338,7 @@ class RequestService:
 
     async def _with_file(
         self,
-        record: RequestRecord,
+        record: SupportRequest,
         text: str | None,
         file: tuple[str, str] | None,
         text_template: str,
@@ -430,37 +430,37 @@ class RequestService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def find(self, request_id: int) -> RequestRecord:
+    async def find(self, request_id: int) -> SupportRequest:
         record = await self._db.read.requests.get(request_id)
         if record is None:
             raise DomainError(N_("There is no such request."))
         return record
 
-    async def find_by_number(self, text: str) -> RequestRecord:
+    async def find_by_number(self, text: str) -> SupportRequest:
         number = parse_number(text)
         record = None if number is None else await self._db.read.requests.by_number(*number)
         if record is None:
             raise DomainError(N_("There is no request with this number."))
         return record
 
-    async def for_requester(self, actor_id: int, request_id: int) -> RequestRecord:
+    async def for_requester(self, actor_id: int, request_id: int) -> SupportRequest:
         """A request as its requester sees it; nobody else's, whatever the button says."""
         record = await self._db.read.requests.get(request_id)
         if record is None or record.requester_id != actor_id:
             raise NotAllowed()
         return record
 
-    async def for_staff(self, actor_id: int, request_id: int) -> RequestRecord:
+    async def for_staff(self, actor_id: int, request_id: int) -> SupportRequest:
         self._staff.require_staff(actor_id)
         return await self.find(request_id)
 
-    async def of_requester(self, requester_id: int, limit: int = 10) -> list[RequestRecord]:
+    async def of_requester(self, requester_id: int, limit: int = 10) -> list[SupportRequest]:
         return await self._db.read.requests.by_requester(requester_id, limit)
 
     async def messages(self, request_id: int) -> list[RequestMessage]:
         return await self._db.read.requests.messages(request_id)
 
-    async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[RequestRecord], int]:
+    async def inbox(self, actor_id: int, limit: int = 30) -> tuple[list[SupportRequest], int]:
         """Open requests for staff, the earliest due first."""
         self._staff.require_staff(actor_id)
         return await self._db.read.requests.by_due(REQUEST_OPEN, limit)
@@ -475,7 +475,7 @@ class RequestService:
 
     # -- staff ------------------------------------------------------------------------------
 
-    async def take(self, actor_id: int, request_id: int) -> RequestRecord:
+    async def take(self, actor_id: int, request_id: int) -> SupportRequest:
         """A staff member takes the request (or takes it over from a colleague)."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
@@ -499,7 +499,7 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
-    def check_can_answer(self, record: RequestRecord) -> None:
+    def check_can_answer(self, record: SupportRequest) -> None:
         if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
@@ -508,7 +508,7 @@ class RequestService:
 
     async def answer(
         self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
-    ) -> RequestRecord:
+    ) -> SupportRequest:
         """A staff answer reaches the requester in the town hall's name, never the person's."""
         self._staff.require_staff(actor_id)
         text = check_message(text, file)
@@ -533,7 +533,7 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
-    async def close(self, actor_id: int, request_id: int) -> RequestRecord:
+    async def close(self, actor_id: int, request_id: int) -> SupportRequest:
         self._staff.require_staff(actor_id)
         now = self._clock.now()
         async with self._db.transaction() as uow:
@@ -559,14 +559,14 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
-    def check_can_reject(self, record: RequestRecord) -> None:
+    def check_can_reject(self, record: SupportRequest) -> None:
         if record.status not in REQUEST_AWAITING:  # declined instead of an answer
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be declined."),
                 number=_number(record), status=_status(record),
             )  # fmt: skip
 
-    async def reject(self, actor_id: int, request_id: int, reason: str) -> RequestRecord:
+    async def reject(self, actor_id: int, request_id: int, reason: str) -> SupportRequest:
         self._staff.require_staff(actor_id)
         reason = reason.strip()
         if not reason:
@@ -588,7 +588,7 @@ class RequestService:
 
     # -- the requester ------------------------------------------------------------------------
 
-    def check_can_write(self, record: RequestRecord) -> None:
+    def check_can_write(self, record: SupportRequest) -> None:
         """The requester may write more only while the request is open (a closed one may be
         reopened within the window, a declined one never)."""
         if record.status == "closed":
@@ -601,7 +601,7 @@ class RequestService:
 
     async def follow_up(
         self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
-    ) -> RequestRecord:
+    ) -> SupportRequest:
         """The requester writes more; it reaches the staff card's thread."""
         now = self._clock.now()
         async with self._db.transaction() as uow:
@@ -620,7 +620,7 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return record
 
-    async def reopen(self, actor_id: int, request_id: int) -> RequestRecord:
+    async def reopen(self, actor_id: int, request_id: int) -> SupportRequest:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
@@ -645,7 +645,7 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
-    async def rate(self, actor_id: int, request_id: int, helped: bool) -> RequestRecord:
+    async def rate(self, actor_id: int, request_id: int, helped: bool) -> SupportRequest:
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
             self._own(actor_id, record)

@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.cases import StatusChange
+from bot.domain.requests import RequestMessage, SupportRequest
 from storage.executor import Executor, from_db, marks, to_db
 from storage.repositories.cases import StaffCards, StatusLog
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    id: int
-    year: int
-    seq: int
-    requester_id: int
-    kind: str
-    behalf_kind: str  # self | tos | org
-    behalf_id: int | None
-    behalf_name: str | None
-    description: str
-    wanted_date: date | None
-    phone: str | None
-    status: str
-    assignee_id: int | None
-    opened_at: datetime
-    due_at: datetime
-    cycle: int
-    nudged: int
-    closed_at: datetime | None
-    helped: bool | None
-    rating_comment: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RequestMessage:
-    id: int
-    request_id: int
-    direction: str  # in: from the requester | out: from the town hall
-    author_id: int | None
-    text: str | None
-    file_kind: str | None  # photo | document
-    file_id: str | None
-    at: datetime
-
-
-def _record(row: sqlite3.Row) -> RequestRecord:
-    return RequestRecord(
+def _record(row: sqlite3.Row) -> SupportRequest:
+    return SupportRequest(
         id=row["id"],
         year=row["year"],
         seq=row["seq"],
@@ -124,17 +87,17 @@ class RequestRepository:
             ),
         )  # fmt: skip
 
-    async def get(self, request_id: int) -> RequestRecord | None:
+    async def get(self, request_id: int) -> SupportRequest | None:
         row = await self._db.fetch_one("SELECT * FROM support_requests WHERE id = ?", (request_id,))
         return None if row is None else _record(row)
 
-    async def by_draft(self, draft_token: str) -> RequestRecord | None:
+    async def by_draft(self, draft_token: str) -> SupportRequest | None:
         row = await self._db.fetch_one(
             "SELECT * FROM support_requests WHERE draft_token = ?", (draft_token,)
         )
         return None if row is None else _record(row)
 
-    async def by_number(self, year: int, seq: int) -> RequestRecord | None:
+    async def by_number(self, year: int, seq: int) -> SupportRequest | None:
         row = await self._db.fetch_one(
             "SELECT * FROM support_requests WHERE year = ? AND seq = ?", (year, seq)
         )
@@ -296,7 +259,7 @@ class RequestRepository:
 
     # -- lists ------------------------------------------------------------------------------
 
-    async def by_due(self, statuses: Sequence[str], limit: int) -> tuple[list[RequestRecord], int]:
+    async def by_due(self, statuses: Sequence[str], limit: int) -> tuple[list[SupportRequest], int]:
         """Requests in these statuses, the earliest due first; and how many there are."""
         where = f"WHERE status IN {marks(statuses)} "
         rows = await self._db.fetch_all(
@@ -309,14 +272,14 @@ class RequestRepository:
         )
         return [_record(r) for r in rows], int(total)
 
-    async def by_requester(self, requester_id: int, limit: int) -> list[RequestRecord]:
+    async def by_requester(self, requester_id: int, limit: int) -> list[SupportRequest]:
         rows = await self._db.fetch_all(
             "SELECT * FROM support_requests WHERE requester_id = ? ORDER BY id DESC LIMIT ?",
             (requester_id, limit),
         )
         return [_record(r) for r in rows]
 
-    async def awaiting_nudge(self, statuses: Sequence[str]) -> list[RequestRecord]:
+    async def awaiting_nudge(self, statuses: Sequence[str]) -> list[SupportRequest]:
         """Requests in these statuses (those awaiting an answer) not yet nudged at 80 %."""
         rows = await self._db.fetch_all(
             f"SELECT * FROM support_requests WHERE status IN {marks(statuses)} "  # noqa: S608

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.clock import Clock
+from bot.domain.requests import SupportRequest
 from bot.sandbox.server import SandboxServer
 from storage.db import Database
-from storage.repositories.requests import RequestRecord
 from tests.e2e.kit import ADMIN_ID, STAFF_CHAT, BotProcess, Person, wait_quiet
 
 OLGA_ID = 5101
@@ -30,7 +30,7 @@ async def _seed_representative(bot: BotProcess) -> None:
         await db.close()
 
 
-async def _request(bot: BotProcess) -> RequestRecord:
+async def _request(bot: BotProcess) -> SupportRequest:
     """The request as the database has it (a second connection; WAL lets it read)."""
     db = Database(bot.database)
     await db.open()
