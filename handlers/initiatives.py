@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
+from bot.domain.registry import Tos
 from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
@@ -59,7 +60,6 @@ from handlers.initiatives_public import SupportCD
 from handlers.menu import MENU_PROPOSE, main_menu
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
-from storage.repositories.registry import TosRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -177,7 +177,7 @@ async def ask_place(message: Message, draft: Draft) -> None:
     )
 
 
-async def ask_tos(message: Message, choices: list[TosRecord]) -> None:
+async def ask_tos(message: Message, choices: list[Tos]) -> None:
     rows = [[_button(tos.name, "tos", str(tos.id))] for tos in choices]
     rows.append([_button(_(NO_TOS), "tos", "0")])
     await message.answer(

@@ -10,9 +10,9 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.registry import Tos
 from bot.services.registry import RegistryService
 from bot.services.staff import INVITE_PREFIX
-from storage.repositories.registry import TosRecord
 
 
 class RevokeInviteCD(CallbackData, prefix="v1"):
@@ -37,5 +37,5 @@ def qr_photo(link: str, filename: str) -> BufferedInputFile:
     return BufferedInputFile(out.getvalue(), filename=filename)
 
 
-async def poster_link(bot: Bot, registry: RegistryService, tos: TosRecord) -> str:
+async def poster_link(bot: Bot, registry: RegistryService, tos: Tos) -> str:
     return await create_start_link(bot, registry.join_payload(tos))

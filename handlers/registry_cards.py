@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.registry import Organisation, Tos
 from bot.services.errors import N_
 from bot.services.registry import Coverage, Holder, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
@@ -12,7 +13,6 @@ from bot.services.when import local_text
 from bot.textsplit import length
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
-from storage.repositories.registry import OrgRecord, TosRecord
 
 # Lines of a territory on a card, and the room they may take (as Telegram counts): with
 # every other field at its limit a card stays one message; the rest of the lines is counted.
@@ -67,7 +67,7 @@ def coverage_text(figures: Coverage) -> str:
     return "\n".join(lines)
 
 
-def _territory(tos: TosRecord) -> str:
+def _territory(tos: Tos) -> str:
     if not tos.territory:
         return _("not given yet")
     shown: list[str] = []
@@ -87,7 +87,7 @@ def role_name(role: str) -> str:
     return _(ROLE_NAMES.get(role, role))
 
 
-def tos_staff_card(tos: TosRecord, people: list[Holder]) -> str:
+def tos_staff_card(tos: Tos, people: list[Holder]) -> str:
     lines = [f"🏘 <b>{escape(tos.name)}</b>"]
     if not tos.active:
         lines.append(_("⛔ Deactivated: residents do not see it."))
@@ -161,7 +161,7 @@ def _people(people: list[Holder]) -> str:
     return _("<b>People:</b>") + "\n" + "\n".join(rows)
 
 
-def org_staff_card(org: OrgRecord, people: list[Holder]) -> str:
+def org_staff_card(org: Organisation, people: list[Holder]) -> str:
     lines = [f"🤝 <b>{escape(org.name)}</b>", _(ORG_KINDS.get(org.kind, org.kind))]
     if not org.active:
         lines.append(_("⛔ Deactivated."))

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.people import Person
+from bot.domain.registry import Tos
 from bot.i18n import fill
 from bot.services.errors import N_, DomainError
 from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
@@ -27,7 +28,6 @@ from handlers.menu import MENU_TOS
 from handlers.registry_cards import tos_public_card
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
-from storage.repositories.registry import TosRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -104,7 +104,7 @@ async def _show(message: Message, user: Person, registry: RegistryService, tos_i
 
 
 async def _results(
-    message: Message, user: Person, registry: RegistryService, found: list[TosRecord],
+    message: Message, user: Person, registry: RegistryService, found: list[Tos],
     typed: str,
 ) -> bool:  # fmt: skip
     """Show what a search found; False when it found nothing."""

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot import reporting
+from bot.domain.registry import Organisation, Tos
 from bot.i18n import create_i18n
 from bot.services.initiatives import Draft
 from bot.services.registry_io import COLUMNS, TYPE_WORDS, table
 from bot.services.reports import EXPORTS
 from bot.tables import to_csv, to_xlsx
-from storage.repositories.registry import OrgRecord, TosRecord
 from tests.conftest import ADMIN_ID
 from tests.kit import Person, running
 
@@ -138,11 +138,11 @@ def test_the_registry_export_writes_no_live_cell(
     labels = {f"col:{key}": key for key in COLUMNS} | {k: k for k in TYPE_WORDS}
     labels |= {"yes": "да", "no": "нет", "kind:ngo": "НКО"}
     tos = [
-        TosRecord(n, name, (texts[0] or "",), lat, -lat, 500, None, date(2020, 1, 1), 10,
+        Tos(n, name, (texts[0] or "",), lat, -lat, 500, None, date(2020, 1, 1), 10,
                   texts[1], texts[2], texts[0], "join", True)
         for n, name in enumerate(names)
     ]  # fmt: skip
-    orgs = [OrgRecord(9, names[0], "ngo", texts[0], texts[1], True)]
+    orgs = [Organisation(9, names[0], "ngo", texts[0], texts[1], True)]
     assert_safe(table(tos, orgs, labels))
 
 

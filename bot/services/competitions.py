@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.registry import BodyRole, Organisation, Tos
 from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.initiatives import DIRECTIONS
@@ -31,7 +32,6 @@ from bot.services.when import local_text, time_left
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
-from storage.repositories.registry import BodyRole, OrgRecord, TosRecord
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,11 @@ def parse_url(value: str) -> str:
     return value
 
 
-def _admits(competition: CompetitionRecord, body: TosRecord | OrgRecord | None) -> bool:
+def _admits(competition: CompetitionRecord, body: Tos | Organisation | None) -> bool:
     """Whether the competition admits this TOS or organisation (an inactive one never)."""
     if body is None or not body.active:
         return False
-    if isinstance(body, TosRecord):
+    if isinstance(body, Tos):
         return "tos" in competition.eligible
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.initiatives import Initiative, Photo
+from bot.domain.registry import Tos
 from bot.services.cases import (
     Label,
     Number,
@@ -24,10 +25,9 @@ from bot.services.staff import Role, StaffService
 from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
-from storage.repositories.registry import TosRecord
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
-TosOf = Callable[[int], Awaitable[list[TosRecord]]]
+TosOf = Callable[[int], Awaitable[list[Tos]]]
 
 DIRECTIONS: dict[str, str] = {
     "improvement": N_("Improvement and greening"),
@@ -286,11 +286,11 @@ class InitiativeService:
         visible = [o for o in others if o.status in INITIATIVE_PUBLIC or o.author_id == author_id]
         return Submitted(record, similar(record.title, visible), already=False)
 
-    async def tos_choices(self, author_id: int) -> list[TosRecord]:
+    async def tos_choices(self, author_id: int) -> list[Tos]:
         """The TOS an initiative of this person may name: their own active ones."""
         return await self._tos_of(author_id)
 
-    async def check_tos_choice(self, author_id: int, tos_id: int) -> TosRecord:
+    async def check_tos_choice(self, author_id: int, tos_id: int) -> Tos:
         """The chosen TOS, if it is still the author's (a forged button, or they left it)."""
         for tos in await self._tos_of(author_id):
             if tos.id == tos_id:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
+from bot.domain.registry import BodyRole, Organisation, Tos, name_key
 from bot.i18n import Words
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
@@ -48,7 +49,6 @@ from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
 from bot.textsplit import length
 from storage.db import Database
-from storage.repositories.registry import BodyRole, OrgRecord, TosRecord, name_key
 
 JOIN_PREFIX = "tos_"
 ROLE_INVITE_TTL = timedelta(days=14)
@@ -127,7 +127,7 @@ class Holder:
 class TosView:
     """A TOS's card for one viewer."""
 
-    tos: TosRecord
+    tos: Tos
     is_member: bool
     leads: str | None  # the viewer's role in it: chair | deputy | None
     chair_contact: str | None
@@ -168,23 +168,23 @@ class RegistryService:
         """The person's roles in active bodies: TOS chair or deputy, organisation rep."""
         return await self._db.read.registry.roles_of(user_id)
 
-    async def user_tos(self, user_id: int) -> list[TosRecord]:
+    async def user_tos(self, user_id: int) -> list[Tos]:
         """The active TOS the person leads (first) or belongs to."""
         return await self._db.read.registry.tos_of_user(user_id)
 
-    async def get_tos(self, tos_id: int) -> TosRecord | None:
+    async def get_tos(self, tos_id: int) -> Tos | None:
         return await self._db.read.registry.get_tos(tos_id)
 
-    async def get_org(self, org_id: int) -> OrgRecord | None:
+    async def get_org(self, org_id: int) -> Organisation | None:
         return await self._db.read.registry.get_org(org_id)
 
-    async def active_tos(self, tos_id: int) -> TosRecord:
+    async def active_tos(self, tos_id: int) -> Tos:
         tos = await self.get_tos(tos_id)
         if tos is None or not tos.active:
             raise DomainError(N_("This TOS is not in the registry any more."))
         return tos
 
-    async def find_by_street(self, text: str) -> list[TosRecord]:
+    async def find_by_street(self, text: str) -> list[Tos]:
         """TOS whose territory has the street typed (and the house, when one is given),
         best first; see `territory.rank_by_street`."""
         every = await self._db.read.registry.all_tos(active_only=True)  # by name
@@ -198,9 +198,9 @@ class RegistryService:
             )
         return self._streets
 
-    async def find_by_location(self, latitude: float, longitude: float) -> TosRecord | None:
+    async def find_by_location(self, latitude: float, longitude: float) -> Tos | None:
         """The nearest TOS whose territory contains the point."""
-        best: tuple[float, TosRecord] | None = None
+        best: tuple[float, Tos] | None = None
         for tos in await self._db.read.registry.all_tos(active_only=True):
             area = Area(tos.latitude, tos.longitude, tos.radius_m, tos.polygon)
             if not area.contains(latitude, longitude):
@@ -234,7 +234,7 @@ class RegistryService:
 
     # -- residents: joining -------------------------------------------------------------------
 
-    async def join(self, user_id: int, tos_id: int) -> TosRecord:
+    async def join(self, user_id: int, tos_id: int) -> Tos:
         async with self._db.transaction() as uow:
             tos = await uow.registry.get_tos(tos_id)
             if tos is None or not tos.active:
@@ -243,7 +243,7 @@ class RegistryService:
                 raise DomainError(N_("You are already a member of «{name}»."), name=tos.name)
         return tos
 
-    async def leave(self, user_id: int, tos_id: int) -> TosRecord:
+    async def leave(self, user_id: int, tos_id: int) -> Tos:
         async with self._db.transaction() as uow:
             tos = await uow.registry.get_tos(tos_id)
             left = await uow.registry.leave(tos_id, user_id)
@@ -251,13 +251,13 @@ class RegistryService:
             raise DomainError(N_("You are not a member of this TOS."))
         return tos
 
-    async def join_by_token(self, user_id: int, payload: str) -> TosRecord:
+    async def join_by_token(self, user_id: int, payload: str) -> Tos:
         tos = await self._db.lookup.registry.tos_by_join_token(payload.removeprefix(JOIN_PREFIX))
         if tos is None or not tos.active:
             raise DomainError(N_("This poster's link no longer works. Send /tos to find your TOS."))
         return await self.join(user_id, tos.id)
 
-    def join_payload(self, tos: TosRecord) -> str:
+    def join_payload(self, tos: Tos) -> str:
         return JOIN_PREFIX + tos.join_token
 
     # -- staff: the registry ------------------------------------------------------------------
@@ -274,11 +274,11 @@ class RegistryService:
         count, residents = await read.coverage()
         return Coverage(count, residents, self.population, await read.org_count())
 
-    async def list_tos(self, actor_id: int) -> list[TosRecord]:
+    async def list_tos(self, actor_id: int) -> list[Tos]:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.all_tos()
 
-    async def list_orgs(self, actor_id: int) -> list[OrgRecord]:
+    async def list_orgs(self, actor_id: int) -> list[Organisation]:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.all_orgs()
 
@@ -299,7 +299,7 @@ class RegistryService:
             for p in people
         ]  # fmt: skip
 
-    async def add_tos(self, actor_id: int, name: str) -> TosRecord:
+    async def add_tos(self, actor_id: int, name: str) -> Tos:
         self._staff.require_staff(actor_id)
         name = parse_name(name)
         async with self._db.transaction() as uow:
@@ -312,7 +312,7 @@ class RegistryService:
         assert tos is not None
         return tos
 
-    async def add_org(self, actor_id: int, name: str) -> OrgRecord:
+    async def add_org(self, actor_id: int, name: str) -> Organisation:
         self._staff.require_staff(actor_id)
         name = parse_name(name)
         async with self._db.transaction() as uow:
@@ -372,7 +372,7 @@ class RegistryService:
             return
         raise NotAllowed(N_("Only the town hall's staff and the TOS chair can change this card."))
 
-    async def update_tos(self, actor_id: int, tos_id: int, values: dict[str, Any]) -> TosRecord:
+    async def update_tos(self, actor_id: int, tos_id: int, values: dict[str, Any]) -> Tos:
         await self._may_edit_tos(actor_id, tos_id, set(values))
         async with self._db.transaction() as uow:
             if "name" in values:
@@ -385,7 +385,7 @@ class RegistryService:
         assert tos is not None
         return tos
 
-    async def update_org(self, actor_id: int, org_id: int, values: dict[str, Any]) -> OrgRecord:
+    async def update_org(self, actor_id: int, org_id: int, values: dict[str, Any]) -> Organisation:
         self._staff.require_staff(actor_id)
         async with self._db.transaction() as uow:
             if "name" in values:
@@ -568,7 +568,7 @@ class RegistryService:
 
     # -- chairs -----------------------------------------------------------------------------
 
-    async def require_leader(self, actor_id: int, tos_id: int) -> TosRecord:
+    async def require_leader(self, actor_id: int, tos_id: int) -> Tos:
         """The TOS, if the actor is its chair or a deputy now; refused otherwise."""
         tos = await self.active_tos(tos_id)
         roles = await self._db.lookup.registry.people_of("tos", tos_id)

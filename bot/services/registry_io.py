@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.registry import Organisation, Tos, name_key
 from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.registry_fields import (
@@ -32,7 +33,6 @@ from bot.services.registry_fields import (
 from bot.services.when import local_text
 from bot.tables import unquote
 from bot.textsplit import shorten
-from storage.repositories.registry import OrgRecord, TosRecord, name_key
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -481,8 +481,8 @@ def plan_import(
     rows: list[list[str]],
     words: Words,
     today: date,
-    existing_tos: dict[str, TosRecord],
-    existing_orgs: dict[str, OrgRecord],
+    existing_tos: dict[str, Tos],
+    existing_orgs: dict[str, Organisation],
 ) -> ImportPlan:
     """What importing these rows would do, and every row's problems, without writing."""
     if not rows:
@@ -531,7 +531,7 @@ def plan_import(
 # -- writing --------------------------------------------------------------------------------
 
 
-def _tos_row(tos: TosRecord, labels: dict[str, str]) -> dict[str, Any]:
+def _tos_row(tos: Tos, labels: dict[str, str]) -> dict[str, Any]:
     return {
         "type": labels["tos"],
         "name": tos.name,
@@ -550,7 +550,7 @@ def _tos_row(tos: TosRecord, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _org_row(org: OrgRecord, labels: dict[str, str]) -> dict[str, Any]:
+def _org_row(org: Organisation, labels: dict[str, str]) -> dict[str, Any]:
     row = dict.fromkeys(COLUMNS, "")
     row.update(
         type=labels["org"],
@@ -563,7 +563,7 @@ def _org_row(org: OrgRecord, labels: dict[str, str]) -> dict[str, Any]:
     return row
 
 
-def table(tos: list[TosRecord], orgs: list[OrgRecord], labels: dict[str, str]) -> list[list[Any]]:
+def table(tos: list[Tos], orgs: list[Organisation], labels: dict[str, str]) -> list[list[Any]]:
     """The registry as rows; `labels` holds headers and words in the reader's language."""
     rows: list[list[Any]] = [[labels[f"col:{key}"] for key in COLUMNS]]
     for record in tos:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.registry import BodyRole, Organisation, Tos, name_key
 from storage.executor import Executor, from_db, to_db
 
+# The columns a TOS and an organisation may be written with (the names go into SQL).
 TOS_FIELDS = (
     "name",
     "territory",
@@ -27,51 +28,10 @@ TOS_FIELDS = (
 ORG_FIELDS = ("name", "kind", "description", "contacts", "active")
 
 
-@dataclass(frozen=True, slots=True)
-class TosRecord:
-    id: int
-    name: str
-    territory: tuple[str, ...]
-    latitude: float | None
-    longitude: float | None
-    radius_m: int | None
-    polygon: tuple[tuple[float, float], ...] | None
-    registered_on: date | None
-    residents: int
-    contacts: str | None
-    public_contact: str | None
-    description: str | None
-    join_token: str
-    active: bool
-    members: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class OrgRecord:
-    id: int
-    name: str
-    kind: str  # ngo | group | other
-    description: str | None
-    contacts: str | None
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BodyRole:
-    """A person's role in a TOS (chair, deputy) or an organisation (rep)."""
-
-    user_id: int
-    body_kind: str  # tos | org
-    body_id: int
-    role: str
-    body_name: str = ""
-    since: datetime | None = None  # when the role was given (in a body's list of people)
-
-
-def _tos(row: sqlite3.Row) -> TosRecord:
+def _tos(row: sqlite3.Row) -> Tos:
     polygon = json.loads(row["polygon"]) if row["polygon"] else None
     keys = row.keys()
-    return TosRecord(
+    return Tos(
         id=row["id"],
         name=row["name"],
         territory=tuple(json.loads(row["territory"] or "[]")),
@@ -90,8 +50,8 @@ def _tos(row: sqlite3.Row) -> TosRecord:
     )
 
 
-def _org(row: sqlite3.Row) -> OrgRecord:
-    return OrgRecord(
+def _org(row: sqlite3.Row) -> Organisation:
+    return Organisation(
         id=row["id"],
         name=row["name"],
         kind=row["kind"],
@@ -99,12 +59,6 @@ def _org(row: sqlite3.Row) -> OrgRecord:
         contacts=row["contacts"],
         active=bool(row["active"]),
     )
-
-
-def name_key(name: str) -> str:
-    """A name as uniqueness sees it: case and spacing folded in any alphabet (SQLite's
-    NOCASE folds only ASCII, so two spellings of one Cyrillic name would both pass)."""
-    return " ".join(name.casefold().split())
 
 
 def _with_key(columns: dict[str, Any]) -> dict[str, Any]:
@@ -172,19 +126,19 @@ class RegistryRepository:
             )
         )
 
-    async def get_tos(self, tos_id: int) -> TosRecord | None:
+    async def get_tos(self, tos_id: int) -> Tos | None:
         row = await self._db.fetch_one(_TOS_SELECT + "WHERE t.id = ?", (tos_id,))
         return None if row is None else _tos(row)
 
-    async def tos_by_name(self, name: str) -> TosRecord | None:
+    async def tos_by_name(self, name: str) -> Tos | None:
         row = await self._db.fetch_one(_TOS_SELECT + "WHERE t.name_key = ?", (name_key(name),))
         return None if row is None else _tos(row)
 
-    async def tos_by_join_token(self, token: str) -> TosRecord | None:
+    async def tos_by_join_token(self, token: str) -> Tos | None:
         row = await self._db.fetch_one(_TOS_SELECT + "WHERE t.join_token = ?", (token,))
         return None if row is None else _tos(row)
 
-    async def all_tos(self, *, active_only: bool = False) -> list[TosRecord]:
+    async def all_tos(self, *, active_only: bool = False) -> list[Tos]:
         where = "WHERE t.active = 1 " if active_only else ""
         rows = await self._db.fetch_all(_TOS_SELECT + where + "ORDER BY t.name_key")
         return [_tos(row) for row in rows]
@@ -223,17 +177,17 @@ class RegistryRepository:
             )
         )
 
-    async def get_org(self, org_id: int) -> OrgRecord | None:
+    async def get_org(self, org_id: int) -> Organisation | None:
         row = await self._db.fetch_one("SELECT * FROM organisations WHERE id = ?", (org_id,))
         return None if row is None else _org(row)
 
-    async def org_by_name(self, name: str) -> OrgRecord | None:
+    async def org_by_name(self, name: str) -> Organisation | None:
         row = await self._db.fetch_one(
             "SELECT * FROM organisations WHERE name_key = ?", (name_key(name),)
         )
         return None if row is None else _org(row)
 
-    async def all_orgs(self, *, active_only: bool = False) -> list[OrgRecord]:
+    async def all_orgs(self, *, active_only: bool = False) -> list[Organisation]:
         where = "WHERE active = 1 " if active_only else ""
         rows = await self._db.fetch_all(
             "SELECT * FROM organisations " + where + "ORDER BY name_key"  # noqa: S608
@@ -344,7 +298,7 @@ class RegistryRepository:
             )
         )
 
-    async def tos_of_user(self, user_id: int) -> list[TosRecord]:
+    async def tos_of_user(self, user_id: int) -> list[Tos]:
         """Active TOS the person leads (first) or belongs to, in one query."""
         rows = await self._db.fetch_all(
             _TOS_SELECT + "JOIN (SELECT body_id AS tid, 0 AS led FROM body_roles "  # noqa: S608
