@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.domain.competitions import Application, Competition
 from bot.domain.people import Person
 from bot.i18n import fill, label_variants, normalize_label, render_args, words_of
 from bot.services.competitions import (
@@ -42,7 +43,6 @@ from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
 from handlers.render import button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
-from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -128,7 +128,7 @@ def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardBu
     )
 
 
-def _days_left(competition: CompetitionRecord, now: datetime) -> str:
+def _days_left(competition: Competition, now: datetime) -> str:
     seconds = (competition.deadline - now).total_seconds()
     if seconds <= 0:
         return _("the deadline has passed")
@@ -146,7 +146,7 @@ def _rub(amount: int) -> str:
     return number(amount) + " ₽"
 
 
-def competition_text(c: CompetitionRecord | CompetitionDraft, service: CompetitionService) -> str:
+def competition_text(c: Competition | CompetitionDraft, service: CompetitionService) -> str:
     """The card of a competition, or the form's preview of a draft (no start yet: «now»)."""
     assert c.deadline is not None
     lines = [
@@ -168,7 +168,7 @@ def competition_text(c: CompetitionRecord | CompetitionDraft, service: Competiti
         lines.append(_("Grant up to {amount}").format(amount=_rub(c.max_grant)))
     if c.rules_url:
         lines.append(_("Rules: {link}").format(link=escape(c.rules_url)))
-    if isinstance(c, CompetitionRecord) and c.status == "closed":
+    if isinstance(c, Competition) and c.status == "closed":
         lines.append(_("🔒 Closed."))
     return "\n".join(lines)
 
@@ -228,7 +228,7 @@ async def _card(
     user: Person,
     role: Role,
     service: CompetitionService,
-    c: CompetitionRecord,
+    c: Competition,
 ) -> None:
     """The card of a competition already loaded (and checked visible to this person)."""
     lines = [competition_text(c, service)]
@@ -286,7 +286,7 @@ async def _applications(
     await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
-def _application_line(a: ApplicationRecord, *, brief: bool = False) -> str:
+def _application_line(a: Application, *, brief: bool = False) -> str:
     """One application; `brief` shortens the names for a list (the full line is shown when
     staff open one to record the result)."""
     body, project = (short(a.body_name, 60), short(a.project, 80)) if brief else (
@@ -790,7 +790,7 @@ async def staff_step(
 # -- staff: changing one field of an announced competition ------------------------------------
 
 
-def _current_value(c: CompetitionRecord, field: str, service: CompetitionService) -> str:
+def _current_value(c: Competition, field: str, service: CompetitionService) -> str:
     value = getattr(c, field)
     if value is None:
         return "—"
@@ -807,7 +807,7 @@ async def _ask_edit(
     message: Message,
     state: FSMContext,
     service: CompetitionService,
-    c: CompetitionRecord,
+    c: Competition,
     field: str,
 ) -> None:
     step = CompEditForm.eligible if field == "eligible" else CompEditForm.value

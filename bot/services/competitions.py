@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.competitions import Application, Competition
 from bot.domain.registry import BodyRole, Organisation, Tos
 from bot.services.cases import check_text as check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
@@ -31,7 +32,6 @@ from bot.services.status_groups import INITIATIVE_UNDER_WAY
 from bot.services.when import local_text, time_left
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
-from storage.repositories.competitions import ApplicationRecord, CompetitionRecord
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Updated:
     """What a change did: the competition as saved, and whether participants were told (a
     new deadline, results date or rules link, once it was announced)."""
 
-    competition: CompetitionRecord
+    competition: Competition
     told: bool
 
 
@@ -131,7 +131,7 @@ def parse_url(value: str) -> str:
     return value
 
 
-def _admits(competition: CompetitionRecord, body: Tos | Organisation | None) -> bool:
+def _admits(competition: Competition, body: Tos | Organisation | None) -> bool:
     """Whether the competition admits this TOS or organisation (an inactive one never)."""
     if body is None or not body.active:
         return False
@@ -140,7 +140,7 @@ def _admits(competition: CompetitionRecord, body: Tos | Organisation | None) -> 
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 
 
-def _check_amount(competition: CompetitionRecord, amount: int) -> int:
+def _check_amount(competition: Competition, amount: int) -> int:
     if competition.max_grant is not None and amount > competition.max_grant:
         raise DomainError(
             N_("The competition gives at most {amount} ₽."), amount={"n": competition.max_grant}
@@ -175,7 +175,7 @@ class CompetitionService:
 
     # -- reads --------------------------------------------------------------------------------
 
-    async def get(self, competition_id: int, user_id: int | None = None) -> CompetitionRecord:
+    async def get(self, competition_id: int, user_id: int | None = None) -> Competition:
         """The competition; for a resident (`user_id` not staff), not before it opens: a
         forged button shows nothing that is not announced yet."""
         found = await self._db.read.competitions.get(competition_id)
@@ -189,7 +189,7 @@ class CompetitionService:
             raise DomainError(N_("This competition is no longer in the bot."))
         return found
 
-    async def listed(self, user_id: int) -> list[CompetitionRecord]:
+    async def listed(self, user_id: int) -> list[Competition]:
         """What /competitions shows: open ones; staff also see those not yet open or past
         their deadline until they close them."""
         now = self._clock.now()
@@ -198,7 +198,7 @@ class CompetitionService:
             return found
         return [c for c in found if c.opens_at <= now < c.deadline]
 
-    async def my_bodies(self, user_id: int, competition: CompetitionRecord) -> list[BodyRole]:
+    async def my_bodies(self, user_id: int, competition: Competition) -> list[BodyRole]:
         """The bodies this person speaks for that may apply to the competition."""
         org_kinds = {k for e in competition.eligible for k in ORG_KINDS_OF.get(e, ())}
         result = []
@@ -216,8 +216,8 @@ class CompetitionService:
         return result
 
     async def my_applications(
-        self, user_id: int, competition: CompetitionRecord
-    ) -> list[tuple[BodyRole, ApplicationRecord | None]]:
+        self, user_id: int, competition: Competition
+    ) -> list[tuple[BodyRole, Application | None]]:
         """The bodies this person may apply for, each with its registered application."""
         bodies = await self.my_bodies(user_id, competition)
         if not bodies:
@@ -229,11 +229,11 @@ class CompetitionService:
         }
         return [(b, registered.get((b.body_kind, b.body_id))) for b in bodies]
 
-    async def applications(self, actor_id: int, competition_id: int) -> list[ApplicationRecord]:
+    async def applications(self, actor_id: int, competition_id: int) -> list[Application]:
         self._staff.require_staff(actor_id)
         return await self._db.read.competitions.applications(competition_id)
 
-    async def application(self, actor_id: int, application_id: int) -> ApplicationRecord:
+    async def application(self, actor_id: int, application_id: int) -> Application:
         self._staff.require_staff(actor_id)
         found = await self._db.read.competitions.application(application_id)
         if found is None:
@@ -248,13 +248,13 @@ class CompetitionService:
     # -- rules ----------------------------------------------------------------------------------
 
     async def _eligible(
-        self, repos: Any, competition: CompetitionRecord, body_kind: str, body_id: int
+        self, repos: Any, competition: Competition, body_kind: str, body_id: int
     ) -> bool:
         if body_kind == "tos":
             return _admits(competition, await repos.registry.get_tos(body_id))
         return _admits(competition, await repos.registry.get_org(body_id))
 
-    async def _leaders(self, uow: UnitOfWork, competition: CompetitionRecord) -> list[BodyRole]:
+    async def _leaders(self, uow: UnitOfWork, competition: Competition) -> list[BodyRole]:
         """Everyone who speaks for an eligible body."""
         people = []
         if "tos" in competition.eligible:
@@ -281,7 +281,7 @@ class CompetitionService:
 
     # -- staff ----------------------------------------------------------------------------------
 
-    async def create(self, actor_id: int, draft: CompetitionDraft) -> CompetitionRecord:
+    async def create(self, actor_id: int, draft: CompetitionDraft) -> Competition:
         self._staff.require_staff(actor_id)
         now = self._clock.now()
         if draft.opens_at is None:
@@ -310,7 +310,7 @@ class CompetitionService:
 
     async def require_editable(
         self, actor_id: int, competition_id: int, field: str | None = None
-    ) -> CompetitionRecord:
+    ) -> Competition:
         """Staff only, only while the competition is open, and the start of applications
         only before they open: checked when a change starts and again when it is saved."""
         self._staff.require_staff(actor_id)
@@ -321,13 +321,13 @@ class CompetitionService:
             self._require_not_opened(found)
         return found
 
-    def _require_not_opened(self, competition: CompetitionRecord) -> None:
+    def _require_not_opened(self, competition: Competition) -> None:
         if self.opened(competition):
             raise DomainError(
                 N_("Applications have already opened: their start cannot be changed.")
             )
 
-    def opened(self, competition: CompetitionRecord) -> bool:
+    def opened(self, competition: Competition) -> bool:
         return competition.announced_at is not None or competition.opens_at <= self._clock.now()
 
     def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -403,7 +403,7 @@ class CompetitionService:
         return Updated(new, told)
 
     async def _eligibility_changed(
-        self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
+        self, uow: UnitOfWork, old: Competition, new: Competition, now: datetime
     ) -> None:
         leaders = await self._leaders(uow, new)
         keep = {f"{p.body_kind}{p.body_id}:{p.user_id}" for p in leaders}
@@ -434,7 +434,7 @@ class CompetitionService:
                                      key=f"comp-open:{new.id}:{person}")  # fmt: skip
 
     async def _tell_participants(
-        self, uow: UnitOfWork, old: CompetitionRecord, new: CompetitionRecord, now: datetime
+        self, uow: UnitOfWork, old: Competition, new: Competition, now: datetime
     ) -> bool:
         """One short message for each change participants need: the deadline; the results
         date and the rules link (together, if both changed). True if anyone was told."""
@@ -470,7 +470,7 @@ class CompetitionService:
 
     async def record_result(
         self, actor_id: int, application_id: int, winner: bool, awarded: int | None
-    ) -> ApplicationRecord:
+    ) -> Application:
         """Winner (with the amount awarded) or not; the body's chair and deputies are told."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
@@ -513,7 +513,7 @@ class CompetitionService:
 
     async def register(
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
-    ) -> ApplicationRecord:
+    ) -> Application:
         now = self._clock.now()
         project = at_field("project", check_text, draft.project, *PROJECT_LIMITS)
         if draft.direction not in DIRECTIONS:
@@ -567,7 +567,7 @@ class CompetitionService:
             raise DomainError(N_("This competition is no longer in the bot."))
         return _check_amount(competition, amount)
 
-    async def withdraw(self, actor_id: int, application_id: int) -> ApplicationRecord:
+    async def withdraw(self, actor_id: int, application_id: int) -> Application:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             application = await uow.competitions.application(application_id)

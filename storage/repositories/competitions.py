@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.competitions import Application, Competition
 from storage.executor import Executor, from_db, to_db
 
 COMPETITION_FIELDS = (
@@ -23,42 +23,8 @@ COMPETITION_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CompetitionRecord:
-    id: int
-    title: str
-    organiser: str
-    description: str
-    eligible: tuple[str, ...]  # tos | ngo | group
-    opens_at: datetime
-    deadline: datetime
-    results_at: datetime | None
-    rules_url: str | None
-    max_grant: int | None
-    status: str  # open | closed
-    announced_at: datetime | None
-    created_by: int
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationRecord:
-    id: int
-    competition_id: int
-    body_kind: str
-    body_id: int
-    body_name: str
-    project: str
-    direction: str
-    amount: int
-    initiative_id: int | None
-    applicant_id: int
-    status: str  # registered | withdrawn
-    result: str | None  # winner | not_winner
-    awarded: int | None
-
-
-def _competition(row: sqlite3.Row) -> CompetitionRecord:
-    return CompetitionRecord(
+def _competition(row: sqlite3.Row) -> Competition:
+    return Competition(
         id=row["id"],
         title=row["title"],
         organiser=row["organiser"],
@@ -75,8 +41,8 @@ def _competition(row: sqlite3.Row) -> CompetitionRecord:
     )
 
 
-def _application(row: sqlite3.Row) -> ApplicationRecord:
-    return ApplicationRecord(
+def _application(row: sqlite3.Row) -> Application:
+    return Application(
         id=row["id"],
         competition_id=row["competition_id"],
         body_kind=row["body_kind"],
@@ -137,18 +103,18 @@ class CompetitionRepository:
             )
         )
 
-    async def get(self, competition_id: int) -> CompetitionRecord | None:
+    async def get(self, competition_id: int) -> Competition | None:
         row = await self._db.fetch_one("SELECT * FROM competitions WHERE id = ?", (competition_id,))
         return None if row is None else _competition(row)
 
-    async def open_ones(self) -> list[CompetitionRecord]:
+    async def open_ones(self) -> list[Competition]:
         """Competitions not closed by staff, the nearest deadline first."""
         rows = await self._db.fetch_all(
             "SELECT * FROM competitions WHERE status = 'open' ORDER BY deadline, id"
         )
         return [_competition(row) for row in rows]
 
-    async def with_deadline_after(self, since: datetime) -> list[CompetitionRecord]:
+    async def with_deadline_after(self, since: datetime) -> list[Competition]:
         rows = await self._db.fetch_all(
             "SELECT * FROM competitions WHERE status = 'open' AND deadline > ? ORDER BY id",
             (to_db(since),),
@@ -166,20 +132,20 @@ class CompetitionRepository:
 
     # -- applications -----------------------------------------------------------------------
 
-    async def applications(self, competition_id: int) -> list[ApplicationRecord]:
+    async def applications(self, competition_id: int) -> list[Application]:
         rows = await self._db.fetch_all(
             _APP_SELECT + "WHERE a.competition_id = ? ORDER BY a.status, body_name",
             (competition_id,),
         )
         return [_application(row) for row in rows]
 
-    async def application(self, application_id: int) -> ApplicationRecord | None:
+    async def application(self, application_id: int) -> Application | None:
         row = await self._db.fetch_one(_APP_SELECT + "WHERE a.id = ?", (application_id,))
         return None if row is None else _application(row)
 
     async def application_of(
         self, competition_id: int, body_kind: str, body_id: int
-    ) -> ApplicationRecord | None:
+    ) -> Application | None:
         row = await self._db.fetch_one(
             _APP_SELECT + "WHERE a.competition_id = ? AND a.body_kind = ? AND a.body_id = ?",
             (competition_id, body_kind, body_id),
