@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.domain.events import Event
 from bot.domain.people import Person
 from bot.i18n import fill, words_of
 from bot.services.cases import check_text
@@ -47,7 +48,6 @@ from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
-from storage.repositories.events import EventRecord
 
 router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
@@ -99,7 +99,7 @@ def _owner_name(owner: Owner) -> str:
     return owner.name or _(TOWN_HALL)
 
 
-def _places(event: EventRecord) -> str:
+def _places(event: Event) -> str:
     if event.capacity is None:
         return _("Signed up: {going}").format(going=event.going)
     text = _("Places: {going} of {capacity} taken").format(

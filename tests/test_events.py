@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.events import Event
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.events import EventDraft
 from bot.services.ics import event_ics
 from bot.services.when import parse_when
 from handlers.events import EventCD
-from storage.repositories.events import EventRecord
 from storage.repositories.outbox import OutboxRepository
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -224,7 +224,7 @@ def test_times_as_people_type_them() -> None:
 def test_calendar_lines_fold_at_75_octets() -> None:
     title = "Субботник по уборке сквера у Дома культуры и высадка деревьев, всем жителям"
     start = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
-    event = EventRecord(7, title, start, start + timedelta(hours=2), "ДК", "ТОС", False, None,
+    event = Event(7, title, start, start + timedelta(hours=2), "ДК", "ТОС", False, None,
                         None, "town", 0, None, 1)  # fmt: skip
     ics = event_ics(event, start, "tos-bot").decode()
     lines = ics.split("\r\n")

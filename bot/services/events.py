@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.events import Event
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
@@ -23,7 +24,6 @@ from bot.services.status_groups import SIGNED_UP
 from bot.services.when import local_text
 from storage.db import Database
 from storage.repositories import Repositories
-from storage.repositories.events import EventRecord
 
 MAX_CAPACITY = 100_000  # places at an event, people who came
 
@@ -77,7 +77,7 @@ class EventDraft:
 
 @dataclass(frozen=True, slots=True)
 class EventView:
-    event: EventRecord
+    event: Event
     my_status: str | None  # going | waiting | cancelled | None
     manages: bool
     audience_name: str | None
@@ -119,7 +119,7 @@ class EventService:
                 found.append(Owner(role.body_kind, role.body_id, role.body_name))
         return found
 
-    async def _may_manage(self, repos: Repositories, user_id: int, event: EventRecord) -> bool:
+    async def _may_manage(self, repos: Repositories, user_id: int, event: Event) -> bool:
         if self._staff.role_of(user_id).is_staff:
             return True
         if event.owner_kind == "town":
@@ -140,7 +140,7 @@ class EventService:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    async def upcoming(self, user_id: int) -> list[EventRecord]:
+    async def upcoming(self, user_id: int) -> list[Event]:
         now = self._clock.now()
         if self._staff.role_of(user_id).is_staff:
             return await self._db.read.events.upcoming(now, None, LIST_LIMIT)
@@ -149,7 +149,7 @@ class EventService:
                  if r.body_kind == "tos"}  # fmt: skip
         return await self._db.read.events.upcoming(now, sorted(mine), LIST_LIMIT)
 
-    async def _visible(self, repos: Repositories, user_id: int, event_id: int) -> EventRecord:
+    async def _visible(self, repos: Repositories, user_id: int, event_id: int) -> Event:
         """The event, if this person may see it: a members' event is hidden from everyone
         but staff and the TOS's members and leaders, as if it did not exist."""
         event = await repos.events.get(event_id)
@@ -170,7 +170,7 @@ class EventService:
             audience_name=audience,
         )
 
-    async def calendar_file(self, user_id: int, event_id: int) -> tuple[EventRecord, bytes]:
+    async def calendar_file(self, user_id: int, event_id: int) -> tuple[Event, bytes]:
         event = await self._visible(self._db.read, user_id, event_id)
         return event, event_ics(event, self._clock.now(), "tos-bot")
 
@@ -202,7 +202,7 @@ class EventService:
         if starts is not None and ends is not None and ends <= starts:
             raise DomainError(N_("The event must end after it starts.")).at("ends_at")
 
-    async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> EventRecord:
+    async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> Event:
         """Check the draft and the author's right to announce for its owner, now; save it and
         tell the audience. `town_hall` names the town hall in the author's language."""
         limit = self.announcements_per_week
@@ -293,7 +293,7 @@ class EventService:
             await uow.events.set_signup(event_id, user_id, status, now)
         return status
 
-    async def _in_tos(self, repos: Repositories, user_id: int, event: EventRecord) -> bool:
+    async def _in_tos(self, repos: Repositories, user_id: int, event: Event) -> bool:
         if event.audience_tos is None or self._staff.role_of(user_id).is_staff:
             return True
         roles = await repos.registry.roles_of(user_id)

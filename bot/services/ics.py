@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.repositories.events import EventRecord
+from bot.domain.events import Event
 
 
 def _escape(text: str) -> str:
@@ -39,7 +39,7 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def event_ics(event: EventRecord, now: datetime, domain: str) -> bytes:
+def event_ics(event: Event, now: datetime, domain: str) -> bytes:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.events import Event
 from storage.executor import Executor, from_db, marks, to_db
 
 EVENT_FIELDS = (
@@ -25,27 +25,8 @@ EVENT_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    id: int
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str
-    organiser: str
-    joint: bool
-    capacity: int | None
-    audience_tos: int | None
-    owner_kind: str  # town | tos | org
-    owner_id: int
-    attended: int | None
-    created_by: int
-    going: int = 0
-    waiting: int = 0
-
-
-def _event(row: sqlite3.Row) -> EventRecord:
-    return EventRecord(
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
         id=row["id"],
         title=row["title"],
         starts_at=from_db(row["starts_at"]),  # type: ignore[arg-type]
@@ -91,11 +72,11 @@ class EventRepository:
             (*columns.values(), created_by, to_db(now)),
         )
 
-    async def get(self, event_id: int) -> EventRecord | None:
+    async def get(self, event_id: int) -> Event | None:
         row = await self._db.fetch_one(_SELECT + "WHERE e.id = ?", (event_id,))
         return None if row is None else _event(row)
 
-    async def by_draft(self, token: str) -> EventRecord | None:
+    async def by_draft(self, token: str) -> Event | None:
         """The event a form already saved (a second press, a retry after a failure)."""
         row = await self._db.fetch_one(_SELECT + "WHERE e.draft_token = ?", (token,))
         return None if row is None else _event(row)
@@ -110,9 +91,7 @@ class EventRepository:
             )
         )
 
-    async def upcoming(
-        self, now: datetime, tos_ids: list[int] | None, limit: int
-    ) -> list[EventRecord]:
+    async def upcoming(self, now: datetime, tos_ids: list[int] | None, limit: int) -> list[Event]:
         """Events not yet over, soonest first: for everyone, plus those of the given TOS
         (None: every event, for staff)."""
         if tos_ids is None:
@@ -126,7 +105,7 @@ class EventRepository:
         )
         return [_event(row) for row in rows]
 
-    async def of_tos(self, tos_id: int, now: datetime, limit: int) -> list[EventRecord]:
+    async def of_tos(self, tos_id: int, now: datetime, limit: int) -> list[Event]:
         """Upcoming events a TOS holds or holds for its members."""
         rows = await self._db.fetch_all(
             _SELECT + "WHERE e.starts_at > ? AND (e.audience_tos = ? OR "
@@ -135,7 +114,7 @@ class EventRepository:
         )
         return [_event(row) for row in rows]
 
-    async def starting_after(self, since: datetime) -> list[EventRecord]:
+    async def starting_after(self, since: datetime) -> list[Event]:
         rows = await self._db.fetch_all(
             _SELECT + "WHERE e.starts_at > ? ORDER BY e.id", (to_db(since),)
         )

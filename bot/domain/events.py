@@ -1,0 +1,30 @@
+"""Events people sign up for (with a waiting list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    organiser: str
+    joint: bool
+    capacity: int | None
+    audience_tos: int | None
+    owner_kind: str  # town | tos | org
+    owner_id: int
+    attended: int | None
+    created_by: int
+    going: int = 0
+    waiting: int = 0
+
+    @property
+    def full(self) -> bool:
+        """Every place is taken: whoever signs up now joins the waiting list."""
+        return self.capacity is not None and self.going >= self.capacity
