@@ -24,6 +24,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.delivery import Audience, Sender
+from bot.domain.outbox import STAFF
 from bot.i18n import CatalogI18n, create_i18n, words_of
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
@@ -52,7 +53,6 @@ from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
-from storage.repositories.outbox import STAFF
 
 log = logging.getLogger(__name__)
 

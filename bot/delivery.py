@@ -47,18 +47,12 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
+from bot.domain.outbox import ENDED_UNSENT, NOT_ALLOWED, OPEN, UNREACHABLE, OutboxMessage
 from bot.i18n import fill, render_args
 from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
-from storage.repositories.outbox import (
-    ENDED_UNSENT,
-    NOT_ALLOWED,
-    OPEN,
-    UNREACHABLE,
-    OutboxMessage,
-)
 
 log = logging.getLogger(__name__)
 

@@ -128,7 +128,7 @@ GROUPS_MODULE = "bot/services/status_groups.py"
 # may follow which), never inside a function.
 MACHINES = frozenset(
     {"bot/services/requests.py", "bot/services/initiatives.py", "bot/services/events.py",
-     "storage/repositories/outbox.py"}
+     "bot/domain/outbox.py"}
 )  # fmt: skip
 SQL_IN_LIST = re.compile(r"status\s+(?:NOT\s+)?IN\s*\(\s*'", re.IGNORECASE)
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.outbox import NOT_ALLOWED, UNREACHABLE
 from bot.domain.people import Person
 from bot.services.errors import N_, DomainError
 from bot.services.privacy import StaffPrivacy
 from bot.services.staff import StaffService
 from storage.db import Database
-from storage.repositories.outbox import NOT_ALLOWED, UNREACHABLE
 
 # Queued this many recipients per transaction, so the writer is never held for long.
 BATCH = 500

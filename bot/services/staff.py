@@ -10,10 +10,10 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.invites import Invite
+from bot.domain.outbox import STAFF
 from bot.domain.people import Person
 from bot.services.errors import N_, DomainError, NotAllowed
 from storage.db import Database, UnitOfWork
-from storage.repositories.outbox import STAFF
 
 STAFF_INVITE_TTL = timedelta(days=7)
 WELCOME_STAFF = N_(

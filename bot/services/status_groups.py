@@ -2,7 +2,7 @@
 
 The statuses themselves (and which may follow which) live with their services:
 bot.services.requests.STATUSES, bot.services.initiatives.STATUSES and TRANSITIONS, the
-sign-ups in bot.services.events, the outbox's in storage.repositories.outbox. Storage
+sign-ups in bot.services.events, the outbox's in bot.domain.outbox. Storage
 queries take these groups as parameters; nothing else spells them out
 (tests/test_status_groups.py looks).
 """

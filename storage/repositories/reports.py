@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.outbox import UNDELIVERED
 from storage.executor import Executor, marks, to_db
-from storage.repositories.outbox import UNDELIVERED
 
 
 def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
