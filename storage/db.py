@@ -25,7 +25,11 @@ from typing import Any
 import aiosqlite
 
 from storage.executor import ReaderExecutor, WriterExecutor
-from storage.repositories import Repositories
+
+# What services may name of storage besides the database and its units of work: the
+# repositories a unit of work or a reader holds, and the report's queries they pass around.
+from storage.repositories import Repositories as Repositories
+from storage.repositories.reports import ReportRepository as ReportRepository
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from bot.services.reminders import Wake, due_round, earliest, next_round, no_wak
 from bot.services.staff import StaffService
 from bot.services.status_groups import SIGNED_UP
 from bot.services.when import local_text
-from storage.db import Database
-from storage.repositories import Repositories
+from storage.db import Database, Repositories
 
 MAX_CAPACITY = 100_000  # places at an event, people who came
 

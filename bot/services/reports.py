@@ -31,8 +31,7 @@ from bot.services.status_groups import (
     initiative_outcome,
 )
 from bot.services.when import town_time, town_today
-from storage.db import Database
-from storage.repositories.reports import ReportRepository
+from storage.db import Database, ReportRepository
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language
 DIGEST_CHART = "digest-chart"  # the Monday chart's caption renderer
