@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.commands import publish_commands
 from bot.delivery import Audience, Sender
 from bot.domain.outbox import STAFF
-from bot.i18n import CatalogI18n, create_i18n, words_of
+from bot.i18n import CatalogI18n, create_i18n
 from bot.isolation import UserIsolation
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.fit import FitToLimits
@@ -45,6 +45,7 @@ from bot.services.requests import RequestService
 from bot.services.staff import INVITE_ACCEPTED, StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
+from bot.vocabulary import words_of
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
 from handlers.notices import PersonNotice

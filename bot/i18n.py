@@ -130,32 +130,3 @@ def render_args(
         return html_decoration.quote(text) if html else text
 
     return {key: one(value) for key, value in args.items()}
-
-
-def normalize_label(text: str) -> str:
-    """Letters and digits only, lower case, so a typed label matches its button."""
-    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.casefold())
-    return " ".join(kept.split())
-
-
-def label_variants(i18n: I18n, msgid: str) -> frozenset[str]:
-    """A label as it reads in every language, for matching typed text to a button.
-
-    A catalog entry may hold several comma-separated words (a list of synonyms such as
-    "yes, agree"), so that what people type is vocabulary in locales/, not in code.
-    """
-    variants = {msgid} | {i18n.gettext(msgid, locale=loc) for loc in i18n.available_locales}
-    words = {part for v in variants for part in (v, *v.split(","))}
-    return frozenset(w for w in map(normalize_label, words) if w)
-
-
-Words = Callable[[str], frozenset[str]]  # msgid -> its normalized variants in every language
-
-
-def words_of(i18n: I18n) -> Words:
-    """What services use to match typed text to a catalog's vocabulary, without aiogram."""
-
-    def words(msgid: str) -> frozenset[str]:
-        return label_variants(i18n, msgid)
-
-    return words

@@ -16,10 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.commands import commands_for
 from bot.domain.people import Person
-from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
+from bot.vocabulary import label_variants, normalize_label
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import (
     PENDING,

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.domain.competitions import Application, Competition
 from bot.domain.people import Person
-from bot.i18n import fill, label_variants, normalize_label, render_args, words_of
+from bot.i18n import fill, render_args
 from bot.services.competitions import (
     ELIGIBLE,
     PROJECT_LIMITS,
@@ -35,11 +35,11 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.numbers import PAGE_MAX, whole_number
 from bot.services.staff import Role
 from bot.services.when import parse_when, time_left
+from bot.vocabulary import label_variants, normalize_label, words_of
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
+from handlers.forms import is_editing, is_skip, markup, refused_on_sending, short, typed_is
 from handlers.ids import Id
-from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_COMPETITIONS
 from handlers.render import button_message, drop_buttons, escape, number
 from handlers.spec import RouterSpec
@@ -616,7 +616,7 @@ async def competition_step(
     try:
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
-        if current in SKIPPABLE and typed_is(i18n, text, SKIP_WORDS):
+        if current in SKIPPABLE and is_skip(i18n, text):
             await _after(message, state, current, competitions)
             return
         field = FORM_FIELDS.get(current or "")
@@ -738,7 +738,7 @@ async def application_step(
             amount = await competitions.check_amount(cid, parse_amount(text))
             await state.update_data(amount=amount)
             await _app_after(message, state, current, competitions)
-        elif current == ApplicationForm.initiative.state and typed_is(i18n, text, SKIP_WORDS):
+        elif current == ApplicationForm.initiative.state and is_skip(i18n, text):
             await state.update_data(initiative_id=None)
             await _app_preview(message, state, competitions)
         else:

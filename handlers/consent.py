@@ -28,6 +28,7 @@ from bot.services.registry import RegistryService
 from bot.services.requests import RequestService
 from bot.services.staff import Role, StaffService
 from bot.services.users import TelegramProfile, UserService
+from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.common import staff_commands
@@ -50,8 +51,6 @@ PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 AGREE = N_("✅ I agree")
 DISAGREE = N_("I do not agree")
 # What people type instead of pressing the buttons; comma-separated, per language.
-AGREE_WORDS = N_("yes, agree, I agree, ok")
-DISAGREE_WORDS = N_("no, disagree")
 
 
 class ConsentCD(CallbackData, prefix="c1"):

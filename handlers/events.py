@@ -24,7 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.domain.events import Event
 from bot.domain.people import Person
-from bot.i18n import fill, words_of
+from bot.i18n import fill
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import (
@@ -38,13 +38,13 @@ from bot.services.events import (
 )
 from bot.services.numbers import whole_number
 from bot.services.status_groups import SIGNED_UP
+from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.services.when import parse_when
-from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from bot.vocabulary import words_of
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import is_editing, markup, refused_on_sending, short, typed_is
+from handlers.forms import is_editing, is_skip, markup, refused_on_sending, short, typed_is
 from handlers.ids import Id
-from handlers.initiatives import SKIP_WORDS
 from handlers.menu import MENU_EVENTS
 from handlers.render import button_message, drop_buttons, escape
 from handlers.spec import RouterSpec
@@ -471,7 +471,7 @@ async def event_step(
                 raise DomainError(N_("Please answer yes or no."))
             await state.update_data(joint=typed_is(i18n, text, AGREE_WORDS))
         elif current == EventForm.capacity.state:
-            if typed_is(i18n, text, SKIP_WORDS):
+            if is_skip(i18n, text):
                 await state.update_data(capacity=None)
             else:
                 await state.update_data(capacity=events.parse_capacity(text))

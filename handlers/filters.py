@@ -9,8 +9,8 @@ from aiogram.filters import CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import label_variants, normalize_label
 from bot.services.staff import Role, StaffService
+from bot.vocabulary import label_variants, normalize_label
 from handlers.menu import MENU_LABELS
 
 

@@ -28,16 +28,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.i18n import label_variants, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.staff import Role
+from bot.services.vocabulary import SKIP, SKIP_WORDS
 from bot.textsplit import shorten
+from bot.vocabulary import label_variants, normalize_label
 from handlers.errors import render_error
 from handlers.menu import main_menu
 from handlers.render import button_message, drop_buttons
 
-SKIP = N_("Skip")
-SKIP_WORDS = N_("skip, no, without")
 # A preview's buttons carry the draft's token: pressed under another form (the one they
 # belonged to is sent and a new one is under way), they are out of date.
 PREVIEW_ACTIONS = frozenset({"send", "edit", "cancel"})

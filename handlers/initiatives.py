@@ -17,7 +17,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
 from bot.domain.registry import Tos
-from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import (
     ADDRESS_LIMITS,
@@ -34,8 +33,9 @@ from bot.services.initiatives import (
 from bot.services.numbers import whole_number
 from bot.services.staff import Role
 from bot.services.status_groups import INITIATIVE_PUBLIC
+from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.settings import Settings
-from handlers.consent import AGREE_WORDS, DISAGREE_WORDS
+from bot.vocabulary import normalize_label
 from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.forms import (
@@ -44,6 +44,7 @@ from handlers.forms import (
     edit_step,
     form_step,
     is_editing,
+    is_skip,
     load_draft,
     preview_markup,
     refused_on_sending,
@@ -66,7 +67,6 @@ router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
 DONE_WORDS = N_("done, next, no photos, skip")
-SKIP_WORDS = N_("skip, no")
 NO_TOS = N_("Without a TOS")
 STEP_NAMES = {
     "direction": N_("Direction"),
@@ -538,7 +538,7 @@ async def place_step(
             )
             return
         draft.latitude, draft.longitude, draft.address = latitude, longitude, None
-    elif typed_is(i18n, message.text, SKIP_WORDS):
+    elif is_skip(i18n, message.text):
         draft.address = draft.latitude = draft.longitude = None
     elif message.text and (address := _address(message.text)):
         draft.address, draft.latitude, draft.longitude = address, None, None
@@ -565,7 +565,7 @@ async def tos_typed(
 ) -> None:
     typed = normalize_label(message.text or "")
     draft = await _draft(state)
-    if typed_is(i18n, message.text, SKIP_WORDS, NO_TOS):
+    if is_skip(i18n, message.text) or typed_is(i18n, message.text, NO_TOS):
         await _choose_tos(None, message, state, draft, 0, settings, user, initiatives)
         return
     choices = await initiatives.tos_choices(user.id)

@@ -21,7 +21,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
-from bot.i18n import normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.requests import (
     KINDS,
@@ -34,11 +33,12 @@ from bot.services.requests import (
     parse_date,
 )
 from bot.services.staff import Role
+from bot.services.vocabulary import SKIP, TODAY_WORDS, TOMORROW_WORDS
 from bot.settings import Settings
+from bot.vocabulary import normalize_label
 from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.forms import (
-    SKIP,
     cancel_form,
     checked_text,
     edit_step,
@@ -60,8 +60,6 @@ router = RouterSpec(__name__, needs_consent=True)
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
-TODAY_WORDS = N_("today")
-TOMORROW_WORDS = N_("tomorrow")
 AFTER_TOMORROW_WORDS = N_("the day after tomorrow, day after tomorrow")
 MYSELF = N_("Myself")
 SHARE_PHONE = N_("📱 Share my phone")

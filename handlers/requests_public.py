@@ -18,6 +18,7 @@ from bot.services.errors import DomainError
 from bot.services.requests import REOPEN, RequestClosed, RequestService
 from bot.services.staff import Role
 from bot.services.users import UserService
+from bot.services.vocabulary import SKIP
 from bot.settings import Settings
 from handlers.errors import render_error
 from handlers.filters import (
@@ -26,7 +27,7 @@ from handlers.filters import (
     PrivateChat,
     StaffPlace,
 )
-from handlers.forms import SKIP, is_skip
+from handlers.forms import is_skip
 from handlers.render import button_message, drop_buttons, escape
 from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
 from handlers.requests_staff import message_file

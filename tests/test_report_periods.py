@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.__main__ import main
-from bot.i18n import create_i18n, words_of
+from bot.i18n import create_i18n
 from bot.services.errors import DomainError
 from bot.services.periods import Period, parse_period
+from bot.vocabulary import words_of
 from tests import report_town
 from tests.conftest import ADMIN_ID
 from tests.kit import running

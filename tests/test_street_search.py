@@ -10,10 +10,11 @@ from functools import cache
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n import create_i18n, words_of
+from bot.i18n import create_i18n
 from bot.sandbox.demo import DEMO, DemoContext, DemoPeople, DemoTown, demo_registry
 from bot.services.registry_fields import STREET_WORDS
 from bot.services.territory import HOUSE_MAX, StreetWords, rank_by_street, read_line, read_place
+from bot.vocabulary import words_of
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent
 

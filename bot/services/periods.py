@@ -8,8 +8,8 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
+from bot.vocabulary import Words, normalize_label
 
 FIRST_YEAR = 2000  # nothing the bot counts is older
 BAD_PERIOD = N_(

@@ -18,7 +18,6 @@ from bot.clock import Clock
 from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.domain.registry import BodyRole, Organisation, Tos, name_key
-from bot.i18n import Words
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.privacy import StaffPrivacy
@@ -48,6 +47,7 @@ from bot.services.territory import Area, StreetWords, distance_m, rank_by_street
 from bot.services.when import local_text, town_today
 from bot.tables import to_csv, to_xlsx
 from bot.textsplit import length
+from bot.vocabulary import Words
 from storage.db import Database
 
 JOIN_PREFIX = "tos_"

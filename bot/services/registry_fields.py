@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
 from bot.textsplit import length
+from bot.vocabulary import Words, normalize_label
 
 ORG_KINDS = {
     "ngo": N_("NGO"),

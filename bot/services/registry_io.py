@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.registry import Organisation, Tos, name_key
-from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, DomainError
 from bot.services.registry_fields import (
     parse_contact,
@@ -33,6 +32,7 @@ from bot.services.registry_fields import (
 from bot.services.when import local_text
 from bot.tables import unquote
 from bot.textsplit import shorten
+from bot.vocabulary import Words, normalize_label
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ROWS = 5_000

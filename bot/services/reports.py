@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.i18n import Words
 from bot.services.competitions import ORG_KINDS_OF
 from bot.services.errors import N_, DomainError
 from bot.services.initiatives import DIRECTIONS
@@ -31,6 +30,7 @@ from bot.services.status_groups import (
     initiative_outcome,
 )
 from bot.services.when import town_time, town_today
+from bot.vocabulary import Words
 from storage.db import Database, ReportRepository
 
 DIGEST = "digest"  # the outbox renderer that draws a digest in the reader's language

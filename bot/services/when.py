@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Words, normalize_label
 from bot.services.errors import N_, NP_, DomainError
+from bot.services.vocabulary import TODAY_WORDS, TOMORROW_WORDS
+from bot.vocabulary import Words, normalize_label
 
-TOMORROW_WORDS = N_("tomorrow")
-TODAY_WORDS = N_("today")
 BAD_TIME = N_(
     "I could not read this time. Write it like «25.12.2026 18:00», «25.12 18:00» or "
     "«tomorrow 18:00»."
