@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,16 +11,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The request kinds and their terms are the request rules' own; the setting is read against them.
+from bot.services.request_kinds import (
+    KINDS,
+    MAX_DAYS,
+    MAX_WORKING_DAYS,
+    RequestTerm,
+    parse_terms,
+    term_of,
+)
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SUPPORTED_LOCALES = ("ru", "en")
 
 _OFFSET_RE = re.compile(r"^(\d+)([smhd])$")
-_TERM_RE = re.compile(r"^(\w+)\s*=\s*(\d+)\s*(wd|d)$")
-# Support request types (their labels live in bot/services/requests.py).
-REQUEST_KINDS = ("consultation", "event", "transport", "information", "premises", "other")
-# 59-FZ: an answer within 30 days; a type may be given less, never more.
-REQUEST_MAX_DAYS = 30
-REQUEST_MAX_WORKING_DAYS = 20
 _OFFSET_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 # What each setting expects, in the words the one-line error uses.
@@ -45,37 +48,10 @@ EXPECTED = {
     "LOG_LEVEL": "one of: DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "one of: text, json",
     "TOWN_BOUNDS": "four numbers lat_min,lon_min,lat_max,lon_max, e.g. 54.55,83.20,54.70,83.40",
-    "REQUEST_DEADLINES": "comma-separated type=term, a term in days (d, at most 30) or working "
-    "days (wd, at most 20), types: " + ", ".join(REQUEST_KINDS) + "; e.g. transport=5wd,event=10d",
+    "REQUEST_DEADLINES": f"comma-separated type=term, a term in days (d, at most {MAX_DAYS}) or "
+    f"working days (wd, at most {MAX_WORKING_DAYS}), types: {', '.join(KINDS)}; "
+    "e.g. transport=5wd,event=10d",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RequestTerm:
-    """How long the town hall has to answer a support request of one type."""
-
-    days: int
-    working: bool = False  # Monday to Friday only
-
-
-DEFAULT_REQUEST_TERM = RequestTerm(REQUEST_MAX_DAYS)
-
-
-def parse_request_terms(raw: str) -> dict[str, RequestTerm]:
-    """Parse `transport=5wd,event=10d`; types not named get 30 days."""
-    terms: dict[str, RequestTerm] = {}
-    for item in (part.strip() for part in raw.split(",")):
-        if not item:
-            continue
-        match = _TERM_RE.match(item.lower())
-        if not match or match.group(1) not in REQUEST_KINDS:
-            raise ValueError(item)
-        days, working = int(match.group(2)), match.group(3) == "wd"
-        limit = REQUEST_MAX_WORKING_DAYS if working else REQUEST_MAX_DAYS
-        if not 1 <= days <= limit:
-            raise ValueError(item)
-        terms[match.group(1)] = RequestTerm(days, working)
-    return terms
 
 
 class SettingsError(Exception):
@@ -131,7 +107,7 @@ class Settings(BaseSettings):
     town_bounds: Annotated[tuple[float, float, float, float] | None, NoDecode] = None
     # Answer terms of support requests by type (59-FZ: 30 days unless set shorter).
     request_deadlines: Annotated[dict[str, RequestTerm], NoDecode] = Field(
-        default_factory=lambda: parse_request_terms("transport=5wd")
+        default_factory=lambda: parse_terms("transport=5wd")
     )
 
     @field_validator("bot_token")
@@ -208,11 +184,11 @@ class Settings(BaseSettings):
     @classmethod
     def _request_terms(cls, value: Any) -> dict[str, RequestTerm]:
         if isinstance(value, str):
-            return parse_request_terms(value)
+            return parse_terms(value)
         return dict(value)
 
     def request_term(self, kind: str) -> RequestTerm:
-        return self.request_deadlines.get(kind, DEFAULT_REQUEST_TERM)
+        return term_of(self.request_deadlines, kind)
 
     def in_town(self, latitude: float, longitude: float) -> bool:
         if self.town_bounds is None:

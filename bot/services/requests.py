@@ -16,23 +16,15 @@ from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
+from bot.services.request_kinds import DATED_KINDS, RequestTerm
+from bot.services.request_kinds import KINDS as KINDS  # the cards and the report name them
 from bot.services.staff import StaffService
 from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
 from bot.services.when import local_text, town_today
-from bot.settings import REQUEST_KINDS, RequestTerm, Settings
+from bot.settings import Settings
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
 
-KINDS: dict[str, str] = {
-    "consultation": N_("Methodological consultation"),
-    "event": N_("Help organising an event"),
-    "transport": N_("Transport"),
-    "information": N_("Information support"),
-    "premises": N_("Premises"),
-    "other": N_("Other"),
-}
-assert tuple(KINDS) == REQUEST_KINDS
-DATED_KINDS = frozenset({"transport", "event"})  # these need a wanted date
 STATUSES: dict[str, str] = {
     "new": N_("received"),
     "in_work": N_("in work"),

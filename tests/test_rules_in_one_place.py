@@ -1,0 +1,107 @@
+"""Each rule in one place, and the layers under the handlers as ARCHITECTURE.md draws them:
+the domain's records import nothing above them, handlers never import storage, services
+never aiogram nor storage beyond its database, and a service never writes a button's
+callback data. These read the source, as tests/test_status_groups.py does."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _modules(folder: str) -> list[tuple[str, ast.Module]]:
+    return [
+        (path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    ]
+
+
+def _imports(tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+    return found
+
+
+def _strings(tree: ast.Module) -> list[tuple[int, str]]:
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def test_the_domain_records_import_nothing_above_them() -> None:
+    found = [
+        f"{path}: {module}"
+        for path, tree in _modules("bot/domain")
+        for module in _imports(tree)
+        if module.split(".")[0] in ("aiogram", "storage", "handlers")
+        or (module.startswith("bot.") and not module.startswith("bot.domain"))
+    ]
+    assert found == []
+
+
+def test_handlers_import_nothing_of_storage() -> None:
+    found = [
+        f"{path}: {module}"
+        for path, tree in _modules("handlers")
+        for module in _imports(tree)
+        if module.split(".")[0] == "storage"
+    ]
+    assert found == []
+
+
+def test_services_import_storage_only_for_the_database() -> None:
+    found = [
+        f"{path}: {module}"
+        for path, tree in _modules("bot/services")
+        for module in _imports(tree)
+        if module.split(".")[0] in ("aiogram", "handlers")
+        or (module.split(".")[0] == "storage" and module != "storage.db")
+    ]
+    assert found == []
+
+
+def test_no_service_loads_aiogram() -> None:
+    """Not even through a helper it imports (bot/i18n.py once brought aiogram along)."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import bot.domain, bot.services\n"
+        "for package in (bot.domain, bot.services):\n"
+        "    for info in pkgutil.iter_modules(package.__path__):\n"
+        "        importlib.import_module(f'{package.__name__}.{info.name}')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiogram', 'handlers')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_request_kinds_are_named_in_one_module() -> None:
+    """The kinds and their terms live with the request rules; the REQUEST_DEADLINES setting
+    is read against them, not against a list of its own."""
+    from bot.reporting.labels import KIND_PHRASES
+    from bot.services.request_kinds import KINDS
+
+    # The report's phrase for each kind is its own text, keyed by the same kinds.
+    phrases = "bot/reporting/labels.py"
+    found = sorted(
+        {
+            path
+            for folder in ("bot", "handlers", "storage")
+            for path, tree in _modules(folder)
+            for _line, text in _strings(tree)
+            if text in ("consultation", "transport", "premises", "information") and path != phrases
+        }
+    )
+    assert found == ["bot/services/request_kinds.py"]
+    assert set(KIND_PHRASES) == set(KINDS)
