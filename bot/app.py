@@ -226,7 +226,12 @@ async def _assemble(
     )  # fmt: skip
     requests = RequestService(db, clock, staff, registry, settings)
     initiatives = InitiativeService(
-        db, clock, staff, tos_of=registry.user_tos, timezone=settings.timezone
+        db,
+        clock,
+        staff,
+        tos_of=registry.user_tos,
+        timezone=settings.timezone,
+        town_bounds=settings.town_bounds,
     )
     reports = ReportService(
         db, clock, staff,

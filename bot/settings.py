@@ -190,12 +190,6 @@ class Settings(BaseSettings):
     def request_term(self, kind: str) -> RequestTerm:
         return term_of(self.request_deadlines, kind)
 
-    def in_town(self, latitude: float, longitude: float) -> bool:
-        if self.town_bounds is None:
-            return True
-        lat_min, lon_min, lat_max, lon_max = self.town_bounds
-        return lat_min <= latitude <= lat_max and lon_min <= longitude <= lon_max
-
     @property
     def staff_chat_configured(self) -> bool:
         return self.staff_chat_id is not None

@@ -528,14 +528,12 @@ async def place_step(
 ) -> None:
     draft = await _draft(state)
     if message.location:
-        latitude, longitude = message.location.latitude, message.location.longitude
-        if not settings.in_town(latitude, longitude):
-            await message.answer(
-                _(
-                    "This place seems to be far from the town. Share a location in the town "
-                    "or type the address."
-                )
+        try:
+            latitude, longitude = initiatives.check_location(
+                message.location.latitude, message.location.longitude
             )
+        except DomainError as error:
+            await message.answer(render_error(error))
             return
         draft.latitude, draft.longitude, draft.address = latitude, longitude, None
     elif is_skip(i18n, message.text):

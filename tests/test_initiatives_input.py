@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from aiogram.types import Sticker, Voice
 
+from bot.services.errors import DomainError
+from bot.services.initiatives import Draft
 from handlers.initiative_cards import DecideCD
 from handlers.initiatives import FormCD
 from handlers.initiatives_public import SupportCD
@@ -289,6 +291,29 @@ async def test_a_location_far_outside_the_town(tmp_path, lang: Lang) -> None:  #
         record = await h.app.db.read.initiatives.get(1)
         assert record is not None
         assert (record.latitude, record.longitude, record.address) == (54.70, 83.20, None)
+
+
+@pytest.mark.parametrize(
+    ("place", "field"),
+    [((55.75, 37.61), "place"), ((54.64, 83.41), "place"), ("ул", "place"), ("д" * 301, "place")],
+)
+async def test_the_service_refuses_a_place_the_form_would(tmp_path, place, field) -> None:  # type: ignore[no-untyped-def]
+    """The place rule (3 to 300 characters, inside the town) is the initiative service's:
+    a draft that never went through the form's step is refused on sending all the same."""
+    async with running(tmp_path, town_bounds=BOUNDS) as h:
+        anna = await h.consented(h.user("Анна"))
+        draft = Draft(direction="sport", title="Турник во дворе",
+                      description="Поставить турник у дома, пожалуйста.")  # fmt: skip
+        if isinstance(place, tuple):
+            draft.latitude, draft.longitude = place
+        else:
+            draft.address = place
+        with pytest.raises(DomainError) as refused:
+            await h.app.initiatives.submit(anna.id, draft)
+        assert refused.value.field == field
+        assert await h.app.db.read.initiatives.get(1) is None
+        draft.latitude, draft.longitude, draft.address = *IN_TOWN, None
+        assert (await h.app.initiatives.submit(anna.id, draft)).initiative.latitude == IN_TOWN[0]
 
 
 # -- stale previews and a double send ---------------------------------------------------

@@ -60,7 +60,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 NOT_MERGEABLE = ("merged", "done")
 NOT_MERGED_INTO = ("merged", "rejected")
 TITLE_LIMITS = (3, 120)
+# The place: an address of 3 to 300 characters, or a location inside the town.
 ADDRESS_LIMITS = (3, 300)
+FAR_AWAY = N_(
+    "This place seems to be far from the town. Share a location in the town or type the address."
+)
+# A box around the town: south-west and north-east corners (TOWN_BOUNDS; unset: anywhere).
+Bounds = tuple[float, float, float, float]
 REASON_LIMITS = (1, 1000)  # a rejection's reason: the author reads it, /my lists it
 COMMENT_LIMITS = (1, 2000)  # a comment to the author
 MAX_PHOTOS = 5
@@ -212,12 +218,22 @@ class InitiativeService:
         tos_of: TosOf,
         *,
         timezone: tzinfo,
+        town_bounds: Bounds | None = None,
     ) -> None:
         self._timezone = timezone
+        self._town_bounds = town_bounds
         self._db = db
         self._clock = clock
         self._staff = staff
         self._tos_of = tos_of
+
+    def check_location(self, latitude: float, longitude: float) -> tuple[float, float]:
+        """A shared location, if it is in the town (the place rule, with check_address)."""
+        if self._town_bounds is not None:
+            lat_min, lon_min, lat_max, lon_max = self._town_bounds
+            if not (lat_min <= latitude <= lat_max and lon_min <= longitude <= lon_max):
+                raise DomainError(FAR_AWAY)
+        return latitude, longitude
 
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
@@ -238,6 +254,8 @@ class InitiativeService:
         ):
             if value is not None:
                 at_field(name, check, value)
+        if draft.latitude is not None and draft.longitude is not None:
+            at_field("place", self.check_location, draft.latitude, draft.longitude)
         if draft.tos_id is not None and not any(
             tos.id == draft.tos_id for tos in await self._tos_of(author_id)
         ):  # they left the TOS after choosing it, or the choice was forged
