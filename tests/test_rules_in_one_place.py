@@ -105,3 +105,28 @@ def test_request_kinds_are_named_in_one_module() -> None:
     )
     assert found == ["bot/services/request_kinds.py"]
     assert set(KIND_PHRASES) == set(KINDS)
+
+
+def test_event_limits_and_times_are_the_event_services() -> None:
+    """handlers/events.py asks bot.services.events: it names none of an event's limits and
+    compares no event's times or places itself."""
+    tree = ast.parse((ROOT / "handlers" / "events.py").read_text(encoding="utf-8"))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert names & {"TEXT_LIMITS", "MAX_CAPACITY", "check_text", "whole_number"} == set()
+    compared = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(
+            isinstance(part, ast.Attribute)
+            and part.attr in {"starts_at", "ends_at", "capacity", "going"}
+            for part in ast.walk(node)
+        )
+    ]
+    assert compared == []
