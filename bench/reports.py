@@ -268,10 +268,10 @@ def gen_outbox(rng: random.Random, n: int, users: int) -> Iterator[tuple[Any, ..
 
 def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Migrate through Database, then bulk-load with plain sqlite3 in one transaction."""
-    from storage.db import Database
+    from storage.db import SqliteDatabase
 
     async def migrate() -> None:
-        db = Database(path)
+        db = SqliteDatabase(path)
         await db.open()
         await db.close()
 

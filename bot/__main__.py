@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.services.periods import Period
 from bot.services.reports import EXPORTS
@@ -203,9 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     offline = args.command in ("report", "export")
     try:
         if offline:
-            overrides = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
-            if args.db is not None:
+            overrides: dict[str, Any] = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
+            if args.db is not None:  # a SQLite file named on the command line wins
                 overrides["database_path"] = args.db
+                overrides["database_url"] = None
             settings = load_settings(**overrides)
         else:
             settings = load_settings()
@@ -213,10 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tos-bot cannot start: {error}", file=sys.stderr)
         return 2
     if offline:
-        if problem := database_problem(settings.database_path):
-            print(f"tos-bot {args.command}: {problem}", file=sys.stderr)
-            return 2
-        print(f"Database: {settings.database_path}")
+        if settings.database_address is not None and args.db is None:
+            from storage.postgres import redacted
+
+            print(f"Database: {redacted(settings.database_address)}")
+        else:
+            if problem := database_problem(settings.database_path):
+                print(f"tos-bot {args.command}: {problem}", file=sys.stderr)
+                return 2
+            print(f"Database: {settings.database_path}")
     from bot.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)

@@ -52,8 +52,8 @@ from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
 from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
-from storage.db import Database
-from storage.fsm_storage import SqliteStorage
+from storage.db import Database, open_database
+from storage.fsm_storage import DatabaseStorage
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class App:
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
-    storage: SqliteStorage
+    storage: DatabaseStorage
     sender: Sender
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
@@ -179,7 +179,7 @@ async def create_app(
     """`background=False` leaves the scheduler and the sender to the caller (tests);
     `timing` replaces the sender's monotonic clock and sleep (virtual time in tests)."""
     clock = clock or Clock()
-    db = Database(settings.database_path)
+    db = open_database(settings.database_path, settings.database_address)
     await db.open()
     try:
         app = await _assemble(
@@ -188,7 +188,7 @@ async def create_app(
         app.background = background
         return app
     except BaseException:
-        await db.close()  # aiosqlite threads would otherwise keep the process alive
+        await db.close()  # aiosqlite threads (pool connections) would keep the process alive
         raise
 
 
@@ -201,7 +201,7 @@ async def _assemble(
     extra_features: Sequence[RouterSpec],
     timing: Timing | None,
 ) -> App:
-    storage = SqliteStorage(db, clock)
+    storage = DatabaseStorage(db, clock)
     privacy = StaffPrivacy.of(settings)
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
@@ -309,7 +309,8 @@ async def _assemble(
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
-    scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
+    if db.dialect == "sqlite":
+        scheduler.every("wal-checkpoint", db.checkpoint, seconds=60)
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
     scheduler.every("reminders", app.reminders, seconds=REMINDERS_EVERY_SECONDS)

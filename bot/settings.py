@@ -33,6 +33,7 @@ EXPECTED = {
     "and put the token it gives into BOT_TOKEN in the environment or in .env)",
     "BOT_API_BASE_URL": "an http(s) address such as https://api.telegram.org",
     "DATABASE_PATH": "a path to the SQLite file, e.g. data/tos-bot.sqlite3",
+    "DATABASE_URL": "a PostgreSQL address, postgresql://user:password@host:5432/dbname",
     "ADMIN_IDS": "comma-separated Telegram user ids (numbers), e.g. 12345,67890",
     "STAFF_CHAT_ID": "a Telegram chat id (a number; group ids start with -100)",
     "TIMEZONE": "an IANA time zone name, e.g. Asia/Novosibirsk",
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr
     bot_api_base_url: str = DEFAULT_API_BASE_URL
     database_path: Path = Path("data/tos-bot.sqlite3")
+    # PostgreSQL for a city or a region (several replicas); unset: SQLite at database_path.
+    database_url: SecretStr | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     staff_chat_id: int | None = None
     timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Asia/Novosibirsk")
@@ -124,6 +127,16 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
             raise ValueError("malformed")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        if not re.fullmatch(r"postgres(ql)?://\S+", url):
+            raise ValueError("malformed")
+        return SecretStr(url)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -187,6 +200,11 @@ class Settings(BaseSettings):
             return parse_terms(value)
         return dict(value)
 
+    @property
+    def database_address(self) -> str | None:
+        """DATABASE_URL as given (it may hold a password: never log it), or None."""
+        return None if self.database_url is None else self.database_url.get_secret_value()
+
     def request_term(self, kind: str) -> RequestTerm:
         return term_of(self.request_deadlines, kind)
 
@@ -207,6 +225,6 @@ def load_settings(**overrides: Any) -> Settings:
             if error["type"] == "missing":
                 lines.append(f"{name} is not set: expected {EXPECTED.get(name, 'a value')}.")
             else:
-                shown = "" if name == "BOT_TOKEN" else f", got {given!r}"
+                shown = "" if name in ("BOT_TOKEN", "DATABASE_URL") else f", got {given!r}"
                 lines.append(f"{name} is invalid{shown}: expected {EXPECTED.get(name, 'a value')}.")
         raise SettingsError("\n".join(lines)) from None

@@ -1,7 +1,9 @@
-"""The SQLite database: connections, units of work and schema migrations.
+"""The database: connections, units of work and schema migrations, on SQLite (the default)
+or PostgreSQL (`DATABASE_URL`, storage/postgres.py); everything above storage/ sees the same
+`Database`, units of work and repositories.
 
-One writer connection, serialised by an asyncio lock, so a unit of work is atomic even
-while many updates are handled at once: no statement of one update can land inside
+SQLite: one writer connection, serialised by an asyncio lock, so a unit of work is atomic
+even while many updates are handled at once: no statement of one update can land inside
 another's transaction. The writer runs its short statements on the event loop's thread
 (see WriterExecutor for why). Reads outside a unit of work go to a separate aiosqlite
 connection and, thanks to WAL, see only committed data and never wait for the writer:
@@ -16,7 +18,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -35,12 +37,19 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# A migration's lines between "-- only <dialect>: begin" and "-- only <dialect>: end" run on
+# that backend alone (a backfill of rows SQLite databases had before PostgreSQL was
+# supported, with SQLite's date and JSON functions; a PostgreSQL database starts empty).
+_DIALECT_BLOCK_RE = re.compile(
+    r"^-- only (sqlite|postgresql): begin\n.*?^-- only \1: end\n", re.MULTILINE | re.DOTALL
+)
+DIALECTS = ("sqlite", "postgresql")
 
 
 class UnitOfWork(Repositories):
     """Repositories bound to the writer inside one transaction."""
 
-    def __init__(self, executor: WriterExecutor) -> None:
+    def __init__(self, executor: Any) -> None:
         super().__init__(executor)
         # What hooks wrote into this unit of work, to put back if it rolls back.
         self.notes: dict[str, Any] = {}
@@ -53,6 +62,17 @@ class Reader(Repositories):
 _current_uow: ContextVar[tuple[asyncio.Task[Any] | None, UnitOfWork] | None] = ContextVar(
     "current_uow", default=None
 )
+
+
+def for_dialect(sql: str, dialect: str) -> str:
+    """A migration's text for one backend: the other backend's blocks left out."""
+    if dialect not in DIALECTS:
+        raise ValueError(dialect)
+
+    def keep(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(1) == dialect else ""
+
+    return _DIALECT_BLOCK_RE.sub(keep, sql)
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -90,7 +110,8 @@ def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int
         # the explicit BEGIN/COMMIT make the migration and its version bump one transaction.
         try:
             conn.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {number};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{for_dialect(sql, 'sqlite')}\n;"
+                f"PRAGMA user_version = {number};\nCOMMIT;"
             )
         except Exception:
             if conn.in_transaction:
@@ -101,11 +122,16 @@ def apply_migrations(conn: sqlite3.Connection, target: int | None = None) -> int
 
 
 class Database:
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._writer: sqlite3.Connection | None = None
-        self._reader_conn: aiosqlite.Connection | None = None
-        self._lookup_conn: sqlite3.Connection | None = None
+    """What services use of a database, whichever backend: units of work (`transaction`), a
+    single statement of its own, committed reads (`read` for scans, `lookup` for point reads
+    by key), a side reader for a long job, hooks around units of work."""
+
+    dialect = "sqlite"
+    # Other processes write to it too (replicas on PostgreSQL): nothing read from it may be
+    # kept in a process's memory as the truth (an FSM cache, say).
+    shared = False
+
+    def __init__(self) -> None:
         self._write_lock = asyncio.Lock()
         self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
         self._on_rollback: list[Callable[[UnitOfWork], None]] = []
@@ -113,6 +139,79 @@ class Database:
         self.schema_version = 0
         self.read: Reader
         self.lookup: Reader
+
+    @property
+    def description(self) -> str:
+        """Where the data lives, for a log line (no password)."""
+        raise NotImplementedError
+
+    async def open(self, *, migrate_to: int | None = None) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (the health endpoint)."""
+        raise NotImplementedError
+
+    async def checkpoint(self, *, truncate: bool = False) -> None:
+        """Fold SQLite's write-ahead log into its file (nothing to do on PostgreSQL)."""
+        return None
+
+    def side_reader(self) -> AbstractAsyncContextManager[Reader]:
+        raise NotImplementedError
+
+    def single_statement(self) -> AbstractAsyncContextManager[Repositories]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        raise NotImplementedError
+
+    def on_begin(self, hook: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Run `hook` first inside every unit of work: writes someone deferred in this task
+        (the FSM's, see DatabaseStorage) commit together with the work."""
+        self._on_begin.append(hook)
+
+    def on_rollback(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Call `hook(uow)` after a unit of work rolls back (caches undo what it wrote)."""
+        self._on_rollback.append(hook)
+
+    def on_commit(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Call `hook(uow)` after a unit of work commits (e.g. wake the outbox sender)."""
+        self._on_commit.append(hook)
+
+    def current_unit_of_work(self) -> UnitOfWork | None:
+        """The unit of work this task is inside, if any."""
+        active = _current_uow.get()
+        return active[1] if active is not None and active[0] is asyncio.current_task() else None
+
+
+def open_database(path: Path | str, url: str | None = None) -> Database:
+    """The database the settings name: PostgreSQL at `url` (DATABASE_URL) when given,
+    otherwise the SQLite file at `path` (DATABASE_PATH). Not opened yet."""
+    if url:
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    return SqliteDatabase(path)
+
+
+class SqliteDatabase(Database):
+    def __init__(self, path: Path | str) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._writer: sqlite3.Connection | None = None
+        self._reader_conn: aiosqlite.Connection | None = None
+        self._lookup_conn: sqlite3.Connection | None = None
+
+    @property
+    def description(self) -> str:
+        return str(self.path)
 
     async def open(self, *, migrate_to: int | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,8 +246,11 @@ class Database:
         self.read = Reader(ReaderExecutor(self._reader_conn))
         self.lookup = Reader(WriterExecutor(self._lookup_conn))
 
+    def side_reader(self) -> AbstractAsyncContextManager[Reader]:
+        return self._side_reader()
+
     @asynccontextmanager
-    async def side_reader(self) -> AsyncIterator[Reader]:
+    async def _side_reader(self) -> AsyncIterator[Reader]:
         """A read connection of its own for a long job that reads two things side by side (a
         report's period and the one it is compared with: two cores, half the wait): its own
         aiosqlite thread, committed data only, closed when the job ends."""
@@ -195,27 +297,17 @@ class Database:
                 self._writer.close()
                 self._writer = None
 
-    def on_begin(self, hook: Callable[[UnitOfWork], Awaitable[None]]) -> None:
-        """Run `hook` first inside every unit of work: writes someone deferred in this task
-        (the FSM's, see SqliteStorage) commit together with the work."""
-        self._on_begin.append(hook)
-
-    def on_rollback(self, hook: Callable[[UnitOfWork], None]) -> None:
-        """Call `hook(uow)` after a unit of work rolls back (caches undo what it wrote)."""
-        self._on_rollback.append(hook)
-
-    def on_commit(self, hook: Callable[[UnitOfWork], None]) -> None:
-        """Call `hook(uow)` after a unit of work commits (e.g. wake the outbox sender)."""
-        self._on_commit.append(hook)
-
-    def current_unit_of_work(self) -> UnitOfWork | None:
-        """The unit of work this task is inside, if any."""
-        active = _current_uow.get()
-        return active[1] if active is not None and active[0] is asyncio.current_task() else None
-
     @property
     def is_open(self) -> bool:
         return self._writer is not None
+
+    async def ping(self) -> bool:
+        if self._lookup_conn is None:
+            return False
+        try:
+            return bool(self._lookup_conn.execute("SELECT 1").fetchone())
+        except sqlite3.Error:
+            return False
 
     def single_statement(self) -> SingleStatement:
         """The writer for exactly one statement, which SQLite makes its own transaction:
@@ -241,7 +333,7 @@ class Database:
 class SingleStatement:
     __slots__ = ("_db", "_writer")
 
-    def __init__(self, db: Database, writer: sqlite3.Connection) -> None:
+    def __init__(self, db: SqliteDatabase, writer: sqlite3.Connection) -> None:
         self._db = db
         self._writer = writer
 
@@ -259,7 +351,7 @@ class Transaction:
 
     __slots__ = ("_db", "_joined", "_token", "_uow", "_writer")
 
-    def __init__(self, db: Database, writer: sqlite3.Connection) -> None:
+    def __init__(self, db: SqliteDatabase, writer: sqlite3.Connection) -> None:
         self._db = db
         self._writer = writer
         self._joined = False

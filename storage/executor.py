@@ -1,9 +1,15 @@
-"""A thin async statement runner over one aiosqlite connection."""
+"""Thin async statement runners: SQLite's here, PostgreSQL's in storage/postgres.py.
+
+Repositories write one SQL text for both backends, with `?` (or `:name`) placeholders; what
+is one backend's own stays in the runner: SQLite's `INDEXED BY` hints are stripped for
+PostgreSQL there, and `skip_locked` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite has
+one writer, so nothing to skip).
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,12 +36,29 @@ def from_db(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+class Row(Protocol):
+    """A result row of either backend: by column name or position (sqlite3.Row,
+    asyncpg.Record)."""
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 class Executor(Protocol):
     """What repositories run statements on: a unit of work or the read connection."""
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
+    # Appended to a SELECT that claims rows for this process: PostgreSQL's
+    # " FOR UPDATE SKIP LOCKED" (another replica's claimed rows are skipped), "" on SQLite.
+    skip_locked: str
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any: ...
 
@@ -57,21 +80,23 @@ class WriterExecutor:
     any caller.
     """
 
+    skip_locked = ""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         # The one read that can stop before the end of its rows: close the cursor at once,
         # since a statement left unfinished on the writer makes the next COMMIT fail
         # ("SQL statements in progress"). The others run to completion by themselves.
         cursor = self._conn.execute(sql, params)
         try:
-            row: sqlite3.Row | None = cursor.fetchone()
+            row: Row | None = cursor.fetchone()
             return row
         finally:
             cursor.close()
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
@@ -89,16 +114,18 @@ class ReaderExecutor:
     """Reads outside a unit of work, on aiosqlite's thread: committed data only, and a
     long query (a report, an export) never stalls the event loop."""
 
+    skip_locked = ""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
         for row in rows:
             return row
         return None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:

@@ -1,7 +1,10 @@
-"""aiogram FSM storage in the bot's SQLite database, so an unfinished form survives a restart.
+"""aiogram FSM storage in the bot's database, so an unfinished form survives a restart.
 
-Reads are served from a bounded in-memory copy, which is safe because this process is the
-only writer; absent keys are cached too, so a user outside any form costs no query.
+On SQLite reads are served from a bounded in-memory copy, which is safe because this process
+is the only writer; absent keys are cached too, so a user outside any form costs no query.
+On PostgreSQL other replicas write the same rows (a form's next step may land on another
+replica), so each read goes to the database: one point read by key, under the person's
+isolation lock (bot/isolation.py), which no other replica holds meanwhile.
 
 Writes made while handling one update are gathered (`batch`) and committed together, and
 always before the user hears anything: the bot's session flushes them before every
@@ -38,12 +41,13 @@ def _key(key: StorageKey) -> str:
     )
 
 
-class SqliteStorage(BaseStorage):
+class DatabaseStorage(BaseStorage):
     def __init__(self, db: Database, clock: Any, cache_size: int = 20_000) -> None:
         self._db = db
         self._clock = clock
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
-        self._cache_size = cache_size
+        # Nothing is kept where other processes write the same rows.
+        self._cache_size = 0 if db.shared else cache_size
         db.on_begin(self._write_pending)
         db.on_rollback(self._undo)
 
@@ -184,12 +188,16 @@ class SqliteStorage(BaseStorage):
         return None
 
 
+# The name it had while SQLite was the only backend (other branches still import it).
+SqliteStorage = DatabaseStorage
+
+
 class FsmBatch:
     """`async with storage.batch():` around the handling of one update."""
 
     __slots__ = ("_storage", "_token")
 
-    def __init__(self, storage: SqliteStorage) -> None:
+    def __init__(self, storage: DatabaseStorage) -> None:
         self._storage = storage
 
     async def __aenter__(self) -> None:

@@ -55,6 +55,7 @@ from aiogram.types import (
 from bot.app import App, create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
+from tests.databases import database_settings
 
 BOT_ID = 123456  # the id part of the test token, as Telegram does it
 BOT_USERNAME = "tos_test_bot"
@@ -508,7 +509,8 @@ class VirtualTime:
 
 
 class Harness:
-    """One bot app over a real SQLite file, fed with updates through the real Dispatcher.
+    """One bot app over a real database (a SQLite file in `tmp`, or a PostgreSQL database of
+    its own: tests/databases.py), fed with updates through the real Dispatcher.
     The scheduler and the outbox sender do not run by themselves: `await deliver()`."""
 
     def __init__(self, tmp: Path, **settings: Any) -> None:
@@ -594,7 +596,7 @@ class Harness:
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": "123456:TEST-token-for-the-fake-session-000",
-        "database_path": tmp / "db" / "bot.sqlite3",
+        **database_settings(tmp),
         "admin_ids": frozenset({1}),
         "staff_chat_id": None,
         "municipality_name": "Тестовск",

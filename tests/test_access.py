@@ -446,11 +446,11 @@ async def test_the_registry_card_names_people_and_roles_naturally(harness: Harne
 
 async def test_mail_queued_before_the_upgrade_is_marked_as_staff_mail(tmp_path: Path) -> None:
     """Rows an earlier version queued get their audience and subject from the migration."""
-    from storage.db import Database, migration_files
+    from storage.db import SqliteDatabase, migration_files
 
     [mine] = [number for number, name, _sql in migration_files() if name.endswith("_access.sql")]
     path = tmp_path / "old.sqlite3"
-    old = Database(path)
+    old = SqliteDatabase(path)
     await old.open(migrate_to=mine - 1)
     async with old.transaction() as uow:
         for sql in (
@@ -475,7 +475,7 @@ async def test_mail_queued_before_the_upgrade_is_marked_as_staff_mail(tmp_path: 
             await uow.executor.execute(sql)
     await old.close()
 
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         rows = await db.read.executor.fetch_all(
@@ -495,11 +495,11 @@ async def test_nudges_queued_before_the_upgrade_go_to_current_staff_if_need_be(
     tmp_path: Path,
 ) -> None:
     """A nudge an earlier version queued and has not sent is marked to be readdressed."""
-    from storage.db import Database, migration_files
+    from storage.db import SqliteDatabase, migration_files
 
     [mine] = [n for n, name, _sql in migration_files() if name.endswith("_case_nudges.sql")]
     path = tmp_path / "old.sqlite3"
-    old = Database(path)
+    old = SqliteDatabase(path)
     await old.open(migrate_to=mine - 1)
     async with old.transaction() as uow:
         for row_id, key, status in (
@@ -514,7 +514,7 @@ async def test_nudges_queued_before_the_upgrade_go_to_current_staff_if_need_be(
                 (row_id, key, status),
             )
     await old.close()
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         rows = await db.read.executor.fetch_all("SELECT id, readdress FROM outbox ORDER BY id")
@@ -526,11 +526,11 @@ async def test_nudges_queued_before_the_upgrade_go_to_current_staff_if_need_be(
 async def test_choices_kept_whole_before_the_upgrade_are_dropped(tmp_path: Path) -> None:
     """A form-switch question of an earlier version kept the whole pressed card: the
     migration drops such kept choices, and the form itself stays."""
-    from storage.db import Database, migration_files
+    from storage.db import SqliteDatabase, migration_files
 
     [mine] = [n for n, name, _sql in migration_files() if name.endswith("_case_nudges.sql")]
     path = tmp_path / "old.sqlite3"
-    old = Database(path)
+    old = SqliteDatabase(path)
     await old.open(migrate_to=mine - 1)
     kept = {"token": "ab12", "kind": "callback_query",
             "event": {"message": {"text": "👤 Евлампия Секретова (@evl_secret)"}}}  # fmt: skip
@@ -547,7 +547,7 @@ async def test_choices_kept_whole_before_the_upgrade_are_dropped(tmp_path: Path)
             )
     await old.close()
 
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         rows = await db.read.executor.fetch_all("SELECT key, data FROM fsm ORDER BY key")

@@ -1,24 +1,26 @@
-"""SQLite: migrations from every earlier version, atomic units of work, FSM persistence."""
+"""The database on the backend under test (tests/databases.py): migrations from every
+earlier version, atomic units of work, FSM persistence."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 import storage.db as dbmod
 from bot.clock import FrozenClock
-from storage.db import Database, latest_version
-from storage.fsm_storage import SqliteStorage
+from storage.db import Database, SqliteDatabase, latest_version
+from storage.fsm_storage import DatabaseStorage
+from tests.databases import database_for, has_table, set_stored_version, stored_version
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "db.sqlite3")
+    database = database_for(tmp_path)
     await database.open()
     try:
         yield database
@@ -57,8 +59,7 @@ SEED = {
 
 @pytest.mark.parametrize("start_version", range(latest_version()))
 async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version: int) -> None:
-    path = tmp_path / "old.sqlite3"
-    old = Database(path)
+    old = database_for(tmp_path, blank=True)
     await old.open(migrate_to=start_version)
     assert old.schema_version == start_version
     async with old.transaction() as uow:
@@ -67,13 +68,11 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version:
                 await uow.executor.execute(sql)
     await old.close()
 
-    db = Database(path)
+    db = database_for(tmp_path, blank=True)
     await db.open()
     try:
         assert db.schema_version == latest_version()
-        async with aiosqlite.connect(path) as raw:
-            version = (await (await raw.execute("PRAGMA user_version")).fetchone())[0]  # type: ignore[index]
-        assert version == latest_version()
+        assert await stored_version(db) == latest_version()
         if start_version >= 1:
             user = await db.read.users.get(42)
             assert user is not None and user.first_name == "Анна"
@@ -95,8 +94,7 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, start_version:
 async def test_failed_migration_leaves_the_database_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "db.sqlite3"
-    db = Database(path)
+    db = database_for(tmp_path)
     await db.open()
     await db.close()
     good = dbmod.migration_files()
@@ -107,25 +105,29 @@ async def test_failed_migration_leaves_the_database_as_it_was(
     )
     monkeypatch.setattr(dbmod, "migration_files", lambda: [*good, broken])
     with pytest.raises(Exception, match="no_such_table"):
-        await Database(path).open()
+        await database_for(tmp_path).open()
     monkeypatch.undo()
-    async with aiosqlite.connect(path) as raw:
-        version = (await (await raw.execute("PRAGMA user_version")).fetchone())[0]  # type: ignore[index]
-        tables = await raw.execute_fetchall("SELECT name FROM sqlite_master WHERE name='half_done'")
-    assert version == len(good)
-    assert list(tables) == []
+    db = database_for(tmp_path)
+    await db.open()
+    try:
+        assert await stored_version(db) == len(good)
+        assert not await has_table(db, "half_done")
+    finally:
+        await db.close()
 
 
 async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    async with aiosqlite.connect(path) as raw:
-        await raw.execute("PRAGMA user_version = 999")
+    db = database_for(tmp_path)
+    await db.open()
+    await set_stored_version(db, 999)
+    await db.close()
     with pytest.raises(RuntimeError, match="newer than this code"):
-        await Database(path).open()
+        await database_for(tmp_path).open()
 
 
+@pytest.mark.sqlite_only("SQLite's own settings of the file: WAL, foreign keys, busy timeout")
 async def test_folder_is_created_and_pragmas_set(tmp_path: Path) -> None:
-    db = Database(tmp_path / "a" / "b" / "bot.sqlite3")
+    db = SqliteDatabase(tmp_path / "a" / "b" / "bot.sqlite3")
     await db.open()
     try:
         assert (tmp_path / "a" / "b" / "bot.sqlite3").exists()
@@ -183,22 +185,21 @@ async def test_nested_unit_of_work_joins_the_outer_one(db: Database) -> None:
 
 
 async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    db = Database(path)
+    db = database_for(tmp_path)
     await db.open()
     await consenting_user(db, 42)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     await fsm.set_state(key, "Form:title")
     await fsm.set_data(key, {"title": "Скамейка", "photos": ["a", "b"]})
     data = await fsm.get_data(key)
     data["title"] = "changed by the caller"  # must not leak into storage
     await db.close()
 
-    db = Database(path)
+    db = database_for(tmp_path)
     await db.open()
     try:
-        fsm = SqliteStorage(db, FrozenClock())
+        fsm = DatabaseStorage(db, FrozenClock())
         assert await fsm.get_state(key) == "Form:title"
         assert await fsm.get_data(key) == {"title": "Скамейка", "photos": ["a", "b"]}
         await fsm.set_state(key, None)
@@ -211,20 +212,20 @@ async def test_fsm_state_survives_reopening(tmp_path: Path) -> None:
 
 async def test_unchanged_fsm_writes_nothing(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    fsm = SqliteStorage(db, FrozenClock())
+    clock = FrozenClock()
+    fsm = DatabaseStorage(db, clock)
     await fsm.set_state(key, "Form:title")
-    async with db.transaction() as uow:
-        before = await uow.executor.fetch_value("SELECT total_changes()")
+    written = "SELECT updated_at FROM fsm WHERE key = '1:42:42:::default'"
+    before = await db.read.executor.fetch_value(written)
+    clock.advance(timedelta(minutes=1))  # a write would store the new time
     await fsm.set_state(key, "Form:title")
     await fsm.set_data(key, {})
-    async with db.transaction() as uow:
-        after = await uow.executor.fetch_value("SELECT total_changes()")
-    assert after == before
+    assert await db.read.executor.fetch_value(written) == before
 
 
 async def test_fsm_write_in_a_rolled_back_unit_of_work_is_undone(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     await fsm.set_state(key, "Form:one")
     with pytest.raises(RuntimeError):
         async with db.transaction():
@@ -240,7 +241,7 @@ async def test_batched_fsm_writes_commit_together_and_join_work(db: Database) ->
     other = StorageKey(bot_id=1, chat_id=43, user_id=43)
     await consenting_user(db, 42)
     await consenting_user(db, 43)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     async with fsm.batch():
         await fsm.set_data(key, {"title": "Скамейка"})
         await fsm.set_state(key, "Form:place")
@@ -263,7 +264,7 @@ async def test_batched_fsm_writes_commit_together_and_join_work(db: Database) ->
 
 async def test_form_data_of_a_user_without_consent_is_not_kept(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     await fsm.set_state(key, "Form:title")
     await fsm.set_data(key, {"phone": "+7 900 000-00-00"})
     assert await db.read.fsm.load("1:42:42:::default") == ("Form:title", "{}")
@@ -273,7 +274,7 @@ async def test_a_rolled_back_unit_of_work_gives_the_batch_back(db: Database) -> 
     """A failure in a service must not undo the form writes gathered before it."""
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     await consenting_user(db, 42)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     async with fsm.batch():
         await fsm.set_state(key, "Form:two")
         with pytest.raises(RuntimeError):
@@ -288,7 +289,7 @@ async def test_another_updates_rollback_does_not_touch_my_form(db: Database) -> 
     theirs = StorageKey(bot_id=1, chat_id=43, user_id=43)
     await consenting_user(db, 42)
     await consenting_user(db, 43)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     stepped = asyncio.Event()
     rolled = asyncio.Event()
 
@@ -317,7 +318,7 @@ async def test_another_updates_rollback_does_not_touch_my_form(db: Database) -> 
 async def test_a_failed_update_leaves_the_form_where_it_was(db: Database) -> None:
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     await consenting_user(db, 42)
-    fsm = SqliteStorage(db, FrozenClock())
+    fsm = DatabaseStorage(db, FrozenClock())
     await fsm.set_state(key, "Form:one")
     with pytest.raises(RuntimeError):
         async with fsm.batch():

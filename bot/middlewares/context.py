@@ -11,11 +11,11 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from bot.logs import update_id_var, user_id_var
-from storage.fsm_storage import SqliteStorage
+from storage.fsm_storage import DatabaseStorage
 
 
 class UpdateContextMiddleware(BaseMiddleware):
-    def __init__(self, storage: SqliteStorage) -> None:
+    def __init__(self, storage: DatabaseStorage) -> None:
         self._storage = storage
         self._in_flight = 0
         self._idle = asyncio.Event()

@@ -9,14 +9,14 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from storage.fsm_storage import SqliteStorage
+from storage.fsm_storage import DatabaseStorage
 
 
 class FlushBeforeSend(BaseRequestMiddleware):
     """Commits gathered FSM writes before any request reaches Telegram: what the bot
     acknowledges to a user is saved first."""
 
-    def __init__(self, storage: SqliteStorage) -> None:
+    def __init__(self, storage: DatabaseStorage) -> None:
         self._storage = storage
 
     async def __call__(

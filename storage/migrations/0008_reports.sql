@@ -19,10 +19,12 @@ CREATE TABLE digests (
 -- Days from a request to its first answer (to 0.01 day): how fast support is given, for the
 -- report, without reading the status log or parsing dates over a year's requests.
 ALTER TABLE support_requests ADD COLUMN answer_days REAL;
+-- only sqlite: begin
 UPDATE support_requests SET answer_days = ROUND((
     SELECT julianday(MIN(l.at)) FROM request_log l
     WHERE l.request_id = support_requests.id AND l.to_status = 'answered'
 ) - julianday(created_at), 2);
+-- only sqlite: end
 
 -- What the digest, the report and exports look up by time. The yearly counts walk an index
 -- already in (direction|kind, status) order, so GROUP BY needs no sort (see bench/reports.py).

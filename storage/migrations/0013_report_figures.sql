@@ -6,9 +6,11 @@
 -- NULL while it has none (set together with answer_days, when the first answer is recorded).
 -- Earlier rows: from answer_days, kept to the hundredth of a day.
 ALTER TABLE support_requests ADD COLUMN answered_late INTEGER;
+-- only sqlite: begin
 UPDATE support_requests SET answered_late =
     (julianday(created_at) + answer_days > julianday(due_at) + 0.00001)
 WHERE answer_days IS NOT NULL;
+-- only sqlite: end
 
 -- Requests by kind and status also say how many were answered, and how many on time, from the
 -- index alone (the count a median's position needs).

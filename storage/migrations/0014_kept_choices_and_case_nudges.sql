@@ -4,8 +4,10 @@
 -- erasure. The choice is now kept as what replays it only (handlers/forms.py,
 -- pending_choice); choices kept the old way are dropped (their question's buttons then say
 -- they are out of date, and the form stays).
+-- only sqlite: begin
 UPDATE fsm SET data = json_remove(data, '$._pending')
 WHERE json_valid(data) AND json_type(data, '$._pending.event') IS NOT NULL;
+-- only sqlite: end
 
 -- Staff mail about a case addressed to one staff member (a due-date nudge to whoever took
 -- the request): when its recipient is no longer staff as it goes, the sender skips it and

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from bot.domain.competitions import Application, Competition
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, Row, from_db, to_db
 
 COMPETITION_FIELDS = (
     "title",
@@ -23,7 +22,7 @@ COMPETITION_FIELDS = (
 )
 
 
-def _competition(row: sqlite3.Row) -> Competition:
+def _competition(row: Row) -> Competition:
     return Competition(
         id=row["id"],
         title=row["title"],
@@ -41,7 +40,7 @@ def _competition(row: sqlite3.Row) -> Competition:
     )
 
 
-def _application(row: sqlite3.Row) -> Application:
+def _application(row: Row) -> Application:
     return Application(
         id=row["id"],
         competition_id=row["competition_id"],

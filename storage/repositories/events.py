@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.domain.events import Event
-from storage.executor import Executor, from_db, marks, to_db
+from storage.executor import Executor, Row, from_db, marks, to_db
 
 EVENT_FIELDS = (
     "title",
@@ -25,7 +24,7 @@ EVENT_FIELDS = (
 )
 
 
-def _event(row: sqlite3.Row) -> Event:
+def _event(row: Row) -> Event:
     return Event(
         id=row["id"],
         title=row["title"],

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.cases import StatusChange
 from bot.domain.initiatives import Initiative, Photo
-from storage.executor import Executor, from_db, marks, to_db
+from storage.executor import Executor, Row, from_db, marks, to_db
 from storage.repositories.cases import StaffCards, StatusLog
 
 
-def _record(row: sqlite3.Row) -> Initiative:
+def _record(row: Row) -> Initiative:
     keys = row.keys()
     return Initiative(
         id=row["id"],
@@ -183,7 +182,7 @@ class InitiativeRepository:
     async def move_supports(self, from_id: int, to_id: int, except_user: int) -> int:
         moved = await self._db.execute(
             "INSERT INTO initiative_supports (initiative_id, user_id, at) "
-            "SELECT ?, user_id, at FROM initiative_supports "
+            "SELECT CAST(? AS BIGINT), user_id, at FROM initiative_supports "
             "WHERE initiative_id = ? AND user_id != ? ON CONFLICT DO NOTHING",
             (to_id, from_id, except_user),
         )
@@ -225,7 +224,7 @@ class InitiativeRepository:
         rows = await self._db.fetch_all(
             "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "  # noqa: S608
             f"initiatives i WHERE i.tos_id = t.id AND i.status IN {marks(statuses)}) "
-            "ORDER BY t.name COLLATE NOCASE",
+            "ORDER BY t.name_key",
             tuple(statuses),
         )
         return [(r[0], r[1]) for r in rows]
@@ -264,7 +263,7 @@ class InitiativeRepository:
         same TOS."""
         rows = await self._db.fetch_all(
             _WITH_SUPPORTS + f"WHERE i.id != ? AND i.status IN {marks(statuses)} "
-            "AND (i.direction = ? OR (? IS NOT NULL AND i.tos_id = ?)) "
+            "AND (i.direction = ? OR (CAST(? AS BIGINT) IS NOT NULL AND i.tos_id = ?)) "
             "ORDER BY i.id DESC LIMIT ?",
             (exclude_id, *statuses, direction, tos_id, tos_id, limit),
         )

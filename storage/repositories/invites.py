@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.invites import Invite
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, Row, from_db, to_db
 
 
-def _record(row: sqlite3.Row) -> Invite:
+def _record(row: Row) -> Invite:
     return Invite(
         token=row["token"],
         kind=row["kind"],

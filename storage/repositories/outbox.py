@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +14,10 @@ from bot.domain.outbox import (
     UNREACHABLE_CODE,
     OutboxMessage,
 )
-from storage.executor import Executor, from_db, marks, to_db
+from storage.executor import Executor, Row, from_db, marks, to_db
 
 
-def _message(row: sqlite3.Row) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -143,7 +142,8 @@ class OutboxRepository:
     async def next_due_at(self) -> datetime | None:
         """When the earliest open message becomes due (for an idle sender's sleep)."""
         value = await self._db.fetch_value(
-            "SELECT MIN(MAX(not_before, COALESCE(retry_at, not_before))) FROM outbox "
+            "SELECT MIN(CASE WHEN retry_at > not_before THEN retry_at ELSE not_before END) "
+            "FROM outbox "
             "WHERE status = 'pending'"
         )
         return from_db(value)
@@ -206,7 +206,8 @@ class OutboxRepository:
             queued += await self._db.execute(
                 "INSERT INTO outbox (chat_id, text, template, args, buttons, idempotency_key, "
                 "broadcast_id, not_before, created_at, kind, media, audience, subject_id) "
-                "SELECT ?, text, template, args, buttons, ?, broadcast_id, ?, ?, kind, media, "
+                "SELECT CAST(? AS BIGINT), text, template, args, buttons, ?, broadcast_id, ?, ?, "
+                "kind, media, "
                 "audience, subject_id FROM outbox WHERE id = ? "
                 "ON CONFLICT(idempotency_key) DO NOTHING",
                 (chat_id, f"readdressed:{row_id}:{chat_id}", to_db(now), to_db(now), row_id),

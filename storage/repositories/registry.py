@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from typing import Any
 
 from bot.domain.registry import BodyRole, Organisation, Tos, name_key
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, Row, from_db, to_db
 
 # The columns a TOS and an organisation may be written with (the names go into SQL).
 TOS_FIELDS = (
@@ -28,7 +27,7 @@ TOS_FIELDS = (
 ORG_FIELDS = ("name", "kind", "description", "contacts", "active")
 
 
-def _tos(row: sqlite3.Row) -> Tos:
+def _tos(row: Row) -> Tos:
     polygon = json.loads(row["polygon"]) if row["polygon"] else None
     keys = row.keys()
     return Tos(
@@ -50,7 +49,7 @@ def _tos(row: sqlite3.Row) -> Tos:
     )
 
 
-def _org(row: sqlite3.Row) -> Organisation:
+def _org(row: Row) -> Organisation:
     return Organisation(
         id=row["id"],
         name=row["name"],

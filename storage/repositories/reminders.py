@@ -18,12 +18,13 @@ class ReminderRepository:
 
     async def claim_stage(self, key: str, outcome: str, now: datetime) -> bool:
         """Record that a scheduled stage is handled; False if it was handled already."""
-        await self._db.execute(
-            "INSERT INTO reminder_stages (key, outcome, at) VALUES (?, ?, ?) "
-            "ON CONFLICT (key) DO NOTHING",
-            (key, outcome, to_db(now)),
+        return bool(
+            await self._db.execute(
+                "INSERT INTO reminder_stages (key, outcome, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, outcome, to_db(now)),
+            )
         )
-        return bool(await self._db.fetch_value("SELECT changes()"))
 
     async def cancel_queued(self, key_prefix: str) -> int:
         """Reminders queued under an old time that have not gone out: they never will."""

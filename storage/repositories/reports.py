@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.domain.outbox import UNDELIVERED
-from storage.executor import Executor, marks, to_db
+from storage.executor import Executor, Row, marks, to_db
 
 
-def _pairs(rows: list[sqlite3.Row]) -> dict[str, int]:
+def _pairs(rows: list[Row]) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in rows}
 
 
@@ -52,7 +51,7 @@ class ReportRepository:
 
     async def new_initiatives(
         self, since: datetime, until: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         params = (to_db(since), to_db(until))
         rows = await self._db.fetch_all(
             "SELECT id, year, seq, title, status FROM initiatives "
@@ -66,7 +65,7 @@ class ReportRepository:
 
     async def new_requests(
         self, since: datetime, until: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         params = (to_db(since), to_db(until))
         rows = await self._db.fetch_all(
             "SELECT id, year, seq, kind, status, due_at FROM support_requests "
@@ -81,22 +80,23 @@ class ReportRepository:
 
     async def requests_due_before(
         self, statuses: Sequence[str], moment: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         """Requests in these statuses due before `moment` (overdue), the earliest first; and
         how many."""
         return await self._due(statuses, None, moment, limit)
 
     async def requests_due_between(
         self, statuses: Sequence[str], start: datetime, end: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         """Requests in these statuses due in [start, end), the earliest first; and how many."""
         return await self._due(statuses, start, end, limit)
 
     async def _due(
         self, statuses: Sequence[str], start: datetime | None, end: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         where = (
-            f"WHERE status IN {marks(statuses)} AND due_at >= COALESCE(?, due_at) AND due_at < ? "
+            f"WHERE status IN {marks(statuses)} AND due_at >= COALESCE(CAST(? AS TEXT), due_at) "
+            "AND due_at < ? "
         )
         params = (*statuses, to_db(start), to_db(end))
         rows = await self._db.fetch_all(
@@ -148,7 +148,7 @@ class ReportRepository:
 
     async def new_applications(
         self, since: datetime, until: datetime, limit: int
-    ) -> tuple[list[sqlite3.Row], int]:
+    ) -> tuple[list[Row], int]:
         params = (to_db(since), to_db(until))
         rows = await self._db.fetch_all(
             "SELECT c.title AS competition, COALESCE(t.name, o.name, '') AS body "
@@ -166,14 +166,14 @@ class ReportRepository:
         )
         return rows, int(total)
 
-    async def deadlines_between(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def deadlines_between(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT title, deadline AS at FROM competitions WHERE status = 'open' "
             "AND deadline >= ? AND deadline < ? ORDER BY deadline",
             (to_db(start), to_db(end)),
         )
 
-    async def events_between(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def events_between(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT title, starts_at AS at, joint FROM events "
             "WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at",
@@ -208,7 +208,7 @@ class ReportRepository:
         (consecutive months, say): one statement, each period walking its own index rows."""
         one = (
             "SELECT {n}, kind, status, COUNT(*), COUNT(answered_late), "  # noqa: S608
-            "COALESCE(SUM(answered_late = 0), 0) FROM support_requests "
+            "COALESCE(SUM(CASE WHEN answered_late = 0 THEN 1 ELSE 0 END), 0) FROM support_requests "
             f"INDEXED BY support_requests_year WHERE kind IN {marks(kinds)} "
             f"AND status IN {marks(statuses)} AND created_at >= ? AND created_at < ? "
             "GROUP BY kind, status"
@@ -234,12 +234,12 @@ class ReportRepository:
         of_kind = (
             "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
             "INDEXED BY support_requests_answered WHERE kind = ? AND answer_days IS NOT NULL "
-            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?) AS part"
         )
         of_all = (
             "SELECT * FROM (SELECT {n} AS part, answer_days FROM support_requests "
             "INDEXED BY support_requests_answer_time WHERE answer_days IS NOT NULL "
-            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?)"
+            "AND created_at >= ? AND created_at < ? ORDER BY answer_days LIMIT 2 OFFSET ?) AS part"
         )
         parts: list[str] = []
         params: list[Any] = []
@@ -300,7 +300,7 @@ class ReportRepository:
         one = (
             "SELECT * FROM (SELECT direction, title FROM initiatives INDEXED BY initiatives_year "
             "WHERE direction = ? AND status = ? AND created_at >= ? AND created_at < ? "
-            "ORDER BY created_at DESC LIMIT ?)"
+            "ORDER BY created_at DESC LIMIT ?) AS part"
         )
         params: list[Any] = []
         for direction in directions:
@@ -364,7 +364,7 @@ class ReportRepository:
         assert row is not None
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
-    async def events_ahead(self, now: datetime, limit: int) -> tuple[list[sqlite3.Row], int]:
+    async def events_ahead(self, now: datetime, limit: int) -> tuple[list[Row], int]:
         """Events not begun yet, the nearest first; and how many."""
         rows = await self._db.fetch_all(
             "SELECT title, starts_at, joint FROM events WHERE starts_at >= ? "
@@ -382,19 +382,19 @@ class ReportRepository:
         end: datetime,
         ngo_kinds: Sequence[str],
         group_kinds: Sequence[str],
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         """Per competition with its deadline in the period: when it opened, who could apply,
         applications by the kind of body (TOS, NGO, initiative group), results recorded,
         winners and the sums awarded."""
         return await self._db.fetch_all(
             "SELECT c.id, c.title, c.opens_at, c.deadline, c.eligible, "  # noqa: S608
-            "COALESCE(SUM(a.body_kind = 'tos'), 0) AS tos_applied, "
-            f"COALESCE(SUM(a.body_kind = 'org' AND o.kind IN {marks(ngo_kinds)}), 0) "
-            "AS ngo_applied, "
-            f"COALESCE(SUM(a.body_kind = 'org' AND o.kind IN {marks(group_kinds)}), 0) "
-            "AS group_applied, "
-            "COALESCE(SUM(a.result IS NOT NULL), 0) AS decided, "
-            "COALESCE(SUM(a.result = 'winner'), 0) AS winners, "
+            "COALESCE(SUM(CASE WHEN a.body_kind = 'tos' THEN 1 ELSE 0 END), 0) AS tos_applied, "
+            "COALESCE(SUM(CASE WHEN a.body_kind = 'org' "
+            f"AND o.kind IN {marks(ngo_kinds)} THEN 1 ELSE 0 END), 0) AS ngo_applied, "
+            "COALESCE(SUM(CASE WHEN a.body_kind = 'org' "
+            f"AND o.kind IN {marks(group_kinds)} THEN 1 ELSE 0 END), 0) AS group_applied, "
+            "COALESCE(SUM(CASE WHEN a.result IS NOT NULL THEN 1 ELSE 0 END), 0) AS decided, "
+            "COALESCE(SUM(CASE WHEN a.result = 'winner' THEN 1 ELSE 0 END), 0) AS winners, "
             "COALESCE(SUM(a.awarded), 0) AS awarded "
             "FROM competitions c LEFT JOIN competition_applications a "
             "ON a.competition_id = c.id AND a.status = 'registered' "
@@ -403,7 +403,7 @@ class ReportRepository:
             (*ngo_kinds, *group_kinds, to_db(start), to_db(end)),
         )
 
-    async def winning_projects(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def winning_projects(self, start: datetime, end: datetime) -> list[Row]:
         """The winners of the competitions with their deadline in the period."""
         return await self._db.fetch_all(
             "SELECT a.competition_id, a.project, a.direction, a.awarded "
@@ -413,7 +413,7 @@ class ReportRepository:
             (to_db(start), to_db(end)),
         )
 
-    async def competitions_open(self, now: datetime) -> list[sqlite3.Row]:
+    async def competitions_open(self, now: datetime) -> list[Row]:
         """Competitions still taking applications, the nearest deadline first."""
         return await self._db.fetch_all(
             "SELECT title, deadline FROM competitions WHERE status = 'open' AND deadline >= ? "
@@ -431,7 +431,8 @@ class ReportRepository:
         row = await self._db.fetch_one(
             "SELECT COUNT(*), COALESCE(SUM(residents), 0) FROM tos "
             "WHERE (active = 1 OR updated_at >= :moment) AND (registered_on <= :day "
-            "OR (registered_on IS NULL AND (:undated IS NULL OR created_at < :undated)))",
+            "OR (registered_on IS NULL AND (CAST(:undated AS TEXT) IS NULL "
+            "OR created_at < :undated)))",
             {"moment": to_db(moment), "day": day, "undated": to_db(undated_since)},
         )
         assert row is not None
@@ -462,13 +463,13 @@ class ReportRepository:
             "SELECT MIN(created_at) FROM events UNION ALL "
             "SELECT MIN(created_at) FROM competitions UNION ALL "
             "SELECT MIN(created_at) FROM tos UNION ALL "
-            "SELECT MIN(created_at) FROM organisations)"
+            "SELECT MIN(created_at) FROM organisations) AS firsts"
         )
         return None if value is None else datetime.fromisoformat(value)
 
     # -- exports ---------------------------------------------------------------------------
 
-    async def export_initiatives(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def export_initiatives(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT i.year, i.seq, i.created_at, i.direction, i.status, i.title, i.description, "
             "i.address, i.latitude, i.longitude, t.name AS tos_name, "
@@ -487,7 +488,7 @@ class ReportRepository:
         now: datetime,
         open_statuses: Sequence[str],
         awaiting: Sequence[str],
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         """The requests created in [start, end), each marked open and overdue (awaiting an
         answer past its due date) by the groups given."""
         return await self._db.fetch_all(
@@ -501,7 +502,7 @@ class ReportRepository:
             (*open_statuses, *awaiting, to_db(now), to_db(start), to_db(end)),
         )
 
-    async def export_events(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def export_events(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT e.title, e.starts_at, e.ends_at, e.place, e.organiser, e.joint, e.capacity, "
             "t.name AS tos_name, e.attended, "
@@ -514,11 +515,12 @@ class ReportRepository:
             (to_db(start), to_db(end)),
         )
 
-    async def export_competitions(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def export_competitions(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT c.title, c.organiser, c.eligible, c.opens_at, c.deadline, c.results_at, "
             "c.max_grant, c.status, "
-            "COUNT(a.id) AS applications, COALESCE(SUM(a.result = 'winner'), 0) AS winners, "
+            "COUNT(a.id) AS applications, "
+            "COALESCE(SUM(CASE WHEN a.result = 'winner' THEN 1 ELSE 0 END), 0) AS winners, "
             "COALESCE(SUM(a.awarded), 0) AS awarded "
             "FROM competitions c LEFT JOIN competition_applications a "
             "ON a.competition_id = c.id AND a.status = 'registered' "
@@ -526,7 +528,7 @@ class ReportRepository:
             (to_db(start), to_db(end)),
         )
 
-    async def export_applications(self, start: datetime, end: datetime) -> list[sqlite3.Row]:
+    async def export_applications(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT c.title AS competition, a.body_kind, COALESCE(t.name, o.name, '') AS body, "
             "a.project, a.direction, a.amount, a.status, a.result, a.awarded, a.created_at, "

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.domain.cases import StatusChange
 from bot.domain.requests import RequestMessage, SupportRequest
-from storage.executor import Executor, from_db, marks, to_db
+from storage.executor import Executor, Row, from_db, marks, to_db
 from storage.repositories.cases import StaffCards, StatusLog
 
 
-def _record(row: sqlite3.Row) -> SupportRequest:
+def _record(row: Row) -> SupportRequest:
     return SupportRequest(
         id=row["id"],
         year=row["year"],
@@ -38,7 +37,7 @@ def _record(row: sqlite3.Row) -> SupportRequest:
     )
 
 
-def _message(row: sqlite3.Row) -> RequestMessage:
+def _message(row: Row) -> RequestMessage:
     return RequestMessage(
         id=row["id"],
         request_id=row["request_id"],
@@ -115,12 +114,12 @@ class RequestRepository:
         await self._db.execute(
             "UPDATE support_requests SET status = ?, updated_at = ?, "
             "assignee_id = COALESCE(?, assignee_id), "
-            "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
+            "closed_at = CASE WHEN ? = 1 THEN ? ELSE closed_at END, "
             "answer_days = CASE WHEN ? = 'answered' AND answer_days IS NULL "
-            "THEN ROUND(julianday(?) - julianday(created_at), 2) ELSE answer_days END, "
+            "THEN ROUND((julianday(?) - julianday(created_at)) * 100) / 100 ELSE answer_days END, "
             # the first answer past the due date then in force (as request_overdue says)
             "answered_late = CASE WHEN ? = 'answered' AND answer_days IS NULL "
-            "THEN ? > due_at ELSE answered_late END "
+            "THEN CASE WHEN ? > due_at THEN 1 ELSE 0 END ELSE answered_late END "
             "WHERE id = ?",
             (
                 status,

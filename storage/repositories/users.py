@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import datetime
 
 from bot.domain.people import Person
-from storage.executor import Executor, from_db, to_db
+from storage.executor import Executor, Row, from_db, marks, to_db
+
+# Ids per IN list: well under either backend's limit of parameters in one statement.
+_IN_CHUNK = 500
 
 
-def _record(row: sqlite3.Row) -> Person:
+def _record(row: Row) -> Person:
     return Person(
         id=row["id"],
         first_name=row["first_name"],
@@ -37,11 +38,15 @@ class UserRepository:
     async def get_many(self, user_ids: list[int]) -> dict[int, Person]:
         if not user_ids:
             return {}
-        rows = await self._db.fetch_all(
-            "SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(user_ids),),
-        )
-        return {row["id"]: _record(row) for row in rows}
+        found: dict[int, Person] = {}
+        for start in range(0, len(user_ids), _IN_CHUNK):
+            chunk = user_ids[start : start + _IN_CHUNK]
+            rows = await self._db.fetch_all(
+                f"SELECT * FROM users WHERE id IN {marks(chunk)}",  # noqa: S608 - marks only
+                chunk,
+            )
+            found.update((row["id"], _record(row)) for row in rows)
+        return found
 
     async def save_seen(
         self,
@@ -59,9 +64,9 @@ class UserRepository:
         await self._db.execute(
             "INSERT INTO users (id, language_code, created_at, last_seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
-            "first_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
-            "last_name = CASE WHEN consent_version IS NOT NULL THEN ? END, "
-            "username = CASE WHEN consent_version IS NOT NULL THEN ? END, "
+            "first_name = CASE WHEN users.consent_version IS NOT NULL THEN ? END, "
+            "last_name = CASE WHEN users.consent_version IS NOT NULL THEN ? END, "
+            "username = CASE WHEN users.consent_version IS NOT NULL THEN ? END, "
             "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at, "
             "unreachable_at = NULL",
             (user_id, language_code, to_db(now), to_db(now), first_name, last_name, username),
