@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` runs the bot by long polling (`run` is the default);
+"""Command line: `python -m bot` runs the bot by long polling, or by webhook with WEBHOOK_URL
+(`run` is the default);
 `python -m bot sandbox` runs it against a local Bot API server with a terminal chat."""
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         description="tos-bot: residents, TOS, NGOs and the town hall in one Telegram bot.",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot by long polling (default)")
+    sub.add_parser(
+        "run", help="run the bot: by long polling, or by webhook when WEBHOOK_URL is set (default)"
+    )
     report = sub.add_parser(
         "report",
         help="write the report on a year or a period (DOCX and Markdown)",
@@ -130,6 +133,19 @@ def database_problem(path: Path) -> str | None:
     return None
 
 
+def postgres_problem(url: str) -> str | None:
+    """Why the server's commands cannot read this PostgreSQL database, or None."""
+    from storage.postgres import redacted, stored_schema_version
+
+    try:
+        version = asyncio.run(stored_schema_version(url))
+    except Exception as error:  # asyncpg's and the network's errors alike: said in one line
+        return f"cannot read the database at {redacted(url)} (DATABASE_URL): {error}"
+    if version is None:
+        return f"{redacted(url)} is not a tos-bot database: it has none of the bot's tables."
+    return None
+
+
 async def _report(settings: Settings, period: Period, out: Path, lang: str) -> dict[Path, bytes]:
     from bot import reporting
     from bot.app import create_app
@@ -189,7 +205,12 @@ async def _run(settings: Settings) -> None:
     app = await create_app(settings)
     try:
         await app.bot.me()  # fail fast, with a clear line, on a wrong token or base URL
-        await app.run_polling()
+        if settings.webhook_url is not None:
+            from bot.webhook import run_webhook
+
+            await run_webhook(app)
+        else:
+            await app.run_polling()
     finally:
         await app.close()
         await app.bot.session.close()
@@ -215,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tos-bot cannot start: {error}", file=sys.stderr)
         return 2
     if offline:
-        if settings.database_address is not None and args.db is None:
+        if settings.database_address is not None:
+            if problem := postgres_problem(settings.database_address):
+                print(f"tos-bot {args.command}: {problem}", file=sys.stderr)
+                return 2
             from storage.postgres import redacted
 
             print(f"Database: {redacted(settings.database_address)}")

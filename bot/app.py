@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -54,6 +55,7 @@ from handlers.request_cards import RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database, open_database
 from storage.fsm_storage import DatabaseStorage
+from storage.locks import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ SHUTDOWN_GRACE_SECONDS = 15.0
 # the next reminder round (REMINDER_ROUND), so every round is sent at its own time.
 REMINDERS_EVERY_SECONDS = 60
 REMINDER_ROUND = "reminder-round"
+# How often a replica checks that it still leads (or may take the lead) on PostgreSQL.
+LEAD_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -92,6 +96,9 @@ class App:
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
     _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _leading: bool = field(default=False, repr=False)
+    _leadership: Leadership = field(default_factory=Leadership, repr=False)
+    _watching: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def on_startup(self) -> None:
         await publish_commands(
@@ -101,19 +108,54 @@ class App:
             [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
             self.settings.staff_chat_id,
         )
-        # Reminders missed while the bot was down go out now (or are dropped as too late).
+        if not self.background:
+            # Reminders missed while the bot was down go out now (or are dropped as too late).
+            await self.scheduler.run_now("reminders")
+            log.info("bot started")
+            return
+        # What start-up built (modules, routers, catalogs, caches) lives as long as the
+        # process: out of the collector's way, so a full collection no longer walks it
+        # (python -m bench.dispatch: full pipeline 4,450 -> 5,000+ updates/s).
+        gc.collect()
+        gc.freeze()
+        # The sender and the scheduler run in one process of the deployment at a time: the
+        # one that leads (always this one on SQLite; on PostgreSQL whichever replica took
+        # the lead, and another within a second or two of its death).
+        self._leadership = self.db.locks.leadership("background")
+        if await self._leadership.hold():
+            await self._lead()
+        if self.db.shared:
+            self._watching = asyncio.create_task(self._watch_lead(), name="leadership")
+        log.info("bot started%s", "" if self._leading else " (another replica leads)")
+
+    async def _lead(self) -> None:
+        """Take up the jobs only one process runs: the outbox sender and the scheduler."""
+        self._leading = True
+        log.info("leading: the outbox sender and the scheduler run here")
+        # Reminders missed while nobody led go out now (or are dropped as too late).
         await self.scheduler.run_now("reminders")
-        if self.background:
-            # What start-up built (modules, routers, catalogs, caches) lives as long as the
-            # process: out of the collector's way, so a full collection no longer walks it
-            # (python -m bench.dispatch: full pipeline 4,450 -> 5,000+ updates/s).
-            gc.collect()
-            gc.freeze()
-            self.scheduler.start()
-            await self.sender.start()
-            # A digest missed while the bot was down goes out now, once.
-            await self.scheduler.run_now("digest")
-        log.info("bot started")
+        self.scheduler.start()
+        await self.sender.start()
+        # A digest missed while the bot was down goes out now, once.
+        await self.scheduler.run_now("digest")
+
+    async def _step_down(self) -> None:
+        self._leading = False
+        log.warning("lost the lead: the outbox sender and the scheduler stop here")
+        self.scheduler.pause()
+        await self.sender.stop()
+
+    async def _watch_lead(self) -> None:
+        while True:
+            await asyncio.sleep(LEAD_CHECK_SECONDS)
+            try:
+                held = await self._leadership.hold()
+                if held and not self._leading:
+                    await self._lead()
+                elif not held and self._leading:
+                    await self._step_down()
+            except Exception:
+                log.exception("leadership check failed")
 
     async def reminders(self) -> None:
         """Derive what is due from the database: opened competitions, reminder rounds; then
@@ -133,6 +175,10 @@ class App:
     async def on_shutdown(self) -> None:
         if not await self.tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with %d updates still in flight", self.tracker.in_flight)
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
         self.scheduler.shutdown()
         await self.sender.stop()
         await self.close()

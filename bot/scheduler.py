@@ -88,6 +88,13 @@ class Scheduler:
     def start(self) -> None:
         if not self._scheduler.running:
             self._scheduler.start()
+        else:
+            self._scheduler.resume()
+
+    def pause(self) -> None:
+        """Stop running jobs until `start` (another process took them over)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
 
     def shutdown(self) -> None:
         if self._scheduler.running:

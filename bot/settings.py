@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The request kinds and their terms are the request rules' own; the setting is read against them.
@@ -34,6 +35,11 @@ EXPECTED = {
     "BOT_API_BASE_URL": "an http(s) address such as https://api.telegram.org",
     "DATABASE_PATH": "a path to the SQLite file, e.g. data/tos-bot.sqlite3",
     "DATABASE_URL": "a PostgreSQL address, postgresql://user:password@host:5432/dbname",
+    "WEBHOOK_URL": "the https address Telegram sends updates to, e.g. "
+    "https://bot.example.org/telegram (unset: long polling)",
+    "WEBHOOK_SECRET": "1 to 256 characters A-Z, a-z, 0-9, _ and -, required with WEBHOOK_URL "
+    "(Telegram sends it with every update; a request without it is refused)",
+    "WEBHOOK_LISTEN": "host:port the webhook server listens on, e.g. 0.0.0.0:8080",
     "ADMIN_IDS": "comma-separated Telegram user ids (numbers), e.g. 12345,67890",
     "STAFF_CHAT_ID": "a Telegram chat id (a number; group ids start with -100)",
     "TIMEZONE": "an IANA time zone name, e.g. Asia/Novosibirsk",
@@ -87,6 +93,10 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/tos-bot.sqlite3")
     # PostgreSQL for a city or a region (several replicas); unset: SQLite at database_path.
     database_url: SecretStr | None = None
+    # Webhook mode (several replicas behind a reverse proxy); unset: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: Annotated[tuple[str, int], NoDecode] = ("0.0.0.0", 8080)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     staff_chat_id: int | None = None
     timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Asia/Novosibirsk")
@@ -137,6 +147,42 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"postgres(ql)?://\S+", url):
             raise ValueError("malformed")
         return SecretStr(url)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s?#]*)?", value):
+            raise ValueError("malformed")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value().strip()):
+            raise ValueError("malformed")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("webhook_listen", mode="before")
+    @classmethod
+    def _listen(cls, value: Any) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        host, _, port = str(value).strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("malformed")
+        return host.strip("[]"), int(port)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            # aiogram's handler would take any request without one: refused here.
+            raise PydanticCustomError("missing", "WEBHOOK_SECRET is required with WEBHOOK_URL")
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -201,6 +247,12 @@ class Settings(BaseSettings):
         return dict(value)
 
     @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: WEBHOOK_URL's (the proxy keeps it)."""
+        assert self.webhook_url is not None
+        return "/" + self.webhook_url.split("://", 1)[1].partition("/")[2]
+
+    @property
     def database_address(self) -> str | None:
         """DATABASE_URL as given (it may hold a password: never log it), or None."""
         return None if self.database_url is None else self.database_url.get_secret_value()
@@ -221,10 +273,13 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "SETTINGS"
+            if not error["loc"] and "WEBHOOK_SECRET" in error["msg"]:
+                name = "WEBHOOK_SECRET"
             given = error.get("input")
             if error["type"] == "missing":
                 lines.append(f"{name} is not set: expected {EXPECTED.get(name, 'a value')}.")
             else:
-                shown = "" if name in ("BOT_TOKEN", "DATABASE_URL") else f", got {given!r}"
+                secret = name in ("BOT_TOKEN", "DATABASE_URL", "WEBHOOK_SECRET")
+                shown = "" if secret else f", got {given!r}"
                 lines.append(f"{name} is invalid{shown}: expected {EXPECTED.get(name, 'a value')}.")
         raise SettingsError("\n".join(lines)) from None

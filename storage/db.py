@@ -27,6 +27,7 @@ from typing import Any
 import aiosqlite
 
 from storage.executor import ReaderExecutor, WriterExecutor
+from storage.locks import Locks
 
 # What services may name of storage besides the database and its units of work: the
 # repositories a unit of work or a reader holds, and the report's queries they pass around.
@@ -139,6 +140,8 @@ class Database:
         self.schema_version = 0
         self.read: Reader
         self.lookup: Reader
+        # Locks for the whole deployment (storage/locks.py).
+        self.locks = Locks()
 
     @property
     def description(self) -> str:

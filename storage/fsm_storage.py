@@ -119,7 +119,9 @@ class DatabaseStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        row = await self._db.lookup.fsm.load(key)
+        # Uncached (PostgreSQL): inside a unit of work its own writes count.
+        source = (self._cache_size == 0 and self._db.current_unit_of_work()) or self._db.lookup
+        row = await source.fsm.load(key)
         entry = (None, _EMPTY) if row is None else row
         self._remember(key, entry)
         return entry

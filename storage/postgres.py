@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+import storage.db as dbmod
 from storage.db import (
     Database,
     Reader,
@@ -37,15 +38,18 @@ from storage.db import (
     UnitOfWork,
     _current_uow,
     for_dialect,
-    migration_files,
 )
 from storage.executor import Params, Row
+from storage.locks import Leadership, Locks
 
 log = logging.getLogger(__name__)
 
-# Advisory lock keys (one 64-bit space per database): the writer's, and migrations'.
-WRITER_LOCK = 0x746F_7301  # "tos" 1
-MIGRATION_LOCK = 0x746F_7302
+# Advisory locks of the bot's own, in the two-key space ("tos", n): the one-key space is the
+# people's (their Telegram ids, storage/locks.py), and the two never overlap.
+LOCKS = 0x746F73
+WRITER_LOCK = 1
+MIGRATION_LOCK = 2
+LEADERSHIP_LOCKS = 100  # and up: one per name of leadership
 POOL_SIZE = 8
 STATEMENT_CACHE = 1024  # prepared statements per connection: every text the bot runs
 
@@ -86,9 +90,20 @@ def translate(sql: str) -> tuple[str, tuple[str, ...] | None]:
 def _args(names: tuple[str, ...] | None, params: Params) -> Sequence[Any]:
     if names is None:
         assert not isinstance(params, dict), "`?` placeholders take a sequence"
-        return params
-    assert isinstance(params, dict), "`:name` placeholders take a mapping"
-    return [params[name] for name in names]
+        values: Sequence[Any] = params
+    else:
+        assert isinstance(params, dict), "`:name` placeholders take a mapping"
+        values = [params[name] for name in names]
+    for value in values:
+        if type(value) is str and "\x00" in value:
+            return [_no_nul(v) for v in values]
+    return values
+
+
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL's text holds no NUL character (SQLite's does): what a person typed or a
+    forged button carried keeps its place, as U+FFFD, and is never a reason to fail."""
+    return value.replace("\x00", "\ufffd") if type(value) is str else value
 
 
 _PG_BLOCK_RE = re.compile(
@@ -172,6 +187,19 @@ class PgExecutor:
         return int(value or 0)
 
 
+async def stored_schema_version(url: str) -> int | None:
+    """The schema version a PostgreSQL database records (None: not the bot's, no tables);
+    only reads, so a report never makes an empty database."""
+    conn = await asyncpg.connect(url)
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+            return None
+        value = await conn.fetchval("SELECT version FROM schema_version")
+        return None if not value else int(value)
+    finally:
+        await conn.close()
+
+
 def redacted(url: str) -> str:
     """The URL without its password, for a log line."""
     parts = urlsplit(url)
@@ -192,6 +220,7 @@ class PostgresDatabase(Database):
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._writer: asyncpg.Connection | None = None
+        self.locks = AdvisoryLocks(self)
 
     @property
     def description(self) -> str:
@@ -225,9 +254,9 @@ class PostgresDatabase(Database):
     async def _migrate(self, conn: asyncpg.Connection, target: int | None) -> int:
         """Bring the schema up to `target` (default: the newest), one transaction a
         migration; replicas starting together wait for each other here."""
-        files = migration_files()
+        files = dbmod.migration_files()  # looked up here, so a test may replace it
         target = len(files) if target is None else target
-        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await conn.execute("SELECT pg_advisory_lock($1, $2)", LOCKS, MIGRATION_LOCK)
         try:
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
@@ -251,9 +280,10 @@ class PostgresDatabase(Database):
                 current = number
             return int(current)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCKS, MIGRATION_LOCK)
 
     async def close(self) -> None:
+        await self.locks.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -330,7 +360,7 @@ class PgTransaction:
         try:
             self._conn = await self._db.writer()
             # One round trip: the transaction and the deployment's writer lock.
-            await self._conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+            await self._conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({LOCKS}, {WRITER_LOCK})")
             self._uow = UnitOfWork(PgExecutor(self._conn))
             self._token = _current_uow.set((task, self._uow))
         except BaseException:
@@ -375,3 +405,99 @@ class PgTransaction:
         await self._abandon()
         for rolled_back in self._db._on_rollback:
             rolled_back(self._uow)
+
+
+_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class AdvisoryLocks(Locks):
+    """Session-scoped advisory locks, held on a connection of this process's own: a person's
+    lock is free again the moment the process holding it dies (its connection closes)."""
+
+    def __init__(self, db: PostgresDatabase) -> None:
+        super().__init__()
+        self._db = db
+        self._conn: asyncpg.Connection | None = None
+        self._mutex = asyncio.Lock()  # one statement at a time on the connection
+        self._leaderships: list[PgLeadership] = []
+
+    async def _value(self, sql: str, *args: Any) -> Any:
+        async with self._mutex:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await self._db.advisory_connection()
+            return await self._conn.fetchval(sql, *args)
+
+    def person(self, key: int | None, *, wait: bool = True) -> AbstractAsyncContextManager[bool]:
+        return self._person(key, wait)
+
+    @asynccontextmanager
+    async def _person(self, key: int | None, wait: bool) -> AsyncIterator[bool]:
+        async with self._local(key, wait) as got:
+            if not got or key is None:  # updates of nobody: no order to keep among them
+                yield got
+                return
+            delay = 0.005
+            while not await self._value("SELECT pg_try_advisory_lock($1)", key):
+                if not wait:
+                    yield False
+                    return
+                await asyncio.sleep(delay)  # another replica handles this person now
+                delay = min(delay * 2, 0.1)
+            try:
+                yield True
+            finally:
+                try:
+                    await self._value("SELECT pg_advisory_unlock($1)", key)
+                except _LOST:
+                    log.warning("the lock connection was lost; its locks are free again")
+
+    def leadership(self, name: str) -> PgLeadership:
+        number = LEADERSHIP_LOCKS + sum(name.encode()) % 1000
+        leadership = PgLeadership(self._db, number)
+        self._leaderships.append(leadership)
+        return leadership
+
+    async def close(self) -> None:
+        for leadership in self._leaderships:
+            await leadership.release()
+        async with self._mutex:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await conn.close()
+
+
+class PgLeadership(Leadership):
+    """An advisory lock on a connection of its own: held while that connection lives."""
+
+    def __init__(self, db: PostgresDatabase, number: int) -> None:
+        self._db = db
+        self._number = number
+        self._conn: asyncpg.Connection | None = None
+        self._held = False
+
+    async def hold(self) -> bool:
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._held = False
+                self._conn = await self._db.advisory_connection()
+            if self._held:
+                await self._conn.fetchval("SELECT 1")  # still connected: still held
+            else:
+                self._held = bool(
+                    await self._conn.fetchval(
+                        "SELECT pg_try_advisory_lock($1, $2)", LOCKS, self._number
+                    )
+                )
+        except _LOST:
+            log.warning("lost the connection that holds the lead; trying again")
+            await self.release()
+        return self._held
+
+    async def release(self) -> None:
+        self._held = False
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close(timeout=2)
+            except _LOST:
+                conn.terminate()

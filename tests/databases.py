@@ -133,17 +133,25 @@ class Databases:
             used, self.in_use = list(self.in_use.values()), {}
             blank, self.blank = set(self.blank), set()
         if used or blank:
-            _on_a_thread(lambda: self._release(used, blank))
-        with self._lock:
-            self.free.extend(used)
+            reusable = _on_a_thread(lambda: self._release(used, blank))
+            with self._lock:
+                self.free.extend(reusable)
 
-    async def _release(self, used: list[str], blank: set[str]) -> None:
+    async def _release(self, used: list[str], blank: set[str]) -> list[str]:
+        """Empty the used databases; those whose schema a test changed are dropped."""
         import asyncpg
 
+        from storage.db import latest_version
+
+        reusable = []
         for name in used:
             conn = await asyncpg.connect(url_of(name))
             try:
-                await _empty(conn)
+                if await conn.fetchval("SELECT version FROM schema_version") == latest_version():
+                    await _empty(conn)
+                    reusable.append(name)
+                else:
+                    blank.add(name)
             finally:
                 await conn.close()
         if blank:
@@ -153,6 +161,7 @@ class Databases:
                     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             finally:
                 await admin.close()
+        return reusable
 
     def drop_all(self) -> None:
         """The run ended: its databases go (the server is the run's own, but need not be)."""
@@ -239,3 +248,10 @@ async def set_stored_version(db: Database, version: int) -> None:
             await uow.executor.execute("UPDATE schema_version SET version = ?", (version,))
         else:
             await uow.executor.execute(f"PRAGMA user_version = {int(version)}")
+
+
+def database_env(folder: Path) -> dict[str, str]:
+    """The environment that names this folder's database to `python -m bot`."""
+    if ON_POSTGRESQL:
+        return {"DATABASE_URL": DATABASES.url_for(folder)}
+    return {"DATABASE_PATH": str(folder / "db" / "bot.sqlite3")}

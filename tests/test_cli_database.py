@@ -21,7 +21,7 @@ EXPORT = ["export", "--what", "requests", "--from", "2026-01-01", "--to", "2026-
 @pytest.fixture
 def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A server folder without .env or DATABASE_PATH, as a first try from the README."""
-    for name in ("BOT_TOKEN", "DATABASE_PATH"):
+    for name in ("BOT_TOKEN", "DATABASE_PATH", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     folder = tmp_path / "server"
     folder.mkdir()
@@ -59,6 +59,10 @@ def test_a_file_that_is_not_our_database_is_refused_and_left_alone(
         assert conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
 
 
+@pytest.mark.sqlite_only(
+    "--db names a SQLite file; on PostgreSQL the server's commands read "
+    "DATABASE_URL (test_reports.py, test_report_periods.py)"
+)
 def test_db_names_the_database_and_is_read(
     no_settings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,7 @@ from bot.services.periods import Period, parse_period
 from bot.vocabulary import words_of
 from tests import report_town
 from tests.conftest import ADMIN_ID
+from tests.databases import database_env
 from tests.kit import running
 
 TODAY = date(2026, 11, 27)  # the harness's day in Novosibirsk
@@ -176,9 +177,10 @@ def test_the_server_command_takes_a_period(
 
     asyncio.run(prepare())
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    database = str(tmp_path / "db" / "bot.sqlite3")
+    for name, value in database_env(tmp_path).items():  # DATABASE_URL or DATABASE_PATH
+        monkeypatch.setenv(name, value)
     out = tmp_path / "out"
-    code = main(["report", "--from", "2026-03-01", "--to", "31.08.2026", "--db", database,
+    code = main(["report", "--from", "2026-03-01", "--to", "31.08.2026",
                  "--out", str(out), "--lang", "en"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
@@ -188,13 +190,11 @@ def test_the_server_command_takes_a_period(
         "from 01.03.2026 to 31.08.2026, 9 requests came in"
         in (out / "report-2026-03-01-2026-08-31.md").read_text()
     )
-    assert (
-        main(["report", "--from", "2025", "--to", "2026", "--db", database, "--out", str(out)]) == 0
-    )
+    assert main(["report", "--from", "2025", "--to", "2026", "--out", str(out)]) == 0
     assert (out / "report-2025-2026.md").exists()
     with pytest.raises(SystemExit) as both:
-        main(["report", "--year", "2026", "--from", "2026-03-01", "--db", database])
+        main(["report", "--year", "2026", "--from", "2026-03-01"])
     assert both.value.code == 2
     assert "give either --year or --from/--to" in capsys.readouterr().err
-    assert main(["report", "--from", "2026-08-31", "--to", "2026-03-01", "--db", database]) == 2
+    assert main(["report", "--from", "2026-08-31", "--to", "2026-03-01"]) == 2
     assert "The period ends before it begins" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from bot.__main__ import main
 from bot.services.initiatives import Draft
 from bot.services.requests import RequestDraft
 from tests.conftest import ADMIN_ID
+from tests.databases import database_env
 from tests.kit import Harness, running
 
 STAFF_CHAT = -1001234567890
@@ -255,7 +256,8 @@ def test_the_server_commands_write_report_and_personal_export(
 
     asyncio.run(prepare())
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
+    for name, value in database_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MUNICIPALITY_POPULATION", "56111")
     out = tmp_path / "out"
     assert main(["report", "--year", "2026", "--out", str(out), "--lang", "en"]) == 0
@@ -284,7 +286,8 @@ def test_the_server_command_refuses_a_bad_year(
 
     asyncio.run(prepare())
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
+    for name, value in database_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
     assert main(["report", "--year", "1999", "--out", str(tmp_path)]) == 2
     assert "The bot has no figures before 2000" in capsys.readouterr().err
     assert not list(tmp_path.glob("report-*"))

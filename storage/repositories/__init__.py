@@ -8,6 +8,7 @@ from storage.executor import Executor
 from storage.repositories.competitions import CompetitionRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.fsm import FsmRepository
+from storage.repositories.inbox import InboxRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
@@ -62,6 +63,10 @@ class Repositories:
     @cached_property
     def invites(self) -> InviteRepository:
         return InviteRepository(self.executor)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.executor)
 
     @cached_property
     def fsm(self) -> FsmRepository:

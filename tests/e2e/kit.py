@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.server import Outgoing, SandboxServer
+from storage.db import Database, open_database
+from tests.databases import DATABASES, ON_POSTGRESQL
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:SANDBOX-e2e-token-for-the-local-server"
@@ -33,6 +35,8 @@ class BotProcess:
             "BOT_TOKEN": TOKEN,
             "BOT_API_BASE_URL": server.base_url,
             "DATABASE_PATH": str(self.database),
+            # The backend under test: on PostgreSQL a database of this folder's own.
+            **({"DATABASE_URL": DATABASES.url_for(tmp)} if ON_POSTGRESQL else {}),
             "ADMIN_IDS": str(ADMIN_ID),
             "STAFF_CHAT_ID": str(STAFF_CHAT),
             "MUNICIPALITY_NAME": "Тестовск",
@@ -42,6 +46,10 @@ class BotProcess:
         }
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
+
+    def open_database(self) -> Database:
+        """The bot's database (not opened yet), to read or seed beside the process."""
+        return open_database(self.database, self.env.get("DATABASE_URL"))
 
     @property
     def log(self) -> str:

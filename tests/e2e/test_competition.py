@@ -16,7 +16,6 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.sandbox.server import SandboxServer
 from bot.services.users import NOTICE_VERSION
-from storage.db import Database
 from tests.e2e.kit import ADMIN_ID, STAFF_CHAT, BotProcess, Person
 
 IVAN, PETR, GLEB = 7001, 7002, 7003  # chairs of the South and the North; an NGO's rep
@@ -33,7 +32,7 @@ REMINDED = "ещё нет заявки"
 async def _seed(bot: BotProcess) -> float:
     """Two TOS with chairs, an NGO with a representative (all have used the bot before) and
     an open competition for TOS; returns the deadline on the monotonic clock."""
-    db = Database(bot.database)
+    db = bot.open_database()
     await db.open()
     try:
         now = Clock().now()

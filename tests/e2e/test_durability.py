@@ -10,7 +10,6 @@ from collections import Counter
 from bot.clock import Clock
 from bot.sandbox.demo import DemoPeople, DemoTown, load_demo
 from bot.sandbox.server import SandboxServer
-from storage.db import Database
 from tests.e2e.kit import ADMIN_ID, STAFF_CHAT, BotProcess, Person, wait_quiet
 
 CHAIR_ID = 3001
@@ -46,7 +45,7 @@ async def _town_with_members(
     server: SandboxServer, bot: BotProcess, members: int
 ) -> tuple[Person, list[Person]]:
     """The demo town, a chair of its first TOS, and residents who joined by its poster."""
-    db = Database(bot.database)
+    db = bot.open_database()
     await db.open()
     try:
         people = DemoPeople(admin=(ADMIN_ID, "Мария"), chair=(CHAIR_ID, "Пётр"))

@@ -10,7 +10,6 @@ from collections import Counter
 from bot.clock import Clock
 from bot.domain.requests import SupportRequest
 from bot.sandbox.server import SandboxServer
-from storage.db import Database
 from tests.e2e.kit import ADMIN_ID, STAFF_CHAT, BotProcess, Person, wait_quiet
 
 OLGA_ID = 5101
@@ -19,7 +18,7 @@ NUMBER = "З-2026-0001"
 
 async def _seed_representative(bot: BotProcess) -> None:
     """Olga represents an NGO (setup: the registry is not what this test is about)."""
-    db = Database(bot.database)
+    db = bot.open_database()
     await db.open()
     try:
         now = Clock().now()
@@ -32,7 +31,7 @@ async def _seed_representative(bot: BotProcess) -> None:
 
 async def _request(bot: BotProcess) -> SupportRequest:
     """The request as the database has it (a second connection; WAL lets it read)."""
-    db = Database(bot.database)
+    db = bot.open_database()
     await db.open()
     try:
         record = await db.read.requests.get(1)
