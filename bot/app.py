@@ -56,6 +56,7 @@ from handlers.spec import RouterSpec
 from storage.db import Database, open_database
 from storage.fsm_storage import DatabaseStorage
 from storage.locks import Leadership
+from storage.repositories.staff import STAFF_CHANGED
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,7 @@ async def _assemble(
     users = UserService(db, clock, on_erased=storage.forget_user)
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
+    db.subscribe(STAFF_CHANGED, staff.load)  # another replica changed the list
     broadcasts = BroadcastService(db, clock, staff)
     outbox = OutboxService(db, staff, privacy=privacy)
     i18n = create_i18n(settings.default_locale)

@@ -142,6 +142,7 @@ class Database:
         self.lookup: Reader
         # Locks for the whole deployment (storage/locks.py).
         self.locks = Locks()
+        self._subscribers: dict[str, list[Callable[[], Awaitable[None]]]] = {}
 
     @property
     def description(self) -> str:
@@ -174,6 +175,11 @@ class Database:
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
         raise NotImplementedError
+
+    def subscribe(self, topic: str, callback: Callable[[], Awaitable[None]]) -> None:
+        """Call `callback` when another process tells (Executor.notify) that what `topic`
+        names changed: a cache of it is stale. Never on SQLite (no other process)."""
+        self._subscribers.setdefault(topic, []).append(callback)
 
     def on_begin(self, hook: Callable[[UnitOfWork], Awaitable[None]]) -> None:
         """Run `hook` first inside every unit of work: writes someone deferred in this task

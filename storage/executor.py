@@ -70,6 +70,11 @@ class Executor(Protocol):
         """Run an INSERT; returns the new row's id."""
         ...
 
+    async def notify(self, topic: str) -> None:
+        """Tell the other processes, once this transaction commits, that what `topic`
+        names changed (PostgreSQL's NOTIFY; nothing on SQLite, which has one process)."""
+        ...
+
 
 class WriterExecutor:
     """Statements of a unit of work (or point lookups), run on the event loop's thread.
@@ -109,6 +114,9 @@ class WriterExecutor:
     async def insert(self, sql: str, params: Params = ()) -> int:
         return self._conn.execute(sql, params).lastrowid or 0
 
+    async def notify(self, topic: str) -> None:
+        return None
+
 
 class ReaderExecutor:
     """Reads outside a unit of work, on aiosqlite's thread: committed data only, and a
@@ -137,3 +145,6 @@ class ReaderExecutor:
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         raise sqlite3.OperationalError("the read connection does not write: use a unit of work")
+
+    async def notify(self, topic: str) -> None:
+        return None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +51,7 @@ WRITER_LOCK = 1
 MIGRATION_LOCK = 2
 LEADERSHIP_LOCKS = 100  # and up: one per name of leadership
 POOL_SIZE = 8
+CHANGES = "tos_bot_changes"  # the NOTIFY channel of Executor.notify
 STATEMENT_CACHE = 1024  # prepared statements per connection: every text the bot runs
 
 _TOKEN_RE = re.compile(r"'(?:[^']|'')*'|\?|(?<!:):([A-Za-z_]\w*)|\s+INDEXED BY \w+")
@@ -186,6 +187,9 @@ class PgExecutor:
         value = await self._conn.fetchval(text + " RETURNING id", *_args(names, params))
         return int(value or 0)
 
+    async def notify(self, topic: str) -> None:
+        await self._conn.execute("SELECT pg_notify($1, $2)", CHANGES, topic)
+
 
 async def stored_schema_version(url: str) -> int | None:
     """The schema version a PostgreSQL database records (None: not the bot's, no tables);
@@ -220,6 +224,9 @@ class PostgresDatabase(Database):
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._writer: asyncpg.Connection | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._listening: asyncio.Future[None] | None = None
+        self._notices: set[asyncio.Future[None]] = set()
         self.locks = AdvisoryLocks(self)
 
     @property
@@ -250,6 +257,23 @@ class PostgresDatabase(Database):
         reader = Reader(PgExecutor(self._pool))
         self.read = reader
         self.lookup = reader
+        if self._subscribers:
+            await self._listen()
+
+    def subscribe(self, topic: str, callback: Callable[[], Awaitable[None]]) -> None:
+        super().subscribe(topic, callback)
+        if self._pool is not None and self._listening is None and self._listener is None:
+            self._listening = asyncio.ensure_future(self._listen())
+
+    async def _listen(self) -> None:
+        self._listener = await self._connect()
+        await self._listener.add_listener(CHANGES, self._heard)
+
+    def _heard(self, conn: Any, pid: int, channel: str, topic: str) -> None:
+        for callback in self._subscribers.get(topic, ()):
+            task = asyncio.ensure_future(callback())
+            self._notices.add(task)
+            task.add_done_callback(self._notices.discard)
 
     async def _migrate(self, conn: asyncpg.Connection, target: int | None) -> int:
         """Bring the schema up to `target` (default: the newest), one transaction a
@@ -284,6 +308,9 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self.locks.close()
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await listener.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()

@@ -48,7 +48,7 @@ SEND_METHODS = frozenset(
 # Methods that change nothing here but must answer as Telegram does.
 _ACCEPTED = frozenset(
     {
-        "deleteWebhook", "setMyCommands", "deleteMyCommands", "setMyDescription",
+        "setMyCommands", "deleteMyCommands", "setMyDescription",
         "setMyShortDescription", "setChatMenuButton", "sendChatAction", "close", "logOut",
     }
 )  # fmt: skip
@@ -179,6 +179,17 @@ class SandboxServer:
         self._closing = False
         self._updates_stopped = False
         self.port = 0
+        # Webhook delivery (setWebhook): where and with which secret; `replicas`, when set,
+        # are the addresses behind the webhook's host that deliveries go round-robin to, as
+        # a load balancer in front of several bot processes would.
+        self.webhook: dict[str, Any] | None = None
+        self.replicas: list[str] | None = None
+        self.webhook_connections = 4  # updates delivered at once (Telegram: max_connections)
+        self.deliveries: Counter[str] = Counter()  # address -> updates it acknowledged
+        self.delivery_failures = 0
+        self._delivering: set[int] = set()  # update ids on their way now
+        self._deliverer: asyncio.Task[None] | None = None
+        self._turn = itertools.count()
         self._journal: Journal | None = None
         if state is not None:
             self._journal = Journal(state)
@@ -261,6 +272,11 @@ class SandboxServer:
         return self
 
     async def stop(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
+            self._deliverer = None
         if self._journal is not None:
             self._journal.close()
         self._closing = True  # long polls answer now instead of at their timeout
@@ -491,7 +507,10 @@ class SandboxServer:
 
     @property
     def idle(self) -> bool:
-        """Every update is confirmed and the bot is waiting in getUpdates."""
+        """Every update is confirmed and the bot is waiting in getUpdates (or, with a
+        webhook, every update was delivered)."""
+        if self.webhook is not None:
+            return not self._pending and not self._delivering
         return not self._pending and self.polls_waiting > 0
 
     async def settle(self, quiet: float = 0.15, within: float = 15.0) -> None:
@@ -607,7 +626,27 @@ class SandboxServer:
         if method == "getMe":
             return self.bot_user
         if method == "getUpdates":
+            if self.webhook is not None:
+                raise ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                )
             return await self._get_updates(p)
+        if method == "setWebhook":
+            return self._set_webhook(p)
+        if method == "deleteWebhook":
+            self.webhook = None
+            if p.get("drop_pending_updates"):
+                self._pending.clear()
+            self._notify()
+            return True
+        if method == "getWebhookInfo":
+            return {
+                "url": "" if self.webhook is None else self.webhook["url"],
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._pending),
+            }
         if method == "setMyCommands":
             self.commands.append(p)
             return True
@@ -644,6 +683,91 @@ class SandboxServer:
                     await asyncio.wait_for(changed.wait(), left)
         finally:
             self.polls_waiting -= 1
+
+    # -- webhook delivery -------------------------------------------------------------------
+
+    def _set_webhook(self, p: dict[str, Any]) -> bool:
+        url = str(p.get("url") or "")
+        if not url:
+            self.webhook = None
+            return True
+        if not url.startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get("secret_token")
+        if secret is not None and not (
+            1 <= len(str(secret)) <= 256
+            and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(secret))
+        ):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        if "allowed_updates" in p:
+            self._allowed = list(p["allowed_updates"]) or None
+        if p.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook = {"url": url, "secret": None if secret is None else str(secret)}
+        if self._deliverer is None:
+            self._deliverer = asyncio.create_task(self._deliver_forever(), name="webhook")
+        self._notify()
+        return True
+
+    def _targets(self) -> list[tuple[str, str]]:
+        """(address counted in `deliveries`, URL posted to) for each place in turn."""
+        assert self.webhook is not None
+        url = str(self.webhook["url"])
+        if not self.replicas:
+            return [(url, url)]
+        path = "/" + url.split("://", 1)[1].partition("/")[2]
+        return [(replica, replica.rstrip("/") + path) for replica in self.replicas]
+
+    async def _deliver_forever(self) -> None:
+        """Push each pending update to the webhook as Telegram does: a few at once, in
+        order of their ids; one that was not answered 2xx (refused, an error, nobody
+        listening) is sent again a moment later, to the next address in turn."""
+        import aiohttp
+
+        workers: set[asyncio.Task[None]] = set()
+        async with aiohttp.ClientSession() as session:
+            while True:
+                changed = self._changed
+                if self.webhook is not None and not self._updates_stopped:
+                    for update in list(self._pending):
+                        if len(workers) >= self.webhook_connections:
+                            break
+                        uid = update["update_id"]
+                        if uid in self._delivering or not self._wanted(update):
+                            continue
+                        self._delivering.add(uid)
+                        task = asyncio.create_task(self._deliver(session, update))
+                        workers.add(task)
+                        task.add_done_callback(workers.discard)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 0.5)
+
+    async def _deliver(self, session: Any, update: dict[str, Any]) -> None:
+        uid = update["update_id"]
+        delay = 0.05
+        try:
+            while self.webhook is not None and not self._closing:
+                targets = self._targets()
+                place, target = targets[next(self._turn) % len(targets)]
+                headers = {}
+                if self.webhook.get("secret") is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret"]
+                try:
+                    async with session.post(target, json=update, headers=headers,
+                                            timeout=10) as response:  # fmt: skip
+                        delivered = 200 <= response.status < 300
+                except (OSError, TimeoutError, Exception):  # nobody there: as a refusal
+                    delivered = False
+                if delivered:
+                    self.deliveries[place] += 1
+                    self._pending = [u for u in self._pending if u["update_id"] != uid]
+                    return
+                self.delivery_failures += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        finally:
+            self._delivering.discard(uid)
+            self._notify()
 
     def _wanted(self, update: dict[str, Any]) -> bool:
         if self._allowed is None:

@@ -58,7 +58,8 @@ class UserService:
         self.before_erase: list[Callable[[int], Awaitable[None]]] = []
         self._clock = clock
         self._cache: OrderedDict[int, Person] = OrderedDict()
-        self._cache_size = cache_size
+        # Other replicas change people too (consent, language): nothing kept on PostgreSQL.
+        self._cache_size = 0 if db.shared else cache_size
 
     def _remember(self, record: Person) -> Person:
         self._cache[record.id] = record

@@ -6,6 +6,9 @@ from datetime import datetime
 
 from storage.executor import Executor, to_db
 
+# The topic of Executor.notify when the staff list changes.
+STAFF_CHANGED = "staff"
+
 
 class StaffRepository:
     def __init__(self, db: Executor) -> None:
@@ -21,7 +24,10 @@ class StaffRepository:
             "ON CONFLICT(user_id) DO NOTHING",
             (user_id, added_by, to_db(now)),
         )
+        await self._db.notify(STAFF_CHANGED)  # other replicas read the list again
         return bool(changed)
 
     async def remove(self, user_id: int) -> bool:
-        return bool(await self._db.execute("DELETE FROM staff WHERE user_id = ?", (user_id,)))
+        removed = await self._db.execute("DELETE FROM staff WHERE user_id = ?", (user_id,))
+        await self._db.notify(STAFF_CHANGED)
+        return bool(removed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +24,17 @@ WAIT = 20.0  # seconds any single expectation may take (CI's 2 cores, a cold sta
 
 
 class BotProcess:
-    """`python -m bot` as a subprocess with its settings in the environment."""
+    """`python -m bot` as a subprocess with its settings in the environment: by long
+    polling, or (`webhook=True`) as one of several replicas on one database, each with its
+    webhook server on a port of its own, behind the sandbox's round-robin delivery."""
 
-    def __init__(self, server: SandboxServer, tmp: Path, **env: str) -> None:
+    def __init__(
+        self, server: SandboxServer, tmp: Path, *, name: str = "bot", webhook: bool = False,
+        **env: str,
+    ) -> None:  # fmt: skip
         self.server = server
         self.tmp = tmp
+        self.name = name
         self.database = tmp / "data" / "bot.sqlite3"
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -44,8 +51,23 @@ class BotProcess:
             "LOG_FORMAT": "json",
             **env,
         }
+        self.port: int | None = None
+        if webhook:
+            self.port = free_port()
+            self.env |= {
+                # The address Telegram is given (the load balancer's, here the sandbox's own
+                # round-robin); this replica listens on its own port behind it.
+                "WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "WEBHOOK_LISTEN": f"127.0.0.1:{self.port}",
+            }
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
+
+    @property
+    def address(self) -> str:
+        assert self.port is not None, "not a webhook replica"
+        return f"http://127.0.0.1:{self.port}"
 
     def open_database(self) -> Database:
         """The bot's database (not opened yet), to read or seed beside the process."""
@@ -53,20 +75,35 @@ class BotProcess:
 
     @property
     def log(self) -> str:
-        path = self.tmp / "bot.log"
+        path = self.tmp / f"{self.name}.log"
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     async def start(self) -> None:
         assert self.proc is None, "already running"
         polls = self.server.calls.count("getUpdates")
+        hooks = self.server.calls.count("setWebhook")
         self.starts += 1
-        with (self.tmp / "bot.log").open("ab") as log:
+        with (self.tmp / f"{self.name}.log").open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", cwd=self.tmp, env=self.env,
                 stdout=log, stderr=log,
             )  # fmt: skip
-        # Started when it polls: commands published, the sender and scheduler up.
-        await self.wait(lambda: self.server.calls.count("getUpdates") > polls, "the bot to poll")
+        if self.port is None:
+            # Started when it polls: commands published, the sender and scheduler up.
+            await self.wait(
+                lambda: self.server.calls.count("getUpdates") > polls, "the bot to poll"
+            )
+        else:
+            # Started when it set the webhook (its server listens before that).
+            await self.wait(
+                lambda: self.server.calls.count("setWebhook") > hooks, "the webhook to be set"
+            )
+
+    @property
+    def leads(self) -> bool:
+        """Whether this replica runs the sender and the scheduler now (its log says)."""
+        log = self.log
+        return log.rfind("leading: the outbox sender") > log.rfind("lost the lead")
 
     async def wait(self, predicate: Callable[[], Any], what: str) -> Any:
         """Wait for a condition, failing at once (with the bot's log) if the bot died."""
@@ -101,6 +138,15 @@ class BotProcess:
                 proc.kill()
                 await proc.wait()
         return proc.returncode
+
+
+WEBHOOK_SECRET = "e2e-webhook-secret_0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Person:
