@@ -189,10 +189,11 @@ class Recorder:
 
 
 class Scenario:
-    def __init__(self, kind: str, tmp: Path, keep: bool) -> None:
+    def __init__(self, kind: str, tmp: Path, keep: bool, database_url: str | None = None) -> None:
         self.kind = kind
         self.tmp = tmp
         self.keep = keep
+        self.database_url = database_url  # PostgreSQL (bench/backends.py); None: SQLite
         self.app: Any = None
 
     async def setup(self) -> None:
@@ -240,7 +241,9 @@ class Scenario:
         from bot.app import create_app
         from tests.kit import make_settings
 
-        settings = make_settings(self.tmp)
+        settings = make_settings(self.tmp, database_path=self.tmp / "db" / "bot.sqlite3")
+        if self.database_url:
+            settings = make_settings(self.tmp, database_url=self.database_url)
         # The form is passed like any feature, so it sits behind ConsentGate, its steps are
         # reached through the Switch, and its entry point comes before the fallback.
         database: dict[str, Any] = {}
@@ -253,12 +256,17 @@ class Scenario:
         database["db"] = self.app.db
         await self.app.dp.emit_startup(bot=self.app.bot)
         self.dp, self.bot = self.app.dp, self.app.bot
+        table = (
+            "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, "
+            "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
+            "place TEXT NOT NULL, created_at TEXT NOT NULL)"
+        )
+        if self.app.db.dialect == "postgresql":
+            from storage.postgres import schema_sql
+
+            table = schema_sql(table)
         async with self.app.db.transaction() as uow:
-            await uow.executor.execute(
-                "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, "
-                "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
-                "place TEXT NOT NULL, created_at TEXT NOT NULL)"
-            )
+            await uow.executor.execute(table)
 
     async def close(self) -> None:
         if self.app is not None:
@@ -383,25 +391,32 @@ class Scenario:
             "unexpected": list(self.recorder.unexpected),
         }
 
-    async def rows(self) -> int | None:
+    async def rows(self, *groups: list[int]) -> int | None:
+        """Rows the form wrote for these users (other workers may share the database)."""
         if self.app is None:
             return None
-        return int(await self.app.db.read.executor.fetch_value("SELECT count(*) FROM bench_rows"))
+        count = "SELECT count(*) FROM bench_rows WHERE user_id >= ? AND user_id <= ?"
+        total = 0
+        for uids in groups:
+            if uids:
+                read = self.app.db.read.executor
+                total += int(await read.fetch_value(count, (min(uids), max(uids))))
+        return total
 
 
 async def worker(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
-        scenario = Scenario(args.worker, Path(tmp), args.keep_recordings)
+        scenario = Scenario(args.worker, Path(tmp), args.keep_recordings, args.database_url)
         await scenario.setup()
         try:
-            users = [FIRST_USER_ID + i for i in range(args.users)]
-            warm = [WARMUP_USER_ID + i for i in range(args.warmup)]
+            users = [FIRST_USER_ID + args.first_user + i for i in range(args.users)]
+            warm = [WARMUP_USER_ID + args.first_user + i for i in range(args.warmup)]
             await scenario.consent(warm + users, args.onboard)
             if warm:
                 await scenario.run(warm, min(args.concurrency, len(warm)))
             rss_before = peak_rss_mib()
             result = await scenario.run(users, args.concurrency)
-            rows = await scenario.rows()
+            rows = await scenario.rows(users, warm)
             result.update(
                 kind=args.worker,
                 concurrency=args.concurrency,
@@ -691,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-users", type=int, default=300, help="users in each profiling pass"
     )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
+    # bench/backends.py: a worker on PostgreSQL, several of them on one database.
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--first-user", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.users < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--users and --concurrency must be >= 1, --warmup >= 0")

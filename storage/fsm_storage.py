@@ -3,8 +3,9 @@
 On SQLite reads are served from a bounded in-memory copy, which is safe because this process
 is the only writer; absent keys are cached too, so a user outside any form costs no query.
 On PostgreSQL other replicas write the same rows (a form's next step may land on another
-replica), so each read goes to the database: one point read by key, under the person's
-isolation lock (bot/isolation.py), which no other replica holds meanwhile.
+replica), so nothing is kept from one update to the next: an update reads its key once (a
+point read) and keeps it while it is handled, which is safe because the person's lock
+(storage/locks.py, taken by bot/webhook.py) keeps every other replica off it meanwhile.
 
 Writes made while handling one update are gathered (`batch`) and committed together, and
 always before the user hears anything: the bot's session flushes them before every
@@ -32,6 +33,9 @@ _EMPTY = "{}"
 _pending: ContextVar[dict[str, tuple[int, str | None, str]] | None] = ContextVar(
     "fsm_pending", default=None
 )
+# key -> (state, data as JSON): what the update being handled read or wrote, when nothing
+# is cached across updates (PostgreSQL).
+_seen: ContextVar[dict[str, tuple[str | None, str]] | None] = ContextVar("fsm_seen", default=None)
 
 
 def _key(key: StorageKey) -> str:
@@ -91,8 +95,11 @@ class DatabaseStorage(BaseStorage):
 
     def _undo(self, uow: UnitOfWork) -> None:
         """A unit of work rolled back: what it wrote for the FSM did not happen."""
+        seen = _seen.get()
         for skey in uow.notes.get("fsm_written", ()):
             self._cache.pop(skey, None)  # the database has the older value again
+            if seen is not None:
+                seen.pop(skey, None)
         requeue = uow.notes.get("fsm_requeue", ())
         pending = _pending.get()
         for skey, item in requeue:
@@ -105,8 +112,11 @@ class DatabaseStorage(BaseStorage):
         """The update failed: forget its unsaved FSM writes, as if it never started."""
         pending = _pending.get()
         if pending:
+            seen = _seen.get()
             for skey in pending:
                 self._cache.pop(skey, None)
+                if seen is not None:
+                    seen.pop(skey, None)
             pending.clear()
 
     async def _load(self, key: str) -> tuple[str | None, str]:
@@ -119,6 +129,9 @@ class DatabaseStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
+        seen = _seen.get() if self._cache_size == 0 else None
+        if seen is not None and key in seen:
+            return seen[key]
         # Uncached (PostgreSQL): inside a unit of work its own writes count.
         source = (self._cache_size == 0 and self._db.current_unit_of_work()) or self._db.lookup
         row = await source.fsm.load(key)
@@ -127,6 +140,11 @@ class DatabaseStorage(BaseStorage):
         return entry
 
     def _remember(self, key: str, entry: tuple[str | None, str]) -> None:
+        if self._cache_size == 0:
+            seen = _seen.get()
+            if seen is not None:
+                seen[key] = entry
+            return
         self._cache[key] = entry
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
@@ -197,13 +215,14 @@ SqliteStorage = DatabaseStorage
 class FsmBatch:
     """`async with storage.batch():` around the handling of one update."""
 
-    __slots__ = ("_storage", "_token")
+    __slots__ = ("_seen_token", "_storage", "_token")
 
     def __init__(self, storage: DatabaseStorage) -> None:
         self._storage = storage
 
     async def __aenter__(self) -> None:
         self._token = _pending.set({})
+        self._seen_token = _seen.set({} if self._storage._cache_size == 0 else None)
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
         try:
@@ -215,3 +234,4 @@ class FsmBatch:
                 self._storage.discard_batch()
         finally:
             _pending.reset(self._token)
+            _seen.reset(self._seen_token)

@@ -21,8 +21,10 @@ stays here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -51,8 +53,12 @@ WRITER_LOCK = 1
 MIGRATION_LOCK = 2
 LEADERSHIP_LOCKS = 100  # and up: one per name of leadership
 POOL_SIZE = 8
+LANES = 4  # connections for point reads and single statements (Lanes)
 CHANGES = "tos_bot_changes"  # the NOTIFY channel of Executor.notify
 STATEMENT_CACHE = 1024  # prepared statements per connection: every text the bot runs
+
+# What a lost or refused connection raises.
+_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 _TOKEN_RE = re.compile(r"'(?:[^']|'')*'|\?|(?<!:):([A-Za-z_]\w*)|\s+INDEXED BY \w+")
 _translated: dict[str, tuple[str, tuple[str, ...] | None]] = {}
@@ -147,10 +153,96 @@ def _numeric(text: str) -> int | float:
     return float(text) if any(c in text for c in ".eEN") else int(text)
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 async def _setup(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
     )
+
+
+class Lanes:
+    """A few connections of this process for point reads and single statements, each taken
+    by one statement at a time: what asyncpg's pool does, at half its cost in CPU per
+    statement (python -m bench.backends), since nothing here waits with a timeout or
+    resets a connection (these keep no state)."""
+
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], size: int) -> None:
+        self._connect = connect
+        self._size = size
+        self._idle: list[asyncpg.Connection] = []
+        self._waiting: deque[asyncio.Future[asyncpg.Connection]] = deque()
+        self._all: list[asyncpg.Connection] = []
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            conn = await self._connect()
+            self._all.append(conn)
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            with contextlib.suppress(*_LOST):
+                await conn.close(timeout=2)
+        self._all, self._idle = [], []
+
+    async def _take(self) -> asyncpg.Connection:
+        if self._idle:
+            conn = self._idle.pop()
+        else:
+            waiter: asyncio.Future[asyncpg.Connection] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._waiting.append(waiter)
+            try:
+                conn = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._give(waiter.result())  # handed over as we were cancelled
+                raise
+        if conn.is_closed():  # lost (the server restarted): a new one in its place
+            fresh = await self._connect()
+            self._all[self._all.index(conn)] = fresh
+            conn = fresh
+        return conn
+
+    def _give(self, conn: asyncpg.Connection) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        conn = await self._take()
+        try:
+            return await conn.fetchrow(sql, *args)
+        finally:
+            self._give(conn)
+
+    async def fetch(self, sql: str, *args: Any) -> Any:
+        conn = await self._take()
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            self._give(conn)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        conn = await self._take()
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            self._give(conn)
+
+    async def execute(self, sql: str, *args: Any) -> Any:
+        conn = await self._take()
+        try:
+            return await conn.execute(sql, *args)
+        finally:
+            self._give(conn)
 
 
 class PgExecutor:
@@ -159,7 +251,7 @@ class PgExecutor:
 
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, conn: asyncpg.Connection | asyncpg.Pool) -> None:
+    def __init__(self, conn: asyncpg.Connection | asyncpg.Pool | Lanes) -> None:
         self._conn = conn
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
@@ -223,6 +315,7 @@ class PostgresDatabase(Database):
         self.url = url
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._lanes: Lanes | None = None
         self._writer: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
         self._listening: asyncio.Future[None] | None = None
@@ -250,13 +343,18 @@ class PostgresDatabase(Database):
                 max_size=self._pool_size,
                 statement_cache_size=STATEMENT_CACHE,
                 init=_setup,
+                # A pooled connection keeps no state between statements (no locks, LISTEN or
+                # cursors: those have connections of their own), so it goes back as it is,
+                # without asyncpg's RESET round trip after every statement.
+                reset=_nothing_to_reset,
             )
+            self._lanes = Lanes(self._connect, LANES)
+            await self._lanes.open()
         except BaseException:
             await self.close()
             raise
-        reader = Reader(PgExecutor(self._pool))
-        self.read = reader
-        self.lookup = reader
+        self.read = Reader(PgExecutor(self._pool))
+        self.lookup = Reader(PgExecutor(self._lanes))
         if self._subscribers:
             await self._listen()
 
@@ -311,6 +409,9 @@ class PostgresDatabase(Database):
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await listener.close()
+        if self._lanes is not None:
+            lanes, self._lanes = self._lanes, None
+            await lanes.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -346,9 +447,9 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def _single_statement(self) -> AsyncIterator[Repositories]:
-        if self._pool is None:
+        if self._lanes is None:
             raise RuntimeError("database is not open")
-        yield Repositories(PgExecutor(self._pool))
+        yield Repositories(PgExecutor(self._lanes))
 
     def transaction(self) -> PgTransaction:
         if self._pool is None:
@@ -433,8 +534,6 @@ class PgTransaction:
         for rolled_back in self._db._on_rollback:
             rolled_back(self._uow)
 
-
-_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class AdvisoryLocks(Locks):

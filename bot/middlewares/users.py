@@ -33,6 +33,18 @@ class UserMiddleware(BaseMiddleware):
             username=tg_user.username,
             language_code=tg_user.language_code,
         )
+        with users.scope():  # on PostgreSQL: people read once in this update, not kept after
+            return await self._resolved(handler, event, data, users, staff, tg_user)
+
+    async def _resolved(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+        users: UserService,
+        staff: StaffService,
+        tg_user: User,
+    ) -> Any:
         data["user"] = await users.touch(data["profile"])
         # The role in this chat: staff act as staff only where staff work (a private chat or
         # the staff chat); in any other group they are residents and see what residents see.

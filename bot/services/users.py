@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +43,20 @@ class ErasureReport:
     forms_dropped: int
 
 
+# People read during the update being handled, on a shared database (UserService.scope).
+_update_scope: ContextVar[dict[int, Person] | None] = ContextVar("users_scope", default=None)
+
+
+class _Scope:
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _update_scope.set({})
+
+    def __exit__(self, *exc: object) -> None:
+        _update_scope.reset(self._token)
+
+
 class UserService:
     def __init__(
         self,
@@ -58,20 +73,42 @@ class UserService:
         self.before_erase: list[Callable[[int], Awaitable[None]]] = []
         self._clock = clock
         self._cache: OrderedDict[int, Person] = OrderedDict()
-        # Other replicas change people too (consent, language): nothing kept on PostgreSQL.
-        self._cache_size = 0 if db.shared else cache_size
+        # Other replicas change people too (consent, language): on PostgreSQL a record is
+        # kept only for the update that read it (`scope`), not from one update to the next.
+        self._shared = db.shared
+        self._cache_size = cache_size
+
+    def scope(self) -> _Scope:
+        """`with users.scope():` around one update: what it reads of people is read once."""
+        return _Scope()
+
+    def _cached(self) -> dict[int, Person] | None:
+        if self._shared:
+            return _update_scope.get()
+        return self._cache
 
     def _remember(self, record: Person) -> Person:
+        if self._shared:
+            scope = _update_scope.get()
+            if scope is not None:
+                scope[record.id] = record
+            return record
         self._cache[record.id] = record
         self._cache.move_to_end(record.id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return record
 
-    async def get(self, user_id: int) -> Person | None:
-        cached = self._cache.get(user_id)
+    def _drop(self, user_id: int) -> None:
+        cached = self._cached()
         if cached is not None:
-            return cached
+            cached.pop(user_id, None)
+
+    async def get(self, user_id: int) -> Person | None:
+        cached = self._cached()
+        record = None if cached is None else cached.get(user_id)
+        if record is not None:
+            return record
         record = await self._db.lookup.users.get(user_id)
         return None if record is None else self._remember(record)
 
@@ -79,7 +116,7 @@ class UserService:
         return await self._db.read.users.get_many(user_ids)
 
     async def _reload(self, user_id: int) -> Person:
-        self._cache.pop(user_id, None)
+        self._drop(user_id)
         async with self._db.transaction() as uow:
             record = await uow.users.get(user_id)
         assert record is not None
@@ -184,7 +221,7 @@ class UserService:
 
     def forget(self, user_id: int) -> None:
         """Drop a cached record changed elsewhere (e.g. marked unreachable by the sender)."""
-        self._cache.pop(user_id, None)
+        self._drop(user_id)
 
     def resolve_locale(
         self, record: Person | None, telegram_language: str | None, default: str
