@@ -192,9 +192,7 @@ class Lanes:
         if self._idle:
             conn = self._idle.pop()
         else:
-            waiter: asyncio.Future[asyncpg.Connection] = (
-                asyncio.get_running_loop().create_future()
-            )
+            waiter: asyncio.Future[asyncpg.Connection] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             try:
                 conn = await waiter
@@ -533,7 +531,6 @@ class PgTransaction:
         await self._abandon()
         for rolled_back in self._db._on_rollback:
             rolled_back(self._uow)
-
 
 
 class AdvisoryLocks(Locks):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
