@@ -1,4 +1,5 @@
-# tos-bot: python -m bot with the SQLite database on a volume.
+# tos-bot: python -m bot with the SQLite database on a volume (or PostgreSQL with
+# DATABASE_URL, webhook mode with WEBHOOK_URL: compose.yaml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,4 +22,5 @@ RUN pip install . && rm -rf /app/*
 
 USER bot
 VOLUME ["/data"]
+EXPOSE 8080
 CMD ["python", "-m", "bot"]

@@ -53,6 +53,7 @@ from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
 from bot.textsplit import split_html
 from storage.db import Database, UnitOfWork
+from storage.repositories.outbox import OUTBOX_QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,10 @@ class Sender:
         # staff at that moment, StaffService.reaches_staff), whatever the row holds.
         self.audiences: dict[str, Audience] = {}
         db.on_commit(self._on_commit)
+        db.subscribe(OUTBOX_QUEUED, self._queued_elsewhere)  # another replica queued mail
+
+    async def _queued_elsewhere(self) -> None:
+        self._wake.set()
 
     def _on_commit(self, uow: UnitOfWork) -> None:
         if uow.notes.get("outbox"):

@@ -2,8 +2,7 @@
 
 Repositories write one SQL text for both backends, with `?` (or `:name`) placeholders; what
 is one backend's own stays in the runner: SQLite's `INDEXED BY` hints are stripped for
-PostgreSQL there, and `skip_locked` is PostgreSQL's `FOR UPDATE SKIP LOCKED` (SQLite has
-one writer, so nothing to skip).
+PostgreSQL there, and `notify` is PostgreSQL's NOTIFY (SQLite has no other process to tell).
 """
 
 from __future__ import annotations
@@ -52,10 +51,6 @@ class Row(Protocol):
 class Executor(Protocol):
     """What repositories run statements on: a unit of work or the read connection."""
 
-    # Appended to a SELECT that claims rows for this process: PostgreSQL's
-    # " FOR UPDATE SKIP LOCKED" (another replica's claimed rows are skipped), "" on SQLite.
-    skip_locked: str
-
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
@@ -84,8 +79,6 @@ class WriterExecutor:
     methods stay async so that a slow statement could move to a thread without touching
     any caller.
     """
-
-    skip_locked = ""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -121,8 +114,6 @@ class WriterExecutor:
 class ReaderExecutor:
     """Reads outside a unit of work, on aiosqlite's thread: committed data only, and a
     long query (a report, an export) never stalls the event loop."""
-
-    skip_locked = ""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn

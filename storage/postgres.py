@@ -43,6 +43,7 @@ from storage.db import (
 )
 from storage.executor import Params, Row
 from storage.locks import Leadership, Locks
+from storage.repositories.outbox import OUTBOX_QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +247,6 @@ class Lanes:
 class PgExecutor:
     """Statements on one connection (a unit of work's) or a pool (each statement on a
     connection of its own, committed by itself)."""
-
-    skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, conn: asyncpg.Connection | asyncpg.Pool | Lanes) -> None:
         self._conn = conn
@@ -515,7 +514,13 @@ class PgTransaction:
         try:
             if exc_type is None:
                 try:
-                    await self._conn.execute("COMMIT")
+                    if self._uow.notes.get("outbox"):
+                        # New mail: the leading replica's sender wakes (OUTBOX_QUEUED).
+                        await self._conn.execute(
+                            f"SELECT pg_notify('{CHANGES}', '{OUTBOX_QUEUED}'); COMMIT"
+                        )
+                    else:
+                        await self._conn.execute("COMMIT")
                 except BaseException:
                     await self._rollback()
                     raise

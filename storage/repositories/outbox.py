@@ -16,6 +16,9 @@ from bot.domain.outbox import (
 )
 from storage.executor import Executor, Row, from_db, marks, to_db
 
+# The topic another process hears (Database.subscribe) when a unit of work queued mail.
+OUTBOX_QUEUED = "outbox"
+
 
 def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(
