@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -219,10 +219,12 @@ class FsmBatch:
 
     def __init__(self, storage: DatabaseStorage) -> None:
         self._storage = storage
+        self._seen_token: Token[dict[str, tuple[str | None, str]] | None] | None = None
 
     async def __aenter__(self) -> None:
         self._token = _pending.set({})
-        self._seen_token = _seen.set({} if self._storage._cache_size == 0 else None)
+        if self._storage._cache_size == 0:  # nothing cached across updates: one read each
+            self._seen_token = _seen.set({})
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
         try:
@@ -234,4 +236,5 @@ class FsmBatch:
                 self._storage.discard_batch()
         finally:
             _pending.reset(self._token)
-            _seen.reset(self._seen_token)
+            if self._seen_token is not None:
+                _seen.reset(self._seen_token)

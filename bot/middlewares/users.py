@@ -33,6 +33,8 @@ class UserMiddleware(BaseMiddleware):
             username=tg_user.username,
             language_code=tg_user.language_code,
         )
+        if not users.shared:
+            return await self._resolved(handler, event, data, users, staff, tg_user)
         with users.scope():  # on PostgreSQL: people read once in this update, not kept after
             return await self._resolved(handler, event, data, users, staff, tg_user)
 

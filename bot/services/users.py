@@ -75,7 +75,7 @@ class UserService:
         self._cache: OrderedDict[int, Person] = OrderedDict()
         # Other replicas change people too (consent, language): on PostgreSQL a record is
         # kept only for the update that read it (`scope`), not from one update to the next.
-        self._shared = db.shared
+        self.shared = db.shared
         self._cache_size = cache_size
 
     def scope(self) -> _Scope:
@@ -83,12 +83,12 @@ class UserService:
         return _Scope()
 
     def _cached(self) -> dict[int, Person] | None:
-        if self._shared:
+        if self.shared:
             return _update_scope.get()
         return self._cache
 
     def _remember(self, record: Person) -> Person:
-        if self._shared:
+        if self.shared:
             scope = _update_scope.get()
             if scope is not None:
                 scope[record.id] = record
