@@ -26,7 +26,8 @@ PG_DIR=$(mktemp -d /tmp/tos-bot-pg.XXXXXX)
 PG_PORT=${PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$PG_DIR"
-    pg_as() { runuser -u postgres -- "$@"; }
+    RUNUSER=$(command -v runuser || echo /sbin/runuser)
+    pg_as() { "$RUNUSER" -u postgres -- "$@"; }
 else
     pg_as() { "$@"; }
 fi
