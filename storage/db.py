@@ -132,7 +132,11 @@ class Database:
     # kept in a process's memory as the truth (an FSM cache, say).
     shared = False
 
-    def __init__(self) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Database:
+        # `Database(path)` is the SQLite file at `path`, as before PostgreSQL came.
+        return super().__new__(SqliteDatabase if cls is Database else cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._write_lock = asyncio.Lock()
         self._on_begin: list[Callable[[UnitOfWork], Awaitable[None]]] = []
         self._on_rollback: list[Callable[[UnitOfWork], None]] = []
