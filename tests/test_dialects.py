@@ -3,12 +3,14 @@ PostgreSQL, migrations for either backend; and whose update a webhook request ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.webhook import person_of
-from storage.db import for_dialect, migration_files
-from storage.postgres import _args, schema_sql, translate
+from storage.db import Database, SqliteDatabase, for_dialect, migration_files, open_database
+from storage.postgres import PostgresDatabase, _args, schema_sql, translate
 
 
 def test_placeholders_are_numbered_and_literals_left_alone() -> None:
@@ -65,3 +67,10 @@ def test_whose_update_it_is() -> None:
     assert person_of({"update_id": 2, "callback_query": {"from": sender, "id": "q"}}) == 42
     assert person_of({"update_id": 3, "channel_post": {"chat": chat}}) == -100123
     assert person_of({"update_id": 4, "poll": {"id": "p"}}) is None
+
+
+def test_database_of_a_path_is_the_sqlite_file(tmp_path: Path) -> None:
+    """`Database(path)` names the SQLite file, as before PostgreSQL came."""
+    db = Database(tmp_path / "bot.sqlite3")
+    assert isinstance(db, SqliteDatabase) and db.path == tmp_path / "bot.sqlite3"
+    assert isinstance(open_database(tmp_path / "x", "postgresql://u@h/d"), PostgresDatabase)
