@@ -36,6 +36,9 @@ _pending: ContextVar[dict[str, tuple[int, str | None, str]] | None] = ContextVar
 # key -> (state, data as JSON): what the update being handled read or wrote, when nothing
 # is cached across updates (PostgreSQL).
 _seen: ContextVar[dict[str, tuple[str | None, str]] | None] = ContextVar("fsm_seen", default=None)
+# The read aiogram's FSM middleware makes (under the isolation lock) just before the update's
+# batch begins: the batch takes it over instead of reading the key again (PostgreSQL).
+_early: ContextVar[dict[str, tuple[str | None, str]] | None] = ContextVar("fsm_early", default=None)
 
 
 def _key(key: StorageKey) -> str:
@@ -95,6 +98,7 @@ class DatabaseStorage(BaseStorage):
 
     def _undo(self, uow: UnitOfWork) -> None:
         """A unit of work rolled back: what it wrote for the FSM did not happen."""
+        _early.set(None)
         seen = _seen.get()
         for skey in uow.notes.get("fsm_written", ()):
             self._cache.pop(skey, None)  # the database has the older value again
@@ -136,14 +140,18 @@ class DatabaseStorage(BaseStorage):
         source = (self._cache_size == 0 and self._db.current_unit_of_work()) or self._db.lookup
         row = await source.fsm.load(key)
         entry = (None, _EMPTY) if row is None else row
-        self._remember(key, entry)
+        self._remember(key, entry, read=True)
         return entry
 
-    def _remember(self, key: str, entry: tuple[str | None, str]) -> None:
+    def _remember(self, key: str, entry: tuple[str | None, str], *, read: bool = False) -> None:
         if self._cache_size == 0:
             seen = _seen.get()
             if seen is not None:
                 seen[key] = entry
+            else:
+                # Outside a batch: a read is kept for the batch that follows (the latest one
+                # only), a write makes it stale.
+                _early.set({key: entry} if read else None)
             return
         self._cache[key] = entry
         self._cache.move_to_end(key)
@@ -224,7 +232,8 @@ class FsmBatch:
     async def __aenter__(self) -> None:
         self._token = _pending.set({})
         if self._storage._cache_size == 0:  # nothing cached across updates: one read each
-            self._seen_token = _seen.set({})
+            self._seen_token = _seen.set(_early.get() or {})
+            _early.set(None)
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
         try:
