@@ -21,25 +21,19 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock
 from bot.domain.events import Event
 from bot.domain.people import Person
 from bot.i18n import fill
-from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError
 from bot.services.events import (
-    MAX_CAPACITY,
-    TEXT_LIMITS,
     TOWN_HALL,
     EventDraft,
     EventService,
     EventView,
     Owner,
 )
-from bot.services.numbers import whole_number
 from bot.services.status_groups import SIGNED_UP
 from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
-from bot.services.when import parse_when
 from bot.vocabulary import words_of
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
@@ -115,14 +109,11 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
     draft (with its organiser filled in)."""
     view = subject if isinstance(subject, EventView) else None
     e = subject.event if isinstance(subject, EventView) else subject
-    assert e.starts_at is not None and e.ends_at is not None
-    same_day = service.when(e.starts_at, "date") == service.when(e.ends_at, "date")
+    assert e.starts_at and e.ends_at  # a draft reaches its preview with both
+    start, end = service.span(e.starts_at, e.ends_at)
     lines = [
         f"📅 <b>{escape(e.title)}</b>",
-        _("When: {start} – {end}").format(
-            start=service.when(e.starts_at),
-            end=service.when(e.ends_at, "time" if same_day else "datetime"),
-        ),
+        _("When: {start} – {end}").format(start=start, end=end),
         _("Where: {place}").format(place=escape(e.place)),
         _("Organiser: {name}").format(name=escape(e.organiser)),
     ]
@@ -166,22 +157,20 @@ async def _card(
     message: Message,
     user: Person,
     service: EventService,
-    clock: Clock,
     event_id: int,
     view: EventView | None = None,
 ) -> None:
     view = view or await service.view(user.id, event_id)
     e = view.event
     rows = []
-    if e.starts_at > clock.now():
+    if view.signups_open:
         if view.my_status in SIGNED_UP:
             rows.append([_b(_("✖ Cancel my sign-up"), "cancel", e.id)])
         else:
-            full = e.capacity is not None and e.going >= e.capacity
-            label = _("⏳ Join the waiting list") if full else _("✅ Sign up")
+            label = _("⏳ Join the waiting list") if e.full else _("✅ Sign up")
             rows.append([_b(label, "signup", e.id)])
         rows.append([_b(_("🗓 Add to my calendar"), "ics", e.id)])
-    elif view.manages and e.ends_at <= clock.now():
+    elif view.manages and view.ended:
         rows.append([_b(_("✍️ Record attendance"), "attended", e.id)])
     await message.answer(event_text(view, service), reply_markup=markup(rows) if rows else None)
 
@@ -196,7 +185,6 @@ async def event_button(
     user: Person,
     state: FSMContext,
     events: EventService,
-    clock: Clock,
 ) -> None:
     message = button_message(query)
     cd = callback_data
@@ -204,7 +192,7 @@ async def event_button(
     if cd.action == "card":
         view = await events.view(user.id, cd.id)  # refused before the button is answered
         await query.answer()
-        await _card(message, user, events, clock, cd.id, view)
+        await _card(message, user, events, cd.id, view)
     elif cd.action == "signup":
         status = await events.sign_up(user.id, cd.id)
         await query.answer(
@@ -213,12 +201,12 @@ async def event_button(
                    "place opens up.")
         )  # fmt: skip
         await drop_buttons(message)
-        await _card(message, user, events, clock, cd.id)
+        await _card(message, user, events, cd.id)
     elif cd.action == "cancel":
         await events.cancel(user.id, cd.id)
         await query.answer(_("Your sign-up is cancelled."))
         await drop_buttons(message)
-        await _card(message, user, events, clock, cd.id)
+        await _card(message, user, events, cd.id)
     elif cd.action == "ics":
         event, content = await events.calendar_file(user.id, cd.id)
         await query.answer()
@@ -424,12 +412,7 @@ async def _after(
     step = NEXT[current or ""]
     if await is_editing(state):
         draft = _draft(await state.get_data())
-        moved_past_end = (
-            current == EventForm.starts.state
-            and draft.starts_at is not None
-            and draft.ends_at is not None
-            and draft.ends_at <= draft.starts_at
-        )
+        moved_past_end = current == EventForm.starts.state and not service.ends_after_start(draft)
         step = EventForm.ends if moved_past_end else EventForm.preview
     await _ask(message, state, step, service, user)
 
@@ -440,7 +423,6 @@ async def event_step(
     state: FSMContext,
     user: Person,
     i18n: I18n,
-    clock: Clock,
     events: EventService,
 ) -> None:
     current = await state.get_state()
@@ -451,21 +433,18 @@ async def event_step(
         if not message.text:
             raise DomainError(N_("Please answer with text. /cancel to stop."))
         if current == EventForm.title.state:
-            await state.update_data(title=check_text(text, *TEXT_LIMITS["title"]))
+            await state.update_data(title=events.check_text("title", text))
         elif current == EventForm.starts.state:
-            starts = parse_when(text, clock.now(), events.timezone, words)
-            events.check_times(EventDraft(starts_at=starts))
+            starts = events.parse_start(text, words)
             await state.update_data(starts_at=starts.isoformat())
         elif current == EventForm.ends.state:
             starts = datetime.fromisoformat(data["starts_at"])
-            ends = parse_when(text, clock.now(), events.timezone, words,
-                              base_day=starts.astimezone(events.timezone).date())  # fmt: skip
-            events.check_times(EventDraft(starts_at=starts, ends_at=ends))
+            ends = events.parse_end(text, starts, words)
             await state.update_data(ends_at=ends.isoformat())
         elif current == EventForm.place.state:
-            await state.update_data(place=check_text(text, *TEXT_LIMITS["place"]))
+            await state.update_data(place=events.check_text("place", text))
         elif current == EventForm.organiser.state:
-            await state.update_data(organiser=check_text(text, *TEXT_LIMITS["organiser"]))
+            await state.update_data(organiser=events.check_text("organiser", text))
         elif current == EventForm.joint.state:
             if not (typed_is(i18n, text, AGREE_WORDS) or typed_is(i18n, text, DISAGREE_WORDS)):
                 raise DomainError(N_("Please answer yes or no."))
@@ -491,9 +470,10 @@ async def event_step(
 async def attendance_typed(
     message: Message, state: FSMContext, user: Person, events: EventService
 ) -> None:
-    count = whole_number(message.text or "", high=MAX_CAPACITY)
-    if count is None:
-        await message.answer(_("Write the number of people who came, e.g. 35."))
+    try:
+        count = events.parse_attendance(message.text or "")
+    except DomainError as error:
+        await message.answer(render_error(error))
         return
     event_id = int((await state.get_data()).get("event_id", 0))
     try:

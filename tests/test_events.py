@@ -375,3 +375,49 @@ async def test_chairs_events_to_everyone_are_limited(tmp_path) -> None:  # type:
         h.clock.set(now + timedelta(days=7, minutes=1))
         await announce(ivan, "Третье для всех", audience="Всем")
         assert "объявлено" in ivan.last.text
+
+
+def test_the_form_and_announcing_keep_the_same_text_limits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A title or a place the form's step takes is one announcing takes, and the other way
+    round: both ask EventService, at every length around the limits."""
+    import asyncio
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    loop = asyncio.new_event_loop()
+    h = loop.run_until_complete(Harness(tmp_path, admin_ids=frozenset({ADMIN_ID})).start())
+    try:
+        maria = loop.run_until_complete(h.consented(h.user("Мария", user_id=ADMIN_ID)))
+        answers = st.builds(
+            lambda body, pad: " " * pad + body + " " * pad,
+            st.text(alphabet="Ёжик в тумане 🌲", min_size=1, max_size=310),
+            st.integers(0, 2),
+        )
+
+        @given(field=st.sampled_from(["title", "place"]), text=answers)
+        def step(field: str, text: str) -> None:
+            loop.run_until_complete(maria.press("x", data=EventCD(action="new").pack()))
+            if field == "place":
+                loop.run_until_complete(maria.send("Субботник"))
+                loop.run_until_complete(maria.send("завтра 18:00"))
+                loop.run_until_complete(maria.send("20:00"))
+            [reply] = loop.run_until_complete(maria.send(text))
+            taken = reply.text.startswith(
+                "Когда начало?" if field == "title" else "Кто организатор?"
+            )
+            values = {"title": "Субботник", "place": "Двор дома 5", field: text.strip()}
+            end = START + timedelta(hours=2)
+            draft = EventDraft("town", 0, values["title"], START, end, values["place"], "")
+            try:
+                loop.run_until_complete(h.app.events.create(ADMIN_ID, draft, "town hall"))
+                announced = True
+            except DomainError:
+                announced = False
+            assert taken == announced, (field, len(text), reply.text)
+            loop.run_until_complete(maria.send("/cancel"))
+
+        step()
+    finally:
+        loop.run_until_complete(h.close())
+        loop.close()

@@ -105,3 +105,37 @@ def test_request_kinds_are_named_in_one_module() -> None:
     )
     assert found == ["bot/services/request_kinds.py"]
     assert set(KIND_PHRASES) == set(KINDS)
+
+
+def _event_fields(node: ast.AST) -> bool:
+    """An event's (or a draft's) time or places, not a form's step of the same name."""
+    return any(
+        isinstance(part, ast.Attribute)
+        and part.attr in {"starts_at", "ends_at", "capacity", "going", "waiting"}
+        and "EventForm" not in ast.unparse(part)
+        for part in ast.walk(node)
+    )
+
+
+def test_event_limits_and_times_are_the_event_services() -> None:
+    """handlers/events.py asks bot.services.events: it names none of an event's limits and
+    compares no event's times or places itself (whether an event has a limit at all, `is
+    None`, is only how its card reads)."""
+    tree = ast.parse((ROOT / "handlers" / "events.py").read_text(encoding="utf-8"))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert names & {"TEXT_LIMITS", "MAX_CAPACITY", "check_text", "whole_number"} == set()
+    assert "parse_when" not in names
+    compared = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and not all(isinstance(op, ast.Is | ast.IsNot) for op in node.ops)
+        and _event_fields(node)
+    ]
+    assert compared == []

@@ -21,7 +21,8 @@ from bot.services.numbers import whole_number
 from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
 from bot.services.staff import StaffService
 from bot.services.status_groups import SIGNED_UP
-from bot.services.when import local_text
+from bot.services.when import local_text, parse_when
+from bot.vocabulary import Words
 from storage.db import Database, Repositories
 
 MAX_CAPACITY = 100_000  # places at an event, people who came
@@ -36,6 +37,7 @@ LIST_LIMIT = 10
 TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
 PLACES = N_("Write the number of places, e.g. 30, or press «No limit».")
 TOWN_HALL = N_("the town hall")
+ATTENDANCE = N_("Write the number of people who came, e.g. 35.")
 
 ANNOUNCED = N_(
     "📅 <b>{title}</b>\n{when}, {place}\nOrganiser: {organiser}{joint}\n"
@@ -80,6 +82,18 @@ class EventView:
     my_status: str | None  # going | waiting | cancelled | None
     manages: bool
     audience_name: str | None
+    signups_open: bool = False  # not started yet: people may sign up and cancel
+    ended: bool = False  # over: its organiser may record how many came
+
+
+def _started(event: Event, now: datetime) -> bool:
+    """Sign-ups close when an event starts."""
+    return event.starts_at <= now
+
+
+def _ended(event: Event, now: datetime) -> bool:
+    """Attendance is recorded once an event is over."""
+    return event.ends_at <= now
 
 
 class EventService:
@@ -108,6 +122,12 @@ class EventService:
     def when(self, moment: datetime, style: str = "datetime") -> str:
         """A moment as the town's clock shows it (bot.services.when.local_text)."""
         return local_text(moment, self.timezone, style)
+
+    def span(self, starts: datetime, ends: datetime) -> tuple[str, str]:
+        """An event's start and end as the town's clock shows them: the end's date is left
+        out when it is the start's day."""
+        same_day = self.when(starts, "date") == self.when(ends, "date")
+        return self.when(starts), self.when(ends, "time" if same_day else "datetime")
 
     # -- who may announce -----------------------------------------------------------------------
 
@@ -162,11 +182,14 @@ class EventService:
         if event.audience_tos is not None:
             tos = await self._db.read.registry.get_tos(event.audience_tos)
             audience = tos.name if tos else None
+        now = self._clock.now()
         return EventView(
             event=event,
             my_status=await self._db.read.events.signup_status(event_id, user_id),
             manages=await self._may_manage(self._db.read, user_id, event),
             audience_name=audience,
+            signups_open=not _started(event, now),
+            ended=_ended(event, now),
         )
 
     async def calendar_file(self, user_id: int, event_id: int) -> tuple[Event, bytes]:
@@ -174,6 +197,12 @@ class EventService:
         return event, event_ics(event, self._clock.now(), "tos-bot")
 
     # -- announcing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def check_text(name: str, value: str) -> str:
+        """A title, a place or an organiser, within its limits (TEXT_LIMITS): checked at the
+        form's step, and again on announcing."""
+        return check_text(value, *TEXT_LIMITS[name])
 
     @staticmethod
     def check_capacity(places: int) -> int:
@@ -190,6 +219,33 @@ class EventService:
             raise DomainError(PLACES).at("capacity")
         return cls.check_capacity(places)
 
+    @staticmethod
+    def parse_attendance(text: str) -> int:
+        """How many people came, as the organiser typed it."""
+        count = whole_number(text, high=MAX_CAPACITY)
+        if count is None:
+            raise DomainError(ATTENDANCE)
+        return count
+
+    @staticmethod
+    def ends_after_start(draft: EventDraft) -> bool:
+        """The draft's end comes after its start (or one of them is not given yet)."""
+        starts, ends = draft.starts_at, draft.ends_at
+        return starts is None or ends is None or ends > starts
+
+    def parse_start(self, text: str, words: Words) -> datetime:
+        """The start as the organiser typed it (bot.services.when.parse_when), in the future."""
+        starts = parse_when(text, self._clock.now(), self.timezone, words)
+        self.check_times(EventDraft(starts_at=starts))
+        return starts
+
+    def parse_end(self, text: str, starts: datetime, words: Words) -> datetime:
+        """The end as typed: a time alone is on the start's day; after the start."""
+        day = starts.astimezone(self.timezone).date()
+        ends = parse_when(text, self._clock.now(), self.timezone, words, base_day=day)
+        self.check_times(EventDraft(starts_at=starts, ends_at=ends))
+        return ends
+
     def check_times(self, draft: EventDraft) -> None:
         """The times of a draft, as far as they are given: the form checks them at each
         step, and announcing checks them again."""
@@ -197,8 +253,7 @@ class EventService:
             raise DomainError(N_("This time has already passed. Choose a time in the future.")).at(
                 "starts_at"
             )
-        starts, ends = draft.starts_at, draft.ends_at
-        if starts is not None and ends is not None and ends <= starts:
+        if not self.ends_after_start(draft):
             raise DomainError(N_("The event must end after it starts.")).at("ends_at")
 
     async def create(self, actor_id: int, draft: EventDraft, town_hall: str) -> Event:
@@ -216,10 +271,10 @@ class EventService:
                 N_("Events are announced by the town hall's staff, TOS chairs and deputies, "
                    "and organisations' representatives.")
             )  # fmt: skip
-        for name, (low, high) in TEXT_LIMITS.items():
+        for name in TEXT_LIMITS:
             value = getattr(draft, name)
             if value or name != "organiser":  # no organiser: the owner's name is used
-                at_field(name, check_text, value, low, high)
+                at_field(name, self.check_text, name, value)
         if draft.starts_at is None or draft.ends_at is None:
             raise DomainError(N_("Give the start and the end of the event.")).at("starts_at")
         self.check_times(draft)
@@ -280,15 +335,14 @@ class EventService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             event = await self._visible(uow, user_id, event_id)
-            if event.starts_at <= now:
+            if _started(event, now):
                 raise DomainError(N_("This event has already started."))
             current = await uow.events.signup_status(event_id, user_id)
             if current == "going":
                 raise DomainError(N_("You are already signed up."))
             if current == "waiting":
                 raise DomainError(N_("You are already on the waiting list."))
-            full = event.capacity is not None and event.going >= event.capacity
-            status = "waiting" if full else "going"
+            status = "waiting" if event.full else "going"
             await uow.events.set_signup(event_id, user_id, status, now)
         return status
 
@@ -316,7 +370,7 @@ class EventService:
             current = await uow.events.signup_status(event_id, user_id)
             if event is None or current not in SIGNED_UP:
                 raise DomainError(N_("You are not signed up for this event."))
-            if event.starts_at <= now:
+            if _started(event, now):
                 raise DomainError(N_("This event has already started."))
             await uow.events.set_signup(event_id, user_id, "cancelled", now)
             if current != "going":
@@ -339,10 +393,10 @@ class EventService:
                 raise DomainError(N_("This event is no longer in the bot."))
             if not await self._may_manage(uow, actor_id, event):
                 raise NotAllowed(N_("Only the event's organiser can do this."))
-            if event.ends_at > self._clock.now():
+            if not _ended(event, self._clock.now()):
                 raise DomainError(N_("Attendance is recorded after the event ends."))
             if not 0 <= count <= MAX_CAPACITY:
-                raise DomainError(N_("Write the number of people who came, e.g. 35."))
+                raise DomainError(ATTENDANCE)
             await uow.events.set_attended(event_id, count)
 
     # -- the scheduler --------------------------------------------------------------------------
