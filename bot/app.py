@@ -40,6 +40,7 @@ from bot.services.privacy import StaffPrivacy
 from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
 from bot.services.reminders import earliest
 from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
+from bot.services.requests import CLOSED as REQUEST_CLOSED
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.requests import RequestService
 from bot.services.staff import INVITE_ACCEPTED, StaffService
@@ -50,7 +51,7 @@ from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
 from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
-from handlers.request_cards import RequestCardRenderer
+from handlers.request_cards import ClosedNotice, RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database
 from storage.fsm_storage import SqliteStorage
@@ -280,6 +281,7 @@ async def _assemble(
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
+    sender.renderers[REQUEST_CLOSED] = ClosedNotice(i18n, requests)
     sender.renderers[ROLE_ACCEPTED] = PersonNotice(
         i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
     )

@@ -334,7 +334,9 @@ class Sender:
         locale = message.locale or await self._users.locale_of(
             message.chat_id, self._default_locale
         )
-        renderer = self.renderers.get(message.template or "")
+        # A row that carries its own buttons is drawn as it was queued (one queued before
+        # its template got a renderer, which draws the buttons now).
+        renderer = None if message.buttons else self.renderers.get(message.template or "")
         if renderer is not None:
             text, markup = await renderer(message.args, locale)
         else:

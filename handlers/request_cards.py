@@ -16,17 +16,17 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
 from bot.domain.requests import RequestMessage, SupportRequest
-from bot.i18n import fill
+from bot.i18n import fill, render_args
+from bot.services.errors import N_, DomainError
 from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
     CLOSABLE,
+    CLOSED,
     KINDS,
     NUMBER,
-    RATE_NO,
-    RATE_YES,
-    REOPEN,
     STATUSES,
     RequestDraft,
+    RequesterOffer,
     RequestService,
 )
 from bot.services.status_groups import REQUEST_AWAITING as AWAITING
@@ -46,6 +46,10 @@ CONVERSATION_ON_CARD = 4
 LINE_ON_CARD = 200
 THREAD_ROOM = 3500
 
+RATE_YES = N_("👍 Yes, it helped")
+RATE_NO = N_("👎 No")
+REOPEN = N_("🔁 Reopen")
+
 
 class RequestCD(CallbackData, prefix="r2"):
     """Staff buttons on a request's card."""
@@ -55,7 +59,7 @@ class RequestCD(CallbackData, prefix="r2"):
 
 
 class MyRequestCD(CallbackData, prefix="r3"):
-    """The requester's buttons (the service builds the same strings for its outbox rows)."""
+    """The requester's buttons (RequestService.requester_offers says which)."""
 
     action: str  # open | write | reopen | yes | no | skip
     id: Id
@@ -268,20 +272,27 @@ async def requester_view(
             _("Your rating: {rating}").format(rating=_(RATE_YES if record.helped else RATE_NO))
         )
     text = card_text(view_of(record, requests, first_file), extra)
+    return text, requester_keyboard(record.id, requests.requester_offers(record))
+
+
+def requester_keyboard(
+    request_id: int, offers: tuple[RequesterOffer, ...]
+) -> InlineKeyboardMarkup | None:
+    """The requester's buttons for what the service offers them on a request."""
 
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=MyRequestCD(action=action, id=record.id).pack()
+            text=label, callback_data=MyRequestCD(action=action, id=request_id).pack()
         )
 
     rows: list[list[InlineKeyboardButton]] = []
-    if record.status in OPEN:
+    if RequesterOffer.WRITE in offers:
         rows.append([button(_("✉️ Write to the town hall"), "write")])
-    if requests.can_reopen(record):
-        rows.append([button(_(REOPEN), "reopen")])
-    if record.status == "closed" and record.helped is None:
+    if RequesterOffer.RATE in offers:
         rows.append([button(_(RATE_YES), "yes"), button(_(RATE_NO), "no")])
-    return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    if RequesterOffer.REOPEN in offers:
+        rows.append([button(_(REOPEN), "reopen")])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def my_requests(
@@ -326,3 +337,27 @@ class RequestCardRenderer:
         record = await self._requests.find(int(args["id"]))
         with self._i18n.context(), self._i18n.use_locale(locale):
             return await staff_card(record, self._requests, self._users, self._settings)
+
+
+class ClosedNotice:
+    """The requester's notice that their request is closed (RequestService.close queues
+    it), with the buttons of what they may do then: rate it, reopen it. Drawn when it is
+    sent, in the requester's language."""
+
+    def __init__(self, i18n: I18n, requests: RequestService) -> None:
+        self._i18n = i18n
+        self._requests = requests
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        rest = {key: value for key, value in args.items() if key != "id"}
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = fill(_(CLOSED), **render_args(rest, _, locale=locale))
+            if "id" not in args:  # its buttons were kept with it by an earlier version
+                return text, None
+            try:
+                record = await self._requests.find(int(args["id"]))
+            except DomainError:
+                return text, None
+            return text, requester_keyboard(record.id, self._requests.requester_offers(record))

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
 from bot.services.errors import DomainError
-from bot.services.requests import REOPEN, RequestClosed, RequestService
+from bot.services.requests import RequestClosed, RequesterOffer, RequestService
 from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.services.vocabulary import SKIP
@@ -29,7 +29,13 @@ from handlers.filters import (
 )
 from handlers.forms import is_skip
 from handlers.render import button_message, drop_buttons, escape
-from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
+from handlers.request_cards import (
+    MyRequestCD,
+    number_of,
+    requester_keyboard,
+    requester_view,
+    staff_card,
+)
 from handlers.requests_staff import message_file
 from handlers.spec import RouterSpec
 
@@ -70,13 +76,6 @@ class RepliesToRequest(Filter):
         return False if found is None else {"thread": found}
 
 
-def _reopen_markup(request_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=_(REOPEN), callback_data=MyRequestCD(action="reopen", id=request_id).pack()
-    )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
-
-
 async def _follow_up(
     message: Message, user: Person, request_id: int, requests: RequestService
 ) -> bool:
@@ -86,7 +85,8 @@ async def _follow_up(
             user.id, request_id, message.text or message.caption, message_file(message)
         )
     except RequestClosed as closed:
-        markup = _reopen_markup(closed.record.id) if closed.can_reopen else None
+        offers = (RequesterOffer.REOPEN,) if closed.can_reopen else ()
+        markup = requester_keyboard(closed.record.id, offers)
         await message.answer(render_error(closed), reply_markup=markup)
         return False
     await message.answer(
@@ -177,15 +177,11 @@ async def my_button(
         record = await requests.reopen(user.id, record.id)
         await query.answer()
         await drop_buttons(message)
-        write = InlineKeyboardButton(
-            text=_("✉️ Write to the town hall"),
-            callback_data=MyRequestCD(action="write", id=record.id).pack(),
-        )
         await message.answer(
             _("{number} is open again; the answer is due by {due}.").format(
                 number=escape(number), due=requests.local_date(record.due_at)
             ),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[write]]),
+            reply_markup=requester_keyboard(record.id, requests.requester_offers(record)),
         )
     elif action in ("yes", "no"):
         await requests.rate(user.id, record.id, helped=action == "yes")

@@ -36,10 +36,13 @@ from hypothesis import strategies as st
 import handlers
 from bot.i18n import LOCALES_DIR
 from bot.services import cases, competitions, events, initiatives, registry, requests
+from bot.services.cases import Number
 from bot.services.initiatives import STAFF_CARD
 from bot.services.registry import ROLE_ACCEPTED
 from bot.services.registry_fields import ORG_FIELDS, TOS_FIELDS
 from bot.services.reports import DIGEST, DIGEST_CHART
+from bot.services.requests import CLOSED as REQUEST_CLOSED
+from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.textsplit import length, split_html, visible_length
@@ -682,7 +685,15 @@ async def _fixed_texts(w: World) -> list[Drawn]:
     return out
 
 
-OUTBOX_RENDERERS = {STAFF_CARD, REQUEST_CARD, DIGEST, DIGEST_CHART, ROLE_ACCEPTED, INVITE_ACCEPTED}
+OUTBOX_RENDERERS = {
+    STAFF_CARD,
+    REQUEST_CARD,
+    REQUEST_CLOSED,
+    DIGEST,
+    DIGEST_CHART,
+    ROLE_ACCEPTED,
+    INVITE_ACCEPTED,
+}
 
 
 async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]]:
@@ -697,6 +708,9 @@ async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]
         out.append(
             (REQUEST_CARD, await drawn[REQUEST_CARD]({"id": request_id}, locale), TEXT_LIMIT)
         )
+        record = await w.h.app.requests.find(request_id)
+        closed = {"id": request_id, "number": Number(REQUEST_NUMBER, record)}
+        out.append((REQUEST_CLOSED, await drawn[REQUEST_CLOSED](closed, locale), TEXT_LIMIT))
     args = {"since": (now - timedelta(days=7)).isoformat(), "until": now.isoformat()}
     out.append((DIGEST, await drawn[DIGEST](args, locale), TEXT_LIMIT))
     # The notices that name who opened an invite (the name is looked up when sent).

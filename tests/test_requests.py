@@ -631,3 +631,42 @@ async def test_a_restart_while_staff_write_an_answer(harness: Harness) -> None:
     assert "Устав пришлём в понедельник." in anna.last.text
     record = await h.app.db.read.requests.get(1)
     assert record is not None and record.status == "answered"
+
+
+async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_goes(
+    harness: Harness,
+) -> None:
+    """The service queues the notice; its buttons are drawn when it is sent, from what the
+    service offers the requester then (a request rated meanwhile offers only reopening),
+    in the requester's language. A notice queued by an earlier version, with its buttons
+    in the row, keeps them."""
+    h = harness
+    await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    for language, rate, reopen, closed in (
+        ("ru", "👍 Да, помогло", "🔁 Открыть снова", "Ваше обращение З-2026-0001 закрыто."),
+        ("en", "👍 Yes, it helped", "🔁 Reopen", "Your request R-2026-0002 is closed."),
+    ):
+        person = await h.consented(h.user("Анна", language_code=language))
+        draft = RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
+        request_id = (await h.app.requests.submit(person.id, draft)).request.id
+        await h.app.requests.take(ADMIN_ID, request_id)
+        await h.app.requests.close(ADMIN_ID, request_id)
+        # Rated from the request's own view before the notice went out.
+        await person.press("x", data=MyRequestCD(action="open", id=request_id).pack())
+        await person.press(rate)
+        await h.deliver()
+        notice = next(s for s in reversed(person.inbox) if s.text.startswith(closed))
+        assert notice.flat_buttons == [reopen]
+        [reopened] = await person.press(reopen, on=notice)
+        assert reopened.flat_buttons != []  # write to the town hall
+    async with h.app.db.transaction() as uow:
+        from bot.services.requests import CLOSED
+
+        old = [[{"text": "🔁 Reopen", "callback_data": MyRequestCD(action="reopen", id=1).pack()}]]
+        await uow.outbox.enqueue(
+            person.id, now=h.clock.now(), template=CLOSED, buttons=old,
+            args={"number": {"t": "R-{year}-{seq}", "year": 2026, "seq": "0002"}},
+        )  # fmt: skip
+    await h.deliver()
+    assert person.last.text.startswith("Your request R-2026-0002 is closed.")
+    assert person.last.flat_buttons == ["🔁 Reopen"]

@@ -6,6 +6,7 @@ callback data. These read the source, as tests/test_status_groups.py does."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,28 @@ def test_event_limits_and_times_are_the_event_services() -> None:
         and _event_fields(node)
     ]
     assert compared == []
+
+
+def test_no_service_writes_callback_data() -> None:
+    """A service says what a screen offers; only handlers/ turn that into buttons with
+    their CallbackData classes (a service once wrote "r3:yes:{id}", a handler's prefix)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bot/services", "bot/domain")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "callback_data" in line
+    ]
+    assert found == []
+    # Nor a handler's prefix by hand: "r3:…", "k1:…" and the like.
+    prefixed = [
+        f"{path}:{line}: {text}"
+        for folder in ("bot/services", "bot/domain")
+        for path, tree in _modules(folder)
+        for line, text in _strings(tree)
+        if PREFIX.match(text)
+    ]
+    assert prefixed == []
+
+
+PREFIX = re.compile(r"^[a-z]\d:")

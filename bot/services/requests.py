@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
@@ -68,9 +69,14 @@ NUDGE = N_(
     "⏰ {number}: {percent}% of the time for the answer is gone; the answer is due by {due}."
 )
 
-RATE_YES = N_("👍 Yes, it helped")
-RATE_NO = N_("👎 No")
-REOPEN = N_("🔁 Reopen")
+
+class RequesterOffer(StrEnum):
+    """What a requester may do with their own request now: their view of it and the notice
+    of its closing offer these (handlers/request_cards.py draws the buttons)."""
+
+    WRITE = "write"  # write to the town hall: the request is open
+    RATE = "rate"  # say whether the help worked: closed and not rated yet
+    REOPEN = "reopen"  # open it again: closed less than REOPEN_WINDOW ago
 
 
 @dataclass
@@ -262,6 +268,18 @@ class RequestService:
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
         )
 
+    def requester_offers(self, record: SupportRequest) -> tuple[RequesterOffer, ...]:
+        """What the requester may do with `record` now (the checks of follow_up, rate and
+        reopen, asked ahead so that no button offers what they would refuse)."""
+        offers = []
+        if record.status in REQUEST_OPEN:
+            offers.append(RequesterOffer.WRITE)
+        if record.status == "closed" and record.helped is None:
+            offers.append(RequesterOffer.RATE)
+        if self.can_reopen(record):
+            offers.append(RequesterOffer.REOPEN)
+        return tuple(offers)
+
     def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
         """When the answer to a request of this kind, opened at `start` and needed on
         `wanted` (a date, or its ISO text), is due: the one rule, for the form's preview,
@@ -318,12 +336,11 @@ class RequestService:
         args: dict[str, Any],
         *,
         file: tuple[str, str] | None = None,
-        buttons: list[list[dict[str, str]]] | None = None,
         key: str | None = None,
     ) -> None:
         row = await uow.outbox.enqueue(
             record.requester_id, now=self._clock.now(), template=template, args=args,
-            file=file, buttons=buttons, key=key,
+            file=file, key=key,
         )  # fmt: skip
         if row is not None:
             await uow.requests.link(record.id, "requester", record.requester_id, outbox_id=row)
@@ -537,15 +554,9 @@ class RequestService:
                 )  # fmt: skip
             await uow.requests.set_status(request_id, "closed", now, closed=True)
             await uow.requests.log(request_id, actor_id, record.status, "closed", None, now)
-            buttons = [
-                [
-                    {"text": RATE_YES, "callback_data": f"r3:yes:{request_id}"},
-                    {"text": RATE_NO, "callback_data": f"r3:no:{request_id}"},
-                ],
-                [{"text": REOPEN, "callback_data": f"r3:reopen:{request_id}"}],
-            ]
+            # Its buttons (rate it, reopen it) are drawn when it is sent: requester_offers.
             await self._to_requester(
-                uow, record, CLOSED, self._args(record), buttons=buttons,
+                uow, record, CLOSED, self._args(record, id=request_id),
                 key=f"request:{request_id}:{record.cycle}:closed",
             )  # fmt: skip
             await self._refresh_cards(uow, request_id)
