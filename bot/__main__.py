@@ -135,7 +135,7 @@ async def _report(settings: Settings, period: Period, out: Path, lang: str) -> d
 
     app = await create_app(settings, background=False)
     try:
-        report = await app.reports.report(None, period)
+        report = await app.services.reports.report(None, period)
         with app.i18n.context(), app.i18n.use_locale(lang):
             doc = reporting.document(report, font=settings.report_font)
             files = {
@@ -160,7 +160,7 @@ async def _export(
     try:
         start = datetime.combine(args.start, time(), settings.timezone)
         end = datetime.combine(args.end + timedelta(days=1), time(), settings.timezone)
-        rows = await app.reports.export(None, args.what, start, end)
+        rows = await app.services.reports.export(None, args.what, start, end)
         with app.i18n.context(), app.i18n.use_locale(lang):
             table = reporting.export_rows(args.what, rows, True, settings.timezone)
     finally:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from time import monotonic as monotonic_clock
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -32,19 +33,14 @@ from bot.middlewares.fit import FitToLimits
 from bot.middlewares.retry import RetryTransient
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
-from bot.services.broadcasts import BroadcastService, OutboxService
-from bot.services.competitions import CompetitionService
-from bot.services.events import EventService
-from bot.services.initiatives import STAFF_CARD, InitiativeService
-from bot.services.privacy import StaffPrivacy
-from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
+from bot.services.container import Services, build_services
+from bot.services.initiatives import STAFF_CARD
+from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED
 from bot.services.reminders import earliest
-from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
+from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART
 from bot.services.requests import CLOSED as REQUEST_CLOSED
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
-from bot.services.requests import RequestService
-from bot.services.staff import INVITE_ACCEPTED, StaffService
-from bot.services.users import UserService
+from bot.services.staff import INVITE_ACCEPTED
 from bot.settings import Settings
 from bot.vocabulary import words_of
 from handlers import build_routers
@@ -76,15 +72,7 @@ class App:
     db: Database
     i18n: CatalogI18n
     clock: Clock
-    users: UserService
-    staff: StaffService
-    broadcasts: BroadcastService
-    initiatives: InitiativeService
-    registry: RegistryService
-    reports: ReportService
-    requests: RequestService
-    competitions: CompetitionService
-    events: EventService
+    services: Services
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
@@ -94,12 +82,20 @@ class App:
     _closed: bool = field(default=False, repr=False)
     _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
+    def __getattr__(self, name: str) -> Any:
+        """`app.users` and the like for code written before `app.services` (bench/):
+        the service of that name."""
+        if name == "services":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.services, name)
+
     async def on_startup(self) -> None:
+        staff = self.services.staff
         await publish_commands(
             self.bot,
             self.i18n,
             self.settings.default_locale,
-            [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
+            [(uid, staff.role_of(uid)) for uid in sorted(staff.staff_ids())],
             self.settings.staff_chat_id,
         )
         # Reminders missed while the bot was down go out now (or are dropped as too late).
@@ -120,10 +116,11 @@ class App:
         """Derive what is due from the database: opened competitions, reminder rounds; then
         wake up again when the next round falls (the minute's tick alone would send only the
         latest of rounds less than a minute apart)."""
+        competitions, events = self.services.competitions, self.services.events
         async with self._reminding:
-            await self.competitions.tick()
-            await self.events.remind_due()
-            upcoming = earliest(await self.competitions.next_due(), await self.events.next_due())
+            await competitions.tick()
+            await events.remind_due()
+            upcoming = earliest(await competitions.next_due(), await events.next_due())
             if upcoming is not None:
                 self.scheduler.once(REMINDER_ROUND, self.reminders, at=upcoming)
 
@@ -203,45 +200,10 @@ async def _assemble(
     timing: Timing | None,
 ) -> App:
     storage = SqliteStorage(db, clock)
-    privacy = StaffPrivacy.of(settings)
-    users = UserService(db, clock, on_erased=storage.forget_user)
-    staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
-    await staff.load()
-    broadcasts = BroadcastService(db, clock, staff)
-    outbox = OutboxService(db, staff, privacy=privacy)
     i18n = create_i18n(settings.default_locale)
-    registry = RegistryService(
-        db, clock, staff, broadcasts,
-        words=words_of(i18n),
-        population=settings.municipality_population,
-        announcements_per_week=settings.tos_announcements_per_week,
-        timezone=settings.timezone, privacy=privacy,
-    )  # fmt: skip
-    competitions = CompetitionService(
-        db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
+    services = await build_services(
+        settings, db, clock, words=words_of(i18n), on_erased=storage.forget_user
     )
-    events = EventService(
-        db, clock, staff, broadcasts,
-        timezone=settings.timezone, offsets=settings.event_reminders,
-        announcements_per_week=settings.tos_announcements_per_week,
-    )  # fmt: skip
-    requests = RequestService(db, clock, staff, registry, settings)
-    initiatives = InitiativeService(
-        db,
-        clock,
-        staff,
-        tos_of=registry.user_tos,
-        timezone=settings.timezone,
-        town_bounds=settings.town_bounds,
-    )
-    reports = ReportService(
-        db, clock, staff,
-        timezone=settings.timezone, digest_time=settings.digest_time,
-        staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
-        population=settings.municipality_population,
-        privacy=privacy, words=words_of(i18n),
-    )  # fmt: skip
-    users.before_erase.append(events.release_places)
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
@@ -251,22 +213,14 @@ async def _assemble(
         storage=storage,
         events_isolation=events_isolation or UserIsolation(),
         settings=settings,
-        users=users,
-        staff=staff,
-        broadcasts=broadcasts,
-        outbox=outbox,
-        initiatives=initiatives,
-        registry=registry,
-        requests=requests,
-        reports=reports,
-        competitions=competitions,
-        events=events,
         clock=clock,
+        **services.by_name(),  # each handler asks for the services it needs by name
     )
     setup_middlewares(dp, i18n, tracker, throttle)
     dp.include_routers(*build_routers(extra_features))
 
     bot = build_bot(settings, session)
+    reports, requests, users = services.reports, services.requests, services.users
     bot.session.middleware(FlushBeforeSend(storage))
     bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
     sender = Sender(
@@ -279,14 +233,14 @@ async def _assemble(
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
-    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
+    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, services.initiatives, users, settings)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
     sender.renderers[REQUEST_CLOSED] = ClosedNotice(i18n, requests)
     sender.renderers[ROLE_ACCEPTED] = PersonNotice(
         i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
     )
     sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
-    sender.audiences[STAFF] = Audience(staff.reaches_staff, staff.case_recipients)
+    sender.audiences[STAFF] = Audience(services.staff.reaches_staff, services.staff.case_recipients)
     app = App(
         settings=settings,
         bot=bot,
@@ -294,15 +248,7 @@ async def _assemble(
         db=db,
         i18n=i18n,
         clock=clock,
-        users=users,
-        staff=staff,
-        broadcasts=broadcasts,
-        initiatives=initiatives,
-        registry=registry,
-        requests=requests,
-        reports=reports,
-        competitions=competitions,
-        events=events,
+        services=services,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
@@ -315,6 +261,6 @@ async def _assemble(
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
     scheduler.every("reminders", app.reminders, seconds=REMINDERS_EVERY_SECONDS)
-    competitions.rounds_changed = events.rounds_changed = app.rounds_changed
-    scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
+    services.competitions.rounds_changed = services.events.rounds_changed = app.rounds_changed
+    scheduler.daily("purge-expired-invites", services.staff.purge_expired_invites, at=time(3, 30))
     return app

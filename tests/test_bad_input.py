@@ -61,8 +61,10 @@ class Bot:
         resident = self.h.user("Анна", language_code=language)
         self.admin: Person = self.run(self.h.consented(admin))
         self.resident: Person = self.run(self.h.consented(resident))
-        self.run(self.h.app.competitions.create(ADMIN_ID, _draft()))  # number 1, for the steps
-        self.run(self.h.app.registry.add_tos(ADMIN_ID, "ТОС «Север»"))  # number 1 too
+        self.run(
+            self.h.app.services.competitions.create(ADMIN_ID, _draft())
+        )  # number 1, for the steps
+        self.run(self.h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Север»"))  # number 1 too
 
     def run(self, coro: Any) -> Any:
         return self.runner.run(coro)

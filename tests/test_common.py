@@ -253,7 +253,7 @@ async def test_housekeeping_job_purges_old_invites(harness: Harness) -> None:
     from datetime import timedelta
 
     assert "purge-expired-invites" in harness.app.scheduler.job_ids
-    invite = await harness.app.staff.create_invite(1)
+    invite = await harness.app.services.staff.create_invite(1)
     harness.clock.advance(timedelta(days=60))
     await harness.app.scheduler.run_now("purge-expired-invites")
     token = invite.payload.removeprefix("inv_")

@@ -61,7 +61,7 @@ async def tick(h: Harness) -> None:
 async def create(
     h: Harness, eligible: tuple[str, ...] = ("tos",), deadline: datetime = DEADLINE
 ) -> int:
-    c = await h.app.competitions.create(
+    c = await h.app.services.competitions.create(
         ADMIN_ID,
         CompetitionDraft(
             title="Городской конкурс ТОС", organiser="Администрация", description="Проекты ТОС",
@@ -203,7 +203,7 @@ async def test_moved_deadline_makes_new_rounds(tmp_path) -> None:  # type: ignor
         assert "до 06.01.2027 18:00, до конца — 7 дней." in reminder
         # A deadline moved into the past is refused.
         with pytest.raises(DomainError):
-            await h.app.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
 
 
 async def test_restart_over_a_reminder(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -239,9 +239,9 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         # NGOs only: the NGO's rep hears of it, chairs and the initiative group do not.
         assert texts(p["olga"], "Новый конкурс")
         assert not texts(p["ivan"], "Новый конкурс") and not texts(p["gleb"], "Новый конкурс")
-        services = h.app.competitions
-        south = (await h.app.registry.roles_of(p["ivan"].id))[0].body_id
-        ngo = (await h.app.registry.roles_of(p["olga"].id))[0].body_id
+        services = h.app.services.competitions
+        south = (await h.app.services.registry.roles_of(p["ivan"].id))[0].body_id
+        ngo = (await h.app.services.registry.roles_of(p["olga"].id))[0].body_id
         draft = ApplicationDraft("tos", south, "Проект", "sport", 1000)
         with pytest.raises(DomainError, match="may not apply"):
             await services.register(p["ivan"].id, cid, draft)
@@ -307,7 +307,9 @@ async def test_long_applications_list_is_paged(tmp_path) -> None:  # type: ignor
             async with h.app.db.transaction() as uow:
                 tos = await uow.registry.add_tos({"name": f"ТОС №{i} " + "Я" * 150}, f"t{i}", now)
                 await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
-            await h.app.competitions.register(chair.id, cid, app("tos", tos, f"{i:02}" + "П" * 198))
+            await h.app.services.competitions.register(
+                chair.id, cid, app("tos", tos, f"{i:02}" + "П" * 198)
+            )
         [page] = await maria.press("x", data=CompCD(action="apps", id=cid).pack())
         assert "Заявки на конкурс «Городской конкурс ТОС»</b> (1/2)" in page.text
         assert page.text.count("П…»") == 10 and "П" * 100 not in page.text
@@ -328,7 +330,7 @@ async def test_long_competitions_list_is_split(tmp_path) -> None:  # type: ignor
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         anna = await h.consented(h.user("Анна"))
         for i in range(15):
-            await h.app.competitions.create(
+            await h.app.services.competitions.create(
                 ADMIN_ID,
                 CompetitionDraft(
                     title=f"{i:02}" + "К" * 198, organiser="О" * 200, description="Проекты ТОС",
@@ -346,7 +348,7 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         p = await civic_map(h)
         opens = h.clock.now() + timedelta(days=3)
-        c = await h.app.competitions.create(
+        c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
                 title="Будущий конкурс", organiser="Администрация", description="Скоро приём",
@@ -469,7 +471,7 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         p = await civic_map(h)
         kate = await h.consented(h.user("Kate", user_id=kate_id, language_code="en"))
         opens = h.clock.now() + timedelta(days=3)
-        c = await h.app.competitions.create(
+        c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
                 title="Future contest", organiser="Town hall", description="Coming soon",
@@ -504,7 +506,7 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         assert kate.last_answer["show_alert"]
         assert "already opened" in kate.last_answer["text"]
         # A typed start: «завтра 10:00» before it opens (a second competition).
-        later = await h.app.competitions.create(
+        later = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(title="Осенний конкурс", organiser="Администрация",
                              description="Проекты ТОС", eligible=("tos",),
@@ -533,20 +535,20 @@ async def test_edit_refused_to_non_staff_and_when_closed(tmp_path) -> None:  # t
         await anna.send("Чужое название")
         assert len(anna.inbox) == before + 1 and "Сохранено" not in anna.last.text
         with pytest.raises(NotAllowed):
-            await h.app.competitions.update(anna.id, cid, {"title": "Чужое название"})
+            await h.app.services.competitions.update(anna.id, cid, {"title": "Чужое название"})
         found = await h.app.db.read.competitions.get(cid)
         assert found is not None and found.title == "Городской конкурс ТОС"
 
         # Staff start changing the title; the competition is closed meanwhile: refused.
         await maria.press("x", data=CompCD(action="card", id=cid).pack())
         await _edit(maria, "✏️ Название")
-        await h.app.competitions.close(ADMIN_ID, cid)
+        await h.app.services.competitions.close(ADMIN_ID, cid)
         [refused] = await maria.send("Новое название")
         assert refused.text == "Конкурс закрыт, изменить его нельзя."
         await maria.press("x", data=CompCD(action="edit", id=cid).pack())
         assert maria.last_answer["text"] == "Конкурс закрыт, изменить его нельзя."
         with pytest.raises(DomainError, match="closed"):
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 10})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 10})
         found = await h.app.db.read.competitions.get(cid)
         assert found is not None and found.title == "Городской конкурс ТОС"
         [card] = await maria.press("x", data=CompCD(action="card", id=cid).pack())
@@ -577,8 +579,8 @@ async def test_narrowed_eligibility_stops_reminders(tmp_path) -> None:  # type: 
         assert len(texts(ivan, "ещё нет заявки")) == 2
         assert not texts(olga, "ещё нет заявки")
         # Widened to initiative groups: they are told it opened, once, and reminded later.
-        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
-        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
         await h.deliver()
         assert len(texts(gleb, "Новый конкурс")) == 1 and len(texts(ivan, "Новый конкурс")) == 1
         assert not texts(olga, "ещё нет заявки")

@@ -118,7 +118,7 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
         assert anna.last_answer["show_alert"]
         await maria.send("/events")
         assert "Пока ничего не запланировано" in maria.last.text
-        view = await h.app.events.view(ADMIN_ID, 1)
+        view = await h.app.services.events.view(ADMIN_ID, 1)
         await maria.press("x", data=EventCD(action="card", id=view.event.id).pack())
         await maria.press("✍️ Отметить посещаемость")
         for bad in ("abc", "-1"):
@@ -141,7 +141,7 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
             other = await uow.registry.add_tos({"name": "ТОС «Северный»"}, "tok2", now)
             await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
             await uow.registry.join(south, member.id, now)
-        events = h.app.events
+        events = h.app.services.events
         draft = EventDraft("tos", south, "Собрание жителей", START, START + timedelta(hours=1),
                            "Двор дома 5", "", False, None, south)  # fmt: skip
         # Not for another TOS, and not on behalf of a TOS one does not lead.
@@ -171,7 +171,7 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
 async def test_restart_over_event_reminders(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         anna = await h.consented(h.user("Анна"))
-        events = h.app.events
+        events = h.app.services.events
         soon = START + timedelta(days=2)
         for title, start in (("Концерт", soon), ("Лекция", soon + timedelta(days=3))):
             ends = start + timedelta(hours=2)
@@ -266,7 +266,7 @@ async def test_members_event_hidden_from_forged_ids(tmp_path) -> None:  # type: 
             await uow.registry.join(south, member.id, now)
         draft = EventDraft("tos", south, "Закрытое собрание", START, START + timedelta(hours=1),
                            "Двор дома 5", "", False, None, south)  # fmt: skip
-        event = await h.app.events.create(ivan.id, draft, "the town hall")
+        event = await h.app.services.events.create(ivan.id, draft, "the town hall")
         for action in ("card", "ics", "signup"):
             before = len(outsider.inbox)
             await outsider.press("x", data=EventCD(action=action, id=event.id).pack())
@@ -295,7 +295,7 @@ async def test_long_events_list_fits(tmp_path) -> None:  # type: ignore[no-untyp
             start = START + timedelta(hours=i)
             title = f"{i}" + "Т" * 199
             draft = EventDraft("town", 0, title, start, start + timedelta(hours=1), "М" * 300, "")
-            await h.app.events.create(ADMIN_ID, draft, "the town hall")
+            await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
         sent = await anna.send("/events")
         assert sent and all("Мероприятия" in sent[0].text for _ in [0])
         text = "\n".join(s.text for s in sent)
@@ -338,8 +338,8 @@ async def test_event_and_announcement_in_one_transaction(tmp_path, monkeypatch) 
         assert await count(h, "SELECT COUNT(*) FROM broadcasts WHERE audience LIKE 'event:%'") == 1
         # A retry of the same draft in the service finds the event instead of a copy.
         draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "Клуб", "")
-        first = await h.app.events.create(ADMIN_ID, draft, "the town hall")
-        again = await h.app.events.create(ADMIN_ID, draft, "the town hall")
+        first = await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
+        again = await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
         assert first.id == again.id
         await h.deliver()
         assert await count(h, "SELECT COUNT(*) FROM events") == 2
@@ -410,7 +410,7 @@ def test_the_form_and_announcing_keep_the_same_text_limits(tmp_path) -> None:  #
             end = START + timedelta(hours=2)
             draft = EventDraft("town", 0, values["title"], START, end, values["place"], "")
             try:
-                loop.run_until_complete(h.app.events.create(ADMIN_ID, draft, "town hall"))
+                loop.run_until_complete(h.app.services.events.create(ADMIN_ID, draft, "town hall"))
                 announced = True
             except DomainError:
                 announced = False

@@ -94,7 +94,7 @@ async def test_the_maximum_grant_is_checked_at_the_amount_step(tmp_path) -> None
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         p = await civic_map(h)
         cid = await create(h)
-        await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
         # Ivan chairs the South (TOS 1), John is a deputy of the North (TOS 2), in English.
         for lang, who, tos in ((RU, p["ivan"], 1), (EN, p["john"], 2)):
             await who.press("x", data=CompCD(action="apply", id=cid, value=f"tos-{tos}").pack())
@@ -119,7 +119,7 @@ async def test_a_refusal_on_registering_keeps_the_application(tmp_path) -> None:
             await who.send(DIRECTION[lang.code])
             [preview] = await who.send("500 000")  # no maximum yet
             # Staff set a maximum before the chair presses «Register»: back to the amount.
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
             refused, ask = await who.press(lang.register, on=preview)
             assert refused.text == lang.too_much + "\n\n" + lang.back_to_step
             assert lang.ask_amount in ask.text
@@ -130,8 +130,8 @@ async def test_a_refusal_on_registering_keeps_the_application(tmp_path) -> None:
             assert "Сквер у школы" in again.text and lang.register in again.flat_buttons
             [done] = await who.press(lang.register)
             assert lang.registered in done.text
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": None})
-        apps = await h.app.competitions.applications(ADMIN_ID, cid)
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": None})
+        apps = await h.app.services.competitions.applications(ADMIN_ID, cid)
         assert sorted(a.amount for a in apps) == [300_000, 300_000]
 
 
@@ -230,7 +230,7 @@ async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> No
             await chair.press("x", data=TosCD(action="announce", id=tos).pack())
             [confirm] = await chair.send("Субботник в субботу в 10:00 у дома 5.")
             # Another chair's announcement, or one from another device, used up the week.
-            await h.app.registry.announce(chair.id, tos, "Собрание в пятницу.")
+            await h.app.services.registry.announce(chair.id, tos, "Собрание в пятницу.")
             [refused] = await chair.press(confirm.flat_buttons[0], on=confirm)
             assert lang.limit in refused.text and refused.text.endswith(lang.kept)
             assert await state_of(h, chair) == "TosForm:announce_confirm"

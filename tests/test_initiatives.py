@@ -228,7 +228,7 @@ async def test_duplicates_are_offered_and_merged(harness: Harness) -> None:
     boris = await harness.consented(harness.user("Борис"))
     await fill_form(anna, photos=0, location=None, title="Скамейки во дворе на Советской")
     await anna.press("✅ Отправить")
-    await harness.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+    await harness.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
     await fill_form(boris, photos=0, location=None, title="Скамейку во дворе Советской")
     replies = await boris.press("✅ Отправить")
     offer = replies[-1]
@@ -260,8 +260,8 @@ async def test_unpublished_initiatives_of_others_are_not_offered(harness: Harnes
 async def test_the_same_draft_sent_twice_is_one_initiative(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     draft = Draft(direction="other", title="Клумба", description="Разбить клумбу у дома 7.")
-    first = await harness.app.initiatives.submit(anna.id, draft)
-    again = await harness.app.initiatives.submit(anna.id, draft)
+    first = await harness.app.services.initiatives.submit(anna.id, draft)
+    again = await harness.app.services.initiatives.submit(anna.id, draft)
     assert again.already and again.initiative.id == first.initiative.id
 
 
@@ -271,7 +271,7 @@ async def test_staff_card_never_goes_to_an_ordinary_group(tmp_path) -> None:  # 
         anna = await h.consented(h.user("Анна", username="anna"))
         await fill_form(anna, photos=0, location=None)
         await anna.press("✅ Отправить")
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         [card] = await h.in_group(maria, -100777).send("/initiative И-2026-0001")
         assert "anna" not in card.text and "Автор" not in card.text  # the public card
         assert "✅ Принять" not in card.flat_buttons
@@ -337,7 +337,7 @@ async def test_the_tos_step_names_the_tos_on_every_card(tmp_path) -> None:  # ty
         await h.deliver()
         [card] = [s for s in staff_chat.inbox if "Гражданская инициатива" in s.text]
         assert "ТОС: ТОС «Южный»" in card.text
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         boris = await h.consented(h.user("Boris", language_code="en"))
         await boris.send("/initiatives")
         [public] = await boris.press("Open I-2026-0001")
@@ -426,15 +426,15 @@ async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
     draft = Draft(direction="other", title="Клумба", description="Разбить клумбу у дома 7.")
     draft.tos_id = north
     with pytest.raises(DomainError):
-        await harness.app.initiatives.submit(anna.id, draft)
+        await harness.app.services.initiatives.submit(anna.id, draft)
 
 
 async def public_in(h: Harness, author: Person, tos_id: int | None, title: str) -> int:
     draft = Draft(
         direction="other", title=title, description="Описание инициативы для списка.", tos_id=tos_id
     )
-    submitted = await h.app.initiatives.submit(author.id, draft)
-    await h.app.initiatives.decide(ADMIN_ID, submitted.initiative.id, "accepted")
+    submitted = await h.app.services.initiatives.submit(author.id, draft)
+    await h.app.services.initiatives.decide(ADMIN_ID, submitted.initiative.id, "accepted")
     return submitted.initiative.id
 
 
@@ -449,7 +449,7 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
         await public_in(harness, anna, south, f"Южная инициатива {n}")
     await public_in(harness, boris, north, "Северная инициатива")
     await public_in(harness, boris, None, "Инициатива без ТОС")
-    await harness.app.initiatives.submit(  # not public: never listed
+    await harness.app.services.initiatives.submit(  # not public: never listed
         anna.id, Draft(direction="other", title="Черновик юга", description="Ещё не принята.",
                        tos_id=south),
     )  # fmt: skip
@@ -523,19 +523,19 @@ async def test_the_same_tos_in_another_direction_is_a_duplicate(harness: Harness
         direction="improvement", title="Скамейки во дворе на Советской",
         description="Поставить скамейки во дворе.", tos_id=south,
     )  # fmt: skip
-    done = await harness.app.initiatives.submit(anna.id, first)
-    await harness.app.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
+    done = await harness.app.services.initiatives.submit(anna.id, first)
+    await harness.app.services.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
     same_tos = Draft(
         direction="festivals", title="Скамейку во дворе Советской",
         description="Праздник открытия скамейки.", tos_id=south,
     )  # fmt: skip
-    offered = await harness.app.initiatives.submit(boris.id, same_tos)
+    offered = await harness.app.services.initiatives.submit(boris.id, same_tos)
     assert [o.id for o in offered.duplicates] == [done.initiative.id]
     no_tos = Draft(
         direction="festivals", title="Скамейки во дворе Советской",
         description="Праздник открытия скамейки.",
     )  # fmt: skip
-    other = await harness.app.initiatives.submit(boris.id, no_tos)
+    other = await harness.app.services.initiatives.submit(boris.id, no_tos)
     assert done.initiative.id not in [o.id for o in other.duplicates]
 
 

@@ -194,7 +194,9 @@ async def test_title_too_short_too_long_sticker_voice(harness: Harness, lang: La
     await anna.press(lang.send)
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.title == "Т" * 120
-    assert await harness.app.initiatives.photos(1) == []  # the photo at the title is not kept
+    assert (
+        await harness.app.services.initiatives.photos(1) == []
+    )  # the photo at the title is not kept
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -242,7 +244,7 @@ async def test_a_sticker_or_voice_at_the_other_text_steps(harness: Harness, lang
     await anna.press(lang.send, on=preview)
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.address == "ул. Советская, 12"
-    assert await harness.app.initiatives.photos(1) == []
+    assert await harness.app.services.initiatives.photos(1) == []
 
 
 # -- photos and the place ---------------------------------------------------------------
@@ -270,7 +272,7 @@ async def test_a_sixth_photo_is_not_added(harness: Harness, lang: Lang) -> None:
     [preview] = await anna.press(anna.last.flat_buttons[1])
     assert ("фото: 5" if lang.code == "ru" else "photos: 5") in preview.text
     await anna.press(lang.send)
-    assert await harness.app.initiatives.photos(1) == ["p1", "p2", "p3", "p4", "p5"]
+    assert await harness.app.services.initiatives.photos(1) == ["p1", "p2", "p3", "p4", "p5"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -309,11 +311,13 @@ async def test_the_service_refuses_a_place_the_form_would(tmp_path, place, field
         else:
             draft.address = place
         with pytest.raises(DomainError) as refused:
-            await h.app.initiatives.submit(anna.id, draft)
+            await h.app.services.initiatives.submit(anna.id, draft)
         assert refused.value.field == field
         assert await h.app.db.read.initiatives.get(1) is None
         draft.latitude, draft.longitude, draft.address = *IN_TOWN, None
-        assert (await h.app.initiatives.submit(anna.id, draft)).initiative.latitude == IN_TOWN[0]
+        assert (
+            await h.app.services.initiatives.submit(anna.id, draft)
+        ).initiative.latitude == IN_TOWN[0]
 
 
 # -- stale previews and a double send ---------------------------------------------------
@@ -367,7 +371,7 @@ async def test_a_double_press_on_send(harness: Harness, lang: Lang) -> None:
     assert replies == []
     assert anna.last_answer == {"text": lang.form_closed, "show_alert": True}
     assert await count_initiatives(harness) == 1
-    assert await harness.app.initiatives.photos(1) == ["photo-1", "photo-1"]
+    assert await harness.app.services.initiatives.photos(1) == ["photo-1", "photo-1"]
     assert len(await harness.app.db.read.initiatives.history(1)) == 1
 
 
@@ -428,8 +432,8 @@ async def test_staff_finish_or_a_reason_for_another_initiative(tmp_path, lang: L
         for title in ("Скамейки во дворе", "Клумба у дома"):
             await fill_form(anna, title=title, photos=0, location=None)
             await anna.press(RU.send)
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
-        await h.app.initiatives.decide(ADMIN_ID, 2, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 2, "accepted")
         await maria.press("x", data=DecideCD(action="to", id=1, status="done").pack())
         # A «finish» naming another initiative than the one asked about: out of date.
         await maria.press("x", data=DecideCD(action="finish", id=2).pack())
@@ -439,7 +443,7 @@ async def test_staff_finish_or_a_reason_for_another_initiative(tmp_path, lang: L
         await anna.press(RU.send)
         await maria.press("x", data=DecideCD(action="to", id=3, status="done").pack())
         assert maria.last_answer == {"text": lang.no_done_when_new, "show_alert": True}
-        statuses = [(await h.app.initiatives.find(i)).status for i in (1, 2, 3)]
+        statuses = [(await h.app.services.initiatives.find(i)).status for i in (1, 2, 3)]
         assert statuses == ["accepted", "accepted", "new"]
 
         # A sticker or voice where the reason is expected.
@@ -460,7 +464,7 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     await anna.press(RU.send)  # new: not public
     await fill_form(anna, title="Клумба у дома", photos=0, location=None)
     await anna.press(RU.send)
-    await harness.app.initiatives.decide(ADMIN_ID, 2, "accepted")
+    await harness.app.services.initiatives.decide(ADMIN_ID, 2, "accepted")
     mallory = await resident(harness, lang, name="Mallory")
 
     cases = [
@@ -484,6 +488,6 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     for initiative_id in (1, 2):
         record = await harness.app.db.read.initiatives.get(initiative_id)
         assert record is not None and record.supports == 0
-        assert not await harness.app.initiatives.has_supported(mallory.id, initiative_id)
+        assert not await harness.app.services.initiatives.has_supported(mallory.id, initiative_id)
     first = await harness.app.db.read.initiatives.get(1)
     assert first is not None and first.status == "new"

@@ -287,12 +287,12 @@ class World:
         h, app, now = self.h, self.h.app, self.h.clock.now()
         self.admin = await self.person("ru", ADMIN_ID)
         self.clerk = await self.person("en")
-        await app.staff.add(ADMIN_ID, self.clerk.id)
+        await app.services.staff.add(ADMIN_ID, self.clerk.id)
         self.chair = await self.person("ru")
         self.anna = await self.person("en")
         self.boris = await self.person("ru")
 
-        tos = await app.registry.add_tos(ADMIN_ID, self.text(BODY))
+        tos = await app.services.registry.add_tos(ADMIN_ID, self.text(BODY))
         self.tos_id = tos.id
         lines = "\n".join(self.text(200) for _ in range(300))
         values: dict[str, Any] = {}
@@ -301,22 +301,22 @@ class World:
             ("area", "54.6401 83.3062 20000"), ("contacts", self.text(300)),
             ("public_contact", self.text(300)), ("description", self.text(1000)),
         ):  # fmt: skip
-            values.update(app.registry.parse_tos_field(field, value))
-        await app.registry.update_tos(ADMIN_ID, tos.id, values)
-        org = await app.registry.add_org(ADMIN_ID, self.text(BODY - 1) + "o")
+            values.update(app.services.registry.parse_tos_field(field, value))
+        await app.services.registry.update_tos(ADMIN_ID, tos.id, values)
+        org = await app.services.registry.add_org(ADMIN_ID, self.text(BODY - 1) + "o")
         self.org_id = org.id
         org_values: dict[str, Any] = {"kind": "ngo"}
         for field, value in (("description", self.text(1000)), ("contacts", self.text(300))):
-            org_values.update(app.registry.parse_org_field(field, value))
-        await app.registry.update_org(ADMIN_ID, org.id, org_values)
+            org_values.update(app.services.registry.parse_org_field(field, value))
+        await app.services.registry.update_org(ADMIN_ID, org.id, org_values)
         async with app.db.transaction() as uow:
             await uow.registry.grant(self.chair.id, "tos", tos.id, "chair", ADMIN_ID, now)
             await uow.registry.grant(self.anna.id, "tos", tos.id, "deputy", ADMIN_ID, now)
             await uow.registry.grant(self.anna.id, "org", org.id, "rep", ADMIN_ID, now)
             await uow.registry.join(tos.id, self.boris.id, now)
-        invite = await app.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
+        invite = await app.services.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
         await self.boris.send(f"/start {invite.payload}")
-        staff_invite = await app.staff.create_invite(ADMIN_ID)
+        staff_invite = await app.services.staff.create_invite(ADMIN_ID)
         self.vera = await self.person("en")
         await self.vera.send(f"/start {staff_invite.payload}")
 
@@ -324,13 +324,15 @@ class World:
         await self._requests()
         await self._competition()
         await self._events()
-        await app.registry.announce(self.chair.id, tos.id, self.text(registry.ANNOUNCE_MAX))
-        await app.reports.send_due_digests()
+        await app.services.registry.announce(
+            self.chair.id, tos.id, self.text(registry.ANNOUNCE_MAX)
+        )
+        await app.services.reports.send_due_digests()
         await h.deliver()
         return self
 
     async def _initiatives(self) -> None:
-        service = self.h.app.initiatives
+        service = self.h.app.services.initiatives
         photos = [f"photo-{n}" for n in range(initiatives.MAX_PHOTOS)]
         for _ in range(10):
             draft = initiatives.Draft(
@@ -358,7 +360,7 @@ class World:
             )
 
     async def _requests(self) -> None:
-        service = self.h.app.requests
+        service = self.h.app.services.requests
         longest = self.text(requests.MESSAGE_LIMIT)
         wanted = (self.h.clock.now() + timedelta(days=3)).date().isoformat()
         for _ in range(4):
@@ -385,7 +387,7 @@ class World:
         await service.take(ADMIN_ID, taken)
 
     async def _competition(self) -> None:
-        service, now = self.h.app.competitions, self.h.clock.now()
+        service, now = self.h.app.services.competitions, self.h.clock.now()
         limits = competitions.TEXT_LIMITS
         draft = competitions.CompetitionDraft(
             title=self.text(limits["title"][1]), organiser=self.text(limits["organiser"][1]),
@@ -408,7 +410,7 @@ class World:
         await service.tick()
 
     async def _events(self) -> None:
-        service, start = self.h.app.events, self.h.clock.now() + timedelta(days=2)
+        service, start = self.h.app.services.events, self.h.clock.now() + timedelta(days=2)
         limits = events.TEXT_LIMITS
         for owner, owner_id, audience, actor in (
             ("town", 0, None, ADMIN_ID),
@@ -514,41 +516,43 @@ async def _initiative_staff_cards(w: World) -> list[Drawn]:
     app = w.h.app
     out = []
     for initiative_id in w.initiative_ids:
-        record = await app.initiatives.find(initiative_id)
-        out.append(await staff_card(record, app.initiatives, app.users, app.settings))
+        record = await app.services.initiatives.find(initiative_id)
+        out.append(
+            await staff_card(record, app.services.initiatives, app.services.users, app.settings)
+        )
     return out
 
 
 @card("handlers.initiative_cards.card_text")
 async def _initiative_preview(w: World) -> list[Drawn]:
     app = w.h.app
-    record = await app.initiatives.find(w.initiative_ids[0])
-    photos = await app.initiatives.captioned_photos(record.id)
+    record = await app.services.initiatives.find(w.initiative_ids[0])
+    photos = await app.services.initiatives.captioned_photos(record.id)
     draft = initiatives.Draft(
         direction=record.direction, title=record.title, description=record.description,
         address=record.address, photos=[p.file_id for p in photos], tos_id=w.tos_id,
         captions={p.file_id: p.caption for p in photos if p.caption},
     )  # fmt: skip
-    author = staff_author_line(await app.users.get(w.anna.id), app.settings)
-    tos_name = await app.initiatives.tos_name(w.tos_id)
+    author = staff_author_line(await app.services.users.get(w.anna.id), app.settings)
+    tos_name = await app.services.initiatives.tos_name(w.tos_id)
     return [(card_text(view_of_draft(draft, tos_name), author), None)]
 
 
 @card("handlers.initiatives_public.public_card")
 async def _initiative_public_cards(w: World) -> list[Drawn]:
     app = w.h.app
-    viewer = await app.users.get(w.boris.id)
+    viewer = await app.services.users.get(w.boris.id)
     assert viewer is not None
     out = []
     for initiative_id in w.initiative_ids:
-        record = await app.initiatives.find(initiative_id)
-        out.append(await public_card(record, viewer, app.initiatives, app.users))
+        record = await app.services.initiatives.find(initiative_id)
+        out.append(await public_card(record, viewer, app.services.initiatives, app.services.users))
     return out
 
 
 @card("handlers.initiatives_public.list_view", "handlers.initiatives_public.tos_choice_view")
 async def _initiative_lists(w: World) -> list[Drawn]:
-    service = w.h.app.initiatives
+    service = w.h.app.services.initiatives
     return [
         await list_view(service, 0, "memorials", w.tos_id),
         await list_view(service, 0, "", 0),
@@ -559,9 +563,9 @@ async def _initiative_lists(w: World) -> list[Drawn]:
 @card("handlers.initiatives_public.my_text", "handlers.request_cards.my_requests", is_list=True)
 async def _my(w: World) -> list[Drawn]:
     app = w.h.app
-    mine = await app.initiatives.of_author(w.anna.id)
-    asked = await app.requests.of_requester(w.anna.id)
-    return [my_text(mine, asked, app.requests)]
+    mine = await app.services.initiatives.of_author(w.anna.id)
+    asked = await app.services.requests.of_requester(w.anna.id)
+    return [my_text(mine, asked, app.services.requests)]
 
 
 @card("handlers.request_cards.staff_card", "handlers.request_cards.requester_view")
@@ -569,22 +573,26 @@ async def _request_cards(w: World) -> list[Drawn]:
     app = w.h.app
     out = []
     for request_id in w.request_ids:
-        record = await app.requests.find(request_id)
-        out.append(await request_staff_card(record, app.requests, app.users, app.settings))
-        out.append(await requester_view(record, app.requests, app.settings))
+        record = await app.services.requests.find(request_id)
+        out.append(
+            await request_staff_card(
+                record, app.services.requests, app.services.users, app.settings
+            )
+        )
+        out.append(await requester_view(record, app.services.requests, app.settings))
     return out
 
 
 @card("handlers.request_cards.card_text")
 async def _request_preview(w: World) -> list[Drawn]:
     app = w.h.app
-    record = await app.requests.find(w.request_ids[0])
+    record = await app.services.requests.find(w.request_ids[0])
     draft = requests.RequestDraft(
         kind=record.kind, behalf_kind="tos", behalf_name=record.behalf_name,
         description=record.description, wanted_date=record.wanted_date.isoformat()
         if record.wanted_date else None, phone=record.phone, file_kind="document",
     )  # fmt: skip
-    requester = requester_line(await app.users.get(w.anna.id), record.phone, app.settings)
+    requester = requester_line(await app.services.users.get(w.anna.id), record.phone, app.settings)
     return [(request_card_text(request_view_of_draft(draft, "31.12.2026"), [requester]), None)]
 
 
@@ -595,7 +603,7 @@ async def _request_preview(w: World) -> list[Drawn]:
     "handlers.registry_cards.coverage_text",
 )
 async def _registry_cards(w: World) -> list[Drawn]:
-    registry_service = w.h.app.registry
+    registry_service = w.h.app.services.registry
     out: list[Drawn] = []
     for kind, body_id in (("tos", w.tos_id), ("org", w.org_id)):
         people = await registry_service.holders(ADMIN_ID, kind, body_id)
@@ -615,7 +623,7 @@ async def _registry_cards(w: World) -> list[Drawn]:
 
 @card("handlers.competitions.competition_text", "handlers.competitions._application_line")
 async def _competition_cards(w: World) -> list[Drawn]:
-    service = w.h.app.competitions
+    service = w.h.app.services.competitions
     competition = await service.get(w.competition_id)
     out: list[Drawn] = [(competition_text(competition, service), None)]
     draft = competitions.CompetitionDraft(
@@ -633,7 +641,7 @@ async def _competition_cards(w: World) -> list[Drawn]:
 
 @card("handlers.events.event_text")
 async def _event_cards(w: World) -> list[Drawn]:
-    service = w.h.app.events
+    service = w.h.app.services.events
     out: list[Drawn] = []
     for viewer in (w.admin, w.chair, w.anna, w.boris):
         view = await service.view(viewer.id, w.event_id)
@@ -648,21 +656,21 @@ async def _event_cards(w: World) -> list[Drawn]:
 
 @card("handlers.reports.digest_text", is_list=True)
 async def _digest(w: World) -> list[Drawn]:
-    reports = w.h.app.reports
+    reports = w.h.app.services.reports
     return [(digest_text(await reports.digest_now(ADMIN_ID), "u" * 32, reports.timezone), None)]
 
 
 @card("handlers.outbox.render")
 async def _outbox(w: World) -> list[Drawn]:
     app = w.h.app
-    user = await app.users.get(ADMIN_ID)
+    user = await app.services.users.get(ADMIN_ID)
     assert user is not None
-    return [await outbox_render(user, app.dp["outbox"], app.broadcasts, app.settings)]
+    return [await outbox_render(user, app.dp["outbox"], app.services.broadcasts, app.settings)]
 
 
 @card("handlers.staff_admin.staff_view")
 async def _staff(w: World) -> list[Drawn]:
-    return [staff_view(await w.h.app.staff.list_staff(ADMIN_ID))]
+    return [staff_view(await w.h.app.services.staff.list_staff(ADMIN_ID))]
 
 
 @card(
@@ -708,7 +716,7 @@ async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]
         out.append(
             (REQUEST_CARD, await drawn[REQUEST_CARD]({"id": request_id}, locale), TEXT_LIMIT)
         )
-        record = await w.h.app.requests.find(request_id)
+        record = await w.h.app.services.requests.find(request_id)
         closed = {"id": request_id, "number": Number(REQUEST_NUMBER, record)}
         out.append((REQUEST_CLOSED, await drawn[REQUEST_CLOSED](closed, locale), TEXT_LIMIT))
     args = {"since": (now - timedelta(days=7)).isoformat(), "until": now.isoformat()}

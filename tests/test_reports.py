@@ -25,7 +25,7 @@ LINK_RE = re.compile(r'href="https://t\.me/\w+\?start=(\w+)"')
 async def seed(h: Harness, *, initiatives: int = 2, requests: int = 2) -> None:
     anna = await h.consented(h.user("Анна"))
     for n in range(initiatives):
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(
                 direction="improvement",
@@ -34,7 +34,7 @@ async def seed(h: Harness, *, initiatives: int = 2, requests: int = 2) -> None:
             ),
         )
     for _ in range(requests):
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id,
             RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС."),
         )
@@ -47,10 +47,10 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         # Before DIGEST_TIME (09:00 in Novosibirsk = 02:00 UTC) nothing goes out.
         h.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # a Monday, 08:30 local
         await seed(h)
-        assert await h.app.reports.send_due_digests() == 0
+        assert await h.app.services.reports.send_due_digests() == 0
         h.clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
-        assert await h.app.reports.send_due_digests() == 1  # the chat; Maria's own is off
-        assert await h.app.reports.send_due_digests() == 0  # never twice a day
+        assert await h.app.services.reports.send_due_digests() == 1  # the chat; Maria's own is off
+        assert await h.app.services.reports.send_due_digests() == 0  # never twice a day
         await h.deliver()
         digest = next(s for s in chat.inbox if "Сводка" in s.text)
         assert "<b>Новые инициативы: 2</b>" in digest.text
@@ -73,7 +73,7 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         await maria.send("/digest")
         await maria.press("Только по понедельникам")
         assert maria.last_answer["text"] == "Сохранено."
-        assert await h.app.reports.send_due_digests() == 1
+        assert await h.app.services.reports.send_due_digests() == 1
         await h.deliver()
         quiet = chat.last
         assert quiet.text.endswith("Нового нет, просроченного нет.")
@@ -82,7 +82,7 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         h.clock.advance(timedelta(days=6))
         await seed(h, initiatives=1, requests=0)
         h.clock.advance(timedelta(minutes=1))
-        assert await h.app.reports.send_due_digests() == 2
+        assert await h.app.services.reports.send_due_digests() == 2
         await h.deliver()
         mine = [s for s in maria.inbox if "<b>Сводка</b>" in s.text][-1]
         assert "<b>Новые инициативы: 1</b>" in mine.text
@@ -106,9 +106,9 @@ async def test_overdue_and_due_soon_in_english_and_restart(tmp_path: Path) -> No
         # Down over DIGEST_TIME: the digest goes out when the bot is back, once.
         h.clock.advance(timedelta(hours=1))
         await h.restart()
-        assert await h.app.reports.send_due_digests() == 1
+        assert await h.app.services.reports.send_due_digests() == 1
         await h.restart()
-        assert await h.app.reports.send_due_digests() == 0
+        assert await h.app.services.reports.send_due_digests() == 0
         await h.deliver()
         assert sum("<b>Digest</b>" in s.text for s in maria.inbox if s.method == "SendMessage") == 3
 
@@ -193,7 +193,7 @@ async def test_exports_keep_personal_data_to_admins(tmp_path: Path) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         clerk = await h.consented(h.user("Олег", user_id=CLERK))
-        await h.app.staff.add(ADMIN_ID, CLERK)
+        await h.app.services.staff.add(ADMIN_ID, CLERK)
         await seed(h)
 
         async def export(person: Any, what: str, fmt: str) -> tuple[str, bytes, str]:
@@ -349,7 +349,7 @@ async def test_a_long_digest_comes_in_parts(harness: Harness) -> None:
                 ADMIN_ID, now,
             )  # fmt: skip
     for n in range(10):
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="sport", title=f"{n} " + "Длинный заголовок " * 6,
                   description="Описание инициативы достаточно длинное."),
@@ -395,7 +395,7 @@ async def test_due_soon_is_listed_however_many_are_overdue(harness: Harness) -> 
     await seed(h, initiatives=0, requests=25)  # 30 days each
     h.clock.advance(timedelta(days=26))
     anna = await h.consented(h.user("Анна"))
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id,
         RequestDraft(kind="transport", description="A bus for the veterans' meeting, please.",
                      wanted_date=(h.clock.now() + timedelta(days=20)).date().isoformat()),

@@ -210,7 +210,7 @@ async def test_private_answer_button_reopen_and_a_message_to_a_closed_request(
     assert record is not None and record.status == "in_work" and record.cycle == 1
 
     # Closed again, and 15 days later it can no longer be reopened.
-    await h.app.requests.close(ADMIN_ID, 1)
+    await h.app.services.requests.close(ADMIN_ID, 1)
     h.clock.advance(timedelta(days=15))
     await anna.press("🔁 Открыть снова", on=closed)
     assert anna.last_answer["text"] == (
@@ -225,35 +225,35 @@ async def test_nudges_at_half_and_eighty_per_cent_once_each(harness: Harness) ->
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
     anna = await h.consented(h.user("Анна"))
     draft = RequestDraft(kind="consultation", description="Нужна консультация по гранту.")
-    await h.app.requests.submit(anna.id, draft)  # 30 days
+    await h.app.services.requests.submit(anna.id, draft)  # 30 days
     await h.deliver()
 
     def nudges() -> list[str]:
         return [s.text for s in maria.inbox if s.text.startswith("⏰")]
 
     h.clock.advance(timedelta(days=14, hours=23))
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
     h.clock.advance(timedelta(hours=2))
-    assert await h.app.requests.nudge_due() == 1
-    assert await h.app.requests.nudge_due() == 0  # never twice
+    assert await h.app.services.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 0  # never twice
     await h.restart()
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
     await h.app.scheduler.run_now("request-nudges")
     await h.deliver()
     assert nudges() == ["⏰ З-2026-0001: прошло 50% срока ответа; ответить нужно до 27.12.2026."]
     h.clock.advance(timedelta(days=9))  # 24 days and 1 hour of 30
-    assert await h.app.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 1
     await h.deliver()
     assert len(nudges()) == 2 and "прошло 80% срока" in nudges()[-1]
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
 
     # A request whose 50 % passed while the bot was down gets only the nudge that still
     # makes sense, and goes to whoever took it.
     second = RequestDraft(kind="premises", description="Нужен зал на 40 человек для собрания.")
-    await h.app.requests.submit(anna.id, second)
-    await h.app.requests.take(ADMIN_ID, 2)
+    await h.app.services.requests.submit(anna.id, second)
+    await h.app.services.requests.take(ADMIN_ID, 2)
     h.clock.advance(timedelta(days=25))
-    assert await h.app.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 1
     await h.deliver()
     assert "З-2026-0002: прошло 80%" in nudges()[-1]
     assert not any("З-2026-0002: прошло 50%" in t for t in nudges())
@@ -278,7 +278,7 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
         staff_chat = h.in_group(maria, STAFF_CHAT)
         anna = await h.consented(h.user("Анна"))
         await consultation(anna)
-        await h.app.requests.answer(ADMIN_ID, 1, "Ответ по существу.", None)
+        await h.app.services.requests.answer(ADMIN_ID, 1, "Ответ по существу.", None)
         await h.deliver()
         answer = anna.last
 
@@ -332,7 +332,7 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
         [hint] = await staff_chat.reply(listing, "Кто возьмёт?")
         assert hint.text.startswith("Это не карточка обращения.")
         john = await h.consented(h.user("John", language_code="en"))
-        await h.app.staff.add(ADMIN_ID, john.id)
+        await h.app.services.staff.add(ADMIN_ID, john.id)
         [help_] = await john.send("/help")
         [hint] = await john.reply(help_, "answer")
         assert hint.text.startswith("This is not a request's card.")
@@ -478,8 +478,8 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
 async def test_withdrawing_consent_erases_the_shared_phone(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     draft = RequestDraft(kind="other", description="Помогите с объявлением.", phone="+7913")
-    await harness.app.requests.submit(anna.id, draft)
-    await harness.app.users.withdraw_consent(anna.id)
+    await harness.app.services.requests.submit(anna.id, draft)
+    await harness.app.services.users.withdraw_consent(anna.id)
     record = await harness.app.db.read.requests.get(1)
     assert record is not None and record.phone is None
 
@@ -513,10 +513,12 @@ async def test_long_conversations_stay_within_one_message(harness: Harness) -> N
     anna = await h.consented(h.user("Анна"))
     draft = RequestDraft(kind="other", description="Очень подробно & <точно>. " * 76)
     assert len(draft.description or "") <= 2000
-    await h.app.requests.submit(anna.id, draft)
+    await h.app.services.requests.submit(anna.id, draft)
     for n in range(6):
-        await h.app.requests.answer(ADMIN_ID, 1, f"Ответ {n}: " + "текст & <b> " * 290, None)
-        await h.app.requests.follow_up(anna.id, 1, f"Вопрос {n}: " + "ещё " * 800, None)
+        await h.app.services.requests.answer(
+            ADMIN_ID, 1, f"Ответ {n}: " + "текст & <b> " * 290, None
+        )
+        await h.app.services.requests.follow_up(anna.id, 1, f"Вопрос {n}: " + "ещё " * 800, None)
     await h.deliver()  # the fake session refuses anything over 4,096 characters
     card = card_in(maria, "З-2026-0001")
     assert "… более ранних сообщений: 8" in card.text and "Вопрос 5" in card.text
@@ -577,7 +579,7 @@ async def test_write_on_a_declined_request_is_refused_at_once(harness: Harness) 
     [mine] = await anna.send("/my")
     [view] = await anna.press("💬 З-2026-0001: переписка", on=mine)
     assert "✉️ Написать в администрацию" in view.flat_buttons
-    await h.app.requests.reject(ADMIN_ID, 1, "Вопрос не к администрации.")
+    await h.app.services.requests.reject(ADMIN_ID, 1, "Вопрос не к администрации.")
     replies = await anna.press("✉️ Написать в администрацию", on=view)  # a stale button
     assert replies == []
     assert anna.last_answer["text"] == (
@@ -648,9 +650,9 @@ async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_go
     ):
         person = await h.consented(h.user("Анна", language_code=language))
         draft = RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
-        request_id = (await h.app.requests.submit(person.id, draft)).request.id
-        await h.app.requests.take(ADMIN_ID, request_id)
-        await h.app.requests.close(ADMIN_ID, request_id)
+        request_id = (await h.app.services.requests.submit(person.id, draft)).request.id
+        await h.app.services.requests.take(ADMIN_ID, request_id)
+        await h.app.services.requests.close(ADMIN_ID, request_id)
         # Rated from the request's own view before the notice went out.
         await person.press("x", data=MyRequestCD(action="open", id=request_id).pack())
         await person.press(rate)

@@ -9,7 +9,10 @@ import ast
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
+
+from tests.kit import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -167,3 +170,23 @@ def test_no_service_writes_callback_data() -> None:
 
 
 PREFIX = re.compile(r"^[a-z]\d:")
+
+
+def test_the_app_names_no_service() -> None:
+    """bot/app.py takes every service from bot.services.container (Services, built by
+    build_services) instead of naming each in its fields, its wiring and the handlers'
+    data, as it did three times."""
+    from bot.services.container import Services
+
+    kinds = [str(field.type) for field in fields(Services)]
+    source = (ROOT / "bot" / "app.py").read_text(encoding="utf-8")
+    assert [kind for kind in kinds if re.search(rf"\b{kind}\b", source)] == []
+    names = [field.name for field in fields(Services)]
+    assert [name for name in names if re.search(rf"\b{name}=", source)] == []
+
+
+async def test_handlers_get_the_same_services_as_the_app(harness: Harness) -> None:
+    services = harness.app.services
+    data = harness.app.dp.workflow_data
+    for name, service in services.by_name().items():
+        assert data[name] is service is getattr(services, name)

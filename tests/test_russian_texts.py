@@ -117,8 +117,8 @@ async def test_the_town_halls_answer_says_how_to_write_back(harness: Harness) ->
     ):
         anna = await harness.consented(harness.user("Анна", language_code=lang))
         draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
-        await harness.app.requests.submit(anna.id, draft)
-        await harness.app.requests.answer(ADMIN_ID, number, "Образец во вложении.", None)
+        await harness.app.services.requests.submit(anna.id, draft)
+        await harness.app.services.requests.answer(ADMIN_ID, number, "Образец во вложении.", None)
         await harness.deliver()
         assert expected in anna.last.text
         assert "Чтобы ответить, ответьте" not in anna.last.text
