@@ -233,13 +233,15 @@ async def _assemble(
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
-    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, services.initiatives, users, settings)
-    sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
+    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, services.initiatives)
+    sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, settings)
     sender.renderers[REQUEST_CLOSED] = ClosedNotice(i18n, requests)
     sender.renderers[ROLE_ACCEPTED] = PersonNotice(
-        i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
+        i18n, services.registry.holder_for_staff, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
     )
-    sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
+    sender.renderers[INVITE_ACCEPTED] = PersonNotice(
+        i18n, services.staff.colleague, INVITE_ACCEPTED
+    )
     sender.audiences[STAFF] = Audience(services.staff.reaches_staff, services.staff.case_recipients)
     app = App(
         settings=settings,

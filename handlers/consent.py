@@ -160,9 +160,9 @@ async def start(
         kind, number = link
         role = staff.role_of(user.id)
         if kind == "initiative":
-            await show_initiative(message, number, user, role, initiatives, users, settings)
+            await show_initiative(message, number, user, role, initiatives)
         else:
-            await show_request(message, number, user, role, requests, users, settings)
+            await show_request(message, number, user, role, requests, settings)
         return
     if payload:
         await act_on_payload(message, bot, user, payload, staff, users, i18n, settings, registry)

@@ -15,7 +15,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.services.errors import N_
 from bot.services.initiatives import (
@@ -26,8 +25,6 @@ from bot.services.initiatives import (
     check_transition,
 )
 from bot.services.staff import StaffService
-from bot.services.users import UserService
-from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
 from handlers.forms import ask_about, prompt_markup, typed_is
 from handlers.initiative_cards import DecideCD, number_of, staff_card
@@ -50,15 +47,9 @@ class DecisionForm(StatesGroup):
 router.owns(forms=(DecisionForm,), callbacks=(DecideCD,))
 
 
-async def _refresh(
-    message: Message,
-    record: Initiative,
-    initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
-) -> None:
+async def _refresh(message: Message, initiative_id: int, initiatives: InitiativeService) -> None:
     """Redraw the card the decision was made on (other cards follow through the outbox)."""
-    text, markup = await staff_card(record, initiatives, users, settings)
+    text, markup = staff_card(await initiatives.staff_card(initiative_id))
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
 
@@ -71,8 +62,6 @@ async def decide_button(
     state: FSMContext,
     staff: StaffService,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
 ) -> None:
     message = button_message(query)
     staff.require_staff(user.id)  # whatever the button says, at the moment it is pressed
@@ -127,7 +116,7 @@ async def decide_button(
         await query.answer(
             _("{number}: {status}.").format(number=number, status=_(STATUSES[callback_data.status]))
         )
-        await _refresh(message, decided, initiatives, users, settings)
+        await _refresh(message, decided.id, initiatives)
     elif callback_data.action == "comment":
         await query.answer()
         await ask_about(

@@ -34,7 +34,6 @@ from bot.services.numbers import whole_number
 from bot.services.staff import Role
 from bot.services.status_groups import INITIATIVE_PUBLIC
 from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
-from bot.settings import Settings
 from bot.vocabulary import normalize_label
 from handlers.errors import render_error
 from handlers.filters import HasArgs, PrivateChat, TextIs
@@ -112,14 +111,13 @@ async def _after_place(
     message: Message,
     state: FSMContext,
     draft: Draft,
-    settings: Settings,
     user: Person,
     initiatives: InitiativeService,
 ) -> None:
     """After the place: the TOS step if the person is in a TOS; without one, skipped."""
     choices = [] if await is_editing(state) else await initiatives.tos_choices(user.id)
     if not choices:
-        await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+        await _after_step(message, state, draft, InitiativeForm.show_author, initiatives, user)
         return
     await save_draft(state, draft, InitiativeForm.tos)
     await ask_tos(message, choices)
@@ -130,13 +128,13 @@ async def _after_step(
     state: FSMContext,
     draft: Draft,
     natural_next: State,
-    settings: Settings,
+    initiatives: InitiativeService,
     user: Person,
 ) -> None:
     """Go on to the next step, or back to the preview when a step was being corrected."""
     if await is_editing(state):
         await save_draft(state, draft, InitiativeForm.preview)
-        await show_preview(message, state, draft, settings, user)
+        await show_preview(message, state, draft, initiatives, user)
     else:
         await save_draft(state, draft, natural_next)
         await ASK[natural_next.state](message, draft)
@@ -212,10 +210,11 @@ ASK = {
 
 
 async def show_preview(
-    message: Message, state: FSMContext, draft: Draft, settings: Settings, user: Person
+    message: Message, state: FSMContext, draft: Draft, initiatives: InitiativeService, user: Person
 ) -> None:
     tos_name = (await state.get_data()).get("tos_name") if draft.tos_id is not None else None
-    text = card_text(view_of_draft(draft, tos_name), staff_author_line(user, settings))
+    author = staff_author_line(initiatives.author_for_staff(user))
+    text = card_text(view_of_draft(draft, tos_name), author)
     await message.answer(
         _("This is how the town hall will see it:") + "\n\n" + text,
         reply_markup=preview_markup(_button, draft.token),
@@ -251,7 +250,6 @@ async def form_button(
     state: FSMContext,
     user: Person,
     role: Role,
-    settings: Settings,
     initiatives: InitiativeService,
 ) -> None:
     message = button_message(query)
@@ -264,28 +262,28 @@ async def form_button(
         await query.answer()
         await drop_buttons(message)
         draft.direction = value
-        await _after_step(message, state, draft, InitiativeForm.title, settings, user)
+        await _after_step(message, state, draft, InitiativeForm.title, initiatives, user)
     elif action == "photos_done" and current == InitiativeForm.photos.state:
         await query.answer()
         await drop_buttons(message)
-        await _after_step(message, state, draft, InitiativeForm.place, settings, user)
+        await _after_step(message, state, draft, InitiativeForm.place, initiatives, user)
     elif action == "place_skip" and current == InitiativeForm.place.state:
         await query.answer()
         await drop_buttons(message)
         draft.address = draft.latitude = draft.longitude = None
-        await _after_place(message, state, draft, settings, user, initiatives)
+        await _after_place(message, state, draft, user, initiatives)
     elif (
         action == "tos"
         and current == InitiativeForm.tos.state
         and ((tos_id := whole_number(value)) is not None)
     ):
-        await _choose_tos(query, message, state, draft, tos_id, settings, user, initiatives)
+        await _choose_tos(query, message, state, draft, tos_id, user, initiatives)
     elif action == "show" and current == InitiativeForm.show_author.state:
         await query.answer()
         await drop_buttons(message)
         draft.show_author = value == "1"
         await save_draft(state, draft, InitiativeForm.preview)
-        await show_preview(message, state, draft, settings, user)
+        await show_preview(message, state, draft, initiatives, user)
     elif action == "send" and current == InitiativeForm.preview.state:
         await query.answer()
         try:
@@ -332,7 +330,6 @@ async def _choose_tos(
     state: FSMContext,
     draft: Draft,
     tos_id: int,
-    settings: Settings,
     user: Person,
     initiatives: InitiativeService,
 ) -> None:
@@ -345,7 +342,7 @@ async def _choose_tos(
         await drop_buttons(message)
     draft.tos_id = tos_id or None
     await state.update_data(tos_name=name)
-    await _after_step(message, state, draft, InitiativeForm.show_author, settings, user)
+    await _after_step(message, state, draft, InitiativeForm.show_author, initiatives, user)
 
 
 # Where a refusal on sending takes the person back (the field a rule names).
@@ -405,32 +402,32 @@ async def _sent(message: Message, state: FSMContext, result: Submitted, role: Ro
 
 @router.message(StateFilter(InitiativeForm.direction))
 async def direction_typed(
-    message: Message, state: FSMContext, i18n: I18n, settings: Settings, user: Person
+    message: Message, state: FSMContext, i18n: I18n, initiatives: InitiativeService, user: Person
 ) -> None:
     for code, label in DIRECTIONS.items():
         if typed_is(i18n, message.text, label):
             draft = await _draft(state)
             draft.direction = code
-            await _after_step(message, state, draft, InitiativeForm.title, settings, user)
+            await _after_step(message, state, draft, InitiativeForm.title, initiatives, user)
             return
     await message.answer(_("Please choose one of the directions with the buttons above."))
 
 
 @router.message(StateFilter(InitiativeForm.title))
 async def title_typed(
-    message: Message, state: FSMContext, settings: Settings, user: Person
+    message: Message, state: FSMContext, initiatives: InitiativeService, user: Person
 ) -> None:
     title = await checked_text(message, _("Please write the title as text."), check_title)
     if title is None:
         return
     draft = await _draft(state)
     draft.title = title
-    await _after_step(message, state, draft, InitiativeForm.description, settings, user)
+    await _after_step(message, state, draft, InitiativeForm.description, initiatives, user)
 
 
 @router.message(StateFilter(InitiativeForm.description))
 async def description_typed(
-    message: Message, state: FSMContext, settings: Settings, user: Person
+    message: Message, state: FSMContext, initiatives: InitiativeService, user: Person
 ) -> None:
     draft = await _draft(state)
     if message.photo:  # a photo sent early: kept, and its caption is the description
@@ -448,7 +445,7 @@ async def description_typed(
             return
         _add_photo(draft, message.photo[-1].file_id, None)
         if await is_editing(state):
-            await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+            await _after_step(message, state, draft, InitiativeForm.photos, initiatives, user)
             return
         await save_draft(state, draft, InitiativeForm.photos)
         await _photo_added(message, draft)
@@ -459,7 +456,7 @@ async def description_typed(
     if description is None:
         return
     draft.description = description
-    await _after_step(message, state, draft, InitiativeForm.photos, settings, user)
+    await _after_step(message, state, draft, InitiativeForm.photos, initiatives, user)
 
 
 def _add_photo(draft: Draft, file_id: str, caption: str | None) -> bool:
@@ -483,7 +480,7 @@ async def _photo_added(message: Message, draft: Draft) -> None:
 
 @router.message(StateFilter(InitiativeForm.photos))
 async def photos_step(
-    message: Message, state: FSMContext, settings: Settings, user: Person, i18n: I18n
+    message: Message, state: FSMContext, initiatives: InitiativeService, user: Person, i18n: I18n
 ) -> None:
     draft = await _draft(state)
     if message.photo:
@@ -505,7 +502,7 @@ async def photos_step(
         await _photo_added(message, draft)
         return
     if typed_is(i18n, message.text, DONE_WORDS):
-        await _after_step(message, state, draft, InitiativeForm.place, settings, user)
+        await _after_step(message, state, draft, InitiativeForm.place, initiatives, user)
         return
     await message.answer(_("Send a photo, or press «Done» to go on without more photos."))
 
@@ -521,7 +518,6 @@ def _address(text: str) -> str | None:
 async def place_step(
     message: Message,
     state: FSMContext,
-    settings: Settings,
     user: Person,
     i18n: I18n,
     initiatives: InitiativeService,
@@ -549,14 +545,13 @@ async def place_step(
             ).format(low=low, high=high)
         )
         return
-    await _after_place(message, state, draft, settings, user, initiatives)
+    await _after_place(message, state, draft, user, initiatives)
 
 
 @router.message(StateFilter(InitiativeForm.tos))
 async def tos_typed(
     message: Message,
     state: FSMContext,
-    settings: Settings,
     user: Person,
     i18n: I18n,
     initiatives: InitiativeService,
@@ -564,19 +559,19 @@ async def tos_typed(
     typed = normalize_label(message.text or "")
     draft = await _draft(state)
     if is_skip(i18n, message.text) or typed_is(i18n, message.text, NO_TOS):
-        await _choose_tos(None, message, state, draft, 0, settings, user, initiatives)
+        await _choose_tos(None, message, state, draft, 0, user, initiatives)
         return
     choices = await initiatives.tos_choices(user.id)
     for tos in choices:
         if typed and typed == normalize_label(tos.name):
-            await _choose_tos(None, message, state, draft, tos.id, settings, user, initiatives)
+            await _choose_tos(None, message, state, draft, tos.id, user, initiatives)
             return
     await message.answer(_("Please choose your TOS with the buttons above, or «Without a TOS»."))
 
 
 @router.message(StateFilter(InitiativeForm.show_author))
 async def show_author_typed(
-    message: Message, state: FSMContext, settings: Settings, user: Person, i18n: I18n
+    message: Message, state: FSMContext, initiatives: InitiativeService, user: Person, i18n: I18n
 ) -> None:
     yes = typed_is(i18n, message.text, AGREE_WORDS)
     if not yes and not typed_is(i18n, message.text, DISAGREE_WORDS):
@@ -585,7 +580,7 @@ async def show_author_typed(
     draft = await _draft(state)
     draft.show_author = yes
     await save_draft(state, draft, InitiativeForm.preview)
-    await show_preview(message, state, draft, settings, user)
+    await show_preview(message, state, draft, initiatives, user)
 
 
 @router.message(StateFilter(InitiativeForm.preview, InitiativeForm.choose_step))

@@ -10,12 +10,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.domain.requests import SupportRequest
-from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
+from bot.services.initiatives import (
+    DIRECTIONS,
+    STATUSES,
+    InitiativeCard,
+    InitiativeService,
+    SupportOffer,
+)
 from bot.services.requests import RequestService
 from bot.services.staff import Role
 from bot.services.status_groups import INITIATIVE_PUBLIC
-from bot.services.users import UserService
-from bot.settings import Settings
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
@@ -168,26 +172,21 @@ async def list_page(
     await button_message(query).edit_text(text, reply_markup=markup)
 
 
-async def public_card(
-    record: Initiative, viewer: Person, initiatives: InitiativeService,
-    users: UserService,
-) -> tuple[str, InlineKeyboardMarkup | None]:  # fmt: skip
+def public_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    author = card.author.person
     author_line = None
-    if record.show_author:  # the author's own choice (152-FZ art. 10.1)
-        author = await users.get(record.author_id)
-        if author is not None and author.display_name:
-            author_line = _("Author: {name}").format(name=escape(author.display_name))
-    photos = await initiatives.captioned_photos(record.id)
-    tos_name = await initiatives.tos_name(record.tos_id)
-    text = card_text(view_of(record, photos, tos_name), author_line)
-    if record.status not in INITIATIVE_PUBLIC or record.author_id == viewer.id:
+    if author is not None and author.display_name:
+        author_line = _("Author: {name}").format(name=escape(author.display_name))
+    text = card_text(view_of(card), author_line)
+    if card.support is None:
         return text, None
-    supported = await initiatives.has_supported(viewer.id, record.id)
     action, label = (
-        ("unsupport", _("Withdraw my support")) if supported else ("support", _("👍 Support"))
+        ("unsupport", _("Withdraw my support"))
+        if card.support == SupportOffer.WITHDRAW
+        else ("support", _("👍 Support"))
     )
     button = InlineKeyboardButton(
-        text=label, callback_data=SupportCD(action=action, id=record.id).pack()
+        text=label, callback_data=SupportCD(action=action, id=card.initiative.id).pack()
     )
     return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -199,11 +198,9 @@ async def by_number(
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
 ) -> None:
     """`/initiative <number>`: staff get the card with decisions, others the public card."""
-    await show_initiative(message, command.args or "", user, role, initiatives, users, settings)
+    await show_initiative(message, command.args or "", user, role, initiatives)
 
 
 async def show_initiative(
@@ -212,18 +209,12 @@ async def show_initiative(
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
 ) -> None:
-    """An initiative by its number (also from a digest's link)."""
-    record = await initiatives.find_by_number(number)
-    # `role` is the one in this chat: in an ordinary group staff are residents, so an
-    # unpublished initiative, the author or the decision buttons never show there.
-    initiatives.require_access(user.id, role, record)
-    if role.is_staff:
-        text, markup = await staff_card(record, initiatives, users, settings)
-    else:
-        text, markup = await public_card(record, user, initiatives, users)
+    """An initiative by its number (also from a digest's link). `role` is the one in this
+    chat: in an ordinary group staff are residents, so an unpublished initiative, the
+    author or the decision buttons never show there."""
+    card = await initiatives.card(user.id, role, number)
+    text, markup = staff_card(card) if card.staff else public_card(card)
     await message.answer(text, reply_markup=markup)
 
 
@@ -234,25 +225,24 @@ async def support_button(
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
 ) -> None:
     message = button_message(query)
+    initiative_id = callback_data.id
     if callback_data.action == "support":
-        record = await initiatives.support(user.id, callback_data.id)
+        await initiatives.support(user.id, initiative_id)
         await query.answer(_("Thank you for your support!"))
     elif callback_data.action == "unsupport":
-        record = await initiatives.unsupport(user.id, callback_data.id)
-        initiatives.require_access(user.id, role, record)  # support may sit on a merged draft
+        await initiatives.unsupport(user.id, initiative_id)
+        # The card is checked below: support may sit on a merged draft.
         await query.answer(_("Your support is withdrawn."))
     else:
-        record = await initiatives.find(callback_data.id)
-        initiatives.require_access(user.id, role, record)
+        card = await initiatives.public_card(user.id, role, initiative_id)
         await query.answer()
-        text, markup = await public_card(record, user, initiatives, users)
+        text, markup = public_card(card)
         await message.answer(text, reply_markup=markup)
         return
     # The button sat on a card (or on the "similar initiatives" offer): show the card now.
-    text, markup = await public_card(record, user, initiatives, users)
+    text, markup = public_card(await initiatives.public_card(user.id, role, initiative_id))
     await message.edit_text(text, reply_markup=markup)
 
 

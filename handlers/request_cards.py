@@ -14,24 +14,22 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.people import Person
 from bot.domain.requests import RequestMessage, SupportRequest
 from bot.i18n import fill, render_args
 from bot.services.errors import N_, DomainError
-from bot.services.privacy import StaffPrivacy
 from bot.services.requests import (
-    CLOSABLE,
     CLOSED,
     KINDS,
     NUMBER,
     STATUSES,
+    RequestCard,
     RequestDraft,
+    Requester,
     RequesterOffer,
     RequestService,
+    StaffOffer,
 )
-from bot.services.status_groups import REQUEST_AWAITING as AWAITING
 from bot.services.status_groups import REQUEST_OPEN as OPEN
-from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from bot.textsplit import length
@@ -85,9 +83,8 @@ def number_of(record: SupportRequest) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(
-    record: SupportRequest, requests: RequestService, first_file: str | None
-) -> RequestView:
+def view_of(card: RequestCard) -> RequestView:
+    record = card.request
     return RequestView(
         number=number_of(record),
         status=record.status,
@@ -95,10 +92,10 @@ def view_of(
         behalf_kind=record.behalf_kind,
         behalf_name=record.behalf_name,
         wanted_date=record.wanted_date,
-        due=requests.local_date(record.due_at),
+        due=card.due,
         description=record.description,
-        file_kind=first_file,
-        overdue=requests.is_overdue(record),
+        file_kind=card.messages[0].file_kind if card.messages else None,
+        overdue=card.overdue,
     )
 
 
@@ -164,16 +161,16 @@ def card_text(view: RequestView, extra: list[str]) -> str:
     return "\n".join(lines).strip()
 
 
-def requester_line(requester: Person | None, phone: str | None, settings: Settings) -> str:
-    if requester is not None and not requester.has_consent:  # a request needs consent
+def requester_line(requester: Requester) -> str:
+    if requester.erased:
         return _(
             "🔒 The requester withdrew their consent: their name, phone and texts are deleted."
         )
-    if not StaffPrivacy.of(settings).shows_people:
+    if requester.shown.hidden:
         return _("Requester: hidden by the town's privacy settings")
-    line = _("Requester: {name}").format(name=person(requester))
-    if phone:
-        line += "\n" + _("📞 {phone}").format(phone=escape(phone))
+    line = _("Requester: {name}").format(name=person(requester.shown.person))
+    if requester.phone:
+        line += "\n" + _("📞 {phone}").format(phone=escape(requester.phone))
     return line
 
 
@@ -200,42 +197,42 @@ def message_line(
     return f"{who}, {_when(message.at, settings)}: {body}"
 
 
-def staff_keyboard(record: SupportRequest) -> InlineKeyboardMarkup | None:
+def staff_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
+    """The buttons of what the service offers staff on this request."""
+    offers = card.staff_offers
+
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=RequestCD(action=action, id=record.id).pack()
+            text=label, callback_data=RequestCD(action=action, id=card.request.id).pack()
         )
 
-    rows: list[list[InlineKeyboardButton]] = []
-    if record.status == "new":
-        rows.append([button(_("🙋 Take"), "take"), button(_("💬 Answer"), "answer")])
-    elif record.status in CLOSABLE:
-        rows.append([button(_("💬 Answer"), "answer"), button(_("🙋 Take over"), "take")])
+    first = []
+    if StaffOffer.TAKE in offers:
+        first.append(button(_("🙋 Take"), "take"))
+    if StaffOffer.ANSWER in offers:
+        first.append(button(_("💬 Answer"), "answer"))
+    if StaffOffer.TAKE_OVER in offers:
+        first.append(button(_("🙋 Take over"), "take"))
+    rows = [first] if first else []
+    if StaffOffer.CLOSE in offers:
         rows.append([button(_("✅ Close"), "close")])
-    if record.status in AWAITING:  # what RequestService.check_can_reject lets through
+    if StaffOffer.DECLINE in offers:
         rows.append([button(_("✖ Decline"), "reject")])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-async def staff_card(
-    record: SupportRequest,
-    requests: RequestService,
-    users: UserService,
-    settings: Settings,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    messages = await requests.messages(record.id)
-    first_file = messages[0].file_kind if messages else None
+def staff_card(card: RequestCard, settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
+    record = card.request
     extra: list[str] = []
     if record.assignee_id is not None:
-        assignee = await users.get(record.assignee_id)
-        extra.append(_("Taken by: {name}").format(name=person(assignee)))
-    requester = await users.get(record.requester_id)
-    extra.append(requester_line(requester, record.phone, settings))
-    if requester is not None and requester.unreachable_at is not None:
-        extra.append(_("⚠️ The requester has blocked the bot: answers do not reach them."))
+        extra.append(_("Taken by: {name}").format(name=person(card.assignee)))
+    if card.requester is not None:
+        extra.append(requester_line(card.requester))
+        if card.requester.unreachable:
+            extra.append(_("⚠️ The requester has blocked the bot: answers do not reach them."))
     if record.helped is not None:
         extra.append(_("⭐ It helped") if record.helped else _("⭐ It did not help"))
-    later = messages[1:]
+    later = card.messages[1:]
     if later:
         extra += ["", _("<b>Conversation</b>")]
         if len(later) > CONVERSATION_ON_CARD:
@@ -245,21 +242,18 @@ async def staff_card(
         extra += [message_line(m, settings, for_staff=True) for m in later[-CONVERSATION_ON_CARD:]]
     if record.status in OPEN:
         extra += ["", _("<i>Reply to this card to answer the requester.</i>")]
-    text = card_text(view_of(record, requests, first_file), extra)
-    return text, staff_keyboard(record)
+    return card_text(view_of(card), extra), staff_keyboard(card)
 
 
-async def requester_view(
-    record: SupportRequest, requests: RequestService, settings: Settings
+def requester_view(
+    card: RequestCard, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The request as its requester sees it, with the whole conversation (the latest part
     when it is long) and what they can do now."""
-    messages = await requests.messages(record.id)
-    first_file = messages[0].file_kind if messages else None
-    later = messages[1:]
+    record = card.request
     lines: list[str] = []
     left = max(600, THREAD_ROOM - length(record.description))
-    for message in reversed(later):
+    for message in reversed(card.messages[1:]):
         if left < 100:
             lines.append(_("… earlier messages are not shown"))
             break
@@ -271,8 +265,7 @@ async def requester_view(
         extra.append(
             _("Your rating: {rating}").format(rating=_(RATE_YES if record.helped else RATE_NO))
         )
-    text = card_text(view_of(record, requests, first_file), extra)
-    return text, requester_keyboard(record.id, requests.requester_offers(record))
+    return card_text(view_of(card), extra), requester_keyboard(record.id, card.offers)
 
 
 def requester_keyboard(
@@ -323,20 +316,17 @@ def my_requests(
 class RequestCardRenderer:
     """Draws a request's staff card for the outbox at send time, in the reader's language."""
 
-    def __init__(
-        self, i18n: I18n, requests: RequestService, users: UserService, settings: Settings
-    ) -> None:
+    def __init__(self, i18n: I18n, requests: RequestService, settings: Settings) -> None:
         self._i18n = i18n
         self._requests = requests
-        self._users = users
         self._settings = settings
 
     async def __call__(
         self, args: dict[str, Any], locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        record = await self._requests.find(int(args["id"]))
+        card = await self._requests.staff_card(int(args["id"]))
         with self._i18n.context(), self._i18n.use_locale(locale):
-            return await staff_card(record, self._requests, self._users, self._settings)
+            return staff_card(card, self._settings)
 
 
 class ClosedNotice:

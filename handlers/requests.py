@@ -155,7 +155,7 @@ class Steps:
         elif step == RequestForm.behalf:
             rows = [[_button(_behalf_text(o), "behalf", o.code)] for o in await self._options()]
             question = _("On whose behalf do you ask?")
-            if not self.requests.privacy.shows_people:  # a role can name the person
+            if not self.requests.names_requester:  # a role can name the person
                 question += "\n\n" + _(
                     "Staff will see on whose behalf you ask, but not your name or phone. Those "
                     "who know who leads the TOS or the organisation will know it is you."
@@ -202,7 +202,8 @@ class Steps:
         wanted = draft.wanted_date if draft.needs_date else None
         due = self.requests.due_for(draft.kind or "other", self.requests.now(), wanted)
         view = view_of_draft(draft, self.requests.local_date(due))
-        text = card_text(view, [requester_line(self.user, draft.phone, self.settings)])
+        requester = self.requests.requester_for_staff(self.user, draft.phone)
+        text = card_text(view, [requester_line(requester)])
         await self.message.answer(
             _("This is how the town hall will see your request:") + "\n\n" + text,
             reply_markup=preview_markup(_button, draft.token),
@@ -224,7 +225,7 @@ async def start_form(
     draft = RequestDraft()
     await state.set_state(RequestForm.kind)
     await state.set_data({"draft": draft.to_data()})
-    if requests.privacy.shows_people:
+    if requests.names_requester:
         privacy = _(
             "Town hall staff will see your name and @username in Telegram, the phone if you "
             "share it, and everything you write."

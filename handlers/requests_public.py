@@ -17,7 +17,6 @@ from bot.domain.people import Person
 from bot.services.errors import DomainError
 from bot.services.requests import RequestClosed, RequesterOffer, RequestService
 from bot.services.staff import Role
-from bot.services.users import UserService
 from bot.services.vocabulary import SKIP
 from bot.settings import Settings
 from handlers.errors import render_error
@@ -105,12 +104,11 @@ async def by_number(
     user: Person,
     role: Role,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
     """`/request <number>`: staff (where staff work) get the card, the requester their view;
     anyone else hears it is not theirs, whether the number exists or not."""
-    await show_request(message, command.args or "", user, role, requests, users, settings)
+    await show_request(message, command.args or "", user, role, requests, settings)
 
 
 async def show_request(
@@ -119,27 +117,26 @@ async def show_request(
     user: Person,
     role: Role,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
     """A request by its number (also from a digest's link)."""
-    if role.is_staff:  # the role in this chat: never in an ordinary group
-        record = await requests.find_by_number(number)
-        text, markup = await staff_card(record, requests, users, settings)
-        sent = await message.answer(text, reply_markup=markup)
-        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
-        return
-    if message.chat.type != "private":
-        return
+    if not role.is_staff and message.chat.type != "private":
+        return  # the role in this chat: a requester's view only in private
     try:
-        found = await requests.find_by_number(number)
-        record = await requests.for_requester(user.id, found.id)
+        card = await requests.card(user.id, role, number)
     except DomainError:
+        if role.is_staff:
+            raise
         # The same answer for "no such number" and "not yours": numbers are not probed.
         await message.answer(_("Sorry, this is not available to you."))
         return
-    text, markup = await requester_view(record, requests, settings)
-    await message.answer(text, reply_markup=markup)
+    if card.requester is None:
+        text, markup = requester_view(card, settings)
+        await message.answer(text, reply_markup=markup)
+        return
+    text, markup = staff_card(card, settings)
+    sent = await message.answer(text, reply_markup=markup)
+    await requests.link_sent(card.request.id, "staff", sent.chat.id, sent.message_id)
 
 
 @router.callback_query(MyRequestCD.filter())
@@ -155,15 +152,17 @@ async def my_button(
     if message.chat.type != "private":
         await query.answer(_("This button is out of date."), show_alert=True)
         return
+    action = callback_data.action
+    if action == "open":  # whatever the button says, only the requester's own request
+        card = await requests.requester_card(user.id, callback_data.id)
+        await query.answer()
+        text, markup = requester_view(card, settings)
+        await message.answer(text, reply_markup=markup)
+        return
     # Whatever the button says, only the requester's own request, checked now.
     record = await requests.for_requester(user.id, callback_data.id)
     number = number_of(record)
-    action = callback_data.action
-    if action == "open":
-        await query.answer()
-        text, markup = await requester_view(record, requests, settings)
-        await message.answer(text, reply_markup=markup)
-    elif action == "write":
+    if action == "write":
         requests.check_can_write(record)  # before opening the write step
         await query.answer()
         await state.set_state(RequesterForm.write)

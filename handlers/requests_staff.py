@@ -15,10 +15,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
-from bot.domain.requests import SupportRequest
 from bot.services.requests import KINDS, STATUSES, RequestService
 from bot.services.staff import StaffService
-from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.filters import AddressedToBot, StaffPlace
@@ -49,14 +47,10 @@ def message_file(message: Message) -> tuple[str, str] | None:
 
 
 async def refresh(
-    message: Message,
-    record: SupportRequest,
-    requests: RequestService,
-    users: UserService,
-    settings: Settings,
+    message: Message, request_id: int, requests: RequestService, settings: Settings
 ) -> None:
     """Redraw the card a button was pressed on (other cards follow through the outbox)."""
-    text, markup = await staff_card(record, requests, users, settings)
+    text, markup = staff_card(await requests.staff_card(request_id), settings)
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
 
@@ -69,21 +63,27 @@ async def card_button(
     state: FSMContext,
     staff: StaffService,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
     message = button_message(query)
+    action = callback_data.action
+    if action == "card":  # staff only, checked now
+        card = await requests.staff_card(callback_data.id, actor_id=user.id)
+        await query.answer()
+        text, markup = staff_card(card, settings)
+        sent = await message.answer(text, reply_markup=markup)
+        await requests.link_sent(card.request.id, "staff", sent.chat.id, sent.message_id)
+        return
     record = await requests.for_staff(user.id, callback_data.id)  # staff only, checked now
     number = number_of(record)
-    action = callback_data.action
     if action == "take":
         taken = await requests.take(user.id, record.id)
         await query.answer(_("{number} is yours now.").format(number=number))
-        await refresh(message, taken, requests, users, settings)
+        await refresh(message, taken.id, requests, settings)
     elif action == "close":
         closed = await requests.close(user.id, record.id)
         await query.answer(_("{number} is closed.").format(number=number))
-        await refresh(message, closed, requests, users, settings)
+        await refresh(message, closed.id, requests, settings)
     elif action == "answer":
         requests.check_can_answer(record)  # before asking for the text
         await query.answer()
@@ -103,11 +103,6 @@ async def card_button(
                 number=number
             ),
         )  # fmt: skip
-    elif action == "card":
-        await query.answer()
-        text, markup = await staff_card(record, requests, users, settings)
-        sent = await message.answer(text, reply_markup=markup)
-        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 

@@ -513,41 +513,33 @@ def renderers() -> set[str]:
 
 @card("handlers.initiative_cards.staff_card", "handlers.initiative_cards.card_text")
 async def _initiative_staff_cards(w: World) -> list[Drawn]:
-    app = w.h.app
-    out = []
-    for initiative_id in w.initiative_ids:
-        record = await app.services.initiatives.find(initiative_id)
-        out.append(
-            await staff_card(record, app.services.initiatives, app.services.users, app.settings)
-        )
-    return out
+    service = w.h.app.services.initiatives
+    return [staff_card(await service.staff_card(i)) for i in w.initiative_ids]
 
 
 @card("handlers.initiative_cards.card_text")
 async def _initiative_preview(w: World) -> list[Drawn]:
     app = w.h.app
-    record = await app.services.initiatives.find(w.initiative_ids[0])
-    photos = await app.services.initiatives.captioned_photos(record.id)
+    card = await app.services.initiatives.staff_card(w.initiative_ids[0])
+    record, photos = card.initiative, card.photos
     draft = initiatives.Draft(
         direction=record.direction, title=record.title, description=record.description,
         address=record.address, photos=[p.file_id for p in photos], tos_id=w.tos_id,
         captions={p.file_id: p.caption for p in photos if p.caption},
     )  # fmt: skip
-    author = staff_author_line(await app.services.users.get(w.anna.id), app.settings)
+    anna = await app.services.users.get(w.anna.id)
+    assert anna is not None
+    author = staff_author_line(app.services.initiatives.author_for_staff(anna))
     tos_name = await app.services.initiatives.tos_name(w.tos_id)
     return [(card_text(view_of_draft(draft, tos_name), author), None)]
 
 
 @card("handlers.initiatives_public.public_card")
 async def _initiative_public_cards(w: World) -> list[Drawn]:
-    app = w.h.app
-    viewer = await app.services.users.get(w.boris.id)
-    assert viewer is not None
-    out = []
-    for initiative_id in w.initiative_ids:
-        record = await app.services.initiatives.find(initiative_id)
-        out.append(await public_card(record, viewer, app.services.initiatives, app.services.users))
-    return out
+    service = w.h.app.services.initiatives
+    # Every initiative, public or not, drawn as the public card (the role lets it be read).
+    cards = [await service.public_card(w.boris.id, Role.STAFF, i) for i in w.initiative_ids]
+    return [public_card(card) for card in cards]
 
 
 @card("handlers.initiatives_public.list_view", "handlers.initiatives_public.tos_choice_view")
@@ -571,15 +563,12 @@ async def _my(w: World) -> list[Drawn]:
 @card("handlers.request_cards.staff_card", "handlers.request_cards.requester_view")
 async def _request_cards(w: World) -> list[Drawn]:
     app = w.h.app
+    service = app.services.requests
     out = []
     for request_id in w.request_ids:
-        record = await app.services.requests.find(request_id)
-        out.append(
-            await request_staff_card(
-                record, app.services.requests, app.services.users, app.settings
-            )
-        )
-        out.append(await requester_view(record, app.services.requests, app.settings))
+        out.append(request_staff_card(await service.staff_card(request_id), app.settings))
+        card = await service.requester_card(w.anna.id, request_id)
+        out.append(requester_view(card, app.settings))
     return out
 
 
@@ -592,7 +581,8 @@ async def _request_preview(w: World) -> list[Drawn]:
         description=record.description, wanted_date=record.wanted_date.isoformat()
         if record.wanted_date else None, phone=record.phone, file_kind="document",
     )  # fmt: skip
-    requester = requester_line(await app.services.users.get(w.anna.id), record.phone, app.settings)
+    anna = await app.services.users.get(w.anna.id)
+    requester = requester_line(app.services.requests.requester_for_staff(anna, record.phone))
     return [(request_card_text(request_view_of_draft(draft, "31.12.2026"), [requester]), None)]
 
 

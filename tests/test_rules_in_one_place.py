@@ -190,3 +190,35 @@ async def test_handlers_get_the_same_services_as_the_app(harness: Harness) -> No
     data = harness.app.dp.workflow_data
     for name, service in services.by_name().items():
         assert data[name] is service is getattr(services, name)
+
+
+def test_the_privacy_setting_is_read_in_one_place() -> None:
+    """STAFF_SEES_PERSONAL_DATA is read by bot/services/privacy.py (StaffPrivacy.of, called
+    once, where the services are built); the services given the decision apply it, and
+    handlers draw what they return (a person or «hidden»), never asking the setting."""
+    read = sorted(
+        path
+        for folder in ("bot", "handlers", "storage")
+        for path, tree in _modules(folder)
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "staff_sees_personal_data"
+            for node in ast.walk(tree)
+        )
+    )
+    assert read == ["bot/services/privacy.py"]
+    built = sorted(
+        path
+        for folder in ("bot", "handlers")
+        for path, tree in _modules(folder)
+        if "StaffPrivacy.of(" in ast.unparse(tree)
+    )
+    assert built == ["bot/services/container.py"]
+    asked = sorted(
+        f"{path}: {name}"
+        for path, tree in _modules("handlers")
+        for node in ast.walk(tree)
+        for name in ("StaffPrivacy", "shows_people", "privacy", "_privacy")
+        if (isinstance(node, ast.Name) and node.id == name and name != "privacy")
+        or (isinstance(node, ast.Attribute) and node.attr == name)
+    )
+    assert asked == []

@@ -100,9 +100,13 @@ async def build_services(
             staff,
             tos_of=registry.user_tos,
             timezone=timezone,
+            person_of=users.get,
+            privacy=privacy,
             town_bounds=settings.town_bounds,
         ),
-        requests=RequestService(db, clock, staff, registry, settings),
+        requests=RequestService(
+            db, clock, staff, registry, settings, person_of=users.get, privacy=privacy
+        ),
         competitions=CompetitionService(
             db, clock, staff, timezone=timezone, offsets=settings.competition_reminders
         ),

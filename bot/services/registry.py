@@ -20,7 +20,7 @@ from bot.domain.people import Person
 from bot.domain.registry import BodyRole, Organisation, Tos, name_key
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.privacy import StaffPrivacy
+from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
@@ -285,6 +285,13 @@ class RegistryService:
     async def people(self, actor_id: int, body_kind: str, body_id: int) -> list[BodyRole]:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.people_of(body_kind, body_id)
+
+    async def holder_for_staff(self, user_id: int | None) -> Shown:
+        """Who took a role by an invite, as staff may see them (the notice to staff is
+        drawn when it is sent: by then the person may have withdrawn their consent)."""
+        if user_id is None or not self._privacy.shows_people:
+            return self._privacy.shown(None)
+        return self._privacy.shown(await self._db.read.users.get(user_id))
 
     async def holders(self, actor_id: int, body_kind: str, body_id: int) -> list[Holder]:
         """Who holds which role in a body, as staff may see them (the privacy setting)."""

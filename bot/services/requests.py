@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.domain.requests import RequestMessage, SupportRequest
 from bot.services.cases import Label, Number, parse_number, refresh_cards
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.privacy import StaffPrivacy
+from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.request_kinds import DATED_KINDS, RequestTerm
 from bot.services.request_kinds import KINDS as KINDS  # the cards and the report name them
-from bot.services.staff import StaffService
+from bot.services.staff import Role, StaffService
 from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
 from bot.services.when import local_text, town_today
 from bot.settings import Settings
@@ -77,6 +79,41 @@ class RequesterOffer(StrEnum):
     WRITE = "write"  # write to the town hall: the request is open
     RATE = "rate"  # say whether the help worked: closed and not rated yet
     REOPEN = "reopen"  # open it again: closed less than REOPEN_WINDOW ago
+
+
+class StaffOffer(StrEnum):
+    """What staff may do with a request now, as its card offers it (the status machine)."""
+
+    TAKE = "take"  # take a new request into work
+    ANSWER = "answer"
+    TAKE_OVER = "take_over"  # take over a request a colleague has taken
+    CLOSE = "close"
+    DECLINE = "decline"  # instead of an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """The requester as a staff card shows them (the request's form shows the same)."""
+
+    shown: Shown  # named, or hidden by the town's privacy setting
+    phone: str | None  # the phone they shared, where staff may see it
+    erased: bool = False  # withdrew their consent: their name, phone and texts are deleted
+    unreachable: bool = False  # blocked the bot: answers do not reach them
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCard:
+    """One support request as one reader's screen shows it, read in one call: the staff
+    card (`requester` given) or the requester's own view; the handler draws it."""
+
+    request: SupportRequest
+    messages: tuple[RequestMessage, ...]  # the conversation; the first carries the file
+    due: str  # the due date on the town's calendar
+    overdue: bool
+    requester: Requester | None = None  # the staff card: who asks
+    assignee: Person | None = None  # the staff card: who took it
+    staff_offers: tuple[StaffOffer, ...] = ()
+    offers: tuple[RequesterOffer, ...] = ()  # the requester's view
 
 
 @dataclass
@@ -238,9 +275,13 @@ class RequestService:
         staff: StaffService,
         registry: RegistryService,
         settings: Settings,
+        *,
+        person_of: Callable[[int], Awaitable[Person | None]],
+        privacy: StaffPrivacy,
     ) -> None:
         # What staff see of the requester (the form tells the requester the same).
-        self.privacy = StaffPrivacy.of(settings)
+        self._privacy = privacy
+        self._person_of = person_of
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -279,6 +320,32 @@ class RequestService:
         if self.can_reopen(record):
             offers.append(RequesterOffer.REOPEN)
         return tuple(offers)
+
+    def staff_offers(self, record: SupportRequest) -> tuple[StaffOffer, ...]:
+        """What staff may do with `record` now (the checks of take, answer, close and
+        reject, asked ahead so that no button offers what they would refuse)."""
+        offers: list[StaffOffer] = []
+        if record.status == "new":
+            offers += [StaffOffer.TAKE, StaffOffer.ANSWER]
+        elif record.status in CLOSABLE:
+            offers += [StaffOffer.ANSWER, StaffOffer.TAKE_OVER, StaffOffer.CLOSE]
+        if record.status in REQUEST_AWAITING:
+            offers.append(StaffOffer.DECLINE)
+        return tuple(offers)
+
+    @property
+    def names_requester(self) -> bool:
+        """Staff see the requester's name and phone (the form tells the requester so)."""
+        return self._privacy.shows_people
+
+    def requester_for_staff(self, person: Person | None, phone: str | None) -> Requester:
+        """The requester as a staff card shows them (and the form's preview, to them)."""
+        return Requester(
+            shown=self._privacy.shown(person),
+            phone=self._privacy.phone(phone),
+            erased=person is not None and not person.has_consent,  # a request needs consent
+            unreachable=person is not None and person.unreachable_at is not None,
+        )
 
     def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
         """When the answer to a request of this kind, opened at `start` and needed on
@@ -444,6 +511,55 @@ class RequestService:
         if record is None:
             raise DomainError(N_("There is no such request."))
         return record
+
+    # -- cards: what one screen shows, in one call --------------------------------------------
+
+    async def staff_card(self, request_id: int, actor_id: int | None = None) -> RequestCard:
+        """The staff card; with `actor_id`, only for staff (checked now). The outbox draws
+        it for whoever may get staff mail."""
+        if actor_id is not None:
+            self._staff.require_staff(actor_id)
+        return await self._staff_card(await self.find(request_id))
+
+    async def card(self, reader_id: int, role: Role, number: str) -> RequestCard:
+        """A request by its number (/request, a digest's link): the staff card where the
+        reader acts as staff (`role` in this chat), the requester's view for the requester;
+        anyone else is refused alike whether the number exists or not."""
+        if role.is_staff:
+            return await self._staff_card(await self.find_by_number(number))
+        parsed = parse_number(number)
+        record = None if parsed is None else await self._db.read.requests.by_number(*parsed)
+        if record is None or record.requester_id != reader_id:
+            raise NotAllowed()
+        return await self._requester_card(record)
+
+    async def requester_card(self, requester_id: int, request_id: int) -> RequestCard:
+        """The requester's view of their own request; nobody else's."""
+        return await self._requester_card(await self.for_requester(requester_id, request_id))
+
+    async def _staff_card(self, record: SupportRequest) -> RequestCard:
+        requester = await self._person_of(record.requester_id)
+        assignee = None
+        if record.assignee_id is not None:
+            assignee = await self._person_of(record.assignee_id)
+        return RequestCard(
+            request=record,
+            messages=tuple(await self._db.read.requests.messages(record.id)),
+            due=self.local_date(record.due_at),
+            overdue=self.is_overdue(record),
+            requester=self.requester_for_staff(requester, record.phone),
+            assignee=assignee,
+            staff_offers=self.staff_offers(record),
+        )
+
+    async def _requester_card(self, record: SupportRequest) -> RequestCard:
+        return RequestCard(
+            request=record,
+            messages=tuple(await self._db.read.requests.messages(record.id)),
+            due=self.local_date(record.due_at),
+            overdue=self.is_overdue(record),
+            offers=self.requester_offers(record),
+        )
 
     async def find_by_number(self, text: str) -> SupportRequest:
         number = parse_number(text)
