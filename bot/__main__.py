@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--demo", action="store_true", help="load a small fictional town (TOS, organisations)"
     )
+    sandbox.add_argument(
+        "--messenger",
+        choices=("telegram", "max", "both"),
+        default="telegram",
+        help="the messenger people write through: a local Telegram, a local MAX, or both",
+    )
     return parser
 
 
@@ -170,12 +176,12 @@ async def _export(
     return path, content, len(rows)
 
 
-def _sandbox(database: Path | None, demo: bool) -> int:
+def _sandbox(database: Path | None, demo: bool, messenger: str = "telegram") -> int:
     from bot.sandbox.run import run_sandbox
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(run_sandbox(database, demo))
+            return asyncio.run(run_sandbox(database, demo, messenger=messenger))
     except SettingsError as error:
         print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
         return 2
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     period = _report_period(args, parser) if args.command == "report" else None
     if args.command == "sandbox":  # needs no token: it brings its own Telegram
-        return _sandbox(args.db, args.demo)
+        return _sandbox(args.db, args.demo, args.messenger)
     offline = args.command in ("report", "export")
     try:
         if offline:
