@@ -47,7 +47,10 @@ class BotProcess:
         if max_server is not None:
             messengers |= {"MAX_BOT_TOKEN": MAX_TOKEN, "MAX_API_BASE_URL": max_server.base_url}
             if server is None:  # the staff are on MAX too
-                messengers |= {"MAX_ADMIN_IDS": str(ADMIN_ID), "MAX_STAFF_CHAT_ID": str(MAX_STAFF_CHAT)}
+                messengers |= {
+                    "MAX_ADMIN_IDS": str(ADMIN_ID),
+                    "MAX_STAFF_CHAT_ID": str(MAX_STAFF_CHAT),
+                }
         messengers["MESSENGERS"] = ",".join(
             name for name, s in (("telegram", server), ("max", max_server)) if s is not None
         )

@@ -49,7 +49,7 @@ async def test_onboarding_on_max_start_button_menu_and_a_start_link(
     assert not max_server.chat_messages(ADMIN_ID)[0].get("reply_markup")  # pressed: no buttons
 
     # A menu button sends its label as if typed: the initiative form starts.
-    intro, directions = await maria.press("💡 Предложить инициативу", expect=2)
+    _intro, directions = await maria.press("💡 Предложить инициативу", expect=2)
     assert "Благоустройство и озеленение" in directions.labels
     await maria.send("/cancel")
 
@@ -106,12 +106,11 @@ async def test_initiative_with_a_photo_to_a_staff_decision_after_a_restart(
     query = max_server.press(ADMIN_ID, card.message_id, "✅ Принять", chat_id=MAX_STAFF_CHAT)
     await max_bot.wait(lambda: query in max_server.callback_answers, "the press answered")
     assert max_server.callback_answers[query]["text"] == "И-2026-0001: принята."
-    await max_bot.wait(
-        lambda: "Статус: принята" in str(
-            max_server.message_view(MAX_STAFF_CHAT, card.message_id).get("text")  # type: ignore[union-attr]
-        ),
-        "the card edited in place",
-    )
+
+    def card_text() -> str:
+        return str((max_server.message_view(MAX_STAFF_CHAT, card.message_id) or {}).get("text"))
+
+    await max_bot.wait(lambda: "Статус: принята" in card_text(), "the card edited in place")
     told = await max_bot.wait(
         lambda: next((o for o in anna.inbox if o.text.startswith("Хорошие новости")), None),
         "the author told",
