@@ -193,7 +193,8 @@ async def _run(settings: Settings) -> None:
 
     app = await create_app(settings)
     try:
-        await app.bot.me()  # fail fast, with a clear line, on a wrong token or base URL
+        assert app.transport is not None
+        await app.transport.check(app.bot)  # fail fast, with a clear line, on a wrong token
         await app.run_polling()
     finally:
         await app.close()
@@ -209,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     offline = args.command in ("report", "export")
     try:
         if offline:
-            overrides = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
+            # Offline: the database alone, whichever messengers the bot runs on.
+            overrides = {
+                "bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN,
+                "messengers": "telegram",
+            }
             if args.db is not None:
                 overrides["database_path"] = args.db
             settings = load_settings(**overrides)
@@ -227,25 +232,14 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
-        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+        from bot.messengers.transport import CannotStart
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(_run(settings))
-        except TelegramUnauthorizedError:
-            print(
-                "tos-bot cannot start: Telegram rejected BOT_TOKEN (Unauthorized). "
-                "Check the token with @BotFather (/mybots -> API Token).",
-                file=sys.stderr,
-            )
-            return 2
-        except TelegramNetworkError as error:
-            print(
-                f"tos-bot cannot start: cannot reach the Bot API at "
-                f"{settings.bot_api_base_url} ({error.message}).",
-                file=sys.stderr,
-            )
-            return 1
+        except CannotStart as error:
+            print(f"tos-bot cannot start: {error}", file=sys.stderr)
+            return error.code
         return 0
     lang = args.lang or settings.default_locale
     from bot.services.errors import DomainError

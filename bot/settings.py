@@ -33,7 +33,7 @@ EXPECTED = {
     "DATABASE_PATH": "a path to the SQLite file, e.g. data/tos-bot.sqlite3",
     "ADMIN_IDS": "comma-separated Telegram user ids (numbers), e.g. 12345,67890",
     "STAFF_CHAT_ID": "a Telegram chat id (a number; group ids start with -100)",
-    "MESSENGERS": "telegram, max, or both: telegram,max",
+    "MESSENGERS": "telegram, max, or both (telegram,max); unset: each messenger whose token is set",
     "MAX_BOT_TOKEN": "the bot's token from MAX for business (https://business.max.ru: Chat bots, "
     "the bot, Settings, the token), in MAX_BOT_TOKEN in the environment or in .env",
     "MAX_API_BASE_URL": "an http(s) address such as https://platform-api2.max.ru",
@@ -153,7 +153,8 @@ class Settings(BaseSettings):
     )
     # Which messengers the bot runs on (one database for both), and MAX's own settings:
     # its ids are MAX's as people and chats see them (bot/messengers/ maps them).
-    messengers: Annotated[frozenset[str], NoDecode] = frozenset({"telegram"})
+    # Unset: every messenger whose token is set (BOT_TOKEN, MAX_BOT_TOKEN).
+    messengers: Annotated[frozenset[str], NoDecode] = frozenset()
     max_bot_token: SecretStr | None = None
     max_api_base_url: str = DEFAULT_MAX_API_BASE_URL
     max_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -249,7 +250,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = ["telegram", "max"] if value.strip().lower() == "both" else value.split(",")
         names = frozenset(str(v).strip().lower() for v in value if str(v).strip())
-        if not names or not names <= {"telegram", "max"}:
+        if not names <= {"telegram", "max"}:  # none: each messenger whose token is set
             raise ValueError("malformed")
         return names
 
@@ -288,7 +289,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _per_messenger(self) -> Settings:
-        """What each messenger that runs needs; one staff chat for the town hall."""
+        """What each messenger that runs needs; one staff chat for the town hall. Without
+        MESSENGERS the bot runs on each messenger it has a token for (none: BOT_TOKEN is
+        what is missing, the way most towns start)."""
+        if not self.messengers:
+            tokens = {"telegram": self.bot_token, "max": self.max_bot_token}
+            self.messengers = frozenset(name for name, token in tokens.items() if token)
+            if not self.messengers:
+                raise ValueError(f"{MISSING}BOT_TOKEN")
         if "telegram" in self.messengers and self.bot_token is None:
             raise ValueError(f"{MISSING}BOT_TOKEN")
         if "max" in self.messengers and self.max_bot_token is None:

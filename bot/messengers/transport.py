@@ -23,11 +23,12 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.methods import TelegramMethod
 
 from bot.messengers import MAX, MAX_ID_BASE, TELEGRAM, Messenger
 from bot.messengers.limits import TELEGRAM_LIMITS, Limits
-from bot.messengers.max.api import MaxApi
+from bot.messengers.max.api import MaxApi, MaxApiError, MaxNetworkError
 from bot.messengers.max.ids import MaxIds
 from bot.messengers.max.session import MaxSession
 from bot.messengers.routing import MessengerBot, RoutingSession
@@ -50,6 +51,15 @@ def bot_token(settings: Settings) -> str:
     if settings.bot_token is not None:
         return settings.bot_token.get_secret_value()
     return MAX_ONLY_TOKEN
+
+
+class CannotStart(Exception):
+    """A messenger refused the bot's token or could not be reached: one line for a human,
+    and the exit code (2: a setting to fix, 1: try again later)."""
+
+    def __init__(self, line: str, code: int) -> None:
+        super().__init__(line)
+        self.code = code
 
 
 class Transport:
@@ -119,6 +129,41 @@ class Transport:
 
     # -- running ----------------------------------------------------------------------------
 
+    async def check(self, bot: Bot) -> None:
+        """Fail fast, naming the messenger and its setting, on a wrong token or address."""
+        settings = self.settings
+        if TELEGRAM in self.runs:
+            try:
+                await bot.me()
+            except TelegramUnauthorizedError:
+                raise CannotStart(
+                    "Telegram rejected BOT_TOKEN (Unauthorized). "
+                    "Check the token with @BotFather (/mybots -> API Token).",
+                    2,
+                ) from None
+            except TelegramNetworkError as error:
+                raise CannotStart(
+                    f"cannot reach the Bot API at {settings.bot_api_base_url} ({error.message}).",
+                    1,
+                ) from None
+        if self.max is not None:
+            try:
+                await self.max.me()
+            except MaxApiError as error:
+                if error.status == 401:
+                    raise CannotStart(
+                        "MAX rejected MAX_BOT_TOKEN (Unauthorized). Check the token on "
+                        "https://business.max.ru (Chat bots, the bot, Settings).",
+                        2,
+                    ) from None
+                raise CannotStart(
+                    f"MAX's Bot API at {settings.max_api_base_url} refused: {error}.", 1
+                ) from None
+            except MaxNetworkError as error:
+                raise CannotStart(
+                    f"cannot reach MAX's Bot API at {settings.max_api_base_url} ({error}).", 1
+                ) from None
+
     async def start(self, app: App) -> None:
         """MAX's way of receiving updates: a webhook subscribed (and served here), or long
         polling, which works only once no webhook is subscribed."""
@@ -170,4 +215,4 @@ class Transport:
             await app.bot.session.close()
 
 
-__all__ = ["TELEGRAM_LIMITS", "Transport", "bot_token"]
+__all__ = ["TELEGRAM_LIMITS", "CannotStart", "Transport", "bot_token"]

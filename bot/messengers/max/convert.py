@@ -15,11 +15,13 @@ chat_type, user_id}, timestamp (ms), link?, body {mid, seq, text, attachments, m
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from bot.messengers.max.ids import CALLBACK_PREFIX, MaxFile, MaxIds, file_id
 
+log = logging.getLogger(__name__)
 Json = dict[str, Any]
 _TEL_RE = re.compile(r"^TEL[^:]*:(.+)$", re.MULTILINE | re.IGNORECASE)
 
@@ -232,6 +234,9 @@ class MaxConverter:
             return await self._callback(raw, locale)
         if kind == "bot_started" and raw.get("user"):
             return await self._started(raw, locale)
+        if kind == "bot_added" and raw.get("chat_id") is not None:
+            # How a town hall learns its staff group's id for MAX_STAFF_CHAT_ID.
+            log.info("MAX: the bot was added to the group chat %s", raw["chat_id"])
         return []
 
     async def _callback(self, raw: Json, locale: str | None) -> list[Json]:
