@@ -142,8 +142,9 @@ def state_path(database: Path, messenger: str = "telegram") -> Path:
     return database.with_suffix(".sandbox.jsonl")
 
 
-async def _internal_people(app: Any, people: DemoPeople, on_max: set[str]) -> DemoPeople:
-    """The demo's people as the bot's database knows them: those on MAX by internal ids."""
+async def internal_people(app: Any, people: DemoPeople, on_max: set[str]) -> DemoPeople:
+    """The demo's people as the bot's database knows them: those on MAX (`on_max`: persona
+    keys, and "authors" for the demo's other people) by their internal ids."""
     ids = app.transport.ids if app.transport is not None else None
     if ids is None or not on_max:
         return people
@@ -155,7 +156,7 @@ async def _internal_people(app: Any, people: DemoPeople, on_max: set[str]) -> De
         admin=await internal(people.admin, "staff"),
         chair=await internal(people.chair, "chair"),
         residents=people.residents,
-        authors=people.authors,
+        authors=tuple([await internal(author, "authors") for author in people.authors]),
     )
 
 
@@ -181,7 +182,9 @@ async def _session(
     )  # fmt: skip
     if demo:
         on_max = {p.key for p in cast if p.messenger == "max"}
-        town = await load_demo(app.db, app.clock, await _internal_people(app, people, on_max))
+        if "telegram" not in servers:
+            on_max.add("authors")  # the demo's other people are on MAX too
+        town = await load_demo(app.db, app.clock, await internal_people(app, people, on_max))
         note = "loaded" if town.created else "already in the database"
         orgs = len(await app.db.read.registry.all_orgs())
         terminal.say(

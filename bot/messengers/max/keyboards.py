@@ -12,6 +12,7 @@ rows than MAX allows is packed tighter. What still does not fit is dropped and l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram.types import (
@@ -38,12 +39,18 @@ def _label(text: str, limits: Limits) -> str:
     return shorten(text, limits.button_text)
 
 
-def _inline(button: InlineKeyboardButton, limits: Limits) -> Button | None:
+def _same(url: str) -> str:
+    return url
+
+
+def _inline(
+    button: InlineKeyboardButton, limits: Limits, links: Callable[[str], str] = _same
+) -> Button | None:
     text = _label(button.text, limits)
     if button.callback_data is not None:
         return {"type": "callback", "text": text, "payload": button.callback_data}
     if button.url is not None:
-        return {"type": "link", "text": text, "url": button.url}
+        return {"type": "link", "text": text, "url": links(button.url)}
     if button.copy_text is not None:
         return {"type": "clipboard", "text": text, "payload": button.copy_text.text}
     log.warning("a button MAX has no kind for was left out: %r", button.text)
@@ -64,13 +71,16 @@ def _reply(button: KeyboardButton | str, limits: Limits) -> Button | None:
     return {"type": "message", "text": text}
 
 
-def to_max_rows(markup: Markup | None, limits: Limits = MAX_LIMITS) -> list[list[Button]] | None:
+def to_max_rows(
+    markup: Markup | None, limits: Limits = MAX_LIMITS, links: Callable[[str], str] = _same
+) -> list[list[Button]] | None:
     """MAX's rows of buttons for aiogram's markup; None when there is no keyboard (none
-    given, a keyboard removed, a forced reply)."""
+    given, a keyboard removed, a forced reply). `links` makes a link button's address MAX's
+    (a link to the bot on Telegram opens it on MAX)."""
     rows: list[list[Button]]
     if isinstance(markup, InlineKeyboardMarkup):
         source = markup.inline_keyboard
-        rows = [[b for b in (_inline(x, limits) for x in row) if b] for row in source]
+        rows = [[b for b in (_inline(x, limits, links) for x in row) if b] for row in source]
     elif isinstance(markup, ReplyKeyboardMarkup):
         menu = markup.keyboard
         rows = [[b for b in (_reply(x, limits) for x in row) if b] for row in menu]

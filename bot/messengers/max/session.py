@@ -84,7 +84,7 @@ from bot.messengers.max.ids import (
     MaxIds,
     parse_file_id,
 )
-from bot.messengers.max.text import markup_to_html, to_max_html
+from bot.messengers.max.text import markup_to_html, rewrite_start_links, to_max_html
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +319,10 @@ class MaxSession(BaseSession):
             html = escape(text, quote=False)
         return to_max_html(html, self.ours, self.username)
 
+    def _link(self, url: str) -> str:
+        """A link button's address: one to any of our bots on Telegram opens this bot."""
+        return rewrite_start_links(url, self.ours, self.username)
+
     async def _reply_link(self, reply: ReplyParameters | None, legacy: int | None) -> Json | None:
         number = reply.message_id if reply is not None else legacy
         if number is None:
@@ -357,7 +361,7 @@ class MaxSession(BaseSession):
         params = await self._recipient(method, method.chat_id)
         if bot.default["link_preview_is_disabled"]:
             params["disable_link_preview"] = True
-        rows = keyboards.to_max_rows(markup)
+        rows = keyboards.to_max_rows(markup, links=self._link)
         attachments = [*media, *([keyboards.attachment(rows)] if rows else [])]
         body: Json = {"text": html or None, "attachments": attachments}
         if html:
@@ -441,7 +445,7 @@ class MaxSession(BaseSession):
         found = await self.ids.mid(int(method.message_id))
         if found is None or found.external_id.startswith(STARTED):
             raise TelegramBadRequest(method, "Bad Request: message to edit not found")
-        rows = keyboards.to_max_rows(method.reply_markup)
+        rows = keyboards.to_max_rows(method.reply_markup, links=self._link)
         # Everything the message is to carry: its files and the new keyboard (or none).
         body: Json = {
             "attachments": [*found.media, *([keyboards.attachment(rows)] if rows else [])]
