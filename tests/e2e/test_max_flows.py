@@ -224,6 +224,19 @@ async def test_staff_on_max_digest_report_export_and_links_that_open_max(max_tow
     content = file_content(town.max, document["file_name"]).decode("utf-8-sig")
     assert document["file_name"].endswith(".csv") and "И-2026-0001" in content
 
+    # The registry: exported as CSV on MAX, and the same file imported (a dry run first).
+    await staff.send("/registry")
+    await staff.press("📤 Выгрузить CSV")
+    exported = await staff.bot.wait(lambda: latest(staff).get("document"), "the registry file")
+    content = file_content(town.max, exported["file_name"])
+    await staff.send("/registry")
+    await staff.press("📥 Загрузить CSV/XLSX")
+    [dry_run] = await staff._expect(
+        lambda: town.max.send_document(staff.id, "registry.csv", content), 1, "the dry run"
+    )
+    assert dry_run.text.startswith("Пробная проверка: пока ничего не записано.")
+    assert "Обновить: 52 строки" in dry_run.text
+
     # The chair's join poster: its QR code and its link open the bot on MAX, not Telegram.
     chair = town.chair
     await chair.send("/tos")

@@ -20,15 +20,18 @@ from aiogram.methods import GetUpdates
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import build_bot
 from bot.messengers.max.api import MaxApi
 from bot.messengers.max.ids import MaxIds
 from bot.messengers.max.session import MaxSession
 from bot.messengers.max.webhook import SECRET_HEADER, webhook_app
-from bot.messengers.transport import MAX_ONLY_TOKEN
+from bot.messengers.transport import MAX_ONLY_TOKEN, Transport
 from bot.sandbox.max_server import DIALOG_BASE, TEXT_LIMIT, MaxSandboxServer
-from bot.sandbox.server import TINY_PNG
+from bot.sandbox.server import TINY_PNG, SandboxServer
+from bot.settings import load_settings
 from storage.db import Database
-from tests.e2e.kit import MAX_TOKEN
+from tests.e2e.kit import MAX_TOKEN, TOKEN
+from tests.e2e.test_max_flows import file_content
 
 ANNA, BORIS = 5001, 5002
 
@@ -221,3 +224,41 @@ async def test_the_webhook_takes_only_maxs_requests(
         assert taken.status == 200
     [got] = fed
     assert got.message.text == "/start tos_x"
+
+
+async def test_a_file_crosses_from_one_messenger_to_the_other(
+    server: SandboxServer, max_server: MaxSandboxServer, tmp_path: Path
+) -> None:
+    """One Bot over both: a file a person sent on Telegram goes to someone on MAX (downloaded
+    from Telegram, uploaded to MAX), and one sent on MAX goes to someone on Telegram."""
+    server.user(BORIS, "Борис")
+    max_server.user(ANNA, "Анна")
+    settings = load_settings(
+        bot_token=TOKEN, bot_api_base_url=server.base_url, max_bot_token=MAX_TOKEN,
+        max_api_base_url=max_server.base_url, database_path=tmp_path / "bot.sqlite3",
+    )  # fmt: skip
+    db = Database(settings.database_path)
+    await db.open()
+    transport = Transport(settings, db)
+    bot = build_bot(settings, transport=transport)
+    try:
+        assert transport.ids is not None
+        anna = await transport.ids.person(ANNA)
+        from_telegram = server.add_file(b"%PDF-1.4 from Telegram", "documents", "pdf")
+        await bot.send_document(anna, from_telegram.file_id, caption="Маршрут")
+        [view] = max_server.chat_messages(ANNA)
+        assert view["caption"] == "Маршрут"
+        assert file_content(max_server, view["document"]["file_name"]) == b"%PDF-1.4 from Telegram"
+
+        on_max = max_server.send_document(ANNA, "смета.xlsx", b"PK smeta")
+        max_bot = transport.polling_bots(bot)[-1]  # the Bot whose polling reads MAX
+        [update] = await max_bot(GetUpdates(timeout=0))
+        assert update.message is not None and update.message.document is not None
+        assert on_max["body"]["attachments"][0]["filename"] == "смета.xlsx"
+        await bot.send_document(BORIS, update.message.document.file_id)
+        [document] = [m["document"] for m in server.chat_messages(BORIS) if m.get("document")]
+        assert document["file_name"] == "смета.xlsx"
+        assert server.files[document["file_id"]].content == b"PK smeta"
+    finally:
+        await bot.session.close()
+        await db.close()
