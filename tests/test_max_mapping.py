@@ -26,6 +26,7 @@ from aiogram.types import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import create_i18n
 from bot.messengers import MAX, MAX_ID_BASE, TELEGRAM, internal_id, messenger_of, number_of
 from bot.messengers.limits import MAX_LIMITS
 from bot.messengers.max.api import MaxApiError
@@ -35,6 +36,7 @@ from bot.messengers.max.keyboards import WIDE, fit_rows, to_max_rows
 from bot.messengers.max.session import MaxSession
 from bot.messengers.max.text import markup_to_html, rewrite_start_links, to_max_html
 from bot.sandbox.max_server import MaxError, _checked_buttons, parse_max_html
+from tests.test_locales import NOTICE_MSGID_START, catalogs
 
 KINDS = ["callback", "link", "request_contact", "request_geo_location", "message"]
 
@@ -227,3 +229,19 @@ def test_the_phone_of_a_contact_card() -> None:
     vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Анна\r\nTEL;TYPE=cell:+79001234567\r\nEND:VCARD"
     assert phone_of(vcf) == "+79001234567"
     assert phone_of(None) == ""
+
+
+def test_what_a_resident_on_max_agrees_to_names_no_foreign_messenger() -> None:
+    """The consent notice (152-FZ) says what is kept: on MAX it must not speak of a Telegram
+    account; nor may the answers to declining or withdrawing consent."""
+    i18n = create_i18n("ru")
+    starts = (NOTICE_MSGID_START, "Understood. Without consent", "Done. Your consent")
+    texts = [m.id for m in catalogs.extract() if isinstance(m.id, str) and m.id.startswith(starts)]
+    assert len(texts) == 3
+    for text in texts:
+        for locale in ("ru", "en"):
+            shown = i18n.gettext(text, locale=locale)
+            assert shown != text or locale == "en"
+            assert "Telegram" not in shown, shown
+    notice = next(text for text in texts if text.startswith(NOTICE_MSGID_START))
+    assert "ваш аккаунт в мессенджере" in i18n.gettext(notice, locale="ru")
