@@ -13,10 +13,16 @@ both; a form on MAX that survives SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import sys
 from collections import Counter
+
+import aiohttp
 
 from bot.clock import Clock
 from bot.messengers.max.ids import MaxIds
+from bot.messengers.max.webhook import SECRET_HEADER
 from bot.sandbox.demo import DemoPeople, DemoTown, load_demo
 from bot.sandbox.max_server import DIALOG_BASE, MaxSandboxServer
 from bot.sandbox.server import SandboxServer
@@ -275,4 +281,47 @@ async def test_a_form_on_max_survives_sigkill(
     assert "И-2026-0001" in registered.text
     counts = Counter(o.text for o in anna.inbox)
     assert counts[ask_description.text] == 1 and counts[ask_photos.text] == 1
+    assert "Traceback" not in max_bot.log
+
+
+async def test_in_production_max_posts_updates_to_the_webhook_with_its_secret(
+    max_server: MaxSandboxServer, max_bot: BotProcess
+) -> None:
+    """MAX_WEBHOOK_URL: the bot subscribes at start (long polling is then off), listens behind
+    the HTTPS proxy, takes an update only with the secret, and answers through MAX's API."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    max_bot.env |= {
+        "MAX_WEBHOOK_URL": "https://bot.example.ru/max",
+        "MAX_WEBHOOK_SECRET": "town-hall-secret",
+        "MAX_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+    }
+    max_server.group(MAX_STAFF_CHAT, "Специалисты")
+    max_server.user(ANNA, "Анна")
+    before = len(max_server.calls)
+    with (max_bot.tmp / "bot.log").open("ab") as log:  # not max_bot.start(): it awaits a poll
+        max_bot.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=max_bot.tmp, env=max_bot.env, stdout=log, stderr=log
+        )
+    await max_bot.wait(lambda: max_server.subscriptions, "the subscription")
+    assert max_server.subscriptions[0]["url"] == "https://bot.example.ru/max"
+    assert "getUpdates" not in max_server.calls[before:]  # no long polling beside a webhook
+
+    update = {"update_type": "bot_started", "timestamp": 1, "chat_id": max_server.dialog_of(ANNA),
+              "user": max_server.users[ANNA], "user_locale": "ru"}  # fmt: skip
+    url = f"http://127.0.0.1:{port}/max"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):  # the listener comes up right after the subscription
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with http.post(url, json=update, headers={SECRET_HEADER: "wrong"}) as r:
+                    assert r.status == 403
+                    break
+            await asyncio.sleep(0.1)
+        assert max_server.chat_messages(ANNA) == []  # refused: never reached the handlers
+        async with http.post(url, json=update, headers={SECRET_HEADER: "town-hall-secret"}) as r:
+            assert r.status == 200
+    [notice] = max_server.chat_messages(ANNA)
+    assert "152-ФЗ" in notice["text"]
+    assert await max_bot.stop() == 0
     assert "Traceback" not in max_bot.log
