@@ -259,6 +259,18 @@ async def test_a_file_crosses_from_one_messenger_to_the_other(
         [document] = [m["document"] for m in server.chat_messages(BORIS) if m.get("document")]
         assert document["file_name"] == "смета.xlsx"
         assert server.files[document["file_id"]].content == b"PK smeta"
+
+        # Each text is fitted to its recipient's messenger: MAX counts the tags in its 4,000.
+        long = "\n\n".join(f"<b>{n}</b> " + "я" * 90 for n in range(40))  # 3,790 + 280 in tags
+        await bot.send_message(anna, long)
+        await bot.send_message(BORIS, long)
+        on_max = [m["mid"] for m in max_server.chat_messages(ANNA) if m.get("text")]
+        assert len(on_max) == 2
+        for mid in on_max:
+            body = max_server.messages[mid]["body"]
+            assert body["markup"] and len(body["text"]) < 4000
+        assert [m.get("text", "")[:3] for m in server.chat_messages(BORIS)][-1] == "0 я"
+        assert len([m for m in server.chat_messages(BORIS) if m.get("text")]) == 1
     finally:
         await bot.session.close()
         await db.close()
