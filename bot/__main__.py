@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--demo", action="store_true", help="load a small fictional town (TOS, organisations)"
     )
+    sandbox.add_argument(
+        "--messenger",
+        choices=("telegram", "max", "both"),
+        default="telegram",
+        help="the messenger people write through: a local Telegram, a local MAX, or both",
+    )
     return parser
 
 
@@ -170,12 +176,12 @@ async def _export(
     return path, content, len(rows)
 
 
-def _sandbox(database: Path | None, demo: bool) -> int:
+def _sandbox(database: Path | None, demo: bool, messenger: str = "telegram") -> int:
     from bot.sandbox.run import run_sandbox
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(run_sandbox(database, demo))
+            return asyncio.run(run_sandbox(database, demo, messenger=messenger))
     except SettingsError as error:
         print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
         return 2
@@ -187,7 +193,8 @@ async def _run(settings: Settings) -> None:
 
     app = await create_app(settings)
     try:
-        await app.bot.me()  # fail fast, with a clear line, on a wrong token or base URL
+        assert app.transport is not None
+        await app.transport.check(app.bot)  # fail fast, with a clear line, on a wrong token
         await app.run_polling()
     finally:
         await app.close()
@@ -199,11 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     period = _report_period(args, parser) if args.command == "report" else None
     if args.command == "sandbox":  # needs no token: it brings its own Telegram
-        return _sandbox(args.db, args.demo)
+        return _sandbox(args.db, args.demo, args.messenger)
     offline = args.command in ("report", "export")
     try:
         if offline:
-            overrides = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
+            # Offline: the database alone, whichever messengers the bot runs on.
+            overrides = {
+                "bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN,
+                "messengers": "telegram",
+            }
             if args.db is not None:
                 overrides["database_path"] = args.db
             settings = load_settings(**overrides)
@@ -221,25 +232,14 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
-        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+        from bot.messengers.transport import CannotStart
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(_run(settings))
-        except TelegramUnauthorizedError:
-            print(
-                "tos-bot cannot start: Telegram rejected BOT_TOKEN (Unauthorized). "
-                "Check the token with @BotFather (/mybots -> API Token).",
-                file=sys.stderr,
-            )
-            return 2
-        except TelegramNetworkError as error:
-            print(
-                f"tos-bot cannot start: cannot reach the Bot API at "
-                f"{settings.bot_api_base_url} ({error.message}).",
-                file=sys.stderr,
-            )
-            return 1
+        except CannotStart as error:
+            print(f"tos-bot cannot start: {error}", file=sys.stderr)
+            return error.code
         return 0
     lang = args.lang or settings.default_locale
     from bot.services.errors import DomainError

@@ -28,6 +28,7 @@ from bot.delivery import Audience, Sender
 from bot.domain.outbox import STAFF
 from bot.i18n import CatalogI18n, create_i18n
 from bot.isolation import UserIsolation
+from bot.messengers.transport import Transport, bot_token
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.fit import FitToLimits
 from bot.middlewares.retry import RetryTransient
@@ -78,6 +79,7 @@ class App:
     throttle: ThrottleMiddleware
     storage: SqliteStorage
     sender: Sender
+    transport: Transport | None = None  # the messengers (bot/messengers/transport.py)
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
     _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -91,6 +93,8 @@ class App:
 
     async def on_startup(self) -> None:
         staff = self.services.staff
+        if self.transport is not None:
+            await self.transport.start(self)
         await publish_commands(
             self.bot,
             self.i18n,
@@ -133,6 +137,8 @@ class App:
             log.warning("stopping with %d updates still in flight", self.tracker.in_flight)
         self.scheduler.shutdown()
         await self.sender.stop()
+        if self.transport is not None:
+            await self.transport.stop()
         await self.close()
 
     async def close(self) -> None:
@@ -143,22 +149,23 @@ class App:
         log.info("database closed")
 
     async def run_polling(self) -> None:
-        await self.dp.start_polling(
-            self.bot,
-            allowed_updates=self.dp.resolve_used_update_types(),
-            handle_signals=True,
-            close_bot_session=True,
-        )
+        """Receive updates from every messenger that runs, until SIGTERM or SIGINT."""
+        assert self.transport is not None
+        await self.transport.run(self)
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
-    if session is None:
+def build_bot(
+    settings: Settings, session: BaseSession | None = None, transport: Transport | None = None
+) -> Bot:
+    if transport is not None:  # every messenger that runs, under one session
+        session = transport.session(session)
+    elif session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base_url))
     # The first middleware is the outermost: a text is split before anything else sees it,
     # so each part is a request of its own to every middleware after it.
-    session.middleware(FitToLimits())
+    session.middleware(FitToLimits(transport.limits() if transport is not None else None))
     return Bot(
-        token=settings.bot_token.get_secret_value(),
+        token=bot_token(settings),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
@@ -199,6 +206,8 @@ async def _assemble(
     extra_features: Sequence[RouterSpec],
     timing: Timing | None,
 ) -> App:
+    transport = Transport(settings, db)
+    settings = await transport.resolve_ids()  # MAX's admins and staff chat as internal ids
     storage = SqliteStorage(db, clock)
     i18n = create_i18n(settings.default_locale)
     services = await build_services(
@@ -219,7 +228,7 @@ async def _assemble(
     setup_middlewares(dp, i18n, tracker, throttle)
     dp.include_routers(*build_routers(extra_features))
 
-    bot = build_bot(settings, session)
+    bot = build_bot(settings, session, transport)
     reports, requests, users = services.reports, services.requests, services.users
     bot.session.middleware(FlushBeforeSend(storage))
     bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
@@ -229,6 +238,7 @@ async def _assemble(
         default_locale=settings.default_locale,
         monotonic=monotonic,
         sleep=sleep,
+        rates=transport.rates(),
     )  # fmt: skip
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
@@ -256,6 +266,7 @@ async def _assemble(
         throttle=throttle,
         storage=storage,
         sender=sender,
+        transport=transport,
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)

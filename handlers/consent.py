@@ -83,7 +83,7 @@ def notice_text(settings: Settings) -> str:
         "<b>Consent to the processing of personal data</b>\n\n"
         "{operator} Under Federal Law No. 152-FZ "
         "we ask for your consent before we keep anything about you.\n\n"
-        "<b>What we keep:</b> your Telegram account (id, name, username, language) and what "
+        "<b>What we keep:</b> your messenger account (id, name, username, language) and what "
         "you send us yourself: initiatives, requests, photos, addresses or locations, the "
         "phone number you choose to share, your TOS and event sign-ups.\n\n"
         "<b>Why:</b> to consider your initiatives and requests, answer you, tell you about "
@@ -193,7 +193,7 @@ async def _declined(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(
         _(
-            "Understood. Without consent we keep only your Telegram id and language, so the "
+            "Understood. Without consent we keep only your messenger id and language, so the "
             "bot cannot take your initiatives or requests. If you change your mind, send /start."
         ),
         reply_markup=ReplyKeyboardRemove(),
@@ -274,7 +274,7 @@ async def consent_button(
                 "Done. Your consent is withdrawn; your name and username, your phone and what "
                 "you wrote in your requests are deleted, and your initiatives stay without your "
                 "name. We keep only the record of when you gave and withdrew consent (the law "
-                "requires it), your Telegram id and your language. To use the bot again, send "
+                "requires it), your messenger id and your language. To use the bot again, send "
                 "/start."
             ),
             reply_markup=ReplyKeyboardRemove(),

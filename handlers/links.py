@@ -7,10 +7,10 @@ import io
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.registry import Tos
+from bot.messengers.links import start_link
 from bot.services.registry import RegistryService
 from bot.services.staff import INVITE_PREFIX
 
@@ -37,5 +37,5 @@ def qr_photo(link: str, filename: str) -> BufferedInputFile:
     return BufferedInputFile(out.getvalue(), filename=filename)
 
 
-async def poster_link(bot: Bot, registry: RegistryService, tos: Tos) -> str:
-    return await create_start_link(bot, registry.join_payload(tos))
+async def poster_link(bot: Bot, registry: RegistryService, tos: Tos, chat_id: int) -> str:
+    return await start_link(bot, registry.join_payload(tos), chat_id)

@@ -17,12 +17,12 @@ from aiogram.types import (
     InlineKeyboardButton,
     Message,
 )
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.people import Person
 from bot.i18n import fill
+from bot.messengers.links import start_link
 from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
 from bot.services.registry import RegistryService, RoleInvite
@@ -378,7 +378,7 @@ async def _invite_choice(
 
 
 async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: RoleInvite) -> None:
-    link = await create_start_link(bot, invite.payload)
+    link = await start_link(bot, invite.payload, message.chat.id)  # the QR opens this messenger
     until = local_text(invite.expires_at, settings.timezone)
     uses = (
         _("It works once, until {date}.") if invite.uses_left == 1
@@ -403,7 +403,7 @@ async def _poster(
 ) -> None:
     registry.require_staff(user.id)
     tos = await registry.active_tos(tos_id)
-    link = await poster_link(bot, registry, tos)
+    link = await poster_link(bot, registry, tos, message.chat.id)
     await message.answer_photo(
         qr_photo(link, "join.png"),
         caption=fill(

@@ -218,7 +218,7 @@ async def tos_button(
     elif cd.action == "poster":
         tos = await registry.require_leader(user.id, cd.id)
         await query.answer()
-        link = await poster_link(bot, registry, tos)
+        link = await poster_link(bot, registry, tos, message.chat.id)
         await message.answer_photo(
             qr_photo(link, "join.png"),
             caption=fill(

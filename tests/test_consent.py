@@ -105,7 +105,7 @@ async def test_declining_keeps_nothing_and_features_stay_closed(harness: Harness
     ivan = harness.user("Иван")
     await ivan.send("/start")
     [reply] = await ivan.press("Не даю согласия")
-    assert "Без согласия мы храним только ваш идентификатор Telegram и язык" in reply.text
+    assert "Без согласия мы храним только ваш идентификатор в мессенджере и язык" in reply.text
     record = await stored(harness, ivan.id)
     assert not record.has_consent and record.first_name is None
     [hint] = await ivan.send("Хочу скамейку во двор")

@@ -11,33 +11,57 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.max_server import MaxSandboxServer
 from bot.sandbox.server import Outgoing, SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:SANDBOX-e2e-token-for-the-local-server"
+MAX_TOKEN = "max-e2e-token-for-the-local-max-server"
 ADMIN_ID = 1
 STAFF_CHAT = -1001000000001
+MAX_STAFF_CHAT = -72000000001  # a MAX group chat's id
 WAIT = 20.0  # seconds any single expectation may take (CI's 2 cores, a cold start)
 
 
 class BotProcess:
-    """`python -m bot` as a subprocess with its settings in the environment."""
+    """`python -m bot` as a subprocess with its settings in the environment: on the Telegram
+    sandbox `server`, on the MAX one (`max_server`), or on both."""
 
-    def __init__(self, server: SandboxServer, tmp: Path, **env: str) -> None:
-        self.server = server
+    def __init__(
+        self,
+        server: SandboxServer | None,
+        tmp: Path,
+        max_server: MaxSandboxServer | None = None,
+        **env: str,
+    ) -> None:
+        self.servers: list[Any] = [s for s in (server, max_server) if s is not None]
+        self.server: Any = self.servers[0]
         self.tmp = tmp
         self.database = tmp / "data" / "bot.sqlite3"
+        messengers: dict[str, str] = {}
+        if server is not None:
+            messengers |= {
+                "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": server.base_url,
+                "ADMIN_IDS": str(ADMIN_ID), "STAFF_CHAT_ID": str(STAFF_CHAT),
+            }  # fmt: skip
+        if max_server is not None:
+            messengers |= {"MAX_BOT_TOKEN": MAX_TOKEN, "MAX_API_BASE_URL": max_server.base_url}
+            if server is None:  # the staff are on MAX too
+                messengers |= {
+                    "MAX_ADMIN_IDS": str(ADMIN_ID),
+                    "MAX_STAFF_CHAT_ID": str(MAX_STAFF_CHAT),
+                }
+        messengers["MESSENGERS"] = ",".join(
+            name for name, s in (("telegram", server), ("max", max_server)) if s is not None
+        )
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_BASE_URL": server.base_url,
             "DATABASE_PATH": str(self.database),
-            "ADMIN_IDS": str(ADMIN_ID),
-            "STAFF_CHAT_ID": str(STAFF_CHAT),
             "MUNICIPALITY_NAME": "Тестовск",
             "MUNICIPALITY_POPULATION": "50000",
             "LOG_FORMAT": "json",
+            **messengers,
             **env,
         }
         self.proc: asyncio.subprocess.Process | None = None
@@ -50,7 +74,7 @@ class BotProcess:
 
     async def start(self) -> None:
         assert self.proc is None, "already running"
-        polls = self.server.calls.count("getUpdates")
+        polls = [s.calls.count("getUpdates") for s in self.servers]
         self.starts += 1
         with (self.tmp / "bot.log").open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
@@ -58,7 +82,8 @@ class BotProcess:
                 stdout=log, stderr=log,
             )  # fmt: skip
         # Started when it polls: commands published, the sender and scheduler up.
-        await self.wait(lambda: self.server.calls.count("getUpdates") > polls, "the bot to poll")
+        for server, before in zip(self.servers, polls, strict=True):
+            await self.wait(lambda s=server, n=before: s.calls.count("getUpdates") > n, "a poll")
 
     async def wait(self, predicate: Callable[[], Any], what: str) -> Any:
         """Wait for a condition, failing at once (with the bot's log) if the bot died."""
@@ -100,7 +125,7 @@ class Person:
 
     def __init__(
         self,
-        server: SandboxServer,
+        server: Any,  # the sandbox server of the person's messenger (Telegram's or MAX's)
         bot: BotProcess,
         user_id: int,
         first_name: str,
