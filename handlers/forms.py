@@ -176,6 +176,7 @@ class FormCall(Generic[D, S]):
     form: Form[D, S]
     message: Message  # the person's message, or the bot's message whose button they pressed
     state: FSMContext
+    at: str | None  # the state the update found (a step's, the preview's)
     draft: D
     editing: bool  # a step is being corrected from the preview (it returns there after)
     service: S  # the form's service (Form.service names it)
@@ -231,6 +232,9 @@ class Step(Generic[D, S]):
     # «Share my phone»); it is removed with what `said` says.
     keyboard: Callable[[FormCall[D, S]], ReplyKeyboardMarkup] | None = None
     said: Callable[[Any], str] | None = None  # said once the step is answered (None: skipped)
+    # A choice of several: a press toggles its choice (✅) on the same message, the list of
+    # values is kept; the skip button («Done») ends the step, once `complete` holds.
+    many: bool = False
 
 
 class Form(Generic[D, S]):
@@ -289,29 +293,32 @@ class Form(Generic[D, S]):
     async def start(
         self, message: Message, state: FSMContext, data: dict[str, Any], draft: D | None = None
     ) -> None:
-        """Open the form (an entry point's whole work): its intro, then its first step."""
-        await state.set_state(self.state(self.steps[0].name))  # the form first, then its data
+        """Open the form (an entry point's whole work): its intro, then its first step.
+        `data`: what the entry point's handler got (its **data); `draft`: one with answers
+        known before the form opens (the competition applied to)."""
+        first = self.state(self.steps[0].name)
+        await state.set_state(first)  # the form first (another may hold answers), then its data
         new = draft if draft is not None else self.draft()
         await state.set_data({DRAFT: new.to_data()})
-        call = self._call(message, state, new, False, data)
+        call = self._call(message, {**data, "state": state, "raw_state": first.state}, new, False)
         if self.intro is not None:
             await call.say(await self.intro(call))
         await self._go_on(call, None)
 
-    async def load(
-        self, message: Message, state: FSMContext, data: dict[str, Any]
-    ) -> FormCall[D, S]:
-        kept = await state.get_data()
+    async def load(self, message: Message, data: dict[str, Any]) -> FormCall[D, S]:
+        """The form as the update finds it (`data`: what its handler got)."""
+        kept = await data["state"].get_data()
         draft = self.draft.from_data(kept.get(DRAFT) or {})
-        return self._call(message, state, draft, bool(kept.get(EDITING)), data)
+        return self._call(message, data, draft, bool(kept.get(EDITING)))
 
     def _call(
-        self, message: Message, state: FSMContext, draft: D, editing: bool, data: dict[str, Any]
+        self, message: Message, data: dict[str, Any], draft: D, editing: bool
     ) -> FormCall[D, S]:
         return FormCall(
             form=self,
             message=message,
-            state=state,
+            state=data["state"],
+            at=data.get("raw_state"),
             draft=draft,
             editing=editing,
             service=data[self.service],
@@ -348,14 +355,26 @@ class Form(Generic[D, S]):
         if step.keyboard is not None:
             markup = step.keyboard(call)
         else:
-            rows = [
-                [self.button(FormAction.CHOOSE, choice.text(), step.name, choice.code)]
-                for choice in await self.choices(call, step)
-            ]
-            if step.skip is not None:
-                rows.append([self.button(FormAction.SKIP, _(step.skip), step.name)])
-            markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else prompt_markup(call)
+            buttons = await self._buttons(call, step)
+            markup = buttons if buttons.inline_keyboard else prompt_markup(call)
         await call.say(text, markup)
+
+    async def _buttons(self, call: FormCall[D, S], step: Step[D, S]) -> InlineKeyboardMarkup:
+        chosen = (getattr(call.draft, step.name, None) or ()) if step.many else ()
+        rows = [
+            [
+                self.button(
+                    FormAction.CHOOSE,
+                    ("✅ " if self._value(choice) in chosen else "") + choice.text(),
+                    step.name,
+                    choice.code,
+                )
+            ]
+            for choice in await self.choices(call, step)
+        ]
+        if step.skip is not None:
+            rows.append([self.button(FormAction.SKIP, _(step.skip), step.name)])
+        return InlineKeyboardMarkup(inline_keyboard=rows)
 
     async def _go_on(self, call: FormCall[D, S], after: Step[D, S] | None) -> None:
         """The next step that applies after `after`; while a step is being corrected, the
@@ -403,26 +422,26 @@ class Form(Generic[D, S]):
 
     # -- answers -----------------------------------------------------------------------------
 
-    async def typed(self, call: FormCall[D, S], raw_state: str | None, answer: Answer) -> None:
+    async def typed(self, call: FormCall[D, S], answer: Answer) -> None:
         """A message at the current step: a skip, a choice's label, or what `read` takes."""
-        step = self.step_at(raw_state)
+        step = self.step_at(call.at)
         if step is None:  # the preview, or the choice of a step to change
             await call.say(_("Please use the buttons under the preview: send, change or cancel."))
             return
         try:
             if step.skip is not None and self._skips(call.i18n, step, answer.text):
-                value: Any = None
+                await self.skipped(call, step)
+                return
+            # A label typed is its button pressed (in a choice of several, `read` reads them).
+            typed = [] if step.many else await self.choices(call, step)
+            chosen = [choice for choice in typed if choice.typed(call.i18n, answer.text)]
+            if chosen:
+                value = await self._pick(call, step, chosen[0].code)
+            elif step.read is not None:
+                value = await step.read(call, answer)
             else:
-                chosen = [
-                    c for c in await self.choices(call, step) if c.typed(call.i18n, answer.text)
-                ]
-                if chosen:
-                    value = await self._pick(call, step, chosen[0].code)
-                elif step.read is not None:
-                    value = await step.read(call, answer)
-                else:
-                    await call.say(_(step.retry))
-                    return
+                await call.say(_(step.retry))
+                return
         except DomainError as error:
             await call.say(render_error(error))
             return
@@ -437,16 +456,41 @@ class Form(Generic[D, S]):
         return bool(typed) and any(typed in label_variants(i18n, msgid) for msgid in words)
 
     async def choose(self, call: FormCall[D, S], step: Step[D, S], code: str) -> None:
-        """A choice pressed: the step's value for its code (Stale if it is none), kept."""
-        await self.take(call, step, await self._pick(call, step, code))
+        """A choice pressed: the step's value for its code (Stale if it is none), kept; in a
+        choice of several, added to the others or taken away, on the same message."""
+        value = await self._pick(call, step, code)
+        if not step.many:
+            await self.take(call, step, value)
+            return
+        chosen = list(getattr(call.draft, step.name, None) or ())
+        chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+        call.draft = self._keep(step, call.draft, chosen)
+        await self._save(call, None)
+        if call.press is not None:
+            call.press.keep_buttons()  # drawn again, with the choice marked
+        await call.message.edit_reply_markup(reply_markup=await self._buttons(call, step))
+
+    async def skipped(self, call: FormCall[D, S], step: Step[D, S]) -> None:
+        """The skip button or words: the step holds no answer; a choice of several is done
+        (once it is complete: «Choose at least one.»)."""
+        if not step.many:
+            await self.take(call, step, None)
+        elif step.complete is not None and not step.complete(call.draft):
+            raise DomainError(N_("Choose at least one."))
+        else:
+            await self._go_on(call, step)
 
     async def _pick(self, call: FormCall[D, S], step: Step[D, S], code: str) -> Any:
         if step.pick is not None:
             return await step.pick(call, code)
         for choice in await self.choices(call, step):
             if choice.code == code:
-                return choice.code if choice.value is None else choice.value
+                return self._value(choice)
         raise Stale()
+
+    @staticmethod
+    def _value(choice: Choice) -> Any:
+        return choice.code if choice.value is None else choice.value
 
     async def take(self, call: FormCall[D, S], step: Step[D, S], value: Any) -> None:
         """Keep the step's value (None: skipped) and go on, or stay (see Stay)."""
@@ -469,6 +513,16 @@ class Form(Generic[D, S]):
             return step.keep(draft, value)
         changed: D = dataclasses.replace(draft, **{step.name: value})  # type: ignore[type-var]
         return changed
+
+    async def steps_to_change(self, call: FormCall[D, S]) -> None:
+        """«Which step to change?»: the steps that apply, by their labels."""
+        await call.state.set_state(self.state(CHOOSE_STEP))
+        rows = [
+            [self.button(FormAction.STEP, _(step.label), step.name)]
+            for step in self.steps
+            if await self.applies(call, step)
+        ]
+        await call.say(_("Which step to change?"), InlineKeyboardMarkup(inline_keyboard=rows))
 
     async def change(self, call: FormCall[D, S], step: Step[D, S]) -> None:
         """Go back to `step` from the preview; once it is answered, back to the preview."""
@@ -558,128 +612,71 @@ class FormRunner:
             raise ValueError("two forms have one name: their buttons would be mixed up")
         self._by_group = {form.states.__full_group_name__: form for form in forms}
 
-    async def typed_answer(
-        self, message: Message, state: FSMContext, raw_state: str | None, **data: Any
-    ) -> None:
-        form = self._by_group[(raw_state or "").partition(":")[0]]
-        call = await form.load(message, state, data)
-        await form.typed(call, raw_state, Answer.of(message))
+    async def typed_answer(self, message: Message, **data: Any) -> None:
+        form = self._by_group[(data.get("raw_state") or "").partition(":")[0]]
+        call = await form.load(message, data)
+        await form.typed(call, Answer.of(message))
 
     async def _pressed(
-        self,
-        query: CallbackQuery,
-        button: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        data: dict[str, Any],
-    ) -> tuple[Form[Any, Any], FormCall[Any, Any]]:
+        self, query: CallbackQuery, button: FormButton, data: dict[str, Any]
+    ) -> FormCall[Any, Any]:
         """The form a button belongs to, open now (else Stale: it is sent or closed)."""
         form = self.forms.get(button.form)
         if form is None:
             raise Stale()
-        if not form.holds(raw_state):
+        if not form.holds(data.get("raw_state")):
             raise Stale(FORM_CLOSED)
-        return form, await form.load(button_message(query), state, data)
+        return await form.load(button_message(query), data)
 
     @staticmethod
-    def _at_step(form: Form[Any, Any], raw_state: str | None, button: FormButton) -> Step[Any, Any]:
-        step = form.step_at(raw_state)
+    def _at_step(call: FormCall[Any, Any], button: FormButton) -> Step[Any, Any]:
+        step = call.form.step_at(call.at)
         if step is None or step.name != button.step:
             raise Stale()  # a button of another step
         return step
 
     @staticmethod
-    def _same_draft(call: FormCall[Any, Any], button: FormButton) -> None:
+    def _at_preview(call: FormCall[Any, Any], button: FormButton) -> None:
         if button.value != call.draft.token:
             raise Stale()  # a preview of another draft (that one is sent, this is a new one)
+        if call.at != call.form.state(PREVIEW):
+            raise Stale()
 
-    async def choose(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
-        form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        step = self._at_step(form, raw_state, callback_data)
-        await form.choose(call, step, callback_data.value)
+    async def choose(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
+        call = await self._pressed(query, callback_data, data)
+        await call.form.choose(call, self._at_step(call, callback_data), callback_data.value)
 
-    async def skip(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
-        form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        step = self._at_step(form, raw_state, callback_data)
+    async def skip(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
+        call = await self._pressed(query, callback_data, data)
+        step = self._at_step(call, callback_data)
         if step.skip is None:
             raise Stale()
-        await form.take(call, step, None)
+        await call.form.skipped(call, step)
 
-    async def send(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
-        form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        self._same_draft(call, callback_data)
-        if raw_state != form.state(PREVIEW):
-            raise Stale()
-        await form.send(call)
+    async def send(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
+        call = await self._pressed(query, callback_data, data)
+        self._at_preview(call, callback_data)
+        await call.form.send(call)
 
-    async def change(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
+    async def change(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
         """«Change a step»: the steps to go back to."""
-        form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        self._same_draft(call, callback_data)
-        if raw_state != form.state(PREVIEW):
-            raise Stale()
-        await state.set_state(form.state(CHOOSE_STEP))
-        rows = [
-            [form.button(FormAction.STEP, _(step.label), step.name)]
-            for step in form.steps
-            if await form.applies(call, step)
-        ]
-        await call.say(_("Which step to change?"), InlineKeyboardMarkup(inline_keyboard=rows))
+        call = await self._pressed(query, callback_data, data)
+        self._at_preview(call, callback_data)
+        await call.form.steps_to_change(call)
 
-    async def step(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
-        form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        step = form.step(callback_data.step)
-        if raw_state != form.state(CHOOSE_STEP) or step is None:
+    async def step(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
+        call = await self._pressed(query, callback_data, data)
+        step = call.form.step(callback_data.step)
+        if call.at != call.form.state(CHOOSE_STEP) or step is None:
             raise Stale()
-        await form.change(call, step)
+        await call.form.change(call, step)
 
-    async def cancel(
-        self,
-        query: CallbackQuery,
-        callback_data: FormButton,
-        state: FSMContext,
-        raw_state: str | None,
-        **data: Any,
-    ) -> None:
+    async def cancel(self, query: CallbackQuery, callback_data: FormButton, **data: Any) -> None:
         """The preview's «Cancel»: nothing is sent, the menu is back."""
-        _form, call = await self._pressed(query, callback_data, state, raw_state, data)
-        self._same_draft(call, callback_data)
-        await state.clear()
+        call = await self._pressed(query, callback_data, data)
+        if callback_data.value != call.draft.token:
+            raise Stale()
+        await call.state.clear()
         private = call.message.chat.type == "private"
         await call.say(_("Cancelled. Nothing was sent."), main_menu(call.role) if private else None)
 

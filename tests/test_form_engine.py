@@ -21,7 +21,16 @@ from bot.clock import Clock
 from bot.services.errors import DomainError
 from bot.services.numbers import whole_number
 from bot.services.vocabulary import SKIP
-from handlers.forms import Choice, Form, FormAction, FormButton, FormCall, Step, typed_text
+from handlers.forms import (
+    Answer,
+    Choice,
+    Form,
+    FormAction,
+    FormButton,
+    FormCall,
+    Step,
+    typed_text,
+)
 from handlers.spec import RouterSpec
 from tests.kit import Harness, Person
 
@@ -121,8 +130,56 @@ RENAME = Form(
     done=renamed,
 )
 
+
+@dataclass
+class Pizza:
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    toppings: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Pizza:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+TOPPINGS = {"cheese": "Cheese", "olives": "Olives"}
+
+
+async def read_toppings(call: FormCall[Pizza, Clock], answer: Answer) -> list[str]:
+    typed = [part.strip().casefold() for part in (answer.text or "").split(",")]
+    return [code for code in TOPPINGS if code in typed]
+
+
+async def pizza_preview(call: FormCall[Pizza, Clock]) -> str:
+    return "Pizza: " + ", ".join(call.draft.toppings)
+
+
+# A choice of several (the competition's «who may apply»).
+PIZZA = Form(
+    "pizza",
+    draft=Pizza,
+    service="clock",
+    steps=(
+        Step[Pizza, Clock](
+            "toppings",
+            "Toppings",
+            "Toppings?",
+            choices=tuple(Choice(code, label) for code, label in TOPPINGS.items()),
+            many=True,
+            skip="Done",
+            complete=lambda pizza: bool(pizza.toppings),
+            read=read_toppings,
+        ),
+    ),
+    preview=pizza_preview,
+    submit=rename,
+    done=renamed,
+)
+
 feature = RouterSpec("tests.orders", needs_consent=True)
-feature.runs(ORDER, RENAME)
+feature.runs(ORDER, RENAME, PIZZA)
 
 
 @feature.message(Command("order"))
@@ -133,6 +190,11 @@ async def open_order(message: Message, state: FSMContext, **data: Any) -> None:
 @feature.message(Command("rename"))
 async def open_rename(message: Message, state: FSMContext, **data: Any) -> None:
     await RENAME.start(message, state, data)
+
+
+@feature.message(Command("pizza"))
+async def open_pizza(message: Message, state: FSMContext, **data: Any) -> None:
+    await PIZZA.start(message, state, data)
 
 
 async def state_of(h: Harness, who: Person) -> str | None:
@@ -207,6 +269,28 @@ async def test_a_form_without_a_preview_is_sent_at_its_answer(tmp_path: Path) ->
         [done] = await boris.send("Birch")
         assert done.text == "Renamed to Birch."
         assert await state_of(h, boris) is None
+    finally:
+        await h.close()
+
+
+async def test_a_choice_of_several_is_marked_in_place(tmp_path: Path) -> None:
+    h = await Harness(tmp_path, features=[feature]).start()
+    try:
+        anna = await h.consented(h.user("Анна"))
+        [ask] = await anna.send("/pizza")
+        assert ask.flat_buttons == ["Cheese", "Olives", "Готово"]
+        assert await anna.press("Готово", on=ask) == []
+        assert anna.last_answer == {"text": "Выберите хотя бы один вариант.", "show_alert": True}
+        for label in ("Cheese", "Olives", "Cheese"):
+            assert await anna.press(label, on=ask) == []  # the same message, marked
+        assert anna.edits[-1].flat_buttons == ["Cheese", "✅ Olives", "Готово"]
+        [preview] = await anna.press("Готово", on=ask)
+        assert preview.text == "Pizza: olives"
+        await anna.press("✏️ Изменить шаг")
+        [again] = await anna.press("Toppings")
+        assert again.flat_buttons == ["Cheese", "✅ Olives", "Готово"]
+        [typed] = await anna.send("olives, cheese")  # typed, the list at once
+        assert typed.text == "Pizza: cheese, olives"
     finally:
         await h.close()
 
