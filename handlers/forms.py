@@ -19,8 +19,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from functools import cache
+from types import UnionType
+from typing import Any, Generic, Protocol, TypeVar, cast, get_args, get_origin, get_type_hints
 
 from aiogram import F
 from aiogram.filters import StateFilter
@@ -64,26 +67,51 @@ ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove |
 
 
 class FormDraft(Protocol):
-    """A form's answers so far: a service's dataclass (Draft, RequestDraft, ...), kept in
-    the FSM data as `to_data()`; its `token` names this one draft, so buttons of another
-    draft's preview are out of date, and sending it twice stores it once."""
+    """A form's answers so far: a service's dataclass (Draft, RequestDraft, EventDraft...),
+    every field with a default, kept in the FSM data as JSON (see `draft_data`); its `token`
+    names this one draft, so buttons of another draft's preview are out of date, and
+    sending it twice stores it once."""
 
     token: str
 
-    def to_data(self) -> dict[str, Any]: ...
-
 
 D = TypeVar("D", bound=FormDraft)
-D_co = TypeVar("D_co", covariant=True)
 S = TypeVar("S")
 
 
-class DraftClass(Protocol[D_co]):
-    """The draft's class: a new draft, and one read back from the FSM data."""
+def draft_data(draft: FormDraft) -> dict[str, Any]:
+    """A draft as the FSM storage keeps it: JSON (times and dates in ISO, tuples as lists)."""
 
-    def __call__(self) -> D_co: ...
+    def plain(value: Any) -> Any:
+        if isinstance(value, date):  # a datetime too
+            return value.isoformat()
+        return list(value) if isinstance(value, tuple) else value
 
-    def from_data(self, data: dict[str, Any], /) -> D_co: ...
+    fields = dataclasses.fields(cast(Any, draft))
+    return {field.name: plain(getattr(draft, field.name)) for field in fields}
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    return get_type_hints(kind)
+
+
+def draft_of(kind: type[D], data: Mapping[str, Any]) -> D:
+    """A draft back from its FSM data (what `draft_data` wrote; unknown keys are left)."""
+    hints = _hints(kind)
+
+    def revive(name: str, value: Any) -> Any:
+        hint = hints.get(name)
+        options = get_args(hint) if isinstance(hint, UnionType) else (hint,)
+        if isinstance(value, str) and datetime in options:
+            return datetime.fromisoformat(value)
+        if isinstance(value, str) and date in options:
+            return date.fromisoformat(value)
+        if isinstance(value, list) and any(get_origin(o) is tuple for o in options):
+            return tuple(value)
+        return value
+
+    return kind(**{name: revive(name, value) for name, value in data.items() if name in hints})
 
 
 class FormAction(StrEnum):
@@ -245,7 +273,7 @@ class Form(Generic[D, S]):
         self,
         name: str,
         *,
-        draft: DraftClass[D],
+        draft: type[D],
         service: str,
         steps: Sequence[Step[D, S]],
         submit: Callable[[FormCall[D, S]], Awaitable[Any]],
@@ -299,7 +327,7 @@ class Form(Generic[D, S]):
         first = self.state(self.steps[0].name)
         await state.set_state(first)  # the form first (another may hold answers), then its data
         new = draft if draft is not None else self.draft()
-        await state.set_data({DRAFT: new.to_data()})
+        await state.set_data({DRAFT: draft_data(new)})
         call = self._call(message, {**data, "state": state, "raw_state": first.state}, new, False)
         if self.intro is not None:
             await call.say(await self.intro(call))
@@ -308,7 +336,7 @@ class Form(Generic[D, S]):
     async def load(self, message: Message, data: dict[str, Any]) -> FormCall[D, S]:
         """The form as the update finds it (`data`: what its handler got)."""
         kept = await data["state"].get_data()
-        draft = self.draft.from_data(kept.get(DRAFT) or {})
+        draft = draft_of(self.draft, kept.get(DRAFT) or {})
         return self._call(message, data, draft, bool(kept.get(EDITING)))
 
     def _call(
@@ -332,7 +360,7 @@ class Form(Generic[D, S]):
 
     async def _save(self, call: FormCall[D, S], state: str | None) -> None:
         """Keep the draft, and move to the state named `state` unless it is None."""
-        await call.state.update_data({DRAFT: call.draft.to_data(), EDITING: call.editing})
+        await call.state.update_data({DRAFT: draft_data(call.draft), EDITING: call.editing})
         if state is not None:
             await call.state.set_state(self.state(state))
 

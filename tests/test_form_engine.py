@@ -5,21 +5,28 @@ refusal on sending goes back to its step, and a restart loses nothing."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Message
+from hypothesis import given
+from hypothesis import strategies as st
 
 import handlers
 from bot.clock import Clock
+from bot.services.competitions import CompetitionDraft
 from bot.services.errors import DomainError
+from bot.services.events import EventDraft
 from bot.services.numbers import whole_number
+from bot.services.requests import RequestDraft
 from bot.services.vocabulary import SKIP
 from handlers.forms import (
     Answer,
@@ -29,6 +36,8 @@ from handlers.forms import (
     FormButton,
     FormCall,
     Step,
+    draft_data,
+    draft_of,
     typed_text,
 )
 from handlers.spec import RouterSpec
@@ -41,13 +50,6 @@ class Order:
     colour: str | None = None
     size: int | None = None
     note: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Order:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 SAVED: list[Order] = []
@@ -102,13 +104,6 @@ class Rename:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     name: str | None = None
 
-    def to_data(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Rename:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
 
 async def rename(call: FormCall[Rename, Clock]) -> str:
     if call.draft.name == "taken":
@@ -135,13 +130,6 @@ RENAME = Form(
 class Pizza:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     toppings: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Pizza:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 TOPPINGS = {"cheese": "Cheese", "olives": "Olives"}
@@ -293,6 +281,32 @@ async def test_a_choice_of_several_is_marked_in_place(tmp_path: Path) -> None:
         assert typed.text == "Pizza: cheese, olives"
     finally:
         await h.close()
+
+
+@given(
+    starts=st.datetimes(timezones=st.just(UTC)),
+    minutes=st.integers(min_value=0, max_value=10**6),
+    title=st.text(max_size=50),
+    capacity=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+def test_a_draft_survives_the_fsm_storage(
+    starts: datetime, minutes: int, title: str, capacity: int | None
+) -> None:
+    """Any service's draft (times, tuples) goes into the FSM data as JSON and comes back."""
+    event = EventDraft(
+        owner_kind="tos",
+        owner_id=5,
+        title=title,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=minutes),
+        capacity=capacity,
+    )
+    assert draft_of(EventDraft, json.loads(json.dumps(draft_data(event)))) == event
+    competition = CompetitionDraft(title=title, eligible=("tos", "ngo"), deadline=starts)
+    kept = json.loads(json.dumps(draft_data(cast(Any, competition))))
+    assert draft_of(cast(Any, CompetitionDraft), kept) == competition
+    request = RequestDraft(kind="event", wanted_date=starts.date().isoformat())
+    assert draft_of(RequestDraft, {**draft_data(request), "gone": 1}) == request
 
 
 def test_each_button_action_has_its_own_handler() -> None:
