@@ -412,8 +412,8 @@ class Form(Generic[D, S]):
             await self.ask(call, target)
         elif self.preview is not None:
             await self.show_preview(call)
-        else:
-            await self._send_without_preview(call)
+        else:  # one value to change: sent at its answer
+            await self.send(call)
 
     async def _following(self, call: FormCall[D, S], after: Step[D, S] | None) -> Step[D, S] | None:
         start = 0 if after is None else self.steps.index(after) + 1
@@ -562,6 +562,7 @@ class Form(Generic[D, S]):
     # -- sending -----------------------------------------------------------------------------
 
     async def send(self, call: FormCall[D, S]) -> None:
+        """Store the form (the service's `submit`), close it, tell the person (`done`)."""
         try:
             result = await self.submit(call)
         except DomainError as error:
@@ -575,7 +576,11 @@ class Form(Generic[D, S]):
         a role taken away): the form and its answers stay. A refusal that names a field (see
         DomainError.at) takes the person back to that step, and answering it returns to
         the preview; any other leaves them at the preview, told why, to send again later
-        or leave."""
+        or leave. A form without a preview keeps its step open for another answer."""
+        if self.preview is None:
+            await self._save(call, None)
+            await call.say(render_error(error))
+            return
         step = self.step(error.field or "")
         if step is None:
             if call.press is not None:
@@ -589,18 +594,6 @@ class Form(Generic[D, S]):
         )
         call.editing = True
         await self.ask(call, step)
-
-    async def _send_without_preview(self, call: FormCall[D, S]) -> None:
-        """A form without a preview (one value to change) is sent at its last answer; a
-        refusal keeps that step open for another."""
-        try:
-            result = await self.submit(call)
-        except DomainError as error:
-            await self._save(call, None)
-            await call.say(render_error(error))
-            return
-        await call.state.clear()
-        await self.done(call, result)
 
 
 T = TypeVar("T")
