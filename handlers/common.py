@@ -21,7 +21,7 @@ from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.vocabulary import label_variants, normalize_label
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import (
+from handlers.form_guard import (
     PENDING,
     FormContext,
     FormSwitchCD,

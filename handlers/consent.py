@@ -34,7 +34,7 @@ from bot.settings import Settings
 from handlers.common import staff_commands
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import leave_form
+from handlers.form_guard import leave_form
 from handlers.initiatives_public import show_initiative
 from handlers.menu import MENU_PRIVACY, main_menu
 from handlers.render import button_message, drop_buttons, escape

@@ -24,7 +24,7 @@ import handlers
 from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
 from handlers.events import AttendanceForm, EventForm
 from handlers.registry_admin import RegistryForm
-from handlers.requests import RequestForm
+from handlers.requests import FORM as REQUEST_FORM
 from tests.conftest import ADMIN_ID
 from tests.kit import BOT_ID, Harness, Person
 
@@ -45,7 +45,7 @@ def callback_classes() -> list[type[CallbackData]]:
 
 
 def test_every_button_class_is_owned_by_a_feature() -> None:
-    owned = {cls for spec in handlers.FEATURES for cls in spec.callbacks}
+    owned = {cls for spec in handlers.features() for cls in spec.callbacks}
     assert set(callback_classes()) == owned
     assert len(owned) >= 17
 
@@ -187,7 +187,7 @@ DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
                                "deadline": "2026-12-20T10:00:00+00:00"}),
     (CompStaffForm.deadline, {"cid": 1}),
     (CompEditForm.value, {"cid": 1, "field": "deadline"}),
-    (RequestForm.wanted_date, {}),
+    (REQUEST_FORM.state("wanted_date"), {}),
 ]  # fmt: skip
 
 

@@ -169,7 +169,7 @@ async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # ty
 async def test_a_kept_choice_outlives_its_hour_and_the_form_stays(harness: Harness) -> None:
     from datetime import timedelta
 
-    from handlers.forms import PENDING
+    from handlers.form_guard import PENDING
 
     for lang in LANGS:
         anna = await person(harness, lang)

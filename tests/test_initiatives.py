@@ -9,8 +9,8 @@ import pytest
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
 from bot.services.status_groups import INITIATIVE_PUBLIC
+from handlers.forms import FormAction, FormButton
 from handlers.initiative_cards import DecideCD
-from handlers.initiatives import FormCD
 from handlers.initiatives_public import ListCD
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -356,7 +356,8 @@ async def test_without_a_tos_the_step_is_skipped(harness: Harness) -> None:
     assert "TOS:" not in preview.text
     [steps] = await bob.press("✏️ Change a step")
     assert "TOS" not in steps.flat_buttons and "Place" in steps.flat_buttons
-    await bob.press("x", data=FormCD(action="step", value="direction").pack())
+    step = FormButton(form="initiative", action=FormAction.STEP, step="direction")
+    await bob.press("x", data=step.pack())
     await bob.press("Other")
     await bob.press("✅ Send")
     record = await harness.app.db.read.initiatives.get(1)
@@ -396,12 +397,13 @@ async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
     north = await add_tos(harness, NORTH)
     await up_to_the_place(anna)
     # A button naming a TOS she is not in: refused, the step stays.
-    await anna.press("x", data=FormCD(action="tos", value=str(north)).pack())
+    tos = FormButton(form="initiative", action=FormAction.CHOOSE, step="tos", value=str(north))
+    await anna.press("x", data=tos.pack())
     assert anna.last_answer["text"] == (
         "Вы не состоите в этом ТОС, поэтому указать его в инициативе нельзя."
     )
     assert anna.last_answer["show_alert"] is True
-    await anna.press("x", data=FormCD(action="tos", value="-1").pack())
+    await anna.press("x", data=tos.model_copy(update={"value": "-1"}).pack())
     assert anna.last_answer["text"] == "Эта кнопка устарела."
     [ask_name] = await anna.press(SOUTH)
     assert "Показывать там ваше имя?" in ask_name.text

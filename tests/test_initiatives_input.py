@@ -11,8 +11,8 @@ from aiogram.types import Sticker, Voice
 
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
+from handlers.forms import FormAction, FormButton
 from handlers.initiative_cards import DecideCD
-from handlers.initiatives import FormCD
 from handlers.initiatives_public import SupportCD
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -349,7 +349,8 @@ async def test_buttons_of_a_preview_already_sent(harness: Harness, lang: Lang) -
         await anna.press(label, on=preview)
         assert anna.last_answer == {"text": lang.out_of_date, "show_alert": True}, label
         assert len(anna.inbox) == before
-    await anna.press("x", data=FormCD(action="send", value="0123456789abcdef").pack())
+    forged = FormButton(form="initiative", action=FormAction.SEND, value="0123456789abcdef")
+    await anna.press("x", data=forged.pack())
     assert anna.last_answer == {"text": lang.out_of_date, "show_alert": True}
     assert await count_initiatives(harness) == 1
     await anna.press(lang.send, on=second_preview)  # the form is still there to send

@@ -10,8 +10,8 @@ import pytest
 from bot.services.errors import DomainError
 from bot.services.requests import RequestDraft, due_at, parse_date
 from bot.settings import SettingsError, load_settings
+from handlers.forms import FormAction, FormButton
 from handlers.request_cards import MyRequestCD
-from handlers.requests import RequestFormCD
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, make_settings, running
 
@@ -317,8 +317,8 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
             assert all("чужое" not in (m.text or "") for m in messages)
             # A forged "on whose behalf" choice for a body the person is not linked to.
             await mallory.send("/request")
-            await mallory.press("x", data="r1:kind:transport")
-            await mallory.press("x", data="r1:behalf:org-1")
+            await mallory.press("x", data="form:request:choose:kind:transport")
+            await mallory.press("x", data="form:request:choose:behalf:org-1")
             assert mallory.last_answer["text"] == {
                 "ru": "Эта кнопка устарела.", "en": "This button is out of date.",
             }[lang]  # fmt: skip
@@ -561,7 +561,8 @@ async def test_buttons_of_a_request_preview_already_sent(harness: Harness) -> No
         await anna.press(label, on=preview)
         assert anna.last_answer == OUT_OF_DATE, label
         assert len(anna.inbox) == before
-    await anna.press("x", data=RequestFormCD(action="send", value="0123456789abcdef").pack())
+    forged = FormButton(form="request", action=FormAction.SEND, value="0123456789abcdef")
+    await anna.press("x", data=forged.pack())
     assert anna.last_answer == OUT_OF_DATE
     assert await h.app.db.read.requests.get(2) is None
     await anna.press("✅ Отправить", on=second_preview)  # the form is still there to send
@@ -596,20 +597,20 @@ async def test_forged_form_buttons_are_out_of_date(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     await anna.send("/request")
     for data in (
-        RequestFormCD(action="kind", value="bogus"),
-        RequestFormCD(action="step", value="kind"),  # not at the step choice
-        RequestFormCD(action="bogus"),
+        "form:request:choose:kind:bogus",
+        "form:request:step:kind:",  # not at the step choice
+        "form:request:bogus::",
     ):
-        assert await anna.press("x", data=data.pack()) == []
+        assert await anna.press("x", data=data) == []
         assert anna.last_answer == OUT_OF_DATE, data
     await anna.press("Методическая консультация")
     await anna.send("Как оформить устав ТОС по новым правилам?")
     await anna.send("Пропустить")
     await anna.press("Пропустить")
     [steps] = await anna.press("✏️ Изменить шаг")
-    assert await anna.press("x", data=RequestFormCD(action="step", value="bogus").pack()) == []
+    assert await anna.press("x", data="form:request:step:bogus:") == []
     assert anna.last_answer == OUT_OF_DATE
-    assert await anna.press("x", data=RequestFormCD(action="kind", value="event").pack()) == []
+    assert await anna.press("x", data="form:request:choose:kind:event") == []
     assert anna.last_answer == OUT_OF_DATE
     [ask] = await anna.press("Описание", on=steps)  # the real choice still works
     assert ask.text.startswith("Опишите, что нужно")
