@@ -84,10 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=EXPORTS,
         required=True,
     )
-    export.add_argument("--from", dest="start", type=date.fromisoformat, required=True,
-                        help="first day, YYYY-MM-DD")  # fmt: skip
-    export.add_argument("--to", dest="end", type=date.fromisoformat, required=True,
-                        help="last day, YYYY-MM-DD")  # fmt: skip
+    export.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD"
+    )
+    export.add_argument(
+        "--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD"
+    )
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
     export.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")

@@ -233,13 +233,17 @@ async def _assemble(
     bot.session.middleware(FlushBeforeSend(storage))
     bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
     sender = Sender(
-        db, bot, i18n, users, clock,
+        db,
+        bot,
+        i18n,
+        users,
+        clock,
         rate=settings.broadcast_rate,
         default_locale=settings.default_locale,
         monotonic=monotonic,
         sleep=sleep,
         rates=transport.rates(),
-    )  # fmt: skip
+    )
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)

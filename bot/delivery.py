@@ -471,8 +471,11 @@ class Sender:
                     raise  # the chat is gone: _deliver marks it unreachable
                 log.warning(
                     "edit of message %s in chat %s refused (outbox %s): %s",
-                    target.message_id, message.chat_id, message.id, error,
-                )  # fmt: skip
+                    target.message_id,
+                    message.chat_id,
+                    message.id,
+                    error,
+                )
                 await self._fail(message, str(error), code)
                 return
         async with self._db.transaction() as uow:
@@ -538,9 +541,12 @@ class Sender:
         /outbox explains to staff in their language."""
         code = code or failure_code(reason)
         log.warning(
-            "outbox message %s to chat %s failed (%s): %s", message.id, message.chat_id, code,
+            "outbox message %s to chat %s failed (%s): %s",
+            message.id,
+            message.chat_id,
+            code,
             reason,
-        )  # fmt: skip
+        )
         async with self._db.transaction() as uow:
             await uow.outbox.mark_failed(message.id, reason, code)
 

@@ -25,16 +25,34 @@ class Limits:
 
 
 TELEGRAM_LIMITS = Limits(
-    text=4096, caption=1024, callback_answer=200, buttons=100, rows=100, row_width=8,
-    wide_row_width=8, button_text=4096, callback_data=64, album=10, rate=30.0,
-)  # fmt: skip
+    text=4096,
+    caption=1024,
+    callback_answer=200,
+    buttons=100,
+    rows=100,
+    row_width=8,
+    wide_row_width=8,
+    button_text=4096,
+    callback_data=64,
+    album=10,
+    rate=30.0,
+)
 # dev.max.ru and the OpenAPI schema (max-messenger-bot/max-bot-api-schemas): text 4,000;
 # 210 buttons in 30 rows of 7 (3 in a row with link, contact or location buttons); a
 # callback payload up to 1,024; a label up to 128; about 30 requests a second.
 MAX_LIMITS = Limits(
-    text=4000, caption=4000, callback_answer=200, buttons=210, rows=30, row_width=7,
-    wide_row_width=3, button_text=128, callback_data=1024, album=10, rate=30.0,
+    text=4000,
+    caption=4000,
+    callback_answer=200,
+    buttons=210,
+    rows=30,
+    row_width=7,
+    wide_row_width=3,
+    button_text=128,
+    callback_data=1024,
+    album=10,
+    rate=30.0,
     markup_counts=True,
-)  # fmt: skip
+)
 
 LIMITS: dict[Messenger, Limits] = {TELEGRAM: TELEGRAM_LIMITS, MAX: MAX_LIMITS}

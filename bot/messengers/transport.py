@@ -178,9 +178,12 @@ class Transport:
 
         secret = self.settings.max_webhook_secret
         self._webhook = await serve_webhook(
-            app, self.max, url, secret.get_secret_value() if secret else None,
+            app,
+            self.max,
+            url,
+            secret.get_secret_value() if secret else None,
             self.settings.max_webhook_listen,
-        )  # fmt: skip
+        )
         await self.max.subscribe(url, secret.get_secret_value() if secret else None)
         log.info("MAX: updates come to the webhook %s", url)
 

@@ -275,11 +275,17 @@ class InitiativeService:
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
         missing = next(
-            (name for name, value in (("direction", draft.direction in DIRECTIONS),
-                                      ("title", draft.title), ("description", draft.description))
-             if not value),
+            (
+                name
+                for name, value in (
+                    ("direction", draft.direction in DIRECTIONS),
+                    ("title", draft.title),
+                    ("description", draft.description),
+                )
+                if not value
+            ),
             None,
-        )  # fmt: skip
+        )
         if missing is not None:
             raise DomainError(N_("This step of the form is not answered yet.")).at(missing)
         assert draft.direction is not None and draft.title and draft.description
@@ -323,13 +329,21 @@ class InitiativeService:
             for chat_id in self._staff.staff_chats():
                 if draft.photos:
                     await self._staff.notify(
-                        uow, chat_id, now=now, text="", media=draft.photos,
+                        uow,
+                        chat_id,
+                        now=now,
+                        text="",
+                        media=draft.photos,
                         key=f"initiative:{initiative_id}:photos:{chat_id}",
-                    )  # fmt: skip
+                    )
                 card = await self._staff.notify(
-                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                    uow,
+                    chat_id,
+                    now=now,
+                    template=STAFF_CARD,
+                    args={"id": initiative_id},
                     key=f"initiative:{initiative_id}:card:{chat_id}",
-                )  # fmt: skip
+                )
                 if card is not None:
                     await uow.initiatives.add_card(initiative_id, chat_id, card)
             record = await uow.initiatives.get(initiative_id)
@@ -473,19 +487,27 @@ class InitiativeService:
                 await uow.initiatives.add_photos(initiative_id, "after", after_photos)
             args = {**number_args(record), "title": record.title, "comment": comment or ""}
             await uow.outbox.enqueue(
-                record.author_id, now=now, template=TOLD_AUTHOR[to_status], args=args,
+                record.author_id,
+                now=now,
+                template=TOLD_AUTHOR[to_status],
+                args=args,
                 key=f"initiative:{initiative_id}:status:{to_status}",
-            )  # fmt: skip
+            )
             if to_status == "done" and after_photos:
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, text="", media=after_photos,
+                    record.author_id,
+                    now=now,
+                    text="",
+                    media=after_photos,
                     key=f"initiative:{initiative_id}:after-photos",
-                )  # fmt: skip
+                )
             if comment and to_status != "rejected":
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                    record.author_id,
+                    now=now,
+                    template=COMMENT_FOR_AUTHOR,
                     args={**number_args(record), "comment": comment},
-                )  # fmt: skip
+                )
             await self._refresh_cards(uow, initiative_id)
             updated = await uow.initiatives.get(initiative_id)
         assert updated is not None
@@ -503,9 +525,11 @@ class InitiativeService:
                 initiative_id, actor_id, record.status, record.status, text, now
             )
             await uow.outbox.enqueue(
-                record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                record.author_id,
+                now=now,
+                template=COMMENT_FOR_AUTHOR,
                 args={**number_args(record), "comment": text},
-            )  # fmt: skip
+            )
 
     async def support(self, user_id: int, initiative_id: int) -> Initiative:
         now = self._clock.now()
@@ -520,10 +544,12 @@ class InitiativeService:
             count = await uow.initiatives.supports_count(initiative_id)
             if count in MILESTONES:
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, template=MILESTONE,
+                    record.author_id,
+                    now=now,
+                    template=MILESTONE,
                     args={**number_args(record), "count": count},
                     key=f"initiative:{initiative_id}:milestone:{count}",
-                )  # fmt: skip
+                )
             updated = await uow.initiatives.get(initiative_id)
         assert updated is not None
         return updated
@@ -559,14 +585,19 @@ class InitiativeService:
             )
             other = {"other": Number(NUMBER, target), **number_args(duplicate)}
             await uow.outbox.enqueue(
-                duplicate.author_id, now=now, template=MERGED, args=other,
+                duplicate.author_id,
+                now=now,
+                template=MERGED,
+                args=other,
                 key=f"initiative:{duplicate_id}:merged",
-            )  # fmt: skip
+            )
             await uow.outbox.enqueue(
-                target.author_id, now=now, template=MERGED_TARGET,
+                target.author_id,
+                now=now,
+                template=MERGED_TARGET,
                 args={"other": Number(NUMBER, duplicate), **number_args(target)},
                 key=f"initiative:{duplicate_id}:merged-into",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, duplicate_id)
             await self._refresh_cards(uow, into_id)
 

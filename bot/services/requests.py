@@ -388,10 +388,16 @@ class RequestService:
         now = self._clock.now()
         for chat_id, card_id in await uow.requests.cards(record.id):
             row = await self._staff.notify(
-                uow, chat_id, now=now, template=template, args=args, file=file,
-                reply_to=card_id, subject=record.requester_id,
+                uow,
+                chat_id,
+                now=now,
+                template=template,
+                args=args,
+                file=file,
+                reply_to=card_id,
+                subject=record.requester_id,
                 key=f"{key}:{chat_id}" if key else None,
-            )  # fmt: skip
+            )
             if row is not None:
                 await uow.requests.link(record.id, "staff", chat_id, outbox_id=row)
 
@@ -406,9 +412,13 @@ class RequestService:
         key: str | None = None,
     ) -> None:
         row = await uow.outbox.enqueue(
-            record.requester_id, now=self._clock.now(), template=template, args=args,
-            file=file, key=key,
-        )  # fmt: skip
+            record.requester_id,
+            now=self._clock.now(),
+            template=template,
+            args=args,
+            file=file,
+            key=key,
+        )
         if row is not None:
             await uow.requests.link(record.id, "requester", record.requester_id, outbox_id=row)
 
@@ -491,17 +501,25 @@ class RequestService:
             record = await self._get(uow, request_id)
             for chat_id in self._staff.staff_chats():
                 card = await self._staff.notify(
-                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
+                    uow,
+                    chat_id,
+                    now=now,
+                    template=STAFF_CARD,
+                    args={"id": request_id},
                     key=f"request:{request_id}:card:{chat_id}",
-                )  # fmt: skip
+                )
                 if card is not None:
                     await uow.requests.add_card(request_id, chat_id, card)
                     await uow.requests.link(request_id, "staff", chat_id, outbox_id=card)
             if draft.file is not None:
                 await self._to_staff_thread(
-                    uow, record, REQUEST_FILE, self._args(record), draft.file,
+                    uow,
+                    record,
+                    REQUEST_FILE,
+                    self._args(record),
+                    draft.file,
                     key=f"request:{request_id}:file",
-                )  # fmt: skip
+                )
         return Submitted(record, already=False)
 
     # -- reading ----------------------------------------------------------------------------
@@ -609,8 +627,9 @@ class RequestService:
             if record.status not in REQUEST_OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
-                    number=_number(record), status=_status(record),
-                )  # fmt: skip
+                    number=_number(record),
+                    status=_status(record),
+                )
             if record.assignee_id == actor_id and record.status != "new":
                 raise DomainError(N_("You have already taken this request."))
             to_status = "in_work" if record.status == "new" else record.status
@@ -618,9 +637,12 @@ class RequestService:
             await uow.requests.log(request_id, actor_id, record.status, to_status, None, now)
             if record.status == "new":
                 await self._to_requester(
-                    uow, record, TAKEN, self._args(record, due=self.local_date(record.due_at)),
+                    uow,
+                    record,
+                    TAKEN,
+                    self._args(record, due=self.local_date(record.due_at)),
                     key=f"request:{request_id}:{record.cycle}:taken",
-                )  # fmt: skip
+                )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -628,8 +650,9 @@ class RequestService:
         if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
-                number=_number(record), status=_status(record),
-            )  # fmt: skip
+                number=_number(record),
+                status=_status(record),
+            )
 
     async def answer(
         self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
@@ -645,9 +668,13 @@ class RequestService:
             assignee = None if record.assignee_id is not None else actor_id
             await uow.requests.set_status(request_id, "answered", now, assignee_id=assignee)
             await uow.requests.log(
-                request_id, actor_id, record.status, "answered", text or f"[{file and file[0]}]",
+                request_id,
+                actor_id,
+                record.status,
+                "answered",
+                text or f"[{file and file[0]}]",
                 now,
-            )  # fmt: skip
+            )
 
             async def send(
                 template: str, args: dict[str, Any], one: tuple[str, str] | None
@@ -666,15 +693,19 @@ class RequestService:
             if record.status not in CLOSABLE:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be closed."),
-                    number=_number(record), status=_status(record),
-                )  # fmt: skip
+                    number=_number(record),
+                    status=_status(record),
+                )
             await uow.requests.set_status(request_id, "closed", now, closed=True)
             await uow.requests.log(request_id, actor_id, record.status, "closed", None, now)
             # Its buttons (rate it, reopen it) are drawn when it is sent: requester_offers.
             await self._to_requester(
-                uow, record, CLOSED, self._args(record, id=request_id),
+                uow,
+                record,
+                CLOSED,
+                self._args(record, id=request_id),
                 key=f"request:{request_id}:{record.cycle}:closed",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -682,8 +713,9 @@ class RequestService:
         if record.status not in REQUEST_AWAITING:  # declined instead of an answer
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be declined."),
-                number=_number(record), status=_status(record),
-            )  # fmt: skip
+                number=_number(record),
+                status=_status(record),
+            )
 
     async def reject(self, actor_id: int, request_id: int, reason: str) -> SupportRequest:
         self._staff.require_staff(actor_id)
@@ -699,9 +731,12 @@ class RequestService:
             await uow.requests.log(request_id, actor_id, record.status, "rejected", reason, now)
             await uow.requests.add_message(request_id, "out", actor_id, reason, None, now)
             await self._to_requester(
-                uow, record, REJECTED, self._args(record, comment=reason),
+                uow,
+                record,
+                REJECTED,
+                self._args(record, comment=reason),
                 key=f"request:{request_id}:{record.cycle}:rejected",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -758,9 +793,12 @@ class RequestService:
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
             )
             await self._to_staff_thread(
-                uow, record, REOPENED, self._args(record, due=self.local_date(due)),
+                uow,
+                record,
+                REOPENED,
+                self._args(record, due=self.local_date(due)),
                 key=f"request:{request_id}:{record.cycle}:reopened",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -774,9 +812,12 @@ class RequestService:
                 raise DomainError(N_("You have already rated this request. Thank you!"))
             await uow.requests.rate(request_id, helped)
             await self._to_staff_thread(
-                uow, record, RATED_YES if helped else RATED_NO, self._args(record),
+                uow,
+                record,
+                RATED_YES if helped else RATED_NO,
+                self._args(record),
                 key=f"request:{request_id}:{record.cycle}:rated",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -789,9 +830,12 @@ class RequestService:
                 raise DomainError(N_("A request can be rated once it is closed."))
             await uow.requests.rate_comment(request_id, text)
             await self._to_staff_thread(
-                uow, record, RATING_COMMENT, self._args(record, text=text),
+                uow,
+                record,
+                RATING_COMMENT,
+                self._args(record, text=text),
                 key=f"request:{request_id}:{record.cycle}:rating-comment",
-            )  # fmt: skip
+            )
 
     # -- due dates ----------------------------------------------------------------------------
 
@@ -815,11 +859,14 @@ class RequestService:
                 # Whoever took it, or current staff; readdressed if they leave before it goes.
                 for chat_id in self._staff.case_recipients(fresh.assignee_id):
                     row = await self._staff.notify(
-                        uow, chat_id, now=now, template=NUDGE,
+                        uow,
+                        chat_id,
+                        now=now,
+                        template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
                         readdress=True,
-                    )  # fmt: skip
+                    )
                     queued += row is not None
                 await uow.requests.set_nudged(record.id, level)
         return queued

@@ -192,9 +192,12 @@ class StaffService:
                 await uow.staff.add(user_id, actor_id, now)
                 user = await uow.users.get(user_id)
                 await self.notify(
-                    uow, user_id, now=now, template=WELCOME_STAFF,
+                    uow,
+                    user_id,
+                    now=now,
+                    template=WELCOME_STAFF,
                     key=f"staff-welcome:{user_id}:{now}",
-                )  # fmt: skip
+                )
         except BaseException:
             self._staff_ids.discard(user_id)
             raise
@@ -251,10 +254,14 @@ class StaffService:
                 joined = True
                 # The name is looked up when the notice is sent: the outbox never keeps it.
                 await self.notify(
-                    uow, invite.created_by, now=now, template=INVITE_ACCEPTED,
-                    args={"person": user_id}, subject=user_id,
+                    uow,
+                    invite.created_by,
+                    now=now,
+                    template=INVITE_ACCEPTED,
+                    args={"person": user_id},
+                    subject=user_id,
                     key=f"invite-accepted:{token}:{user_id}",
-                )  # fmt: skip
+                )
         except BaseException:
             if joined:  # rolled back: not staff after all
                 self._staff_ids.discard(user_id)

@@ -54,9 +54,12 @@ class MaxConverter:
         if not raw or raw.get("user_id") is None:
             return None
         if self._is_us(raw):
-            return {"id": self.bot_id, "is_bot": True,
-                    "first_name": raw.get("first_name") or raw.get("name") or "bot",
-                    "username": raw.get("username")}  # fmt: skip
+            return {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": raw.get("first_name") or raw.get("name") or "bot",
+                "username": raw.get("username"),
+            }
         user: Json = {
             "id": await self.ids.person(int(raw["user_id"])),
             "is_bot": bool(raw.get("is_bot")),
@@ -81,11 +84,17 @@ class MaxConverter:
                 return None
             dialog = recipient.get("chat_id")
             internal = await self.ids.person(int(person), None if dialog is None else int(dialog))
-            return {"id": internal, "type": "private",
-                    "first_name": sender.get("first_name") or "—"}  # fmt: skip
+            return {
+                "id": internal,
+                "type": "private",
+                "first_name": sender.get("first_name") or "—",
+            }
         if kind == "chat":
-            return {"id": await self.ids.group(int(recipient["chat_id"])), "type": "group",
-                    "title": recipient.get("title") or "MAX"}  # fmt: skip
+            return {
+                "id": await self.ids.group(int(recipient["chat_id"])),
+                "type": "group",
+                "title": recipient.get("title") or "MAX",
+            }
         return None
 
     # -- messages --------------------------------------------------------------------------
@@ -100,8 +109,18 @@ class MaxConverter:
             if kind == "image" and payload.get("url"):
                 ref = file_id(MaxFile("image", str(payload.get("token", "")), payload["url"]))
                 unique = str(payload.get("photo_id") or payload.get("token", ""))[:64]
-                files.append({"photo": [{"file_id": ref, "file_unique_id": unique or ref[:64],
-                                         "width": 1280, "height": 960}]})  # fmt: skip
+                files.append(
+                    {
+                        "photo": [
+                            {
+                                "file_id": ref,
+                                "file_unique_id": unique or ref[:64],
+                                "width": 1280,
+                                "height": 960,
+                            }
+                        ]
+                    }
+                )
             elif kind in ("file", "video", "audio") and payload.get("url"):
                 name = item.get("filename") or {"video": "video.mp4", "audio": "audio.mp3"}.get(
                     str(kind), "file"
@@ -113,8 +132,10 @@ class MaxConverter:
                     document["file_size"] = item["size"]
                 files.append({"document": document})
             elif kind == "location" and "latitude" in item:
-                rest["location"] = {"latitude": float(item["latitude"]),
-                                    "longitude": float(item["longitude"])}  # fmt: skip
+                rest["location"] = {
+                    "latitude": float(item["latitude"]),
+                    "longitude": float(item["longitude"]),
+                }
             elif kind == "contact":
                 rest["contact"] = payload
             elif kind == "inline_keyboard":
@@ -146,8 +167,9 @@ class MaxConverter:
             kept = []
             for button in row:
                 if button.get("type") == "callback":
-                    kept.append({"text": button.get("text", ""),
-                                 "callback_data": button.get("payload", "")})  # fmt: skip
+                    kept.append(
+                        {"text": button.get("text", ""), "callback_data": button.get("payload", "")}
+                    )
                 elif button.get("type") == "link":
                     kept.append({"text": button.get("text", ""), "url": button.get("url", "")})
             if kept:

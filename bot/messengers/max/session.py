@@ -399,8 +399,12 @@ class MaxSession(BaseSession):
     def _shown(bot: Bot, number: int, chat_id: int, html: str) -> Json:
         """The sent message as Telegram would give it back, when MAX's answer is too thin."""
         chat: Json = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
-        message: Json = {"message_id": number, "date": int(time.time()), "chat": chat,
-                         "from": {"id": bot.id, "is_bot": True, "first_name": "bot"}}  # fmt: skip
+        message: Json = {
+            "message_id": number,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": bot.id, "is_bot": True, "first_name": "bot"},
+        }
         plain = unescape(_TAGS_RE.sub("", html))
         if plain:
             message["text"] = plain
@@ -501,8 +505,11 @@ class MaxSession(BaseSession):
         found = parse_file_id(method.file_id)
         if found is None:
             raise TelegramBadRequest(method, "Bad Request: invalid file_id")
-        return {"file_id": method.file_id, "file_unique_id": found.token[:64] or "max",
-                "file_path": DOWNLOAD_PREFIX + found.url}  # fmt: skip
+        return {
+            "file_id": method.file_id,
+            "file_unique_id": found.token[:64] or "max",
+            "file_path": DOWNLOAD_PREFIX + found.url,
+        }
 
     async def _set_commands(self, bot: Bot, method: SetMyCommands) -> bool:
         """MAX has one command list for everyone (PATCH /me/commands): the one for the

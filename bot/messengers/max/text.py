@@ -11,9 +11,19 @@ from typing import Any
 
 # Telegram's tags -> MAX's (dev.max.ru, "HTML support"); others are dropped, their text kept.
 MAX_TAGS = {
-    "b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "ins": "u", "s": "s",
-    "strike": "s", "del": "s", "code": "code", "pre": "pre", "a": "a",
-}  # fmt: skip
+    "b": "b",
+    "strong": "b",
+    "i": "i",
+    "em": "i",
+    "u": "u",
+    "ins": "u",
+    "s": "s",
+    "strike": "s",
+    "del": "s",
+    "code": "code",
+    "pre": "pre",
+    "a": "a",
+}
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _HREF_RE = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _START_LINK_RE = re.compile(r"https?://t\.me/([A-Za-z0-9_]{3,64})(?![A-Za-z0-9_/])")
@@ -76,9 +86,15 @@ def to_max_html(html: str, ours: Iterable[str] = (), bot_name: str = "") -> str:
 
 # MAX's markup elements -> the tags that say the same (back to MAX as `format: html`).
 _MARKUP_TAGS = {
-    "strong": "b", "emphasized": "i", "monospaced": "code", "strikethrough": "s",
-    "underline": "u", "highlighted": "mark", "heading": "h1", "link": "a",
-}  # fmt: skip
+    "strong": "b",
+    "emphasized": "i",
+    "monospaced": "code",
+    "strikethrough": "s",
+    "underline": "u",
+    "highlighted": "mark",
+    "heading": "h1",
+    "link": "a",
+}
 
 
 def _utf16_index(text: str) -> list[int]:
