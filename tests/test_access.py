@@ -588,7 +588,7 @@ def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
         @given(st.text(alphabet=st.characters(max_codepoint=0x7FF), max_size=30))
         def press(token: str) -> None:
             before = len(h.session.callback_answers)
-            loop.run_until_complete(maria.press("x", data=f"v1:{token}"))
+            loop.run_until_complete(maria.press("x", data=f"revoke:{token}"))
             answers = h.session.callback_answers[before:]
             assert answers and answers[-1]["text"] in polite, answers
 
