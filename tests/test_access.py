@@ -169,7 +169,7 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         shown = await group.send("/initiative И-2026-0001")  # not published yet
         assert not any(secret in s.text or "Советская" in s.text for s in shown)
         assert not any(s.buttons for s in shown)
-        await group.press("x", data="p1:open:1")  # a forged «open» in the group
+        await group.press("x", data="initiative:open:1")  # a forged «open» in the group
         assert not any(secret in s.text for s in group.inbox)
         assert await group.send("/request З-2026-0001") == []
         assert await group.send("/inbox") == []

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.services.initiatives import Draft
 from bot.services.requests import RequestDraft
-from handlers.initiatives_public import SupportCD
+from handlers.initiatives_public import InitiativeAction, InitiativeButton
 from handlers.request_cards import MyRequestCD, RequestCD
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness
@@ -82,7 +82,7 @@ async def test_an_initiatives_card_is_one_call(harness: Harness) -> None:
         "initiatives.card"
     ]
     assert "Скамейки у школы" in maria.last.text and "✅" not in maria.last.flat_buttons[0]
-    opened = SupportCD(action="open", id=initiative.id).pack()
+    opened = InitiativeButton(action=InitiativeAction.OPEN, id=initiative.id).pack()
     assert await during(calls, lambda: boris.press("x", data=opened)) == ["initiatives.public_card"]
     assert "Автор: Анна" in boris.last.text
     assert await during(calls, lambda: boris.press("👍 Поддержать")) == [
