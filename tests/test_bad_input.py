@@ -163,7 +163,7 @@ def test_forged_buttons_get_a_polite_answer(
         f"initiative:open:{HUGE}",
         f"initiatives:{HUGE}::0",
         f"initiatives:0::{HUGE}",
-        f"r3:open:{HUGE}",
+        f"myreq:open:{HUGE}",
     ],
 )
 def test_ids_beyond_sqlite_are_out_of_date_buttons(
