@@ -62,10 +62,17 @@ class Press:
     async def accept(self) -> None:
         if self.accepted:
             return
+        await self.hand_over()
+        await self.query.answer(self.text, show_alert=self.alert)
+
+    async def hand_over(self) -> None:
+        """Drop the buttons as `accept` does, and leave the answer to the handler this press
+        is handed to (a choice replayed with this press's id answers it itself)."""
+        if self.accepted:
+            return
         self.accepted = True
         if self.drop and isinstance(self.query.message, Message):
             await drop_buttons(self.query.message)
-        await self.query.answer(self.text, show_alert=self.alert)
 
 
 class Presses(BaseMiddleware):

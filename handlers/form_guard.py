@@ -8,6 +8,7 @@ import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -109,8 +110,15 @@ async def leave_form(state: FSMContext) -> None:
     await state.clear()
 
 
-class FormSwitchCD(CallbackData, prefix="w1"):
-    action: str  # on | drop
+class FormSwitchAction(StrEnum):
+    """The answers to «You have not sent your initiative yet...» (handlers/common.py)."""
+
+    GO_ON = "on"  # go on with the form
+    DROP = "drop"  # drop it and do what was chosen meanwhile
+
+
+class FormSwitchButton(CallbackData, prefix="switch"):
+    action: FormSwitchAction
     token: str  # the question's, so an older question's buttons are stale
 
 
@@ -155,15 +163,13 @@ class FormGuard(BaseMiddleware):
             + " "
             + _("Your answers are kept. Go on with it, or drop it and go on to what you chose?")
         )
+        go_on = FormSwitchButton(action=FormSwitchAction.GO_ON, token=token)
+        drop = FormSwitchButton(action=FormSwitchAction.DROP, token=token)
         buttons = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
-                    InlineKeyboardButton(
-                        text=_(GO_ON), callback_data=FormSwitchCD(action="on", token=token).pack()
-                    ),
-                    InlineKeyboardButton(
-                        text=_(DROP), callback_data=FormSwitchCD(action="drop", token=token).pack()
-                    ),
+                    InlineKeyboardButton(text=_(GO_ON), callback_data=go_on.pack()),
+                    InlineKeyboardButton(text=_(DROP), callback_data=drop.pack()),
                 ]
             ]
         )

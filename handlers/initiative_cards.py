@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -34,10 +35,25 @@ DECISION_LABELS = {
 }
 
 
-class DecideCD(CallbackData, prefix="i1"):
-    action: str  # to | comment | merge
-    id: Id
-    status: str = ""
+class DecisionAction(StrEnum):
+    """What a button on an initiative's staff card does (handlers/initiative_staff.py)."""
+
+    STATUS = "status"  # to a status that needs nothing more (review, accepted, in_progress)
+    REJECT = "reject"  # asks for the reason
+    DONE = "done"  # asks for photos of the result
+    FINISH = "finish"  # «Finish» under that question: done without (more) photos
+    COMMENT = "comment"  # asks for a comment to the author
+    MERGE = "merge"  # asks for the number of the initiative it duplicates
+
+
+# The statuses whose buttons ask something first: they have their own actions.
+ASKING = {"rejected": DecisionAction.REJECT, "done": DecisionAction.DONE}
+
+
+class DecisionButton(CallbackData, prefix="decide"):
+    action: DecisionAction
+    id: Id  # the initiative
+    status: str = ""  # status: the status to set
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,15 +166,20 @@ def staff_keyboard(card: InitiativeCard) -> InlineKeyboardMarkup | None:
     """The decisions and actions the service offers staff on this card."""
     initiative_id = card.initiative.id
 
-    def button(label: str, action: str, status: str = "") -> list[InlineKeyboardButton]:
-        data = DecideCD(action=action, id=initiative_id, status=status).pack()
+    def button(label: str, action: DecisionAction, status: str = "") -> list[InlineKeyboardButton]:
+        data = DecisionButton(action=action, id=initiative_id, status=status).pack()
         return [InlineKeyboardButton(text=label, callback_data=data)]
 
-    rows = [button(_(DECISION_LABELS[status]), "to", status) for status in card.decisions]
+    rows = [
+        button(_(DECISION_LABELS[status]), ASKING[status])
+        if status in ASKING
+        else button(_(DECISION_LABELS[status]), DecisionAction.STATUS, status)
+        for status in card.decisions
+    ]
     if card.may_comment:
-        rows.append(button(_("💬 Write to the author"), "comment"))
+        rows.append(button(_("💬 Write to the author"), DecisionAction.COMMENT))
     if card.may_merge:
-        rows.append(button(_("🔗 Merge into another"), "merge"))
+        rows.append(button(_("🔗 Merge into another"), DecisionAction.MERGE))
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

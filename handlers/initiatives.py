@@ -34,7 +34,7 @@ from handlers.buttons import Stale
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.forms import Answer, Choice, Form, FormCall, Stay, Step, typed_text
 from handlers.initiative_cards import card_text, number_of, staff_author_line, view_of_draft
-from handlers.initiatives_public import SupportCD
+from handlers.initiatives_public import InitiativeAction, InitiativeButton
 from handlers.menu import MENU_PROPOSE, main_menu
 from handlers.render import escape
 from handlers.spec import RouterSpec
@@ -208,7 +208,7 @@ async def sent(call: Call, result: Submitted) -> None:
         [
             InlineKeyboardButton(
                 text=_("👍 Support {number}").format(number=number_of(other)),
-                callback_data=SupportCD(action="support", id=other.id).pack(),
+                callback_data=InitiativeButton(action=InitiativeAction.SUPPORT, id=other.id).pack(),
             )
         ]
         for other in result.duplicates

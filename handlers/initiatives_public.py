@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -20,6 +23,7 @@ from bot.services.initiatives import (
 from bot.services.requests import RequestService
 from bot.services.staff import Role
 from bot.services.status_groups import INITIATIVE_PUBLIC
+from handlers.buttons import Press, Presses
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
@@ -28,11 +32,13 @@ from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 PER_PAGE = 5
 
 
-class ListCD(CallbackData, prefix="p2"):
+class InitiativeListButton(CallbackData, prefix="initiatives"):
+    """A page or a filter of the public list."""
+
     page: Page = 0
     direction: str = ""
     tos: Id = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
@@ -41,12 +47,20 @@ class ListCD(CallbackData, prefix="p2"):
 CHOOSE_TOS = -1
 
 
-class SupportCD(CallbackData, prefix="p1"):
-    action: str  # open | support | unsupport
+class InitiativeAction(StrEnum):
+    """What a button of a public initiative does (each has its own handler)."""
+
+    OPEN = "open"  # its card, from the list
+    SUPPORT = "support"
+    WITHDRAW_SUPPORT = "unsupport"
+
+
+class InitiativeButton(CallbackData, prefix="initiative"):
+    action: InitiativeAction
     id: Id
 
 
-router.owns(callbacks=(ListCD, SupportCD))
+router.owns(callbacks=(InitiativeListButton, InitiativeButton))
 
 
 async def list_view(
@@ -75,7 +89,7 @@ async def list_view(
         [
             InlineKeyboardButton(
                 text=_("Open {number}").format(number=number_of(item)),
-                callback_data=SupportCD(action="open", id=item.id).pack(),
+                callback_data=InitiativeButton(action=InitiativeAction.OPEN, id=item.id).pack(),
             )
         ]
         for item in items
@@ -84,13 +98,19 @@ async def list_view(
     if page > 0:
         paging.append(
             InlineKeyboardButton(
-                text="◀", callback_data=ListCD(page=page - 1, direction=direction, tos=tos).pack()
+                text="◀",
+                callback_data=InitiativeListButton(
+                    page=page - 1, direction=direction, tos=tos
+                ).pack(),
             )
         )
     if (page + 1) * PER_PAGE < total:
         paging.append(
             InlineKeyboardButton(
-                text="▶", callback_data=ListCD(page=page + 1, direction=direction, tos=tos).pack()
+                text="▶",
+                callback_data=InitiativeListButton(
+                    page=page + 1, direction=direction, tos=tos
+                ).pack(),
             )
         )
     if paging:
@@ -98,7 +118,7 @@ async def list_view(
     filters = [
         InlineKeyboardButton(
             text=("• " if code == direction else "") + _(label),
-            callback_data=ListCD(page=0, direction=code, tos=tos).pack(),
+            callback_data=InitiativeListButton(page=0, direction=code, tos=tos).pack(),
         )
         for code, label in DIRECTIONS.items()
     ]
@@ -106,19 +126,21 @@ async def list_view(
     extra = []
     if direction:
         extra.append(
-            InlineKeyboardButton(text=_("All directions"), callback_data=ListCD(tos=tos).pack())
+            InlineKeyboardButton(
+                text=_("All directions"), callback_data=InitiativeListButton(tos=tos).pack()
+            )
         )
     if tos:
         extra.append(
             InlineKeyboardButton(
-                text=_("All TOS"), callback_data=ListCD(direction=direction).pack()
+                text=_("All TOS"), callback_data=InitiativeListButton(direction=direction).pack()
             )
         )
     elif await initiatives.public_tos():
         extra.append(
             InlineKeyboardButton(
                 text=_("By TOS"),
-                callback_data=ListCD(direction=direction, tos=CHOOSE_TOS).pack(),
+                callback_data=InitiativeListButton(direction=direction, tos=CHOOSE_TOS).pack(),
             )
         )
     if extra:
@@ -139,7 +161,8 @@ async def tos_choice_view(
     rows = [
         [
             InlineKeyboardButton(
-                text=name, callback_data=ListCD(direction=direction, tos=tos_id).pack()
+                text=name,
+                callback_data=InitiativeListButton(direction=direction, tos=tos_id).pack(),
             )
         ]
         for tos_id, name in choices
@@ -147,7 +170,8 @@ async def tos_choice_view(
     rows.append(
         [
             InlineKeyboardButton(
-                text=_("◀ Back to the list"), callback_data=ListCD(direction=direction).pack()
+                text=_("◀ Back to the list"),
+                callback_data=InitiativeListButton(direction=direction).pack(),
             )
         ]
     )
@@ -161,11 +185,10 @@ async def list_initiatives(message: Message, initiatives: InitiativeService) -> 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ListCD.filter())
+@router.callback_query(InitiativeListButton.filter())
 async def list_page(
-    query: CallbackQuery, callback_data: ListCD, initiatives: InitiativeService
+    query: CallbackQuery, callback_data: InitiativeListButton, initiatives: InitiativeService
 ) -> None:
-    await query.answer()
     text, markup = await list_view(
         initiatives, max(0, callback_data.page), callback_data.direction, callback_data.tos
     )
@@ -181,12 +204,12 @@ def public_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]
     if card.support is None:
         return text, None
     action, label = (
-        ("unsupport", _("Withdraw my support"))
+        (InitiativeAction.WITHDRAW_SUPPORT, _("Withdraw my support"))
         if card.support == SupportOffer.WITHDRAW
-        else ("support", _("👍 Support"))
+        else (InitiativeAction.SUPPORT, _("👍 Support"))
     )
     button = InlineKeyboardButton(
-        text=label, callback_data=SupportCD(action=action, id=card.initiative.id).pack()
+        text=label, callback_data=InitiativeButton(action=action, id=card.initiative.id).pack()
     )
     return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -218,32 +241,62 @@ async def show_initiative(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(SupportCD.filter())
-async def support_button(
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.OPEN))
+async def open_card(
     query: CallbackQuery,
-    callback_data: SupportCD,
+    callback_data: InitiativeButton,
+    press: Press,
     user: Person,
     role: Role,
     initiatives: InitiativeService,
 ) -> None:
-    message = button_message(query)
-    initiative_id = callback_data.id
-    if callback_data.action == "support":
-        await initiatives.support(user.id, initiative_id)
-        await query.answer(_("Thank you for your support!"))
-    elif callback_data.action == "unsupport":
-        await initiatives.unsupport(user.id, initiative_id)
-        # The card is checked below: support may sit on a merged draft.
-        await query.answer(_("Your support is withdrawn."))
-    else:
-        card = await initiatives.public_card(user.id, role, initiative_id)
-        await query.answer()
-        text, markup = public_card(card)
-        await message.answer(text, reply_markup=markup)
-        return
-    # The button sat on a card (or on the "similar initiatives" offer): show the card now.
+    card = await initiatives.public_card(user.id, role, callback_data.id)
+    await press.accept()
+    text, markup = public_card(card)
+    await button_message(query).answer(text, reply_markup=markup)
+
+
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.SUPPORT))
+async def support(
+    query: CallbackQuery,
+    callback_data: InitiativeButton,
+    press: Press,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    await initiatives.support(user.id, callback_data.id)
+    press.tell(_("Thank you for your support!"))
+    await _redraw(query, press, callback_data.id, user, role, initiatives)
+
+
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.WITHDRAW_SUPPORT))
+async def withdraw_support(
+    query: CallbackQuery,
+    callback_data: InitiativeButton,
+    press: Press,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    await initiatives.unsupport(user.id, callback_data.id)
+    # The card is checked below: support may sit on a merged draft.
+    press.tell(_("Your support is withdrawn."))
+    await _redraw(query, press, callback_data.id, user, role, initiatives)
+
+
+async def _redraw(
+    query: CallbackQuery,
+    press: Press,
+    initiative_id: int,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    """The button sat on a card (or on the "similar initiatives" offer): show the card now."""
+    await press.accept()
     text, markup = public_card(await initiatives.public_card(user.id, role, initiative_id))
-    await message.edit_text(text, reply_markup=markup)
+    await button_message(query).edit_text(text, reply_markup=markup)
 
 
 @router.message(Command("my"), PrivateChat())

@@ -15,7 +15,7 @@ from bot.services.registry import RegistryService
 from bot.services.staff import INVITE_PREFIX
 
 
-class RevokeInviteCD(CallbackData, prefix="v1"):
+class RevokeInviteButton(CallbackData, prefix="revoke"):
     """«Revoke the link» under the message that gave an invite (handlers/staff_admin.py)."""
 
     token: str  # 24 characters of [A-Za-z0-9_-]
@@ -23,7 +23,7 @@ class RevokeInviteCD(CallbackData, prefix="v1"):
 
 def revoke_markup(payload: str) -> InlineKeyboardMarkup:
     """The button that revokes this invite before it expires."""
-    data = RevokeInviteCD(token=payload.removeprefix(INVITE_PREFIX)).pack()
+    data = RevokeInviteButton(token=payload.removeprefix(INVITE_PREFIX)).pack()
     button = InlineKeyboardButton(text=_("🚫 Revoke the link"), callback_data=data)
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 

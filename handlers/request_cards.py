@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from html import unescape
 from typing import Any
 
@@ -49,17 +50,38 @@ RATE_NO = N_("👎 No")
 REOPEN = N_("🔁 Reopen")
 
 
-class RequestCD(CallbackData, prefix="r2"):
-    """Staff buttons on a request's card."""
+class RequestAction(StrEnum):
+    """What a staff button of a request does (handlers/requests_staff.py)."""
 
-    action: str  # take | answer | close | reject | card
+    OPEN = "open"  # its card, from /inbox
+    TAKE = "take"  # take it, or take it over
+    ANSWER = "answer"  # asks for the answer
+    CLOSE = "close"
+    DECLINE = "decline"  # asks for the reason
+
+
+class RequestButton(CallbackData, prefix="req"):
+    """Staff buttons on a request's card and in /inbox."""
+
+    action: RequestAction
     id: Id
 
 
-class MyRequestCD(CallbackData, prefix="r3"):
+class MyRequestAction(StrEnum):
+    """What a requester's button does (handlers/requests_public.py)."""
+
+    OPEN = "open"  # the request with its conversation, from /my
+    WRITE = "write"  # asks for a message to the town hall
+    REOPEN = "reopen"
+    HELPED = "helped"  # the rating: it helped
+    NOT_HELPED = "unhelped"  # the rating: it did not
+    SKIP_COMMENT = "skip"  # no comment after the rating
+
+
+class MyRequestButton(CallbackData, prefix="myreq"):
     """The requester's buttons (RequestService.requester_offers says which)."""
 
-    action: str  # open | write | reopen | yes | no | skip
+    action: MyRequestAction
     id: Id
 
 
@@ -114,12 +136,13 @@ def view_of_draft(draft: RequestDraft, due: str) -> RequestView:
 
 
 def behalf_label(kind: str, name: str | None) -> str:
+    """On whose behalf, as plain text: a button's label as it is, escaped in a card's HTML."""
     if kind == "tos" and names_a_tos(name or ""):
-        return escape(name or "")  # «TOS «Birch»» as it is, not «TOS «TOS „Birch“»»
+        return name or ""  # «TOS «Birch»» as it is, not «TOS «TOS „Birch“»»
     if kind == "tos":
-        return fill(_("TOS «{name}»"), name=escape(name or ""))
+        return fill(_("TOS «{name}»"), name=name or "")
     if kind == "org":
-        return fill(_("organisation «{name}»"), name=escape(name or ""))
+        return fill(_("organisation «{name}»"), name=name or "")
     return _("themself, as a resident")
 
 
@@ -146,7 +169,9 @@ def card_text(view: RequestView, extra: list[str]) -> str:
         lines.append(_("Status: {status}").format(status=_(STATUSES[view.status])))
     lines.append(_("Type: {kind}").format(kind=_(KINDS[view.kind])))
     lines.append(
-        _("On behalf of: {who}").format(who=behalf_label(view.behalf_kind, view.behalf_name))
+        _("On behalf of: {who}").format(
+            who=escape(behalf_label(view.behalf_kind, view.behalf_name))
+        )
     )
     if view.wanted_date:
         wanted = local_text(view.wanted_date, None, "date")  # a calendar day
@@ -201,23 +226,23 @@ def staff_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
     """The buttons of what the service offers staff on this request."""
     offers = card.staff_offers
 
-    def button(label: str, action: str) -> InlineKeyboardButton:
+    def button(label: str, action: RequestAction) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=RequestCD(action=action, id=card.request.id).pack()
+            text=label, callback_data=RequestButton(action=action, id=card.request.id).pack()
         )
 
     first = []
     if StaffOffer.TAKE in offers:
-        first.append(button(_("🙋 Take"), "take"))
+        first.append(button(_("🙋 Take"), RequestAction.TAKE))
     if StaffOffer.ANSWER in offers:
-        first.append(button(_("💬 Answer"), "answer"))
+        first.append(button(_("💬 Answer"), RequestAction.ANSWER))
     if StaffOffer.TAKE_OVER in offers:
-        first.append(button(_("🙋 Take over"), "take"))
+        first.append(button(_("🙋 Take over"), RequestAction.TAKE))
     rows = [first] if first else []
     if StaffOffer.CLOSE in offers:
-        rows.append([button(_("✅ Close"), "close")])
+        rows.append([button(_("✅ Close"), RequestAction.CLOSE)])
     if StaffOffer.DECLINE in offers:
-        rows.append([button(_("✖ Decline"), "reject")])
+        rows.append([button(_("✖ Decline"), RequestAction.DECLINE)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
@@ -273,18 +298,23 @@ def requester_keyboard(
 ) -> InlineKeyboardMarkup | None:
     """The requester's buttons for what the service offers them on a request."""
 
-    def button(label: str, action: str) -> InlineKeyboardButton:
+    def button(label: str, action: MyRequestAction) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=MyRequestCD(action=action, id=request_id).pack()
+            text=label, callback_data=MyRequestButton(action=action, id=request_id).pack()
         )
 
     rows: list[list[InlineKeyboardButton]] = []
     if RequesterOffer.WRITE in offers:
-        rows.append([button(_("✉️ Write to the town hall"), "write")])
+        rows.append([button(_("✉️ Write to the town hall"), MyRequestAction.WRITE)])
     if RequesterOffer.RATE in offers:
-        rows.append([button(_(RATE_YES), "yes"), button(_(RATE_NO), "no")])
+        rows.append(
+            [
+                button(_(RATE_YES), MyRequestAction.HELPED),
+                button(_(RATE_NO), MyRequestAction.NOT_HELPED),
+            ]
+        )
     if RequesterOffer.REOPEN in offers:
-        rows.append([button(_(REOPEN), "reopen")])
+        rows.append([button(_(REOPEN), MyRequestAction.REOPEN)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
@@ -306,7 +336,7 @@ def my_requests(
             [
                 InlineKeyboardButton(
                     text=_("💬 {number}: the conversation").format(number=number),
-                    callback_data=MyRequestCD(action="open", id=item.id).pack(),
+                    callback_data=MyRequestButton(action=MyRequestAction.OPEN, id=item.id).pack(),
                 )
             ]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -14,11 +14,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
+from bot.domain.requests import SupportRequest
 from bot.services.errors import DomainError
 from bot.services.requests import RequestClosed, RequesterOffer, RequestService
 from bot.services.staff import Role
 from bot.services.vocabulary import SKIP
 from bot.settings import Settings
+from handlers.buttons import Press, Presses, Stale
 from handlers.errors import render_error
 from handlers.filters import (
     HasArgs,
@@ -27,9 +29,10 @@ from handlers.filters import (
     StaffPlace,
 )
 from handlers.forms import is_skip
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import button_message, escape
 from handlers.request_cards import (
-    MyRequestCD,
+    MyRequestAction,
+    MyRequestButton,
     number_of,
     requester_keyboard,
     requester_view,
@@ -38,7 +41,7 @@ from handlers.request_cards import (
 from handlers.requests_staff import message_file
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 
 
 class RequesterForm(StatesGroup):
@@ -46,7 +49,7 @@ class RequesterForm(StatesGroup):
     comment = State()  # an optional comment after rating
 
 
-router.owns(forms=(RequesterForm,), callbacks=(MyRequestCD,))
+router.owns(forms=(RequesterForm,), callbacks=(MyRequestButton,))
 
 
 def _reply_to_bot(message: Message, bot: Bot) -> Message | None:
@@ -139,77 +142,147 @@ async def show_request(
     await requests.link_sent(card.request.id, "staff", sent.chat.id, sent.message_id)
 
 
-@router.callback_query(MyRequestCD.filter())
-async def my_button(
+def _in_private(query: CallbackQuery) -> Message:
+    """The message a requester's button is on: their buttons work in their private chat."""
+    message = button_message(query)
+    if message.chat.type != "private":
+        raise Stale()
+    return message
+
+
+async def _own(
+    query: CallbackQuery, callback_data: MyRequestButton, user: Person, requests: RequestService
+) -> tuple[Message, SupportRequest]:
+    """Whatever the button says, only the requester's own request, checked now."""
+    message = _in_private(query)
+    return message, await requests.for_requester(user.id, callback_data.id)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.OPEN))
+async def open_request(
     query: CallbackQuery,
-    callback_data: MyRequestCD,
+    callback_data: MyRequestButton,
+    press: Press,
     user: Person,
-    state: FSMContext,
     requests: RequestService,
     settings: Settings,
 ) -> None:
-    message = button_message(query)
-    if message.chat.type != "private":
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    action = callback_data.action
-    if action == "open":  # whatever the button says, only the requester's own request
-        card = await requests.requester_card(user.id, callback_data.id)
-        await query.answer()
-        text, markup = requester_view(card, settings)
-        await message.answer(text, reply_markup=markup)
-        return
-    # Whatever the button says, only the requester's own request, checked now.
-    record = await requests.for_requester(user.id, callback_data.id)
+    message = _in_private(query)
+    card = await requests.requester_card(user.id, callback_data.id)  # their own only
+    await press.accept()
+    text, markup = requester_view(card, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.WRITE))
+async def ask_to_write(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    message, record = await _own(query, callback_data, user, requests)
+    requests.check_can_write(record)  # before opening the write step
+    await press.accept()
+    await state.set_state(RequesterForm.write)
+    await state.set_data({"id": record.id})
+    await message.answer(
+        _("Write to the town hall about {number}: text, a photo or a document.").format(
+            number=escape(number_of(record))
+        )
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.REOPEN))
+async def reopen(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    requests: RequestService,
+) -> None:
+    message, record = await _own(query, callback_data, user, requests)
     number = number_of(record)
-    if action == "write":
-        requests.check_can_write(record)  # before opening the write step
-        await query.answer()
-        await state.set_state(RequesterForm.write)
-        await state.set_data({"id": record.id})
-        await message.answer(
-            _("Write to the town hall about {number}: text, a photo or a document.").format(
-                number=escape(number)
-            )
-        )
-    elif action == "reopen":
-        record = await requests.reopen(user.id, record.id)
-        await query.answer()
-        await drop_buttons(message)
-        await message.answer(
-            _("{number} is open again; the answer is due by {due}.").format(
-                number=escape(number), due=requests.local_date(record.due_at)
-            ),
-            reply_markup=requester_keyboard(record.id, requests.requester_offers(record)),
-        )
-    elif action in ("yes", "no"):
-        await requests.rate(user.id, record.id, helped=action == "yes")
-        await query.answer(_("Thank you for the answer!"))
-        if message.text is not None or message.caption is not None:
-            await drop_buttons(message)
-        await state.set_state(RequesterForm.comment)
-        await state.set_data({"id": record.id})
-        await message.answer(
-            _("Would you like to add a comment for the town hall? Write it, or press «Skip»."),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_(SKIP),
-                            callback_data=MyRequestCD(action="skip", id=record.id).pack(),
-                        )
-                    ]
-                ]
-            ),
-        )
-    elif action == "skip":
-        await query.answer()
-        await drop_buttons(message)
-        if await state.get_state() == RequesterForm.comment.state:
-            await state.clear()
-        await message.answer(_("Thank you! Your rating is saved."))
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    record = await requests.reopen(user.id, record.id)
+    press.drop_buttons()
+    await press.accept()
+    await message.answer(
+        _("{number} is open again; the answer is due by {due}.").format(
+            number=escape(number), due=requests.local_date(record.due_at)
+        ),
+        reply_markup=requester_keyboard(record.id, requests.requester_offers(record)),
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.HELPED))
+async def helped(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    await _rate(query, callback_data, press, user, state, requests, helped=True)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.NOT_HELPED))
+async def not_helped(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    await _rate(query, callback_data, press, user, state, requests, helped=False)
+
+
+async def _rate(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+    *,
+    helped: bool,
+) -> None:
+    """The rating, then the offer to add a comment."""
+    message, record = await _own(query, callback_data, user, requests)
+    await requests.rate(user.id, record.id, helped=helped)
+    press.tell(_("Thank you for the answer!"))
+    if message.text is not None or message.caption is not None:
+        press.drop_buttons()
+    await press.accept()
+    await state.set_state(RequesterForm.comment)
+    await state.set_data({"id": record.id})
+    skip = MyRequestButton(action=MyRequestAction.SKIP_COMMENT, id=record.id)
+    await message.answer(
+        _("Would you like to add a comment for the town hall? Write it, or press «Skip»."),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_(SKIP), callback_data=skip.pack())]]
+        ),
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.SKIP_COMMENT))
+async def skip_comment(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    message, _record = await _own(query, callback_data, user, requests)
+    press.drop_buttons()
+    await press.accept()
+    if await state.get_state() == RequesterForm.comment.state:
+        await state.clear()
+    await message.answer(_("Thank you! Your rating is saved."))
 
 
 # -- form steps ---------------------------------------------------------------------------

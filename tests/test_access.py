@@ -169,7 +169,7 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         shown = await group.send("/initiative И-2026-0001")  # not published yet
         assert not any(secret in s.text or "Советская" in s.text for s in shown)
         assert not any(s.buttons for s in shown)
-        await group.press("x", data="p1:open:1")  # a forged «open» in the group
+        await group.press("x", data="initiative:open:1")  # a forged «open» in the group
         assert not any(secret in s.text for s in group.inbox)
         assert await group.send("/request З-2026-0001") == []
         assert await group.send("/inbox") == []
@@ -588,7 +588,7 @@ def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
         @given(st.text(alphabet=st.characters(max_codepoint=0x7FF), max_size=30))
         def press(token: str) -> None:
             before = len(h.session.callback_answers)
-            loop.run_until_complete(maria.press("x", data=f"v1:{token}"))
+            loop.run_until_complete(maria.press("x", data=f"revoke:{token}"))
             answers = h.session.callback_answers[before:]
             assert answers and answers[-1]["text"] in polite, answers
 

@@ -159,7 +159,12 @@ def test_forged_buttons_get_a_polite_answer(
 @pytest.mark.parametrize(
     "data",
     [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "k1")]
-    + [f"p1:open:{HUGE}", f"p2:{HUGE}::0", f"p2:0::{HUGE}", f"r3:open:{HUGE}"],
+    + [
+        f"initiative:open:{HUGE}",
+        f"initiatives:{HUGE}::0",
+        f"initiatives:0::{HUGE}",
+        f"myreq:open:{HUGE}",
+    ],
 )
 def test_ids_beyond_sqlite_are_out_of_date_buttons(
     bot: Bot, data: str, caplog: pytest.LogCaptureFixture

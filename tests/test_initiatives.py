@@ -10,8 +10,8 @@ from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
 from bot.services.status_groups import INITIATIVE_PUBLIC
 from handlers.forms import FormAction, FormButton
-from handlers.initiative_cards import DecideCD
-from handlers.initiatives_public import ListCD
+from handlers.initiative_cards import DecisionAction, DecisionButton
+from handlers.initiatives_public import InitiativeListButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
 
@@ -98,7 +98,7 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         assert anna.last.text.startswith("Good news: your initiative I-2026-0001")
 
         # A rejected-only decision is refused on an accepted initiative.
-        await staff_chat.press("x", data="i1:to:1:review")
+        await staff_chat.press("x", data="decide:status:1:review")
         assert "нельзя перевести" in staff_chat.last_answer["text"]
 
         boris = await h.consented(h.user("Борис"))
@@ -110,7 +110,7 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         await boris.press("👍 Поддержать", on=opened)
         assert boris.last_answer["text"] == "Спасибо за поддержку!"
         assert "👍 поддержали: 1" in boris.edits[-1].text
-        await boris.press("x", data="p1:support:1")
+        await boris.press("x", data="initiative:support:1")
         assert boris.last_answer["text"] == "Вы уже поддержали эту инициативу."
         await h.deliver()
         assert anna.last.text == "Supporters of your initiative I-2026-0001 so far: 1."
@@ -153,7 +153,7 @@ async def test_reject_needs_a_reason_and_the_author_sees_it(harness: Harness) ->
     [listed] = await harness.app.db.read.initiatives.by_author(anna.id, 10)
     assert listed.rejection_reason is not None and listed.rejection_reason.startswith("Это")
     # A rejected initiative cannot be marked done, whatever the button says.
-    await maria.press("x", data="i1:to:1:done")
+    await maria.press("x", data="decide:done:1:")
     assert maria.last_answer["text"] == (
         "Инициативу со статусом «отклонена» нельзя перевести в статус «выполнена»."
     )
@@ -165,14 +165,19 @@ async def test_residents_cannot_decide_or_see_others_unpublished(harness: Harnes
     await fill_form(anna, photos=0, location=None)
     await anna.press("✅ Отправить")
     mallory = await harness.consented(harness.user("Злоумышленник"))
-    for data in ("i1:to:1:accepted", "i1:comment:1:", "i1:merge:1:", "i1:finish:1:"):
+    for data in (
+        "decide:status:1:accepted",
+        "decide:comment:1:",
+        "decide:merge:1:",
+        "decide:finish:1:",
+    ):
         await mallory.press("x", data=data)
         assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
     [hidden] = await mallory.send("/initiative И-2026-0001")  # not public yet, not theirs
     assert hidden.text == "Извините, это действие вам недоступно."
-    await mallory.press("x", data="p1:open:1")
+    await mallory.press("x", data="initiative:open:1")
     assert mallory.last_answer["text"] == "Извините, это действие вам недоступно."
-    await mallory.press("x", data="p1:support:1")
+    await mallory.press("x", data="initiative:support:1")
     assert mallory.last_answer["text"] == "Эту инициативу сейчас нельзя поддержать."
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.status == "new"
@@ -484,7 +489,7 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
     everything = viewer.edits[-1]
     assert "Северная инициатива" in everything.text
     # A forged id filters nothing; the repository takes the filter too.
-    await viewer.press("x", data=ListCD(tos=9999).pack(), on=everything)
+    await viewer.press("x", data=InitiativeListButton(tos=9999).pack(), on=everything)
     assert "Инициатива без ТОС" in viewer.edits[-1].text
     items, total = await harness.app.db.read.initiatives.public_page(
         INITIATIVE_PUBLIC, None, 0, 10, tos_id=north
@@ -512,7 +517,7 @@ async def test_no_tos_button_while_no_tos_has_public_initiatives(harness: Harnes
     await add_tos(harness, SOUTH, viewer)
     [listing] = await viewer.send("/initiatives")
     assert "По ТОС" not in listing.flat_buttons
-    await viewer.press("x", data=ListCD(tos=-1).pack(), on=listing)
+    await viewer.press("x", data=InitiativeListButton(tos=-1).pack(), on=listing)
     assert viewer.edits[-1].text == "Пока ни у одного ТОС нет опубликованных инициатив."
 
 
@@ -548,7 +553,9 @@ async def test_a_forged_decision_to_a_status_not_offered(harness: Harness) -> No
     await anna.press("✅ Отправить")
     await harness.deliver()
     for status, wanted in (("merged", "объединена с другой"), ("bogus", "bogus")):
-        replies = await maria.press("x", data=DecideCD(action="to", id=1, status=status).pack())
+        replies = await maria.press(
+            "x", data=DecisionButton(action=DecisionAction.STATUS, id=1, status=status).pack()
+        )
         assert replies == []
         assert maria.last_answer["text"] == (
             f"Инициативу со статусом «новая» нельзя перевести в статус «{wanted}»."

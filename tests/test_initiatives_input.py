@@ -12,8 +12,8 @@ from aiogram.types import Sticker, Voice
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
 from handlers.forms import FormAction, FormButton
-from handlers.initiative_cards import DecideCD
-from handlers.initiatives_public import SupportCD
+from handlers.initiative_cards import DecisionAction, DecisionButton
+from handlers.initiatives_public import InitiativeAction, InitiativeButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
 from tests.test_initiatives import fill_form
@@ -403,13 +403,15 @@ async def test_staff_actions_by_residents_change_nothing(harness: Harness, lang:
     await harness.deliver()
     mallory = await resident(harness, lang, name="Mallory")
     forged = [
-        DecideCD(action="to", id=1, status="accepted"),
-        DecideCD(action="to", id=1, status="rejected"),
-        DecideCD(action="to", id=1, status="done"),
-        DecideCD(action="comment", id=1),
-        DecideCD(action="merge", id=1),
-        DecideCD(action="finish", id=1),
-        DecideCD(action="to", id=999, status="accepted"),  # no such initiative: still refused
+        DecisionButton(action=DecisionAction.STATUS, id=1, status="accepted"),
+        DecisionButton(action=DecisionAction.REJECT, id=1),
+        DecisionButton(action=DecisionAction.DONE, id=1),
+        DecisionButton(action=DecisionAction.COMMENT, id=1),
+        DecisionButton(action=DecisionAction.MERGE, id=1),
+        DecisionButton(action=DecisionAction.FINISH, id=1),
+        DecisionButton(
+            action=DecisionAction.STATUS, id=999, status="accepted"
+        ),  # no such initiative: still refused
     ]
     for who in (mallory, anna):  # a stranger, and the author on her own initiative
         for data in forged:
@@ -435,21 +437,21 @@ async def test_staff_finish_or_a_reason_for_another_initiative(tmp_path, lang: L
             await anna.press(RU.send)
         await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         await h.app.services.initiatives.decide(ADMIN_ID, 2, "accepted")
-        await maria.press("x", data=DecideCD(action="to", id=1, status="done").pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.DONE, id=1).pack())
         # A «finish» naming another initiative than the one asked about: out of date.
-        await maria.press("x", data=DecideCD(action="finish", id=2).pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.FINISH, id=2).pack())
         assert maria.last_answer == {"text": lang.out_of_date, "show_alert": True}
         # A transition the new one cannot make: refused before any question.
         await fill_form(anna, title="Урны у остановки", photos=0, location=None)
         await anna.press(RU.send)
-        await maria.press("x", data=DecideCD(action="to", id=3, status="done").pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.DONE, id=3).pack())
         assert maria.last_answer == {"text": lang.no_done_when_new, "show_alert": True}
         statuses = [(await h.app.services.initiatives.find(i)).status for i in (1, 2, 3)]
         assert statuses == ["accepted", "accepted", "new"]
 
         # A sticker or voice where the reason is expected.
         await maria.send("/cancel")
-        await maria.press("x", data=DecideCD(action="to", id=3, status="rejected").pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.REJECT, id=3).pack())
         for feed in (send_sticker, send_voice):
             [ask] = await feed(maria)
             assert ask.text == lang.reason_as_text
@@ -469,12 +471,15 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     mallory = await resident(harness, lang, name="Mallory")
 
     cases = [
-        (SupportCD(action="support", id=1), lang.cannot_support),
-        (SupportCD(action="unsupport", id=1), lang.not_supported),
-        (SupportCD(action="open", id=1), lang.not_available),
-        (SupportCD(action="support", id=999), lang.cannot_support),
-        (SupportCD(action="open", id=999), lang.no_such),
-        (SupportCD(action="unsupport", id=2), lang.not_supported),  # public, never supported
+        (InitiativeButton(action=InitiativeAction.SUPPORT, id=1), lang.cannot_support),
+        (InitiativeButton(action=InitiativeAction.WITHDRAW_SUPPORT, id=1), lang.not_supported),
+        (InitiativeButton(action=InitiativeAction.OPEN, id=1), lang.not_available),
+        (InitiativeButton(action=InitiativeAction.SUPPORT, id=999), lang.cannot_support),
+        (InitiativeButton(action=InitiativeAction.OPEN, id=999), lang.no_such),
+        (
+            InitiativeButton(action=InitiativeAction.WITHDRAW_SUPPORT, id=2),
+            lang.not_supported,
+        ),  # public, never supported
     ]
     for data, expected in cases:
         before = len(mallory.inbox)
@@ -484,7 +489,7 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     [hidden] = await mallory.send("/initiative И-2026-0001")
     assert hidden.text == lang.not_available
     # The author cannot support her own, however the button is made.
-    await anna.press("x", data=SupportCD(action="support", id=2).pack())
+    await anna.press("x", data=InitiativeButton(action=InitiativeAction.SUPPORT, id=2).pack())
     assert anna.last_answer == {"text": RU.own, "show_alert": True}
     for initiative_id in (1, 2):
         record = await harness.app.db.read.initiatives.get(initiative_id)

@@ -20,8 +20,8 @@ from typing import Any
 
 from bot.services.initiatives import Draft
 from bot.services.requests import RequestDraft
-from handlers.initiatives_public import SupportCD
-from handlers.request_cards import MyRequestCD, RequestCD
+from handlers.initiatives_public import InitiativeAction, InitiativeButton
+from handlers.request_cards import MyRequestAction, MyRequestButton, RequestAction, RequestButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness
 
@@ -82,7 +82,7 @@ async def test_an_initiatives_card_is_one_call(harness: Harness) -> None:
         "initiatives.card"
     ]
     assert "Скамейки у школы" in maria.last.text and "✅" not in maria.last.flat_buttons[0]
-    opened = SupportCD(action="open", id=initiative.id).pack()
+    opened = InitiativeButton(action=InitiativeAction.OPEN, id=initiative.id).pack()
     assert await during(calls, lambda: boris.press("x", data=opened)) == ["initiatives.public_card"]
     assert "Автор: Анна" in boris.last.text
     assert await during(calls, lambda: boris.press("👍 Поддержать")) == [
@@ -105,12 +105,12 @@ async def test_a_requests_card_is_one_call(harness: Harness) -> None:
         "requests.link_sent",  # the card is linked for replies once it is sent
     ]
     assert maria.last.flat_buttons == ["🙋 Взять в работу", "💬 Ответить", "✖ Отклонить"]
-    inbox = RequestCD(action="card", id=record.id).pack()
+    inbox = RequestButton(action=RequestAction.OPEN, id=record.id).pack()
     assert await during(calls, lambda: maria.press("x", data=inbox)) == [
         "requests.staff_card",
         "requests.link_sent",
     ]
-    mine = MyRequestCD(action="open", id=record.id).pack()
+    mine = MyRequestButton(action=MyRequestAction.OPEN, id=record.id).pack()
     assert await during(calls, lambda: anna.press("x", data=mine)) == ["requests.requester_card"]
     assert anna.last.flat_buttons == ["✉️ Написать в администрацию"]
     assert await during(calls, lambda: anna.send("/request З-2026-0001")) == ["requests.card"]

@@ -280,7 +280,7 @@ async def test_residents_cannot_see_or_cancel_deliveries(harness: Harness) -> No
     mallory = await harness.consented(harness.user("Злоумышленник"))
     [reply] = await mallory.send("/outbox")
     assert reply.text == "Это доступно только специалистам администрации."
-    await mallory.press("x", data=f"o1:cancel:{broadcast_id}")
+    await mallory.press("x", data=f"outbox:cancel:{broadcast_id}")
     assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
     progress = (await harness.app.services.broadcasts.progress(ADMIN_ID))[0]
     assert progress.pending == 1 and not progress.cancelled

@@ -117,9 +117,9 @@ async def test_digest_is_for_staff_only(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     [refused] = await anna.send("/digest")
     assert refused.text == "Это доступно только специалистам администрации."
-    from handlers.reports import DigestCD
+    from handlers.reports import DigestButton
 
-    await anna.press("x", data=DigestCD(value="daily").pack())
+    await anna.press("x", data=DigestButton(value="daily").pack())
     assert anna.last_answer["show_alert"] is True
     assert await harness.app.db.read.reports.digest_prefs() == {}
 
@@ -235,10 +235,15 @@ async def test_no_personal_data_through_telegram_when_the_town_says_so(tmp_path:
         assert "Анна" not in sent.file[1].decode("utf-8-sig")
         # A forged button from a resident gets nothing.
         anna = await h.consented(h.user("Вера"))
-        from handlers.reports import ExportCD
+        from handlers.reports import ExportAction, ExportButton
 
         before = len(h.session.calls_of("SendDocument"))
-        await anna.press("x", data=ExportCD(what="requests", period="year", fmt="csv").pack())
+        await anna.press(
+            "x",
+            data=ExportButton(
+                action=ExportAction.FILE, what="requests", period="year", fmt="csv"
+            ).pack(),
+        )
         assert anna.last_answer["show_alert"] is True
         assert len(h.session.calls_of("SendDocument")) == before
 
@@ -409,18 +414,18 @@ async def test_due_soon_is_listed_however_many_are_overdue(harness: Harness) -> 
 
 
 async def test_forged_export_buttons_from_staff_get_nothing(harness: Harness) -> None:
-    from handlers.reports import DigestCD, ExportCD
+    from handlers.reports import DigestButton, ExportAction, ExportButton
 
     maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
     before = len(harness.session.calls_of("SendDocument"))
     for forged in (
-        ExportCD(what="users", period="year", fmt="csv"),
-        ExportCD(what="requests", period="forever", fmt="csv"),
-        ExportCD(what="requests", period="year", fmt="pdf"),
+        ExportButton(action=ExportAction.FILE, what="users", period="year", fmt="csv"),
+        ExportButton(action=ExportAction.FILE, what="requests", period="forever", fmt="csv"),
+        ExportButton(action=ExportAction.FILE, what="requests", period="year", fmt="pdf"),
     ):
         await maria.press("x", data=forged.pack())
         assert maria.last_answer == {"text": "Эта кнопка устарела.", "show_alert": True}
     assert len(harness.session.calls_of("SendDocument")) == before
-    await maria.press("x", data=DigestCD(value="hourly").pack())
+    await maria.press("x", data=DigestButton(value="hourly").pack())
     assert maria.last_answer["show_alert"] is True
     assert await harness.app.db.read.reports.digest_prefs() == {}

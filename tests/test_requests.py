@@ -11,7 +11,7 @@ from bot.services.errors import DomainError
 from bot.services.requests import RequestDraft, due_at, parse_date
 from bot.settings import SettingsError, load_settings
 from handlers.forms import FormAction, FormButton
-from handlers.request_cards import MyRequestCD
+from handlers.request_cards import MyRequestAction, MyRequestButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, make_settings, running
 
@@ -292,10 +292,16 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
                 "ru": "Это доступно только специалистам администрации.",
                 "en": "This is for the town hall's staff only.",
             }[lang]
-            for data in ("r3:open:1", "r3:write:1", "r3:reopen:1", "r3:yes:1"):
+            for data in ("myreq:open:1", "myreq:write:1", "myreq:reopen:1", "myreq:helped:1"):
                 await mallory.press("x", data=data)
                 assert mallory.last_answer["text"] == not_yours, data
-            for data in ("r2:take:1", "r2:answer:1", "r2:close:1", "r2:reject:1", "r2:card:1"):
+            for data in (
+                "req:take:1",
+                "req:answer:1",
+                "req:close:1",
+                "req:decline:1",
+                "req:open:1",
+            ):
                 await mallory.press("x", data=data)
                 assert mallory.last_answer["text"] == staff_only, data
             number = "З-2026-0001" if lang == "ru" else "R-2026-0001"
@@ -467,7 +473,7 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
     )
     [reply] = await anna.reply(anna.last, "Почему?")
     assert reply.text.startswith("Обращение З-2026-0001 отклонено.")
-    await maria.press("x", data="r2:close:1")
+    await maria.press("x", data="req:close:1")
     assert "закрыть его нельзя" in maria.last_answer["text"]
     assert await maria.press("✖ Отклонить", on=card) == []  # a stale card's button
     assert maria.last_answer["text"] == (
@@ -589,7 +595,7 @@ async def test_write_on_a_declined_request_is_refused_at_once(harness: Harness) 
     [nothing] = await anna.send("Ещё вопрос")  # no write step was opened
     assert "отправлено в администрацию" not in nothing.text.casefold()
     assert len(await h.app.db.read.requests.messages(1)) == 2  # the request and the reason
-    await anna.press("x", data=MyRequestCD(action="write", id=1).pack())
+    await anna.press("x", data=MyRequestButton(action=MyRequestAction.WRITE, id=1).pack())
     assert anna.last_answer["text"].startswith("Обращение З-2026-0001 отклонено.")
 
 
@@ -655,7 +661,9 @@ async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_go
         await h.app.services.requests.take(ADMIN_ID, request_id)
         await h.app.services.requests.close(ADMIN_ID, request_id)
         # Rated from the request's own view before the notice went out.
-        await person.press("x", data=MyRequestCD(action="open", id=request_id).pack())
+        await person.press(
+            "x", data=MyRequestButton(action=MyRequestAction.OPEN, id=request_id).pack()
+        )
         await person.press(rate)
         await h.deliver()
         notice = next(s for s in reversed(person.inbox) if s.text.startswith(closed))
@@ -665,7 +673,14 @@ async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_go
     async with h.app.db.transaction() as uow:
         from bot.services.requests import CLOSED
 
-        old = [[{"text": "🔁 Reopen", "callback_data": MyRequestCD(action="reopen", id=1).pack()}]]
+        old = [
+            [
+                {
+                    "text": "🔁 Reopen",
+                    "callback_data": MyRequestButton(action=MyRequestAction.REOPEN, id=1).pack(),
+                }
+            ]
+        ]
         await uow.outbox.enqueue(
             person.id, now=h.clock.now(), template=CLOSED, buttons=old,
             args={"number": {"t": "R-{year}-{seq}", "year": 2026, "seq": "0002"}},
@@ -673,3 +688,28 @@ async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_go
     await h.deliver()
     assert person.last.text.startswith("Your request R-2026-0002 is closed.")
     assert person.last.flat_buttons == ["🔁 Reopen"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "kind", "button", "on_card"),
+    [
+        ("ru", "Методическая консультация", "организация «Дом & сад»", "«Дом &amp; сад»"),
+        ("en", "Methodological consultation", "organisation «Дом & сад»", "«Дом &amp; сад»"),
+    ],
+)
+async def test_a_name_with_an_ampersand_on_the_behalf_button(
+    harness: Harness, lang: str, kind: str, button: str, on_card: str
+) -> None:
+    """A button's text is not HTML: the name shows as it is there («&», not «&amp;»), and
+    escaped only in the card's HTML."""
+    olga = await harness.consented(harness.user("Olga", language_code=lang))
+    await link_rep(harness, olga.id, "Дом & сад")
+    await olga.send("/request")
+    [behalf] = await olga.press(kind)
+    assert behalf.flat_buttons[1] == button
+    await olga.press(button)
+    await olga.send("A bus for 20 children to the regional festival, 8:00-18:00.")
+    await olga.send("Skip" if lang == "en" else "Пропустить")
+    await olga.press("Skip" if lang == "en" else "Пропустить")
+    preview = olga.last
+    assert on_card in preview.text, preview.text

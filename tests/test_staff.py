@@ -162,7 +162,7 @@ async def test_forged_staff_callbacks_are_refused(harness: Harness) -> None:
     await maria.send("555000")
 
     mallory = await harness.consented(harness.user("Злоумышленник"))
-    for data in ("s1:rm_yes:555000", "s1:add:0", "s1:invite:0", "s1:rm:555000"):
+    for data in ("staff:removing:555000", "staff:add:0", "staff:invite:0", "staff:remove:555000"):
         await mallory.press("x", data=data)
         answer = mallory.last_answer
         assert answer["text"] == "Управлять списком специалистов могут только администраторы."
@@ -199,7 +199,7 @@ async def test_admin_removes_staff_but_not_admins(harness: Harness) -> None:
     assert maria.last_answer["text"] == "Этого человека уже нет в списке специалистов."
 
     # Admins come from settings: a forged removal is refused.
-    await maria.press("x", data=f"s1:rm_yes:{ADMIN_ID}")
+    await maria.press("x", data=f"staff:removing:{ADMIN_ID}")
     assert "ADMIN_IDS" in maria.last_answer["text"]
     assert harness.app.services.staff.role_of(ADMIN_ID) is Role.ADMIN
 
