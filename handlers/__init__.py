@@ -8,6 +8,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    competition_staff,
     competitions,
     consent,
     errors,
@@ -40,6 +41,7 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiative_staff.router,
     tos.router,
     competitions.router,
+    competition_staff.router,
     events.router,
     registry_admin.router,
     reports.router,

@@ -21,7 +21,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import handlers
-from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
+from handlers.competition_form import COMPETITION
+from handlers.competition_staff import AWARD, CHANGE
 from handlers.events import AttendanceForm, EventForm
 from handlers.registry_admin import RegistryForm
 from handlers.requests import FORM as REQUEST_FORM
@@ -158,7 +159,7 @@ def test_forged_buttons_get_a_polite_answer(
 
 @pytest.mark.parametrize(
     "data",
-    [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "k1")]
+    [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "comp")]
     + [
         f"initiative:open:{HUGE}",
         f"initiatives:{HUGE}::0",
@@ -183,15 +184,14 @@ DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
     (EventForm.starts, {"owner_kind": "city", "owner_id": 0, "title": "Субботник"}),
     (EventForm.ends, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
                       "starts_at": "2026-11-28T11:00:00+00:00"}),
-    (CompetitionForm.opens, {"title": "Конкурс", "organiser": "Мэрия", "description": "Проекты",
-                             "eligible": ["tos"]}),
-    (CompetitionForm.deadline, {"title": "Конкурс", "organiser": "Мэрия",
-                                "description": "Проекты", "eligible": ["tos"]}),
-    (CompetitionForm.results, {"title": "Конкурс", "organiser": "Мэрия",
-                               "description": "Проекты", "eligible": ["tos"],
-                               "deadline": "2026-12-20T10:00:00+00:00"}),
-    (CompStaffForm.deadline, {"cid": 1}),
-    (CompEditForm.value, {"cid": 1, "field": "deadline"}),
+    (COMPETITION.state("opens_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                               "description": "Проекты", "eligible": ["tos"]}}),
+    (COMPETITION.state("deadline"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                               "description": "Проекты", "eligible": ["tos"]}}),
+    (COMPETITION.state("results_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                                 "description": "Проекты", "eligible": ["tos"],
+                                                 "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (CHANGE.state("deadline"), {"draft": {"competition_id": 1, "field": "deadline"}}),
     (REQUEST_FORM.state("wanted_date"), {}),
 ]  # fmt: skip
 
@@ -306,10 +306,10 @@ NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
                           "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер",
                           "organiser": "Мэрия", "joint": True}),
     (AttendanceForm.count, {"event_id": 1}),
-    (CompetitionForm.max_grant, {"title": "Конкурс", "organiser": "Мэрия",
-                                 "description": "Проекты", "eligible": ["tos"],
-                                 "deadline": "2026-12-20T10:00:00+00:00"}),
-    (CompStaffForm.awarded, {"cid": 1, "app": 1}),
+    (COMPETITION.state("max_grant"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                                "description": "Проекты", "eligible": ["tos"],
+                                                "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (AWARD.state("awarded"), {"draft": {"application_id": 1}}),
     (RegistryForm.value, {"kind": "tos", "id": 1, "field": "residents"}),
     (RegistryForm.value, {"kind": "tos", "id": 1, "field": "area"}),
     (RegistryForm.value, {"kind": "tos", "id": 1, "field": "registered_on"}),

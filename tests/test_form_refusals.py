@@ -9,7 +9,12 @@ from datetime import timedelta
 
 from aiogram.fsm.storage.base import StorageKey
 
-from handlers.competitions import CompCD
+from handlers.competition_cards import (
+    CompetitionAction,
+    CompetitionButton,
+    CompetitionStaffButton,
+    StaffAction,
+)
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, running
 from tests.test_competitions import civic_map, create
@@ -97,7 +102,12 @@ async def test_the_maximum_grant_is_checked_at_the_amount_step(tmp_path) -> None
         await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
         # Ivan chairs the South (TOS 1), John is a deputy of the North (TOS 2), in English.
         for lang, who, tos in ((RU, p["ivan"], 1), (EN, p["john"], 2)):
-            await who.press("x", data=CompCD(action="apply", id=cid, value=f"tos-{tos}").pack())
+            await who.press(
+                "x",
+                data=CompetitionButton(
+                    action=CompetitionAction.APPLY, id=cid, value=f"tos-{tos}"
+                ).pack(),
+            )
             await who.send("Сквер у школы")
             await who.send(DIRECTION[lang.code])
             [refused] = await who.send("500 000")
@@ -114,7 +124,12 @@ async def test_a_refusal_on_registering_keeps_the_application(tmp_path) -> None:
         p = await civic_map(h)
         cid = await create(h)
         for lang, who, tos in ((RU, p["ivan"], 1), (EN, p["john"], 2)):
-            await who.press("x", data=CompCD(action="apply", id=cid, value=f"tos-{tos}").pack())
+            await who.press(
+                "x",
+                data=CompetitionButton(
+                    action=CompetitionAction.APPLY, id=cid, value=f"tos-{tos}"
+                ).pack(),
+            )
             await who.send("Сквер у школы")
             await who.send(DIRECTION[lang.code])
             [preview] = await who.send("500 000")  # no maximum yet
@@ -139,7 +154,7 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ENGLISH_ADMIN})) as h:
         for lang, uid in ((RU, ADMIN_ID), (EN, ENGLISH_ADMIN)):
             staff = await h.consented(h.user("Мария", user_id=uid, language_code=lang.code))
-            await staff.press("x", data=CompCD(action="new").pack())
+            await staff.press("x", data=CompetitionStaffButton(action=StaffAction.NEW).pack())
             await staff.send("Конкурс проектов")
             await staff.send("Администрация")
             await staff.send("Гранты на благоустройство дворов")

@@ -47,7 +47,7 @@ from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.textsplit import length, split_html, visible_length
 from handlers.common import language_choices, staff_commands
-from handlers.competitions import _application_line, competition_text
+from handlers.competition_cards import application_line, competition_text
 from handlers.consent import notice_text
 from handlers.events import event_text
 from handlers.initiative_cards import card_text, staff_author_line, staff_card, view_of_draft
@@ -475,9 +475,9 @@ HELPERS = {
     "handlers.registry_cards.holder_line": "a line of the registry cards, in _people",
     "handlers.registry_cards.remove_label": "a button's label, on the registry card",
     "handlers.registry_cards._since": "a date, in holder_line and remove_label",
-    "handlers.competitions._days_left": "a label, in the competitions list",
-    "handlers.competitions._eligible_text": "a part of competition_text",
-    "handlers.competitions._rub": "an amount, on the competition cards",
+    "handlers.competition_cards.days_left": "a label, in the competitions list",
+    "handlers.competition_cards.eligible_text": "a part of competition_text",
+    "handlers.competition_cards.rub": "an amount, on the competition cards",
     "handlers.events._owner_name": "a label, in the event form",
     "handlers.events._places": "a line of event_text",
     "handlers.reports._number": "a number, in the digest",
@@ -496,7 +496,12 @@ HELPERS = {
     "handlers.requests.preview": "a line and card_text, drawn in _request_preview",
     "handlers.requests.read_phone": "reads what was sent",
     "handlers.requests.read_file": "reads what was sent",
-    "handlers.competitions._current_value": "a value, in a prompt (the catalog's {value})",
+    "handlers.competition_staff.current_value": "a value, in a prompt (the catalog's {value})",
+    "handlers.competition_staff.ask_change": "a step's question: catalog messages",
+    "handlers.competition_form.ask_title": "a step's question: catalog messages",
+    "handlers.competition_form.preview": "a line and competition_text, drawn in _competition_cards",
+    "handlers.application_form.ask_project": "a step's question: catalog messages",
+    "handlers.application_form.preview": "a line of the application form: catalog messages",
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
     "handlers.requests_staff.message_file": "a file's id",
@@ -616,7 +621,7 @@ async def _registry_cards(w: World) -> list[Drawn]:
     return out
 
 
-@card("handlers.competitions.competition_text", "handlers.competitions._application_line")
+@card("handlers.competition_cards.competition_text", "handlers.competition_cards.application_line")
 async def _competition_cards(w: World) -> list[Drawn]:
     service = w.h.app.services.competitions
     competition = await service.get(w.competition_id)
@@ -630,7 +635,7 @@ async def _competition_cards(w: World) -> list[Drawn]:
     out.append((competition_text(draft, service), None))
     for application in await service.applications(ADMIN_ID, w.competition_id):
         for brief in (True, False):
-            out.append((_application_line(application, brief=brief), None))
+            out.append((application_line(application, brief=brief), None))
     return out
 
 
@@ -773,7 +778,7 @@ STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
-    r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|k1:(close|withdraw)"
+    r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|comp:withdraw|compstaff:close"
     r"|t1:leave|o1:cancel|e1:cancel|p1:unsupport|r3:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")
