@@ -281,6 +281,7 @@ class Form(Generic[D, S]):
         preview: Callable[[FormCall[D, S]], Awaitable[str]] | None = None,
         intro: Callable[[FormCall[D, S]], Awaitable[str]] | None = None,
         unfinished: str = UNFINISHED,
+        send_label: str = N_("✅ Send"),
     ) -> None:
         """`name`: short (it is in every button); `service`: the name the form's service
         has in the handlers' data («initiatives»); `submit` calls the service and returns
@@ -294,6 +295,7 @@ class Form(Generic[D, S]):
         self.done = done
         self.preview = preview
         self.intro = intro
+        self.send_label = send_label  # msgid of the preview's «Send» («📣 Announce»)
         namespace: dict[str, Any] = {step.name: State() for step in self.steps}
         namespace |= {PREVIEW: State(), CHOOSE_STEP: State(), "unfinished": unfinished}
         self.states: type[StatesGroup] = StatesGroupMeta(
@@ -440,7 +442,7 @@ class Form(Generic[D, S]):
         await self._save(call, PREVIEW)
         token = call.draft.token
         rows = [
-            [self.button(FormAction.SEND, _("✅ Send"), value=token)],
+            [self.button(FormAction.SEND, _(self.send_label), value=token)],
             [
                 self.button(FormAction.CHANGE, _("✏️ Change a step"), value=token),
                 self.button(FormAction.CANCEL, _("✖ Cancel"), value=token),

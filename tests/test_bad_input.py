@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 import handlers
 from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
-from handlers.events import AttendanceForm, EventForm
+from handlers.events import FORM as EVENT_FORM
+from handlers.events import AttendanceForm
 from handlers.registry_admin import RegistryForm
 from handlers.requests import FORM as REQUEST_FORM
 from tests.conftest import ADMIN_ID
@@ -159,6 +160,7 @@ def test_forged_buttons_get_a_polite_answer(
 @pytest.mark.parametrize(
     "data",
     [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "k1")]
+    + [f"event:card:{HUGE}"]
     + [f"p1:open:{HUGE}", f"p2:{HUGE}::0", f"p2:0::{HUGE}", f"r3:open:{HUGE}"],
 )
 def test_ids_beyond_sqlite_are_out_of_date_buttons(
@@ -175,9 +177,10 @@ def test_ids_beyond_sqlite_are_out_of_date_buttons(
 # -- typed dates ------------------------------------------------------------------------------
 
 DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.starts, {"owner_kind": "city", "owner_id": 0, "title": "Субботник"}),
-    (EventForm.ends, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                      "starts_at": "2026-11-28T11:00:00+00:00"}),
+    (EVENT_FORM.state("starts_at"),
+     {"draft": {"owner_kind": "town", "owner_id": 0, "title": "Субботник"}}),
+    (EVENT_FORM.state("ends_at"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00"}}),
     (CompetitionForm.opens, {"title": "Конкурс", "organiser": "Мэрия", "description": "Проекты",
                              "eligible": ["tos"]}),
     (CompetitionForm.deadline, {"title": "Конкурс", "organiser": "Мэрия",
@@ -296,10 +299,10 @@ def test_typed_numbers_after_commands(
 
 
 NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.capacity, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                          "starts_at": "2026-11-28T11:00:00+00:00",
-                          "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер",
-                          "organiser": "Мэрия", "joint": True}),
+    (EVENT_FORM.state("capacity"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00",
+     "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер", "organiser": "Мэрия",
+     "joint": True}}),
     (AttendanceForm.count, {"event_id": 1}),
     (CompetitionForm.max_grant, {"title": "Конкурс", "organiser": "Мэрия",
                                  "description": "Проекты", "eligible": ["tos"],

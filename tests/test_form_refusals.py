@@ -164,12 +164,13 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
 
 
 async def test_an_event_whose_start_passed_goes_back_to_the_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.events import EventCD
+    from handlers.events import EventAction, EventButton
 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ENGLISH_ADMIN})) as h:
         for lang, uid in ((RU, ADMIN_ID), (EN, ENGLISH_ADMIN)):
             staff = await h.consented(h.user("Мария", user_id=uid, language_code=lang.code))
-            await staff.press("x", data=EventCD(action="new").pack())  # the town hall's
+            new = EventButton(action=EventAction.NEW).pack()
+            await staff.press("x", data=new)  # the town hall's
             await staff.send("Субботник")
             soon = (h.clock.now() + timedelta(hours=7, minutes=30)).strftime("%d.%m.%Y %H:%M")
             await staff.send(soon)

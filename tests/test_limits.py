@@ -478,7 +478,7 @@ HELPERS = {
     "handlers.competitions._days_left": "a label, in the competitions list",
     "handlers.competitions._eligible_text": "a part of competition_text",
     "handlers.competitions._rub": "an amount, on the competition cards",
-    "handlers.events._owner_name": "a label, in the event form",
+    "handlers.events.owner_name": "a label, in the event form",
     "handlers.events._places": "a line of event_text",
     "handlers.reports._number": "a number, in the digest",
     "handlers.reports._link": "a line of the digest",
@@ -496,6 +496,9 @@ HELPERS = {
     "handlers.requests.preview": "a line and card_text, drawn in _request_preview",
     "handlers.requests.read_phone": "reads what was sent",
     "handlers.requests.read_file": "reads what was sent",
+    "handlers.events.ask_title": "a step's question: catalog messages",
+    "handlers.events.owner_code": "a button's code (kind and id)",
+    "handlers.events.preview": "a line and event_text, drawn in event_text's drawing",
     "handlers.competitions._current_value": "a value, in a prompt (the catalog's {value})",
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
@@ -774,7 +777,7 @@ STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
     r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|k1:(close|withdraw)"
-    r"|t1:leave|o1:cancel|e1:cancel|p1:unsupport|r3:reopen)"
+    r"|t1:leave|o1:cancel|event:cancel|p1:unsupport|r3:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")
 
