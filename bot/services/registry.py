@@ -76,8 +76,9 @@ def check_announcement(text: str) -> str:
     if not 3 <= length(text) <= ANNOUNCE_MAX:
         raise DomainError(
             N_("The announcement must be {low} to {high} characters long."),
-            low=3, high=ANNOUNCE_MAX,
-        ).at("text")  # fmt: skip
+            low=3,
+            high=ANNOUNCE_MAX,
+        ).at("text")
     return text
 
 
@@ -215,10 +216,13 @@ class RegistryService:
         tos = await self.active_tos(tos_id)
         read = self._db.read.registry
         leads = next(
-            (r.role for r in await read.roles_of(user_id) if r.body_kind == "tos"
-             and r.body_id == tos_id),
+            (
+                r.role
+                for r in await read.roles_of(user_id)
+                if r.body_kind == "tos" and r.body_id == tos_id
+            ),
             None,
-        )  # fmt: skip
+        )
         initiatives = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 5)
         events = await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
         return TosView(
@@ -300,11 +304,13 @@ class RegistryService:
         users = await self._db.read.users.get_many(wanted)
         return [
             Holder(
-                p.user_id, p.role, self._privacy.person(users.get(p.user_id)),
+                p.user_id,
+                p.role,
+                self._privacy.person(users.get(p.user_id)),
                 p.since.astimezone(self._timezone) if p.since else None,
             )
             for p in people
-        ]  # fmt: skip
+        ]
 
     async def add_tos(self, actor_id: int, name: str) -> Tos:
         self._staff.require_staff(actor_id)
@@ -491,9 +497,14 @@ class RegistryService:
         uses = None if several and role != "chair" else 1
         async with self._db.transaction() as uow:
             await uow.invites.create(
-                token, role, target_id=body_id, created_by=actor_id, now=now,
-                expires_at=now + ROLE_INVITE_TTL, uses_left=uses,
-            )  # fmt: skip
+                token,
+                role,
+                target_id=body_id,
+                created_by=actor_id,
+                now=now,
+                expires_at=now + ROLE_INVITE_TTL,
+                uses_left=uses,
+            )
         return RoleInvite(INVITE_PREFIX + token, now + ROLE_INVITE_TTL, body.name, role, uses)
 
     async def invite_kind(self, payload: str) -> str | None:
@@ -516,21 +527,26 @@ class RegistryService:
             body_kind = ROLE_KINDS[invite.kind]
             body_id = invite.target_id
             body = await (
-                uow.registry.get_tos(body_id) if body_kind == "tos"
+                uow.registry.get_tos(body_id)
+                if body_kind == "tos"
                 else uow.registry.get_org(body_id)
-            )  # fmt: skip
+            )
             if body is None or not body.active:
                 raise DomainError(N_("This TOS or organisation is not in the registry any more."))
             held = next(
-                (r.role for r in await uow.registry.people_of(body_kind, body_id)
-                 if r.user_id == user_id),
+                (
+                    r.role
+                    for r in await uow.registry.people_of(body_kind, body_id)
+                    if r.user_id == user_id
+                ),
                 None,
-            )  # fmt: skip
+            )
             if held == invite.kind:
                 raise DomainError(
                     N_("You already are the {role} of «{body}»."),
-                    role={"t": ROLE_NAMES[invite.kind]}, body=body.name,
-                )  # fmt: skip
+                    role={"t": ROLE_NAMES[invite.kind]},
+                    body=body.name,
+                )
             await spend_invite(uow, invite, user_id, now)
             if invite.kind == "chair":
                 previous = await uow.registry.chair_of(body_id)
@@ -538,20 +554,26 @@ class RegistryService:
                     # A new chair was elected: the old one steps down and is told.
                     await uow.registry.revoke(previous, "tos", body_id)
                     await uow.outbox.enqueue(
-                        previous, now=now, template=ROLE_TAKEN,
+                        previous,
+                        now=now,
+                        template=ROLE_TAKEN,
                         args={"role": {"t": ROLE_NAMES["chair"]}, "body": body.name},
                         key=f"role-taken:{body_kind}:{body_id}:{previous}:{now.isoformat()}",
-                    )  # fmt: skip
-            await uow.registry.grant(user_id, body_kind, body_id, invite.kind,
-                                     invite.created_by, now)  # fmt: skip
+                    )
+            await uow.registry.grant(
+                user_id, body_kind, body_id, invite.kind, invite.created_by, now
+            )
             # Who it was is looked up when the notice goes (and shown only where the town's
             # privacy setting allows): the outbox never keeps the name.
             await self._staff.notify(
-                uow, invite.created_by, now=now, template=ROLE_ACCEPTED,
-                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]},
-                      "body": body.name},
-                subject=user_id, key=f"role-accepted:{token}:{user_id}",
-            )  # fmt: skip
+                uow,
+                invite.created_by,
+                now=now,
+                template=ROLE_ACCEPTED,
+                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]}, "body": body.name},
+                subject=user_id,
+                key=f"role-accepted:{token}:{user_id}",
+            )
         return Redeemed(invite.kind, body_kind, body_id, body.name)
 
     async def revoke(self, actor_id: int, user_id: int, body_kind: str, body_id: int) -> str:
@@ -563,14 +585,17 @@ class RegistryService:
             if role is None:
                 raise DomainError(N_("This person no longer has this role."))
             body = await (
-                uow.registry.get_tos(body_id) if body_kind == "tos"
+                uow.registry.get_tos(body_id)
+                if body_kind == "tos"
                 else uow.registry.get_org(body_id)
-            )  # fmt: skip
+            )
             await uow.outbox.enqueue(
-                user_id, now=now, template=ROLE_TAKEN,
+                user_id,
+                now=now,
+                template=ROLE_TAKEN,
                 args={"role": {"t": ROLE_NAMES[role]}, "body": body.name if body else "—"},
                 key=f"role-taken:{body_kind}:{body_id}:{user_id}:{now.isoformat()}",
-            )  # fmt: skip
+            )
         return role
 
     # -- chairs -----------------------------------------------------------------------------
