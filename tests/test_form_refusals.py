@@ -214,7 +214,7 @@ async def test_a_wanted_date_passed_before_sending_goes_back_to_it(harness: Harn
 
 
 async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
     async with running(
         tmp_path, admin_ids=frozenset({ADMIN_ID}), tos_announcements_per_week=1
@@ -228,7 +228,7 @@ async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> No
                 tos = await uow.registry.add_tos(name, f"t-{lang.code}", now)
                 await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
                 await uow.registry.join(tos, member.id, now)
-            await chair.press("x", data=TosCD(action="announce", id=tos).pack())
+            await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=tos).pack())
             [confirm] = await chair.send("Субботник в субботу в 10:00 у дома 5.")
             # Another chair's announcement, or one from another device, used up the week.
             await h.app.services.registry.announce(chair.id, tos, "Собрание в пятницу.")

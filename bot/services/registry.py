@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,6 +135,19 @@ class TosView:
     chair_contact: str | None
     initiatives: list[Initiative]  # public ones of this TOS, the newest first
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
+
+
+@dataclass
+class CardEdit:
+    """One field of a TOS's or an organisation's card being changed (a staff member's or a
+    chair's form): the value as it was sent, read by `card_values` when it is saved."""
+
+    kind: str = "tos"  # tos | org
+    id: int = 0
+    field: str = ""  # a key of TOS_FIELDS or ORG_FIELDS
+    text: str = ""  # the typed value
+    location: tuple[float, float] | None = None  # a shared location: a TOS's area
+    token: str = dataclass_field(default_factory=lambda: secrets.token_hex(8))
 
 
 class RegistryService:
@@ -397,6 +411,25 @@ class RegistryService:
             tos = await uow.registry.get_tos(tos_id)
         assert tos is not None
         return tos
+
+    def card_values(self, edit: CardEdit) -> dict[str, Any]:
+        """The columns a card's change sets: a TOS's area from a shared location, else the
+        typed value read by the field's rule."""
+        if edit.kind == "tos" and edit.field == "area" and edit.location is not None:
+            return self.area_at(*edit.location)
+        if not edit.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if edit.kind == "tos":
+            return self.parse_tos_field(edit.field, edit.text)
+        return self.parse_org_field(edit.field, edit.text)
+
+    async def save_card(self, actor_id: int, edit: CardEdit) -> None:
+        """Store a card's change (the actor's right to change that field checked now)."""
+        values = self.card_values(edit)
+        if edit.kind == "tos":
+            await self.update_tos(actor_id, edit.id, values)
+        else:
+            await self.update_org(actor_id, edit.id, values)
 
     async def update_org(self, actor_id: int, org_id: int, values: dict[str, Any]) -> Organisation:
         self._staff.require_staff(actor_id)
