@@ -24,7 +24,7 @@ import handlers
 from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
 from handlers.events import FORM as EVENT_FORM
 from handlers.events import AttendanceForm
-from handlers.registry_admin import RegistryForm
+from handlers.registry_admin import CARD_FORM as REGISTRY_CARD_FORM
 from handlers.requests import FORM as REQUEST_FORM
 from tests.conftest import ADMIN_ID
 from tests.kit import BOT_ID, Harness, Person
@@ -308,10 +308,14 @@ NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
                                  "description": "Проекты", "eligible": ["tos"],
                                  "deadline": "2026-12-20T10:00:00+00:00"}),
     (CompStaffForm.awarded, {"cid": 1, "app": 1}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "residents"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "area"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "registered_on"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "polygon"}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "residents"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "area"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "registered_on"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "polygon"}}),
 ]  # fmt: skip
 
 

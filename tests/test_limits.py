@@ -501,6 +501,8 @@ HELPERS = {
     "handlers.events.preview": "a line and event_text, drawn in event_text's drawing",
     "handlers.tos.ask_value": "a step's question: a catalog message and a field's label",
     "handlers.tos.read_value": "reads what was sent",
+    "handlers.registry_admin._kind": "a button's kind of body (tos or org)",
+    "handlers.registry_admin.ask_value": "a step's question: _field_prompt and a hint",
     "handlers.competitions._current_value": "a value, in a prompt (the catalog's {value})",
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
@@ -778,7 +780,7 @@ STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
-    r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|k1:(close|withdraw)"
+    r"^(c1:(withdraw|confirm)|s1:|l1:|reg:(active|revoke_yes|import_go)|k1:(close|withdraw)"
     r"|tos:leave|o1:cancel|event:cancel|p1:unsupport|r3:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")

@@ -185,10 +185,12 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
         # Residents never reach staff commands or buttons.
         [refused] = await member.send("/registry")
         assert refused.text == "Это доступно только специалистам администрации."
-        from handlers.registry_admin import RegCD
+        from handlers.registry_admin import RegistryAction, RegistryButton
 
-        await member.press("x", data=RegCD(action="invite", kind="tos", id=south.id,
-                                           value="chair").pack())  # fmt: skip
+        invite = RegistryButton(
+            action=RegistryAction.INVITE, kind="tos", id=south.id, value="chair"
+        )
+        await member.press("x", data=invite.pack())
         assert member.last_answer["show_alert"] is True
         assert not any("Приглашение" in s.text for s in member.inbox)
 
