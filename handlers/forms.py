@@ -295,7 +295,7 @@ class Form(Generic[D, S]):
         self.done = done
         self.preview = preview
         self.intro = intro
-        self.send_label = send
+        self.send_label = send  # msgid of the preview's «Send» («📣 Announce»)
         namespace: dict[str, Any] = {step.name: State() for step in self.steps}
         namespace |= {PREVIEW: State(), CHOOSE_STEP: State(), "unfinished": unfinished}
         self.states: type[StatesGroup] = StatesGroupMeta(

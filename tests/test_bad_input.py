@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 import handlers
 from handlers.competition_form import COMPETITION
 from handlers.competition_staff import AWARD, CHANGE
-from handlers.events import AttendanceForm, EventForm
-from handlers.registry_admin import RegistryForm
+from handlers.events import FORM as EVENT_FORM
+from handlers.events import AttendanceForm
+from handlers.registry_admin import CARD_FORM as REGISTRY_CARD_FORM
 from handlers.requests import FORM as REQUEST_FORM
 from tests.conftest import ADMIN_ID
 from tests.kit import BOT_ID, Harness, Person
@@ -160,6 +161,7 @@ def test_forged_buttons_get_a_polite_answer(
 @pytest.mark.parametrize(
     "data",
     [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "comp")]
+    + [f"event:card:{HUGE}"]
     + [
         f"initiative:open:{HUGE}",
         f"initiatives:{HUGE}::0",
@@ -181,9 +183,10 @@ def test_ids_beyond_sqlite_are_out_of_date_buttons(
 # -- typed dates ------------------------------------------------------------------------------
 
 DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.starts, {"owner_kind": "city", "owner_id": 0, "title": "Субботник"}),
-    (EventForm.ends, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                      "starts_at": "2026-11-28T11:00:00+00:00"}),
+    (EVENT_FORM.state("starts_at"),
+     {"draft": {"owner_kind": "town", "owner_id": 0, "title": "Субботник"}}),
+    (EVENT_FORM.state("ends_at"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00"}}),
     (COMPETITION.state("opens_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
                                                "description": "Проекты", "eligible": ["tos"]}}),
     (COMPETITION.state("deadline"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
@@ -301,19 +304,23 @@ def test_typed_numbers_after_commands(
 
 
 NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.capacity, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                          "starts_at": "2026-11-28T11:00:00+00:00",
-                          "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер",
-                          "organiser": "Мэрия", "joint": True}),
+    (EVENT_FORM.state("capacity"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00",
+     "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер", "organiser": "Мэрия",
+     "joint": True}}),
     (AttendanceForm.count, {"event_id": 1}),
     (COMPETITION.state("max_grant"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
                                                 "description": "Проекты", "eligible": ["tos"],
                                                 "deadline": "2026-12-20T10:00:00+00:00"}}),
     (AWARD.state("awarded"), {"draft": {"application_id": 1}}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "residents"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "area"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "registered_on"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "polygon"}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "residents"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "area"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "registered_on"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "polygon"}}),
 ]  # fmt: skip
 
 

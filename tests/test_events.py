@@ -14,7 +14,7 @@ from bot.services.errors import DomainError, NotAllowed
 from bot.services.events import EventDraft
 from bot.services.ics import event_ics
 from bot.services.when import parse_when
-from handlers.events import EventCD
+from handlers.events import EventAction, EventButton
 from storage.repositories.outbox import OutboxRepository
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -75,7 +75,7 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
             await person.press("Субботник, уборка сквера")
             await person.press("✅ Записаться")
             assert "Вы записаны" in person.last_answer["text"]
-        await anna.press("x", data=EventCD(action="signup", id=1).pack())
+        await anna.press("x", data=EventButton(action=EventAction.SIGN_UP, id=1).pack())
         assert anna.last_answer["text"] == "Вы уже записаны."
         await vera.send("/events")
         [card] = await vera.press("Субботник, уборка сквера")
@@ -114,12 +114,12 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
 
         # After the event the organiser records attendance; a resident cannot.
         h.clock.set(START + timedelta(hours=3))
-        await anna.press("x", data=EventCD(action="attended", id=1).pack())
+        await anna.press("x", data=EventButton(action=EventAction.ATTENDANCE, id=1).pack())
         assert anna.last_answer["show_alert"]
         await maria.send("/events")
         assert "Пока ничего не запланировано" in maria.last.text
         view = await h.app.services.events.view(ADMIN_ID, 1)
-        await maria.press("x", data=EventCD(action="card", id=view.event.id).pack())
+        await maria.press("x", data=EventButton(action=EventAction.CARD, id=view.event.id).pack())
         await maria.press("✍️ Отметить посещаемость")
         for bad in ("abc", "-1"):
             [refused] = await maria.send(bad)
@@ -156,12 +156,12 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
         # The TOS card shows it; an outsider cannot sign up for a members' event.
         [card] = await member.send("/tos")
         assert "Ближайшие мероприятия:</b>\n• 28.11 18:00 — Собрание жителей" in card.text
-        await outsider.press("x", data=EventCD(action="signup", id=1).pack())
+        await outsider.press("x", data=EventButton(action=EventAction.SIGN_UP, id=1).pack())
         assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
         # A resident cannot announce: no button, and a forged one is refused.
         await outsider.send("/events")
         assert "➕ Новое мероприятие" not in outsider.last.flat_buttons
-        await outsider.press("x", data=EventCD(action="new").pack())
+        await outsider.press("x", data=EventButton(action=EventAction.NEW).pack())
         assert outsider.last_answer["show_alert"]
         with pytest.raises(DomainError, match="end after it starts"):
             await events.create(ivan.id, EventDraft(**{**draft.__dict__,
@@ -267,20 +267,21 @@ async def test_members_event_hidden_from_forged_ids(tmp_path) -> None:  # type: 
         draft = EventDraft("tos", south, "Закрытое собрание", START, START + timedelta(hours=1),
                            "Двор дома 5", "", False, None, south)  # fmt: skip
         event = await h.app.services.events.create(ivan.id, draft, "the town hall")
-        for action in ("card", "ics", "signup"):
+        for action in (EventAction.CARD, EventAction.CALENDAR, EventAction.SIGN_UP):
             before = len(outsider.inbox)
-            await outsider.press("x", data=EventCD(action=action, id=event.id).pack())
+            await outsider.press("x", data=EventButton(action=action, id=event.id).pack())
             assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
             assert len(outsider.inbox) == before, action  # no card, no file
-            await john.press("x", data=EventCD(action=action, id=event.id).pack())
+            await john.press("x", data=EventButton(action=action, id=event.id).pack())
             assert john.last_answer["text"] == "This event is no longer in the bot."
         assert await h.app.db.read.events.signup_status(event.id, outsider.id) is None
         # The same answer as for an event that does not exist.
-        await outsider.press("x", data=EventCD(action="card", id=999).pack())
+        await outsider.press("x", data=EventButton(action=EventAction.CARD, id=999).pack())
         assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
         # Members, the chair and staff see it and get the file.
         for person in (member, ivan, maria):
-            [card] = await person.press("x", data=EventCD(action="card", id=event.id).pack())
+            card_button = EventButton(action=EventAction.CARD, id=event.id)
+            [card] = await person.press("x", data=card_button.pack())
             assert "Закрытое собрание" in card.text
             await person.press("🗓 Добавить в календарь")
             assert person.last.file is not None
@@ -397,7 +398,8 @@ def test_the_form_and_announcing_keep_the_same_text_limits(tmp_path) -> None:  #
 
         @given(field=st.sampled_from(["title", "place"]), text=answers)
         def step(field: str, text: str) -> None:
-            loop.run_until_complete(maria.press("x", data=EventCD(action="new").pack()))
+            new = EventButton(action=EventAction.NEW).pack()
+            loop.run_until_complete(maria.press("x", data=new))
             if field == "place":
                 loop.run_until_complete(maria.send("Субботник"))
                 loop.run_until_complete(maria.send("завтра 18:00"))

@@ -179,12 +179,13 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
 
 
 async def test_an_event_whose_start_passed_goes_back_to_the_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.events import EventCD
+    from handlers.events import EventAction, EventButton
 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ENGLISH_ADMIN})) as h:
         for lang, uid in ((RU, ADMIN_ID), (EN, ENGLISH_ADMIN)):
             staff = await h.consented(h.user("Мария", user_id=uid, language_code=lang.code))
-            await staff.press("x", data=EventCD(action="new").pack())  # the town hall's
+            new = EventButton(action=EventAction.NEW).pack()
+            await staff.press("x", data=new)  # the town hall's
             await staff.send("Субботник")
             soon = (h.clock.now() + timedelta(hours=7, minutes=30)).strftime("%d.%m.%Y %H:%M")
             await staff.send(soon)
@@ -228,7 +229,7 @@ async def test_a_wanted_date_passed_before_sending_goes_back_to_it(harness: Harn
 
 
 async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
     async with running(
         tmp_path, admin_ids=frozenset({ADMIN_ID}), tos_announcements_per_week=1
@@ -242,7 +243,7 @@ async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> No
                 tos = await uow.registry.add_tos(name, f"t-{lang.code}", now)
                 await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
                 await uow.registry.join(tos, member.id, now)
-            await chair.press("x", data=TosCD(action="announce", id=tos).pack())
+            await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=tos).pack())
             [confirm] = await chair.send("Субботник в субботу в 10:00 у дома 5.")
             # Another chair's announcement, or one from another device, used up the week.
             await h.app.services.registry.announce(chair.id, tos, "Собрание в пятницу.")

@@ -478,7 +478,7 @@ HELPERS = {
     "handlers.competition_cards.days_left": "a label, in the competitions list",
     "handlers.competition_cards.eligible_text": "a part of competition_text",
     "handlers.competition_cards.rub": "an amount, on the competition cards",
-    "handlers.events._owner_name": "a label, in the event form",
+    "handlers.events.owner_name": "a label, in the event form",
     "handlers.events._places": "a line of event_text",
     "handlers.reports._number": "a number, in the digest",
     "handlers.reports._link": "a line of the digest",
@@ -502,6 +502,13 @@ HELPERS = {
     "handlers.competition_form.preview": "a line and competition_text, drawn in _competition_cards",
     "handlers.application_form.ask_project": "a step's question: catalog messages",
     "handlers.application_form.preview": "a line of the application form: catalog messages",
+    "handlers.events.ask_title": "a step's question: catalog messages",
+    "handlers.events.owner_code": "a button's code (kind and id)",
+    "handlers.events.preview": "a line and event_text, drawn in event_text's drawing",
+    "handlers.tos.ask_value": "a step's question: a catalog message and a field's label",
+    "handlers.tos.read_value": "reads what was sent",
+    "handlers.registry_admin._kind": "a button's kind of body (tos or org)",
+    "handlers.registry_admin.ask_value": "a step's question: _field_prompt and a hint",
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
     "handlers.requests_staff.message_file": "a file's id",
@@ -778,8 +785,8 @@ STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
-    r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|comp:withdraw|compstaff:close"
-    r"|t1:leave|o1:cancel|e1:cancel|p1:unsupport|r3:reopen)"
+    r"^(consent:(withdraw|confirm)|staff:|lang:|reg:(active|revoke_yes|import_go)|comp:withdraw"
+    r"|compstaff:close|tos:leave|outbox:cancel|event:cancel|initiative:unsupport|myreq:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")
 

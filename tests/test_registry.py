@@ -161,13 +161,13 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
             await uow.registry.join(south.id, member.id, now)
 
         # A forged button for another TOS: refused, nothing sent.
-        from handlers.tos import TosCD
+        from handlers.tos import TosAction, TosButton
 
         await chair.send("/tos")
-        await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+        await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=north.id).pack())
         assert "только председателю этого ТОС" in chair.last_answer["text"]
         # A resident is not a chair either.
-        await member.press("x", data=TosCD(action="announce", id=south.id).pack())
+        await member.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=south.id).pack())
         assert member.last_answer["show_alert"] is True
 
         await chair.send("/tos")
@@ -185,10 +185,12 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
         # Residents never reach staff commands or buttons.
         [refused] = await member.send("/registry")
         assert refused.text == "Это доступно только специалистам администрации."
-        from handlers.registry_admin import RegCD
+        from handlers.registry_admin import RegistryAction, RegistryButton
 
-        await member.press("x", data=RegCD(action="invite", kind="tos", id=south.id,
-                                           value="chair").pack())  # fmt: skip
+        invite = RegistryButton(
+            action=RegistryAction.INVITE, kind="tos", id=south.id, value="chair"
+        )
+        await member.press("x", data=invite.pack())
         assert member.last_answer["show_alert"] is True
         assert not any("Приглашение" in s.text for s in member.inbox)
 
@@ -392,12 +394,16 @@ async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> No
     # The resident sees the contact, and a forged edit button is refused.
     [seen] = await resident.send("/tos")
     assert "<b>Контакт:</b> Дина, +7 913 000-00-00" in seen.text
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
-    await resident.press("x", data=TosCD(action="field", id=tos.id, value="public_contact").pack())
+    await resident.press(
+        "x", data=TosButton(action=TosAction.EDIT, id=tos.id, field="public_contact").pack()
+    )
     assert resident.last_answer["show_alert"] is True
     # A chair-only field through a forged value is out of date, not a crash.
-    await deputy.press("x", data=TosCD(action="field", id=tos.id, value="residents").pack())
+    await deputy.press(
+        "x", data=TosButton(action=TosAction.EDIT, id=tos.id, field="residents").pack()
+    )
     assert deputy.last_answer["text"] == "This button is out of date."
     after = await h.app.db.read.registry.get_tos(tos.id)
     assert after is not None and after.residents == 0
@@ -432,9 +438,9 @@ async def test_refusals_in_english(harness: Harness) -> None:
     assert none.text.startswith("No TOS was found for «Victory avenue».")
     assert "you and your neighbours can create one" in none.text
 
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
-    await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+    await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=north.id).pack())
     assert chair.last_answer["text"] == "Only the chair of this TOS and deputies can do this."
     assert (
         await h.app.db.read.registry.announcements_since(

@@ -97,10 +97,10 @@ async def test_a_quoted_name_in_a_dialogue(harness: Harness) -> None:
         ("ru", "Вы вступили в «ТОС „Берёзка“»."),
         ("en", "You have joined «ТОС „Берёзка“»."),
     ):
-        from handlers.tos import TosCD
+        from handlers.tos import TosAction, TosButton
 
         anna = await harness.consented(harness.user("Анна", language_code=lang))
-        await anna.press("x", data=TosCD(action="join", id=tos).pack())
+        await anna.press("x", data=TosButton(action=TosAction.JOIN, id=tos).pack())
         assert anna.last_answer["text"] == expected
 
 
