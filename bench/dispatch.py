@@ -320,7 +320,7 @@ class Scenario:
             return
         from aiogram.types import CallbackQuery, Update
 
-        from handlers.consent import ConsentCD
+        from handlers.consent import ConsentAction, ConsentButton
 
         for uid in uids:
             user, chat = self.user(uid)
@@ -331,7 +331,7 @@ class Scenario:
                 from_user=user,
                 chat_instance="ci",
                 message=self.session.messages[(chat.id, notice.message_id)],
-                data=ConsentCD(action="yes").pack(),
+                data=ConsentButton(action=ConsentAction.AGREE).pack(),
             )
             await self.dp.feed_update(
                 self.bot, Update(update_id=next(self._update_ids), callback_query=query)

@@ -88,10 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=EXPORTS,
         required=True,
     )
-    export.add_argument("--from", dest="start", type=date.fromisoformat, required=True,
-                        help="first day, YYYY-MM-DD")  # fmt: skip
-    export.add_argument("--to", dest="end", type=date.fromisoformat, required=True,
-                        help="last day, YYYY-MM-DD")  # fmt: skip
+    export.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD"
+    )
+    export.add_argument(
+        "--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD"
+    )
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
     export.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
@@ -105,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--demo", action="store_true", help="load a small fictional town (TOS, organisations)"
+    )
+    sandbox.add_argument(
+        "--messenger",
+        choices=("telegram", "max", "both"),
+        default="telegram",
+        help="the messenger people write through: a local Telegram, a local MAX, or both",
     )
     return parser
 
@@ -152,7 +160,7 @@ async def _report(settings: Settings, period: Period, out: Path, lang: str) -> d
 
     app = await create_app(settings, background=False)
     try:
-        report = await app.reports.report(None, period)
+        report = await app.services.reports.report(None, period)
         with app.i18n.context(), app.i18n.use_locale(lang):
             doc = reporting.document(report, font=settings.report_font)
             files = {
@@ -177,7 +185,7 @@ async def _export(
     try:
         start = datetime.combine(args.start, time(), settings.timezone)
         end = datetime.combine(args.end + timedelta(days=1), time(), settings.timezone)
-        rows = await app.reports.export(None, args.what, start, end)
+        rows = await app.services.reports.export(None, args.what, start, end)
         with app.i18n.context(), app.i18n.use_locale(lang):
             table = reporting.export_rows(args.what, rows, True, settings.timezone)
     finally:
@@ -187,12 +195,12 @@ async def _export(
     return path, content, len(rows)
 
 
-def _sandbox(database: Path | None, demo: bool) -> int:
+def _sandbox(database: Path | None, demo: bool, messenger: str = "telegram") -> int:
     from bot.sandbox.run import run_sandbox
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(run_sandbox(database, demo))
+            return asyncio.run(run_sandbox(database, demo, messenger=messenger))
     except SettingsError as error:
         print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
         return 2
@@ -204,13 +212,9 @@ async def _run(settings: Settings) -> None:
 
     app = await create_app(settings)
     try:
-        await app.bot.me()  # fail fast, with a clear line, on a wrong token or base URL
-        if settings.webhook_url is not None:
-            from bot.webhook import run_webhook
-
-            await run_webhook(app)
-        else:
-            await app.run_polling()
+        assert app.transport is not None
+        await app.transport.check(app.bot)  # fail fast, with a clear line, on a wrong token
+        await app.run_polling()  # or by webhook: Transport.run
     finally:
         await app.close()
         await app.bot.session.close()
@@ -221,11 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     period = _report_period(args, parser) if args.command == "report" else None
     if args.command == "sandbox":  # needs no token: it brings its own Telegram
-        return _sandbox(args.db, args.demo)
+        return _sandbox(args.db, args.demo, args.messenger)
     offline = args.command in ("report", "export")
     try:
         if offline:
-            overrides: dict[str, Any] = {"bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN}
+            # Offline: the database alone, whichever messengers the bot runs on.
+            overrides: dict[str, Any] = {
+                "bot_token": os.environ.get("BOT_TOKEN") or OFFLINE_TOKEN,
+                "messengers": "telegram",
+            }
             if args.db is not None:  # a SQLite file named on the command line wins
                 overrides["database_path"] = args.db
                 overrides["database_url"] = None
@@ -252,25 +260,14 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
-        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+        from bot.messengers.transport import CannotStart
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(_run(settings))
-        except TelegramUnauthorizedError:
-            print(
-                "tos-bot cannot start: Telegram rejected BOT_TOKEN (Unauthorized). "
-                "Check the token with @BotFather (/mybots -> API Token).",
-                file=sys.stderr,
-            )
-            return 2
-        except TelegramNetworkError as error:
-            print(
-                f"tos-bot cannot start: cannot reach the Bot API at "
-                f"{settings.bot_api_base_url} ({error.message}).",
-                file=sys.stderr,
-            )
-            return 1
+        except CannotStart as error:
+            print(f"tos-bot cannot start: {error}", file=sys.stderr)
+            return error.code
         return 0
     lang = args.lang or settings.default_locale
     from bot.services.errors import DomainError

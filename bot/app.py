@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from time import monotonic as monotonic_clock
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,30 +29,27 @@ from bot.delivery import Audience, Sender
 from bot.domain.outbox import STAFF
 from bot.i18n import CatalogI18n, create_i18n
 from bot.isolation import UserIsolation
+from bot.messengers.transport import Transport, bot_token
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.fit import FitToLimits
 from bot.middlewares.retry import RetryTransient
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
-from bot.services.broadcasts import BroadcastService, OutboxService
-from bot.services.competitions import CompetitionService
-from bot.services.events import EventService
-from bot.services.initiatives import STAFF_CARD, InitiativeService
-from bot.services.privacy import StaffPrivacy
-from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED, RegistryService
+from bot.services.container import Services, build_services
+from bot.services.initiatives import STAFF_CARD
+from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED
 from bot.services.reminders import earliest
-from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART, ReportService
+from bot.services.reports import CHART_FILE, DIGEST, DIGEST_CHART
+from bot.services.requests import CLOSED as REQUEST_CLOSED
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
-from bot.services.requests import RequestService
-from bot.services.staff import INVITE_ACCEPTED, StaffService
-from bot.services.users import UserService
+from bot.services.staff import INVITE_ACCEPTED
 from bot.settings import Settings
 from bot.vocabulary import words_of
 from handlers import build_routers
 from handlers.initiative_cards import StaffCardRenderer
 from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
-from handlers.request_cards import RequestCardRenderer
+from handlers.request_cards import ClosedNotice, RequestCardRenderer
 from handlers.spec import RouterSpec
 from storage.db import Database, open_database
 from storage.fsm_storage import DatabaseStorage
@@ -80,20 +78,13 @@ class App:
     db: Database
     i18n: CatalogI18n
     clock: Clock
-    users: UserService
-    staff: StaffService
-    broadcasts: BroadcastService
-    initiatives: InitiativeService
-    registry: RegistryService
-    reports: ReportService
-    requests: RequestService
-    competitions: CompetitionService
-    events: EventService
+    services: Services
     scheduler: Scheduler
     tracker: UpdateContextMiddleware
     throttle: ThrottleMiddleware
     storage: DatabaseStorage
     sender: Sender
+    transport: Transport | None = None  # the messengers (bot/messengers/transport.py)
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
     _reminding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -101,12 +92,22 @@ class App:
     _leadership: Leadership = field(default_factory=Leadership, repr=False)
     _watching: asyncio.Task[None] | None = field(default=None, repr=False)
 
+    def __getattr__(self, name: str) -> Any:
+        """`app.users` and the like for code written before `app.services` (bench/):
+        the service of that name."""
+        if name == "services":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.services, name)
+
     async def on_startup(self) -> None:
+        staff = self.services.staff
+        if self.transport is not None:
+            await self.transport.start(self)
         await publish_commands(
             self.bot,
             self.i18n,
             self.settings.default_locale,
-            [(uid, self.staff.role_of(uid)) for uid in sorted(self.staff.staff_ids())],
+            [(uid, staff.role_of(uid)) for uid in sorted(staff.staff_ids())],
             self.settings.staff_chat_id,
         )
         if not self.background:
@@ -162,10 +163,11 @@ class App:
         """Derive what is due from the database: opened competitions, reminder rounds; then
         wake up again when the next round falls (the minute's tick alone would send only the
         latest of rounds less than a minute apart)."""
+        competitions, events = self.services.competitions, self.services.events
         async with self._reminding:
-            await self.competitions.tick()
-            await self.events.remind_due()
-            upcoming = earliest(await self.competitions.next_due(), await self.events.next_due())
+            await competitions.tick()
+            await events.remind_due()
+            upcoming = earliest(await competitions.next_due(), await events.next_due())
             if upcoming is not None:
                 self.scheduler.once(REMINDER_ROUND, self.reminders, at=upcoming)
 
@@ -182,6 +184,8 @@ class App:
                 await self._watching
         self.scheduler.shutdown()
         await self.sender.stop()
+        if self.transport is not None:
+            await self.transport.stop()
         await self.close()
 
     async def close(self) -> None:
@@ -192,22 +196,23 @@ class App:
         log.info("database closed")
 
     async def run_polling(self) -> None:
-        await self.dp.start_polling(
-            self.bot,
-            allowed_updates=self.dp.resolve_used_update_types(),
-            handle_signals=True,
-            close_bot_session=True,
-        )
+        """Receive updates from every messenger that runs, until SIGTERM or SIGINT."""
+        assert self.transport is not None
+        await self.transport.run(self)
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
-    if session is None:
+def build_bot(
+    settings: Settings, session: BaseSession | None = None, transport: Transport | None = None
+) -> Bot:
+    if transport is not None:  # every messenger that runs, under one session
+        session = transport.session(session)
+    elif session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_base_url))
     # The first middleware is the outermost: a text is split before anything else sees it,
     # so each part is a request of its own to every middleware after it.
-    session.middleware(FitToLimits())
+    session.middleware(FitToLimits(transport.limits() if transport is not None else None))
     return Bot(
-        token=settings.bot_token.get_secret_value(),
+        token=bot_token(settings),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
@@ -248,47 +253,14 @@ async def _assemble(
     extra_features: Sequence[RouterSpec],
     timing: Timing | None,
 ) -> App:
+    transport = Transport(settings, db)
+    settings = await transport.resolve_ids()  # MAX's admins and staff chat as internal ids
     storage = DatabaseStorage(db, clock)
-    privacy = StaffPrivacy.of(settings)
-    users = UserService(db, clock, on_erased=storage.forget_user)
-    staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
-    await staff.load()
-    db.subscribe(STAFF_CHANGED, staff.load)  # another replica changed the list
-    broadcasts = BroadcastService(db, clock, staff)
-    outbox = OutboxService(db, staff, privacy=privacy)
     i18n = create_i18n(settings.default_locale)
-    registry = RegistryService(
-        db, clock, staff, broadcasts,
-        words=words_of(i18n),
-        population=settings.municipality_population,
-        announcements_per_week=settings.tos_announcements_per_week,
-        timezone=settings.timezone, privacy=privacy,
-    )  # fmt: skip
-    competitions = CompetitionService(
-        db, clock, staff, timezone=settings.timezone, offsets=settings.competition_reminders
+    services = await build_services(
+        settings, db, clock, words=words_of(i18n), on_erased=storage.forget_user
     )
-    events = EventService(
-        db, clock, staff, broadcasts,
-        timezone=settings.timezone, offsets=settings.event_reminders,
-        announcements_per_week=settings.tos_announcements_per_week,
-    )  # fmt: skip
-    requests = RequestService(db, clock, staff, registry, settings)
-    initiatives = InitiativeService(
-        db,
-        clock,
-        staff,
-        tos_of=registry.user_tos,
-        timezone=settings.timezone,
-        town_bounds=settings.town_bounds,
-    )
-    reports = ReportService(
-        db, clock, staff,
-        timezone=settings.timezone, digest_time=settings.digest_time,
-        staff_chat_id=settings.staff_chat_id, municipality=settings.municipality_name,
-        population=settings.municipality_population,
-        privacy=privacy, words=words_of(i18n),
-    )  # fmt: skip
-    users.before_erase.append(events.release_places)
+    db.subscribe(STAFF_CHANGED, services.staff.load)  # another replica changed the list
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
@@ -298,41 +270,41 @@ async def _assemble(
         storage=storage,
         events_isolation=events_isolation or UserIsolation(),
         settings=settings,
-        users=users,
-        staff=staff,
-        broadcasts=broadcasts,
-        outbox=outbox,
-        initiatives=initiatives,
-        registry=registry,
-        requests=requests,
-        reports=reports,
-        competitions=competitions,
-        events=events,
         clock=clock,
+        **services.by_name(),  # each handler asks for the services it needs by name
     )
     setup_middlewares(dp, i18n, tracker, throttle)
     dp.include_routers(*build_routers(extra_features))
 
-    bot = build_bot(settings, session)
+    bot = build_bot(settings, session, transport)
+    reports, requests, users = services.reports, services.requests, services.users
     bot.session.middleware(FlushBeforeSend(storage))
     bot.session.middleware(RetryTransient(sleep))  # inside: FSM writes flushed once
     sender = Sender(
-        db, bot, i18n, users, clock,
+        db,
+        bot,
+        i18n,
+        users,
+        clock,
         rate=settings.broadcast_rate,
         default_locale=settings.default_locale,
         monotonic=monotonic,
         sleep=sleep,
-    )  # fmt: skip
+        rates=transport.rates(),
+    )
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
-    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, initiatives, users, settings)
-    sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, users, settings)
+    sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, services.initiatives)
+    sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, settings)
+    sender.renderers[REQUEST_CLOSED] = ClosedNotice(i18n, requests)
     sender.renderers[ROLE_ACCEPTED] = PersonNotice(
-        i18n, users, settings, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
+        i18n, services.registry.holder_for_staff, ROLE_ACCEPTED, unnamed=ROLE_ACCEPTED_UNNAMED
     )
-    sender.renderers[INVITE_ACCEPTED] = PersonNotice(i18n, users, settings, INVITE_ACCEPTED)
-    sender.audiences[STAFF] = Audience(staff.reaches_staff, staff.case_recipients)
+    sender.renderers[INVITE_ACCEPTED] = PersonNotice(
+        i18n, services.staff.colleague, INVITE_ACCEPTED
+    )
+    sender.audiences[STAFF] = Audience(services.staff.reaches_staff, services.staff.case_recipients)
     app = App(
         settings=settings,
         bot=bot,
@@ -340,20 +312,13 @@ async def _assemble(
         db=db,
         i18n=i18n,
         clock=clock,
-        users=users,
-        staff=staff,
-        broadcasts=broadcasts,
-        initiatives=initiatives,
-        registry=registry,
-        requests=requests,
-        reports=reports,
-        competitions=competitions,
-        events=events,
+        services=services,
         scheduler=scheduler,
         tracker=tracker,
         throttle=throttle,
         storage=storage,
         sender=sender,
+        transport=transport,
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
@@ -362,6 +327,6 @@ async def _assemble(
     scheduler.every("request-nudges", requests.nudge_due, seconds=60)
     scheduler.daily("digest", reports.send_due_digests, at=settings.digest_time)
     scheduler.every("reminders", app.reminders, seconds=REMINDERS_EVERY_SECONDS)
-    competitions.rounds_changed = events.rounds_changed = app.rounds_changed
-    scheduler.daily("purge-expired-invites", staff.purge_expired_invites, at=time(3, 30))
+    services.competitions.rounds_changed = services.events.rounds_changed = app.rounds_changed
+    scheduler.daily("purge-expired-invites", services.staff.purge_expired_invites, at=time(3, 30))
     return app

@@ -1,5 +1,9 @@
 """The sender: drains the outbox into Telegram within its limits, and never loses a message.
 
+One queue for every messenger: each row goes through its recipient's messenger (the Bot's
+session routes it, bot/messengers/routing.py), paced by that messenger's own rate and split
+to that messenger's text limit.
+
 A row is marked `sending` before its request and `sent` only after Telegram confirmed it;
 after a crash, `sending` rows go back to the queue (and a long text resumes at its first
 unsent part). Pacing: at most BROADCAST_RATE messages a second overall, about one a second
@@ -49,9 +53,11 @@ from aiogram.utils.i18n import I18n
 from bot.clock import Clock
 from bot.domain.outbox import ENDED_UNSENT, NOT_ALLOWED, OPEN, UNREACHABLE, OutboxMessage
 from bot.i18n import fill, render_args
+from bot.messengers import TELEGRAM, Messenger, messenger_of
+from bot.messengers.limits import LIMITS
 from bot.middlewares.retry import own_retries
 from bot.services.users import UserService
-from bot.textsplit import split_html
+from bot.textsplit import split_to_fit
 from storage.db import Database, UnitOfWork
 from storage.repositories.outbox import OUTBOX_QUEUED
 
@@ -175,6 +181,7 @@ class Sender:
         concurrency: int = 64,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rates: dict[Messenger, float] | None = None,
     ) -> None:
         self._db = db
         self._bot = bot
@@ -186,7 +193,12 @@ class Sender:
         self.backoff = backoff
         self._idle_poll = idle_poll
         self._sleep = sleep
+        # One pacer a messenger: each keeps its own rate (`rates`; Telegram's is `rate`).
         self.pacer = Pacer(rate, monotonic, sleep)
+        self.pacers: dict[Messenger, Pacer] = {TELEGRAM: self.pacer}
+        for messenger, messenger_rate in (rates or {}).items():
+            if messenger != TELEGRAM:
+                self.pacers[messenger] = Pacer(messenger_rate, monotonic, sleep)
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -263,13 +275,13 @@ class Sender:
         """Start sending what is due now; returns how many messages were started."""
         # A read, off the loop and outside the write lock; `mark_sending` below takes only
         # rows still pending, so a stale batch cannot send anything twice.
-        limit = max(8, int(self.pacer.rate * 2))
+        limit = max(8, int(sum(p.rate for p in self.pacers.values()) * 2))
         batch = await self._db.read.outbox.due(self._clock.now(), limit=limit)
         # Chats that may go first: those whose own gap has passed.
-        batch.sort(key=lambda m: self.pacer.chat_ready_at(m.chat_id))
+        batch.sort(key=lambda m: self._pacer(m.chat_id).chat_ready_at(m.chat_id))
         started = 0
         for message in batch:
-            await self.pacer.acquire(message.chat_id)
+            await self._pacer(message.chat_id).acquire(message.chat_id)
             # Marked only now, so `sending` means in flight (and /outbox says what is true);
             # a row cancelled while it waited for its turn stays cancelled.
             async with self._db.transaction() as uow:
@@ -282,6 +294,10 @@ class Sender:
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
         return started or len(batch)
+
+    def _pacer(self, chat_id: int) -> Pacer:
+        """The pacer of the recipient's messenger."""
+        return self.pacers.get(messenger_of(chat_id), self.pacer)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -298,7 +314,7 @@ class Sender:
             with own_retries():  # the session's retries leave the sender's calls alone
                 await self._send_parts(message)
         except TelegramRetryAfter as error:
-            self.pacer.flood_wait(message.chat_id, error.retry_after)
+            self._pacer(message.chat_id).flood_wait(message.chat_id, error.retry_after)
             await self._retry(message, float(error.retry_after), str(error), counts=False)
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
             await self._transient(message, error)
@@ -339,7 +355,9 @@ class Sender:
         locale = message.locale or await self._users.locale_of(
             message.chat_id, self._default_locale
         )
-        renderer = self.renderers.get(message.template or "")
+        # A row that carries its own buttons is drawn as it was queued (one queued before
+        # its template got a renderer, which draws the buttons now).
+        renderer = None if message.buttons else self.renderers.get(message.template or "")
         if renderer is not None:
             text, markup = await renderer(message.args, locale)
         else:
@@ -356,11 +374,12 @@ class Sender:
             return
         # Split here as bot/middlewares/fit.py would, so that each part sent is remembered
         # and a restart resumes at the first unsent one instead of repeating the others.
-        parts = split_html(text)
+        limits = LIMITS[messenger_of(message.chat_id)]
+        parts = split_to_fit(text, limits.text, markup_counts=limits.markup_counts)
         sent_id = None
         for index in range(message.parts_sent, len(parts)):
             if index > message.parts_sent:
-                await self.pacer.acquire(message.chat_id)  # parts are messages too
+                await self._pacer(message.chat_id).acquire(message.chat_id)  # parts too
             last = index == len(parts) - 1
             sent = await self._bot.send_message(
                 message.chat_id,
@@ -457,8 +476,11 @@ class Sender:
                     raise  # the chat is gone: _deliver marks it unreachable
                 log.warning(
                     "edit of message %s in chat %s refused (outbox %s): %s",
-                    target.message_id, message.chat_id, message.id, error,
-                )  # fmt: skip
+                    target.message_id,
+                    message.chat_id,
+                    message.id,
+                    error,
+                )
                 await self._fail(message, str(error), code)
                 return
         async with self._db.transaction() as uow:
@@ -524,9 +546,12 @@ class Sender:
         /outbox explains to staff in their language."""
         code = code or failure_code(reason)
         log.warning(
-            "outbox message %s to chat %s failed (%s): %s", message.id, message.chat_id, code,
+            "outbox message %s to chat %s failed (%s): %s",
+            message.id,
+            message.chat_id,
+            code,
             reason,
-        )  # fmt: skip
+        )
         async with self._db.transaction() as uow:
             await uow.outbox.mark_failed(message.id, reason, code)
 

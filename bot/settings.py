@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The request kinds and their terms are the request rules' own; the setting is read against them.
@@ -23,6 +22,7 @@ from bot.services.request_kinds import (
 )
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
+DEFAULT_MAX_API_BASE_URL = "https://platform-api2.max.ru"
 SUPPORTED_LOCALES = ("ru", "en")
 
 _OFFSET_RE = re.compile(r"^(\d+)([smhd])$")
@@ -42,6 +42,18 @@ EXPECTED = {
     "WEBHOOK_LISTEN": "host:port the webhook server listens on, e.g. 0.0.0.0:8080",
     "ADMIN_IDS": "comma-separated Telegram user ids (numbers), e.g. 12345,67890",
     "STAFF_CHAT_ID": "a Telegram chat id (a number; group ids start with -100)",
+    "MESSENGERS": "telegram, max, or both (telegram,max); unset: each messenger whose token is set",
+    "MAX_BOT_TOKEN": "the bot's token from MAX for business (https://business.max.ru: Chat bots, "
+    "the bot, Settings, the token), in MAX_BOT_TOKEN in the environment or in .env",
+    "MAX_API_BASE_URL": "an http(s) address such as https://platform-api2.max.ru",
+    "MAX_ADMIN_IDS": "comma-separated MAX user ids (numbers), e.g. 12345,67890",
+    "MAX_STAFF_CHAT_ID": "a MAX group chat id (a number), and STAFF_CHAT_ID unset: the staff "
+    "work in one staff chat",
+    "MAX_BROADCAST_RATE": "messages per second, a number above 0 and at most 30",
+    "MAX_WEBHOOK_URL": "an https:// address MAX can reach on port 443, e.g. "
+    "https://bot.example.ru/max",
+    "MAX_WEBHOOK_SECRET": "5 to 256 characters of A-Z, a-z, 0-9, _ and -",
+    "MAX_WEBHOOK_LISTEN": "host:port the bot listens on for MAX's webhook, e.g. 0.0.0.0:8080",
     "TIMEZONE": "an IANA time zone name, e.g. Asia/Novosibirsk",
     "DEFAULT_LOCALE": "one of: ru, en",
     "MUNICIPALITY_NAME": "the town's name",
@@ -59,6 +71,11 @@ EXPECTED = {
     f"working days (wd, at most {MAX_WORKING_DAYS}), types: {', '.join(KINDS)}; "
     "e.g. transport=5wd,event=10d",
 }
+
+
+# How a check across settings names the setting it is about (see load_settings).
+MISSING = "missing:"
+CONFLICT = "conflict:"
 
 
 class SettingsError(Exception):
@@ -88,7 +105,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    bot_token: SecretStr
+    bot_token: SecretStr | None = None  # required when Telegram runs
     bot_api_base_url: str = DEFAULT_API_BASE_URL
     database_path: Path = Path("data/tos-bot.sqlite3")
     # PostgreSQL for a city or a region (several replicas); unset: SQLite at database_path.
@@ -122,15 +139,30 @@ class Settings(BaseSettings):
     request_deadlines: Annotated[dict[str, RequestTerm], NoDecode] = Field(
         default_factory=lambda: parse_terms("transport=5wd")
     )
+    # Which messengers the bot runs on (one database for both), and MAX's own settings:
+    # its ids are MAX's as people and chats see them (bot/messengers/ maps them).
+    # Unset: every messenger whose token is set (BOT_TOKEN, MAX_BOT_TOKEN).
+    messengers: Annotated[frozenset[str], NoDecode] = frozenset()
+    max_bot_token: SecretStr | None = None
+    max_api_base_url: str = DEFAULT_MAX_API_BASE_URL
+    max_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    max_staff_chat_id: int | None = None
+    max_broadcast_rate: float = Field(default=25.0, gt=0, le=30)
+    # Production on MAX: a webhook (HTTPS, port 443) instead of long polling.
+    max_webhook_url: str | None = None
+    max_webhook_secret: SecretStr | None = None
+    max_webhook_listen: str = "0.0.0.0:8080"  # behind the HTTPS proxy
 
     @field_validator("bot_token")
     @classmethod
-    def _token_shape(cls, value: SecretStr) -> SecretStr:
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         if not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value().strip()):
             raise ValueError("malformed")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("bot_api_base_url")
+    @field_validator("bot_api_base_url", "max_api_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
@@ -150,7 +182,7 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url")
     @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
+    def _telegram_webhook_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
         value = value.strip()
@@ -160,7 +192,7 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_secret")
     @classmethod
-    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+    def _telegram_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value().strip()):
@@ -169,7 +201,7 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_listen", mode="before")
     @classmethod
-    def _listen(cls, value: Any) -> tuple[str, int]:
+    def _telegram_listen(cls, value: Any) -> tuple[str, int]:
         if isinstance(value, tuple):
             return value
         host, _, port = str(value).strip().rpartition(":")
@@ -181,10 +213,10 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url is not None and self.webhook_secret is None:
             # aiogram's handler would take any request without one: refused here.
-            raise PydanticCustomError("missing", "WEBHOOK_SECRET is required with WEBHOOK_URL")
+            raise ValueError(f"{MISSING}WEBHOOK_SECRET")
         return self
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "max_admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: Any) -> frozenset[int]:
         if isinstance(value, str):
@@ -257,6 +289,67 @@ class Settings(BaseSettings):
         """DATABASE_URL as given (it may hold a password: never log it), or None."""
         return None if self.database_url is None else self.database_url.get_secret_value()
 
+    @field_validator("messengers", mode="before")
+    @classmethod
+    def _messengers(cls, value: Any) -> frozenset[str]:
+        if isinstance(value, str):
+            value = ["telegram", "max"] if value.strip().lower() == "both" else value.split(",")
+        names = frozenset(str(v).strip().lower() for v in value if str(v).strip())
+        if not names <= {"telegram", "max"}:  # none: each messenger whose token is set
+            raise ValueError("malformed")
+        return names
+
+    @field_validator("max_bot_token")
+    @classmethod
+    def _max_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[\w.:=+/-]{16,512}", value.get_secret_value().strip()):
+            raise ValueError("malformed")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("max_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https://[^\s/:]+(/[^\s]*)?", value.strip()):
+            raise ValueError("malformed")
+        return value.strip()
+
+    @field_validator("max_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = None if value is None else value.get_secret_value()
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{5,256}", secret):
+            raise ValueError("malformed")
+        return value
+
+    @field_validator("max_webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if not re.fullmatch(r"[^\s:]+:\d{1,5}", value.strip()):
+            raise ValueError("malformed")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _per_messenger(self) -> Settings:
+        """What each messenger that runs needs; one staff chat for the town hall. Without
+        MESSENGERS the bot runs on each messenger it has a token for (none: BOT_TOKEN is
+        what is missing, the way most towns start)."""
+        if not self.messengers:
+            tokens = {"telegram": self.bot_token, "max": self.max_bot_token}
+            self.messengers = frozenset(name for name, token in tokens.items() if token)
+            if not self.messengers:
+                raise ValueError(f"{MISSING}BOT_TOKEN")
+        if "telegram" in self.messengers and self.bot_token is None:
+            raise ValueError(f"{MISSING}BOT_TOKEN")
+        if "max" in self.messengers and self.max_bot_token is None:
+            raise ValueError(f"{MISSING}MAX_BOT_TOKEN")
+        if self.max_staff_chat_id is not None and self.staff_chat_id is not None:
+            raise ValueError(f"{CONFLICT}MAX_STAFF_CHAT_ID")
+        return self
+
     def request_term(self, kind: str) -> RequestTerm:
         return term_of(self.request_deadlines, kind)
 
@@ -273,13 +366,22 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "SETTINGS"
-            if not error["loc"] and "WEBHOOK_SECRET" in error["msg"]:
-                name = "WEBHOOK_SECRET"
             given = error.get("input")
-            if error["type"] == "missing":
+            said = str(error.get("ctx", {}).get("error", ""))
+            if not error["loc"] and said.startswith((MISSING, CONFLICT)):
+                name = said.split(":", 1)[1]
+                problem = "is not set" if said.startswith(MISSING) else "is invalid"
+                lines.append(f"{name} {problem}: expected {EXPECTED.get(name, 'a value')}.")
+            elif error["type"] == "missing":
                 lines.append(f"{name} is not set: expected {EXPECTED.get(name, 'a value')}.")
             else:
-                secret = name in ("BOT_TOKEN", "DATABASE_URL", "WEBHOOK_SECRET")
+                secret = name in (
+                    "BOT_TOKEN",
+                    "DATABASE_URL",
+                    "WEBHOOK_SECRET",
+                    "MAX_BOT_TOKEN",
+                    "MAX_WEBHOOK_SECRET",
+                )
                 shown = "" if secret else f", got {given!r}"
                 lines.append(f"{name} is invalid{shown}: expected {EXPECTED.get(name, 'a value')}.")
         raise SettingsError("\n".join(lines)) from None

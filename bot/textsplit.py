@@ -46,6 +46,39 @@ def shorten_html(html: str, limit: int = TEXT_LIMIT) -> str:
     return _split_tokens(html, limit - 1)[0] + ELLIPSIS
 
 
+def split_to_fit(html: str, limit: int = TEXT_LIMIT, *, markup_counts: bool = False) -> list[str]:
+    """`split_html`, for a messenger that counts the tags in its limit too (MAX: the text
+    field's length): a part whose HTML is longer is cut again, into smaller parts."""
+    parts = split_html(html, limit)
+    if not markup_counts:
+        return parts
+    fitted: list[str] = []
+    for part in parts:
+        fitted += _raw_fit(part, limit)
+    return fitted
+
+
+def _raw_fit(html: str, limit: int) -> list[str]:
+    if length(html) <= limit:
+        return [html]
+    visible = visible_length(html)
+    smaller = visible - (length(html) - limit) - 1
+    if smaller < 64 or smaller >= visible:  # markup heavier than the text: leave it be
+        return [html]
+    return [piece for part in split_html(html, smaller) for piece in _raw_fit(part, limit)]
+
+
+def shorten_to_fit(html: str, limit: int = TEXT_LIMIT, *, markup_counts: bool = False) -> str:
+    """`shorten_html`; where tags count too, shortened until the HTML itself fits."""
+    shortened = shorten_html(html, limit)
+    while markup_counts and length(shortened) > limit:
+        room = visible_length(shortened) - (length(shortened) - limit) - 1
+        if room < 64:
+            break
+        shortened = shorten_html(html, room)
+    return shortened
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """A plain text (no markup) in parts of at most `limit`, cut as HTML is cut."""
     if length(text) <= limit:

@@ -8,6 +8,7 @@ from aiogram import Router
 
 from handlers import (
     common,
+    competition_staff,
     competitions,
     consent,
     errors,
@@ -25,7 +26,8 @@ from handlers import (
     staff_admin,
     tos,
 )
-from handlers.forms import FormGuard
+from handlers.form_guard import FormGuard
+from handlers.forms import form_router
 from handlers.spec import RouterSpec, Switch
 
 # Features in the order their entry points (commands, menu texts) are tried. The first
@@ -39,6 +41,7 @@ FEATURES: tuple[RouterSpec, ...] = (
     initiative_staff.router,
     tos.router,
     competitions.router,
+    competition_staff.router,
     events.router,
     registry_admin.router,
     reports.router,
@@ -50,21 +53,28 @@ FEATURES: tuple[RouterSpec, ...] = (
 )
 
 
+def features(extra: Sequence[RouterSpec] = ()) -> tuple[RouterSpec, ...]:
+    """Every feature, the form engine first: it runs the forms the features declare
+    (RouterSpec.runs), their steps and buttons in one router."""
+    specs = (*FEATURES, *extra)
+    return (form_router([form for spec in specs for form in spec.tables]), *specs)
+
+
 def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
     """The Dispatcher's routers: the Switch (form steps and buttons, straight to their
-    feature), the features' entry points, the fallback for what nobody took (these three
-    under one guard, see forms.FormGuard), the errors."""
+    feature or to the form engine), the features' entry points, the fallback for what
+    nobody took (these three under one guard, see form_guard.FormGuard), the errors."""
     switch = Switch()
     entries = []
-    specs = (*FEATURES, *extra)
+    specs = features(extra)
     for spec in specs:
         steps, entry = spec.build_parts()
         switch.add(spec, steps, entry)
         entries.append(entry)
-    features = Router(name="features")
-    features.include_routers(switch, *entries, fallback.router.build())
+    everything = Router(name="features")
+    everything.include_routers(switch, *entries, fallback.router.build())
     # One form at a time: no handler replaces a form that holds answers without asking.
     guard = FormGuard({group.__full_group_name__: group for s in specs for group in s.forms})
-    features.message.outer_middleware(guard)
-    features.callback_query.outer_middleware(guard)
-    return [features, errors.router.build()]
+    everything.message.outer_middleware(guard)
+    everything.callback_query.outer_middleware(guard)
+    return [everything, errors.router.build()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -20,20 +20,22 @@ from bot.services.errors import N_
 from bot.services.staff import Role
 from bot.services.users import UserService
 from bot.vocabulary import label_variants, normalize_label
+from handlers.buttons import OUT_OF_DATE, Press, Presses, Stale
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import (
+from handlers.form_guard import (
     PENDING,
     FormContext,
-    FormSwitchCD,
+    FormSwitchAction,
+    FormSwitchButton,
     holds_answers,
     live_pending,
     restored,
 )
 from handlers.menu import MENU_HELP, MENU_LANG, main_menu
-from handlers.render import button_message, drop_buttons
+from handlers.render import button_message
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__)
+router = RouterSpec(__name__, presses=Presses(drop=True))
 
 # Each language's name; a catalog names every language in its own words, and a button
 # shows each language in itself (Russian in Russian, English in English).
@@ -57,15 +59,15 @@ def typed_language(i18n: I18n, text: str | None) -> str | None:
     return None
 
 
-class LangCD(CallbackData, prefix="l1"):
-    code: str
+class LanguageButton(CallbackData, prefix="lang"):
+    code: str  # a code of LANGUAGES
 
 
 class LangForm(StatesGroup):
     choosing = State()
 
 
-router.owns(forms=(LangForm,), callbacks=(LangCD, FormSwitchCD))
+router.owns(forms=(LangForm,), callbacks=(LanguageButton, FormSwitchButton))
 
 
 @router.message(Command("cancel"), StateFilter("*"))
@@ -108,7 +110,7 @@ def language_keyboard(i18n: I18n) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=language_label(i18n, code), callback_data=LangCD(code=code).pack()
+                    text=language_label(i18n, code), callback_data=LanguageButton(code=code).pack()
                 )
                 for code in LANGUAGES
             ]
@@ -132,10 +134,11 @@ async def _switch(
         await message.answer(_("Done: I will speak English now."), reply_markup=main_menu(role))
 
 
-@router.callback_query(LangCD.filter())
+@router.callback_query(LanguageButton.filter())
 async def lang_pressed(
     query: CallbackQuery,
-    callback_data: LangCD,
+    callback_data: LanguageButton,
+    press: Press,
     user: Person,
     users: UserService,
     i18n: I18n,
@@ -143,14 +146,11 @@ async def lang_pressed(
     state: FSMContext,
 ) -> None:
     if callback_data.code not in LANGUAGES:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    message = button_message(query)
-    await query.answer()
+        raise Stale()
     if await state.get_state() == LangForm.choosing.state:
         await state.clear()  # and only this step: a form opened since stays open
-    await drop_buttons(message)
-    await _switch(message, user, callback_data.code, users, i18n, role)
+    await press.accept()
+    await _switch(button_message(query), user, callback_data.code, users, i18n, role)
 
 
 @router.message(StateFilter(LangForm.choosing))
@@ -173,41 +173,62 @@ async def lang_typed(
     await _switch(message, user, code, users, i18n, role)
 
 
-@router.callback_query(FormSwitchCD.filter())
-async def form_switch_pressed(
+async def _pending(
+    callback_data: FormSwitchButton, press: Press, state: FSMContext, clock: Clock
+) -> dict[str, Any] | None:
+    """What the person chose while the form was under way, if this question's buttons still
+    answer it; else the press hears it is out of date, and the question loses its buttons."""
+    kept = (await state.get_data()).get(PENDING)
+    pending = live_pending(kept, callback_data.token, clock.now())
+    if pending is None:
+        press.tell(_(OUT_OF_DATE), alert=True)  # not Stale: these buttons go too
+        if isinstance(kept, dict) and kept.get("token") == callback_data.token:
+            await state.update_data({PENDING: None})  # outlived: not kept either
+    return pending
+
+
+@router.callback_query(FormSwitchButton.filter(F.action == FormSwitchAction.GO_ON))
+async def go_on_with_form(
     query: CallbackQuery,
-    callback_data: FormSwitchCD,
+    callback_data: FormSwitchButton,
+    press: Press,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    """«Go on with it»: the form stays as it is, what was chosen meanwhile is forgotten."""
+    if await _pending(callback_data, press, state, clock) is None:
+        return
+    await press.accept()
+    await state.update_data({PENDING: None})
+    await button_message(query).answer(
+        _("Let's go on: answer the last question above. /cancel leaves the form.")
+    )
+
+
+@router.callback_query(FormSwitchButton.filter(F.action == FormSwitchAction.DROP))
+async def drop_form(
+    query: CallbackQuery,
+    callback_data: FormSwitchButton,
+    press: Press,
     state: FSMContext,
     bot: Bot,
     dispatcher: Dispatcher,
     clock: Clock,
     **data: Any,
 ) -> None:
-    """The answer to «You have not sent your initiative yet...» (see forms.FormGuard): go on
-    with the form, or drop it and do what was chosen meanwhile."""
-    message = button_message(query)
-    kept = (await state.get_data()).get(PENDING)
-    pending = live_pending(kept, callback_data.token, clock.now())
+    """«Drop it and go on» (see form_guard.FormGuard): the form goes, and what was chosen
+    meanwhile is done now."""
+    pending = await _pending(callback_data, press, state, clock)
     if pending is None:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        await drop_buttons(message)
-        if isinstance(kept, dict) and kept.get("token") == callback_data.token:
-            await state.update_data({PENDING: None})  # outlived: not kept either
-        return
-    await drop_buttons(message)
-    if callback_data.action != "drop":
-        await query.answer()
-        await state.update_data({PENDING: None})
-        await message.answer(
-            _("Let's go on: answer the last question above. /cancel leaves the form.")
-        )
         return
     await state.clear()
     if pending["kind"] == "message":
-        await query.answer()  # a replayed press answers this one itself
+        await press.accept()
+    else:
+        await press.hand_over()  # a replayed press answers this one itself
     event = restored(pending, query, bot)
     base = state.base if isinstance(state, FormContext) else state
-    data.pop("callback_data", None)
-    data.pop("handler", None)
+    for key in ("callback_data", "handler", "press"):
+        data.pop(key, None)
     data.update(bot=bot, dispatcher=dispatcher, clock=clock, state=base, raw_state=None)
     await dispatcher.propagate_event(pending["kind"], event, **data)

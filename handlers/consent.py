@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -31,17 +32,18 @@ from bot.services.users import TelegramProfile, UserService
 from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.services.when import local_text
 from bot.settings import Settings
+from handlers.buttons import Press, Presses
 from handlers.common import staff_commands
 from handlers.deeplinks import act_on_payload, card_number
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import leave_form
+from handlers.form_guard import leave_form
 from handlers.initiatives_public import show_initiative
 from handlers.menu import MENU_PRIVACY, main_menu
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import button_message, escape
 from handlers.requests_public import show_request
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__)
+router = RouterSpec(__name__, presses=Presses(drop=True))
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
@@ -53,8 +55,18 @@ DISAGREE = N_("I do not agree")
 # What people type instead of pressing the buttons; comma-separated, per language.
 
 
-class ConsentCD(CallbackData, prefix="c1"):
-    action: str  # yes | no | withdraw | confirm | keep
+class ConsentAction(StrEnum):
+    """What a button about consent does (each has its own handler)."""
+
+    AGREE = "agree"  # under the notice
+    DECLINE = "decline"  # under the notice
+    WITHDRAW = "withdraw"  # /privacy: asks first
+    CONFIRM = "confirm"  # «Yes, withdraw and delete»
+    KEEP = "keep"  # «No, keep it»
+
+
+class ConsentButton(CallbackData, prefix="consent"):
+    action: ConsentAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +81,7 @@ class ConsentForm(StatesGroup):
     deciding = State()
 
 
-router.owns(forms=(ConsentForm,), callbacks=(ConsentCD,))
+router.owns(forms=(ConsentForm,), callbacks=(ConsentButton,))
 
 
 def notice_text(settings: Settings) -> str:
@@ -83,7 +95,7 @@ def notice_text(settings: Settings) -> str:
         "<b>Consent to the processing of personal data</b>\n\n"
         "{operator} Under Federal Law No. 152-FZ "
         "we ask for your consent before we keep anything about you.\n\n"
-        "<b>What we keep:</b> your Telegram account (id, name, username, language) and what "
+        "<b>What we keep:</b> your messenger account (id, name, username, language) and what "
         "you send us yourself: initiatives, requests, photos, addresses or locations, the "
         "phone number you choose to share, your TOS and event sign-ups.\n\n"
         "<b>Why:</b> to consider your initiatives and requests, answer you, tell you about "
@@ -97,8 +109,17 @@ def notice_text(settings: Settings) -> str:
 def consent_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=_(AGREE), callback_data=ConsentCD(action="yes").pack())],
-            [InlineKeyboardButton(text=_(DISAGREE), callback_data=ConsentCD(action="no").pack())],
+            [
+                InlineKeyboardButton(
+                    text=_(AGREE), callback_data=ConsentButton(action=ConsentAction.AGREE).pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=_(DISAGREE),
+                    callback_data=ConsentButton(action=ConsentAction.DECLINE).pack(),
+                )
+            ],
         ]
     )
 
@@ -160,9 +181,9 @@ async def start(
         kind, number = link
         role = staff.role_of(user.id)
         if kind == "initiative":
-            await show_initiative(message, number, user, role, initiatives, users, settings)
+            await show_initiative(message, number, user, role, initiatives)
         else:
-            await show_request(message, number, user, role, requests, users, settings)
+            await show_request(message, number, user, role, requests, settings)
         return
     if payload:
         await act_on_payload(message, bot, user, payload, staff, users, i18n, settings, registry)
@@ -182,9 +203,8 @@ async def _agree(
     await message.answer(_("Thank you! Your consent is recorded."))
     if payload:
         await act_on_payload(
-            message, bot, user, payload, deps.staff, users, deps.i18n, deps.settings,
-            deps.registry,
-        )  # fmt: skip
+            message, bot, user, payload, deps.staff, users, deps.i18n, deps.settings, deps.registry
+        )
     # The payload may have changed the role (a staff invite): show the menu that fits now.
     await greet(message, deps.staff.role_of(user.id))
 
@@ -193,17 +213,17 @@ async def _declined(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(
         _(
-            "Understood. Without consent we keep only your Telegram id and language, so the "
+            "Understood. Without consent we keep only your messenger id and language, so the "
             "bot cannot take your initiatives or requests. If you change your mind, send /start."
         ),
         reply_markup=ReplyKeyboardRemove(),
     )
 
 
-@router.callback_query(ConsentCD.filter())
-async def consent_button(
+@router.callback_query(ConsentButton.filter(F.action == ConsentAction.AGREE))
+async def agree(
     query: CallbackQuery,
-    callback_data: ConsentCD,
+    press: Press,
     profile: TelegramProfile,
     user: Person,
     users: UserService,
@@ -216,75 +236,81 @@ async def consent_button(
     i18n: I18n,
 ) -> None:
     message = button_message(query)
-    action = callback_data.action
-    if action == "yes":
-        await query.answer()
-        await drop_buttons(message)
-        if user.has_consent:
-            await greet(message, role)
-            return
-        await _agree(
-            message, profile, users, state, bot, ConsentDeps(staff, i18n, settings, registry)
-        )
-    elif action == "no":
-        await query.answer()
-        await drop_buttons(message)
-        if user.has_consent:  # a button from an old notice: say what is really in force
-            await message.answer(_("Your consent is in force. To withdraw it, use /privacy."))
-            return
-        await _declined(message, state)
-    elif action == "withdraw":
-        await query.answer()
-        await drop_buttons(message)
+    await press.accept()
+    if user.has_consent:
+        await greet(message, role)
+        return
+    await _agree(message, profile, users, state, bot, ConsentDeps(staff, i18n, settings, registry))
+
+
+@router.callback_query(ConsentButton.filter(F.action == ConsentAction.DECLINE))
+async def decline(query: CallbackQuery, press: Press, user: Person, state: FSMContext) -> None:
+    message = button_message(query)
+    await press.accept()
+    if user.has_consent:  # a button from an old notice: say what is really in force
+        await message.answer(_("Your consent is in force. To withdraw it, use /privacy."))
+        return
+    await _declined(message, state)
+
+
+@router.callback_query(ConsentButton.filter(F.action == ConsentAction.WITHDRAW))
+async def ask_to_withdraw(query: CallbackQuery, press: Press) -> None:
+    await press.accept()
+    await button_message(query).answer(
+        _(
+            "Withdraw your consent? We will delete your name and username, the phone you "
+            "shared, what you wrote in your requests to the town hall and any unfinished "
+            "form. Your initiatives stay, without your name. You can give consent again "
+            "later with /start."
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("Yes, withdraw and delete"),
+                        callback_data=ConsentButton(action=ConsentAction.CONFIRM).pack(),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("No, keep it"),
+                        callback_data=ConsentButton(action=ConsentAction.KEEP).pack(),
+                    )
+                ],
+            ]
+        ),
+    )
+
+
+@router.callback_query(ConsentButton.filter(F.action == ConsentAction.CONFIRM))
+async def withdraw(
+    query: CallbackQuery, press: Press, user: Person, users: UserService, state: FSMContext
+) -> None:
+    message = button_message(query)
+    await press.accept()
+    report = await users.withdraw_consent(user.id)
+    await state.clear()
+    if not report.profile_erased:
         await message.answer(
-            _(
-                "Withdraw your consent? We will delete your name and username, the phone you "
-                "shared, what you wrote in your requests to the town hall and any unfinished "
-                "form. Your initiatives stay, without your name. You can give consent again "
-                "later with /start."
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("Yes, withdraw and delete"),
-                            callback_data=ConsentCD(action="confirm").pack(),
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            text=_("No, keep it"), callback_data=ConsentCD(action="keep").pack()
-                        )
-                    ],
-                ]
-            ),
+            _("Your consent is already withdrawn; your name and username are deleted.")
         )
-    elif action == "confirm":
-        await query.answer()
-        await drop_buttons(message)
-        report = await users.withdraw_consent(user.id)
-        await state.clear()
-        if not report.profile_erased:
-            await message.answer(
-                _("Your consent is already withdrawn; your name and username are deleted.")
-            )
-            return
-        await message.answer(
-            _(
-                "Done. Your consent is withdrawn; your name and username, your phone and what "
-                "you wrote in your requests are deleted, and your initiatives stay without your "
-                "name. We keep only the record of when you gave and withdrew consent (the law "
-                "requires it), your Telegram id and your language. To use the bot again, send "
-                "/start."
-            ),
-            reply_markup=ReplyKeyboardRemove(),
-        )
-    elif action == "keep":
-        await query.answer()
-        await drop_buttons(message)
-        await message.answer(_("Nothing changed: your consent stays in force."))
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await message.answer(
+        _(
+            "Done. Your consent is withdrawn; your name and username, your phone and what "
+            "you wrote in your requests are deleted, and your initiatives stay without your "
+            "name. We keep only the record of when you gave and withdrew consent (the law "
+            "requires it), your messenger id and your language. To use the bot again, send "
+            "/start."
+        ),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+@router.callback_query(ConsentButton.filter(F.action == ConsentAction.KEEP))
+async def keep(query: CallbackQuery, press: Press) -> None:
+    await press.accept()
+    await button_message(query).answer(_("Nothing changed: your consent stays in force."))
 
 
 @router.message(StateFilter(ConsentForm.deciding), TextIs(AGREE, AGREE_WORDS))
@@ -317,7 +343,7 @@ async def privacy(message: Message, user: Person, settings: Settings) -> None:
                 [
                     InlineKeyboardButton(
                         text=_("Withdraw consent"),
-                        callback_data=ConsentCD(action="withdraw").pack(),
+                        callback_data=ConsentButton(action=ConsentAction.WITHDRAW).pack(),
                     )
                 ]
             ]

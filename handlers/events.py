@@ -3,48 +3,38 @@ chairs and organisation representatives announce events and record attendance.""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    InlineKeyboardButton,
-    Message,
-)
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from bot.clock import Clock
 from bot.domain.events import Event
 from bot.domain.people import Person
 from bot.i18n import fill
-from bot.services.errors import N_, DomainError
-from bot.services.events import (
-    TOWN_HALL,
-    EventDraft,
-    EventService,
-    EventView,
-    Owner,
-)
+from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
 from bot.services.status_groups import SIGNED_UP
 from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.vocabulary import words_of
+from handlers.buttons import Press, Presses
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import is_editing, is_skip, markup, refused_on_sending, short, typed_is
+from handlers.forms import Answer, Choice, Form, FormCall, Step, markup, short, typed_text
 from handlers.ids import Id
 from handlers.menu import MENU_EVENTS
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import button_message, escape
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
@@ -55,42 +45,35 @@ STATUS = {
     "going": N_("✅ You are signed up."),
     "waiting": N_("⏳ You are on the waiting list."),
 }
+NOT_ORGANISER = N_("Only the event's organiser can do this.")
 
 
-class EventCD(CallbackData, prefix="e1"):
-    action: str
-    id: Id = 0
-    value: str = ""
+class EventAction(StrEnum):
+    """What a button of /events does (each has its own handler below)."""
+
+    CARD = "card"  # open an event's card
+    SIGN_UP = "signup"
+    CANCEL = "cancel"  # cancel one's sign-up
+    CALENDAR = "ics"  # the calendar file
+    ATTENDANCE = "attended"  # the organiser records how many came
+    NEW = "new"  # announce a new event (the form)
 
 
-class EventForm(StatesGroup):
-    unfinished = N_("You have not announced the event yet.")
-    owner = State()
-    title = State()
-    starts = State()
-    ends = State()
-    place = State()
-    organiser = State()
-    joint = State()
-    capacity = State()
-    audience = State()
-    preview = State()
+class EventButton(CallbackData, prefix="event"):
+    action: EventAction
+    id: Id = 0  # the event's
 
 
 class AttendanceForm(StatesGroup):
     count = State()
 
 
-router.owns(forms=(EventForm, AttendanceForm), callbacks=(EventCD,))
+def event_button(text: str, action: EventAction, event_id: int = 0) -> InlineKeyboardButton:
+    data = EventButton(action=action, id=event_id)
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=EventCD(action=action, id=id, value=value).pack()
-    )
-
-
-def _owner_name(owner: Owner) -> str:
+def owner_name(owner: Owner) -> str:
     return owner.name or _(TOWN_HALL)
 
 
@@ -110,14 +93,11 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
     draft (with its organiser filled in)."""
     view = subject if isinstance(subject, EventView) else None
     e = subject.event if isinstance(subject, EventView) else subject
-    assert e.starts_at is not None and e.ends_at is not None
-    same_day = service.when(e.starts_at, "date") == service.when(e.ends_at, "date")
+    assert e.starts_at and e.ends_at  # a draft reaches its preview with both
+    start, end = service.span(e.starts_at, e.ends_at)
     lines = [
         f"📅 <b>{escape(e.title)}</b>",
-        _("When: {start} – {end}").format(
-            start=service.when(e.starts_at),
-            end=service.when(e.ends_at, "time" if same_day else "datetime"),
-        ),
+        _("When: {start} – {end}").format(start=start, end=end),
         _("Where: {place}").format(place=escape(e.place)),
         _("Organiser: {name}").format(name=escape(e.organiser)),
     ]
@@ -149,327 +129,325 @@ async def events_list(message: Message, user: Person, events: EventService) -> N
         lines.append(_("Nothing is planned yet. You will hear about new events here."))
     rows = []
     for e in found:
-        lines.append(f"\n📅 {events.when(e.starts_at)} — <b>{escape(short(e.title, LIST_TITLE))}"
-                     f"</b>\n{escape(short(e.place, LIST_PLACE))}")  # fmt: skip
-        rows.append([_b(short(e.title, 60), "card", e.id)])
+        title, place = escape(short(e.title, LIST_TITLE)), escape(short(e.place, LIST_PLACE))
+        lines.append(f"\n📅 {events.when(e.starts_at)} — <b>{title}</b>\n{place}")
+        rows.append([event_button(short(e.title, 60), EventAction.CARD, e.id)])
     if await events.owners(user.id):
-        rows.append([_b(_("➕ New event"), "new")])
+        rows.append([event_button(_("➕ New event"), EventAction.NEW)])
     await message.answer("\n".join(lines), reply_markup=markup(rows) if rows else None)
 
 
-async def _card(
-    message: Message,
-    user: Person,
-    service: EventService,
-    event_id: int,
-    view: EventView | None = None,
-) -> None:
-    view = view or await service.view(user.id, event_id)
+async def _card(message: Message, service: EventService, view: EventView) -> None:
     e = view.event
     rows = []
     if view.signups_open:
         if view.my_status in SIGNED_UP:
-            rows.append([_b(_("✖ Cancel my sign-up"), "cancel", e.id)])
+            rows.append([event_button(_("✖ Cancel my sign-up"), EventAction.CANCEL, e.id)])
         else:
             label = _("⏳ Join the waiting list") if e.full else _("✅ Sign up")
-            rows.append([_b(label, "signup", e.id)])
-        rows.append([_b(_("🗓 Add to my calendar"), "ics", e.id)])
+            rows.append([event_button(label, EventAction.SIGN_UP, e.id)])
+        rows.append([event_button(_("🗓 Add to my calendar"), EventAction.CALENDAR, e.id)])
     elif view.manages and view.ended:
-        rows.append([_b(_("✍️ Record attendance"), "attended", e.id)])
+        rows.append([event_button(_("✍️ Record attendance"), EventAction.ATTENDANCE, e.id)])
     await message.answer(event_text(view, service), reply_markup=markup(rows) if rows else None)
 
 
 # -- buttons ------------------------------------------------------------------------------------
 
 
-@router.callback_query(EventCD.filter())
-async def event_button(
+@router.callback_query(EventButton.filter(F.action == EventAction.CARD))
+async def open_card(
+    query: CallbackQuery, callback_data: EventButton, user: Person, events: EventService
+) -> None:
+    view = await events.view(user.id, callback_data.id)  # refused before the card
+    await _card(button_message(query), events, view)
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.SIGN_UP))
+async def sign_up(
     query: CallbackQuery,
-    callback_data: EventCD,
+    callback_data: EventButton,
+    press: Press,
+    user: Person,
+    events: EventService,
+) -> None:
+    status = await events.sign_up(user.id, callback_data.id)
+    if status == "going":
+        press.tell(_("You are signed up. I will remind you before the start."))
+    else:
+        press.tell(
+            _(
+                "The event is full: you are on the waiting list. I will tell you if a "
+                "place opens up."
+            )
+        )
+    press.drop_buttons()
+    await press.accept()
+    await _card(button_message(query), events, await events.view(user.id, callback_data.id))
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.CANCEL))
+async def cancel_sign_up(
+    query: CallbackQuery,
+    callback_data: EventButton,
+    press: Press,
+    user: Person,
+    events: EventService,
+) -> None:
+    await events.cancel(user.id, callback_data.id)
+    press.tell(_("Your sign-up is cancelled."))
+    press.drop_buttons()
+    await press.accept()
+    await _card(button_message(query), events, await events.view(user.id, callback_data.id))
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.CALENDAR))
+async def calendar_file(
+    query: CallbackQuery,
+    callback_data: EventButton,
+    press: Press,
+    user: Person,
+    events: EventService,
+) -> None:
+    event, content = await events.calendar_file(user.id, callback_data.id)
+    await press.accept()
+    await button_message(query).answer_document(
+        BufferedInputFile(content, filename=f"event-{event.id}.ics"),
+        caption=fill(
+            _("Open the file to add «{title}» to your calendar."), title=escape(event.title)
+        ),
+    )
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.ATTENDANCE))
+async def ask_attendance(
+    query: CallbackQuery,
+    callback_data: EventButton,
+    press: Press,
     user: Person,
     state: FSMContext,
     events: EventService,
-    clock: Clock,
 ) -> None:
-    message = button_message(query)
-    cd = callback_data
-    current = await state.get_state()
-    if cd.action == "card":
-        view = await events.view(user.id, cd.id)  # refused before the button is answered
-        await query.answer()
-        await _card(message, user, events, cd.id, view)
-    elif cd.action == "signup":
-        status = await events.sign_up(user.id, cd.id)
-        await query.answer(
-            _("You are signed up. I will remind you before the start.") if status == "going"
-            else _("The event is full: you are on the waiting list. I will tell you if a "
-                   "place opens up.")
-        )  # fmt: skip
-        await drop_buttons(message)
-        await _card(message, user, events, cd.id)
-    elif cd.action == "cancel":
-        await events.cancel(user.id, cd.id)
-        await query.answer(_("Your sign-up is cancelled."))
-        await drop_buttons(message)
-        await _card(message, user, events, cd.id)
-    elif cd.action == "ics":
-        event, content = await events.calendar_file(user.id, cd.id)
-        await query.answer()
-        await message.answer_document(
-            BufferedInputFile(content, filename=f"event-{event.id}.ics"),
-            caption=fill(
-                _("Open the file to add «{title}» to your calendar."), title=escape(event.title)
-            ),
-        )
-    elif cd.action == "attended":
-        view = await events.view(user.id, cd.id)
-        if not view.manages:
-            await query.answer(_("Only the event's organiser can do this."), show_alert=True)
-            return
-        await query.answer()
-        await state.set_state(AttendanceForm.count)
-        await state.set_data({"event_id": cd.id})
-        await message.answer(_("How many people came? A number, e.g. 35. /cancel to stop."))
-    elif cd.action == "new":
-        owners = await events.owners(user.id)
-        if not owners:
-            await query.answer(_("Only the event's organiser can do this."), show_alert=True)
-            return
-        await state.set_state(EventForm.owner)  # a form first, then its data
-        await state.set_data({})
-        await query.answer()
-        if len(owners) == 1:
-            await _set_owner(message, state, owners[0])
-            return
-        rows = [[_b(_owner_name(o)[:60], "owner", o.id, o.kind)] for o in owners]
-        await message.answer(_("On whose behalf is the event announced?"),
-                             reply_markup=markup(rows))  # fmt: skip
-    elif cd.action == "owner" and current == EventForm.owner.state:
-        owner = next((o for o in await events.owners(user.id)
-                      if (o.kind, o.id) == (cd.value, cd.id)), None)  # fmt: skip
-        if owner is None:
-            await query.answer(_("This button is out of date."), show_alert=True)
-            return
-        await query.answer()
-        await drop_buttons(message)
-        await _set_owner(message, state, owner)
-    elif cd.action == "org_default" and current == EventForm.organiser.state:
-        await query.answer()
-        await drop_buttons(message)
-        await state.update_data(organiser="")
-        await _after(message, state, current, events, user)
-    elif cd.action == "joint" and current == EventForm.joint.state:
-        await query.answer()
-        await drop_buttons(message)
-        await state.update_data(joint=cd.value == "1")
-        await _after(message, state, current, events, user)
-    elif cd.action == "no_limit" and current == EventForm.capacity.state:
-        await query.answer()
-        await drop_buttons(message)
-        await state.update_data(capacity=None)
-        await _after(message, state, current, events, user)
-    elif cd.action == "audience" and current == EventForm.audience.state:
-        await query.answer()
-        await drop_buttons(message)
-        await state.update_data(audience_tos=cd.id or None)
-        await _after(message, state, current, events, user)
-    elif cd.action == "publish" and current == EventForm.preview.state:
-        data = await state.get_data()
-        await query.answer()
-        try:
-            event = await events.create(
-                user.id, _draft(data), _(TOWN_HALL),
-            )  # fmt: skip
-        except DomainError as error:  # e.g. the start passed meanwhile: back to that step
-            await refused_on_sending(
-                message, state, error, EVENT_STEPS,
-                lambda step: _ask(message, state, step, events, user),
-            )  # fmt: skip
-            return
-        await state.clear()
-        await drop_buttons(message)
-        await message.answer(
-            fill(
-                _("The event «{title}» is announced. People can sign up in /events."),
-                title=escape(event.title),
-            )
-        )
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    view = await events.view(user.id, callback_data.id)
+    if not view.manages:
+        raise NotAllowed(NOT_ORGANISER)
+    await press.accept()
+    await state.set_state(AttendanceForm.count)
+    await state.set_data({"event_id": callback_data.id})
+    await button_message(query).answer(
+        _("How many people came? A number, e.g. 35. /cancel to stop.")
+    )
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.NEW))
+async def new_event(
+    query: CallbackQuery, state: FSMContext, user: Person, events: EventService, **data: Any
+) -> None:
+    """The form, with its owner in the draft when the person announces for one only."""
+    owners = await events.owners(user.id)
+    if not owners:
+        raise NotAllowed(NOT_ORGANISER)
+    draft = EventDraft()
+    if len(owners) == 1:
+        draft = keep_owner(draft, owners[0])
+    data |= {"state": state, "user": user, "events": events}
+    await FORM.start(button_message(query), state, data, draft=draft)
 
 
 # -- the form ---------------------------------------------------------------------------------
 
+Call = FormCall[EventDraft, EventService]
+EventStep = Step[EventDraft, EventService]
+TEXT_ONLY = N_("Please answer with text. /cancel to stop.")
 
-def _draft(data: dict[str, Any]) -> EventDraft:
-    def moment(key: str) -> datetime | None:
-        return datetime.fromisoformat(data[key]) if data.get(key) else None
 
-    extra = {"token": data["token"]} if data.get("token") else {}
-    return EventDraft(
-        owner_kind=data.get("owner_kind", ""),
-        owner_id=int(data.get("owner_id", 0)),
-        title=data.get("title", ""),
-        starts_at=moment("starts_at"),
-        ends_at=moment("ends_at"),
-        place=data.get("place", ""),
-        organiser=data.get("organiser", ""),
-        joint=bool(data.get("joint")),
-        capacity=data.get("capacity"),
-        audience_tos=data.get("audience_tos"),
-        **extra,
+def owner_code(owner: Owner) -> str:
+    return f"{owner.kind}-{owner.id}"
+
+
+def keep_owner(draft: EventDraft, owner: Owner) -> EventDraft:
+    return replace(draft, owner_kind=owner.kind, owner_id=owner.id)
+
+
+async def owner_of(call: Call) -> Owner | None:
+    """The draft's owner, as the person may still announce for it."""
+    for owner in await call.service.owners(call.user.id):
+        if (owner.kind, owner.id) == (call.draft.owner_kind, call.draft.owner_id):
+            return owner
+    return None
+
+
+async def owner_choices(call: Call) -> list[Choice]:
+    return [
+        Choice(owner_code(owner), owner_name(owner)[:60], value=owner, named=True)
+        for owner in await call.service.owners(call.user.id)
+    ]
+
+
+async def several_owners(call: Call) -> bool:
+    return len(await call.service.owners(call.user.id)) > 1
+
+
+def ask_title(call: Call) -> str:
+    if call.editing:
+        return _("The event's title (e.g. «Yard clean-up day»):")
+    return _(
+        "A new event: a few short steps, /cancel leaves at any time.\n\n"
+        "The event's title (e.g. «Yard clean-up day»):"
     )
 
 
-async def _set_owner(message: Message, state: FSMContext, owner: Owner) -> None:
-    await state.update_data(
-        owner_kind=owner.kind, owner_id=owner.id, owner_name=owner.name,
-        token=secrets.token_hex(8),
-    )  # fmt: skip
-    await state.set_state(EventForm.title)
-    await message.answer(
-        _("A new event: a few short steps, /cancel leaves at any time.\n\n"
-          "The event's title (e.g. «Yard clean-up day»):")
-    )  # fmt: skip
+def text_of(name: str) -> Any:
+    """A title, a place or an organiser, by the event service's limits."""
+    return typed_text(lambda text: EventService.check_text(name, text), TEXT_ONLY)
 
 
-async def _ask(
-    message: Message, state: FSMContext, step: State, service: EventService, user: Person
-) -> None:
-    await state.set_state(step)
-    data = await state.get_data()
-    if step == EventForm.starts:
-        await message.answer(_("When does it start? E.g. «25.12.2026 18:00», «25.12 18:00» or "
-                               "«tomorrow 18:00»."))  # fmt: skip
-    elif step == EventForm.ends:
-        await message.answer(_("When does it end? The time (e.g. «20:00») or the date and time."))
-    elif step == EventForm.place:
-        await message.answer(_("Where? The address or the place (e.g. «House of Culture, "
-                               "Lenin St, 5»)."))  # fmt: skip
-    elif step == EventForm.organiser:
-        default = data.get("owner_name") or _(TOWN_HALL)
-        await message.answer(
-            _("Who organises it? Type the name or press the button."),
-            reply_markup=markup([[_b(default[:60], "org_default")]]),
+async def read_start(call: Call, answer: Answer) -> datetime:
+    if not answer.text:
+        raise DomainError(TEXT_ONLY)
+    return call.service.parse_start(answer.text, words_of(call.i18n))
+
+
+async def read_end(call: Call, answer: Answer) -> datetime:
+    if not answer.text or call.draft.starts_at is None:
+        raise DomainError(TEXT_ONLY)
+    return call.service.parse_end(answer.text, call.draft.starts_at, words_of(call.i18n))
+
+
+async def organiser_choices(call: Call) -> list[Choice]:
+    """The owner's name: the organiser by default (kept as "")."""
+    owner = await owner_of(call)
+    name = owner_name(owner) if owner is not None else _(TOWN_HALL)
+    return [Choice("owner", name[:60], value="", named=True)]
+
+
+async def read_capacity(call: Call, answer: Answer) -> int:
+    if not answer.text:
+        raise DomainError(TEXT_ONLY)
+    return call.service.parse_capacity(answer.text)
+
+
+async def audience_choices(call: Call) -> list[Choice]:
+    """Everyone, or the members of a TOS the event may be meant for."""
+    draft = call.draft
+    found = await call.service.audience_choices(call.user.id, draft.owner_kind, draft.owner_id)
+    if not found:
+        return []
+    everyone = Choice("0", N_("Everyone"))
+    members = [
+        Choice(str(tos_id), fill(_("Members of «{tos}»"), tos=name[:50]), named=True)
+        for tos_id, name in found[:30]
+    ]
+    return [everyone, *members]
+
+
+async def has_audience(call: Call) -> bool:
+    return bool(await audience_choices(call))
+
+
+def keep_audience(draft: EventDraft, code: str | None) -> EventDraft:
+    return replace(draft, audience_tos=int(code) if code and code != "0" else None)
+
+
+async def preview(call: Call) -> str:
+    owner = await owner_of(call)
+    default = owner_name(owner) if owner is not None else _(TOWN_HALL)
+    draft = replace(call.draft, organiser=call.draft.organiser or default)
+    return _("This is how it will be announced:") + "\n\n" + event_text(draft, call.service)
+
+
+async def submit(call: Call) -> Event:
+    return await call.service.create(call.user.id, call.draft, _(TOWN_HALL))
+
+
+async def announced(call: Call, event: Event) -> None:
+    await call.say(
+        fill(
+            _("The event «{title}» is announced. People can sign up in /events."),
+            title=escape(event.title),
         )
-    elif step == EventForm.joint:
-        await message.answer(
-            _("Is it held jointly with the town hall?"),
-            reply_markup=markup([[_b(_("Yes"), "joint", value="1"),
-                                   _b(_("No"), "joint", value="0")]]),
-        )  # fmt: skip
-    elif step == EventForm.capacity:
-        await message.answer(
-            _("How many people can come? A number, or press «No limit»."),
-            reply_markup=markup([[_b(_("No limit"), "no_limit")]]),
-        )
-    elif step == EventForm.audience:
-        choices = await service.audience_choices(
-            user.id, data.get("owner_kind", ""), int(data.get("owner_id", 0))
-        )
-        if not choices:
-            await state.update_data(audience_tos=None)
-            await _ask(message, state, EventForm.preview, service, user)
-            return
-        rows = [[_b(_("Everyone"), "audience", 0)]]
-        rows += [[_b(fill(_("Members of «{tos}»"), tos=name[:50]), "audience", tos_id)]
-                 for tos_id, name in choices[:30]]  # fmt: skip
-        await message.answer(_("Who should hear about it?"), reply_markup=markup(rows))
-    elif step == EventForm.preview:
-        draft = _draft(data)
-        draft = replace(draft, organiser=draft.organiser or data.get("owner_name") or _(TOWN_HALL))
-        await message.answer(
-            _("This is how it will be announced:") + "\n\n" + event_text(draft, service),
-            reply_markup=markup([[_b(_("📣 Announce"), "publish")]]),
-        )
+    )
 
 
-NEXT = {
-    EventForm.title.state: EventForm.starts,
-    EventForm.starts.state: EventForm.ends,
-    EventForm.ends.state: EventForm.place,
-    EventForm.place.state: EventForm.organiser,
-    EventForm.organiser.state: EventForm.joint,
-    EventForm.joint.state: EventForm.capacity,
-    EventForm.capacity.state: EventForm.audience,
-    EventForm.audience.state: EventForm.preview,
-}
-# Where a refusal on announcing sends the person back (the field a rule names).
-EVENT_STEPS = {
-    "starts_at": EventForm.starts,
-    "ends_at": EventForm.ends,
-    "place": EventForm.place,
-    "organiser": EventForm.organiser,
-    "capacity": EventForm.capacity,
-    "audience_tos": EventForm.audience,
-}
-
-
-async def _after(
-    message: Message,
-    state: FSMContext,
-    current: str | None,
-    service: EventService,
-    user: Person,
-) -> None:
-    """The next step after `current`; when a step was being corrected, back to the preview
-    (by way of the end, if a new start comes after it)."""
-    step = NEXT[current or ""]
-    if await is_editing(state):
-        draft = _draft(await state.get_data())
-        moved_past_end = current == EventForm.starts.state and not service.ends_after_start(draft)
-        step = EventForm.ends if moved_past_end else EventForm.preview
-    await _ask(message, state, step, service, user)
-
-
-@router.message(StateFilter(*EventForm.__all_states__))
-async def event_step(
-    message: Message,
-    state: FSMContext,
-    user: Person,
-    i18n: I18n,
-    clock: Clock,
-    events: EventService,
-) -> None:
-    current = await state.get_state()
-    text = message.text or ""
-    data = await state.get_data()
-    words = words_of(i18n)
-    try:
-        if not message.text:
-            raise DomainError(N_("Please answer with text. /cancel to stop."))
-        if current == EventForm.title.state:
-            await state.update_data(title=events.check_text("title", text))
-        elif current == EventForm.starts.state:
-            starts = events.parse_start(text, words)
-            await state.update_data(starts_at=starts.isoformat())
-        elif current == EventForm.ends.state:
-            starts = datetime.fromisoformat(data["starts_at"])
-            ends = events.parse_end(text, starts, words)
-            await state.update_data(ends_at=ends.isoformat())
-        elif current == EventForm.place.state:
-            await state.update_data(place=events.check_text("place", text))
-        elif current == EventForm.organiser.state:
-            await state.update_data(organiser=events.check_text("organiser", text))
-        elif current == EventForm.joint.state:
-            if not (typed_is(i18n, text, AGREE_WORDS) or typed_is(i18n, text, DISAGREE_WORDS)):
-                raise DomainError(N_("Please answer yes or no."))
-            await state.update_data(joint=typed_is(i18n, text, AGREE_WORDS))
-        elif current == EventForm.capacity.state:
-            if is_skip(i18n, text):
-                await state.update_data(capacity=None)
-            else:
-                await state.update_data(capacity=events.parse_capacity(text))
-        elif current == EventForm.owner.state:
-            await message.answer(_("Please choose with the buttons above, or /cancel."))
-            return
-        else:
-            await message.answer(_("Please use the buttons above, or /cancel."))
-            return
-    except DomainError as error:
-        await message.answer(render_error(error))
-        return
-    await _after(message, state, current, events, user)
+FORM = Form(
+    "event",
+    draft=EventDraft,
+    service="events",
+    unfinished=N_("You have not announced the event yet."),
+    send=N_("📣 Announce"),
+    steps=(
+        EventStep(
+            "owner",
+            N_("On whose behalf"),
+            N_("On whose behalf is the event announced?"),
+            choices=owner_choices,
+            keep=keep_owner,
+            applies=several_owners,
+            retry=N_("Please choose with the buttons above, or /cancel."),
+        ),
+        EventStep("title", N_("Title"), ask_title, read=text_of("title")),
+        EventStep(
+            "starts_at",
+            N_("Start"),
+            N_("When does it start? E.g. «25.12.2026 18:00», «25.12 18:00» or «tomorrow 18:00»."),
+            read=read_start,
+        ),
+        EventStep(
+            "ends_at",
+            N_("End"),
+            N_("When does it end? The time (e.g. «20:00») or the date and time."),
+            read=read_end,
+            # A new start after the old end asks the end again.
+            complete=lambda draft: (
+                draft.ends_at is not None and EventService.ends_after_start(draft)
+            ),
+        ),
+        EventStep(
+            "place",
+            N_("Place"),
+            N_("Where? The address or the place (e.g. «House of Culture, Lenin St, 5»)."),
+            read=text_of("place"),
+        ),
+        EventStep(
+            "organiser",
+            N_("Organiser"),
+            N_("Who organises it? Type the name or press the button."),
+            choices=organiser_choices,
+            read=text_of("organiser"),
+        ),
+        EventStep(
+            "joint",
+            N_("Jointly with the town hall"),
+            N_("Is it held jointly with the town hall?"),
+            choices=(
+                Choice("yes", N_("Yes"), value=True, words=AGREE_WORDS),
+                Choice("no", N_("No"), value=False, words=DISAGREE_WORDS),
+            ),
+            retry=N_("Please answer yes or no."),
+        ),
+        EventStep(
+            "capacity",
+            N_("Places"),
+            N_("How many people can come? A number, or press «No limit»."),
+            read=read_capacity,
+            skip=N_("No limit"),
+        ),
+        EventStep(
+            "audience_tos",
+            N_("Audience"),
+            N_("Who should hear about it?"),
+            choices=audience_choices,
+            keep=keep_audience,
+            applies=has_audience,
+            clear=lambda draft: replace(draft, audience_tos=None),
+        ),
+    ),
+    preview=preview,
+    submit=submit,
+    done=announced,
+)
+router.runs(FORM)
+router.owns(forms=(AttendanceForm,), callbacks=(EventButton,))
 
 
 @router.message(StateFilter(AttendanceForm.count))

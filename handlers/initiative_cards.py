@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -11,21 +11,18 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.initiatives import Initiative, Photo
-from bot.domain.people import Person
+from bot.domain.initiatives import Initiative
 from bot.services.errors import N_
 from bot.services.initiatives import (
     DIRECTIONS,
     NUMBER,
     STATUSES,
-    TRANSITIONS,
     Draft,
+    InitiativeCard,
     InitiativeService,
 )
-from bot.services.privacy import StaffPrivacy
-from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
-from bot.services.users import UserService
-from bot.settings import Settings
+from bot.services.privacy import Shown
+from bot.services.status_groups import INITIATIVE_PUBLIC
 from handlers.ids import Id
 from handlers.render import escape, person
 
@@ -38,10 +35,25 @@ DECISION_LABELS = {
 }
 
 
-class DecideCD(CallbackData, prefix="i1"):
-    action: str  # to | comment | merge
-    id: Id
-    status: str = ""
+class DecisionAction(StrEnum):
+    """What a button on an initiative's staff card does (handlers/initiative_staff.py)."""
+
+    STATUS = "status"  # to a status that needs nothing more (review, accepted, in_progress)
+    REJECT = "reject"  # asks for the reason
+    DONE = "done"  # asks for photos of the result
+    FINISH = "finish"  # «Finish» under that question: done without (more) photos
+    COMMENT = "comment"  # asks for a comment to the author
+    MERGE = "merge"  # asks for the number of the initiative it duplicates
+
+
+# The statuses whose buttons ask something first: they have their own actions.
+ASKING = {"rejected": DecisionAction.REJECT, "done": DecisionAction.DONE}
+
+
+class DecisionButton(CallbackData, prefix="decide"):
+    action: DecisionAction
+    id: Id  # the initiative
+    status: str = ""  # status: the status to set
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +78,9 @@ def number_of(record: Initiative) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(
-    record: Initiative,
-    photos: int | Sequence[Photo],
-    tos_name: str | None = None,
-) -> CardView:
-    """The card of a stored initiative; `photos`: how many, or the photos with captions."""
+def view_of(card: InitiativeCard) -> CardView:
+    """The card of a stored initiative, with its photos' captions."""
+    record = card.initiative
     return CardView(
         number=number_of(record),
         status=record.status,
@@ -81,10 +90,10 @@ def view_of(
         address=record.address,
         latitude=record.latitude,
         longitude=record.longitude,
-        photos=photos if isinstance(photos, int) else len(photos),
+        photos=len(card.photos),
         supports=record.supports,
-        tos_name=tos_name,
-        captions=() if isinstance(photos, int) else tuple(p.caption for p in photos),
+        tos_name=card.tos_name,
+        captions=tuple(photo.caption for photo in card.photos),
     )
 
 
@@ -147,72 +156,48 @@ def card_text(view: CardView, author_line: str | None) -> str:
     return "\n".join(lines).strip()
 
 
-def staff_author_line(author: Person | None, settings: Settings) -> str:
-    if not StaffPrivacy.of(settings).shows_people:
+def staff_author_line(author: Shown) -> str:
+    if author.hidden:
         return _("Author: hidden by the town's privacy settings")
-    return _("Author: {name}").format(name=person(author))
+    return _("Author: {name}").format(name=person(author.person))
 
 
-def staff_keyboard(record: Initiative) -> InlineKeyboardMarkup | None:
-    rows: list[list[InlineKeyboardButton]] = []
-    options = [s for s in DECISION_LABELS if s in TRANSITIONS.get(record.status, frozenset())]
-    for status in options:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_(DECISION_LABELS[status]),
-                    callback_data=DecideCD(action="to", id=record.id, status=status).pack(),
-                )
-            ]
-        )
-    if record.status not in ("merged",):
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("💬 Write to the author"),
-                    callback_data=DecideCD(action="comment", id=record.id).pack(),
-                ),
-            ]
-        )
-    if record.status in INITIATIVE_OPEN:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("🔗 Merge into another"),
-                    callback_data=DecideCD(action="merge", id=record.id).pack(),
-                )
-            ]
-        )
+def staff_keyboard(card: InitiativeCard) -> InlineKeyboardMarkup | None:
+    """The decisions and actions the service offers staff on this card."""
+    initiative_id = card.initiative.id
+
+    def button(label: str, action: DecisionAction, status: str = "") -> list[InlineKeyboardButton]:
+        data = DecisionButton(action=action, id=initiative_id, status=status).pack()
+        return [InlineKeyboardButton(text=label, callback_data=data)]
+
+    rows = [
+        button(_(DECISION_LABELS[status]), ASKING[status])
+        if status in ASKING
+        else button(_(DECISION_LABELS[status]), DecisionAction.STATUS, status)
+        for status in card.decisions
+    ]
+    if card.may_comment:
+        rows.append(button(_("💬 Write to the author"), DecisionAction.COMMENT))
+    if card.may_merge:
+        rows.append(button(_("🔗 Merge into another"), DecisionAction.MERGE))
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-async def staff_card(
-    record: Initiative,
-    initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    photos = await initiatives.captioned_photos(record.id)
-    author = await users.get(record.author_id)
-    tos_name = await initiatives.tos_name(record.tos_id)
-    text = card_text(view_of(record, photos, tos_name), staff_author_line(author, settings))
-    return text, staff_keyboard(record)
+def staff_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = card_text(view_of(card), staff_author_line(card.author))
+    return text, staff_keyboard(card)
 
 
 class StaffCardRenderer:
     """Draws a staff card for the outbox at send time, in the reader's language."""
 
-    def __init__(
-        self, i18n: I18n, initiatives: InitiativeService, users: UserService, settings: Settings
-    ) -> None:
+    def __init__(self, i18n: I18n, initiatives: InitiativeService) -> None:
         self._i18n = i18n
         self._initiatives = initiatives
-        self._users = users
-        self._settings = settings
 
     async def __call__(
         self, args: dict[str, Any], locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        record = await self._initiatives.find(int(args["id"]))
+        card = await self._initiatives.staff_card(int(args["id"]))
         with self._i18n.context(), self._i18n.use_locale(locale):
-            return await staff_card(record, self._initiatives, self._users, self._settings)
+            return staff_card(card)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,15 +27,14 @@ from bot.services.initiatives import (
     check_transition,
 )
 from bot.services.staff import StaffService
-from bot.services.users import UserService
-from bot.settings import Settings
+from handlers.buttons import Press, Presses, Stale
 from handlers.filters import AddressedToBot, StaffPlace
 from handlers.forms import ask_about, prompt_markup, typed_is
-from handlers.initiative_cards import DecideCD, number_of, staff_card
-from handlers.render import button_message, drop_buttons
+from handlers.initiative_cards import ASKING, DecisionAction, DecisionButton, number_of, staff_card
+from handlers.render import button_message
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 FINISH_WORDS = N_("done, no photos, skip")
@@ -47,101 +47,155 @@ class DecisionForm(StatesGroup):
     merge_into = State()  # the number of the initiative a duplicate joins
 
 
-router.owns(forms=(DecisionForm,), callbacks=(DecideCD,))
+router.owns(forms=(DecisionForm,), callbacks=(DecisionButton,))
 
 
-async def _refresh(
-    message: Message,
-    record: Initiative,
-    initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
-) -> None:
+async def _refresh(message: Message, initiative_id: int, initiatives: InitiativeService) -> None:
     """Redraw the card the decision was made on (other cards follow through the outbox)."""
-    text, markup = await staff_card(record, initiatives, users, settings)
+    text, markup = staff_card(await initiatives.staff_card(initiative_id))
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
 
 
-@router.callback_query(DecideCD.filter())
-async def decide_button(
+async def _decided_on(
+    callback_data: DecisionButton,
+    user: Person,
+    staff: StaffService,
+    initiatives: InitiativeService,
+    status: str | None = None,
+) -> Initiative:
+    """The initiative a decision button is about, for staff only (whatever the button says,
+    at the moment it is pressed), and the transition to `status` allowed from where it is
+    now (before asking for a reason or photos)."""
+    staff.require_staff(user.id)
+    record = await initiatives.find(callback_data.id)
+    if status is not None:
+        check_transition(record, status)
+    return record
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.STATUS))
+async def set_status(
     query: CallbackQuery,
-    callback_data: DecideCD,
+    callback_data: DecisionButton,
+    press: Press,
+    user: Person,
+    staff: StaffService,
+    initiatives: InitiativeService,
+) -> None:
+    status = callback_data.status
+    record = await _decided_on(callback_data, user, staff, initiatives)
+    if status in ASKING:  # these ask first, with buttons of their own
+        raise Stale()
+    check_transition(record, status)
+    decided = await initiatives.decide(user.id, record.id, status)
+    press.tell(
+        _("{number}: {status}.").format(number=number_of(record), status=_(STATUSES[status]))
+    )
+    await _refresh(button_message(query), decided.id, initiatives)
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.REJECT))
+async def ask_reason(
+    query: CallbackQuery,
+    callback_data: DecisionButton,
+    press: Press,
     user: Person,
     state: FSMContext,
     staff: StaffService,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
+) -> None:
+    record = await _decided_on(callback_data, user, staff, initiatives, "rejected")
+    await press.accept()
+    question = _(
+        "Why is {number} rejected? The author will read this reason (up to {max} characters)."
+    ).format(number=number_of(record), max=REASON_LIMITS[1])
+    await ask_about(button_message(query), state, DecisionForm.reason, record.id, question)
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.DONE))
+async def ask_after_photos(
+    query: CallbackQuery,
+    callback_data: DecisionButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    staff: StaffService,
+    initiatives: InitiativeService,
 ) -> None:
     message = button_message(query)
-    staff.require_staff(user.id)  # whatever the button says, at the moment it is pressed
-    record = await initiatives.find(callback_data.id)
-    number = number_of(record)
-    if callback_data.action == "to":
-        check_transition(record, callback_data.status)  # before asking for a reason or photos
-    if callback_data.action == "to" and callback_data.status == "rejected":
-        await query.answer()
-        await ask_about(
-            message, state, DecisionForm.reason, record.id,
-            _(
-                "Why is {number} rejected? The author will read this reason (up to {max} "
-                "characters)."
-            ).format(number=number, max=REASON_LIMITS[1]),
-        )  # fmt: skip
-    elif callback_data.action == "to" and callback_data.status == "done":
-        await query.answer()
-        await state.set_state(DecisionForm.after_photos)
-        await state.set_data({"id": record.id, "photos": []})
-        await message.answer(
-            _("Send up to {max} photos of the result, or «done» to finish without them.").format(
-                max=MAX_PHOTOS
-            ),
-            reply_markup=prompt_markup(message)
-            or InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("Finish"),
-                            callback_data=DecideCD(action="finish", id=record.id).pack(),
-                        )
-                    ]
-                ]
-            ),
-        )
-    elif callback_data.action == "finish":
-        data = await state.get_data()
-        if (
-            await state.get_state() != DecisionForm.after_photos.state
-            or data.get("id") != record.id
-        ):
-            await query.answer(_("This button is out of date."), show_alert=True)
-            return
-        await initiatives.decide(user.id, record.id, "done", after_photos=data.get("photos", []))
-        await state.clear()
-        await query.answer(_("Done."))
-        await drop_buttons(message)
-        await message.answer(_("{number} is marked done.").format(number=number))
-    elif callback_data.action == "to":
-        decided = await initiatives.decide(user.id, record.id, callback_data.status)
-        await query.answer(
-            _("{number}: {status}.").format(number=number, status=_(STATUSES[callback_data.status]))
-        )
-        await _refresh(message, decided, initiatives, users, settings)
-    elif callback_data.action == "comment":
-        await query.answer()
-        await ask_about(
-            message, state, DecisionForm.comment, record.id,
-            _("Write the comment for the author of {number}:").format(number=number),
-        )  # fmt: skip
-    elif callback_data.action == "merge":
-        await query.answer()
-        await ask_about(
-            message, state, DecisionForm.merge_into, record.id,
-            _("{number} duplicates which initiative? Send its number.").format(number=number),
-        )  # fmt: skip
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    record = await _decided_on(callback_data, user, staff, initiatives, "done")
+    await press.accept()
+    await state.set_state(DecisionForm.after_photos)
+    await state.set_data({"id": record.id, "photos": []})
+    finish = DecisionButton(action=DecisionAction.FINISH, id=record.id)
+    await message.answer(
+        _("Send up to {max} photos of the result, or «done» to finish without them.").format(
+            max=MAX_PHOTOS
+        ),
+        reply_markup=prompt_markup(message)
+        or InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_("Finish"), callback_data=finish.pack())]]
+        ),
+    )
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.FINISH))
+async def finish(
+    query: CallbackQuery,
+    callback_data: DecisionButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    staff: StaffService,
+    initiatives: InitiativeService,
+) -> None:
+    record = await _decided_on(callback_data, user, staff, initiatives)
+    data = await state.get_data()
+    if await state.get_state() != DecisionForm.after_photos.state or data.get("id") != record.id:
+        raise Stale()
+    await initiatives.decide(user.id, record.id, "done", after_photos=data.get("photos", []))
+    await state.clear()
+    press.tell(_("Done."))
+    press.drop_buttons()
+    await press.accept()
+    await button_message(query).answer(
+        _("{number} is marked done.").format(number=number_of(record))
+    )
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.COMMENT))
+async def ask_comment(
+    query: CallbackQuery,
+    callback_data: DecisionButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    staff: StaffService,
+    initiatives: InitiativeService,
+) -> None:
+    record = await _decided_on(callback_data, user, staff, initiatives)
+    await press.accept()
+    question = _("Write the comment for the author of {number}:").format(number=number_of(record))
+    await ask_about(button_message(query), state, DecisionForm.comment, record.id, question)
+
+
+@router.callback_query(DecisionButton.filter(F.action == DecisionAction.MERGE))
+async def ask_merge_target(
+    query: CallbackQuery,
+    callback_data: DecisionButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    staff: StaffService,
+    initiatives: InitiativeService,
+) -> None:
+    record = await _decided_on(callback_data, user, staff, initiatives)
+    await press.accept()
+    question = _("{number} duplicates which initiative? Send its number.").format(
+        number=number_of(record)
+    )
+    await ask_about(button_message(query), state, DecisionForm.merge_into, record.id, question)
 
 
 @router.message(StateFilter(DecisionForm.reason), AddressedToBot())

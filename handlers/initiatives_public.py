@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -10,12 +13,17 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.initiatives import Initiative
 from bot.domain.people import Person
 from bot.domain.requests import SupportRequest
-from bot.services.initiatives import DIRECTIONS, STATUSES, InitiativeService
+from bot.services.initiatives import (
+    DIRECTIONS,
+    STATUSES,
+    InitiativeCard,
+    InitiativeService,
+    SupportOffer,
+)
 from bot.services.requests import RequestService
 from bot.services.staff import Role
 from bot.services.status_groups import INITIATIVE_PUBLIC
-from bot.services.users import UserService
-from bot.settings import Settings
+from handlers.buttons import Press, Presses
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
@@ -24,11 +32,13 @@ from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 PER_PAGE = 5
 
 
-class ListCD(CallbackData, prefix="p2"):
+class InitiativeListButton(CallbackData, prefix="initiatives"):
+    """A page or a filter of the public list."""
+
     page: Page = 0
     direction: str = ""
     tos: Id = 0  # a TOS id; 0: any TOS; CHOOSE_TOS: the list of TOS to filter by
@@ -37,12 +47,20 @@ class ListCD(CallbackData, prefix="p2"):
 CHOOSE_TOS = -1
 
 
-class SupportCD(CallbackData, prefix="p1"):
-    action: str  # open | support | unsupport
+class InitiativeAction(StrEnum):
+    """What a button of a public initiative does (each has its own handler)."""
+
+    OPEN = "open"  # its card, from the list
+    SUPPORT = "support"
+    WITHDRAW_SUPPORT = "unsupport"
+
+
+class InitiativeButton(CallbackData, prefix="initiative"):
+    action: InitiativeAction
     id: Id
 
 
-router.owns(callbacks=(ListCD, SupportCD))
+router.owns(callbacks=(InitiativeListButton, InitiativeButton))
 
 
 async def list_view(
@@ -71,7 +89,7 @@ async def list_view(
         [
             InlineKeyboardButton(
                 text=_("Open {number}").format(number=number_of(item)),
-                callback_data=SupportCD(action="open", id=item.id).pack(),
+                callback_data=InitiativeButton(action=InitiativeAction.OPEN, id=item.id).pack(),
             )
         ]
         for item in items
@@ -80,13 +98,19 @@ async def list_view(
     if page > 0:
         paging.append(
             InlineKeyboardButton(
-                text="◀", callback_data=ListCD(page=page - 1, direction=direction, tos=tos).pack()
+                text="◀",
+                callback_data=InitiativeListButton(
+                    page=page - 1, direction=direction, tos=tos
+                ).pack(),
             )
         )
     if (page + 1) * PER_PAGE < total:
         paging.append(
             InlineKeyboardButton(
-                text="▶", callback_data=ListCD(page=page + 1, direction=direction, tos=tos).pack()
+                text="▶",
+                callback_data=InitiativeListButton(
+                    page=page + 1, direction=direction, tos=tos
+                ).pack(),
             )
         )
     if paging:
@@ -94,7 +118,7 @@ async def list_view(
     filters = [
         InlineKeyboardButton(
             text=("• " if code == direction else "") + _(label),
-            callback_data=ListCD(page=0, direction=code, tos=tos).pack(),
+            callback_data=InitiativeListButton(page=0, direction=code, tos=tos).pack(),
         )
         for code, label in DIRECTIONS.items()
     ]
@@ -102,19 +126,21 @@ async def list_view(
     extra = []
     if direction:
         extra.append(
-            InlineKeyboardButton(text=_("All directions"), callback_data=ListCD(tos=tos).pack())
+            InlineKeyboardButton(
+                text=_("All directions"), callback_data=InitiativeListButton(tos=tos).pack()
+            )
         )
     if tos:
         extra.append(
             InlineKeyboardButton(
-                text=_("All TOS"), callback_data=ListCD(direction=direction).pack()
+                text=_("All TOS"), callback_data=InitiativeListButton(direction=direction).pack()
             )
         )
     elif await initiatives.public_tos():
         extra.append(
             InlineKeyboardButton(
                 text=_("By TOS"),
-                callback_data=ListCD(direction=direction, tos=CHOOSE_TOS).pack(),
+                callback_data=InitiativeListButton(direction=direction, tos=CHOOSE_TOS).pack(),
             )
         )
     if extra:
@@ -135,7 +161,8 @@ async def tos_choice_view(
     rows = [
         [
             InlineKeyboardButton(
-                text=name, callback_data=ListCD(direction=direction, tos=tos_id).pack()
+                text=name,
+                callback_data=InitiativeListButton(direction=direction, tos=tos_id).pack(),
             )
         ]
         for tos_id, name in choices
@@ -143,7 +170,8 @@ async def tos_choice_view(
     rows.append(
         [
             InlineKeyboardButton(
-                text=_("◀ Back to the list"), callback_data=ListCD(direction=direction).pack()
+                text=_("◀ Back to the list"),
+                callback_data=InitiativeListButton(direction=direction).pack(),
             )
         ]
     )
@@ -157,37 +185,31 @@ async def list_initiatives(message: Message, initiatives: InitiativeService) -> 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ListCD.filter())
+@router.callback_query(InitiativeListButton.filter())
 async def list_page(
-    query: CallbackQuery, callback_data: ListCD, initiatives: InitiativeService
+    query: CallbackQuery, callback_data: InitiativeListButton, initiatives: InitiativeService
 ) -> None:
-    await query.answer()
     text, markup = await list_view(
         initiatives, max(0, callback_data.page), callback_data.direction, callback_data.tos
     )
     await button_message(query).edit_text(text, reply_markup=markup)
 
 
-async def public_card(
-    record: Initiative, viewer: Person, initiatives: InitiativeService,
-    users: UserService,
-) -> tuple[str, InlineKeyboardMarkup | None]:  # fmt: skip
+def public_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    author = card.author.person
     author_line = None
-    if record.show_author:  # the author's own choice (152-FZ art. 10.1)
-        author = await users.get(record.author_id)
-        if author is not None and author.display_name:
-            author_line = _("Author: {name}").format(name=escape(author.display_name))
-    photos = await initiatives.captioned_photos(record.id)
-    tos_name = await initiatives.tos_name(record.tos_id)
-    text = card_text(view_of(record, photos, tos_name), author_line)
-    if record.status not in INITIATIVE_PUBLIC or record.author_id == viewer.id:
+    if author is not None and author.display_name:
+        author_line = _("Author: {name}").format(name=escape(author.display_name))
+    text = card_text(view_of(card), author_line)
+    if card.support is None:
         return text, None
-    supported = await initiatives.has_supported(viewer.id, record.id)
     action, label = (
-        ("unsupport", _("Withdraw my support")) if supported else ("support", _("👍 Support"))
+        (InitiativeAction.WITHDRAW_SUPPORT, _("Withdraw my support"))
+        if card.support == SupportOffer.WITHDRAW
+        else (InitiativeAction.SUPPORT, _("👍 Support"))
     )
     button = InlineKeyboardButton(
-        text=label, callback_data=SupportCD(action=action, id=record.id).pack()
+        text=label, callback_data=InitiativeButton(action=action, id=card.initiative.id).pack()
     )
     return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -199,11 +221,9 @@ async def by_number(
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
 ) -> None:
     """`/initiative <number>`: staff get the card with decisions, others the public card."""
-    await show_initiative(message, command.args or "", user, role, initiatives, users, settings)
+    await show_initiative(message, command.args or "", user, role, initiatives)
 
 
 async def show_initiative(
@@ -212,48 +232,71 @@ async def show_initiative(
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
-    settings: Settings,
 ) -> None:
-    """An initiative by its number (also from a digest's link)."""
-    record = await initiatives.find_by_number(number)
-    # `role` is the one in this chat: in an ordinary group staff are residents, so an
-    # unpublished initiative, the author or the decision buttons never show there.
-    initiatives.require_access(user.id, role, record)
-    if role.is_staff:
-        text, markup = await staff_card(record, initiatives, users, settings)
-    else:
-        text, markup = await public_card(record, user, initiatives, users)
+    """An initiative by its number (also from a digest's link). `role` is the one in this
+    chat: in an ordinary group staff are residents, so an unpublished initiative, the
+    author or the decision buttons never show there."""
+    card = await initiatives.card(user.id, role, number)
+    text, markup = staff_card(card) if card.staff else public_card(card)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(SupportCD.filter())
-async def support_button(
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.OPEN))
+async def open_card(
     query: CallbackQuery,
-    callback_data: SupportCD,
+    callback_data: InitiativeButton,
+    press: Press,
     user: Person,
     role: Role,
     initiatives: InitiativeService,
-    users: UserService,
 ) -> None:
-    message = button_message(query)
-    if callback_data.action == "support":
-        record = await initiatives.support(user.id, callback_data.id)
-        await query.answer(_("Thank you for your support!"))
-    elif callback_data.action == "unsupport":
-        record = await initiatives.unsupport(user.id, callback_data.id)
-        initiatives.require_access(user.id, role, record)  # support may sit on a merged draft
-        await query.answer(_("Your support is withdrawn."))
-    else:
-        record = await initiatives.find(callback_data.id)
-        initiatives.require_access(user.id, role, record)
-        await query.answer()
-        text, markup = await public_card(record, user, initiatives, users)
-        await message.answer(text, reply_markup=markup)
-        return
-    # The button sat on a card (or on the "similar initiatives" offer): show the card now.
-    text, markup = await public_card(record, user, initiatives, users)
-    await message.edit_text(text, reply_markup=markup)
+    card = await initiatives.public_card(user.id, role, callback_data.id)
+    await press.accept()
+    text, markup = public_card(card)
+    await button_message(query).answer(text, reply_markup=markup)
+
+
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.SUPPORT))
+async def support(
+    query: CallbackQuery,
+    callback_data: InitiativeButton,
+    press: Press,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    await initiatives.support(user.id, callback_data.id)
+    press.tell(_("Thank you for your support!"))
+    await _redraw(query, press, callback_data.id, user, role, initiatives)
+
+
+@router.callback_query(InitiativeButton.filter(F.action == InitiativeAction.WITHDRAW_SUPPORT))
+async def withdraw_support(
+    query: CallbackQuery,
+    callback_data: InitiativeButton,
+    press: Press,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    await initiatives.unsupport(user.id, callback_data.id)
+    # The card is checked below: support may sit on a merged draft.
+    press.tell(_("Your support is withdrawn."))
+    await _redraw(query, press, callback_data.id, user, role, initiatives)
+
+
+async def _redraw(
+    query: CallbackQuery,
+    press: Press,
+    initiative_id: int,
+    user: Person,
+    role: Role,
+    initiatives: InitiativeService,
+) -> None:
+    """The button sat on a card (or on the "similar initiatives" offer): show the card now."""
+    await press.accept()
+    text, markup = public_card(await initiatives.public_card(user.id, role, initiative_id))
+    await button_message(query).edit_text(text, reply_markup=markup)
 
 
 @router.message(Command("my"), PrivateChat())

@@ -7,15 +7,15 @@ import io
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.registry import Tos
+from bot.messengers.links import start_link
 from bot.services.registry import RegistryService
 from bot.services.staff import INVITE_PREFIX
 
 
-class RevokeInviteCD(CallbackData, prefix="v1"):
+class RevokeInviteButton(CallbackData, prefix="revoke"):
     """«Revoke the link» under the message that gave an invite (handlers/staff_admin.py)."""
 
     token: str  # 24 characters of [A-Za-z0-9_-]
@@ -23,7 +23,7 @@ class RevokeInviteCD(CallbackData, prefix="v1"):
 
 def revoke_markup(payload: str) -> InlineKeyboardMarkup:
     """The button that revokes this invite before it expires."""
-    data = RevokeInviteCD(token=payload.removeprefix(INVITE_PREFIX)).pack()
+    data = RevokeInviteButton(token=payload.removeprefix(INVITE_PREFIX)).pack()
     button = InlineKeyboardButton(text=_("🚫 Revoke the link"), callback_data=data)
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -37,5 +37,5 @@ def qr_photo(link: str, filename: str) -> BufferedInputFile:
     return BufferedInputFile(out.getvalue(), filename=filename)
 
 
-async def poster_link(bot: Bot, registry: RegistryService, tos: Tos) -> str:
-    return await create_start_link(bot, registry.join_payload(tos))
+async def poster_link(bot: Bot, registry: RegistryService, tos: Tos, chat_id: int) -> str:
+    return await start_link(bot, registry.join_payload(tos), chat_id)

@@ -26,9 +26,19 @@ MENU_COMPETITIONS = N_("🏆 Competitions")
 # is kept, or the person is asked before another form replaces it) instead of being taken
 # as the step's answer.
 MENU_LABELS = (
-    MENU_PROPOSE, MENU_REQUEST, MENU_LIST, MENU_MY, MENU_TOS, MENU_EVENTS, MENU_COMPETITIONS,
-    MENU_HELP, MENU_LANG, MENU_PRIVACY, MENU_REGISTRY, MENU_STAFF,
-)  # fmt: skip
+    MENU_PROPOSE,
+    MENU_REQUEST,
+    MENU_LIST,
+    MENU_MY,
+    MENU_TOS,
+    MENU_EVENTS,
+    MENU_COMPETITIONS,
+    MENU_HELP,
+    MENU_LANG,
+    MENU_PRIVACY,
+    MENU_REGISTRY,
+    MENU_STAFF,
+)
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:

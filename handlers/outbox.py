@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -21,23 +24,31 @@ from bot.services.broadcasts import (
 from bot.services.errors import N_
 from bot.services.when import local_text
 from bot.settings import Settings
+from handlers.buttons import Press, Presses
 from handlers.filters import StaffPlace
 from handlers.forms import short
 from handlers.ids import Id
 from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
 
-class OutboxCD(CallbackData, prefix="o1"):
-    action: str  # cancel | refresh
-    broadcast_id: Id = 0
+class OutboxAction(StrEnum):
+    """What a button of /outbox does (each has its own handler)."""
+
+    CANCEL = "cancel"  # the rest of a broadcast
+    REFRESH = "refresh"
 
 
-router.owns(callbacks=(OutboxCD,))
+class OutboxButton(CallbackData, prefix="outbox"):
+    action: OutboxAction
+    broadcast_id: Id = 0  # cancel: the broadcast
+
+
+router.owns(callbacks=(OutboxButton,))
 
 
 # Why a message was not delivered (bot/delivery.py's codes), said to staff in their own
@@ -129,8 +140,8 @@ async def render(
                             text=_("Cancel the rest of No. {number}").format(
                                 number=item.broadcast_id
                             ),
-                            callback_data=OutboxCD(
-                                action="cancel", broadcast_id=item.broadcast_id
+                            callback_data=OutboxButton(
+                                action=OutboxAction.CANCEL, broadcast_id=item.broadcast_id
                             ).pack(),
                         )
                     ]
@@ -138,7 +149,7 @@ async def render(
     rows.append(
         [
             InlineKeyboardButton(
-                text=_("🔄 Refresh"), callback_data=OutboxCD(action="refresh").pack()
+                text=_("🔄 Refresh"), callback_data=OutboxButton(action=OutboxAction.REFRESH).pack()
             )
         ]
     )
@@ -175,27 +186,50 @@ async def outbox_view(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OutboxCD.filter())
-async def outbox_button(
+@router.callback_query(OutboxButton.filter(F.action == OutboxAction.CANCEL))
+async def cancel_broadcast(
     query: CallbackQuery,
-    callback_data: OutboxCD,
+    callback_data: OutboxButton,
+    press: Press,
     user: Person,
     outbox: OutboxService,
     broadcasts: BroadcastService,
     settings: Settings,
 ) -> None:
+    cancelled = await broadcasts.cancel(user.id, callback_data.broadcast_id)
+    press.tell(
+        ngettext(
+            "Cancelled: {count} message will not be sent.",
+            "Cancelled: {count} messages will not be sent.",
+            cancelled,
+        ).format(count=cancelled)
+    )
+    await _redraw(query, press, user, outbox, broadcasts, settings)
+
+
+@router.callback_query(OutboxButton.filter(F.action == OutboxAction.REFRESH))
+async def refresh(
+    query: CallbackQuery,
+    press: Press,
+    user: Person,
+    outbox: OutboxService,
+    broadcasts: BroadcastService,
+    settings: Settings,
+) -> None:
+    await _redraw(query, press, user, outbox, broadcasts, settings)
+
+
+async def _redraw(
+    query: CallbackQuery,
+    press: Press,
+    user: Person,
+    outbox: OutboxService,
+    broadcasts: BroadcastService,
+    settings: Settings,
+) -> None:
+    """The overview again, on the message the button was on (unless nothing changed)."""
+    await press.accept()
     message = button_message(query)
-    if callback_data.action == "cancel":
-        cancelled = await broadcasts.cancel(user.id, callback_data.broadcast_id)
-        await query.answer(
-            ngettext(
-                "Cancelled: {count} message will not be sent.",
-                "Cancelled: {count} messages will not be sent.",
-                cancelled,
-            ).format(count=cancelled)
-        )
-    else:
-        await query.answer()
     text, markup = await render(user, outbox, broadcasts, settings)
     if text != message.html_text or markup != message.reply_markup:
         await message.edit_text(text, reply_markup=markup)

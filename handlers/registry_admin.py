@@ -4,9 +4,12 @@ invite chairs, deputies and representatives."""
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -17,15 +20,15 @@ from aiogram.types import (
     InlineKeyboardButton,
     Message,
 )
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.people import Person
 from bot.i18n import fill
+from bot.messengers.links import start_link
 from bot.services.errors import N_, DomainError
 from bot.services.numbers import whole_number
-from bot.services.registry import RegistryService, RoleInvite
+from bot.services.registry import CardEdit, RegistryService, RoleInvite
 from bot.services.registry_fields import ORG_FIELDS, ORG_KINDS, TOS_FIELDS
 from bot.services.registry_io import (
     COLUMNS,
@@ -40,9 +43,10 @@ from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from bot.tables import to_csv
+from handlers.buttons import Press, Presses, Stale
 from handlers.errors import render_error
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
-from handlers.forms import markup, prompt_markup
+from handlers.forms import Answer, Form, FormCall, Step, markup, prompt_markup
 from handlers.ids import Id, Page
 from handlers.links import poster_link, qr_photo, revoke_markup
 from handlers.menu import MENU_REGISTRY
@@ -53,10 +57,10 @@ from handlers.registry_cards import (
     role_name,
     tos_staff_card,
 )
-from handlers.render import button_message, drop_buttons, escape, person
+from handlers.render import button_message, escape, person
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
@@ -68,8 +72,28 @@ VALUE_SHOWN = 60
 PROBLEMS_ROOM = 2500
 
 
-class RegCD(CallbackData, prefix="g1"):
-    action: str
+class RegistryAction(StrEnum):
+    """What a button of /registry does (each has its own handler below)."""
+
+    MENU = "menu"
+    LIST = "list"  # a page of TOS or organisations
+    CARD = "card"  # a body's staff card
+    ADD = "add"  # a new body: its name
+    EDIT = "edit"  # which field to change
+    FIELD = "field"  # change one field (value: which): the card form
+    ACTIVE = "active"  # deactivate or activate (value: "0" or "1")
+    INVITE = "invite"  # an invite link for a role (value: the role)
+    INVITE_MAKE = "invite_make"  # a deputy's or a representative's (value: role-1 | role-n)
+    POSTER = "poster"  # a TOS's join poster
+    REVOKE = "revoke"  # take a role away? (value: the holder's user id)
+    REVOKE_YES = "revoke_yes"  # yes, take it away
+    IMPORT = "import"  # send a file
+    IMPORT_GO = "import_go"  # the dry run is right: import it
+    EXPORT = "export"  # the registry as a file (value: csv | xlsx)
+
+
+class RegistryButton(CallbackData, prefix="reg"):
+    action: RegistryAction
     kind: str = ""  # tos | org
     id: Id = 0
     page: Page = 0
@@ -78,19 +102,27 @@ class RegCD(CallbackData, prefix="g1"):
 
 class RegistryForm(StatesGroup):
     name = State()  # a new body's name
-    value = State()  # a new value for one field
     import_file = State()
     import_confirm = State()
 
 
-router.owns(forms=(RegistryForm,), callbacks=(RegCD,))
-
-
-def _b(
-    text: str, action: str, kind: str = "", id: int = 0, page: int = 0, value: str = ""
+def registry_button(
+    text: str,
+    action: RegistryAction,
+    kind: str = "",
+    body_id: int = 0,
+    page: int = 0,
+    value: str = "",
 ) -> InlineKeyboardButton:
-    data = RegCD(action=action, kind=kind, id=id, page=page, value=value).pack()
+    data = RegistryButton(action=action, kind=kind, id=body_id, page=page, value=value).pack()
     return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _kind(button: RegistryButton) -> str:
+    """The button's kind of body; any other is a forged or an old button."""
+    if button.kind not in ("tos", "org"):
+        raise Stale()
+    return button.kind
 
 
 async def _prompt(message: Message, text: str) -> None:
@@ -107,14 +139,21 @@ async def _menu(message: Message, user: Person, registry: RegistryService) -> No
     tos, orgs = await registry.totals(user.id)  # staff only: checked now
     rows = [
         [
-            _b(_("🏘 TOS ({count})").format(count=tos), "list", "tos"),
-            _b(_("🤝 Organisations ({count})").format(count=orgs), "list", "org"),
+            registry_button(_("🏘 TOS ({count})").format(count=tos), RegistryAction.LIST, "tos"),
+            registry_button(
+                _("🤝 Organisations ({count})").format(count=orgs), RegistryAction.LIST, "org"
+            ),
         ],
-        [_b(_("➕ TOS"), "add", "tos"), _b(_("➕ Organisation"), "add", "org")],
-        [_b(_("📥 Import CSV/XLSX"), "import")],
-        [_b(_("📤 Export CSV"), "export", value="csv"), _b(_("📤 Export XLSX"), "export",
-                                                          value="xlsx")],
-    ]  # fmt: skip
+        [
+            registry_button(_("➕ TOS"), RegistryAction.ADD, "tos"),
+            registry_button(_("➕ Organisation"), RegistryAction.ADD, "org"),
+        ],
+        [registry_button(_("📥 Import CSV/XLSX"), RegistryAction.IMPORT)],
+        [
+            registry_button(_("📤 Export CSV"), RegistryAction.EXPORT, value="csv"),
+            registry_button(_("📤 Export XLSX"), RegistryAction.EXPORT, value="xlsx"),
+        ],
+    ]
     await message.answer(coverage_text(await registry.coverage()), reply_markup=markup(rows))
 
 
@@ -137,17 +176,17 @@ async def _list(
     pages = max(1, -(-len(items) // PAGE))
     page = min(max(page, 0), pages - 1)
     rows = [
-        [_b(("" if active else "⛔ ") + name[:60], "card", kind, item_id)]
+        [registry_button(("" if active else "⛔ ") + name[:60], RegistryAction.CARD, kind, item_id)]
         for item_id, name, active in items[page * PAGE : (page + 1) * PAGE]
     ]
     nav = []
     if page > 0:
-        nav.append(_b("«", "list", kind, page=page - 1))
+        nav.append(registry_button("«", RegistryAction.LIST, kind, page=page - 1))
     if page < pages - 1:
-        nav.append(_b("»", "list", kind, page=page + 1))
+        nav.append(registry_button("»", RegistryAction.LIST, kind, page=page + 1))
     if nav:
         rows.append(nav)
-    rows.append([_b(_("« Registry"), "menu")])
+    rows.append([registry_button(_("« Registry"), RegistryAction.MENU)])
     text = title.format(page=page + 1, pages=pages)
     if not items:
         text += "\n" + _("Nothing here yet: add one or import a file.")
@@ -170,159 +209,345 @@ async def _card(
             raise DomainError(N_("This TOS is not in the registry any more."))
         text = tos_staff_card(tos, people)
         active = tos.active
-        rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
-        chair = _b(_("👤 Invite the chair"), "invite", kind, body_id, value="chair")
-        deputy = _b(_("👥 Invite a deputy"), "invite", kind, body_id, value="deputy")
+        rows.append([registry_button(_("✏️ Edit"), RegistryAction.EDIT, kind, body_id)])
+        chair = registry_button(
+            _("👤 Invite the chair"), RegistryAction.INVITE, kind, body_id, value="chair"
+        )
+        deputy = registry_button(
+            _("👥 Invite a deputy"), RegistryAction.INVITE, kind, body_id, value="deputy"
+        )
         rows.append([chair, deputy])
-        rows.append([_b(_("🔳 Join poster"), "poster", kind, body_id)])
+        rows.append([registry_button(_("🔳 Join poster"), RegistryAction.POSTER, kind, body_id)])
     else:
         org = await registry.get_org(body_id)
         if org is None:
             raise DomainError(N_("This organisation is not in the registry any more."))
         text = org_staff_card(org, people)
         active = org.active
-        rows.append([_b(_("✏️ Edit"), "edit", kind, body_id)])
-        rows.append([_b(_("👤 Invite a representative"), "invite", kind, body_id, value="rep")])
+        rows.append([registry_button(_("✏️ Edit"), RegistryAction.EDIT, kind, body_id)])
+        rows.append(
+            [
+                registry_button(
+                    _("👤 Invite a representative"),
+                    RegistryAction.INVITE,
+                    kind,
+                    body_id,
+                    value="rep",
+                )
+            ]
+        )
     for p in people:
-        rows.append([_b(remove_label(p, people), "revoke", kind, body_id, value=str(p.user_id))])
-    rows.append([
-        _b(_("⛔ Deactivate") if active else _("♻️ Activate"), "active", kind, body_id,
-           value="0" if active else "1"),
-        _b(_("« List"), "list", kind),
-    ])  # fmt: skip
+        rows.append(
+            [
+                registry_button(
+                    remove_label(p, people),
+                    RegistryAction.REVOKE,
+                    kind,
+                    body_id,
+                    value=str(p.user_id),
+                )
+            ]
+        )
+    switch = _("⛔ Deactivate") if active else _("♻️ Activate")
+    rows.append(
+        [
+            registry_button(
+                switch, RegistryAction.ACTIVE, kind, body_id, value="0" if active else "1"
+            ),
+            registry_button(_("« List"), RegistryAction.LIST, kind),
+        ]
+    )
     await message.answer(text, reply_markup=markup(rows))
 
 
 # -- buttons --------------------------------------------------------------------------------
 
 
-@router.callback_query(RegCD.filter())
-async def registry_button(
+Handler = Callable[..., Awaitable[None]]
+
+
+def _on(action: RegistryAction) -> Callable[[Handler], Handler]:
+    """Register a handler for one action of the registry's buttons."""
+    return router.callback_query(RegistryButton.filter(F.action == action))
+
+
+@_on(RegistryAction.MENU)
+async def open_menu(query: CallbackQuery, user: Person, registry: RegistryService) -> None:
+    await _menu(button_message(query), user, registry)
+
+
+@_on(RegistryAction.LIST)
+async def open_list(
+    query: CallbackQuery, callback_data: RegistryButton, user: Person, registry: RegistryService
+) -> None:
+    await _list(button_message(query), user, registry, _kind(callback_data), callback_data.page)
+
+
+@_on(RegistryAction.CARD)
+async def open_card(
     query: CallbackQuery,
-    callback_data: RegCD,
+    callback_data: RegistryButton,
     user: Person,
     registry: RegistryService,
     users: UserService,
+) -> None:
+    kind = _kind(callback_data)
+    await _card(button_message(query), user, registry, users, kind, callback_data.id)
+
+
+@_on(RegistryAction.ADD)
+async def add(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    user: Person,
+    registry: RegistryService,
     state: FSMContext,
+) -> None:
+    kind = _kind(callback_data)
+    registry.require_staff(user.id)  # checked now, not when the menu was drawn
+    await state.set_state(RegistryForm.name)
+    await state.set_data({"kind": kind})
+    await _prompt(
+        button_message(query),
+        _("The new TOS's name (e.g. «TOS South»). /cancel to stop.")
+        if kind == "tos"
+        else _("The new organisation's name. /cancel to stop."),
+    )
+
+
+@_on(RegistryAction.EDIT)
+async def choose_field(
+    query: CallbackQuery, callback_data: RegistryButton, user: Person, registry: RegistryService
+) -> None:
+    kind, body_id = _kind(callback_data), callback_data.id
+    registry.require_staff(user.id)  # checked now, not when the menu was drawn
+    fields = TOS_FIELDS if kind == "tos" else ORG_FIELDS
+    rows = [
+        [registry_button(_(label), RegistryAction.FIELD, kind, body_id, value=name)]
+        for name, label in fields.items()
+    ]
+    rows.append([registry_button(_("« Back"), RegistryAction.CARD, kind, body_id)])
+    await button_message(query).answer(_("What to change?"), reply_markup=markup(rows))
+
+
+@_on(RegistryAction.FIELD)
+async def edit_field(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    user: Person,
+    registry: RegistryService,
+    state: FSMContext,
+    **data: Any,
+) -> None:
+    kind = _kind(callback_data)
+    registry.require_staff(user.id)  # checked now, not when the menu was drawn
+    if callback_data.value not in (TOS_FIELDS if kind == "tos" else ORG_FIELDS):
+        raise Stale()
+    edit = CardEdit(kind=kind, id=callback_data.id, field=callback_data.value)
+    data |= {"state": state, "user": user, "registry": registry}
+    await CARD_FORM.start(button_message(query), state, data, draft=edit)
+
+
+@_on(RegistryAction.ACTIVE)
+async def switch_active(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+    users: UserService,
+) -> None:
+    kind, body_id = _kind(callback_data), callback_data.id
+    await registry.set_active(user.id, kind, body_id, callback_data.value == "1")
+    press.tell(_("Saved."))
+    press.drop_buttons()
+    await press.accept()
+    await _card(button_message(query), user, registry, users, kind, body_id)
+
+
+@_on(RegistryAction.INVITE)
+async def invite(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
     bot: Bot,
     settings: Settings,
 ) -> None:
+    kind, body_id, role = _kind(callback_data), callback_data.id, callback_data.value
     message = button_message(query)
-    cd = callback_data
-    kind = cd.kind if cd.kind in ("tos", "org") else ""
-    action = cd.action
-    if action == "menu":
-        await _menu(message, user, registry)
-    elif action == "list" and kind:
-        await _list(message, user, registry, kind, cd.page)
-    elif action == "card" and kind:
-        await _card(message, user, registry, users, kind, cd.id)
-    elif action == "add" and kind:
-        registry.require_staff(user.id)  # checked now, not when the menu was drawn
-        await state.set_state(RegistryForm.name)
-        await state.set_data({"kind": kind})
-        await _prompt(
-            message,
-            _("The new TOS's name (e.g. «TOS South»). /cancel to stop.")
-            if kind == "tos"
-            else _("The new organisation's name. /cancel to stop."),
+    if role == "chair":  # one chair: the link works once
+        made = await registry.create_invite(user.id, role, body_id)
+        await press.accept()
+        await _send_invite(message, bot, settings, made)
+        return
+    registry.require_staff(user.id)
+    await press.accept()
+    once = registry_button(
+        _("One person"), RegistryAction.INVITE_MAKE, kind, body_id, value=f"{role}-1"
+    )
+    several = registry_button(
+        _("Several people, until it expires"),
+        RegistryAction.INVITE_MAKE,
+        kind,
+        body_id,
+        value=f"{role}-n",
+    )
+    await message.answer(_("Who is the link for?"), reply_markup=markup([[once], [several]]))
+
+
+@_on(RegistryAction.INVITE_MAKE)
+async def make_invite(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    _kind(callback_data)
+    role, _sep, uses = callback_data.value.partition("-")
+    made = await registry.create_invite(user.id, role, callback_data.id, several=uses == "n")
+    press.drop_buttons()
+    await press.accept()
+    await _send_invite(button_message(query), bot, settings, made)
+
+
+@_on(RegistryAction.POSTER)
+async def poster(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    user: Person,
+    registry: RegistryService,
+    bot: Bot,
+) -> None:
+    if callback_data.kind != "tos":
+        raise Stale()
+    await _poster(button_message(query), user, registry, bot, callback_data.id)
+
+
+def _holder_id(button: RegistryButton) -> int:
+    holder_id = whole_number(button.value)
+    if holder_id is None:
+        raise Stale()
+    return holder_id
+
+
+@_on(RegistryAction.REVOKE)
+async def ask_revoke(
+    query: CallbackQuery, callback_data: RegistryButton, user: Person, registry: RegistryService
+) -> None:
+    kind, body_id, holder_id = _kind(callback_data), callback_data.id, _holder_id(callback_data)
+    people = await registry.holders(user.id, kind, body_id)
+    target = next((p for p in people if p.user_id == holder_id), None)
+    if target is None:
+        raise Stale(N_("This person no longer has this role."))
+    if target.person is not None and target.person.display_name:
+        ask = fill(
+            _("Take the role «{role}» away from {name}? They will be told."),
+            role=role_name(target.role),
+            name=person(target.person),
         )
-    elif action == "edit" and kind:
-        registry.require_staff(user.id)  # checked now, not when the menu was drawn
-        fields = TOS_FIELDS if kind == "tos" else ORG_FIELDS
-        rows = [[_b(_(label), "field", kind, cd.id, value=name)] for name, label in fields.items()]
-        rows.append([_b(_("« Back"), "card", kind, cd.id)])
-        await message.answer(_("What to change?"), reply_markup=markup(rows))
-    elif action == "field" and kind:
-        registry.require_staff(user.id)  # checked now, not when the menu was drawn
-        fields = TOS_FIELDS if kind == "tos" else ORG_FIELDS
-        if cd.value not in fields:
-            await query.answer(_("This button is out of date."), show_alert=True)
-            return
-        await state.set_state(RegistryForm.value)
-        await state.set_data({"kind": kind, "id": cd.id, "field": cd.value})
-        await _prompt(message, _field_prompt(kind, cd.value))
-    elif action == "active" and kind:
-        await registry.set_active(user.id, kind, cd.id, cd.value == "1")
-        await query.answer(_("Saved."))
-        await drop_buttons(message)
-        await _card(message, user, registry, users, kind, cd.id)
-        return
-    elif action == "invite" and kind:
-        await _invite_choice(message, query, user, registry, bot, settings, kind, cd)
-        return
-    elif action == "invite_make" and kind:
-        role, _sep, uses = cd.value.partition("-")
-        invite = await registry.create_invite(user.id, role, cd.id, several=uses == "n")
-        await query.answer()
-        await drop_buttons(message)
-        await _send_invite(message, bot, settings, invite)
-        return
-    elif action == "poster" and kind == "tos":
-        await _poster(message, user, registry, bot, cd.id)
-    elif action == "revoke" and kind and (holder_id := whole_number(cd.value)) is not None:
-        people = await registry.holders(user.id, kind, cd.id)
-        target = next((p for p in people if p.user_id == holder_id), None)
-        if target is None:
-            await query.answer(_("This person no longer has this role."), show_alert=True)
-            return
-        if target.person is not None and target.person.display_name:
-            ask = fill(
-                _("Take the role «{role}» away from {name}? They will be told."),
-                role=role_name(target.role),
-                name=person(target.person),
-            )
-        else:  # staff see the role, not the person
-            ask = fill(
-                _("Take the role «{role}» away? The person will be told."),
-                role=role_name(target.role),
-            )
-        await message.answer(
-            ask,
-            reply_markup=markup([[
-                _b(_("Yes, take it away"), "revoke_yes", kind, cd.id, value=cd.value),
-                _b(_("No"), "card", kind, cd.id),
-            ]]),
-        )  # fmt: skip
-    elif action == "revoke_yes" and kind and (holder_id := whole_number(cd.value)) is not None:
-        holder = next(
-            (p for p in await registry.holders(user.id, kind, cd.id) if p.user_id == holder_id),
-            None,
+    else:  # staff see the role, not the person
+        ask = fill(
+            _("Take the role «{role}» away? The person will be told."),
+            role=role_name(target.role),
         )
-        role = await registry.revoke(user.id, holder_id, kind, cd.id)
-        await query.answer()
-        if holder is not None and holder.person is not None and holder.person.display_name:
-            done = fill(
-                _("{name} is no longer the {role}."),
-                name=person(holder.person),
-                role=role_name(role),
-            )
-        else:
-            done = fill(_("The role «{role}» is taken away."), role=role_name(role))
-        await message.edit_text(done)
-        return
-    elif action == "import":
-        registry.require_staff(user.id)  # checked now, not when the menu was drawn
-        await state.set_state(RegistryForm.import_file)
-        await state.set_data({})
-        await message.answer(_import_help())
-    elif action == "import_go":
-        await _import_go(message, query, user, registry, state, bot)
-        return
-    elif action == "export" and cd.value in ("csv", "xlsx"):
-        content = await registry.export(user.id, cd.value, _export_labels())
-        await query.answer()
-        name = f"registry.{cd.value}"
-        await message.answer_document(
-            BufferedInputFile(content, filename=name),
-            caption=_("The registry as a file. Edit it and import it back: rows are matched "
-                      "by type and name."),
-        )  # fmt: skip
-        return
+    yes = registry_button(
+        _("Yes, take it away"),
+        RegistryAction.REVOKE_YES,
+        kind,
+        body_id,
+        value=callback_data.value,
+    )
+    no = registry_button(_("No"), RegistryAction.CARD, kind, body_id)
+    await button_message(query).answer(ask, reply_markup=markup([[yes, no]]))
+
+
+@_on(RegistryAction.REVOKE_YES)
+async def revoke(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+) -> None:
+    kind, body_id, holder_id = _kind(callback_data), callback_data.id, _holder_id(callback_data)
+    holders = await registry.holders(user.id, kind, body_id)
+    holder = next((p for p in holders if p.user_id == holder_id), None)
+    role = await registry.revoke(user.id, holder_id, kind, body_id)
+    await press.accept()
+    if holder is not None and holder.person is not None and holder.person.display_name:
+        done = fill(
+            _("{name} is no longer the {role}."),
+            name=person(holder.person),
+            role=role_name(role),
+        )
     else:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    await query.answer()
+        done = fill(_("The role «{role}» is taken away."), role=role_name(role))
+    await button_message(query).edit_text(done)
+
+
+@_on(RegistryAction.IMPORT)
+async def ask_import(
+    query: CallbackQuery, user: Person, registry: RegistryService, state: FSMContext
+) -> None:
+    registry.require_staff(user.id)  # checked now, not when the menu was drawn
+    await state.set_state(RegistryForm.import_file)
+    await state.set_data({})
+    await button_message(query).answer(_import_help())
+
+
+@_on(RegistryAction.IMPORT_GO)
+async def import_go(
+    query: CallbackQuery,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    if await state.get_state() != RegistryForm.import_confirm.state:
+        raise Stale(N_("This import is already done or cancelled."))
+    data = await state.get_data()
+    plan = await registry.apply_import(user.id, await _download(bot, data["file_id"]), data["name"])
+    await state.clear()
+    press.drop_buttons()
+    await press.accept()
+    adds = sum(1 for row in plan.good if row.action == "add")
+    await button_message(query).answer(
+        _("Imported: {added} added, {updated} updated, {skipped} skipped.").format(
+            added=adds, updated=len(plan.good) - adds, skipped=len(plan.bad)
+        )
+    )
+
+
+@_on(RegistryAction.EXPORT)
+async def export(
+    query: CallbackQuery,
+    callback_data: RegistryButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+) -> None:
+    if callback_data.value not in ("csv", "xlsx"):
+        raise Stale()
+    content = await registry.export(user.id, callback_data.value, _export_labels())
+    await press.accept()
+    await button_message(query).answer_document(
+        BufferedInputFile(content, filename=f"registry.{callback_data.value}"),
+        caption=_(
+            "The registry as a file. Edit it and import it back: rows are matched by type and name."
+        ),
+    )
+
+
+@router.callback_query()
+async def out_of_date(query: CallbackQuery) -> None:
+    """A /registry button that does not read as one (an old or a forged one)."""
+    raise Stale()
 
 
 def _field_prompt(kind: str, field: str) -> str:
@@ -349,41 +574,13 @@ def _field_prompt(kind: str, field: str) -> str:
     return prompts[field] + "\n" + _("/cancel to stop.")
 
 
-async def _invite_choice(
-    message: Message,
-    query: CallbackQuery,
-    user: Person,
-    registry: RegistryService,
-    bot: Bot,
-    settings: Settings,
-    kind: str,
-    cd: RegCD,
-) -> None:
-    role = cd.value
-    if role == "chair":  # one chair: the link works once
-        invite = await registry.create_invite(user.id, role, cd.id)
-        await query.answer()
-        await _send_invite(message, bot, settings, invite)
-        return
-    registry.require_staff(user.id)
-    await query.answer()
-    await message.answer(
-        _("Who is the link for?"),
-        reply_markup=markup([
-            [_b(_("One person"), "invite_make", kind, cd.id, value=f"{role}-1")],
-            [_b(_("Several people, until it expires"), "invite_make", kind, cd.id,
-                value=f"{role}-n")],
-        ]),
-    )  # fmt: skip
-
-
 async def _send_invite(message: Message, bot: Bot, settings: Settings, invite: RoleInvite) -> None:
-    link = await create_start_link(bot, invite.payload)
+    link = await start_link(bot, invite.payload, message.chat.id)  # the QR opens this messenger
     until = local_text(invite.expires_at, settings.timezone)
-    uses = (
-        _("It works once, until {date}.") if invite.uses_left == 1
-        else _("It works for several people until {date}.")
-    ).format(date=until)  # fmt: skip
+    if invite.uses_left == 1:
+        uses = _("It works once, until {date}.").format(date=until)
+    else:
+        uses = _("It works for several people until {date}.").format(date=until)
     text = fill(
         _(
             "An invite for the {role} of «{body}». Send the link or print the QR code; the person "
@@ -403,7 +600,7 @@ async def _poster(
 ) -> None:
     registry.require_staff(user.id)
     tos = await registry.active_tos(tos_id)
-    link = await poster_link(bot, registry, tos)
+    link = await poster_link(bot, registry, tos, message.chat.id)
     await message.answer_photo(
         qr_photo(link, "join.png"),
         caption=fill(
@@ -431,10 +628,8 @@ async def name_typed(
         await message.answer(_("Please write the name as text. /cancel to stop."))
         return
     try:
-        created = await (
-            registry.add_tos(user.id, message.text) if kind == "tos"
-            else registry.add_org(user.id, message.text)
-        )  # fmt: skip
+        add = registry.add_tos if kind == "tos" else registry.add_org
+        created = await add(user.id, message.text)
     except DomainError as error:
         await message.answer(render_error(error))
         return
@@ -443,42 +638,6 @@ async def name_typed(
         fill(_("Added «{name}». Fill in the rest with «Edit»."), name=escape(created.name))
     )
     await _card(message, user, registry, users, kind, created.id)
-
-
-@router.message(StateFilter(RegistryForm.value), AddressedToBot())
-async def value_typed(
-    message: Message,
-    state: FSMContext,
-    user: Person,
-    registry: RegistryService,
-    users: UserService,
-    settings: Settings,
-) -> None:
-    data = await state.get_data()
-    kind, body_id, field = data.get("kind", ""), int(data.get("id", 0)), data.get("field", "")
-    try:
-        if kind == "tos":
-            if field == "area" and message.location:
-                values = registry.area_at(message.location.latitude, message.location.longitude)
-            elif message.text:
-                values = registry.parse_tos_field(field, message.text)
-            else:
-                await message.answer(_("Please answer with text. /cancel to stop."))
-                return
-            await registry.update_tos(user.id, body_id, values)
-        elif kind == "org" and message.text:
-            await registry.update_org(
-                user.id, body_id, registry.parse_org_field(field, message.text)
-            )
-        else:
-            await message.answer(_("Please answer with text. /cancel to stop."))
-            return
-    except DomainError as error:
-        await message.answer(render_error(error))
-        return
-    await state.clear()
-    await message.answer(_("Saved."))
-    await _card(message, user, registry, users, kind, body_id)
 
 
 def _import_help() -> str:
@@ -553,13 +712,10 @@ async def import_file(
     else:
         await state.set_state(RegistryForm.import_confirm)
         await state.set_data({"file_id": document.file_id, "name": name})
-        await message.answer(
-            "\n".join(lines),
-            reply_markup=markup([
-                [_b(ngettext("✅ Import {count} row", "✅ Import {count} rows", len(plan.good))
-                    .format(count=len(plan.good)), "import_go")],
-            ]),
-        )  # fmt: skip
+        count = len(plan.good)
+        label = ngettext("✅ Import {count} row", "✅ Import {count} rows", count)
+        go = registry_button(label.format(count=count), RegistryAction.IMPORT_GO)
+        await message.answer("\n".join(lines), reply_markup=markup([[go]]))
     if listing is not None:
         await message.answer_document(listing, caption=_("The dry run's problems, row by row."))
 
@@ -601,30 +757,6 @@ def _problems_file(bad: list[RowPlan]) -> bytes:
     return to_csv(rows)
 
 
-async def _import_go(
-    message: Message,
-    query: CallbackQuery,
-    user: Person,
-    registry: RegistryService,
-    state: FSMContext,
-    bot: Bot,
-) -> None:
-    if await state.get_state() != RegistryForm.import_confirm.state:
-        await query.answer(_("This import is already done or cancelled."), show_alert=True)
-        return
-    data = await state.get_data()
-    plan = await registry.apply_import(user.id, await _download(bot, data["file_id"]), data["name"])
-    await state.clear()
-    await query.answer()
-    await drop_buttons(message)
-    adds = sum(1 for row in plan.good if row.action == "add")
-    await message.answer(
-        _("Imported: {added} added, {updated} updated, {skipped} skipped.").format(
-            added=adds, updated=len(plan.good) - adds, skipped=len(plan.bad)
-        )
-    )
-
-
 @router.message(StateFilter(RegistryForm.import_confirm), AddressedToBot())
 async def import_confirm_typed(message: Message) -> None:
     await message.answer(_("Press «Import» under the dry run, or /cancel."))
@@ -639,3 +771,55 @@ def _export_labels() -> dict[str, str]:
     for kind, label in ORG_KINDS.items():
         labels[f"kind:{kind}"] = _(label)
     return labels
+
+
+# -- staff change one field of a card: a form on the engine --------------------------------
+
+CardCall = FormCall[CardEdit, RegistryService]
+
+
+def ask_value(call: CardCall) -> str:
+    text = _field_prompt(call.draft.kind, call.draft.field)
+    if call.message.chat.type != "private":
+        text += "\n" + _("In this group, answer with a reply to this message.")
+    return text
+
+
+async def read_value(call: CardCall, answer: Answer) -> dict[str, Any]:
+    """What was sent, as the card's change keeps it (the registry service reads it when it
+    is saved): a shared location for a TOS's area, else a text."""
+    if call.draft.kind == "tos" and call.draft.field == "area" and answer.location:
+        return {"location": answer.location, "text": ""}
+    if not answer.text:
+        raise DomainError(N_("Please answer with text. /cancel to stop."))
+    return {"text": answer.text, "location": None}
+
+
+async def save(call: CardCall) -> None:
+    await call.service.save_card(call.user.id, call.draft)
+
+
+async def saved(call: CardCall, _result: None) -> None:
+    await call.say(_("Saved."))
+    users: UserService = call.data["users"]
+    await _card(call.message, call.user, call.service, users, call.draft.kind, call.draft.id)
+
+
+CARD_FORM = Form(
+    "regcard",
+    draft=CardEdit,
+    service="registry",
+    steps=(
+        Step(
+            "text",
+            N_("Value"),
+            ask_value,
+            read=read_value,
+            keep=lambda draft, sent: replace(draft, **sent),
+        ),
+    ),
+    submit=save,
+    done=saved,
+)
+router.runs(CARD_FORM)
+router.owns(forms=(RegistryForm,), callbacks=(RegistryButton,))

@@ -127,10 +127,13 @@ def _since(holder: Holder, people: list[Holder]) -> str:
         return "—"
     day = holder.since.date()
     twin = any(
-        other is not holder and other.role == holder.role and _unnamed(other)
-        and other.since is not None and other.since.date() == day
+        other is not holder
+        and other.role == holder.role
+        and _unnamed(other)
+        and other.since is not None
+        and other.since.date() == day
         for other in people
-    )  # fmt: skip
+    )
     # The service gives `since` on the town's clock already.
     return local_text(holder.since, holder.since.tzinfo, "datetime" if twin else "date")
 

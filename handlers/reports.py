@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -31,11 +32,12 @@ from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.when import local_text
 from bot.settings import Settings
 from bot.tables import to_csv, to_xlsx
+from handlers.buttons import Press, Presses, Stale
 from handlers.filters import StaffPlace
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import button_message, escape
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
@@ -61,17 +63,28 @@ INITIATIVE_LINK = "ini_"
 REQUEST_LINK = "req_"
 
 
-class DigestCD(CallbackData, prefix="d1"):
-    value: str
+class DigestButton(CallbackData, prefix="digest"):
+    """How often a staff member gets the digest in this chat."""
+
+    value: str  # a code of PREF_LABELS (the service refuses another)
 
 
-class ExportCD(CallbackData, prefix="x1"):
-    what: str
-    period: str = ""
-    fmt: str = ""
+class ExportAction(StrEnum):
+    """What a button of /export does (each has its own handler)."""
+
+    PERIOD = "period"  # `what` chosen: asks for the period
+    FORMAT = "format"  # the period chosen: asks for the format
+    FILE = "file"  # the format chosen: sends the file
 
 
-router.owns(callbacks=(DigestCD, ExportCD))
+class ExportButton(CallbackData, prefix="export"):
+    action: ExportAction
+    what: str  # a code of EXPORT_LABELS
+    period: str = ""  # format, file: a code of PERIODS
+    fmt: str = ""  # file: one of EXPORT_FORMATS
+
+
+router.owns(callbacks=(DigestButton, ExportButton))
 
 
 # -- the digest ---------------------------------------------------------------------------
@@ -108,22 +121,14 @@ def digest_text(digest: Digest, username: str, tz: Any) -> str:
     if digest.quiet:
         return head + "\n" + _("Nothing new, nothing overdue.")
     lines = [head]
-    lines += _section(
-        _("New initiatives: {count}").format(count=digest.new_initiatives_total),
-        digest.new_initiatives, digest.new_initiatives_total, username,
-    )  # fmt: skip
-    lines += _section(
-        _("New requests: {count}").format(count=digest.new_requests_total),
-        digest.new_requests, digest.new_requests_total, username,
-    )  # fmt: skip
-    lines += _section(
-        _("⚠️ Overdue: {count}").format(count=digest.overdue_total),
-        digest.overdue, digest.overdue_total, username,
-    )  # fmt: skip
-    lines += _section(
-        _("Due within 3 days: {count}").format(count=digest.due_soon_total),
-        digest.due_soon, digest.due_soon_total, username,
-    )  # fmt: skip
+    sections = (
+        (_("New initiatives: {count}"), digest.new_initiatives, digest.new_initiatives_total),
+        (_("New requests: {count}"), digest.new_requests, digest.new_requests_total),
+        (_("⚠️ Overdue: {count}"), digest.overdue, digest.overdue_total),
+        (_("Due within 3 days: {count}"), digest.due_soon, digest.due_soon_total),
+    )
+    for title, items, total in sections:
+        lines += _section(title.format(count=total), items, total, username)
     if digest.new_applications_total:
         lines += [
             "",
@@ -171,7 +176,7 @@ def _prefs_markup(current: str) -> InlineKeyboardMarkup:
     row = [
         InlineKeyboardButton(
             text=("✓ " if code == current else "") + _(label),
-            callback_data=DigestCD(value=code).pack(),
+            callback_data=DigestButton(value=code).pack(),
         )
         for code, label in PREF_LABELS.items()
     ]
@@ -190,14 +195,17 @@ async def digest_command(message: Message, user: Person, reports: ReportService,
         )
 
 
-@router.callback_query(DigestCD.filter())
+@router.callback_query(DigestButton.filter())
 async def digest_pref_button(
-    query: CallbackQuery, callback_data: DigestCD, user: Person, reports: ReportService
+    query: CallbackQuery,
+    callback_data: DigestButton,
+    press: Press,
+    user: Person,
+    reports: ReportService,
 ) -> None:
-    message = button_message(query)
     await reports.set_digest_pref(user.id, callback_data.value)  # refuses an unknown value
-    await query.answer(_("Saved."))
-    await message.edit_reply_markup(reply_markup=_prefs_markup(callback_data.value))
+    press.tell(_("Saved."))
+    await button_message(query).edit_reply_markup(reply_markup=_prefs_markup(callback_data.value))
 
 
 class DigestRenderer:
@@ -297,68 +305,93 @@ async def report_command(
 # -- exports ------------------------------------------------------------------------------------
 
 
-def _export_button(text: str, what: str, period: str = "", fmt: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=ExportCD(what=what, period=period, fmt=fmt).pack()
-    )
+def _export_button(text: str, button: ExportButton) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=button.pack())
 
 
 @router.message(Command("export"))
 async def export_command(message: Message, user: Person, reports: ReportService) -> None:
     reports.require_staff(user.id)
-    rows = [[_export_button(_(label), what)] for what, label in EXPORT_LABELS.items()]
+    rows = [
+        [_export_button(_(label), ExportButton(action=ExportAction.PERIOD, what=what))]
+        for what, label in EXPORT_LABELS.items()
+    ]
     await message.answer(
         _("What to export?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
     )
 
 
-@router.callback_query(ExportCD.filter())
-async def export_button(
+@router.callback_query(ExportButton.filter(F.action == ExportAction.PERIOD))
+async def export_period(
+    query: CallbackQuery, callback_data: ExportButton, user: Person, reports: ReportService
+) -> None:
+    what = callback_data.what
+    reports.check_export(user.id, what, "", "")  # now, whatever the button says
+    rows = [
+        [_export_button(_(label), ExportButton(action=ExportAction.FORMAT, what=what, period=code))]
+        for code, label in PERIODS.items()
+    ]
+    await button_message(query).edit_text(
+        _("Which period?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+    )
+
+
+@router.callback_query(ExportButton.filter(F.action == ExportAction.FORMAT))
+async def export_format(
+    query: CallbackQuery, callback_data: ExportButton, user: Person, reports: ReportService
+) -> None:
+    what, period = callback_data.what, callback_data.period
+    reports.check_export(user.id, what, period, "")  # now, whatever the button says
+    if not period:
+        raise Stale()
+    row = [
+        _export_button(
+            fmt.upper(), ExportButton(action=ExportAction.FILE, what=what, period=period, fmt=fmt)
+        )
+        for fmt in EXPORT_FORMATS
+    ]
+    await button_message(query).edit_text(
+        _("Which format?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[row])
+    )
+
+
+@router.callback_query(ExportButton.filter(F.action == ExportAction.FILE))
+async def export_file(
     query: CallbackQuery,
-    callback_data: ExportCD,
+    callback_data: ExportButton,
+    press: Press,
     user: Person,
     reports: ReportService,
     i18n: I18n,
 ) -> None:
-    message = button_message(query)
-    cd = callback_data
-    reports.check_export(user.id, cd.what, cd.period, cd.fmt)  # now, whatever the button says
-    if not cd.period:
-        rows = [[_export_button(_(label), cd.what, period)] for period, label in PERIODS.items()]
-        await query.answer()
-        await message.edit_text(
-            _("Which period?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
-        )
-        return
-    if not cd.fmt:
-        row = [_export_button(fmt.upper(), cd.what, cd.period, fmt) for fmt in EXPORT_FORMATS]
-        await query.answer()
-        await message.edit_text(
-            _("Which format?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[row])
-        )
-        return
-    start, end = reports.period(cd.period)
-    rows = await reports.export(user.id, cd.what, start, end)
+    what, period, fmt = callback_data.what, callback_data.period, callback_data.fmt
+    reports.check_export(user.id, what, period, fmt)  # now, whatever the button says
+    if not period or not fmt:
+        raise Stale()
+    start, end = reports.period(period)
+    rows = await reports.export(user.id, what, start, end)
     personal = reports.may_export_personal(user.id)
     locale = i18n.current_locale
 
     def build() -> bytes:
         # A year of rows and openpyxl's first import: off the event loop.
         with i18n.context(), i18n.use_locale(locale):
-            table = reporting.export_rows(cd.what, rows, personal, reports.timezone)
-        return to_xlsx(table, cd.what) if cd.fmt == "xlsx" else to_csv(table)
+            table = reporting.export_rows(what, rows, personal, reports.timezone)
+        return to_xlsx(table, what) if fmt == "xlsx" else to_csv(table)
 
     content = await asyncio.to_thread(build)
-    await query.answer()
-    await drop_buttons(message)
+    press.drop_buttons()
+    await press.accept()
     first_day = local_text(start, reports.timezone, "iso_date")
-    note = (
-        _("Names and phones are included: keep the file safe.") if personal
-        else _("Without personal data. An administrator can export it with "
-               "«python -m bot export» on the server.")
-    )  # fmt: skip
-    await message.answer_document(
-        BufferedInputFile(content, filename=f"{cd.what}-{first_day}.{cd.fmt}"),
-        caption=_("{what}: {count} rows.").format(what=_(EXPORT_LABELS[cd.what]),
-                                                  count=len(rows)) + "\n" + note,
-    )  # fmt: skip
+    if personal:
+        note = _("Names and phones are included: keep the file safe.")
+    else:
+        note = _(
+            "Without personal data. An administrator can export it with "
+            "«python -m bot export» on the server."
+        )
+    caption = _("{what}: {count} rows.").format(what=_(EXPORT_LABELS[what]), count=len(rows))
+    await button_message(query).answer_document(
+        BufferedInputFile(content, filename=f"{what}-{first_day}.{fmt}"),
+        caption=caption + "\n" + note,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from html import unescape
 from typing import Any
 
@@ -14,24 +15,22 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.people import Person
 from bot.domain.requests import RequestMessage, SupportRequest
-from bot.i18n import fill
-from bot.services.privacy import StaffPrivacy
+from bot.i18n import fill, render_args
+from bot.services.errors import N_, DomainError
 from bot.services.requests import (
-    CLOSABLE,
+    CLOSED,
     KINDS,
     NUMBER,
-    RATE_NO,
-    RATE_YES,
-    REOPEN,
     STATUSES,
+    RequestCard,
     RequestDraft,
+    Requester,
+    RequesterOffer,
     RequestService,
+    StaffOffer,
 )
-from bot.services.status_groups import REQUEST_AWAITING as AWAITING
 from bot.services.status_groups import REQUEST_OPEN as OPEN
-from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
 from bot.textsplit import length
@@ -46,18 +45,43 @@ CONVERSATION_ON_CARD = 4
 LINE_ON_CARD = 200
 THREAD_ROOM = 3500
 
+RATE_YES = N_("👍 Yes, it helped")
+RATE_NO = N_("👎 No")
+REOPEN = N_("🔁 Reopen")
 
-class RequestCD(CallbackData, prefix="r2"):
-    """Staff buttons on a request's card."""
 
-    action: str  # take | answer | close | reject | card
+class RequestAction(StrEnum):
+    """What a staff button of a request does (handlers/requests_staff.py)."""
+
+    OPEN = "open"  # its card, from /inbox
+    TAKE = "take"  # take it, or take it over
+    ANSWER = "answer"  # asks for the answer
+    CLOSE = "close"
+    DECLINE = "decline"  # asks for the reason
+
+
+class RequestButton(CallbackData, prefix="req"):
+    """Staff buttons on a request's card and in /inbox."""
+
+    action: RequestAction
     id: Id
 
 
-class MyRequestCD(CallbackData, prefix="r3"):
-    """The requester's buttons (the service builds the same strings for its outbox rows)."""
+class MyRequestAction(StrEnum):
+    """What a requester's button does (handlers/requests_public.py)."""
 
-    action: str  # open | write | reopen | yes | no | skip
+    OPEN = "open"  # the request with its conversation, from /my
+    WRITE = "write"  # asks for a message to the town hall
+    REOPEN = "reopen"
+    HELPED = "helped"  # the rating: it helped
+    NOT_HELPED = "unhelped"  # the rating: it did not
+    SKIP_COMMENT = "skip"  # no comment after the rating
+
+
+class MyRequestButton(CallbackData, prefix="myreq"):
+    """The requester's buttons (RequestService.requester_offers says which)."""
+
+    action: MyRequestAction
     id: Id
 
 
@@ -81,9 +105,8 @@ def number_of(record: SupportRequest) -> str:
     return _(NUMBER).format(year=record.year, seq=f"{record.seq:04d}")
 
 
-def view_of(
-    record: SupportRequest, requests: RequestService, first_file: str | None
-) -> RequestView:
+def view_of(card: RequestCard) -> RequestView:
+    record = card.request
     return RequestView(
         number=number_of(record),
         status=record.status,
@@ -91,10 +114,10 @@ def view_of(
         behalf_kind=record.behalf_kind,
         behalf_name=record.behalf_name,
         wanted_date=record.wanted_date,
-        due=requests.local_date(record.due_at),
+        due=card.due,
         description=record.description,
-        file_kind=first_file,
-        overdue=requests.is_overdue(record),
+        file_kind=card.messages[0].file_kind if card.messages else None,
+        overdue=card.overdue,
     )
 
 
@@ -113,12 +136,13 @@ def view_of_draft(draft: RequestDraft, due: str) -> RequestView:
 
 
 def behalf_label(kind: str, name: str | None) -> str:
+    """On whose behalf, as plain text: a button's label as it is, escaped in a card's HTML."""
     if kind == "tos" and names_a_tos(name or ""):
-        return escape(name or "")  # «TOS «Birch»» as it is, not «TOS «TOS „Birch“»»
+        return name or ""  # «TOS «Birch»» as it is, not «TOS «TOS „Birch“»»
     if kind == "tos":
-        return fill(_("TOS «{name}»"), name=escape(name or ""))
+        return fill(_("TOS «{name}»"), name=name or "")
     if kind == "org":
-        return fill(_("organisation «{name}»"), name=escape(name or ""))
+        return fill(_("organisation «{name}»"), name=name or "")
     return _("themself, as a resident")
 
 
@@ -145,7 +169,9 @@ def card_text(view: RequestView, extra: list[str]) -> str:
         lines.append(_("Status: {status}").format(status=_(STATUSES[view.status])))
     lines.append(_("Type: {kind}").format(kind=_(KINDS[view.kind])))
     lines.append(
-        _("On behalf of: {who}").format(who=behalf_label(view.behalf_kind, view.behalf_name))
+        _("On behalf of: {who}").format(
+            who=escape(behalf_label(view.behalf_kind, view.behalf_name))
+        )
     )
     if view.wanted_date:
         wanted = local_text(view.wanted_date, None, "date")  # a calendar day
@@ -160,16 +186,16 @@ def card_text(view: RequestView, extra: list[str]) -> str:
     return "\n".join(lines).strip()
 
 
-def requester_line(requester: Person | None, phone: str | None, settings: Settings) -> str:
-    if requester is not None and not requester.has_consent:  # a request needs consent
+def requester_line(requester: Requester) -> str:
+    if requester.erased:
         return _(
             "🔒 The requester withdrew their consent: their name, phone and texts are deleted."
         )
-    if not StaffPrivacy.of(settings).shows_people:
+    if requester.shown.hidden:
         return _("Requester: hidden by the town's privacy settings")
-    line = _("Requester: {name}").format(name=person(requester))
-    if phone:
-        line += "\n" + _("📞 {phone}").format(phone=escape(phone))
+    line = _("Requester: {name}").format(name=person(requester.shown.person))
+    if requester.phone:
+        line += "\n" + _("📞 {phone}").format(phone=escape(requester.phone))
     return line
 
 
@@ -196,42 +222,42 @@ def message_line(
     return f"{who}, {_when(message.at, settings)}: {body}"
 
 
-def staff_keyboard(record: SupportRequest) -> InlineKeyboardMarkup | None:
-    def button(label: str, action: str) -> InlineKeyboardButton:
+def staff_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
+    """The buttons of what the service offers staff on this request."""
+    offers = card.staff_offers
+
+    def button(label: str, action: RequestAction) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=RequestCD(action=action, id=record.id).pack()
+            text=label, callback_data=RequestButton(action=action, id=card.request.id).pack()
         )
 
-    rows: list[list[InlineKeyboardButton]] = []
-    if record.status == "new":
-        rows.append([button(_("🙋 Take"), "take"), button(_("💬 Answer"), "answer")])
-    elif record.status in CLOSABLE:
-        rows.append([button(_("💬 Answer"), "answer"), button(_("🙋 Take over"), "take")])
-        rows.append([button(_("✅ Close"), "close")])
-    if record.status in AWAITING:  # what RequestService.check_can_reject lets through
-        rows.append([button(_("✖ Decline"), "reject")])
+    first = []
+    if StaffOffer.TAKE in offers:
+        first.append(button(_("🙋 Take"), RequestAction.TAKE))
+    if StaffOffer.ANSWER in offers:
+        first.append(button(_("💬 Answer"), RequestAction.ANSWER))
+    if StaffOffer.TAKE_OVER in offers:
+        first.append(button(_("🙋 Take over"), RequestAction.TAKE))
+    rows = [first] if first else []
+    if StaffOffer.CLOSE in offers:
+        rows.append([button(_("✅ Close"), RequestAction.CLOSE)])
+    if StaffOffer.DECLINE in offers:
+        rows.append([button(_("✖ Decline"), RequestAction.DECLINE)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-async def staff_card(
-    record: SupportRequest,
-    requests: RequestService,
-    users: UserService,
-    settings: Settings,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    messages = await requests.messages(record.id)
-    first_file = messages[0].file_kind if messages else None
+def staff_card(card: RequestCard, settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
+    record = card.request
     extra: list[str] = []
     if record.assignee_id is not None:
-        assignee = await users.get(record.assignee_id)
-        extra.append(_("Taken by: {name}").format(name=person(assignee)))
-    requester = await users.get(record.requester_id)
-    extra.append(requester_line(requester, record.phone, settings))
-    if requester is not None and requester.unreachable_at is not None:
-        extra.append(_("⚠️ The requester has blocked the bot: answers do not reach them."))
+        extra.append(_("Taken by: {name}").format(name=person(card.assignee)))
+    if card.requester is not None:
+        extra.append(requester_line(card.requester))
+        if card.requester.unreachable:
+            extra.append(_("⚠️ The requester has blocked the bot: answers do not reach them."))
     if record.helped is not None:
         extra.append(_("⭐ It helped") if record.helped else _("⭐ It did not help"))
-    later = messages[1:]
+    later = card.messages[1:]
     if later:
         extra += ["", _("<b>Conversation</b>")]
         if len(later) > CONVERSATION_ON_CARD:
@@ -241,21 +267,18 @@ async def staff_card(
         extra += [message_line(m, settings, for_staff=True) for m in later[-CONVERSATION_ON_CARD:]]
     if record.status in OPEN:
         extra += ["", _("<i>Reply to this card to answer the requester.</i>")]
-    text = card_text(view_of(record, requests, first_file), extra)
-    return text, staff_keyboard(record)
+    return card_text(view_of(card), extra), staff_keyboard(card)
 
 
-async def requester_view(
-    record: SupportRequest, requests: RequestService, settings: Settings
+def requester_view(
+    card: RequestCard, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The request as its requester sees it, with the whole conversation (the latest part
     when it is long) and what they can do now."""
-    messages = await requests.messages(record.id)
-    first_file = messages[0].file_kind if messages else None
-    later = messages[1:]
+    record = card.request
     lines: list[str] = []
     left = max(600, THREAD_ROOM - length(record.description))
-    for message in reversed(later):
+    for message in reversed(card.messages[1:]):
         if left < 100:
             lines.append(_("… earlier messages are not shown"))
             break
@@ -267,21 +290,32 @@ async def requester_view(
         extra.append(
             _("Your rating: {rating}").format(rating=_(RATE_YES if record.helped else RATE_NO))
         )
-    text = card_text(view_of(record, requests, first_file), extra)
+    return card_text(view_of(card), extra), requester_keyboard(record.id, card.offers)
 
-    def button(label: str, action: str) -> InlineKeyboardButton:
+
+def requester_keyboard(
+    request_id: int, offers: tuple[RequesterOffer, ...]
+) -> InlineKeyboardMarkup | None:
+    """The requester's buttons for what the service offers them on a request."""
+
+    def button(label: str, action: MyRequestAction) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            text=label, callback_data=MyRequestCD(action=action, id=record.id).pack()
+            text=label, callback_data=MyRequestButton(action=action, id=request_id).pack()
         )
 
     rows: list[list[InlineKeyboardButton]] = []
-    if record.status in OPEN:
-        rows.append([button(_("✉️ Write to the town hall"), "write")])
-    if requests.can_reopen(record):
-        rows.append([button(_(REOPEN), "reopen")])
-    if record.status == "closed" and record.helped is None:
-        rows.append([button(_(RATE_YES), "yes"), button(_(RATE_NO), "no")])
-    return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    if RequesterOffer.WRITE in offers:
+        rows.append([button(_("✉️ Write to the town hall"), MyRequestAction.WRITE)])
+    if RequesterOffer.RATE in offers:
+        rows.append(
+            [
+                button(_(RATE_YES), MyRequestAction.HELPED),
+                button(_(RATE_NO), MyRequestAction.NOT_HELPED),
+            ]
+        )
+    if RequesterOffer.REOPEN in offers:
+        rows.append([button(_(REOPEN), MyRequestAction.REOPEN)])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def my_requests(
@@ -302,7 +336,7 @@ def my_requests(
             [
                 InlineKeyboardButton(
                     text=_("💬 {number}: the conversation").format(number=number),
-                    callback_data=MyRequestCD(action="open", id=item.id).pack(),
+                    callback_data=MyRequestButton(action=MyRequestAction.OPEN, id=item.id).pack(),
                 )
             ]
         )
@@ -312,17 +346,38 @@ def my_requests(
 class RequestCardRenderer:
     """Draws a request's staff card for the outbox at send time, in the reader's language."""
 
-    def __init__(
-        self, i18n: I18n, requests: RequestService, users: UserService, settings: Settings
-    ) -> None:
+    def __init__(self, i18n: I18n, requests: RequestService, settings: Settings) -> None:
         self._i18n = i18n
         self._requests = requests
-        self._users = users
         self._settings = settings
 
     async def __call__(
         self, args: dict[str, Any], locale: str
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        record = await self._requests.find(int(args["id"]))
+        card = await self._requests.staff_card(int(args["id"]))
         with self._i18n.context(), self._i18n.use_locale(locale):
-            return await staff_card(record, self._requests, self._users, self._settings)
+            return staff_card(card, self._settings)
+
+
+class ClosedNotice:
+    """The requester's notice that their request is closed (RequestService.close queues
+    it), with the buttons of what they may do then: rate it, reopen it. Drawn when it is
+    sent, in the requester's language."""
+
+    def __init__(self, i18n: I18n, requests: RequestService) -> None:
+        self._i18n = i18n
+        self._requests = requests
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        rest = {key: value for key, value in args.items() if key != "id"}
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = fill(_(CLOSED), **render_args(rest, _, locale=locale))
+            if "id" not in args:  # its buttons were kept with it by an earlier version
+                return text, None
+            try:
+                record = await self._requests.find(int(args["id"]))
+            except DomainError:
+                return text, None
+            return text, requester_keyboard(record.id, self._requests.requester_offers(record))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -14,12 +14,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
+from bot.domain.requests import SupportRequest
 from bot.services.errors import DomainError
-from bot.services.requests import REOPEN, RequestClosed, RequestService
+from bot.services.requests import RequestClosed, RequesterOffer, RequestService
 from bot.services.staff import Role
-from bot.services.users import UserService
 from bot.services.vocabulary import SKIP
 from bot.settings import Settings
+from handlers.buttons import Press, Presses, Stale
 from handlers.errors import render_error
 from handlers.filters import (
     HasArgs,
@@ -28,12 +29,19 @@ from handlers.filters import (
     StaffPlace,
 )
 from handlers.forms import is_skip
-from handlers.render import button_message, drop_buttons, escape
-from handlers.request_cards import MyRequestCD, number_of, requester_view, staff_card
+from handlers.render import button_message, escape
+from handlers.request_cards import (
+    MyRequestAction,
+    MyRequestButton,
+    number_of,
+    requester_keyboard,
+    requester_view,
+    staff_card,
+)
 from handlers.requests_staff import message_file
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 
 
 class RequesterForm(StatesGroup):
@@ -41,7 +49,7 @@ class RequesterForm(StatesGroup):
     comment = State()  # an optional comment after rating
 
 
-router.owns(forms=(RequesterForm,), callbacks=(MyRequestCD,))
+router.owns(forms=(RequesterForm,), callbacks=(MyRequestButton,))
 
 
 def _reply_to_bot(message: Message, bot: Bot) -> Message | None:
@@ -70,13 +78,6 @@ class RepliesToRequest(Filter):
         return False if found is None else {"thread": found}
 
 
-def _reopen_markup(request_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=_(REOPEN), callback_data=MyRequestCD(action="reopen", id=request_id).pack()
-    )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
-
-
 async def _follow_up(
     message: Message, user: Person, request_id: int, requests: RequestService
 ) -> bool:
@@ -86,7 +87,8 @@ async def _follow_up(
             user.id, request_id, message.text or message.caption, message_file(message)
         )
     except RequestClosed as closed:
-        markup = _reopen_markup(closed.record.id) if closed.can_reopen else None
+        offers = (RequesterOffer.REOPEN,) if closed.can_reopen else ()
+        markup = requester_keyboard(closed.record.id, offers)
         await message.answer(render_error(closed), reply_markup=markup)
         return False
     await message.answer(
@@ -105,12 +107,11 @@ async def by_number(
     user: Person,
     role: Role,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
     """`/request <number>`: staff (where staff work) get the card, the requester their view;
     anyone else hears it is not theirs, whether the number exists or not."""
-    await show_request(message, command.args or "", user, role, requests, users, settings)
+    await show_request(message, command.args or "", user, role, requests, settings)
 
 
 async def show_request(
@@ -119,102 +120,169 @@ async def show_request(
     user: Person,
     role: Role,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
     """A request by its number (also from a digest's link)."""
-    if role.is_staff:  # the role in this chat: never in an ordinary group
-        record = await requests.find_by_number(number)
-        text, markup = await staff_card(record, requests, users, settings)
-        sent = await message.answer(text, reply_markup=markup)
-        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
-        return
-    if message.chat.type != "private":
-        return
+    if not role.is_staff and message.chat.type != "private":
+        return  # the role in this chat: a requester's view only in private
     try:
-        found = await requests.find_by_number(number)
-        record = await requests.for_requester(user.id, found.id)
+        card = await requests.card(user.id, role, number)
     except DomainError:
+        if role.is_staff:
+            raise
         # The same answer for "no such number" and "not yours": numbers are not probed.
         await message.answer(_("Sorry, this is not available to you."))
         return
-    text, markup = await requester_view(record, requests, settings)
-    await message.answer(text, reply_markup=markup)
+    if card.requester is None:
+        text, markup = requester_view(card, settings)
+        await message.answer(text, reply_markup=markup)
+        return
+    text, markup = staff_card(card, settings)
+    sent = await message.answer(text, reply_markup=markup)
+    await requests.link_sent(card.request.id, "staff", sent.chat.id, sent.message_id)
 
 
-@router.callback_query(MyRequestCD.filter())
-async def my_button(
+def _in_private(query: CallbackQuery) -> Message:
+    """The message a requester's button is on: their buttons work in their private chat."""
+    message = button_message(query)
+    if message.chat.type != "private":
+        raise Stale()
+    return message
+
+
+async def _own(
+    query: CallbackQuery, callback_data: MyRequestButton, user: Person, requests: RequestService
+) -> tuple[Message, SupportRequest]:
+    """Whatever the button says, only the requester's own request, checked now."""
+    message = _in_private(query)
+    return message, await requests.for_requester(user.id, callback_data.id)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.OPEN))
+async def open_request(
     query: CallbackQuery,
-    callback_data: MyRequestCD,
+    callback_data: MyRequestButton,
+    press: Press,
     user: Person,
-    state: FSMContext,
     requests: RequestService,
     settings: Settings,
 ) -> None:
-    message = button_message(query)
-    if message.chat.type != "private":
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    # Whatever the button says, only the requester's own request, checked now.
-    record = await requests.for_requester(user.id, callback_data.id)
+    message = _in_private(query)
+    card = await requests.requester_card(user.id, callback_data.id)  # their own only
+    await press.accept()
+    text, markup = requester_view(card, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.WRITE))
+async def ask_to_write(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    message, record = await _own(query, callback_data, user, requests)
+    requests.check_can_write(record)  # before opening the write step
+    await press.accept()
+    await state.set_state(RequesterForm.write)
+    await state.set_data({"id": record.id})
+    await message.answer(
+        _("Write to the town hall about {number}: text, a photo or a document.").format(
+            number=escape(number_of(record))
+        )
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.REOPEN))
+async def reopen(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    requests: RequestService,
+) -> None:
+    message, record = await _own(query, callback_data, user, requests)
     number = number_of(record)
-    action = callback_data.action
-    if action == "open":
-        await query.answer()
-        text, markup = await requester_view(record, requests, settings)
-        await message.answer(text, reply_markup=markup)
-    elif action == "write":
-        requests.check_can_write(record)  # before opening the write step
-        await query.answer()
-        await state.set_state(RequesterForm.write)
-        await state.set_data({"id": record.id})
-        await message.answer(
-            _("Write to the town hall about {number}: text, a photo or a document.").format(
-                number=escape(number)
-            )
-        )
-    elif action == "reopen":
-        record = await requests.reopen(user.id, record.id)
-        await query.answer()
-        await drop_buttons(message)
-        write = InlineKeyboardButton(
-            text=_("✉️ Write to the town hall"),
-            callback_data=MyRequestCD(action="write", id=record.id).pack(),
-        )
-        await message.answer(
-            _("{number} is open again; the answer is due by {due}.").format(
-                number=escape(number), due=requests.local_date(record.due_at)
-            ),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[write]]),
-        )
-    elif action in ("yes", "no"):
-        await requests.rate(user.id, record.id, helped=action == "yes")
-        await query.answer(_("Thank you for the answer!"))
-        if message.text is not None or message.caption is not None:
-            await drop_buttons(message)
-        await state.set_state(RequesterForm.comment)
-        await state.set_data({"id": record.id})
-        await message.answer(
-            _("Would you like to add a comment for the town hall? Write it, or press «Skip»."),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_(SKIP),
-                            callback_data=MyRequestCD(action="skip", id=record.id).pack(),
-                        )
-                    ]
-                ]
-            ),
-        )
-    elif action == "skip":
-        await query.answer()
-        await drop_buttons(message)
-        if await state.get_state() == RequesterForm.comment.state:
-            await state.clear()
-        await message.answer(_("Thank you! Your rating is saved."))
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    record = await requests.reopen(user.id, record.id)
+    press.drop_buttons()
+    await press.accept()
+    await message.answer(
+        _("{number} is open again; the answer is due by {due}.").format(
+            number=escape(number), due=requests.local_date(record.due_at)
+        ),
+        reply_markup=requester_keyboard(record.id, requests.requester_offers(record)),
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.HELPED))
+async def helped(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    await _rate(query, callback_data, press, user, state, requests, helped=True)
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.NOT_HELPED))
+async def not_helped(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    await _rate(query, callback_data, press, user, state, requests, helped=False)
+
+
+async def _rate(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+    *,
+    helped: bool,
+) -> None:
+    """The rating, then the offer to add a comment."""
+    message, record = await _own(query, callback_data, user, requests)
+    await requests.rate(user.id, record.id, helped=helped)
+    press.tell(_("Thank you for the answer!"))
+    if message.text is not None or message.caption is not None:
+        press.drop_buttons()
+    await press.accept()
+    await state.set_state(RequesterForm.comment)
+    await state.set_data({"id": record.id})
+    skip = MyRequestButton(action=MyRequestAction.SKIP_COMMENT, id=record.id)
+    await message.answer(
+        _("Would you like to add a comment for the town hall? Write it, or press «Skip»."),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_(SKIP), callback_data=skip.pack())]]
+        ),
+    )
+
+
+@router.callback_query(MyRequestButton.filter(F.action == MyRequestAction.SKIP_COMMENT))
+async def skip_comment(
+    query: CallbackQuery,
+    callback_data: MyRequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    message, _record = await _own(query, callback_data, user, requests)
+    press.drop_buttons()
+    await press.accept()
+    if await state.get_state() == RequesterForm.comment.state:
+        await state.clear()
+    await message.answer(_("Thank you! Your rating is saved."))
 
 
 # -- form steps ---------------------------------------------------------------------------

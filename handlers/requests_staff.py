@@ -3,6 +3,7 @@ and reason steps, and /inbox, open requests with the earliest due first."""
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,17 +18,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.people import Person
 from bot.domain.requests import SupportRequest
 from bot.services.requests import KINDS, STATUSES, RequestService
-from bot.services.staff import StaffService
-from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
+from handlers.buttons import Press, Presses
 from handlers.filters import AddressedToBot, StaffPlace
 from handlers.forms import ask_about
 from handlers.render import button_message, escape
-from handlers.request_cards import RequestCD, number_of, staff_card
+from handlers.request_cards import RequestAction, RequestButton, number_of, staff_card
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
@@ -37,7 +37,7 @@ class StaffReplyForm(StatesGroup):
     reason = State()  # why the request is declined
 
 
-router.owns(forms=(StaffReplyForm,), callbacks=(RequestCD,))
+router.owns(forms=(StaffReplyForm,), callbacks=(RequestButton,))
 
 
 def message_file(message: Message) -> tuple[str, str] | None:
@@ -49,67 +49,102 @@ def message_file(message: Message) -> tuple[str, str] | None:
 
 
 async def refresh(
-    message: Message,
-    record: SupportRequest,
-    requests: RequestService,
-    users: UserService,
-    settings: Settings,
+    message: Message, request_id: int, requests: RequestService, settings: Settings
 ) -> None:
     """Redraw the card a button was pressed on (other cards follow through the outbox)."""
-    text, markup = await staff_card(record, requests, users, settings)
+    text, markup = staff_card(await requests.staff_card(request_id), settings)
     if message.text is not None:
         await message.edit_text(text, reply_markup=markup)  # "not modified" is fine
 
 
-@router.callback_query(RequestCD.filter())
-async def card_button(
+@router.callback_query(RequestButton.filter(F.action == RequestAction.OPEN))
+async def open_card(
     query: CallbackQuery,
-    callback_data: RequestCD,
+    callback_data: RequestButton,
+    press: Press,
     user: Person,
-    state: FSMContext,
-    staff: StaffService,
     requests: RequestService,
-    users: UserService,
     settings: Settings,
 ) -> None:
-    message = button_message(query)
-    record = await requests.for_staff(user.id, callback_data.id)  # staff only, checked now
-    number = number_of(record)
-    action = callback_data.action
-    if action == "take":
-        taken = await requests.take(user.id, record.id)
-        await query.answer(_("{number} is yours now.").format(number=number))
-        await refresh(message, taken, requests, users, settings)
-    elif action == "close":
-        closed = await requests.close(user.id, record.id)
-        await query.answer(_("{number} is closed.").format(number=number))
-        await refresh(message, closed, requests, users, settings)
-    elif action == "answer":
-        requests.check_can_answer(record)  # before asking for the text
-        await query.answer()
-        await ask_about(
-            message, state, StaffReplyForm.answer, record.id,
-            _(
-                "Write the answer to {number}: text, a photo or a document. The requester "
-                "gets it in the town hall's name. /cancel to leave."
-            ).format(number=number),
-        )  # fmt: skip
-    elif action == "reject":
-        requests.check_can_reject(record)  # before asking for the reason
-        await query.answer()
-        await ask_about(
-            message, state, StaffReplyForm.reason, record.id,
-            _("Why is {number} declined? The requester will read this reason.").format(
-                number=number
-            ),
-        )  # fmt: skip
-    elif action == "card":
-        await query.answer()
-        text, markup = await staff_card(record, requests, users, settings)
-        sent = await message.answer(text, reply_markup=markup)
-        await requests.link_sent(record.id, "staff", sent.chat.id, sent.message_id)
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    card = await requests.staff_card(callback_data.id, actor_id=user.id)  # staff only, now
+    await press.accept()
+    text, markup = staff_card(card, settings)
+    sent = await button_message(query).answer(text, reply_markup=markup)
+    await requests.link_sent(card.request.id, "staff", sent.chat.id, sent.message_id)
+
+
+async def _pressed_on(
+    callback_data: RequestButton, user: Person, requests: RequestService
+) -> SupportRequest:
+    """The request a card's button is about, for staff only, checked now."""
+    return await requests.for_staff(user.id, callback_data.id)
+
+
+@router.callback_query(RequestButton.filter(F.action == RequestAction.TAKE))
+async def take(
+    query: CallbackQuery,
+    callback_data: RequestButton,
+    press: Press,
+    user: Person,
+    requests: RequestService,
+    settings: Settings,
+) -> None:
+    record = await _pressed_on(callback_data, user, requests)
+    taken = await requests.take(user.id, record.id)
+    press.tell(_("{number} is yours now.").format(number=number_of(record)))
+    await refresh(button_message(query), taken.id, requests, settings)
+
+
+@router.callback_query(RequestButton.filter(F.action == RequestAction.CLOSE))
+async def close(
+    query: CallbackQuery,
+    callback_data: RequestButton,
+    press: Press,
+    user: Person,
+    requests: RequestService,
+    settings: Settings,
+) -> None:
+    record = await _pressed_on(callback_data, user, requests)
+    closed = await requests.close(user.id, record.id)
+    press.tell(_("{number} is closed.").format(number=number_of(record)))
+    await refresh(button_message(query), closed.id, requests, settings)
+
+
+@router.callback_query(RequestButton.filter(F.action == RequestAction.ANSWER))
+async def ask_answer(
+    query: CallbackQuery,
+    callback_data: RequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    record = await _pressed_on(callback_data, user, requests)
+    requests.check_can_answer(record)  # before asking for the text
+    await press.accept()
+    question = _(
+        "Write the answer to {number}: text, a photo or a document. The requester "
+        "gets it in the town hall's name. /cancel to leave."
+    ).format(number=number_of(record))
+    await ask_about(button_message(query), state, StaffReplyForm.answer, record.id, question)
+
+
+@router.callback_query(RequestButton.filter(F.action == RequestAction.DECLINE))
+async def ask_reason(
+    query: CallbackQuery,
+    callback_data: RequestButton,
+    press: Press,
+    user: Person,
+    state: FSMContext,
+    requests: RequestService,
+) -> None:
+    record = await _pressed_on(callback_data, user, requests)
+    requests.check_can_reject(record)  # before asking for the reason
+    await press.accept()
+    question = _("Why is {number} declined? The requester will read this reason.").format(
+        number=number_of(record)
+    )
+    await ask_about(button_message(query), state, StaffReplyForm.reason, record.id, question)
 
 
 @router.message(StateFilter(StaffReplyForm.answer), AddressedToBot())
@@ -171,7 +206,7 @@ async def inbox(
             [
                 InlineKeyboardButton(
                     text=_("Open {number}").format(number=number),
-                    callback_data=RequestCD(action="card", id=item.id).pack(),
+                    callback_data=RequestButton(action=RequestAction.OPEN, id=item.id).pack(),
                 )
             ]
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
@@ -19,7 +19,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.middlewares.consent import ConsentGate
+from handlers.buttons import Presses
 from handlers.filters import ButtonOnMessage, OutsideForms, is_command, is_menu_press
+
+if TYPE_CHECKING:
+    from handlers.forms import Form
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
@@ -35,11 +39,17 @@ def _require_async(item: Any) -> None:
 
 
 class RouterSpec:
-    def __init__(self, name: str, *, needs_consent: bool = False) -> None:
+    def __init__(
+        self, name: str, *, needs_consent: bool = False, presses: Presses | None = None
+    ) -> None:
+        """`presses`: the feature's presses are answered, and their buttons dropped, once
+        (handlers/buttons.py); without it each handler answers its own."""
         self.name = name
         self.needs_consent = needs_consent
+        self.presses = presses
         self.forms: tuple[type[StatesGroup], ...] = ()
         self.callbacks: tuple[type[CallbackData], ...] = ()
+        self.tables: tuple[Form[Any, Any], ...] = ()
         self._filters: list[tuple[str, tuple[Any, ...]]] = []
         self._handlers: list[Registration] = []
 
@@ -64,6 +74,12 @@ class RouterSpec:
         """
         self.forms = forms
         self.callbacks = callbacks
+
+    def runs(self, *forms: Form[Any, Any]) -> None:
+        """Declare the forms the feature opens that the form engine runs (handlers/forms.py):
+        their steps and buttons are the engine's router's, the feature keeps the entry
+        points that open them (`form.start`)."""
+        self.tables = forms
 
     def _on(
         self, observer: str, filters: tuple[Any, ...], kwargs: dict[str, Any]
@@ -97,6 +113,8 @@ class RouterSpec:
             if gate_messages:
                 router.message.middleware(ConsentGate())
             router.callback_query.middleware(ConsentGate())
+        if self.presses is not None:
+            router.callback_query.middleware(self.presses)
         for observer, filters in self._filters:
             router.observers[observer].filter(*filters)
         # Decorators stacked on one function run bottom-up; keep the order they were written in.

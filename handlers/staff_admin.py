@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from enum import StrEnum
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -25,35 +26,50 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import publish_for_user
 from bot.domain.people import Person
+from bot.services.errors import N_
 from bot.services.staff import Role, StaffMember, StaffService
 from bot.services.users import UserService
 from bot.services.when import local_text
 from bot.settings import Settings
+from handlers.buttons import Press, Presses, Stale
 from handlers.filters import AddressedToBot, PrivateChat, StaffPlace, TextIs
 from handlers.ids import Id
-from handlers.links import RevokeInviteCD, revoke_markup
+from handlers.links import RevokeInviteButton, revoke_markup
 from handlers.menu import MENU_STAFF
 from handlers.render import button_message, person
 from handlers.spec import RouterSpec
 
 log = logging.getLogger(__name__)
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", StaffPlace())
 router.filter("callback_query", StaffPlace())
 
 USER_ID_RE = re.compile(r"^\d{1,15}$")
 
 
-class StaffCD(CallbackData, prefix="s1"):
-    action: str  # add | invite | rm | rm_yes | rm_no
-    user_id: Id = 0
+NOT_ON_STAFF = N_("This person is no longer on the staff list.")
+
+
+class StaffAction(StrEnum):
+    """What a button of /staff does (each has its own handler)."""
+
+    ADD = "add"  # asks for the person
+    INVITE = "invite"  # makes an invite link
+    REMOVE = "remove"  # asks first
+    CONFIRM_REMOVAL = "removing"  # «Yes, remove»
+    KEEP = "keep"  # «No»
+
+
+class StaffButton(CallbackData, prefix="staff"):
+    action: StaffAction
+    user_id: Id = 0  # remove, removing: the staff member
 
 
 class StaffForm(StatesGroup):
     waiting_user = State()
 
 
-router.owns(forms=(StaffForm,), callbacks=(StaffCD, RevokeInviteCD))
+router.owns(forms=(StaffForm,), callbacks=(StaffButton, RevokeInviteButton))
 
 
 def _button_name(member: StaffMember) -> str:
@@ -71,9 +87,12 @@ def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(line)
     rows = [
         [
-            InlineKeyboardButton(text=_("➕ Add"), callback_data=StaffCD(action="add").pack()),
             InlineKeyboardButton(
-                text=_("🔗 Invite link"), callback_data=StaffCD(action="invite").pack()
+                text=_("➕ Add"), callback_data=StaffButton(action=StaffAction.ADD).pack()
+            ),
+            InlineKeyboardButton(
+                text=_("🔗 Invite link"),
+                callback_data=StaffButton(action=StaffAction.INVITE).pack(),
             ),
         ]
     ]
@@ -81,7 +100,7 @@ def staff_view(members: list[StaffMember]) -> tuple[str, InlineKeyboardMarkup]:
         [
             InlineKeyboardButton(
                 text=_("✖ Remove {name}").format(name=_button_name(m)),
-                callback_data=StaffCD(action="rm", user_id=m.user_id).pack(),
+                callback_data=StaffButton(action=StaffAction.REMOVE, user_id=m.user_id).pack(),
             )
         ]
         for m in members
@@ -110,101 +129,118 @@ async def _added(
     await publish_for_user(bot, i18n, settings.default_locale, user_id, Role.STAFF)
 
 
-@router.callback_query(StaffCD.filter())
-async def staff_button(
+@router.callback_query(StaffButton.filter(F.action == StaffAction.ADD))
+async def ask_whom_to_add(
+    query: CallbackQuery, press: Press, user: Person, staff: StaffService, state: FSMContext
+) -> None:
+    message = button_message(query)
+    await staff.list_staff(user.id)  # the role is checked now, not when the list was drawn
+    await press.accept()
+    await state.set_state(StaffForm.waiting_user)
+    prompt = _(
+        "Send the person's Telegram user id (digits only) or forward me any message "
+        "they wrote. /cancel to stop."
+    )
+    if message.chat.type != "private":
+        prompt += "\n" + _("In this group, answer with a reply to this message.")
+    await message.answer(prompt, reply_markup=ForceReply(selective=True))
+
+
+@router.callback_query(StaffButton.filter(F.action == StaffAction.INVITE))
+async def invite(
     query: CallbackQuery,
-    callback_data: StaffCD,
+    press: Press,
+    user: Person,
+    staff: StaffService,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    invite = await staff.create_invite(user.id)
+    await press.accept()
+    link = await create_start_link(bot, invite.payload)
+    await button_message(query).answer(
+        _("Send this link to the new staff member. It works once, until {date}:\n{link}").format(
+            date=local_text(invite.expires_at, settings.timezone), link=link
+        ),
+        reply_markup=revoke_markup(invite.payload),
+    )
+
+
+@router.callback_query(StaffButton.filter(F.action == StaffAction.REMOVE))
+async def ask_to_remove(
+    query: CallbackQuery,
+    callback_data: StaffButton,
+    press: Press,
+    user: Person,
+    staff: StaffService,
+) -> None:
+    members = {m.user_id: m for m in await staff.list_staff(user.id)}
+    member = members.get(callback_data.user_id)
+    if member is None or member.is_admin:
+        raise Stale(NOT_ON_STAFF)
+    await press.accept()
+    confirm = StaffButton(action=StaffAction.CONFIRM_REMOVAL, user_id=callback_data.user_id)
+    await button_message(query).answer(
+        _("Remove {name} from the staff?").format(name=person(member.user)),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(text=_("Yes, remove"), callback_data=confirm.pack()),
+                    InlineKeyboardButton(
+                        text=_("No"), callback_data=StaffButton(action=StaffAction.KEEP).pack()
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+@router.callback_query(StaffButton.filter(F.action == StaffAction.CONFIRM_REMOVAL))
+async def remove(
+    query: CallbackQuery,
+    callback_data: StaffButton,
+    press: Press,
     user: Person,
     staff: StaffService,
     users: UserService,
-    state: FSMContext,
     bot: Bot,
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    message = button_message(query)
-    action = callback_data.action
-    if action == "add":
-        await staff.list_staff(user.id)  # the role is checked now, not when the list was drawn
-        await query.answer()
-        await state.set_state(StaffForm.waiting_user)
-        prompt = _(
-            "Send the person's Telegram user id (digits only) or forward me any message "
-            "they wrote. /cancel to stop."
-        )
-        if message.chat.type != "private":
-            prompt += "\n" + _("In this group, answer with a reply to this message.")
-        await message.answer(prompt, reply_markup=ForceReply(selective=True))
-    elif action == "invite":
-        invite = await staff.create_invite(user.id)
-        await query.answer()
-        link = await create_start_link(bot, invite.payload)
-        await message.answer(
-            _(
-                "Send this link to the new staff member. It works once, until {date}:\n{link}"
-            ).format(
-                date=local_text(invite.expires_at, settings.timezone),
-                link=link,
-            ),
-            reply_markup=revoke_markup(invite.payload),
-        )
-    elif action == "rm":
-        members = {m.user_id: m for m in await staff.list_staff(user.id)}
-        member = members.get(callback_data.user_id)
-        if member is None or member.is_admin:
-            await query.answer(_("This person is no longer on the staff list."), show_alert=True)
-            return
-        await query.answer()
-        await message.answer(
-            _("Remove {name} from the staff?").format(name=person(member.user)),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("Yes, remove"),
-                            callback_data=StaffCD(
-                                action="rm_yes", user_id=callback_data.user_id
-                            ).pack(),
-                        ),
-                        InlineKeyboardButton(
-                            text=_("No"), callback_data=StaffCD(action="rm_no").pack()
-                        ),
-                    ]
-                ]
-            ),
-        )
-    elif action == "rm_yes":
-        removed = await users.get(callback_data.user_id)
-        await staff.remove(user.id, callback_data.user_id)
-        await query.answer()
-        await message.edit_text(
-            _("{name} is no longer on the staff list.").format(name=person(removed))
-        )
-        await publish_for_user(
-            bot, i18n, settings.default_locale, callback_data.user_id, Role.RESIDENT
-        )
-    elif action == "rm_no":
-        await query.answer()
-        await message.edit_text(_("Nothing changed."))
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    removed = await users.get(callback_data.user_id)
+    await staff.remove(user.id, callback_data.user_id)
+    await press.accept()
+    await button_message(query).edit_text(
+        _("{name} is no longer on the staff list.").format(name=person(removed))
+    )
+    await publish_for_user(bot, i18n, settings.default_locale, callback_data.user_id, Role.RESIDENT)
 
 
-@router.callback_query(RevokeInviteCD.filter())
+@router.callback_query(StaffButton.filter(F.action == StaffAction.KEEP))
+async def keep(query: CallbackQuery, press: Press) -> None:
+    await press.accept()
+    await button_message(query).edit_text(_("Nothing changed."))
+
+
+@router.callback_query(RevokeInviteButton.filter())
 async def revoke_invite(
-    query: CallbackQuery, callback_data: RevokeInviteCD, user: Person, staff: StaffService
+    query: CallbackQuery,
+    callback_data: RevokeInviteButton,
+    press: Press,
+    user: Person,
+    staff: StaffService,
 ) -> None:
     """«Revoke the link» on the message that gave an invite (staff or role invites alike):
     whoever opens it afterwards is told it was revoked."""
-    message = button_message(query)
     if not await staff.revoke_invite(user.id, callback_data.token):
-        await query.answer(_("This link is already revoked."), show_alert=True)
-        return
-    await query.answer()
-    await message.edit_text(
-        _("🚫 Link revoked: whoever opens it now is told it no longer works. Make a new one "
-          "if you need it.")
-    )  # fmt: skip
+        raise Stale(N_("This link is already revoked."))
+    await press.accept()
+    await button_message(query).edit_text(
+        _(
+            "🚫 Link revoked: whoever opens it now is told it no longer works. Make a new one "
+            "if you need it."
+        )
+    )
 
 
 @router.message(StateFilter(StaffForm.waiting_user), AddressedToBot())

@@ -1,9 +1,12 @@
 """/tos: a resident finds their TOS by street or location and joins it; a chair announces
-to the members and keeps the TOS's card up to date."""
+to the members and keeps the TOS's card up to date (a form on the engine, CARD_FORM)."""
 
 from __future__ import annotations
 
-from aiogram import Bot
+from enum import StrEnum
+from typing import Any
+
+from aiogram import Bot, F
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -16,28 +19,41 @@ from bot.domain.people import Person
 from bot.domain.registry import Tos
 from bot.i18n import fill
 from bot.services.errors import N_, DomainError
-from bot.services.registry import ANNOUNCE_MAX, RegistryService, check_announcement
+from bot.services.registry import ANNOUNCE_MAX, CardEdit, RegistryService, check_announcement
 from bot.services.registry_fields import CHAIR_FIELDS, TOS_FIELDS
-from bot.settings import Settings
+from handlers.buttons import Press, Presses, Stale
 from handlers.errors import render_error
 from handlers.filters import PrivateChat, TextIs
-from handlers.forms import refused_on_sending
+from handlers.forms import Answer, Form, FormCall, Step, refused_on_sending
 from handlers.ids import Id
 from handlers.links import poster_link, qr_photo
 from handlers.menu import MENU_TOS
 from handlers.registry_cards import tos_public_card
-from handlers.render import button_message, drop_buttons, escape
+from handlers.render import button_message, escape
 from handlers.spec import RouterSpec
 
-router = RouterSpec(__name__, needs_consent=True)
+router = RouterSpec(__name__, needs_consent=True, presses=Presses(drop=False))
 router.filter("message", PrivateChat())
 router.filter("callback_query", PrivateChat())
 
 
-class TosCD(CallbackData, prefix="t1"):
-    action: str  # card | find | join | leave | announce | send | field | poster
-    id: Id = 0
-    value: str = ""
+class TosAction(StrEnum):
+    """What a button of /tos does (each has its own handler below)."""
+
+    CARD = "card"  # a TOS's card
+    FIND = "find"  # search by street or location
+    JOIN = "join"
+    LEAVE = "leave"
+    ANNOUNCE = "announce"  # a chair writes to the members
+    SEND = "send"  # the announcement written: send it
+    EDIT = "field"  # a chair changes one field of the card (field: which)
+    POSTER = "poster"  # the join poster's QR code
+
+
+class TosButton(CallbackData, prefix="tos"):
+    action: TosAction
+    id: Id = 0  # the TOS's
+    field: str = ""  # edit: a key of CHAIR_FIELDS
 
 
 class TosForm(StatesGroup):
@@ -45,16 +61,13 @@ class TosForm(StatesGroup):
     search = State()
     announce = State()
     announce_confirm = State()
-    card_value = State()
 
 
-router.owns(forms=(TosForm,), callbacks=(TosCD,))
-
-
-def _b(text: str, action: str, id: int = 0, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=TosCD(action=action, id=id, value=value).pack()
-    )
+def tos_button(
+    text: str, action: TosAction, tos_id: int = 0, field: str = ""
+) -> InlineKeyboardButton:
+    data = TosButton(action=action, id=tos_id, field=field)
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
 async def _ask_street(message: Message, state: FSMContext) -> None:
@@ -80,8 +93,8 @@ async def tos_entry(
     if len(mine) == 1:
         await _show(message, user, registry, mine[0].id)
         return
-    rows = [[_b(tos.name[:60], "card", tos.id)] for tos in mine]
-    rows.append([_b(_("🔎 Find another TOS"), "find")])
+    rows = [[tos_button(tos.name[:60], TosAction.CARD, tos.id)] for tos in mine]
+    rows.append([tos_button(_("🔎 Find another TOS"), TosAction.FIND)])
     await message.answer(_("Your TOS:"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
@@ -89,24 +102,24 @@ async def _show(message: Message, user: Person, registry: RegistryService, tos_i
     view = await registry.view(user.id, tos_id)
     rows: list[list[InlineKeyboardButton]] = []
     if view.is_member:
-        rows.append([_b(_("Leave the TOS"), "leave", tos_id)])
+        rows.append([tos_button(_("Leave the TOS"), TosAction.LEAVE, tos_id)])
     else:
-        rows.append([_b(_("✅ Join"), "join", tos_id)])
+        rows.append([tos_button(_("✅ Join"), TosAction.JOIN, tos_id)])
     if view.leads:
-        rows.append([_b(_("📣 Announce to members"), "announce", tos_id)])
-        rows.append([_b(_("✏️ Public contact"), "field", tos_id, "public_contact"),
-                     _b(_("✏️ Description"), "field", tos_id, "description")])  # fmt: skip
-        rows.append([_b(_("🔳 Join poster"), "poster", tos_id)])
-    rows.append([_b(_("🔎 Find another TOS"), "find")])
+        rows.append([tos_button(_("📣 Announce to members"), TosAction.ANNOUNCE, tos_id)])
+        contact = tos_button(_("✏️ Public contact"), TosAction.EDIT, tos_id, "public_contact")
+        about = tos_button(_("✏️ Description"), TosAction.EDIT, tos_id, "description")
+        rows.append([contact, about])
+        rows.append([tos_button(_("🔳 Join poster"), TosAction.POSTER, tos_id)])
+    rows.append([tos_button(_("🔎 Find another TOS"), TosAction.FIND)])
     await message.answer(
         tos_public_card(view), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
     )
 
 
 async def _results(
-    message: Message, user: Person, registry: RegistryService, found: list[Tos],
-    typed: str,
-) -> bool:  # fmt: skip
+    message: Message, user: Person, registry: RegistryService, found: list[Tos], typed: str
+) -> bool:
     """Show what a search found; False when it found nothing."""
     if not found:
         nothing = _(
@@ -120,7 +133,7 @@ async def _results(
     if len(found) == 1:
         await _show(message, user, registry, found[0].id)
         return True
-    rows = [[_b(tos.name[:60], "card", tos.id)] for tos in found]
+    rows = [[tos_button(tos.name[:60], TosAction.CARD, tos.id)] for tos in found]
     await message.answer(
         _("Several TOS match. Which one is yours?"),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
@@ -133,8 +146,8 @@ async def search_typed(
     message: Message, state: FSMContext, user: Person, registry: RegistryService
 ) -> None:
     if message.location:
-        tos = await registry.find_by_location(message.location.latitude,
-                                              message.location.longitude)  # fmt: skip
+        location = message.location
+        tos = await registry.find_by_location(location.latitude, location.longitude)
         if tos is None:
             await message.answer(
                 _("No TOS covers this place. Try typing your street instead. /cancel to stop.")
@@ -153,82 +166,150 @@ async def search_typed(
         await state.clear()
 
 
-@router.callback_query(TosCD.filter())
-async def tos_button(
+@router.callback_query(TosButton.filter(F.action == TosAction.CARD))
+async def open_card(
+    query: CallbackQuery, callback_data: TosButton, user: Person, registry: RegistryService
+) -> None:
+    await _show(button_message(query), user, registry, callback_data.id)
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.FIND))
+async def find(query: CallbackQuery, press: Press, state: FSMContext) -> None:
+    await press.accept()
+    await _ask_street(button_message(query), state)
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.JOIN))
+async def join(
     query: CallbackQuery,
-    callback_data: TosCD,
+    callback_data: TosButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+) -> None:
+    tos = await registry.join(user.id, callback_data.id)
+    press.tell(fill(_("You have joined «{name}»."), name=tos.name[:100]))
+    press.drop_buttons()
+    await press.accept()
+    await _show(button_message(query), user, registry, callback_data.id)
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.LEAVE))
+async def leave(
+    query: CallbackQuery,
+    callback_data: TosButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+) -> None:
+    tos = await registry.leave(user.id, callback_data.id)
+    press.drop_buttons()
+    await press.accept()
+    await button_message(query).answer(
+        fill(_("You have left «{name}». /tos finds another one."), name=escape(tos.name))
+    )
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.ANNOUNCE))
+async def announce(
+    query: CallbackQuery,
+    callback_data: TosButton,
+    press: Press,
     user: Person,
     registry: RegistryService,
     state: FSMContext,
-    bot: Bot,
-    settings: Settings,
+) -> None:
+    members, left = await registry.announcement_room(user.id, callback_data.id)  # checked now
+    await press.accept()
+    message = button_message(query)
+    if left == 0:
+        await message.answer(
+            _("This week's announcements are used up. You can send the next one later.")
+        )
+        return
+    await state.set_state(TosForm.announce)
+    await state.set_data({"tos_id": callback_data.id})
+    await message.answer(
+        ngettext(
+            "Write the announcement for the {members} member in the bot (up to {max} "
+            "characters). This week you can send {left} more. /cancel to stop.",
+            "Write the announcement for the {members} members in the bot (up to {max} "
+            "characters). This week you can send {left} more. /cancel to stop.",
+            members,
+        ).format(members=members, max=ANNOUNCE_MAX, left=left)
+    )
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.SEND))
+async def send_announcement(
+    query: CallbackQuery,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+    state: FSMContext,
 ) -> None:
     message = button_message(query)
-    cd = callback_data
-    if cd.action == "card":
-        await query.answer()
-        await _show(message, user, registry, cd.id)
-    elif cd.action == "find":
-        await query.answer()
-        await _ask_street(message, state)
-    elif cd.action == "join":
-        tos = await registry.join(user.id, cd.id)
-        await query.answer(fill(_("You have joined «{name}»."), name=tos.name[:100]))
-        await drop_buttons(message)
-        await _show(message, user, registry, cd.id)
-    elif cd.action == "leave":
-        tos = await registry.leave(user.id, cd.id)
-        await query.answer()
-        await drop_buttons(message)
-        await message.answer(
-            fill(_("You have left «{name}». /tos finds another one."), name=escape(tos.name))
+    data = await state.get_data()
+    if await state.get_state() != TosForm.announce_confirm.state or not data.get("text"):
+        raise Stale(N_("This announcement is already sent or cancelled."))
+    try:
+        count = await registry.announce(user.id, int(data["tos_id"]), str(data["text"]))
+    except DomainError as error:  # the week's limit, no members yet: the text stays
+        await press.accept()
+        await refused_on_sending(
+            message, state, error, {"text": TosForm.announce}, lambda step: _ask_text(message)
         )
-    elif cd.action == "announce":
-        members, left = await registry.announcement_room(user.id, cd.id)  # checked now
-        await query.answer()
-        if left == 0:
-            await message.answer(
-                _("This week's announcements are used up. You can send the next one later.")
-            )
-            return
-        await state.set_state(TosForm.announce)
-        await state.set_data({"tos_id": cd.id})
-        await message.answer(
-            ngettext(
-                "Write the announcement for the {members} member in the bot (up to {max} "
-                "characters). This week you can send {left} more. /cancel to stop.",
-                "Write the announcement for the {members} members in the bot (up to {max} "
-                "characters). This week you can send {left} more. /cancel to stop.",
-                members,
-            ).format(members=members, max=ANNOUNCE_MAX, left=left)
-        )
-    elif cd.action == "send":
-        await _send_announcement(message, query, user, registry, state)
-    elif cd.action == "field" and cd.value in CHAIR_FIELDS:
-        await registry.require_leader(user.id, cd.id)  # chairs and deputies only, checked now
-        await query.answer()
-        await state.set_state(TosForm.card_value)
-        await state.set_data({"tos_id": cd.id, "field": cd.value})
-        await message.answer(
-            fill(
-                _("The new «{field}» for the TOS's card. /cancel to stop."),
-                field=_(TOS_FIELDS[cd.value]),
-            )
-        )
-    elif cd.action == "poster":
-        tos = await registry.require_leader(user.id, cd.id)
-        await query.answer()
-        link = await poster_link(bot, registry, tos)
-        await message.answer_photo(
-            qr_photo(link, "join.png"),
-            caption=fill(
-                _("Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"),
-                name=escape(tos.name),
-                link=link,
-            ),
-        )
-    else:
-        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await state.clear()
+    press.drop_buttons()
+    await press.accept()
+    await message.answer(
+        ngettext(
+            "Sent to {count} member. Delivery goes at a gentle pace.",
+            "Sent to {count} members. Delivery goes at a gentle pace.",
+            count,
+        ).format(count=count)
+    )
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.EDIT))
+async def edit_card(
+    query: CallbackQuery,
+    callback_data: TosButton,
+    state: FSMContext,
+    user: Person,
+    registry: RegistryService,
+    **data: Any,
+) -> None:
+    if callback_data.field not in CHAIR_FIELDS:
+        raise Stale()
+    await registry.require_leader(user.id, callback_data.id)  # chairs and deputies, checked now
+    edit = CardEdit(kind="tos", id=callback_data.id, field=callback_data.field)
+    data |= {"state": state, "user": user, "registry": registry}
+    await CARD_FORM.start(button_message(query), state, data, draft=edit)
+
+
+@router.callback_query(TosButton.filter(F.action == TosAction.POSTER))
+async def poster(
+    query: CallbackQuery,
+    callback_data: TosButton,
+    press: Press,
+    user: Person,
+    registry: RegistryService,
+    bot: Bot,
+) -> None:
+    message = button_message(query)
+    tos = await registry.require_leader(user.id, callback_data.id)
+    await press.accept()
+    link = await poster_link(bot, registry, tos, message.chat.id)
+    await message.answer_photo(
+        qr_photo(link, "join.png"),
+        caption=fill(
+            _("Print this poster: a neighbour who scans it joins «{name}» at once.\n{link}"),
+            name=escape(tos.name),
+            link=link,
+        ),
+    )
 
 
 async def _ask_text(message: Message) -> None:
@@ -253,38 +334,8 @@ async def announce_typed(message: Message, state: FSMContext) -> None:
     await message.answer(
         _("The members will get this:") + "\n\n" + escape(text),
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[_b(_("📣 Send"), "send", int(data.get("tos_id", 0)))]]
+            inline_keyboard=[[tos_button(_("📣 Send"), TosAction.SEND, int(data.get("tos_id", 0)))]]
         ),
-    )
-
-
-async def _send_announcement(
-    message: Message,
-    query: CallbackQuery,
-    user: Person,
-    registry: RegistryService,
-    state: FSMContext,
-) -> None:
-    data = await state.get_data()
-    if await state.get_state() != TosForm.announce_confirm.state or not data.get("text"):
-        await query.answer(_("This announcement is already sent or cancelled."), show_alert=True)
-        return
-    await query.answer()
-    try:
-        count = await registry.announce(user.id, int(data["tos_id"]), str(data["text"]))
-    except DomainError as error:  # the week's limit, no members yet: the text stays
-        await refused_on_sending(
-            message, state, error, {"text": TosForm.announce}, lambda step: _ask_text(message)
-        )
-        return
-    await state.clear()
-    await drop_buttons(message)
-    await message.answer(
-        ngettext(
-            "Sent to {count} member. Delivery goes at a gentle pace.",
-            "Sent to {count} members. Delivery goes at a gentle pace.",
-            count,
-        ).format(count=count)
     )
 
 
@@ -293,21 +344,41 @@ async def announce_confirm_typed(message: Message) -> None:
     await message.answer(_("Press «Send» under the announcement, or /cancel."))
 
 
-@router.message(StateFilter(TosForm.card_value))
-async def card_value_typed(
-    message: Message, state: FSMContext, user: Person, registry: RegistryService
-) -> None:
-    data = await state.get_data()
-    field = str(data.get("field", ""))
-    tos_id = int(data.get("tos_id", 0))
-    if not message.text:
-        await message.answer(_("Please answer with text. /cancel to stop."))
-        return
-    try:
-        await registry.update_tos(user.id, tos_id, registry.parse_tos_field(field, message.text))
-    except DomainError as error:
-        await message.answer(render_error(error))
-        return
-    await state.clear()
-    await message.answer(_("Saved."))
-    await _show(message, user, registry, tos_id)
+# -- a chair changes the card: one value, a form on the engine ----------------------------
+
+CardCall = FormCall[CardEdit, RegistryService]
+
+
+def ask_value(call: CardCall) -> str:
+    return fill(
+        _("The new «{field}» for the TOS's card. /cancel to stop."),
+        field=_(TOS_FIELDS[call.draft.field]),
+    )
+
+
+async def read_value(call: CardCall, answer: Answer) -> str:
+    """The text as sent (the registry service reads it when it is saved)."""
+    if not answer.text:
+        raise DomainError(N_("Please answer with text. /cancel to stop."))
+    return answer.text
+
+
+async def save(call: CardCall) -> None:
+    await call.service.save_card(call.user.id, call.draft)
+
+
+async def saved(call: CardCall, _result: None) -> None:
+    await call.say(_("Saved."))
+    await _show(call.message, call.user, call.service, call.draft.id)
+
+
+CARD_FORM = Form(
+    "toscard",
+    draft=CardEdit,
+    service="registry",
+    steps=(Step("text", N_("Value"), ask_value, read=read_value),),
+    submit=save,
+    done=saved,
+)
+router.runs(CARD_FORM)
+router.owns(forms=(TosForm,), callbacks=(TosButton,))

@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import math
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +55,7 @@ from aiogram.types import (
 from bot.app import App, create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
+from handlers.spec import RouterSpec
 from tests.databases import database_settings
 
 BOT_ID = 123456  # the id part of the test token, as Telegram does it
@@ -513,8 +514,9 @@ class Harness:
     its own: tests/databases.py), fed with updates through the real Dispatcher.
     The scheduler and the outbox sender do not run by themselves: `await deliver()`."""
 
-    def __init__(self, tmp: Path, **settings: Any) -> None:
+    def __init__(self, tmp: Path, *, features: Sequence[RouterSpec] = (), **settings: Any) -> None:
         self.tmp = tmp
+        self.features = features  # more features than the bot's (a test's own form)
         self.clock = FrozenClock(datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
         self.session = FakeSession(self.clock.now)
         self.settings = make_settings(tmp, **settings)
@@ -539,6 +541,7 @@ class Harness:
             clock=self.clock,
             background=False,
             timing=(self.time.monotonic, self.time.sleep),
+            extra_features=self.features,
         )
         await self.app.dp.emit_startup(bot=self.app.bot)
         return self

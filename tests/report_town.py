@@ -115,20 +115,22 @@ async def _year_2025(h: Harness, town: Town, residents: list) -> None:  # type: 
             await uow.registry.join(town.tos_ids[1], person.id, now)
     h.clock.set(at(2025, 5, 20))
     for n, person in enumerate(residents[:4]):
-        await app.initiatives.submit(
+        await app.services.initiatives.submit(
             person.id,
             Draft(direction="improvement", title=f"Лавочки у дома {n}",
                   description="Поставить лавочки у подъезда, пожалуйста."),
         )  # fmt: skip
     for person in residents[4:7]:
-        await app.requests.submit(
+        await app.services.requests.submit(
             person.id,
             RequestDraft(kind="consultation", description="Как зарегистрировать ТОС?"),
         )
     for request_id in (1, 2, 3):
         h.clock.advance(timedelta(days=1))
-        await app.requests.answer(ADMIN_ID, request_id, "Порядок регистрации во вложении.", None)
-        await app.requests.close(ADMIN_ID, request_id)
+        await app.services.requests.answer(
+            ADMIN_ID, request_id, "Порядок регистрации во вложении.", None
+        )
+        await app.services.requests.close(ADMIN_ID, request_id)
 
 
 async def _competitions_2026(h: Harness, town: Town) -> None:
@@ -194,20 +196,22 @@ async def _initiatives_2026(h: Harness, town: Town, residents: list) -> None:  #
     ids = []
     for (direction, title), person in zip(ideas, residents, strict=False):
         draft = Draft(direction=direction, title=title, description=f"{title}: очень нужно.")
-        ids.append((await app.initiatives.submit(person.id, draft)).initiative.id)
+        ids.append((await app.services.initiatives.submit(person.id, draft)).initiative.id)
         town.people.add(person.id)
     playground, benches, flowers, bar, rink, _neighbours, plaque = ids
     for i in (playground, benches, bar, rink, flowers):
-        await app.initiatives.decide(ADMIN_ID, i, "accepted")
+        await app.services.initiatives.decide(ADMIN_ID, i, "accepted")
     for i in (playground, benches, bar):
-        await app.initiatives.decide(ADMIN_ID, i, "in_progress")
+        await app.services.initiatives.decide(ADMIN_ID, i, "in_progress")
     for i in (playground, benches):
-        await app.initiatives.decide(ADMIN_ID, i, "done")
-    await app.initiatives.decide(ADMIN_ID, plaque, "rejected", "Это решает совет ветеранов.")
+        await app.services.initiatives.decide(ADMIN_ID, i, "done")
+    await app.services.initiatives.decide(
+        ADMIN_ID, plaque, "rejected", "Это решает совет ветеранов."
+    )
     for person in residents[7:10]:
-        await app.initiatives.support(person.id, playground)
+        await app.services.initiatives.support(person.id, playground)
         town.people.add(person.id)
-    await app.initiatives.support(residents[0].id, rink)
+    await app.services.initiatives.support(residents[0].id, rink)
 
 
 async def _requests_2026(h: Harness, town: Town, residents: list) -> None:  # type: ignore[type-arg]
@@ -220,20 +224,20 @@ async def _requests_2026(h: Harness, town: Town, residents: list) -> None:  # ty
         wanted = "2026-07-20" if kind in ("event", "transport") else None
         draft = RequestDraft(kind=kind, description=f"Просим помочь: обращение {n}.",
                              wanted_date=wanted)  # fmt: skip
-        ids.append((await app.requests.submit(person.id, draft)).request.id)
+        ids.append((await app.services.requests.submit(person.id, draft)).request.id)
         town.people.add(person.id)
     h.clock.advance(timedelta(days=2))
     for request_id in ids[:6]:
-        await app.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
+        await app.services.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
     for request_id in ids[:4]:
-        await app.requests.close(ADMIN_ID, request_id)
-    await app.requests.take(ADMIN_ID, ids[6])  # stays in work: overdue by the report's day
-    await app.requests.reject(ADMIN_ID, ids[7], "Автобус в эти даты занят.")
+        await app.services.requests.close(ADMIN_ID, request_id)
+    await app.services.requests.take(ADMIN_ID, ids[6])  # stays in work: overdue by the report's day
+    await app.services.requests.reject(ADMIN_ID, ids[7], "Автобус в эти даты занят.")
     # The first consultation is reopened by its requester, and answered again.
-    first = await app.requests.find(ids[0])
-    await app.requests.reopen(first.requester_id, ids[0])
-    await app.requests.answer(ADMIN_ID, ids[0], "Дополнение к ответу.", None)
-    await app.requests.close(ADMIN_ID, ids[0])
+    first = await app.services.requests.find(ids[0])
+    await app.services.requests.reopen(first.requester_id, ids[0])
+    await app.services.requests.answer(ADMIN_ID, ids[0], "Дополнение к ответу.", None)
+    await app.services.requests.close(ADMIN_ID, ids[0])
 
 
 async def _events_2026(h: Harness, town: Town, residents: list) -> None:  # type: ignore[type-arg]
@@ -256,7 +260,7 @@ async def _events_2026(h: Harness, town: Town, residents: list) -> None:  # type
             ADMIN_ID, now,
         )  # fmt: skip
     for person in residents[10:12]:
-        await app.events.sign_up(person.id, held[0])
+        await app.services.events.sign_up(person.id, held[0])
         town.people.add(person.id)
     h.clock.set(at(2026, 7, 20))
     async with app.db.transaction() as uow:

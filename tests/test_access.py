@@ -25,8 +25,8 @@ async def staff_of_three(h: Harness) -> tuple[Person, Person, Person]:
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
     ivan = await h.consented(h.user("Иван", user_id=CLERK))
     olga = await h.consented(h.user("Ольга", user_id=CLERK_2))
-    await h.app.staff.add(ADMIN_ID, CLERK)
-    await h.app.staff.add(ADMIN_ID, CLERK_2)
+    await h.app.services.staff.add(ADMIN_ID, CLERK)
+    await h.app.services.staff.add(ADMIN_ID, CLERK_2)
     await h.deliver()
     return maria, ivan, olga
 
@@ -41,7 +41,7 @@ async def test_staff_mail_queued_before_a_removal_never_reaches_the_removed(
         maria, ivan, _olga = await staff_of_three(h)
         anna = await h.consented(h.user("Анна"))
         boris = await h.consented(h.user("Борис"))
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id, RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
         )
         await h.deliver()
@@ -49,20 +49,20 @@ async def test_staff_mail_queued_before_a_removal_never_reaches_the_removed(
         before = len(ivan.inbox)
 
         # Queued while Ivan is staff, sent after an admin removed him.
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id,
             RequestDraft(
                 kind="premises", description="Нужен зал на 40 человек, план во вложении.",
                 file_kind="document", file_id="doc-plan",
             ),
         )  # fmt: skip
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             boris.id,
             Draft(direction="other", title="Клумба у дома", description="Разбить клумбу у дома 7.",
                   photos=["ph-1", "ph-2"]),
         )  # fmt: skip
-        await h.app.requests.follow_up(anna.id, 1, "Мой адрес: ул. Ленина 5, кв 3", None)
-        await h.app.staff.remove(ADMIN_ID, CLERK)
+        await h.app.services.requests.follow_up(anna.id, 1, "Мой адрес: ул. Ленина 5, кв 3", None)
+        await h.app.services.staff.remove(ADMIN_ID, CLERK)
         await h.deliver()
 
         leaked = ivan.inbox[before:]
@@ -79,14 +79,14 @@ async def test_a_nudge_for_a_case_whose_assignee_left_goes_to_current_staff(
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:  # no staff chat
         maria, ivan, olga = await staff_of_three(h)
         anna = await h.consented(h.user("Анна"))
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id, RequestDraft(kind="consultation", description="Нужна консультация по гранту.")
         )
-        await h.app.requests.take(CLERK, 1)
+        await h.app.services.requests.take(CLERK, 1)
         await h.deliver()
-        await h.app.staff.remove(ADMIN_ID, CLERK)
+        await h.app.services.staff.remove(ADMIN_ID, CLERK)
         h.clock.advance(timedelta(days=16))
-        assert await h.app.requests.nudge_due() == 2  # Maria and Olga, each privately
+        assert await h.app.services.requests.nudge_due() == 2  # Maria and Olga, each privately
         await h.deliver()
 
         def nudged(person: Person) -> bool:
@@ -101,13 +101,13 @@ async def test_with_a_staff_chat_a_gone_assignees_nudge_goes_to_the_chat(tmp_pat
         maria, ivan, _olga = await staff_of_three(h)
         staff_chat = h.in_group(maria, STAFF_CHAT)
         anna = await h.consented(h.user("Анна"))
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id, RequestDraft(kind="consultation", description="Нужна консультация по гранту.")
         )
-        await h.app.requests.take(CLERK, 1)
-        await h.app.staff.remove(ADMIN_ID, CLERK)
+        await h.app.services.requests.take(CLERK, 1)
+        await h.app.services.staff.remove(ADMIN_ID, CLERK)
         h.clock.advance(timedelta(days=16))
-        assert await h.app.requests.nudge_due() == 1
+        assert await h.app.services.requests.nudge_due() == 1
         await h.deliver()
         assert any(s.text.startswith("⏰ З-2026-0001") for s in staff_chat.inbox)
         assert not any(s.text.startswith("⏰") for s in ivan.inbox)
@@ -124,17 +124,17 @@ async def test_a_nudge_queued_before_its_assignee_left_goes_to_current_staff(
         ) as h:
             maria, ivan, olga = await staff_of_three(h)
             anna = await h.consented(h.user("Анна"))
-            await h.app.requests.submit(
+            await h.app.services.requests.submit(
                 anna.id,
                 RequestDraft(kind="consultation", description="Нужна консультация по гранту."),
             )
-            await h.app.requests.take(CLERK, 1)
+            await h.app.services.requests.take(CLERK, 1)
             await h.deliver()
             h.clock.advance(timedelta(days=16))
-            assert await h.app.requests.nudge_due() == 1  # to Ivan, who has the case
-            await h.app.staff.remove(ADMIN_ID, CLERK)
+            assert await h.app.services.requests.nudge_due() == 1  # to Ivan, who has the case
+            await h.app.services.staff.remove(ADMIN_ID, CLERK)
             await h.deliver()
-            assert await h.app.requests.nudge_due() == 0  # this term's nudge is done
+            assert await h.app.services.requests.nudge_due() == 0  # this term's nudge is done
             await h.deliver()
 
             def nudges(person: Person) -> int:
@@ -156,12 +156,12 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         anna = await h.consented(h.user("Анна", username="anna"))
         secret = "Поставить три скамейки у детской площадки на Советской, 12."
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="other", title="Скамейки во дворе", description=secret,
                   address="ул. Советская, 12"),
         )  # fmt: skip
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id, RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
         )
         group = h.in_group(maria, ORDINARY_GROUP)
@@ -169,7 +169,7 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         shown = await group.send("/initiative И-2026-0001")  # not published yet
         assert not any(secret in s.text or "Советская" in s.text for s in shown)
         assert not any(s.buttons for s in shown)
-        await group.press("x", data="p1:open:1")  # a forged «open» in the group
+        await group.press("x", data="initiative:open:1")  # a forged «open» in the group
         assert not any(secret in s.text for s in group.inbox)
         assert await group.send("/request З-2026-0001") == []
         assert await group.send("/inbox") == []
@@ -181,7 +181,7 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         assert secret in private.text
 
         # Once public, the group gets the public card: no buttons, no author.
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         [public] = await group.send("/initiative И-2026-0001")
         assert secret in public.text and "Автор" not in public.text
         assert "✅ Принять" not in public.flat_buttons
@@ -193,29 +193,29 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
 async def test_a_role_taken_away_is_not_regained_by_the_same_link(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
-    invite = await h.app.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
+    tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+    invite = await h.app.services.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
     anna = await h.consented(h.user("Анна"))
     await anna.send(f"/start {invite.payload}")
-    assert [r.role for r in await h.app.registry.roles_of(anna.id)] == ["deputy"]
-    await h.app.registry.revoke(ADMIN_ID, anna.id, "tos", tos.id)
+    assert [r.role for r in await h.app.services.registry.roles_of(anna.id)] == ["deputy"]
+    await h.app.services.registry.revoke(ADMIN_ID, anna.id, "tos", tos.id)
 
     again = (await anna.send(f"/start {invite.payload}"))[0]
     assert again.text == (
         "Вы уже воспользовались этой ссылкой. Если роль нужна снова, попросите у "
         "администрации новую ссылку."
     )
-    assert await h.app.registry.roles_of(anna.id) == []
+    assert await h.app.services.registry.roles_of(anna.id) == []
     # The link still works for someone who has not used it.
     boris = await h.consented(h.user("Борис"))
     await boris.send(f"/start {invite.payload}")
-    assert [r.role for r in await h.app.registry.roles_of(boris.id)] == ["deputy"]
+    assert [r.role for r in await h.app.services.registry.roles_of(boris.id)] == ["deputy"]
 
 
 async def test_staff_revoke_an_invite_link_from_its_message(harness: Harness) -> None:
     h = harness
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+    await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
     await maria.send("/registry")
     await maria.press("🏘 ТОС (1)")
     await maria.press("ТОС «Берёзка»")
@@ -230,7 +230,7 @@ async def test_staff_revoke_an_invite_link_from_its_message(harness: Harness) ->
     await mallory.press("x", data=invite.callback_data["🚫 Отозвать ссылку"])
     anna = await h.consented(h.user("Анна"))
     await anna.send(f"/start {payload}")
-    assert [r.role for r in await h.app.registry.roles_of(anna.id)] == ["deputy"]
+    assert [r.role for r in await h.app.services.registry.roles_of(anna.id)] == ["deputy"]
 
     await maria.press("🚫 Отозвать ссылку", on=invite)
     edited = maria.edits[-1]
@@ -241,7 +241,7 @@ async def test_staff_revoke_an_invite_link_from_its_message(harness: Harness) ->
     boris = await h.consented(h.user("Борис"))
     told = (await boris.send(f"/start {payload}"))[0]
     assert told.text == "Эту ссылку отозвала администрация. Если она вам нужна, попросите новую."
-    assert await h.app.registry.roles_of(boris.id) == []
+    assert await h.app.services.registry.roles_of(boris.id) == []
     pete = await h.consented(h.user("Pete", language_code="en"))
     told_en = (await pete.send(f"/start {payload}"))[0]
     assert told_en.text == (
@@ -263,7 +263,7 @@ async def test_an_admin_revokes_a_staff_invite(harness: Harness) -> None:
     ivan = await h.consented(h.user("Иван"))
     told = (await ivan.send(f"/start {payload}"))[0]
     assert told.text == "Эту ссылку отозвала администрация. Если она вам нужна, попросите новую."
-    assert not h.app.staff.role_of(ivan.id).is_staff
+    assert not h.app.services.staff.role_of(ivan.id).is_staff
 
 
 # -- withdrawing consent ---------------------------------------------------------------------
@@ -280,22 +280,26 @@ async def test_a_withdrawal_leaves_no_trace_of_the_person_in_the_database(
 ) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
-        tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
-        invite = await h.app.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
+        tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+        invite = await h.app.services.registry.create_invite(
+            ADMIN_ID, "deputy", tos.id, several=True
+        )
         evl = await h.consented(
             h.user("Евлампия", last_name="Секретова", username="evlampia_secret")
         )
         await evl.send(f"/start {invite.payload}")  # staff hear «… opened your invite»
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             evl.id,
             RequestDraft(kind="other", description="Помогите с объявлением о субботнике.",
                          phone="+79135550011"),
         )  # fmt: skip
         await h.deliver()  # sent rows
-        await h.app.requests.answer(ADMIN_ID, 1, "Разместим в пятницу.", None)
+        await h.app.services.requests.answer(ADMIN_ID, 1, "Разместим в пятницу.", None)
         await h.deliver()
-        await h.app.requests.follow_up(evl.id, 1, "Мой адрес: Лесная улица 5, квартира 3", None)
-        await h.app.requests.follow_up(evl.id, 1, "Второй подъезд, домофон 37К", None)
+        await h.app.services.requests.follow_up(
+            evl.id, 1, "Мой адрес: Лесная улица 5, квартира 3", None
+        )
+        await h.app.services.requests.follow_up(evl.id, 1, "Второй подъезд, домофон 37К", None)
         # The follow-ups stay queued (pending rows) when the person withdraws.
         await evl.send("/privacy")
         await evl.press(next(b for b in evl.last.flat_buttons if "тозвать" in b))
@@ -327,7 +331,7 @@ async def test_a_staff_members_pending_press_keeps_no_trace_of_the_requester(
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         evl = await h.consented(h.user("Евлампия", last_name="Секретова", username="evl_secret"))
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             evl.id,
             RequestDraft(kind="other", description="Помогите с объявлением о субботнике.",
                          phone="+79135550011"),
@@ -360,8 +364,8 @@ async def test_without_personal_data_staff_see_roles_not_names(tmp_path: Path) -
         tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_sees_personal_data=False
     ) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
-        tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
-        invite = await h.app.registry.create_invite(ADMIN_ID, "chair", tos.id)
+        tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+        invite = await h.app.services.registry.create_invite(ADMIN_ID, "chair", tos.id)
         vera = await h.consented(h.user("Вера", last_name="Тайная", username="vera_t"))
         await vera.send(f"/start {invite.payload}")
         await h.deliver()
@@ -417,9 +421,9 @@ async def test_with_personal_data_the_form_says_what_staff_will_see(harness: Har
 async def test_the_registry_card_names_people_and_roles_naturally(harness: Harness) -> None:
     h = harness
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+    tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
     anna = await h.consented(h.user("Анна", last_name="Иванова"))
-    invite = await h.app.registry.create_invite(ADMIN_ID, "deputy", tos.id)
+    invite = await h.app.services.registry.create_invite(ADMIN_ID, "deputy", tos.id)
     await anna.send(f"/start {invite.payload}")
     async with h.app.db.transaction() as uow:  # a chair known by id only (no name kept)
         await uow.registry.grant(424242, "tos", tos.id, "chair", ADMIN_ID, h.clock.now())
@@ -572,8 +576,10 @@ def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
     h = loop.run_until_complete(Harness(tmp_path, admin_ids=frozenset({ADMIN_ID})).start())
     try:
         maria = loop.run_until_complete(h.consented(h.user("Мария", user_id=ADMIN_ID)))
-        tos = loop.run_until_complete(h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»"))
-        invite = loop.run_until_complete(h.app.registry.create_invite(ADMIN_ID, "chair", tos.id))
+        tos = loop.run_until_complete(h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»"))
+        invite = loop.run_until_complete(
+            h.app.services.registry.create_invite(ADMIN_ID, "chair", tos.id)
+        )
         polite = {
             "Ссылка недействительна. Попросите новую.",
             "Эта кнопка устарела. Откройте меню ещё раз.",  # not even a revoke button
@@ -582,7 +588,7 @@ def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
         @given(st.text(alphabet=st.characters(max_codepoint=0x7FF), max_size=30))
         def press(token: str) -> None:
             before = len(h.session.callback_answers)
-            loop.run_until_complete(maria.press("x", data=f"v1:{token}"))
+            loop.run_until_complete(maria.press("x", data=f"revoke:{token}"))
             answers = h.session.callback_answers[before:]
             assert answers and answers[-1]["text"] in polite, answers
 

@@ -21,10 +21,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import handlers
-from handlers.competitions import CompEditForm, CompetitionForm, CompStaffForm
-from handlers.events import AttendanceForm, EventForm
-from handlers.registry_admin import RegistryForm
-from handlers.requests import RequestForm
+from handlers.competition_form import COMPETITION
+from handlers.competition_staff import AWARD, CHANGE
+from handlers.events import FORM as EVENT_FORM
+from handlers.events import AttendanceForm
+from handlers.registry_admin import CARD_FORM as REGISTRY_CARD_FORM
+from handlers.requests import FORM as REQUEST_FORM
 from tests.conftest import ADMIN_ID
 from tests.kit import BOT_ID, Harness, Person
 
@@ -45,7 +47,7 @@ def callback_classes() -> list[type[CallbackData]]:
 
 
 def test_every_button_class_is_owned_by_a_feature() -> None:
-    owned = {cls for spec in handlers.FEATURES for cls in spec.callbacks}
+    owned = {cls for spec in handlers.features() for cls in spec.callbacks}
     assert set(callback_classes()) == owned
     assert len(owned) >= 17
 
@@ -61,8 +63,10 @@ class Bot:
         resident = self.h.user("Анна", language_code=language)
         self.admin: Person = self.run(self.h.consented(admin))
         self.resident: Person = self.run(self.h.consented(resident))
-        self.run(self.h.app.competitions.create(ADMIN_ID, _draft()))  # number 1, for the steps
-        self.run(self.h.app.registry.add_tos(ADMIN_ID, "ТОС «Север»"))  # number 1 too
+        self.run(
+            self.h.app.services.competitions.create(ADMIN_ID, _draft())
+        )  # number 1, for the steps
+        self.run(self.h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Север»"))  # number 1 too
 
     def run(self, coro: Any) -> Any:
         return self.runner.run(coro)
@@ -156,8 +160,14 @@ def test_forged_buttons_get_a_polite_answer(
 
 @pytest.mark.parametrize(
     "data",
-    [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "k1")]
-    + [f"p1:open:{HUGE}", f"p2:{HUGE}::0", f"p2:0::{HUGE}", f"r3:open:{HUGE}"],
+    [f"{p}:card:{HUGE}:" for p in ("e1", "t1", "comp")]
+    + [f"event:card:{HUGE}"]
+    + [
+        f"initiative:open:{HUGE}",
+        f"initiatives:{HUGE}::0",
+        f"initiatives:0::{HUGE}",
+        f"myreq:open:{HUGE}",
+    ],
 )
 def test_ids_beyond_sqlite_are_out_of_date_buttons(
     bot: Bot, data: str, caplog: pytest.LogCaptureFixture
@@ -173,19 +183,19 @@ def test_ids_beyond_sqlite_are_out_of_date_buttons(
 # -- typed dates ------------------------------------------------------------------------------
 
 DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.starts, {"owner_kind": "city", "owner_id": 0, "title": "Субботник"}),
-    (EventForm.ends, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                      "starts_at": "2026-11-28T11:00:00+00:00"}),
-    (CompetitionForm.opens, {"title": "Конкурс", "organiser": "Мэрия", "description": "Проекты",
-                             "eligible": ["tos"]}),
-    (CompetitionForm.deadline, {"title": "Конкурс", "organiser": "Мэрия",
-                                "description": "Проекты", "eligible": ["tos"]}),
-    (CompetitionForm.results, {"title": "Конкурс", "organiser": "Мэрия",
-                               "description": "Проекты", "eligible": ["tos"],
-                               "deadline": "2026-12-20T10:00:00+00:00"}),
-    (CompStaffForm.deadline, {"cid": 1}),
-    (CompEditForm.value, {"cid": 1, "field": "deadline"}),
-    (RequestForm.wanted_date, {}),
+    (EVENT_FORM.state("starts_at"),
+     {"draft": {"owner_kind": "town", "owner_id": 0, "title": "Субботник"}}),
+    (EVENT_FORM.state("ends_at"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00"}}),
+    (COMPETITION.state("opens_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                               "description": "Проекты", "eligible": ["tos"]}}),
+    (COMPETITION.state("deadline"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                               "description": "Проекты", "eligible": ["tos"]}}),
+    (COMPETITION.state("results_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                                 "description": "Проекты", "eligible": ["tos"],
+                                                 "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (CHANGE.state("deadline"), {"draft": {"competition_id": 1, "field": "deadline"}}),
+    (REQUEST_FORM.state("wanted_date"), {}),
 ]  # fmt: skip
 
 
@@ -294,19 +304,23 @@ def test_typed_numbers_after_commands(
 
 
 NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EventForm.capacity, {"owner_kind": "city", "owner_id": 0, "title": "Субботник",
-                          "starts_at": "2026-11-28T11:00:00+00:00",
-                          "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер",
-                          "organiser": "Мэрия", "joint": True}),
+    (EVENT_FORM.state("capacity"), {"draft": {"owner_kind": "town", "owner_id": 0,
+     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00",
+     "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер", "organiser": "Мэрия",
+     "joint": True}}),
     (AttendanceForm.count, {"event_id": 1}),
-    (CompetitionForm.max_grant, {"title": "Конкурс", "organiser": "Мэрия",
-                                 "description": "Проекты", "eligible": ["tos"],
-                                 "deadline": "2026-12-20T10:00:00+00:00"}),
-    (CompStaffForm.awarded, {"cid": 1, "app": 1}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "residents"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "area"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "registered_on"}),
-    (RegistryForm.value, {"kind": "tos", "id": 1, "field": "polygon"}),
+    (COMPETITION.state("max_grant"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
+                                                "description": "Проекты", "eligible": ["tos"],
+                                                "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (AWARD.state("awarded"), {"draft": {"application_id": 1}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "residents"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "area"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "registered_on"}}),
+    (REGISTRY_CARD_FORM.state("text"),
+     {"draft": {"kind": "tos", "id": 1, "field": "polygon"}}),
 ]  # fmt: skip
 
 

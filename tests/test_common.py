@@ -70,7 +70,7 @@ async def test_button_from_an_old_message(harness: Harness) -> None:
         "text": "Эта кнопка устарела. Откройте меню ещё раз.",
         "show_alert": True,
     }
-    await anna.press("x", data="l1:xx")  # a language we do not have
+    await anna.press("x", data="lang:xx")  # a language we do not have
     assert anna.last_answer["text"] == "Эта кнопка устарела."
 
 
@@ -253,7 +253,7 @@ async def test_housekeeping_job_purges_old_invites(harness: Harness) -> None:
     from datetime import timedelta
 
     assert "purge-expired-invites" in harness.app.scheduler.job_ids
-    invite = await harness.app.staff.create_invite(1)
+    invite = await harness.app.services.staff.create_invite(1)
     harness.clock.advance(timedelta(days=60))
     await harness.app.scheduler.run_now("purge-expired-invites")
     token = invite.payload.removeprefix("inv_")
@@ -281,7 +281,7 @@ async def test_a_button_on_a_message_telegram_no_longer_shows(harness: Harness) 
     from aiogram.types import CallbackQuery, InaccessibleMessage, Update
 
     anna = await harness.consented(harness.user())
-    for data in ("l1:en", "s1:add:0", "c1:withdraw"):
+    for data in ("lang:en", "staff:add:0", "consent:withdraw"):
         query = CallbackQuery(
             id="old",
             from_user=anna.user,

@@ -10,7 +10,12 @@ import pytest
 
 from bot.services.competitions import ApplicationDraft, CompetitionDraft
 from bot.services.errors import DomainError, NotAllowed
-from handlers.competitions import CompCD
+from handlers.competition_cards import (
+    CompetitionAction,
+    CompetitionButton,
+    CompetitionStaffButton,
+    StaffAction,
+)
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, running
 
@@ -61,7 +66,7 @@ async def tick(h: Harness) -> None:
 async def create(
     h: Harness, eligible: tuple[str, ...] = ("tos",), deadline: datetime = DEADLINE
 ) -> int:
-    c = await h.app.competitions.create(
+    c = await h.app.services.competitions.create(
         ADMIN_ID,
         CompetitionDraft(
             title="Городской конкурс ТОС", organiser="Администрация", description="Проекты ТОС",
@@ -203,7 +208,7 @@ async def test_moved_deadline_makes_new_rounds(tmp_path) -> None:  # type: ignor
         assert "до 06.01.2027 18:00, до конца — 7 дней." in reminder
         # A deadline moved into the past is refused.
         with pytest.raises(DomainError):
-            await h.app.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"deadline": h.clock.now()})
 
 
 async def test_restart_over_a_reminder(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -239,9 +244,9 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         # NGOs only: the NGO's rep hears of it, chairs and the initiative group do not.
         assert texts(p["olga"], "Новый конкурс")
         assert not texts(p["ivan"], "Новый конкурс") and not texts(p["gleb"], "Новый конкурс")
-        services = h.app.competitions
-        south = (await h.app.registry.roles_of(p["ivan"].id))[0].body_id
-        ngo = (await h.app.registry.roles_of(p["olga"].id))[0].body_id
+        services = h.app.services.competitions
+        south = (await h.app.services.registry.roles_of(p["ivan"].id))[0].body_id
+        ngo = (await h.app.services.registry.roles_of(p["olga"].id))[0].body_id
         draft = ApplicationDraft("tos", south, "Проект", "sport", 1000)
         with pytest.raises(DomainError, match="may not apply"):
             await services.register(p["ivan"].id, cid, draft)
@@ -264,12 +269,17 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         anna = p["anna"]
         await anna.send("/competitions")
         assert "➕ Новый конкурс" not in anna.last.flat_buttons
-        await anna.press("x", data=CompCD(action="new").pack())
+        await anna.press("x", data=CompetitionStaffButton(action=StaffAction.NEW).pack())
         assert anna.last_answer["show_alert"] and "только специалистам" in anna.last_answer["text"]
-        await anna.press("x", data=CompCD(action="win", id=again.id).pack())
+        await anna.press(
+            "x", data=CompetitionStaffButton(action=StaffAction.WIN, id=again.id).pack()
+        )
         assert anna.last_answer["show_alert"]
-        for forged in (CompCD(action="lose", id=again.id), CompCD(action="close", id=cid),
-                       CompCD(action="apps", id=cid)):  # fmt: skip
+        for forged in (
+            CompetitionStaffButton(action=StaffAction.LOSE, id=again.id),
+            CompetitionStaffButton(action=StaffAction.CLOSE, id=cid),
+            CompetitionStaffButton(action=StaffAction.APPLICATIONS, id=cid),
+        ):
             before = len(anna.inbox)
             assert await anna.press("x", data=forged.pack()) == []
             assert len(anna.inbox) == before
@@ -284,7 +294,12 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         with pytest.raises(NotAllowed):
             await services.create(anna.id, CompetitionDraft(title="x", eligible=("tos",),
                                                             deadline=DEADLINE))  # fmt: skip
-        await anna.press("x", data=CompCD(action="apply", id=cid, value=f"org-{ngo}").pack())
+        await anna.press(
+            "x",
+            data=CompetitionButton(
+                action=CompetitionAction.APPLY, id=cid, value=f"org-{ngo}"
+            ).pack(),
+        )
         assert "не могут участвовать" in anna.last_answer["text"]
 
         # In English: the list and the days left.
@@ -307,8 +322,12 @@ async def test_long_applications_list_is_paged(tmp_path) -> None:  # type: ignor
             async with h.app.db.transaction() as uow:
                 tos = await uow.registry.add_tos({"name": f"ТОС №{i} " + "Я" * 150}, f"t{i}", now)
                 await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
-            await h.app.competitions.register(chair.id, cid, app("tos", tos, f"{i:02}" + "П" * 198))
-        [page] = await maria.press("x", data=CompCD(action="apps", id=cid).pack())
+            await h.app.services.competitions.register(
+                chair.id, cid, app("tos", tos, f"{i:02}" + "П" * 198)
+            )
+        [page] = await maria.press(
+            "x", data=CompetitionStaffButton(action=StaffAction.APPLICATIONS, id=cid).pack()
+        )
         assert "Заявки на конкурс «Городской конкурс ТОС»</b> (1/2)" in page.text
         assert page.text.count("П…»") == 10 and "П" * 100 not in page.text
         results = [b for b in page.flat_buttons if b.startswith("🏅")]
@@ -328,7 +347,7 @@ async def test_long_competitions_list_is_split(tmp_path) -> None:  # type: ignor
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         anna = await h.consented(h.user("Анна"))
         for i in range(15):
-            await h.app.competitions.create(
+            await h.app.services.competitions.create(
                 ADMIN_ID,
                 CompetitionDraft(
                     title=f"{i:02}" + "К" * 198, organiser="О" * 200, description="Проекты ТОС",
@@ -346,14 +365,14 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         p = await civic_map(h)
         opens = h.clock.now() + timedelta(days=3)
-        c = await h.app.competitions.create(
+        c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
                 title="Будущий конкурс", organiser="Администрация", description="Скоро приём",
                 eligible=("tos",), opens_at=opens, deadline=DEADLINE,
             ),
         )  # fmt: skip
-        forged = CompCD(action="card", id=c.id).pack()
+        forged = CompetitionButton(action=CompetitionAction.CARD, id=c.id).pack()
         for person in (p["anna"], p["ivan"]):
             before = len(person.inbox)
             await person.press("x", data=forged)
@@ -391,7 +410,9 @@ async def test_staff_edit_each_field(tmp_path) -> None:  # type: ignore[no-untyp
             await h.deliver()
             assert len(ivan.inbox) == before, ivan.inbox[-1].text
 
-        [card] = await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        [card] = await maria.press(
+            "x", data=CompetitionButton(action=CompetitionAction.CARD, id=cid).pack()
+        )
         [menu] = await maria.press("✏️ Изменить", on=card)
         # Applications are open already: their start is not offered.
         assert "✏️ Название" in menu.flat_buttons and "✏️ Максимальный грант" in menu.flat_buttons
@@ -469,14 +490,14 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         p = await civic_map(h)
         kate = await h.consented(h.user("Kate", user_id=kate_id, language_code="en"))
         opens = h.clock.now() + timedelta(days=3)
-        c = await h.app.competitions.create(
+        c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
                 title="Future contest", organiser="Town hall", description="Coming soon",
                 eligible=("tos",), opens_at=opens, deadline=DEADLINE,
             ),
         )  # fmt: skip
-        await kate.press("x", data=CompCD(action="card", id=c.id).pack())
+        await kate.press("x", data=CompetitionButton(action=CompetitionAction.CARD, id=c.id).pack())
         # A title in English: the form's limits, in English.
         await _edit(kate, "✏️ Title", edit="✏️ Edit")
         [bad] = await kate.send("ab")
@@ -497,20 +518,25 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         await tick(h)
         assert len(texts(p["ivan"], "Новый конкурс")) == 1
         # Now open: its start is not offered, and a forged button is refused.
-        await kate.press("x", data=CompCD(action="card", id=c.id).pack())
+        await kate.press("x", data=CompetitionButton(action=CompetitionAction.CARD, id=c.id).pack())
         [menu] = await kate.press("✏️ Edit")
         assert "✏️ Start of applications" not in menu.flat_buttons
-        await kate.press("x", data=CompCD(action="ef", id=c.id, value="opens_at").pack())
+        await kate.press(
+            "x",
+            data=CompetitionStaffButton(action=StaffAction.FIELD, id=c.id, field="opens_at").pack(),
+        )
         assert kate.last_answer["show_alert"]
         assert "already opened" in kate.last_answer["text"]
         # A typed start: «завтра 10:00» before it opens (a second competition).
-        later = await h.app.competitions.create(
+        later = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(title="Осенний конкурс", organiser="Администрация",
                              description="Проекты ТОС", eligible=("tos",),
                              opens_at=opens + timedelta(days=5), deadline=DEADLINE),
         )  # fmt: skip
-        await p["maria"].press("x", data=CompCD(action="card", id=later.id).pack())
+        await p["maria"].press(
+            "x", data=CompetitionButton(action=CompetitionAction.CARD, id=later.id).pack()
+        )
         await _edit(p["maria"], "✏️ Начало приёма заявок")
         await p["maria"].send("завтра 10:00")
         found = await h.app.db.read.competitions.get(later.id)
@@ -523,9 +549,14 @@ async def test_edit_refused_to_non_staff_and_when_closed(tmp_path) -> None:  # t
         p = await civic_map(h)
         maria, anna, ivan = p["maria"], p["anna"], p["ivan"]
         cid = await create(h)
-        [card] = await ivan.press("x", data=CompCD(action="card", id=cid).pack())
+        [card] = await ivan.press(
+            "x", data=CompetitionButton(action=CompetitionAction.CARD, id=cid).pack()
+        )
         assert "✏️ Изменить" not in card.flat_buttons
-        for forged in (CompCD(action="edit", id=cid), CompCD(action="ef", id=cid, value="title")):
+        for forged in (
+            CompetitionStaffButton(action=StaffAction.EDIT, id=cid),
+            CompetitionStaffButton(action=StaffAction.FIELD, id=cid, field="title"),
+        ):
             await anna.press("x", data=forged.pack())
             assert anna.last_answer["show_alert"]
             assert "только специалистам" in anna.last_answer["text"]
@@ -533,23 +564,25 @@ async def test_edit_refused_to_non_staff_and_when_closed(tmp_path) -> None:  # t
         await anna.send("Чужое название")
         assert len(anna.inbox) == before + 1 and "Сохранено" not in anna.last.text
         with pytest.raises(NotAllowed):
-            await h.app.competitions.update(anna.id, cid, {"title": "Чужое название"})
+            await h.app.services.competitions.update(anna.id, cid, {"title": "Чужое название"})
         found = await h.app.db.read.competitions.get(cid)
         assert found is not None and found.title == "Городской конкурс ТОС"
 
         # Staff start changing the title; the competition is closed meanwhile: refused.
-        await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        await maria.press("x", data=CompetitionButton(action=CompetitionAction.CARD, id=cid).pack())
         await _edit(maria, "✏️ Название")
-        await h.app.competitions.close(ADMIN_ID, cid)
+        await h.app.services.competitions.close(ADMIN_ID, cid)
         [refused] = await maria.send("Новое название")
         assert refused.text == "Конкурс закрыт, изменить его нельзя."
-        await maria.press("x", data=CompCD(action="edit", id=cid).pack())
+        await maria.press("x", data=CompetitionStaffButton(action=StaffAction.EDIT, id=cid).pack())
         assert maria.last_answer["text"] == "Конкурс закрыт, изменить его нельзя."
         with pytest.raises(DomainError, match="closed"):
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 10})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 10})
         found = await h.app.db.read.competitions.get(cid)
         assert found is not None and found.title == "Городской конкурс ТОС"
-        [card] = await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        [card] = await maria.press(
+            "x", data=CompetitionButton(action=CompetitionAction.CARD, id=cid).pack()
+        )
         assert "✏️ Изменить" not in card.flat_buttons
 
 
@@ -561,7 +594,7 @@ async def test_narrowed_eligibility_stops_reminders(tmp_path) -> None:  # type: 
         # The 14-day round is queued, not yet delivered, when staff drop the NGOs (buttons).
         h.clock.set(DEADLINE - timedelta(days=14) + timedelta(seconds=10))
         await h.app.reminders()
-        await maria.press("x", data=CompCD(action="card", id=cid).pack())
+        await maria.press("x", data=CompetitionButton(action=CompetitionAction.CARD, id=cid).pack())
         await _edit(maria, "✏️ Кто может участвовать")
         [ask] = maria.inbox[-1:]
         assert "✅ ТОС" in ask.flat_buttons and "✅ СО НКО" in ask.flat_buttons
@@ -577,8 +610,8 @@ async def test_narrowed_eligibility_stops_reminders(tmp_path) -> None:  # type: 
         assert len(texts(ivan, "ещё нет заявки")) == 2
         assert not texts(olga, "ещё нет заявки")
         # Widened to initiative groups: they are told it opened, once, and reminded later.
-        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
-        await h.app.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"eligible": ("tos", "group")})
         await h.deliver()
         assert len(texts(gleb, "Новый конкурс")) == 1 and len(texts(ivan, "Новый конкурс")) == 1
         assert not texts(olga, "ещё нет заявки")

@@ -105,7 +105,7 @@ async def test_declining_keeps_nothing_and_features_stay_closed(harness: Harness
     ivan = harness.user("Иван")
     await ivan.send("/start")
     [reply] = await ivan.press("Не даю согласия")
-    assert "Без согласия мы храним только ваш идентификатор Telegram и язык" in reply.text
+    assert "Без согласия мы храним только ваш идентификатор в мессенджере и язык" in reply.text
     record = await stored(harness, ivan.id)
     assert not record.has_consent and record.first_name is None
     [hint] = await ivan.send("Хочу скамейку во двор")
@@ -233,12 +233,12 @@ async def test_a_stale_read_cannot_bring_names_back_after_withdrawal(harness: Ha
     from bot.services.users import TelegramProfile
 
     anna = await harness.consented(harness.user("Анна", username="anna"))
-    stale = await harness.app.users.get(anna.id)
+    stale = await harness.app.services.users.get(anna.id)
     assert stale is not None and stale.has_consent
     async with harness.app.db.transaction() as uow:  # withdrawal commits meanwhile
         await uow.users.withdraw_consent(anna.id, "v", harness.clock.now())
     profile = TelegramProfile(anna.id, "Анна-новая", None, "anna2", "ru")
-    await harness.app.users.touch(profile)  # the cache still says "consented"
+    await harness.app.services.users.touch(profile)  # the cache still says "consented"
     record = await stored(harness, anna.id)
     assert record.first_name is None and record.username is None
 

@@ -14,7 +14,7 @@ from bot.services.errors import DomainError, NotAllowed
 from bot.services.events import EventDraft
 from bot.services.ics import event_ics
 from bot.services.when import parse_when
-from handlers.events import EventCD
+from handlers.events import EventAction, EventButton
 from storage.repositories.outbox import OutboxRepository
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
@@ -75,7 +75,7 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
             await person.press("Субботник, уборка сквера")
             await person.press("✅ Записаться")
             assert "Вы записаны" in person.last_answer["text"]
-        await anna.press("x", data=EventCD(action="signup", id=1).pack())
+        await anna.press("x", data=EventButton(action=EventAction.SIGN_UP, id=1).pack())
         assert anna.last_answer["text"] == "Вы уже записаны."
         await vera.send("/events")
         [card] = await vera.press("Субботник, уборка сквера")
@@ -114,12 +114,12 @@ async def test_event_signups_waiting_list_reminders(tmp_path) -> None:  # type: 
 
         # After the event the organiser records attendance; a resident cannot.
         h.clock.set(START + timedelta(hours=3))
-        await anna.press("x", data=EventCD(action="attended", id=1).pack())
+        await anna.press("x", data=EventButton(action=EventAction.ATTENDANCE, id=1).pack())
         assert anna.last_answer["show_alert"]
         await maria.send("/events")
         assert "Пока ничего не запланировано" in maria.last.text
-        view = await h.app.events.view(ADMIN_ID, 1)
-        await maria.press("x", data=EventCD(action="card", id=view.event.id).pack())
+        view = await h.app.services.events.view(ADMIN_ID, 1)
+        await maria.press("x", data=EventButton(action=EventAction.CARD, id=view.event.id).pack())
         await maria.press("✍️ Отметить посещаемость")
         for bad in ("abc", "-1"):
             [refused] = await maria.send(bad)
@@ -141,7 +141,7 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
             other = await uow.registry.add_tos({"name": "ТОС «Северный»"}, "tok2", now)
             await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
             await uow.registry.join(south, member.id, now)
-        events = h.app.events
+        events = h.app.services.events
         draft = EventDraft("tos", south, "Собрание жителей", START, START + timedelta(hours=1),
                            "Двор дома 5", "", False, None, south)  # fmt: skip
         # Not for another TOS, and not on behalf of a TOS one does not lead.
@@ -156,12 +156,12 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
         # The TOS card shows it; an outsider cannot sign up for a members' event.
         [card] = await member.send("/tos")
         assert "Ближайшие мероприятия:</b>\n• 28.11 18:00 — Собрание жителей" in card.text
-        await outsider.press("x", data=EventCD(action="signup", id=1).pack())
+        await outsider.press("x", data=EventButton(action=EventAction.SIGN_UP, id=1).pack())
         assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
         # A resident cannot announce: no button, and a forged one is refused.
         await outsider.send("/events")
         assert "➕ Новое мероприятие" not in outsider.last.flat_buttons
-        await outsider.press("x", data=EventCD(action="new").pack())
+        await outsider.press("x", data=EventButton(action=EventAction.NEW).pack())
         assert outsider.last_answer["show_alert"]
         with pytest.raises(DomainError, match="end after it starts"):
             await events.create(ivan.id, EventDraft(**{**draft.__dict__,
@@ -171,7 +171,7 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
 async def test_restart_over_event_reminders(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         anna = await h.consented(h.user("Анна"))
-        events = h.app.events
+        events = h.app.services.events
         soon = START + timedelta(days=2)
         for title, start in (("Концерт", soon), ("Лекция", soon + timedelta(days=3))):
             ends = start + timedelta(hours=2)
@@ -266,21 +266,22 @@ async def test_members_event_hidden_from_forged_ids(tmp_path) -> None:  # type: 
             await uow.registry.join(south, member.id, now)
         draft = EventDraft("tos", south, "Закрытое собрание", START, START + timedelta(hours=1),
                            "Двор дома 5", "", False, None, south)  # fmt: skip
-        event = await h.app.events.create(ivan.id, draft, "the town hall")
-        for action in ("card", "ics", "signup"):
+        event = await h.app.services.events.create(ivan.id, draft, "the town hall")
+        for action in (EventAction.CARD, EventAction.CALENDAR, EventAction.SIGN_UP):
             before = len(outsider.inbox)
-            await outsider.press("x", data=EventCD(action=action, id=event.id).pack())
+            await outsider.press("x", data=EventButton(action=action, id=event.id).pack())
             assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
             assert len(outsider.inbox) == before, action  # no card, no file
-            await john.press("x", data=EventCD(action=action, id=event.id).pack())
+            await john.press("x", data=EventButton(action=action, id=event.id).pack())
             assert john.last_answer["text"] == "This event is no longer in the bot."
         assert await h.app.db.read.events.signup_status(event.id, outsider.id) is None
         # The same answer as for an event that does not exist.
-        await outsider.press("x", data=EventCD(action="card", id=999).pack())
+        await outsider.press("x", data=EventButton(action=EventAction.CARD, id=999).pack())
         assert outsider.last_answer["text"] == "Этого мероприятия больше нет в боте."
         # Members, the chair and staff see it and get the file.
         for person in (member, ivan, maria):
-            [card] = await person.press("x", data=EventCD(action="card", id=event.id).pack())
+            card_button = EventButton(action=EventAction.CARD, id=event.id)
+            [card] = await person.press("x", data=card_button.pack())
             assert "Закрытое собрание" in card.text
             await person.press("🗓 Добавить в календарь")
             assert person.last.file is not None
@@ -295,7 +296,7 @@ async def test_long_events_list_fits(tmp_path) -> None:  # type: ignore[no-untyp
             start = START + timedelta(hours=i)
             title = f"{i}" + "Т" * 199
             draft = EventDraft("town", 0, title, start, start + timedelta(hours=1), "М" * 300, "")
-            await h.app.events.create(ADMIN_ID, draft, "the town hall")
+            await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
         sent = await anna.send("/events")
         assert sent and all("Мероприятия" in sent[0].text for _ in [0])
         text = "\n".join(s.text for s in sent)
@@ -338,8 +339,8 @@ async def test_event_and_announcement_in_one_transaction(tmp_path, monkeypatch) 
         assert await count(h, "SELECT COUNT(*) FROM broadcasts WHERE audience LIKE 'event:%'") == 1
         # A retry of the same draft in the service finds the event instead of a copy.
         draft = EventDraft("town", 0, "Концерт", START, START + timedelta(hours=1), "Клуб", "")
-        first = await h.app.events.create(ADMIN_ID, draft, "the town hall")
-        again = await h.app.events.create(ADMIN_ID, draft, "the town hall")
+        first = await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
+        again = await h.app.services.events.create(ADMIN_ID, draft, "the town hall")
         assert first.id == again.id
         await h.deliver()
         assert await count(h, "SELECT COUNT(*) FROM events") == 2
@@ -375,3 +376,50 @@ async def test_chairs_events_to_everyone_are_limited(tmp_path) -> None:  # type:
         h.clock.set(now + timedelta(days=7, minutes=1))
         await announce(ivan, "Третье для всех", audience="Всем")
         assert "объявлено" in ivan.last.text
+
+
+def test_the_form_and_announcing_keep_the_same_text_limits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A title or a place the form's step takes is one announcing takes, and the other way
+    round: both ask EventService, at every length around the limits."""
+    import asyncio
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    loop = asyncio.new_event_loop()
+    h = loop.run_until_complete(Harness(tmp_path, admin_ids=frozenset({ADMIN_ID})).start())
+    try:
+        maria = loop.run_until_complete(h.consented(h.user("Мария", user_id=ADMIN_ID)))
+        answers = st.builds(
+            lambda body, pad: " " * pad + body + " " * pad,
+            st.text(alphabet="Ёжик в тумане 🌲", min_size=1, max_size=310),
+            st.integers(0, 2),
+        )
+
+        @given(field=st.sampled_from(["title", "place"]), text=answers)
+        def step(field: str, text: str) -> None:
+            new = EventButton(action=EventAction.NEW).pack()
+            loop.run_until_complete(maria.press("x", data=new))
+            if field == "place":
+                loop.run_until_complete(maria.send("Субботник"))
+                loop.run_until_complete(maria.send("завтра 18:00"))
+                loop.run_until_complete(maria.send("20:00"))
+            [reply] = loop.run_until_complete(maria.send(text))
+            taken = reply.text.startswith(
+                "Когда начало?" if field == "title" else "Кто организатор?"
+            )
+            values = {"title": "Субботник", "place": "Двор дома 5", field: text.strip()}
+            end = START + timedelta(hours=2)
+            draft = EventDraft("town", 0, values["title"], START, end, values["place"], "")
+            try:
+                loop.run_until_complete(h.app.services.events.create(ADMIN_ID, draft, "town hall"))
+                announced = True
+            except DomainError:
+                announced = False
+            assert taken == announced, (field, len(text), reply.text)
+            loop.run_until_complete(maria.send("/cancel"))
+
+        step()
+    finally:
+        loop.run_until_complete(h.close())
+        loop.close()

@@ -171,7 +171,7 @@ async def test_a_formula_title_is_text_in_both_files(tmp_path: Path) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         anna = await h.consented(h.user("@Анна"))
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="improvement", title=HYPERLINK,
                   description="+7 913 000 00 00, позвоните, пожалуйста, по поводу скамеек."),

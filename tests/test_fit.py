@@ -31,7 +31,7 @@ def no_crash(person: Person, lang: str) -> None:
 
 async def long_tos(h: Harness, name: str = "ТОС «Длинный» <&>") -> int:
     """A TOS with every free text at the registry's own limits."""
-    registry = h.app.registry
+    registry = h.app.services.registry
     tos = await registry.add_tos(ADMIN_ID, name)
     lines = "\n".join((f"ул. Длинная-{n:02d}, дома 1–99 " + "а" * 200)[:200] for n in range(15))
     values = {
@@ -52,7 +52,7 @@ async def test_the_tos_card_with_long_fields_reaches_the_resident(
     await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
     anna = await harness.consented(harness.user("Анна", language_code=lang))
     tos_id = await long_tos(harness)
-    await harness.app.registry.join(anna.id, tos_id)
+    await harness.app.services.registry.join(anna.id, tos_id)
 
     [card] = await anna.send("/tos")  # one message: the card, its buttons under it
     no_crash(anna, lang)
@@ -85,8 +85,8 @@ async def test_the_registry_card_with_long_fields_reaches_staff(
 
 async def rejected(h: Harness, author: Person, title: str, reason: str) -> None:
     draft = Draft(direction="other", title=title, description="Описание инициативы, подробно.")
-    submitted = await h.app.initiatives.submit(author.id, draft)
-    await h.app.initiatives.decide(ADMIN_ID, submitted.initiative.id, "rejected", reason)
+    submitted = await h.app.services.initiatives.submit(author.id, draft)
+    await h.app.services.initiatives.decide(ADMIN_ID, submitted.initiative.id, "rejected", reason)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -120,7 +120,7 @@ async def test_a_rejection_reason_over_its_limit_is_refused_at_its_step(
     maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID, language_code=lang))
     anna = await harness.consented(harness.user("Анна"))
     draft = Draft(direction="other", title="Скамейки", description="Поставить скамейки у дома.")
-    await harness.app.initiatives.submit(anna.id, draft)
+    await harness.app.services.initiatives.submit(anna.id, draft)
     await harness.deliver()
     card = maria.last
     [ask] = await maria.press("✖ Reject" if lang == "en" else "✖ Отклонить", on=card)
@@ -132,11 +132,11 @@ async def test_a_rejection_reason_over_its_limit_is_refused_at_its_step(
         "en": f"The reason should be 1 to {high} characters long; yours has",
     }
     assert refused.text.startswith(expected[lang])
-    record = await harness.app.initiatives.find(1)
+    record = await harness.app.services.initiatives.find(1)
     assert record.status == "new"
     # Still at the step: a reason within the limit goes through.
     await maria.send("Это частная территория.")
-    assert (await harness.app.initiatives.find(1)).status == "rejected"
+    assert (await harness.app.services.initiatives.find(1)).status == "rejected"
     no_crash(maria, lang)
 
 
@@ -150,8 +150,8 @@ async def test_a_decline_reason_and_a_comment_over_their_limits_stay_at_their_st
     maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID, language_code=lang))
     anna = await harness.consented(harness.user("Анна"))
     request = RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
-    await harness.app.requests.submit(anna.id, request)
-    await harness.app.initiatives.submit(
+    await harness.app.services.requests.submit(anna.id, request)
+    await harness.app.services.initiatives.submit(
         anna.id, Draft(direction="other", title="Скамейки", description="Поставить скамейки.")
     )
     await harness.deliver()
@@ -161,9 +161,9 @@ async def test_a_decline_reason_and_a_comment_over_their_limits_stay_at_their_st
     await maria.press(decline, on=request_card)
     [refused] = await maria.send("д" * (MESSAGE_LIMIT + 1))
     assert str(MESSAGE_LIMIT) in refused.text and str(MESSAGE_LIMIT + 1) in refused.text
-    assert (await harness.app.requests.find(1)).status == "new"
+    assert (await harness.app.services.requests.find(1)).status == "new"
     await maria.send("Не относится к ведению администрации.")
-    assert (await harness.app.requests.find(1)).status == "rejected"
+    assert (await harness.app.services.requests.find(1)).status == "rejected"
     await maria.press(comment)
     [refused] = await maria.send("к" * (COMMENT_LIMITS[1] + 1))
     assert f"{COMMENT_LIMITS[1]}" in refused.text
@@ -179,7 +179,7 @@ async def test_the_service_refuses_texts_over_their_limits(harness: Harness) -> 
 
     await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
     anna = await harness.consented(harness.user("Анна"))
-    initiatives = harness.app.initiatives
+    initiatives = harness.app.services.initiatives
     with pytest.raises(DomainError):  # a reason over the limit
         submitted = await initiatives.submit(
             anna.id, Draft(direction="other", title="Клумба", description="Разбить клумбу у дома.")
@@ -205,9 +205,9 @@ async def test_the_service_refuses_texts_over_their_limits(harness: Harness) -> 
         )  # fmt: skip
         setattr(event, field, value)
         with pytest.raises(DomainError):
-            await harness.app.events.create(ADMIN_ID, event, "администрация")
+            await harness.app.services.events.create(ADMIN_ID, event, "администрация")
     with pytest.raises(DomainError):
-        await harness.app.competitions.register(
+        await harness.app.services.competitions.register(
             ADMIN_ID, 1, ApplicationDraft(project="п" * 201, direction="other")
         )
 

@@ -9,7 +9,12 @@ from datetime import timedelta
 
 from aiogram.fsm.storage.base import StorageKey
 
-from handlers.competitions import CompCD
+from handlers.competition_cards import (
+    CompetitionAction,
+    CompetitionButton,
+    CompetitionStaffButton,
+    StaffAction,
+)
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, running
 from tests.test_competitions import civic_map, create
@@ -94,10 +99,15 @@ async def test_the_maximum_grant_is_checked_at_the_amount_step(tmp_path) -> None
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         p = await civic_map(h)
         cid = await create(h)
-        await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
+        await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
         # Ivan chairs the South (TOS 1), John is a deputy of the North (TOS 2), in English.
         for lang, who, tos in ((RU, p["ivan"], 1), (EN, p["john"], 2)):
-            await who.press("x", data=CompCD(action="apply", id=cid, value=f"tos-{tos}").pack())
+            await who.press(
+                "x",
+                data=CompetitionButton(
+                    action=CompetitionAction.APPLY, id=cid, value=f"tos-{tos}"
+                ).pack(),
+            )
             await who.send("Сквер у школы")
             await who.send(DIRECTION[lang.code])
             [refused] = await who.send("500 000")
@@ -114,12 +124,17 @@ async def test_a_refusal_on_registering_keeps_the_application(tmp_path) -> None:
         p = await civic_map(h)
         cid = await create(h)
         for lang, who, tos in ((RU, p["ivan"], 1), (EN, p["john"], 2)):
-            await who.press("x", data=CompCD(action="apply", id=cid, value=f"tos-{tos}").pack())
+            await who.press(
+                "x",
+                data=CompetitionButton(
+                    action=CompetitionAction.APPLY, id=cid, value=f"tos-{tos}"
+                ).pack(),
+            )
             await who.send("Сквер у школы")
             await who.send(DIRECTION[lang.code])
             [preview] = await who.send("500 000")  # no maximum yet
             # Staff set a maximum before the chair presses «Register»: back to the amount.
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": 300_000})
             refused, ask = await who.press(lang.register, on=preview)
             assert refused.text == lang.too_much + "\n\n" + lang.back_to_step
             assert lang.ask_amount in ask.text
@@ -130,8 +145,8 @@ async def test_a_refusal_on_registering_keeps_the_application(tmp_path) -> None:
             assert "Сквер у школы" in again.text and lang.register in again.flat_buttons
             [done] = await who.press(lang.register)
             assert lang.registered in done.text
-            await h.app.competitions.update(ADMIN_ID, cid, {"max_grant": None})
-        apps = await h.app.competitions.applications(ADMIN_ID, cid)
+            await h.app.services.competitions.update(ADMIN_ID, cid, {"max_grant": None})
+        apps = await h.app.services.competitions.applications(ADMIN_ID, cid)
         assert sorted(a.amount for a in apps) == [300_000, 300_000]
 
 
@@ -139,7 +154,7 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ENGLISH_ADMIN})) as h:
         for lang, uid in ((RU, ADMIN_ID), (EN, ENGLISH_ADMIN)):
             staff = await h.consented(h.user("Мария", user_id=uid, language_code=lang.code))
-            await staff.press("x", data=CompCD(action="new").pack())
+            await staff.press("x", data=CompetitionStaffButton(action=StaffAction.NEW).pack())
             await staff.send("Конкурс проектов")
             await staff.send("Администрация")
             await staff.send("Гранты на благоустройство дворов")
@@ -164,12 +179,13 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
 
 
 async def test_an_event_whose_start_passed_goes_back_to_the_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.events import EventCD
+    from handlers.events import EventAction, EventButton
 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ENGLISH_ADMIN})) as h:
         for lang, uid in ((RU, ADMIN_ID), (EN, ENGLISH_ADMIN)):
             staff = await h.consented(h.user("Мария", user_id=uid, language_code=lang.code))
-            await staff.press("x", data=EventCD(action="new").pack())  # the town hall's
+            new = EventButton(action=EventAction.NEW).pack()
+            await staff.press("x", data=new)  # the town hall's
             await staff.send("Субботник")
             soon = (h.clock.now() + timedelta(hours=7, minutes=30)).strftime("%d.%m.%Y %H:%M")
             await staff.send(soon)
@@ -213,7 +229,7 @@ async def test_a_wanted_date_passed_before_sending_goes_back_to_it(harness: Harn
 
 
 async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
     async with running(
         tmp_path, admin_ids=frozenset({ADMIN_ID}), tos_announcements_per_week=1
@@ -227,10 +243,10 @@ async def test_an_announcement_refused_on_sending_keeps_its_text(tmp_path) -> No
                 tos = await uow.registry.add_tos(name, f"t-{lang.code}", now)
                 await uow.registry.grant(chair.id, "tos", tos, "chair", ADMIN_ID, now)
                 await uow.registry.join(tos, member.id, now)
-            await chair.press("x", data=TosCD(action="announce", id=tos).pack())
+            await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=tos).pack())
             [confirm] = await chair.send("Субботник в субботу в 10:00 у дома 5.")
             # Another chair's announcement, or one from another device, used up the week.
-            await h.app.registry.announce(chair.id, tos, "Собрание в пятницу.")
+            await h.app.services.registry.announce(chair.id, tos, "Собрание в пятницу.")
             [refused] = await chair.press(confirm.flat_buttons[0], on=confirm)
             assert lang.limit in refused.text and refused.text.endswith(lang.kept)
             assert await state_of(h, chair) == "TosForm:announce_confirm"

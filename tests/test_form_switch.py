@@ -139,7 +139,7 @@ async def test_a_menu_press_in_a_form_is_not_taken_as_the_answer(harness: Harnes
 
 
 async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from handlers.competitions import CompCD
+    from handlers.competition_cards import CompetitionStaffButton, StaffAction
 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ADMIN_ID + 1})) as h:
         for offset, lang in enumerate(LANGS):
@@ -158,7 +158,9 @@ async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # ty
             await staff.send("/initiative")
             await staff.press(lang.direction)
             await staff.send("Скамейки во дворе")
-            [question] = await staff.press("x", data=CompCD(action="new").pack())
+            [question] = await staff.press(
+                "x", data=CompetitionStaffButton(action=StaffAction.NEW).pack()
+            )
             assert question.text.startswith(lang.unfinished_initiative)
             assert await state_of(h, staff) == "InitiativeForm:description"
             await staff.press(lang.drop)
@@ -169,7 +171,7 @@ async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # ty
 async def test_a_kept_choice_outlives_its_hour_and_the_form_stays(harness: Harness) -> None:
     from datetime import timedelta
 
-    from handlers.forms import PENDING
+    from handlers.form_guard import PENDING
 
     for lang in LANGS:
         anna = await person(harness, lang)

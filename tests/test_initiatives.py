@@ -9,9 +9,9 @@ import pytest
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
 from bot.services.status_groups import INITIATIVE_PUBLIC
-from handlers.initiative_cards import DecideCD
-from handlers.initiatives import FormCD
-from handlers.initiatives_public import ListCD
+from handlers.forms import FormAction, FormButton
+from handlers.initiative_cards import DecisionAction, DecisionButton
+from handlers.initiatives_public import InitiativeListButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
 
@@ -98,7 +98,7 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         assert anna.last.text.startswith("Good news: your initiative I-2026-0001")
 
         # A rejected-only decision is refused on an accepted initiative.
-        await staff_chat.press("x", data="i1:to:1:review")
+        await staff_chat.press("x", data="decide:status:1:review")
         assert "нельзя перевести" in staff_chat.last_answer["text"]
 
         boris = await h.consented(h.user("Борис"))
@@ -110,7 +110,7 @@ async def test_the_whole_path_in_two_languages(tmp_path) -> None:  # type: ignor
         await boris.press("👍 Поддержать", on=opened)
         assert boris.last_answer["text"] == "Спасибо за поддержку!"
         assert "👍 поддержали: 1" in boris.edits[-1].text
-        await boris.press("x", data="p1:support:1")
+        await boris.press("x", data="initiative:support:1")
         assert boris.last_answer["text"] == "Вы уже поддержали эту инициативу."
         await h.deliver()
         assert anna.last.text == "Supporters of your initiative I-2026-0001 so far: 1."
@@ -153,7 +153,7 @@ async def test_reject_needs_a_reason_and_the_author_sees_it(harness: Harness) ->
     [listed] = await harness.app.db.read.initiatives.by_author(anna.id, 10)
     assert listed.rejection_reason is not None and listed.rejection_reason.startswith("Это")
     # A rejected initiative cannot be marked done, whatever the button says.
-    await maria.press("x", data="i1:to:1:done")
+    await maria.press("x", data="decide:done:1:")
     assert maria.last_answer["text"] == (
         "Инициативу со статусом «отклонена» нельзя перевести в статус «выполнена»."
     )
@@ -165,14 +165,19 @@ async def test_residents_cannot_decide_or_see_others_unpublished(harness: Harnes
     await fill_form(anna, photos=0, location=None)
     await anna.press("✅ Отправить")
     mallory = await harness.consented(harness.user("Злоумышленник"))
-    for data in ("i1:to:1:accepted", "i1:comment:1:", "i1:merge:1:", "i1:finish:1:"):
+    for data in (
+        "decide:status:1:accepted",
+        "decide:comment:1:",
+        "decide:merge:1:",
+        "decide:finish:1:",
+    ):
         await mallory.press("x", data=data)
         assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
     [hidden] = await mallory.send("/initiative И-2026-0001")  # not public yet, not theirs
     assert hidden.text == "Извините, это действие вам недоступно."
-    await mallory.press("x", data="p1:open:1")
+    await mallory.press("x", data="initiative:open:1")
     assert mallory.last_answer["text"] == "Извините, это действие вам недоступно."
-    await mallory.press("x", data="p1:support:1")
+    await mallory.press("x", data="initiative:support:1")
     assert mallory.last_answer["text"] == "Эту инициативу сейчас нельзя поддержать."
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.status == "new"
@@ -228,7 +233,7 @@ async def test_duplicates_are_offered_and_merged(harness: Harness) -> None:
     boris = await harness.consented(harness.user("Борис"))
     await fill_form(anna, photos=0, location=None, title="Скамейки во дворе на Советской")
     await anna.press("✅ Отправить")
-    await harness.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+    await harness.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
     await fill_form(boris, photos=0, location=None, title="Скамейку во дворе Советской")
     replies = await boris.press("✅ Отправить")
     offer = replies[-1]
@@ -260,8 +265,8 @@ async def test_unpublished_initiatives_of_others_are_not_offered(harness: Harnes
 async def test_the_same_draft_sent_twice_is_one_initiative(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     draft = Draft(direction="other", title="Клумба", description="Разбить клумбу у дома 7.")
-    first = await harness.app.initiatives.submit(anna.id, draft)
-    again = await harness.app.initiatives.submit(anna.id, draft)
+    first = await harness.app.services.initiatives.submit(anna.id, draft)
+    again = await harness.app.services.initiatives.submit(anna.id, draft)
     assert again.already and again.initiative.id == first.initiative.id
 
 
@@ -271,7 +276,7 @@ async def test_staff_card_never_goes_to_an_ordinary_group(tmp_path) -> None:  # 
         anna = await h.consented(h.user("Анна", username="anna"))
         await fill_form(anna, photos=0, location=None)
         await anna.press("✅ Отправить")
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         [card] = await h.in_group(maria, -100777).send("/initiative И-2026-0001")
         assert "anna" not in card.text and "Автор" not in card.text  # the public card
         assert "✅ Принять" not in card.flat_buttons
@@ -337,7 +342,7 @@ async def test_the_tos_step_names_the_tos_on_every_card(tmp_path) -> None:  # ty
         await h.deliver()
         [card] = [s for s in staff_chat.inbox if "Гражданская инициатива" in s.text]
         assert "ТОС: ТОС «Южный»" in card.text
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
         boris = await h.consented(h.user("Boris", language_code="en"))
         await boris.send("/initiatives")
         [public] = await boris.press("Open I-2026-0001")
@@ -356,7 +361,8 @@ async def test_without_a_tos_the_step_is_skipped(harness: Harness) -> None:
     assert "TOS:" not in preview.text
     [steps] = await bob.press("✏️ Change a step")
     assert "TOS" not in steps.flat_buttons and "Place" in steps.flat_buttons
-    await bob.press("x", data=FormCD(action="step", value="direction").pack())
+    step = FormButton(form="initiative", action=FormAction.STEP, step="direction")
+    await bob.press("x", data=step.pack())
     await bob.press("Other")
     await bob.press("✅ Send")
     record = await harness.app.db.read.initiatives.get(1)
@@ -396,12 +402,13 @@ async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
     north = await add_tos(harness, NORTH)
     await up_to_the_place(anna)
     # A button naming a TOS she is not in: refused, the step stays.
-    await anna.press("x", data=FormCD(action="tos", value=str(north)).pack())
+    tos = FormButton(form="initiative", action=FormAction.CHOOSE, step="tos", value=str(north))
+    await anna.press("x", data=tos.pack())
     assert anna.last_answer["text"] == (
         "Вы не состоите в этом ТОС, поэтому указать его в инициативе нельзя."
     )
     assert anna.last_answer["show_alert"] is True
-    await anna.press("x", data=FormCD(action="tos", value="-1").pack())
+    await anna.press("x", data=tos.model_copy(update={"value": "-1"}).pack())
     assert anna.last_answer["text"] == "Эта кнопка устарела."
     [ask_name] = await anna.press(SOUTH)
     assert "Показывать там ваше имя?" in ask_name.text
@@ -426,15 +433,15 @@ async def test_a_forged_or_stale_tos_is_refused(harness: Harness) -> None:
     draft = Draft(direction="other", title="Клумба", description="Разбить клумбу у дома 7.")
     draft.tos_id = north
     with pytest.raises(DomainError):
-        await harness.app.initiatives.submit(anna.id, draft)
+        await harness.app.services.initiatives.submit(anna.id, draft)
 
 
 async def public_in(h: Harness, author: Person, tos_id: int | None, title: str) -> int:
     draft = Draft(
         direction="other", title=title, description="Описание инициативы для списка.", tos_id=tos_id
     )
-    submitted = await h.app.initiatives.submit(author.id, draft)
-    await h.app.initiatives.decide(ADMIN_ID, submitted.initiative.id, "accepted")
+    submitted = await h.app.services.initiatives.submit(author.id, draft)
+    await h.app.services.initiatives.decide(ADMIN_ID, submitted.initiative.id, "accepted")
     return submitted.initiative.id
 
 
@@ -449,7 +456,7 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
         await public_in(harness, anna, south, f"Южная инициатива {n}")
     await public_in(harness, boris, north, "Северная инициатива")
     await public_in(harness, boris, None, "Инициатива без ТОС")
-    await harness.app.initiatives.submit(  # not public: never listed
+    await harness.app.services.initiatives.submit(  # not public: never listed
         anna.id, Draft(direction="other", title="Черновик юга", description="Ещё не принята.",
                        tos_id=south),
     )  # fmt: skip
@@ -482,7 +489,7 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
     everything = viewer.edits[-1]
     assert "Северная инициатива" in everything.text
     # A forged id filters nothing; the repository takes the filter too.
-    await viewer.press("x", data=ListCD(tos=9999).pack(), on=everything)
+    await viewer.press("x", data=InitiativeListButton(tos=9999).pack(), on=everything)
     assert "Инициатива без ТОС" in viewer.edits[-1].text
     items, total = await harness.app.db.read.initiatives.public_page(
         INITIATIVE_PUBLIC, None, 0, 10, tos_id=north
@@ -510,7 +517,7 @@ async def test_no_tos_button_while_no_tos_has_public_initiatives(harness: Harnes
     await add_tos(harness, SOUTH, viewer)
     [listing] = await viewer.send("/initiatives")
     assert "По ТОС" not in listing.flat_buttons
-    await viewer.press("x", data=ListCD(tos=-1).pack(), on=listing)
+    await viewer.press("x", data=InitiativeListButton(tos=-1).pack(), on=listing)
     assert viewer.edits[-1].text == "Пока ни у одного ТОС нет опубликованных инициатив."
 
 
@@ -523,19 +530,19 @@ async def test_the_same_tos_in_another_direction_is_a_duplicate(harness: Harness
         direction="improvement", title="Скамейки во дворе на Советской",
         description="Поставить скамейки во дворе.", tos_id=south,
     )  # fmt: skip
-    done = await harness.app.initiatives.submit(anna.id, first)
-    await harness.app.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
+    done = await harness.app.services.initiatives.submit(anna.id, first)
+    await harness.app.services.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
     same_tos = Draft(
         direction="festivals", title="Скамейку во дворе Советской",
         description="Праздник открытия скамейки.", tos_id=south,
     )  # fmt: skip
-    offered = await harness.app.initiatives.submit(boris.id, same_tos)
+    offered = await harness.app.services.initiatives.submit(boris.id, same_tos)
     assert [o.id for o in offered.duplicates] == [done.initiative.id]
     no_tos = Draft(
         direction="festivals", title="Скамейки во дворе Советской",
         description="Праздник открытия скамейки.",
     )  # fmt: skip
-    other = await harness.app.initiatives.submit(boris.id, no_tos)
+    other = await harness.app.services.initiatives.submit(boris.id, no_tos)
     assert done.initiative.id not in [o.id for o in other.duplicates]
 
 
@@ -546,7 +553,9 @@ async def test_a_forged_decision_to_a_status_not_offered(harness: Harness) -> No
     await anna.press("✅ Отправить")
     await harness.deliver()
     for status, wanted in (("merged", "объединена с другой"), ("bogus", "bogus")):
-        replies = await maria.press("x", data=DecideCD(action="to", id=1, status=status).pack())
+        replies = await maria.press(
+            "x", data=DecisionButton(action=DecisionAction.STATUS, id=1, status=status).pack()
+        )
         assert replies == []
         assert maria.last_answer["text"] == (
             f"Инициативу со статусом «новая» нельзя перевести в статус «{wanted}»."

@@ -11,9 +11,9 @@ from aiogram.types import Sticker, Voice
 
 from bot.services.errors import DomainError
 from bot.services.initiatives import Draft
-from handlers.initiative_cards import DecideCD
-from handlers.initiatives import FormCD
-from handlers.initiatives_public import SupportCD
+from handlers.forms import FormAction, FormButton
+from handlers.initiative_cards import DecisionAction, DecisionButton
+from handlers.initiatives_public import InitiativeAction, InitiativeButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
 from tests.test_initiatives import fill_form
@@ -194,7 +194,9 @@ async def test_title_too_short_too_long_sticker_voice(harness: Harness, lang: La
     await anna.press(lang.send)
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.title == "Т" * 120
-    assert await harness.app.initiatives.photos(1) == []  # the photo at the title is not kept
+    assert (
+        await harness.app.services.initiatives.photos(1) == []
+    )  # the photo at the title is not kept
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -242,7 +244,7 @@ async def test_a_sticker_or_voice_at_the_other_text_steps(harness: Harness, lang
     await anna.press(lang.send, on=preview)
     record = await harness.app.db.read.initiatives.get(1)
     assert record is not None and record.address == "ул. Советская, 12"
-    assert await harness.app.initiatives.photos(1) == []
+    assert await harness.app.services.initiatives.photos(1) == []
 
 
 # -- photos and the place ---------------------------------------------------------------
@@ -270,7 +272,7 @@ async def test_a_sixth_photo_is_not_added(harness: Harness, lang: Lang) -> None:
     [preview] = await anna.press(anna.last.flat_buttons[1])
     assert ("фото: 5" if lang.code == "ru" else "photos: 5") in preview.text
     await anna.press(lang.send)
-    assert await harness.app.initiatives.photos(1) == ["p1", "p2", "p3", "p4", "p5"]
+    assert await harness.app.services.initiatives.photos(1) == ["p1", "p2", "p3", "p4", "p5"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -309,11 +311,13 @@ async def test_the_service_refuses_a_place_the_form_would(tmp_path, place, field
         else:
             draft.address = place
         with pytest.raises(DomainError) as refused:
-            await h.app.initiatives.submit(anna.id, draft)
+            await h.app.services.initiatives.submit(anna.id, draft)
         assert refused.value.field == field
         assert await h.app.db.read.initiatives.get(1) is None
         draft.latitude, draft.longitude, draft.address = *IN_TOWN, None
-        assert (await h.app.initiatives.submit(anna.id, draft)).initiative.latitude == IN_TOWN[0]
+        assert (
+            await h.app.services.initiatives.submit(anna.id, draft)
+        ).initiative.latitude == IN_TOWN[0]
 
 
 # -- stale previews and a double send ---------------------------------------------------
@@ -345,7 +349,8 @@ async def test_buttons_of_a_preview_already_sent(harness: Harness, lang: Lang) -
         await anna.press(label, on=preview)
         assert anna.last_answer == {"text": lang.out_of_date, "show_alert": True}, label
         assert len(anna.inbox) == before
-    await anna.press("x", data=FormCD(action="send", value="0123456789abcdef").pack())
+    forged = FormButton(form="initiative", action=FormAction.SEND, value="0123456789abcdef")
+    await anna.press("x", data=forged.pack())
     assert anna.last_answer == {"text": lang.out_of_date, "show_alert": True}
     assert await count_initiatives(harness) == 1
     await anna.press(lang.send, on=second_preview)  # the form is still there to send
@@ -367,7 +372,7 @@ async def test_a_double_press_on_send(harness: Harness, lang: Lang) -> None:
     assert replies == []
     assert anna.last_answer == {"text": lang.form_closed, "show_alert": True}
     assert await count_initiatives(harness) == 1
-    assert await harness.app.initiatives.photos(1) == ["photo-1", "photo-1"]
+    assert await harness.app.services.initiatives.photos(1) == ["photo-1", "photo-1"]
     assert len(await harness.app.db.read.initiatives.history(1)) == 1
 
 
@@ -398,13 +403,15 @@ async def test_staff_actions_by_residents_change_nothing(harness: Harness, lang:
     await harness.deliver()
     mallory = await resident(harness, lang, name="Mallory")
     forged = [
-        DecideCD(action="to", id=1, status="accepted"),
-        DecideCD(action="to", id=1, status="rejected"),
-        DecideCD(action="to", id=1, status="done"),
-        DecideCD(action="comment", id=1),
-        DecideCD(action="merge", id=1),
-        DecideCD(action="finish", id=1),
-        DecideCD(action="to", id=999, status="accepted"),  # no such initiative: still refused
+        DecisionButton(action=DecisionAction.STATUS, id=1, status="accepted"),
+        DecisionButton(action=DecisionAction.REJECT, id=1),
+        DecisionButton(action=DecisionAction.DONE, id=1),
+        DecisionButton(action=DecisionAction.COMMENT, id=1),
+        DecisionButton(action=DecisionAction.MERGE, id=1),
+        DecisionButton(action=DecisionAction.FINISH, id=1),
+        DecisionButton(
+            action=DecisionAction.STATUS, id=999, status="accepted"
+        ),  # no such initiative: still refused
     ]
     for who in (mallory, anna):  # a stranger, and the author on her own initiative
         for data in forged:
@@ -428,23 +435,23 @@ async def test_staff_finish_or_a_reason_for_another_initiative(tmp_path, lang: L
         for title in ("Скамейки во дворе", "Клумба у дома"):
             await fill_form(anna, title=title, photos=0, location=None)
             await anna.press(RU.send)
-        await h.app.initiatives.decide(ADMIN_ID, 1, "accepted")
-        await h.app.initiatives.decide(ADMIN_ID, 2, "accepted")
-        await maria.press("x", data=DecideCD(action="to", id=1, status="done").pack())
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "accepted")
+        await h.app.services.initiatives.decide(ADMIN_ID, 2, "accepted")
+        await maria.press("x", data=DecisionButton(action=DecisionAction.DONE, id=1).pack())
         # A «finish» naming another initiative than the one asked about: out of date.
-        await maria.press("x", data=DecideCD(action="finish", id=2).pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.FINISH, id=2).pack())
         assert maria.last_answer == {"text": lang.out_of_date, "show_alert": True}
         # A transition the new one cannot make: refused before any question.
         await fill_form(anna, title="Урны у остановки", photos=0, location=None)
         await anna.press(RU.send)
-        await maria.press("x", data=DecideCD(action="to", id=3, status="done").pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.DONE, id=3).pack())
         assert maria.last_answer == {"text": lang.no_done_when_new, "show_alert": True}
-        statuses = [(await h.app.initiatives.find(i)).status for i in (1, 2, 3)]
+        statuses = [(await h.app.services.initiatives.find(i)).status for i in (1, 2, 3)]
         assert statuses == ["accepted", "accepted", "new"]
 
         # A sticker or voice where the reason is expected.
         await maria.send("/cancel")
-        await maria.press("x", data=DecideCD(action="to", id=3, status="rejected").pack())
+        await maria.press("x", data=DecisionButton(action=DecisionAction.REJECT, id=3).pack())
         for feed in (send_sticker, send_voice):
             [ask] = await feed(maria)
             assert ask.text == lang.reason_as_text
@@ -460,16 +467,19 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     await anna.press(RU.send)  # new: not public
     await fill_form(anna, title="Клумба у дома", photos=0, location=None)
     await anna.press(RU.send)
-    await harness.app.initiatives.decide(ADMIN_ID, 2, "accepted")
+    await harness.app.services.initiatives.decide(ADMIN_ID, 2, "accepted")
     mallory = await resident(harness, lang, name="Mallory")
 
     cases = [
-        (SupportCD(action="support", id=1), lang.cannot_support),
-        (SupportCD(action="unsupport", id=1), lang.not_supported),
-        (SupportCD(action="open", id=1), lang.not_available),
-        (SupportCD(action="support", id=999), lang.cannot_support),
-        (SupportCD(action="open", id=999), lang.no_such),
-        (SupportCD(action="unsupport", id=2), lang.not_supported),  # public, never supported
+        (InitiativeButton(action=InitiativeAction.SUPPORT, id=1), lang.cannot_support),
+        (InitiativeButton(action=InitiativeAction.WITHDRAW_SUPPORT, id=1), lang.not_supported),
+        (InitiativeButton(action=InitiativeAction.OPEN, id=1), lang.not_available),
+        (InitiativeButton(action=InitiativeAction.SUPPORT, id=999), lang.cannot_support),
+        (InitiativeButton(action=InitiativeAction.OPEN, id=999), lang.no_such),
+        (
+            InitiativeButton(action=InitiativeAction.WITHDRAW_SUPPORT, id=2),
+            lang.not_supported,
+        ),  # public, never supported
     ]
     for data, expected in cases:
         before = len(mallory.inbox)
@@ -479,11 +489,11 @@ async def test_forged_support_of_someone_elses_initiative(harness: Harness, lang
     [hidden] = await mallory.send("/initiative И-2026-0001")
     assert hidden.text == lang.not_available
     # The author cannot support her own, however the button is made.
-    await anna.press("x", data=SupportCD(action="support", id=2).pack())
+    await anna.press("x", data=InitiativeButton(action=InitiativeAction.SUPPORT, id=2).pack())
     assert anna.last_answer == {"text": RU.own, "show_alert": True}
     for initiative_id in (1, 2):
         record = await harness.app.db.read.initiatives.get(initiative_id)
         assert record is not None and record.supports == 0
-        assert not await harness.app.initiatives.has_supported(mallory.id, initiative_id)
+        assert not await harness.app.services.initiatives.has_supported(mallory.id, initiative_id)
     first = await harness.app.db.read.initiatives.get(1)
     assert first is not None and first.status == "new"

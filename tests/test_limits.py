@@ -36,15 +36,18 @@ from hypothesis import strategies as st
 import handlers
 from bot.i18n import LOCALES_DIR
 from bot.services import cases, competitions, events, initiatives, registry, requests
+from bot.services.cases import Number
 from bot.services.initiatives import STAFF_CARD
 from bot.services.registry import ROLE_ACCEPTED
 from bot.services.registry_fields import ORG_FIELDS, TOS_FIELDS
 from bot.services.reports import DIGEST, DIGEST_CHART
+from bot.services.requests import CLOSED as REQUEST_CLOSED
+from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.textsplit import length, split_html, visible_length
 from handlers.common import language_choices, staff_commands
-from handlers.competitions import _application_line, competition_text
+from handlers.competition_cards import application_line, competition_text
 from handlers.consent import notice_text
 from handlers.events import event_text
 from handlers.initiative_cards import card_text, staff_author_line, staff_card, view_of_draft
@@ -284,12 +287,12 @@ class World:
         h, app, now = self.h, self.h.app, self.h.clock.now()
         self.admin = await self.person("ru", ADMIN_ID)
         self.clerk = await self.person("en")
-        await app.staff.add(ADMIN_ID, self.clerk.id)
+        await app.services.staff.add(ADMIN_ID, self.clerk.id)
         self.chair = await self.person("ru")
         self.anna = await self.person("en")
         self.boris = await self.person("ru")
 
-        tos = await app.registry.add_tos(ADMIN_ID, self.text(BODY))
+        tos = await app.services.registry.add_tos(ADMIN_ID, self.text(BODY))
         self.tos_id = tos.id
         lines = "\n".join(self.text(200) for _ in range(300))
         values: dict[str, Any] = {}
@@ -298,22 +301,22 @@ class World:
             ("area", "54.6401 83.3062 20000"), ("contacts", self.text(300)),
             ("public_contact", self.text(300)), ("description", self.text(1000)),
         ):  # fmt: skip
-            values.update(app.registry.parse_tos_field(field, value))
-        await app.registry.update_tos(ADMIN_ID, tos.id, values)
-        org = await app.registry.add_org(ADMIN_ID, self.text(BODY - 1) + "o")
+            values.update(app.services.registry.parse_tos_field(field, value))
+        await app.services.registry.update_tos(ADMIN_ID, tos.id, values)
+        org = await app.services.registry.add_org(ADMIN_ID, self.text(BODY - 1) + "o")
         self.org_id = org.id
         org_values: dict[str, Any] = {"kind": "ngo"}
         for field, value in (("description", self.text(1000)), ("contacts", self.text(300))):
-            org_values.update(app.registry.parse_org_field(field, value))
-        await app.registry.update_org(ADMIN_ID, org.id, org_values)
+            org_values.update(app.services.registry.parse_org_field(field, value))
+        await app.services.registry.update_org(ADMIN_ID, org.id, org_values)
         async with app.db.transaction() as uow:
             await uow.registry.grant(self.chair.id, "tos", tos.id, "chair", ADMIN_ID, now)
             await uow.registry.grant(self.anna.id, "tos", tos.id, "deputy", ADMIN_ID, now)
             await uow.registry.grant(self.anna.id, "org", org.id, "rep", ADMIN_ID, now)
             await uow.registry.join(tos.id, self.boris.id, now)
-        invite = await app.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
+        invite = await app.services.registry.create_invite(ADMIN_ID, "deputy", tos.id, several=True)
         await self.boris.send(f"/start {invite.payload}")
-        staff_invite = await app.staff.create_invite(ADMIN_ID)
+        staff_invite = await app.services.staff.create_invite(ADMIN_ID)
         self.vera = await self.person("en")
         await self.vera.send(f"/start {staff_invite.payload}")
 
@@ -321,13 +324,15 @@ class World:
         await self._requests()
         await self._competition()
         await self._events()
-        await app.registry.announce(self.chair.id, tos.id, self.text(registry.ANNOUNCE_MAX))
-        await app.reports.send_due_digests()
+        await app.services.registry.announce(
+            self.chair.id, tos.id, self.text(registry.ANNOUNCE_MAX)
+        )
+        await app.services.reports.send_due_digests()
         await h.deliver()
         return self
 
     async def _initiatives(self) -> None:
-        service = self.h.app.initiatives
+        service = self.h.app.services.initiatives
         photos = [f"photo-{n}" for n in range(initiatives.MAX_PHOTOS)]
         for _ in range(10):
             draft = initiatives.Draft(
@@ -355,7 +360,7 @@ class World:
             )
 
     async def _requests(self) -> None:
-        service = self.h.app.requests
+        service = self.h.app.services.requests
         longest = self.text(requests.MESSAGE_LIMIT)
         wanted = (self.h.clock.now() + timedelta(days=3)).date().isoformat()
         for _ in range(4):
@@ -382,7 +387,7 @@ class World:
         await service.take(ADMIN_ID, taken)
 
     async def _competition(self) -> None:
-        service, now = self.h.app.competitions, self.h.clock.now()
+        service, now = self.h.app.services.competitions, self.h.clock.now()
         limits = competitions.TEXT_LIMITS
         draft = competitions.CompetitionDraft(
             title=self.text(limits["title"][1]), organiser=self.text(limits["organiser"][1]),
@@ -405,7 +410,7 @@ class World:
         await service.tick()
 
     async def _events(self) -> None:
-        service, start = self.h.app.events, self.h.clock.now() + timedelta(days=2)
+        service, start = self.h.app.services.events, self.h.clock.now() + timedelta(days=2)
         limits = events.TEXT_LIMITS
         for owner, owner_id, audience, actor in (
             ("town", 0, None, ADMIN_ID),
@@ -470,10 +475,10 @@ HELPERS = {
     "handlers.registry_cards.holder_line": "a line of the registry cards, in _people",
     "handlers.registry_cards.remove_label": "a button's label, on the registry card",
     "handlers.registry_cards._since": "a date, in holder_line and remove_label",
-    "handlers.competitions._days_left": "a label, in the competitions list",
-    "handlers.competitions._eligible_text": "a part of competition_text",
-    "handlers.competitions._rub": "an amount, on the competition cards",
-    "handlers.events._owner_name": "a label, in the event form",
+    "handlers.competition_cards.days_left": "a label, in the competitions list",
+    "handlers.competition_cards.eligible_text": "a part of competition_text",
+    "handlers.competition_cards.rub": "an amount, on the competition cards",
+    "handlers.events.owner_name": "a label, in the event form",
     "handlers.events._places": "a line of event_text",
     "handlers.reports._number": "a number, in the digest",
     "handlers.reports._link": "a line of the digest",
@@ -482,13 +487,30 @@ HELPERS = {
     "handlers.outbox._audience": "a label, in /outbox",
     "handlers.outbox._line": "a line of /outbox",
     "handlers.staff_admin._button_name": "a button's label, in staff_view",
-    "handlers.requests._behalf_text": "a button's label, in the request form",
-    "handlers.competitions._current_value": "a value, in a prompt (the catalog's {value})",
+    "handlers.initiatives.intro": "a form's opening: catalog messages",
+    "handlers.initiatives.ask_photos": "a step's question: catalog messages",
+    "handlers.initiatives.preview": "a line and card_text, drawn in _initiative_preview",
+    "handlers.requests.intro": "a form's opening: catalog messages",
+    "handlers.requests.ask_behalf": "a step's question: catalog messages",
+    "handlers.requests.phone_said": "a catalog message",
+    "handlers.requests.preview": "a line and card_text, drawn in _request_preview",
+    "handlers.requests.read_phone": "reads what was sent",
+    "handlers.requests.read_file": "reads what was sent",
+    "handlers.competition_staff.current_value": "a value, in a prompt (the catalog's {value})",
+    "handlers.competition_staff.ask_change": "a step's question: catalog messages",
+    "handlers.competition_form.ask_title": "a step's question: catalog messages",
+    "handlers.competition_form.preview": "a line and competition_text, drawn in _competition_cards",
+    "handlers.application_form.ask_project": "a step's question: catalog messages",
+    "handlers.application_form.preview": "a line of the application form: catalog messages",
+    "handlers.events.ask_title": "a step's question: catalog messages",
+    "handlers.events.owner_code": "a button's code (kind and id)",
+    "handlers.events.preview": "a line and event_text, drawn in event_text's drawing",
+    "handlers.tos.ask_value": "a step's question: a catalog message and a field's label",
+    "handlers.tos.read_value": "reads what was sent",
+    "handlers.registry_admin._kind": "a button's kind of body (tos or org)",
+    "handlers.registry_admin.ask_value": "a step's question: _field_prompt and a hint",
     "handlers.common.typed_language": "reads what was typed",
-    "handlers.forms.checked_text": "reads what was typed",
-    "handlers.forms.form_step": "a form's state",
-    "handlers.forms.form_group": "a form's name, not a text",
-    "handlers.initiatives._address": "reads what was typed",
+    "handlers.form_guard.form_group": "a form's name, not a text",
     "handlers.requests_staff.message_file": "a file's id",
 }
 
@@ -508,44 +530,38 @@ def renderers() -> set[str]:
 
 @card("handlers.initiative_cards.staff_card", "handlers.initiative_cards.card_text")
 async def _initiative_staff_cards(w: World) -> list[Drawn]:
-    app = w.h.app
-    out = []
-    for initiative_id in w.initiative_ids:
-        record = await app.initiatives.find(initiative_id)
-        out.append(await staff_card(record, app.initiatives, app.users, app.settings))
-    return out
+    service = w.h.app.services.initiatives
+    return [staff_card(await service.staff_card(i)) for i in w.initiative_ids]
 
 
 @card("handlers.initiative_cards.card_text")
 async def _initiative_preview(w: World) -> list[Drawn]:
     app = w.h.app
-    record = await app.initiatives.find(w.initiative_ids[0])
-    photos = await app.initiatives.captioned_photos(record.id)
+    card = await app.services.initiatives.staff_card(w.initiative_ids[0])
+    record, photos = card.initiative, card.photos
     draft = initiatives.Draft(
         direction=record.direction, title=record.title, description=record.description,
         address=record.address, photos=[p.file_id for p in photos], tos_id=w.tos_id,
         captions={p.file_id: p.caption for p in photos if p.caption},
     )  # fmt: skip
-    author = staff_author_line(await app.users.get(w.anna.id), app.settings)
-    tos_name = await app.initiatives.tos_name(w.tos_id)
+    anna = await app.services.users.get(w.anna.id)
+    assert anna is not None
+    author = staff_author_line(app.services.initiatives.author_for_staff(anna))
+    tos_name = await app.services.initiatives.tos_name(w.tos_id)
     return [(card_text(view_of_draft(draft, tos_name), author), None)]
 
 
 @card("handlers.initiatives_public.public_card")
 async def _initiative_public_cards(w: World) -> list[Drawn]:
-    app = w.h.app
-    viewer = await app.users.get(w.boris.id)
-    assert viewer is not None
-    out = []
-    for initiative_id in w.initiative_ids:
-        record = await app.initiatives.find(initiative_id)
-        out.append(await public_card(record, viewer, app.initiatives, app.users))
-    return out
+    service = w.h.app.services.initiatives
+    # Every initiative, public or not, drawn as the public card (the role lets it be read).
+    cards = [await service.public_card(w.boris.id, Role.STAFF, i) for i in w.initiative_ids]
+    return [public_card(card) for card in cards]
 
 
 @card("handlers.initiatives_public.list_view", "handlers.initiatives_public.tos_choice_view")
 async def _initiative_lists(w: World) -> list[Drawn]:
-    service = w.h.app.initiatives
+    service = w.h.app.services.initiatives
     return [
         await list_view(service, 0, "memorials", w.tos_id),
         await list_view(service, 0, "", 0),
@@ -556,32 +572,34 @@ async def _initiative_lists(w: World) -> list[Drawn]:
 @card("handlers.initiatives_public.my_text", "handlers.request_cards.my_requests", is_list=True)
 async def _my(w: World) -> list[Drawn]:
     app = w.h.app
-    mine = await app.initiatives.of_author(w.anna.id)
-    asked = await app.requests.of_requester(w.anna.id)
-    return [my_text(mine, asked, app.requests)]
+    mine = await app.services.initiatives.of_author(w.anna.id)
+    asked = await app.services.requests.of_requester(w.anna.id)
+    return [my_text(mine, asked, app.services.requests)]
 
 
 @card("handlers.request_cards.staff_card", "handlers.request_cards.requester_view")
 async def _request_cards(w: World) -> list[Drawn]:
     app = w.h.app
+    service = app.services.requests
     out = []
     for request_id in w.request_ids:
-        record = await app.requests.find(request_id)
-        out.append(await request_staff_card(record, app.requests, app.users, app.settings))
-        out.append(await requester_view(record, app.requests, app.settings))
+        out.append(request_staff_card(await service.staff_card(request_id), app.settings))
+        card = await service.requester_card(w.anna.id, request_id)
+        out.append(requester_view(card, app.settings))
     return out
 
 
 @card("handlers.request_cards.card_text")
 async def _request_preview(w: World) -> list[Drawn]:
     app = w.h.app
-    record = await app.requests.find(w.request_ids[0])
+    record = await app.services.requests.find(w.request_ids[0])
     draft = requests.RequestDraft(
         kind=record.kind, behalf_kind="tos", behalf_name=record.behalf_name,
         description=record.description, wanted_date=record.wanted_date.isoformat()
         if record.wanted_date else None, phone=record.phone, file_kind="document",
     )  # fmt: skip
-    requester = requester_line(await app.users.get(w.anna.id), record.phone, app.settings)
+    anna = await app.services.users.get(w.anna.id)
+    requester = requester_line(app.services.requests.requester_for_staff(anna, record.phone))
     return [(request_card_text(request_view_of_draft(draft, "31.12.2026"), [requester]), None)]
 
 
@@ -592,7 +610,7 @@ async def _request_preview(w: World) -> list[Drawn]:
     "handlers.registry_cards.coverage_text",
 )
 async def _registry_cards(w: World) -> list[Drawn]:
-    registry_service = w.h.app.registry
+    registry_service = w.h.app.services.registry
     out: list[Drawn] = []
     for kind, body_id in (("tos", w.tos_id), ("org", w.org_id)):
         people = await registry_service.holders(ADMIN_ID, kind, body_id)
@@ -610,9 +628,9 @@ async def _registry_cards(w: World) -> list[Drawn]:
     return out
 
 
-@card("handlers.competitions.competition_text", "handlers.competitions._application_line")
+@card("handlers.competition_cards.competition_text", "handlers.competition_cards.application_line")
 async def _competition_cards(w: World) -> list[Drawn]:
-    service = w.h.app.competitions
+    service = w.h.app.services.competitions
     competition = await service.get(w.competition_id)
     out: list[Drawn] = [(competition_text(competition, service), None)]
     draft = competitions.CompetitionDraft(
@@ -624,13 +642,13 @@ async def _competition_cards(w: World) -> list[Drawn]:
     out.append((competition_text(draft, service), None))
     for application in await service.applications(ADMIN_ID, w.competition_id):
         for brief in (True, False):
-            out.append((_application_line(application, brief=brief), None))
+            out.append((application_line(application, brief=brief), None))
     return out
 
 
 @card("handlers.events.event_text")
 async def _event_cards(w: World) -> list[Drawn]:
-    service = w.h.app.events
+    service = w.h.app.services.events
     out: list[Drawn] = []
     for viewer in (w.admin, w.chair, w.anna, w.boris):
         view = await service.view(viewer.id, w.event_id)
@@ -645,21 +663,21 @@ async def _event_cards(w: World) -> list[Drawn]:
 
 @card("handlers.reports.digest_text", is_list=True)
 async def _digest(w: World) -> list[Drawn]:
-    reports = w.h.app.reports
+    reports = w.h.app.services.reports
     return [(digest_text(await reports.digest_now(ADMIN_ID), "u" * 32, reports.timezone), None)]
 
 
 @card("handlers.outbox.render")
 async def _outbox(w: World) -> list[Drawn]:
     app = w.h.app
-    user = await app.users.get(ADMIN_ID)
+    user = await app.services.users.get(ADMIN_ID)
     assert user is not None
-    return [await outbox_render(user, app.dp["outbox"], app.broadcasts, app.settings)]
+    return [await outbox_render(user, app.dp["outbox"], app.services.broadcasts, app.settings)]
 
 
 @card("handlers.staff_admin.staff_view")
 async def _staff(w: World) -> list[Drawn]:
-    return [staff_view(await w.h.app.staff.list_staff(ADMIN_ID))]
+    return [staff_view(await w.h.app.services.staff.list_staff(ADMIN_ID))]
 
 
 @card(
@@ -682,7 +700,15 @@ async def _fixed_texts(w: World) -> list[Drawn]:
     return out
 
 
-OUTBOX_RENDERERS = {STAFF_CARD, REQUEST_CARD, DIGEST, DIGEST_CHART, ROLE_ACCEPTED, INVITE_ACCEPTED}
+OUTBOX_RENDERERS = {
+    STAFF_CARD,
+    REQUEST_CARD,
+    REQUEST_CLOSED,
+    DIGEST,
+    DIGEST_CHART,
+    ROLE_ACCEPTED,
+    INVITE_ACCEPTED,
+}
 
 
 async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]]:
@@ -697,6 +723,9 @@ async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]
         out.append(
             (REQUEST_CARD, await drawn[REQUEST_CARD]({"id": request_id}, locale), TEXT_LIMIT)
         )
+        record = await w.h.app.services.requests.find(request_id)
+        closed = {"id": request_id, "number": Number(REQUEST_NUMBER, record)}
+        out.append((REQUEST_CLOSED, await drawn[REQUEST_CLOSED](closed, locale), TEXT_LIMIT))
     args = {"since": (now - timedelta(days=7)).isoformat(), "until": now.isoformat()}
     out.append((DIGEST, await drawn[DIGEST](args, locale), TEXT_LIMIT))
     # The notices that name who opened an invite (the name is looked up when sent).
@@ -756,8 +785,8 @@ STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
-    r"^(c1:(withdraw|confirm)|s1:|l1:|g1:(active|revoke_yes|import_go)|k1:(close|withdraw)"
-    r"|t1:leave|o1:cancel|e1:cancel|p1:unsupport|r3:reopen)"
+    r"^(consent:(withdraw|confirm)|staff:|lang:|reg:(active|revoke_yes|import_go)|comp:withdraw"
+    r"|compstaff:close|tos:leave|outbox:cancel|event:cancel|initiative:unsupport|myreq:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")
 

@@ -19,6 +19,7 @@ NOTICE_MSGID_START = "<b>Consent to the processing of personal data</b>"
 # changes, bump NOTICE_VERSION in bot/services/users.py and update this fingerprint.
 NOTICE_FINGERPRINT = {
     "2026-11-27.2": "64dd6bbd8885f18274ebd9e92d1526516e367d4958360001b530d939248a9fec",
+    "2026-12-04.1": "aaee9e0160ccca8dd68b1b23dce2e054c85830d83a3fad84a40ba770ac2ab875",
 }
 
 

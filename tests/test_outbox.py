@@ -243,7 +243,7 @@ async def test_broadcast_progress_cancel_and_staff_view(harness: Harness) -> Non
     async with harness.app.db.transaction() as uow:
         await uow.users.mark_unreachable(residents[0].id, harness.clock.now())
 
-    broadcast_id = await harness.app.broadcasts.start(
+    broadcast_id = await harness.app.services.broadcasts.start(
         ADMIN_ID, Audience.RESIDENTS, "Thank you! Your consent is recorded."
     )
     [listing] = await maria.send("/outbox")
@@ -263,7 +263,7 @@ async def test_broadcast_progress_cancel_and_staff_view(harness: Harness) -> Non
     assert maria.last_answer["text"] == "Отменено: 4 сообщения не будут отправлены."
     assert "остаток отменён" in maria.edits[-1].text
     await harness.deliver()
-    progress = (await harness.app.broadcasts.progress(ADMIN_ID))[0]
+    progress = (await harness.app.services.broadcasts.progress(ADMIN_ID))[0]
     assert (progress.sent, progress.pending, progress.cancelled_count) == (2, 0, 4)
     assert progress.cancelled
     assert not any(
@@ -274,15 +274,15 @@ async def test_broadcast_progress_cancel_and_staff_view(harness: Harness) -> Non
 
 async def test_residents_cannot_see_or_cancel_deliveries(harness: Harness) -> None:
     await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
-    broadcast_id = await harness.app.broadcasts.start(
+    broadcast_id = await harness.app.services.broadcasts.start(
         ADMIN_ID, Audience.STAFF, "Thank you! Your consent is recorded."
     )
     mallory = await harness.consented(harness.user("Злоумышленник"))
     [reply] = await mallory.send("/outbox")
     assert reply.text == "Это доступно только специалистам администрации."
-    await mallory.press("x", data=f"o1:cancel:{broadcast_id}")
+    await mallory.press("x", data=f"outbox:cancel:{broadcast_id}")
     assert mallory.last_answer["text"] == "Это доступно только специалистам администрации."
-    progress = (await harness.app.broadcasts.progress(ADMIN_ID))[0]
+    progress = (await harness.app.services.broadcasts.progress(ADMIN_ID))[0]
     assert progress.pending == 1 and not progress.cancelled
 
 
@@ -365,12 +365,14 @@ async def test_sparse_429s_hold_a_chat_dense_ones_hold_everyone() -> None:
 
 async def test_a_row_cancelled_while_waiting_is_not_taken(harness: Harness) -> None:
     await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
-    broadcast_id = await harness.app.broadcasts.start(
+    broadcast_id = await harness.app.services.broadcasts.start(
         ADMIN_ID, Audience.STAFF, "Thank you! Your consent is recorded."
     )
     async with harness.app.db.transaction() as uow:
         [row] = await uow.outbox.due(harness.clock.now(), 10)  # the sender picked it...
-    await harness.app.broadcasts.cancel(ADMIN_ID, broadcast_id)  # ...staff cancel meanwhile
+    await harness.app.services.broadcasts.cancel(
+        ADMIN_ID, broadcast_id
+    )  # ...staff cancel meanwhile
     async with harness.app.db.transaction() as uow:
         assert not await uow.outbox.mark_sending(row.id)
     await harness.deliver()
@@ -436,20 +438,22 @@ async def test_outbox_names_each_broadcasts_audience_never_an_id(tmp_path: Path)
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ADMIN_ID + 1})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         john = await h.consented(h.user("John", user_id=ADMIN_ID + 1, language_code="en"))
-        tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
-        invite = await h.app.registry.create_invite(ADMIN_ID, "chair", tos.id)
+        tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Берёзка»")
+        invite = await h.app.services.registry.create_invite(ADMIN_ID, "chair", tos.id)
         vera = await h.consented(h.user("Вера"))
         await vera.send(f"/start {invite.payload}")
         anna = await h.consented(h.user("Анна"))
-        await h.app.registry.join(anna.id, tos.id)
-        await h.app.registry.announce(vera.id, tos.id, "Субботник в субботу в 10:00 у дома 5.")
-        await h.app.events.create(
+        await h.app.services.registry.join(anna.id, tos.id)
+        await h.app.services.registry.announce(
+            vera.id, tos.id, "Субботник в субботу в 10:00 у дома 5."
+        )
+        await h.app.services.events.create(
             ADMIN_ID,
             EventDraft("town", 0, "Ёлка на площади", starts, starts + timedelta(hours=2),
                        "Центральная площадь"),
             "администрация",
         )  # fmt: skip
-        await h.app.events.create(
+        await h.app.services.events.create(
             vera.id,
             EventDraft("tos", tos.id, "Собрание жителей", starts, starts + timedelta(hours=1),
                        "Двор дома 5", audience_tos=tos.id),

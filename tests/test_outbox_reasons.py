@@ -74,7 +74,7 @@ async def test_a_refused_edit_is_logged_and_recorded(tmp_path, caplog, lang: str
                     or "I-2026-0001" in s.text)  # fmt: skip
         # Maria deleted the card in her chat; then a decision edits it in place.
         del h.session.messages[(card.chat_id, card.message_id)]
-        await h.app.initiatives.decide(ADMIN_ID, 1, "review")
+        await h.app.services.initiatives.decide(ADMIN_ID, 1, "review")
         await h.deliver()
         [row] = await h.app.db.read.executor.fetch_all(
             "SELECT status, error_code, last_error FROM outbox WHERE kind = 'edit'"

@@ -76,7 +76,7 @@ async def test_a_caption_under_a_photo_reaches_the_staff_card(harness: Harness) 
         assert RU.caption_line.format(n=1, caption="Сломанная скамейка &amp; &lt;урна&gt;") in (
             card.text
         )
-        photos = await harness.app.initiatives.captioned_photos(number)
+        photos = await harness.app.services.initiatives.captioned_photos(number)
         assert [(p.file_id, p.caption) for p in photos] == [
             ("p1", "Сломанная скамейка & <урна>"),
             ("p2", None),
@@ -104,4 +104,4 @@ async def test_a_photo_at_the_description_step_keeps_its_caption_as_the_descript
         await anna.press(lang.send)
         record = await harness.app.db.read.initiatives.get(number)
         assert record is not None and record.description == text
-        assert await harness.app.initiatives.photos(number) == ["early", "with-text"]
+        assert await harness.app.services.initiatives.photos(number) == ["early", "with-text"]

@@ -30,8 +30,8 @@ async def test_a_withdrawal_gives_the_event_place_to_the_waiting_list(harness: H
              "owner_id": 0},
             ADMIN_ID, now,
         )  # fmt: skip
-    assert await h.app.events.sign_up(anna.id, event_id) == "going"
-    assert await h.app.events.sign_up(boris.id, event_id) == "waiting"
+    assert await h.app.services.events.sign_up(anna.id, event_id) == "going"
+    assert await h.app.services.events.sign_up(boris.id, event_id) == "waiting"
 
     await withdraw(anna)
     assert await h.app.db.read.events.signup_status(event_id, anna.id) is None
@@ -46,12 +46,12 @@ async def test_outbox_failures_hide_names_when_the_town_says_so(tmp_path: Path) 
     ) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         anna = await h.consented(h.user("Анна", last_name="Секретова", username="anna_s"))
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id,
             RequestDraft(kind="consultation", description="Нужна консультация, пожалуйста."),
         )
         h.session.blocked.add(anna.id)
-        await h.app.requests.answer(ADMIN_ID, 1, "Вот ответ.", None)
+        await h.app.services.requests.answer(ADMIN_ID, 1, "Вот ответ.", None)
         await h.deliver()
         [overview] = await maria.send("/outbox")
         assert "житель (имя скрыто настройками конфиденциальности)" in overview.text

@@ -95,12 +95,12 @@ async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: igno
         ivan = h.user("Иван")
         notice = (await ivan.send(f"/start {payload}"))[0]
         assert "согласие" in notice.text.lower()
-        assert await h.app.registry.roles_of(ivan.id) == []
+        assert await h.app.services.registry.roles_of(ivan.id) == []
         replies = await ivan.press("✅ Даю согласие")
         assert any("ваша роль — председатель ТОС, «ТОС „Южный“»" in r.text for r in replies), [
             r.text for r in replies
         ]
-        [role] = await h.app.registry.roles_of(ivan.id)
+        [role] = await h.app.services.registry.roles_of(ivan.id)
         assert (role.role, role.body_id) == ("chair", south.id)
         await h.deliver()
         assert "Приглашение принято: Иван — председатель ТОС" in maria.last.text
@@ -108,7 +108,7 @@ async def test_import_invite_find_join_announce(tmp_path) -> None:  # type: igno
         petr = await h.consented(h.user("Пётр"))
         used = (await petr.send(f"/start {payload}"))[0]
         assert used.text == "Ссылка уже использована. Попросите новую."
-        assert await h.app.registry.roles_of(petr.id) == []
+        assert await h.app.services.registry.roles_of(petr.id) == []
 
         # A resident finds the TOS by a misspelt street in another case, and joins.
         olga = await h.consented(h.user("Ольга"))
@@ -161,13 +161,13 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
             await uow.registry.join(south.id, member.id, now)
 
         # A forged button for another TOS: refused, nothing sent.
-        from handlers.tos import TosCD
+        from handlers.tos import TosAction, TosButton
 
         await chair.send("/tos")
-        await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+        await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=north.id).pack())
         assert "только председателю этого ТОС" in chair.last_answer["text"]
         # A resident is not a chair either.
-        await member.press("x", data=TosCD(action="announce", id=south.id).pack())
+        await member.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=south.id).pack())
         assert member.last_answer["show_alert"] is True
 
         await chair.send("/tos")
@@ -185,10 +185,12 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
         # Residents never reach staff commands or buttons.
         [refused] = await member.send("/registry")
         assert refused.text == "Это доступно только специалистам администрации."
-        from handlers.registry_admin import RegCD
+        from handlers.registry_admin import RegistryAction, RegistryButton
 
-        await member.press("x", data=RegCD(action="invite", kind="tos", id=south.id,
-                                           value="chair").pack())  # fmt: skip
+        invite = RegistryButton(
+            action=RegistryAction.INVITE, kind="tos", id=south.id, value="chair"
+        )
+        await member.press("x", data=invite.pack())
         assert member.last_answer["show_alert"] is True
         assert not any("Приглашение" in s.text for s in member.inbox)
 
@@ -301,7 +303,7 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
     assert "ваша роль — заместитель председателя" in anna.inbox[-2].text
     boris = await h.consented(h.user("Борис"))
     await boris.send(f"/start {payload}")
-    assert len(await h.app.registry.people(ADMIN_ID, "tos", tos.id)) == 2
+    assert len(await h.app.services.registry.people(ADMIN_ID, "tos", tos.id)) == 2
     again = (await anna.send(f"/start {payload}"))[0]
     assert again.text == "Эта роль у вас уже есть: заместитель председателя, «ТОС „Берёзка“»."
 
@@ -352,29 +354,29 @@ async def test_staff_edit_deactivate_revoke_and_poster(harness: Harness) -> None
 async def test_expired_invite_and_withdrawn_consent(harness: Harness) -> None:
     h = harness
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    org = await h.app.registry.add_org(ADMIN_ID, "Совет ветеранов")
-    invite = await h.app.registry.create_invite(ADMIN_ID, "rep", org.id)
+    org = await h.app.services.registry.add_org(ADMIN_ID, "Совет ветеранов")
+    invite = await h.app.services.registry.create_invite(ADMIN_ID, "rep", org.id)
     h.clock.advance(timedelta(days=15))
     late = await h.consented(h.user("Пётр", language_code="en"))
     expired = (await late.send(f"/start {invite.payload}"))[0]
     assert expired.text == "This link has expired. Please ask for a new one."
-    assert await h.app.registry.roles_of(late.id) == []
+    assert await h.app.services.registry.roles_of(late.id) == []
 
-    invite = await h.app.registry.create_invite(ADMIN_ID, "rep", org.id)
+    invite = await h.app.services.registry.create_invite(ADMIN_ID, "rep", org.id)
     await late.send(f"/start {invite.payload}")
     assert "You are now the representative of «Совет ветеранов»." in late.inbox[-2].text
     # Withdrawing consent takes the role and memberships away with the personal data.
     await late.send("/privacy")
     await late.press(next(b for b in late.last.flat_buttons if "ithdraw" in b))
     await late.press(next(b for b in late.last.flat_buttons if b.startswith("Yes")))
-    assert await h.app.registry.roles_of(late.id) == []
+    assert await h.app.services.registry.roles_of(late.id) == []
     assert maria.id == ADMIN_ID
 
 
 async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
+    tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
     deputy = await h.consented(h.user("Дина", language_code="en"))
     resident = await h.consented(h.user("Рита"))
     async with h.app.db.transaction() as uow:
@@ -392,12 +394,16 @@ async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> No
     # The resident sees the contact, and a forged edit button is refused.
     [seen] = await resident.send("/tos")
     assert "<b>Контакт:</b> Дина, +7 913 000-00-00" in seen.text
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
-    await resident.press("x", data=TosCD(action="field", id=tos.id, value="public_contact").pack())
+    await resident.press(
+        "x", data=TosButton(action=TosAction.EDIT, id=tos.id, field="public_contact").pack()
+    )
     assert resident.last_answer["show_alert"] is True
     # A chair-only field through a forged value is out of date, not a crash.
-    await deputy.press("x", data=TosCD(action="field", id=tos.id, value="residents").pack())
+    await deputy.press(
+        "x", data=TosButton(action=TosAction.EDIT, id=tos.id, field="residents").pack()
+    )
     assert deputy.last_answer["text"] == "This button is out of date."
     after = await h.app.db.read.registry.get_tos(tos.id)
     assert after is not None and after.residents == 0
@@ -406,10 +412,12 @@ async def test_chair_keeps_the_card_and_residents_cannot(harness: Harness) -> No
 async def test_refusals_in_english(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
-    south = await h.app.registry.add_tos(ADMIN_ID, "TOS South")
-    north = await h.app.registry.add_tos(ADMIN_ID, "TOS North")
-    await h.app.registry.update_tos(ADMIN_ID, south.id, {"territory": ("Lenin street, 1-9",)})
-    invite = await h.app.registry.create_invite(ADMIN_ID, "chair", south.id)
+    south = await h.app.services.registry.add_tos(ADMIN_ID, "TOS South")
+    north = await h.app.services.registry.add_tos(ADMIN_ID, "TOS North")
+    await h.app.services.registry.update_tos(
+        ADMIN_ID, south.id, {"territory": ("Lenin street, 1-9",)}
+    )
+    invite = await h.app.services.registry.create_invite(ADMIN_ID, "chair", south.id)
     chair = await h.consented(h.user("Ivan", language_code="en"))
     await chair.send(f"/start {invite.payload}")
     assert "You are now the TOS chair of «TOS South»." in chair.inbox[-2].text
@@ -430,9 +438,9 @@ async def test_refusals_in_english(harness: Harness) -> None:
     assert none.text.startswith("No TOS was found for «Victory avenue».")
     assert "you and your neighbours can create one" in none.text
 
-    from handlers.tos import TosCD
+    from handlers.tos import TosAction, TosButton
 
-    await chair.press("x", data=TosCD(action="announce", id=north.id).pack())
+    await chair.press("x", data=TosButton(action=TosAction.ANNOUNCE, id=north.id).pack())
     assert chair.last_answer["text"] == "Only the chair of this TOS and deputies can do this."
     assert (
         await h.app.db.read.registry.announcements_since(
@@ -445,13 +453,13 @@ async def test_refusals_in_english(harness: Harness) -> None:
 async def test_a_failed_announcement_spends_no_quota(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    tos = await h.app.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
+    tos = await h.app.services.registry.add_tos(ADMIN_ID, "ТОС «Заря»")
     chair = await h.consented(h.user("Иван"))
     member = await h.consented(h.user("Ольга"))
     async with h.app.db.transaction() as uow:
         await uow.registry.grant(chair.id, "tos", tos.id, "chair", ADMIN_ID, h.clock.now())
         await uow.registry.join(tos.id, member.id, h.clock.now())
-    broadcasts = h.app.broadcasts
+    broadcasts = h.app.services.broadcasts
     real = broadcasts.start_for
     calls = 0
 
@@ -470,7 +478,7 @@ async def test_a_failed_announcement_spends_no_quota(harness: Harness) -> None:
     assert "что-то пошло не так" in chair.last_answer["text"]
     since = h.clock.now() - timedelta(days=7)
     assert await h.app.db.read.registry.announcements_since(tos.id, since) == 0
-    assert await h.app.registry.announcement_room(chair.id, tos.id) == (1, 2)
+    assert await h.app.services.registry.announcement_room(chair.id, tos.id) == (1, 2)
     # The form is still at its last step: pressing again sends it, once.
     await chair.press("📣 Отправить")
     assert chair.last.text == "Отправлено 1 участнику. Рассылка идёт постепенно."
@@ -504,18 +512,18 @@ async def test_the_tos_card_lists_its_initiatives_in_the_readers_language(
 ) -> None:
     h = harness
     await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
-    tos = await h.app.registry.add_tos(ADMIN_ID, "TOS South")
+    tos = await h.app.services.registry.add_tos(ADMIN_ID, "TOS South")
     author = await h.consented(h.user("Anna", language_code="en"))
     async with h.app.db.transaction() as uow:
         await uow.registry.join(tos.id, author.id, h.clock.now())
     from bot.services.initiatives import Draft
 
-    result = await h.app.initiatives.submit(
+    result = await h.app.services.initiatives.submit(
         author.id,
         Draft(direction="sport", title="A pull-up bar", tos_id=tos.id,
               description="A pull-up bar by the school, please."),
     )  # fmt: skip
-    await h.app.initiatives.decide(ADMIN_ID, result.initiative.id, "accepted")
+    await h.app.services.initiatives.decide(ADMIN_ID, result.initiative.id, "accepted")
     [card] = await author.send("/tos")
     assert "• I-2026-0001 — A pull-up bar" in card.text
     olga = await h.consented(h.user("Ольга"))

@@ -53,9 +53,9 @@ async def test_rounds_under_a_minute_apart_each_go_out(tmp_path: Path) -> None:
                  "joint": 0, "owner_kind": "town", "owner_id": 0},
                 ADMIN_ID, start,
             )  # fmt: skip
-        await h.app.events.sign_up(anna.id, event_id)
+        await h.app.services.events.sign_up(anna.id, event_id)
         deadline = start + timedelta(seconds=81)
-        await h.app.competitions.create(
+        await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(title="Конкурс ТОС", organiser="Администрация",
                              description="Проекты ТОС", eligible=("tos",), deadline=deadline),
@@ -78,7 +78,7 @@ async def test_rounds_under_a_minute_apart_each_go_out(tmp_path: Path) -> None:
 async def test_a_new_competition_wakes_the_scheduler_at_once(harness: Harness) -> None:
     h = harness
     assert h.app.scheduler.planned(REMINDER_ROUND) is None
-    await h.app.competitions.create(
+    await h.app.services.competitions.create(
         ADMIN_ID,
         CompetitionDraft(title="Конкурс ТОС", organiser="Администрация",
                          description="Проекты дворов и улиц", eligible=("tos",),

@@ -439,11 +439,11 @@ async def test_answers_on_time_and_the_median_as_the_status_groups_define_them(
         ids = []
         for _ in range(5):
             draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
-            ids.append((await h.app.requests.submit(anna.id, draft)).request.id)
+            ids.append((await h.app.services.requests.submit(anna.id, draft)).request.id)
         start = h.clock.now()
         for request_id, after in zip(ids, (1, 2, 4, 40), strict=False):  # the last one late
             h.clock.set(start + timedelta(days=after))
-            await h.app.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
+            await h.app.services.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
         _message, _docx, md = await report_of(h, "ru")
         text = flat(md)
         assert (
@@ -454,7 +454,7 @@ async def test_answers_on_time_and_the_median_as_the_status_groups_define_them(
         assert by_type["Ответ дан в срок"] == "3"
         assert by_type["Медиана, дней до первого ответа"] == "3"
         h.clock.set(start + timedelta(days=40, hours=1))
-        await h.app.requests.answer(ADMIN_ID, ids[4], "Ответ администрации.", None)
-        report = await h.app.reports.report(None, Period.years(2026))
+        await h.app.services.requests.answer(ADMIN_ID, ids[4], "Ответ администрации.", None)
+        report = await h.app.services.reports.report(None, Period.years(2026))
     assert report.current.answer_days == {"": 4.0, "consultation": 4.0}  # 1, 2, 4, 40, 40
     assert report.current.on_time == {"consultation": 3}

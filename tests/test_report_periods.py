@@ -159,7 +159,7 @@ async def test_a_wrong_period_gets_a_polite_answer(tmp_path: Path) -> None:
             "/report 01.03.2026 31.08.2026."
         )
         oleg = await h.consented(h.user("Oleg", user_id=ADMIN_ID + 1, language_code="en"))
-        await h.app.staff.add(ADMIN_ID, oleg.id)
+        await h.app.services.staff.add(ADMIN_ID, oleg.id)
         [reply] = await oleg.send("/report 2030")
         assert (
             reply.text

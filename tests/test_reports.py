@@ -26,7 +26,7 @@ LINK_RE = re.compile(r'href="https://t\.me/\w+\?start=(\w+)"')
 async def seed(h: Harness, *, initiatives: int = 2, requests: int = 2) -> None:
     anna = await h.consented(h.user("Анна"))
     for n in range(initiatives):
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(
                 direction="improvement",
@@ -35,7 +35,7 @@ async def seed(h: Harness, *, initiatives: int = 2, requests: int = 2) -> None:
             ),
         )
     for _ in range(requests):
-        await h.app.requests.submit(
+        await h.app.services.requests.submit(
             anna.id,
             RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС."),
         )
@@ -48,10 +48,10 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         # Before DIGEST_TIME (09:00 in Novosibirsk = 02:00 UTC) nothing goes out.
         h.clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # a Monday, 08:30 local
         await seed(h)
-        assert await h.app.reports.send_due_digests() == 0
+        assert await h.app.services.reports.send_due_digests() == 0
         h.clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
-        assert await h.app.reports.send_due_digests() == 1  # the chat; Maria's own is off
-        assert await h.app.reports.send_due_digests() == 0  # never twice a day
+        assert await h.app.services.reports.send_due_digests() == 1  # the chat; Maria's own is off
+        assert await h.app.services.reports.send_due_digests() == 0  # never twice a day
         await h.deliver()
         digest = next(s for s in chat.inbox if "Сводка" in s.text)
         assert "<b>Новые инициативы: 2</b>" in digest.text
@@ -74,7 +74,7 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         await maria.send("/digest")
         await maria.press("Только по понедельникам")
         assert maria.last_answer["text"] == "Сохранено."
-        assert await h.app.reports.send_due_digests() == 1
+        assert await h.app.services.reports.send_due_digests() == 1
         await h.deliver()
         quiet = chat.last
         assert quiet.text.endswith("Нового нет, просроченного нет.")
@@ -83,7 +83,7 @@ async def test_daily_digest_to_the_staff_chat_and_personal_choices(tmp_path: Pat
         h.clock.advance(timedelta(days=6))
         await seed(h, initiatives=1, requests=0)
         h.clock.advance(timedelta(minutes=1))
-        assert await h.app.reports.send_due_digests() == 2
+        assert await h.app.services.reports.send_due_digests() == 2
         await h.deliver()
         mine = [s for s in maria.inbox if "<b>Сводка</b>" in s.text][-1]
         assert "<b>Новые инициативы: 1</b>" in mine.text
@@ -107,9 +107,9 @@ async def test_overdue_and_due_soon_in_english_and_restart(tmp_path: Path) -> No
         # Down over DIGEST_TIME: the digest goes out when the bot is back, once.
         h.clock.advance(timedelta(hours=1))
         await h.restart()
-        assert await h.app.reports.send_due_digests() == 1
+        assert await h.app.services.reports.send_due_digests() == 1
         await h.restart()
-        assert await h.app.reports.send_due_digests() == 0
+        assert await h.app.services.reports.send_due_digests() == 0
         await h.deliver()
         assert sum("<b>Digest</b>" in s.text for s in maria.inbox if s.method == "SendMessage") == 3
 
@@ -118,9 +118,9 @@ async def test_digest_is_for_staff_only(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     [refused] = await anna.send("/digest")
     assert refused.text == "Это доступно только специалистам администрации."
-    from handlers.reports import DigestCD
+    from handlers.reports import DigestButton
 
-    await anna.press("x", data=DigestCD(value="daily").pack())
+    await anna.press("x", data=DigestButton(value="daily").pack())
     assert anna.last_answer["show_alert"] is True
     assert await harness.app.db.read.reports.digest_prefs() == {}
 
@@ -194,7 +194,7 @@ async def test_exports_keep_personal_data_to_admins(tmp_path: Path) -> None:
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         clerk = await h.consented(h.user("Олег", user_id=CLERK))
-        await h.app.staff.add(ADMIN_ID, CLERK)
+        await h.app.services.staff.add(ADMIN_ID, CLERK)
         await seed(h)
 
         async def export(person: Any, what: str, fmt: str) -> tuple[str, bytes, str]:
@@ -236,10 +236,15 @@ async def test_no_personal_data_through_telegram_when_the_town_says_so(tmp_path:
         assert "Анна" not in sent.file[1].decode("utf-8-sig")
         # A forged button from a resident gets nothing.
         anna = await h.consented(h.user("Вера"))
-        from handlers.reports import ExportCD
+        from handlers.reports import ExportAction, ExportButton
 
         before = len(h.session.calls_of("SendDocument"))
-        await anna.press("x", data=ExportCD(what="requests", period="year", fmt="csv").pack())
+        await anna.press(
+            "x",
+            data=ExportButton(
+                action=ExportAction.FILE, what="requests", period="year", fmt="csv"
+            ).pack(),
+        )
         assert anna.last_answer["show_alert"] is True
         assert len(h.session.calls_of("SendDocument")) == before
 
@@ -352,7 +357,7 @@ async def test_a_long_digest_comes_in_parts(harness: Harness) -> None:
                 ADMIN_ID, now,
             )  # fmt: skip
     for n in range(10):
-        await h.app.initiatives.submit(
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="sport", title=f"{n} " + "Длинный заголовок " * 6,
                   description="Описание инициативы достаточно длинное."),
@@ -398,7 +403,7 @@ async def test_due_soon_is_listed_however_many_are_overdue(harness: Harness) -> 
     await seed(h, initiatives=0, requests=25)  # 30 days each
     h.clock.advance(timedelta(days=26))
     anna = await h.consented(h.user("Анна"))
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id,
         RequestDraft(kind="transport", description="A bus for the veterans' meeting, please.",
                      wanted_date=(h.clock.now() + timedelta(days=20)).date().isoformat()),
@@ -412,18 +417,18 @@ async def test_due_soon_is_listed_however_many_are_overdue(harness: Harness) -> 
 
 
 async def test_forged_export_buttons_from_staff_get_nothing(harness: Harness) -> None:
-    from handlers.reports import DigestCD, ExportCD
+    from handlers.reports import DigestButton, ExportAction, ExportButton
 
     maria = await harness.consented(harness.user("Мария", user_id=ADMIN_ID))
     before = len(harness.session.calls_of("SendDocument"))
     for forged in (
-        ExportCD(what="users", period="year", fmt="csv"),
-        ExportCD(what="requests", period="forever", fmt="csv"),
-        ExportCD(what="requests", period="year", fmt="pdf"),
+        ExportButton(action=ExportAction.FILE, what="users", period="year", fmt="csv"),
+        ExportButton(action=ExportAction.FILE, what="requests", period="forever", fmt="csv"),
+        ExportButton(action=ExportAction.FILE, what="requests", period="year", fmt="pdf"),
     ):
         await maria.press("x", data=forged.pack())
         assert maria.last_answer == {"text": "Эта кнопка устарела.", "show_alert": True}
     assert len(harness.session.calls_of("SendDocument")) == before
-    await maria.press("x", data=DigestCD(value="hourly").pack())
+    await maria.press("x", data=DigestButton(value="hourly").pack())
     assert maria.last_answer["show_alert"] is True
     assert await harness.app.db.read.reports.digest_prefs() == {}

@@ -42,17 +42,17 @@ async def test_inbox_puts_the_soonest_need_first(harness: Harness) -> None:
     h = harness
     maria = await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
     anna = await h.consented(h.user("Анна"))
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id, RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
     )
     h.clock.advance(timedelta(days=27))  # the consultation is due in three days
     tomorrow = town_today(h.clock.now(), NOVOSIBIRSK) + timedelta(days=1)
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id,
         RequestDraft(kind="transport", description="Автобус на фестиваль для детей, пожалуйста.",
                      wanted_date=tomorrow.isoformat()),
     )  # fmt: skip
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id,
         RequestDraft(kind="event", description="Помогите провести праздник двора, пожалуйста.",
                      wanted_date=(tomorrow + timedelta(days=1)).isoformat()),

@@ -10,8 +10,8 @@ import pytest
 from bot.services.errors import DomainError
 from bot.services.requests import RequestDraft, due_at, parse_date
 from bot.settings import SettingsError, load_settings
-from handlers.request_cards import MyRequestCD
-from handlers.requests import RequestFormCD
+from handlers.forms import FormAction, FormButton
+from handlers.request_cards import MyRequestAction, MyRequestButton
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, make_settings, running
 
@@ -210,7 +210,7 @@ async def test_private_answer_button_reopen_and_a_message_to_a_closed_request(
     assert record is not None and record.status == "in_work" and record.cycle == 1
 
     # Closed again, and 15 days later it can no longer be reopened.
-    await h.app.requests.close(ADMIN_ID, 1)
+    await h.app.services.requests.close(ADMIN_ID, 1)
     h.clock.advance(timedelta(days=15))
     await anna.press("🔁 Открыть снова", on=closed)
     assert anna.last_answer["text"] == (
@@ -225,35 +225,35 @@ async def test_nudges_at_half_and_eighty_per_cent_once_each(harness: Harness) ->
     maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
     anna = await h.consented(h.user("Анна"))
     draft = RequestDraft(kind="consultation", description="Нужна консультация по гранту.")
-    await h.app.requests.submit(anna.id, draft)  # 30 days
+    await h.app.services.requests.submit(anna.id, draft)  # 30 days
     await h.deliver()
 
     def nudges() -> list[str]:
         return [s.text for s in maria.inbox if s.text.startswith("⏰")]
 
     h.clock.advance(timedelta(days=14, hours=23))
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
     h.clock.advance(timedelta(hours=2))
-    assert await h.app.requests.nudge_due() == 1
-    assert await h.app.requests.nudge_due() == 0  # never twice
+    assert await h.app.services.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 0  # never twice
     await h.restart()
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
     await h.app.scheduler.run_now("request-nudges")
     await h.deliver()
     assert nudges() == ["⏰ З-2026-0001: прошло 50% срока ответа; ответить нужно до 27.12.2026."]
     h.clock.advance(timedelta(days=9))  # 24 days and 1 hour of 30
-    assert await h.app.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 1
     await h.deliver()
     assert len(nudges()) == 2 and "прошло 80% срока" in nudges()[-1]
-    assert await h.app.requests.nudge_due() == 0
+    assert await h.app.services.requests.nudge_due() == 0
 
     # A request whose 50 % passed while the bot was down gets only the nudge that still
     # makes sense, and goes to whoever took it.
     second = RequestDraft(kind="premises", description="Нужен зал на 40 человек для собрания.")
-    await h.app.requests.submit(anna.id, second)
-    await h.app.requests.take(ADMIN_ID, 2)
+    await h.app.services.requests.submit(anna.id, second)
+    await h.app.services.requests.take(ADMIN_ID, 2)
     h.clock.advance(timedelta(days=25))
-    assert await h.app.requests.nudge_due() == 1
+    assert await h.app.services.requests.nudge_due() == 1
     await h.deliver()
     assert "З-2026-0002: прошло 80%" in nudges()[-1]
     assert not any("З-2026-0002: прошло 50%" in t for t in nudges())
@@ -278,7 +278,7 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
         staff_chat = h.in_group(maria, STAFF_CHAT)
         anna = await h.consented(h.user("Анна"))
         await consultation(anna)
-        await h.app.requests.answer(ADMIN_ID, 1, "Ответ по существу.", None)
+        await h.app.services.requests.answer(ADMIN_ID, 1, "Ответ по существу.", None)
         await h.deliver()
         answer = anna.last
 
@@ -292,10 +292,16 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
                 "ru": "Это доступно только специалистам администрации.",
                 "en": "This is for the town hall's staff only.",
             }[lang]
-            for data in ("r3:open:1", "r3:write:1", "r3:reopen:1", "r3:yes:1"):
+            for data in ("myreq:open:1", "myreq:write:1", "myreq:reopen:1", "myreq:helped:1"):
                 await mallory.press("x", data=data)
                 assert mallory.last_answer["text"] == not_yours, data
-            for data in ("r2:take:1", "r2:answer:1", "r2:close:1", "r2:reject:1", "r2:card:1"):
+            for data in (
+                "req:take:1",
+                "req:answer:1",
+                "req:close:1",
+                "req:decline:1",
+                "req:open:1",
+            ):
                 await mallory.press("x", data=data)
                 assert mallory.last_answer["text"] == staff_only, data
             number = "З-2026-0001" if lang == "ru" else "R-2026-0001"
@@ -317,8 +323,8 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
             assert all("чужое" not in (m.text or "") for m in messages)
             # A forged "on whose behalf" choice for a body the person is not linked to.
             await mallory.send("/request")
-            await mallory.press("x", data="r1:kind:transport")
-            await mallory.press("x", data="r1:behalf:org-1")
+            await mallory.press("x", data="form:request:choose:kind:transport")
+            await mallory.press("x", data="form:request:choose:behalf:org-1")
             assert mallory.last_answer["text"] == {
                 "ru": "Эта кнопка устарела.", "en": "This button is out of date.",
             }[lang]  # fmt: skip
@@ -332,7 +338,7 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
         [hint] = await staff_chat.reply(listing, "Кто возьмёт?")
         assert hint.text.startswith("Это не карточка обращения.")
         john = await h.consented(h.user("John", language_code="en"))
-        await h.app.staff.add(ADMIN_ID, john.id)
+        await h.app.services.staff.add(ADMIN_ID, john.id)
         [help_] = await john.send("/help")
         [hint] = await john.reply(help_, "answer")
         assert hint.text.startswith("This is not a request's card.")
@@ -467,7 +473,7 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
     )
     [reply] = await anna.reply(anna.last, "Почему?")
     assert reply.text.startswith("Обращение З-2026-0001 отклонено.")
-    await maria.press("x", data="r2:close:1")
+    await maria.press("x", data="req:close:1")
     assert "закрыть его нельзя" in maria.last_answer["text"]
     assert await maria.press("✖ Отклонить", on=card) == []  # a stale card's button
     assert maria.last_answer["text"] == (
@@ -478,8 +484,8 @@ async def test_decline_needs_a_reason_and_the_requester_reads_it(harness: Harnes
 async def test_withdrawing_consent_erases_the_shared_phone(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     draft = RequestDraft(kind="other", description="Помогите с объявлением.", phone="+7913")
-    await harness.app.requests.submit(anna.id, draft)
-    await harness.app.users.withdraw_consent(anna.id)
+    await harness.app.services.requests.submit(anna.id, draft)
+    await harness.app.services.users.withdraw_consent(anna.id)
     record = await harness.app.db.read.requests.get(1)
     assert record is not None and record.phone is None
 
@@ -513,10 +519,12 @@ async def test_long_conversations_stay_within_one_message(harness: Harness) -> N
     anna = await h.consented(h.user("Анна"))
     draft = RequestDraft(kind="other", description="Очень подробно & <точно>. " * 76)
     assert len(draft.description or "") <= 2000
-    await h.app.requests.submit(anna.id, draft)
+    await h.app.services.requests.submit(anna.id, draft)
     for n in range(6):
-        await h.app.requests.answer(ADMIN_ID, 1, f"Ответ {n}: " + "текст & <b> " * 290, None)
-        await h.app.requests.follow_up(anna.id, 1, f"Вопрос {n}: " + "ещё " * 800, None)
+        await h.app.services.requests.answer(
+            ADMIN_ID, 1, f"Ответ {n}: " + "текст & <b> " * 290, None
+        )
+        await h.app.services.requests.follow_up(anna.id, 1, f"Вопрос {n}: " + "ещё " * 800, None)
     await h.deliver()  # the fake session refuses anything over 4,096 characters
     card = card_in(maria, "З-2026-0001")
     assert "… более ранних сообщений: 8" in card.text and "Вопрос 5" in card.text
@@ -559,7 +567,8 @@ async def test_buttons_of_a_request_preview_already_sent(harness: Harness) -> No
         await anna.press(label, on=preview)
         assert anna.last_answer == OUT_OF_DATE, label
         assert len(anna.inbox) == before
-    await anna.press("x", data=RequestFormCD(action="send", value="0123456789abcdef").pack())
+    forged = FormButton(form="request", action=FormAction.SEND, value="0123456789abcdef")
+    await anna.press("x", data=forged.pack())
     assert anna.last_answer == OUT_OF_DATE
     assert await h.app.db.read.requests.get(2) is None
     await anna.press("✅ Отправить", on=second_preview)  # the form is still there to send
@@ -577,7 +586,7 @@ async def test_write_on_a_declined_request_is_refused_at_once(harness: Harness) 
     [mine] = await anna.send("/my")
     [view] = await anna.press("💬 З-2026-0001: переписка", on=mine)
     assert "✉️ Написать в администрацию" in view.flat_buttons
-    await h.app.requests.reject(ADMIN_ID, 1, "Вопрос не к администрации.")
+    await h.app.services.requests.reject(ADMIN_ID, 1, "Вопрос не к администрации.")
     replies = await anna.press("✉️ Написать в администрацию", on=view)  # a stale button
     assert replies == []
     assert anna.last_answer["text"] == (
@@ -586,7 +595,7 @@ async def test_write_on_a_declined_request_is_refused_at_once(harness: Harness) 
     [nothing] = await anna.send("Ещё вопрос")  # no write step was opened
     assert "отправлено в администрацию" not in nothing.text.casefold()
     assert len(await h.app.db.read.requests.messages(1)) == 2  # the request and the reason
-    await anna.press("x", data=MyRequestCD(action="write", id=1).pack())
+    await anna.press("x", data=MyRequestButton(action=MyRequestAction.WRITE, id=1).pack())
     assert anna.last_answer["text"].startswith("Обращение З-2026-0001 отклонено.")
 
 
@@ -594,20 +603,20 @@ async def test_forged_form_buttons_are_out_of_date(harness: Harness) -> None:
     anna = await harness.consented(harness.user("Анна"))
     await anna.send("/request")
     for data in (
-        RequestFormCD(action="kind", value="bogus"),
-        RequestFormCD(action="step", value="kind"),  # not at the step choice
-        RequestFormCD(action="bogus"),
+        "form:request:choose:kind:bogus",
+        "form:request:step:kind:",  # not at the step choice
+        "form:request:bogus::",
     ):
-        assert await anna.press("x", data=data.pack()) == []
+        assert await anna.press("x", data=data) == []
         assert anna.last_answer == OUT_OF_DATE, data
     await anna.press("Методическая консультация")
     await anna.send("Как оформить устав ТОС по новым правилам?")
     await anna.send("Пропустить")
     await anna.press("Пропустить")
     [steps] = await anna.press("✏️ Изменить шаг")
-    assert await anna.press("x", data=RequestFormCD(action="step", value="bogus").pack()) == []
+    assert await anna.press("x", data="form:request:step:bogus:") == []
     assert anna.last_answer == OUT_OF_DATE
-    assert await anna.press("x", data=RequestFormCD(action="kind", value="event").pack()) == []
+    assert await anna.press("x", data="form:request:choose:kind:event") == []
     assert anna.last_answer == OUT_OF_DATE
     [ask] = await anna.press("Описание", on=steps)  # the real choice still works
     assert ask.text.startswith("Опишите, что нужно")
@@ -631,3 +640,76 @@ async def test_a_restart_while_staff_write_an_answer(harness: Harness) -> None:
     assert "Устав пришлём в понедельник." in anna.last.text
     record = await h.app.db.read.requests.get(1)
     assert record is not None and record.status == "answered"
+
+
+async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_goes(
+    harness: Harness,
+) -> None:
+    """The service queues the notice; its buttons are drawn when it is sent, from what the
+    service offers the requester then (a request rated meanwhile offers only reopening),
+    in the requester's language. A notice queued by an earlier version, with its buttons
+    in the row, keeps them."""
+    h = harness
+    await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    for language, rate, reopen, closed in (
+        ("ru", "👍 Да, помогло", "🔁 Открыть снова", "Ваше обращение З-2026-0001 закрыто."),
+        ("en", "👍 Yes, it helped", "🔁 Reopen", "Your request R-2026-0002 is closed."),
+    ):
+        person = await h.consented(h.user("Анна", language_code=language))
+        draft = RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
+        request_id = (await h.app.services.requests.submit(person.id, draft)).request.id
+        await h.app.services.requests.take(ADMIN_ID, request_id)
+        await h.app.services.requests.close(ADMIN_ID, request_id)
+        # Rated from the request's own view before the notice went out.
+        await person.press(
+            "x", data=MyRequestButton(action=MyRequestAction.OPEN, id=request_id).pack()
+        )
+        await person.press(rate)
+        await h.deliver()
+        notice = next(s for s in reversed(person.inbox) if s.text.startswith(closed))
+        assert notice.flat_buttons == [reopen]
+        [reopened] = await person.press(reopen, on=notice)
+        assert reopened.flat_buttons != []  # write to the town hall
+    async with h.app.db.transaction() as uow:
+        from bot.services.requests import CLOSED
+
+        old = [
+            [
+                {
+                    "text": "🔁 Reopen",
+                    "callback_data": MyRequestButton(action=MyRequestAction.REOPEN, id=1).pack(),
+                }
+            ]
+        ]
+        await uow.outbox.enqueue(
+            person.id, now=h.clock.now(), template=CLOSED, buttons=old,
+            args={"number": {"t": "R-{year}-{seq}", "year": 2026, "seq": "0002"}},
+        )  # fmt: skip
+    await h.deliver()
+    assert person.last.text.startswith("Your request R-2026-0002 is closed.")
+    assert person.last.flat_buttons == ["🔁 Reopen"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "kind", "button", "on_card"),
+    [
+        ("ru", "Методическая консультация", "организация «Дом & сад»", "«Дом &amp; сад»"),
+        ("en", "Methodological consultation", "organisation «Дом & сад»", "«Дом &amp; сад»"),
+    ],
+)
+async def test_a_name_with_an_ampersand_on_the_behalf_button(
+    harness: Harness, lang: str, kind: str, button: str, on_card: str
+) -> None:
+    """A button's text is not HTML: the name shows as it is there («&», not «&amp;»), and
+    escaped only in the card's HTML."""
+    olga = await harness.consented(harness.user("Olga", language_code=lang))
+    await link_rep(harness, olga.id, "Дом & сад")
+    await olga.send("/request")
+    [behalf] = await olga.press(kind)
+    assert behalf.flat_buttons[1] == button
+    await olga.press(button)
+    await olga.send("A bus for 20 children to the regional festival, 8:00-18:00.")
+    await olga.send("Skip" if lang == "en" else "Пропустить")
+    await olga.press("Skip" if lang == "en" else "Пропустить")
+    preview = olga.last
+    assert on_card in preview.text, preview.text

@@ -6,9 +6,13 @@ callback data. These read the source, as tests/test_status_groups.py does."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
+
+from tests.kit import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,14 +75,16 @@ def test_services_import_storage_only_for_the_database() -> None:
 
 
 def test_no_service_loads_aiogram() -> None:
-    """Not even through a helper it imports (bot/i18n.py once brought aiogram along)."""
+    """Not even through a helper it imports: bot/i18n.py (aiogram's I18n, the catalogs)
+    once brought aiogram along; typed-word matching lives in bot/vocabulary.py instead."""
     code = (
         "import importlib, pkgutil, sys\n"
         "import bot.domain, bot.services\n"
         "for package in (bot.domain, bot.services):\n"
         "    for info in pkgutil.iter_modules(package.__path__):\n"
         "        importlib.import_module(f'{package.__name__}.{info.name}')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiogram', 'handlers')))\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('aiogram', 'handlers') or m == 'bot.i18n'))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
@@ -107,9 +113,20 @@ def test_request_kinds_are_named_in_one_module() -> None:
     assert set(KIND_PHRASES) == set(KINDS)
 
 
+def _event_fields(node: ast.AST) -> bool:
+    """An event's (or a draft's) time or places, not a form's step of the same name."""
+    return any(
+        isinstance(part, ast.Attribute)
+        and part.attr in {"starts_at", "ends_at", "capacity", "going", "waiting"}
+        and "EventForm" not in ast.unparse(part)
+        for part in ast.walk(node)
+    )
+
+
 def test_event_limits_and_times_are_the_event_services() -> None:
     """handlers/events.py asks bot.services.events: it names none of an event's limits and
-    compares no event's times or places itself."""
+    compares no event's times or places itself (whether an event has a limit at all, `is
+    None`, is only how its card reads)."""
     tree = ast.parse((ROOT / "handlers" / "events.py").read_text(encoding="utf-8"))
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     names |= {
@@ -119,14 +136,89 @@ def test_event_limits_and_times_are_the_event_services() -> None:
         for alias in node.names
     }
     assert names & {"TEXT_LIMITS", "MAX_CAPACITY", "check_text", "whole_number"} == set()
+    assert "parse_when" not in names
     compared = [
         ast.unparse(node)
         for node in ast.walk(tree)
         if isinstance(node, ast.Compare)
-        and any(
-            isinstance(part, ast.Attribute)
-            and part.attr in {"starts_at", "ends_at", "capacity", "going"}
-            for part in ast.walk(node)
-        )
+        and not all(isinstance(op, ast.Is | ast.IsNot) for op in node.ops)
+        and _event_fields(node)
     ]
     assert compared == []
+
+
+def test_no_service_writes_callback_data() -> None:
+    """A service says what a screen offers; only handlers/ turn that into buttons with
+    their CallbackData classes (a service once wrote "r3:yes:{id}", a handler's prefix)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bot/services", "bot/domain")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "callback_data" in line
+    ]
+    assert found == []
+    # Nor a handler's prefix by hand: "r3:…", "k1:…" and the like.
+    prefixed = [
+        f"{path}:{line}: {text}"
+        for folder in ("bot/services", "bot/domain")
+        for path, tree in _modules(folder)
+        for line, text in _strings(tree)
+        if PREFIX.match(text)
+    ]
+    assert prefixed == []
+
+
+PREFIX = re.compile(r"^[a-z]\d:")
+
+
+def test_the_app_names_no_service() -> None:
+    """bot/app.py takes every service from bot.services.container (Services, built by
+    build_services) instead of naming each in its fields, its wiring and the handlers'
+    data, as it did three times."""
+    from bot.services.container import Services
+
+    kinds = [str(field.type) for field in fields(Services)]
+    source = (ROOT / "bot" / "app.py").read_text(encoding="utf-8")
+    assert [kind for kind in kinds if re.search(rf"\b{kind}\b", source)] == []
+    names = [field.name for field in fields(Services)]
+    assert [name for name in names if re.search(rf"\b{name}=", source)] == []
+
+
+async def test_handlers_get_the_same_services_as_the_app(harness: Harness) -> None:
+    services = harness.app.services
+    data = harness.app.dp.workflow_data
+    for name, service in services.by_name().items():
+        assert data[name] is service is getattr(services, name)
+
+
+def test_the_privacy_setting_is_read_in_one_place() -> None:
+    """STAFF_SEES_PERSONAL_DATA is read by bot/services/privacy.py (StaffPrivacy.of, called
+    once, where the services are built); the services given the decision apply it, and
+    handlers draw what they return (a person or «hidden»), never asking the setting."""
+    read = sorted(
+        path
+        for folder in ("bot", "handlers", "storage")
+        for path, tree in _modules(folder)
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "staff_sees_personal_data"
+            for node in ast.walk(tree)
+        )
+    )
+    assert read == ["bot/services/privacy.py"]
+    built = sorted(
+        path
+        for folder in ("bot", "handlers")
+        for path, tree in _modules(folder)
+        if "StaffPrivacy.of(" in ast.unparse(tree)
+    )
+    assert built == ["bot/services/container.py"]
+    asked = sorted(
+        f"{path}: {name}"
+        for path, tree in _modules("handlers")
+        for node in ast.walk(tree)
+        for name in ("StaffPrivacy", "shows_people", "privacy", "_privacy")
+        if (isinstance(node, ast.Name) and node.id == name and name != "privacy")
+        or (isinstance(node, ast.Attribute) and node.attr == name)
+    )
+    assert asked == []

@@ -97,10 +97,10 @@ async def test_a_quoted_name_in_a_dialogue(harness: Harness) -> None:
         ("ru", "Вы вступили в «ТОС „Берёзка“»."),
         ("en", "You have joined «ТОС „Берёзка“»."),
     ):
-        from handlers.tos import TosCD
+        from handlers.tos import TosAction, TosButton
 
         anna = await harness.consented(harness.user("Анна", language_code=lang))
-        await anna.press("x", data=TosCD(action="join", id=tos).pack())
+        await anna.press("x", data=TosButton(action=TosAction.JOIN, id=tos).pack())
         assert anna.last_answer["text"] == expected
 
 
@@ -117,8 +117,8 @@ async def test_the_town_halls_answer_says_how_to_write_back(harness: Harness) ->
     ):
         anna = await harness.consented(harness.user("Анна", language_code=lang))
         draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
-        await harness.app.requests.submit(anna.id, draft)
-        await harness.app.requests.answer(ADMIN_ID, number, "Образец во вложении.", None)
+        await harness.app.services.requests.submit(anna.id, draft)
+        await harness.app.services.requests.answer(ADMIN_ID, number, "Образец во вложении.", None)
         await harness.deliver()
         assert expected in anna.last.text
         assert "Чтобы ответить, ответьте" not in anna.last.text

@@ -62,7 +62,7 @@ async def test_admin_adds_by_id_and_by_forward(harness: Harness) -> None:
     assert "Это не идентификатор" in photo.text
     [done] = await maria.forward_from(boris)
     assert done.text == "Теперь в списке специалистов: Борис (@boris)."
-    assert harness.app.staff.role_of(boris.id) is Role.STAFF
+    assert harness.app.services.staff.role_of(boris.id) is Role.STAFF
     await harness.deliver()  # the new member is told through the outbox
     assert "Вы добавлены в список специалистов" in boris.last.text
     assert scoped_commands(harness, boris.id), "staff commands published for the new member"
@@ -94,7 +94,7 @@ async def test_restart_in_the_middle_of_adding(harness: Harness) -> None:
     await harness.restart()
     [done] = await maria.send("777000")
     assert done.text.startswith("Теперь в списке специалистов")
-    assert harness.app.staff.role_of(777000) is Role.STAFF
+    assert harness.app.services.staff.role_of(777000) is Role.STAFF
 
 
 async def test_cancel_leaves_the_add_form(harness: Harness) -> None:
@@ -105,7 +105,7 @@ async def test_cancel_leaves_the_add_form(harness: Harness) -> None:
     assert cancelled.text == "Отменено. Ничего не сохранено."
     [stray] = await maria.send("777000")
     assert "Не понял вас" in stray.text
-    assert harness.app.staff.role_of(777000) is Role.RESIDENT
+    assert harness.app.services.staff.role_of(777000) is Role.RESIDENT
 
 
 async def test_invite_link_opened_before_consent(harness: Harness) -> None:
@@ -119,13 +119,13 @@ async def test_invite_link_opened_before_consent(harness: Harness) -> None:
     gleb = harness.user("Глеб")
     [notice] = await gleb.send(f"/start {payload}")
     assert "Согласие на обработку" in notice.text
-    assert harness.app.staff.role_of(gleb.id) is Role.RESIDENT  # nothing before consent
+    assert harness.app.services.staff.role_of(gleb.id) is Role.RESIDENT  # nothing before consent
 
     await harness.restart()  # the kept payload survives a restart
     replies = await gleb.press("✅ Даю согласие")
     texts = [r.text for r in replies]
     assert any("Вы добавлены в список специалистов" in t for t in texts)
-    assert harness.app.staff.role_of(gleb.id) is Role.STAFF
+    assert harness.app.services.staff.role_of(gleb.id) is Role.STAFF
     await harness.deliver()
     assert "Приглашение принято: Глеб" in maria.last.text
 
@@ -134,7 +134,7 @@ async def test_invite_link_opened_before_consent(harness: Harness) -> None:
     used, menu = await fedor.send(f"/start {payload}")
     assert used.text == "Ссылка уже использована. Попросите новую."
     assert "Здравствуйте" in menu.text  # and the menu, so the person is not left stranded
-    assert harness.app.staff.role_of(fedor.id) is Role.RESIDENT
+    assert harness.app.services.staff.role_of(fedor.id) is Role.RESIDENT
 
 
 async def test_expired_and_forged_invites(harness: Harness) -> None:
@@ -152,7 +152,7 @@ async def test_expired_and_forged_invites(harness: Harness) -> None:
     junk, menu = await late.send("/start <script>")
     assert junk.text == "Ссылка недействительна. Попросите новую."
     assert "Здравствуйте" in menu.text
-    assert harness.app.staff.role_of(late.id) is Role.RESIDENT
+    assert harness.app.services.staff.role_of(late.id) is Role.RESIDENT
 
 
 async def test_forged_staff_callbacks_are_refused(harness: Harness) -> None:
@@ -162,7 +162,7 @@ async def test_forged_staff_callbacks_are_refused(harness: Harness) -> None:
     await maria.send("555000")
 
     mallory = await harness.consented(harness.user("Злоумышленник"))
-    for data in ("s1:rm_yes:555000", "s1:add:0", "s1:invite:0", "s1:rm:555000"):
+    for data in ("staff:removing:555000", "staff:add:0", "staff:invite:0", "staff:remove:555000"):
         await mallory.press("x", data=data)
         answer = mallory.last_answer
         assert answer["text"] == "Управлять списком специалистов могут только администраторы."
@@ -170,7 +170,7 @@ async def test_forged_staff_callbacks_are_refused(harness: Harness) -> None:
     assert 555000 in await harness.app.db.read.staff.all_ids()
     [reply] = await mallory.send("12345")  # no add form was opened for them
     assert "Не понял вас" in reply.text
-    assert harness.app.staff.role_of(12345) is Role.RESIDENT
+    assert harness.app.services.staff.role_of(12345) is Role.RESIDENT
 
 
 async def test_admin_removes_staff_but_not_admins(harness: Harness) -> None:
@@ -186,7 +186,7 @@ async def test_admin_removes_staff_but_not_admins(harness: Harness) -> None:
     assert confirm.text == "Убрать из списка специалистов: Борис?"
     await maria.press("Да, убрать")
     assert maria.edits[-1].text == "Борис больше не в списке специалистов."
-    assert harness.app.staff.role_of(boris.id) is Role.RESIDENT
+    assert harness.app.services.staff.role_of(boris.id) is Role.RESIDENT
     deleted = [
         m
         for m in harness.session.calls_of("DeleteMyCommands")
@@ -199,9 +199,9 @@ async def test_admin_removes_staff_but_not_admins(harness: Harness) -> None:
     assert maria.last_answer["text"] == "Этого человека уже нет в списке специалистов."
 
     # Admins come from settings: a forged removal is refused.
-    await maria.press("x", data=f"s1:rm_yes:{ADMIN_ID}")
+    await maria.press("x", data=f"staff:removing:{ADMIN_ID}")
     assert "ADMIN_IDS" in maria.last_answer["text"]
-    assert harness.app.staff.role_of(ADMIN_ID) is Role.ADMIN
+    assert harness.app.services.staff.role_of(ADMIN_ID) is Role.ADMIN
 
 
 async def test_staff_commands_work_in_staff_chat_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -248,7 +248,7 @@ async def test_invite_of_an_admin_who_is_no_longer_admin_is_dead(tmp_path) -> No
         gleb = await h.consented(h.user("Глеб"))
         refused, _ = await gleb.send(f"/start {payload}")
         assert refused.text == "Срок действия ссылки истёк. Попросите новую."
-        assert h.app.staff.role_of(gleb.id) is Role.RESIDENT
+        assert h.app.services.staff.role_of(gleb.id) is Role.RESIDENT
 
 
 async def test_hostile_names_are_escaped_everywhere_staff_sees_them(harness: Harness) -> None:

@@ -22,7 +22,7 @@ from tests.kit import Harness, Person, running
 async def one_data_set(h: Harness, anna: Person) -> None:
     """Requests: one of each status, two answered, one in work long overdue; initiatives: one
     in each status (a duplicate merged into the accepted one)."""
-    requests = h.app.requests
+    requests = h.app.services.requests
 
     async def request() -> int:
         draft = RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС.")
@@ -35,7 +35,7 @@ async def one_data_set(h: Harness, anna: Person) -> None:
     await requests.close(ADMIN_ID, closed)
     await requests.reject(ADMIN_ID, declined, "Не по адресу.")
 
-    initiatives = h.app.initiatives
+    initiatives = h.app.services.initiatives
     ids = []
     for n in range(7):
         draft = Draft(direction="sport", title=f"Турник во дворе {n}",

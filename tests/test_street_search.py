@@ -80,7 +80,7 @@ async def test_a_house_number_picks_the_tos_that_covers_it(harness: Harness) -> 
 async def test_sides_and_lists_of_houses(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Мария", user_id=ADMIN_ID))
-    registry = h.app.registry
+    registry = h.app.services.registry
     for name, territory in (
         ("ТОС «Чётный»", ("ул. Садовая, чётные 2–40",)),
         ("ТОС «Нечётный»", ("ул. Садовая, нечётная сторона", "ул. Мира, д. 1, 3, 5")),
@@ -104,7 +104,7 @@ async def test_sides_and_lists_of_houses(harness: Harness) -> None:
 async def test_street_and_house_in_english(harness: Harness) -> None:
     h = harness
     await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
-    registry = h.app.registry
+    registry = h.app.services.registry
     for name, territory in (
         ("TOS South", ("Lenin street, 1–20",)),
         ("TOS North", ("Lenin street, 2–10",)),

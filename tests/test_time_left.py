@@ -88,9 +88,9 @@ async def test_a_reminder_two_minutes_before_the_deadline(tmp_path: Path, lang: 
                  "opens_at": now - timedelta(minutes=1), "deadline": now + timedelta(hours=3)},
                 ADMIN_ID, now,
             )  # fmt: skip
-        await h.app.competitions.tick()
+        await h.app.services.competitions.tick()
         h.clock.advance(timedelta(hours=2, minutes=58))
-        await h.app.competitions.tick()
+        await h.app.services.competitions.tick()
         await h.deliver()
         reminder = ivan.last.text
         if lang == "ru":

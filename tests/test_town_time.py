@@ -82,12 +82,12 @@ async def test_a_request_made_early_in_the_morning_is_exported_as_told(tmp_path:
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         anna = await h.consented(h.user("Анна"))
         h.clock.set(EARLY_FRIDAY)
-        result = await h.app.requests.submit(
+        result = await h.app.services.requests.submit(
             anna.id,
             RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС."),
         )
-        told = h.app.requests.local_date(result.request.due_at)
-        await h.app.initiatives.submit(
+        told = h.app.services.requests.local_date(result.request.due_at)
+        await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="sport", title="Турник во дворе",
                   description="Поставить турник у дома, пожалуйста."),
@@ -103,12 +103,12 @@ async def test_a_number_and_the_report_take_the_towns_year(tmp_path: Path) -> No
         maria = await h.consented(h.user("Maria", user_id=ADMIN_ID, language_code="en"))
         anna = await h.consented(h.user("Анна"))
         h.clock.set(datetime(2026, 12, 31, 20, 0, tzinfo=UTC))  # 03:00 on 1 January 2027
-        result = await h.app.requests.submit(
+        result = await h.app.services.requests.submit(
             anna.id,
             RequestDraft(kind="consultation", description="Нужна консультация по уставу ТОС."),
         )
         assert result.request.year == 2027
-        initiative = await h.app.initiatives.submit(
+        initiative = await h.app.services.initiatives.submit(
             anna.id,
             Draft(direction="sport", title="Турник во дворе",
                   description="Поставить турник у дома, пожалуйста."),
@@ -122,11 +122,11 @@ async def test_the_monday_chart_counts_the_towns_weeks(harness: Harness) -> None
     h = harness
     anna = await h.consented(h.user("Анна"))
     h.clock.set(datetime(2026, 11, 29, 21, 55, tzinfo=UTC))  # 04:55 on Monday 30 November
-    await h.app.requests.submit(
+    await h.app.services.requests.submit(
         anna.id, RequestDraft(kind="consultation", description="Нужна консультация по уставу.")
     )
     h.clock.set(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))
-    weeks, series = await h.app.reports.weekly_counts(h.clock.now())
+    weeks, series = await h.app.services.reports.weekly_counts(h.clock.now())
     assert weeks[-1] == "2026-11-30"
     assert series["requests"]["new"][-1] == 1
 

@@ -1,4 +1,6 @@
-"""The one place where what the bot sends is made to fit Telegram's limits, whatever the data.
+"""The one place where what the bot sends is made to fit the messenger's limits, whatever the
+data: each request is fitted to the limits of the messenger it goes to (Telegram's, or MAX's:
+4,000 characters counting the HTML, no separate caption; bot/messengers/limits.py).
 
 Every request to Telegram passes here (handlers' replies, button edits, the outbox, error
 messages), so no card or list needs its own check:
@@ -15,6 +17,7 @@ messages), so no card or list needs its own check:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -30,15 +33,13 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 
+from bot.messengers.limits import TELEGRAM_LIMITS, Limits
 from bot.textsplit import (
-    CALLBACK_ANSWER_LIMIT,
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
     length,
     shorten,
-    shorten_html,
-    split_html,
+    shorten_to_fit,
     split_text,
+    split_to_fit,
     visible_length,
 )
 
@@ -55,16 +56,26 @@ def _size(text: str, html: bool) -> int:
     return visible_length(text) if html else length(text)
 
 
-def fit(text: str, html: bool, limit: int) -> str:
+def fit(text: str, html: bool, limit: int, markup_counts: bool = False) -> str:
     """`text` shortened to `limit` if it is longer (logged: something is hidden)."""
-    if _size(text, html) <= limit:
+    size = length(text) if html and markup_counts else _size(text, html)
+    if size <= limit:
         return text
-    log.warning("a text of %d characters was shortened to %d", _size(text, html), limit)
-    return shorten_html(text, limit) if html else shorten(text, limit)
+    log.warning("a text of %d characters was shortened to %d", size, limit)
+    if html:
+        return shorten_to_fit(text, limit, markup_counts=markup_counts)
+    return shorten(text, limit)
+
+
+LimitsOf = Callable[[Bot, TelegramMethod[Any]], Limits]
 
 
 class FitToLimits(BaseRequestMiddleware):
-    """Splits long texts, shortens long edits and captions (see the module's notes)."""
+    """Splits long texts, shortens long edits and captions (see the module's notes);
+    `limits` says which messenger's limits a request is held to (Telegram's by default)."""
+
+    def __init__(self, limits: LimitsOf | None = None) -> None:
+        self._limits = limits or (lambda bot, method: TELEGRAM_LIMITS)
 
     async def __call__(
         self,
@@ -72,43 +83,50 @@ class FitToLimits(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
+        limits = self._limits(bot, method)
         if isinstance(method, SendMessage) and not method.entities:
-            return await self._send(make_request, bot, method)
-        return await make_request(bot, self._fitted(bot, method))
+            return await self._send(make_request, bot, method, limits)
+        return await make_request(bot, self._fitted(bot, method, limits))
 
-    def _fitted(self, bot: Bot, method: Any) -> Any:
+    def _fitted(self, bot: Bot, method: Any, limits: Limits) -> Any:
         """The request with what cannot be split shortened to fit."""
         if isinstance(method, EditMessageText):
             if method.entities or method.text is None:
                 return method
             html = _is_html(bot, method.parse_mode)
-            return method.model_copy(update={"text": fit(method.text, html, TEXT_LIMIT)})
+            text = fit(method.text, html, limits.text, limits.markup_counts)
+            return method.model_copy(update={"text": text})
         if isinstance(method, AnswerCallbackQuery):
             if not method.text:
                 return method
-            text = fit(method.text, False, CALLBACK_ANSWER_LIMIT)
+            text = fit(method.text, False, limits.callback_answer)
             return method.model_copy(update={"text": text})
         if isinstance(method, SendMediaGroup):
-            media = [self._caption(bot, item) for item in method.media]
+            media = [self._caption(bot, item, limits) for item in method.media]
             return method.model_copy(update={"media": media})
-        return self._caption(bot, method)
+        return self._caption(bot, method, limits)
 
-    def _caption(self, bot: Bot, item: Any) -> Any:
+    def _caption(self, bot: Bot, item: Any, limits: Limits) -> Any:
         """A file's caption (a photo, a document, an album's item, an edited caption)."""
         caption = getattr(item, "caption", None)
         if not isinstance(caption, str) or getattr(item, "caption_entities", None):
             return item
         html = _is_html(bot, getattr(item, "parse_mode", None))
-        return item.model_copy(update={"caption": fit(caption, html, CAPTION_LIMIT)})
+        text = fit(caption, html, limits.caption, limits.markup_counts)
+        return item.model_copy(update={"caption": text})
 
     async def _send(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
         bot: Bot,
         method: SendMessage,
+        limits: Limits,
     ) -> Any:
         html = _is_html(bot, method.parse_mode)
-        parts = split_html(method.text) if html else split_text(method.text)
+        if html:
+            parts = split_to_fit(method.text, limits.text, markup_counts=limits.markup_counts)
+        else:
+            parts = split_text(method.text, limits.text)
         if len(parts) == 1:
             return await make_request(bot, method)  # type: ignore[arg-type]
         sent = None

@@ -36,9 +36,20 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
 
     table: list[list[Any]]
     if what == "initiatives":
-        header = [_("Number"), _("Created"), _("Direction"), _("Status"), _("Title"),
-                  _("Description"), _("Address"), _("Latitude"), _("Longitude"), _("TOS"),
-                  _("Supporters"), _("Outcome")]  # fmt: skip
+        header = [
+            _("Number"),
+            _("Created"),
+            _("Direction"),
+            _("Status"),
+            _("Title"),
+            _("Description"),
+            _("Address"),
+            _("Latitude"),
+            _("Longitude"),
+            _("TOS"),
+            _("Supporters"),
+            _("Outcome"),
+        ]
         if personal:
             header += [_("Author"), _("Username")]
         table = [header]
@@ -47,18 +58,34 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
                 _(INITIATIVE_NUMBER).format(year=r["year"], seq=f"{r['seq']:04d}"),
                 local_text(r["created_at"], tz, "date"),
                 _(DIRECTIONS.get(r["direction"], r["direction"])),
-                _(INITIATIVE_STATUSES.get(r["status"], r["status"])), r["title"],
-                r["description"], r["address"] or "", r["latitude"] or "",
-                r["longitude"] or "", r["tos_name"] or "", r["supports"],
+                _(INITIATIVE_STATUSES.get(r["status"], r["status"])),
+                r["title"],
+                r["description"],
+                r["address"] or "",
+                r["latitude"] or "",
+                r["longitude"] or "",
+                r["tos_name"] or "",
+                r["supports"],
                 _(OUTCOMES[initiative_outcome(r["status"])]),
-            ]  # fmt: skip
+            ]
             table.append(line + (person(r) if personal else []))
         return table
     if what in ("events", "competitions", "applications"):
         return _other_export(what, rows, personal, person, tz)
-    header = [_("Number"), _("Created"), _("Type"), _("Status"), _("On behalf of"),
-              _("Description"), _("Wanted date"), _("Due"), _("Closed"), _("Helped"), _("Open"),
-              _("Overdue")]  # fmt: skip
+    header = [
+        _("Number"),
+        _("Created"),
+        _("Type"),
+        _("Status"),
+        _("On behalf of"),
+        _("Description"),
+        _("Wanted date"),
+        _("Due"),
+        _("Closed"),
+        _("Helped"),
+        _("Open"),
+        _("Overdue"),
+    ]
     if personal:
         header += [_("Requester"), _("Username"), _("Phone")]
     table = [header]
@@ -66,13 +93,18 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
         helped = "" if r["helped"] is None else (_("yes") if r["helped"] else _("no"))
         line = [
             _(REQUEST_NUMBER).format(year=r["year"], seq=f"{r['seq']:04d}"),
-            local_text(r["created_at"], tz, "date"), _(KINDS.get(r["kind"], r["kind"])),
+            local_text(r["created_at"], tz, "date"),
+            _(KINDS.get(r["kind"], r["kind"])),
             _(STATUSES.get(r["status"], r["status"])),
-            r["behalf_name"] or _("themselves"), r["description"],
-            local_text(r["wanted_date"], tz, "date"), local_text(r["due_at"], tz, "date"),
-            local_text(r["closed_at"], tz, "date"), helped,
-            _("yes") if r["is_open"] else _("no"), _("yes") if r["overdue"] else _("no"),
-        ]  # fmt: skip
+            r["behalf_name"] or _("themselves"),
+            r["description"],
+            local_text(r["wanted_date"], tz, "date"),
+            local_text(r["due_at"], tz, "date"),
+            local_text(r["closed_at"], tz, "date"),
+            helped,
+            _("yes") if r["is_open"] else _("no"),
+            _("yes") if r["overdue"] else _("no"),
+        ]
         table.append(line + ([*person(r), r["phone"] or ""] if personal else []))
     return table
 
@@ -88,43 +120,97 @@ def _other_export(
     yes, no = _("yes"), _("no")
     table: list[list[Any]]
     if what == "events":
-        table = [[_("Event"), _("Starts"), _("Ends"), _("Place"), _("Organiser"),
-                  _("Jointly with the town hall"), _("Places"), _("For the members of"),
-                  _("Signed up"), _("Waiting"), _("Attended")]]  # fmt: skip
+        table = [
+            [
+                _("Event"),
+                _("Starts"),
+                _("Ends"),
+                _("Place"),
+                _("Organiser"),
+                _("Jointly with the town hall"),
+                _("Places"),
+                _("For the members of"),
+                _("Signed up"),
+                _("Waiting"),
+                _("Attended"),
+            ]
+        ]
         for r in rows:
-            table.append([
-                r["title"], _local(r["starts_at"]), _local(r["ends_at"]), r["place"],
-                r["organiser"], yes if r["joint"] else no, r["capacity"] or "",
-                r["tos_name"] or "", r["going"], r["waiting"],
-                "" if r["attended"] is None else r["attended"],
-            ])  # fmt: skip
+            table.append(
+                [
+                    r["title"],
+                    _local(r["starts_at"]),
+                    _local(r["ends_at"]),
+                    r["place"],
+                    r["organiser"],
+                    yes if r["joint"] else no,
+                    r["capacity"] or "",
+                    r["tos_name"] or "",
+                    r["going"],
+                    r["waiting"],
+                    "" if r["attended"] is None else r["attended"],
+                ]
+            )
         return table
     if what == "competitions":
-        table = [[_("Competition"), _("Organiser"), _("Who may apply"), _("Opens"),
-                  _("Deadline"), _("Results"), _("Maximum grant, ₽"), _("Status"),
-                  _("Applications"), _("Winners"), _("Awarded, ₽")]]  # fmt: skip
+        table = [
+            [
+                _("Competition"),
+                _("Organiser"),
+                _("Who may apply"),
+                _("Opens"),
+                _("Deadline"),
+                _("Results"),
+                _("Maximum grant, ₽"),
+                _("Status"),
+                _("Applications"),
+                _("Winners"),
+                _("Awarded, ₽"),
+            ]
+        ]
         for r in rows:
             who = ", ".join(_(ELIGIBLE[k]) for k in str(r["eligible"]).split(",") if k in ELIGIBLE)
-            table.append([
-                r["title"], r["organiser"], who, _local(r["opens_at"]), _local(r["deadline"]),
-                _local(r["results_at"]), r["max_grant"] or "",
-                _(COMPETITION_STATUSES.get(r["status"], r["status"])), r["applications"],
-                r["winners"], r["awarded"],
-            ])  # fmt: skip
+            table.append(
+                [
+                    r["title"],
+                    r["organiser"],
+                    who,
+                    _local(r["opens_at"]),
+                    _local(r["deadline"]),
+                    _local(r["results_at"]),
+                    r["max_grant"] or "",
+                    _(COMPETITION_STATUSES.get(r["status"], r["status"])),
+                    r["applications"],
+                    r["winners"],
+                    r["awarded"],
+                ]
+            )
         return table
-    header = [_("Competition"), _("Body"), _("Project"), _("Direction"), _("Amount, ₽"),
-              _("Status"), _("Result"), _("Awarded, ₽"), _("Created")]  # fmt: skip
+    header = [
+        _("Competition"),
+        _("Body"),
+        _("Project"),
+        _("Direction"),
+        _("Amount, ₽"),
+        _("Status"),
+        _("Result"),
+        _("Awarded, ₽"),
+        _("Created"),
+    ]
     if personal:
         header += [_("Applicant"), _("Username")]
     table = [header]
     for r in rows:
         line = [
-            r["competition"], r["body"], r["project"],
-            _(DIRECTIONS.get(r["direction"], r["direction"])), r["amount"],
+            r["competition"],
+            r["body"],
+            r["project"],
+            _(DIRECTIONS.get(r["direction"], r["direction"])),
+            r["amount"],
             _(APPLICATION_STATUSES.get(r["status"], r["status"])),
             _(RESULTS[r["result"]]) if r["result"] in RESULTS else "",
             "" if r["awarded"] is None else r["awarded"],
             local_text(r["created_at"], tz, "date"),
-        ]  # fmt: skip
+        ]
         table.append(line + (person(r) if personal else []))
     return table

@@ -488,6 +488,10 @@ class SandboxServer:
         chat: dict[int, dict[str, Any]] = self.messages.get(chat_id, {})
         return [chat[k] for k in sorted(chat)]
 
+    def message_view(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """A message as it looks now (the MAX sandbox shows its messages in this shape)."""
+        return self.messages.get(chat_id, {}).get(message_id)
+
     def sent_to(self, chat_id: int, *, edits: bool = False) -> list[Outgoing]:
         """What the bot sent to a chat, in order (and its edits, when asked)."""
         return [

@@ -34,9 +34,10 @@ Busy = Callable[[int], Awaitable[bool]]
 @dataclass(frozen=True, slots=True)
 class Persona:
     key: str  # what /as takes
-    user_id: int
+    user_id: int  # their id on their messenger
     name: str
     role: str
+    messenger: str = "telegram"  # which sandbox server they write through
 
 
 class Terminal:
@@ -50,8 +51,11 @@ class Terminal:
         centre: tuple[float, float] = (54.64, 83.30),
         settle: float = 5.0,
         busy: Busy | None = None,
+        servers: dict[str, Any] | None = None,  # messenger -> server, when there are several
+        staff_messenger: str = "telegram",
     ) -> None:
-        self.server = server
+        self._servers: dict[str, Any] = servers or {personas[0].messenger: server}
+        self.staff_messenger = staff_messenger if servers else personas[0].messenger
         self.personas = {p.key: p for p in personas}
         self.out = out
         self.staff_chat = staff_chat
@@ -60,26 +64,39 @@ class Terminal:
         self.busy = busy
         self.me = personas[0]
         self.chat_id = self.me.user_id
-        self._shown = 0  # index into server.outgoing already looked at
-        self._unseen: dict[int, int] = {}
+        self._shown: dict[str, int] = dict.fromkeys(self._servers, 0)  # outgoing looked at
+        self._unseen: dict[tuple[str, int], int] = {}
         self._keyboards_shown: dict[int, dict[str, Any]] = {}
         self._presses: list[str] = []  # callback queries whose answer (a pop-up) is awaited
         for persona in personas:
-            server.user(persona.user_id, persona.name.split(" (")[0])
+            self._servers[persona.messenger].user(persona.user_id, persona.name.split(" (")[0])
+
+    @property
+    def server(self) -> Any:
+        """The sandbox server of the person now typing (Telegram's or MAX's)."""
+        return self._servers[self.me.messenger]
+
+    def _latest(self, chat_id: int, message: dict[str, Any]) -> bool:
+        latest = self.server.last_with_buttons(chat_id) or {}
+        return bool(latest.get("message_id") == message.get("message_id"))
 
     # -- output -------------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def _name_of_chat(self, chat_id: int) -> str:
-        if chat_id == self.staff_chat:
+    def _name_of_chat(self, chat_id: int, messenger: str | None = None) -> str:
+        messenger = messenger or self.me.messenger
+        if chat_id == self.staff_chat and messenger == self.staff_messenger:
             return "the staff chat"
-        persona = next((p for p in self.personas.values() if p.user_id == chat_id), None)
+        persona = next(
+            (p for p in self.personas.values() if (p.messenger, p.user_id) == (messenger, chat_id)),
+            None,
+        )
         return f"{persona.name} (/as {persona.key})" if persona else str(chat_id)
 
     def _render(self, item: Outgoing) -> None:
-        message = self.server.messages.get(item.chat_id, {}).get(item.message_id, {})
+        message = self.server.message_view(item.chat_id, item.message_id) or {}
         head = "edited" if item.method.startswith("edit") else "bot"
         if item.method == "deleteMessage":
             self.say(f"  (the bot deleted #{item.message_id})")
@@ -100,7 +117,7 @@ class Terminal:
         if kind or item.text:
             self.say(kind + item.text)
         if item.buttons:
-            latest = self.server.last_with_buttons(item.chat_id) is message
+            latest = self._latest(item.chat_id, message)
             self._buttons(item.buttons, None if latest else item.message_id)
         keyboard = self.server.keyboards.get(item.chat_id)
         if keyboard and keyboard != self._keyboards_shown.get(item.chat_id):
@@ -139,18 +156,20 @@ class Terminal:
     def flush(self) -> None:
         """Print what the bot said in this chat since last time; count the rest."""
         self._answers()
-        new = self.server.outgoing[self._shown :]
-        self._shown = len(self.server.outgoing)
-        elsewhere: set[int] = set()
-        for item in new:
-            if item.chat_id == self.chat_id:
-                self._render(item)
-            elif not item.method.startswith(("edit", "delete")):
-                self._unseen[item.chat_id] = self._unseen.get(item.chat_id, 0) + 1
-                elsewhere.add(item.chat_id)
-        for chat_id in sorted(elsewhere):
-            count = self._unseen[chat_id]
-            self.say(f"  · {count} new for {self._name_of_chat(chat_id)}")
+        elsewhere: set[tuple[str, int]] = set()
+        for messenger, server in self._servers.items():
+            new = server.outgoing[self._shown[messenger] :]
+            self._shown[messenger] = len(server.outgoing)
+            for item in new:
+                where = (messenger, item.chat_id)
+                if where == (self.me.messenger, self.chat_id):
+                    self._render(item)
+                elif not item.method.startswith(("edit", "delete")):
+                    self._unseen[where] = self._unseen.get(where, 0) + 1
+                    elsewhere.add(where)
+        for where in sorted(elsewhere):
+            count = self._unseen[where]
+            self.say(f"  · {count} new for {self._name_of_chat(where[1], where[0])}")
 
     def show_chat(self) -> None:
         for message in self.server.chat_messages(self.chat_id):
@@ -161,7 +180,7 @@ class Terminal:
             self.say(f"#{message['message_id']} {who}: {kind}{text}")
             rows = message.get("reply_markup", {}).get("inline_keyboard")
             if rows and who == "bot":
-                latest = self.server.last_with_buttons(self.chat_id) is message
+                latest = self._latest(self.chat_id, message)
                 self._buttons(rows, None if latest else message["message_id"])
 
     def _prompt(self) -> None:
@@ -202,7 +221,8 @@ class Terminal:
             except TimeoutError:
                 return
             done = self.busy is None or not await self.busy(self.chat_id)
-            if done and self.server.idle and self.server.in_flight == 0:
+            quiet = all(s.idle and s.in_flight == 0 for s in self._servers.values())
+            if done and quiet:
                 return
             await asyncio.sleep(0.05)
 
@@ -268,21 +288,28 @@ class Terminal:
             message = self.server.last_with_buttons(self.chat_id)
             where = "here"
         else:
-            message = self.server.messages.get(self.chat_id, {}).get(message_id)
+            message = self.server.message_view(self.chat_id, message_id)
             where = f"on #{message_id}"
         buttons = [b for row in (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
                    for b in row]  # fmt: skip
         if message is None or not 1 <= number <= len(buttons):
             raise ValueError(f"no button {number} {where}; /show lists the chat")
         button = buttons[number - 1]
-        if "callback_data" not in button:
+        if "url" in button:
             self.say(f"  (a link: {button.get('url', '')})")
             return False
-        query_id = self.server.press(
-            self.me.user_id, message["message_id"], data=str(button["callback_data"]),
-            chat_id=self._group(),
-        )  # fmt: skip
-        self._presses.append(query_id)
+        if "callback_data" in button:
+            query_id = self.server.press(
+                self.me.user_id, message["message_id"], data=str(button["callback_data"]),
+                chat_id=self._group(),
+            )  # fmt: skip
+        else:  # MAX's menu, contact and location buttons: they write for the person
+            query_id = self.server.press(
+                self.me.user_id, message["message_id"], str(button.get("text", "")),
+                chat_id=self._group(),
+            )  # fmt: skip
+        if query_id:
+            self._presses.append(query_id)
         return True
 
     def _key(self, number: int) -> bool:
@@ -313,6 +340,8 @@ class Terminal:
         if where == "staff":
             if self.staff_chat is None:
                 raise ValueError("no staff chat in this sandbox")
+            if self.me.messenger != self.staff_messenger:
+                raise ValueError(f"the staff chat is on {self.staff_messenger}: /as staff first")
             self.chat_id = self.staff_chat
         else:
             self.chat_id = self.me.user_id
@@ -321,7 +350,7 @@ class Terminal:
         return False
 
     def _shown_for_switch(self) -> None:
-        if self._unseen.pop(self.chat_id, 0):
+        if self._unseen.pop((self.me.messenger, self.chat_id), 0):
             self.show_chat()
         keyboard = self.server.keyboards.get(self.chat_id)
         if keyboard:
@@ -347,12 +376,13 @@ class Terminal:
         """Messages the bot sends on its own (notifications) appear while you think."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await self.server.wait_for(
-                    lambda: len(self.server.outgoing) > self._shown, within=3600, what="news"
-                )
+                await self.server.wait_for(self._news, within=3600, what="news")
             await asyncio.sleep(0.3)  # let a burst arrive; an action in progress flushes itself
-            if self.server.in_flight == 0 and self.server.idle:
+            if all(s.in_flight == 0 and s.idle for s in self._servers.values()):
                 self.flush()
+
+    def _news(self) -> bool:
+        return any(len(s.outgoing) > self._shown[m] for m, s in self._servers.items())
 
 
 async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:

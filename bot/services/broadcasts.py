@@ -97,9 +97,12 @@ class BroadcastService:
             async with self._db.transaction() as uow:
                 for user_id in recipients[first : first + BATCH]:
                     message: dict[str, Any] = {
-                        "now": now, "template": template, "args": args,
-                        "broadcast_id": broadcast_id, "key": f"broadcast:{broadcast_id}:{user_id}",
-                    }  # fmt: skip
+                        "now": now,
+                        "template": template,
+                        "args": args,
+                        "broadcast_id": broadcast_id,
+                        "key": f"broadcast:{broadcast_id}:{user_id}",
+                    }
                     if audience == Audience.STAFF:  # staff mail: to current staff only
                         await self._staff.notify(uow, user_id, **message)
                     else:

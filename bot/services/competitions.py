@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.competitions import Application, Competition
 from bot.domain.registry import BodyRole, Organisation, Tos
-from bot.services.cases import check_text as check_text
+from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.initiatives import DIRECTIONS
 from bot.services.numbers import whole_number
@@ -75,9 +76,16 @@ RESULT_LOSE = N_(
 
 # What staff may change after the announcement, and the text limits the creation form uses.
 EDITABLE = (
-    "title", "organiser", "description", "eligible", "opens_at", "deadline", "results_at",
-    "rules_url", "max_grant",
-)  # fmt: skip
+    "title",
+    "organiser",
+    "description",
+    "eligible",
+    "opens_at",
+    "deadline",
+    "results_at",
+    "rules_url",
+    "max_grant",
+)
 TEXT_LIMITS = {"title": (3, 200), "organiser": (2, 200), "description": (10, 2000)}
 PROJECT_LIMITS = (3, 200)  # an application's project title
 MAX_AMOUNT = 10**12  # roubles: twelve digits at most (parse_amount reads no more)
@@ -94,6 +102,28 @@ class CompetitionDraft:
     results_at: datetime | None = None
     rules_url: str | None = None
     max_grant: int | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+@dataclass
+class CompetitionChange(CompetitionDraft):
+    """Staff's change of one field (`field`) of an announced competition: the competition's
+    values, the one being changed among them."""
+
+    competition_id: int = 0
+    field: str = ""
+
+    def values(self) -> dict[str, Any]:
+        return {self.field: getattr(self, self.field)}
+
+
+@dataclass
+class AwardDraft:
+    """The amount awarded to a winning application."""
+
+    application_id: int = 0
+    awarded: int | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +143,25 @@ class ApplicationDraft:
     direction: str = ""
     amount: int = 0
     initiative_id: int | None = None
+    competition_id: int = 0
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+def check_title(text: str) -> str:
+    return check_text(text, *TEXT_LIMITS["title"])
+
+
+def check_organiser(text: str) -> str:
+    return check_text(text, *TEXT_LIMITS["organiser"])
+
+
+def check_description(text: str) -> str:
+    return check_text(text, *TEXT_LIMITS["description"])
+
+
+def check_project(text: str) -> str:
+    """An application's project title."""
+    return check_text(text, *PROJECT_LIMITS)
 
 
 def parse_amount(value: str) -> int:
@@ -290,20 +339,32 @@ class CompetitionService:
         self.check_times(draft)
         if not draft.eligible or not set(draft.eligible) <= set(ELIGIBLE):
             raise DomainError(N_("Choose who may apply.")).at("eligible")
-        values = self._checked({
-            "title": draft.title, "organiser": draft.organiser,
-            "description": draft.description, "eligible": draft.eligible,
-            "opens_at": draft.opens_at, "deadline": draft.deadline,
-            "results_at": draft.results_at, "rules_url": draft.rules_url,
-            "max_grant": draft.max_grant,
-        })  # fmt: skip
+        values = self._checked(
+            {
+                "title": draft.title,
+                "organiser": draft.organiser,
+                "description": draft.description,
+                "eligible": draft.eligible,
+                "opens_at": draft.opens_at,
+                "deadline": draft.deadline,
+                "results_at": draft.results_at,
+                "rules_url": draft.rules_url,
+                "max_grant": draft.max_grant,
+            }
+        )
         async with self._db.transaction() as uow:
             competition_id = await uow.competitions.create(values, actor_id, now)
             # Rounds already due at creation (a deadline days away) are not sent on top of
             # the announcement.
             assert draft.deadline is not None
-            await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND, competition_id,
-                                   draft.deadline, self.offsets, now)  # fmt: skip
+            await skip_past_rounds(
+                uow.reminders.claim_stage,
+                REMIND_KIND,
+                competition_id,
+                draft.deadline,
+                self.offsets,
+                now,
+            )
         await self.announce_due()
         self.rounds_changed()
         return await self.get(competition_id)
@@ -387,10 +448,19 @@ class CompetitionService:
                     round_prefix(REMIND_KIND, competition_id, old.deadline)
                 )
                 if cancelled:
-                    log.info("%d queued reminders of competition %d cancelled: deadline moved",
-                             cancelled, competition_id)  # fmt: skip
-                await skip_past_rounds(uow.reminders.claim_stage, REMIND_KIND,
-                                       competition_id, new.deadline, self.offsets, now)  # fmt: skip
+                    log.info(
+                        "%d queued reminders of competition %d cancelled: deadline moved",
+                        cancelled,
+                        competition_id,
+                    )
+                await skip_past_rounds(
+                    uow.reminders.claim_stage,
+                    REMIND_KIND,
+                    competition_id,
+                    new.deadline,
+                    self.offsets,
+                    now,
+                )
             if new.eligible != old.eligible:
                 await self._eligibility_changed(uow, old, new, now)
             told = old.announced_at is not None and await self._tell_participants(
@@ -422,16 +492,22 @@ class CompetitionService:
         ]
         if dropped:
             cancelled = await uow.reminders.cancel_keys(dropped)
-            log.info("%d queued messages of competition %d cancelled: eligibility narrowed",
-                     cancelled, new.id)  # fmt: skip
+            log.info(
+                "%d queued messages of competition %d cancelled: eligibility narrowed",
+                cancelled,
+                new.id,
+            )
         if old.announced_at is None or now >= new.deadline:
             return
         args = {
-            "title": new.title, "organiser": new.organiser, "deadline": self.when(new.deadline),
-        }  # fmt: skip
+            "title": new.title,
+            "organiser": new.organiser,
+            "deadline": self.when(new.deadline),
+        }
         for person in sorted(people):  # the newly eligible; the key keeps it once for the rest
-            await uow.outbox.enqueue(person, now=now, template=OPENED, args=args,
-                                     key=f"comp-open:{new.id}:{person}")  # fmt: skip
+            await uow.outbox.enqueue(
+                person, now=now, template=OPENED, args=args, key=f"comp-open:{new.id}:{person}"
+            )
 
     async def _tell_participants(
         self, uow: UnitOfWork, old: Competition, new: Competition, now: datetime
@@ -441,26 +517,41 @@ class CompetitionService:
         people = sorted({p.user_id for p in await self._leaders(uow, new)})
         messages: list[tuple[str, dict[str, Any], str]] = []
         if new.deadline != old.deadline:
-            messages.append((DEADLINE_MOVED,
-                             {"title": new.title, "deadline": self.when(new.deadline)},
-                             f"comp-deadline:{new.id}:{new.deadline.isoformat()}"))  # fmt: skip
+            messages.append(
+                (
+                    DEADLINE_MOVED,
+                    {"title": new.title, "deadline": self.when(new.deadline)},
+                    f"comp-deadline:{new.id}:{new.deadline.isoformat()}",
+                )
+            )
         results = new.results_at if new.results_at != old.results_at else None
         rules = new.rules_url if new.rules_url != old.rules_url else None
         stamp = now.isoformat()
         if results is not None and rules is not None:
-            messages.append((RESULTS_AND_RULES,
-                             {"title": new.title, "date": self.when(results), "link": rules},
-                             f"comp-news:{new.id}:{stamp}"))  # fmt: skip
+            messages.append(
+                (
+                    RESULTS_AND_RULES,
+                    {"title": new.title, "date": self.when(results), "link": rules},
+                    f"comp-news:{new.id}:{stamp}",
+                )
+            )
         elif results is not None:
-            messages.append((RESULTS_MOVED, {"title": new.title, "date": self.when(results)},
-                             f"comp-results:{new.id}:{stamp}"))  # fmt: skip
+            messages.append(
+                (
+                    RESULTS_MOVED,
+                    {"title": new.title, "date": self.when(results)},
+                    f"comp-results:{new.id}:{stamp}",
+                )
+            )
         elif rules is not None:
-            messages.append((RULES_CHANGED, {"title": new.title, "link": rules},
-                             f"comp-rules:{new.id}:{stamp}"))  # fmt: skip
+            messages.append(
+                (RULES_CHANGED, {"title": new.title, "link": rules}, f"comp-rules:{new.id}:{stamp}")
+            )
         for template, args, key in messages:
             for person in people:
-                await uow.outbox.enqueue(person, now=now, template=template, args=args,
-                                         key=f"{key}:{person}")  # fmt: skip
+                await uow.outbox.enqueue(
+                    person, now=now, template=template, args=args, key=f"{key}:{person}"
+                )
         return bool(messages and people)
 
     async def close(self, actor_id: int, competition_id: int) -> None:
@@ -481,20 +572,25 @@ class CompetitionService:
                 raise DomainError(N_("This application was withdrawn."))
             competition = await uow.competitions.get(application.competition_id)
             assert competition is not None
-            await uow.competitions.set_result(application_id, result, awarded if winner else None,
-                                              now)  # fmt: skip
+            await uow.competitions.set_result(
+                application_id, result, awarded if winner else None, now
+            )
             args = {
-                "title": competition.title, "project": application.project,
-                "body": application.body_name, "amount": {"n": awarded or 0},
-            }  # fmt: skip
+                "title": competition.title,
+                "project": application.project,
+                "body": application.body_name,
+                "amount": {"n": awarded or 0},
+            }
             people = await uow.registry.people_of(application.body_kind, application.body_id)
             for person in people:
                 if person.role in LEADER_ROLES[application.body_kind]:
                     await uow.outbox.enqueue(
-                        person.user_id, now=now, template=RESULT_WIN if winner else RESULT_LOSE,
+                        person.user_id,
+                        now=now,
+                        template=RESULT_WIN if winner else RESULT_LOSE,
                         args=args,
                         key=f"comp-result:{application_id}:{result}:{awarded}:{person.user_id}",
-                    )  # fmt: skip
+                    )
         found = await self._db.read.competitions.application(application_id)
         assert found is not None
         return found
@@ -507,15 +603,17 @@ class CompetitionService:
         people = await uow.registry.people_of(kind, body_id)
         if not any(p.user_id == actor_id and p.role in LEADER_ROLES.get(kind, ()) for p in people):
             raise NotAllowed(
-                N_("Only the chair of the TOS, a deputy or the organisation's representative "
-                   "can do this.")
-            )  # fmt: skip
+                N_(
+                    "Only the chair of the TOS, a deputy or the organisation's representative "
+                    "can do this."
+                )
+            )
 
     async def register(
         self, actor_id: int, competition_id: int, draft: ApplicationDraft
     ) -> Application:
         now = self._clock.now()
-        project = at_field("project", check_text, draft.project, *PROJECT_LIMITS)
+        project = at_field("project", check_project, draft.project)
         if draft.direction not in DIRECTIONS:
             raise DomainError(N_("Choose a direction with the buttons.")).at("direction")
         async with self._db.transaction() as uow:
@@ -537,8 +635,9 @@ class CompetitionService:
             if existing is not None and existing.status == "registered":
                 raise DomainError(
                     N_("«{body}» has already registered an application: «{project}»."),
-                    body=existing.body_name, project=existing.project,
-                )  # fmt: skip
+                    body=existing.body_name,
+                    project=existing.project,
+                )
             _check_amount(competition, draft.amount)
             initiative = draft.initiative_id
             if initiative is not None and draft.body_kind == "tos":
@@ -548,13 +647,16 @@ class CompetitionService:
             application_id = await uow.competitions.register(
                 competition_id,
                 {
-                    "body_kind": draft.body_kind, "body_id": draft.body_id,
-                    "project": project, "direction": draft.direction,
-                    "amount": draft.amount, "initiative_id": initiative,
+                    "body_kind": draft.body_kind,
+                    "body_id": draft.body_id,
+                    "project": project,
+                    "direction": draft.direction,
+                    "amount": draft.amount,
+                    "initiative_id": initiative,
                     "applicant_id": actor_id,
                 },
                 now,
-            )  # fmt: skip
+            )
             found = await uow.competitions.application(application_id)
         assert found is not None
         return found
@@ -594,18 +696,25 @@ class CompetitionService:
                 if not await uow.competitions.mark_announced(competition.id, now):
                     continue  # another process did it
                 if now >= competition.deadline:
-                    log.info("competition %d opened while the bot was down and its deadline "
-                             "passed: not announced", competition.id)  # fmt: skip
+                    log.info(
+                        "competition %d opened while the bot was down and its deadline "
+                        "passed: not announced",
+                        competition.id,
+                    )
                     continue
                 args = {
-                    "title": competition.title, "organiser": competition.organiser,
+                    "title": competition.title,
+                    "organiser": competition.organiser,
                     "deadline": self.when(competition.deadline),
-                }  # fmt: skip
+                }
                 for person in sorted({p.user_id for p in await self._leaders(uow, competition)}):
                     if await uow.outbox.enqueue(
-                        person, now=now, template=OPENED, args=args,
+                        person,
+                        now=now,
+                        template=OPENED,
+                        args=args,
                         key=f"comp-open:{competition.id}:{person}",
-                    ):  # fmt: skip
+                    ):
                         told += 1
         return told
 
@@ -621,8 +730,14 @@ class CompetitionService:
                 current = await uow.competitions.get(competition.id)
                 if current is None or current.status != "open":
                     continue
-                key = await due_round(uow.reminders.claim_stage, REMIND_KIND, current.id,
-                                      current.deadline, self.offsets, now)  # fmt: skip
+                key = await due_round(
+                    uow.reminders.claim_stage,
+                    REMIND_KIND,
+                    current.id,
+                    current.deadline,
+                    self.offsets,
+                    now,
+                )
                 if key is None:
                     continue
                 applied = await uow.competitions.applied_bodies(current.id)
@@ -630,14 +745,18 @@ class CompetitionService:
                     if (person.body_kind, person.body_id) in applied:
                         continue
                     args = {
-                        "body": person.body_name, "title": current.title,
+                        "body": person.body_name,
+                        "title": current.title,
                         "deadline": self.when(current.deadline),
                         "left": time_left(current.deadline - now),
-                    }  # fmt: skip
+                    }
                     if await uow.outbox.enqueue(
-                        person.user_id, now=now, template=REMIND, args=args,
+                        person.user_id,
+                        now=now,
+                        template=REMIND,
+                        args=args,
                         key=f"{key}:{person.body_kind}{person.body_id}:{person.user_id}",
-                    ):  # fmt: skip
+                    ):
                         queued += 1
         return queued
 

@@ -123,6 +123,12 @@ class EventService:
         """A moment as the town's clock shows it (bot.services.when.local_text)."""
         return local_text(moment, self.timezone, style)
 
+    def span(self, starts: datetime, ends: datetime) -> tuple[str, str]:
+        """An event's start and end as the town's clock shows them: the end's date is left
+        out when it is the start's day."""
+        same_day = self.when(starts, "date") == self.when(ends, "date")
+        return self.when(starts), self.when(ends, "time" if same_day else "datetime")
+
     # -- who may announce -----------------------------------------------------------------------
 
     async def owners(self, user_id: int) -> list[Owner]:
@@ -158,8 +164,11 @@ class EventService:
         if self._staff.role_of(user_id).is_staff:
             return await self._db.read.events.upcoming(now, None, LIST_LIMIT)
         mine = set(await self._db.read.registry.memberships(user_id))
-        mine |= {r.body_id for r in await self._db.read.registry.roles_of(user_id)
-                 if r.body_kind == "tos"}  # fmt: skip
+        mine |= {
+            r.body_id
+            for r in await self._db.read.registry.roles_of(user_id)
+            if r.body_kind == "tos"
+        }
         return await self._db.read.events.upcoming(now, sorted(mine), LIST_LIMIT)
 
     async def _visible(self, repos: Repositories, user_id: int, event_id: int) -> Event:
@@ -256,15 +265,20 @@ class EventService:
         limit = self.announcements_per_week
         now = self._clock.now()
         owner = next(
-            (o for o in await self.owners(actor_id)
-             if (o.kind, o.id) == (draft.owner_kind, draft.owner_id)),
+            (
+                o
+                for o in await self.owners(actor_id)
+                if (o.kind, o.id) == (draft.owner_kind, draft.owner_id)
+            ),
             None,
-        )  # fmt: skip
+        )
         if owner is None:
             raise NotAllowed(
-                N_("Events are announced by the town hall's staff, TOS chairs and deputies, "
-                   "and organisations' representatives.")
-            )  # fmt: skip
+                N_(
+                    "Events are announced by the town hall's staff, TOS chairs and deputies, "
+                    "and organisations' representatives."
+                )
+            )
         for name in TEXT_LIMITS:
             value = getattr(draft, name)
             if value or name != "organiser":  # no organiser: the owner's name is used
@@ -282,16 +296,25 @@ class EventService:
                 )
         organiser = draft.organiser or owner.name or town_hall
         values = {
-            "title": draft.title, "draft_token": draft.token,
-            "starts_at": draft.starts_at, "ends_at": draft.ends_at,
-            "place": draft.place, "organiser": organiser, "joint": int(draft.joint),
-            "capacity": draft.capacity, "audience_tos": draft.audience_tos,
-            "owner_kind": owner.kind, "owner_id": owner.id,
-        }  # fmt: skip
+            "title": draft.title,
+            "draft_token": draft.token,
+            "starts_at": draft.starts_at,
+            "ends_at": draft.ends_at,
+            "place": draft.place,
+            "organiser": organiser,
+            "joint": int(draft.joint),
+            "capacity": draft.capacity,
+            "audience_tos": draft.audience_tos,
+            "owner_kind": owner.kind,
+            "owner_id": owner.id,
+        }
         args = {
-            "title": draft.title, "when": self.when(draft.starts_at), "place": draft.place,
-            "organiser": organiser, "joint": {"t": JOINT} if draft.joint else "",
-        }  # fmt: skip
+            "title": draft.title,
+            "when": self.when(draft.starts_at),
+            "place": draft.place,
+            "organiser": organiser,
+            "joint": {"t": JOINT} if draft.joint else "",
+        }
         limited = draft.audience_tos is None and not self._staff.role_of(actor_id).is_staff
         # The event, its announcement and the form's token in one unit of work: a failure
         # leaves nothing, and a retry of the same form finds the event instead of a copy.
@@ -372,10 +395,12 @@ class EventService:
             promoted = await uow.events.promote(event_id)
             if promoted is not None:
                 await uow.outbox.enqueue(
-                    promoted, now=now, template=PROMOTED,
+                    promoted,
+                    now=now,
+                    template=PROMOTED,
                     args={"title": event.title, "when": self.when(event.starts_at)},
                     key=f"event-promoted:{event_id}:{promoted}:{now.isoformat()}",
-                )  # fmt: skip
+                )
         return promoted
 
     # -- organisers ------------------------------------------------------------------------------
@@ -400,12 +425,21 @@ class EventService:
         queued = 0
         for event in await self._db.read.events.starting_after(now - KEEP_LOOKING):
             async with self._db.transaction() as uow:
-                key = await due_round(uow.reminders.claim_stage, REMIND_KIND, event.id,
-                                      event.starts_at, self.offsets, now)  # fmt: skip
+                key = await due_round(
+                    uow.reminders.claim_stage,
+                    REMIND_KIND,
+                    event.id,
+                    event.starts_at,
+                    self.offsets,
+                    now,
+                )
                 if key is None:
                     continue
-                args = {"title": event.title, "when": self.when(event.starts_at),
-                        "place": event.place}  # fmt: skip
+                args = {
+                    "title": event.title,
+                    "when": self.when(event.starts_at),
+                    "place": event.place,
+                }
                 for person in await uow.events.going(event.id):
                     if await uow.outbox.enqueue(
                         person, now=now, template=REMIND, args=args, key=f"{key}:{person}"

@@ -7,10 +7,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
 from bot.domain.initiatives import Initiative, Photo
+from bot.domain.people import Person
 from bot.domain.registry import Tos
 from bot.services.cases import (
     Label,
@@ -21,6 +23,7 @@ from bot.services.cases import (
 )
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
+from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.staff import Role, StaffService
 from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
 from bot.services.when import town_today
@@ -28,6 +31,8 @@ from storage.db import Database, UnitOfWork
 
 # The active TOS a person belongs to or leads (RegistryService.user_tos).
 TosOf = Callable[[int], Awaitable[list[Tos]]]
+# A person by their id (UserService.get).
+PersonOf = Callable[[int], Awaitable[Person | None]]
 
 DIRECTIONS: dict[str, str] = {
     "improvement": N_("Improvement and greening"),
@@ -55,6 +60,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "done": frozenset(),
     "merged": frozenset(),
 }
+# The decisions a staff card offers, in this order (those TRANSITIONS allow).
+DECISIONS = ("review", "accepted", "rejected", "in_progress", "done")
 # Merging a duplicate into another initiative: not a duplicate already merged or done, and
 # not into one merged or rejected.
 NOT_MERGEABLE = ("merged", "done")
@@ -129,6 +136,32 @@ class Submitted:
     initiative: Initiative
     duplicates: list[Initiative]
     already: bool  # the same form was sent before (a double press)
+
+
+class SupportOffer(StrEnum):
+    """What the public card offers its reader: to support, or to withdraw their support."""
+
+    SUPPORT = "support"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeCard:
+    """One initiative's card as one reader sees it, read in one call; the handler draws it.
+
+    The staff card names the author as the town's privacy setting lets staff see them and
+    offers the decisions; the public card names the author only when they chose so, and
+    offers support to anyone but the author while the initiative is public."""
+
+    initiative: Initiative
+    photos: tuple[Photo, ...]  # before the work, in order, each with its caption
+    tos_name: str | None
+    staff: bool
+    author: Shown
+    decisions: tuple[str, ...] = ()  # staff: the statuses it may move to (DECISIONS)
+    may_comment: bool = False  # staff: a comment to the author
+    may_merge: bool = False  # staff: merge it, a duplicate, into another
+    support: SupportOffer | None = None  # public: None where the reader cannot support
 
 
 def number_args(record: Initiative) -> dict[str, Any]:
@@ -218,8 +251,12 @@ class InitiativeService:
         tos_of: TosOf,
         *,
         timezone: tzinfo,
+        person_of: PersonOf,
+        privacy: StaffPrivacy,
         town_bounds: Bounds | None = None,
     ) -> None:
+        self._person_of = person_of
+        self._privacy = privacy
         self._timezone = timezone
         self._town_bounds = town_bounds
         self._db = db
@@ -238,11 +275,17 @@ class InitiativeService:
     async def submit(self, author_id: int, draft: Draft) -> Submitted:
         """Store the initiative, queue a card for staff; the same draft twice is one."""
         missing = next(
-            (name for name, value in (("direction", draft.direction in DIRECTIONS),
-                                      ("title", draft.title), ("description", draft.description))
-             if not value),
+            (
+                name
+                for name, value in (
+                    ("direction", draft.direction in DIRECTIONS),
+                    ("title", draft.title),
+                    ("description", draft.description),
+                )
+                if not value
+            ),
             None,
-        )  # fmt: skip
+        )
         if missing is not None:
             raise DomainError(N_("This step of the form is not answered yet.")).at(missing)
         assert draft.direction is not None and draft.title and draft.description
@@ -286,13 +329,21 @@ class InitiativeService:
             for chat_id in self._staff.staff_chats():
                 if draft.photos:
                     await self._staff.notify(
-                        uow, chat_id, now=now, text="", media=draft.photos,
+                        uow,
+                        chat_id,
+                        now=now,
+                        text="",
+                        media=draft.photos,
                         key=f"initiative:{initiative_id}:photos:{chat_id}",
-                    )  # fmt: skip
+                    )
                 card = await self._staff.notify(
-                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": initiative_id},
+                    uow,
+                    chat_id,
+                    now=now,
+                    template=STAFF_CARD,
+                    args={"id": initiative_id},
                     key=f"initiative:{initiative_id}:card:{chat_id}",
-                )  # fmt: skip
+                )
                 if card is not None:
                     await uow.initiatives.add_card(initiative_id, chat_id, card)
             record = await uow.initiatives.get(initiative_id)
@@ -337,6 +388,72 @@ class InitiativeService:
             raise DomainError(N_("There is no initiative with this number."))
         return record
 
+    # -- cards: what one screen shows, in one call --------------------------------------------
+
+    async def card(self, reader_id: int, role: Role, number: str) -> InitiativeCard:
+        """An initiative by its number (/initiative, a digest's link): the staff card where
+        the reader acts as staff (`role` in this chat), otherwise the public card of what
+        they may see."""
+        parsed = parse_number(number)
+        found = None
+        if parsed is not None:
+            found = await self._db.read.initiatives.card_by_number(*parsed, reader_id)
+        if found is None:
+            raise DomainError(N_("There is no initiative with this number."))
+        self.require_access(reader_id, role, found[0])
+        return await self._card(*found, reader_id=reader_id, staff=role.is_staff)
+
+    async def public_card(self, reader_id: int, role: Role, initiative_id: int) -> InitiativeCard:
+        """The public card, for a reader who may see the initiative."""
+        found = await self._db.read.initiatives.card(initiative_id, reader_id)
+        if found is None:
+            raise DomainError(N_("There is no such initiative."))
+        self.require_access(reader_id, role, found[0])
+        return await self._card(*found, reader_id=reader_id, staff=False)
+
+    async def staff_card(self, initiative_id: int) -> InitiativeCard:
+        """The staff card (the outbox draws it for whoever may get staff mail)."""
+        found = await self._db.read.initiatives.card(initiative_id, 0)
+        if found is None:
+            raise DomainError(N_("There is no such initiative."))
+        return await self._card(*found, reader_id=0, staff=True)
+
+    def author_for_staff(self, author: Person) -> Shown:
+        """The author as staff will see them (the form's preview shows it)."""
+        return self._privacy.shown(author)
+
+    async def _card(
+        self,
+        record: Initiative,
+        tos_name: str | None,
+        supported: bool,
+        *,
+        reader_id: int,
+        staff: bool,
+    ) -> InitiativeCard:
+        photos = tuple(await self._db.read.initiatives.photos(record.id, "before"))
+        if staff:
+            allowed = TRANSITIONS.get(record.status, frozenset())
+            return InitiativeCard(
+                record,
+                photos,
+                tos_name,
+                staff=True,
+                author=self._privacy.shown(await self._person_of(record.author_id)),
+                decisions=tuple(status for status in DECISIONS if status in allowed),
+                may_comment=record.status != "merged",
+                may_merge=record.status in INITIATIVE_OPEN,
+            )
+        author = None
+        if record.show_author:  # the author's own choice (152-FZ art. 10.1)
+            author = await self._person_of(record.author_id)
+        support = None
+        if record.status in INITIATIVE_PUBLIC and record.author_id != reader_id:
+            support = SupportOffer.WITHDRAW if supported else SupportOffer.SUPPORT
+        return InitiativeCard(
+            record, photos, tos_name, staff=False, author=Shown(author), support=support
+        )
+
     async def _refresh_cards(self, uow: UnitOfWork, initiative_id: int) -> None:
         cards = await uow.initiatives.cards(initiative_id)
         await refresh_cards(uow, self._staff, cards, STAFF_CARD, initiative_id, self._clock.now())
@@ -370,19 +487,27 @@ class InitiativeService:
                 await uow.initiatives.add_photos(initiative_id, "after", after_photos)
             args = {**number_args(record), "title": record.title, "comment": comment or ""}
             await uow.outbox.enqueue(
-                record.author_id, now=now, template=TOLD_AUTHOR[to_status], args=args,
+                record.author_id,
+                now=now,
+                template=TOLD_AUTHOR[to_status],
+                args=args,
                 key=f"initiative:{initiative_id}:status:{to_status}",
-            )  # fmt: skip
+            )
             if to_status == "done" and after_photos:
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, text="", media=after_photos,
+                    record.author_id,
+                    now=now,
+                    text="",
+                    media=after_photos,
                     key=f"initiative:{initiative_id}:after-photos",
-                )  # fmt: skip
+                )
             if comment and to_status != "rejected":
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                    record.author_id,
+                    now=now,
+                    template=COMMENT_FOR_AUTHOR,
                     args={**number_args(record), "comment": comment},
-                )  # fmt: skip
+                )
             await self._refresh_cards(uow, initiative_id)
             updated = await uow.initiatives.get(initiative_id)
         assert updated is not None
@@ -400,9 +525,11 @@ class InitiativeService:
                 initiative_id, actor_id, record.status, record.status, text, now
             )
             await uow.outbox.enqueue(
-                record.author_id, now=now, template=COMMENT_FOR_AUTHOR,
+                record.author_id,
+                now=now,
+                template=COMMENT_FOR_AUTHOR,
                 args={**number_args(record), "comment": text},
-            )  # fmt: skip
+            )
 
     async def support(self, user_id: int, initiative_id: int) -> Initiative:
         now = self._clock.now()
@@ -417,10 +544,12 @@ class InitiativeService:
             count = await uow.initiatives.supports_count(initiative_id)
             if count in MILESTONES:
                 await uow.outbox.enqueue(
-                    record.author_id, now=now, template=MILESTONE,
+                    record.author_id,
+                    now=now,
+                    template=MILESTONE,
                     args={**number_args(record), "count": count},
                     key=f"initiative:{initiative_id}:milestone:{count}",
-                )  # fmt: skip
+                )
             updated = await uow.initiatives.get(initiative_id)
         assert updated is not None
         return updated
@@ -456,14 +585,19 @@ class InitiativeService:
             )
             other = {"other": Number(NUMBER, target), **number_args(duplicate)}
             await uow.outbox.enqueue(
-                duplicate.author_id, now=now, template=MERGED, args=other,
+                duplicate.author_id,
+                now=now,
+                template=MERGED,
+                args=other,
                 key=f"initiative:{duplicate_id}:merged",
-            )  # fmt: skip
+            )
             await uow.outbox.enqueue(
-                target.author_id, now=now, template=MERGED_TARGET,
+                target.author_id,
+                now=now,
+                template=MERGED_TARGET,
                 args={"other": Number(NUMBER, duplicate), **number_args(target)},
                 key=f"initiative:{duplicate_id}:merged-into",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, duplicate_id)
             await self._refresh_cards(uow, into_id)
 

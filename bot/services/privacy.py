@@ -9,6 +9,14 @@ from bot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
+class Shown:
+    """A person as staff may see them through the messenger (a card names them or not)."""
+
+    person: Person | None  # None: hidden (below), or not in the bot
+    hidden: bool = False  # the town's setting keeps people from staff
+
+
+@dataclass(frozen=True, slots=True)
 class StaffPrivacy:
     """The town's privacy setting (STAFF_SEES_PERSONAL_DATA), read here and nowhere else.
 
@@ -29,6 +37,10 @@ class StaffPrivacy:
     def person(self, user: Person | None) -> Person | None:
         """The person as staff may see them; None when the setting hides people."""
         return user if self.shows_people else None
+
+    def shown(self, user: Person | None) -> Shown:
+        """The person as a staff card shows them: named, or hidden by the setting."""
+        return Shown(user) if self.shows_people else Shown(None, hidden=True)
 
     def phone(self, phone: str | None) -> str | None:
         return phone if self.shows_people else None

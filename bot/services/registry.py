@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from bot.domain.people import Person
 from bot.domain.registry import BodyRole, Organisation, Tos, name_key
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.privacy import StaffPrivacy
+from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.registry_fields import (
     CHAIR_FIELDS,
     ROLE_NAMES,
@@ -76,8 +77,9 @@ def check_announcement(text: str) -> str:
     if not 3 <= length(text) <= ANNOUNCE_MAX:
         raise DomainError(
             N_("The announcement must be {low} to {high} characters long."),
-            low=3, high=ANNOUNCE_MAX,
-        ).at("text")  # fmt: skip
+            low=3,
+            high=ANNOUNCE_MAX,
+        ).at("text")
     return text
 
 
@@ -133,6 +135,19 @@ class TosView:
     chair_contact: str | None
     initiatives: list[Initiative]  # public ones of this TOS, the newest first
     events: tuple[tuple[str, str], ...] = ()  # (local start time, title) of upcoming events
+
+
+@dataclass
+class CardEdit:
+    """One field of a TOS's or an organisation's card being changed (a staff member's or a
+    chair's form): the value as it was sent, read by `card_values` when it is saved."""
+
+    kind: str = "tos"  # tos | org
+    id: int = 0
+    field: str = ""  # a key of TOS_FIELDS or ORG_FIELDS
+    text: str = ""  # the typed value
+    location: tuple[float, float] | None = None  # a shared location: a TOS's area
+    token: str = dataclass_field(default_factory=lambda: secrets.token_hex(8))
 
 
 class RegistryService:
@@ -215,10 +230,13 @@ class RegistryService:
         tos = await self.active_tos(tos_id)
         read = self._db.read.registry
         leads = next(
-            (r.role for r in await read.roles_of(user_id) if r.body_kind == "tos"
-             and r.body_id == tos_id),
+            (
+                r.role
+                for r in await read.roles_of(user_id)
+                if r.body_kind == "tos" and r.body_id == tos_id
+            ),
             None,
-        )  # fmt: skip
+        )
         initiatives = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 5)
         events = await self._db.read.events.of_tos(tos_id, self._clock.now(), 3)
         return TosView(
@@ -286,6 +304,13 @@ class RegistryService:
         self._staff.require_staff(actor_id)
         return await self._db.read.registry.people_of(body_kind, body_id)
 
+    async def holder_for_staff(self, user_id: int | None) -> Shown:
+        """Who took a role by an invite, as staff may see them (the notice to staff is
+        drawn when it is sent: by then the person may have withdrawn their consent)."""
+        if user_id is None or not self._privacy.shows_people:
+            return self._privacy.shown(None)
+        return self._privacy.shown(await self._db.read.users.get(user_id))
+
     async def holders(self, actor_id: int, body_kind: str, body_id: int) -> list[Holder]:
         """Who holds which role in a body, as staff may see them (the privacy setting)."""
         people = await self.people(actor_id, body_kind, body_id)
@@ -293,11 +318,13 @@ class RegistryService:
         users = await self._db.read.users.get_many(wanted)
         return [
             Holder(
-                p.user_id, p.role, self._privacy.person(users.get(p.user_id)),
+                p.user_id,
+                p.role,
+                self._privacy.person(users.get(p.user_id)),
                 p.since.astimezone(self._timezone) if p.since else None,
             )
             for p in people
-        ]  # fmt: skip
+        ]
 
     async def add_tos(self, actor_id: int, name: str) -> Tos:
         self._staff.require_staff(actor_id)
@@ -384,6 +411,25 @@ class RegistryService:
             tos = await uow.registry.get_tos(tos_id)
         assert tos is not None
         return tos
+
+    def card_values(self, edit: CardEdit) -> dict[str, Any]:
+        """The columns a card's change sets: a TOS's area from a shared location, else the
+        typed value read by the field's rule."""
+        if edit.kind == "tos" and edit.field == "area" and edit.location is not None:
+            return self.area_at(*edit.location)
+        if not edit.text:
+            raise DomainError(N_("Please answer with text. /cancel to stop."))
+        if edit.kind == "tos":
+            return self.parse_tos_field(edit.field, edit.text)
+        return self.parse_org_field(edit.field, edit.text)
+
+    async def save_card(self, actor_id: int, edit: CardEdit) -> None:
+        """Store a card's change (the actor's right to change that field checked now)."""
+        values = self.card_values(edit)
+        if edit.kind == "tos":
+            await self.update_tos(actor_id, edit.id, values)
+        else:
+            await self.update_org(actor_id, edit.id, values)
 
     async def update_org(self, actor_id: int, org_id: int, values: dict[str, Any]) -> Organisation:
         self._staff.require_staff(actor_id)
@@ -484,9 +530,14 @@ class RegistryService:
         uses = None if several and role != "chair" else 1
         async with self._db.transaction() as uow:
             await uow.invites.create(
-                token, role, target_id=body_id, created_by=actor_id, now=now,
-                expires_at=now + ROLE_INVITE_TTL, uses_left=uses,
-            )  # fmt: skip
+                token,
+                role,
+                target_id=body_id,
+                created_by=actor_id,
+                now=now,
+                expires_at=now + ROLE_INVITE_TTL,
+                uses_left=uses,
+            )
         return RoleInvite(INVITE_PREFIX + token, now + ROLE_INVITE_TTL, body.name, role, uses)
 
     async def invite_kind(self, payload: str) -> str | None:
@@ -509,21 +560,26 @@ class RegistryService:
             body_kind = ROLE_KINDS[invite.kind]
             body_id = invite.target_id
             body = await (
-                uow.registry.get_tos(body_id) if body_kind == "tos"
+                uow.registry.get_tos(body_id)
+                if body_kind == "tos"
                 else uow.registry.get_org(body_id)
-            )  # fmt: skip
+            )
             if body is None or not body.active:
                 raise DomainError(N_("This TOS or organisation is not in the registry any more."))
             held = next(
-                (r.role for r in await uow.registry.people_of(body_kind, body_id)
-                 if r.user_id == user_id),
+                (
+                    r.role
+                    for r in await uow.registry.people_of(body_kind, body_id)
+                    if r.user_id == user_id
+                ),
                 None,
-            )  # fmt: skip
+            )
             if held == invite.kind:
                 raise DomainError(
                     N_("You already are the {role} of «{body}»."),
-                    role={"t": ROLE_NAMES[invite.kind]}, body=body.name,
-                )  # fmt: skip
+                    role={"t": ROLE_NAMES[invite.kind]},
+                    body=body.name,
+                )
             await spend_invite(uow, invite, user_id, now)
             if invite.kind == "chair":
                 previous = await uow.registry.chair_of(body_id)
@@ -531,20 +587,26 @@ class RegistryService:
                     # A new chair was elected: the old one steps down and is told.
                     await uow.registry.revoke(previous, "tos", body_id)
                     await uow.outbox.enqueue(
-                        previous, now=now, template=ROLE_TAKEN,
+                        previous,
+                        now=now,
+                        template=ROLE_TAKEN,
                         args={"role": {"t": ROLE_NAMES["chair"]}, "body": body.name},
                         key=f"role-taken:{body_kind}:{body_id}:{previous}:{now.isoformat()}",
-                    )  # fmt: skip
-            await uow.registry.grant(user_id, body_kind, body_id, invite.kind,
-                                     invite.created_by, now)  # fmt: skip
+                    )
+            await uow.registry.grant(
+                user_id, body_kind, body_id, invite.kind, invite.created_by, now
+            )
             # Who it was is looked up when the notice goes (and shown only where the town's
             # privacy setting allows): the outbox never keeps the name.
             await self._staff.notify(
-                uow, invite.created_by, now=now, template=ROLE_ACCEPTED,
-                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]},
-                      "body": body.name},
-                subject=user_id, key=f"role-accepted:{token}:{user_id}",
-            )  # fmt: skip
+                uow,
+                invite.created_by,
+                now=now,
+                template=ROLE_ACCEPTED,
+                args={"person": user_id, "role": {"t": ROLE_NAMES[invite.kind]}, "body": body.name},
+                subject=user_id,
+                key=f"role-accepted:{token}:{user_id}",
+            )
         return Redeemed(invite.kind, body_kind, body_id, body.name)
 
     async def revoke(self, actor_id: int, user_id: int, body_kind: str, body_id: int) -> str:
@@ -556,14 +618,17 @@ class RegistryService:
             if role is None:
                 raise DomainError(N_("This person no longer has this role."))
             body = await (
-                uow.registry.get_tos(body_id) if body_kind == "tos"
+                uow.registry.get_tos(body_id)
+                if body_kind == "tos"
                 else uow.registry.get_org(body_id)
-            )  # fmt: skip
+            )
             await uow.outbox.enqueue(
-                user_id, now=now, template=ROLE_TAKEN,
+                user_id,
+                now=now,
+                template=ROLE_TAKEN,
                 args={"role": {"t": ROLE_NAMES[role]}, "body": body.name if body else "—"},
                 key=f"role-taken:{body_kind}:{body_id}:{user_id}:{now.isoformat()}",
-            )  # fmt: skip
+            )
         return role
 
     # -- chairs -----------------------------------------------------------------------------

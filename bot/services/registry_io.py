@@ -264,9 +264,15 @@ _WORKSHEET = _SPREADSHEET + "worksheet+xml"
 _SHARED_STRINGS = _SPREADSHEET + "sharedStrings+xml"
 # Parts openpyxl reads whole under fixed names, whatever the manifest says of them.
 _READ_WHOLE = frozenset(
-    {_CONTENT_TYPES, "xl/workbook.xml", "xl/styles.xml", "docProps/core.xml",
-     "docProps/custom.xml", "xl/theme/theme1.xml"}
-)  # fmt: skip
+    {
+        _CONTENT_TYPES,
+        "xl/workbook.xml",
+        "xl/styles.xml",
+        "docProps/core.xml",
+        "docProps/custom.xml",
+        "xl/theme/theme1.xml",
+    }
+)
 
 
 @dataclass
@@ -506,9 +512,11 @@ def plan_import(
         if body_kind is None:
             plan = RowPlan(line, None, cells.get("name", ""))
             plan.problems.append(
-                DomainError(N_("«{value}» is not a type: write TOS or organisation."),
-                            value=cells.get("type", ""))
-            )  # fmt: skip
+                DomainError(
+                    N_("«{value}» is not a type: write TOS or organisation."),
+                    value=cells.get("type", ""),
+                )
+            )
             plans.append(plan)
             continue
         plan = _values(cells, body_kind, words, today)

@@ -220,15 +220,23 @@ class ReportService:
                     continue
                 args = {"since": since.isoformat(), "until": now.isoformat()}
                 await self._staff.notify(
-                    uow, chat_id, now=now, template=DIGEST, args=args,
+                    uow,
+                    chat_id,
+                    now=now,
+                    template=DIGEST,
+                    args=args,
                     key=f"digest:{chat_id}:{day.isoformat()}",
-                )  # fmt: skip
+                )
                 if monday:
                     await self._staff.notify(
-                        uow, chat_id, now=now, template=DIGEST_CHART,
+                        uow,
+                        chat_id,
+                        now=now,
+                        template=DIGEST_CHART,
                         args={"until": now.isoformat()},
-                        file=("photo", CHART_FILE), key=f"digest-chart:{chat_id}:{day.isoformat()}",
-                    )  # fmt: skip
+                        file=("photo", CHART_FILE),
+                        key=f"digest-chart:{chat_id}:{day.isoformat()}",
+                    )
             queued += 1
         return queued
 
@@ -419,17 +427,22 @@ class ReportService:
             )
         return [
             CompetitionFigures(
-                str(r["title"]), datetime.fromisoformat(r["opens_at"]),
+                str(r["title"]),
+                datetime.fromisoformat(r["opens_at"]),
                 datetime.fromisoformat(r["deadline"]),
                 tuple(e for e in str(r["eligible"]).split(",") if e),
-                int(r["tos_applied"]), int(r["ngo_applied"]), int(r["group_applied"]),
-                int(r["decided"]), int(r["winners"]), int(r["awarded"]),
+                int(r["tos_applied"]),
+                int(r["ngo_applied"]),
+                int(r["group_applied"]),
+                int(r["decided"]),
+                int(r["winners"]),
+                int(r["awarded"]),
                 tuple(winners.get(int(r["id"]), ())),
             )
             for r in await read.competitions_of_period(
                 start, end, ORG_KINDS_OF["ngo"], ORG_KINDS_OF["group"]
             )
-        ]  # fmt: skip
+        ]
 
     # -- exports ---------------------------------------------------------------------------
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain.people import Person
 from bot.domain.requests import RequestMessage, SupportRequest
 from bot.services.cases import Label, Number, parse_number, refresh_cards
 from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.privacy import StaffPrivacy
+from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.request_kinds import DATED_KINDS, RequestTerm
 from bot.services.request_kinds import KINDS as KINDS  # the cards and the report name them
-from bot.services.staff import StaffService
+from bot.services.staff import Role, StaffService
 from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
 from bot.services.when import local_text, town_today
 from bot.settings import Settings
@@ -68,9 +71,49 @@ NUDGE = N_(
     "⏰ {number}: {percent}% of the time for the answer is gone; the answer is due by {due}."
 )
 
-RATE_YES = N_("👍 Yes, it helped")
-RATE_NO = N_("👎 No")
-REOPEN = N_("🔁 Reopen")
+
+class RequesterOffer(StrEnum):
+    """What a requester may do with their own request now: their view of it and the notice
+    of its closing offer these (handlers/request_cards.py draws the buttons)."""
+
+    WRITE = "write"  # write to the town hall: the request is open
+    RATE = "rate"  # say whether the help worked: closed and not rated yet
+    REOPEN = "reopen"  # open it again: closed less than REOPEN_WINDOW ago
+
+
+class StaffOffer(StrEnum):
+    """What staff may do with a request now, as its card offers it (the status machine)."""
+
+    TAKE = "take"  # take a new request into work
+    ANSWER = "answer"
+    TAKE_OVER = "take_over"  # take over a request a colleague has taken
+    CLOSE = "close"
+    DECLINE = "decline"  # instead of an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """The requester as a staff card shows them (the request's form shows the same)."""
+
+    shown: Shown  # named, or hidden by the town's privacy setting
+    phone: str | None  # the phone they shared, where staff may see it
+    erased: bool = False  # withdrew their consent: their name, phone and texts are deleted
+    unreachable: bool = False  # blocked the bot: answers do not reach them
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCard:
+    """One support request as one reader's screen shows it, read in one call: the staff
+    card (`requester` given) or the requester's own view; the handler draws it."""
+
+    request: SupportRequest
+    messages: tuple[RequestMessage, ...]  # the conversation; the first carries the file
+    due: str  # the due date on the town's calendar
+    overdue: bool
+    requester: Requester | None = None  # the staff card: who asks
+    assignee: Person | None = None  # the staff card: who took it
+    staff_offers: tuple[StaffOffer, ...] = ()
+    offers: tuple[RequesterOffer, ...] = ()  # the requester's view
 
 
 @dataclass
@@ -232,9 +275,13 @@ class RequestService:
         staff: StaffService,
         registry: RegistryService,
         settings: Settings,
+        *,
+        person_of: Callable[[int], Awaitable[Person | None]],
+        privacy: StaffPrivacy,
     ) -> None:
         # What staff see of the requester (the form tells the requester the same).
-        self.privacy = StaffPrivacy.of(settings)
+        self._privacy = privacy
+        self._person_of = person_of
         self._db = db
         self._clock = clock
         self._staff = staff
@@ -260,6 +307,44 @@ class RequestService:
             record.status == "closed"
             and record.closed_at is not None
             and self._clock.now() - record.closed_at <= REOPEN_WINDOW
+        )
+
+    def requester_offers(self, record: SupportRequest) -> tuple[RequesterOffer, ...]:
+        """What the requester may do with `record` now (the checks of follow_up, rate and
+        reopen, asked ahead so that no button offers what they would refuse)."""
+        offers = []
+        if record.status in REQUEST_OPEN:
+            offers.append(RequesterOffer.WRITE)
+        if record.status == "closed" and record.helped is None:
+            offers.append(RequesterOffer.RATE)
+        if self.can_reopen(record):
+            offers.append(RequesterOffer.REOPEN)
+        return tuple(offers)
+
+    def staff_offers(self, record: SupportRequest) -> tuple[StaffOffer, ...]:
+        """What staff may do with `record` now (the checks of take, answer, close and
+        reject, asked ahead so that no button offers what they would refuse)."""
+        offers: list[StaffOffer] = []
+        if record.status == "new":
+            offers += [StaffOffer.TAKE, StaffOffer.ANSWER]
+        elif record.status in CLOSABLE:
+            offers += [StaffOffer.ANSWER, StaffOffer.TAKE_OVER, StaffOffer.CLOSE]
+        if record.status in REQUEST_AWAITING:
+            offers.append(StaffOffer.DECLINE)
+        return tuple(offers)
+
+    @property
+    def names_requester(self) -> bool:
+        """Staff see the requester's name and phone (the form tells the requester so)."""
+        return self._privacy.shows_people
+
+    def requester_for_staff(self, person: Person | None, phone: str | None) -> Requester:
+        """The requester as a staff card shows them (and the form's preview, to them)."""
+        return Requester(
+            shown=self._privacy.shown(person),
+            phone=self._privacy.phone(phone),
+            erased=person is not None and not person.has_consent,  # a request needs consent
+            unreachable=person is not None and person.unreachable_at is not None,
         )
 
     def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
@@ -303,10 +388,16 @@ class RequestService:
         now = self._clock.now()
         for chat_id, card_id in await uow.requests.cards(record.id):
             row = await self._staff.notify(
-                uow, chat_id, now=now, template=template, args=args, file=file,
-                reply_to=card_id, subject=record.requester_id,
+                uow,
+                chat_id,
+                now=now,
+                template=template,
+                args=args,
+                file=file,
+                reply_to=card_id,
+                subject=record.requester_id,
                 key=f"{key}:{chat_id}" if key else None,
-            )  # fmt: skip
+            )
             if row is not None:
                 await uow.requests.link(record.id, "staff", chat_id, outbox_id=row)
 
@@ -318,13 +409,16 @@ class RequestService:
         args: dict[str, Any],
         *,
         file: tuple[str, str] | None = None,
-        buttons: list[list[dict[str, str]]] | None = None,
         key: str | None = None,
     ) -> None:
         row = await uow.outbox.enqueue(
-            record.requester_id, now=self._clock.now(), template=template, args=args,
-            file=file, buttons=buttons, key=key,
-        )  # fmt: skip
+            record.requester_id,
+            now=self._clock.now(),
+            template=template,
+            args=args,
+            file=file,
+            key=key,
+        )
         if row is not None:
             await uow.requests.link(record.id, "requester", record.requester_id, outbox_id=row)
 
@@ -407,17 +501,25 @@ class RequestService:
             record = await self._get(uow, request_id)
             for chat_id in self._staff.staff_chats():
                 card = await self._staff.notify(
-                    uow, chat_id, now=now, template=STAFF_CARD, args={"id": request_id},
+                    uow,
+                    chat_id,
+                    now=now,
+                    template=STAFF_CARD,
+                    args={"id": request_id},
                     key=f"request:{request_id}:card:{chat_id}",
-                )  # fmt: skip
+                )
                 if card is not None:
                     await uow.requests.add_card(request_id, chat_id, card)
                     await uow.requests.link(request_id, "staff", chat_id, outbox_id=card)
             if draft.file is not None:
                 await self._to_staff_thread(
-                    uow, record, REQUEST_FILE, self._args(record), draft.file,
+                    uow,
+                    record,
+                    REQUEST_FILE,
+                    self._args(record),
+                    draft.file,
                     key=f"request:{request_id}:file",
-                )  # fmt: skip
+                )
         return Submitted(record, already=False)
 
     # -- reading ----------------------------------------------------------------------------
@@ -427,6 +529,55 @@ class RequestService:
         if record is None:
             raise DomainError(N_("There is no such request."))
         return record
+
+    # -- cards: what one screen shows, in one call --------------------------------------------
+
+    async def staff_card(self, request_id: int, actor_id: int | None = None) -> RequestCard:
+        """The staff card; with `actor_id`, only for staff (checked now). The outbox draws
+        it for whoever may get staff mail."""
+        if actor_id is not None:
+            self._staff.require_staff(actor_id)
+        return await self._staff_card(await self.find(request_id))
+
+    async def card(self, reader_id: int, role: Role, number: str) -> RequestCard:
+        """A request by its number (/request, a digest's link): the staff card where the
+        reader acts as staff (`role` in this chat), the requester's view for the requester;
+        anyone else is refused alike whether the number exists or not."""
+        if role.is_staff:
+            return await self._staff_card(await self.find_by_number(number))
+        parsed = parse_number(number)
+        record = None if parsed is None else await self._db.read.requests.by_number(*parsed)
+        if record is None or record.requester_id != reader_id:
+            raise NotAllowed()
+        return await self._requester_card(record)
+
+    async def requester_card(self, requester_id: int, request_id: int) -> RequestCard:
+        """The requester's view of their own request; nobody else's."""
+        return await self._requester_card(await self.for_requester(requester_id, request_id))
+
+    async def _staff_card(self, record: SupportRequest) -> RequestCard:
+        requester = await self._person_of(record.requester_id)
+        assignee = None
+        if record.assignee_id is not None:
+            assignee = await self._person_of(record.assignee_id)
+        return RequestCard(
+            request=record,
+            messages=tuple(await self._db.read.requests.messages(record.id)),
+            due=self.local_date(record.due_at),
+            overdue=self.is_overdue(record),
+            requester=self.requester_for_staff(requester, record.phone),
+            assignee=assignee,
+            staff_offers=self.staff_offers(record),
+        )
+
+    async def _requester_card(self, record: SupportRequest) -> RequestCard:
+        return RequestCard(
+            request=record,
+            messages=tuple(await self._db.read.requests.messages(record.id)),
+            due=self.local_date(record.due_at),
+            overdue=self.is_overdue(record),
+            offers=self.requester_offers(record),
+        )
 
     async def find_by_number(self, text: str) -> SupportRequest:
         number = parse_number(text)
@@ -476,8 +627,9 @@ class RequestService:
             if record.status not in REQUEST_OPEN:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be taken."),
-                    number=_number(record), status=_status(record),
-                )  # fmt: skip
+                    number=_number(record),
+                    status=_status(record),
+                )
             if record.assignee_id == actor_id and record.status != "new":
                 raise DomainError(N_("You have already taken this request."))
             to_status = "in_work" if record.status == "new" else record.status
@@ -485,9 +637,12 @@ class RequestService:
             await uow.requests.log(request_id, actor_id, record.status, to_status, None, now)
             if record.status == "new":
                 await self._to_requester(
-                    uow, record, TAKEN, self._args(record, due=self.local_date(record.due_at)),
+                    uow,
+                    record,
+                    TAKEN,
+                    self._args(record, due=self.local_date(record.due_at)),
                     key=f"request:{request_id}:{record.cycle}:taken",
-                )  # fmt: skip
+                )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -495,8 +650,9 @@ class RequestService:
         if record.status not in REQUEST_OPEN:
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be answered now."),
-                number=_number(record), status=_status(record),
-            )  # fmt: skip
+                number=_number(record),
+                status=_status(record),
+            )
 
     async def answer(
         self, actor_id: int, request_id: int, text: str | None, file: tuple[str, str] | None
@@ -512,9 +668,13 @@ class RequestService:
             assignee = None if record.assignee_id is not None else actor_id
             await uow.requests.set_status(request_id, "answered", now, assignee_id=assignee)
             await uow.requests.log(
-                request_id, actor_id, record.status, "answered", text or f"[{file and file[0]}]",
+                request_id,
+                actor_id,
+                record.status,
+                "answered",
+                text or f"[{file and file[0]}]",
                 now,
-            )  # fmt: skip
+            )
 
             async def send(
                 template: str, args: dict[str, Any], one: tuple[str, str] | None
@@ -533,21 +693,19 @@ class RequestService:
             if record.status not in CLOSABLE:
                 raise DomainError(
                     N_("Request {number} is «{status}»: it cannot be closed."),
-                    number=_number(record), status=_status(record),
-                )  # fmt: skip
+                    number=_number(record),
+                    status=_status(record),
+                )
             await uow.requests.set_status(request_id, "closed", now, closed=True)
             await uow.requests.log(request_id, actor_id, record.status, "closed", None, now)
-            buttons = [
-                [
-                    {"text": RATE_YES, "callback_data": f"r3:yes:{request_id}"},
-                    {"text": RATE_NO, "callback_data": f"r3:no:{request_id}"},
-                ],
-                [{"text": REOPEN, "callback_data": f"r3:reopen:{request_id}"}],
-            ]
+            # Its buttons (rate it, reopen it) are drawn when it is sent: requester_offers.
             await self._to_requester(
-                uow, record, CLOSED, self._args(record), buttons=buttons,
+                uow,
+                record,
+                CLOSED,
+                self._args(record, id=request_id),
                 key=f"request:{request_id}:{record.cycle}:closed",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -555,8 +713,9 @@ class RequestService:
         if record.status not in REQUEST_AWAITING:  # declined instead of an answer
             raise DomainError(
                 N_("Request {number} is «{status}»: it cannot be declined."),
-                number=_number(record), status=_status(record),
-            )  # fmt: skip
+                number=_number(record),
+                status=_status(record),
+            )
 
     async def reject(self, actor_id: int, request_id: int, reason: str) -> SupportRequest:
         self._staff.require_staff(actor_id)
@@ -572,9 +731,12 @@ class RequestService:
             await uow.requests.log(request_id, actor_id, record.status, "rejected", reason, now)
             await uow.requests.add_message(request_id, "out", actor_id, reason, None, now)
             await self._to_requester(
-                uow, record, REJECTED, self._args(record, comment=reason),
+                uow,
+                record,
+                REJECTED,
+                self._args(record, comment=reason),
                 key=f"request:{request_id}:{record.cycle}:rejected",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -631,9 +793,12 @@ class RequestService:
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
             )
             await self._to_staff_thread(
-                uow, record, REOPENED, self._args(record, due=self.local_date(due)),
+                uow,
+                record,
+                REOPENED,
+                self._args(record, due=self.local_date(due)),
                 key=f"request:{request_id}:{record.cycle}:reopened",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -647,9 +812,12 @@ class RequestService:
                 raise DomainError(N_("You have already rated this request. Thank you!"))
             await uow.requests.rate(request_id, helped)
             await self._to_staff_thread(
-                uow, record, RATED_YES if helped else RATED_NO, self._args(record),
+                uow,
+                record,
+                RATED_YES if helped else RATED_NO,
+                self._args(record),
                 key=f"request:{request_id}:{record.cycle}:rated",
-            )  # fmt: skip
+            )
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
@@ -662,9 +830,12 @@ class RequestService:
                 raise DomainError(N_("A request can be rated once it is closed."))
             await uow.requests.rate_comment(request_id, text)
             await self._to_staff_thread(
-                uow, record, RATING_COMMENT, self._args(record, text=text),
+                uow,
+                record,
+                RATING_COMMENT,
+                self._args(record, text=text),
                 key=f"request:{request_id}:{record.cycle}:rating-comment",
-            )  # fmt: skip
+            )
 
     # -- due dates ----------------------------------------------------------------------------
 
@@ -688,11 +859,14 @@ class RequestService:
                 # Whoever took it, or current staff; readdressed if they leave before it goes.
                 for chat_id in self._staff.case_recipients(fresh.assignee_id):
                     row = await self._staff.notify(
-                        uow, chat_id, now=now, template=NUDGE,
+                        uow,
+                        chat_id,
+                        now=now,
+                        template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
                         key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
                         readdress=True,
-                    )  # fmt: skip
+                    )
                     queued += row is not None
                 await uow.requests.set_nudged(record.id, level)
         return queued

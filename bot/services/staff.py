@@ -13,6 +13,7 @@ from bot.domain.invites import Invite
 from bot.domain.outbox import STAFF
 from bot.domain.people import Person
 from bot.services.errors import N_, DomainError, NotAllowed
+from bot.services.privacy import Shown
 from storage.db import Database, UnitOfWork
 
 STAFF_INVITE_TTL = timedelta(days=7)
@@ -96,6 +97,11 @@ class StaffService:
         self.admin_ids = admin_ids
         self.staff_chat_id = staff_chat_id
         self._staff_ids: set[int] = set()
+
+    async def colleague(self, user_id: int | None) -> Shown:
+        """Someone who opened a staff invite, as staff see them: colleagues are always
+        named to each other, whatever the town's privacy setting."""
+        return Shown(None if user_id is None else await self._db.read.users.get(user_id))
 
     async def load(self) -> None:
         self._staff_ids = await self._db.read.staff.all_ids()
@@ -186,9 +192,12 @@ class StaffService:
                 await uow.staff.add(user_id, actor_id, now)
                 user = await uow.users.get(user_id)
                 await self.notify(
-                    uow, user_id, now=now, template=WELCOME_STAFF,
+                    uow,
+                    user_id,
+                    now=now,
+                    template=WELCOME_STAFF,
                     key=f"staff-welcome:{user_id}:{now}",
-                )  # fmt: skip
+                )
         except BaseException:
             self._staff_ids.discard(user_id)
             raise
@@ -245,10 +254,14 @@ class StaffService:
                 joined = True
                 # The name is looked up when the notice is sent: the outbox never keeps it.
                 await self.notify(
-                    uow, invite.created_by, now=now, template=INVITE_ACCEPTED,
-                    args={"person": user_id}, subject=user_id,
+                    uow,
+                    invite.created_by,
+                    now=now,
+                    template=INVITE_ACCEPTED,
+                    args={"person": user_id},
+                    subject=user_id,
                     key=f"invite-accepted:{token}:{user_id}",
-                )  # fmt: skip
+                )
         except BaseException:
             if joined:  # rolled back: not staff after all
                 self._staff_ids.discard(user_id)

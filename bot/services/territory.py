@@ -137,8 +137,9 @@ def tokens(text: str) -> list[Token]:
 
 
 def _words(found: list[Token], vocabulary: StreetWords) -> tuple[Word, ...]:
-    return tuple((t.text, stem(t.text)) for t in found if t.kind == "word"
-                 and vocabulary.is_name(t.text))  # fmt: skip
+    return tuple(
+        (t.text, stem(t.text)) for t in found if t.kind == "word" and vocabulary.is_name(t.text)
+    )
 
 
 def name_words(text: str, vocabulary: StreetWords) -> tuple[Word, ...]:
@@ -300,8 +301,11 @@ def read_place(text: str, vocabulary: StreetWords) -> Place:
     names = [i for i, t in enumerate(found) if t.kind == "word" and vocabulary.is_name(t.text)]
     if not names:
         return Place((), None, ())
-    houses = [(i, t.number) for i, t in enumerate(found)
-              if t.kind == "num" and not t.ordinal and t.number is not None]  # fmt: skip
+    houses = [
+        (i, t.number)
+        for i, t in enumerate(found)
+        if t.kind == "num" and not t.ordinal and t.number is not None
+    ]
     after = next(((i, n) for i, n in houses if i > names[0]), None)
     # The street's name ends at the house number after it: «Lenina 15, flat 7».
     end = after[0] if after else len(found)
@@ -404,8 +408,9 @@ def rank_by_street(
         scores = [street_score(place.words, line.words, remembered) for line in lines]
         best = max(scores, default=0.0)
         if is_match(best):
-            scored.append((best, item, [ln for ln, s in zip(lines, scores, strict=True)
-                                        if s >= best - 1e-9]))  # fmt: skip
+            scored.append(
+                (best, item, [ln for ln, s in zip(lines, scores, strict=True) if s >= best - 1e-9])
+            )
     if not scored:
         return []
     top = max(score for score, _, _ in scored)

@@ -15,7 +15,7 @@ from storage.db import Database
 
 # Bump whenever the text of the privacy notice in locales/ changes: consent is given to a
 # version, and tests/test_locales.py fails if the text changes while this stays the same.
-NOTICE_VERSION = "2026-11-27.2"
+NOTICE_VERSION = "2026-12-04.1"  # the account is the messenger's (Telegram or MAX)
 
 # last_seen is coarse on purpose: an update that changes nothing writes nothing.
 SEEN_RESOLUTION = timedelta(hours=1)

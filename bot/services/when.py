@@ -64,8 +64,9 @@ def parse_when(
         normalize_label(match.group(1)) in words(TOMORROW_WORDS) | words(TODAY_WORDS)
     ):
         shift = 1 if normalize_label(match.group(1)) in words(TOMORROW_WORDS) else 0
-        moment = _local(today + timedelta(days=shift), int(match.group(2)),
-                        int(match.group(3)), tz, today)  # fmt: skip
+        moment = _local(
+            today + timedelta(days=shift), int(match.group(2)), int(match.group(3)), tz, today
+        )
     else:
         raise DomainError(BAD_TIME)
     return moment.astimezone(UTC)
@@ -149,8 +150,7 @@ def time_left(left: timedelta) -> dict[str, Any]:
         hours, minutes = divmod(minutes, 60)
         if not minutes:
             return _count(HOURS, hours)
-        return {"t": TWO_UNITS, "larger": _count(HOURS, hours),
-                "smaller": _count(MINUTES, minutes)}  # fmt: skip
+        return {"t": TWO_UNITS, "larger": _count(HOURS, hours), "smaller": _count(MINUTES, minutes)}
     days, hours = divmod(_nearest(seconds, 3600), 24)
     if not hours:
         return _count(DAYS, days)

@@ -11,6 +11,7 @@ from storage.repositories.fsm import FsmRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
+from storage.repositories.messenger_ids import MessengerIdRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.registry import RegistryRepository
 from storage.repositories.reminders import ReminderRepository
@@ -71,6 +72,10 @@ class Repositories:
     @cached_property
     def fsm(self) -> FsmRepository:
         return FsmRepository(self.executor)
+
+    @cached_property
+    def messenger_ids(self) -> MessengerIdRepository:
+        return MessengerIdRepository(self.executor)
 
     @cached_property
     def outbox(self) -> OutboxRepository:

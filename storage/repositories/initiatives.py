@@ -40,6 +40,20 @@ _WITH_SUPPORTS = (
 )
 
 
+# One initiative's card for one reader: the record, its TOS's name and whether the reader
+# supports it, in one query.
+_CARD = (
+    "SELECT i.*, (SELECT COUNT(*) FROM initiative_supports s WHERE s.initiative_id = i.id) "
+    "AS supports, (SELECT t.name FROM tos t WHERE t.id = i.tos_id) AS tos_name, "
+    "(SELECT COUNT(*) FROM initiative_supports s "
+    "WHERE s.initiative_id = i.id AND s.user_id = ?) AS supported FROM initiatives i "
+)
+
+
+def _card(row: Row | None) -> tuple[Initiative, str | None, bool] | None:
+    return None if row is None else (_record(row), row["tos_name"], bool(row["supported"]))
+
+
 class InitiativeRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -88,6 +102,21 @@ class InitiativeRepository:
             _WITH_SUPPORTS + "WHERE i.year = ? AND i.seq = ?", (year, seq)
         )
         return None if row is None else _record(row)
+
+    async def card(
+        self, initiative_id: int, reader_id: int
+    ) -> tuple[Initiative, str | None, bool] | None:
+        """(the initiative, its TOS's name, whether `reader_id` supports it)."""
+        return _card(await self._db.fetch_one(_CARD + "WHERE i.id = ?", (reader_id, initiative_id)))
+
+    async def card_by_number(
+        self, year: int, seq: int, reader_id: int
+    ) -> tuple[Initiative, str | None, bool] | None:
+        """The same as `card`, found by the public number."""
+        row = await self._db.fetch_one(
+            _CARD + "WHERE i.year = ? AND i.seq = ?", (reader_id, year, seq)
+        )
+        return _card(row)
 
     async def set_status(
         self, initiative_id: int, status: str, now: datetime, merged_into: int | None = None

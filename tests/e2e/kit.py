@@ -12,43 +12,67 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.max_server import MaxSandboxServer
 from bot.sandbox.server import Outgoing, SandboxServer
 from storage.db import Database, open_database
 from tests.databases import DATABASES, ON_POSTGRESQL
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:SANDBOX-e2e-token-for-the-local-server"
+MAX_TOKEN = "max-e2e-token-for-the-local-max-server"
 ADMIN_ID = 1
 STAFF_CHAT = -1001000000001
+MAX_STAFF_CHAT = -72000000001  # a MAX group chat's id
 WAIT = 20.0  # seconds any single expectation may take (CI's 2 cores, a cold start)
 
 
 class BotProcess:
-    """`python -m bot` as a subprocess with its settings in the environment: by long
-    polling, or (`webhook=True`) as one of several replicas on one database, each with its
+    """`python -m bot` as a subprocess with its settings in the environment: on the Telegram
+    sandbox `server`, on the MAX one (`max_server`), or on both; by long polling, or
+    (`webhook=True`) as one of several replicas on one database, each with its Telegram
     webhook server on a port of its own, behind the sandbox's round-robin delivery."""
 
     def __init__(
-        self, server: SandboxServer, tmp: Path, *, name: str = "bot", webhook: bool = False,
+        self,
+        server: SandboxServer | None,
+        tmp: Path,
+        max_server: MaxSandboxServer | None = None,
+        *,
+        name: str = "bot",
+        webhook: bool = False,
         **env: str,
-    ) -> None:  # fmt: skip
-        self.server = server
+    ) -> None:
+        self.servers: list[Any] = [s for s in (server, max_server) if s is not None]
+        self.server: Any = self.servers[0]
         self.tmp = tmp
         self.name = name
         self.database = tmp / "data" / "bot.sqlite3"
+        messengers: dict[str, str] = {}
+        if server is not None:
+            messengers |= {
+                "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": server.base_url,
+                "ADMIN_IDS": str(ADMIN_ID), "STAFF_CHAT_ID": str(STAFF_CHAT),
+            }  # fmt: skip
+        if max_server is not None:
+            messengers |= {"MAX_BOT_TOKEN": MAX_TOKEN, "MAX_API_BASE_URL": max_server.base_url}
+            if server is None:  # the staff are on MAX too
+                messengers |= {
+                    "MAX_ADMIN_IDS": str(ADMIN_ID),
+                    "MAX_STAFF_CHAT_ID": str(MAX_STAFF_CHAT),
+                }
+        messengers["MESSENGERS"] = ",".join(
+            name for name, s in (("telegram", server), ("max", max_server)) if s is not None
+        )
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_BASE_URL": server.base_url,
             "DATABASE_PATH": str(self.database),
             # The backend under test: on PostgreSQL a database of this folder's own.
             **({"DATABASE_URL": DATABASES.url_for(tmp)} if ON_POSTGRESQL else {}),
-            "ADMIN_IDS": str(ADMIN_ID),
-            "STAFF_CHAT_ID": str(STAFF_CHAT),
             "MUNICIPALITY_NAME": "Тестовск",
             "MUNICIPALITY_POPULATION": "50000",
             "LOG_FORMAT": "json",
+            **messengers,
             **env,
         }
         self.port: int | None = None
@@ -80,7 +104,7 @@ class BotProcess:
 
     async def start(self) -> None:
         assert self.proc is None, "already running"
-        polls = self.server.calls.count("getUpdates")
+        polls = [s.calls.count("getUpdates") for s in self.servers]
         hooks = self.server.calls.count("setWebhook")
         self.starts += 1
         with (self.tmp / f"{self.name}.log").open("ab") as log:
@@ -88,16 +112,15 @@ class BotProcess:
                 sys.executable, "-m", "bot", cwd=self.tmp, env=self.env,
                 stdout=log, stderr=log,
             )  # fmt: skip
-        if self.port is None:
-            # Started when it polls: commands published, the sender and scheduler up.
-            await self.wait(
-                lambda: self.server.calls.count("getUpdates") > polls, "the bot to poll"
-            )
-        else:
+        if self.port is not None:
             # Started when it set the webhook (its server listens before that).
             await self.wait(
                 lambda: self.server.calls.count("setWebhook") > hooks, "the webhook to be set"
             )
+            return
+        # Started when it polls: commands published, the sender and scheduler up.
+        for server, before in zip(self.servers, polls, strict=True):
+            await self.wait(lambda s=server, n=before: s.calls.count("getUpdates") > n, "a poll")
 
     @property
     def leads(self) -> bool:
@@ -154,7 +177,7 @@ class Person:
 
     def __init__(
         self,
-        server: SandboxServer,
+        server: Any,  # the sandbox server of the person's messenger (Telegram's or MAX's)
         bot: BotProcess,
         user_id: int,
         first_name: str,
