@@ -6,7 +6,8 @@ psycopg 3 for the statements an update makes; see the README). What is PostgreSQ
 stays here:
 
 - The repositories' SQL is written once, with `?` or `:name` placeholders; `translate` turns
-  it into `$1`... (cached per text) and drops SQLite's `INDEXED BY` hints.
+  it into `$1`... (cached per text), `x IS [NOT] ?` into `x IS [NOT] DISTINCT FROM $1`
+  (SQLite before 3.39 has no DISTINCT FROM) and drops SQLite's `INDEXED BY` hints.
 - Migrations are SQLite's DDL, translated by `schema_sql`: `INTEGER PRIMARY KEY` becomes an
   identity column, INTEGER BIGINT (Telegram's ids need 64 bits), REAL DOUBLE PRECISION, and
   TEXT compares byte by byte (COLLATE "C"), as SQLite's does: the instants kept as ISO text
@@ -61,7 +62,10 @@ STATEMENT_CACHE = 1024  # prepared statements per connection: every text the bot
 # What a lost or refused connection raises.
 _LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
-_TOKEN_RE = re.compile(r"'(?:[^']|'')*'|\?|(?<!:):([A-Za-z_]\w*)|\s+INDEXED BY \w+")
+_TOKEN_RE = re.compile(
+    r"'(?:[^']|'')*'|\bIS(\s+NOT)?\s+(?=\?|:[A-Za-z_])|\?|(?<!:):([A-Za-z_]\w*)"
+    r"|\s+INDEXED BY \w+"
+)
 _translated: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
 
@@ -82,7 +86,11 @@ def translate(sql: str) -> tuple[str, tuple[str, ...] | None]:
         if token == "?":
             count += 1
             return f"${count}"
-        name = match.group(1)
+        if token.startswith("IS"):
+            # SQLite's `x IS ?` compares NULLs as values; PostgreSQL's IS takes only NULL,
+            # TRUE and the like, and says it so: IS [NOT] DISTINCT FROM.
+            return "IS DISTINCT FROM " if match.group(1) else "IS NOT DISTINCT FROM "
+        name = match.group(2)
         if name is not None:
             if name not in names:
                 names.append(name)

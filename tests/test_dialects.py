@@ -23,6 +23,16 @@ def test_placeholders_are_numbered_and_literals_left_alone() -> None:
     assert list(_args(names, {"b": 2, "a": 1, "unused": 3})) == [1, 2]
 
 
+def test_is_a_parameter_compares_nulls_as_values_on_postgresql() -> None:
+    """SQLite's `x IS ?` and `x IS NOT ?` (NULL equal to NULL) are PostgreSQL's
+    `IS [NOT] DISTINCT FROM`; `IS NULL` and `IS NOT NULL` stay as written."""
+    text, _ = translate("UPDATE t SET d = ? WHERE n = ? AND d IS NOT ? AND e IS NOT NULL")
+    assert text == ("UPDATE t SET d = $1 WHERE n = $2 AND d IS DISTINCT FROM $3 AND e IS NOT NULL")
+    text, names = translate("SELECT 1 FROM t WHERE a IS :a AND b IS NULL AND c = 'IS ?'")
+    assert text == "SELECT 1 FROM t WHERE a IS NOT DISTINCT FROM $1 AND b IS NULL AND c = 'IS ?'"
+    assert names == ("a",)
+
+
 def test_sqlite_index_hints_are_dropped_for_postgresql() -> None:
     text, _ = translate("SELECT COUNT(*) FROM initiatives INDEXED BY initiatives_year WHERE x = ?")
     assert text == "SELECT COUNT(*) FROM initiatives WHERE x = $1"
