@@ -26,7 +26,6 @@ from bot.messengers.max.webhook import SECRET_HEADER
 from bot.sandbox.demo import DemoPeople, DemoTown, load_demo
 from bot.sandbox.max_server import DIALOG_BASE, MaxSandboxServer
 from bot.sandbox.server import SandboxServer
-from storage.db import Database
 from tests.e2e.kit import ADMIN_ID, MAX_STAFF_CHAT, STAFF_CHAT, BotProcess, Person, wait_quiet
 
 ANNA, OLGA, NEWCOMER = 5001, 5101, 7001
@@ -187,7 +186,7 @@ async def test_a_request_from_max_answered_by_staff_on_telegram(
 
 
 async def _demo_town(bot: BotProcess) -> DemoTown:
-    db = Database(bot.database)
+    db = bot.open_database()
     await db.open()
     try:
         people = DemoPeople(admin=(ADMIN_ID, "Мария"), chair=(3001, "Пётр"))
@@ -245,7 +244,7 @@ async def test_a_broadcast_to_people_on_both_messengers_with_faults(
     for fake in (server, max_server):
         assert fake.faults.seen[429] >= 2 and fake.faults.seen[500] + fake.faults.seen[502] >= 2
     # Each person who stopped the bot is marked unreachable, whatever their messenger.
-    db = Database(both_bot.database)
+    db = both_bot.open_database()
     await db.open()
     try:
         internal = await MaxIds(db).person(stopped_max.id)

@@ -35,6 +35,7 @@ from bot.sandbox.run import (
 from bot.sandbox.server import SandboxServer
 from bot.services.users import NOTICE_VERSION
 from handlers.links import qr_photo
+from tests.databases import database_settings
 from tests.e2e.kit import WAIT, Person
 
 
@@ -89,6 +90,7 @@ async def running_town(
     telegram = await SandboxServer(SANDBOX_TOKEN).start() if layout == "both" else None
     servers: list[Any] = [s for s in (max_server, telegram) if s is not None]
     try:
+        settings = {**database_settings(tmp_path), **settings}  # the backend under test
         config = sandbox_settings(
             telegram, tmp_path / "s.sqlite3", people, True, max_server, **settings
         )

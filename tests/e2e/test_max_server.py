@@ -29,7 +29,8 @@ from bot.messengers.transport import MAX_ONLY_TOKEN, Transport
 from bot.sandbox.max_server import DIALOG_BASE, TEXT_LIMIT, MaxSandboxServer
 from bot.sandbox.server import TINY_PNG, SandboxServer
 from bot.settings import load_settings
-from storage.db import Database
+from storage.db import open_database
+from tests.databases import database_for, database_settings
 from tests.e2e.kit import MAX_TOKEN, TOKEN
 from tests.e2e.test_max_flows import file_content
 
@@ -116,7 +117,7 @@ async def test_maxs_rules_and_error_shapes(max_server: MaxSandboxServer) -> None
 
 @pytest.fixture
 async def session(max_server: MaxSandboxServer, tmp_path: Path) -> AsyncIterator[Any]:
-    db = Database(tmp_path / "bot.sqlite3")
+    db = database_for(tmp_path)
     await db.open()
     opened: list[MaxSession] = []
 
@@ -235,9 +236,9 @@ async def test_a_file_crosses_from_one_messenger_to_the_other(
     max_server.user(ANNA, "Анна")
     settings = load_settings(
         bot_token=TOKEN, bot_api_base_url=server.base_url, max_bot_token=MAX_TOKEN,
-        max_api_base_url=max_server.base_url, database_path=tmp_path / "bot.sqlite3",
+        max_api_base_url=max_server.base_url, **database_settings(tmp_path),
     )  # fmt: skip
-    db = Database(settings.database_path)
+    db = open_database(settings.database_path, settings.database_address)
     await db.open()
     transport = Transport(settings, db)
     bot = build_bot(settings, transport=transport)
