@@ -411,6 +411,13 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self.locks.close()
+        if self._listening is not None:
+            # A LISTEN still being set up (subscribe after open) ends before its connection
+            # closes: closed under it, asyncpg fails the task with nobody to hear of it.
+            listening, self._listening = self._listening, None
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *_LOST):
+                await listening
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await listener.close()

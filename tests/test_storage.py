@@ -326,3 +326,23 @@ async def test_a_failed_update_leaves_the_form_where_it_was(db: Database) -> Non
             raise RuntimeError("the service failed after the step moved on")
     assert await fsm.get_state(key) == "Form:one"
     assert await db.read.fsm.load("1:42:42:::default") == ("Form:one", "{}")
+
+
+@pytest.mark.postgresql_only("LISTEN is PostgreSQL's: on SQLite there is no other process to hear")
+async def test_a_database_closed_right_after_a_subscription_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """A subscription made after open sets up its LISTEN in the background; a close at once
+    ends it: no task left running or failed unheard, no listening connection left open."""
+    db = database_for(tmp_path)
+    await db.open()
+
+    async def changed() -> None:
+        return None
+
+    db.subscribe("staff", changed)
+    await db.close()
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert all(task.done() for task in others)
+    assert not [t for t in others if not t.cancelled() and t.exception() is not None]
+    assert getattr(db, "_listener", None) is None
