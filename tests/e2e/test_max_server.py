@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -206,13 +207,27 @@ async def test_the_webhook_takes_only_maxs_requests(
     max_server.user(ANNA, "Анна")
     max_session, bot = session()
     fed: list[Any] = []
+    held: list[int | None] = []  # whose lock is held (one person at a time, every replica)
 
     class Dispatcher:
         async def feed_update(self, bot: Bot, update: Any) -> None:
-            fed.append(update)
+            fed.append((update, list(held)))
+
+    class Locks:
+        @asynccontextmanager
+        async def person(self, key: int | None, *, wait: bool = True) -> AsyncIterator[bool]:
+            held.append(key)
+            try:
+                yield True
+            finally:
+                held.remove(key)
+
+    class Database:
+        locks = Locks()
 
     class App:
         dp = Dispatcher()
+        db = Database()
 
     App.bot = bot  # type: ignore[attr-defined]
     update = {"update_type": "bot_started", "timestamp": 1, "chat_id": DIALOG_BASE + ANNA,
@@ -223,8 +238,9 @@ async def test_the_webhook_takes_only_maxs_requests(
         assert refused.status == 403 and fed == []
         taken = await client.post("/max", json=update, headers={SECRET_HEADER: "s3cret-value"})
         assert taken.status == 200
-    [got] = fed
+    [(got, locked)] = fed
     assert got.message.text == "/start tos_x"
+    assert locked == [await max_session.ids.person(ANNA)]  # handled under her lock
 
 
 async def test_a_file_crosses_from_one_messenger_to_the_other(

@@ -3,7 +3,9 @@
 A request is taken only with the subscription's secret in `X-Max-Bot-Api-Secret` (compared
 in constant time); anything else is refused with 403 and never reaches the handlers. An
 update is answered 200 once the bot has handled it, so what the bot acknowledges is done;
-a failure answers 500, and MAX delivers the update again later.
+a failure answers 500, and MAX delivers the update again later. Whoever handles a person's
+update holds that person's lock, so with several replicas behind one address (PostgreSQL)
+their updates are still handled one at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hmac
 import itertools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +22,7 @@ from aiogram.types import Update
 from aiohttp import web
 
 from bot.messengers.max.session import MaxSession
+from bot.webhook import person_of
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -28,7 +32,12 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Max-Bot-Api-Secret"
 
 
-def webhook_app(app: App, session: MaxSession, path: str, secret: str | None) -> web.Application:
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def receiver(app: App, session: MaxSession, secret: str | None) -> Handler:
+    """The request handler of MAX's webhook (served alone by `webhook_app`, or beside
+    Telegram's by bot/webhook.py when both listen on one port)."""
     update_ids = itertools.count(1)
 
     async def receive(request: web.Request) -> web.Response:
@@ -47,14 +56,21 @@ def webhook_app(app: App, session: MaxSession, path: str, secret: str | None) ->
                 update = Update.model_validate(
                     {"update_id": next(update_ids), **item}, context={"bot": app.bot}
                 )
-                await app.dp.feed_update(app.bot, update)
+                # One person's updates one at a time across all replicas (storage/locks.py),
+                # as Telegram's through the inbox (bot/webhook.py).
+                async with app.db.locks.person(person_of(item)):
+                    await app.dp.feed_update(app.bot, update)
         except Exception:
             log.exception("MAX webhook: an update failed; MAX will deliver it again")
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})
 
+    return receive
+
+
+def webhook_app(app: App, session: MaxSession, path: str, secret: str | None) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
-    web_app.router.add_post(path or "/", receive)
+    web_app.router.add_post(path or "/", receiver(app, session, secret))
     return web_app
 
 
