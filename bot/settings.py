@@ -6,6 +6,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -36,7 +37,7 @@ EXPECTED = {
     "DATABASE_PATH": "a path to the SQLite file, e.g. data/tos-bot.sqlite3",
     "DATABASE_URL": "a PostgreSQL address, postgresql://user:password@host:5432/dbname",
     "WEBHOOK_URL": "the https address Telegram sends updates to, e.g. "
-    "https://bot.example.org/telegram (unset: long polling)",
+    "https://bot.example.org/telegram (unset: long polling), with Telegram among MESSENGERS",
     "WEBHOOK_SECRET": "1 to 256 characters A-Z, a-z, 0-9, _ and -, required with WEBHOOK_URL "
     "(Telegram sends it with every update; a request without it is refused)",
     "WEBHOOK_LISTEN": "host:port the webhook server listens on, e.g. 0.0.0.0:8080",
@@ -51,7 +52,8 @@ EXPECTED = {
     "work in one staff chat",
     "MAX_BROADCAST_RATE": "messages per second, a number above 0 and at most 30",
     "MAX_WEBHOOK_URL": "an https:// address MAX can reach on port 443, e.g. "
-    "https://bot.example.ru/max",
+    "https://bot.example.ru/max; required with WEBHOOK_URL (replicas cannot share MAX's long "
+    "polling), and a path other than WEBHOOK_URL's when both listen on one port",
     "MAX_WEBHOOK_SECRET": "5 to 256 characters of A-Z, a-z, 0-9, _ and -",
     "MAX_WEBHOOK_LISTEN": "host:port the bot listens on for MAX's webhook, e.g. 0.0.0.0:8080",
     "TIMEZONE": "an IANA time zone name, e.g. Asia/Novosibirsk",
@@ -209,13 +211,6 @@ class Settings(BaseSettings):
             raise ValueError("malformed")
         return host.strip("[]"), int(port)
 
-    @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> Settings:
-        if self.webhook_url is not None and self.webhook_secret is None:
-            # aiogram's handler would take any request without one: refused here.
-            raise ValueError(f"{MISSING}WEBHOOK_SECRET")
-        return self
-
     @field_validator("admin_ids", "max_admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: Any) -> frozenset[int]:
@@ -282,7 +277,7 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path the webhook server answers on: WEBHOOK_URL's (the proxy keeps it)."""
         assert self.webhook_url is not None
-        return "/" + self.webhook_url.split("://", 1)[1].partition("/")[2]
+        return _path(self.webhook_url)
 
     @property
     def database_address(self) -> str | None:
@@ -350,12 +345,46 @@ class Settings(BaseSettings):
             raise ValueError(f"{CONFLICT}MAX_STAFF_CHAT_ID")
         return self
 
+    @model_validator(mode="after")
+    def _webhooks(self) -> Settings:
+        """Telegram's webhook mode (several replicas): a secret, Telegram running, and MAX,
+        if it runs, by its webhook too; on one port both are served by one server."""
+        if self.webhook_url is None:
+            return self
+        if self.webhook_secret is None:
+            # aiogram's handler would take any request without one: refused here.
+            raise ValueError(f"{MISSING}WEBHOOK_SECRET")
+        if "telegram" not in self.messengers:
+            raise ValueError(f"{CONFLICT}WEBHOOK_URL")
+        if "max" in self.messengers:
+            if self.max_webhook_url is None:
+                raise ValueError(f"{MISSING}MAX_WEBHOOK_URL")
+            if self.max_webhook_shared and _path(self.max_webhook_url) == self.webhook_path:
+                raise ValueError(f"{CONFLICT}MAX_WEBHOOK_URL")
+        return self
+
+    @property
+    def max_webhook_shared(self) -> bool:
+        """Whether MAX's webhook is served by Telegram's webhook server: both run by webhook
+        and listen on one port (MAX_WEBHOOK_LISTEN's host then is WEBHOOK_LISTEN's)."""
+        return (
+            self.webhook_url is not None
+            and self.max_webhook_url is not None
+            and {"telegram", "max"} <= self.messengers
+            and int(self.max_webhook_listen.rpartition(":")[2]) == self.webhook_listen[1]
+        )
+
     def request_term(self, kind: str) -> RequestTerm:
         return term_of(self.request_deadlines, kind)
 
     @property
     def staff_chat_configured(self) -> bool:
         return self.staff_chat_id is not None
+
+
+def _path(url: str) -> str:
+    """The path of an http(s) address, "/" when it has none."""
+    return urlsplit(url).path or "/"
 
 
 def load_settings(**overrides: Any) -> Settings:

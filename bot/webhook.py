@@ -15,8 +15,10 @@ landed on two replicas are still taken one after the other, and two presses of o
 on two replicas are two updates in a row, the second finding the first's result.
 
 `GET /healthz` says whether the database answers (200 or 503), for the reverse proxy and
-the container's health check. A stop (SIGTERM) takes no new requests, finishes the updates
-in flight, and leaves what it did not take to the other replicas (or to the next start).
+the container's health check. When MAX runs too (by its webhook, on the same port), its path
+is served here as well (bot/messengers/max/webhook.py). A stop (SIGTERM) takes no new
+requests, finishes the updates in flight, and leaves what it did not take to the other
+replicas (or to the next start).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import logging
 import signal
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiogram.types import Update
 from aiohttp import web
@@ -192,6 +195,17 @@ class WebhookServer:
         webapp = web.Application(client_max_size=MAX_BODY)
         webapp.router.add_post(self.path, self._update)
         webapp.router.add_get("/healthz", self._health)
+        settings, transport = self._app.settings, self._app.transport
+        if settings.max_webhook_shared and transport is not None and transport.max is not None:
+            # MAX's webhook on the same port: its path beside Telegram's, one /healthz.
+            from bot.messengers.max.webhook import receiver
+
+            assert settings.max_webhook_url is not None
+            secret = settings.max_webhook_secret
+            handler = receiver(
+                self._app, transport.max, secret.get_secret_value() if secret else None
+            )
+            webapp.router.add_post(urlsplit(settings.max_webhook_url).path or "/", handler)
         return webapp
 
     async def _update(self, request: web.Request) -> web.Response:

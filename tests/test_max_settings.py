@@ -76,6 +76,47 @@ def test_a_max_token_is_never_echoed(clean_env: pytest.MonkeyPatch) -> None:
     assert "short secret" not in str(error.value)
 
 
+def _refused(clean_env: pytest.MonkeyPatch, **env: str) -> str:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    [line] = str(error.value).splitlines()
+    return line
+
+
+HOOK = {"WEBHOOK_URL": "https://bot.example.org/telegram", "WEBHOOK_SECRET": "s3cret_value"}
+MAX_HOOK = {"MAX_WEBHOOK_URL": "https://bot.example.org/max", "MAX_WEBHOOK_SECRET": "max_s3cret"}
+
+
+def test_telegrams_webhook_mode_and_maxs_together(clean_env: pytest.MonkeyPatch) -> None:
+    """WEBHOOK_URL is for several replicas: it needs its secret and Telegram, and MAX, if it
+    runs, by its webhook too (replicas cannot share long polling); on one port the two are
+    served by one server, each on a path of its own."""
+    assert _refused(clean_env, BOT_TOKEN=TOKEN, WEBHOOK_URL=HOOK["WEBHOOK_URL"]).startswith(
+        "WEBHOOK_SECRET is not set"
+    )
+    clean_env.delenv("BOT_TOKEN")
+    line = _refused(clean_env, MAX_BOT_TOKEN=MAX_TOKEN, **HOOK)
+    assert line.startswith("WEBHOOK_URL is invalid") and "with Telegram among MESSENGERS" in line
+    line = _refused(clean_env, BOT_TOKEN=TOKEN)
+    assert line.startswith("MAX_WEBHOOK_URL is not set") and "replicas cannot share" in line
+
+    for name, value in MAX_HOOK.items():
+        clean_env.setenv(name, value)
+    settings = load_settings()
+    assert settings.max_webhook_shared  # both on 8080 by default: one server
+    assert (settings.webhook_path, settings.webhook_listen) == ("/telegram", ("0.0.0.0", 8080))
+    clean_env.setenv("MAX_WEBHOOK_LISTEN", "0.0.0.0:8081")
+    assert not load_settings().max_webhook_shared
+    clean_env.setenv("MAX_WEBHOOK_URL", "https://bot.example.org/telegram")
+    assert load_settings().max_webhook_url == "https://bot.example.org/telegram"  # two ports
+    clean_env.setenv("MAX_WEBHOOK_LISTEN", "127.0.0.1:8080")
+    line = _refused(clean_env)
+    assert line.startswith("MAX_WEBHOOK_URL is invalid") and "a path other than" in line
+    assert "s3cret" not in line
+
+
 def test_env_example_lists_every_setting() -> None:
     example = (ROOT / ".env.example").read_text("utf-8")
     missing = [

@@ -179,13 +179,14 @@ class Transport:
         from bot.messengers.max.webhook import serve_webhook
 
         secret = self.settings.max_webhook_secret
-        self._webhook = await serve_webhook(
-            app,
-            self.max,
-            url,
-            secret.get_secret_value() if secret else None,
-            self.settings.max_webhook_listen,
-        )
+        if not self.settings.max_webhook_shared:  # else Telegram's server has its path
+            self._webhook = await serve_webhook(
+                app,
+                self.max,
+                url,
+                secret.get_secret_value() if secret else None,
+                self.settings.max_webhook_listen,
+            )
         await self.max.subscribe(url, secret.get_secret_value() if secret else None)
         log.info("MAX: updates come to the webhook %s", url)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.clock import Clock
+from bot.messengers.max.webhook import SECRET_HEADER as MAX_SECRET
+from bot.sandbox.max_server import MaxSandboxServer
 from bot.sandbox.server import SandboxServer
 from tests.e2e.kit import STAFF_CHAT, WEBHOOK_SECRET, BotProcess, Person
 
@@ -83,5 +85,45 @@ async def test_an_update_stored_but_never_handled_is_handled_after_a_crash(
             assert await db.read.inbox.count() == 0
         finally:
             await db.close()
+    finally:
+        await bot.kill()
+
+
+async def test_telegrams_and_maxs_webhooks_on_one_port(
+    server: SandboxServer, max_server: MaxSandboxServer, tmp_path: Path
+) -> None:
+    """A replica on both messengers in webhook mode: MAX's webhook on WEBHOOK_LISTEN's port
+    is served by the same server, on its own path and with its own secret, beside
+    Telegram's and /healthz; both kinds of update are handled."""
+    bot = BotProcess(server, tmp_path, max_server, webhook=True)
+    bot.env |= {
+        "MAX_WEBHOOK_URL": "https://bot.example.org/max",
+        "MAX_WEBHOOK_SECRET": "max-hook-secret",
+        "MAX_WEBHOOK_LISTEN": f"0.0.0.0:{bot.port}",  # the port of WEBHOOK_LISTEN
+    }
+    server.replicas = [bot.address]
+    try:
+        server.group(STAFF_CHAT, "Специалисты")
+        max_server.user(5003, "Борис")
+        await bot.start()
+        assert max_server.subscriptions[0]["url"] == "https://bot.example.org/max"
+        anna = await Person(server, bot, 5001, "Анна").consent()
+        assert "Спасибо" in anna.texts()[1]
+
+        started = {"update_type": "bot_started", "timestamp": 1, "user_locale": "ru",
+                   "chat_id": max_server.dialog_of(5003),
+                   "user": max_server.users[5003]}  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            url = bot.address + "/max"
+            async with http.post(url, json=started, headers={MAX_SECRET: "wrong"}) as response:
+                assert response.status == 403
+            async with http.post(url, json=started, headers={MAX_SECRET: "max-hook-secret"}) as r:
+                assert r.status == 200  # answered once handled
+            async with http.get(bot.address + "/healthz") as response:
+                assert response.status == 200
+        [notice] = max_server.chat_messages(5003)
+        assert "152-ФЗ" in notice["text"]
+        assert await bot.stop() == 0
+        assert "Traceback" not in bot.log
     finally:
         await bot.kill()
