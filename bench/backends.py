@@ -37,11 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _worker(
     users: int, concurrency: int, url: str | None, first_user: int = 0, warmup: int = 20
 ) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable, "-m", "bench.dispatch", "--worker", "full", "--users", str(users),
-        "--concurrency", str(concurrency), "--warmup", str(warmup),
-        "--first-user", str(first_user),
-    ]  # fmt: skip
+    cmd = [sys.executable, "-m", "bench.dispatch", "--worker", "full", "--users", str(users)]
+    cmd += ["--concurrency", str(concurrency), "--warmup", str(warmup)]
+    cmd += ["--first-user", str(first_user)]
     if url:
         cmd += ["--database-url", url]
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -757,8 +757,9 @@ class SandboxServer:
                 if self.webhook.get("secret") is not None:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret"]
                 try:
-                    async with session.post(target, json=update, headers=headers,
-                                            timeout=10) as response:  # fmt: skip
+                    async with session.post(
+                        target, json=update, headers=headers, timeout=10
+                    ) as response:
                         delivered = 200 <= response.status < 300
                 except (OSError, TimeoutError, Exception):  # nobody there: as a refusal
                     delivered = False

@@ -195,11 +195,16 @@ async def test_a_reminder_round_goes_out_once_while_both_run(
             south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok-south", now)
             await uow.registry.grant(ivan, "tos", south, "chair", ADMIN_ID, now)
             values = {
-                "title": "Городской конкурс", "organiser": "Администрация",
-                "description": "Проекты ТОС", "eligible": ("tos",),
-                "opens_at": now - timedelta(minutes=1), "deadline": now + timedelta(seconds=40),
-                "results_at": None, "rules_url": None, "max_grant": None,
-            }  # fmt: skip
+                "title": "Городской конкурс",
+                "organiser": "Администрация",
+                "description": "Проекты ТОС",
+                "eligible": ("tos",),
+                "opens_at": now - timedelta(minutes=1),
+                "deadline": now + timedelta(seconds=40),
+                "results_at": None,
+                "rules_url": None,
+                "max_grant": None,
+            }
             await uow.competitions.create(values, ADMIN_ID, now)
     finally:
         await db.close()

@@ -34,10 +34,16 @@ async def test_the_webhook_is_set_with_its_secret_and_refuses_others(
         anna = await Person(server, bot, 5001, "Анна").consent()
         assert "Спасибо" in anna.texts()[1]
 
-        forged = {"update_id": 999, "message": {"message_id": 1, "date": 0, "text": "/start",
-                                                "chat": {"id": 5001, "type": "private"},
-                                                "from": {"id": 5001, "is_bot": False,
-                                                         "first_name": "Анна"}}}  # fmt: skip
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/start",
+                "chat": {"id": 5001, "type": "private"},
+                "from": {"id": 5001, "is_bot": False, "first_name": "Анна"},
+            },
+        }
         url = bot.address + "/telegram/hook"
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
@@ -63,10 +69,16 @@ async def test_an_update_stored_but_never_handled_is_handled_after_a_crash(
     try:
         # What a replica killed right after its 200 leaves: the update, stored, not handled.
         anna = Person(server, bot, 5002, "Анна")
-        update = {"update_id": 77, "message": {"message_id": 1, "date": 0, "text": "/start",
-                                               "chat": {"id": 5002, "type": "private"},
-                                               "from": {"id": 5002, "is_bot": False,
-                                                        "first_name": "Анна"}}}  # fmt: skip
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/start",
+                "chat": {"id": 5002, "type": "private"},
+                "from": {"id": 5002, "is_bot": False, "first_name": "Анна"},
+            },
+        }
         db = bot.open_database()
         await db.open()
         try:
@@ -110,9 +122,13 @@ async def test_telegrams_and_maxs_webhooks_on_one_port(
         anna = await Person(server, bot, 5001, "Анна").consent()
         assert "Спасибо" in anna.texts()[1]
 
-        started = {"update_type": "bot_started", "timestamp": 1, "user_locale": "ru",
-                   "chat_id": max_server.dialog_of(5003),
-                   "user": max_server.users[5003]}  # fmt: skip
+        started = {
+            "update_type": "bot_started",
+            "timestamp": 1,
+            "user_locale": "ru",
+            "chat_id": max_server.dialog_of(5003),
+            "user": max_server.users[5003],
+        }
         async with aiohttp.ClientSession() as http:
             url = bot.address + "/max"
             async with http.post(url, json=started, headers={MAX_SECRET: "wrong"}) as response:
