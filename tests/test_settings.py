@@ -130,3 +130,28 @@ def test_several_bad_settings_are_all_reported(monkeypatch: pytest.MonkeyPatch) 
     lines = str(error.value).splitlines()
     assert any(line.startswith("ADMIN_IDS") for line in lines)
     assert any(line.startswith("TIMEZONE") for line in lines)
+
+
+def test_the_sandbox_is_its_own_sqlite_file_beside_a_production_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`python -m bot sandbox` where the server's .env names PostgreSQL and webhook mode:
+    the sandbox still runs on its own file, by polling its local servers."""
+    from bot.sandbox.demo import DemoPeople
+    from bot.sandbox.max_server import MaxSandboxServer
+    from bot.sandbox.run import sandbox_settings
+
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.isupper() and key not in ("PATH", "HOME"):
+            monkeypatch.delenv(key)
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={TOKEN}\nDATABASE_URL=postgresql://tosbot:pw@db:5432/tosbot\n"
+        "WEBHOOK_URL=https://bot.example.org/telegram\nWEBHOOK_SECRET=s3cret\n",
+        "utf-8",
+    )
+    assert load_settings().database_url is not None  # the production settings
+    max_server = MaxSandboxServer("max-sandbox-token-0123456789")
+    settings = sandbox_settings(None, tmp_path / "s.sqlite3", DemoPeople(), False, max_server)
+    assert settings.database_url is None and settings.webhook_url is None
+    assert settings.database_path == tmp_path / "s.sqlite3"

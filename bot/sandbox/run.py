@@ -60,7 +60,14 @@ def sandbox_settings(
 ) -> Settings:
     """The bot's settings against the sandbox servers that run (Telegram's, MAX's or both);
     the staff and their chat are on Telegram when it runs."""
-    overrides: dict[str, Any] = {"database_path": database, "town_bounds": None}
+    # Its own SQLite file, by polling the local servers, whatever the folder's .env says of
+    # production (PostgreSQL, webhook mode).
+    overrides: dict[str, Any] = {
+        "database_path": database,
+        "database_url": None,
+        "webhook_url": None,
+        "town_bounds": None,
+    }
     messengers = []
     if server is not None:
         messengers.append("telegram")
