@@ -185,10 +185,10 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
         # Residents never reach staff commands or buttons.
         [refused] = await member.send("/registry")
         assert refused.text == "Это доступно только специалистам администрации."
-        from handlers.registry_admin import RegistryAction, RegistryButton
+        from handlers.registry_cards import InviteAction, RegistryInviteButton
 
-        invite = RegistryButton(
-            action=RegistryAction.INVITE, kind="tos", id=south.id, value="chair"
+        invite = RegistryInviteButton(
+            action=InviteAction.INVITE, kind="tos", id=south.id, value="chair"
         )
         await member.press("x", data=invite.pack())
         assert member.last_answer["show_alert"] is True
