@@ -34,6 +34,7 @@ from bot.services.registry_io import (
     TOO_BIG,
     TYPE_WORDS,
     YES_WORDS,
+    ImportPlan,
     RowPlan,
 )
 from bot.tables import to_csv
@@ -168,6 +169,27 @@ async def import_file(
     except DomainError as error:
         await message.answer(render_error(error))
         return
+    lines, listing = _dry_run(plan)
+    if not plan.good:
+        await state.clear()
+        lines.append(_("There is nothing to import. Fix the file and send it again."))
+        await message.answer("\n".join(lines))
+    else:
+        await state.set_state(RegistryImport.confirm)
+        await state.set_data({"file_id": document.file_id, "name": name})
+        count = len(plan.good)
+        label = ngettext("✅ Import {count} row", "✅ Import {count} rows", count)
+        go = file_button(label.format(count=count), RegistryFileAction.IMPORT_GO)
+        await message.answer(
+            "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[go]])
+        )
+    if listing is not None:
+        await message.answer_document(listing, caption=_("The dry run's problems, row by row."))
+
+
+def _dry_run(plan: ImportPlan) -> tuple[list[str], BufferedInputFile | None]:
+    """What an import would change, line by line, and the file of every problem when the
+    lines cannot say them all."""
     adds = sum(1 for row in plan.good if row.action == "add")
     updates = len(plan.good) - adds
     lines = [
@@ -191,21 +213,7 @@ async def import_file(
         if not complete:
             lines.append(_("The full list of problems is in the file below."))
             listing = BufferedInputFile(_problems_file(plan.bad), filename="import-problems.csv")
-    if not plan.good:
-        await state.clear()
-        lines.append(_("There is nothing to import. Fix the file and send it again."))
-        await message.answer("\n".join(lines))
-    else:
-        await state.set_state(RegistryImport.confirm)
-        await state.set_data({"file_id": document.file_id, "name": name})
-        count = len(plan.good)
-        label = ngettext("✅ Import {count} row", "✅ Import {count} rows", count)
-        go = file_button(label.format(count=count), RegistryFileAction.IMPORT_GO)
-        await message.answer(
-            "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[go]])
-        )
-    if listing is not None:
-        await message.answer_document(listing, caption=_("The dry run's problems, row by row."))
+    return lines, listing
 
 
 def _shortened(error: DomainError) -> DomainError:
