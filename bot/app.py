@@ -274,7 +274,7 @@ async def _assemble(
         **services.by_name(),  # each handler asks for the services it needs by name
     )
     setup_middlewares(dp, i18n, tracker, throttle)
-    dp.include_routers(*build_routers(extra_features))
+    build_routers(dp, extra_features)
 
     bot = build_bot(settings, session, transport)
     reports, requests, users = services.reports, services.requests, services.users

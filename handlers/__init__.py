@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram import Router
+from aiogram import Dispatcher
 
 from handlers import (
     common,
@@ -19,6 +19,8 @@ from handlers import (
     initiatives_public,
     outbox,
     registry_admin,
+    registry_import,
+    registry_invites,
     reports,
     requests,
     requests_public,
@@ -44,6 +46,8 @@ FEATURES: tuple[RouterSpec, ...] = (
     competition_staff.router,
     events.router,
     registry_admin.router,
+    registry_invites.router,
+    registry_import.router,
     reports.router,
     requests.router,
     requests_public.router,
@@ -60,10 +64,11 @@ def features(extra: Sequence[RouterSpec] = ()) -> tuple[RouterSpec, ...]:
     return (form_router([form for spec in specs for form in spec.tables]), *specs)
 
 
-def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
-    """The Dispatcher's routers: the Switch (form steps and buttons, straight to their
-    feature or to the form engine), the features' entry points, the fallback for what
-    nobody took (these three under one guard, see form_guard.FormGuard), the errors."""
+def build_routers(dp: Dispatcher, extra: Sequence[RouterSpec] = ()) -> None:
+    """Put the features on the Dispatcher: the Switch (form steps and buttons, straight to
+    their feature or to the form engine), the features' entry points, the fallback for what
+    nobody took, the errors. The guard wraps the Dispatcher's own message and button
+    observers, so no router level is added only to carry it (see form_guard.FormGuard)."""
     switch = Switch()
     entries = []
     specs = features(extra)
@@ -71,10 +76,8 @@ def build_routers(extra: Sequence[RouterSpec] = ()) -> list[Router]:
         steps, entry = spec.build_parts()
         switch.add(spec, steps, entry)
         entries.append(entry)
-    everything = Router(name="features")
-    everything.include_routers(switch, *entries, fallback.router.build())
     # One form at a time: no handler replaces a form that holds answers without asking.
     guard = FormGuard({group.__full_group_name__: group for s in specs for group in s.forms})
-    everything.message.outer_middleware(guard)
-    everything.callback_query.outer_middleware(guard)
-    return [everything, errors.router.build()]
+    dp.message.outer_middleware(guard)
+    dp.callback_query.outer_middleware(guard)
+    dp.include_routers(switch, *entries, fallback.router.build(), errors.router.build())

@@ -61,6 +61,7 @@ class FormContext(FSMContext):
         self.start = start
         self._form = form_group(start)  # the form this update began in, while it is open
         self._answered: bool | None = None  # as it was before this update wrote anything
+        self._marked = False  # this update has written ANSWERED into the open form's data
 
     async def has_answers(self) -> bool:
         """The form this update began in is still open and held answers when it began."""
@@ -80,22 +81,27 @@ class FormContext(FSMContext):
         if same_form:
             await self.has_answers()
         await self.base.set_state(state)
-        if same_form:
+        if same_form and not self._marked:
             await self.base.update_data({ANSWERED: True})
+            self._marked = True
 
     async def set_data(self, data: Mapping[str, Any]) -> None:
         if await self.has_answers():
             raise FormSwitch
         await self.base.set_data(data)
+        self._marked = False  # the data is replaced
 
     async def update_data(
         self, data: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         merged = {**(data or {}), **kwargs}
-        if self._form is not None:
-            await self.has_answers()
-            merged[ANSWERED] = True
-        return await self.base.update_data(merged)
+        if self._form is None:
+            return await self.base.update_data(merged)
+        await self.has_answers()
+        merged[ANSWERED] = True
+        result = await self.base.update_data(merged)
+        self._marked = True
+        return result
 
 
 async def holds_answers(state: FSMContext) -> bool:

@@ -1,16 +1,26 @@
-"""How TOS and organisations read: the staff card, the resident's card, the figures."""
+"""How TOS and organisations read: the staff card with its buttons, the resident's card,
+the figures. The buttons of a staff card: `RegistryButton` (the list, the card, its edit:
+handlers/registry_admin.py) and `RegistryInviteButton` (invites, the join poster, taking a
+role away: handlers/registry_invites.py); both features draw the card from here."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.people import Person
 from bot.domain.registry import Organisation, Tos
-from bot.services.errors import N_
-from bot.services.registry import Coverage, Holder, TosView
+from bot.services.errors import N_, DomainError
+from bot.services.registry import Coverage, Holder, RegistryService, TosView
 from bot.services.registry_fields import ORG_KINDS, ROLE_NAMES
 from bot.services.when import local_text
 from bot.textsplit import length
+from handlers.buttons import Stale
+from handlers.ids import Id, Page
 from handlers.initiative_cards import number_of
 from handlers.render import escape, number, person
 
@@ -195,3 +205,125 @@ def tos_public_card(view: TosView) -> str:
     elif view.is_member:
         lines.append(_("✅ You are a member."))
     return "\n".join(lines)
+
+
+# -- the staff card's buttons ----------------------------------------------------------------
+
+
+class RegistryAction(StrEnum):
+    """What a button of /registry does (each has its own handler in handlers/registry_admin.py)."""
+
+    MENU = "menu"
+    LIST = "list"  # a page of TOS or organisations
+    CARD = "card"  # a body's staff card
+    ADD = "add"  # a new body: its name (a form)
+    EDIT = "edit"  # which field to change
+    FIELD = "field"  # change one field (value: which): the card form
+    ACTIVE = "active"  # deactivate or activate (value: "0" or "1")
+
+
+class RegistryButton(CallbackData, prefix="reg"):
+    action: RegistryAction
+    kind: str = ""  # tos | org
+    id: Id = 0
+    page: Page = 0
+    value: str = ""
+
+
+class InviteAction(StrEnum):
+    """What an invite button of a staff card does (handlers/registry_invites.py)."""
+
+    INVITE = "invite"  # an invite link for a role (value: the role)
+    INVITE_MAKE = "make"  # a deputy's or a representative's (value: role-1 | role-n)
+    POSTER = "poster"  # a TOS's join poster
+    REVOKE = "revoke"  # take a role away? (value: the holder's user id)
+    REVOKE_YES = "revoke_yes"  # yes, take it away
+
+
+class RegistryInviteButton(CallbackData, prefix="reginv"):
+    action: InviteAction
+    kind: str = ""  # tos | org
+    id: Id = 0
+    value: str = ""
+
+
+def registry_button(
+    text: str,
+    action: RegistryAction,
+    kind: str = "",
+    body_id: int = 0,
+    page: int = 0,
+    value: str = "",
+) -> InlineKeyboardButton:
+    data = RegistryButton(action=action, kind=kind, id=body_id, page=page, value=value).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def invite_button(
+    text: str, action: InviteAction, kind: str, body_id: int, value: str = ""
+) -> InlineKeyboardButton:
+    data = RegistryInviteButton(action=action, kind=kind, id=body_id, value=value).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def body_kind(button: RegistryButton | RegistryInviteButton) -> str:
+    """The button's kind of body; any other is a forged or an old button."""
+    if button.kind not in ("tos", "org"):
+        raise Stale()
+    return button.kind
+
+
+def card_markup(
+    kind: str, body_id: int, active: bool, people: list[Holder]
+) -> InlineKeyboardMarkup:
+    """A staff card's buttons: edit, invites (and a TOS's poster), a role taken away per
+    holder, deactivate or activate, back to the list."""
+    rows = [[registry_button(_("✏️ Edit"), RegistryAction.EDIT, kind, body_id)]]
+    if kind == "tos":
+        chair = invite_button(
+            _("👤 Invite the chair"), InviteAction.INVITE, kind, body_id, value="chair"
+        )
+        deputy = invite_button(
+            _("👥 Invite a deputy"), InviteAction.INVITE, kind, body_id, value="deputy"
+        )
+        rows.append([chair, deputy])
+        rows.append([invite_button(_("🔳 Join poster"), InviteAction.POSTER, kind, body_id)])
+    else:
+        rows.append(
+            [
+                invite_button(
+                    _("👤 Invite a representative"), InviteAction.INVITE, kind, body_id, "rep"
+                )
+            ]
+        )
+    for p in people:
+        label = remove_label(p, people)
+        rows.append([invite_button(label, InviteAction.REVOKE, kind, body_id, str(p.user_id))])
+    switch = _("⛔ Deactivate") if active else _("♻️ Activate")
+    rows.append(
+        [
+            registry_button(
+                switch, RegistryAction.ACTIVE, kind, body_id, value="0" if active else "1"
+            ),
+            registry_button(_("« List"), RegistryAction.LIST, kind),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def show_card(
+    message: Message, user: Person, registry: RegistryService, kind: str, body_id: int
+) -> None:
+    """A TOS's or an organisation's staff card, with its buttons."""
+    people = await registry.holders(user.id, kind, body_id)
+    if kind == "tos":
+        tos = await registry.get_tos(body_id)
+        if tos is None:
+            raise DomainError(N_("This TOS is not in the registry any more."))
+        text, active = tos_staff_card(tos, people), tos.active
+    else:
+        org = await registry.get_org(body_id)
+        if org is None:
+            raise DomainError(N_("This organisation is not in the registry any more."))
+        text, active = org_staff_card(org, people), org.active
+    await message.answer(text, reply_markup=card_markup(kind, body_id, active, people))

@@ -196,4 +196,10 @@ class Switch(Router):
             target = self._by_prefix.get(event.data.partition(":")[0])
         if target is None:
             return UNHANDLED
-        return await target.propagate_event(update_type, event, **kwargs)
+        observer = target.observers[update_type]
+        if observer.outer_middleware:
+            return await target.propagate_event(update_type, event, **kwargs)
+        # What target.propagate_event does when nothing wraps the event, without building
+        # the empty middleware chain and the closure around it on every update.
+        kwargs["event_router"] = target
+        return await target._propagate_event(observer, update_type, event, **kwargs)

@@ -53,13 +53,14 @@ from handlers.events import event_text
 from handlers.initiative_cards import card_text, staff_author_line, staff_card, view_of_draft
 from handlers.initiatives_public import list_view, my_text, public_card, tos_choice_view
 from handlers.outbox import render as outbox_render
-from handlers.registry_admin import _field_prompt, _import_help
+from handlers.registry_admin import _field_prompt
 from handlers.registry_cards import (
     coverage_text,
     org_staff_card,
     tos_public_card,
     tos_staff_card,
 )
+from handlers.registry_import import _import_help
 from handlers.reports import digest_text
 from handlers.request_cards import card_text as request_card_text
 from handlers.request_cards import requester_line, requester_view
@@ -507,7 +508,9 @@ HELPERS = {
     "handlers.events.preview": "a line and event_text, drawn in event_text's drawing",
     "handlers.tos.ask_value": "a step's question: a catalog message and a field's label",
     "handlers.tos.read_value": "reads what was sent",
-    "handlers.registry_admin._kind": "a button's kind of body (tos or org)",
+    "handlers.registry_cards.body_kind": "a button's kind of body (tos or org)",
+    "handlers.registry_admin._in_group": "a step's question and a hint: catalog messages",
+    "handlers.registry_admin.ask_name": "a step's question: catalog messages",
     "handlers.registry_admin.ask_value": "a step's question: _field_prompt and a hint",
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
@@ -684,7 +687,7 @@ async def _staff(w: World) -> list[Drawn]:
     "handlers.consent.notice_text",
     "handlers.common.language_choices",
     "handlers.common.staff_commands",
-    "handlers.registry_admin._import_help",
+    "handlers.registry_import._import_help",
     "handlers.registry_admin._field_prompt",
 )
 async def _fixed_texts(w: World) -> list[Drawn]:

@@ -185,10 +185,10 @@ async def test_announcement_limits_and_access(tmp_path) -> None:  # type: ignore
         # Residents never reach staff commands or buttons.
         [refused] = await member.send("/registry")
         assert refused.text == "Это доступно только специалистам администрации."
-        from handlers.registry_admin import RegistryAction, RegistryButton
+        from handlers.registry_cards import InviteAction, RegistryInviteButton
 
-        invite = RegistryButton(
-            action=RegistryAction.INVITE, kind="tos", id=south.id, value="chair"
+        invite = RegistryInviteButton(
+            action=InviteAction.INVITE, kind="tos", id=south.id, value="chair"
         )
         await member.press("x", data=invite.pack())
         assert member.last_answer["show_alert"] is True
@@ -531,3 +531,39 @@ async def test_the_tos_card_lists_its_initiatives_in_the_readers_language(
         await uow.registry.join(tos.id, olga.id, h.clock.now())
     [card_ru] = await olga.send("/tos")
     assert "• И-2026-0001 — A pull-up bar" in card_ru.text
+
+
+async def test_adding_a_body_in_the_staff_chat_takes_replies_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The name of a new body (a form on the engine) is asked in the staff chat as a reply,
+    ordinary talk is not taken, a refused name keeps the question open."""
+    staff_chat = -1001234567890
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, 2}), staff_chat_id=staff_chat) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        john = await h.consented(h.user("John", user_id=2, language_code="en"))
+        await h.app.services.registry.add_org(ADMIN_ID, "Клуб «Бодрость»")
+        in_chat = h.in_group(maria, staff_chat)
+        await in_chat.send("/registry")
+        [prompt] = await in_chat.press("➕ Организация")
+        assert prompt.text == (
+            "Название новой организации. /cancel — отменить.\n"
+            "В группе ответьте на это сообщение (функция «Ответить»)."
+        )
+        assert await in_chat.send("коллеги, добрый день") == []
+        question = in_chat.message_of(prompt)
+        [taken] = await in_chat.send("Клуб «Бодрость»", reply_to_message=question)
+        assert taken.text == "«Клуб „Бодрость“» уже есть в реестре."
+        [added, card] = await in_chat.send("Совет ветеранов", reply_to_message=question)
+        assert added.text == "Добавлено: «Совет ветеранов». Остальное заполните кнопкой «Изменить»."
+        assert "🤝 <b>Совет ветеранов</b>" in card.text
+        assert [o.name for o in await h.app.db.read.registry.all_orgs()] == [
+            "Клуб «Бодрость»",
+            "Совет ветеранов",
+        ]
+
+        await john.send("/registry")
+        [asked] = await john.press("➕ TOS")
+        assert asked.text == "The new TOS's name (e.g. «TOS South»). /cancel to stop."
+        [short] = await john.send("S")
+        assert short.text == "The name must be 2 to 150 characters long."
+        [done, _card] = await john.send("TOS South")
+        assert done.text == "Added «TOS South». Fill in the rest with «Edit»."

@@ -122,6 +122,10 @@ class FitToLimits(BaseRequestMiddleware):
         method: SendMessage,
         limits: Limits,
     ) -> Any:
+        if len(method.text) * 2 <= limits.text:
+            # Short enough whatever it holds (a character is at most two UTF-16 units, and
+            # tags and entities only make the raw text longer than what is counted).
+            return await make_request(bot, method)  # type: ignore[arg-type]
         html = _is_html(bot, method.parse_mode)
         if html:
             parts = split_to_fit(method.text, limits.text, markup_counts=limits.markup_counts)

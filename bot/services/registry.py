@@ -150,6 +150,16 @@ class CardEdit:
     token: str = dataclass_field(default_factory=lambda: secrets.token_hex(8))
 
 
+@dataclass
+class NewBody:
+    """A TOS or an organisation staff are adding: its name (the rest is filled in with the
+    card's «Edit»)."""
+
+    kind: str = "tos"  # tos | org
+    name: str = ""
+    token: str = dataclass_field(default_factory=lambda: secrets.token_hex(8))
+
+
 class RegistryService:
     def __init__(
         self,
