@@ -26,7 +26,15 @@ from bot.messengers.max.webhook import SECRET_HEADER
 from bot.sandbox.demo import DemoPeople, DemoTown, load_demo
 from bot.sandbox.max_server import DIALOG_BASE, MaxSandboxServer
 from bot.sandbox.server import SandboxServer
-from tests.e2e.kit import ADMIN_ID, MAX_STAFF_CHAT, STAFF_CHAT, BotProcess, Person, wait_quiet
+from tests.e2e.kit import (
+    ADMIN_ID,
+    MAX_STAFF_CHAT,
+    STAFF_CHAT,
+    WAIT,
+    BotProcess,
+    Person,
+    wait_quiet,
+)
 
 ANNA, OLGA, NEWCOMER = 5001, 5101, 7001
 ANNOUNCEMENT = "Субботник в субботу в 10:00, сбор у первого подъезда."
@@ -248,9 +256,16 @@ async def test_a_broadcast_to_people_on_both_messengers_with_faults(
     await db.open()
     try:
         internal = await MaxIds(db).person(stopped_max.id)
-        for user_id in (internal, stopped_telegram.id):
-            record = await db.read.users.get(user_id)
-            assert record is not None and record.unreachable_at is not None
+        # The last refusal may come after the others' deliveries (its retries of the planned
+        # 429s and 5xx): wait for it rather than look once.
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while True:
+            records = [await db.read.users.get(u) for u in (internal, stopped_telegram.id)]
+            marked = [r is not None and r.unreachable_at is not None for r in records]
+            if all(marked) or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert marked == [True, True]
     finally:
         await db.close()
     assert "Traceback" not in both_bot.log
