@@ -102,7 +102,7 @@ class ReportRepository:
         rows = await self._db.fetch_all(
             "SELECT id, year, seq, kind, status, due_at FROM support_requests "  # noqa: S608
             + where
-            + "ORDER BY due_at LIMIT ?",
+            + "ORDER BY due_at, id LIMIT ?",
             (*params, limit),
         )
         total = await self._db.fetch_value(
@@ -169,14 +169,14 @@ class ReportRepository:
     async def deadlines_between(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT title, deadline AS at FROM competitions WHERE status = 'open' "
-            "AND deadline >= ? AND deadline < ? ORDER BY deadline",
+            "AND deadline >= ? AND deadline < ? ORDER BY deadline, id",
             (to_db(start), to_db(end)),
         )
 
     async def events_between(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT title, starts_at AS at, joint FROM events "
-            "WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at",
+            "WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
             (to_db(start), to_db(end)),
         )
 
@@ -300,7 +300,7 @@ class ReportRepository:
         one = (
             "SELECT * FROM (SELECT direction, title FROM initiatives INDEXED BY initiatives_year "
             "WHERE direction = ? AND status = ? AND created_at >= ? AND created_at < ? "
-            "ORDER BY created_at DESC LIMIT ?) AS part"
+            "ORDER BY created_at DESC, id DESC LIMIT ?) AS part"
         )
         params: list[Any] = []
         for direction in directions:
@@ -368,7 +368,7 @@ class ReportRepository:
         """Events not begun yet, the nearest first; and how many."""
         rows = await self._db.fetch_all(
             "SELECT title, starts_at, joint FROM events WHERE starts_at >= ? "
-            "ORDER BY starts_at LIMIT ?",
+            "ORDER BY starts_at, id LIMIT ?",
             (to_db(now), limit),
         )
         total = await self._db.fetch_value(
@@ -511,7 +511,7 @@ class ReportRepository:
             "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
             "AND s.status = 'waiting') AS waiting "
             "FROM events e LEFT JOIN tos t ON t.id = e.audience_tos "
-            "WHERE e.starts_at >= ? AND e.starts_at < ? ORDER BY e.starts_at",
+            "WHERE e.starts_at >= ? AND e.starts_at < ? ORDER BY e.starts_at, e.id",
             (to_db(start), to_db(end)),
         )
 
