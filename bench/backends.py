@@ -32,12 +32,20 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.runner import loop_name  # noqa: E402
+
+LOOP: str | None = None  # --loop: the event loop of the workers (default: the bot's)
 
 
 def _worker(
     users: int, concurrency: int, url: str | None, first_user: int = 0, warmup: int = 20
 ) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "bench.dispatch", "--worker", "full", "--users", str(users)]
+    if LOOP:
+        cmd += ["--loop", LOOP]
     cmd += ["--concurrency", str(concurrency), "--warmup", str(warmup)]
     cmd += ["--first-user", str(first_user)]
     if url:
@@ -111,12 +119,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--replica-users", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        help="the workers' event loop (default: the bot's, uvloop where installed)",
+    )
     args = parser.parse_args()
+    global LOOP
+    LOOP = args.loop
     if not args.database_url:
         parser.error("give --database-url (a PostgreSQL server that may create databases)")
     print(
         f"backends bench: {args.users} users x 5 updates a CPU run, {args.rounds} rounds; "
-        f"{args.replica_users} users x 5 for the replicas; python {sys.version.split()[0]}, "
+        f"{args.replica_users} users x 5 for the replicas; python {sys.version.split()[0]} "
+        f"on {loop_name(args.loop)}, "
         f"{os.cpu_count()} CPUs"
     )
     sqlite, postgres = [], []

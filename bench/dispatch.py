@@ -46,6 +46,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import finish, peak_rss_mib  # noqa: E402
+from bot.runner import loop_name  # noqa: E402
+from bot.runner import run as run_on_loop  # noqa: E402
 
 TOKEN = "123456:TEST-token-for-the-fake-session-000"
 MARK = "[bench]"
@@ -549,6 +551,8 @@ def run_worker(
         cmd.append("--onboard")
     if profile:
         cmd.append("--profile")
+    if args.loop:
+        cmd += ["--loop", args.loop]
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -620,7 +624,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     conc = args.concurrency
     print(
         f"dispatch bench: {args.users} users x {len(script(0))} updates, concurrency {conc}, "
-        f"warmup {args.warmup} users, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"warmup {args.warmup} users, python {sys.version.split()[0]} on {loop_name(args.loop)}, "
+        f"{os.cpu_count()} CPUs, "
         f"FakeSession recordings {'kept' if args.keep_recordings else 'dropped per user'}, "
         f"consent {'via /start + button' if args.onboard else 'seeded via UserService'}"
     )
@@ -705,6 +710,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-users", type=int, default=300, help="users in each profiling pass"
     )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        help="the event loop (default: the bot's, uvloop where installed)",
+    )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
     # bench/backends.py: a worker on PostgreSQL, several of them on one database.
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -713,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.users < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--users and --concurrency must be >= 1, --warmup >= 0")
     if args.worker:
-        result = asyncio.run(worker(args))
+        result = run_on_loop(worker(args), loop=args.loop)
         print(json.dumps(result))
         return 0
     return orchestrate(args)

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -15,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.runner import run as run_on_loop
 from bot.services.periods import Period
 from bot.services.reports import EXPORTS
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settings
@@ -146,7 +146,7 @@ def postgres_problem(url: str) -> str | None:
     from storage.postgres import redacted, stored_schema_version
 
     try:
-        version = asyncio.run(stored_schema_version(url))
+        version = run_on_loop(stored_schema_version(url))
     except Exception as error:  # asyncpg's and the network's errors alike: said in one line
         return f"cannot read the database at {redacted(url)} (DATABASE_URL): {error}"
     if version is None:
@@ -200,7 +200,7 @@ def _sandbox(database: Path | None, demo: bool, messenger: str = "telegram") -> 
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(run_sandbox(database, demo, messenger=messenger))
+            return run_on_loop(run_sandbox(database, demo, messenger=messenger))
     except SettingsError as error:
         print(f"tos-bot sandbox cannot start: {error}", file=sys.stderr)
         return 2
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_run(settings))
+                run_on_loop(_run(settings))
         except CannotStart as error:
             print(f"tos-bot cannot start: {error}", file=sys.stderr)
             return error.code
@@ -275,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "report":
             assert period is not None
-            files = asyncio.run(_report(settings, period, args.out, lang))
+            files = run_on_loop(_report(settings, period, args.out, lang))
         elif args.command == "export":
-            path, content, count = asyncio.run(_export(settings, args, lang))
+            path, content, count = run_on_loop(_export(settings, args, lang))
             files = {path: content}
             print(f"{count} rows")
         else:

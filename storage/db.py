@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.people import Person
 from storage.executor import ReaderExecutor, WriterExecutor
 from storage.locks import Locks
 
@@ -63,6 +64,22 @@ class Reader(Repositories):
 _current_uow: ContextVar[tuple[asyncio.Task[Any] | None, UnitOfWork] | None] = ContextVar(
     "current_uow", default=None
 )
+
+
+# The person whose update is being handled, read together with their FSM row by the update's
+# first read on a shared database (DatabaseStorage): (their id, their row or None if absent).
+_person_read_ahead: ContextVar[tuple[int, Person | None] | None] = ContextVar(
+    "person_read_ahead", default=None
+)
+
+
+def read_ahead(user_id: int, person: Person | None) -> None:
+    """Keep a person read with the update's FSM row for this update (see `take_read_ahead`)."""
+    _person_read_ahead.set((user_id, person))
+
+
+def forget_read_ahead() -> None:
+    _person_read_ahead.set(None)
 
 
 def for_dialect(sql: str, dialect: str) -> str:
@@ -197,6 +214,16 @@ class Database:
     def on_commit(self, hook: Callable[[UnitOfWork], None]) -> None:
         """Call `hook(uow)` after a unit of work commits (e.g. wake the outbox sender)."""
         self._on_commit.append(hook)
+
+    def take_read_ahead(self, user_id: int) -> tuple[bool, Person | None]:
+        """(True, the person or None if they have no row) when this update's first read,
+        its FSM row's, brought this person's row along (one round trip instead of two on
+        PostgreSQL); (False, None) otherwise. Taken once."""
+        ahead = _person_read_ahead.get()
+        if ahead is None or ahead[0] != user_id:
+            return False, None
+        _person_read_ahead.set(None)
+        return True, ahead[1]
 
     def current_unit_of_work(self) -> UnitOfWork | None:
         """The unit of work this task is inside, if any."""

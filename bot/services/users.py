@@ -109,7 +109,9 @@ class UserService:
         record = None if cached is None else cached.get(user_id)
         if record is not None:
             return record
-        record = await self._db.lookup.users.get(user_id)
+        read, record = self._db.take_read_ahead(user_id) if self.shared else (False, None)
+        if not read:
+            record = await self._db.lookup.users.get(user_id)
         return None if record is None else self._remember(record)
 
     async def get_many(self, user_ids: list[int]) -> dict[int, Person]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.people import Person
 from storage.executor import Executor, to_db
+from storage.repositories.users import _record
 
 
 class FsmRepository:
@@ -15,6 +17,22 @@ class FsmRepository:
         """A key's state and its data as JSON text, or None."""
         row = await self._db.fetch_one("SELECT state, data FROM fsm WHERE key = ?", (key,))
         return None if row is None else (row["state"], row["data"])
+
+    async def load_with_person(
+        self, key: str, user_id: int
+    ) -> tuple[tuple[str | None, str] | None, Person | None]:
+        """`load` and the person's row (`UserRepository.get`) in one statement: an update's
+        first read on PostgreSQL, where nothing is kept between updates."""
+        row = await self._db.fetch_one(
+            "SELECT f.key AS fsm_key, f.state AS fsm_state, f.data AS fsm_data, u.* "
+            "FROM (SELECT 1 AS one) AS here LEFT JOIN fsm f ON f.key = ? "
+            "LEFT JOIN users u ON u.id = ?",
+            (key, user_id),
+        )
+        if row is None:  # not reached: the one row of `here` always comes
+            return None, None
+        entry = None if row["fsm_key"] is None else (row["fsm_state"], row["fsm_data"])
+        return entry, None if row["id"] is None else _record(row)
 
     async def save(
         self, key: str, user_id: int, state: str | None, data_json: str, now: datetime
