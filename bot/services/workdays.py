@@ -27,6 +27,7 @@ from storage.db import Database
 # Russia's calendar with the decrees the package carries (the years fill in as asked).
 _RUSSIA = holidays.country_holidays("RU")
 NAME_LIMIT = 100  # a day off's name («Town Day»)
+DAYS_OFF_AHEAD = 20  # the town's own days off ahead at a time (a few local holidays a year)
 AHEAD = timedelta(days=2 * 366)  # how far ahead a day off may be added
 _DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
 
@@ -154,6 +155,11 @@ class WorkdayService:
         self._staff.require_staff(actor_id)
         day = self.check_day(day)
         name = check_name(name)
+        if len(await self.days_off(actor_id)) >= DAYS_OFF_AHEAD:
+            raise DomainError(
+                N_("The town has {count} days off ahead already; remove one first."),
+                count=DAYS_OFF_AHEAD,
+            )
         async with self._db.transaction() as uow:
             if not await uow.workdays.add(day, name, actor_id, self._clock.now()):
                 raise DomainError(N_("This day is the town's day off already."))
