@@ -176,3 +176,17 @@ async def test_nudges_follow_the_extended_date(harness: Harness) -> None:
     await h.deliver()
     assert "прошло 80%" in maria.last.text and "26.01.2027" in maria.last.text
     assert not h.app.services.requests.is_overdue(await h.app.services.requests.find(request_id))
+
+
+async def test_the_sandbox_demo_has_an_extended_request(harness: Harness) -> None:
+    from bot.sandbox.demo import DemoPeople, load_demo
+
+    h = harness
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    town = await load_demo(h.app.db, h.clock, DemoPeople(admin=(ADMIN_ID, "Мария")))
+    records = [await h.app.services.requests.find(i) for i in town.request_ids]
+    [extended] = [r for r in records if r.extended]
+    assert extended.extension_reason and extended.status == "in_work"
+    [inbox] = await maria.send("/inbox")
+    due = h.app.services.requests.local_date(extended.due_at)
+    assert f"продлён до {due}" in inbox.text
