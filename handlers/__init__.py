@@ -27,6 +27,7 @@ from handlers import (
     requests_staff,
     staff_admin,
     tos,
+    workdays,
 )
 from handlers.form_guard import FormGuard
 from handlers.forms import form_router
@@ -54,6 +55,7 @@ FEATURES: tuple[RouterSpec, ...] = (
     requests_staff.router,
     staff_admin.router,
     outbox.router,
+    workdays.router,
 )
 
 

@@ -95,17 +95,20 @@ def _number(line: Line) -> str:
     return _(template).format(year=line.year, seq=f"{line.seq:04d}")
 
 
-def _link(line: Line, username: str) -> str:
+def _link(line: Line, username: str, tz: Any = None) -> str:
     prefix = INITIATIVE_LINK if line.kind == "initiative" else REQUEST_LINK
     url = f"https://t.me/{username}?start={prefix}{line.year}_{line.seq}"
     title = line.title if line.kind == "initiative" else _(KINDS.get(line.title, line.title))
-    return f'• <a href="{url}">{escape(_number(line))}</a> — {escape(title)}'
+    text = f'• <a href="{url}">{escape(_number(line))}</a> — {escape(title)}'
+    if line.extended and line.when is not None and tz is not None:
+        text += " · " + _("extended to {date}").format(date=local_text(line.when, tz, "date"))
+    return text
 
 
-def _section(title: str, lines: list[Line], total: int, username: str) -> list[str]:
+def _section(title: str, lines: list[Line], total: int, username: str, tz: Any) -> list[str]:
     if not total:
         return []
-    out = ["", f"<b>{title}</b>"] + [_link(line, username) for line in lines]
+    out = ["", f"<b>{title}</b>"] + [_link(line, username, tz) for line in lines]
     if total > len(lines):
         out.append(_("…and {count} more.").format(count=total - len(lines)))
     return out
@@ -128,7 +131,7 @@ def digest_text(digest: Digest, username: str, tz: Any) -> str:
         (_("Due within 3 days: {count}"), digest.due_soon, digest.due_soon_total),
     )
     for title, items, total in sections:
-        lines += _section(title.format(count=total), items, total, username)
+        lines += _section(title.format(count=total), items, total, username, tz)
     if digest.new_applications_total:
         lines += [
             "",

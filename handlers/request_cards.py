@@ -58,6 +58,7 @@ class RequestAction(StrEnum):
     ANSWER = "answer"  # asks for the answer
     CLOSE = "close"
     DECLINE = "decline"  # asks for the reason
+    EXTEND = "extend"  # 59-FZ's extension: asks for the new term and the reason
 
 
 class RequestButton(CallbackData, prefix="req"):
@@ -99,6 +100,8 @@ class RequestView:
     description: str
     file_kind: str | None
     overdue: bool = False
+    extended_from: str | None = None  # 59-FZ's extension: the due date before it
+    extension_reason: str | None = None
 
 
 def number_of(record: SupportRequest) -> str:
@@ -118,6 +121,8 @@ def view_of(card: RequestCard) -> RequestView:
         description=record.description,
         file_kind=card.messages[0].file_kind if card.messages else None,
         overdue=card.overdue,
+        extended_from=card.extended_from,
+        extension_reason=record.extension_reason if record.extended else None,
     )
 
 
@@ -176,7 +181,18 @@ def card_text(view: RequestView, extra: list[str]) -> str:
     if view.wanted_date:
         wanted = local_text(view.wanted_date, None, "date")  # a calendar day
         lines.append(_("Wanted date: {date}").format(date=wanted))
-    if view.due and view.status in (None, *OPEN):
+    if view.due and view.status in (None, *OPEN) and view.extended_from:
+        lines.append(
+            _("Answer due by: {date}, extended from {was}").format(
+                date=view.due, was=view.extended_from
+            )
+        )
+        lines.append(
+            _("Why extended: {reason}").format(
+                reason=escape(short(view.extension_reason or "", 300))
+            )
+        )
+    elif view.due and view.status in (None, *OPEN):
         lines.append(_("Answer due by: {date}").format(date=view.due))
     lines += ["", escape(view.description)]
     if view.file_kind:
@@ -243,6 +259,8 @@ def staff_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
         rows.append([button(_("✅ Close"), RequestAction.CLOSE)])
     if StaffOffer.DECLINE in offers:
         rows.append([button(_("✖ Decline"), RequestAction.DECLINE)])
+    if StaffOffer.EXTEND in offers:
+        rows.append([button(_("⏳ Extend the term"), RequestAction.EXTEND)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

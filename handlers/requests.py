@@ -162,7 +162,7 @@ async def intro(call: Call) -> str:
 async def preview(call: Call) -> str:
     draft, service = call.draft, call.service
     wanted = draft.wanted_date if draft.needs_date else None
-    due = service.due_for(draft.kind or "other", service.now(), wanted)
+    due = await service.due_for(draft.kind or "other", service.now(), wanted)
     view = view_of_draft(draft, service.local_date(due))
     text = card_text(
         view, [requester_line(call.service.requester_for_staff(call.user, draft.phone))]

@@ -3,6 +3,8 @@ and reason steps, and /inbox, open requests with the earliest due first."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -17,12 +19,19 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Person
 from bot.domain.requests import SupportRequest
-from bot.services.requests import KINDS, STATUSES, RequestService
+from bot.services.errors import N_, DomainError
+from bot.services.requests import (
+    KINDS,
+    STATUSES,
+    ExtensionDraft,
+    RequestService,
+    check_reason,
+)
 from bot.services.when import local_text
 from bot.settings import Settings
 from handlers.buttons import Press, Presses
 from handlers.filters import AddressedToBot, StaffPlace
-from handlers.forms import ask_about
+from handlers.forms import Answer, Form, FormCall, Step, ask_about, typed_text
 from handlers.render import button_message, escape
 from handlers.request_cards import RequestAction, RequestButton, number_of, staff_card
 from handlers.spec import RouterSpec
@@ -38,6 +47,66 @@ class StaffReplyForm(StatesGroup):
 
 
 router.owns(forms=(StaffReplyForm,), callbacks=(RequestButton,))
+
+
+# -- 59-FZ's extension: by how long, then why ------------------------------------------------
+
+ExtendCall = FormCall[ExtensionDraft, RequestService]
+
+
+async def extension_intro(call: ExtendCall) -> str:
+    record = await call.service.extendable(call.user.id, call.draft.request_id)
+    return _(
+        "The answer to {number} is due by {due}. 59-FZ allows extending the term once, by up "
+        "to 30 days, telling the requester why."
+    ).format(number=escape(number_of(record)), due=call.service.local_date(record.due_at))
+
+
+async def read_days(call: ExtendCall, answer: Answer) -> int:
+    if not answer.text:
+        raise DomainError(N_("Please write the number of days or the date as text."))
+    record = await call.service.extendable(call.user.id, call.draft.request_id)
+    return call.service.extension_days(record, answer.text)
+
+
+async def extend(call: ExtendCall) -> SupportRequest:
+    return await call.service.extend(call.user.id, call.draft)
+
+
+async def extended(call: ExtendCall, record: SupportRequest) -> None:
+    await call.say(
+        _("The term of {number} is extended to {due}; the requester is told why.").format(
+            number=escape(number_of(record)), due=call.service.local_date(record.due_at)
+        )
+    )
+
+
+EXTENSION = Form(
+    "extend",
+    draft=ExtensionDraft,
+    service="requests",
+    intro=extension_intro,
+    steps=(
+        Step(
+            "days",
+            N_("New term"),
+            N_(
+                "By how many days to extend it (1 to 30), or to which date (dd.mm.yyyy)? "
+                "/cancel to stop."
+            ),
+            read=read_days,
+        ),
+        Step(
+            "reason",
+            N_("Reason"),
+            N_("Why is the term extended? The requester will read this reason."),
+            read=typed_text(check_reason, N_("Please write the reason as text.")),
+        ),
+    ),
+    submit=extend,
+    done=extended,
+)
+router.runs(EXTENSION)
 
 
 def message_file(message: Message) -> tuple[str, str] | None:
@@ -147,6 +216,14 @@ async def ask_reason(
     await ask_about(button_message(query), state, StaffReplyForm.reason, record.id, question)
 
 
+@router.callback_query(RequestButton.filter(F.action == RequestAction.EXTEND))
+async def ask_extension(query: CallbackQuery, callback_data: RequestButton, **data: Any) -> None:
+    requests: RequestService = data["requests"]
+    record = await requests.extendable(data["user"].id, callback_data.id)  # checked now
+    draft = ExtensionDraft(request_id=record.id)
+    await EXTENSION.start(button_message(query), data["state"], data, draft=draft)
+
+
 @router.message(StateFilter(StaffReplyForm.answer), AddressedToBot())
 async def answer_given(
     message: Message, user: Person, state: FSMContext, requests: RequestService
@@ -190,11 +267,14 @@ async def inbox(
     rows = []
     for item in items:
         number = number_of(item)
-        line = _("{number} · {status} · {kind} · due {due}").format(
+        due = requests.local_date(item.due_at)
+        line = _("{number} · {status} · {kind} · {due}").format(
             number=f"<b>{escape(number)}</b>",
             status=_(STATUSES[item.status]),
             kind=_(KINDS[item.kind]),
-            due=requests.local_date(item.due_at),
+            due=_("extended to {date}").format(date=due)
+            if item.extended
+            else _("due {date}").format(date=due),
         )
         if item.wanted_date is not None:
             needed = local_text(item.wanted_date, None, "date")

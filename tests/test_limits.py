@@ -45,6 +45,7 @@ from bot.services.requests import CLOSED as REQUEST_CLOSED
 from bot.services.requests import NUMBER as REQUEST_NUMBER
 from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.staff import INVITE_ACCEPTED, Role
+from bot.services.workdays import DAYS_OFF_AHEAD, NAME_LIMIT, WorkCalendar
 from bot.textsplit import length, split_html, visible_length
 from handlers.common import language_choices, staff_commands
 from handlers.competition_cards import application_line, competition_text
@@ -67,6 +68,7 @@ from handlers.request_cards import requester_line, requester_view
 from handlers.request_cards import staff_card as request_staff_card
 from handlers.request_cards import view_of_draft as request_view_of_draft
 from handlers.staff_admin import staff_view
+from handlers.workdays import days_off_view
 from tests.conftest import ADMIN_ID
 from tests.kit import (
     CALLBACK_DATA_LIMIT,
@@ -515,6 +517,7 @@ HELPERS = {
     "handlers.common.typed_language": "reads what was typed",
     "handlers.form_guard.form_group": "a form's name, not a text",
     "handlers.requests_staff.message_file": "a file's id",
+    "handlers.requests_staff.extension_intro": "a form's opening: catalog messages",
 }
 
 
@@ -678,6 +681,18 @@ async def _outbox(w: World) -> list[Drawn]:
     return [await outbox_render(user, app.dp["outbox"], app.services.broadcasts, app.settings)]
 
 
+@card("handlers.workdays.days_off_view")
+async def _days_off(w: World) -> list[Drawn]:
+    """The most days off the town may have ahead, each with the longest name."""
+    service = w.h.app.services.workdays
+    day = service.today()
+    while len(await service.days_off(ADMIN_ID)) < DAYS_OFF_AHEAD:
+        day += timedelta(days=1)
+        if WorkCalendar().is_official_working_day(day):
+            await service.add_day_off(ADMIN_ID, day, "Д" * NAME_LIMIT)
+    return [days_off_view(await service.days_off(ADMIN_ID))]
+
+
 @card("handlers.staff_admin.staff_view")
 async def _staff(w: World) -> list[Drawn]:
     return [staff_view(await w.h.app.services.staff.list_staff(ADMIN_ID))]
@@ -784,7 +799,16 @@ def test_every_renderer_is_drawn_or_named() -> None:
 # -- 3. the real dispatcher --------------------------------------------------------------------
 
 COMMANDS = ["/help", "/my", "/tos", "/events", "/competitions", "/initiatives", "/privacy"]
-STAFF_COMMANDS = ["/registry", "/inbox", "/digest", "/report 2026", "/export", "/outbox", "/staff"]
+STAFF_COMMANDS = [
+    "/registry",
+    "/inbox",
+    "/digest",
+    "/report 2026",
+    "/export",
+    "/outbox",
+    "/staff",
+    "/daysoff",
+]
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(

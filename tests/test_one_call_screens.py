@@ -104,7 +104,12 @@ async def test_a_requests_card_is_one_call(harness: Harness) -> None:
         "requests.card",
         "requests.link_sent",  # the card is linked for replies once it is sent
     ]
-    assert maria.last.flat_buttons == ["🙋 Взять в работу", "💬 Ответить", "✖ Отклонить"]
+    assert maria.last.flat_buttons == [
+        "🙋 Взять в работу",
+        "💬 Ответить",
+        "✖ Отклонить",
+        "⏳ Продлить срок",
+    ]
     inbox = RequestButton(action=RequestAction.OPEN, id=record.id).pack()
     assert await during(calls, lambda: maria.press("x", data=inbox)) == [
         "requests.staff_card",

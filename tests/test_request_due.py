@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.services.requests import RequestDraft, due_at, due_for_need
 from bot.services.when import town_today
+from bot.services.workdays import WorkCalendar
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, make_settings
 
@@ -74,7 +75,7 @@ settings = make_settings(Path("unused"), request_deadlines="transport=5wd,event=
 def test_due_before_the_wanted_date_within_the_term(start: datetime, ahead: int, kind: str) -> None:
     today = town_today(start, NOVOSIBIRSK)
     wanted = today + timedelta(days=ahead)
-    term = due_at(settings.request_term(kind), start, settings)
+    term = due_at(settings.request_term(kind), start, settings.timezone, WorkCalendar())
     due = due_for_need(term, wanted, start, NOVOSIBIRSK)
     assert due <= term  # 59-FZ (or the type's term) is the outer bound
     local = due.astimezone(NOVOSIBIRSK)

@@ -9,6 +9,7 @@ import pytest
 
 from bot.services.errors import DomainError
 from bot.services.requests import RequestDraft, due_at, parse_date
+from bot.services.workdays import WorkCalendar
 from bot.settings import SettingsError, load_settings
 from handlers.forms import FormAction, FormButton
 from handlers.request_cards import MyRequestAction, MyRequestButton
@@ -95,7 +96,12 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         assert "Вид поддержки: Транспортное обеспечение" in card.text
         assert "От чьего имени: организация «Рука помощи»" in card.text
         assert "Заявитель: Olga (@olga)" in card.text and "📞 +79135551234" in card.text
-        assert card.flat_buttons == ["🙋 Взять в работу", "💬 Ответить", "✖ Отклонить"]
+        assert card.flat_buttons == [
+            "🙋 Взять в работу",
+            "💬 Ответить",
+            "✖ Отклонить",
+            "⏳ Продлить срок",
+        ]
         [document] = [s for s in staff_chat.inbox if s.document == "doc-children"]
         assert document.reply_to == card.message_id  # in the card's thread
 
@@ -493,11 +499,15 @@ async def test_withdrawing_consent_erases_the_shared_phone(harness: Harness) -> 
 def test_due_dates_and_wanted_dates(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path, request_deadlines="transport=5wd,event=10d")
     friday = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Novosibirsk
-    assert due_at(settings.request_term("transport"), friday, settings) == datetime(
-        2026, 12, 4, 3, 0, tzinfo=UTC
-    )
-    assert due_at(settings.request_term("event"), friday, settings) == friday + timedelta(days=10)
-    assert due_at(settings.request_term("other"), friday, settings) == friday + timedelta(days=30)
+    assert due_at(
+        settings.request_term("transport"), friday, settings.timezone, WorkCalendar()
+    ) == datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    assert due_at(
+        settings.request_term("event"), friday, settings.timezone, WorkCalendar()
+    ) == friday + timedelta(days=10)
+    assert due_at(
+        settings.request_term("other"), friday, settings.timezone, WorkCalendar()
+    ) == friday + timedelta(days=30)
     today = date(2026, 12, 20)
     assert parse_date("10.01", today) == date(2027, 1, 10)  # January, written in December
     assert parse_date("25.12.26", today) == date(2026, 12, 25)

@@ -29,6 +29,15 @@ class SupportRequest:
     helped: bool | None
     rating_comment: str | None
     created_at: datetime
+    # 59-FZ's extension (once): the due date before it, the one it set, and why.
+    extended_from: datetime | None = None
+    extended_to: datetime | None = None
+    extension_reason: str | None = None
+
+    @property
+    def extended(self) -> bool:
+        """The term in force is an extended one (a reopening since set a new term)."""
+        return self.extended_to is not None and self.extended_to == self.due_at
 
 
 @dataclass(frozen=True, slots=True)

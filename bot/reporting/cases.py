@@ -142,6 +142,16 @@ class Cases(Writer):
             )
         else:
             sentences.append(_("None of the requests has been answered yet."))
+        if self.r.extended:
+            sentences.append(
+                ngettext(
+                    "The term of {count} request was extended under 59-FZ (article 12 part 2); "
+                    "its answer is counted on time against the extended date.",
+                    "The terms of {count} requests were extended under 59-FZ (article 12 part "
+                    "2); their answers are counted on time against the extended dates.",
+                    self.r.extended,
+                ).format(count=num(self.r.extended))
+            )
         self.para(*sentences)
         self.requests_table()
         self.months()

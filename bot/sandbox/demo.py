@@ -48,6 +48,7 @@ class DemoRequest:
     wanted_days: int | None
     status: str  # new, in_work, answered, closed
     answer: str | None
+    extension: str | None = None  # 59-FZ's extension of its term: the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +287,17 @@ async def demo_requests(ctx: DemoContext) -> None:
                 previous = step
             if status == "closed":
                 await uow.requests.rate(request_id, True)
+            if item.extension:  # extended by ten days, as staff do from the card
+                due = opened + timedelta(days=10)
+                await uow.requests.extend(
+                    request_id,
+                    due_at=due + timedelta(days=10),
+                    was=due,
+                    reason=item.extension,
+                    by=admin_id,
+                    nudged=0,
+                    now=now,
+                )
             ctx.town.request_ids.append(request_id)
 
 

@@ -23,6 +23,7 @@ from bot.services.reports import ReportService
 from bot.services.requests import RequestService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
+from bot.services.workdays import WorkdayService
 from bot.settings import Settings
 from bot.vocabulary import Words
 from storage.db import Database
@@ -42,6 +43,7 @@ class Services:
     competitions: CompetitionService
     events: EventService
     reports: ReportService
+    workdays: WorkdayService
 
     def by_name(self) -> dict[str, Any]:
         """Each service under its field's name: what a handler's parameters ask for."""
@@ -88,6 +90,7 @@ async def build_services(
         announcements_per_week=settings.tos_announcements_per_week,
     )
     users.before_erase.append(events.release_places)
+    workdays = WorkdayService(db, clock, staff, timezone=timezone)
     return Services(
         users=users,
         staff=staff,
@@ -105,7 +108,14 @@ async def build_services(
             town_bounds=settings.town_bounds,
         ),
         requests=RequestService(
-            db, clock, staff, registry, settings, person_of=users.get, privacy=privacy
+            db,
+            clock,
+            staff,
+            registry,
+            settings,
+            person_of=users.get,
+            privacy=privacy,
+            workdays=workdays,
         ),
         competitions=CompetitionService(
             db, clock, staff, timezone=timezone, offsets=settings.competition_reminders
@@ -123,4 +133,5 @@ async def build_services(
             privacy=privacy,
             words=words,
         ),
+        workdays=workdays,
     )

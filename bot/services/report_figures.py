@@ -140,6 +140,7 @@ class PeriodReport:
     previous_since: date | None = None  # the bot began during the previous period, this day
     overdue: dict[str, int] = field(default_factory=dict)  # kind -> awaiting past due now
     reopened: int = 0  # the period's requests reopened after an answer
+    extended: int = 0  # the period's requests whose term was extended (59-FZ art. 12 part 2)
     stalled: int = 0  # the period's initiatives underway with no change for STALLED_AFTER
     examples: dict[str, list[str]] = field(default_factory=dict)  # direction -> done titles
     by_month: list[tuple[Period, dict[str, int]]] = field(default_factory=list)  # kind -> n

@@ -56,6 +56,7 @@ class Line:
     seq: int
     title: str
     when: datetime | None = None  # a request's due date
+    extended: bool = False  # a request's term in force is 59-FZ's extension
 
 
 @dataclass
@@ -102,6 +103,9 @@ def _lines(kind: str, rows: list[Any], title_key: str) -> list[Line]:
             str(r[title_key]),
             # sqlite3.Row: `in` looks at values, keys() at column names
             datetime.fromisoformat(r["due_at"]) if "due_at" in r.keys() else None,  # noqa: SIM118
+            "extended_to" in r.keys()  # noqa: SIM118
+            and r["extended_to"] is not None
+            and r["extended_to"] == r["due_at"],
         )
         for r in rows
     ]
@@ -320,6 +324,7 @@ class ReportService:
             timezone=self.timezone,
             overdue=await read.overdue_by_kind(start, end, now, REQUEST_AWAITING),
             reopened=await read.reopened_requests(start, end),
+            extended=await read.extended_requests(start, end),
             stalled=await read.initiatives_untouched(
                 start, end, INITIATIVE_UNDER_WAY, now - STALLED_AFTER
             ),

@@ -30,7 +30,7 @@ class RequestTerm:
     """How long the town hall has to answer a support request of one kind."""
 
     days: int
-    working: bool = False  # Monday to Friday only
+    working: bool = False  # working days: bot/services/workdays.py
 
 
 DEFAULT_TERM = RequestTerm(MAX_DAYS)

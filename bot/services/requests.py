@@ -24,6 +24,7 @@ from bot.services.request_kinds import KINDS as KINDS  # the cards and the repor
 from bot.services.staff import Role, StaffService
 from bot.services.status_groups import REQUEST_AWAITING, REQUEST_OPEN, request_overdue
 from bot.services.when import local_text, town_today
+from bot.services.workdays import WorkCalendar, WorkdayService
 from bot.settings import Settings
 from bot.textsplit import length
 from storage.db import Database, UnitOfWork
@@ -70,6 +71,13 @@ RATING_COMMENT = N_("⭐ <b>{number}</b>, the requester's comment: {text}")
 NUDGE = N_(
     "⏰ {number}: {percent}% of the time for the answer is gone; the answer is due by {due}."
 )
+# 59-FZ art. 12 part 2: the term extended once, by up to 30 days, the requester told why.
+EXTENSION_DAYS = 30
+REASON_LIMIT = 1000
+EXTENDED = N_(
+    "The town hall has extended the term for the answer to your request {number} to {due}. "
+    "The reason: {reason}"
+)
 
 
 class RequesterOffer(StrEnum):
@@ -89,6 +97,7 @@ class StaffOffer(StrEnum):
     TAKE_OVER = "take_over"  # take over a request a colleague has taken
     CLOSE = "close"
     DECLINE = "decline"  # instead of an answer
+    EXTEND = "extend"  # 59-FZ's extension of the term, once
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +123,7 @@ class RequestCard:
     assignee: Person | None = None  # the staff card: who took it
     staff_offers: tuple[StaffOffer, ...] = ()
     offers: tuple[RequesterOffer, ...] = ()  # the requester's view
+    extended_from: str | None = None  # 59-FZ's extension in force: the due date before it
 
 
 @dataclass
@@ -146,6 +156,30 @@ class RequestDraft:
     @property
     def file(self) -> tuple[str, str] | None:
         return (self.file_kind, self.file_id) if self.file_kind and self.file_id else None
+
+
+@dataclass
+class ExtensionDraft:
+    """An extension being written by staff (the form's FSM data): the request, by how
+    many days, why."""
+
+    request_id: int = 0
+    days: int | None = None
+    reason: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+def check_reason(text: str | None) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise DomainError(N_("Please write the reason as text: the requester will read it."))
+    if length(reason) > REASON_LIMIT:
+        raise DomainError(
+            N_("The reason should be at most {high} characters long; yours has {length}."),
+            high=REASON_LIMIT,
+            length=length(reason),
+        )
+    return reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,17 +275,12 @@ def check_wanted_date(wanted: date, today: date) -> date:
     return wanted
 
 
-def due_at(term: RequestTerm, start: datetime, settings: Settings) -> datetime:
-    """The moment the answer is due: days, or working days (Monday to Friday) in the town."""
+def due_at(term: RequestTerm, start: datetime, tz: tzinfo, calendar: WorkCalendar) -> datetime:
+    """The moment the answer is due: days, or working days on the production calendar
+    with the town's own days off (the same time of day, in the town)."""
     if not term.working:
         return start + timedelta(days=term.days)
-    day = start.astimezone(settings.timezone)
-    left = term.days
-    while left:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day.astimezone(UTC)
+    return calendar.add_to(start.astimezone(tz), term.days).astimezone(UTC)
 
 
 def due_for_need(term_due: datetime, wanted: date | None, start: datetime, tz: tzinfo) -> datetime:
@@ -278,7 +307,9 @@ class RequestService:
         *,
         person_of: Callable[[int], Awaitable[Person | None]],
         privacy: StaffPrivacy,
+        workdays: WorkdayService,
     ) -> None:
+        self._workdays = workdays
         # What staff see of the requester (the form tells the requester the same).
         self._privacy = privacy
         self._person_of = person_of
@@ -331,6 +362,8 @@ class RequestService:
             offers += [StaffOffer.ANSWER, StaffOffer.TAKE_OVER, StaffOffer.CLOSE]
         if record.status in REQUEST_AWAITING:
             offers.append(StaffOffer.DECLINE)
+        if record.status in REQUEST_AWAITING and record.extended_to is None:
+            offers.append(StaffOffer.EXTEND)
         return tuple(offers)
 
     @property
@@ -347,14 +380,22 @@ class RequestService:
             unreachable=person is not None and person.unreachable_at is not None,
         )
 
-    def due_for(self, kind: str, start: datetime, wanted: date | str | None = None) -> datetime:
+    async def due_for(
+        self, kind: str, start: datetime, wanted: date | str | None = None
+    ) -> datetime:
         """When the answer to a request of this kind, opened at `start` and needed on
         `wanted` (a date, or its ISO text), is due: the one rule, for the form's preview,
-        the request and its reopening."""
+        the request and its reopening (on the calendar as it is now)."""
+        return self._due(kind, start, wanted, await self._workdays.calendar())
+
+    def _due(
+        self, kind: str, start: datetime, wanted: date | str | None, calendar: WorkCalendar
+    ) -> datetime:
         if isinstance(wanted, str):
             wanted = date.fromisoformat(wanted)
-        term_due = due_at(self._settings.request_term(kind), start, self._settings)
-        return due_for_need(term_due, wanted, start, self._settings.timezone)
+        tz = self._settings.timezone
+        term_due = due_at(self._settings.request_term(kind), start, tz, calendar)
+        return due_for_need(term_due, wanted, start, tz)
 
     def _args(self, record: SupportRequest, **more: Any) -> dict[str, Any]:
         return {"number": _number(record), **more}
@@ -475,7 +516,7 @@ class RequestService:
                 ).at("behalf")
             behalf = found
         now = self._clock.now()
-        due = self.due_for(draft.kind, now, wanted)
+        due = await self.due_for(draft.kind, now, wanted)
         async with self._db.transaction() as uow:
             existing = await uow.requests.by_draft(draft.token)
             if existing is not None:
@@ -565,10 +606,16 @@ class RequestService:
             messages=tuple(await self._db.read.requests.messages(record.id)),
             due=self.local_date(record.due_at),
             overdue=self.is_overdue(record),
+            extended_from=self._extended_from(record),
             requester=self.requester_for_staff(requester, record.phone),
             assignee=assignee,
             staff_offers=self.staff_offers(record),
         )
+
+    def _extended_from(self, record: SupportRequest) -> str | None:
+        if not record.extended or record.extended_from is None:
+            return None
+        return self.local_date(record.extended_from)
 
     async def _requester_card(self, record: SupportRequest) -> RequestCard:
         return RequestCard(
@@ -576,6 +623,7 @@ class RequestService:
             messages=tuple(await self._db.read.requests.messages(record.id)),
             due=self.local_date(record.due_at),
             overdue=self.is_overdue(record),
+            extended_from=self._extended_from(record),
             offers=self.requester_offers(record),
         )
 
@@ -740,6 +788,115 @@ class RequestService:
             await self._refresh_cards(uow, request_id)
             return await self._get(uow, request_id)
 
+    # -- 59-FZ's extension ----------------------------------------------------------------
+
+    def check_can_extend(self, record: SupportRequest) -> None:
+        """Once, while the town hall owes an answer (not a closed, declined or answered one)."""
+        if record.status not in REQUEST_AWAITING:
+            raise DomainError(
+                N_("Request {number} is «{status}»: its term cannot be extended."),
+                number=_number(record),
+                status=_status(record),
+            )
+        if record.extended_to is not None:
+            raise DomainError(
+                N_(
+                    "The term of request {number} has already been extended once, to {due}: "
+                    "59-FZ allows one extension."
+                ),
+                number=_number(record),
+                due=self.local_date(record.extended_to),
+            )
+
+    async def extendable(self, actor_id: int, request_id: int) -> SupportRequest:
+        """The request staff are about to extend (checked now, again when it is sent)."""
+        record = await self.for_staff(actor_id, request_id)
+        self.check_can_extend(record)
+        return record
+
+    def extension_days(self, record: SupportRequest, text: str) -> int:
+        """By how many days: a number of days (1 to 30) or the new date (dd.mm.yyyy, up to
+        30 days after the due date now)."""
+        typed = text.strip()
+        due_day = town_today(record.due_at, self._settings.timezone)
+        if typed.isdigit():
+            days = int(typed)
+        else:
+            match = DATE_RE.match(typed)
+            if match is None:
+                raise DomainError(
+                    N_("Please write the number of days (up to 30) or the new date as dd.mm.yyyy.")
+                )
+            day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+            full = due_day.year if year is None else int(year) + (2000 if len(year) == 2 else 0)
+            try:
+                new_day = date(full, month, day)
+            except ValueError:
+                raise DomainError(
+                    N_("There is no such date. Please check the day and the month.")
+                ) from None
+            if year is None and new_day < due_day:
+                new_day = new_day.replace(year=full + 1)  # «12.01» written in December
+            days = (new_day - due_day).days
+            if days <= 0:
+                raise DomainError(
+                    N_("The new date should be after the due date now, {due}."),
+                    due=self.local_date(record.due_at),
+                )
+        return self.check_days(days)
+
+    def check_days(self, days: int) -> int:
+        if not 1 <= days <= EXTENSION_DAYS:
+            raise DomainError(
+                N_("59-FZ allows extending the term by 1 to {high} days; you gave {days}."),
+                high=EXTENSION_DAYS,
+                days=days,
+            )
+        return days
+
+    async def extend(self, actor_id: int, draft: ExtensionDraft) -> SupportRequest:
+        """Extend the term once, by up to 30 days, with a reason the requester is told
+        (59-FZ art. 12 part 2): the role, the request's state, the days and the reason are
+        checked now, whatever the form or a button said."""
+        self._staff.require_staff(actor_id)
+        if draft.days is None:
+            raise DomainError(N_("This step of the form is not answered yet.")).at("days")
+        days = self.check_days(draft.days)
+        try:
+            reason = check_reason(draft.reason)
+        except DomainError as refused:
+            raise refused.at("reason") from None
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            record = await self._get(uow, draft.request_id)
+            self.check_can_extend(record)
+            due = record.due_at + timedelta(days=days)
+            span = (due - record.opened_at).total_seconds()
+            gone = (now - record.opened_at).total_seconds() / span if span > 0 else 1.0
+            nudged = max((n for n in NUDGES if gone * 100 >= n), default=0)
+            if not await uow.requests.extend(
+                record.id,
+                due_at=due,
+                was=record.due_at,
+                reason=reason,
+                by=actor_id,
+                nudged=nudged,
+                now=now,
+            ):
+                raise DomainError(N_("This form is already sent or closed."))
+            await uow.requests.log(
+                record.id, actor_id, record.status, record.status, f"extended: {reason}", now
+            )
+            await self._to_requester(
+                uow,
+                record,
+                EXTENDED,
+                self._args(record, due=self.local_date(due), reason=reason),
+                key=f"request:{record.id}:extended",
+            )
+            await self._refresh_cards(uow, record.id)
+            return await self._get(uow, record.id)
+
     # -- the requester ------------------------------------------------------------------------
 
     def check_can_write(self, record: SupportRequest) -> None:
@@ -776,6 +933,7 @@ class RequestService:
 
     async def reopen(self, actor_id: int, request_id: int) -> SupportRequest:
         now = self._clock.now()
+        calendar = await self._workdays.calendar()  # read before the transaction
         async with self._db.transaction() as uow:
             record = await self._get(uow, request_id)
             self._own(actor_id, record)
@@ -787,7 +945,7 @@ class RequestService:
             if not self.can_reopen(record):
                 raise RequestClosed(record, can_reopen=False)
             to_status = "in_work" if record.assignee_id is not None else "new"
-            due = self.due_for(record.kind, now, record.wanted_date)
+            due = self._due(record.kind, now, record.wanted_date, calendar)
             await uow.requests.reopen(request_id, to_status, due, now)
             await uow.requests.log(
                 request_id, actor_id, "closed", to_status, "reopened by the requester", now
@@ -856,6 +1014,8 @@ class RequestService:
                 fresh = await self._get(uow, record.id)
                 if fresh.status not in REQUEST_AWAITING or fresh.nudged >= level:
                     continue
+                # An extended term is nudged afresh (its nudges are other messages).
+                term = f"{fresh.cycle}x" if fresh.extended else str(fresh.cycle)
                 # Whoever took it, or current staff; readdressed if they leave before it goes.
                 for chat_id in self._staff.case_recipients(fresh.assignee_id):
                     row = await self._staff.notify(
@@ -864,7 +1024,7 @@ class RequestService:
                         now=now,
                         template=NUDGE,
                         args=self._args(fresh, percent=level, due=self.local_date(fresh.due_at)),
-                        key=f"request:{record.id}:{fresh.cycle}:nudge:{level}:{chat_id}",
+                        key=f"request:{record.id}:{term}:nudge:{level}:{chat_id}",
                         readdress=True,
                     )
                     queued += row is not None

@@ -19,6 +19,7 @@ from storage.repositories.reports import ReportRepository
 from storage.repositories.requests import RequestRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.users import UserRepository
+from storage.repositories.workdays import WorkdayRepository
 
 
 class Repositories:
@@ -81,3 +82,7 @@ class Repositories:
     def outbox(self) -> OutboxRepository:
         # A unit of work carries notes for its commit hooks (the sender wakes on new mail).
         return OutboxRepository(self.executor, getattr(self, "notes", None))
+
+    @cached_property
+    def workdays(self) -> WorkdayRepository:
+        return WorkdayRepository(self.executor)

@@ -68,7 +68,7 @@ class ReportRepository:
     ) -> tuple[list[Row], int]:
         params = (to_db(since), to_db(until))
         rows = await self._db.fetch_all(
-            "SELECT id, year, seq, kind, status, due_at FROM support_requests "
+            "SELECT id, year, seq, kind, status, due_at, extended_to FROM support_requests "
             "WHERE created_at >= ? AND created_at < ? ORDER BY id LIMIT ?",
             (*params, limit),
         )
@@ -100,7 +100,7 @@ class ReportRepository:
         )
         params = (*statuses, to_db(start), to_db(end))
         rows = await self._db.fetch_all(
-            "SELECT id, year, seq, kind, status, due_at FROM support_requests "  # noqa: S608
+            "SELECT id, year, seq, kind, status, due_at, extended_to FROM support_requests "  # noqa: S608
             + where
             + "ORDER BY due_at, id LIMIT ?",
             (*params, limit),
@@ -266,6 +266,16 @@ class ReportRepository:
                 f"INDEXED BY support_requests_open WHERE status IN {marks(awaiting)} "
                 "AND due_at < ? AND created_at >= ? AND created_at < ? GROUP BY kind",
                 (*awaiting, to_db(now), to_db(start), to_db(end)),
+            )
+        )
+
+    async def extended_requests(self, start: datetime, end: datetime) -> int:
+        """The period's requests whose term was extended (59-FZ art. 12 part 2)."""
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM support_requests INDEXED BY support_requests_extended "
+                "WHERE extended_at IS NOT NULL AND created_at >= ? AND created_at < ?",
+                (to_db(start), to_db(end)),
             )
         )
 

@@ -34,6 +34,9 @@ def _record(row: Row) -> SupportRequest:
         helped=None if row["helped"] is None else bool(row["helped"]),
         rating_comment=row["rating_comment"],
         created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+        extended_from=from_db(row["extended_from"]),
+        extended_to=from_db(row["extended_to"]),
+        extension_reason=row["extension_reason"],
     )
 
 
@@ -142,6 +145,38 @@ class RequestRepository:
             "cycle = cycle + 1, nudged = 0, closed_at = NULL, helped = NULL, "
             "rating_comment = NULL, updated_at = ? WHERE id = ?",
             (status, to_db(now), to_db(due_at), to_db(now), request_id),
+        )
+
+    async def extend(
+        self,
+        request_id: int,
+        *,
+        due_at: datetime,
+        was: datetime,
+        reason: str,
+        by: int,
+        nudged: int,
+        now: datetime,
+    ) -> bool:
+        """59-FZ's extension: the new due date, once (False when it was extended before);
+        `nudged`, the nudges already past at the new term's share."""
+        return bool(
+            await self._db.execute(
+                "UPDATE support_requests SET due_at = ?, extended_from = ?, extended_to = ?, "
+                "extension_reason = ?, extended_by = ?, extended_at = ?, nudged = ?, "
+                "updated_at = ? WHERE id = ? AND extended_at IS NULL",
+                (
+                    to_db(due_at),
+                    to_db(was),
+                    to_db(due_at),
+                    reason,
+                    by,
+                    to_db(now),
+                    nudged,
+                    to_db(now),
+                    request_id,
+                ),
+            )
         )
 
     async def rate(self, request_id: int, helped: bool) -> None:

@@ -82,7 +82,7 @@ async def test_a_transport_request_answered_in_the_cards_thread_closed_and_rated
         "the staff card",
     )
     assert "Транспортное обеспечение" in card.text and "организация «Рука помощи»" in card.text
-    assert card.labels == ["🙋 Взять в работу", "💬 Ответить", "✖ Отклонить"]
+    assert card.labels == ["🙋 Взять в работу", "💬 Ответить", "✖ Отклонить", "⏳ Продлить срок"]
     query = server.press(ADMIN_ID, card.message_id, "🙋 Взять в работу", chat_id=STAFF_CHAT)
     await bot.wait(lambda: query in server.callback_answers, "the take answered")
     assert server.callback_answers[query]["text"] == f"Обращение {NUMBER} теперь у вас в работе."
