@@ -108,7 +108,12 @@ async def build_services(
             db, clock, staff, registry, settings, person_of=users.get, privacy=privacy
         ),
         competitions=CompetitionService(
-            db, clock, staff, timezone=timezone, offsets=settings.competition_reminders
+            db,
+            clock,
+            staff,
+            timezone=timezone,
+            offsets=settings.competition_reminders,
+            broadcasts=broadcasts,
         ),
         events=events,
         reports=ReportService(
