@@ -170,6 +170,8 @@ PLACEHOLDERS: dict[str, int | str] = {
     # A competition's announced winners, one a line («🎉 «body»: «project», amount ₽»).
     "winners": competitions.WINNERS_IN_MESSAGE * (BODY + competitions.PROJECT_LIMITS[1] + 40),
     "more": 100,  # «…and 12 more winners: /competitions»
+    "file": 60,  # open data's README: a file's name or two («tos.csv, tos.geojson»)
+    "prepared": 40,  # open data's README: the day the files were written
     "events": 5 * (events.TEXT_LIMITS["title"][1] + 20),  # five planned, with their dates
     "town": 300,
     "aim": 100,
