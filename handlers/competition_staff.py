@@ -270,7 +270,7 @@ async def result(
     user: Person,
     competitions: CompetitionService,
 ) -> None:
-    app = await competitions.application(user.id, callback_data.id)
+    app = await competitions.undecided(user.id, callback_data.id)
     rows = [
         [
             staff_button(_("🎉 Winner"), StaffAction.WIN, app.id),
@@ -282,7 +282,7 @@ async def result(
 
 @on(StaffAction.WIN)
 async def winner(query: CallbackQuery, callback_data: CompetitionStaffButton, **data: Any) -> None:
-    await data["competitions"].application(data["user"].id, callback_data.id)
+    await data["competitions"].undecided(data["user"].id, callback_data.id)
     draft = AwardDraft(application_id=callback_data.id)
     await AWARD.start(button_message(query), data["state"], data, draft=draft)
 

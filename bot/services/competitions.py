@@ -342,6 +342,15 @@ class CompetitionService:
             raise DomainError(N_("This application is no longer in the bot."))
         return found
 
+    async def undecided(self, actor_id: int, application_id: int) -> Application:
+        """The application, for staff about to record its result: refused at once when the
+        results are announced already (recording checks it again)."""
+        found = await self.application(actor_id, application_id)
+        competition = await self._db.read.competitions.get(found.competition_id)
+        if competition is not None and competition.finished:
+            raise DomainError(N_("The results are already announced and stay as they are."))
+        return found
+
     async def tos_initiatives(self, tos_id: int) -> list[tuple[int, str]]:
         """The TOS's public initiatives an application may be linked to."""
         found = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 8)
