@@ -21,6 +21,7 @@ from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, load_settin
 
 log = logging.getLogger("bot")
 
+OPEN_DATA = "open-data"  # `export --what open-data`: files for the town's open data page
 DB_HELP = "the bot's SQLite file to read (default: DATABASE_PATH, data/tos-bot.sqlite3)"
 
 
@@ -81,21 +82,28 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
     report.add_argument("--db", type=Path, help=DB_HELP)
     export = sub.add_parser(
-        "export", help="export initiatives or requests with personal data, on the server only"
+        "export",
+        help="export initiatives or requests with personal data, on the server only; or "
+        "open data without personal data (--what open-data)",
     )
     export.add_argument(
         "--what",
-        choices=EXPORTS,
+        choices=(*EXPORTS, OPEN_DATA),
         required=True,
     )
     export.add_argument(
-        "--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD"
+        "--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD"
     )
+    export.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD")
     export.add_argument(
-        "--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD"
+        "--year", type=int, help=f"{OPEN_DATA}: the year of the figures (default: this year)"
     )
     export.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
-    export.add_argument("--out", type=Path, default=Path("."), help="folder for the file")
+    export.add_argument(
+        "--out",
+        type=Path,
+        help=f"folder for the file (default: the current one; {OPEN_DATA}: ./{OPEN_DATA})",
+    )
     export.add_argument("--lang", choices=SUPPORTED_LOCALES, help="default: DEFAULT_LOCALE")
     export.add_argument("--db", type=Path, help=DB_HELP)
     sandbox = sub.add_parser(
@@ -174,6 +182,34 @@ async def _report(settings: Settings, period: Period, out: Path, lang: str) -> d
     return files
 
 
+async def _open_data(settings: Settings, args: argparse.Namespace, lang: str) -> dict[Path, bytes]:
+    """The open data files (bot/services/open_data.py, bot/reporting/open_data.py)."""
+    from bot.app import create_app
+    from bot.reporting import open_data
+    from bot.services.open_data import OpenDataService
+
+    app = await create_app(settings, background=False)
+    try:
+        services = app.services
+        gathered = await OpenDataService(
+            app.db,
+            app.clock,
+            services.initiatives,
+            services.reports,
+            timezone=settings.timezone,
+        ).gather(args.year)
+        with app.i18n.context(), app.i18n.use_locale(lang):
+            written = open_data.files(gathered)
+    finally:
+        await app.close()
+    print(
+        f"{len(gathered.initiatives)} public initiatives, {len(gathered.tos)} TOS, "
+        f"the figures of {gathered.year}"
+    )
+    out: Path = args.out or Path(OPEN_DATA)
+    return {out / name: content for name, content in written.items()}
+
+
 async def _export(
     settings: Settings, args: argparse.Namespace, lang: str
 ) -> tuple[Path, bytes, int]:
@@ -191,7 +227,7 @@ async def _export(
     finally:
         await app.close()
     content = to_xlsx(table, args.what) if args.format == "xlsx" else to_csv(table)
-    path: Path = args.out / f"{args.what}-{args.start}-{args.end}.{args.format}"
+    path: Path = (args.out or Path(".")) / f"{args.what}-{args.start}-{args.end}.{args.format}"
     return path, content, len(rows)
 
 
@@ -224,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     period = _report_period(args, parser) if args.command == "report" else None
+    if (
+        args.command == "export"
+        and args.what != OPEN_DATA
+        and (args.start is None or args.end is None)
+    ):
+        parser.error(f"export --what {args.what} needs --from DAY and --to DAY")
     if args.command == "sandbox":  # needs no token: it brings its own Telegram
         return _sandbox(args.db, args.demo, args.messenger)
     offline = args.command in ("report", "export")
@@ -276,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             assert period is not None
             files = run_on_loop(_report(settings, period, args.out, lang))
+        elif args.command == "export" and args.what == OPEN_DATA:
+            files = run_on_loop(_open_data(settings, args, lang))
         elif args.command == "export":
             path, content, count = run_on_loop(_export(settings, args, lang))
             files = {path: content}

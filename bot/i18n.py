@@ -103,8 +103,9 @@ def render_args(
     is a label to translate first (its other keys fill the label's own placeholders), and
     {"t": singular, "p": plural, "count": n} one with plural forms (NP_; `plural` is
     ngettext) in the form its count needs; a value {"n": number} is written as the reader's
-    language writes numbers («200 000»). `locale` and `plural` default to the current ones
-    of a handler's context."""
+    language writes numbers («200 000»); a list is its items so rendered, one a line (the
+    winners of a competition). `locale` and `plural` default to the current ones of a
+    handler's context."""
 
     def forms(singular: str, many: str, count: int) -> str:
         if plural is not None:
@@ -126,6 +127,8 @@ def render_args(
             current = I18n.get_current(no_error=True)
             where = locale or (current.current_locale if current else "en")
             return format_decimal(value["n"], locale=where)
+        if isinstance(value, list):
+            return "\n".join(one(item) for item in value)
         text = str(value)
         return html_decoration.quote(text) if html else text
 

@@ -26,6 +26,7 @@ from handlers.ids import Id, Page
 from handlers.render import escape, number
 
 RESULTS = {"winner": N_("🎉 winner"), "not_winner": N_("not a winner")}
+WINNERS_ON_CARD = 10  # a finished competition's card names this many winners (and «N more»)
 
 
 class CompetitionAction(StrEnum):
@@ -54,6 +55,8 @@ class StaffAction(StrEnum):
     FIELD = "field"  # change this field (id: the competition; field: its name)
     DEADLINE = "deadline"  # a new deadline (id: the competition)
     CLOSE = "close"  # close the competition (id: the competition)
+    RESULTS = "results"  # the preview of the results' announcement (id: the competition)
+    PUBLISH = "publish"  # announce the results to everyone eligible (id: the competition)
 
 
 class CompetitionStaffButton(CallbackData, prefix="compstaff"):
@@ -136,13 +139,55 @@ def application_line(a: Application, *, brief: bool = False) -> str:
     return line
 
 
+def finished_text(c: Competition, winners: list[Application], service: CompetitionService) -> str:
+    """The card of a finished competition: what it was, when its results were announced,
+    and its winners (the most awarded first, names shortened to keep one message)."""
+    assert c.results_announced_at is not None
+    lines = [
+        f"🏁 <b>{escape(c.title)}</b>",
+        _("Organiser: {name}").format(name=escape(c.organiser)),
+    ]
+    if c.description:
+        lines.append(escape(short(c.description, 300)))
+    lines.append(
+        _("Applications: from {opens} to {deadline}").format(
+            opens=service.when(c.opens_at), deadline=service.when(c.deadline)
+        )
+    )
+    lines.append(
+        _("✅ Finished: the results were announced on {date}.").format(
+            date=service.when(c.results_announced_at, "date")
+        )
+    )
+    lines.append("<b>" + _("Winners:") + "</b>")
+    for a in winners[:WINNERS_ON_CARD]:
+        line = fill(
+            _("🎉 «{body}»: «{project}»"),
+            body=escape(short(a.body_name, 60)),
+            project=escape(short(a.project, 80)),
+        )
+        lines.append(line + (f", {rub(a.awarded)}" if a.awarded else ""))
+    more = len(winners) - WINNERS_ON_CARD
+    if more > 0:
+        lines.append(
+            ngettext("…and {count} more winner.", "…and {count} more winners.", more).format(
+                count=number(more)
+            )
+        )
+    return "\n".join(lines)
+
+
 async def show_card(
     message: Message, user: Person, role: Role, service: CompetitionService, c: Competition
 ) -> None:
     """The card of a competition already loaded (and checked visible to this person): its
-    applications for the bodies this person speaks for, and staff's actions."""
-    lines = [competition_text(c, service)]
+    applications for the bodies this person speaks for, and staff's actions; a finished
+    one shows its winners."""
     rows = []
+    if c.finished:
+        lines = [finished_text(c, await service.winners(c), service)]
+    else:
+        lines = [competition_text(c, service)]
     if c.status == "open":
         for body, app in await service.my_applications(user.id, c):
             name = body.body_name[:40]
@@ -166,6 +211,8 @@ async def show_card(
                 rows.append([button(fill(_("📝 Apply for «{body}»"), body=name), apply)])
     if role.is_staff:
         rows.append([staff_button(_("📋 Applications"), StaffAction.APPLICATIONS, c.id)])
+        if service.may_announce_results(c):
+            rows.append([results_button(c.id)])
         if c.status == "open":
             rows.append([staff_button(_("✏️ Edit"), StaffAction.EDIT, c.id)])
             rows.append(
@@ -175,6 +222,11 @@ async def show_card(
                 ]
             )
     await message.answer("\n".join(lines), reply_markup=markup(rows))
+
+
+def results_button(competition_id: int) -> InlineKeyboardButton:
+    """Staff's way to the preview of the results' announcement."""
+    return staff_button(_("📣 Announce the results"), StaffAction.RESULTS, competition_id)
 
 
 def staff_button(

@@ -12,15 +12,18 @@ from typing import Any, TypeVar
 from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.competitions import Application
 from bot.domain.people import Person
-from bot.i18n import fill
+from bot.i18n import fill, render_args
 from bot.services.competitions import (
     EDITABLE,
+    RESULTS_PUBLIC,
     AwardDraft,
     CompetitionChange,
     CompetitionService,
+    ResultsPreview,
     Updated,
     parse_amount,
 )
@@ -33,6 +36,7 @@ from handlers.competition_cards import (
     application_line,
     eligible_text,
     markup,
+    results_button,
     rub,
     show_card,
     staff_button,
@@ -40,7 +44,7 @@ from handlers.competition_cards import (
 from handlers.competition_form import COMPETITION, NOT_TEXT, PROMPTS, field_step
 from handlers.filters import PrivateChat
 from handlers.forms import Form, FormCall, Step, short, typed_text
-from handlers.render import button_message, escape
+from handlers.render import button_message, escape, number
 from handlers.spec import RouterSpec
 
 APPS_PAGE = 10  # applications on one page of the staff's list
@@ -141,7 +145,45 @@ async def award(call: AwardCall) -> Application:
 
 
 async def awarded(call: AwardCall, app: Application) -> None:
-    await call.say(_("Saved; the applicants are told.") + "\n" + application_line(app))
+    await call.say(
+        _("Saved; the applicants are told.") + "\n" + application_line(app),
+        await after_result(call.service, app),
+    )
+
+
+async def after_result(service: CompetitionService, app: Application) -> Any:
+    """Under a recorded result: the way to announce the results, once the deadline has
+    passed (the preview says what is still missing)."""
+    c = await service.get(app.competition_id)
+    return markup([[results_button(c.id)]]) if service.may_announce_results(c) else None
+
+
+def results_preview_text(preview: ResultsPreview) -> str:
+    """The announcement as it will read, and what announcing does, for staff to confirm."""
+    args = render_args(preview.args, _, plural=ngettext)
+    lines = [
+        _("<b>The announcement of the results</b> (a preview):"),
+        "",
+        fill(_(RESULTS_PUBLIC), **args),
+        "",
+        ngettext(
+            "It goes to {count} person: the chairs and representatives of every eligible "
+            "body, as the competition's opening did.",
+            "It goes to {count} people: the chairs and representatives of every eligible "
+            "body, as the competition's opening did.",
+            preview.audience,
+        ).format(count=number(preview.audience)),
+    ]
+    if preview.not_winners:
+        lines.append(
+            ngettext(
+                "The applicants of {count} application that did not win hear it privately first.",
+                "The applicants of {count} applications that did not win hear it privately first.",
+                preview.not_winners,
+            ).format(count=number(preview.not_winners))
+        )
+    lines.append(_("The results can be announced once, and then stay as they are."))
+    return "\n".join(lines)
 
 
 AWARD = Form(
@@ -228,7 +270,7 @@ async def result(
     user: Person,
     competitions: CompetitionService,
 ) -> None:
-    app = await competitions.application(user.id, callback_data.id)
+    app = await competitions.undecided(user.id, callback_data.id)
     rows = [
         [
             staff_button(_("🎉 Winner"), StaffAction.WIN, app.id),
@@ -240,7 +282,7 @@ async def result(
 
 @on(StaffAction.WIN)
 async def winner(query: CallbackQuery, callback_data: CompetitionStaffButton, **data: Any) -> None:
-    await data["competitions"].application(data["user"].id, callback_data.id)
+    await data["competitions"].undecided(data["user"].id, callback_data.id)
     draft = AwardDraft(application_id=callback_data.id)
     await AWARD.start(button_message(query), data["state"], data, draft=draft)
 
@@ -258,8 +300,53 @@ async def not_winner(
     press.drop_buttons()
     await press.accept()
     await button_message(query).answer(
-        _("Saved; the applicants are told.") + "\n" + application_line(app)
+        _("Saved; the applicants are told.") + "\n" + application_line(app),
+        reply_markup=await after_result(competitions, app),
     )
+
+
+@on(StaffAction.RESULTS)
+async def results_preview(
+    query: CallbackQuery,
+    callback_data: CompetitionStaffButton,
+    user: Person,
+    competitions: CompetitionService,
+) -> None:
+    """The announcement as it will read; refused (an alert) when it cannot go yet."""
+    preview = await competitions.results_preview(user.id, callback_data.id)
+    rows = [
+        [
+            staff_button(
+                _("📣 Announce to everyone eligible"), StaffAction.PUBLISH, preview.competition.id
+            )
+        ]
+    ]
+    await button_message(query).answer(results_preview_text(preview), reply_markup=markup(rows))
+
+
+@on(StaffAction.PUBLISH)
+async def publish_results(
+    query: CallbackQuery,
+    callback_data: CompetitionStaffButton,
+    press: Press,
+    user: Person,
+    role: Role,
+    competitions: CompetitionService,
+) -> None:
+    """The service checks the role and that the results were not announced yet, now."""
+    count = await competitions.announce_results(user.id, callback_data.id)
+    press.tell(_("Announced."))
+    press.drop_buttons()
+    await press.accept()
+    await button_message(query).answer(
+        ngettext(
+            "The results are announced: they go to {count} person. Progress: /outbox",
+            "The results are announced: they go to {count} people. Progress: /outbox",
+            count,
+        ).format(count=number(count))
+    )
+    c = await competitions.get(callback_data.id)
+    await show_card(button_message(query), user, role, competitions, c)
 
 
 @on(StaffAction.EDIT)

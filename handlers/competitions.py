@@ -54,6 +54,7 @@ async def competitions_list(
     if not found:
         lines.append(_("No competitions are open now. You will hear about new ones here."))
     rows = []
+    finished = await competitions.finished()  # everyone sees the winners
     for c in found:
         lines.append(
             f"\n🏆 <b>{escape(c.title)}</b> — {escape(c.organiser)}\n"
@@ -63,6 +64,16 @@ async def competitions_list(
         )
         card = CompetitionButton(action=CompetitionAction.CARD, id=c.id)
         rows.append([button(c.title[:60], card)])
+    if finished:
+        lines.append("\n" + _("<b>Finished</b>"))
+    for c in finished:
+        assert c.results_announced_at is not None
+        lines.append(
+            f"🏁 <b>{escape(c.title)}</b> — "
+            + _("results of {date}").format(date=competitions.when(c.results_announced_at, "date"))
+        )
+        card = CompetitionButton(action=CompetitionAction.CARD, id=c.id)
+        rows.append([button("🏁 " + c.title[:60], card)])
     if role.is_staff:
         rows.append([staff_button(_("➕ New competition"), StaffAction.NEW)])
     await message.answer("\n".join(lines), reply_markup=markup(rows))

@@ -95,6 +95,9 @@ def _audience(audience: AudienceView) -> str:
         if tos is not None:
             return fill(_("the event «{event}» to members of «{tos}»"), event=event, tos=tos)
         return fill(_("the event «{event}» to all residents"), event=event)
+    if audience.kind == Audience.COMPETITION and audience.competition is not None:
+        title = escape(short(audience.competition, NAME_ON_LINE))
+        return fill(_("the results of «{title}» to everyone eligible"), title=title)
     return _("a list of recipients")
 
 

@@ -15,6 +15,7 @@ Three views, each of which notices what is added later without coverage:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -48,7 +49,8 @@ from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.services.workdays import DAYS_OFF_AHEAD, NAME_LIMIT, WorkCalendar
 from bot.textsplit import length, split_html, visible_length
 from handlers.common import language_choices, staff_commands
-from handlers.competition_cards import application_line, competition_text
+from handlers.competition_cards import application_line, competition_text, finished_text
+from handlers.competition_staff import results_preview_text
 from handlers.consent import notice_text
 from handlers.events import event_text
 from handlers.initiative_cards import card_text, staff_author_line, staff_card, view_of_draft
@@ -167,6 +169,11 @@ PLACEHOLDERS: dict[str, int | str] = {
     "parts": 400,  # «methodological consultations — 4, …», every kind or direction
     "titles": 5 * (initiatives.TITLE_LIMITS[1] + 4),  # five examples, quoted
     "names": 3 * (competitions.PROJECT_LIMITS[1] + 4),  # three winning projects, quoted
+    # A competition's announced winners, one a line («🎉 «body»: «project», amount ₽»).
+    "winners": competitions.WINNERS_IN_MESSAGE * (BODY + competitions.PROJECT_LIMITS[1] + 40),
+    "more": 100,  # «…and 12 more winners: /competitions»
+    "file": 60,  # open data's README: a file's name or two («tos.csv, tos.geojson»)
+    "prepared": 40,  # open data's README: the day the files were written
     "events": 5 * (events.TEXT_LIMITS["title"][1] + 20),  # five planned, with their dates
     "town": 300,
     "aim": 100,
@@ -634,7 +641,11 @@ async def _registry_cards(w: World) -> list[Drawn]:
     return out
 
 
-@card("handlers.competition_cards.competition_text", "handlers.competition_cards.application_line")
+@card(
+    "handlers.competition_cards.competition_text",
+    "handlers.competition_cards.application_line",
+    "handlers.competition_cards.finished_text",
+)
 async def _competition_cards(w: World) -> list[Drawn]:
     service = w.h.app.services.competitions
     competition = await service.get(w.competition_id)
@@ -649,7 +660,22 @@ async def _competition_cards(w: World) -> list[Drawn]:
     for application in await service.applications(ADMIN_ID, w.competition_id):
         for brief in (True, False):
             out.append((application_line(application, brief=brief), None))
+    # Finished, with more winners than the card names, each at its longest.
+    finished = dataclasses.replace(competition, results_announced_at=w.h.clock.now())
+    [winner] = [a for a in await service.applications(ADMIN_ID, w.competition_id) if a.result]
+    out.append((finished_text(finished, [winner] * 40, service), None))
     return out
+
+
+@card("handlers.competition_staff.results_preview_text")
+async def _results_preview(w: World) -> list[Drawn]:
+    service = w.h.app.services.competitions
+    competition = await service.get(w.competition_id)
+    [winner] = [a for a in await service.applications(ADMIN_ID, w.competition_id) if a.result]
+    winners = [winner] * 40
+    args = service._public_args(competition, winners)
+    preview = competitions.ResultsPreview(competition, tuple(winners), 10**6, 10**6, args)
+    return [(results_preview_text(preview), None)]
 
 
 @card("handlers.events.event_text")
@@ -813,7 +839,7 @@ STAFF_COMMANDS = [
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.
 KEEP = re.compile(
     r"^(consent:(withdraw|confirm)|staff:|lang:|reg:(active|revoke_yes|import_go)|comp:withdraw"
-    r"|compstaff:close|tos:leave|outbox:cancel|event:cancel|initiative:unsupport|myreq:reopen)"
+    r"|compstaff:(close|publish)|tos:leave|outbox:cancel|event:cancel|initiative:unsupport|myreq:reopen)"
 )
 SORRY = ("Sorry, something went wrong", "Извините, что-то пошло не так")
 

@@ -21,6 +21,12 @@ class Competition:
     status: str  # open | closed
     announced_at: datetime | None
     created_by: int
+    results_announced_at: datetime | None = None  # the winners made public (once)
+
+    @property
+    def finished(self) -> bool:
+        """Its results are announced: a finished competition, shown with its winners."""
+        return self.results_announced_at is not None
 
 
 @dataclass(frozen=True, slots=True)

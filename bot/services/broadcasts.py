@@ -22,9 +22,11 @@ BATCH = 500
 class Audience(enum.StrEnum):
     RESIDENTS = "residents"  # everyone reachable who has consented
     STAFF = "staff"
-    # With the id of what it is about: "tos:<id>", "event:<id>" (audience_of).
+    # With the id of what it is about: "tos:<id>", "event:<id>", "competition:<id>"
+    # (audience_of).
     TOS = "tos"  # a TOS chair's announcement to its members
     EVENT = "event"  # an event's announcement, to everyone or to a TOS's members
+    COMPETITION = "competition"  # a competition's results, to everyone eligible
 
 
 def audience_of(kind: Audience, about: int) -> str:
@@ -40,6 +42,7 @@ class AudienceView:
     kind: str  # residents | staff | tos | event | other
     tos: str | None = None  # the TOS whose members got it
     event: str | None = None  # the event it announced
+    competition: str | None = None  # the competition whose results it announced
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,9 @@ class BroadcastService:
                 return AudienceView(kind)
             tos = await read.registry.get_tos(event.audience_tos) if event.audience_tos else None
             return AudienceView(kind, tos=tos.name if tos else None, event=event.title)
+        if kind == Audience.COMPETITION and about.isdigit():
+            competition = await read.competitions.get(int(about))
+            return AudienceView(kind, competition=competition.title if competition else None)
         return AudienceView("other")
 
     async def cancel(self, actor_id: int, broadcast_id: int) -> int:

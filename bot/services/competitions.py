@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.competitions import Application, Competition
 from bot.domain.registry import BodyRole, Organisation, Tos
+from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.cases import check_text
-from bot.services.errors import N_, DomainError, NotAllowed, at_field
+from bot.services.errors import N_, NP_, DomainError, NotAllowed, at_field
 from bot.services.initiatives import DIRECTIONS
 from bot.services.numbers import whole_number
 from bot.services.reminders import (
@@ -32,7 +33,7 @@ from bot.services.staff import StaffService
 from bot.services.status_groups import INITIATIVE_UNDER_WAY
 from bot.services.when import local_text, time_left
 from bot.textsplit import length
-from storage.db import Database, UnitOfWork
+from storage.db import Database, Repositories, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,20 @@ RESULT_LOSE = N_(
     "Competition «{title}»: the application «{project}» of «{body}» did not win this time. "
     "Thank you for taking part!"
 )
+# The results in public: to everyone the opening went to, after the applicants who did not
+# win have heard privately (their notices are queued first: the outbox sends in order).
+RESULTS_PUBLIC = N_(
+    "🏁 Competition «{title}» ({organiser}): the results are in.\n"
+    "Winners:\n{winners}{more}\n"
+    "Thank you to everyone who took part! /competitions"
+)
+WINNER_LINE = N_("🎉 «{body}»: «{project}», {amount} ₽")
+WINNER_LINE_NO_AMOUNT = N_("🎉 «{body}»: «{project}»")
+MORE_WINNERS = NP_(
+    "\n…and {count} more winner: /competitions", "\n…and {count} more winners: /competitions"
+)
+WINNERS_IN_MESSAGE = 5  # the announcement names this many; the card in /competitions all
+FINISHED_LISTED = 5  # finished competitions in /competitions, the latest first
 
 
 # What staff may change after the announcement, and the text limits the creation form uses.
@@ -135,6 +150,19 @@ class Updated:
     told: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ResultsPreview:
+    """What announcing the results will do: the winners (the most awarded first), how many
+    applications did not win (their applicants are told privately first), how many people
+    the announcement goes to, and its arguments (RESULTS_PUBLIC)."""
+
+    competition: Competition
+    winners: tuple[Application, ...]
+    not_winners: int
+    audience: int
+    args: dict[str, Any]
+
+
 @dataclass
 class ApplicationDraft:
     body_kind: str = ""
@@ -189,6 +217,12 @@ def _admits(competition: Competition, body: Tos | Organisation | None) -> bool:
     return any(body.kind in ORG_KINDS_OF.get(e, ()) for e in competition.eligible)
 
 
+def _winners(applications: Sequence[Application]) -> list[Application]:
+    """The registered winners, the most awarded first, then by name."""
+    found = [a for a in applications if a.status == "registered" and a.result == "winner"]
+    return sorted(found, key=lambda a: (-(a.awarded or 0), a.body_name, a.id))
+
+
 def _check_amount(competition: Competition, amount: int) -> int:
     if competition.max_grant is not None and amount > competition.max_grant:
         raise DomainError(
@@ -206,10 +240,12 @@ class CompetitionService:
         *,
         timezone: ZoneInfo,
         offsets: Sequence[timedelta],
+        broadcasts: BroadcastService,
     ) -> None:
         self._db = db
         self._clock = clock
         self._staff = staff
+        self._broadcasts = broadcasts
         self.timezone = timezone
         self.offsets = tuple(offsets)
         # Called when an opening or a deadline changes: the scheduler looks again at once.
@@ -246,6 +282,23 @@ class CompetitionService:
         if self._staff.role_of(user_id).is_staff:
             return found
         return [c for c in found if c.opens_at <= now < c.deadline]
+
+    async def finished(self) -> list[Competition]:
+        """What /competitions shows as finished: the latest whose results are announced."""
+        return await self._db.read.competitions.finished(FINISHED_LISTED)
+
+    async def winners(self, competition: Competition) -> list[Application]:
+        """The winners, the most awarded first; public only once the results are announced
+        (before that, staff see them among the applications)."""
+        if not competition.finished:
+            return []
+        found = await self._db.read.competitions.applications(competition.id)
+        return _winners(found)
+
+    def may_announce_results(self, competition: Competition) -> bool:
+        """Whether the card offers staff to announce the results: past the deadline and not
+        announced yet (the preview says what is still missing, if anything)."""
+        return not competition.finished and self._clock.now() >= competition.deadline
 
     async def my_bodies(self, user_id: int, competition: Competition) -> list[BodyRole]:
         """The bodies this person speaks for that may apply to the competition."""
@@ -289,6 +342,15 @@ class CompetitionService:
             raise DomainError(N_("This application is no longer in the bot."))
         return found
 
+    async def undecided(self, actor_id: int, application_id: int) -> Application:
+        """The application, for staff about to record its result: refused at once when the
+        results are announced already (recording checks it again)."""
+        found = await self.application(actor_id, application_id)
+        competition = await self._db.read.competitions.get(found.competition_id)
+        if competition is not None and competition.finished:
+            raise DomainError(N_("The results are already announced and stay as they are."))
+        return found
+
     async def tos_initiatives(self, tos_id: int) -> list[tuple[int, str]]:
         """The TOS's public initiatives an application may be linked to."""
         found = await self._db.read.initiatives.of_tos(tos_id, INITIATIVE_UNDER_WAY, 8)
@@ -303,7 +365,7 @@ class CompetitionService:
             return _admits(competition, await repos.registry.get_tos(body_id))
         return _admits(competition, await repos.registry.get_org(body_id))
 
-    async def _leaders(self, uow: UnitOfWork, competition: Competition) -> list[BodyRole]:
+    async def _leaders(self, uow: Repositories, competition: Competition) -> list[BodyRole]:
         """Everyone who speaks for an eligible body."""
         people = []
         if "tos" in competition.eligible:
@@ -562,7 +624,8 @@ class CompetitionService:
     async def record_result(
         self, actor_id: int, application_id: int, winner: bool, awarded: int | None
     ) -> Application:
-        """Winner (with the amount awarded) or not; the body's chair and deputies are told."""
+        """Winner (with the amount awarded) or not; the body's chair and deputies are told.
+        Once the results are announced in public, they stay as announced."""
         self._staff.require_staff(actor_id)
         now = self._clock.now()
         result = "winner" if winner else "not_winner"
@@ -572,28 +635,135 @@ class CompetitionService:
                 raise DomainError(N_("This application was withdrawn."))
             competition = await uow.competitions.get(application.competition_id)
             assert competition is not None
+            if competition.finished:
+                raise DomainError(N_("The results are already announced and stay as they are."))
             await uow.competitions.set_result(
                 application_id, result, awarded if winner else None, now
             )
-            args = {
-                "title": competition.title,
-                "project": application.project,
-                "body": application.body_name,
-                "amount": {"n": awarded or 0},
-            }
-            people = await uow.registry.people_of(application.body_kind, application.body_id)
-            for person in people:
-                if person.role in LEADER_ROLES[application.body_kind]:
-                    await uow.outbox.enqueue(
-                        person.user_id,
-                        now=now,
-                        template=RESULT_WIN if winner else RESULT_LOSE,
-                        args=args,
-                        key=f"comp-result:{application_id}:{result}:{awarded}:{person.user_id}",
-                    )
-        found = await self._db.read.competitions.application(application_id)
-        assert found is not None
-        return found
+            decided = await uow.competitions.application(application_id)
+            assert decided is not None
+            await self._tell_result(uow, competition, decided, now)
+        return decided
+
+    async def _tell_result(
+        self, uow: UnitOfWork, competition: Competition, application: Application, now: datetime
+    ) -> None:
+        """The application's result, privately to its body's chair and deputies (or the
+        organisation's representatives); once for each result, whoever asks again."""
+        winner = application.result == "winner"
+        args = {
+            "title": competition.title,
+            "project": application.project,
+            "body": application.body_name,
+            "amount": {"n": application.awarded or 0},
+        }
+        key = f"comp-result:{application.id}:{application.result}:{application.awarded}"
+        people = await uow.registry.people_of(application.body_kind, application.body_id)
+        for person in people:
+            if person.role in LEADER_ROLES[application.body_kind]:
+                await uow.outbox.enqueue(
+                    person.user_id,
+                    now=now,
+                    template=RESULT_WIN if winner else RESULT_LOSE,
+                    args=args,
+                    key=f"{key}:{person.user_id}",
+                )
+
+    # -- the results in public --------------------------------------------------------------
+
+    async def _results_ready(
+        self, repos: Repositories, competition_id: int
+    ) -> tuple[Competition, list[Application], list[Application]]:
+        """The competition, its winners and the rest of its decided applications, if its
+        results may be announced now; a refusal that says what is missing otherwise."""
+        competition = await repos.competitions.get(competition_id)
+        if competition is None:
+            raise DomainError(N_("This competition is no longer in the bot."))
+        if competition.finished:
+            assert competition.results_announced_at is not None
+            raise DomainError(
+                N_("These results were already announced on {date}."),
+                date=self.when(competition.results_announced_at, "date"),
+            )
+        if self._clock.now() < competition.deadline:
+            raise DomainError(
+                N_("Applications are open until {deadline}: announce the results after it."),
+                deadline=self.when(competition.deadline),
+            )
+        registered = [
+            a
+            for a in await repos.competitions.applications(competition_id)
+            if a.status == "registered"
+        ]
+        if not registered:
+            raise DomainError(N_("The competition has no applications: no results to announce."))
+        if any(a.result is None for a in registered):
+            raise DomainError(
+                N_(
+                    "Not every application has a result yet: record them all first "
+                    "(📋 Applications)."
+                )
+            )
+        winners = _winners(registered)
+        if not winners:
+            raise DomainError(N_("No application is recorded as a winner: no winners to announce."))
+        return competition, winners, [a for a in registered if a.result != "winner"]
+
+    def _public_args(self, competition: Competition, winners: list[Application]) -> dict[str, Any]:
+        shown = winners[:WINNERS_IN_MESSAGE]
+        more = len(winners) - len(shown)
+        lines: list[dict[str, Any]] = []
+        for a in shown:
+            line: dict[str, Any] = {"body": a.body_name, "project": a.project}
+            if a.awarded:
+                lines.append({"t": WINNER_LINE, **line, "amount": {"n": a.awarded}})
+            else:
+                lines.append({"t": WINNER_LINE_NO_AMOUNT, **line})
+        return {
+            "title": competition.title,
+            "organiser": competition.organiser,
+            "winners": lines,
+            "more": {"t": MORE_WINNERS[0], "p": MORE_WINNERS[1], "count": more} if more else "",
+        }
+
+    async def results_preview(self, actor_id: int, competition_id: int) -> ResultsPreview:
+        """What announcing the results would send, for staff to read before they do."""
+        self._staff.require_staff(actor_id)
+        read = self._db.read
+        competition, winners, others = await self._results_ready(read, competition_id)
+        people = {p.user_id for p in await self._leaders(read, competition)}
+        return ResultsPreview(
+            competition,
+            tuple(winners),
+            len(others),
+            len(people),
+            self._public_args(competition, winners),
+        )
+
+    async def announce_results(self, actor_id: int, competition_id: int) -> int:
+        """Announce the winners to everyone eligible (as the opening was), once; the
+        applicants who did not win are told privately first, in the same unit of work.
+        The competition is then finished (closed, shown with its winners). Returns how many
+        people the announcement goes to."""
+        self._staff.require_staff(actor_id)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            competition, winners, others = await self._results_ready(uow, competition_id)
+            if not await uow.competitions.mark_results_announced(competition_id, actor_id, now):
+                raise DomainError(N_("These results are already announced."))
+            for application in others:  # queued already when recorded: then nothing new
+                await self._tell_result(uow, competition, application, now)
+            people = sorted({p.user_id for p in await self._leaders(uow, competition)})
+            if people:
+                await self._broadcasts.start_for(
+                    audience_of(Audience.COMPETITION, competition_id),
+                    people,
+                    RESULTS_PUBLIC,
+                    self._public_args(competition, winners),
+                    actor_id,
+                )  # joins this unit of work
+        log.info("competition %d: results announced to %d people", competition_id, len(people))
+        return len(people)
 
     # -- chairs and representatives -----------------------------------------------------------
 

@@ -118,7 +118,12 @@ async def build_services(
             workdays=workdays,
         ),
         competitions=CompetitionService(
-            db, clock, staff, timezone=timezone, offsets=settings.competition_reminders
+            db,
+            clock,
+            staff,
+            timezone=timezone,
+            offsets=settings.competition_reminders,
+            broadcasts=broadcasts,
         ),
         events=events,
         reports=ReportService(

@@ -37,6 +37,7 @@ def _competition(row: Row) -> Competition:
         status=row["status"],
         announced_at=from_db(row["announced_at"]),
         created_by=row["created_by"],
+        results_announced_at=from_db(row["results_announced_at"]),
     )
 
 
@@ -126,6 +127,28 @@ class CompetitionRepository:
             await self._db.execute(
                 "UPDATE competitions SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
                 (to_db(now), competition_id),
+            )
+        )
+
+    async def finished(self, limit: int) -> list[Competition]:
+        """Competitions whose results are announced, the latest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM competitions WHERE results_announced_at IS NOT NULL "
+            "ORDER BY results_announced_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_competition(row) for row in rows]
+
+    async def mark_results_announced(
+        self, competition_id: int, actor_id: int, now: datetime
+    ) -> bool:
+        """Claim the announcement of the results (and close the competition); False if
+        they were announced already."""
+        return bool(
+            await self._db.execute(
+                "UPDATE competitions SET results_announced_at = ?, results_announced_by = ?, "
+                "status = 'closed', updated_at = ? WHERE id = ? AND results_announced_at IS NULL",
+                (to_db(now), actor_id, to_db(now), competition_id),
             )
         )
 
