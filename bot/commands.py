@@ -47,6 +47,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         Role.STAFF,
     ),
     CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Role.STAFF),
+    CommandSpec("moderation", N_("Moderation log: reports, hidden and edited"), Role.STAFF),
     CommandSpec("staff", N_("Staff list: add and remove staff"), Role.ADMIN),
 )
 

@@ -17,6 +17,7 @@ from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.competitions import CompetitionService
 from bot.services.events import EventService
 from bot.services.initiatives import InitiativeService
+from bot.services.moderation import ModerationService
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.reports import ReportService
@@ -42,6 +43,7 @@ class Services:
     competitions: CompetitionService
     events: EventService
     reports: ReportService
+    moderation: ModerationService
 
     def by_name(self) -> dict[str, Any]:
         """Each service under its field's name: what a handler's parameters ask for."""
@@ -123,4 +125,5 @@ async def build_services(
             privacy=privacy,
             words=words,
         ),
+        moderation=ModerationService(db, clock, staff, settings.moderation_hide_after, timezone),
     )
