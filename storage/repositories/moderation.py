@@ -80,7 +80,7 @@ class ModerationRepository:
         """Staff's new public text; the author's own is kept the first time."""
         await self._db.execute(
             "INSERT INTO initiative_originals (initiative_id, title, description, at) "
-            "SELECT id, title, description, ? FROM initiatives WHERE id = ? "
+            "SELECT id, title, description, CAST(? AS TEXT) FROM initiatives WHERE id = ? "
             "ON CONFLICT DO NOTHING",
             (to_db(now), initiative_id),
         )
