@@ -12,7 +12,7 @@ from storage.repositories.cases import StaffCards, StatusLog
 
 
 def _record(row: Row) -> Initiative:
-    keys = row.keys()
+    keys = set(row.keys())  # asyncpg's keys() is an iterator: each `in` would consume it
     return Initiative(
         id=row["id"],
         year=row["year"],
