@@ -103,13 +103,13 @@ async def report(person: Person, initiative_id: int, reason: str, t: dict[str, s
 
 
 async def residents(h: Harness, lang: str, n: int) -> list[Person]:
-    names = ["Борис", "Вера", "Глеб", "Дина", "Егор"]
+    names = ["Борис", "Вера", "Глеб", "Дина", "Егор", "Жанна"]
     return [await h.consented(h.user(names[i], language_code=lang)) for i in range(n)]
 
 
 async def log_actions(h: Harness) -> list[tuple[str, int | None, str | None]]:
-    page = await h.app.services.moderation.log_page(ADMIN_ID, 0)
-    return [(e.action, e.actor_id, e.reason) for e in reversed(page.entries)]
+    entries, _ = await h.app.db.read.moderation.log_page(0, 1000)
+    return [(e.action, e.actor_id, e.reason) for e in reversed(entries)]
 
 
 async def test_reports_hide_at_exactly_the_threshold(tmp_path: Path, lang: str) -> None:
@@ -277,6 +277,16 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
         assert record is not None and not record.hidden
         state = await h.app.db.read.moderation.state(number)
         assert state.pending_reports == {"spam": 1}
+        # Three new reports hide it again, and everyone is told again.
+        egor, zhanna = [await h.consented(h.user(n, language_code=lang)) for n in ("Егор", "Жанна")]
+        await report(egor, number, "spam", t)
+        await report(zhanna, number, "offensive", t)
+        await h.deliver()
+        assert anna.last.text.startswith(t["hidden_author"])
+        assert len([s for s in anna.inbox if s.text.startswith(t["hidden_author"])]) == 2
+        assert len([s for s in maria.inbox if s.text.startswith(t["hidden_staff"])]) == 2
+        await maria.press("x", data=f"mod:restore:{number}:0")
+        await maria.send("Снова всё в порядке.")
 
         # Staff hide it themselves; restore of a shown one is out of date.
         await maria.press("x", data=f"mod:restore:{number}:0")
@@ -291,7 +301,8 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
         await h.deliver()
         assert "Нарушает правила." in anna.last.text
         assert [a for a, _, _ in await log_actions(h)] == [
-            "report", "report", "report", "auto_hide", "restore", "report", "hide",
+            "report", "report", "report", "auto_hide", "restore",
+            "report", "report", "report", "auto_hide", "restore", "hide",
         ]  # fmt: skip
         assert (await log_actions(h))[4] == ("restore", ADMIN_ID, "Жалобы не подтвердились.")
 

@@ -173,6 +173,8 @@ class ModerationService:
             hidden = count >= self.hide_after
             if hidden and await uow.moderation.set_hidden(initiative_id, True, now):
                 await uow.moderation.log(initiative_id, "auto_hide", None, str(count), now)
+                # Each hiding once (hidden again after a restore: another notice).
+                step = f"moderation:{initiative_id}:hidden:{await uow.moderation.log_length()}"
                 args = {
                     **number_args(record),
                     "title": record.title,
@@ -186,14 +188,14 @@ class ModerationService:
                         now=now,
                         template=STAFF_HIDDEN_NOTICE,
                         args=args,
-                        key=f"moderation:{initiative_id}:hidden:{count}:{chat_id}",
+                        key=f"{step}:{chat_id}",
                     )
                 await uow.outbox.enqueue(
                     record.author_id,
                     now=now,
                     template=AUTHOR_HIDDEN_BY_REPORTS,
                     args=args,
-                    key=f"moderation:{initiative_id}:hidden:{count}:author",
+                    key=f"{step}:author",
                 )
                 await self._refresh_cards(uow, initiative_id)
         return Reported(record, hidden)

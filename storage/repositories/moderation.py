@@ -119,13 +119,15 @@ class ModerationRepository:
             (initiative_id, action, actor_id, reason, to_db(now)),
         )
 
+    async def log_length(self) -> int:
+        return int(await self._db.fetch_value("SELECT COUNT(*) FROM moderation_log"))
+
     async def log_page(self, offset: int, limit: int) -> tuple[list[ModerationEntry], int]:
         """The log, newest first; and its length."""
         rows = await self._db.fetch_all(
             _LOG + "ORDER BY l.id DESC LIMIT ? OFFSET ?", (limit, offset)
         )
-        total = await self._db.fetch_value("SELECT COUNT(*) FROM moderation_log")
-        return [_entry(r) for r in rows], int(total)
+        return [_entry(r) for r in rows], await self.log_length()
 
     async def export(self, start: datetime, end: datetime) -> list[Row]:
         """The log of [start, end), oldest first, with the names of staff who acted (people
