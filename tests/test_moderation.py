@@ -195,10 +195,15 @@ def test_the_threshold_setting_is_validated(
             load_settings()
 
 
-async def test_reports_on_what_is_not_public(harness: Harness) -> None:
-    t = TEXTS["ru"]
-    anna = await harness.consented(harness.user("Анна"))
-    [boris] = await residents(harness, "ru", 1)
+async def test_reports_on_what_is_not_public(tmp_path: Path, lang: str) -> None:
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), default_locale=lang) as h:
+        await _not_public(h, lang)
+
+
+async def _not_public(harness: Harness, lang: str) -> None:
+    t = TEXTS[lang]
+    anna = await harness.consented(harness.user("Анна", language_code=lang))
+    [boris] = await residents(harness, lang, 1)
     submitted = await harness.app.services.initiatives.submit(
         anna.id, Draft(direction="improvement", title="Новая идея", description=DESCRIPTION)
     )  # new: not public
@@ -305,6 +310,30 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
             "report", "report", "report", "auto_hide", "restore", "hide",
         ]  # fmt: skip
         assert (await log_actions(h))[4] == ("restore", ADMIN_ID, "Жалобы не подтвердились.")
+
+
+async def test_staff_moderate_in_the_staff_chat_by_replies(tmp_path: Path) -> None:
+    t = TEXTS["ru"]
+    chat = -1001234567890
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=chat) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        staff_chat = h.in_group(maria, chat)
+        anna = await h.consented(h.user("Анна"))
+        number = await public_initiative(h, anna)
+        card = [s for s in staff_chat.inbox if t["number"] in s.text and s.flat_buttons][-1]
+        [ask] = await staff_chat.press("🙈 Скрыть из общего списка", on=card)
+        assert "Почему инициатива скрыта?" in ask.text
+        await staff_chat.send("Не ответ на вопрос")  # not a reply: not taken in a group
+        record = await h.app.db.read.initiatives.get(number)
+        assert record is not None and not record.hidden
+        question = h.session.messages[(chat, ask.message_id)]
+        await staff_chat.send("Телефон в тексте.", reply_to_message=question)
+        record = await h.app.db.read.initiatives.get(number)
+        assert record is not None and record.hidden
+        await h.deliver()
+        assert "Телефон в тексте." in anna.last.text
+        assert "🙈" in staff_chat.edits[-1].text  # the card, edited in place
+        assert "👁 Открыть снова" in staff_chat.edits[-1].flat_buttons
 
 
 async def test_an_edit_keeps_the_original(tmp_path: Path, lang: str) -> None:
