@@ -158,6 +158,10 @@ async def test_reports_hide_at_exactly_the_threshold(tmp_path: Path, lang: str) 
         assert anna.last.text.startswith(t["hidden_author"])
         notice = next(s for s in maria.inbox if s.text.startswith(t["hidden_staff"]))
         assert t["spam"] + ": 2" in notice.text and t["offensive"] + ": 1" in notice.text
+        # Its card follows, with the buttons to restore or edit it.
+        card = maria.inbox[maria.inbox.index(notice) + 1]
+        assert t["number"] in card.text and "🙈" in card.text
+        assert card.flat_buttons[-2].startswith("👁") and card.flat_buttons[-1].startswith("✏️")
         # The author still sees it, saying why nobody else does.
         [mine] = await anna.press("x", data=f"initiative:open:{number}")
         assert "🙈" in mine.text
@@ -270,6 +274,8 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
         record = await h.app.db.read.initiatives.get(number)
         assert record is not None and not record.hidden
         await h.deliver()
+        # The card sent with the notice is the one kept up to date.
+        assert maria.edits[-1].message_id == card.message_id and "🙈" not in maria.edits[-1].text
         assert anna.last.text == t["restored_author"]
         [listing] = await dina.send(t["list"])
         assert t["number"] in listing.text

@@ -56,8 +56,7 @@ NOT_REPORTABLE = N_("This initiative is not public now, so there is nothing to r
 OWN_INITIATIVE = N_("This is your own initiative: you can write to the town hall instead.")
 STAFF_HIDDEN_NOTICE = N_(
     "⚠️ Initiative {number} «{title}» is hidden from the public after {count} reports from "
-    "residents ({reasons}). Look at it and restore, edit or keep it hidden: "
-    "/initiative {number}"
+    "residents ({reasons}). Its card follows: restore it, edit it or keep it hidden."
 )
 AUTHOR_HIDDEN_BY_REPORTS = N_(
     "Your initiative {number} «{title}» is hidden from the public list for now: residents "
@@ -181,7 +180,10 @@ class ModerationService:
                     "count": count,
                     "reasons": reasons_label(counts),
                 }
+                await self._refresh_cards(uow, initiative_id)  # the cards staff have
                 for chat_id in self._staff.staff_chats():
+                    # The notice, then the card again with its buttons (restore, edit): the
+                    # one kept up to date from now on.
                     await self._staff.notify(
                         uow,
                         chat_id,
@@ -190,6 +192,16 @@ class ModerationService:
                         args=args,
                         key=f"{step}:{chat_id}",
                     )
+                    card = await self._staff.notify(
+                        uow,
+                        chat_id,
+                        now=now,
+                        template=STAFF_CARD,
+                        args={"id": initiative_id},
+                        key=f"{step}:card:{chat_id}",
+                    )
+                    if card is not None:
+                        await uow.moderation.move_card(initiative_id, chat_id, card)
                 await uow.outbox.enqueue(
                     record.author_id,
                     now=now,
@@ -197,7 +209,6 @@ class ModerationService:
                     args=args,
                     key=f"{step}:author",
                 )
-                await self._refresh_cards(uow, initiative_id)
         return Reported(record, hidden)
 
     # -- staff ----------------------------------------------------------------------------------

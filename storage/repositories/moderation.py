@@ -89,6 +89,14 @@ class ModerationRepository:
             (title, description, to_db(now), initiative_id),
         )
 
+    async def move_card(self, initiative_id: int, chat_id: int, outbox_id: int) -> None:
+        """The staff card sent anew in this chat is the one edited in place from now on."""
+        await self._db.execute(
+            "INSERT INTO initiative_cards (initiative_id, chat_id, outbox_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (initiative_id, chat_id) DO UPDATE SET outbox_id = excluded.outbox_id",
+            (initiative_id, chat_id, outbox_id),
+        )
+
     async def state(self, initiative_id: int) -> Moderation:
         """Hidden or not, the pending reports by reason, the author's original text."""
         hidden = await self._db.fetch_value(
