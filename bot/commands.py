@@ -48,6 +48,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Role.STAFF),
     CommandSpec("daysoff", N_("The town's own days off, which due dates skip"), Role.STAFF),
+    CommandSpec("moderation", N_("Moderation log: reports, hidden and edited"), Role.STAFF),
     CommandSpec("staff", N_("Staff list: add and remove staff"), Role.ADMIN),
 )
 

@@ -68,6 +68,7 @@ EXPECTED = {
     "STAFF_SEES_PERSONAL_DATA": "true or false",
     "LOG_LEVEL": "one of: DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "one of: text, json",
+    "MODERATION_HIDE_AFTER": "a whole number of reports from 1 to 100, e.g. 3",
     "TOWN_BOUNDS": "four numbers lat_min,lon_min,lat_max,lon_max, e.g. 54.55,83.20,54.70,83.40",
     "REQUEST_DEADLINES": f"comma-separated type=term, a term in days (d, at most {MAX_DAYS}) or "
     f"working days (wd, at most {MAX_WORKING_DAYS}), types: {', '.join(KINDS)}; "
@@ -133,6 +134,8 @@ class Settings(BaseSettings):
     staff_sees_personal_data: bool = True
     # How many announcements a TOS chair may send to the TOS's members in seven days.
     tos_announcements_per_week: int = Field(default=2, ge=0, le=50)
+    # How many residents' reports hide a public initiative until staff look at it.
+    moderation_hide_after: int = Field(default=3, ge=1, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     # Where a shared location may be (a box around the town); unset: anywhere.

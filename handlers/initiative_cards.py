@@ -21,9 +21,11 @@ from bot.services.initiatives import (
     InitiativeCard,
     InitiativeService,
 )
+from bot.services.moderation import REPORT_REASONS
 from bot.services.privacy import Shown
 from bot.services.status_groups import INITIATIVE_PUBLIC
 from handlers.ids import Id
+from handlers.moderation_buttons import ModAction, ModButton
 from handlers.render import escape, person
 
 DECISION_LABELS = {
@@ -180,11 +182,55 @@ def staff_keyboard(card: InitiativeCard) -> InlineKeyboardMarkup | None:
         rows.append(button(_("💬 Write to the author"), DecisionAction.COMMENT))
     if card.may_merge:
         rows.append(button(_("🔗 Merge into another"), DecisionAction.MERGE))
+    if card.moderation is not None and card.initiative.status in INITIATIVE_PUBLIC:
+        hide, label = (
+            (ModAction.RESTORE, _("👁 Show it again"))
+            if card.moderation.hidden
+            else (ModAction.HIDE, _("🙈 Hide from the public"))
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=label, callback_data=ModButton(action=hide, id=initiative_id).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("✏️ Edit the text"),
+                    callback_data=ModButton(action=ModAction.EDIT, id=initiative_id).pack(),
+                ),
+            ]
+        )
+    if card.moderation is not None and card.moderation.original_title is not None:
+        data = ModButton(action=ModAction.ORIGINAL, id=initiative_id).pack()
+        rows.append([InlineKeyboardButton(text=_("📜 The author's original"), callback_data=data)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def moderation_lines(card: InitiativeCard) -> list[str]:
+    """What moderation did to it, for staff: hidden, the reports not looked at yet, an edit
+    (the author's original text is a button away: beside the current one it would not fit
+    one message)."""
+    state = card.moderation
+    if state is None:
+        return []
+    lines = []
+    if state.hidden:
+        lines.append(_("🙈 Hidden from the public until staff restore it."))
+    if state.pending_reports:
+        reasons = ", ".join(
+            f"{_(REPORT_REASONS.get(code, code))}: {count}"
+            for code, count in state.pending_reports.items()
+        )
+        lines.append(_("⚑ Residents' reports not looked at yet: {reasons}").format(reasons=reasons))
+    if state.original_title is not None:
+        lines.append(_("✏️ Edited by staff; the author's own text is kept (📜 below)."))
+    return lines
 
 
 def staff_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]:
     text = card_text(view_of(card), staff_author_line(card.author))
+    extra = moderation_lines(card)
+    if extra:
+        text += "\n\n" + "\n".join(extra)
     return text, staff_keyboard(card)
 
 

@@ -28,6 +28,7 @@ from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.ids import Id, Page
 from handlers.initiative_cards import card_text, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
+from handlers.moderation import report_button
 from handlers.render import button_message, escape
 from handlers.request_cards import my_requests
 from handlers.spec import RouterSpec
@@ -201,17 +202,20 @@ def public_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]
     if author is not None and author.display_name:
         author_line = _("Author: {name}").format(name=escape(author.display_name))
     text = card_text(view_of(card), author_line)
-    if card.support is None:
-        return text, None
-    action, label = (
-        (InitiativeAction.WITHDRAW_SUPPORT, _("Withdraw my support"))
-        if card.support == SupportOffer.WITHDRAW
-        else (InitiativeAction.SUPPORT, _("👍 Support"))
-    )
-    button = InlineKeyboardButton(
-        text=label, callback_data=InitiativeButton(action=action, id=card.initiative.id).pack()
-    )
-    return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
+    if card.initiative.hidden:  # its author's own view: why nobody else sees it
+        text += "\n\n" + _("🙈 Hidden from the public by moderation for now.")
+    rows = []
+    if card.support is not None:
+        action, label = (
+            (InitiativeAction.WITHDRAW_SUPPORT, _("Withdraw my support"))
+            if card.support == SupportOffer.WITHDRAW
+            else (InitiativeAction.SUPPORT, _("👍 Support"))
+        )
+        data = InitiativeButton(action=action, id=card.initiative.id).pack()
+        rows.append([InlineKeyboardButton(text=label, callback_data=data)])
+    if card.may_report:
+        rows.append([report_button(card.initiative.id)])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 @router.message(Command("initiative"), HasArgs())
@@ -336,6 +340,8 @@ def my_text(
         )
         if item.status in INITIATIVE_PUBLIC:
             line += "\n" + _("👍 supported by: {count}").format(count=item.supports)
+        if item.hidden:
+            line += "\n" + _("🙈 Hidden from the public by moderation for now.")
         if item.status == "rejected":
             reason = item.rejection_reason or "—"
             line += "\n" + _("Reason: {reason}").format(reason=escape(reason))

@@ -52,6 +52,7 @@ EXPORT_LABELS = {
     "events": N_("Events"),
     "competitions": N_("Competitions"),
     "applications": N_("Applications to competitions"),
+    "moderation": N_("Moderation log"),
 }
 PERIODS = {
     "month": N_("This month"),

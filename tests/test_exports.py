@@ -114,6 +114,11 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
         return {"title": text(), "organiser": text(), "eligible": text(), "opens_at": stamp,
                 "deadline": stamp, "results_at": None, "max_grant": data.draw(numbers),
                 "status": text(), "applications": 1, "winners": 0, "awarded": -5}  # fmt: skip
+    if what == "moderation":
+        return {"year": 2026, "seq": 1, "at": stamp, "initiative_id": 1, "id": 1,
+                "action": data.draw(st.sampled_from(["report", "auto_hide", "hide", "edit"])),
+                "actor_id": data.draw(st.sampled_from([None, 5])), "reason": maybe(),
+                **person}  # fmt: skip
     return {"competition": text(), "body_kind": "tos", "body": text(), "project": text(),
             "direction": text(), "amount": data.draw(numbers), "status": text(),
             "result": None, "awarded": None, "created_at": stamp, **person}  # fmt: skip

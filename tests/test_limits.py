@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 import handlers
 from bot.i18n import LOCALES_DIR
-from bot.services import cases, competitions, events, initiatives, registry, requests
+from bot.services import cases, competitions, events, initiatives, moderation, registry, requests
 from bot.services.cases import Number
 from bot.services.initiatives import STAFF_CARD
 from bot.services.registry import ROLE_ACCEPTED
@@ -55,6 +55,7 @@ from handlers.consent import notice_text
 from handlers.events import event_text
 from handlers.initiative_cards import card_text, staff_author_line, staff_card, view_of_draft
 from handlers.initiatives_public import list_view, my_text, public_card, tos_choice_view
+from handlers.moderation_staff import log_view
 from handlers.outbox import render as outbox_render
 from handlers.registry_admin import _field_prompt
 from handlers.registry_cards import (
@@ -184,6 +185,7 @@ PLACEHOLDERS: dict[str, int | str] = {
     "period": 60,
     "opening": 60,  # «In 2026», «From 01.03.2026 to 31.08.2026»
     "as_of": 40,
+    "reasons": 250,  # «spam: 2, offensive: 1…», every reason of a report
 }
 # Labels of the catalogs (a status, a role, a kind, a direction), dates and numbers.
 LABELS = (
@@ -368,6 +370,30 @@ class World:
             await service.decide(
                 ADMIN_ID, item, "rejected", self.text(initiatives.REASON_LIMITS[1])
             )
+        await self._moderation(accepted, progress, done)
+
+    async def _moderation(self, accepted: int, progress: int, done: int) -> None:
+        """Reports of every reason, an edit at the longest, a hiding by staff and by reports,
+        and a log of more than a page."""
+        mod = self.h.app.services.moderation
+        for person, reason in ((self.boris, "personal"), (self.chair, "off_topic")):
+            await mod.report(person.id, accepted, reason)
+        for person, reason in (
+            (self.boris, "spam"),
+            (self.chair, "offensive"),
+            (self.clerk, "spam"),
+        ):
+            await mod.report(person.id, done, reason)
+        why = self.text(moderation.REASON_LIMITS[1])
+        edit = moderation.ModerationDraft(
+            initiative_id=accepted, action="edit",
+            title=self.text(initiatives.TITLE_LIMITS[1] - 1) + "e",
+            description=self.text(cases.DESCRIPTION_LIMITS[1] - 1) + "e", reason=why,
+        )  # fmt: skip
+        await mod.act(ADMIN_ID, edit)
+        for action in ("hide", "restore", "hide", "restore", "hide"):
+            draft = moderation.ModerationDraft(initiative_id=progress, action=action, reason=why)
+            await mod.act(ADMIN_ID, draft)
 
     async def _requests(self) -> None:
         service = self.h.app.services.requests
@@ -525,6 +551,7 @@ HELPERS = {
     "handlers.form_guard.form_group": "a form's name, not a text",
     "handlers.requests_staff.message_file": "a file's id",
     "handlers.requests_staff.extension_intro": "a form's opening: catalog messages",
+    "handlers.moderation_staff.ask_reason": "a step's question: catalog messages",
 }
 
 
@@ -545,6 +572,13 @@ def renderers() -> set[str]:
 async def _initiative_staff_cards(w: World) -> list[Drawn]:
     service = w.h.app.services.initiatives
     return [staff_card(await service.staff_card(i)) for i in w.initiative_ids]
+
+
+@card("handlers.moderation_staff.log_view", "handlers.moderation_staff.log_line")
+async def _moderation_log(w: World) -> list[Drawn]:
+    service = w.h.app.services.moderation
+    pages = [await service.log_page(ADMIN_ID, page) for page in (0, 1)]
+    return [log_view(page, service) for page in pages]
 
 
 @card("handlers.initiative_cards.card_text")

@@ -89,7 +89,7 @@ async def test_an_initiatives_card_is_one_call(harness: Harness) -> None:
         "initiatives.support",
         "initiatives.public_card",
     ]
-    assert boris.last.flat_buttons == ["Отозвать поддержку"]
+    assert boris.last.flat_buttons == ["Отозвать поддержку", "⚑ Пожаловаться"]
 
 
 async def test_a_requests_card_is_one_call(harness: Harness) -> None:

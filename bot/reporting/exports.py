@@ -72,6 +72,8 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
         return table
     if what in ("events", "competitions", "applications"):
         return _other_export(what, rows, personal, person, tz)
+    if what == "moderation":
+        return _moderation_export(rows, personal, person, tz)
     header = [
         _("Number"),
         _("Created"),
@@ -213,4 +215,34 @@ def _other_export(
             local_text(r["created_at"], tz, "date"),
         ]
         table.append(line + (person(r) if personal else []))
+    return table
+
+
+def _moderation_export(rows: list[Any], personal: bool, person: Any, tz: tzinfo) -> list[list[Any]]:
+    """The moderation log: who reported is never named; staff are, where names may go."""
+    from bot.services.initiatives import NUMBER as INITIATIVE_NUMBER
+    from bot.services.moderation import LOG_ACTIONS, REPORT_REASONS
+
+    table: list[list[Any]] = [[_("When"), _("Initiative"), _("Step"), _("Reason"), _("Who")]]
+    for r in rows:
+        action = r["action"]
+        reason = r["reason"] or ""
+        if action == "report":
+            who = _("a resident")
+            reason = _(REPORT_REASONS.get(reason, reason))
+        elif action == "auto_hide":
+            who = _("the bot")
+            reason = _("reports: {count}").format(count=reason)
+        else:
+            name = person(r)[0] if personal and r["actor_id"] is not None else ""
+            who = name or _("staff")
+        table.append(
+            [
+                local_text(r["at"], tz),
+                _(INITIATIVE_NUMBER).format(year=r["year"], seq=f"{r['seq']:04d}"),
+                _(LOG_ACTIONS.get(action, action)),
+                reason,
+                who,
+            ]
+        )
     return table

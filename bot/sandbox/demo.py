@@ -389,3 +389,25 @@ async def load_demo(db: Database, clock: Clock, people: DemoPeople | None = None
     for step in DEMO_STEPS:
         await step(ctx)
     return town
+
+
+@register_demo_step
+async def demo_moderation(ctx: DemoContext) -> None:
+    """Residents reported the first public initiative, fewer times than hide it (the default
+    MODERATION_HIDE_AFTER): its staff card lists the reports, /moderation logs them."""
+    from bot.services.status_groups import INITIATIVE_PUBLIC
+
+    now = ctx.clock.now()
+    public = [
+        initiative_id
+        for initiative_id, item in zip(ctx.town.initiative_ids, DEMO.initiatives, strict=False)
+        if item.status in INITIATIVE_PUBLIC
+    ]
+    if not public:
+        return
+    async with ctx.db.transaction() as uow:
+        for (resident_id, _), reason in zip(
+            ctx.town.people.residents, ("spam", "off_topic"), strict=False
+        ):
+            await uow.moderation.report(public[0], resident_id, reason, now)
+            await uow.moderation.log(public[0], "report", resident_id, reason, now)

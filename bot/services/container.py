@@ -17,6 +17,7 @@ from bot.services.broadcasts import BroadcastService, OutboxService
 from bot.services.competitions import CompetitionService
 from bot.services.events import EventService
 from bot.services.initiatives import InitiativeService
+from bot.services.moderation import ModerationService
 from bot.services.privacy import StaffPrivacy
 from bot.services.registry import RegistryService
 from bot.services.reports import ReportService
@@ -44,6 +45,7 @@ class Services:
     events: EventService
     reports: ReportService
     workdays: WorkdayService
+    moderation: ModerationService
 
     def by_name(self) -> dict[str, Any]:
         """Each service under its field's name: what a handler's parameters ask for."""
@@ -139,4 +141,5 @@ async def build_services(
             words=words,
         ),
         workdays=workdays,
+        moderation=ModerationService(db, clock, staff, settings.moderation_hide_after, timezone),
     )

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
-from bot.domain.initiatives import Initiative, Photo
+from bot.domain.initiatives import Initiative, Moderation, Photo
 from bot.domain.people import Person
 from bot.domain.registry import Tos
 from bot.services.cases import (
@@ -25,7 +25,7 @@ from bot.services.cases import check_description as check_description
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
 from bot.services.privacy import Shown, StaffPrivacy
 from bot.services.staff import Role, StaffService
-from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC
+from bot.services.status_groups import INITIATIVE_OPEN, INITIATIVE_PUBLIC, initiative_is_public
 from bot.services.when import town_today
 from storage.db import Database, UnitOfWork
 
@@ -162,6 +162,8 @@ class InitiativeCard:
     may_comment: bool = False  # staff: a comment to the author
     may_merge: bool = False  # staff: merge it, a duplicate, into another
     support: SupportOffer | None = None  # public: None where the reader cannot support
+    may_report: bool = False  # public: the reader may report it to the moderators
+    moderation: Moderation | None = None  # staff: hidden or not, reports, the original text
 
 
 def number_args(record: Initiative) -> dict[str, Any]:
@@ -352,7 +354,11 @@ class InitiativeService:
             )
         assert record is not None
         # Only what the author may see: public initiatives, or their own.
-        visible = [o for o in others if o.status in INITIATIVE_PUBLIC or o.author_id == author_id]
+        visible = [
+            o
+            for o in others
+            if initiative_is_public(o.status, o.hidden) or o.author_id == author_id
+        ]
         return Submitted(record, similar(record.title, visible), already=False)
 
     async def tos_choices(self, author_id: int) -> list[Tos]:
@@ -443,15 +449,25 @@ class InitiativeService:
                 decisions=tuple(status for status in DECISIONS if status in allowed),
                 may_comment=record.status != "merged",
                 may_merge=record.status in INITIATIVE_OPEN,
+                moderation=await self._db.read.moderation.state(record.id),
             )
         author = None
         if record.show_author:  # the author's own choice (152-FZ art. 10.1)
             author = await self._person_of(record.author_id)
         support = None
-        if record.status in INITIATIVE_PUBLIC and record.author_id != reader_id:
+        others = (
+            initiative_is_public(record.status, record.hidden) and record.author_id != reader_id
+        )
+        if others:
             support = SupportOffer.WITHDRAW if supported else SupportOffer.SUPPORT
         return InitiativeCard(
-            record, photos, tos_name, staff=False, author=Shown(author), support=support
+            record,
+            photos,
+            tos_name,
+            staff=False,
+            author=Shown(author),
+            support=support,
+            may_report=others,
         )
 
     async def _refresh_cards(self, uow: UnitOfWork, initiative_id: int) -> None:
@@ -535,7 +551,7 @@ class InitiativeService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             record = await uow.initiatives.get(initiative_id)
-            if record is None or record.status not in INITIATIVE_PUBLIC:
+            if record is None or not initiative_is_public(record.status, record.hidden):
                 raise DomainError(N_("This initiative cannot be supported now."))
             if record.author_id == user_id:
                 raise DomainError(N_("This is your own initiative: it has your support already."))
@@ -626,11 +642,11 @@ class InitiativeService:
         return await self._db.read.initiatives.photos(initiative_id, stage)
 
     def require_access(self, actor_id: int, role: Role, record: Initiative) -> None:
-        """A non-public initiative is visible to its author and to staff only; `role` is the
-        one the viewer acts in where the card would appear (StaffService.role_in: staff are
-        residents in an ordinary group)."""
+        """A non-public initiative (or one hidden by moderation) is visible to its author and
+        to staff only; `role` is the one the viewer acts in where the card would appear
+        (StaffService.role_in: staff are residents in an ordinary group)."""
         if (
-            record.status not in INITIATIVE_PUBLIC
+            not initiative_is_public(record.status, record.hidden)
             and record.author_id != actor_id
             and not role.is_staff
         ):

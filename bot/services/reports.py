@@ -41,7 +41,7 @@ LIST_LIMIT = 10
 SOON = timedelta(days=3)
 AHEAD = timedelta(days=7)
 CHART_WEEKS = 8
-EXPORTS = ("initiatives", "requests", "events", "competitions", "applications")
+EXPORTS = ("initiatives", "requests", "events", "competitions", "applications", "moderation")
 PERIODS = ("month", "last_month", "year", "last_year")
 EXPORT_FORMATS = ("csv", "xlsx")
 EXAMPLES = 3  # done initiatives the report names, per direction
@@ -480,6 +480,7 @@ class ReportService:
             "events": read.export_events,
             "competitions": read.export_competitions,
             "applications": read.export_applications,
+            "moderation": self._db.read.moderation.export,
         }
         return await queries[what](start, end)
 

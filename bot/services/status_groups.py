@@ -37,8 +37,16 @@ def request_overdue(status: str, due_at: datetime, now: datetime) -> bool:
 # Open: not finished (done, rejected or merged). The digest counts them under "open now";
 # a duplicate is looked for, and may be merged, among these.
 INITIATIVE_OPEN = ("new", "review", "accepted", "in_progress")
-# Public: anyone may see them (the list, the cards) and support them.
+# Public: anyone may see them (the list, the cards) and support them, unless moderation hid
+# one (see `initiative_is_public`; storage's public lists leave out hidden ones).
 INITIATIVE_PUBLIC = ("accepted", "in_progress", "done")
+
+
+def initiative_is_public(status: str, hidden: bool) -> bool:
+    """Anyone may see and support it: a public status, and not hidden by moderation."""
+    return status in INITIATIVE_PUBLIC and not hidden
+
+
 # Public and not finished: a TOS's card lists them, a competition application may name one.
 INITIATIVE_UNDER_WAY = tuple(status for status in INITIATIVE_PUBLIC if status in INITIATIVE_OPEN)
 # Stalled: under way with no change for STALLED_AFTER; the report names these among what

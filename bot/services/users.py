@@ -209,6 +209,7 @@ class UserService:
             await uow.events.forget_user(user_id)
             await uow.requests.forget_requester(user_id)
             await uow.outbox.forget_person(user_id)
+            await uow.moderation.forget_user(user_id)
         # SQLite overwrites what was deleted (secure_delete) in the log; fold the log into
         # the file and empty it, so no earlier copy of the person's data stays on disk.
         await self._db.checkpoint(truncate=True)

@@ -12,6 +12,7 @@ from storage.repositories.inbox import InboxRepository
 from storage.repositories.initiatives import InitiativeRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.messenger_ids import MessengerIdRepository
+from storage.repositories.moderation import ModerationRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.registry import RegistryRepository
 from storage.repositories.reminders import ReminderRepository
@@ -37,6 +38,10 @@ class Repositories:
     @cached_property
     def initiatives(self) -> InitiativeRepository:
         return InitiativeRepository(self.executor)
+
+    @cached_property
+    def moderation(self) -> ModerationRepository:
+        return ModerationRepository(self.executor)
 
     @cached_property
     def registry(self) -> RegistryRepository:

@@ -12,7 +12,7 @@ from storage.repositories.cases import StaffCards, StatusLog
 
 
 def _record(row: Row) -> Initiative:
-    keys = row.keys()
+    keys = set(row.keys())  # asyncpg's keys() is an iterator: each `in` would consume it
     return Initiative(
         id=row["id"],
         year=row["year"],
@@ -31,6 +31,7 @@ def _record(row: Row) -> Initiative:
         created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
         supports=row["supports"] if "supports" in keys else 0,
         rejection_reason=row["rejection_reason"] if "rejection_reason" in keys else None,
+        hidden=bool(row["hidden"]) if "hidden" in keys else False,
     )
 
 
@@ -229,8 +230,9 @@ class InitiativeRepository:
         *,
         tos_id: int | None = None,
     ) -> tuple[list[Initiative], int]:
-        """Initiatives in these statuses (the public ones), newest first; and their total."""
-        where = f"WHERE i.status IN {marks(statuses)} "
+        """Initiatives in these statuses (the public ones) not hidden by moderation, newest
+        first; and their total."""
+        where = f"WHERE i.status IN {marks(statuses)} AND i.hidden = 0 "
         params: tuple[object, ...] = tuple(statuses)
         if direction is not None:
             where += "AND i.direction = ? "
@@ -249,20 +251,22 @@ class InitiativeRepository:
         return [_record(r) for r in rows], int(total)
 
     async def public_tos(self, statuses: Sequence[str]) -> list[tuple[int, str]]:
-        """(id, name) of the active TOS that have initiatives in these statuses, by name."""
+        """(id, name) of the active TOS that have initiatives in these statuses (not hidden by
+        moderation), by name."""
         rows = await self._db.fetch_all(
             "SELECT t.id, t.name FROM tos t WHERE t.active = 1 AND EXISTS (SELECT 1 FROM "  # noqa: S608
-            f"initiatives i WHERE i.tos_id = t.id AND i.status IN {marks(statuses)}) "
+            f"initiatives i WHERE i.tos_id = t.id AND i.status IN {marks(statuses)} "
+            "AND i.hidden = 0) "
             "ORDER BY t.name_key",
             tuple(statuses),
         )
         return [(r[0], r[1]) for r in rows]
 
     async def of_tos(self, tos_id: int, statuses: Sequence[str], limit: int) -> list[Initiative]:
-        """A TOS's initiatives in these statuses, newest first."""
+        """A TOS's initiatives in these statuses not hidden by moderation, newest first."""
         rows = await self._db.fetch_all(
             _WITH_SUPPORTS + f"WHERE i.tos_id = ? AND i.status IN {marks(statuses)} "
-            "ORDER BY i.id DESC LIMIT ?",
+            "AND i.hidden = 0 ORDER BY i.id DESC LIMIT ?",
             (tos_id, *statuses, limit),
         )
         return [_record(r) for r in rows]
