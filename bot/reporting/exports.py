@@ -133,6 +133,7 @@ def _other_export(
                 _("Signed up"),
                 _("Waiting"),
                 _("Attended"),
+                _("Cancelled"),
             ]
         ]
         for r in rows:
@@ -149,6 +150,7 @@ def _other_export(
                     r["going"],
                     r["waiting"],
                     "" if r["attended"] is None else r["attended"],
+                    _local(r["cancelled_at"]) if r["cancelled_at"] else "",
                 ]
             )
         return table
