@@ -13,15 +13,22 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.domain.events import Event
 from bot.domain.people import Person
-from bot.i18n import fill
+from bot.i18n import fill, render_args
 from bot.services.errors import N_, DomainError, NotAllowed
 from bot.services.events import (
+    ASK_ATTENDANCE,
     NOT_ORGANISER,
     TOWN_HALL,
     EventCancel,
@@ -175,6 +182,23 @@ async def _card(message: Message, service: EventService, view: EventView) -> Non
     elif view.manages and view.ended:
         rows.append([event_button(_("✍️ Record attendance"), EventAction.ATTENDANCE, e.id)])
     await message.answer(event_text(view, service), reply_markup=markup(rows) if rows else None)
+
+
+class AttendanceAsk:
+    """Draws ASK_ATTENDANCE for the outbox: the question, with the card's button that records
+    how many came (the service checks the right again when it is pressed)."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self._i18n = i18n
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = fill(_(ASK_ATTENDANCE), **render_args(args, _, locale=locale))
+            label = _("✍️ Record attendance")
+            button = event_button(label, EventAction.ATTENDANCE, int(args["event"]))
+            return text, markup([[button]])
 
 
 # -- buttons ------------------------------------------------------------------------------------

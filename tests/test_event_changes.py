@@ -19,6 +19,7 @@ from bot.domain.events import Event
 from bot.services.errors import DomainError
 from bot.services.events import EventCancel, EventChange, EventDraft
 from bot.services.ics import CalendarEntry, entry_ics, event_ics
+from bot.services.periods import Period
 from handlers.events import EventAction, EventButton
 from handlers.forms import FormAction, FormButton
 from tests.conftest import ADMIN_ID
@@ -434,3 +435,62 @@ def test_update_and_cancel_files_parse_with_the_same_uid() -> None:
     event = replace(event, sequence=4, cancelled_at=start)
     calendar = Calendar.from_ical(event_ics(event, start))
     assert str(calendar["METHOD"]) == "CANCEL" and calendar.walk("VEVENT")[0]["SEQUENCE"] == 4
+
+
+async def test_the_organiser_is_asked_how_many_came(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Attendance per event: once an event is over its organiser is asked, once, in their
+    language, and the number goes into the report; a cancelled event is not asked about."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        ivan = await h.consented(h.user("Иван"))
+        john = await h.consented(h.user("John", language_code="en"))
+        anna = await h.consented(h.user("Анна"))
+        now = h.clock.now()
+        async with h.app.db.transaction() as uow:
+            south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
+            north = await uow.registry.add_tos({"name": "ТОС «Северный»"}, "tok2", now)
+            await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
+            await uow.registry.grant(john.id, "tos", north, "chair", ADMIN_ID, now)
+        events = h.app.services.events
+        ends = START + timedelta(hours=2)
+        held = await events.create(
+            ivan.id, EventDraft("tos", south, TITLE, START, ends, "Двор", ""), "the town hall"
+        )
+        await events.create(
+            john.id, EventDraft("tos", north, "Yard party", START, ends, "Yard", ""), "town hall"
+        )
+        dropped = await events.create(
+            ivan.id, EventDraft("tos", south, "Концерт", START, ends, "Двор", ""), "the town hall"
+        )
+        await events.sign_up(anna.id, held.id)
+        await events.call_off(ivan.id, EventCancel(dropped.id))
+        # Not before the end; at the end, once (the scheduler wakes for it).
+        h.clock.set(START + timedelta(hours=1))
+        await tick(h)
+        assert not texts(ivan, "прошло")
+        assert await events.next_due() == ends
+        h.clock.set(ends + timedelta(seconds=30))
+        await tick(h)
+        await tick(h)
+        [asked] = [s for s in ivan.inbox if "прошло" in s.text]
+        assert asked.text.startswith("Мероприятие «Субботник в сквере» (28.11.2026 18:00) прошло.")
+        assert "«Концерт»" not in "\n".join(s.text for s in ivan.inbox[-3:])
+        assert texts(john, "«Yard party» (28.11.2026 18:00) is over. How many people came?")
+        assert not texts(anna, "прошло")
+        [saved] = await ivan.press("✍️ Отметить посещаемость", on=asked)
+        assert "Сколько человек пришло?" in saved.text
+        [done] = await ivan.send("23")
+        assert done.text == "Сохранено: пришли 23 человека."
+        stored = await h.app.db.read.events.get(held.id)
+        assert stored is not None and stored.attended == 23
+        # Another tick asks nobody again; the report's table shows each event.
+        await tick(h)
+        assert len([s for s in ivan.inbox if "прошло" in s.text]) == 1
+        report = await h.app.services.reports.report(ADMIN_ID, Period.years(2026))
+        rows = {(e.title, e.going, e.attended, e.cancelled) for e in report.current.events}
+        assert rows == {
+            (TITLE, 1, 23, False),
+            ("Yard party", 0, None, False),
+            ("Концерт", 0, None, True),
+        }
+        assert report.current.events_held == 2 and report.current.events_cancelled == 1

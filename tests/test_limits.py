@@ -744,6 +744,7 @@ OUTBOX_RENDERERS = {
     DIGEST_CHART,
     ROLE_ACCEPTED,
     INVITE_ACCEPTED,
+    events.ASK_ATTENDANCE,
 }
 
 
@@ -770,6 +771,10 @@ async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]
     out.append((ROLE_ACCEPTED, await drawn[ROLE_ACCEPTED](notice, locale), TEXT_LIMIT))
     joined = {"person": w.chair.id}
     out.append((INVITE_ACCEPTED, await drawn[INVITE_ACCEPTED](joined, locale), TEXT_LIMIT))
+    title = w.text(events.TEXT_LIMITS["title"][1])
+    asked = {"event": w.event_id, "title": title, "when": "28.11.2026 18:00"}
+    ask = events.ASK_ATTENDANCE
+    out.append((ask, await drawn[ask](asked, locale), TEXT_LIMIT))
     return out
 
 

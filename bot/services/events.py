@@ -27,6 +27,7 @@ from bot.services.reminders import (
     no_wake,
     round_prefix,
     skip_past_rounds,
+    target_stamp,
 )
 from bot.services.staff import StaffService
 from bot.services.status_groups import SIGNED_UP
@@ -39,6 +40,7 @@ MAX_CAPACITY = 100_000  # places at an event, people who came
 log = logging.getLogger(__name__)
 
 REMIND_KIND = "event-remind"
+CAME_KIND = "event-came"  # the organiser asked how many came, once the event is over
 KEEP_LOOKING = timedelta(days=2)
 ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
@@ -47,6 +49,11 @@ TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
 PLACES = N_("Write the number of places, e.g. 30, or press «No limit».")
 TOWN_HALL = N_("the town hall")
 ATTENDANCE = N_("Write the number of people who came, e.g. 35.")
+# To the person who announced it, once it is over (drawn with its button in handlers/events.py).
+ASK_ATTENDANCE = N_(
+    "«{title}» ({when}) is over. How many people came? Press the button and write the "
+    "number: it goes into the town hall's report."
+)
 
 ANNOUNCED = N_(
     "📅 <b>{title}</b>\n{when}, {place}\nOrganiser: {organiser}{joint}\n"
@@ -673,10 +680,31 @@ class EventService:
                         person, now=now, template=REMIND, args=args, key=f"{key}:{person}"
                     ):
                         queued += 1
-        return queued
+        return queued + await self._ask_attendance(now)
+
+    async def _ask_attendance(self, now: datetime) -> int:
+        """Once an event is over (not cancelled, nothing marked yet), the person who announced
+        it is asked how many came, once, if they may still record it (within KEEP_LOOKING
+        of its end: a bot down longer does not ask about old events)."""
+        asked = 0
+        for event in await self._db.read.events.ended_unmarked(now - KEEP_LOOKING, now):
+            async with self._db.transaction() as uow:
+                key = f"{CAME_KIND}:{event.id}:{target_stamp(event.ends_at)}"
+                if not await uow.reminders.claim_stage(key, "sent", now):
+                    continue
+                if not await self._may_manage(uow, event.created_by, event):
+                    continue
+                args = {"event": event.id, "title": event.title, "when": self.when(event.starts_at)}
+                if await uow.outbox.enqueue(
+                    event.created_by, now=now, template=ASK_ATTENDANCE, args=args, key=key
+                ):
+                    asked += 1
+        return asked
 
     async def next_due(self) -> datetime | None:
-        """When the next reminder round of an upcoming event falls, after now."""
+        """When the next reminder round of an upcoming event falls, or the next event ends
+        (its organiser is asked how many came), after now."""
         now = self._clock.now()
         events = await self._db.read.events.starting_after(now)
-        return earliest(*(next_round(e.starts_at, self.offsets, now) for e in events))
+        ends = await self._db.read.events.next_end(now)  # the question of attendance
+        return earliest(ends, *(next_round(e.starts_at, self.offsets, now) for e in events))

@@ -127,6 +127,25 @@ class EventRepository:
         )
         return [_event(row) for row in rows]
 
+    async def ended_unmarked(self, since: datetime, now: datetime) -> list[Event]:
+        """Events that ended in (since, now], took place, and have no attendance marked."""
+        rows = await self._db.fetch_all(
+            _SELECT + "WHERE e.ends_at > ? AND e.ends_at <= ? AND e.cancelled_at IS NULL "
+            "AND e.attended IS NULL ORDER BY e.id",
+            (to_db(since), to_db(now)),
+        )
+        return [_event(row) for row in rows]
+
+    async def next_end(self, now: datetime) -> datetime | None:
+        """When the next event that takes place ends, after now."""
+        return from_db(
+            await self._db.fetch_value(
+                "SELECT MIN(ends_at) FROM events WHERE ends_at > ? AND cancelled_at IS NULL "
+                "AND attended IS NULL",
+                (to_db(now),),
+            )
+        )
+
     async def move(
         self,
         event_id: int,
