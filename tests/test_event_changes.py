@@ -494,3 +494,31 @@ async def test_the_organiser_is_asked_how_many_came(tmp_path) -> None:  # type: 
             ("Концерт", 0, None, True),
         }
         assert report.current.events_held == 2 and report.current.events_cancelled == 1
+
+
+async def test_the_organiser_hears_of_a_change_by_staff(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        ivan = await h.consented(h.user("Ivan", language_code="en"))
+        now = h.clock.now()
+        async with h.app.db.transaction() as uow:
+            south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
+            await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
+        ends = START + timedelta(hours=2)
+        draft = EventDraft("tos", south, TITLE, START, ends, "Двор дома 5", "")
+        event = await h.app.services.events.create(ivan.id, draft, "the town hall")
+        await maria.press("x", data=card_button(EventAction.CARD, event.id))
+        await maria.press("✏️ Изменить время или место")
+        await maria.press("📍 Место")
+        [preview] = await maria.send("Дом культуры")
+        assert "Пока никто не записался." in preview.text
+        [done] = await maria.press("📣 Сохранить и сообщить")
+        assert "Сообщение с новым файлом календаря получит 1 человек." in done.text
+        await h.deliver()
+        [told] = texts(ivan, "has changed")
+        assert "Now: 28.11.2026 18:00, Дом культуры\nBefore: 28.11.2026 18:00, Двор дома 5" in told
+        assert (
+            "You announced this event: the change was made by the town hall's staff or another "
+            "of its organisers." in told
+        )
+        assert parsed(files(ivan)[-1])[1]["SEQUENCE"] == 1

@@ -69,6 +69,10 @@ CHANGED = N_(
 STILL = {
     "going": N_("You are still signed up. If you cannot come now, cancel in /events."),
     "waiting": N_("You are still on the waiting list: I will tell you if a place opens up."),
+    "organiser": N_(
+        "You announced this event: the change was made by the town hall's staff or another "
+        "of its organisers."
+    ),
 }
 CANCELLED = N_(
     "❌ <b>«{title}» is cancelled</b>\nIt was to take place {when}, {place}.{reason}\n"
@@ -620,13 +624,24 @@ class EventService:
         args: dict[str, Any],
         now: datetime,
     ) -> int:
-        """The notice to each person signed up or waiting (but the actor), in their language
-        at sending, and the calendar file after it; keyed by the event's SEQUENCE, so each
-        version is told once."""
+        """The notice to each person signed up or waiting, and to the person who announced it
+        when someone else (staff, a co-organiser) made the change; never to the actor. In
+        their language at sending, the calendar file after it; keyed by the event's
+        SEQUENCE, so each version is told once."""
         entry = CalendarEntry.of(event).args()
         caption = ICS_CANCELLED if event.cancelled else ICS_UPDATED
+        recipients = await uow.events.signed_up(event.id)
+        author = event.created_by
+        if author != actor_id and all(person != author for person, _status in recipients):
+            found = await uow.users.get(author)
+            if (
+                found is not None
+                and found.has_consent
+                and await self._may_manage(uow, author, event)
+            ):
+                recipients.append((author, "organiser"))
         told = 0
-        for person, status in await uow.events.signed_up(event.id):
+        for person, status in recipients:
             if person == actor_id:
                 continue
             mine = args if event.cancelled else args | {"status": {"t": STILL[status]}}
