@@ -22,6 +22,7 @@ from bot.services.ics import CalendarEntry, entry_ics, event_ics
 from bot.services.periods import Period
 from handlers.events import EventAction, EventButton
 from handlers.forms import FormAction, FormButton
+from storage.repositories.events import EventRepository
 from tests.conftest import ADMIN_ID
 from tests.kit import Harness, Person, Sent, running
 
@@ -522,3 +523,26 @@ async def test_the_organiser_hears_of_a_change_by_staff(tmp_path) -> None:  # ty
             "of its organisers." in told
         )
         assert parsed(files(ivan)[-1])[1]["SEQUENCE"] == 1
+
+
+async def test_a_change_during_the_reminders_tick_wins(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The reminders' job lists the events, then handles each in a unit of work: a change
+    committed in between is what the round is claimed for, never the time listed."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        anna = await h.consented(h.user("Анна"))
+        events = h.app.services.events
+        event = await town_event(h)
+        await events.sign_up(anna.id, event.id)
+        h.clock.set(START - timedelta(days=1) + timedelta(seconds=30))
+        listed = await h.app.db.read.events.starting_after(h.clock.now())
+        change = EventChange(event.id, "time", NEW_START, NEW_START + timedelta(hours=2))
+        await events.change(ADMIN_ID, change)
+
+        async def as_listed(self, since):  # type: ignore[no-untyped-def]
+            return listed
+
+        monkeypatch.setattr(EventRepository, "starting_after", as_listed)
+        assert await events.remind_due() == 0
+        await h.deliver()
+        assert not texts(anna, "⏰ Напоминаем")
+        assert texts(anna, "Теперь: 30.11.2026 19:00")

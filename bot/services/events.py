@@ -673,8 +673,14 @@ class EventService:
     async def remind_due(self) -> int:
         now = self._clock.now()
         queued = 0
-        for event in await self._db.read.events.starting_after(now - KEEP_LOOKING):
+        for seen in await self._db.read.events.starting_after(now - KEEP_LOOKING):
             async with self._db.transaction() as uow:
+                # Read again in the unit of work (they run one at a time): a change or a
+                # cancellation that came after the list was read is what counts, so no
+                # round is claimed or queued for an old time.
+                event = await uow.events.get(seen.id)
+                if event is None or event.cancelled:
+                    continue
                 key = await due_round(
                     uow.reminders.claim_stage,
                     REMIND_KIND,
