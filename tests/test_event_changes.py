@@ -267,7 +267,7 @@ async def test_cancel_without_a_reason_in_english(tmp_path) -> None:  # type: ig
         anna = await h.consented(h.user("Анна"))
         event = await town_event(h)
         await h.app.services.events.sign_up(anna.id, event.id)
-        await maria.press("x", data=card_button(EventAction.CARD))
+        [card] = await maria.press("x", data=card_button(EventAction.CARD))
         await maria.press("❌ Cancel the event")
         [preview] = await maria.press("Without a reason")
         assert "Cancel this event?" in preview.text and "1 person signed up" in preview.text
@@ -276,6 +276,11 @@ async def test_cancel_without_a_reason_in_english(tmp_path) -> None:  # type: ig
         await h.deliver()
         [told] = texts(anna, "отменено</b>")
         assert "Причина" not in told
+        # The card's button again: refused, nobody told twice.
+        await maria.press("❌ Cancel the event", on=card)
+        assert maria.last_answer["text"] == "This event is already cancelled."
+        await h.deliver()
+        assert len(texts(anna, "отменено</b>")) == 1
 
 
 async def test_not_the_organiser_and_a_role_taken_away(tmp_path) -> None:  # type: ignore[no-untyped-def]
