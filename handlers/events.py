@@ -171,12 +171,8 @@ async def _card(message: Message, service: EventService, view: EventView) -> Non
             rows.append([event_button(label, EventAction.SIGN_UP, e.id)])
         rows.append([event_button(_("🗓 Add to my calendar"), EventAction.CALENDAR, e.id)])
         if view.editable:
-            rows.append(
-                [
-                    event_button(_("✏️ Change the time or place"), EventAction.CHANGE, e.id),
-                    event_button(_("❌ Cancel the event"), EventAction.CALL_OFF, e.id),
-                ]
-            )
+            rows.append([event_button(_("✏️ Change the time or place"), EventAction.CHANGE, e.id)])
+            rows.append([event_button(_("❌ Cancel the event"), EventAction.CALL_OFF, e.id)])
     elif e.cancelled and view.my_status is not None:
         rows.append([event_button(_("🗓 Remove from my calendar"), EventAction.CALENDAR, e.id)])
     elif view.manages and view.ended:

@@ -630,7 +630,7 @@ class EventService:
         SEQUENCE, so each version is told once."""
         entry = CalendarEntry.of(event).args()
         caption = ICS_CANCELLED if event.cancelled else ICS_UPDATED
-        recipients = await uow.events.signed_up(event.id)
+        recipients = await uow.events.signed_up(event.id, SIGNED_UP)
         author = event.created_by
         if author != actor_id and all(person != author for person, _status in recipients):
             found = await uow.users.get(author)

@@ -220,14 +220,15 @@ class EventRepository:
         )
         return [row[0] for row in rows]
 
-    async def signed_up(self, event_id: int) -> list[tuple[int, str]]:
-        """Everyone going and on the waiting list who may be written to (consent given),
-        with their status: those told when the event changes or is cancelled."""
+    async def signed_up(self, event_id: int, statuses: Sequence[str]) -> list[tuple[int, str]]:
+        """Everyone whose sign-up is in these statuses (going and waiting) and who may be
+        written to (consent given), with their status: those told when the event changes
+        or is cancelled."""
         rows = await self._db.fetch_all(
-            "SELECT s.user_id, s.status FROM event_signups s JOIN users u ON u.id = s.user_id "
-            "WHERE s.event_id = ? AND s.status IN ('going', 'waiting') "
+            "SELECT s.user_id, s.status FROM event_signups s JOIN users u ON u.id = s.user_id "  # noqa: S608
+            f"WHERE s.event_id = ? AND s.status IN {marks(statuses)} "
             "AND u.consent_version IS NOT NULL ORDER BY s.signed_at, s.user_id",
-            (event_id,),
+            (event_id, *statuses),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 
