@@ -36,6 +36,8 @@ from bot.middlewares.retry import RetryTransient
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.container import Services, build_services
+from bot.services.events import ASK_ATTENDANCE
+from bot.services.events import ICS_FILE as EVENT_FILE
 from bot.services.initiatives import STAFF_CARD
 from bot.services.registry import ROLE_ACCEPTED, ROLE_ACCEPTED_UNNAMED
 from bot.services.reminders import earliest
@@ -46,6 +48,7 @@ from bot.services.staff import INVITE_ACCEPTED
 from bot.settings import Settings
 from bot.vocabulary import words_of
 from handlers import build_routers
+from handlers.events import AttendanceAsk
 from handlers.initiative_cards import StaffCardRenderer
 from handlers.notices import PersonNotice
 from handlers.reports import ChartCaption, DigestRenderer, WeeklyChart
@@ -295,6 +298,8 @@ async def _assemble(
     sender.renderers[DIGEST] = DigestRenderer(i18n, reports, bot)
     sender.renderers[DIGEST_CHART] = ChartCaption(i18n)
     sender.generators[CHART_FILE] = WeeklyChart(i18n, reports)
+    sender.generators[EVENT_FILE] = services.events.calendar_of
+    sender.renderers[ASK_ATTENDANCE] = AttendanceAsk(i18n)
     sender.renderers[STAFF_CARD] = StaffCardRenderer(i18n, services.initiatives)
     sender.renderers[REQUEST_CARD] = RequestCardRenderer(i18n, requests, settings)
     sender.renderers[REQUEST_CLOSED] = ClosedNotice(i18n, requests)

@@ -13,20 +13,37 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.domain.events import Event
 from bot.domain.people import Person
-from bot.i18n import fill
+from bot.i18n import fill, render_args
 from bot.services.errors import N_, DomainError, NotAllowed
-from bot.services.events import TOWN_HALL, EventDraft, EventService, EventView, Owner
+from bot.services.events import (
+    ASK_ATTENDANCE,
+    NOT_ORGANISER,
+    TOWN_HALL,
+    EventCancel,
+    EventChange,
+    EventDraft,
+    EventService,
+    EventView,
+    Owner,
+)
 from bot.services.status_groups import SIGNED_UP
 from bot.services.vocabulary import AGREE_WORDS, DISAGREE_WORDS
 from bot.vocabulary import words_of
 from handlers.buttons import Press, Presses
 from handlers.errors import render_error
+from handlers.event_changes import CANCEL, CHANGE
 from handlers.filters import PrivateChat, TextIs
 from handlers.forms import Answer, Choice, Form, FormCall, Step, markup, short, typed_text
 from handlers.ids import Id
@@ -45,7 +62,6 @@ STATUS = {
     "going": N_("✅ You are signed up."),
     "waiting": N_("⏳ You are on the waiting list."),
 }
-NOT_ORGANISER = N_("Only the event's organiser can do this.")
 
 
 class EventAction(StrEnum):
@@ -57,6 +73,8 @@ class EventAction(StrEnum):
     CALENDAR = "ics"  # the calendar file
     ATTENDANCE = "attended"  # the organiser records how many came
     NEW = "new"  # announce a new event (the form)
+    CHANGE = "change"  # the organiser or staff: a new time or place (the form)
+    CALL_OFF = "calloff"  # the organiser or staff: cancel the event (the form)
 
 
 class EventButton(CallbackData, prefix="event"):
@@ -109,6 +127,11 @@ def event_text(subject: EventView | EventDraft, service: EventService) -> str:
         return "\n".join(lines)
     if view.audience_name:
         lines.append(fill(_("For the members of «{tos}»."), tos=escape(view.audience_name)))
+    if view.event.cancelled:
+        lines.append(_("❌ The event is cancelled."))
+        if view.event.cancel_reason:
+            lines.append(_("The reason: {reason}").format(reason=escape(view.event.cancel_reason)))
+        return "\n".join(lines)
     lines.append(_places(view.event))
     if view.event.attended is not None:
         lines.append(_("Came: {count}").format(count=view.event.attended))
@@ -147,9 +170,31 @@ async def _card(message: Message, service: EventService, view: EventView) -> Non
             label = _("⏳ Join the waiting list") if e.full else _("✅ Sign up")
             rows.append([event_button(label, EventAction.SIGN_UP, e.id)])
         rows.append([event_button(_("🗓 Add to my calendar"), EventAction.CALENDAR, e.id)])
+        if view.editable:
+            rows.append([event_button(_("✏️ Change the time or place"), EventAction.CHANGE, e.id)])
+            rows.append([event_button(_("❌ Cancel the event"), EventAction.CALL_OFF, e.id)])
+    elif e.cancelled and view.my_status is not None:
+        rows.append([event_button(_("🗓 Remove from my calendar"), EventAction.CALENDAR, e.id)])
     elif view.manages and view.ended:
         rows.append([event_button(_("✍️ Record attendance"), EventAction.ATTENDANCE, e.id)])
     await message.answer(event_text(view, service), reply_markup=markup(rows) if rows else None)
+
+
+class AttendanceAsk:
+    """Draws ASK_ATTENDANCE for the outbox: the question, with the card's button that records
+    how many came (the service checks the right again when it is pressed)."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self._i18n = i18n
+
+    async def __call__(
+        self, args: dict[str, Any], locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = fill(_(ASK_ATTENDANCE), **render_args(args, _, locale=locale))
+            label = _("✍️ Record attendance")
+            button = event_button(label, EventAction.ATTENDANCE, int(args["event"]))
+            return text, markup([[button]])
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -252,6 +297,39 @@ async def new_event(
         draft = keep_owner(draft, owners[0])
     data |= {"state": state, "user": user, "events": events}
     await FORM.start(button_message(query), state, data, draft=draft)
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.CHANGE))
+async def change_event(
+    query: CallbackQuery,
+    callback_data: EventButton,
+    state: FSMContext,
+    user: Person,
+    events: EventService,
+    **data: Any,
+) -> None:
+    """The change form, for the organiser or staff while the event may change (the service
+    says so now, and again when the change is sent)."""
+    await events.editable(user.id, callback_data.id)
+    data |= {"state": state, "user": user, "events": events}
+    draft = EventChange(event_id=callback_data.id)
+    await CHANGE.start(button_message(query), state, data, draft=draft)
+
+
+@router.callback_query(EventButton.filter(F.action == EventAction.CALL_OFF))
+async def call_off_event(
+    query: CallbackQuery,
+    callback_data: EventButton,
+    state: FSMContext,
+    user: Person,
+    events: EventService,
+    **data: Any,
+) -> None:
+    """The cancellation form (a reason or none, then «Yes, cancel»), on the same terms."""
+    await events.editable(user.id, callback_data.id)
+    data |= {"state": state, "user": user, "events": events}
+    draft = EventCancel(event_id=callback_data.id)
+    await CANCEL.start(button_message(query), state, data, draft=draft)
 
 
 # -- the form ---------------------------------------------------------------------------------
@@ -446,7 +524,7 @@ FORM = Form(
     submit=submit,
     done=announced,
 )
-router.runs(FORM)
+router.runs(FORM, CHANGE, CANCEL)
 router.owns(forms=(AttendanceForm,), callbacks=(EventButton,))
 
 

@@ -5,9 +5,9 @@ competition with 12 TOS applying and 4 winners, two events (one joint), initiati
 requests. 2026 (the report's year): 18 TOS covering 4,040 of 56,111 residents (7.2 %), 34
 organisations, every TOS applying to the April competition (5 winners, 500,000 roubles),
 initiative groups in the regional competition «Со мной регион успешнее!», consultations,
-help with events and transport, three events held (two jointly), initiatives done, in
-progress, rejected and stalled, requests answered, overdue, declined and reopened, and what
-is ahead: an open competition and a planned event.
+help with events and transport, three events held (two jointly) and one cancelled,
+initiatives done, in progress, rejected and stalled, requests answered, overdue, declined
+and reopened, and what is ahead: an open competition and a planned event.
 """
 
 from __future__ import annotations
@@ -259,6 +259,11 @@ async def _events_2026(h: Harness, town: Town, residents: list) -> None:  # type
              "organiser": "ТОС №2", "joint": 1, "owner_kind": "town", "owner_id": 0},
             ADMIN_ID, now,
         )  # fmt: skip
+        concert = {"title": "Концерт во дворе", "place": "Двор", "organiser": "ТОС №3"}
+        times = {"starts_at": at(2026, 8, 15), "ends_at": at(2026, 8, 15, 7)}
+        owner = {"joint": 0, "owner_kind": "town", "owner_id": 0}
+        called_off = await uow.events.create(concert | times | owner, ADMIN_ID, now)
+        await uow.events.call_off(called_off, "Дождь", now)
     for person in residents[10:12]:
         await app.services.events.sign_up(person.id, held[0])
         town.people.add(person.id)

@@ -109,7 +109,8 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
     if what == "events":
         return {"title": text(), "starts_at": stamp, "ends_at": stamp, "place": text(),
                 "organiser": text(), "joint": 1, "capacity": data.draw(numbers),
-                "tos_name": maybe(), "attended": None, "going": 3, "waiting": 0}  # fmt: skip
+                "tos_name": maybe(), "attended": None, "going": 3, "waiting": 0,
+                "cancelled_at": data.draw(st.sampled_from([None, stamp]))}  # fmt: skip
     if what == "competitions":
         return {"title": text(), "organiser": text(), "eligible": text(), "opens_at": stamp,
                 "deadline": stamp, "results_at": None, "max_grant": data.draw(numbers),

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from html import escape
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -48,6 +49,7 @@ from bot.services.requests import STAFF_CARD as REQUEST_CARD
 from bot.services.staff import INVITE_ACCEPTED, Role
 from bot.services.workdays import DAYS_OFF_AHEAD, NAME_LIMIT, WorkCalendar
 from bot.textsplit import length, split_html, visible_length
+from handlers import event_changes
 from handlers.common import language_choices, staff_commands
 from handlers.competition_cards import application_line, competition_text, finished_text
 from handlers.competition_staff import results_preview_text
@@ -136,6 +138,7 @@ PLACEHOLDERS: dict[str, int | str] = {
     "name": max(PERSON, BODY),
     "organiser": max(competitions.TEXT_LIMITS["organiser"][1], events.TEXT_LIMITS["organiser"][1]),
     "place": events.TEXT_LIMITS["place"][1],
+    "old_place": events.TEXT_LIMITS["place"][1],  # an event's place before it moved
     "problems": 2000,  # a dry run's problems of one row (the import's own summary)
     "project": competitions.PROJECT_LIMITS[1],
     "reason": initiatives.REASON_LIMITS[1],
@@ -213,6 +216,8 @@ CAPTIONS = {
     "The same text and tables in Markdown.",
     "{what}: {count} rows.",
     "The week in a picture: new initiatives and requests by week.",
+    events.ICS_UPDATED,
+    events.ICS_CANCELLED,
 }
 FIELD_RE = re.compile(r"{([a-z_]+)(?::[^}]*)?}")
 
@@ -516,6 +521,7 @@ HELPERS = {
     "handlers.competition_cards.rub": "an amount, on the competition cards",
     "handlers.events.owner_name": "a label, in the event form",
     "handlers.events._places": "a line of event_text",
+    "handlers.event_changes._told": "a line of the change forms' last answer: catalog messages",
     "handlers.reports._number": "a number, in the digest",
     "handlers.reports._link": "a line of the digest",
     "handlers.reports._counts": "a line of the digest",
@@ -727,6 +733,33 @@ async def _event_cards(w: World) -> list[Drawn]:
     return out
 
 
+@card(
+    "handlers.event_changes.change_intro",
+    "handlers.event_changes.change_preview",
+    "handlers.event_changes.cancel_intro",
+    "handlers.event_changes.cancel_preview",
+    "handlers.event_changes._now_line",
+    "handlers.event_changes._who_is_told",
+)
+async def _event_change_forms(w: World) -> list[Drawn]:
+    """The change and cancellation forms' intros and previews: the longest place as the new
+    one, the longest reason (only what the functions read is given)."""
+    service = w.h.app.services.events
+    start = w.h.clock.now() + timedelta(days=3)
+    place = w.text(events.TEXT_LIMITS["place"][1])
+    change = events.EventChange(w.event_id, "both", start, start + timedelta(days=1), place)
+    cancel = events.EventCancel(event_id=w.event_id, reason=w.text(events.REASON_LIMITS[1]))
+    user = SimpleNamespace(id=ADMIN_ID)
+    changing: Any = SimpleNamespace(service=service, user=user, draft=change)
+    cancelling: Any = SimpleNamespace(service=service, user=user, draft=cancel)
+    return [
+        (await event_changes.change_intro(changing), None),
+        (await event_changes.change_preview(changing), None),
+        (await event_changes.cancel_intro(cancelling), None),
+        (await event_changes.cancel_preview(cancelling), None),
+    ]
+
+
 @card("handlers.reports.digest_text", is_list=True)
 async def _digest(w: World) -> list[Drawn]:
     reports = w.h.app.services.reports
@@ -786,6 +819,7 @@ OUTBOX_RENDERERS = {
     DIGEST_CHART,
     ROLE_ACCEPTED,
     INVITE_ACCEPTED,
+    events.ASK_ATTENDANCE,
 }
 
 
@@ -812,6 +846,10 @@ async def outbox_renderers(w: World, locale: str) -> list[tuple[str, Drawn, int]
     out.append((ROLE_ACCEPTED, await drawn[ROLE_ACCEPTED](notice, locale), TEXT_LIMIT))
     joined = {"person": w.chair.id}
     out.append((INVITE_ACCEPTED, await drawn[INVITE_ACCEPTED](joined, locale), TEXT_LIMIT))
+    title = w.text(events.TEXT_LIMITS["title"][1])
+    asked = {"event": w.event_id, "title": title, "when": "28.11.2026 18:00"}
+    ask = events.ASK_ATTENDANCE
+    out.append((ask, await drawn[ask](asked, locale), TEXT_LIMIT))
     return out
 
 

@@ -118,8 +118,15 @@ async def test_the_seed_s_facts_in_the_seed_s_words(tmp_path: Path) -> None:
     assert (
         "В 2026 году проведено 3 мероприятия (в 2025 году — 2), из них 2 — совместно с "
         "администрацией города (в 2025 году — 1); по отметкам организаторов, в них приняли "
-        "участие 135 человек (в 2025 году — 100); через бота на них записались 2 человека." in text
+        "участие 135 человек (в 2025 году — 100); через бота на них записались 2 человека. "
+        "Ещё 1 мероприятие отменено." in text
     )
+    # Each event with its attendance as marked; the cancelled one as such.
+    assert "Таблица 2 — Мероприятия и посещаемость" in text
+    assert "| Субботник 1 | 10.07.2026 | да | 2 | 60 |" in text
+    assert "| Субботник 3 | 12.07.2026 | нет | 0 | 30 |" in text
+    assert "| Концерт во дворе | 15.08.2026 | нет | 0 | отменено |" in text
+    assert "Новогодний праздник двора |" not in text  # not held yet: it is ahead
     assert (
         "В 2026 году жители подали через бота 7 гражданских инициатив (в 2025 году — 4): "
         "благоустройство и озеленение — 3, здоровый образ жизни и спорт — 2, праздники и акции — "
@@ -184,6 +191,8 @@ async def test_the_same_facts_in_english(tmp_path: Path) -> None:
     assert "methodological consultations — 4, help organising events — 3, transport provision " \
            "— 2." in text  # fmt: skip
     assert "In 2026, 3 events were held (in 2025: 2), 2 of them jointly with the town hall" in text
+    assert "1 more event was cancelled." in text
+    assert "| Концерт во дворе | 15.08.2026 | no | 0 | cancelled |" in text
     assert "4 requests received in 2026 are not closed yet; 2 of them have been waiting" in text
     assert "1 event is planned: “Новогодний праздник двора” (27.12.2026)." in text
 
@@ -216,7 +225,7 @@ async def test_the_docx_is_fit_to_submit(tmp_path: Path) -> None:
     assert f">4{NN}040<" in body
     face = fonts.resolve("Times New Roman")
     tables = document.tables
-    assert len(tables) == 6
+    assert len(tables) == 7
     for table in tables:
         xml = table._tbl
         assert xml.find(f"{W}tblPr/{W}tblLayout").get(f"{W}type") == "fixed"

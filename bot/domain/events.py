@@ -23,6 +23,13 @@ class Event:
     created_by: int
     going: int = 0
     waiting: int = 0
+    sequence: int = 0  # the .ics SEQUENCE: one more at each change and at the cancellation
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def full(self) -> bool:

@@ -12,9 +12,11 @@ from bot.reporting.labels import (
 )
 from bot.reporting.model import Bullets
 from bot.reporting.words import (
+    DASH,
     at_end,
     cap,
     competition_name,
+    day_text,
     listing,
     month_in,
     num,
@@ -29,6 +31,7 @@ from bot.reporting.writer import (
 )
 from bot.services.report_figures import CompetitionFigures, Figures
 from bot.services.requests import KINDS
+from bot.services.when import town_time
 
 
 class Activity(Writer):
@@ -302,7 +305,7 @@ class Activity(Writer):
 
     def events(self) -> None:
         now = self.now
-        if not now.events_held:
+        if not now.events_held and not now.events_cancelled:
             return
         text = ngettext(
             "{opening}, {count} event was held{was}",
@@ -329,7 +332,44 @@ class Activity(Writer):
                 "; {count} people signed up for them in the bot",
                 now.events_signed_up,
             ).format(count=num(now.events_signed_up))
-        self.para(text + ".")
+        sentences = [text + "."]
+        if now.events_cancelled:
+            sentences.append(
+                ngettext(
+                    "{count} more event was cancelled.",
+                    "{count} more events were cancelled.",
+                    now.events_cancelled,
+                ).format(count=num(now.events_cancelled))
+            )
+        self.para(*sentences)
+        self.events_table()
+
+    def events_table(self) -> None:
+        """Each event with its attendance: as the organiser marked it after the event (a
+        dash where it is not marked), beside the people signed up in the bot; a cancelled
+        event as such. The marked figures add up to the text's «took part»."""
+        rows = [
+            [
+                e.title,
+                day_text(town_time(e.starts_at, self.r.timezone).date()),
+                _("yes") if e.joint else _("no"),
+                num(e.going),
+                _("cancelled") if e.cancelled else DASH if e.attended is None else num(e.attended),
+            ]
+            for e in self.now.events
+        ]
+        self.table(
+            _("Events and attendance"),
+            [
+                _("Event"),
+                _("Date"),
+                _("Jointly with the town hall"),
+                _("Signed up in the bot"),
+                _("Came, as the organiser marked"),
+            ],
+            rows,
+            first=3,
+        )
 
     def engagement(self) -> None:
         now, period = self.now, self.r.period

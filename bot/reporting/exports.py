@@ -135,6 +135,7 @@ def _other_export(
                 _("Signed up"),
                 _("Waiting"),
                 _("Attended"),
+                _("Cancelled"),
             ]
         ]
         for r in rows:
@@ -151,6 +152,7 @@ def _other_export(
                     r["going"],
                     r["waiting"],
                     "" if r["attended"] is None else r["attended"],
+                    _local(r["cancelled_at"]) if r["cancelled_at"] else "",
                 ]
             )
         return table

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -16,9 +17,18 @@ from bot.domain.events import Event
 from bot.services.broadcasts import Audience, BroadcastService, audience_of
 from bot.services.cases import check_text
 from bot.services.errors import N_, DomainError, NotAllowed, at_field
-from bot.services.ics import event_ics
+from bot.services.ics import CalendarEntry, entry_ics, event_ics
 from bot.services.numbers import whole_number
-from bot.services.reminders import Wake, due_round, earliest, next_round, no_wake
+from bot.services.reminders import (
+    Wake,
+    due_round,
+    earliest,
+    next_round,
+    no_wake,
+    round_prefix,
+    skip_past_rounds,
+    target_stamp,
+)
 from bot.services.staff import StaffService
 from bot.services.status_groups import SIGNED_UP
 from bot.services.when import local_text, parse_when
@@ -30,6 +40,7 @@ MAX_CAPACITY = 100_000  # places at an event, people who came
 log = logging.getLogger(__name__)
 
 REMIND_KIND = "event-remind"
+CAME_KIND = "event-came"  # the organiser asked how many came, once the event is over
 KEEP_LOOKING = timedelta(days=2)
 ANNOUNCE_WINDOW = timedelta(days=7)
 GONE = N_("This event is no longer in the bot.")
@@ -38,6 +49,11 @@ TEXT_LIMITS = {"title": (3, 200), "place": (3, 300), "organiser": (2, 200)}
 PLACES = N_("Write the number of places, e.g. 30, or press «No limit».")
 TOWN_HALL = N_("the town hall")
 ATTENDANCE = N_("Write the number of people who came, e.g. 35.")
+# To the person who announced it, once it is over (drawn with its button in handlers/events.py).
+ASK_ATTENDANCE = N_(
+    "«{title}» ({when}) is over. How many people came? Press the button and write the "
+    "number: it goes into the town hall's report."
+)
 
 ANNOUNCED = N_(
     "📅 <b>{title}</b>\n{when}, {place}\nOrganiser: {organiser}{joint}\n"
@@ -45,6 +61,34 @@ ANNOUNCED = N_(
 )
 JOINT = N_(" (jointly with the town hall)")
 REMIND = N_("⏰ Reminder: «{title}» starts {when}, {place}. See you there!")
+# Told to everyone signed up and on the waiting list when an event changes or is cancelled,
+# each followed by the calendar file (ICS_FILE) that replaces the one they may have added.
+CHANGED = N_(
+    "📅 <b>«{title}» has changed</b>\nNow: {when}, {place}\nBefore: {before}, {old_place}\n{status}"
+)
+STILL = {
+    "going": N_("You are still signed up. If you cannot come now, cancel in /events."),
+    "waiting": N_("You are still on the waiting list: I will tell you if a place opens up."),
+    "organiser": N_(
+        "You announced this event: the change was made by the town hall's staff or another "
+        "of its organisers."
+    ),
+}
+CANCELLED = N_(
+    "❌ <b>«{title}» is cancelled</b>\nIt was to take place {when}, {place}.{reason}\n"
+    "Sorry for the change of plans."
+)
+CANCEL_REASON = N_("\nThe reason: {reason}")
+ICS_FILE = "gen:event-ics"  # the .ics drawn at send time from the row's snapshot
+ICS_UPDATED = N_("The calendar file of «{title}»: open it to update the event in your calendar.")
+ICS_CANCELLED = N_(
+    "The calendar file of «{title}»: open it to remove the event from your calendar."
+)
+REASON_LIMITS = (3, 500)  # a cancellation's reason
+NOT_ORGANISER = N_("Only the event's organiser can do this.")
+IS_CANCELLED = N_("This event is cancelled.")
+ALREADY_CANCELLED = N_("This event is already cancelled.")
+BEGUN = N_("This event has already begun: it can no longer be changed or cancelled.")
 PROMOTED = N_(
     "A place has opened up: you are now signed up for «{title}», {when}. If your plans have "
     "changed, cancel in /events so that someone else can come."
@@ -76,6 +120,43 @@ class EventDraft:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
 
 
+@dataclass
+class EventChange:
+    """The change form's draft: a new time (start and end), a new place, or both."""
+
+    event_id: int = 0
+    what: str = ""  # time | place | both
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: str = ""
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def moves_time(self) -> bool:
+        return self.what in ("time", "both")
+
+    @property
+    def moves_place(self) -> bool:
+        return self.what in ("place", "both")
+
+
+@dataclass
+class EventCancel:
+    """The cancellation form's draft: the reason, if one is given."""
+
+    event_id: int = 0
+    reason: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """An event changed or cancelled, and how many people are told."""
+
+    event: Event
+    told: int
+
+
 @dataclass(frozen=True, slots=True)
 class EventView:
     event: Event
@@ -84,6 +165,7 @@ class EventView:
     audience_name: str | None
     signups_open: bool = False  # not started yet: people may sign up and cancel
     ended: bool = False  # over: its organiser may record how many came
+    editable: bool = False  # its organiser (or staff) may change or cancel it now
 
 
 def _started(event: Event, now: datetime) -> bool:
@@ -186,18 +268,22 @@ class EventService:
             tos = await self._db.read.registry.get_tos(event.audience_tos)
             audience = tos.name if tos else None
         now = self._clock.now()
+        manages = await self._may_manage(self._db.read, user_id, event)
+        open_ = not _started(event, now) and not event.cancelled
         return EventView(
             event=event,
             my_status=await self._db.read.events.signup_status(event_id, user_id),
-            manages=await self._may_manage(self._db.read, user_id, event),
+            manages=manages,
             audience_name=audience,
-            signups_open=not _started(event, now),
+            signups_open=open_,
             ended=_ended(event, now),
+            editable=manages and open_,
         )
 
     async def calendar_file(self, user_id: int, event_id: int) -> tuple[Event, bytes]:
+        """The event's .ics as it is now: its latest SEQUENCE, or its CANCEL."""
         event = await self._visible(self._db.read, user_id, event_id)
-        return event, event_ics(event, self._clock.now(), "tos-bot")
+        return event, event_ics(event, self._clock.now())
 
     # -- announcing -----------------------------------------------------------------------------
 
@@ -352,6 +438,8 @@ class EventService:
         now = self._clock.now()
         async with self._db.transaction() as uow:
             event = await self._visible(uow, user_id, event_id)
+            if event.cancelled:
+                raise DomainError(IS_CANCELLED)
             if _started(event, now):
                 raise DomainError(N_("This event has already started."))
             current = await uow.events.signup_status(event_id, user_id)
@@ -387,6 +475,8 @@ class EventService:
             current = await uow.events.signup_status(event_id, user_id)
             if event is None or current not in SIGNED_UP:
                 raise DomainError(N_("You are not signed up for this event."))
+            if event.cancelled:
+                raise DomainError(IS_CANCELLED)
             if _started(event, now):
                 raise DomainError(N_("This event has already started."))
             await uow.events.set_signup(event_id, user_id, "cancelled", now)
@@ -411,20 +501,186 @@ class EventService:
             if event is None:
                 raise DomainError(N_("This event is no longer in the bot."))
             if not await self._may_manage(uow, actor_id, event):
-                raise NotAllowed(N_("Only the event's organiser can do this."))
+                raise NotAllowed(NOT_ORGANISER)
+            if event.cancelled:
+                raise DomainError(IS_CANCELLED)
             if not _ended(event, self._clock.now()):
                 raise DomainError(N_("Attendance is recorded after the event ends."))
             if not 0 <= count <= MAX_CAPACITY:
                 raise DomainError(ATTENDANCE)
             await uow.events.set_attended(event_id, count)
 
+    # -- changes and cancellations ---------------------------------------------------------------
+
+    def _require_editable(self, event: Event, manages: bool, now: datetime) -> None:
+        """Who may change or cancel an event, and when: its organiser (the people of the
+        body it is announced for) or staff, before it begins, while it takes place."""
+        if not manages:
+            raise NotAllowed(NOT_ORGANISER)
+        if event.cancelled:
+            raise DomainError(ALREADY_CANCELLED)
+        if _started(event, now):
+            raise DomainError(BEGUN)
+
+    async def editable(self, user_id: int, event_id: int) -> EventView:
+        """The event, for its organiser or staff about to change or cancel it (the forms'
+        entry and preview); refused as `change` and `call_off` would refuse it now."""
+        view = await self.view(user_id, event_id)
+        self._require_editable(view.event, view.manages, self._clock.now())
+        return view
+
+    @staticmethod
+    def check_reason(text: str) -> str:
+        """A cancellation's reason, as typed (the form's step) and on cancelling."""
+        return check_text(text, *REASON_LIMITS)
+
+    async def change(self, actor_id: int, change: EventChange) -> Told:
+        """A new time and/or place, by the rules of announcing (check_times, check_text),
+        checked with the actor's right now. Everyone signed up and on the waiting list is
+        told, with a calendar file of the same UID and a higher SEQUENCE; reminders queued
+        for the old time are cancelled and the new time's rounds already due are skipped
+        (the notice says the time)."""
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            event = await self._visible(uow, actor_id, change.event_id)
+            self._require_editable(event, await self._may_manage(uow, actor_id, event), now)
+            starts, ends, place = event.starts_at, event.ends_at, event.place
+            if change.moves_time:
+                if change.starts_at is None or change.ends_at is None:
+                    raise DomainError(N_("Give the start and the end of the event.")).at(
+                        "starts_at"
+                    )
+                starts, ends = change.starts_at, change.ends_at
+                self.check_times(EventDraft(starts_at=starts, ends_at=ends))
+            if change.moves_place:
+                place = at_field("place", self.check_text, "place", change.place)
+            if (starts, ends, place) == (event.starts_at, event.ends_at, event.place):
+                raise DomainError(
+                    N_("Nothing has changed: the time and the place are as they were.")
+                )
+            if not await uow.events.move(event.id, event.sequence, starts, ends, place, now):
+                raise DomainError(
+                    N_("The event has just been changed by someone else. Open it again.")
+                )
+            new = await uow.events.get(event.id)
+            assert new is not None
+            await self._reminders_moved(uow, event, new, now)
+            args = {
+                "title": new.title,
+                "when": self.when(new.starts_at),
+                "place": new.place,
+                "before": self.when(event.starts_at),
+                "old_place": event.place,
+            }
+            told = await self._tell(uow, actor_id, new, CHANGED, args, now)
+        self.rounds_changed()
+        return Told(new, told)
+
+    async def call_off(self, actor_id: int, cancel: EventCancel) -> Told:
+        """Cancel the event, with the actor's right checked now; everyone signed up and on
+        the waiting list is told (with the reason, if given) and gets the CANCEL file;
+        reminders not sent yet are cancelled, and none is due any more."""
+        reason = self.check_reason(cancel.reason) if cancel.reason else None
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            event = await self._visible(uow, actor_id, cancel.event_id)
+            self._require_editable(event, await self._may_manage(uow, actor_id, event), now)
+            if not await uow.events.call_off(event.id, reason, now):
+                raise DomainError(ALREADY_CANCELLED)
+            new = await uow.events.get(event.id)
+            assert new is not None
+            await self._reminders_moved(uow, event, new, now)
+            args = {
+                "title": new.title,
+                "when": self.when(new.starts_at),
+                "place": new.place,
+                "reason": {"t": CANCEL_REASON, "reason": reason} if reason else "",
+            }
+            told = await self._tell(uow, actor_id, new, CANCELLED, args, now)
+        self.rounds_changed()
+        return Told(new, told)
+
+    async def _reminders_moved(
+        self, uow: Repositories, old: Event, new: Event, now: datetime
+    ) -> None:
+        """Reminders queued for the event as it was never go out; rounds of the new time
+        already due are not sent (the change's notice says it)."""
+        cancelled = await uow.reminders.cancel_queued(
+            round_prefix(REMIND_KIND, old.id, old.starts_at)
+        )
+        if cancelled:
+            log.info("event %s changed: %s queued reminders cancelled", old.id, cancelled)
+        if not new.cancelled:
+            await skip_past_rounds(
+                uow.reminders.claim_stage, REMIND_KIND, new.id, new.starts_at, self.offsets, now
+            )
+
+    async def _tell(
+        self,
+        uow: Repositories,
+        actor_id: int,
+        event: Event,
+        template: str,
+        args: dict[str, Any],
+        now: datetime,
+    ) -> int:
+        """The notice to each person signed up or waiting, and to the person who announced it
+        when someone else (staff, a co-organiser) made the change; never to the actor. In
+        their language at sending, the calendar file after it; keyed by the event's
+        SEQUENCE, so each version is told once."""
+        entry = CalendarEntry.of(event).args()
+        caption = ICS_CANCELLED if event.cancelled else ICS_UPDATED
+        recipients = await uow.events.signed_up(event.id, SIGNED_UP)
+        author = event.created_by
+        if author != actor_id and all(person != author for person, _status in recipients):
+            found = await uow.users.get(author)
+            if (
+                found is not None
+                and found.has_consent
+                and await self._may_manage(uow, author, event)
+            ):
+                recipients.append((author, "organiser"))
+        told = 0
+        for person, status in recipients:
+            if person == actor_id:
+                continue
+            mine = args if event.cancelled else args | {"status": {"t": STILL[status]}}
+            version = f"{event.id}:{event.sequence}:{person}"
+            notice = await uow.outbox.enqueue(
+                person, now=now, template=template, args=mine, key=f"event-changed:{version}"
+            )
+            if notice is None:
+                continue
+            await uow.outbox.enqueue(
+                person,
+                now=now,
+                template=caption,
+                args=entry,
+                file=("document", ICS_FILE),
+                reply_to=notice,
+                key=f"event-ics:{version}",
+            )
+            told += 1
+        return told
+
+    async def calendar_of(self, args: dict[str, Any], locale: str) -> tuple[bytes, str]:
+        """The sender's generator of ICS_FILE: the file of the snapshot the row carries."""
+        entry = CalendarEntry.from_args(args)
+        return entry_ics(entry, self._clock.now()), f"event-{entry.event_id}.ics"
+
     # -- the scheduler --------------------------------------------------------------------------
 
     async def remind_due(self) -> int:
         now = self._clock.now()
         queued = 0
-        for event in await self._db.read.events.starting_after(now - KEEP_LOOKING):
+        for seen in await self._db.read.events.starting_after(now - KEEP_LOOKING):
             async with self._db.transaction() as uow:
+                # Read again in the unit of work (they run one at a time): a change or a
+                # cancellation that came after the list was read is what counts, so no
+                # round is claimed or queued for an old time.
+                event = await uow.events.get(seen.id)
+                if event is None or event.cancelled:
+                    continue
                 key = await due_round(
                     uow.reminders.claim_stage,
                     REMIND_KIND,
@@ -445,10 +701,31 @@ class EventService:
                         person, now=now, template=REMIND, args=args, key=f"{key}:{person}"
                     ):
                         queued += 1
-        return queued
+        return queued + await self._ask_attendance(now)
+
+    async def _ask_attendance(self, now: datetime) -> int:
+        """Once an event is over (not cancelled, nothing marked yet), the person who announced
+        it is asked how many came, once, if they may still record it (within KEEP_LOOKING
+        of its end: a bot down longer does not ask about old events)."""
+        asked = 0
+        for event in await self._db.read.events.ended_unmarked(now - KEEP_LOOKING, now):
+            async with self._db.transaction() as uow:
+                key = f"{CAME_KIND}:{event.id}:{target_stamp(event.ends_at)}"
+                if not await uow.reminders.claim_stage(key, "sent", now):
+                    continue
+                if not await self._may_manage(uow, event.created_by, event):
+                    continue
+                args = {"event": event.id, "title": event.title, "when": self.when(event.starts_at)}
+                if await uow.outbox.enqueue(
+                    event.created_by, now=now, template=ASK_ATTENDANCE, args=args, key=key
+                ):
+                    asked += 1
+        return asked
 
     async def next_due(self) -> datetime | None:
-        """When the next reminder round of an upcoming event falls, after now."""
+        """When the next reminder round of an upcoming event falls, or the next event ends
+        (its organiser is asked how many came), after now."""
         now = self._clock.now()
         events = await self._db.read.events.starting_after(now)
-        return earliest(*(next_round(e.starts_at, self.offsets, now) for e in events))
+        ends = await self._db.read.events.next_end(now)  # the question of attendance
+        return earliest(ends, *(next_round(e.starts_at, self.offsets, now) for e in events))

@@ -36,6 +36,18 @@ class CompetitionFigures:
         return self.tos_applied + self.ngo_applied + self.group_applied
 
 
+@dataclass(frozen=True, slots=True)
+class EventFigures:
+    """One event of the period, held or cancelled, as the report's table of events shows it."""
+
+    title: str
+    starts_at: datetime
+    joint: bool
+    going: int  # signed up in the bot (its waiting list not counted)
+    attended: int | None  # as the organiser marked after it; None: not marked
+    cancelled: bool
+
+
 @dataclass
 class Figures:
     """One period's figures: the report's own, or those of the period it is compared with.
@@ -57,11 +69,17 @@ class Figures:
     events_joint: int = 0
     events_attended: int = 0  # as organisers marked
     events_signed_up: int = 0  # people signed up in the bot for the events held
+    # Each event held or cancelled, in order (held: the rows the counts above are sums of).
+    events: list[EventFigures] = field(default_factory=list)
     competitions: list[CompetitionFigures] = field(default_factory=list)
     people: int = 0  # took part through the bot: submitted, supported, signed up or asked
     supporters: int = 0  # people who supported an initiative
     supports: int = 0
     tos_members: int = 0  # people in a TOS through the bot, at the period's end
+
+    @property
+    def events_cancelled(self) -> int:
+        return sum(1 for e in self.events if e.cancelled)
 
     @property
     def coverage(self) -> float | None:

@@ -17,7 +17,13 @@ from bot.services.initiatives import DIRECTIONS
 from bot.services.initiatives import STATUSES as INITIATIVE_STATUSES
 from bot.services.periods import Period, check_period, parse_period
 from bot.services.privacy import StaffPrivacy
-from bot.services.report_figures import CompetitionFigures, Figures, PeriodReport, WinningProject
+from bot.services.report_figures import (
+    CompetitionFigures,
+    EventFigures,
+    Figures,
+    PeriodReport,
+    WinningProject,
+)
 from bot.services.requests import KINDS
 from bot.services.requests import STATUSES as REQUEST_STATUSES
 from bot.services.staff import StaffService
@@ -377,6 +383,17 @@ class ReportService:
         held = await read.events_of_period(start, end, now)
         figures.events_held, figures.events_joint, figures.events_attended = held[:3]
         figures.events_signed_up = held[3]
+        figures.events = [
+            EventFigures(
+                title=str(r["title"]),
+                starts_at=datetime.fromisoformat(r["starts_at"]),
+                joint=bool(r["joint"]),
+                going=int(r["going"]),
+                attended=r["attended"],
+                cancelled=r["cancelled_at"] is not None,
+            )
+            for r in await read.events_of_period_each(start, end, now)
+        ]
         figures.competitions = await self._competitions(read, start, end)
         figures.people = await read.people(start, end)
         figures.supporters, figures.supports = await read.supporters(start, end)

@@ -41,6 +41,9 @@ def _event(row: Row) -> Event:
         created_by=row["created_by"],
         going=row["going"],
         waiting=row["waiting"],
+        sequence=row["sequence"],
+        cancelled_at=from_db(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
     )
 
 
@@ -99,25 +102,79 @@ class EventRepository:
             marks = ", ".join("?" for _ in tos_ids) or "NULL"
             where, params = f"AND (e.audience_tos IS NULL OR e.audience_tos IN ({marks})) ", tos_ids
         rows = await self._db.fetch_all(
-            _SELECT + "WHERE e.ends_at > ? " + where + "ORDER BY e.starts_at, e.id LIMIT ?",
+            _SELECT
+            + "WHERE e.ends_at > ? AND e.cancelled_at IS NULL "
+            + where
+            + "ORDER BY e.starts_at, e.id LIMIT ?",
             (to_db(now), *params, limit),
         )
         return [_event(row) for row in rows]
 
     async def of_tos(self, tos_id: int, now: datetime, limit: int) -> list[Event]:
-        """Upcoming events a TOS holds or holds for its members."""
+        """Upcoming events a TOS holds or holds for its members (not cancelled)."""
         rows = await self._db.fetch_all(
-            _SELECT + "WHERE e.starts_at > ? AND (e.audience_tos = ? OR "
+            _SELECT + "WHERE e.starts_at > ? AND e.cancelled_at IS NULL AND (e.audience_tos = ? OR "
             "(e.owner_kind = 'tos' AND e.owner_id = ?)) ORDER BY e.starts_at LIMIT ?",
             (to_db(now), tos_id, tos_id, limit),
         )
         return [_event(row) for row in rows]
 
     async def starting_after(self, since: datetime) -> list[Event]:
+        """Events starting after `since` that take place (not cancelled): their reminders."""
         rows = await self._db.fetch_all(
-            _SELECT + "WHERE e.starts_at > ? ORDER BY e.id", (to_db(since),)
+            _SELECT + "WHERE e.starts_at > ? AND e.cancelled_at IS NULL ORDER BY e.id",
+            (to_db(since),),
         )
         return [_event(row) for row in rows]
+
+    async def ended_unmarked(self, since: datetime, now: datetime) -> list[Event]:
+        """Events that ended in (since, now], took place, and have no attendance marked."""
+        rows = await self._db.fetch_all(
+            _SELECT + "WHERE e.ends_at > ? AND e.ends_at <= ? AND e.cancelled_at IS NULL "
+            "AND e.attended IS NULL ORDER BY e.id",
+            (to_db(since), to_db(now)),
+        )
+        return [_event(row) for row in rows]
+
+    async def next_end(self, now: datetime) -> datetime | None:
+        """When the next event that takes place ends, after now."""
+        return from_db(
+            await self._db.fetch_value(
+                "SELECT MIN(ends_at) FROM events WHERE ends_at > ? AND cancelled_at IS NULL "
+                "AND attended IS NULL",
+                (to_db(now),),
+            )
+        )
+
+    async def move(
+        self,
+        event_id: int,
+        sequence: int,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: str,
+        now: datetime,
+    ) -> bool:
+        """A new time or place, and the next SEQUENCE, if the event is still as it was read
+        (its `sequence`) and takes place; False if another change or a cancellation came
+        first."""
+        return bool(
+            await self._db.execute(
+                "UPDATE events SET starts_at = ?, ends_at = ?, place = ?, changed_at = ?, "
+                "sequence = sequence + 1 WHERE id = ? AND sequence = ? AND cancelled_at IS NULL",
+                (to_db(starts_at), to_db(ends_at), place, to_db(now), event_id, sequence),
+            )
+        )
+
+    async def call_off(self, event_id: int, reason: str | None, now: datetime) -> bool:
+        """Cancel the event (the next SEQUENCE); False if it was cancelled already."""
+        return bool(
+            await self._db.execute(
+                "UPDATE events SET cancelled_at = ?, cancel_reason = ?, sequence = sequence + 1 "
+                "WHERE id = ? AND cancelled_at IS NULL",
+                (to_db(now), reason, event_id),
+            )
+        )
 
     async def set_attended(self, event_id: int, count: int) -> None:
         await self._db.execute("UPDATE events SET attended = ? WHERE id = ?", (count, event_id))
@@ -162,6 +219,18 @@ class EventRepository:
             (event_id,),
         )
         return [row[0] for row in rows]
+
+    async def signed_up(self, event_id: int, statuses: Sequence[str]) -> list[tuple[int, str]]:
+        """Everyone whose sign-up is in these statuses (going and waiting) and who may be
+        written to (consent given), with their status: those told when the event changes
+        or is cancelled."""
+        rows = await self._db.fetch_all(
+            "SELECT s.user_id, s.status FROM event_signups s JOIN users u ON u.id = s.user_id "  # noqa: S608
+            f"WHERE s.event_id = ? AND s.status IN {marks(statuses)} "
+            "AND u.consent_version IS NOT NULL ORDER BY s.signed_at, s.user_id",
+            (event_id, *statuses),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
 
     async def upcoming_signups(
         self, user_id: int, statuses: Sequence[str], now: datetime

@@ -176,7 +176,8 @@ class ReportRepository:
     async def events_between(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT title, starts_at AS at, joint FROM events "
-            "WHERE starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
+            "WHERE starts_at >= ? AND starts_at < ? AND cancelled_at IS NULL "
+            "ORDER BY starts_at, id",
             (to_db(start), to_db(end)),
         )
 
@@ -360,29 +361,46 @@ class ReportRepository:
     async def events_of_period(
         self, start: datetime, end: datetime, now: datetime
     ) -> tuple[int, int, int, int]:
-        """Events held in the period (begun before `now`): (how many, of them joint with the
-        town hall, people who attended as organisers marked, people signed up in the bot)."""
+        """Events held in the period (begun before `now`, not cancelled): (how many, of them
+        joint with the town hall, people who attended as organisers marked, people signed up
+        in the bot)."""
         params = (to_db(start), to_db(end), to_db(now))
         row = await self._db.fetch_one(
             "SELECT COUNT(*), COALESCE(SUM(joint), 0), COALESCE(SUM(attended), 0), "
             "(SELECT COUNT(DISTINCT s.user_id) FROM event_signups s JOIN events h "
             "ON h.id = s.event_id WHERE s.status = 'going' AND h.starts_at >= ? "
-            "AND h.starts_at < ? AND h.starts_at < ?) "
-            "FROM events WHERE starts_at >= ? AND starts_at < ? AND starts_at < ?",
+            "AND h.starts_at < ? AND h.starts_at < ? AND h.cancelled_at IS NULL) "
+            "FROM events WHERE starts_at >= ? AND starts_at < ? AND starts_at < ? "
+            "AND cancelled_at IS NULL",
             (*params, *params),
         )
         assert row is not None
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
+    async def events_of_period_each(
+        self, start: datetime, end: datetime, now: datetime
+    ) -> list[Row]:
+        """Each event of the period held (begun before `now`) or cancelled, in order: its
+        title, start, joint, attended as marked, people going, and when it was cancelled."""
+        return await self._db.fetch_all(
+            "SELECT e.title, e.starts_at, e.joint, e.attended, e.cancelled_at, "
+            "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
+            "AND s.status = 'going') AS going "
+            "FROM events e WHERE e.starts_at >= ? AND e.starts_at < ? "
+            "AND (e.starts_at < ? OR e.cancelled_at IS NOT NULL) ORDER BY e.starts_at, e.id",
+            (to_db(start), to_db(end), to_db(now)),
+        )
+
     async def events_ahead(self, now: datetime, limit: int) -> tuple[list[Row], int]:
-        """Events not begun yet, the nearest first; and how many."""
+        """Events not begun yet (nor cancelled), the nearest first; and how many."""
         rows = await self._db.fetch_all(
             "SELECT title, starts_at, joint FROM events WHERE starts_at >= ? "
-            "ORDER BY starts_at, id LIMIT ?",
+            "AND cancelled_at IS NULL ORDER BY starts_at, id LIMIT ?",
             (to_db(now), limit),
         )
         total = await self._db.fetch_value(
-            "SELECT COUNT(*) FROM events WHERE starts_at >= ?", (to_db(now),)
+            "SELECT COUNT(*) FROM events WHERE starts_at >= ? AND cancelled_at IS NULL",
+            (to_db(now),),
         )
         return rows, int(total)
 
@@ -515,7 +533,7 @@ class ReportRepository:
     async def export_events(self, start: datetime, end: datetime) -> list[Row]:
         return await self._db.fetch_all(
             "SELECT e.title, e.starts_at, e.ends_at, e.place, e.organiser, e.joint, e.capacity, "
-            "t.name AS tos_name, e.attended, "
+            "t.name AS tos_name, e.attended, e.cancelled_at, "
             "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
             "AND s.status = 'going') AS going, "
             "(SELECT COUNT(*) FROM event_signups s WHERE s.event_id = e.id "
