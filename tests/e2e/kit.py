@@ -24,6 +24,9 @@ ADMIN_ID = 1
 STAFF_CHAT = -1001000000001
 MAX_STAFF_CHAT = -72000000001  # a MAX group chat's id
 WAIT = 20.0  # seconds any single expectation may take (CI's 2 cores, a cold start)
+# A process's start (imports, migrations, the first poll or setWebhook): not what the tests
+# measure, and on a loaded 2-core machine it took over 20 s.
+START_WAIT = 60.0
 
 
 class BotProcess:
@@ -115,12 +118,16 @@ class BotProcess:
         if self.port is not None:
             # Started when it set the webhook (its server listens before that).
             await self.wait(
-                lambda: self.server.calls.count("setWebhook") > hooks, "the webhook to be set"
+                lambda: self.server.calls.count("setWebhook") > hooks,
+                "the webhook to be set",
+                START_WAIT,
             )
             return
         # Started when it polls: commands published, the sender and scheduler up.
         for server, before in zip(self.servers, polls, strict=True):
-            await self.wait(lambda s=server, n=before: s.calls.count("getUpdates") > n, "a poll")
+            await self.wait(
+                lambda s=server, n=before: s.calls.count("getUpdates") > n, "a poll", START_WAIT
+            )
 
     @property
     def leads(self) -> bool:
@@ -128,7 +135,7 @@ class BotProcess:
         log = self.log
         return log.rfind("leading: the outbox sender") > log.rfind("lost the lead")
 
-    async def wait(self, predicate: Callable[[], Any], what: str) -> Any:
+    async def wait(self, predicate: Callable[[], Any], what: str, within: float = WAIT) -> Any:
         """Wait for a condition, failing at once (with the bot's log) if the bot died."""
         proc = self.proc
 
@@ -137,7 +144,7 @@ class BotProcess:
                 raise AssertionError(f"the bot exited ({proc.returncode}):\n{self.log[-3000:]}")
             return predicate()
 
-        return await self.server.wait_for(check, WAIT, what)
+        return await self.server.wait_for(check, within, what)
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut."""
