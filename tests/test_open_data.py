@@ -18,6 +18,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.services.initiatives import Draft
+from bot.services.moderation import ModerationDraft
 from bot.services.requests import RequestDraft
 from bot.tables import FORMULA_STARTS
 from tests.conftest import ADMIN_ID
@@ -51,7 +52,12 @@ PERSONAL = [
     "Председатель Черноморцева",
     "мой сосед",
 ]
-HIDDEN = ["Тайное предложение", "Ещё не рассмотрено", "ТОС «Распущенный»"]
+HIDDEN = [
+    "Тайное предложение",
+    "Ещё не рассмотрено",
+    "ТОС «Распущенный»",
+    "Скрыто модерацией",
+]
 
 
 async def town(h: Harness) -> None:
@@ -119,6 +125,8 @@ async def town(h: Harness) -> None:
         Draft(direction="memorials", title="Тайное предложение", description=private,
               latitude=54.6, longitude=83.3),
         Draft(direction="other", title="Ещё не рассмотрено", description=private),
+        Draft(direction="other", title="Скрыто модерацией", description=private),
+        Draft(direction="other", title="Звоните Гадюкину", description=private),
     ]  # fmt: skip
     ids = [(await initiatives.submit(author.id, d)).initiative.id for d in drafts]
     await initiatives.decide(ADMIN_ID, ids[0], "accepted")
@@ -127,6 +135,15 @@ async def town(h: Harness) -> None:
     await initiatives.decide(ADMIN_ID, ids[2], "accepted")
     await initiatives.decide(ADMIN_ID, ids[2], "done")
     await initiatives.decide(ADMIN_ID, ids[3], "rejected", "Гадюкин против, звоните 765-43-21")
+    # Moderation: one hidden (not in open data), one edited (its public text only).
+    moderation = h.app.services.moderation
+    for number in ids[5:]:
+        await initiatives.decide(ADMIN_ID, number, "accepted")
+    await moderation.act(ADMIN_ID, ModerationDraft(initiative_id=ids[5], reason="Спам"))
+    edit = ModerationDraft(
+        initiative_id=ids[6], action="edit", title="Турник у дома", reason="Личные данные"
+    )
+    await moderation.act(ADMIN_ID, edit)
     await initiatives.support(neighbour.id, ids[0])
     await initiatives.comment(ADMIN_ID, ids[0], "Черноморцевой позвоним")
     await h.app.services.requests.submit(
@@ -190,7 +207,7 @@ def test_open_data_files_validate_and_hold_nothing_personal(
     assert main(["export", "--what", "open-data", "--out", str(out), "--lang", lang,
                  "--year", "2026"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
-    assert "3 public initiatives, 3 TOS, the figures of 2026" in printed
+    assert "4 public initiatives, 3 TOS, the figures of 2026" in printed
     names = sorted(p.name for p in out.iterdir())
     assert names == ["README.txt", "figures-2026.csv", "initiatives.csv", "initiatives.geojson",
                      "tos.csv", "tos.geojson"]  # fmt: skip
@@ -206,8 +223,8 @@ def test_open_data_files_validate_and_hold_nothing_personal(
     # The initiatives: both files list the same three, a place only where one was shared.
     rows = read_csv(out / "initiatives.csv")
     assert [r["title"] for r in rows] == ["Скамейки у школы", "Турник во дворе",
-                                          "'=1+2 Праздник двора"]  # fmt: skip
-    bench, bar, feast = rows
+                                          "'=1+2 Праздник двора", "Турник у дома"]  # fmt: skip
+    bench, bar, feast, _edited = rows
     assert bench["latitude"] == "54.641235" and bench["longitude"] == "83.305"
     assert bench["supporters"] == "1" and bench["status"] == "accepted"
     assert bar["tos"] == "ТОС «Лесной»" and bar["status"] == "in_progress"
@@ -220,7 +237,7 @@ def test_open_data_files_validate_and_hold_nothing_personal(
     else:
         assert bench["number"] == "I-2026-0001" and bar["status_name"] == "in progress"
     features = validate(out / "initiatives.geojson")["features"]
-    assert isinstance(features, list) and len(features) == 3
+    assert isinstance(features, list) and len(features) == 4
     assert features[0]["geometry"] == {"type": "Point", "coordinates": [83.305, 54.641235]}
     assert features[1]["geometry"] is None and features[2]["geometry"] is None
     assert features[2]["properties"]["title"] == "=1+2 Праздник двора"  # JSON: no formulas
