@@ -38,3 +38,12 @@ def run(main: Coroutine[Any, Any, T], *, loop: LoopName | None = None) -> T:
     """`asyncio.run`, on uvloop where it is installed."""
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
         return runner.run(main)
+
+
+def bound_port(server: object, default: int = 0) -> int:
+    """The port a listening server (aiohttp's site._server) was given: asyncio's Server and
+    uvloop's alike (they share no class, both have `sockets`)."""
+    sockets = getattr(server, "sockets", None)
+    if not sockets:
+        return default
+    return int(sockets[0].getsockname()[1])

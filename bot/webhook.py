@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 from aiogram.types import Update
 from aiohttp import web
 
+from bot.runner import bound_port
+
 if TYPE_CHECKING:
     from bot.app import App
 
@@ -237,9 +239,7 @@ class WebhookServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if isinstance(server, asyncio.base_events.Server) and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        self.port = bound_port(site._server, self.port)
         self.inbox.start()
         log.info("webhook listening on %s:%s%s", self.host, self.port, self.path)
 

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from bot.runner import bound_port
 from bot.sandbox.journal import Journal, decode, encode
 from bot.sandbox.server import TINY_PNG, Outgoing
 
@@ -297,9 +298,8 @@ class MaxSandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = bound_port(site._server)
+        assert self.port, "the MAX sandbox server is not listening"
         return self
 
     async def stop(self) -> None:

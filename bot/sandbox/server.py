@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.runner import bound_port
 from bot.sandbox.demo import demo_data
 from bot.sandbox.journal import Journal, decode, encode
 from bot.sandbox.markup import ParseError, parse_html, utf16_len
@@ -266,9 +267,8 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = bound_port(site._server)
+        assert self.port, "the sandbox server is not listening"
         return self
 
     async def stop(self) -> None:
