@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 from bot.runner import loop_name  # noqa: E402
 
 LOOP: str | None = None  # --loop: the event loop of the workers (default: the bot's)
+LOOPS = "asyncio's on SQLite, uvloop on PostgreSQL"
 
 
 def _worker(
@@ -122,7 +123,7 @@ def main() -> int:
     parser.add_argument(
         "--loop",
         choices=("uvloop", "asyncio"),
-        help="the workers' event loop (default: the bot's, uvloop where installed)",
+        help="the workers' event loop (default: the bot's, " + LOOPS + ")",
     )
     args = parser.parse_args()
     global LOOP
@@ -132,7 +133,7 @@ def main() -> int:
     print(
         f"backends bench: {args.users} users x 5 updates a CPU run, {args.rounds} rounds; "
         f"{args.replica_users} users x 5 for the replicas; python {sys.version.split()[0]} "
-        f"on {loop_name(args.loop)}, "
+        f"on {LOOPS if args.loop is None else loop_name(args.loop)}, "
         f"{os.cpu_count()} CPUs"
     )
     sqlite, postgres = [], []

@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import finish, peak_rss_mib  # noqa: E402
-from bot.runner import loop_name  # noqa: E402
+from bot.runner import loop_for, loop_name  # noqa: E402
 from bot.runner import run as run_on_loop  # noqa: E402
 
 TOKEN = "123456:TEST-token-for-the-fake-session-000"
@@ -624,7 +624,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     conc = args.concurrency
     print(
         f"dispatch bench: {args.users} users x {len(script(0))} updates, concurrency {conc}, "
-        f"warmup {args.warmup} users, python {sys.version.split()[0]} on {loop_name(args.loop)}, "
+        f"warmup {args.warmup} users, python {sys.version.split()[0]} on "
+        f"{loop_name(args.loop or 'asyncio')}, "
         f"{os.cpu_count()} CPUs, "
         f"FakeSession recordings {'kept' if args.keep_recordings else 'dropped per user'}, "
         f"consent {'via /start + button' if args.onboard else 'seeded via UserService'}"
@@ -713,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--loop",
         choices=("uvloop", "asyncio"),
-        help="the event loop (default: the bot's, uvloop where installed)",
+        help="the event loop (default: the bot's: asyncio's on SQLite, uvloop on PostgreSQL)",
     )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
     # bench/backends.py: a worker on PostgreSQL, several of them on one database.
@@ -723,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.users < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--users and --concurrency must be >= 1, --warmup >= 0")
     if args.worker:
-        result = run_on_loop(worker(args), loop=args.loop)
+        result = run_on_loop(worker(args), loop=args.loop or loop_for(args.database_url))
         print(json.dumps(result))
         return 0
     return orchestrate(args)

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.runner import loop_for
 from bot.runner import run as run_on_loop
 from bot.services.periods import Period
 from bot.services.reports import EXPORTS
@@ -154,7 +155,7 @@ def postgres_problem(url: str) -> str | None:
     from storage.postgres import redacted, stored_schema_version
 
     try:
-        version = run_on_loop(stored_schema_version(url))
+        version = run_on_loop(stored_schema_version(url), loop="uvloop")
     except Exception as error:  # asyncpg's and the network's errors alike: said in one line
         return f"cannot read the database at {redacted(url)} (DATABASE_URL): {error}"
     if version is None:
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                run_on_loop(_run(settings))
+                run_on_loop(_run(settings), loop=loop_for(settings.database_url))
         except CannotStart as error:
             print(f"tos-bot cannot start: {error}", file=sys.stderr)
             return error.code

@@ -1,10 +1,12 @@
-"""The event loop the bot runs on: uvloop where it is installed (a dependency on Linux and
-macOS), asyncio's own elsewhere.
+"""The event loop the bot runs on: uvloop on PostgreSQL (where it is installed: a dependency
+on Linux and macOS), asyncio's own on SQLite and elsewhere.
 
-uvloop (MagicStack, who also make asyncpg) runs the same asyncio code on libuv: on
-PostgreSQL it cuts the bot's CPU per statement to about a quarter (each statement is a
-round trip through the loop), and the whole pipeline's per update on both backends
-(python -m bench.backends, python -m bench.dispatch; figures in the README).
+uvloop (MagicStack, who also make asyncpg) runs the same asyncio code on libuv. Each of
+PostgreSQL's statements is a round trip through the loop, and uvloop cuts what one costs
+the bot's process to about a quarter (python -m bench.backends). SQLite's statements never
+touch the loop's I/O, but its reads hop to aiosqlite's thread and back, which uvloop makes
+dearer: the full pipeline on SQLite measured 10-15 % fewer updates a second on uvloop
+(python -m bench.dispatch --loop uvloop), so SQLite stays on asyncio's loop.
 """
 
 from __future__ import annotations
@@ -17,25 +19,28 @@ T = TypeVar("T")
 LoopName = Literal["uvloop", "asyncio"]
 
 
-def loop_factory(name: LoopName | None = None) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop if it is installed (or asked for), else None: asyncio's default."""
-    if name == "asyncio":
+def loop_for(database_url: object | None) -> LoopName:
+    """The loop for this database: uvloop for PostgreSQL, asyncio's for SQLite."""
+    return "uvloop" if database_url else "asyncio"
+
+
+def loop_factory(name: LoopName | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop if asked for and installed, else None: asyncio's default."""
+    if name != "uvloop":
         return None
     try:
         import uvloop
     except ImportError:
-        if name == "uvloop":
-            raise
         return None
     return uvloop.new_event_loop
 
 
-def loop_name(name: LoopName | None = None) -> LoopName:
+def loop_name(name: LoopName | None) -> LoopName:
     return "asyncio" if loop_factory(name) is None else "uvloop"
 
 
 def run(main: Coroutine[Any, Any, T], *, loop: LoopName | None = None) -> T:
-    """`asyncio.run`, on uvloop where it is installed."""
+    """`asyncio.run`, on uvloop if `loop` says so (and it is installed)."""
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
         return runner.run(main)
 

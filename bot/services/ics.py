@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
-
 from bot.domain.events import Event
 
 PRODID = "-//tos-bot//events//EN"
@@ -82,6 +79,10 @@ def uid_of(event_id: int, domain: str = DOMAIN) -> str:
 
 def entry_ics(entry: CalendarEntry, now: datetime, domain: str = DOMAIN) -> bytes:
     """The file: PUBLISH (the event, or its new version by SEQUENCE) or CANCEL."""
+    # Imported when a file is first written (a few MiB a bot may never need).
+    from icalendar import Calendar
+    from icalendar import Event as VEvent
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

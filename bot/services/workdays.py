@@ -12,9 +12,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-
-import holidays
-from holidays.countries.russia import RussiaStaticHolidays
+from functools import cache
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain.calendar import DayOff
@@ -24,8 +23,17 @@ from bot.services.when import town_today
 from bot.textsplit import length
 from storage.db import Database
 
-# Russia's calendar with the decrees the package carries (the years fill in as asked).
-_RUSSIA = holidays.country_holidays("RU")
+
+@cache
+def _russia() -> Any:
+    """Russia's calendar with the decrees the package carries (the years fill in as asked).
+    Imported when first asked: `holidays` loads every country's module (about 20 MiB), which
+    a bot that has not yet counted a working day does not need."""
+    import holidays
+
+    return holidays.country_holidays("RU")
+
+
 NAME_LIMIT = 100  # a day off's name («Town Day»)
 DAYS_OFF_AHEAD = 20  # the town's own days off ahead at a time (a few local holidays a year)
 AHEAD = timedelta(days=2 * 366)  # how far ahead a day off may be added
@@ -36,6 +44,8 @@ def decreed_years() -> frozenset[int]:
     """The years whose government decree on transfers of days off the package carries
     (without one, a year's calendar has the holidays alone: tests/test_workdays.py fails
     for next year so that a December upgrade is not forgotten)."""
+    from holidays.countries.russia import RussiaStaticHolidays
+
     return frozenset(RussiaStaticHolidays.special_public_holidays)
 
 
@@ -47,7 +57,7 @@ class WorkCalendar:
         self.days_off = frozenset(days_off)
 
     def is_official_working_day(self, day: date) -> bool:
-        return bool(_RUSSIA.is_working_day(day))
+        return bool(_russia().is_working_day(day))
 
     def is_working_day(self, day: date) -> bool:
         return day not in self.days_off and self.is_official_working_day(day)
