@@ -190,3 +190,39 @@ async def test_the_sandbox_demo_has_an_extended_request(harness: Harness) -> Non
     [inbox] = await maria.send("/inbox")
     due = h.app.services.requests.local_date(extended.due_at)
     assert f"продлён до {due}" in inbox.text
+
+
+async def _requests_csv(person: Person, what: str, this_year: str) -> list[list[str]]:
+    import csv
+    import io
+
+    await person.send("/export")
+    await person.press(what)
+    await person.press(this_year)
+    [sent] = await person.press("CSV")
+    assert sent.file is not None
+    return list(csv.reader(io.StringIO(sent.file[1].decode("utf-8-sig")), delimiter=";"))
+
+
+async def test_the_requests_export_shows_the_extension(harness: Harness) -> None:
+    """The export says, as the card does, that a term was extended, to when and why."""
+    from bot.services.requests import ExtensionDraft
+
+    h = harness
+    h.clock.set(OPENED)
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    clerk = await h.consented(h.user("Clerk", language_code="en"))
+    await h.app.services.staff.add(ADMIN_ID, clerk.id)
+    anna = await h.consented(h.user("Анна"))
+    extended = await submit(h, anna)
+    await submit(h, anna)  # not extended
+    await h.app.services.requests.extend(
+        ADMIN_ID, ExtensionDraft(request_id=extended, days=10, reason=REASON)
+    )
+    ru = await _requests_csv(maria, "Обращения", "Этот год")
+    assert ru[0][7:10] == ["Срок ответа", "Срок продлён до", "Причина продления"]
+    assert ru[1][7:10] == ["06.01.2027", "06.01.2027", REASON]
+    assert ru[2][7:10] == ["27.12.2026", "", ""]
+    en = await _requests_csv(clerk, "Support requests", "This year")
+    assert en[0][7:10] == ["Due", "Term extended to", "Why extended"]
+    assert en[1][8:10] == ["06.01.2027", REASON]

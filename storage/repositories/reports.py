@@ -522,6 +522,7 @@ class ReportRepository:
         return await self._db.fetch_all(
             "SELECT r.year, r.seq, r.created_at, r.kind, r.status, r.behalf_kind, "  # noqa: S608
             "r.behalf_name, r.description, r.wanted_date, r.due_at, r.closed_at, r.helped, "
+            "r.extended_to, r.extension_reason, "
             f"r.phone, u.first_name, u.last_name, u.username, "
             f"r.status IN {marks(open_statuses)} AS is_open, "
             f"(r.status IN {marks(awaiting)} AND r.due_at < ?) AS overdue "
