@@ -556,3 +556,25 @@ async def test_the_demo_shows_a_reported_initiative(tmp_path: Path) -> None:
         assert "⚑ Жалобы жителей, ещё не рассмотренные: Не о городе: 1, Спам или реклама: 1" in (
             card.text
         )
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_the_yearly_report_names_no_hidden_initiative(tmp_path: Path, lang: str) -> None:
+    """The report is a public document: its examples of done initiatives leave out one
+    hidden by moderation (its title may be what was reported), as /initiatives does."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID, language_code=lang))
+        anna = await h.consented(h.user("Анна"))
+        shown = await public_initiative(h, anna, "Скамейки во дворе")
+        hidden = await public_initiative(h, anna, "Звоните Ивану 8-913-000")
+        for initiative_id in (shown, hidden):
+            await h.app.services.initiatives.decide(ADMIN_ID, initiative_id, "done")
+        await h.app.services.moderation.act(
+            ADMIN_ID,
+            ModerationDraft(initiative_id=hidden, action="hide", reason="Чужой телефон."),
+        )
+        _message, _docx, md = await maria.send(f"/report {h.clock.now().year}")
+        assert md.file is not None
+        text = md.file[1].decode()
+        assert "Скамейки во дворе" in text
+        assert "Ивану" not in text

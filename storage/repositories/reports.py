@@ -307,10 +307,13 @@ class ReportRepository:
         self, start: datetime, end: datetime, directions: Sequence[str], status: str, each: int
     ) -> list[tuple[str, str]]:
         """(direction, title): the latest `each` initiatives of every direction in this
-        status among the period's, each direction's read straight from its index range."""
+        status among the period's, each direction's read straight from its index range.
+        The report is published: none hidden by moderation (its title may be what residents
+        reported), as the public list."""
         one = (
             "SELECT * FROM (SELECT direction, title FROM initiatives INDEXED BY initiatives_year "
             "WHERE direction = ? AND status = ? AND created_at >= ? AND created_at < ? "
+            "AND hidden = 0 "
             "ORDER BY created_at DESC, id DESC LIMIT ?) AS part"
         )
         params: list[Any] = []
