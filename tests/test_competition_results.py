@@ -97,7 +97,7 @@ async def test_results_announced_after_the_private_notices(tmp_path: Path) -> No
         assert preview.text.index("Южный") < preview.text.index("Совет ветеранов")  # most first
         assert "Детская площадка" not in preview.text
         assert "Его получат 5 человек" in preview.text  # the TOS' 2 chairs and 2 deputies, Olga
-        assert "Авторы 1 заявки, которая не победила, сначала узнают итог лично." in preview
+        assert "1 заявка не победила: заявители первыми узнают итог лично." in preview
         before = await outbox_rows(h)
 
         [done, shown] = await maria.press("📣 Объявить всем")

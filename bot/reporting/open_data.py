@@ -91,7 +91,7 @@ INDICATORS: dict[str, str] = {
     "events_held": N_("events held"),
     "events_joint": N_("events held jointly with the town hall"),
     "events_attended": N_("people who attended the events, as organisers counted"),
-    "events_signed_up": N_("sign-ups in the bot for the events held"),
+    "events_signed_up": N_("people who signed up in the bot for the events held"),
     "competition_applications": N_("competition applications, by competition"),
     "competition_winners": N_("competition winners, by competition"),
     "competition_awarded": N_("roubles awarded, by competition"),
