@@ -57,6 +57,8 @@ async def test_staff_extend_a_term_once_and_the_requester_is_told(harness: Harne
     assert "вы указали 0" in zero.text
     [why] = await maria.send("12.01")  # next January, written in November
     assert why.text == "Почему продлевается срок? Эту причину прочитает заявитель."
+    [long_reason] = await maria.send("я" * 1001)
+    assert long_reason.text == "Причина должна быть не длиннее 1000 символов, а в вашей — 1001."
     [done] = await maria.send(REASON)
     assert done.text == (
         "Срок по обращению З-2026-0001 продлён до 12.01.2027; заявителю сообщена причина."
