@@ -416,9 +416,10 @@ class ReportRepository:
     ) -> list[Row]:
         """Per competition with its deadline in the period: when it opened, who could apply,
         applications by the kind of body (TOS, NGO, initiative group), results recorded,
-        winners and the sums awarded."""
+        winners and the sums awarded, and when the results were announced."""
         return await self._db.fetch_all(
             "SELECT c.id, c.title, c.opens_at, c.deadline, c.eligible, "  # noqa: S608
+            "c.results_announced_at, "
             "COALESCE(SUM(CASE WHEN a.body_kind = 'tos' THEN 1 ELSE 0 END), 0) AS tos_applied, "
             "COALESCE(SUM(CASE WHEN a.body_kind = 'org' "
             f"AND o.kind IN {marks(ngo_kinds)} THEN 1 ELSE 0 END), 0) AS ngo_applied, "
