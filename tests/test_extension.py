@@ -91,11 +91,11 @@ async def test_staff_extend_a_term_once_and_the_requester_is_told(harness: Harne
     # Past the first due date: not overdue, the extended date is the one in force.
     h.clock.set(datetime(2026, 12, 30, 3, 0, tzinfo=UTC))
     [inbox] = await maria.send("/inbox")
-    assert "продлён до 12.01.2027" in inbox.text and "просрочено" not in inbox.text
+    assert "срок продлён до 12.01.2027" in inbox.text and "просрочено" not in inbox.text
     h.clock.set(datetime(2027, 1, 10, 3, 0, tzinfo=UTC))
     digest, *_settings = await maria.send("/digest")
     assert "Срок ответа в ближайшие 3 дня: 1" in digest.text, digest.text
-    assert "· продлён до 12.01.2027" in digest.text
+    assert "Методическая консультация · срок продлён до 12.01.2027" in digest.text
     # Answered after the first due date, before the extended one: on time.
     await h.app.services.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
     _message, _docx, md = await maria.send("/report 2026")
@@ -191,7 +191,7 @@ async def test_the_sandbox_demo_has_an_extended_request(harness: Harness) -> Non
     assert extended.extension_reason and extended.status == "in_work"
     [inbox] = await maria.send("/inbox")
     due = h.app.services.requests.local_date(extended.due_at)
-    assert f"продлён до {due}" in inbox.text
+    assert f"срок продлён до {due}" in inbox.text
 
 
 async def _requests_csv(person: Person, what: str, this_year: str) -> list[list[str]]:
