@@ -143,9 +143,7 @@ async def test_results_announced_after_the_private_notices(tmp_path: Path) -> No
             await services.record_result(ADMIN_ID, north, True, 1)
         for action in (StaffAction.RESULT, StaffAction.WIN, StaffAction.LOSE):
             await maria.press("x", data=CompetitionStaffButton(action=action, id=north).pack())
-            assert (
-                maria.last_answer["text"] == "Итоги уже объявлены и остаются такими, как объявлены."
-            )
+            assert maria.last_answer["text"] == "Итоги уже объявлены, изменить их нельзя."
         assert len(await outbox_rows(h)) == count
 
         # /competitions: the finished competition with its winners, for anyone.

@@ -144,6 +144,10 @@ async def test_staff_add_a_town_day_off_and_deadlines_skip_it(tmp_path: Path) ->
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         [screen] = await maria.send("/daysoff")
         assert "Собственные выходные дни города" in screen.text
+        assert (
+            "Сроки в рабочих днях пропускают праздники и выходные по производственному календарю "
+            "России (с переносами), а также эти дни." in screen.text
+        )
         assert "Впереди таких дней нет." in screen.text
         [ask] = await maria.press("➕ Добавить выходной")
         assert "Напишите дату в виде дд.мм.гггг" in ask.text
