@@ -237,9 +237,8 @@ class WebhookServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if isinstance(server, asyncio.base_events.Server) and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        if self._runner.addresses:  # the port chosen, whatever the loop (uvloop's too)
+            self.port = int(self._runner.addresses[0][1])
         self.inbox.start()
         log.info("webhook listening on %s:%s%s", self.host, self.port, self.path)
 

@@ -297,9 +297,8 @@ class MaxSandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        # The port the system chose (aiohttp's addresses: whatever the loop, uvloop's too).
+        self.port = int(self._runner.addresses[0][1])
         return self
 
     async def stop(self) -> None:
