@@ -43,7 +43,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("report", N_("The yearly report: /report 2026"), Role.STAFF),
     CommandSpec(
         "export",
-        N_("Export initiatives, requests, events or competitions as CSV or XLSX"),
+        N_(
+            "Export initiatives, requests, events, competitions or the moderation log as CSV "
+            "or XLSX"
+        ),
         Role.STAFF,
     ),
     CommandSpec("outbox", N_("Outgoing messages: the queue and failures"), Role.STAFF),

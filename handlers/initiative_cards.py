@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +24,7 @@ from bot.services.initiatives import (
 from bot.services.moderation import REPORT_REASONS
 from bot.services.privacy import Shown
 from bot.services.status_groups import INITIATIVE_PUBLIC
+from bot.textsplit import TEXT_LIMIT, length, shorten, visible_length
 from handlers.ids import Id
 from handlers.moderation_buttons import ModAction, ModButton
 from handlers.render import escape, person
@@ -158,6 +159,20 @@ def card_text(view: CardView, author_line: str | None) -> str:
     return "\n".join(lines).strip()
 
 
+def card_with_notes(view: CardView, author_line: str | None, notes: list[str]) -> str:
+    """The card with notes below it (what moderation did), in one message: a card is edited
+    in place, and an edit cannot go in parts, so the description gives way when the whole
+    would be longer (the notes, the reason the card is drawn again, are never cut)."""
+    tail = "\n\n" + "\n".join(notes) if notes else ""
+    text = card_text(view, author_line) + tail
+    excess = visible_length(text) - TEXT_LIMIT
+    if excess > 0:
+        kept = max(0, length(view.description) - excess)
+        text = card_text(replace(view, description=shorten(view.description, kept)), author_line)
+        text += tail
+    return text
+
+
 def staff_author_line(author: Shown) -> str:
     if author.hidden:
         return _("Author: hidden by the town's privacy settings")
@@ -227,10 +242,7 @@ def moderation_lines(card: InitiativeCard) -> list[str]:
 
 
 def staff_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = card_text(view_of(card), staff_author_line(card.author))
-    extra = moderation_lines(card)
-    if extra:
-        text += "\n\n" + "\n".join(extra)
+    text = card_with_notes(view_of(card), staff_author_line(card.author), moderation_lines(card))
     return text, staff_keyboard(card)
 
 

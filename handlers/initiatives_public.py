@@ -26,7 +26,7 @@ from bot.services.status_groups import INITIATIVE_PUBLIC
 from handlers.buttons import Press, Presses
 from handlers.filters import HasArgs, PrivateChat, TextIs
 from handlers.ids import Id, Page
-from handlers.initiative_cards import card_text, number_of, staff_card, view_of
+from handlers.initiative_cards import card_with_notes, number_of, staff_card, view_of
 from handlers.menu import MENU_LIST, MENU_MY
 from handlers.moderation import report_button
 from handlers.render import button_message, escape
@@ -201,9 +201,11 @@ def public_card(card: InitiativeCard) -> tuple[str, InlineKeyboardMarkup | None]
     author_line = None
     if author is not None and author.display_name:
         author_line = _("Author: {name}").format(name=escape(author.display_name))
-    text = card_text(view_of(card), author_line)
-    if card.initiative.hidden:  # its author's own view: why nobody else sees it
-        text += "\n\n" + _("🙈 Hidden from the public by moderation for now.")
+    # Hidden: its author's own view, saying why nobody else sees it.
+    notes = (
+        [_("🙈 Hidden from the public by moderation for now.")] if card.initiative.hidden else []
+    )
+    text = card_with_notes(view_of(card), author_line, notes)
     rows = []
     if card.support is not None:
         action, label = (

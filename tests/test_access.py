@@ -600,3 +600,34 @@ def test_any_revoke_button_gets_a_polite_answer(tmp_path: Path) -> None:
     finally:
         loop.run_until_complete(h.close())
         loop.close()
+
+
+async def test_the_new_staff_screens_stay_out_of_an_ordinary_group(tmp_path: Path) -> None:
+    """Issue 18's staff commands and buttons, sent by staff in a group that is not the
+    staff chat: nothing shown, nothing changed (staff are residents there)."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID}), staff_chat_id=STAFF_CHAT) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+        anna = await h.consented(h.user("Анна"))
+        submitted = await h.app.services.initiatives.submit(
+            anna.id,
+            Draft(direction="other", title="Скамейки во дворе",
+                  description="Поставить три скамейки у детской площадки."),
+        )  # fmt: skip
+        number = submitted.initiative.id
+        await h.app.services.initiatives.decide(ADMIN_ID, number, "accepted")
+        request = await h.app.services.requests.submit(
+            anna.id, RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
+        )
+        group = h.in_group(maria, ORDINARY_GROUP)
+        [help_] = await group.send("/help")  # what residents can do: a message to press on
+        assert "/moderation" not in help_.text and "/daysoff" not in help_.text
+        assert await group.send("/moderation") == []
+        assert await group.send("/daysoff") == []
+        for data in (f"mod:hide:{number}:0", "dayoff:add", f"req:extend:{request.request.id}"):
+            assert await group.press("x", data=data, on=help_) == []
+        await group.send("Причина скрытия")  # were a form opened, this would answer it
+        record = await h.app.db.read.initiatives.get(number)
+        assert record is not None and not record.hidden
+        found = await h.app.db.read.requests.get(request.request.id)
+        assert found is not None and found.extended_to is None
+        assert group.inbox == [help_]

@@ -97,7 +97,7 @@ async def test_results_announced_after_the_private_notices(tmp_path: Path) -> No
         assert preview.text.index("Южный") < preview.text.index("Совет ветеранов")  # most first
         assert "Детская площадка" not in preview.text
         assert "Его получат 5 человек" in preview.text  # the TOS' 2 chairs and 2 deputies, Olga
-        assert "Авторы 1 заявки, которая не победила, сначала узнают итог лично." in preview
+        assert "1 заявка не победила: заявители первыми узнают итог лично." in preview
         before = await outbox_rows(h)
 
         [done, shown] = await maria.press("📣 Объявить всем")
@@ -143,9 +143,7 @@ async def test_results_announced_after_the_private_notices(tmp_path: Path) -> No
             await services.record_result(ADMIN_ID, north, True, 1)
         for action in (StaffAction.RESULT, StaffAction.WIN, StaffAction.LOSE):
             await maria.press("x", data=CompetitionStaffButton(action=action, id=north).pack())
-            assert (
-                maria.last_answer["text"] == "Итоги уже объявлены и остаются такими, как объявлены."
-            )
+            assert maria.last_answer["text"] == "Итоги уже объявлены, изменить их нельзя."
         assert len(await outbox_rows(h)) == count
 
         # /competitions: the finished competition with its winners, for anyone.
@@ -310,3 +308,51 @@ def test_forged_results_buttons(tmp_path: Path) -> None:
     finally:
         loop.run_until_complete(h.close())
         loop.close()
+
+
+async def _winner_figures(h: Harness, lang: str) -> dict[str, str]:
+    """The open data's figures of competitions: (indicator, competition) -> value."""
+    import csv
+    import io
+
+    from bot.reporting import open_data
+    from bot.services.open_data import OpenDataService
+
+    services = h.app.services
+    data = await OpenDataService(
+        h.app.db, h.clock, services.initiatives, services.reports, timezone=h.app.settings.timezone
+    ).gather(2026)
+    with h.app.i18n.context(), h.app.i18n.use_locale(lang):
+        written = open_data.files(data)
+    rows = csv.DictReader(
+        io.StringIO(written["figures-2026.csv"].decode("utf-8-sig")), delimiter=";"
+    )
+    return {
+        f"{r['indicator']}:{r['group_name']}": r["value"]
+        for r in rows
+        if r["indicator"].startswith("competition_")
+    }
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_open_data_has_the_winners_once_announced(tmp_path: Path, lang: str) -> None:
+    """Open data holds what the bot already shows to everyone: a competition's winners and
+    sums only once the results are announced (before that only the applicants know)."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        p = await civic_map(h)
+        cid, (south, north, ngo) = await three_applications(h, p)
+        services = h.app.services.competitions
+        h.clock.set(DEADLINE + timedelta(hours=1))
+        await services.record_result(ADMIN_ID, south, True, 200_000)
+        await services.record_result(ADMIN_ID, north, False, None)
+        await services.record_result(ADMIN_ID, ngo, True, 50_000)
+        title = "Городской конкурс ТОС"
+        before = await _winner_figures(h, lang)
+        assert before == {f"competition_applications:{title}": "3"}
+        await services.announce_results(ADMIN_ID, cid)
+        after = await _winner_figures(h, lang)
+        assert after == {
+            f"competition_applications:{title}": "3",
+            f"competition_winners:{title}": "2",
+            f"competition_awarded:{title}": "250000",
+        }

@@ -105,6 +105,8 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
                 "behalf_kind": "tos", "behalf_name": maybe(), "description": text(),
                 "wanted_date": "2026-12-05", "due_at": stamp, "closed_at": None,
                 "helped": None, "phone": maybe(), "is_open": 1, "overdue": 0,
+                "extended_to": data.draw(st.sampled_from([None, stamp])),
+                "extension_reason": maybe(),
                 **person}  # fmt: skip
     if what == "events":
         return {"title": text(), "starts_at": stamp, "ends_at": stamp, "place": text(),

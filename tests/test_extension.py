@@ -57,6 +57,8 @@ async def test_staff_extend_a_term_once_and_the_requester_is_told(harness: Harne
     assert "вы указали 0" in zero.text
     [why] = await maria.send("12.01")  # next January, written in November
     assert why.text == "Почему продлевается срок? Эту причину прочитает заявитель."
+    [long_reason] = await maria.send("я" * 1001)
+    assert long_reason.text == "Причина должна быть не длиннее 1000 символов, а в вашей — 1001."
     [done] = await maria.send(REASON)
     assert done.text == (
         "Срок по обращению З-2026-0001 продлён до 12.01.2027; заявителю сообщена причина."
@@ -89,11 +91,11 @@ async def test_staff_extend_a_term_once_and_the_requester_is_told(harness: Harne
     # Past the first due date: not overdue, the extended date is the one in force.
     h.clock.set(datetime(2026, 12, 30, 3, 0, tzinfo=UTC))
     [inbox] = await maria.send("/inbox")
-    assert "продлён до 12.01.2027" in inbox.text and "просрочено" not in inbox.text
+    assert "срок продлён до 12.01.2027" in inbox.text and "просрочено" not in inbox.text
     h.clock.set(datetime(2027, 1, 10, 3, 0, tzinfo=UTC))
     digest, *_settings = await maria.send("/digest")
     assert "Срок ответа в ближайшие 3 дня: 1" in digest.text, digest.text
-    assert "· продлён до 12.01.2027" in digest.text
+    assert "Методическая консультация · срок продлён до 12.01.2027" in digest.text
     # Answered after the first due date, before the extended one: on time.
     await h.app.services.requests.answer(ADMIN_ID, request_id, "Ответ администрации.", None)
     _message, _docx, md = await maria.send("/report 2026")
@@ -189,4 +191,40 @@ async def test_the_sandbox_demo_has_an_extended_request(harness: Harness) -> Non
     assert extended.extension_reason and extended.status == "in_work"
     [inbox] = await maria.send("/inbox")
     due = h.app.services.requests.local_date(extended.due_at)
-    assert f"продлён до {due}" in inbox.text
+    assert f"срок продлён до {due}" in inbox.text
+
+
+async def _requests_csv(person: Person, what: str, this_year: str) -> list[list[str]]:
+    import csv
+    import io
+
+    await person.send("/export")
+    await person.press(what)
+    await person.press(this_year)
+    [sent] = await person.press("CSV")
+    assert sent.file is not None
+    return list(csv.reader(io.StringIO(sent.file[1].decode("utf-8-sig")), delimiter=";"))
+
+
+async def test_the_requests_export_shows_the_extension(harness: Harness) -> None:
+    """The export says, as the card does, that a term was extended, to when and why."""
+    from bot.services.requests import ExtensionDraft
+
+    h = harness
+    h.clock.set(OPENED)
+    maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
+    clerk = await h.consented(h.user("Clerk", language_code="en"))
+    await h.app.services.staff.add(ADMIN_ID, clerk.id)
+    anna = await h.consented(h.user("Анна"))
+    extended = await submit(h, anna)
+    await submit(h, anna)  # not extended
+    await h.app.services.requests.extend(
+        ADMIN_ID, ExtensionDraft(request_id=extended, days=10, reason=REASON)
+    )
+    ru = await _requests_csv(maria, "Обращения", "Этот год")
+    assert ru[0][7:10] == ["Срок ответа", "Срок продлён до", "Причина продления"]
+    assert ru[1][7:10] == ["06.01.2027", "06.01.2027", REASON]
+    assert ru[2][7:10] == ["27.12.2026", "", ""]
+    en = await _requests_csv(clerk, "Support requests", "This year")
+    assert en[0][7:10] == ["Due", "Term extended to", "Why extended"]
+    assert en[1][8:10] == ["06.01.2027", REASON]

@@ -33,3 +33,15 @@ def test_every_example_is_in_the_file_it_names() -> None:
             place = source.find(part, at)
             assert place >= 0, f"not in {path} (or not in this order):\n{part}"
             at = place + len(part)
+
+
+def test_the_russian_quick_start_names_the_staff_work() -> None:
+    """The town hall's IT person reads the Russian quick start only: it names the commands
+    staff work with and the settings a town decides on, the calendar's and moderation's
+    (issue 18) among them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Быстрый старт")
+    quick = text[start : text.index("\n## ", start + 1)]
+    names = "/staff /registry /inbox /digest /report /export /daysoff /moderation"
+    for name in [*names.split(), "REQUEST_DEADLINES", "MODERATION_HIDE_AFTER"]:
+        assert name in quick, name

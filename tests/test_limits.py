@@ -289,6 +289,7 @@ class World:
         self.seed = seed
         self.initiative_ids: list[int] = []
         self.request_ids: list[int] = []
+        self.called_off_id = 0
 
     def text(self, units: int) -> str:
         return fill(self.seed, units)
@@ -381,21 +382,24 @@ class World:
         """Reports of every reason, an edit at the longest, a hiding by staff and by reports,
         and a log of more than a page."""
         mod = self.h.app.services.moderation
-        for person, reason in ((self.boris, "personal"), (self.chair, "off_topic")):
+        for person, reason in ((self.boris, "spam"), (self.chair, "offensive")):
             await mod.report(person.id, accepted, reason)
+        # The longest reasons hide `done`, which is then edited too: its staff card has every
+        # line moderation adds (hidden, the reports, edited).
         for person, reason in (
-            (self.boris, "spam"),
-            (self.chair, "offensive"),
-            (self.clerk, "spam"),
+            (self.boris, "personal"),
+            (self.chair, "off_topic"),
+            (self.clerk, "offensive"),
         ):
             await mod.report(person.id, done, reason)
         why = self.text(moderation.REASON_LIMITS[1])
-        edit = moderation.ModerationDraft(
-            initiative_id=accepted, action="edit",
-            title=self.text(initiatives.TITLE_LIMITS[1] - 1) + "e",
-            description=self.text(cases.DESCRIPTION_LIMITS[1] - 1) + "e", reason=why,
-        )  # fmt: skip
-        await mod.act(ADMIN_ID, edit)
+        for edited in (accepted, done):
+            edit = moderation.ModerationDraft(
+                initiative_id=edited, action="edit",
+                title=self.text(initiatives.TITLE_LIMITS[1] - 1) + "e",
+                description=self.text(cases.DESCRIPTION_LIMITS[1] - 1) + "e", reason=why,
+            )  # fmt: skip
+            await mod.act(ADMIN_ID, edit)
         for action in ("hide", "restore", "hide", "restore", "hide"):
             draft = moderation.ModerationDraft(initiative_id=progress, action=action, reason=why)
             await mod.act(ADMIN_ID, draft)
@@ -426,6 +430,12 @@ class World:
         await service.rate_comment(self.anna.id, talk, longest)
         await service.reject(ADMIN_ID, declined, longest)
         await service.take(ADMIN_ID, taken)
+        # 59-FZ's extension, with the longest reason: the card, /inbox, the digest, the
+        # requester's view and the notice say so.
+        extension = requests.ExtensionDraft(
+            request_id=taken, days=30, reason=self.text(requests.REASON_LIMIT)
+        )
+        await service.extend(ADMIN_ID, extension)
 
     async def _competition(self) -> None:
         service, now = self.h.app.services.competitions, self.h.clock.now()
@@ -469,6 +479,20 @@ class World:
         await service.sign_up(self.boris.id, event.id)
         await service.cancel(self.anna.id, event.id)
         await service.sign_up(self.anna.id, event.id)
+        # Moved to the longest other place, and one more called off with the longest reason:
+        # everyone signed up is told (the outbox is delivered and measured).
+        later = start + timedelta(days=1)
+        await service.change(
+            ADMIN_ID,
+            events.EventChange(event.id, "both", later, later + timedelta(days=1),
+                               self.text(limits["place"][1] - 1) + "p"),
+        )  # fmt: skip
+        draft = dataclasses.replace(draft, audience_tos=None, token="called-off")
+        called_off = await service.create(self.chair.id, draft, "town hall")
+        await service.sign_up(self.boris.id, called_off.id)
+        reason = self.text(events.REASON_LIMITS[1])
+        await service.call_off(ADMIN_ID, events.EventCancel(called_off.id, reason))
+        self.called_off_id = called_off.id
 
 
 # -- 2. every renderer -------------------------------------------------------------------------
@@ -574,8 +598,14 @@ def renderers() -> set[str]:
     return found
 
 
-@card("handlers.initiative_cards.staff_card", "handlers.initiative_cards.card_text")
+@card(
+    "handlers.initiative_cards.staff_card",
+    "handlers.initiative_cards.card_text",
+    "handlers.initiative_cards.card_with_notes",
+)
 async def _initiative_staff_cards(w: World) -> list[Drawn]:
+    """Each initiative's staff card: one hidden by reports and edited has every line
+    moderation adds under the longest text."""
     service = w.h.app.services.initiatives
     return [staff_card(await service.staff_card(i)) for i in w.initiative_ids]
 
@@ -730,6 +760,8 @@ async def _event_cards(w: World) -> list[Drawn]:
             for name in ("title", "starts_at", "ends_at", "place", "organiser", "capacity")
         })  # fmt: skip
         out.append((event_text(draft, service), None))
+        # The one called off, with the longest reason.
+        out.append((event_text(await service.view(viewer.id, w.called_off_id), service), None))
     return out
 
 
@@ -906,6 +938,7 @@ STAFF_COMMANDS = [
     "/outbox",
     "/staff",
     "/daysoff",
+    "/moderation",
 ]
 # Buttons not pressed while exploring: they would end what the rest explores (consent,
 # staff, a role, a TOS, a competition, the language) or only confirm such an end.

@@ -43,6 +43,12 @@ TEXTS = {
         "edited_author": "Администрация исправила опубликованный текст вашей инициативы "
         "И-2026-0001; теперь она называется «Скамейки у площадки». Причина: Убрали телефон.",
         "keep": "Оставить как есть",
+        "author_view": "🙈 Сейчас скрыта из общего списка: её видите только вы и специалисты "
+        "администрации.",
+        "restore": "👁 Опубликовать снова",
+        "notice_tail": "Ниже её карточка: опубликуйте её снова, исправьте текст или оставьте "
+        "скрытой.",
+        "restore_ask": "Почему инициатива снова публикуется?",
         "no_support": "Эту инициативу сейчас нельзя поддержать.",
         "list": "/initiatives",
         "number": "И-2026-0001",
@@ -68,6 +74,10 @@ TEXTS = {
         "edited_author": "The town hall edited the public text of your initiative I-2026-0001; "
         "it now reads «Скамейки у площадки». The reason: Убрали телефон.",
         "keep": "Keep as it is",
+        "author_view": "🙈 Hidden from the public by moderation for now.",
+        "restore": "👁 Show it again",
+        "notice_tail": "Its card follows: restore it, edit it or keep it hidden.",
+        "restore_ask": "Why is it shown again?",
         "no_support": "This initiative cannot be supported now.",
         "list": "/initiatives",
         "number": "I-2026-0001",
@@ -161,10 +171,11 @@ async def test_reports_hide_at_exactly_the_threshold(tmp_path: Path, lang: str) 
         # Its card follows, with the buttons to restore or edit it.
         card = maria.inbox[maria.inbox.index(notice) + 1]
         assert t["number"] in card.text and "🙈" in card.text
-        assert card.flat_buttons[-2].startswith("👁") and card.flat_buttons[-1].startswith("✏️")
+        assert notice.text.endswith(t["notice_tail"])
+        assert card.flat_buttons[-2] == t["restore"] and card.flat_buttons[-1].startswith("✏️")
         # The author still sees it, saying why nobody else does.
         [mine] = await anna.press("x", data=f"initiative:open:{number}")
-        assert "🙈" in mine.text
+        assert t["author_view"] in mine.text
         assert await log_actions(h) == [
             ("report", boris.id, "spam"),
             ("report", vera.id, "offensive"),
@@ -267,7 +278,7 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
         assert "🙈" in card.text and "⚑" in card.text
         restore = next(b for b in card.flat_buttons if b.startswith("👁"))
         [ask] = await maria.press(restore, on=card)
-        assert ("Почему" in ask.text) if lang == "ru" else ask.text.startswith("Why is it shown")
+        assert ask.text.startswith(t["restore_ask"])
         [short] = await maria.send("Ок")  # too short a reason: asked again
         assert "3" in short.text and "500" in short.text
         await maria.send("Жалобы не подтвердились.")
@@ -328,7 +339,7 @@ async def test_staff_moderate_in_the_staff_chat_by_replies(tmp_path: Path) -> No
         number = await public_initiative(h, anna)
         card = [s for s in staff_chat.inbox if t["number"] in s.text and s.flat_buttons][-1]
         [ask] = await staff_chat.press("🙈 Скрыть из общего списка", on=card)
-        assert "Почему инициатива скрыта?" in ask.text
+        assert "Почему инициатива скрывается из общего списка?" in ask.text
         await staff_chat.send("Не ответ на вопрос")  # not a reply: not taken in a group
         record = await h.app.db.read.initiatives.get(number)
         assert record is not None and not record.hidden
@@ -339,7 +350,7 @@ async def test_staff_moderate_in_the_staff_chat_by_replies(tmp_path: Path) -> No
         await h.deliver()
         assert "Телефон в тексте." in anna.last.text
         assert "🙈" in staff_chat.edits[-1].text  # the card, edited in place
-        assert "👁 Открыть снова" in staff_chat.edits[-1].flat_buttons
+        assert "👁 Опубликовать снова" in staff_chat.edits[-1].flat_buttons
 
 
 async def test_an_edit_keeps_the_original(tmp_path: Path, lang: str) -> None:
@@ -553,6 +564,29 @@ async def test_the_demo_shows_a_reported_initiative(tmp_path: Path) -> None:
         record = await h.app.db.read.initiatives.get(town.initiative_ids[0])
         assert record is not None
         [card] = await staff.send(f"/initiative {record.year}-{record.seq}")
-        assert "⚑ Жалобы жителей, ещё не рассмотренные: Не о городе: 1, Спам или реклама: 1" in (
-            card.text
+        assert (
+            "⚑ Жалобы жителей, ещё не рассмотренные: Не относится к городу: 1, "
+            "Спам или реклама: 1" in card.text
         )
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_the_yearly_report_names_no_hidden_initiative(tmp_path: Path, lang: str) -> None:
+    """The report is a public document: its examples of done initiatives leave out one
+    hidden by moderation (its title may be what was reported), as /initiatives does."""
+    async with running(tmp_path, admin_ids=frozenset({ADMIN_ID})) as h:
+        maria = await h.consented(h.user("Мария", user_id=ADMIN_ID, language_code=lang))
+        anna = await h.consented(h.user("Анна"))
+        shown = await public_initiative(h, anna, "Скамейки во дворе")
+        hidden = await public_initiative(h, anna, "Звоните Ивану 8-913-000")
+        for initiative_id in (shown, hidden):
+            await h.app.services.initiatives.decide(ADMIN_ID, initiative_id, "done")
+        await h.app.services.moderation.act(
+            ADMIN_ID,
+            ModerationDraft(initiative_id=hidden, action="hide", reason="Чужой телефон."),
+        )
+        _message, _docx, md = await maria.send(f"/report {h.clock.now().year}")
+        assert md.file is not None
+        text = md.file[1].decode()
+        assert "Скамейки во дворе" in text
+        assert "Ивану" not in text

@@ -299,3 +299,39 @@ async def test_staff_chat_is_not_spammed(tmp_path) -> None:  # type: ignore[no-u
         question = h.session.messages[(STAFF_CHAT, prompt.message_id)]
         [done] = await in_chat.send("555000", reply_to_message=question)
         assert done.text.startswith("Теперь в списке специалистов")
+
+
+async def test_the_new_staff_commands_are_for_staff_in_both_languages(harness: Harness) -> None:
+    """/daysoff and /moderation (issue 18) are in staff's menu and help, in both languages,
+    and /export says it has the moderation log; a resident sees none of them."""
+    h = harness
+    maria = await admin(h)
+    clerk = await h.consented(h.user("Clerk", language_code="en"))
+    await h.app.services.staff.add(ADMIN_ID, clerk.id)
+    expected = {
+        "ru": {
+            "daysoff": "Выходные дни города, которые не входят в сроки",
+            "moderation": "Журнал модерации: жалобы, скрытое и исправленное",
+            "export": "Выгрузка инициатив, обращений, мероприятий, конкурсов и журнала "
+            "модерации в CSV или XLSX",
+        },
+        "en": {
+            "daysoff": "The town's own days off, which due dates skip",
+            "moderation": "Moderation log: reports, hidden and edited",
+            "export": "Export initiatives, requests, events, competitions or the moderation "
+            "log as CSV or XLSX",
+        },
+    }
+    for language in ("ru", "en"):  # the admin's own menu, as Telegram shows it per language
+        [menu] = [m for m in scoped_commands(h, ADMIN_ID) if m.language_code == language][-1:]
+        described = {c.command: c.description for c in menu.commands}
+        for name, description in expected[language].items():
+            assert described[name] == description
+    [help_ru] = await maria.send("/help")
+    [help_en] = await clerk.send("/help")
+    for text, language in ((help_ru.text, "ru"), (help_en.text, "en")):
+        for name, description in expected[language].items():
+            assert f"/{name} — {description}" in text
+    resident = await h.consented(h.user("Семён"))
+    [help_resident] = await resident.send("/help")
+    assert "/daysoff" not in help_resident.text and "/moderation" not in help_resident.text

@@ -50,7 +50,9 @@ def test_every_export_writes_the_towns_dates(lang: str) -> None:
                      "status": "closed", "behalf_kind": "self", "behalf_name": None,
                      "description": "d", "wanted_date": "2026-12-25",
                      "due_at": "2026-12-10T21:55:00+00:00", "closed_at": STAMP, "helped": 1,
-                     "phone": None, "is_open": 0, "overdue": 0, **person},
+                     "phone": None, "is_open": 0, "overdue": 0,
+                     "extended_to": "2026-12-20T21:55:00+00:00", "extension_reason": "r",
+                     **person},
         "applications": {"competition": "c", "body_kind": "tos", "body": "b", "project": "p",
                          "direction": "sport", "amount": 1, "status": "registered",
                          "result": None, "awarded": None, "created_at": STAMP, **person},
@@ -64,7 +66,8 @@ def test_every_export_writes_the_towns_dates(lang: str) -> None:
         )
     assert initiatives[1][1] == "04.12.2026"
     assert requests[1][1] == "04.12.2026"  # created
-    assert requests[1][6:9] == ["25.12.2026", "11.12.2026", "04.12.2026"]  # wanted, due, closed
+    # Wanted, due, extended to (and why), closed.
+    assert requests[1][6:11] == ["25.12.2026", "11.12.2026", "21.12.2026", "r", "04.12.2026"]
     assert applications[1][8] == "04.12.2026"
 
 

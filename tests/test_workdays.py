@@ -144,17 +144,23 @@ async def test_staff_add_a_town_day_off_and_deadlines_skip_it(tmp_path: Path) ->
         maria = await h.consented(h.user("Мария", user_id=ADMIN_ID))
         [screen] = await maria.send("/daysoff")
         assert "Собственные выходные дни города" in screen.text
+        assert (
+            "Сроки в рабочих днях пропускают праздники и выходные по производственному календарю "
+            "России (с переносами), а также эти дни." in screen.text
+        )
         assert "Впереди таких дней нет." in screen.text
         [ask] = await maria.press("➕ Добавить выходной")
         assert "Напишите дату в виде дд.мм.гггг" in ask.text
         [bad] = await maria.send("31.02.2027")
         assert bad.text == "Такой даты нет. Проверьте, пожалуйста, день и месяц."
         [past] = await maria.send("01.12.2026")
-        assert past.text == "Эта дата уже наступила. Укажите дату начиная с завтрашней."
+        assert past.text == "Нужна дата в будущем: завтрашняя или позже."
         [official] = await maria.send("31.12.2026")
         assert official.text == "Этот день и так выходной по производственному календарю."
         [name] = await maria.send("29.12.2026")
         assert "Как называется этот день" in name.text
+        [long_name] = await maria.send("я" * 101)
+        assert long_name.text == "Название должно быть не длиннее 100 символов, а в вашем — 101."
         done, screen = await maria.send("День основания города")
         assert done.text == (
             "29.12.2026 теперь выходной день города: сроки, которые будут считаться с этого "

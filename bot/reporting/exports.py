@@ -83,6 +83,8 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
         _("Description"),
         _("Wanted date"),
         _("Due"),
+        _("Term extended to"),
+        _("Why extended"),
         _("Closed"),
         _("Helped"),
         _("Open"),
@@ -102,6 +104,8 @@ def export_rows(what: str, rows: list[Any], personal: bool, tz: tzinfo) -> list[
             r["description"],
             local_text(r["wanted_date"], tz, "date"),
             local_text(r["due_at"], tz, "date"),
+            local_text(r["extended_to"], tz, "date"),  # 59-FZ's extension, once
+            r["extension_reason"] or "",
             local_text(r["closed_at"], tz, "date"),
             helped,
             _("yes") if r["is_open"] else _("no"),

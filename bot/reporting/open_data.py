@@ -91,10 +91,10 @@ INDICATORS: dict[str, str] = {
     "events_held": N_("events held"),
     "events_joint": N_("events held jointly with the town hall"),
     "events_attended": N_("people who attended the events, as organisers counted"),
-    "events_signed_up": N_("sign-ups in the bot for the events held"),
+    "events_signed_up": N_("people who signed up in the bot for the events held"),
     "competition_applications": N_("competition applications, by competition"),
-    "competition_winners": N_("competition winners, by competition"),
-    "competition_awarded": N_("roubles awarded, by competition"),
+    "competition_winners": N_("competition winners, by competition, once announced"),
+    "competition_awarded": N_("roubles awarded, by competition, once announced"),
     "people": N_("people who took part through the bot"),
     "supporters": N_("people who supported an initiative"),
     "supports": N_("supports given to initiatives"),
@@ -257,8 +257,9 @@ def figure_rows(figures: Figures) -> list[dict[str, Any]]:
     add("events_signed_up", figures.events_signed_up)
     for competition in figures.competitions:
         add("competition_applications", competition.applications, "", competition.title)
-        add("competition_winners", competition.winners, "", competition.title)
-        add("competition_awarded", competition.awarded, "", competition.title)
+        if competition.announced:  # before, only the applicants know the results
+            add("competition_winners", competition.winners, "", competition.title)
+            add("competition_awarded", competition.awarded, "", competition.title)
     add("people", figures.people)
     add("supporters", figures.supporters)
     add("supports", figures.supports)

@@ -30,6 +30,7 @@ class CompetitionFigures:
     winners: int
     awarded: int
     projects: tuple[WinningProject, ...] = ()
+    announced: bool = False  # its results announced to everyone (before, only applicants know)
 
     @property
     def applications(self) -> int:

@@ -460,6 +460,7 @@ class ReportService:
                 int(r["winners"]),
                 int(r["awarded"]),
                 tuple(winners.get(int(r["id"]), ())),
+                r["results_announced_at"] is not None,
             )
             for r in await read.competitions_of_period(
                 start, end, ORG_KINDS_OF["ngo"], ORG_KINDS_OF["group"]

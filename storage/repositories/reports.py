@@ -307,10 +307,13 @@ class ReportRepository:
         self, start: datetime, end: datetime, directions: Sequence[str], status: str, each: int
     ) -> list[tuple[str, str]]:
         """(direction, title): the latest `each` initiatives of every direction in this
-        status among the period's, each direction's read straight from its index range."""
+        status among the period's, each direction's read straight from its index range.
+        The report is published: none hidden by moderation (its title may be what residents
+        reported), as the public list."""
         one = (
             "SELECT * FROM (SELECT direction, title FROM initiatives INDEXED BY initiatives_year "
             "WHERE direction = ? AND status = ? AND created_at >= ? AND created_at < ? "
+            "AND hidden = 0 "
             "ORDER BY created_at DESC, id DESC LIMIT ?) AS part"
         )
         params: list[Any] = []
@@ -413,9 +416,10 @@ class ReportRepository:
     ) -> list[Row]:
         """Per competition with its deadline in the period: when it opened, who could apply,
         applications by the kind of body (TOS, NGO, initiative group), results recorded,
-        winners and the sums awarded."""
+        winners and the sums awarded, and when the results were announced."""
         return await self._db.fetch_all(
             "SELECT c.id, c.title, c.opens_at, c.deadline, c.eligible, "  # noqa: S608
+            "c.results_announced_at, "
             "COALESCE(SUM(CASE WHEN a.body_kind = 'tos' THEN 1 ELSE 0 END), 0) AS tos_applied, "
             "COALESCE(SUM(CASE WHEN a.body_kind = 'org' "
             f"AND o.kind IN {marks(ngo_kinds)} THEN 1 ELSE 0 END), 0) AS ngo_applied, "
@@ -522,6 +526,7 @@ class ReportRepository:
         return await self._db.fetch_all(
             "SELECT r.year, r.seq, r.created_at, r.kind, r.status, r.behalf_kind, "  # noqa: S608
             "r.behalf_name, r.description, r.wanted_date, r.due_at, r.closed_at, r.helped, "
+            "r.extended_to, r.extension_reason, "
             f"r.phone, u.first_name, u.last_name, u.username, "
             f"r.status IN {marks(open_statuses)} AS is_open, "
             f"(r.status IN {marks(awaiting)} AND r.due_at < ?) AS overdue "
