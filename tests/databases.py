@@ -7,7 +7,7 @@ postgresql://postgres@127.0.0.1:5432/postgres). The databases are copies of a te
 migrated once per run (CREATE DATABASE ... TEMPLATE, about 0.4 s), and each goes back to a
 free list when its test ends, emptied (every row deleted, identities from 1 again: about a
 millisecond), so a test starts as on a new database without paying for one.
-`.ci/test` starts such a server and runs the suite once per backend.
+`.ci/on-postgresql` starts such a server and runs the suite on it.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def signed(value: float, pattern: str = "#,##0") -> str:
 
 
 def days(value: float) -> str:
-    """Days, whole or not: «2 дня», «5 дней», «2,5 дня»."""
+    """Days, whole or not, in the reader's language: "2 days", "5 days", "2.5 days"."""
     if value == int(value):
         whole = int(value)
         return ngettext("{count} day", "{count} days", whole).format(count=num(whole))
@@ -88,7 +88,8 @@ def month_in(moment: datetime, tz: tzinfo) -> str:
 
 
 def month_name(day: date, with_year: bool, *, short: bool = False) -> str:
-    """A month as a table's row («апрель 2026») or a chart's tick («апр.», «апр. 26»)."""
+    """A month as a table's row ("April 2026") or a chart's tick ("Apr", "Apr 26"), in the
+    reader's language."""
     pattern = ("LLL" if short else "LLLL") + (" yy" if short else " yyyy") * with_year
     return format_date(day, pattern, locale=locale())
 

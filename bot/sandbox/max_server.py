@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 
 from bot.runner import bound_port
+from bot.sandbox.demo import demo_data
 from bot.sandbox.journal import Journal, decode, encode
 from bot.sandbox.server import TINY_PNG, Outgoing
 
@@ -179,7 +180,7 @@ class MaxSandboxServer:
         self,
         token: str,
         *,
-        bot_name: str = "Сандбокс",
+        bot_name: str | None = None,  # default: the demo town's
         bot_username: str = BOT_USERNAME,
         bot_user_id: int = BOT_USER_ID,
         seed: int = 0,
@@ -187,6 +188,7 @@ class MaxSandboxServer:
     ) -> None:
         self.token = token
         self.bot_id = bot_user_id  # the bot's own user id (the side door's "from" of its messages)
+        bot_name = bot_name or demo_data().bot_name
         self.bot_user = {
             "user_id": bot_user_id,
             "first_name": bot_name,
