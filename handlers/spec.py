@@ -8,7 +8,7 @@ decorators and the app calls `spec.build()` once per Dispatcher.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram import Router
@@ -122,16 +122,22 @@ class RouterSpec:
             router.observers[observer].register(handler, *filters, **kwargs)
         return router
 
-    def _is_step(self, observer: str, filters: tuple[Any, ...]) -> bool:
-        if observer == "callback_query":
-            return True
-        own = {state.state for group in self.forms for state in group.__all_states__}
+    def _own_states(self) -> set[str]:
+        return {state.state for group in self.forms for state in group.__all_states__}
+
+    @staticmethod
+    def _step_states(filters: tuple[Any, ...], own: set[str]) -> set[str]:
+        """The states of this feature's forms a message handler's StateFilter names (empty:
+        not a form step)."""
         for item in filters:
             if isinstance(item, StateFilter):
                 names = {s.state if isinstance(s, State) else s for s in item.states}
                 if names and names <= own:
-                    return True
-        return False
+                    return {name for name in names if isinstance(name, str)}
+        return set()
+
+    def _is_step(self, observer: str, filters: tuple[Any, ...], own: set[str]) -> bool:
+        return observer == "callback_query" or bool(self._step_states(filters, own))
 
     def command_names(self) -> set[str]:
         """Commands this feature answers (from its Command filters)."""
@@ -146,40 +152,65 @@ class RouterSpec:
         """One router with every handler (for features that declare no forms or buttons)."""
         return self._router(self.name, self._handlers)
 
-    def build_parts(self) -> tuple[Router, Router]:
-        """(steps, entry): form steps and buttons, reached through the Switch; and the rest."""
-        steps = [h for h in self._handlers if self._is_step(h[0], h[2])]
-        entry = [h for h in self._handlers if not self._is_step(h[0], h[2])]
+    def build_parts(self) -> tuple[Router, dict[str, Router], Router]:
+        """(buttons, steps, entry): the buttons, reached through the Switch by callback
+        prefix; a router for each state of the feature's forms with the message handlers of
+        that state, reached through the Switch by the exact state (so no handler of another
+        step is tried, and their StateFilters are not run: the router is the filter); and
+        the rest, the entry points."""
+        own = self._own_states()
+        buttons = [h for h in self._handlers if h[0] == "callback_query"]
+        entry = [h for h in self._handlers if not self._is_step(h[0], h[2], own)]
+        by_state: dict[str, list[Registration]] = {}
+        for observer, handler, filters, kwargs in self._handlers:
+            if observer != "message":
+                continue
+            for state in sorted(self._step_states(filters, own)):
+                rest = tuple(f for f in filters if not isinstance(f, StateFilter))
+                by_state.setdefault(state, []).append((observer, handler, rest, kwargs))
         entry_router = self._router(self.name, entry)
         entry_router.message.filter(OutsideForms())
         # A form is entered through an entry point, which checked consent, and withdrawing
         # consent drops every form: steps need no gate, only buttons (old messages) do.
-        return self._router(f"{self.name}:steps", steps, gate_messages=False), entry_router
+        steps = {
+            state: self._router(f"{self.name}:{state}", handlers, gate_messages=False)
+            for state, handlers in by_state.items()
+        }
+        buttons_router = self._router(f"{self.name}:buttons", buttons, gate_messages=False)
+        return buttons_router, steps, entry_router
 
 
 class Switch(Router):
     """Sends an update straight to the feature that owns it, instead of trying every
     feature's handlers in turn, so the cost stays flat as features are added: a command
-    by its name, a form step by the FSM state's group, a button by its callback prefix.
-    What it cannot place falls through to the entry routers and the fallback."""
+    by its name, a typed answer by the FSM state (to that step's handlers only), a button
+    by its callback prefix. What it cannot place falls through to the entry routers and the
+    fallback."""
 
     def __init__(self) -> None:
         super().__init__(name="switch")
-        self._by_group: dict[str, Router] = {}
+        self._by_state: dict[str, Router | None] = {}
         self._by_prefix: dict[str, Router] = {}
         self._by_command: dict[str, Router] = {}
 
-    def add(self, spec: RouterSpec, steps: Router, entry: Router) -> None:
-        self.include_router(steps)
+    def add(
+        self, spec: RouterSpec, buttons: Router, steps: Mapping[str, Router], entry: Router
+    ) -> None:
+        self.include_router(buttons)
+        for router in steps.values():
+            self.include_router(router)
         for command in spec.command_names():
             self._by_command.setdefault(command, entry)
         for group in spec.forms:
-            self._by_group[group.__full_group_name__] = steps
+            for state in group.__all_states__:
+                # The feature that declares a form last runs its steps (None: it takes no
+                # typed answer in that state, and nobody else does either).
+                self._by_state[state.state] = steps.get(state.state)
         for cls in spec.callbacks:
             if cls.__prefix__ in self._by_prefix:
                 # Two features with one prefix: one of them would never see its buttons.
                 raise ValueError(f"callback prefix {cls.__prefix__!r} of {cls.__name__} is taken")
-            self._by_prefix[cls.__prefix__] = steps
+            self._by_prefix[cls.__prefix__] = buttons
 
     async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
         target: Router | None = None
@@ -191,7 +222,7 @@ class Switch(Router):
                 target = self._by_command.get(name)
             elif raw_state is not None and not is_menu_press(event, kwargs.get("i18n")):
                 # A press on the main menu goes to its entry point even in a form.
-                target = self._by_group.get(raw_state.partition(":")[0])
+                target = self._by_state.get(raw_state)
         elif isinstance(event, CallbackQuery) and event.data:
             target = self._by_prefix.get(event.data.partition(":")[0])
         if target is None:
