@@ -33,6 +33,7 @@ from bot.messengers.transport import Transport, bot_token
 from bot.middlewares import FlushBeforeSend, UpdateContextMiddleware, setup_middlewares
 from bot.middlewares.fit import FitToLimits
 from bot.middlewares.retry import RetryTransient
+from bot.middlewares.services import TRAVELLING, HandlerServices
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.scheduler import Scheduler
 from bot.services.container import Services, build_services
@@ -87,6 +88,9 @@ class App:
     throttle: ThrottleMiddleware
     storage: DatabaseStorage
     sender: Sender
+    handler_services: (
+        HandlerServices  # what each handler gets by name (bot/middlewares/services.py)
+    )
     transport: Transport | None = None  # the messengers (bot/messengers/transport.py)
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
@@ -269,14 +273,17 @@ async def _assemble(
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
     throttle = ThrottleMiddleware(monotonic=monotonic)
 
+    by_name = services.by_name()  # each handler asks for the services it needs by name
     dp = Dispatcher(
         storage=storage,
         events_isolation=events_isolation or UserIsolation(),
         settings=settings,
         clock=clock,
-        **services.by_name(),  # each handler asks for the services it needs by name
+        **{name: by_name[name] for name in TRAVELLING},
     )
     setup_middlewares(dp, i18n, tracker, throttle)
+    handler_services = HandlerServices(by_name)  # the rest join as a handler runs
+    handler_services.install(dp)
     build_routers(dp, extra_features)
 
     bot = build_bot(settings, session, transport)
@@ -323,6 +330,7 @@ async def _assemble(
         throttle=throttle,
         storage=storage,
         sender=sender,
+        handler_services=handler_services,
         transport=transport,
     )
     dp.startup.register(app.on_startup)

@@ -38,6 +38,11 @@ def _require_async(item: Any) -> None:
     raise TypeError(f"{item!r} is synchronous; use an async Filter (e.g. StateFilter(...))")
 
 
+def state_names(group: type[StatesGroup]) -> list[str]:
+    """«Form:step» of each of a form's states."""
+    return [state.state for state in group.__all_states__ if state.state is not None]
+
+
 class RouterSpec:
     def __init__(
         self, name: str, *, needs_consent: bool = False, presses: Presses | None = None
@@ -123,7 +128,7 @@ class RouterSpec:
         return router
 
     def _own_states(self) -> set[str]:
-        return {state.state for group in self.forms for state in group.__all_states__}
+        return {name for group in self.forms for name in state_names(group)}
 
     @staticmethod
     def _step_states(filters: tuple[Any, ...], own: set[str]) -> set[str]:
@@ -202,10 +207,10 @@ class Switch(Router):
         for command in spec.command_names():
             self._by_command.setdefault(command, entry)
         for group in spec.forms:
-            for state in group.__all_states__:
+            for name in state_names(group):
                 # The feature that declares a form last runs its steps (None: it takes no
                 # typed answer in that state, and nobody else does either).
-                self._by_state[state.state] = steps.get(state.state)
+                self._by_state[name] = steps.get(name)
         for cls in spec.callbacks:
             if cls.__prefix__ in self._by_prefix:
                 # Two features with one prefix: one of them would never see its buttons.

@@ -803,7 +803,7 @@ async def _outbox(w: World) -> list[Drawn]:
     app = w.h.app
     user = await app.services.users.get(ADMIN_ID)
     assert user is not None
-    return [await outbox_render(user, app.dp["outbox"], app.services.broadcasts, app.settings)]
+    return [await outbox_render(user, app.services.outbox, app.services.broadcasts, app.settings)]
 
 
 @card("handlers.workdays.days_off_view")

@@ -49,7 +49,7 @@ class Counted:
 
 def count_handler_calls(h: Harness) -> list[str]:
     calls: list[str] = []
-    data = h.app.dp.workflow_data
+    data = h.app.handler_services.services
     for name, service in list(data.items()):
         if type(service).__module__.startswith("bot.services."):
             data[name] = Counted(name, service, calls)

@@ -12,6 +12,11 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from aiogram import Dispatcher
+
+import handlers
+from bot.middlewares.services import TRAVELLING
+from bot.services.container import Services
 from tests.kit import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,10 +191,40 @@ def test_the_app_names_no_service() -> None:
 
 
 async def test_handlers_get_the_same_services_as_the_app(harness: Harness) -> None:
+    """Every service reaches a handler (bot/middlewares/services.py); only the ones the
+    update's middlewares and filters read travel with the update from the start."""
     services = harness.app.services
-    data = harness.app.dp.workflow_data
+    given = harness.app.handler_services.services
     for name, service in services.by_name().items():
-        assert data[name] is service is getattr(services, name)
+        assert given[name] is service is getattr(services, name)
+    travelling = {name for name in harness.app.dp.workflow_data if name in given}
+    assert travelling == set(TRAVELLING)
+    for name in TRAVELLING:
+        assert harness.app.dp.workflow_data[name] is given[name]
+
+
+def test_filters_ask_only_for_the_services_that_travel() -> None:
+    """A filter runs before its handler matched, so before HandlerServices gives the
+    handler every service: it may ask only for those that travel with the update."""
+    names = {field.name for field in fields(Services)}
+    dp = Dispatcher()
+    handlers.build_routers(dp)
+    routers = [dp]
+    asked: dict[str, set[str]] = {}
+    while routers:
+        router = routers.pop()
+        routers.extend(router.sub_routers)
+        for observer in router.observers.values():
+            checks = list(observer._handler.filters or [])
+            for handler in observer.handlers:
+                checks += handler.filters or []
+            for check in checks:
+                wanted = set(check.params) & names
+                if wanted:
+                    asked.setdefault(type(check.callback).__name__, set()).update(wanted)
+    assert asked  # the check sees filters that ask for services (StaffPlace, RepliesToRequest)
+    for filter_name, wanted in asked.items():
+        assert wanted <= set(TRAVELLING), filter_name
 
 
 def test_the_privacy_setting_is_read_in_one_place() -> None:

@@ -27,7 +27,6 @@ class LocaleMiddleware(I18nMiddleware):
     ) -> Any:
         locale = await self.get_locale(event, data)
         data["locale"] = locale
-        data[self.middleware_key] = self
         if self.i18n_key:
             data[self.i18n_key] = self.i18n
         # Plain context variables rather than i18n.context()/use_locale(): this runs on
