@@ -273,16 +273,17 @@ async def _assemble(
     monotonic, sleep = timing or (monotonic_clock, asyncio.sleep)
     throttle = ThrottleMiddleware(monotonic=monotonic)
 
-    by_name = services.by_name()  # each handler asks for the services it needs by name
+    # Handlers ask for the settings and each service by name; what the update's middlewares
+    # and filters read travels with it from the start, the rest joins as a handler runs.
+    by_name = {"settings": settings, **services.by_name()}
     dp = Dispatcher(
         storage=storage,
         events_isolation=events_isolation or UserIsolation(),
-        settings=settings,
         clock=clock,
         **{name: by_name[name] for name in TRAVELLING},
     )
     setup_middlewares(dp, i18n, tracker, throttle)
-    handler_services = HandlerServices(by_name)  # the rest join as a handler runs
+    handler_services = HandlerServices(by_name)
     handler_services.install(dp)
     build_routers(dp, extra_features)
 

@@ -55,8 +55,17 @@ class DatabaseStorage(BaseStorage):
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
         # Nothing is kept where other processes write the same rows.
         self._cache_size = 0 if db.shared else cache_size
+        self._last_key: StorageKey | None = None
+        self._last_skey = ""
         db.on_begin(self._write_pending)
         db.on_rollback(self._undo)
+
+    def _skey(self, key: StorageKey) -> str:
+        """`_key`, kept for the key object asked about last: an update asks about its one
+        key five or six times (a StorageKey is immutable, and the one kept stays alive)."""
+        if key is not self._last_key:
+            self._last_key, self._last_skey = key, _key(key)
+        return self._last_skey
 
     def batch(self) -> FsmBatch:
         """Gather this task's FSM writes until flushed (see the module's docstring)."""
@@ -166,7 +175,7 @@ class DatabaseStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     async def _store(self, key: StorageKey, state: str | None, data_json: str) -> None:
-        skey = _key(key)
+        skey = self._skey(key)
         current = await self._load(skey)
         if current == (state, data_json):
             return  # nothing changed: no write
@@ -192,26 +201,26 @@ class DatabaseStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        _, data_json = await self._load(_key(key))
+        _, data_json = await self._load(self._skey(key))
         await self._store(key, value, data_json)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._load(_key(key)))[0]
+        return (await self._load(self._skey(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        state, _ = await self._load(_key(key))
+        state, _ = await self._load(self._skey(key))
         await self._store(key, state, json.dumps(dict(data), ensure_ascii=False))
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         # One cache lookup and one JSON round trip (the base class does two of each).
-        state, data_json = await self._load(_key(key))
+        state, data_json = await self._load(self._skey(key))
         merged: dict[str, Any] = json.loads(data_json)
         merged.update(data)
         await self._store(key, state, json.dumps(merged, ensure_ascii=False))
         return merged
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return dict(json.loads((await self._load(_key(key)))[1]))
+        return dict(json.loads((await self._load(self._skey(key)))[1]))
 
     def forget_user(self, user_id: int) -> None:
         """Drop cached entries of a user whose rows were deleted elsewhere."""

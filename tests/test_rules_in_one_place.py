@@ -201,12 +201,14 @@ async def test_handlers_get_the_same_services_as_the_app(harness: Harness) -> No
     assert travelling == set(TRAVELLING)
     for name in TRAVELLING:
         assert harness.app.dp.workflow_data[name] is given[name]
+    assert given["settings"] is harness.app.settings
+    assert "settings" not in harness.app.dp.workflow_data
 
 
 def test_filters_ask_only_for_the_services_that_travel() -> None:
     """A filter runs before its handler matched, so before HandlerServices gives the
     handler every service: it may ask only for those that travel with the update."""
-    names = {field.name for field in fields(Services)}
+    names = {field.name for field in fields(Services)} | {"settings"}
     dp = Dispatcher()
     handlers.build_routers(dp)
     routers = [dp]

@@ -1,13 +1,13 @@
-"""The services a handler asks for by name (`requests: RequestService`), given to it as it
-runs rather than carried down to it.
+"""The services and the settings a handler asks for by name (`requests: RequestService`),
+given to it as it runs rather than carried down to it.
 
 aiogram hands an update's data down every layer (the update's middlewares, each router,
 each filter it tries) and copies the dict at nearly every step, a dozen times an update;
 twelve services riding along cost more than the routing they ride through (python -m
 bench.dispatch: 7.5 % of the full pipeline's instructions). So only what the update's
-middlewares and filters read travels from the start (settings, clock, TRAVELLING), and
-every service joins the data here, an inner middleware of the Dispatcher: once a handler
-(a message's, a press's or an error's) has matched, just before it runs."""
+middlewares and filters read travels from the start (the clock, for FormGuard; TRAVELLING),
+and the rest joins the data here, an inner middleware of the Dispatcher: once a handler (a
+message's, a press's or an error's) has matched, just before it runs."""
 
 from __future__ import annotations
 
