@@ -79,8 +79,8 @@ def build_routers(dp: Dispatcher, extra: Sequence[RouterSpec] = ()) -> None:
     entries = []
     specs = features(extra)
     for spec in specs:
-        buttons, steps, entry = spec.build_parts()
-        switch.add(spec, buttons, steps, entry)
+        steps, typed, entry = spec.build_parts()
+        switch.add(spec, steps, typed, entry)
         entries.append(entry)
     # One form at a time: no handler replaces a form that holds answers without asking.
     guard = FormGuard({group.__full_group_name__: group for s in specs for group in s.forms})

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
@@ -157,32 +158,33 @@ class RouterSpec:
         """One router with every handler (for features that declare no forms or buttons)."""
         return self._router(self.name, self._handlers)
 
-    def build_parts(self) -> tuple[Router, dict[str, Router], Router]:
-        """(buttons, steps, entry): the buttons, reached through the Switch by callback
-        prefix; a router for each state of the feature's forms with the message handlers of
-        that state, reached through the Switch by the exact state (so no handler of another
-        step is tried, and their StateFilters are not run: the router is the filter); and
-        the rest, the entry points."""
+    def build_parts(self) -> tuple[Router, dict[str, TelegramEventObserver], Router]:
+        """(steps, typed, entry): the buttons, reached through the Switch by callback prefix;
+        the typed answers, an observer for each state of the feature's forms with that
+        state's message handlers, reached through the Switch by the exact state (so no
+        handler of another step is tried and no StateFilter runs: the observer is the
+        filter); and the rest, the entry points."""
         own = self._own_states()
         buttons = [h for h in self._handlers if h[0] == "callback_query"]
         entry = [h for h in self._handlers if not self._is_step(h[0], h[2], own)]
-        by_state: dict[str, list[Registration]] = {}
-        for observer, handler, filters, kwargs in self._handlers:
-            if observer != "message":
-                continue
-            for state in sorted(self._step_states(filters, own)):
-                rest = tuple(f for f in filters if not isinstance(f, StateFilter))
-                by_state.setdefault(state, []).append((observer, handler, rest, kwargs))
         entry_router = self._router(self.name, entry)
         entry_router.message.filter(OutsideForms())
         # A form is entered through an entry point, which checked consent, and withdrawing
         # consent drops every form: steps need no gate, only buttons (old messages) do.
-        steps = {
-            state: self._router(f"{self.name}:{state}", handlers, gate_messages=False)
-            for state, handlers in by_state.items()
-        }
-        buttons_router = self._router(f"{self.name}:buttons", buttons, gate_messages=False)
-        return buttons_router, steps, entry_router
+        steps = self._router(f"{self.name}:steps", buttons, gate_messages=False)
+        typed: dict[str, TelegramEventObserver] = {}
+        for observer, handler, filters, kwargs in self._handlers:
+            if observer != "message":
+                continue
+            rest = tuple(f for f in filters if not isinstance(f, StateFilter))
+            for state in sorted(self._step_states(filters, own)):
+                if state not in typed:
+                    # On the steps router, so its message filters and inner middlewares (and
+                    # the Dispatcher's) apply; only the Switch triggers it (not a router's
+                    # own observer: a router of its own for each state weighed 36 KiB).
+                    typed[state] = TelegramEventObserver(router=steps, event_name="message")
+                typed[state].register(handler, *rest, **kwargs)
+        return steps, typed, entry_router
 
 
 class Switch(Router):
@@ -194,42 +196,61 @@ class Switch(Router):
 
     def __init__(self) -> None:
         super().__init__(name="switch")
-        self._by_state: dict[str, Router | None] = {}
+        self._by_state: dict[str, TelegramEventObserver | None] = {}
         self._by_prefix: dict[str, Router] = {}
         self._by_command: dict[str, Router] = {}
 
     def add(
-        self, spec: RouterSpec, buttons: Router, steps: Mapping[str, Router], entry: Router
+        self,
+        spec: RouterSpec,
+        steps: Router,
+        typed: Mapping[str, TelegramEventObserver],
+        entry: Router,
     ) -> None:
-        self.include_router(buttons)
-        for router in steps.values():
-            self.include_router(router)
+        self.include_router(steps)
         for command in spec.command_names():
             self._by_command.setdefault(command, entry)
         for group in spec.forms:
             for name in state_names(group):
                 # The feature that declares a form last runs its steps (None: it takes no
                 # typed answer in that state, and nobody else does either).
-                self._by_state[name] = steps.get(name)
+                self._by_state[name] = typed.get(name)
         for cls in spec.callbacks:
             if cls.__prefix__ in self._by_prefix:
                 # Two features with one prefix: one of them would never see its buttons.
                 raise ValueError(f"callback prefix {cls.__prefix__!r} of {cls.__name__} is taken")
-            self._by_prefix[cls.__prefix__] = buttons
+            self._by_prefix[cls.__prefix__] = steps
 
     async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
-        target: Router | None = None
         if isinstance(event, Message):
             raw_state = kwargs.get("raw_state")
             if is_command(event):
                 # "/start@tos_bot payload" -> "start"; the entry router checks the rest.
                 name = (event.text or "")[1:].partition(" ")[0].partition("@")[0].lower()
-                target = self._by_command.get(name)
-            elif raw_state is not None and not is_menu_press(event, kwargs.get("i18n")):
+                return await self._to(self._by_command.get(name), update_type, event, kwargs)
+            if raw_state is not None and not is_menu_press(event, kwargs.get("i18n")):
                 # A press on the main menu goes to its entry point even in a form.
-                target = self._by_state.get(raw_state)
+                typed = self._by_state.get(raw_state)
+                if typed is None:
+                    return UNHANDLED
+                # What the steps router's _propagate_event does, with this state's handlers.
+                steps = typed.router
+                kwargs["event_router"] = steps
+                passed, data = await steps.message.check_root_filters(event, **kwargs)
+                if not passed:
+                    return UNHANDLED
+                kwargs.update(data)
+                response = await typed.trigger(event, **kwargs)
+                return UNHANDLED if response is REJECTED else response
         elif isinstance(event, CallbackQuery) and event.data:
             target = self._by_prefix.get(event.data.partition(":")[0])
+            return await self._to(target, update_type, event, kwargs)
+        return UNHANDLED
+
+    @staticmethod
+    async def _to(
+        target: Router | None, update_type: str, event: TelegramObject, kwargs: dict[str, Any]
+    ) -> Any:
         if target is None:
             return UNHANDLED
         observer = target.observers[update_type]

@@ -312,8 +312,8 @@ def test_a_draft_survives_the_fsm_storage(
 def test_each_button_action_has_its_own_handler() -> None:
     """No handler dispatches on an action string: FormButton.filter(F.action == ...)."""
     spec = handlers.features()[0]
-    buttons, _, _ = spec.build_parts()
-    presses = buttons.callback_query.handlers
+    steps, _, _ = spec.build_parts()
+    presses = steps.callback_query.handlers
     by_name = {handler.callback.__name__: handler for handler in presses}
     for action in FormAction:
         handler = by_name[action.value]
