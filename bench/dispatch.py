@@ -3,6 +3,15 @@
     python -m bench.dispatch                       # default: 1000 users, concurrency 100
     python -m bench.dispatch --users 200 --concurrency 50
     python -m bench.dispatch --profile             # also: where the full pipeline spends time
+    python -m bench.dispatch --instructions        # only: instructions per update (valgrind)
+    python -m bench.dispatch --instructions 300    # the same over 300 users
+
+--instructions counts, under valgrind's callgrind, the instructions each scenario executes
+per update (one at a time, 100 users by default): a figure that, unlike updates a second,
+does not move with a shared machine's load, for telling a change of a few per cent. It
+counts no system call's work inside the kernel (SQLite's writes), and time per instruction
+differs between the two scenarios, so it shows the direction and size of a change, not the
+throughput ratio itself. Needs valgrind (Debian: apt-get install valgrind).
 
 Every scenario runs in its own subprocess, so each peak RSS (ru_maxrss) is its own:
 
@@ -35,6 +44,8 @@ import contextlib
 import gc
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -407,6 +418,54 @@ class Scenario:
         return total
 
 
+@contextlib.contextmanager
+def counted_instructions(on: bool) -> Any:
+    """Under callgrind (--instructions): count only what runs inside."""
+    if on:
+        switch = ["callgrind_control", "--instr=on", str(os.getpid())]
+        subprocess.run(switch, check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        if on:
+            switch[1] = "--instr=off"
+            subprocess.run(switch, check=True, capture_output=True)
+
+
+def run_instructions(args: argparse.Namespace) -> int:
+    """Both scenarios at once under callgrind, one update at a time; instructions each."""
+    if shutil.which("valgrind") is None:
+        print("--instructions needs valgrind (Debian: apt-get install valgrind)")
+        return 2
+    users = args.instructions  # 100 take about a minute under valgrind
+    env = dict(os.environ, PYTHONHASHSEED="0")  # the same dicts in both, run after run
+    procs = {}
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
+        for kind in ("echo", "full"):
+            cmd = [
+                "valgrind", "--tool=callgrind", "--instr-atstart=no",
+                f"--callgrind-out-file={tmp}/{kind}.out", sys.executable, "-m", "bench.dispatch",
+                "--worker", kind, "--users", str(users), "--concurrency", "1",
+                "--warmup", str(args.warmup), "--callgrind",
+            ]  # fmt: skip
+            procs[kind] = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        per_update = {}
+        for kind, proc in procs.items():
+            _, err = proc.communicate()
+            found = re.search(r"Collected : (\d+)", err)
+            if proc.returncode != 0 or found is None:
+                sys.stderr.write(err)
+                raise SystemExit(f"worker {kind} under callgrind failed")
+            per_update[kind] = int(found.group(1)) / (users * len(script(0)))
+    print(f"instructions per update, one at a time, {users} users (callgrind):")
+    for kind, count in per_update.items():
+        print(f"  {kind:5} {count:12,.0f}")
+    print(f"  echo/full {per_update['echo'] / per_update['full']:10.3f}")
+    return 0
+
+
 async def worker(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
         scenario = Scenario(args.worker, Path(tmp), args.keep_recordings, args.database_url)
@@ -425,7 +484,8 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
             # still count, in both.
             gc.collect()
             rss_before = peak_rss_mib()
-            result = await scenario.run(users, args.concurrency)
+            with counted_instructions(args.callgrind):
+                result = await scenario.run(users, args.concurrency)
             rows = await scenario.rows(users, warm)
             result.update(
                 kind=args.worker,
@@ -749,7 +809,16 @@ def main(argv: list[str] | None = None) -> int:
         choices=("uvloop", "asyncio"),
         help="the event loop (default: the bot's: asyncio's on SQLite, uvloop on PostgreSQL)",
     )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        nargs="?",
+        const=100,
+        metavar="USERS",
+        help="only count instructions per update under valgrind, USERS users (default 100)",
+    )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--callgrind", action="store_true", help=argparse.SUPPRESS)
     # bench/backends.py: a worker on PostgreSQL, several of them on one database.
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--first-user", type=int, default=0, help=argparse.SUPPRESS)
@@ -760,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run_on_loop(worker(args), loop=args.loop or loop_for(args.database_url))
         print(json.dumps(result))
         return 0
+    if args.instructions is not None:
+        return run_instructions(args)
     return orchestrate(args)
 
 
