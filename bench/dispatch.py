@@ -354,9 +354,12 @@ class Scenario:
         record = await self.app.users.get(uids[-1])
         assert record is not None and record.has_consent, "onboarding did not record consent"
 
-    async def run(self, uids: list[int], concurrency: int) -> dict[str, Any]:
-        """Feed every user's script; returns timings. One user's updates stay in order."""
-        latencies: list[float] = []
+    async def run(
+        self, uids: list[int], concurrency: int, latencies: list[float] | None = None
+    ) -> dict[str, Any]:
+        """Feed every user's script; returns timings. One user's updates stay in order.
+        `latencies` (if given) gets each update's, for percentiles over several runs."""
+        latencies = [] if latencies is None else latencies
         build = 0.0
         feed = self.dp.feed_update
         bot = self.bot
@@ -466,6 +469,42 @@ def run_instructions(args: argparse.Namespace) -> int:
     return 0
 
 
+async def sliced(
+    scenario: Scenario, users: list[int], concurrency: int, slices: int
+) -> dict[str, Any]:
+    """The timed run in `slices` parts, each when the orchestrator writes a line: so echo
+    and full, each in its own process, take turns (see orchestrate). Prints each part's
+    timing as a line of JSON; returns the whole run's, as Scenario.run does."""
+    size = -(-len(users) // slices)
+    latencies: list[float] = []
+    parts = []
+    print(json.dumps({"ready": True}))  # set up: the other one's start-up is not timed
+    sys.stdout.flush()
+    for start in range(0, len(users), size):
+        if not sys.stdin.readline():
+            break
+        part = await scenario.run(users[start : start + size], concurrency, latencies)
+        parts.append(part)
+        print(json.dumps({"updates": part["updates"], "s": part["wall_s"] - part["build_s"]}))
+        sys.stdout.flush()
+    latencies.sort()
+    n = len(latencies)
+    wall = sum(p["wall_s"] for p in parts)
+    build = sum(p["build_s"] for p in parts)
+    return {
+        "updates": n,
+        "wall_s": wall,
+        "build_s": build,
+        "cpu_s": sum(p["cpu_s"] for p in parts),
+        "ups": n / (wall - build),
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": latencies[-1] * 1000,
+        "replies": sum(p["replies"] for p in parts),
+        "unexpected": [u for p in parts for u in p["unexpected"]][:5],
+    }
+
+
 async def worker(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
         scenario = Scenario(args.worker, Path(tmp), args.keep_recordings, args.database_url)
@@ -484,8 +523,11 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
             # still count, in both.
             gc.collect()
             rss_before = peak_rss_mib()
-            with counted_instructions(args.callgrind):
-                result = await scenario.run(users, args.concurrency)
+            if args.turns:
+                result = await sliced(scenario, users, args.concurrency, args.turns)
+            else:
+                with counted_instructions(args.callgrind):
+                    result = await scenario.run(users, args.concurrency)
             rows = await scenario.rows(users, warm)
             result.update(
                 kind=args.worker,
@@ -634,6 +676,57 @@ def run_worker(
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def run_pair(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, Any]]:
+    """Echo and full, each in its own process (so each peak RSS is its own), taking turns
+    slice by slice: a machine whose speed drifts from one second to the next (a shared one
+    does) slows both alike, which running them one after the other did not."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    procs = {}
+    for kind in ("echo", "full"):
+        cmd = [
+            sys.executable, "-m", "bench.dispatch", "--worker", kind,
+            "--users", str(args.users), "--concurrency", str(concurrency),
+            "--warmup", str(args.warmup), "--turns", str(args.slices),
+        ]  # fmt: skip
+        if args.keep_recordings:
+            cmd.append("--keep-recordings")
+        if args.onboard:
+            cmd.append("--onboard")
+        if args.loop:
+            cmd += ["--loop", args.loop]
+        procs[kind] = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+    try:
+        for kind, proc in procs.items():  # both set up before either is timed
+            assert proc.stdout is not None
+            if not proc.stdout.readline():
+                raise SystemExit(f"worker {kind} x{concurrency} stopped")
+        for turn in range(args.slices):
+            order = ("echo", "full") if turn % 2 == 0 else ("full", "echo")
+            for kind in order:
+                proc = procs[kind]
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                if not proc.stdout.readline():
+                    raise SystemExit(f"worker {kind} x{concurrency} stopped")
+        results = {}
+        for kind, proc in procs.items():
+            out, _ = proc.communicate()
+            if proc.returncode != 0:
+                raise SystemExit(f"worker {kind} x{concurrency} failed with code {proc.returncode}")
+            results[kind] = dict(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+
+
 def _pooled(rounds: list[dict[tuple[str, int], dict[str, Any]]], kind: str, c: int) -> float:
     """Updates a second over every round of one scenario together."""
     results = [one[(kind, c)] for one in rounds]
@@ -712,8 +805,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     for _ in range(args.rounds):
         one: dict[tuple[str, int], dict[str, Any]] = {}
         for c in (1, conc):
-            for kind in ("echo", "full"):
-                one[(kind, c)] = run_worker(args, kind, c, profile=False)
+            for kind, result in run_pair(args, c).items():
+                one[(kind, c)] = result
         rounds.append(one)
     results = rounds[-1]
 
@@ -819,12 +912,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
     parser.add_argument("--callgrind", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--turns", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=10,
+        help="parts of each timed run; echo and full take turns part by part",
+    )
     # bench/backends.py: a worker on PostgreSQL, several of them on one database.
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--first-user", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.users < 1 or args.concurrency < 1 or args.warmup < 0 or args.rounds < 1:
-        parser.error("--users, --concurrency and --rounds must be >= 1, --warmup >= 0")
+    if min(args.users, args.concurrency, args.rounds, args.slices) < 1 or args.warmup < 0:
+        parser.error("--users, --concurrency, --rounds and --slices must be >= 1, --warmup >= 0")
     if args.worker:
         result = run_on_loop(worker(args), loop=args.loop or loop_for(args.database_url))
         print(json.dumps(result))
