@@ -88,9 +88,8 @@ class App:
     throttle: ThrottleMiddleware
     storage: DatabaseStorage
     sender: Sender
-    handler_services: (
-        HandlerServices  # what each handler gets by name (bot/middlewares/services.py)
-    )
+    # What each handler gets by name (bot/middlewares/services.py).
+    handler_services: HandlerServices
     transport: Transport | None = None  # the messengers (bot/messengers/transport.py)
     background: bool = True  # the scheduler and the sender run (tests drive them by hand)
     _closed: bool = field(default=False, repr=False)
