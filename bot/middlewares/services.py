@@ -29,9 +29,11 @@ class HandlerServices(BaseMiddleware):
         self.services = dict(services)
 
     def install(self, dp: Dispatcher) -> None:
-        """On every kind of handler the features register (handlers/spec.py RouterSpec)."""
-        for observer in (dp.message, dp.callback_query, dp.errors):
-            observer.middleware(self)
+        """On every kind of handler (a message's, a press's, an error's, and any a feature
+        adds later); not on the update's own observer, which would carry them all again."""
+        for name, observer in dp.observers.items():
+            if name != "update":
+                observer.middleware(self)
 
     async def __call__(
         self,
