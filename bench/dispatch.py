@@ -441,16 +441,14 @@ def run_instructions(args: argparse.Namespace) -> int:
         print("--instructions needs valgrind (Debian: apt-get install valgrind)")
         return 2
     users = args.instructions  # 100 take about a minute under valgrind
-    env = dict(os.environ, PYTHONHASHSEED="0")  # the same dicts in both, run after run
+    env = worker_env(PYTHONHASHSEED="0")  # the same dicts in both, run after run
+    one_at_a_time = argparse.Namespace(**{**vars(args), "users": users})
     procs = {}
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
         for kind in ("echo", "full"):
-            cmd = [
-                "valgrind", "--tool=callgrind", "--instr-atstart=no",
-                f"--callgrind-out-file={tmp}/{kind}.out", sys.executable, "-m", "bench.dispatch",
-                "--worker", kind, "--users", str(users), "--concurrency", "1",
-                "--warmup", str(args.warmup), "--callgrind",
-            ]  # fmt: skip
+            valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+            valgrind.append(f"--callgrind-out-file={tmp}/{kind}.out")
+            cmd = valgrind + worker_command(one_at_a_time, kind, 1, "--callgrind")
             procs[kind] = subprocess.Popen(
                 cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
@@ -647,26 +645,34 @@ def run_import_baseline(code: str) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
-def run_worker(
-    args: argparse.Namespace, kind: str, concurrency: int, profile: bool
-) -> dict[str, Any]:
+def worker_command(args: argparse.Namespace, kind: str, concurrency: int, *extra: str) -> list[str]:
+    """`python -m bench.dispatch --worker KIND ...` with this run's options."""
     cmd = [
         sys.executable, "-m", "bench.dispatch", "--worker", kind,
         "--users", str(args.users), "--concurrency", str(concurrency),
-        "--warmup", str(args.warmup), "--profile-users", str(args.profile_users),
+        "--warmup", str(args.warmup), *extra,
     ]  # fmt: skip
     if args.keep_recordings:
         cmd.append("--keep-recordings")
     if args.onboard:
         cmd.append("--onboard")
-    if profile:
-        cmd.append("--profile")
     if args.loop:
         cmd += ["--loop", args.loop]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
+    return cmd
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment a worker runs in: this checkout first on its path."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path, **extra)
+
+
+def run_worker(
+    args: argparse.Namespace, kind: str, concurrency: int, profile: bool
+) -> dict[str, Any]:
+    extra = ["--profile-users", str(args.profile_users)] + (["--profile"] if profile else [])
+    cmd = worker_command(args, kind, concurrency, *extra)
+    env = worker_env()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
@@ -680,23 +686,10 @@ def run_pair(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, 
     """Echo and full, each in its own process (so each peak RSS is its own), taking turns
     slice by slice: a machine whose speed drifts from one second to the next (a shared one
     does) slows both alike, which running them one after the other did not."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
+    env = worker_env()
     procs = {}
     for kind in ("echo", "full"):
-        cmd = [
-            sys.executable, "-m", "bench.dispatch", "--worker", kind,
-            "--users", str(args.users), "--concurrency", str(concurrency),
-            "--warmup", str(args.warmup), "--turns", str(args.slices),
-        ]  # fmt: skip
-        if args.keep_recordings:
-            cmd.append("--keep-recordings")
-        if args.onboard:
-            cmd.append("--onboard")
-        if args.loop:
-            cmd += ["--loop", args.loop]
+        cmd = worker_command(args, kind, concurrency, "--turns", str(args.slices))
         procs[kind] = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
