@@ -96,3 +96,29 @@ async def test_a_typed_answer_meets_its_steps_handlers_in_order(tmp_path: Path) 
         ]
     finally:
         await h.close()
+
+
+async def test_a_form_goes_on_after_a_restart_and_an_unknown_state_breaks_nothing(
+    tmp_path: Path,
+) -> None:
+    seen: list[Any] = []
+    h = await Harness(tmp_path, features=[probe_feature(seen, Open())]).start()
+    try:
+        anna = await h.consented(h.user())
+        await anna.send("/probe")
+        await h.restart()  # the state is read back from the database
+        assert [s.text for s in await anna.send("one")] == ["second?"]
+        assert seen == [("first", "one")]
+        # A state no feature declares (a form removed by an upgrade, a row edited by hand):
+        # no step takes the answer, nothing fails, and the person is told how to get out.
+        context = h.app.dp.fsm.get_context(h.app.bot, anna.id, anna.id)
+        await context.set_state("Gone:step")
+        replies = await anna.send("hello")
+        assert seen == [("first", "one")]
+        assert [s.text for s in replies] == [
+            "Пожалуйста, ответьте на вопрос выше или отправьте /cancel, чтобы выйти из анкеты."
+        ]
+        await anna.send("/cancel")
+        assert await context.get_state() is None
+    finally:
+        await h.close()
