@@ -139,6 +139,21 @@ async def test_folder_is_created_and_pragmas_set(tmp_path: Path) -> None:
         await db.close()
 
 
+@pytest.mark.sqlite_only("WITHOUT ROWID is SQLite's")
+async def test_the_fsm_table_is_kept_by_its_key(tmp_path: Path) -> None:
+    """A form's first and last step write the row once, not a row and its key's index."""
+    db = SqliteDatabase(tmp_path / "bot.sqlite3")
+    await db.open()
+    try:
+        found = await db.read.executor.fetch_all(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'fsm' ORDER BY name"
+        )
+        assert [(r["type"], r["name"]) for r in found] == [("table", "fsm"), ("index", "fsm_user")]
+        assert found[0]["sql"].rstrip().endswith("WITHOUT ROWID")
+    finally:
+        await db.close()
+
+
 async def test_units_of_work_do_not_mix_under_concurrency(db: Database) -> None:
     """One update's rollback must not take another's committed row with it, nor vice versa."""
     now = FrozenClock().now()
