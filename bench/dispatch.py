@@ -722,7 +722,13 @@ def run_pair(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, 
                     raise SystemExit(f"worker {kind} x{concurrency} stopped")
         results = {}
         for kind, proc in procs.items():
-            out, _ = proc.communicate()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.close()
+            # Read through the same reader as the turns' lines: the result may come right
+            # behind the last slice's line and sit in that reader's buffer already, where
+            # communicate(), which reads the pipe itself, would miss it.
+            out = proc.stdout.read()
+            proc.wait()
             if proc.returncode != 0:
                 raise SystemExit(f"worker {kind} x{concurrency} failed with code {proc.returncode}")
             results[kind] = dict(json.loads(out.strip().splitlines()[-1]))
