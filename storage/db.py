@@ -246,6 +246,7 @@ class SqliteDatabase(Database):
         super().__init__()
         self.path = Path(path)
         self._writer: sqlite3.Connection | None = None
+        self._single: Repositories
         self._reader_conn: aiosqlite.Connection | None = None
         self._lookup_conn: sqlite3.Connection | None = None
 
@@ -285,6 +286,9 @@ class SqliteDatabase(Database):
             raise
         self.read = Reader(ReaderExecutor(self._reader_conn))
         self.lookup = Reader(WriterExecutor(self._lookup_conn))
+        # What single_statement hands out: the writer's repositories hold no state of their
+        # own, so one set serves every statement (the FSM's flush on every form step).
+        self._single = Repositories(WriterExecutor(writer))
 
     def side_reader(self) -> AbstractAsyncContextManager[Reader]:
         return self._side_reader()
@@ -379,7 +383,7 @@ class SingleStatement:
 
     async def __aenter__(self) -> Repositories:
         await self._db._write_lock.acquire()
-        return Repositories(WriterExecutor(self._writer))
+        return self._db._single
 
     async def __aexit__(self, *exc: object) -> None:
         self._db._write_lock.release()

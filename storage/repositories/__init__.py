@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from storage.executor import Executor
 from storage.repositories.competitions import CompetitionRepository
@@ -22,72 +23,91 @@ from storage.repositories.staff import StaffRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workdays import WorkdayRepository
 
+T = TypeVar("T")
+
+
+class repository(Generic[T]):
+    """A repository made on first use and kept: functools.cached_property without the
+    lock that Python 3.11 takes on every first read (3.12 dropped it). A unit of work is
+    made for every commit, and each repository it opened cost one lock more. Single-threaded
+    use only, which this is: repositories are reached on the event loop's thread."""
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the descriptor, read off the class
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
 
 class Repositories:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
 
-    @cached_property
+    @repository
     def users(self) -> UserRepository:
         return UserRepository(self.executor)
 
-    @cached_property
+    @repository
     def staff(self) -> StaffRepository:
         return StaffRepository(self.executor)
 
-    @cached_property
+    @repository
     def initiatives(self) -> InitiativeRepository:
         return InitiativeRepository(self.executor)
 
-    @cached_property
+    @repository
     def moderation(self) -> ModerationRepository:
         return ModerationRepository(self.executor)
 
-    @cached_property
+    @repository
     def registry(self) -> RegistryRepository:
         return RegistryRepository(self.executor)
 
-    @cached_property
+    @repository
     def requests(self) -> RequestRepository:
         return RequestRepository(self.executor)
 
-    @cached_property
+    @repository
     def reports(self) -> ReportRepository:
         return ReportRepository(self.executor)
 
-    @cached_property
+    @repository
     def competitions(self) -> CompetitionRepository:
         return CompetitionRepository(self.executor)
 
-    @cached_property
+    @repository
     def events(self) -> EventRepository:
         return EventRepository(self.executor)
 
-    @cached_property
+    @repository
     def reminders(self) -> ReminderRepository:
         return ReminderRepository(self.executor)
 
-    @cached_property
+    @repository
     def invites(self) -> InviteRepository:
         return InviteRepository(self.executor)
 
-    @cached_property
+    @repository
     def inbox(self) -> InboxRepository:
         return InboxRepository(self.executor)
 
-    @cached_property
+    @repository
     def fsm(self) -> FsmRepository:
         return FsmRepository(self.executor)
 
-    @cached_property
+    @repository
     def messenger_ids(self) -> MessengerIdRepository:
         return MessengerIdRepository(self.executor)
 
-    @cached_property
+    @repository
     def outbox(self) -> OutboxRepository:
         # A unit of work carries notes for its commit hooks (the sender wakes on new mail).
         return OutboxRepository(self.executor, getattr(self, "notes", None))
 
-    @cached_property
+    @repository
     def workdays(self) -> WorkdayRepository:
         return WorkdayRepository(self.executor)
