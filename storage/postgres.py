@@ -137,6 +137,12 @@ _TYPES = (
 )
 
 
+def has_statements(sql: str) -> bool:
+    """Whether a script holds anything but comments and blank lines (asyncpg fails on an
+    empty one, which is what a migration of SQLite's lines alone leaves PostgreSQL)."""
+    return any(line.strip() and not line.lstrip().startswith("--") for line in sql.splitlines())
+
+
 def schema_sql(sql: str) -> str:
     """A migration for PostgreSQL: SQLite's blocks left out, the shared DDL's types
     translated (see the module's docstring); PostgreSQL's own blocks as written."""
@@ -403,8 +409,10 @@ class PostgresDatabase(Database):
                 if number <= current or number > target:
                     continue
                 log.info("applying migration %s", name)
+                script = schema_sql(sql)
                 async with conn.transaction():
-                    await conn.execute(schema_sql(sql))
+                    if has_statements(script):  # a migration of SQLite's alone is a step here
+                        await conn.execute(script)
                     await conn.execute("UPDATE schema_version SET version = $1", number)
                 current = number
             return int(current)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.webhook import person_of
 from storage.db import Database, SqliteDatabase, for_dialect, migration_files, open_database
-from storage.postgres import PostgresDatabase, _args, schema_sql, translate
+from storage.postgres import PostgresDatabase, _args, has_statements, schema_sql, translate
 
 
 def test_placeholders_are_numbered_and_literals_left_alone() -> None:
@@ -61,6 +61,18 @@ def test_a_migration_has_each_backend_its_own_lines() -> None:
     assert 's TEXT COLLATE "C" NOT NULL' in postgres
     # PostgreSQL's own lines are kept as written (no types translated inside).
     assert "CREATE FUNCTION f(x TEXT) RETURNS INTEGER" in postgres
+
+
+def test_a_migration_of_sqlite_alone_leaves_postgresql_nothing_to_run() -> None:
+    """0021 rebuilds SQLite's FSM table (WITHOUT ROWID): on PostgreSQL it is a version step."""
+    only_sqlite = "-- why\n-- only sqlite: begin\nCREATE TABLE t (k TEXT) WITHOUT ROWID;\n"
+    only_sqlite += "-- only sqlite: end\n"
+    assert not has_statements(schema_sql(only_sqlite))
+    assert has_statements(for_dialect(only_sqlite, "sqlite"))
+    assert has_statements("-- a comment\nSELECT 1; -- and another")
+    by_name = {name: sql for _, name, sql in migration_files()}
+    assert not has_statements(schema_sql(by_name["0021_fsm_by_key.sql"]))
+    assert all(has_statements(schema_sql(sql)) for name, sql in by_name.items() if name < "0021")
 
 
 def test_every_migration_translates_without_sqlite_only_functions() -> None:
