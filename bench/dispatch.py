@@ -367,12 +367,10 @@ class Scenario:
         record = await self.app.users.get(uids[-1])
         assert record is not None and record.has_consent, "onboarding did not record consent"
 
-    async def run(
-        self, uids: list[int], concurrency: int, latencies: list[float] | None = None
-    ) -> dict[str, Any]:
-        """Feed every user's script; returns timings. One user's updates stay in order.
-        `latencies` (if given) gets each update's, for percentiles over several runs."""
-        latencies = [] if latencies is None else latencies
+    async def run(self, uids: list[int], concurrency: int) -> dict[str, Any]:
+        """Feed every user's script; returns this run's raw timings (see `pooled`). One
+        user's updates stay in order."""
+        latencies: list[float] = []
         build = 0.0
         feed = self.dp.feed_update
         bot = self.bot
@@ -406,17 +404,11 @@ class Scenario:
         wall = perf() - wall0
         cpu = time.process_time() - cpu0
         self.recorder.drain()
-        latencies.sort()
-        n = len(latencies)
         return {
-            "updates": n,
+            "latencies": latencies,
             "wall_s": wall,
             "build_s": build,
             "cpu_s": cpu,
-            "ups": n / (wall - build),
-            "p50_ms": percentile(latencies, 0.50) * 1000,
-            "p99_ms": percentile(latencies, 0.99) * 1000,
-            "max_ms": latencies[-1] * 1000,
             "replies": self.recorder.replies,
             "unexpected": list(self.recorder.unexpected),
         }
@@ -480,25 +472,10 @@ def run_instructions(args: argparse.Namespace) -> int:
     return 0
 
 
-async def sliced(
-    scenario: Scenario, users: list[int], concurrency: int, slices: int
-) -> dict[str, Any]:
-    """The timed run in `slices` parts, each when the orchestrator writes a line: so echo
-    and full, each in its own process, take turns (see orchestrate). Prints each part's
-    timing as a line of JSON; returns the whole run's, as Scenario.run does."""
-    size = -(-len(users) // slices)
-    latencies: list[float] = []
-    parts = []
-    print(json.dumps({"ready": True}))  # set up: the other one's start-up is not timed
-    sys.stdout.flush()
-    for start in range(0, len(users), size):
-        if not sys.stdin.readline():
-            break
-        part = await scenario.run(users[start : start + size], concurrency, latencies)
-        parts.append(part)
-        print(json.dumps({"updates": part["updates"], "s": part["wall_s"] - part["build_s"]}))
-        sys.stdout.flush()
-    latencies.sort()
+def pooled(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The result of one run, or of a run in slices (`sliced`): times and replies summed,
+    percentiles over every update's latency."""
+    latencies = sorted(x for p in parts for x in p["latencies"])
     n = len(latencies)
     wall = sum(p["wall_s"] for p in parts)
     build = sum(p["build_s"] for p in parts)
@@ -514,6 +491,27 @@ async def sliced(
         "replies": sum(p["replies"] for p in parts),
         "unexpected": [u for p in parts for u in p["unexpected"]][:5],
     }
+
+
+async def sliced(
+    scenario: Scenario, users: list[int], concurrency: int, slices: int
+) -> dict[str, Any]:
+    """The timed run in `slices` parts, each when the orchestrator writes a line: so echo
+    and full, each in its own process, take turns (see orchestrate). Prints each part's
+    update count and seconds as a line of JSON; returns the whole run's (`pooled`)."""
+    size = -(-len(users) // slices)
+    parts = []
+    print(json.dumps({"ready": True}))  # set up: the other one's start-up is not timed
+    sys.stdout.flush()
+    for start in range(0, len(users), size):
+        if not sys.stdin.readline():
+            break
+        part = await scenario.run(users[start : start + size], concurrency)
+        parts.append(part)
+        seconds = part["wall_s"] - part["build_s"]
+        print(json.dumps({"updates": len(part["latencies"]), "s": seconds}))
+        sys.stdout.flush()
+    return pooled(parts)
 
 
 async def worker(args: argparse.Namespace) -> dict[str, Any]:
@@ -538,7 +536,7 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
                 result = await sliced(scenario, users, args.concurrency, args.turns)
             else:
                 with counted_instructions(args.callgrind):
-                    result = await scenario.run(users, args.concurrency)
+                    result = pooled([await scenario.run(users, args.concurrency)])
             rows = await scenario.rows(users, warm)
             result.update(
                 kind=args.worker,
