@@ -1,7 +1,8 @@
 """aiogram FSM storage in the bot's database, so an unfinished form survives a restart.
 
 On SQLite reads are served from a bounded in-memory copy, which is safe because this process
-is the only writer; absent keys are cached too, so a user outside any form costs no query.
+is the only writer; absent keys are cached too, and the keys that have a row are known (read
+once), so a user outside any form costs no query, even on their first update after a start.
 On PostgreSQL other replicas write the same rows (a form's next step may land on another
 replica), so nothing is kept from one update to the next: an update reads its key once (a
 point read) and keeps it while it is handled, which is safe because the person's lock
@@ -55,10 +56,17 @@ class DatabaseStorage(BaseStorage):
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
         # Nothing is kept where other processes write the same rows.
         self._cache_size = 0 if db.shared else cache_size
+        # The keys that may have a row, where the cache is kept: this process writes every
+        # row, so a key outside the set has none. Read from the table on the first miss;
+        # after that, a person outside any form (their first update since the start, or
+        # since the cache let them go) costs no read.
+        self._rows: set[str] = set()
+        self._rows_read = False
         self._last_key: StorageKey | None = None
         self._last_skey = ""
         db.on_begin(self._write_pending)
         db.on_rollback(self._undo)
+        db.on_commit(self._committed)
 
     def _skey(self, key: StorageKey) -> str:
         """`_key`, kept for the key object asked about last: an update asks about its one
@@ -89,6 +97,8 @@ class DatabaseStorage(BaseStorage):
             except BaseException:
                 self._cache.pop(skey, None)  # cancelled: the cache must not claim it
                 raise
+            if state is None and data_json == _EMPTY:
+                self._deleted(skey)
             return
         async with self._db.transaction():
             pass  # _write_pending runs first in every unit of work
@@ -104,6 +114,17 @@ class DatabaseStorage(BaseStorage):
         now = self._clock.now()
         for skey, (user_id, state, data_json) in items:
             await uow.fsm.save(skey, user_id, state, data_json, now)
+            if state is None and data_json == _EMPTY:
+                uow.notes.setdefault("fsm_deleted", []).append(skey)
+
+    def _committed(self, uow: UnitOfWork) -> None:
+        for skey in uow.notes.get("fsm_deleted", ()):
+            self._deleted(skey)
+
+    def _deleted(self, skey: str) -> None:
+        """A key's row is gone for good (committed): unless written again since."""
+        if self._cache.get(skey) == (None, _EMPTY):
+            self._rows.discard(skey)
 
     def _undo(self, uow: UnitOfWork) -> None:
         """A unit of work rolled back: what it wrote for the FSM did not happen."""
@@ -142,6 +163,13 @@ class DatabaseStorage(BaseStorage):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
+        if self._cache_size:
+            if not self._rows_read:
+                self._rows |= await self._db.lookup.fsm.keys()
+                self._rows_read = True
+            if key not in self._rows:
+                self._remember(key, (None, _EMPTY), read=True)
+                return None, _EMPTY
         seen = _seen.get() if self._cache_size == 0 else None
         if seen is not None and key in seen:
             return seen[key]
@@ -180,12 +208,17 @@ class DatabaseStorage(BaseStorage):
         if current == (state, data_json):
             return  # nothing changed: no write
         self._remember(skey, (state, data_json))
+        empty = state is None and data_json == _EMPTY
+        if not empty and self._cache_size:
+            self._rows.add(skey)
         pending = _pending.get()
         uow = self._db.current_unit_of_work()
         if uow is not None:
             # Inside a unit of work: write now, so it commits (or not) with the work.
             await uow.fsm.save(skey, key.user_id, state, data_json, self._clock.now())
             uow.notes.setdefault("fsm_written", []).append(skey)
+            if empty:
+                uow.notes.setdefault("fsm_deleted", []).append(skey)
             if pending:
                 pending.pop(skey, None)
             return
@@ -198,6 +231,8 @@ class DatabaseStorage(BaseStorage):
         except BaseException:
             self._cache.pop(skey, None)
             raise
+        if empty:
+            self._deleted(skey)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -224,8 +259,10 @@ class DatabaseStorage(BaseStorage):
 
     def forget_user(self, user_id: int) -> None:
         """Drop cached entries of a user whose rows were deleted elsewhere."""
-        for skey in [k for k in self._cache if k.split(":")[2] == str(user_id)]:
+        mine = str(user_id)
+        for skey in [k for k in self._cache if k.split(":")[2] == mine]:
             del self._cache[skey]
+        self._rows.difference_update([k for k in self._rows if k.split(":")[2] == mine])
 
     async def close(self) -> None:
         # The database belongs to the app, which closes it after in-flight updates finish.

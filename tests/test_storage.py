@@ -4,6 +4,7 @@ earlier version, atomic units of work, FSM persistence."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -361,3 +362,136 @@ async def test_a_database_closed_right_after_a_subscription_leaves_nothing_behin
     assert all(task.done() for task in others)
     assert not [t for t in others if not t.cancelled() and t.exception() is not None]
     assert getattr(db, "_listener", None) is None
+
+
+def _key(user_id: int) -> StorageKey:
+    return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
+
+
+@pytest.mark.sqlite_only("the FSM's cache, and the keys that have a row, are kept on SQLite")
+async def test_a_person_outside_any_form_costs_no_read(tmp_path: Path) -> None:
+    """After a restart, a person without an open form is answered from memory; the one
+    who was in the middle of a form gets it back from the table."""
+    path = tmp_path / "bot.sqlite3"
+    db = SqliteDatabase(path)
+    await db.open()
+    await consenting_user(db, 42)
+    await DatabaseStorage(db, FrozenClock()).set_state(_key(42), "Form:title")
+    await db.close()
+
+    db = SqliteDatabase(path)
+    await db.open()
+    try:
+        statements: list[str] = []
+        db._lookup_conn.set_trace_callback(statements.append)  # type: ignore[union-attr]
+        fsm = DatabaseStorage(db, FrozenClock())
+        for user_id in range(100, 150):
+            assert await fsm.get_state(_key(user_id)) is None
+        assert await fsm.get_state(_key(42)) == "Form:title"
+        reads = [s for s in statements if " FROM fsm" in s]
+        assert len(reads) == 2, reads  # the keys once, then the one open form's row
+        assert reads[0] == "SELECT key FROM fsm"
+        # A form finished and let go by the cache is known to be gone: no read either.
+        await fsm.set_state(_key(42), None)
+        small = DatabaseStorage(db, FrozenClock(), cache_size=1)
+        await small.set_state(_key(42), "Form:place")
+        await small.set_state(_key(42), None)
+        await small.get_state(_key(43))  # lets 42 go
+        statements.clear()
+        assert await small.get_state(_key(42)) is None
+        assert [s for s in statements if " FROM fsm" in s] == []
+    finally:
+        await db.close()
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.mark.sqlite_only("the FSM's cache, and the keys that have a row, are kept on SQLite")
+def test_the_forms_in_memory_agree_with_the_table_whatever_happens(tmp_path: Path) -> None:
+    """Steps, batches, units of work that commit or roll back, erasure and restarts in any
+    order, with a cache of two for three people (so it forgets all the time): what the
+    storage says is what the table holds, and the table holds what was done."""
+    import tempfile
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    users = (41, 42, 43)
+    states = st.sampled_from(["Form:a", "Form:b", None])
+    datas = st.sampled_from([{}, {"title": "Скамейка"}])
+    steps = st.lists(
+        st.one_of(
+            st.tuples(st.just("state"), st.sampled_from(users), states),
+            st.tuples(st.just("data"), st.sampled_from(users), datas),
+            st.tuples(st.just("batch"), st.sampled_from(users), states, datas),
+            st.tuples(st.just("work"), st.sampled_from(users), states, st.booleans()),
+            st.tuples(st.just("erase"), st.sampled_from(users)),
+            st.tuples(st.just("restart")),
+        ),
+        max_size=12,
+    )
+
+    async def opened(path: Path) -> tuple[SqliteDatabase, DatabaseStorage]:
+        db = SqliteDatabase(path)
+        await db.open()
+        return db, DatabaseStorage(db, FrozenClock(), cache_size=2)
+
+    async def scenario(path: Path, done: list[tuple[object, ...]]) -> None:
+        db, fsm = await opened(path)
+        try:
+            for user_id in users:
+                await consenting_user(db, user_id)
+            model: dict[int, tuple[str | None, dict[str, str]]] = {}
+            for step in done:
+                kind, *args = step
+                user_id = int(args[0]) if args else 0
+                state, data = model.get(user_id, (None, {}))
+                if kind == "state":
+                    await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
+                    state = args[1]  # type: ignore[assignment]
+                elif kind == "data":
+                    await fsm.set_data(_key(user_id), args[1])  # type: ignore[arg-type]
+                    data = args[1]  # type: ignore[assignment]
+                elif kind == "batch":
+                    async with fsm.batch():
+                        await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
+                        await fsm.set_data(_key(user_id), args[2])  # type: ignore[arg-type]
+                    state, data = args[1], args[2]  # type: ignore[assignment]
+                elif kind == "work":
+                    try:
+                        async with db.transaction():
+                            await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
+                            if not args[2]:
+                                raise _Rollback
+                        state = args[1]  # type: ignore[assignment]
+                    except _Rollback:
+                        pass
+                elif kind == "erase":
+                    async with db.transaction() as uow:
+                        await uow.fsm.delete_for_user(user_id)
+                    fsm.forget_user(user_id)
+                    state, data = None, {}
+                else:
+                    await db.close()
+                    db, fsm = await opened(path)
+                if args:
+                    model[user_id] = (state, data)
+                for other in users:
+                    expected = model.get(other, (None, {}))
+                    found = (await fsm.get_state(_key(other)), await fsm.get_data(_key(other)))
+                    assert found == expected, (step, other)
+            rows = await db.read.executor.fetch_all("SELECT user_id, state, data FROM fsm")
+            table = {row["user_id"]: (row["state"], json.loads(row["data"])) for row in rows}
+            assert table == {u: v for u, v in model.items() if v != (None, {})}
+        finally:
+            await db.close()
+
+    @settings(max_examples=60, deadline=None)
+    @given(steps)
+    def check(done: list[tuple[object, ...]]) -> None:
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            asyncio.run(scenario(Path(folder) / "bot.sqlite3", done))
+
+    check()

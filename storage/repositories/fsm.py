@@ -18,6 +18,10 @@ class FsmRepository:
         row = await self._db.fetch_one("SELECT state, data FROM fsm WHERE key = ?", (key,))
         return None if row is None else (row["state"], row["data"])
 
+    async def keys(self) -> set[str]:
+        """Every key that has a row."""
+        return {row[0] for row in await self._db.fetch_all("SELECT key FROM fsm")}
+
     async def load_with_person(
         self, key: str, user_id: int
     ) -> tuple[tuple[str | None, str] | None, Person | None]:
