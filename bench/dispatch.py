@@ -26,6 +26,16 @@ Every scenario runs in its own subprocess, so each peak RSS (ru_maxrss) is its o
            defaults, same FakeSession, the same 5 texts per user.
 * import - a subprocess that only does `import aiogram` (the RSS baseline).
 
+With --floor, two more scenarios take their turns, to show what the durable form alone
+costs, before any of the bot's own layers:
+
+* form-memory  - a bare `Dispatcher()` with the same form, aiogram's MemoryStorage, no
+                 database (the confirm step only clears the form).
+* form-durable - the same form on the bot's storage alone: DatabaseStorage over a SQLite
+                 file, each update's FSM writes gathered and committed before the reply
+                 (FlushBeforeSend), the confirm step writing its row as in full. No other
+                 middleware of the bot.
+
 Each scenario runs one update at a time (sequential) and with N users in flight
 (asyncio.gather + semaphore; one user's updates stay in order). Throughput is updates over
 wall time minus the time spent building the Update objects (built just before each feed, so
@@ -91,7 +101,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def build_bench_router(database: dict[str, Any], clock: Any) -> Any:
+FORM_KINDS = ("form-memory", "form-durable")
+KINDS = ("echo", "full", *FORM_KINDS)
+
+
+def build_bench_router(database: dict[str, Any], clock: Any, bare: Any = None) -> Any:
+    """The bench's form as a feature of the bot (a RouterSpec), or on `bare`, a plain aiogram
+    Router (--floor). Without a database (form-memory) the confirm step only clears it."""
     from aiogram.filters import Command, StateFilter
     from aiogram.fsm.context import FSMContext
     from aiogram.fsm.state import State, StatesGroup
@@ -108,8 +124,10 @@ def build_bench_router(database: dict[str, Any], clock: Any) -> Any:
         place = State()
         confirm = State()
 
-    spec = RouterSpec("bench", needs_consent=True)
-    spec.owns(forms=(BenchForm,))
+    spec = bare
+    if spec is None:
+        spec = RouterSpec("bench", needs_consent=True)
+        spec.owns(forms=(BenchForm,))
 
     @spec.message(Command("benchform"))
     async def begin(message: Message, state: FSMContext) -> None:
@@ -145,6 +163,10 @@ def build_bench_router(database: dict[str, Any], clock: Any) -> Any:
             return
         data = await state.get_data()
         assert message.from_user is not None
+        if "db" not in database:  # form-memory
+            await state.clear()
+            await message.answer(f"{MARK} Saved.")
+            return
         async with database["db"].transaction() as uow:
             row_id = await uow.executor.insert(  # execute() returns rowcount; insert() the id
                 "INSERT INTO bench_rows (user_id, title, description, place, created_at) "
@@ -202,6 +224,13 @@ class Recorder:
         self._seen = 0
 
 
+BENCH_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, "
+    "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
+    "place TEXT NOT NULL, created_at TEXT NOT NULL)"
+)
+
+
 class Scenario:
     def __init__(self, kind: str, tmp: Path, keep: bool, database_url: str | None = None) -> None:
         self.kind = kind
@@ -221,11 +250,14 @@ class Scenario:
         self._types = (Chat, Message, MessageEntity, Update, User)
         self.clock = FrozenClock(datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
         self.session = FakeSession(self.clock.now)
+        self.db: Any = None
         if self.kind == "full":
             await self._setup_full()
         else:
             self._setup_echo()
-        self.recorder = Recorder(self.session, self.keep, marked=self.kind == "full")
+            if self.kind in FORM_KINDS:
+                await self._setup_form(durable=self.kind == "form-durable")
+        self.recorder = Recorder(self.session, self.keep, marked=self.kind != "echo")
         self._update_ids = iter(range(1, 1 << 62))
         self._message_ids = iter(range(1, 1 << 62))
         self._users: dict[int, tuple[Any, Any]] = {}
@@ -251,6 +283,38 @@ class Scenario:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
 
+    async def _setup_form(self, durable: bool) -> None:
+        """--floor: the bench's form on a bare Dispatcher (the bot and its session are
+        echo's), on aiogram's MemoryStorage or on the bot's durable storage alone."""
+        from aiogram import BaseMiddleware, Dispatcher, Router
+        from aiogram.fsm.storage.memory import MemoryStorage
+
+        database: dict[str, Any] = {}
+        if not durable:
+            self.dp = Dispatcher(storage=MemoryStorage())
+        else:
+            from bot.middlewares.flush import FlushBeforeSend
+            from storage.db import SqliteDatabase
+            from storage.fsm_storage import DatabaseStorage
+
+            self.db = database["db"] = SqliteDatabase(self.tmp / "db" / "bot.sqlite3")
+            await self.db.open()
+            async with self.db.transaction() as uow:
+                await uow.executor.execute(BENCH_TABLE)
+            storage = DatabaseStorage(self.db, self.clock)
+
+            class Batch(BaseMiddleware):
+                """What the bot's UpdateContextMiddleware does for the FSM, and only that."""
+
+                async def __call__(self, handler: Any, event: Any, data: Any) -> Any:
+                    async with storage.batch():
+                        return await handler(event, data)
+
+            self.dp = Dispatcher(storage=storage)
+            self.dp.update.outer_middleware(Batch())
+            self.bot.session.middleware(FlushBeforeSend(storage))
+        self.dp.include_router(build_bench_router(database, self.clock, bare=Router()))
+
     async def _setup_full(self) -> None:
         from bot.app import create_app
         from tests.kit import make_settings
@@ -271,11 +335,7 @@ class Scenario:
         await self.app.dp.emit_startup(bot=self.app.bot)
         self.dp, self.bot = self.app.dp, self.app.bot
         await self._deliver_what_startup_queued()
-        table = (
-            "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, "
-            "user_id INTEGER NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL, "
-            "place TEXT NOT NULL, created_at TEXT NOT NULL)"
-        )
+        table = BENCH_TABLE
         if self.app.db.dialect == "postgresql":
             from storage.postgres import schema_sql
 
@@ -300,6 +360,8 @@ class Scenario:
             await self.app.dp.emit_shutdown(bot=self.app.bot)
         else:
             await self.bot.session.close()
+            if self.db is not None:
+                await self.db.close()
 
     # -- users and updates ------------------------------------------------------------------
 
@@ -334,6 +396,12 @@ class Scenario:
 
     async def consent(self, uids: list[int], onboard: bool) -> None:
         """Give every user consent before timing: via services (default) or via the bot."""
+        if self.kind == "form-durable":  # form data is kept for consenting people only
+            async with self.db.transaction() as uow:
+                for uid in uids:
+                    await uow.users.ensure(uid, self.clock.now())
+                    await uow.users.give_consent(uid, "bench", self.clock.now())
+            return
         if self.kind != "full":
             return
         if not onboard:
@@ -415,13 +483,14 @@ class Scenario:
 
     async def rows(self, *groups: list[int]) -> int | None:
         """Rows the form wrote for these users (other workers may share the database)."""
-        if self.app is None:
+        db = self.app.db if self.app is not None else self.db
+        if db is None:
             return None
         count = "SELECT count(*) FROM bench_rows WHERE user_id >= ? AND user_id <= ?"
         total = 0
         for uids in groups:
             if uids:
-                read = self.app.db.read.executor
+                read = db.read.executor
                 total += int(await read.fetch_value(count, (min(uids), max(uids))))
         return total
 
@@ -711,13 +780,17 @@ def run_worker(
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_pair(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, Any]]:
-    """Echo and full, each in its own process (so each peak RSS is its own), taking turns
-    slice by slice: a machine whose speed drifts from one second to the next (a shared one
-    does) slows both alike, which running them one after the other did not."""
+def run_pair(
+    args: argparse.Namespace, concurrency: int, kinds: tuple[str, str] = ("echo", "full")
+) -> dict[str, dict[str, Any]]:
+    """Echo and full (or with --floor, echo and a bare form), each in its own process (so
+    each peak RSS is its own), taking turns slice by slice: a machine whose speed drifts
+    from one second to the next (a shared one does) slows both alike, which running them
+    one after the other did not. Always two: with three or four taking turns, one of them
+    (which one varied with the order) spent a tenth of its timed wall off the CPU."""
     env = worker_env()
     procs = {}
-    for kind in ("echo", "full"):
+    for kind in kinds:
         cmd = worker_command(args, kind, concurrency, "--turns", str(args.slices))
         procs[kind] = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -728,8 +801,7 @@ def run_pair(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, 
             if not proc.stdout.readline():
                 raise SystemExit(f"worker {kind} x{concurrency} stopped")
         for turn in range(args.slices):
-            order = ("echo", "full") if turn % 2 == 0 else ("full", "echo")
-            for kind in order:
+            for kind in kinds if turn % 2 == 0 else reversed(kinds):
                 proc = procs[kind]
                 assert proc.stdin is not None and proc.stdout is not None
                 proc.stdin.write("go\n")
@@ -840,24 +912,28 @@ def orchestrate(args: argparse.Namespace) -> int:
         for c in (1, conc):
             for kind, result in run_pair(args, c).items():
                 one[(kind, c)] = result
+            for form in FORM_KINDS if args.floor else ():
+                # Each form against an echo of its own, in the same run.
+                for kind, result in run_pair(args, c, ("echo", form)).items():
+                    one[(kind if kind == form else f"echo (vs {form})", c)] = result
         rounds.append(one)
     results = rounds[-1]
 
     header = (
-        f"{'scenario':28} {'updates':>7} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'scenario':42} {'updates':>7} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'CPU/wall':>8} {'RSS pre-run':>11} {'peak RSS MiB':>12}"
     )
     print()
     print(header)
     print("-" * len(header))
     for name, rss in baselines.items():
-        print(f"{name:28} {'':>7} {'':>8} {'':>8} {'':>8} {'':>8} {'':>11} {rss:12.1f}")
+        print(f"{name:42} {'':>7} {'':>8} {'':>8} {'':>8} {'':>8} {'':>11} {rss:12.1f}")
     problems: list[str] = []
     for n, one in enumerate(rounds, 1):
         for (kind, c), r in sorted(one.items()):
             name = label(kind, c) + (f" #{n}" if len(rounds) > 1 else "")
             print(
-                f"{name:28} {r['updates']:7d} {r['ups']:8.0f} {r['p50_ms']:8.3f} "
+                f"{name:42} {r['updates']:7d} {r['ups']:8.0f} {r['p50_ms']:8.3f} "
                 f"{r['p99_ms']:8.3f} {r['cpu_s'] / r['wall_s']:8.2f} "
                 f"{r['rss_before_mib']:11.1f} {r['peak_rss_mib']:12.1f}"
             )
@@ -877,6 +953,18 @@ def orchestrate(args: argparse.Namespace) -> int:
             f"  full/echo throughput, {mode:16}           {pooled:6.3f}   (>= 0.5: {verdict})"
             + runs
         )
+    if args.floor:
+        print("  the floor: the same form on a bare Dispatcher, each against its own echo")
+        for c in (1, conc):
+            mode = "sequential" if c <= 1 else f"concurrent x{c}"
+            full = _pooled(rounds, "full", c) / _pooled(rounds, "echo", c)
+            memory, durable = (
+                _pooled(rounds, k, c) / _pooled(rounds, f"echo (vs {k})", c) for k in FORM_KINDS
+            )
+            print(
+                f"    {mode:16} form-memory/echo {memory:6.3f}   form-durable/echo "
+                f"{durable:6.3f}   full keeps {full / durable:6.3f} of form-durable's"
+            )
     for c in (1, conc):
         ratio = max(one[("full", c)]["peak_rss_mib"] for one in rounds) / base
         mode = "sequential" if c <= 1 else f"concurrent x{c}"
@@ -943,7 +1031,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="USERS",
         help="only count instructions per update under valgrind, USERS users (default 100)",
     )
-    parser.add_argument("--worker", choices=("echo", "full"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the same form on a bare Dispatcher, on MemoryStorage and on the "
+        "bot's durable storage alone: what the durable form costs before the bot's layers",
+    )
+    parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--callgrind", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--turns", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument(
