@@ -294,13 +294,16 @@ class Scenario:
             self.dp = Dispatcher(storage=MemoryStorage())
         else:
             from bot.middlewares.flush import FlushBeforeSend
-            from storage.db import SqliteDatabase
+            from storage.db import open_database
             from storage.fsm_storage import DatabaseStorage
+            from storage.postgres import schema_sql
 
-            self.db = database["db"] = SqliteDatabase(self.tmp / "db" / "bot.sqlite3")
+            path = self.tmp / "db" / "bot.sqlite3"
+            self.db = database["db"] = open_database(path, self.database_url)
             await self.db.open()
+            table = schema_sql(BENCH_TABLE) if self.database_url else BENCH_TABLE
             async with self.db.transaction() as uow:
-                await uow.executor.execute(BENCH_TABLE)
+                await uow.executor.execute(table)
             storage = DatabaseStorage(self.db, self.clock)
 
             class Batch(BaseMiddleware):
