@@ -26,8 +26,8 @@ Every scenario runs in its own subprocess, so each peak RSS (ru_maxrss) is its o
            defaults, same FakeSession, the same 5 texts per user.
 * import - a subprocess that only does `import aiogram` (the RSS baseline).
 
-With --floor, two more scenarios take their turns, to show what the durable form alone
-costs, before any of the bot's own layers:
+With --floor, two more scenarios run, each taking turns with an echo of its own, to show
+what the durable form alone costs, before any of the bot's own layers:
 
 * form-memory  - a bare `Dispatcher()` with the same form, aiogram's MemoryStorage, no
                  database (the confirm step only clears the form).
