@@ -97,8 +97,7 @@ class DatabaseStorage(BaseStorage):
             except BaseException:
                 self._cache.pop(skey, None)  # cancelled: the cache must not claim it
                 raise
-            if state is None and data_json == _EMPTY:
-                self._deleted(skey)
+            self._wrote(skey, state, data_json)
             return
         async with self._db.transaction():
             pass  # _write_pending runs first in every unit of work
@@ -116,10 +115,21 @@ class DatabaseStorage(BaseStorage):
             await uow.fsm.save(skey, user_id, state, data_json, now)
             if state is None and data_json == _EMPTY:
                 uow.notes.setdefault("fsm_deleted", []).append(skey)
+            elif self._cache_size:
+                self._rows.add(skey)
 
     def _committed(self, uow: UnitOfWork) -> None:
         for skey in uow.notes.get("fsm_deleted", ()):
             self._deleted(skey)
+
+    def _wrote(self, skey: str, state: str | None, data_json: str) -> None:
+        """A write of a gathered step committed. The key was added when the step was
+        gathered; it is added again here, since an erasure may have dropped it meanwhile
+        while this write was waiting its turn (the row is there again now)."""
+        if state is None and data_json == _EMPTY:
+            self._deleted(skey)
+        elif self._cache_size:
+            self._rows.add(skey)
 
     def _deleted(self, skey: str) -> None:
         """A key's row is gone for good (committed): unless written again since."""

@@ -404,6 +404,34 @@ async def test_a_person_outside_any_form_costs_no_read(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_a_form_step_written_after_an_erasure_is_still_seen(db: Database) -> None:
+    """An erasure in one chat while the person's step in another waits to be written: the
+    step's row comes back after the erasure, and the storage says so (it does not take the
+    erasure's word that the person has no rows)."""
+    key = StorageKey(bot_id=1, chat_id=-100, user_id=42)
+    await consenting_user(db, 42)
+    fsm = DatabaseStorage(db, FrozenClock())
+    await fsm.get_state(StorageKey(bot_id=1, chat_id=7, user_id=7))  # the keys are read
+    gathered, erased = asyncio.Event(), asyncio.Event()
+
+    async def step() -> None:
+        async with fsm.batch():
+            await fsm.set_state(key, "Form:two")
+            gathered.set()
+            await erased.wait()  # the batch flushes only now, when the update ends
+
+    async def erase() -> None:
+        await gathered.wait()
+        async with db.transaction() as uow:
+            await uow.fsm.delete_for_user(42)
+        fsm.forget_user(42)
+        erased.set()
+
+    await asyncio.gather(step(), erase())
+    assert await db.read.fsm.load("1:-100:42:::default") == ("Form:two", "{}")
+    assert await fsm.get_state(key) == "Form:two"
+
+
 class _Rollback(Exception):
     pass
 
