@@ -263,9 +263,7 @@ async def _assemble(
     settings = await transport.resolve_ids()  # MAX's admins and staff chat as internal ids
     storage = DatabaseStorage(db, clock)
     i18n = create_i18n(settings.default_locale)
-    services = await build_services(
-        settings, db, clock, words=words_of(i18n), on_erased=storage.forget_user
-    )
+    services = await build_services(settings, db, clock, words=words_of(i18n))
     db.subscribe(STAFF_CHANGED, services.staff.load)  # another replica changed the list
     scheduler = Scheduler(settings.timezone)
     tracker = UpdateContextMiddleware(storage)

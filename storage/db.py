@@ -56,6 +56,11 @@ class UnitOfWork(Repositories):
         # What hooks wrote into this unit of work, to put back if it rolls back.
         self.notes: dict[str, Any] = {}
 
+    def erases(self, user_id: int) -> None:
+        """This work erases a person: what is kept of them in memory (the FSM's cache) is
+        forgotten when it commits, before any other write can follow it (Database.on_commit)."""
+        self.notes.setdefault("erased", []).append(user_id)
+
 
 class Reader(Repositories):
     """Repositories bound to the read connection: committed data only."""

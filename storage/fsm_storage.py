@@ -121,11 +121,15 @@ class DatabaseStorage(BaseStorage):
     def _committed(self, uow: UnitOfWork) -> None:
         for skey in uow.notes.get("fsm_deleted", ()):
             self._deleted(skey)
+        # An erasure (UnitOfWork.erases): forgotten now, while the writer is still held, so
+        # that a step of the person's written after it (its row is there again) is seen.
+        for user_id in uow.notes.get("erased", ()):
+            self.forget_user(user_id)
 
     def _wrote(self, skey: str, state: str | None, data_json: str) -> None:
-        """A write of a gathered step committed. The key was added when the step was
-        gathered; it is added again here, since an erasure may have dropped it meanwhile
-        while this write was waiting its turn (the row is there again now)."""
+        """A write committed on its own. The key was added when the write was asked for; it
+        is added again here, since an erasure may have dropped it while this write waited
+        for the writer (the row is there again now)."""
         if state is None and data_json == _EMPTY:
             self._deleted(skey)
         elif self._cache_size:
@@ -241,8 +245,7 @@ class DatabaseStorage(BaseStorage):
         except BaseException:
             self._cache.pop(skey, None)
             raise
-        if empty:
-            self._deleted(skey)
+        self._wrote(skey, state, data_json)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -268,7 +271,7 @@ class DatabaseStorage(BaseStorage):
         return dict(json.loads((await self._load(self._skey(key)))[1]))
 
     def forget_user(self, user_id: int) -> None:
-        """Drop cached entries of a user whose rows were deleted elsewhere."""
+        """Drop what is kept of a person whose rows were deleted (an erasure)."""
         mine = str(user_id)
         for skey in [k for k in self._cache if k.split(":")[2] == mine]:
             del self._cache[skey]

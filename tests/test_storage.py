@@ -404,32 +404,58 @@ async def test_a_person_outside_any_form_costs_no_read(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_a_form_step_written_after_an_erasure_is_still_seen(db: Database) -> None:
-    """An erasure in one chat while the person's step in another waits to be written: the
-    step's row comes back after the erasure, and the storage says so (it does not take the
-    erasure's word that the person has no rows)."""
-    key = StorageKey(bot_id=1, chat_id=-100, user_id=42)
+@pytest.mark.sqlite_only("SQLite's one writer waits behind a lock; that queue is the race")
+async def test_an_erasure_forgets_the_forms_and_a_step_queued_behind_it_is_seen(
+    db: Database,
+) -> None:
+    """A withdrawal of consent in the private chat while the minute's checkpoint holds the
+    writer, and the same person's step in a group queued behind it: the private chat's form
+    is gone, from the table and from memory; the group's step, written after the erasure
+    (its row is there again, without the answers), is what the storage says."""
+    from bot.services.users import UserService
+
+    clock = FrozenClock()
+    users = UserService(db, clock)
     await consenting_user(db, 42)
-    fsm = DatabaseStorage(db, FrozenClock())
-    await fsm.get_state(StorageKey(bot_id=1, chat_id=7, user_id=7))  # the keys are read
-    gathered, erased = asyncio.Event(), asyncio.Event()
+    fsm = DatabaseStorage(db, clock)
+    private, group = _key(42), StorageKey(bot_id=1, chat_id=-100, user_id=42)
+    await fsm.set_state(private, "Form:one")
+    await fsm.set_data(private, {"title": "Скамейка"})
+    lock = db._write_lock  # type: ignore[attr-defined]
+
+    async def queued(waiting: int) -> None:
+        for _ in range(1000):
+            if len(lock._waiters or ()) >= waiting:
+                return
+            await asyncio.sleep(0.001)
+        raise AssertionError(f"fewer than {waiting} waiting for the writer")
+
+    release = asyncio.Event()
+
+    async def checkpoint() -> None:  # holds the writer, as the scheduled checkpoint does
+        async with db.transaction():
+            await release.wait()
 
     async def step() -> None:
+        await queued(1)  # the erasure waits for the writer first
         async with fsm.batch():
-            await fsm.set_state(key, "Form:two")
-            gathered.set()
-            await erased.wait()  # the batch flushes only now, when the update ends
+            await fsm.set_state(group, "Form:two")
+        # the batch's end waited for the writer behind the erasure, then wrote
 
-    async def erase() -> None:
-        await gathered.wait()
-        async with db.transaction() as uow:
-            await uow.fsm.delete_for_user(42)
-        fsm.forget_user(42)
-        erased.set()
+    async def open_up() -> None:
+        await queued(2)
+        release.set()
 
-    await asyncio.gather(step(), erase())
+    held = asyncio.create_task(checkpoint())
+    await asyncio.sleep(0)
+    report, *_ = await asyncio.gather(users.withdraw_consent(42), step(), open_up())
+    await held
+    assert report.profile_erased and report.forms_dropped == 1
+    assert await db.read.fsm.load("1:42:42:::default") is None
+    assert await fsm.get_state(private) is None
+    assert await fsm.get_data(private) == {}
     assert await db.read.fsm.load("1:-100:42:::default") == ("Form:two", "{}")
-    assert await fsm.get_state(key) == "Form:two"
+    assert await fsm.get_state(group) == "Form:two"
 
 
 class _Rollback(Exception):
@@ -499,7 +525,7 @@ def test_the_forms_in_memory_agree_with_the_table_whatever_happens(tmp_path: Pat
                 elif kind == "erase":
                     async with db.transaction() as uow:
                         await uow.fsm.delete_for_user(user_id)
-                    fsm.forget_user(user_id)
+                        uow.erases(user_id)
                     state, data = None, {}
                 else:
                     await db.close()

@@ -8,7 +8,6 @@ objects through `app.services`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -58,16 +57,14 @@ async def build_services(
     clock: Clock,
     *,
     words: Words,
-    on_erased: Callable[[int], None] | None = None,
 ) -> Services:
     """The services over one database and clock. `words` matches typed text to the
-    catalogs' vocabulary; `on_erased` is told of each person who withdrew consent (their
-    unfinished forms go)."""
+    catalogs' vocabulary."""
     # The town's privacy setting, read once here (bot/services/privacy.py) and given to the
     # services that decide what staff see.
     privacy = StaffPrivacy.of(settings)
     timezone = settings.timezone
-    users = UserService(db, clock, on_erased=on_erased)
+    users = UserService(db, clock)
     staff = StaffService(db, clock, settings.admin_ids, settings.staff_chat_id)
     await staff.load()
     broadcasts = BroadcastService(db, clock, staff)

@@ -63,11 +63,9 @@ class UserService:
         db: Database,
         clock: Clock,
         *,
-        on_erased: Callable[[int], None] | None = None,
         cache_size: int = 50_000,
     ) -> None:
         self._db = db
-        self._on_erased = on_erased
         # Run before a withdrawal erases the person: features give back what they held
         # (an event's place to the waiting list), while the person still exists.
         self.before_erase: list[Callable[[int], Awaitable[None]]] = []
@@ -205,6 +203,7 @@ class UserService:
                 return ErasureReport(False, 0)
             await uow.users.withdraw_consent(user_id, NOTICE_VERSION, now)
             forms = await uow.fsm.delete_for_user(user_id)
+            uow.erases(user_id)  # the FSM's cache forgets the forms as this commits
             await uow.registry.forget_user(user_id)
             await uow.events.forget_user(user_id)
             await uow.requests.forget_requester(user_id)
@@ -213,8 +212,6 @@ class UserService:
         # SQLite overwrites what was deleted (secure_delete) in the log; fold the log into
         # the file and empty it, so no earlier copy of the person's data stays on disk.
         await self._db.checkpoint(truncate=True)
-        if self._on_erased is not None:
-            self._on_erased(user_id)
         await self._reload(user_id)
         return ErasureReport(True, forms)
 
