@@ -55,11 +55,13 @@ class UnitOfWork(Repositories):
         super().__init__(executor)
         # What hooks wrote into this unit of work, to put back if it rolls back.
         self.notes: dict[str, Any] = {}
+        # People this work erases (`erases`), for the commit hooks.
+        self.erased: list[int] = []
 
     def erases(self, user_id: int) -> None:
         """This work erases a person: what is kept of them in memory (the FSM's cache) is
         forgotten when it commits, before any other write can follow it (Database.on_commit)."""
-        self.notes.setdefault("erased", []).append(user_id)
+        self.erased.append(user_id)
 
 
 class Reader(Repositories):

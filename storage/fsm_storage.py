@@ -113,31 +113,26 @@ class DatabaseStorage(BaseStorage):
         now = self._clock.now()
         for skey, (user_id, state, data_json) in items:
             await uow.fsm.save(skey, user_id, state, data_json, now)
-            if state is None and data_json == _EMPTY:
-                uow.notes.setdefault("fsm_deleted", []).append(skey)
-            elif self._cache_size:
-                self._rows.add(skey)
+            uow.notes.setdefault("fsm_saved", []).append((skey, state, data_json))
 
     def _committed(self, uow: UnitOfWork) -> None:
-        for skey in uow.notes.get("fsm_deleted", ()):
-            self._deleted(skey)
-        # An erasure (UnitOfWork.erases): forgotten now, while the writer is still held, so
-        # that a step of the person's written after it (its row is there again) is seen.
-        for user_id in uow.notes.get("erased", ()):
+        for skey, state, data_json in uow.notes.get("fsm_saved", ()):
+            self._wrote(skey, state, data_json)
+        # An erasure (UnitOfWork.erases), after the writes it took in (it deleted them):
+        # forgotten now, while the writer is still held, so that a step of the person's
+        # written after it (its row is there again) adds its key back.
+        for user_id in uow.erased:
             self.forget_user(user_id)
 
     def _wrote(self, skey: str, state: str | None, data_json: str) -> None:
-        """A write committed on its own. The key was added when the write was asked for; it
-        is added again here, since an erasure may have dropped it while this write waited
-        for the writer (the row is there again now)."""
-        if state is None and data_json == _EMPTY:
-            self._deleted(skey)
-        elif self._cache_size:
+        """A write committed: the keys that may have a row follow it. The key was added when
+        the write was asked for; it is added again here, since an erasure may have dropped
+        it while the write waited for the writer (the row is there again now)."""
+        if not self._cache_size:
+            return
+        if state is not None or data_json != _EMPTY:
             self._rows.add(skey)
-
-    def _deleted(self, skey: str) -> None:
-        """A key's row is gone for good (committed): unless written again since."""
-        if self._cache.get(skey) == (None, _EMPTY):
+        elif self._cache.get(skey) == (None, _EMPTY):  # unless written again since
             self._rows.discard(skey)
 
     def _undo(self, uow: UnitOfWork) -> None:
@@ -222,17 +217,15 @@ class DatabaseStorage(BaseStorage):
         if current == (state, data_json):
             return  # nothing changed: no write
         self._remember(skey, (state, data_json))
-        empty = state is None and data_json == _EMPTY
-        if not empty and self._cache_size:
-            self._rows.add(skey)
+        if self._cache_size and (state is not None or data_json != _EMPTY):
+            self._rows.add(skey)  # now, as the cache may let the entry go before it commits
         pending = _pending.get()
         uow = self._db.current_unit_of_work()
         if uow is not None:
             # Inside a unit of work: write now, so it commits (or not) with the work.
             await uow.fsm.save(skey, key.user_id, state, data_json, self._clock.now())
             uow.notes.setdefault("fsm_written", []).append(skey)
-            if empty:
-                uow.notes.setdefault("fsm_deleted", []).append(skey)
+            uow.notes.setdefault("fsm_saved", []).append((skey, state, data_json))
             if pending:
                 pending.pop(skey, None)
             return

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -492,7 +493,7 @@ def test_the_forms_in_memory_agree_with_the_table_whatever_happens(tmp_path: Pat
         await db.open()
         return db, DatabaseStorage(db, FrozenClock(), cache_size=2)
 
-    async def scenario(path: Path, done: list[tuple[object, ...]]) -> None:
+    async def scenario(path: Path, done: list[tuple[Any, ...]]) -> None:
         db, fsm = await opened(path)
         try:
             for user_id in users:
@@ -503,23 +504,23 @@ def test_the_forms_in_memory_agree_with_the_table_whatever_happens(tmp_path: Pat
                 user_id = int(args[0]) if args else 0
                 state, data = model.get(user_id, (None, {}))
                 if kind == "state":
-                    await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
-                    state = args[1]  # type: ignore[assignment]
+                    await fsm.set_state(_key(user_id), args[1])
+                    state = args[1]
                 elif kind == "data":
-                    await fsm.set_data(_key(user_id), args[1])  # type: ignore[arg-type]
-                    data = args[1]  # type: ignore[assignment]
+                    await fsm.set_data(_key(user_id), args[1])
+                    data = args[1]
                 elif kind == "batch":
                     async with fsm.batch():
-                        await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
-                        await fsm.set_data(_key(user_id), args[2])  # type: ignore[arg-type]
-                    state, data = args[1], args[2]  # type: ignore[assignment]
+                        await fsm.set_state(_key(user_id), args[1])
+                        await fsm.set_data(_key(user_id), args[2])
+                    state, data = args[1], args[2]
                 elif kind == "work":
                     try:
                         async with db.transaction():
-                            await fsm.set_state(_key(user_id), args[1])  # type: ignore[arg-type]
+                            await fsm.set_state(_key(user_id), args[1])
                             if not args[2]:
                                 raise _Rollback
-                        state = args[1]  # type: ignore[assignment]
+                        state = args[1]
                     except _Rollback:
                         pass
                 elif kind == "erase":
@@ -544,7 +545,7 @@ def test_the_forms_in_memory_agree_with_the_table_whatever_happens(tmp_path: Pat
 
     @settings(max_examples=60, deadline=None)
     @given(steps)
-    def check(done: list[tuple[object, ...]]) -> None:
+    def check(done: list[tuple[Any, ...]]) -> None:
         with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
             asyncio.run(scenario(Path(folder) / "bot.sqlite3", done))
 
