@@ -440,10 +440,22 @@ def analyse(record: Record, first_id: int, count: int) -> dict[str, Any]:
 
 async def run_worker(kind: str, args: argparse.Namespace, base_url: str) -> dict[str, Any]:
     cmd = [
-        sys.executable, "-m", "bench.broadcast", "--worker", kind, "--base-url", base_url,
-        "--recipients", str(args.recipients), "--naive-recipients", str(args.naive_recipients),
-        "--rate", str(args.rate), "--stall-after", str(args.stall_after),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.broadcast",
+        "--worker",
+        kind,
+        "--base-url",
+        base_url,
+        "--recipients",
+        str(args.recipients),
+        "--naive-recipients",
+        str(args.naive_recipients),
+        "--rate",
+        str(args.rate),
+        "--stall-after",
+        str(args.stall_after),
+    ]
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

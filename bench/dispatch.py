@@ -749,10 +749,19 @@ def run_import_baseline(code: str) -> float:
 def worker_command(args: argparse.Namespace, kind: str, concurrency: int, *extra: str) -> list[str]:
     """`python -m bench.dispatch --worker KIND ...` with this run's options."""
     cmd = [
-        sys.executable, "-m", "bench.dispatch", "--worker", kind,
-        "--users", str(args.users), "--concurrency", str(concurrency),
-        "--warmup", str(args.warmup), *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.dispatch",
+        "--worker",
+        kind,
+        "--users",
+        str(args.users),
+        "--concurrency",
+        str(concurrency),
+        "--warmup",
+        str(args.warmup),
+        *extra,
+    ]
     if args.keep_recordings:
         cmd.append("--keep-recordings")
     if args.onboard:

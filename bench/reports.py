@@ -68,23 +68,54 @@ DIGEST_TARGET = 10.0
 REPORT_TARGET = 50.0
 POPULATION = 56_111
 
-DIRECTIONS = (("improvement", 45), ("sport", 15), ("festivals", 15), ("memorials", 10),
-              ("other", 15))  # fmt: skip
-KINDS = (("consultation", 35), ("event", 20), ("transport", 15), ("information", 15),
-         ("premises", 10), ("other", 5))  # fmt: skip
+DIRECTIONS = (
+    ("improvement", 45),
+    ("sport", 15),
+    ("festivals", 15),
+    ("memorials", 10),
+    ("other", 15),
+)
+KINDS = (
+    ("consultation", 35),
+    ("event", 20),
+    ("transport", 15),
+    ("information", 15),
+    ("premises", 10),
+    ("other", 5),
+)
 # Initiative statuses by age: under 2 weeks, under 3 months, older.
 INITIATIVE_MIX = (
     (14, (("new", 50), ("review", 40), ("accepted", 5), ("rejected", 5))),
-    (90, (("new", 5), ("review", 20), ("accepted", 25), ("in_progress", 20), ("rejected", 20),
-          ("merged", 5), ("done", 5))),
-    (None, (("new", 2), ("review", 3), ("accepted", 5), ("in_progress", 10), ("rejected", 25),
-            ("merged", 5), ("done", 50))),
-)  # fmt: skip
+    (
+        90,
+        (
+            ("new", 5),
+            ("review", 20),
+            ("accepted", 25),
+            ("in_progress", 20),
+            ("rejected", 20),
+            ("merged", 5),
+            ("done", 5),
+        ),
+    ),
+    (
+        None,
+        (
+            ("new", 2),
+            ("review", 3),
+            ("accepted", 5),
+            ("in_progress", 10),
+            ("rejected", 25),
+            ("merged", 5),
+            ("done", 50),
+        ),
+    ),
+)
 # Request statuses by age: within the 30-day term, older.
 REQUEST_MIX = (
     (30, (("new", 25), ("in_work", 35), ("answered", 25), ("closed", 10), ("rejected", 5))),
     (None, (("new", 0.5), ("in_work", 1.5), ("answered", 8), ("closed", 83), ("rejected", 7))),
-)  # fmt: skip
+)
 WORDS = [
     "двор",
     "детская",
@@ -166,10 +197,17 @@ def gen_users(rng: random.Random, n: int) -> Iterator[tuple[Any, ...]]:
         at = iso(seen)
         consent = rng.random() < 0.95
         yield (
-            FIRST_USER_ID + i, f"Имя{i}", f"Фамилия{i}" if i % 3 else None,
-            f"user{i}" if i % 2 else None, "ru", "ru" if i % 10 else "en",
-            "1" if consent else None, at if consent else None, at, at,
-        )  # fmt: skip
+            FIRST_USER_ID + i,
+            f"Имя{i}",
+            f"Фамилия{i}" if i % 3 else None,
+            f"user{i}" if i % 2 else None,
+            "ru",
+            "ru" if i % 10 else "en",
+            "1" if consent else None,
+            at if consent else None,
+            at,
+            at,
+        )
 
 
 def gen_initiatives(rng: random.Random, n: int, users: int) -> Iterator[tuple[Any, ...]]:
@@ -186,11 +224,23 @@ def gen_initiatives(rng: random.Random, n: int, users: int) -> Iterator[tuple[An
         description = " ".join(rng.choices(WORDS, k=rng.randint(15, 45)))
         updated = at + timedelta(days=min(age, rng.random() * 60))
         yield (
-            i + 1, year, seq, f"i{i:08d}", FIRST_USER_ID + rng.randrange(users), directions[i],
-            title, description, f"ул. {words[3].capitalize()}, {rng.randint(1, 120)}",
-            55.0 + rng.random(), 82.9 + rng.random(), None, i % 4 == 0, status,
-            iso(at), iso(updated),
-        )  # fmt: skip
+            i + 1,
+            year,
+            seq,
+            f"i{i:08d}",
+            FIRST_USER_ID + rng.randrange(users),
+            directions[i],
+            title,
+            description,
+            f"ул. {words[3].capitalize()}, {rng.randint(1, 120)}",
+            55.0 + rng.random(),
+            82.9 + rng.random(),
+            None,
+            i % 4 == 0,
+            status,
+            iso(at),
+            iso(updated),
+        )
 
 
 class RequestRows:
@@ -242,17 +292,29 @@ class RequestRows:
                 log.append((rid, staff, closed_at, "in_work", "rejected"))
             behalf = rng.choices(("self", "tos", "org"), (70, 20, 10))[0]
             yield (
-                rid, year, seq, f"r{i:08d}", FIRST_USER_ID + rng.randrange(self.users),
-                kinds[i], behalf, None if behalf == "self" else rng.randint(1, 34),
+                rid,
+                year,
+                seq,
+                f"r{i:08d}",
+                FIRST_USER_ID + rng.randrange(self.users),
+                kinds[i],
+                behalf,
+                None if behalf == "self" else rng.randint(1, 34),
                 None if behalf == "self" else f"ТОС «{rng.choice(WORDS).capitalize()}»",
                 " ".join(rng.choices(WORDS, k=rng.randint(10, 40))),
                 iso(due)[:10] if kinds[i] in ("event", "transport") else None,
                 f"+7913{rng.randrange(10**7):07d}" if rng.random() < 0.6 else None,
-                status, None if status == "new" else staff, iso(at), iso(due), closed_at,
+                status,
+                None if status == "new" else staff,
+                iso(at),
+                iso(due),
+                closed_at,
                 (1 if rng.random() < 0.85 else 0) if status == "closed" else None,
-                iso(at), closed_at or iso(at), first_answer,
+                iso(at),
+                closed_at or iso(at),
+                first_answer,
                 None if first_answer is None else int(at + timedelta(days=first_answer) > due),
-            )  # fmt: skip
+            )
 
 
 def gen_outbox(rng: random.Random, n: int, users: int) -> Iterator[tuple[Any, ...]]:
@@ -261,9 +323,16 @@ def gen_outbox(rng: random.Random, n: int, users: int) -> Iterator[tuple[Any, ..
         status = "failed" if roll < 0.01 else "skipped" if roll < 0.015 else "sent"
         error = "Forbidden: bot was blocked by the user" if status != "sent" else None
         yield (
-            FIRST_USER_ID + rng.randrange(users), f"Сообщение {i}", f"bench:{i}",
-            iso(at), 1, status, error, iso(at), None if error else iso(at),
-        )  # fmt: skip
+            FIRST_USER_ID + rng.randrange(users),
+            f"Сообщение {i}",
+            f"bench:{i}",
+            iso(at),
+            1,
+            status,
+            error,
+            iso(at),
+            None if error else iso(at),
+        )
 
 
 def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -292,9 +361,20 @@ def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     conn.executemany(
         "INSERT INTO tos (id, name, name_key, registered_on, residents, join_token, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ((i, f"TOS {i}", f"tos {i}", "2019-03-01", 4040 // 18 + (i <= 4040 % 18), f"j{i}",
-          at, at) for i in range(1, 19)),
-    )  # fmt: skip
+        (
+            (
+                i,
+                f"TOS {i}",
+                f"tos {i}",
+                "2019-03-01",
+                4040 // 18 + (i <= 4040 % 18),
+                f"j{i}",
+                at,
+                at,
+            )
+            for i in range(1, 19)
+        ),
+    )
     conn.executemany(
         "INSERT INTO organisations (id, name, name_key, kind, created_at, updated_at) "
         "VALUES (?,?,?,?,?,?)",
@@ -352,10 +432,20 @@ def ensure_database(args: argparse.Namespace) -> tuple[Path, dict[str, Any] | No
         stale.unlink()
     print(f"generating {path} ...", flush=True)
     cmd = [
-        sys.executable, "-m", "bench.reports", "--generate", str(partial),
-        "--requests", str(args.requests), "--initiatives", str(args.initiatives),
-        "--users", str(args.users), "--seed", str(args.seed),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.reports",
+        "--generate",
+        str(partial),
+        "--requests",
+        str(args.requests),
+        "--initiatives",
+        str(args.initiatives),
+        "--users",
+        str(args.users),
+        "--seed",
+        str(args.seed),
+    ]
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -533,8 +623,15 @@ async def measure_app(app: Any, path: Path, args: argparse.Namespace) -> dict[st
     def plans(queries: dict[str, list[Any]]) -> list[dict[str, Any]]:
         out = []
         for sql, (p, n, seconds, nrows) in sorted(queries.items(), key=lambda kv: -kv[1][2]):
-            out.append({"sql": sql, "calls": n, "s": seconds, "rows": nrows,
-                        "plan": query_plan(path, sql, p)})  # fmt: skip
+            out.append(
+                {
+                    "sql": sql,
+                    "calls": n,
+                    "s": seconds,
+                    "rows": nrows,
+                    "plan": query_plan(path, sql, p),
+                }
+            )
         return out
 
     return {

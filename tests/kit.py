@@ -64,9 +64,23 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "code", "pre", "blockquote", "tg-emoji",
-}  # fmt: skip
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
@@ -267,9 +281,11 @@ class FakeSession(BaseSession):
             if file_id not in self.files:
                 raise TelegramBadRequest(method, "Bad Request: invalid file_id")
             result = File(
-                file_id=file_id, file_unique_id=file_id, file_size=len(self.files[file_id]),
+                file_id=file_id,
+                file_unique_id=file_id,
+                file_size=len(self.files[file_id]),
                 file_path=file_id,
-            )  # fmt: skip
+            )
         elif name == "SendDocument" or (
             name == "SendPhoto" and isinstance(getattr(method, "photo", None), BufferedInputFile)
         ):
@@ -289,11 +305,14 @@ class FakeSession(BaseSession):
                 else None
             )
             result = Message(
-                message_id=next(self._ids), date=now, chat=self._chat(chat_id),
+                message_id=next(self._ids),
+                date=now,
+                chat=self._chat(chat_id),
                 from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
-                document=document, caption=caption,
+                document=document,
+                caption=caption,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )  # fmt: skip
+            )
             self.messages[(chat_id, result.message_id)] = result
             self._record(name, result, markup, getattr(method, "reply_parameters", None))
             if name == "SendDocument":
@@ -316,11 +335,14 @@ class FakeSession(BaseSession):
             for photo in photos:
                 size = PhotoSize(file_id=str(photo), file_unique_id=str(photo), width=1, height=1)
                 msg = Message(
-                    message_id=next(self._ids), date=now, chat=self._chat(chat_id),
+                    message_id=next(self._ids),
+                    date=now,
+                    chat=self._chat(chat_id),
                     from_user=User(id=BOT_ID, is_bot=True, first_name="ТОС"),
-                    photo=[size], caption=caption,
+                    photo=[size],
+                    caption=caption,
                     reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                )  # fmt: skip
+                )
                 self.messages[(chat_id, msg.message_id)] = msg
                 self._record(name, msg, markup, getattr(method, "reply_parameters", None))
                 self.sent[-1].photo = str(photo)
@@ -428,9 +450,11 @@ class Person:
         file_id = file_id or f"doc-{next(self.harness.message_ids)}"
         self.harness.session.files[file_id] = content
         document = Document(
-            file_id=file_id, file_unique_id=file_id, file_name=name,
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=name,
             file_size=len(content) if size is None else size,
-        )  # fmt: skip
+        )
         message = self._message(document=document, caption=caption, **fields)
         return await self._feed(message=message)
 

@@ -52,8 +52,11 @@ async def build(h: Harness, *, with_2025: bool = True) -> Town:
     async with app.db.transaction() as uow:
         now = h.clock.now()
         for n in range(15):
-            values = {"name": f"ТОС №{n + 1}", "residents": 227 if n < 10 else 226,
-                      "registered_on": date(2018 + n % 7, 3, 1)}  # fmt: skip
+            values = {
+                "name": f"ТОС №{n + 1}",
+                "residents": 227 if n < 10 else 226,
+                "registered_on": date(2018 + n % 7, 3, 1),
+            }
             town.tos_ids.append(await uow.registry.add_tos(values, f"join{n}", now))
         for n in range(30):
             kind = "group" if n >= 27 else "ngo"
@@ -67,8 +70,11 @@ async def build(h: Harness, *, with_2025: bool = True) -> Town:
     async with app.db.transaction() as uow:
         now = h.clock.now()
         for n, residents_count in enumerate((214, 213, 213)):
-            values = {"name": f"ТОС №{16 + n}", "residents": residents_count,
-                      "registered_on": date(2026, 2 + n, 15)}  # fmt: skip
+            values = {
+                "name": f"ТОС №{16 + n}",
+                "residents": residents_count,
+                "registered_on": date(2026, 2 + n, 15),
+            }
             town.tos_ids.append(await uow.registry.add_tos(values, f"join{15 + n}", now))
         for n in range(4):
             await uow.registry.add_org({"name": f"Организация {31 + n}", "kind": "ngo"}, now)
@@ -87,29 +93,50 @@ async def _year_2025(h: Harness, town: Town, residents: list) -> None:  # type: 
     async with app.db.transaction() as uow:
         now = h.clock.now()
         april = await uow.competitions.create(
-            {"title": APRIL, "organiser": "Администрация", "eligible": ("tos",),
-             "opens_at": at(2025, 4, 1), "deadline": at(2025, 4, 30), "status": "closed"},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": APRIL,
+                "organiser": "Администрация",
+                "eligible": ("tos",),
+                "opens_at": at(2025, 4, 1),
+                "deadline": at(2025, 4, 30),
+                "status": "closed",
+            },
+            ADMIN_ID,
+            now,
+        )
         for n, tos_id in enumerate(town.tos_ids[:12]):
             application = await uow.competitions.register(
                 april,
-                {"body_kind": "tos", "body_id": tos_id, "project": f"Проект 2025-{n}",
-                 "direction": "improvement", "amount": 100_000, "initiative_id": None,
-                 "applicant_id": ADMIN_ID},
+                {
+                    "body_kind": "tos",
+                    "body_id": tos_id,
+                    "project": f"Проект 2025-{n}",
+                    "direction": "improvement",
+                    "amount": 100_000,
+                    "initiative_id": None,
+                    "applicant_id": ADMIN_ID,
+                },
                 now,
-            )  # fmt: skip
+            )
             won = n < 4
             await uow.competitions.set_result(
                 application, "winner" if won else "not_winner", 100_000 if won else None, now
             )
         for joint in (1, 0):
             event = await uow.events.create(
-                {"title": f"Праздник двора {joint}", "starts_at": at(2025, 6, 12),
-                 "ends_at": at(2025, 6, 12, 7), "place": "Сквер", "organiser": "ТОС №1",
-                 "joint": joint, "owner_kind": "town", "owner_id": 0},
-                ADMIN_ID, now,
-            )  # fmt: skip
+                {
+                    "title": f"Праздник двора {joint}",
+                    "starts_at": at(2025, 6, 12),
+                    "ends_at": at(2025, 6, 12, 7),
+                    "place": "Сквер",
+                    "organiser": "ТОС №1",
+                    "joint": joint,
+                    "owner_kind": "town",
+                    "owner_id": 0,
+                },
+                ADMIN_ID,
+                now,
+            )
             await uow.events.set_attended(event, 50)
         for person in residents[:3]:
             await uow.registry.join(town.tos_ids[1], person.id, now)
@@ -117,9 +144,12 @@ async def _year_2025(h: Harness, town: Town, residents: list) -> None:  # type: 
     for n, person in enumerate(residents[:4]):
         await app.services.initiatives.submit(
             person.id,
-            Draft(direction="improvement", title=f"Лавочки у дома {n}",
-                  description="Поставить лавочки у подъезда, пожалуйста."),
-        )  # fmt: skip
+            Draft(
+                direction="improvement",
+                title=f"Лавочки у дома {n}",
+                description="Поставить лавочки у подъезда, пожалуйста.",
+            ),
+        )
     for person in residents[4:7]:
         await app.services.requests.submit(
             person.id,
@@ -139,60 +169,101 @@ async def _competitions_2026(h: Harness, town: Town) -> None:
     async with app.db.transaction() as uow:
         now = h.clock.now()
         april = await uow.competitions.create(
-            {"title": APRIL, "organiser": "Администрация", "eligible": ("tos",),
-             "opens_at": at(2026, 4, 1), "deadline": at(2026, 4, 30), "status": "closed"},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": APRIL,
+                "organiser": "Администрация",
+                "eligible": ("tos",),
+                "opens_at": at(2026, 4, 1),
+                "deadline": at(2026, 4, 30),
+                "status": "closed",
+            },
+            ADMIN_ID,
+            now,
+        )
         directions = ["improvement"] * 3 + ["sport", "festivals"]
         for n, tos_id in enumerate(town.tos_ids):
             won = n < 5
             application = await uow.competitions.register(
                 april,
-                {"body_kind": "tos", "body_id": tos_id,
-                 "project": ["Детская площадка", "Тренажёры во дворе", "Скамейки и урны",
-                             "Спортивная площадка", "Праздник двора"][n] if won
-                 else f"Проект {n}",
-                 "direction": directions[n] if won else "improvement", "amount": 100_000,
-                 "initiative_id": None, "applicant_id": ADMIN_ID},
+                {
+                    "body_kind": "tos",
+                    "body_id": tos_id,
+                    "project": [
+                        "Детская площадка",
+                        "Тренажёры во дворе",
+                        "Скамейки и урны",
+                        "Спортивная площадка",
+                        "Праздник двора",
+                    ][n]
+                    if won
+                    else f"Проект {n}",
+                    "direction": directions[n] if won else "improvement",
+                    "amount": 100_000,
+                    "initiative_id": None,
+                    "applicant_id": ADMIN_ID,
+                },
                 now,
-            )  # fmt: skip
+            )
             await uow.competitions.set_result(
                 application, "winner" if won else "not_winner", 100_000 if won else None, now
             )
         regional = await uow.competitions.create(
-            {"title": REGIONAL, "organiser": "Правительство области", "eligible": ("group",),
-             "opens_at": at(2026, 5, 10), "deadline": at(2026, 6, 30), "status": "closed"},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": REGIONAL,
+                "organiser": "Правительство области",
+                "eligible": ("group",),
+                "opens_at": at(2026, 5, 10),
+                "deadline": at(2026, 6, 30),
+                "status": "closed",
+            },
+            ADMIN_ID,
+            now,
+        )
         for n, group in enumerate(town.group_ids[:2]):
             application = await uow.competitions.register(
                 regional,
-                {"body_kind": "org", "body_id": group,
-                 "project": ["Ремонт памятника воинам-землякам", "Аллея памяти"][n],
-                 "direction": "memorials", "amount": 300_000, "initiative_id": None,
-                 "applicant_id": ADMIN_ID},
+                {
+                    "body_kind": "org",
+                    "body_id": group,
+                    "project": ["Ремонт памятника воинам-землякам", "Аллея памяти"][n],
+                    "direction": "memorials",
+                    "amount": 300_000,
+                    "initiative_id": None,
+                    "applicant_id": ADMIN_ID,
+                },
                 now,
-            )  # fmt: skip
+            )
             await uow.competitions.set_result(
-                application, "winner" if n == 0 else "not_winner", 300_000 if n == 0 else None,
+                application,
+                "winner" if n == 0 else "not_winner",
+                300_000 if n == 0 else None,
                 now,
-            )  # fmt: skip
+            )
         await uow.competitions.create(
-            {"title": "Конкурс социально значимых проектов ТОС 2027", "organiser": "Администрация",
-             "eligible": ("tos",), "opens_at": at(2026, 11, 1), "deadline": at(2027, 1, 31)},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Конкурс социально значимых проектов ТОС 2027",
+                "organiser": "Администрация",
+                "eligible": ("tos",),
+                "opens_at": at(2026, 11, 1),
+                "deadline": at(2027, 1, 31),
+            },
+            ADMIN_ID,
+            now,
+        )
 
 
 async def _initiatives_2026(h: Harness, town: Town, residents: list) -> None:  # type: ignore[type-arg]
     app = h.app
     h.clock.set(at(2026, 5, 5))
     ideas = [
-        ("improvement", "Детская площадка во дворе"), ("improvement", "Скамейки у подъездов"),
-        ("improvement", "Клумбы у школы"), ("sport", "Турник у дома"),
-        ("sport", "Каток зимой"), ("festivals", "День соседей"),
+        ("improvement", "Детская площадка во дворе"),
+        ("improvement", "Скамейки у подъездов"),
+        ("improvement", "Клумбы у школы"),
+        ("sport", "Турник у дома"),
+        ("sport", "Каток зимой"),
+        ("festivals", "День соседей"),
         ("memorials", "Табличка ветерану"),
-    ]  # fmt: skip
+    ]
     ids = []
     for (direction, title), person in zip(ideas, residents, strict=False):
         draft = Draft(direction=direction, title=title, description=f"{title}: очень нужно.")
@@ -222,8 +293,9 @@ async def _requests_2026(h: Harness, town: Town, residents: list) -> None:  # ty
     for n, kind in enumerate(kinds):
         person = residents[n % len(residents)]
         wanted = "2026-07-20" if kind in ("event", "transport") else None
-        draft = RequestDraft(kind=kind, description=f"Просим помочь: обращение {n}.",
-                             wanted_date=wanted)  # fmt: skip
+        draft = RequestDraft(
+            kind=kind, description=f"Просим помочь: обращение {n}.", wanted_date=wanted
+        )
         ids.append((await app.services.requests.submit(person.id, draft)).request.id)
         town.people.add(person.id)
     h.clock.advance(timedelta(days=2))
@@ -247,18 +319,36 @@ async def _events_2026(h: Harness, town: Town, residents: list) -> None:  # type
         now = h.clock.now()
         held = []
         for n, joint in enumerate((1, 1, 0)):
-            held.append(await uow.events.create(
-                {"title": f"Субботник {n + 1}", "starts_at": at(2026, 7, 10 + n),
-                 "ends_at": at(2026, 7, 10 + n, 7), "place": "Сквер", "organiser": "ТОС №1",
-                 "joint": joint, "owner_kind": "town", "owner_id": 0},
-                ADMIN_ID, now,
-            ))  # fmt: skip
+            held.append(
+                await uow.events.create(
+                    {
+                        "title": f"Субботник {n + 1}",
+                        "starts_at": at(2026, 7, 10 + n),
+                        "ends_at": at(2026, 7, 10 + n, 7),
+                        "place": "Сквер",
+                        "organiser": "ТОС №1",
+                        "joint": joint,
+                        "owner_kind": "town",
+                        "owner_id": 0,
+                    },
+                    ADMIN_ID,
+                    now,
+                )
+            )
         await uow.events.create(
-            {"title": "Новогодний праздник двора", "starts_at": at(2026, 12, 27),
-             "ends_at": at(2026, 12, 27, 7), "place": "Двор на ул. Ленина",
-             "organiser": "ТОС №2", "joint": 1, "owner_kind": "town", "owner_id": 0},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Новогодний праздник двора",
+                "starts_at": at(2026, 12, 27),
+                "ends_at": at(2026, 12, 27, 7),
+                "place": "Двор на ул. Ленина",
+                "organiser": "ТОС №2",
+                "joint": 1,
+                "owner_kind": "town",
+                "owner_id": 0,
+            },
+            ADMIN_ID,
+            now,
+        )
         concert = {"title": "Концерт во дворе", "place": "Двор", "organiser": "ТОС №3"}
         times = {"starts_at": at(2026, 8, 15), "ends_at": at(2026, 8, 15, 7)}
         owner = {"joint": 0, "owner_kind": "town", "owner_id": 0}

@@ -52,15 +52,21 @@ async def test_staff_mail_queued_before_a_removal_never_reaches_the_removed(
         await h.app.services.requests.submit(
             anna.id,
             RequestDraft(
-                kind="premises", description="Нужен зал на 40 человек, план во вложении.",
-                file_kind="document", file_id="doc-plan",
+                kind="premises",
+                description="Нужен зал на 40 человек, план во вложении.",
+                file_kind="document",
+                file_id="doc-plan",
             ),
-        )  # fmt: skip
+        )
         await h.app.services.initiatives.submit(
             boris.id,
-            Draft(direction="other", title="Клумба у дома", description="Разбить клумбу у дома 7.",
-                  photos=["ph-1", "ph-2"]),
-        )  # fmt: skip
+            Draft(
+                direction="other",
+                title="Клумба у дома",
+                description="Разбить клумбу у дома 7.",
+                photos=["ph-1", "ph-2"],
+            ),
+        )
         await h.app.services.requests.follow_up(anna.id, 1, "Мой адрес: ул. Ленина 5, кв 3", None)
         await h.app.services.staff.remove(ADMIN_ID, CLERK)
         await h.deliver()
@@ -158,9 +164,13 @@ async def test_staff_content_never_appears_in_an_ordinary_group(tmp_path: Path) 
         secret = "Поставить три скамейки у детской площадки на Советской, 12."
         await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="other", title="Скамейки во дворе", description=secret,
-                  address="ул. Советская, 12"),
-        )  # fmt: skip
+            Draft(
+                direction="other",
+                title="Скамейки во дворе",
+                description=secret,
+                address="ул. Советская, 12",
+            ),
+        )
         await h.app.services.requests.submit(
             anna.id, RequestDraft(kind="consultation", description="Как оформить устав ТОС?")
         )
@@ -290,9 +300,12 @@ async def test_a_withdrawal_leaves_no_trace_of_the_person_in_the_database(
         await evl.send(f"/start {invite.payload}")  # staff hear «… opened your invite»
         await h.app.services.requests.submit(
             evl.id,
-            RequestDraft(kind="other", description="Помогите с объявлением о субботнике.",
-                         phone="+79135550011"),
-        )  # fmt: skip
+            RequestDraft(
+                kind="other",
+                description="Помогите с объявлением о субботнике.",
+                phone="+79135550011",
+            ),
+        )
         await h.deliver()  # sent rows
         await h.app.services.requests.answer(ADMIN_ID, 1, "Разместим в пятницу.", None)
         await h.deliver()
@@ -309,9 +322,14 @@ async def test_a_withdrawal_leaves_no_trace_of_the_person_in_the_database(
         await h.app.db.checkpoint()
         content = database_bytes(h)
         for trace in (
-            "Евлампия", "Секретова", "evlampia_secret", "5550011",
-            "объявлением о субботнике", "Лесная улица 5", "домофон 37К",
-        ):  # fmt: skip
+            "Евлампия",
+            "Секретова",
+            "evlampia_secret",
+            "5550011",
+            "объявлением о субботнике",
+            "Лесная улица 5",
+            "домофон 37К",
+        ):
             assert trace.encode() not in content, trace
         # The request stays, without the person: staff still see it happened, and why
         # its texts are gone.
@@ -333,9 +351,12 @@ async def test_a_staff_members_pending_press_keeps_no_trace_of_the_requester(
         evl = await h.consented(h.user("Евлампия", last_name="Секретова", username="evl_secret"))
         await h.app.services.requests.submit(
             evl.id,
-            RequestDraft(kind="other", description="Помогите с объявлением о субботнике.",
-                         phone="+79135550011"),
-        )  # fmt: skip
+            RequestDraft(
+                kind="other",
+                description="Помогите с объявлением о субботнике.",
+                phone="+79135550011",
+            ),
+        )
         await h.deliver()
         card = next(s for s in maria.inbox if "Секретова" in s.text)
         await maria.send("/initiative")
@@ -536,8 +557,11 @@ async def test_choices_kept_whole_before_the_upgrade_are_dropped(tmp_path: Path)
     path = tmp_path / "old.sqlite3"
     old = SqliteDatabase(path)
     await old.open(migrate_to=mine - 1)
-    kept = {"token": "ab12", "kind": "callback_query",
-            "event": {"message": {"text": "👤 Евлампия Секретова (@evl_secret)"}}}  # fmt: skip
+    kept = {
+        "token": "ab12",
+        "kind": "callback_query",
+        "event": {"message": {"text": "👤 Евлампия Секретова (@evl_secret)"}},
+    }
     data = json.dumps({"draft": {"title": "Скамейки"}, "_pending": kept}, ensure_ascii=False)
     async with old.transaction() as uow:
         for key, user, state, form in (
@@ -610,9 +634,12 @@ async def test_the_new_staff_screens_stay_out_of_an_ordinary_group(tmp_path: Pat
         anna = await h.consented(h.user("Анна"))
         submitted = await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="other", title="Скамейки во дворе",
-                  description="Поставить три скамейки у детской площадки."),
-        )  # fmt: skip
+            Draft(
+                direction="other",
+                title="Скамейки во дворе",
+                description="Поставить три скамейки у детской площадки.",
+            ),
+        )
         number = submitted.initiative.id
         await h.app.services.initiatives.decide(ADMIN_ID, number, "accepted")
         request = await h.app.services.requests.submit(

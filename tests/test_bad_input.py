@@ -183,31 +183,76 @@ def test_ids_beyond_sqlite_are_out_of_date_buttons(
 # -- typed dates ------------------------------------------------------------------------------
 
 DATE_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EVENT_FORM.state("starts_at"),
-     {"draft": {"owner_kind": "town", "owner_id": 0, "title": "Субботник"}}),
-    (EVENT_FORM.state("ends_at"), {"draft": {"owner_kind": "town", "owner_id": 0,
-     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00"}}),
-    (COMPETITION.state("opens_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
-                                               "description": "Проекты", "eligible": ["tos"]}}),
-    (COMPETITION.state("deadline"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
-                                               "description": "Проекты", "eligible": ["tos"]}}),
-    (COMPETITION.state("results_at"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
-                                                 "description": "Проекты", "eligible": ["tos"],
-                                                 "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (
+        EVENT_FORM.state("starts_at"),
+        {"draft": {"owner_kind": "town", "owner_id": 0, "title": "Субботник"}},
+    ),
+    (
+        EVENT_FORM.state("ends_at"),
+        {
+            "draft": {
+                "owner_kind": "town",
+                "owner_id": 0,
+                "title": "Субботник",
+                "starts_at": "2026-11-28T11:00:00+00:00",
+            }
+        },
+    ),
+    (
+        COMPETITION.state("opens_at"),
+        {
+            "draft": {
+                "title": "Конкурс",
+                "organiser": "Мэрия",
+                "description": "Проекты",
+                "eligible": ["tos"],
+            }
+        },
+    ),
+    (
+        COMPETITION.state("deadline"),
+        {
+            "draft": {
+                "title": "Конкурс",
+                "organiser": "Мэрия",
+                "description": "Проекты",
+                "eligible": ["tos"],
+            }
+        },
+    ),
+    (
+        COMPETITION.state("results_at"),
+        {
+            "draft": {
+                "title": "Конкурс",
+                "organiser": "Мэрия",
+                "description": "Проекты",
+                "eligible": ["tos"],
+                "deadline": "2026-12-20T10:00:00+00:00",
+            }
+        },
+    ),
     (CHANGE.state("deadline"), {"draft": {"competition_id": 1, "field": "deadline"}}),
     (REQUEST_FORM.state("wanted_date"), {}),
-]  # fmt: skip
+]
 
 
 def typed_dates() -> st.SearchStrategy[str]:
     number = st.integers(min_value=0, max_value=99_999).map(str)
     date = st.builds(
         lambda d, m, y, hh, mm: f"{d}.{m}.{y} {hh}:{mm}",
-        number, number, st.integers(0, 9999).map(lambda y: f"{y:04d}"), number,
+        number,
+        number,
+        st.integers(0, 9999).map(lambda y: f"{y:04d}"),
+        number,
         st.integers(0, 99).map(lambda x: f"{x:02d}"),
-    )  # fmt: skip
-    short = st.builds(lambda d, m, t: f"{d}.{m} {t}", number, number, st.sampled_from(
-        ["00:00", "23:59", "24:00", "9:05"]))  # fmt: skip
+    )
+    short = st.builds(
+        lambda d, m, t: f"{d}.{m} {t}",
+        number,
+        number,
+        st.sampled_from(["00:00", "23:59", "24:00", "9:05"]),
+    )
     day_only = st.builds(
         lambda d, m, y: f"{d}.{m}.{y}",
         number,
@@ -218,11 +263,21 @@ def typed_dates() -> st.SearchStrategy[str]:
         date,
         short,
         day_only,
-        st.sampled_from(["01.01.0001 00:00", "31.12.9999 23:59", "01.01.1970 00:00",
-                         "29.02.2027 10:00", "завтра 25:00", "tomorrow 18:00", "0:00", "23:59",
-                         "сейчас"]),
+        st.sampled_from(
+            [
+                "01.01.0001 00:00",
+                "31.12.9999 23:59",
+                "01.01.1970 00:00",
+                "29.02.2027 10:00",
+                "завтра 25:00",
+                "tomorrow 18:00",
+                "0:00",
+                "23:59",
+                "сейчас",
+            ]
+        ),
         st.text(max_size=30),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("step", DATE_STEPS, ids=lambda s: s[0].state or "")
@@ -268,9 +323,12 @@ def _draft() -> Any:
     from bot.services.competitions import CompetitionDraft
 
     return CompetitionDraft(
-        title="Конкурс", organiser="Мэрия", description="Проекты ТОС", eligible=("tos",),
+        title="Конкурс",
+        organiser="Мэрия",
+        description="Проекты ТОС",
+        eligible=("tos",),
         deadline=datetime(2026, 12, 20, 10, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 # -- typed numbers ----------------------------------------------------------------------------
@@ -304,24 +362,43 @@ def test_typed_numbers_after_commands(
 
 
 NUMBER_STEPS: list[tuple[State, dict[str, Any]]] = [
-    (EVENT_FORM.state("capacity"), {"draft": {"owner_kind": "town", "owner_id": 0,
-     "title": "Субботник", "starts_at": "2026-11-28T11:00:00+00:00",
-     "ends_at": "2026-11-28T13:00:00+00:00", "place": "Сквер", "organiser": "Мэрия",
-     "joint": True}}),
+    (
+        EVENT_FORM.state("capacity"),
+        {
+            "draft": {
+                "owner_kind": "town",
+                "owner_id": 0,
+                "title": "Субботник",
+                "starts_at": "2026-11-28T11:00:00+00:00",
+                "ends_at": "2026-11-28T13:00:00+00:00",
+                "place": "Сквер",
+                "organiser": "Мэрия",
+                "joint": True,
+            }
+        },
+    ),
     (AttendanceForm.count, {"event_id": 1}),
-    (COMPETITION.state("max_grant"), {"draft": {"title": "Конкурс", "organiser": "Мэрия",
-                                                "description": "Проекты", "eligible": ["tos"],
-                                                "deadline": "2026-12-20T10:00:00+00:00"}}),
+    (
+        COMPETITION.state("max_grant"),
+        {
+            "draft": {
+                "title": "Конкурс",
+                "organiser": "Мэрия",
+                "description": "Проекты",
+                "eligible": ["tos"],
+                "deadline": "2026-12-20T10:00:00+00:00",
+            }
+        },
+    ),
     (AWARD.state("awarded"), {"draft": {"application_id": 1}}),
-    (REGISTRY_CARD_FORM.state("text"),
-     {"draft": {"kind": "tos", "id": 1, "field": "residents"}}),
-    (REGISTRY_CARD_FORM.state("text"),
-     {"draft": {"kind": "tos", "id": 1, "field": "area"}}),
-    (REGISTRY_CARD_FORM.state("text"),
-     {"draft": {"kind": "tos", "id": 1, "field": "registered_on"}}),
-    (REGISTRY_CARD_FORM.state("text"),
-     {"draft": {"kind": "tos", "id": 1, "field": "polygon"}}),
-]  # fmt: skip
+    (REGISTRY_CARD_FORM.state("text"), {"draft": {"kind": "tos", "id": 1, "field": "residents"}}),
+    (REGISTRY_CARD_FORM.state("text"), {"draft": {"kind": "tos", "id": 1, "field": "area"}}),
+    (
+        REGISTRY_CARD_FORM.state("text"),
+        {"draft": {"kind": "tos", "id": 1, "field": "registered_on"}},
+    ),
+    (REGISTRY_CARD_FORM.state("text"), {"draft": {"kind": "tos", "id": 1, "field": "polygon"}}),
+]
 
 
 @pytest.mark.parametrize(

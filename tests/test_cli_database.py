@@ -14,8 +14,17 @@ from tests.conftest import ADMIN_ID
 from tests.kit import running
 from tests.test_reports import seed
 
-EXPORT = ["export", "--what", "requests", "--from", "2026-01-01", "--to", "2026-12-31",
-          "--format", "csv"]  # fmt: skip
+EXPORT = [
+    "export",
+    "--what",
+    "requests",
+    "--from",
+    "2026-01-01",
+    "--to",
+    "2026-12-31",
+    "--format",
+    "csv",
+]
 
 
 @pytest.fixture
@@ -72,8 +81,10 @@ def test_db_names_the_database_and_is_read(
 
     asyncio.run(prepare())
     database = tmp_path / "db" / "bot.sqlite3"
-    assert main(["report", "--year", "2026", "--out", "out", "--db", str(database),
-                 "--lang", "en"]) == 0  # fmt: skip
+    assert (
+        main(["report", "--year", "2026", "--out", "out", "--db", str(database), "--lang", "en"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert printed.splitlines()[0] == f"Database: {database}"
     assert "Support requests received: 2" in printed

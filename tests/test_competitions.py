@@ -69,10 +69,13 @@ async def create(
     c = await h.app.services.competitions.create(
         ADMIN_ID,
         CompetitionDraft(
-            title="Городской конкурс ТОС", organiser="Администрация", description="Проекты ТОС",
-            eligible=eligible, deadline=deadline,
+            title="Городской конкурс ТОС",
+            organiser="Администрация",
+            description="Проекты ТОС",
+            eligible=eligible,
+            deadline=deadline,
         ),
-    )  # fmt: skip
+    )
     await h.deliver()
     return c.id
 
@@ -292,8 +295,9 @@ async def test_eligibility_and_access(tmp_path) -> None:  # type: ignore[no-unty
         await h.deliver()
         assert not texts(p["olga"], "не победила")
         with pytest.raises(NotAllowed):
-            await services.create(anna.id, CompetitionDraft(title="x", eligible=("tos",),
-                                                            deadline=DEADLINE))  # fmt: skip
+            await services.create(
+                anna.id, CompetitionDraft(title="x", eligible=("tos",), deadline=DEADLINE)
+            )
         await anna.press(
             "x",
             data=CompetitionButton(
@@ -350,10 +354,13 @@ async def test_long_competitions_list_is_split(tmp_path) -> None:  # type: ignor
             await h.app.services.competitions.create(
                 ADMIN_ID,
                 CompetitionDraft(
-                    title=f"{i:02}" + "К" * 198, organiser="О" * 200, description="Проекты ТОС",
-                    eligible=("tos",), deadline=DEADLINE + timedelta(days=i),
+                    title=f"{i:02}" + "К" * 198,
+                    organiser="О" * 200,
+                    description="Проекты ТОС",
+                    eligible=("tos",),
+                    deadline=DEADLINE + timedelta(days=i),
                 ),
-            )  # fmt: skip
+            )
         sent = await anna.send("/competitions")
         text = "\n".join(s.text for s in sent)
         assert len(sent) > 1 and "что-то пошло не так" not in text
@@ -368,10 +375,14 @@ async def test_not_yet_open_competition_hidden_from_residents(tmp_path) -> None:
         c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
-                title="Будущий конкурс", organiser="Администрация", description="Скоро приём",
-                eligible=("tos",), opens_at=opens, deadline=DEADLINE,
+                title="Будущий конкурс",
+                organiser="Администрация",
+                description="Скоро приём",
+                eligible=("tos",),
+                opens_at=opens,
+                deadline=DEADLINE,
             ),
-        )  # fmt: skip
+        )
         forged = CompetitionButton(action=CompetitionAction.CARD, id=c.id).pack()
         for person in (p["anna"], p["ivan"]):
             before = len(person.inbox)
@@ -493,10 +504,14 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         c = await h.app.services.competitions.create(
             ADMIN_ID,
             CompetitionDraft(
-                title="Future contest", organiser="Town hall", description="Coming soon",
-                eligible=("tos",), opens_at=opens, deadline=DEADLINE,
+                title="Future contest",
+                organiser="Town hall",
+                description="Coming soon",
+                eligible=("tos",),
+                opens_at=opens,
+                deadline=DEADLINE,
             ),
-        )  # fmt: skip
+        )
         await kate.press("x", data=CompetitionButton(action=CompetitionAction.CARD, id=c.id).pack())
         # A title in English: the form's limits, in English.
         await _edit(kate, "✏️ Title", edit="✏️ Edit")
@@ -530,10 +545,15 @@ async def test_edit_start_in_english_and_before_opening(tmp_path) -> None:  # ty
         # A typed start: «завтра 10:00» before it opens (a second competition).
         later = await h.app.services.competitions.create(
             ADMIN_ID,
-            CompetitionDraft(title="Осенний конкурс", organiser="Администрация",
-                             description="Проекты ТОС", eligible=("tos",),
-                             opens_at=opens + timedelta(days=5), deadline=DEADLINE),
-        )  # fmt: skip
+            CompetitionDraft(
+                title="Осенний конкурс",
+                organiser="Администрация",
+                description="Проекты ТОС",
+                eligible=("tos",),
+                opens_at=opens + timedelta(days=5),
+                deadline=DEADLINE,
+            ),
+        )
         await p["maria"].press(
             "x", data=CompetitionButton(action=CompetitionAction.CARD, id=later.id).pack()
         )

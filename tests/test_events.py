@@ -142,12 +142,23 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
             await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
             await uow.registry.join(south, member.id, now)
         events = h.app.services.events
-        draft = EventDraft("tos", south, "Собрание жителей", START, START + timedelta(hours=1),
-                           "Двор дома 5", "", False, None, south)  # fmt: skip
+        draft = EventDraft(
+            "tos",
+            south,
+            "Собрание жителей",
+            START,
+            START + timedelta(hours=1),
+            "Двор дома 5",
+            "",
+            False,
+            None,
+            south,
+        )
         # Not for another TOS, and not on behalf of a TOS one does not lead.
         with pytest.raises(NotAllowed):
-            await events.create(ivan.id, EventDraft(**{**draft.__dict__, "audience_tos": other}),
-                                "the town hall")  # fmt: skip
+            await events.create(
+                ivan.id, EventDraft(**{**draft.__dict__, "audience_tos": other}), "the town hall"
+            )
         with pytest.raises(NotAllowed):
             await events.create(outsider.id, draft, "the town hall")
         await events.create(ivan.id, draft, "the town hall")
@@ -164,8 +175,11 @@ async def test_chair_event_for_the_tos_and_the_card(tmp_path) -> None:  # type: 
         await outsider.press("x", data=EventButton(action=EventAction.NEW).pack())
         assert outsider.last_answer["show_alert"]
         with pytest.raises(DomainError, match="end after it starts"):
-            await events.create(ivan.id, EventDraft(**{**draft.__dict__,
-                                 "ends_at": START - timedelta(hours=1)}), "x")  # fmt: skip
+            await events.create(
+                ivan.id,
+                EventDraft(**{**draft.__dict__, "ends_at": START - timedelta(hours=1)}),
+                "x",
+            )
 
 
 async def test_restart_over_event_reminders(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -224,8 +238,21 @@ def test_times_as_people_type_them() -> None:
 def test_calendar_lines_fold_at_75_octets() -> None:
     title = "Субботник по уборке сквера у Дома культуры и высадка деревьев, всем жителям"
     start = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
-    event = Event(7, title, start, start + timedelta(hours=2), "ДК", "ТОС", False, None,
-                        None, "town", 0, None, 1)  # fmt: skip
+    event = Event(
+        7,
+        title,
+        start,
+        start + timedelta(hours=2),
+        "ДК",
+        "ТОС",
+        False,
+        None,
+        None,
+        "town",
+        0,
+        None,
+        1,
+    )
     ics = event_ics(event, start, "tos-bot").decode()
     lines = ics.split("\r\n")
     assert all(len(line.encode()) <= 75 for line in lines)
@@ -264,8 +291,18 @@ async def test_members_event_hidden_from_forged_ids(tmp_path) -> None:  # type: 
             south = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok", now)
             await uow.registry.grant(ivan.id, "tos", south, "chair", ADMIN_ID, now)
             await uow.registry.join(south, member.id, now)
-        draft = EventDraft("tos", south, "Закрытое собрание", START, START + timedelta(hours=1),
-                           "Двор дома 5", "", False, None, south)  # fmt: skip
+        draft = EventDraft(
+            "tos",
+            south,
+            "Закрытое собрание",
+            START,
+            START + timedelta(hours=1),
+            "Двор дома 5",
+            "",
+            False,
+            None,
+            south,
+        )
         event = await h.app.services.events.create(ivan.id, draft, "the town hall")
         for action in (EventAction.CARD, EventAction.CALENDAR, EventAction.SIGN_UP):
             before = len(outsider.inbox)

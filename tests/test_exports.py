@@ -96,35 +96,96 @@ def _export_row(what: str, data: st.DataObject) -> dict[str, Any]:
     stamp = "2026-12-03T21:55:00.000000+00:00"
     person = {"first_name": text(), "last_name": maybe(), "username": maybe()}
     if what == "initiatives":
-        return {"year": 2026, "seq": 1, "created_at": stamp, "direction": text(),
-                "status": text(), "title": text(), "description": text(), "address": maybe(),
-                "latitude": data.draw(numbers), "longitude": data.draw(numbers),
-                "tos_name": maybe(), "supports": data.draw(numbers), **person}  # fmt: skip
+        return {
+            "year": 2026,
+            "seq": 1,
+            "created_at": stamp,
+            "direction": text(),
+            "status": text(),
+            "title": text(),
+            "description": text(),
+            "address": maybe(),
+            "latitude": data.draw(numbers),
+            "longitude": data.draw(numbers),
+            "tos_name": maybe(),
+            "supports": data.draw(numbers),
+            **person,
+        }
     if what == "requests":
-        return {"year": 2026, "seq": 1, "created_at": stamp, "kind": text(), "status": text(),
-                "behalf_kind": "tos", "behalf_name": maybe(), "description": text(),
-                "wanted_date": "2026-12-05", "due_at": stamp, "closed_at": None,
-                "helped": None, "phone": maybe(), "is_open": 1, "overdue": 0,
-                "extended_to": data.draw(st.sampled_from([None, stamp])),
-                "extension_reason": maybe(),
-                **person}  # fmt: skip
+        return {
+            "year": 2026,
+            "seq": 1,
+            "created_at": stamp,
+            "kind": text(),
+            "status": text(),
+            "behalf_kind": "tos",
+            "behalf_name": maybe(),
+            "description": text(),
+            "wanted_date": "2026-12-05",
+            "due_at": stamp,
+            "closed_at": None,
+            "helped": None,
+            "phone": maybe(),
+            "is_open": 1,
+            "overdue": 0,
+            "extended_to": data.draw(st.sampled_from([None, stamp])),
+            "extension_reason": maybe(),
+            **person,
+        }
     if what == "events":
-        return {"title": text(), "starts_at": stamp, "ends_at": stamp, "place": text(),
-                "organiser": text(), "joint": 1, "capacity": data.draw(numbers),
-                "tos_name": maybe(), "attended": None, "going": 3, "waiting": 0,
-                "cancelled_at": data.draw(st.sampled_from([None, stamp]))}  # fmt: skip
+        return {
+            "title": text(),
+            "starts_at": stamp,
+            "ends_at": stamp,
+            "place": text(),
+            "organiser": text(),
+            "joint": 1,
+            "capacity": data.draw(numbers),
+            "tos_name": maybe(),
+            "attended": None,
+            "going": 3,
+            "waiting": 0,
+            "cancelled_at": data.draw(st.sampled_from([None, stamp])),
+        }
     if what == "competitions":
-        return {"title": text(), "organiser": text(), "eligible": text(), "opens_at": stamp,
-                "deadline": stamp, "results_at": None, "max_grant": data.draw(numbers),
-                "status": text(), "applications": 1, "winners": 0, "awarded": -5}  # fmt: skip
+        return {
+            "title": text(),
+            "organiser": text(),
+            "eligible": text(),
+            "opens_at": stamp,
+            "deadline": stamp,
+            "results_at": None,
+            "max_grant": data.draw(numbers),
+            "status": text(),
+            "applications": 1,
+            "winners": 0,
+            "awarded": -5,
+        }
     if what == "moderation":
-        return {"year": 2026, "seq": 1, "at": stamp, "initiative_id": 1, "id": 1,
-                "action": data.draw(st.sampled_from(["report", "auto_hide", "hide", "edit"])),
-                "actor_id": data.draw(st.sampled_from([None, 5])), "reason": maybe(),
-                **person}  # fmt: skip
-    return {"competition": text(), "body_kind": "tos", "body": text(), "project": text(),
-            "direction": text(), "amount": data.draw(numbers), "status": text(),
-            "result": None, "awarded": None, "created_at": stamp, **person}  # fmt: skip
+        return {
+            "year": 2026,
+            "seq": 1,
+            "at": stamp,
+            "initiative_id": 1,
+            "id": 1,
+            "action": data.draw(st.sampled_from(["report", "auto_hide", "hide", "edit"])),
+            "actor_id": data.draw(st.sampled_from([None, 5])),
+            "reason": maybe(),
+            **person,
+        }
+    return {
+        "competition": text(),
+        "body_kind": "tos",
+        "body": text(),
+        "project": text(),
+        "direction": text(),
+        "amount": data.draw(numbers),
+        "status": text(),
+        "result": None,
+        "awarded": None,
+        "created_at": stamp,
+        **person,
+    }
 
 
 @given(data=st.data(), what=st.sampled_from(EXPORTS), personal=st.booleans())
@@ -146,10 +207,24 @@ def test_the_registry_export_writes_no_live_cell(
     labels = {f"col:{key}": key for key in COLUMNS} | {k: k for k in TYPE_WORDS}
     labels |= {"yes": "да", "no": "нет", "kind:ngo": "НКО"}
     tos = [
-        Tos(n, name, (texts[0] or "",), lat, -lat, 500, None, date(2020, 1, 1), 10,
-                  texts[1], texts[2], texts[0], "join", True)
+        Tos(
+            n,
+            name,
+            (texts[0] or "",),
+            lat,
+            -lat,
+            500,
+            None,
+            date(2020, 1, 1),
+            10,
+            texts[1],
+            texts[2],
+            texts[0],
+            "join",
+            True,
+        )
         for n, name in enumerate(names)
-    ]  # fmt: skip
+    ]
     orgs = [Organisation(9, names[0], "ngo", texts[0], texts[1], True)]
     assert_safe(table(tos, orgs, labels))
 
@@ -157,11 +232,37 @@ def test_the_registry_export_writes_no_live_cell(
 def test_tables_neutralise_exactly_the_dangerous_text() -> None:
     rows = [["=1+1", "+1", "-1", "@x", "\tx", "\rx", "'=x", "ok", -1, 2.5, "", None, "a=b"]]
     [csv_row] = assert_csv_safe(to_csv(rows))
-    assert csv_row == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "''=x", "ok", "-1", "2.5",
-                       "", "", "a=b"]  # fmt: skip
+    assert csv_row == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "''=x",
+        "ok",
+        "-1",
+        "2.5",
+        "",
+        "",
+        "a=b",
+    ]
     [xlsx_row] = assert_xlsx_safe(to_xlsx(rows))
-    assert xlsx_row == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "''=x", "ok", -1, 2.5,
-                        None, None, "a=b"]  # fmt: skip
+    assert xlsx_row == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "''=x",
+        "ok",
+        -1,
+        2.5,
+        None,
+        None,
+        "a=b",
+    ]
     # Characters XML cannot hold do not break the file.
     assert assert_xlsx_safe(to_xlsx([["a\x00b\x07=c", "\x01=d"]])) == [["ab=c", "'=d"]]
 
@@ -181,9 +282,12 @@ async def test_a_formula_title_is_text_in_both_files(tmp_path: Path) -> None:
         anna = await h.consented(h.user("@Анна"))
         await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="improvement", title=HYPERLINK,
-                  description="+7 913 000 00 00, позвоните, пожалуйста, по поводу скамеек."),
-        )  # fmt: skip
+            Draft(
+                direction="improvement",
+                title=HYPERLINK,
+                description="+7 913 000 00 00, позвоните, пожалуйста, по поводу скамеек.",
+            ),
+        )
         rows = assert_csv_safe(await _export(maria, "Инициативы", "CSV"))
         assert rows[1][4] == "'" + HYPERLINK
         assert rows[1][5].startswith("'+7 913")

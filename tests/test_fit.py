@@ -155,8 +155,11 @@ async def test_a_decline_reason_and_a_comment_over_their_limits_stay_at_their_st
         anna.id, Draft(direction="other", title="Скамейки", description="Поставить скамейки.")
     )
     await harness.deliver()
-    decline, comment = ("✖ Decline", "💬 Write to the author") if lang == "en" else (
-        "✖ Отклонить", "💬 Написать автору")  # fmt: skip
+    decline, comment = (
+        ("✖ Decline", "💬 Write to the author")
+        if lang == "en"
+        else ("✖ Отклонить", "💬 Написать автору")
+    )
     request_card = next(m for m in maria.inbox if "R-2026-0001" in m or "З-2026-0001" in m)
     await maria.press(decline, on=request_card)
     [refused] = await maria.send("д" * (MESSAGE_LIMIT + 1))
@@ -200,9 +203,13 @@ async def test_the_service_refuses_texts_over_their_limits(harness: Harness) -> 
     start = harness.clock.now().replace(year=2027)
     for field, value in (("title", "т" * 201), ("place", "м" * 301), ("organiser", "о" * 201)):
         event = EventDraft(
-            owner_kind="town", title="Субботник", place="Двор", organiser="", starts_at=start,
+            owner_kind="town",
+            title="Субботник",
+            place="Двор",
+            organiser="",
+            starts_at=start,
             ends_at=start.replace(hour=start.hour + 2),
-        )  # fmt: skip
+        )
         setattr(event, field, value)
         with pytest.raises(DomainError):
             await harness.app.services.events.create(ADMIN_ID, event, "администрация")

@@ -164,8 +164,9 @@ async def test_a_deadline_passed_before_announcing_goes_back_to_it(tmp_path) -> 
             soon = (h.clock.now() + timedelta(hours=7, minutes=30)).strftime("%d.%m.%Y %H:%M")
             await staff.send(soon)  # half an hour from now, in Novosibirsk
             for _ in range(3):  # results, rules, maximum grant: skipped
-                await staff.press(next(b for b in staff.last.flat_buttons
-                                       if b in ("Пропустить", "Skip")))  # fmt: skip
+                await staff.press(
+                    next(b for b in staff.last.flat_buttons if b in ("Пропустить", "Skip"))
+                )
             preview = staff.last
             h.clock.advance(timedelta(hours=1))
             refused, ask = await staff.press(lang.announce, on=preview)

@@ -143,8 +143,9 @@ async def test_start_and_a_button_over_a_form_ask_first(tmp_path) -> None:  # ty
 
     async with running(tmp_path, admin_ids=frozenset({ADMIN_ID, ADMIN_ID + 1})) as h:
         for offset, lang in enumerate(LANGS):
-            staff = await h.consented(h.user("Ольга", user_id=ADMIN_ID + offset,
-                                             language_code=lang.code))  # fmt: skip
+            staff = await h.consented(
+                h.user("Ольга", user_id=ADMIN_ID + offset, language_code=lang.code)
+            )
             await staff.send("/initiative")
             await staff.press(lang.direction)
             await staff.send("Скамейки во дворе")

@@ -457,9 +457,9 @@ async def test_the_public_list_by_tos_keeps_paging(harness: Harness) -> None:
     await public_in(harness, boris, north, "Северная инициатива")
     await public_in(harness, boris, None, "Инициатива без ТОС")
     await harness.app.services.initiatives.submit(  # not public: never listed
-        anna.id, Draft(direction="other", title="Черновик юга", description="Ещё не принята.",
-                       tos_id=south),
-    )  # fmt: skip
+        anna.id,
+        Draft(direction="other", title="Черновик юга", description="Ещё не принята.", tos_id=south),
+    )
 
     viewer = await harness.consented(harness.user("Вера"))
     [listing] = await viewer.send("/initiatives")
@@ -527,21 +527,26 @@ async def test_the_same_tos_in_another_direction_is_a_duplicate(harness: Harness
     boris = await harness.consented(harness.user("Борис"))
     south = await add_tos(harness, SOUTH, anna, boris)
     first = Draft(
-        direction="improvement", title="Скамейки во дворе на Советской",
-        description="Поставить скамейки во дворе.", tos_id=south,
-    )  # fmt: skip
+        direction="improvement",
+        title="Скамейки во дворе на Советской",
+        description="Поставить скамейки во дворе.",
+        tos_id=south,
+    )
     done = await harness.app.services.initiatives.submit(anna.id, first)
     await harness.app.services.initiatives.decide(ADMIN_ID, done.initiative.id, "accepted")
     same_tos = Draft(
-        direction="festivals", title="Скамейку во дворе Советской",
-        description="Праздник открытия скамейки.", tos_id=south,
-    )  # fmt: skip
+        direction="festivals",
+        title="Скамейку во дворе Советской",
+        description="Праздник открытия скамейки.",
+        tos_id=south,
+    )
     offered = await harness.app.services.initiatives.submit(boris.id, same_tos)
     assert [o.id for o in offered.duplicates] == [done.initiative.id]
     no_tos = Draft(
-        direction="festivals", title="Скамейки во дворе Советской",
+        direction="festivals",
+        title="Скамейки во дворе Советской",
         description="Праздник открытия скамейки.",
-    )  # fmt: skip
+    )
     other = await harness.app.services.initiatives.submit(boris.id, no_tos)
     assert done.initiative.id not in [o.id for o in other.duplicates]
 

@@ -132,9 +132,15 @@ LANGS = [pytest.param(RU, id="ru"), pytest.param(EN, id="en")]
 
 def sticker() -> Sticker:
     return Sticker(
-        file_id="sticker-1", file_unique_id="sticker-1", type="regular", width=512, height=512,
-        is_animated=False, is_video=False, emoji="👍",
-    )  # fmt: skip
+        file_id="sticker-1",
+        file_unique_id="sticker-1",
+        type="regular",
+        width=512,
+        height=512,
+        is_animated=False,
+        is_video=False,
+        emoji="👍",
+    )
 
 
 def voice() -> Voice:
@@ -304,8 +310,11 @@ async def test_the_service_refuses_a_place_the_form_would(tmp_path, place, field
     a draft that never went through the form's step is refused on sending all the same."""
     async with running(tmp_path, town_bounds=BOUNDS) as h:
         anna = await h.consented(h.user("Анна"))
-        draft = Draft(direction="sport", title="Турник во дворе",
-                      description="Поставить турник у дома, пожалуйста.")  # fmt: skip
+        draft = Draft(
+            direction="sport",
+            title="Турник во дворе",
+            description="Поставить турник у дома, пожалуйста.",
+        )
         if isinstance(place, tuple):
             draft.latitude, draft.longitude = place
         else:

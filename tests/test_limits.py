@@ -89,9 +89,31 @@ from tests.kit import (
 # (two UTF-16 units each), a family emoji (a ZWJ sequence), RTL marks. No «;» (it separates
 # a territory's lines) and no spaces (so that trimming keeps the length at its maximum).
 HOSTILE = [
-    "<", ">", "&", '"', "'", "«", "»", "„", "“", "😀", "👨‍👩‍👧", "\u200f", "\u202e", "<b>",
-    "</i>", "&amp", "<a href='x'>", "Ж", "ё", "a", "𝔘", "\\", "{}", "%s",
-]  # fmt: skip
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "«",
+    "»",
+    "„",
+    "“",
+    "😀",
+    "👨‍👩‍👧",
+    "\u200f",
+    "\u202e",
+    "<b>",
+    "</i>",
+    "&amp",
+    "<a href='x'>",
+    "Ж",
+    "ё",
+    "a",
+    "𝔘",
+    "\\",
+    "{}",
+    "%s",
+]
 seeds = st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=6).map("".join)
 ASTRAL = "😀"  # the worst case for length: every character two units
 MARKUP = "<b>&amp"  # the worst case for escaping: every character an entity
@@ -296,9 +318,12 @@ class World:
 
     async def person(self, lang: str, user_id: int | None = None) -> Person:
         person = self.h.user(
-            self.text(64), last_name=self.text(64), username="u" * 31 + str(lang == "en"),
-            language_code=lang, user_id=user_id,
-        )  # fmt: skip
+            self.text(64),
+            last_name=self.text(64),
+            username="u" * 31 + str(lang == "en"),
+            language_code=lang,
+            user_id=user_id,
+        )
         return await self.h.consented(person)
 
     async def build(self) -> World:
@@ -315,10 +340,14 @@ class World:
         lines = "\n".join(self.text(200) for _ in range(300))
         values: dict[str, Any] = {}
         for field, value in (
-            ("territory", lines), ("residents", "1000000"), ("registered_on", "01.01.1990"),
-            ("area", "54.6401 83.3062 20000"), ("contacts", self.text(300)),
-            ("public_contact", self.text(300)), ("description", self.text(1000)),
-        ):  # fmt: skip
+            ("territory", lines),
+            ("residents", "1000000"),
+            ("registered_on", "01.01.1990"),
+            ("area", "54.6401 83.3062 20000"),
+            ("contacts", self.text(300)),
+            ("public_contact", self.text(300)),
+            ("description", self.text(1000)),
+        ):
             values.update(app.services.registry.parse_tos_field(field, value))
         await app.services.registry.update_tos(ADMIN_ID, tos.id, values)
         org = await app.services.registry.add_org(ADMIN_ID, self.text(BODY - 1) + "o")
@@ -354,12 +383,15 @@ class World:
         photos = [f"photo-{n}" for n in range(initiatives.MAX_PHOTOS)]
         for _ in range(10):
             draft = initiatives.Draft(
-                direction="memorials", title=self.text(initiatives.TITLE_LIMITS[1]),
-                description=self.text(cases.DESCRIPTION_LIMITS[1]), photos=photos,
+                direction="memorials",
+                title=self.text(initiatives.TITLE_LIMITS[1]),
+                description=self.text(cases.DESCRIPTION_LIMITS[1]),
+                photos=photos,
                 captions=dict.fromkeys(photos, self.text(initiatives.CAPTION_LIMITS[1])),
-                address=self.text(initiatives.ADDRESS_LIMITS[1]), tos_id=self.tos_id,
+                address=self.text(initiatives.ADDRESS_LIMITS[1]),
+                tos_id=self.tos_id,
                 show_author=True,
-            )  # fmt: skip
+            )
             submitted = await service.submit(self.anna.id, draft)
             self.initiative_ids.append(submitted.initiative.id)
         _new, review, accepted, progress, done, merged, *rejected = self.initiative_ids
@@ -395,10 +427,12 @@ class World:
         why = self.text(moderation.REASON_LIMITS[1])
         for edited in (accepted, done):
             edit = moderation.ModerationDraft(
-                initiative_id=edited, action="edit",
+                initiative_id=edited,
+                action="edit",
                 title=self.text(initiatives.TITLE_LIMITS[1] - 1) + "e",
-                description=self.text(cases.DESCRIPTION_LIMITS[1] - 1) + "e", reason=why,
-            )  # fmt: skip
+                description=self.text(cases.DESCRIPTION_LIMITS[1] - 1) + "e",
+                reason=why,
+            )
             await mod.act(ADMIN_ID, edit)
         for action in ("hide", "restore", "hide", "restore", "hide"):
             draft = moderation.ModerationDraft(initiative_id=progress, action=action, reason=why)
@@ -410,10 +444,16 @@ class World:
         wanted = (self.h.clock.now() + timedelta(days=3)).date().isoformat()
         for _ in range(4):
             draft = requests.RequestDraft(
-                kind="transport", behalf_kind="tos", behalf_id=self.tos_id,
-                behalf_name=None, description=self.text(cases.DESCRIPTION_LIMITS[1]),
-                wanted_date=wanted, phone="+" + "7" * 31, file_kind="photo", file_id="photo-1",
-            )  # fmt: skip
+                kind="transport",
+                behalf_kind="tos",
+                behalf_id=self.tos_id,
+                behalf_name=None,
+                description=self.text(cases.DESCRIPTION_LIMITS[1]),
+                wanted_date=wanted,
+                phone="+" + "7" * 31,
+                file_kind="photo",
+                file_id="photo-1",
+            )
             submitted = await service.submit(self.anna.id, draft)
             self.request_ids.append(submitted.request.id)
         talk, declined, taken, _new = self.request_ids
@@ -441,22 +481,30 @@ class World:
         service, now = self.h.app.services.competitions, self.h.clock.now()
         limits = competitions.TEXT_LIMITS
         draft = competitions.CompetitionDraft(
-            title=self.text(limits["title"][1]), organiser=self.text(limits["organiser"][1]),
-            description=self.text(limits["description"][1]), eligible=("tos", "ngo", "group"),
-            deadline=now + timedelta(days=6), results_at=now + timedelta(days=60),
-            rules_url="https://" + self.text(489) + ".ru", max_grant=competitions.MAX_AMOUNT - 1,
-        )  # fmt: skip
+            title=self.text(limits["title"][1]),
+            organiser=self.text(limits["organiser"][1]),
+            description=self.text(limits["description"][1]),
+            eligible=("tos", "ngo", "group"),
+            deadline=now + timedelta(days=6),
+            results_at=now + timedelta(days=60),
+            rules_url="https://" + self.text(489) + ".ru",
+            max_grant=competitions.MAX_AMOUNT - 1,
+        )
         competition = await service.create(ADMIN_ID, draft)
         self.competition_id = competition.id
         most = competitions.MAX_AMOUNT - 1
         for kind, body in (("tos", self.tos_id), ("org", self.org_id)):
             application = await service.register(
-                self.anna.id, competition.id,
+                self.anna.id,
+                competition.id,
                 competitions.ApplicationDraft(
-                    body_kind=kind, body_id=body, direction="memorials", amount=most,
+                    body_kind=kind,
+                    body_id=body,
+                    direction="memorials",
+                    amount=most,
                     project=self.text(competitions.PROJECT_LIMITS[1]),
                 ),
-            )  # fmt: skip
+            )
         await service.record_result(ADMIN_ID, application.id, True, most)
         await service.tick()
 
@@ -468,11 +516,17 @@ class World:
             ("tos", self.tos_id, self.tos_id, self.chair.id),
         ):
             draft = events.EventDraft(
-                owner_kind=owner, owner_id=owner_id, title=self.text(limits["title"][1]),
-                starts_at=start, ends_at=start + timedelta(days=1),
-                place=self.text(limits["place"][1]), organiser=self.text(limits["organiser"][1]),
-                joint=True, capacity=1, audience_tos=audience,
-            )  # fmt: skip
+                owner_kind=owner,
+                owner_id=owner_id,
+                title=self.text(limits["title"][1]),
+                starts_at=start,
+                ends_at=start + timedelta(days=1),
+                place=self.text(limits["place"][1]),
+                organiser=self.text(limits["organiser"][1]),
+                joint=True,
+                capacity=1,
+                audience_tos=audience,
+            )
             event = await service.create(actor, draft, "town hall")
         self.event_id = event.id
         await service.sign_up(self.anna.id, event.id)
@@ -484,9 +538,14 @@ class World:
         later = start + timedelta(days=1)
         await service.change(
             ADMIN_ID,
-            events.EventChange(event.id, "both", later, later + timedelta(days=1),
-                               self.text(limits["place"][1] - 1) + "p"),
-        )  # fmt: skip
+            events.EventChange(
+                event.id,
+                "both",
+                later,
+                later + timedelta(days=1),
+                self.text(limits["place"][1] - 1) + "p",
+            ),
+        )
         draft = dataclasses.replace(draft, audience_tos=None, token="called-off")
         called_off = await service.create(self.chair.id, draft, "town hall")
         await service.sign_up(self.boris.id, called_off.id)
@@ -623,10 +682,14 @@ async def _initiative_preview(w: World) -> list[Drawn]:
     card = await app.services.initiatives.staff_card(w.initiative_ids[0])
     record, photos = card.initiative, card.photos
     draft = initiatives.Draft(
-        direction=record.direction, title=record.title, description=record.description,
-        address=record.address, photos=[p.file_id for p in photos], tos_id=w.tos_id,
+        direction=record.direction,
+        title=record.title,
+        description=record.description,
+        address=record.address,
+        photos=[p.file_id for p in photos],
+        tos_id=w.tos_id,
         captions={p.file_id: p.caption for p in photos if p.caption},
-    )  # fmt: skip
+    )
     anna = await app.services.users.get(w.anna.id)
     assert anna is not None
     author = staff_author_line(app.services.initiatives.author_for_staff(anna))
@@ -677,10 +740,14 @@ async def _request_preview(w: World) -> list[Drawn]:
     app = w.h.app
     record = await app.services.requests.find(w.request_ids[0])
     draft = requests.RequestDraft(
-        kind=record.kind, behalf_kind="tos", behalf_name=record.behalf_name,
-        description=record.description, wanted_date=record.wanted_date.isoformat()
-        if record.wanted_date else None, phone=record.phone, file_kind="document",
-    )  # fmt: skip
+        kind=record.kind,
+        behalf_kind="tos",
+        behalf_name=record.behalf_name,
+        description=record.description,
+        wanted_date=record.wanted_date.isoformat() if record.wanted_date else None,
+        phone=record.phone,
+        file_kind="document",
+    )
     anna = await app.services.users.get(w.anna.id)
     requester = requester_line(app.services.requests.requester_for_staff(anna, record.phone))
     return [(request_card_text(request_view_of_draft(draft, "31.12.2026"), [requester]), None)]
@@ -721,11 +788,15 @@ async def _competition_cards(w: World) -> list[Drawn]:
     competition = await service.get(w.competition_id)
     out: list[Drawn] = [(competition_text(competition, service), None)]
     draft = competitions.CompetitionDraft(
-        title=competition.title, organiser=competition.organiser,
-        description=competition.description, eligible=competition.eligible,
-        deadline=competition.deadline, results_at=competition.results_at,
-        rules_url=competition.rules_url, max_grant=competition.max_grant,
-    )  # fmt: skip
+        title=competition.title,
+        organiser=competition.organiser,
+        description=competition.description,
+        eligible=competition.eligible,
+        deadline=competition.deadline,
+        results_at=competition.results_at,
+        rules_url=competition.rules_url,
+        max_grant=competition.max_grant,
+    )
     out.append((competition_text(draft, service), None))
     for application in await service.applications(ADMIN_ID, w.competition_id):
         for brief in (True, False):
@@ -755,10 +826,12 @@ async def _event_cards(w: World) -> list[Drawn]:
     for viewer in (w.admin, w.chair, w.anna, w.boris):
         view = await service.view(viewer.id, w.event_id)
         out.append((event_text(view, service), None))
-        draft = events.EventDraft(**{
-            name: getattr(view.event, name)
-            for name in ("title", "starts_at", "ends_at", "place", "organiser", "capacity")
-        })  # fmt: skip
+        draft = events.EventDraft(
+            **{
+                name: getattr(view.event, name)
+                for name in ("title", "starts_at", "ends_at", "place", "organiser", "capacity")
+            }
+        )
         out.append((event_text(draft, service), None))
         # The one called off, with the longest reason.
         out.append((event_text(await service.view(viewer.id, w.called_off_id), service), None))

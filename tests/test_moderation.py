@@ -323,9 +323,18 @@ async def test_staff_hide_and_restore_with_a_reason(tmp_path: Path, lang: str) -
         await h.deliver()
         assert "Нарушает правила." in anna.last.text
         assert [a for a, _, _ in await log_actions(h)] == [
-            "report", "report", "report", "auto_hide", "restore",
-            "report", "report", "report", "auto_hide", "restore", "hide",
-        ]  # fmt: skip
+            "report",
+            "report",
+            "report",
+            "auto_hide",
+            "restore",
+            "report",
+            "report",
+            "report",
+            "auto_hide",
+            "restore",
+            "hide",
+        ]
         assert (await log_actions(h))[4] == ("restore", ADMIN_ID, "Жалобы не подтвердились.")
 
 
@@ -374,9 +383,11 @@ async def test_an_edit_keeps_the_original(tmp_path: Path, lang: str) -> None:
 
         # A second edit keeps the author's own text, not the first edit's.
         draft = ModerationDraft(
-            initiative_id=number, action="edit", description="Поставить три скамейки у площадки.",
+            initiative_id=number,
+            action="edit",
+            description="Поставить три скамейки у площадки.",
             reason="Убрали телефон совсем.",
-        )  # fmt: skip
+        )
         await h.app.services.moderation.act(ADMIN_ID, draft)
         state = await h.app.db.read.moderation.state(number)
         assert state.original_title == "Скамейки во дворе"
@@ -463,8 +474,23 @@ def test_the_server_exports_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for name, value in database_env(tmp_path).items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "out"
-    code = main(["export", "--what", "moderation", "--from", "2026-01-01", "--to", "2026-12-31",
-                 "--format", "csv", "--out", str(out), "--lang", "ru"])  # fmt: skip
+    code = main(
+        [
+            "export",
+            "--what",
+            "moderation",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--lang",
+            "ru",
+        ]
+    )
     assert code == 0
     text = (out / "moderation-2026-01-01-2026-12-31.csv").read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
@@ -543,8 +569,10 @@ def test_forged_moderation_buttons_change_nothing(bot: Bot) -> None:
         entries = bot.run(log_actions(bot.h))
         # At most the one real report this resident may make, with a known reason.
         assert len(entries) <= 1
-        assert all(a == "report" and r in ("spam", "offensive", "personal", "off_topic")
-                   for a, _, r in entries)  # fmt: skip
+        assert all(
+            a == "report" and r in ("spam", "offensive", "personal", "off_topic")
+            for a, _, r in entries
+        )
 
     press()
 

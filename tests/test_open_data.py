@@ -116,18 +116,35 @@ async def town(h: Harness) -> None:
     initiatives = h.app.services.initiatives
     private = "Поставить скамейки, звоните Аграфене: +7 913 123-45-67, agrafena@example.ru"
     drafts = [
-        Draft(direction="improvement", title="Скамейки у школы", description=private,
-              address="ул. Садовая, 15, кв. 12, спросить Черноморцеву",
-              latitude=54.641234567, longitude=83.305, show_author=True),
-        Draft(direction="sport", title="Турник во дворе", description=private,
-              address="у дома, где живёт мой сосед Гадюкин", tos_id=forest, show_author=True),
+        Draft(
+            direction="improvement",
+            title="Скамейки у школы",
+            description=private,
+            address="ул. Садовая, 15, кв. 12, спросить Черноморцеву",
+            latitude=54.641234567,
+            longitude=83.305,
+            show_author=True,
+        ),
+        Draft(
+            direction="sport",
+            title="Турник во дворе",
+            description=private,
+            address="у дома, где живёт мой сосед Гадюкин",
+            tos_id=forest,
+            show_author=True,
+        ),
         Draft(direction="festivals", title="=1+2 Праздник двора", description=private),
-        Draft(direction="memorials", title="Тайное предложение", description=private,
-              latitude=54.6, longitude=83.3),
+        Draft(
+            direction="memorials",
+            title="Тайное предложение",
+            description=private,
+            latitude=54.6,
+            longitude=83.3,
+        ),
         Draft(direction="other", title="Ещё не рассмотрено", description=private),
         Draft(direction="other", title="Скрыто модерацией", description=private),
         Draft(direction="other", title="Звоните Гадюкину", description=private),
-    ]  # fmt: skip
+    ]
     ids = [(await initiatives.submit(author.id, d)).initiative.id for d in drafts]
     await initiatives.decide(ADMIN_ID, ids[0], "accepted")
     await initiatives.decide(ADMIN_ID, ids[1], "accepted")
@@ -204,13 +221,21 @@ def test_open_data_files_validate_and_hold_nothing_personal(
     monkeypatch.setenv("STAFF_SEES_PERSONAL_DATA", sees)
     monkeypatch.setenv("MUNICIPALITY_POPULATION", "56111")
     out = tmp_path / "open"
-    assert main(["export", "--what", "open-data", "--out", str(out), "--lang", lang,
-                 "--year", "2026"]) == 0  # fmt: skip
+    assert (
+        main(["export", "--what", "open-data", "--out", str(out), "--lang", lang, "--year", "2026"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "4 public initiatives, 3 TOS, the figures of 2026" in printed
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["README.txt", "figures-2026.csv", "initiatives.csv", "initiatives.geojson",
-                     "tos.csv", "tos.geojson"]  # fmt: skip
+    assert names == [
+        "README.txt",
+        "figures-2026.csv",
+        "initiatives.csv",
+        "initiatives.geojson",
+        "tos.csv",
+        "tos.geojson",
+    ]
 
     # Nothing personal, nothing hidden, in any file, in any encoding the file uses.
     for path in out.iterdir():
@@ -222,8 +247,12 @@ def test_open_data_files_validate_and_hold_nothing_personal(
 
     # The initiatives: both files list the same three, a place only where one was shared.
     rows = read_csv(out / "initiatives.csv")
-    assert [r["title"] for r in rows] == ["Скамейки у школы", "Турник во дворе",
-                                          "'=1+2 Праздник двора", "Турник у дома"]  # fmt: skip
+    assert [r["title"] for r in rows] == [
+        "Скамейки у школы",
+        "Турник во дворе",
+        "'=1+2 Праздник двора",
+        "Турник у дома",
+    ]
     bench, bar, feast, _edited = rows
     assert bench["latitude"] == "54.641235" and bench["longitude"] == "83.305"
     assert bench["supporters"] == "1" and bench["status"] == "accepted"
@@ -257,8 +286,9 @@ def test_open_data_files_validate_and_hold_nothing_personal(
     assert ring[0] == ring[-1] == [83.29, 54.63] and len(ring) == 4  # closed, lon first
 
     # The figures: the report's, one value a row.
-    figures = {(r["indicator"], r["group"], r["subgroup"]): r for r in read_csv(
-        out / "figures-2026.csv")}  # fmt: skip
+    figures = {
+        (r["indicator"], r["group"], r["subgroup"]): r for r in read_csv(out / "figures-2026.csv")
+    }
     assert figures[("tos", "", "")]["value"] == "3"
     assert figures[("tos_residents", "", "")]["value"] == "410"
     assert figures[("population", "", "")]["value"] == "56111"

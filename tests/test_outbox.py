@@ -449,26 +449,49 @@ async def test_outbox_names_each_broadcasts_audience_never_an_id(tmp_path: Path)
         )
         await h.app.services.events.create(
             ADMIN_ID,
-            EventDraft("town", 0, "Ёлка на площади", starts, starts + timedelta(hours=2),
-                       "Центральная площадь"),
+            EventDraft(
+                "town",
+                0,
+                "Ёлка на площади",
+                starts,
+                starts + timedelta(hours=2),
+                "Центральная площадь",
+            ),
             "администрация",
-        )  # fmt: skip
+        )
         await h.app.services.events.create(
             vera.id,
-            EventDraft("tos", tos.id, "Собрание жителей", starts, starts + timedelta(hours=1),
-                       "Двор дома 5", audience_tos=tos.id),
+            EventDraft(
+                "tos",
+                tos.id,
+                "Собрание жителей",
+                starts,
+                starts + timedelta(hours=1),
+                "Двор дома 5",
+                audience_tos=tos.id,
+            ),
             "администрация",
-        )  # fmt: skip
+        )
         [ru] = await maria.send("/outbox")
         [en] = await john.send("/outbox")
         for text, expected in (
-            (ru.text, ("анонс «Собрание жителей» членам «ТОС „Берёзка“»",
-                       "анонс «Ёлка на площади» всем жителям",
-                       "сообщение председателя членам «ТОС „Берёзка“»")),
-            (en.text, ("the event «Собрание жителей» to members of «ТОС „Берёзка“»",
-                       "the event «Ёлка на площади» to all residents",
-                       "the chair's message to members of «ТОС „Берёзка“»")),
-        ):  # fmt: skip
+            (
+                ru.text,
+                (
+                    "анонс «Собрание жителей» членам «ТОС „Берёзка“»",
+                    "анонс «Ёлка на площади» всем жителям",
+                    "сообщение председателя членам «ТОС „Берёзка“»",
+                ),
+            ),
+            (
+                en.text,
+                (
+                    "the event «Собрание жителей» to members of «ТОС „Берёзка“»",
+                    "the event «Ёлка на площади» to all residents",
+                    "the chair's message to members of «ТОС „Берёзка“»",
+                ),
+            ),
+        ):
             for phrase in expected:
                 assert phrase in text, (phrase, text)
             assert "tos:" not in text and "event:" not in text

@@ -44,8 +44,10 @@ async def test_failures_are_explained_in_the_readers_language(tmp_path, caplog) 
             "SELECT chat_id, error_code, last_error FROM outbox WHERE status != 'sent' ORDER BY id"
         )
         assert [(r[0], r[1]) for r in codes] == [
-            (anna.id, "too_long"), (boris.id, "blocked"), (vera.id, "network"),
-        ]  # fmt: skip
+            (anna.id, "too_long"),
+            (boris.id, "blocked"),
+            (vera.id, "network"),
+        ]
         assert "MESSAGE_TOO_LONG" in codes[0][2]  # Telegram's words are kept for developers
         assert any("MESSAGE_TOO_LONG" in r.getMessage() for r in caplog.records)
 
@@ -70,8 +72,9 @@ async def test_a_refused_edit_is_logged_and_recorded(tmp_path, caplog, lang: str
         await fill_form(anna, photos=0, location=None)
         await anna.press("✅ Отправить")
         await h.deliver()
-        card = next(s for s in reversed(maria.inbox) if "И-2026-0001" in s.text
-                    or "I-2026-0001" in s.text)  # fmt: skip
+        card = next(
+            s for s in reversed(maria.inbox) if "И-2026-0001" in s.text or "I-2026-0001" in s.text
+        )
         # Maria deleted the card in her chat; then a decision edits it in place.
         del h.session.messages[(card.chat_id, card.message_id)]
         await h.app.services.initiatives.decide(ADMIN_ID, 1, "review")

@@ -24,12 +24,20 @@ async def test_a_withdrawal_gives_the_event_place_to_the_waiting_list(harness: H
     now = h.clock.now()
     async with h.app.db.transaction() as uow:
         event_id = await uow.events.create(
-            {"title": "Субботник", "starts_at": now + timedelta(days=2),
-             "ends_at": now + timedelta(days=2, hours=2), "place": "Сквер",
-             "organiser": "ТОС", "joint": 0, "capacity": 1, "owner_kind": "town",
-             "owner_id": 0},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Субботник",
+                "starts_at": now + timedelta(days=2),
+                "ends_at": now + timedelta(days=2, hours=2),
+                "place": "Сквер",
+                "organiser": "ТОС",
+                "joint": 0,
+                "capacity": 1,
+                "owner_kind": "town",
+                "owner_id": 0,
+            },
+            ADMIN_ID,
+            now,
+        )
     assert await h.app.services.events.sign_up(anna.id, event_id) == "going"
     assert await h.app.services.events.sign_up(boris.id, event_id) == "waiting"
 

@@ -92,9 +92,14 @@ async def _start_bot(port: int, tmp_path: Path, token: str) -> asyncio.subproces
         "LOG_FORMAT": "json",
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def _run_and_stop(api: TinyBotApi, port: int, tmp_path: Path) -> tuple[bytes, int | None]:

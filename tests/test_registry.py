@@ -520,9 +520,13 @@ async def test_the_tos_card_lists_its_initiatives_in_the_readers_language(
 
     result = await h.app.services.initiatives.submit(
         author.id,
-        Draft(direction="sport", title="A pull-up bar", tos_id=tos.id,
-              description="A pull-up bar by the school, please."),
-    )  # fmt: skip
+        Draft(
+            direction="sport",
+            title="A pull-up bar",
+            tos_id=tos.id,
+            description="A pull-up bar by the school, please.",
+        ),
+    )
     await h.app.services.initiatives.decide(ADMIN_ID, result.initiative.id, "accepted")
     [card] = await author.send("/tos")
     assert "• I-2026-0001 — A pull-up bar" in card.text

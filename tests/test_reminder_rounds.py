@@ -38,9 +38,11 @@ async def play_scheduler(h: Harness, until: datetime) -> list[datetime]:
 
 async def test_rounds_under_a_minute_apart_each_go_out(tmp_path: Path) -> None:
     async with running(
-        tmp_path, admin_ids=frozenset({ADMIN_ID}), competition_reminders="40s,20s",
+        tmp_path,
+        admin_ids=frozenset({ADMIN_ID}),
+        competition_reminders="40s,20s",
         event_reminders="50s,10s",
-    ) as h:  # fmt: skip
+    ) as h:
         ivan = await h.consented(h.user("Иван"))
         anna = await h.consented(h.user("Анна"))
         start = h.clock.now()
@@ -48,18 +50,31 @@ async def test_rounds_under_a_minute_apart_each_go_out(tmp_path: Path) -> None:
             tos = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok-south", start)
             await uow.registry.grant(ivan.id, "tos", tos, "chair", ADMIN_ID, start)
             event_id = await uow.events.create(
-                {"title": "Субботник", "starts_at": start + timedelta(seconds=61),
-                 "ends_at": start + timedelta(hours=2), "place": "Сквер", "organiser": "ТОС",
-                 "joint": 0, "owner_kind": "town", "owner_id": 0},
-                ADMIN_ID, start,
-            )  # fmt: skip
+                {
+                    "title": "Субботник",
+                    "starts_at": start + timedelta(seconds=61),
+                    "ends_at": start + timedelta(hours=2),
+                    "place": "Сквер",
+                    "organiser": "ТОС",
+                    "joint": 0,
+                    "owner_kind": "town",
+                    "owner_id": 0,
+                },
+                ADMIN_ID,
+                start,
+            )
         await h.app.services.events.sign_up(anna.id, event_id)
         deadline = start + timedelta(seconds=81)
         await h.app.services.competitions.create(
             ADMIN_ID,
-            CompetitionDraft(title="Конкурс ТОС", organiser="Администрация",
-                             description="Проекты ТОС", eligible=("tos",), deadline=deadline),
-        )  # fmt: skip
+            CompetitionDraft(
+                title="Конкурс ТОС",
+                organiser="Администрация",
+                description="Проекты ТОС",
+                eligible=("tos",),
+                deadline=deadline,
+            ),
+        )
 
         ran = await play_scheduler(h, deadline + timedelta(minutes=3))
         # Woken at each round's own time: 40 s and 20 s before the deadline, 50 s and 10 s
@@ -80,10 +95,14 @@ async def test_a_new_competition_wakes_the_scheduler_at_once(harness: Harness) -
     assert h.app.scheduler.planned(REMINDER_ROUND) is None
     await h.app.services.competitions.create(
         ADMIN_ID,
-        CompetitionDraft(title="Конкурс ТОС", organiser="Администрация",
-                         description="Проекты дворов и улиц", eligible=("tos",),
-                         deadline=h.clock.now() + timedelta(days=20)),
-    )  # fmt: skip
+        CompetitionDraft(
+            title="Конкурс ТОС",
+            organiser="Администрация",
+            description="Проекты дворов и улиц",
+            eligible=("tos",),
+            deadline=h.clock.now() + timedelta(days=20),
+        ),
+    )
     assert h.app.scheduler.planned(REMINDER_ROUND) == h.clock.now()
     await h.app.scheduler.run_now(REMINDER_ROUND)
     # Then it sleeps until the first round: 14 days before the deadline.

@@ -188,8 +188,10 @@ async def test_the_same_facts_in_english(tmp_path: Path) -> None:
         "announced in April 2026." in text  # only the Russian word «конкурс» is dropped
     )
     assert "5 projects won; 500,000 roubles was awarded for them." in text
-    assert "methodological consultations — 4, help organising events — 3, transport provision " \
-           "— 2." in text  # fmt: skip
+    assert (
+        "methodological consultations — 4, help organising events — 3, transport provision "
+        "— 2." in text
+    )
     assert "In 2026, 3 events were held (in 2025: 2), 2 of them jointly with the town hall" in text
     assert "1 more event was cancelled." in text
     assert "| Концерт во дворе | 15.08.2026 | no | 0 | cancelled |" in text
@@ -322,14 +324,23 @@ def russian() -> Iterator[None]:
 def figures_with(count: int, population: int | None = 56_111) -> PeriodReport:
     period = Period.years(2026)
     now = Figures(
-        period, True, population, tos=count, tos_residents=count,
-        organisations={"ngo": count}, events_held=count,
+        period,
+        True,
+        population,
+        tos=count,
+        tos_residents=count,
+        organisations={"ngo": count},
+        events_held=count,
         initiatives={"improvement": {"done": count}},
-    )  # fmt: skip
+    )
     return PeriodReport(
-        period, "город Искитим", datetime(2027, 1, 15, 3, tzinfo=UTC), now, None,
+        period,
+        "город Искитим",
+        datetime(2027, 1, 15, 3, tzinfo=UTC),
+        now,
+        None,
         timezone=UTC,
-    )  # fmt: skip
+    )
 
 
 def russian_form(n: int, one: str, few: str, many: str) -> str:
@@ -346,15 +357,21 @@ def test_every_figure_agrees_with_its_noun(count: int) -> None:
         doc = reporting.document(figures_with(count), draw=False)
         text = reporting.markdown(doc)
         written = reporting.words.num(count)
-    organisations = russian_form(count, "действует {} общественная организация",
-                                 "действуют {} общественные организации",
-                                 "действуют {} общественных организаций")  # fmt: skip
-    residents = russian_form(count, "проживает {} житель,", "проживают {} жителя,",
-                             "проживают {} жителей,")  # fmt: skip
-    events = russian_form(count, "проведено {} мероприятие", "проведено {} мероприятия",
-                          "проведено {} мероприятий")  # fmt: skip
-    initiatives = russian_form(count, "Реализована {} инициатива", "Реализованы {} инициативы",
-                               "Реализовано {} инициатив")  # fmt: skip
+    organisations = russian_form(
+        count,
+        "действует {} общественная организация",
+        "действуют {} общественные организации",
+        "действуют {} общественных организаций",
+    )
+    residents = russian_form(
+        count, "проживает {} житель,", "проживают {} жителя,", "проживают {} жителей,"
+    )
+    events = russian_form(
+        count, "проведено {} мероприятие", "проведено {} мероприятия", "проведено {} мероприятий"
+    )
+    initiatives = russian_form(
+        count, "Реализована {} инициатива", "Реализованы {} инициативы", "Реализовано {} инициатив"
+    )
     for phrase in (organisations, residents, events, initiatives):
         assert phrase.format(written) in text, phrase.format(written)
     assert "На конец 2026 года в городе зарегистрировано" in text
@@ -373,8 +390,9 @@ def test_a_population_not_set_is_said_so_not_dashed() -> None:
 def test_charts_count_in_whole_numbers_and_show_no_empty_category() -> None:
     figures = Figures(Period.years(2026), True, None, 0, 0)
     figures.initiatives = {"improvement": {"done": 1, "pending": 2}, "sport": {"rejected": 1}}
-    months = [(m, {"consultation": 1} if m.first.month == 3 else {}) for m in
-              Period.years(2026).months()]  # fmt: skip
+    months = [
+        (m, {"consultation": 1} if m.first.month == 3 else {}) for m in Period.years(2026).months()
+    ]
     with russian():
         bars = charts.initiatives_figure(figures)
         by_month = charts.requests_figure(months, ["consultation"], False)
@@ -411,10 +429,20 @@ def test_libreoffice_renders_it_as_a4_with_no_word_broken(tmp_path: Path) -> Non
     assert OFFICE is not None
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run(
-        [OFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=240,
-    )  # fmt: skip
+        [
+            OFFICE,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
     pdf = (tmp_path / "report.pdf").read_bytes()
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert boxes

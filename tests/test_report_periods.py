@@ -180,8 +180,9 @@ def test_the_server_command_takes_a_period(
     for name, value in database_env(tmp_path).items():  # DATABASE_URL or DATABASE_PATH
         monkeypatch.setenv(name, value)
     out = tmp_path / "out"
-    code = main(["report", "--from", "2026-03-01", "--to", "31.08.2026",
-                 "--out", str(out), "--lang", "en"])  # fmt: skip
+    code = main(
+        ["report", "--from", "2026-03-01", "--to", "31.08.2026", "--out", str(out), "--lang", "en"]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Report on public engagement for the period from 01.03.2026 to 31.08.2026" in printed

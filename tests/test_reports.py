@@ -149,28 +149,42 @@ def fictional_town(h: Harness) -> Any:
                     "deadline": datetime(2026, 4, 30, 10, tzinfo=UTC),
                     "status": "closed",
                 },
-                ADMIN_ID, now,
-            )  # fmt: skip
+                ADMIN_ID,
+                now,
+            )
             for n, tos_id in enumerate(tos_ids):
                 application = await uow.competitions.register(
                     april,
-                    {"body_kind": "tos", "body_id": tos_id, "project": f"Проект {n}",
-                     "direction": "improvement", "amount": 100_000, "initiative_id": None,
-                     "applicant_id": ADMIN_ID},
+                    {
+                        "body_kind": "tos",
+                        "body_id": tos_id,
+                        "project": f"Проект {n}",
+                        "direction": "improvement",
+                        "amount": 100_000,
+                        "initiative_id": None,
+                        "applicant_id": ADMIN_ID,
+                    },
                     now,
-                )  # fmt: skip
+                )
                 won = n < 5
                 await uow.competitions.set_result(
                     application, "winner" if won else "not_winner", 100_000 if won else None, now
                 )
             for joint in (1, 0):
                 event = await uow.events.create(
-                    {"title": f"Субботник {joint}",
-                     "starts_at": datetime(2026, 5, 9, 3, tzinfo=UTC),
-                     "ends_at": datetime(2026, 5, 9, 6, tzinfo=UTC), "place": "Сквер",
-                     "organiser": "ТОС №1", "joint": joint, "owner_kind": "town", "owner_id": 0},
-                    ADMIN_ID, now,
-                )  # fmt: skip
+                    {
+                        "title": f"Субботник {joint}",
+                        "starts_at": datetime(2026, 5, 9, 3, tzinfo=UTC),
+                        "ends_at": datetime(2026, 5, 9, 6, tzinfo=UTC),
+                        "place": "Сквер",
+                        "organiser": "ТОС №1",
+                        "joint": joint,
+                        "owner_kind": "town",
+                        "owner_id": 0,
+                    },
+                    ADMIN_ID,
+                    now,
+                )
                 await uow.events.set_attended(event, 40)
 
     return load()
@@ -273,8 +287,21 @@ def test_the_server_commands_write_report_and_personal_export(
     assert "| TOS registered | 18 |" in (out / "report-2026.md").read_text()
     assert "Share of the population in TOS, % | 7.2 |" in (out / "report-2026.md").read_text()
 
-    code = main(["export", "--what", "requests", "--from", "2026-01-01", "--to", "2026-12-31",
-                 "--format", "csv", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "export",
+            "--what",
+            "requests",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     exported = (out / "requests-2026-01-01-2026-12-31.csv").read_bytes().decode("utf-8-sig")
     assert "Анна" in exported and "Заявитель" in exported
@@ -305,28 +332,57 @@ async def test_digest_shows_applications_deadlines_and_events(harness: Harness) 
     async with h.app.db.transaction() as uow:
         tos = await uow.registry.add_tos({"name": "TOS South"}, "join-south", now)
         competition = await uow.competitions.create(
-            {"title": "Town grants", "organiser": "Town hall", "eligible": ("tos",),
-             "opens_at": now - timedelta(days=1), "deadline": now + timedelta(days=3)},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Town grants",
+                "organiser": "Town hall",
+                "eligible": ("tos",),
+                "opens_at": now - timedelta(days=1),
+                "deadline": now + timedelta(days=3),
+            },
+            ADMIN_ID,
+            now,
+        )
         await uow.competitions.register(
             competition,
-            {"body_kind": "tos", "body_id": tos, "project": "Benches", "direction": "improvement",
-             "amount": 5000, "initiative_id": None, "applicant_id": ADMIN_ID},
+            {
+                "body_kind": "tos",
+                "body_id": tos,
+                "project": "Benches",
+                "direction": "improvement",
+                "amount": 5000,
+                "initiative_id": None,
+                "applicant_id": ADMIN_ID,
+            },
             now,
-        )  # fmt: skip
+        )
         await uow.events.create(
-            {"title": "Clean-up <day>", "starts_at": now + timedelta(days=2),
-             "ends_at": now + timedelta(days=2, hours=2), "place": "Park", "organiser": "TOS",
-             "joint": 1, "owner_kind": "town", "owner_id": 0},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Clean-up <day>",
+                "starts_at": now + timedelta(days=2),
+                "ends_at": now + timedelta(days=2, hours=2),
+                "place": "Park",
+                "organiser": "TOS",
+                "joint": 1,
+                "owner_kind": "town",
+                "owner_id": 0,
+            },
+            ADMIN_ID,
+            now,
+        )
         await uow.events.create(
-            {"title": "Far away", "starts_at": now + timedelta(days=9),
-             "ends_at": now + timedelta(days=9, hours=2), "place": "Park", "organiser": "TOS",
-             "joint": 0, "owner_kind": "town", "owner_id": 0},
-            ADMIN_ID, now,
-        )  # fmt: skip
+            {
+                "title": "Far away",
+                "starts_at": now + timedelta(days=9),
+                "ends_at": now + timedelta(days=9, hours=2),
+                "place": "Park",
+                "organiser": "TOS",
+                "joint": 0,
+                "owner_kind": "town",
+                "owner_id": 0,
+            },
+            ADMIN_ID,
+            now,
+        )
     h.clock.advance(timedelta(minutes=1))
     digest, _prefs = await maria.send("/digest")
     assert "<b>New applications: 1</b>\n• Town grants — TOS South" in digest.text
@@ -344,24 +400,39 @@ async def test_a_long_digest_comes_in_parts(harness: Harness) -> None:
     async with h.app.db.transaction() as uow:
         for n in range(12):
             await uow.events.create(
-                {"title": f"{n} " + "Очень длинное название мероприятия " * 6,
-                 "starts_at": now + timedelta(days=1, hours=n),
-                 "ends_at": now + timedelta(days=1, hours=n + 1), "place": "Сквер",
-                 "organiser": "ТОС", "joint": 0, "owner_kind": "town", "owner_id": 0},
-                ADMIN_ID, now,
-            )  # fmt: skip
+                {
+                    "title": f"{n} " + "Очень длинное название мероприятия " * 6,
+                    "starts_at": now + timedelta(days=1, hours=n),
+                    "ends_at": now + timedelta(days=1, hours=n + 1),
+                    "place": "Сквер",
+                    "organiser": "ТОС",
+                    "joint": 0,
+                    "owner_kind": "town",
+                    "owner_id": 0,
+                },
+                ADMIN_ID,
+                now,
+            )
             await uow.competitions.create(
-                {"title": f"{n} " + "Очень длинное название конкурса " * 6,
-                 "organiser": "Администрация", "eligible": ("tos",),
-                 "opens_at": now - timedelta(days=1), "deadline": now + timedelta(days=2)},
-                ADMIN_ID, now,
-            )  # fmt: skip
+                {
+                    "title": f"{n} " + "Очень длинное название конкурса " * 6,
+                    "organiser": "Администрация",
+                    "eligible": ("tos",),
+                    "opens_at": now - timedelta(days=1),
+                    "deadline": now + timedelta(days=2),
+                },
+                ADMIN_ID,
+                now,
+            )
     for n in range(10):
         await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="sport", title=f"{n} " + "Длинный заголовок " * 6,
-                  description="Описание инициативы достаточно длинное."),
-        )  # fmt: skip
+            Draft(
+                direction="sport",
+                title=f"{n} " + "Длинный заголовок " * 6,
+                description="Описание инициативы достаточно длинное.",
+            ),
+        )
     h.clock.advance(timedelta(minutes=1))
     replies = await maria.send("/digest")
     parts = [r for r in replies if r.text and "Ваша личная сводка" not in r.text]
@@ -405,9 +476,12 @@ async def test_due_soon_is_listed_however_many_are_overdue(harness: Harness) -> 
     anna = await h.consented(h.user("Анна"))
     await h.app.services.requests.submit(
         anna.id,
-        RequestDraft(kind="transport", description="A bus for the veterans' meeting, please.",
-                     wanted_date=(h.clock.now() + timedelta(days=20)).date().isoformat()),
-    )  # fmt: skip
+        RequestDraft(
+            kind="transport",
+            description="A bus for the veterans' meeting, please.",
+            wanted_date=(h.clock.now() + timedelta(days=20)).date().isoformat(),
+        ),
+    )
     h.clock.advance(timedelta(days=5))  # the 25 are overdue now, the bus is due in 2 days
     digest, _prefs = await maria.send("/digest")
     assert "<b>⚠️ Overdue: 25</b>" in digest.text

@@ -50,14 +50,20 @@ async def test_inbox_puts_the_soonest_need_first(harness: Harness) -> None:
     tomorrow = town_today(h.clock.now(), NOVOSIBIRSK) + timedelta(days=1)
     await h.app.services.requests.submit(
         anna.id,
-        RequestDraft(kind="transport", description="Автобус на фестиваль для детей, пожалуйста.",
-                     wanted_date=tomorrow.isoformat()),
-    )  # fmt: skip
+        RequestDraft(
+            kind="transport",
+            description="Автобус на фестиваль для детей, пожалуйста.",
+            wanted_date=tomorrow.isoformat(),
+        ),
+    )
     await h.app.services.requests.submit(
         anna.id,
-        RequestDraft(kind="event", description="Помогите провести праздник двора, пожалуйста.",
-                     wanted_date=(tomorrow + timedelta(days=1)).isoformat()),
-    )  # fmt: skip
+        RequestDraft(
+            kind="event",
+            description="Помогите провести праздник двора, пожалуйста.",
+            wanted_date=(tomorrow + timedelta(days=1)).isoformat(),
+        ),
+    )
     [inbox] = await maria.send("/inbox")
     order = [line.split("</b>")[0].rsplit("-", 1)[-1] for line in inbox.text.splitlines()[1:]]
     assert order == ["0002", "0003", "0001"], inbox.text

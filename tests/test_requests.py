@@ -56,9 +56,13 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         intro, kinds = await olga.send("/request")
         assert "Town hall staff will see your name and @username in Telegram" in intro.text
         assert kinds.flat_buttons == [
-            "Methodological consultation", "Help organising an event", "Transport",
-            "Information support", "Premises", "Other",
-        ]  # fmt: skip
+            "Methodological consultation",
+            "Help organising an event",
+            "Transport",
+            "Information support",
+            "Premises",
+            "Other",
+        ]
         [behalf] = await olga.press("Transport")
         assert behalf.flat_buttons == ["Myself", "organisation «Рука помощи»"]
         await olga.press("organisation «Рука помощи»")
@@ -81,10 +85,14 @@ async def test_ngo_transport_request_taken_answered_closed_and_rated(tmp_path) -
         [preview] = await olga.send_document(file_id="doc-children")
         assert preview.text.startswith("This is how the town hall will see your request:")
         for part in (
-            "Type: Transport", "On behalf of: organisation «Рука помощи»",
-            "Wanted date: 28.11.2026", "Answer due by: 27.11.2026",  # before it is needed
-            "Requester: Olga (@olga)", "📞 +79135551234", "📎 a document",
-        ):  # fmt: skip
+            "Type: Transport",
+            "On behalf of: organisation «Рука помощи»",
+            "Wanted date: 28.11.2026",
+            "Answer due by: 27.11.2026",  # before it is needed
+            "Requester: Olga (@olga)",
+            "📞 +79135551234",
+            "📎 a document",
+        ):
             assert part in preview.text, part
         [done] = await olga.press("✅ Send")
         assert "registered as <b>R-2026-0001</b>; the answer is due by 27.11.2026" in done.text
@@ -331,9 +339,13 @@ async def test_nobody_sees_or_changes_what_is_not_theirs(tmp_path) -> None:  # t
             await mallory.send("/request")
             await mallory.press("x", data="form:request:choose:kind:transport")
             await mallory.press("x", data="form:request:choose:behalf:org-1")
-            assert mallory.last_answer["text"] == {
-                "ru": "Эта кнопка устарела.", "en": "This button is out of date.",
-            }[lang]  # fmt: skip
+            assert (
+                mallory.last_answer["text"]
+                == {
+                    "ru": "Эта кнопка устарела.",
+                    "en": "This button is out of date.",
+                }[lang]
+            )
             await mallory.send("/cancel")
 
         record = await h.app.db.read.requests.get(1)
@@ -692,9 +704,12 @@ async def test_the_notice_of_closing_offers_what_the_requester_may_do_when_it_go
             ]
         ]
         await uow.outbox.enqueue(
-            person.id, now=h.clock.now(), template=CLOSED, buttons=old,
+            person.id,
+            now=h.clock.now(),
+            template=CLOSED,
+            buttons=old,
             args={"number": {"t": "R-{year}-{seq}", "year": 2026, "seq": "0002"}},
-        )  # fmt: skip
+        )
     await h.deliver()
     assert person.last.text.startswith("Your request R-2026-0002 is closed.")
     assert person.last.flat_buttons == ["🔁 Reopen"]

@@ -52,9 +52,15 @@ def test_no_template_with_a_quoted_name_bypasses_fill() -> None:
 
 @pytest.mark.parametrize(
     ("count", "ru", "en"),
-    [(1, "1 день", "1 day"), (2, "2 дня", "2 days"), (5, "5 дней", "5 days"),
-     (11, "11 дней", "11 days"), (21, "21 день", "21 days"), (14, "14 дней", "14 days")],
-)  # fmt: skip
+    [
+        (1, "1 день", "1 day"),
+        (2, "2 дня", "2 days"),
+        (5, "5 дней", "5 days"),
+        (11, "11 дней", "11 days"),
+        (21, "21 день", "21 days"),
+        (14, "14 дней", "14 days"),
+    ],
+)
 def test_days_left_agree_with_their_count(count: int, ru: str, en: str) -> None:
     from bot.i18n import render_args
 

@@ -229,9 +229,19 @@ async def test_staff_menu_published_at_start(harness: Harness) -> None:
     assert languages == {"ru", "en", None}
     ru = next(m for m in default if m.language_code == "ru")
     assert [c.command for c in ru.commands] == [
-        "start", "initiative", "initiatives", "request", "my", "tos", "events", "competitions",
-        "help", "lang", "privacy", "cancel",
-    ]  # fmt: skip
+        "start",
+        "initiative",
+        "initiatives",
+        "request",
+        "my",
+        "tos",
+        "events",
+        "competitions",
+        "help",
+        "lang",
+        "privacy",
+        "cancel",
+    ]
     assert ru.commands[0].description == "Главное меню"
 
 

@@ -38,8 +38,11 @@ async def one_data_set(h: Harness, anna: Person) -> None:
     initiatives = h.app.services.initiatives
     ids = []
     for n in range(7):
-        draft = Draft(direction="sport", title=f"Турник во дворе {n}",
-                      description="Поставить турник у дома, пожалуйста.")  # fmt: skip
+        draft = Draft(
+            direction="sport",
+            title=f"Турник во дворе {n}",
+            description="Поставить турник у дома, пожалуйста.",
+        )
         ids.append((await initiatives.submit(anna.id, draft)).initiative.id)
     _new, review, accepted, in_progress, done, rejected, merged = ids
     await initiatives.decide(ADMIN_ID, review, "review")
@@ -97,13 +100,18 @@ async def test_inbox_digest_report_and_exports_agree(tmp_path: Path) -> None:
         cells = dict(zip(header.split("|")[2:-1], sport.split("|")[2:-1], strict=True))
         columns = {_en(label): code for code, label in OUTCOME_COLUMNS.items()}
         counts = {
-            _en(OUTCOME_LABELS[columns[k.strip()]]): int(v) for k, v in cells.items()
+            _en(OUTCOME_LABELS[columns[k.strip()]]): int(v)
+            for k, v in cells.items()
             if k.strip() in columns
-        }  # fmt: skip
+        }
         assert counts == {
-            "done": 1, "in progress": 1, "accepted, not started": 1, "rejected": 1,
-            "merged into another": 1, "not yet decided": 2,
-        }  # fmt: skip
+            "done": 1,
+            "in progress": 1,
+            "accepted, not started": 1,
+            "rejected": 1,
+            "merged into another": 1,
+            "not yet decided": 2,
+        }
         assert int(cells[" Submitted "]) == 7
 
         requests = await export_csv(maria, "Support requests")
@@ -118,18 +126,39 @@ async def test_inbox_digest_report_and_exports_agree(tmp_path: Path) -> None:
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUS_WORDS = frozenset(
-    {"new", "in_work", "answered", "closed", "declined",  # requests
-     "review", "accepted", "rejected", "in_progress", "done", "merged",  # initiatives
-     "going", "waiting", "cancelled",  # event sign-ups
-     "pending", "sending", "sent", "failed", "skipped"}  # the outbox
-)  # fmt: skip
+    {
+        "new",
+        "in_work",
+        "answered",
+        "closed",
+        "declined",  # requests
+        "review",
+        "accepted",
+        "rejected",
+        "in_progress",
+        "done",
+        "merged",  # initiatives
+        "going",
+        "waiting",
+        "cancelled",  # event sign-ups
+        "pending",
+        "sending",
+        "sent",
+        "failed",
+        "skipped",
+    }  # the outbox
+)
 GROUPS_MODULE = "bot/services/status_groups.py"
 # The status machines: they may name statuses in their module-level constants (which status
 # may follow which), never inside a function.
 MACHINES = frozenset(
-    {"bot/services/requests.py", "bot/services/initiatives.py", "bot/services/events.py",
-     "bot/domain/outbox.py"}
-)  # fmt: skip
+    {
+        "bot/services/requests.py",
+        "bot/services/initiatives.py",
+        "bot/services/events.py",
+        "bot/domain/outbox.py",
+    }
+)
 SQL_IN_LIST = re.compile(r"status\s+(?:NOT\s+)?IN\s*\(\s*'", re.IGNORECASE)
 
 

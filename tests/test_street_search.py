@@ -44,8 +44,11 @@ def offered(found: Sent) -> list[str]:
     if found.text in (SEVERAL, "Several TOS match. Which one is yours?"):
         return found.flat_buttons
     first_line = found.text.split("\n")[0]
-    return [name for name in (*DEMO.tos, "TOS South", "TOS North", "TOS East", "TOS West")
-            if name in first_line]  # fmt: skip
+    return [
+        name
+        for name in (*DEMO.tos, "TOS South", "TOS North", "TOS East", "TOS West")
+        if name in first_line
+    ]
 
 
 async def test_a_misspelt_street_offers_only_the_tos_that_have_it(harness: Harness) -> None:
@@ -129,10 +132,13 @@ def test_the_best_matching_street_wins() -> None:
     """An exact name beats a stem, a stem an abbreviation, an abbreviation a typo; a stem
     cut too short («Ленена» → «лен») is not «Лены»."""
     candidates = [
-        ("Ленина", ["ул. Ленина, 1-20"]), ("Ленинградская", ["ул. Ленинградская"]),
-        ("Лены", ["ул. Лены"]), ("Лесная", ["ул. Лесная"]),
-        ("Lenin", ["Lenin street"]), ("Lemon", ["Lemon street"]),
-    ]  # fmt: skip
+        ("Ленина", ["ул. Ленина, 1-20"]),
+        ("Ленинградская", ["ул. Ленинградская"]),
+        ("Лены", ["ул. Лены"]),
+        ("Лесная", ["ул. Лесная"]),
+        ("Lenin", ["Lenin street"]),
+        ("Lemon", ["Lemon street"]),
+    ]
 
     def rank(typed: str) -> list[str]:
         return rank_by_street(typed, candidates, vocabulary())
@@ -150,8 +156,15 @@ def test_the_best_matching_street_wins() -> None:
 
 # -- generated territories and addresses ---------------------------------------------------
 
-RU_STREETS = ("ул. Ленина", "ул. Садовая", "пер. Школьный", "ул. 40 лет Победы", "ул. 8 Марта",
-              "1-я Заводская ул.", "проспект Мира")  # fmt: skip
+RU_STREETS = (
+    "ул. Ленина",
+    "ул. Садовая",
+    "пер. Школьный",
+    "ул. 40 лет Победы",
+    "ул. 8 Марта",
+    "1-я Заводская ул.",
+    "проспект Мира",
+)
 EN_STREETS = ("Lenin street", "Garden lane", "School st", "Victory avenue", "8 March street")
 DASHES = ("-", "–", "—", " - ", " – ")
 
@@ -191,8 +204,13 @@ def territories(draw: st.DrawFn) -> tuple[str, list[Group]]:
     if kind == "plain":
         groups = [Group(None, draw(spans))]
     elif kind != "whole":
-        sided = draw(st.lists(st.tuples(st.sampled_from((0, 1)), st.one_of(st.just(()), spans)),
-                              min_size=1, max_size=2))  # fmt: skip
+        sided = draw(
+            st.lists(
+                st.tuples(st.sampled_from((0, 1)), st.one_of(st.just(()), spans)),
+                min_size=1,
+                max_size=2,
+            )
+        )
         groups = [Group(parity, found) for parity, found in sided]
         plain = draw(st.one_of(st.none(), spans))
         if plain is not None and kind == "forward" and groups[0].spans:
@@ -202,17 +220,29 @@ def territories(draw: st.DrawFn) -> tuple[str, list[Group]]:
 
     def side(parity: int) -> str:
         if english:
-            return draw(st.sampled_from(("even", "even side", "even numbers") if parity == 0
-                                        else ("odd", "odd side", "odd numbers")))  # fmt: skip
-        return draw(st.sampled_from(("чётные", "четные", "чётная сторона", "чёт.") if parity == 0
-                                    else ("нечётные", "нечетная сторона", "нечёт.")))  # fmt: skip
+            return draw(
+                st.sampled_from(
+                    ("even", "even side", "even numbers")
+                    if parity == 0
+                    else ("odd", "odd side", "odd numbers")
+                )
+            )
+        return draw(
+            st.sampled_from(
+                ("чётные", "четные", "чётная сторона", "чёт.")
+                if parity == 0
+                else ("нечётные", "нечетная сторона", "нечёт.")
+            )
+        )
 
     def houses(found: tuple[tuple[int, int], ...]) -> str:
         parts = []
         for lo, hi in found:
             if lo == hi:
-                parts.append(str(lo) + draw(st.sampled_from(("", "а", "/1") if not english
-                                                            else ("", "a", "/1"))))  # fmt: skip
+                parts.append(
+                    str(lo)
+                    + draw(st.sampled_from(("", "а", "/1") if not english else ("", "a", "/1")))
+                )
             elif draw(st.booleans()):
                 parts.append(f"{lo}{draw(st.sampled_from(DASHES))}{hi}")
             else:
@@ -252,9 +282,16 @@ def test_a_territory_line_covers_the_houses_it_lists(
     st.sampled_from((*RU_STREETS[:3], "улица 40 лет Победы")),
     st.integers(min_value=1, max_value=HOUSE_MAX),
     st.sampled_from(("", "а", "/2", " корп. 3")),
-    st.sampled_from(("{street}, {house}", "{street} {house}", "{street}, д. {house}",
-                     "живу на {street}, дом {house}, кв. 7", "дом {house} по {street}")),
-)  # fmt: skip
+    st.sampled_from(
+        (
+            "{street}, {house}",
+            "{street} {house}",
+            "{street}, д. {house}",
+            "живу на {street}, дом {house}, кв. 7",
+            "дом {house} по {street}",
+        )
+    ),
+)
 def test_the_house_a_resident_types_in_russian(
     street: str, house: int, suffix: str, style: str
 ) -> None:
@@ -267,9 +304,16 @@ def test_the_house_a_resident_types_in_russian(
     st.sampled_from(EN_STREETS[:4]),
     st.integers(min_value=1, max_value=HOUSE_MAX),
     st.sampled_from(("", "a", "/2")),
-    st.sampled_from(("{street}, {house}", "{street} {house}", "{house} {street}",
-                     "I live at {house} {street}", "{street}, no. {house}, flat 7")),
-)  # fmt: skip
+    st.sampled_from(
+        (
+            "{street}, {house}",
+            "{street} {house}",
+            "{house} {street}",
+            "I live at {house} {street}",
+            "{street}, no. {house}, flat 7",
+        )
+    ),
+)
 def test_the_house_a_resident_types_in_english(
     street: str, house: int, suffix: str, style: str
 ) -> None:

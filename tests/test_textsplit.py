@@ -10,9 +10,16 @@ from bot.textsplit import split_html, visible_length
 from tests.kit import check_html
 
 PIECES = [
-    "слово", "<b>жирный текст</b>", "a&amp;b", "длинноеслово" * 3, "\n", "\n\n", "😀эмодзи",
-    "<pre>код\n\nкод</pre>", '<a href="https://example.org">ссылка</a>',
-]  # fmt: skip
+    "слово",
+    "<b>жирный текст</b>",
+    "a&amp;b",
+    "длинноеслово" * 3,
+    "\n",
+    "\n\n",
+    "😀эмодзи",
+    "<pre>код\n\nкод</pre>",
+    '<a href="https://example.org">ссылка</a>',
+]
 
 
 def plain(html: str) -> str:

@@ -19,9 +19,18 @@ from tests.kit import running
 i18n = create_i18n("ru")
 UNITS = {
     "en": {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400},
-    "ru": {"минута": 60, "минуты": 60, "минут": 60, "час": 3600, "часа": 3600, "часов": 3600,
-           "день": 86400, "дня": 86400, "дней": 86400},
-}  # fmt: skip
+    "ru": {
+        "минута": 60,
+        "минуты": 60,
+        "минут": 60,
+        "час": 3600,
+        "часа": 3600,
+        "часов": 3600,
+        "день": 86400,
+        "дня": 86400,
+        "дней": 86400,
+    },
+}
 
 
 def left_text(seconds: float, locale: str) -> str:
@@ -84,10 +93,16 @@ async def test_a_reminder_two_minutes_before_the_deadline(tmp_path: Path, lang: 
             tos = await uow.registry.add_tos({"name": "ТОС «Южный»"}, "tok-south", now)
             await uow.registry.grant(ivan.id, "tos", tos, "chair", ADMIN_ID, now)
             await uow.competitions.create(
-                {"title": "Конкурс ТОС", "organiser": "Администрация", "eligible": ("tos",),
-                 "opens_at": now - timedelta(minutes=1), "deadline": now + timedelta(hours=3)},
-                ADMIN_ID, now,
-            )  # fmt: skip
+                {
+                    "title": "Конкурс ТОС",
+                    "organiser": "Администрация",
+                    "eligible": ("tos",),
+                    "opens_at": now - timedelta(minutes=1),
+                    "deadline": now + timedelta(hours=3),
+                },
+                ADMIN_ID,
+                now,
+            )
         await h.app.services.competitions.tick()
         h.clock.advance(timedelta(hours=2, minutes=58))
         await h.app.services.competitions.tick()

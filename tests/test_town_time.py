@@ -42,21 +42,55 @@ def test_the_one_helper_writes_instants_on_the_towns_clock() -> None:
 def test_every_export_writes_the_towns_dates(lang: str) -> None:
     person = {"first_name": "Анна", "last_name": None, "username": None}
     rows: dict[str, dict[str, Any]] = {
-        "initiatives": {"year": 2026, "seq": 1, "created_at": STAMP, "direction": "sport",
-                        "status": "new", "title": "t", "description": "d", "address": None,
-                        "latitude": None, "longitude": None, "tos_name": None, "supports": 0,
-                        **person},
-        "requests": {"year": 2026, "seq": 1, "created_at": STAMP, "kind": "transport",
-                     "status": "closed", "behalf_kind": "self", "behalf_name": None,
-                     "description": "d", "wanted_date": "2026-12-25",
-                     "due_at": "2026-12-10T21:55:00+00:00", "closed_at": STAMP, "helped": 1,
-                     "phone": None, "is_open": 0, "overdue": 0,
-                     "extended_to": "2026-12-20T21:55:00+00:00", "extension_reason": "r",
-                     **person},
-        "applications": {"competition": "c", "body_kind": "tos", "body": "b", "project": "p",
-                         "direction": "sport", "amount": 1, "status": "registered",
-                         "result": None, "awarded": None, "created_at": STAMP, **person},
-    }  # fmt: skip
+        "initiatives": {
+            "year": 2026,
+            "seq": 1,
+            "created_at": STAMP,
+            "direction": "sport",
+            "status": "new",
+            "title": "t",
+            "description": "d",
+            "address": None,
+            "latitude": None,
+            "longitude": None,
+            "tos_name": None,
+            "supports": 0,
+            **person,
+        },
+        "requests": {
+            "year": 2026,
+            "seq": 1,
+            "created_at": STAMP,
+            "kind": "transport",
+            "status": "closed",
+            "behalf_kind": "self",
+            "behalf_name": None,
+            "description": "d",
+            "wanted_date": "2026-12-25",
+            "due_at": "2026-12-10T21:55:00+00:00",
+            "closed_at": STAMP,
+            "helped": 1,
+            "phone": None,
+            "is_open": 0,
+            "overdue": 0,
+            "extended_to": "2026-12-20T21:55:00+00:00",
+            "extension_reason": "r",
+            **person,
+        },
+        "applications": {
+            "competition": "c",
+            "body_kind": "tos",
+            "body": "b",
+            "project": "p",
+            "direction": "sport",
+            "amount": 1,
+            "status": "registered",
+            "result": None,
+            "awarded": None,
+            "created_at": STAMP,
+            **person,
+        },
+    }
     i18n = create_i18n("ru")
     with i18n.context(), i18n.use_locale(lang):
         initiatives = reporting.export_rows("initiatives", [rows["initiatives"]], True, NOVOSIBIRSK)
@@ -92,9 +126,12 @@ async def test_a_request_made_early_in_the_morning_is_exported_as_told(tmp_path:
         told = h.app.services.requests.local_date(result.request.due_at)
         await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="sport", title="Турник во дворе",
-                  description="Поставить турник у дома, пожалуйста."),
-        )  # fmt: skip
+            Draft(
+                direction="sport",
+                title="Турник во дворе",
+                description="Поставить турник у дома, пожалуйста.",
+            ),
+        )
         [_header, request] = await _export_csv(maria, "Обращения")
         assert request[1] == "04.12.2026" and request[7] == told == "03.01.2027"
         [_header, initiative] = await _export_csv(maria, "Инициативы")
@@ -113,9 +150,12 @@ async def test_a_number_and_the_report_take_the_towns_year(tmp_path: Path) -> No
         assert result.request.year == 2027
         initiative = await h.app.services.initiatives.submit(
             anna.id,
-            Draft(direction="sport", title="Турник во дворе",
-                  description="Поставить турник у дома, пожалуйста."),
-        )  # fmt: skip
+            Draft(
+                direction="sport",
+                title="Турник во дворе",
+                description="Поставить турник у дома, пожалуйста.",
+            ),
+        )
         assert initiative.initiative.year == 2027
         headline, *_files = await maria.send("/report 2027")
         assert "Support requests received: 1\n" in headline.text

@@ -231,11 +231,19 @@ async def demo_initiatives(ctx: DemoContext) -> None:
             status = item.status
             author_id = ctx.town.people.authors[n % 2][0]
             initiative_id = await uow.initiatives.create(
-                draft_token=f"demo-{n}", author_id=author_id, direction=item.direction,
-                title=item.title, description=item.description, address=None, latitude=None,
-                longitude=None, tos_id=ctx.town.tos_ids[n % 3], show_author=n % 2 == 0,
-                now=now, year=now.year,
-            )  # fmt: skip
+                draft_token=f"demo-{n}",
+                author_id=author_id,
+                direction=item.direction,
+                title=item.title,
+                description=item.description,
+                address=None,
+                latitude=None,
+                longitude=None,
+                tos_id=ctx.town.tos_ids[n % 3],
+                show_author=n % 2 == 0,
+                now=now,
+                year=now.year,
+            )
             await uow.initiatives.log(initiative_id, author_id, None, "new", None, now)
             if status != "new":
                 await uow.initiatives.set_status(initiative_id, status, now)
@@ -265,17 +273,27 @@ async def demo_requests(ctx: DemoContext) -> None:
             requester = olga if on_behalf or n % 2 == 0 else sergey
             opened = now - timedelta(days=len(requests) - n)
             request_id = await uow.requests.create(
-                draft_token=f"demo-request-{n}", requester_id=requester, kind=item.kind,
+                draft_token=f"demo-request-{n}",
+                requester_id=requester,
+                kind=item.kind,
                 behalf_kind="org" if on_behalf else "self",
                 behalf_id=org_id if on_behalf else None,
-                behalf_name=org_name if on_behalf else None, description=text,
+                behalf_name=org_name if on_behalf else None,
+                description=text,
                 wanted_date=(now + timedelta(days=wanted)).date() if wanted else None,
-                phone=None, due_at=opened + timedelta(days=10), now=opened, year=now.year,
-            )  # fmt: skip
+                phone=None,
+                due_at=opened + timedelta(days=10),
+                now=opened,
+                year=now.year,
+            )
             await uow.requests.add_message(request_id, "in", requester, text, None, opened)
             await uow.requests.log(request_id, requester, None, "new", None, opened)
-            path = {"new": [], "in_work": ["in_work"], "answered": ["in_work", "answered"],
-                    "closed": ["in_work", "answered", "closed"]}[status]  # fmt: skip
+            path = {
+                "new": [],
+                "in_work": ["in_work"],
+                "answered": ["in_work", "answered"],
+                "closed": ["in_work", "answered", "closed"],
+            }[status]
             previous = "new"
             for step in path:
                 if step == "answered" and answer:
@@ -310,23 +328,31 @@ async def demo_competitions(ctx: DemoContext) -> None:
     competition, application = DEMO.competition, DEMO.competition.application
     async with ctx.db.transaction() as uow:
         values = {
-            "title": competition.title, "organiser": competition.organiser,
+            "title": competition.title,
+            "organiser": competition.organiser,
             "description": competition.description,
-            "eligible": ("tos", "ngo"), "opens_at": now - timedelta(days=2),
-            "deadline": _midday(now, 21), "results_at": _midday(now, 35),
-            "rules_url": competition.rules_url, "max_grant": competition.max_grant,
-        }  # fmt: skip
+            "eligible": ("tos", "ngo"),
+            "opens_at": now - timedelta(days=2),
+            "deadline": _midday(now, 21),
+            "results_at": _midday(now, 35),
+            "rules_url": competition.rules_url,
+            "max_grant": competition.max_grant,
+        }
         competition_id = await uow.competitions.create(values, admin_id, now)
         await uow.competitions.mark_announced(competition_id, now)
         await uow.competitions.register(
             competition_id,
             {
-                "body_kind": "org", "body_id": ctx.town.org_ids[0],
-                "project": application.project, "direction": application.direction,
-                "amount": application.amount, "initiative_id": None, "applicant_id": olga,
+                "body_kind": "org",
+                "body_id": ctx.town.org_ids[0],
+                "project": application.project,
+                "direction": application.direction,
+                "amount": application.amount,
+                "initiative_id": None,
+                "applicant_id": olga,
             },
             now,
-        )  # fmt: skip
+        )
         ctx.town.competition_ids.append(competition_id)
 
 
@@ -339,13 +365,35 @@ async def demo_events(ctx: DemoContext) -> None:
     first, second = ctx.town.tos_ids[0], ctx.town.tos_ids[1]
     clean_up, meeting = DEMO.events
     events = (
-        ({"title": clean_up.title, "place": clean_up.place,
-          "organiser": DEMO.tos[1], "joint": 1, "capacity": 40, "audience_tos": None,
-          "owner_kind": "tos", "owner_id": second}, 5, admin_id),
-        ({"title": meeting.title, "place": meeting.place,
-          "organiser": DEMO.tos[0], "joint": 0, "capacity": None, "audience_tos": first,
-          "owner_kind": "tos", "owner_id": first}, 9, chair_id),
-    )  # fmt: skip
+        (
+            {
+                "title": clean_up.title,
+                "place": clean_up.place,
+                "organiser": DEMO.tos[1],
+                "joint": 1,
+                "capacity": 40,
+                "audience_tos": None,
+                "owner_kind": "tos",
+                "owner_id": second,
+            },
+            5,
+            admin_id,
+        ),
+        (
+            {
+                "title": meeting.title,
+                "place": meeting.place,
+                "organiser": DEMO.tos[0],
+                "joint": 0,
+                "capacity": None,
+                "audience_tos": first,
+                "owner_kind": "tos",
+                "owner_id": first,
+            },
+            9,
+            chair_id,
+        ),
+    )
     async with ctx.db.transaction() as uow:
         for values, days, author in events:
             starts = _midday(now, days)

@@ -8,11 +8,23 @@ from html import unescape
 from typing import Any
 
 ENTITY_OF_TAG = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
-}  # fmt: skip
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _HREF_RE = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -68,8 +80,10 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         if length == start:
             continue  # Telegram drops empty entities
         entity: dict[str, Any] = {
-            "type": ENTITY_OF_TAG[tag], "offset": start, "length": length - start,
-        }  # fmt: skip
+            "type": ENTITY_OF_TAG[tag],
+            "offset": start,
+            "length": length - start,
+        }
         if tag == "a":
             href = _HREF_RE.search(attrs)
             url = next((g for g in href.groups() if g is not None), "") if href else ""

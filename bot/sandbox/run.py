@@ -45,9 +45,10 @@ def personas(people: DemoPeople, messenger: str = "telegram") -> list[Persona]:
         Persona("anna", resident[0], resident[1], "a resident", layout["anna"]),
         Persona("boris", second[0], second[1], "a second resident", layout["boris"]),
         Persona("staff", people.admin[0], people.admin[1], "staff (an admin)", layout["staff"]),
-        Persona("chair", people.chair[0], people.chair[1], "a TOS chair (with --demo)",
-                layout["chair"]),
-    ]  # fmt: skip
+        Persona(
+            "chair", people.chair[0], people.chair[1], "a TOS chair (with --demo)", layout["chair"]
+        ),
+    ]
 
 
 def sandbox_settings(
@@ -72,16 +73,19 @@ def sandbox_settings(
     if server is not None:
         messengers.append("telegram")
         overrides |= {
-            "bot_token": server.token, "bot_api_base_url": server.base_url,
-            "admin_ids": frozenset({people.admin[0]}), "staff_chat_id": STAFF_CHAT,
-        }  # fmt: skip
+            "bot_token": server.token,
+            "bot_api_base_url": server.base_url,
+            "admin_ids": frozenset({people.admin[0]}),
+            "staff_chat_id": STAFF_CHAT,
+        }
     if max_server is not None:
         messengers.append("max")
         overrides |= {"max_bot_token": max_server.token, "max_api_base_url": max_server.base_url}
         if server is None:
             overrides |= {
-                "max_admin_ids": frozenset({people.admin[0]}), "max_staff_chat_id": MAX_STAFF_CHAT,
-            }  # fmt: skip
+                "max_admin_ids": frozenset({people.admin[0]}),
+                "max_staff_chat_id": MAX_STAFF_CHAT,
+            }
     overrides |= {"messengers": ",".join(messengers), **extra}
     if demo:
         overrides |= {"municipality_name": DEMO_TOWN, "municipality_population": DEMO_POPULATION}
@@ -115,9 +119,10 @@ async def run_sandbox(
                 ).start()
             if messenger in ("max", "both"):
                 servers["max"] = await MaxSandboxServer(
-                    MAX_SANDBOX_TOKEN, bot_name=DEMO.bot_name,
+                    MAX_SANDBOX_TOKEN,
+                    bot_name=DEMO.bot_name,
                     state=state_path(database, "max"),
-                ).start()  # fmt: skip
+                ).start()
             settings = sandbox_settings(
                 servers.get("telegram"), database, people, demo, servers.get("max")
             )
@@ -127,9 +132,16 @@ async def run_sandbox(
                     app = await create_app(settings)
                     try:
                         return await _session(
-                            servers, app, settings, people, demo, stdin, stdout,
-                            folder is not None, messenger,
-                        )  # fmt: skip
+                            servers,
+                            app,
+                            settings,
+                            people,
+                            demo,
+                            stdin,
+                            stdout,
+                            folder is not None,
+                            messenger,
+                        )
                     finally:
                         await app.close()
                 finally:
@@ -183,10 +195,15 @@ async def _session(
     servers[staff_messenger].group(staff_chat, DEMO.staff_chat_title)
     cast = personas(people, messenger)
     terminal = Terminal(
-        servers[cast[0].messenger], cast, stdout,
-        staff_chat=staff_chat, centre=CENTRE, busy=lambda chat_id: bot_busy(app, chat_id),
-        servers=servers, staff_messenger=staff_messenger,
-    )  # fmt: skip
+        servers[cast[0].messenger],
+        cast,
+        stdout,
+        staff_chat=staff_chat,
+        centre=CENTRE,
+        busy=lambda chat_id: bot_busy(app, chat_id),
+        servers=servers,
+        staff_messenger=staff_messenger,
+    )
     if demo:
         on_max = {p.key for p in cast if p.messenger == "max"}
         if "telegram" not in servers:

@@ -42,17 +42,30 @@ ALBUM_SIZE = (2, 10)
 BOT_USERNAME = "tos_sandbox_bot"
 SEND_METHODS = frozenset(
     {
-        "sendMessage", "sendPhoto", "sendMediaGroup", "sendDocument", "sendLocation",
-        "editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage",
+        "sendMessage",
+        "sendPhoto",
+        "sendMediaGroup",
+        "sendDocument",
+        "sendLocation",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "deleteMessage",
     }
-)  # fmt: skip
+)
 # Methods that change nothing here but must answer as Telegram does.
 _ACCEPTED = frozenset(
     {
-        "setMyCommands", "deleteMyCommands", "setMyDescription",
-        "setMyShortDescription", "setChatMenuButton", "sendChatAction", "close", "logOut",
+        "setMyCommands",
+        "deleteMyCommands",
+        "setMyDescription",
+        "setMyShortDescription",
+        "setChatMenuButton",
+        "sendChatAction",
+        "close",
+        "logOut",
     }
-)  # fmt: skip
+)
 _UPDATE_KINDS = ("message", "edited_message", "callback_query")
 # A 1x1 PNG: what a resident's "photo" holds, so downloads get real bytes.
 TINY_PNG = bytes.fromhex(
@@ -72,8 +85,10 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "ok": False, "error_code": self.code, "description": self.description,
-        }  # fmt: skip
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
@@ -144,10 +159,14 @@ class SandboxServer:
         self.bot_id = int(token.split(":", 1)[0])
         bot_name = bot_name or demo_data().bot_name
         self.bot_user = {
-            "id": self.bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False,
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
             "supports_inline_queries": False,
-        }  # fmt: skip
+        }
         self.faults = Faults()
         self.blocked: set[int] = set()  # users who blocked the bot
         self.users: dict[int, dict[str, Any]] = {}
@@ -245,8 +264,12 @@ class SandboxServer:
     @staticmethod
     def _file_record(stored: StoredFile) -> dict[str, Any]:
         number = int(stored.file_id.rsplit("-", 1)[-1])
-        return {"file_id": stored.file_id, "path": stored.path, "number": number,
-                "content": encode(stored.content)}  # fmt: skip
+        return {
+            "file_id": stored.file_id,
+            "path": stored.path,
+            "number": number,
+            "content": encode(stored.content),
+        }
 
     def _keep(self, kind: str, value: Any) -> None:
         if self._journal is not None:
@@ -324,8 +347,11 @@ class SandboxServer:
         last_name: str | None = None,
     ) -> dict[str, Any]:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-        for key, value in (("last_name", last_name), ("username", username),
-                           ("language_code", language_code)):  # fmt: skip
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+        ):
             if value is not None:
                 user[key] = value
         if self.users.get(user_id) != user:
@@ -414,8 +440,15 @@ class SandboxServer:
         reply_to: int | None = None,
     ) -> dict[str, Any]:
         stored = self.add_file(content, "photos", "png")
-        photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_id, "width": 800,
-                  "height": 600, "file_size": len(content)}]  # fmt: skip
+        photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_id,
+                "width": 800,
+                "height": 600,
+                "file_size": len(content),
+            }
+        ]
         extra = {"caption": caption} if caption else {}
         return self._user_message(user_id, chat_id, reply_to, photo=photo, **extra)
 
@@ -430,8 +463,12 @@ class SandboxServer:
     ) -> dict[str, Any]:
         suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
         stored = self.add_file(content, "documents", suffix)
-        document = {"file_id": stored.file_id, "file_unique_id": stored.file_id,
-                    "file_name": name, "file_size": len(content)}  # fmt: skip
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id,
+            "file_name": name,
+            "file_size": len(content),
+        }
         extra = {"caption": caption} if caption else {}
         return self._user_message(user_id, chat_id, None, document=document, **extra)
 
@@ -897,8 +934,13 @@ class SandboxServer:
 
     def _photo_size(self, ref: Any, files: dict[str, Any]) -> dict[str, Any]:
         stored = self._resolve_file(ref, files, "photos", "png")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_id, "width": 800,
-                "height": 600, "file_size": len(stored.content)}  # fmt: skip
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id,
+            "width": 800,
+            "height": 600,
+            "file_size": len(stored.content),
+        }
 
     def _resolve_file(
         self, ref: Any, files: dict[str, Any], folder: str, suffix: str
@@ -932,8 +974,12 @@ class SandboxServer:
         elif isinstance(ref, str) and ref.startswith("attach://"):
             name = p["__files__"].get(ref.removeprefix("attach://"), (name, b""))[0]
         stored = self._resolve_file(ref, p["__files__"], "documents", name.rsplit(".", 1)[-1])
-        document = {"file_id": stored.file_id, "file_unique_id": stored.file_id,
-                    "file_name": name, "file_size": len(stored.content)}  # fmt: skip
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id,
+            "file_name": name,
+            "file_size": len(stored.content),
+        }
         return self._store_bot_message(
             "sendDocument", chat_id, {"document": document, **caption}, self._checked_markup(p)
         )
@@ -1049,8 +1095,12 @@ class SandboxServer:
             raise bad_request("invalid file_id")
         if len(stored.content) > 20 * 1024 * 1024:
             raise bad_request("file is too big")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_id,
-                "file_size": len(stored.content), "file_path": stored.path}  # fmt: skip
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id,
+            "file_size": len(stored.content),
+            "file_path": stored.path,
+        }
 
 
 class _Dropped(Exception):
@@ -1073,10 +1123,18 @@ _METHODS: dict[str, Callable[[SandboxServer, dict[str, Any]], Any]] = {
 
 _JSON_FIELDS = frozenset(
     {
-        "reply_markup", "entities", "caption_entities", "media", "allowed_updates", "commands",
-        "scope", "link_preview_options", "reply_parameters", "menu_button",
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "media",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "menu_button",
     }
-)  # fmt: skip
+)
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:

@@ -290,8 +290,11 @@ class Terminal:
         else:
             message = self.server.message_view(self.chat_id, message_id)
             where = f"on #{message_id}"
-        buttons = [b for row in (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
-                   for b in row]  # fmt: skip
+        buttons = [
+            b
+            for row in (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
+            for b in row
+        ]
         if message is None or not 1 <= number <= len(buttons):
             raise ValueError(f"no button {number} {where}; /show lists the chat")
         button = buttons[number - 1]
@@ -300,14 +303,18 @@ class Terminal:
             return False
         if "callback_data" in button:
             query_id = self.server.press(
-                self.me.user_id, message["message_id"], data=str(button["callback_data"]),
+                self.me.user_id,
+                message["message_id"],
+                data=str(button["callback_data"]),
                 chat_id=self._group(),
-            )  # fmt: skip
+            )
         else:  # MAX's menu, contact and location buttons: they write for the person
             query_id = self.server.press(
-                self.me.user_id, message["message_id"], str(button.get("text", "")),
+                self.me.user_id,
+                message["message_id"],
+                str(button.get("text", "")),
                 chat_id=self._group(),
-            )  # fmt: skip
+            )
         if query_id:
             self._presses.append(query_id)
         return True

@@ -85,10 +85,22 @@ class InitiativeRepository:
             "description, address, latitude, longitude, tos_id, show_author, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                year, seq, draft_token, author_id, direction, title, description, address,
-                latitude, longitude, tos_id, int(show_author), to_db(now), to_db(now),
+                year,
+                seq,
+                draft_token,
+                author_id,
+                direction,
+                title,
+                description,
+                address,
+                latitude,
+                longitude,
+                tos_id,
+                int(show_author),
+                to_db(now),
+                to_db(now),
             ),
-        )  # fmt: skip
+        )
 
     async def by_draft(self, draft_token: str) -> Initiative | None:
         row = await self._db.fetch_one(_WITH_SUPPORTS + "WHERE i.draft_token = ?", (draft_token,))

@@ -219,11 +219,14 @@ class RegistryRepository:
         )
         return [
             BodyRole(
-                r["user_id"], r["body_kind"], r["body_id"], r["role"],
+                r["user_id"],
+                r["body_kind"],
+                r["body_id"],
+                r["role"],
                 since=from_db(r["granted_at"]),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def chair_of(self, tos_id: int) -> int | None:
         value = await self._db.fetch_value(

@@ -83,11 +83,23 @@ class RequestRepository:
             "behalf_kind, behalf_id, behalf_name, description, wanted_date, phone, opened_at, "
             "due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                year, seq, draft_token, requester_id, kind, behalf_kind, behalf_id, behalf_name,
-                description, wanted_date.isoformat() if wanted_date else None, phone,
-                to_db(now), to_db(due_at), to_db(now), to_db(now),
+                year,
+                seq,
+                draft_token,
+                requester_id,
+                kind,
+                behalf_kind,
+                behalf_id,
+                behalf_name,
+                description,
+                wanted_date.isoformat() if wanted_date else None,
+                phone,
+                to_db(now),
+                to_db(due_at),
+                to_db(now),
+                to_db(now),
             ),
-        )  # fmt: skip
+        )
 
     async def get(self, request_id: int) -> SupportRequest | None:
         row = await self._db.fetch_one("SELECT * FROM support_requests WHERE id = ?", (request_id,))
@@ -241,10 +253,15 @@ class RequestRepository:
             "INSERT INTO request_messages (request_id, direction, author_id, text, file_kind, "
             "file_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                request_id, direction, author_id, text,
-                file[0] if file else None, file[1] if file else None, to_db(now),
+                request_id,
+                direction,
+                author_id,
+                text,
+                file[0] if file else None,
+                file[1] if file else None,
+                to_db(now),
             ),
-        )  # fmt: skip
+        )
 
     async def messages(self, request_id: int) -> list[RequestMessage]:
         rows = await self._db.fetch_all(

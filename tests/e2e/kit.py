@@ -53,9 +53,11 @@ class BotProcess:
         messengers: dict[str, str] = {}
         if server is not None:
             messengers |= {
-                "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": server.base_url,
-                "ADMIN_IDS": str(ADMIN_ID), "STAFF_CHAT_ID": str(STAFF_CHAT),
-            }  # fmt: skip
+                "BOT_TOKEN": TOKEN,
+                "BOT_API_BASE_URL": server.base_url,
+                "ADMIN_IDS": str(ADMIN_ID),
+                "STAFF_CHAT_ID": str(STAFF_CHAT),
+            }
         if max_server is not None:
             messengers |= {"MAX_BOT_TOKEN": MAX_TOKEN, "MAX_API_BASE_URL": max_server.base_url}
             if server is None:  # the staff are on MAX too
@@ -112,9 +114,14 @@ class BotProcess:
         self.starts += 1
         with (self.tmp / f"{self.name}.log").open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=self.tmp, env=self.env,
-                stdout=log, stderr=log,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.tmp,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
         if self.port is not None:
             # Started when it set the webhook (its server listens before that).
             await self.wait(

@@ -47,11 +47,16 @@ async def _seed(bot: BotProcess) -> float:
             await uow.registry.grant(PETR, "tos", north, "chair", ADMIN_ID, now)
             await uow.registry.grant(GLEB, "org", ngo, "rep", ADMIN_ID, now)
             values = {
-                "title": TITLE, "organiser": "Администрация", "description": "Проекты ТОС",
-                "eligible": ("tos",), "opens_at": now - timedelta(minutes=1),
-                "deadline": now + timedelta(seconds=DEADLINE_IN), "results_at": None,
-                "rules_url": None, "max_grant": None,
-            }  # fmt: skip
+                "title": TITLE,
+                "organiser": "Администрация",
+                "description": "Проекты ТОС",
+                "eligible": ("tos",),
+                "opens_at": now - timedelta(minutes=1),
+                "deadline": now + timedelta(seconds=DEADLINE_IN),
+                "results_at": None,
+                "rules_url": None,
+                "max_grant": None,
+            }
             await uow.competitions.create(values, ADMIN_ID, now)
     finally:
         await db.close()

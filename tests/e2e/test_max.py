@@ -75,10 +75,11 @@ async def test_onboarding_on_max_start_button_menu_and_a_start_link(
     [notice] = await newcomer._expect(lambda: max_server.open_link(NEWCOMER, link), 1, "a notice")
     await newcomer.press("✅ Даю согласие", expect=2)
     await max_bot.wait(
-        lambda: any("списке специалистов" in t or "список специалистов" in t
-                    for t in newcomer.texts()),
+        lambda: any(
+            "списке специалистов" in t or "список специалистов" in t for t in newcomer.texts()
+        ),
         "the newcomer made staff",
-    )  # fmt: skip
+    )
     assert "Traceback" not in max_bot.log
 
 
@@ -322,8 +323,13 @@ async def test_in_production_max_posts_updates_to_the_webhook_with_its_secret(
     assert max_server.subscriptions[0]["url"] == "https://bot.example.ru/max"
     assert "getUpdates" not in max_server.calls[before:]  # no long polling beside a webhook
 
-    update = {"update_type": "bot_started", "timestamp": 1, "chat_id": max_server.dialog_of(ANNA),
-              "user": max_server.users[ANNA], "user_locale": "ru"}  # fmt: skip
+    update = {
+        "update_type": "bot_started",
+        "timestamp": 1,
+        "chat_id": max_server.dialog_of(ANNA),
+        "user": max_server.users[ANNA],
+        "user_locale": "ru",
+    }
     url = f"http://127.0.0.1:{port}/max"
     async with aiohttp.ClientSession() as http:
         for _ in range(100):  # the listener comes up right after the subscription

@@ -212,8 +212,9 @@ async def test_staff_on_max_digest_report_export_and_links_that_open_max(max_tow
     # The report: the figures, then the DOCX and the Markdown, uploaded to MAX as files.
     [figures, docx, markdown] = await staff.send("/report 2026", expect=3)
     assert "Отчёт о взаимодействии с общественностью за 2026 год" in figures.text
-    names = [m["document"]["file_name"] for m in town.max.chat_messages(staff.id)
-             if m.get("document")]  # fmt: skip
+    names = [
+        m["document"]["file_name"] for m in town.max.chat_messages(staff.id) if m.get("document")
+    ]
     assert names == ["report-2026.docx", "report-2026.md"]
     assert file_content(town.max, "report-2026.docx").startswith(b"PK")  # a zip: a DOCX
     assert "Отчёт" in docx.text and "Markdown" in markdown.text
@@ -305,12 +306,21 @@ async def test_an_event_reminder_reaches_a_resident_on_max_once(tmp_path: Path) 
             await uow.users.ensure(anna, now)
             await uow.users.give_consent(anna, NOTICE_VERSION, now)
             event = await uow.events.create(
-                {"title": "Встреча у фонтана", "place": "Сквер", "organiser": "ТОС",
-                 "joint": 0, "capacity": None, "audience_tos": None, "owner_kind": "tos",
-                 "owner_id": demo.tos_ids[0], "starts_at": starts,
-                 "ends_at": starts + timedelta(hours=1)},
-                demo.people.admin[0], now,
-            )  # fmt: skip
+                {
+                    "title": "Встреча у фонтана",
+                    "place": "Сквер",
+                    "organiser": "ТОС",
+                    "joint": 0,
+                    "capacity": None,
+                    "audience_tos": None,
+                    "owner_kind": "tos",
+                    "owner_id": demo.tos_ids[0],
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(hours=1),
+                },
+                demo.people.admin[0],
+                now,
+            )
             await uow.events.set_signup(event, anna, "going", now)
 
     async with running_town(tmp_path, "max", seed, event_reminders=f"{REMIND_AT}s") as town:

@@ -11,14 +11,22 @@ import pytest
 from tests.e2e.test_sandbox_cli import _sandbox
 
 SCRIPT = [
-    "/start", "1",  # consent
-    "1", "2",  # the menu's «💡 Propose an initiative» (a message button), healthy lifestyle
-    "Турник во дворе", "Поставить турник и брусья у дома на улице Мира, 3.",
-    "/photo", "1",  # one photo, done
-    "/loc", "2", "1",  # the town centre, stay anonymous, send
-    "/as staff", "/start", "/report 2026",
+    "/start",
+    "1",  # consent
+    "1",
+    "2",  # the menu's «💡 Propose an initiative» (a message button), healthy lifestyle
+    "Турник во дворе",
+    "Поставить турник и брусья у дома на улице Мира, 3.",
+    "/photo",
+    "1",  # one photo, done
+    "/loc",
+    "2",
+    "1",  # the town centre, stay anonymous, send
+    "/as staff",
+    "/start",
+    "/report 2026",
     "/quit",
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("messenger", ["max", "both"])

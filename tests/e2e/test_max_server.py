@@ -39,9 +39,14 @@ ANNA, BORIS = 5001, 5002
 
 
 async def _call(
-    server: MaxSandboxServer, verb: str, path: str, *, token: str | None = MAX_TOKEN,
-    body: Any = None, **query: Any,
-) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    server: MaxSandboxServer,
+    verb: str,
+    path: str,
+    *,
+    token: str | None = MAX_TOKEN,
+    body: Any = None,
+    **query: Any,
+) -> tuple[int, dict[str, Any]]:
     headers = {} if token is None else {"Authorization": token}
     async with (
         aiohttp.ClientSession() as http,
@@ -82,8 +87,12 @@ async def test_maxs_rules_and_error_shapes(max_server: MaxSandboxServer) -> None
     attached = {"attachments": [{"type": "file", "payload": {"token": token}}]}
     status, error = await _call(max_server, "POST", "/messages", user_id=ANNA, body=attached)
     assert status == 400 and error["code"] == "attachment.not.ready"
-    beside = {"attachments": [*attached["attachments"], {"type": "location", "latitude": 1,
-                                                         "longitude": 2}]}  # fmt: skip
+    beside = {
+        "attachments": [
+            *attached["attachments"],
+            {"type": "location", "latitude": 1, "longitude": 2},
+        ]
+    }
     status, error = await _call(max_server, "POST", "/messages", user_id=ANNA, body=beside)
     assert status == 400 and "only attachment" in error["message"]
     status, _ = await _call(max_server, "POST", "/messages", user_id=ANNA, body=attached)
@@ -96,7 +105,7 @@ async def test_maxs_rules_and_error_shapes(max_server: MaxSandboxServer) -> None
     }
     status, sent = await _call(
         max_server, "POST", "/messages", user_id=ANNA, body={"text": "?", "attachments": [keyboard]}
-    )  # fmt: skip
+    )
     query = max_server.press(ANNA, sent["message"]["body"]["seq"], "ok")
     status, error = await _call(max_server, "POST", "/answers", callback_id=query, body={})
     assert status == 400 and error["code"] == "proto.payload"
@@ -230,8 +239,13 @@ async def test_the_webhook_takes_only_maxs_requests(
         db = Database()
 
     App.bot = bot  # type: ignore[attr-defined]
-    update = {"update_type": "bot_started", "timestamp": 1, "chat_id": DIALOG_BASE + ANNA,
-              "user": max_server.users[ANNA], "payload": "tos_x"}  # fmt: skip
+    update = {
+        "update_type": "bot_started",
+        "timestamp": 1,
+        "chat_id": DIALOG_BASE + ANNA,
+        "user": max_server.users[ANNA],
+        "payload": "tos_x",
+    }
     app = webhook_app(App(), max_session, "/max", "s3cret-value")  # type: ignore[arg-type]
     async with TestClient(TestServer(app)) as client:
         refused = await client.post("/max", json=update, headers={SECRET_HEADER: "wrong"})
@@ -251,9 +265,12 @@ async def test_a_file_crosses_from_one_messenger_to_the_other(
     server.user(BORIS, "Борис")
     max_server.user(ANNA, "Анна")
     settings = load_settings(
-        bot_token=TOKEN, bot_api_base_url=server.base_url, max_bot_token=MAX_TOKEN,
-        max_api_base_url=max_server.base_url, **database_settings(tmp_path),
-    )  # fmt: skip
+        bot_token=TOKEN,
+        bot_api_base_url=server.base_url,
+        max_bot_token=MAX_TOKEN,
+        max_api_base_url=max_server.base_url,
+        **database_settings(tmp_path),
+    )
     db = open_database(settings.database_path, settings.database_address)
     await db.open()
     transport = Transport(settings, db)

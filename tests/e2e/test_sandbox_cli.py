@@ -19,17 +19,35 @@ from bot.sandbox.server import SandboxServer
 from tests.e2e.kit import ROOT
 
 SCRIPT = [
-    "/start", "1",  # consent
-    "k1", "2",  # 💡 Propose an initiative -> healthy lifestyle and sport
-    "Турник во дворе", "Поставить турник и брусья у дома на улице Мира, 3.",
-    "/photo", "1",  # one photo, done
-    "/loc", "2", "1",  # the town centre, stay anonymous, send
-    "/as staff", "/start", "/chat staff", "/show",  # the demo's staff have consented
-    "/chat me", "/report 2026", "/inbox", "/competitions", "/events",
-    "/as chair", "/start", "/tos", "/competitions", "1",
-    "/as staff", "/show",  # the report, which took a moment to draw
+    "/start",
+    "1",  # consent
+    "k1",
+    "2",  # 💡 Propose an initiative -> healthy lifestyle and sport
+    "Турник во дворе",
+    "Поставить турник и брусья у дома на улице Мира, 3.",
+    "/photo",
+    "1",  # one photo, done
+    "/loc",
+    "2",
+    "1",  # the town centre, stay anonymous, send
+    "/as staff",
+    "/start",
+    "/chat staff",
+    "/show",  # the demo's staff have consented
+    "/chat me",
+    "/report 2026",
+    "/inbox",
+    "/competitions",
+    "/events",
+    "/as chair",
+    "/start",
+    "/tos",
+    "/competitions",
+    "1",
+    "/as staff",
+    "/show",  # the report, which took a moment to draw
     "/quit",
-]  # fmt: skip
+]
 
 
 async def _sandbox(
@@ -44,10 +62,17 @@ async def _sandbox(
     if args is None:
         args = ("--demo", "--db", str(tmp_path / "s.sqlite3"))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", *args,
-        cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         stdin = "\n".join(script).encode() + b"\n"
         stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), 90)
@@ -138,8 +163,10 @@ async def test_a_stop_while_an_update_is_handled_waits_for_it(
     report = [item.text for item in server.sent_to(admin)[sent_before:]]
     # The headline: «<town>: Отчёт … за 2026 год» (no town set here: the title alone).
     assert report[0].split("\n")[0].endswith("за 2026 год"), report
-    assert any("report-2026" in m.get("document", {}).get("file_name", "")
-               for m in server.chat_messages(admin)), report  # fmt: skip
+    assert any(
+        "report-2026" in m.get("document", {}).get("file_name", "")
+        for m in server.chat_messages(admin)
+    ), report
     assert app.tracker.in_flight == 0
     messages = [r.getMessage() for r in caplog.records]
     assert "database closed" in messages
@@ -194,11 +221,18 @@ async def test_a_restart_with_db_goes_on_with_the_same_chats(tmp_path: Path) -> 
 async def test_buttons_of_an_older_message_and_alerts(tmp_path: Path) -> None:
     """/press #ID N presses a button of any message; an alert answering a press is shown."""
     script = [
-        "/as staff", "/chat staff", "/inbox",  # a list with buttons, in the staff chat
-        "/as boris", "/chat staff", "1",  # Boris has not consented: an alert
-        "/as anna", "/start", "/start", "/press #2 1",  # the older of two consent notices
+        "/as staff",
+        "/chat staff",
+        "/inbox",  # a list with buttons, in the staff chat
+        "/as boris",
+        "/chat staff",
+        "1",  # Boris has not consented: an alert
+        "/as anna",
+        "/start",
+        "/start",
+        "/press #2 1",  # the older of two consent notices
         "/quit",
-    ]  # fmt: skip
+    ]
     code, out, err = await _sandbox(tmp_path, script)
     assert code == 0, out[-2000:] + err[-2000:]
     assert "(alert) Чтобы пользоваться ботом, сначала дайте согласие" in out, out[-3000:]

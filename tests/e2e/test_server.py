@@ -55,9 +55,11 @@ async def test_limits_and_errors_in_telegrams_shape(server: SandboxServer, api: 
     sent = await api.send_message(ANNA, "<b>Привет</b> &amp; пока", reply_markup=_keyboard("a"))
     assert sent.text == "Привет & пока" and sent.html_text == "<b>Привет</b> &amp; пока"
     unchanged = api.edit_message_text(
-        "<b>Привет</b> &amp; пока", chat_id=ANNA, message_id=sent.message_id,
+        "<b>Привет</b> &amp; пока",
+        chat_id=ANNA,
+        message_id=sent.message_id,
         reply_markup=_keyboard("a"),
-    )  # fmt: skip
+    )
     cases = [
         (api.send_message(ANNA, "я" * 4097), "message is too long"),
         (api.send_message(ANNA, "<b>открыт"), "can't parse entities"),
@@ -116,9 +118,10 @@ async def test_faults_and_a_wrong_token(server: SandboxServer, api: Bot) -> None
         await api.send_message(ANNA, "d")
     server.send_text(ANNA, "/start")  # writing again unblocks
     assert (await api.send_message(ANNA, "e")).text == "e"
-    wrong = Bot("999:WRONG-token-0000000000000000", session=AiohttpSession(
-        api=TelegramAPIServer.from_base(server.base_url)
-    ))  # fmt: skip
+    wrong = Bot(
+        "999:WRONG-token-0000000000000000",
+        session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)),
+    )
     try:
         with pytest.raises(TelegramUnauthorizedError):
             await wrong.get_me()
