@@ -192,7 +192,9 @@ class Switch(Router):
     feature's handlers in turn, so the cost stays flat as features are added: a command
     by its name, a typed answer by the FSM state (to that step's handlers only), a button
     by its callback prefix. What it cannot place falls through to the entry routers and the
-    fallback."""
+    fallback. The same features as a plain aiogram router tree (each steps router filtered
+    by its states and prefixes) ran bench.dispatch at 0.19-0.21 of echo, against 0.52-0.61
+    with the Switch (README, Benchmarks)."""
 
     def __init__(self) -> None:
         super().__init__(name="switch")
